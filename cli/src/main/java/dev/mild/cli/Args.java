@@ -1,0 +1,121 @@
+package dev.mild.cli;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Parsed command-line arguments: {@code --name value}, {@code --name=value}, {@code --flag}, positionals. */
+final class Args {
+    private final String command;
+    private final Map<String, String> values = new HashMap<>();
+    private final Set<String> flags = new HashSet<>();
+    private final List<String> positional = new ArrayList<>();
+
+    private Args(String command) {
+        this.command = command;
+    }
+
+    /**
+     * @param valueOptions option names (without dashes) that take a value
+     * @param flagOptions  option names that take none
+     */
+    static Args parse(String command, String[] argv, Set<String> valueOptions, Set<String> flagOptions) {
+        Args a = new Args(command);
+        for (int i = 0; i < argv.length; i++) {
+            String s = argv[i];
+            if (s.startsWith("--") && s.length() > 2) {
+                String name = s.substring(2);
+                String value = null;
+                int eq = name.indexOf('=');
+                if (eq >= 0) {
+                    value = name.substring(eq + 1);
+                    name = name.substring(0, eq);
+                }
+                if (flagOptions.contains(name)) {
+                    if (value != null) {
+                        throw new UsageException("--" + name + " takes no value (see ./mild " + command + " --help)");
+                    }
+                    a.flags.add(name);
+                } else if (valueOptions.contains(name)) {
+                    if (value == null) {
+                        if (i + 1 >= argv.length) {
+                            throw new UsageException("--" + name + " needs a value (see ./mild " + command + " --help)");
+                        }
+                        value = argv[++i];
+                    }
+                    if (a.values.put(name, value) != null) {
+                        throw new UsageException("--" + name + " is given twice");
+                    }
+                } else {
+                    throw new UsageException("unknown option --" + name + " for '" + command + "' (see ./mild "
+                            + command + " --help)");
+                }
+            } else {
+                a.positional.add(s);
+            }
+        }
+        return a;
+    }
+
+    boolean flag(String name) {
+        return flags.contains(name);
+    }
+
+    String value(String name) {
+        return values.get(name);
+    }
+
+    String value(String name, String fallback) {
+        return values.getOrDefault(name, fallback);
+    }
+
+    int intValue(String name, int fallback, int min, int max) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        int x;
+        try {
+            x = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be a whole number, got \"" + v + "\"");
+        }
+        if (x < min || x > max) {
+            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + x);
+        }
+        return x;
+    }
+
+    double doubleValue(String name, double fallback, double min, double max) {
+        String v = values.get(name);
+        if (v == null) {
+            return fallback;
+        }
+        double x;
+        try {
+            x = Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " must be a number, got \"" + v + "\"");
+        }
+        if (!(x >= min && x <= max)) {
+            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + v);
+        }
+        return x;
+    }
+
+    List<String> positional() {
+        return positional;
+    }
+
+    /** Exactly {@code n} positional arguments, named in the error message. */
+    List<String> positional(int n, String what) {
+        if (positional.size() != n) {
+            throw new UsageException("'" + command + "' expects " + what + (positional.isEmpty() ? "" : ", got "
+                    + String.join(" ", positional)) + " (see ./mild " + command + " --help)");
+        }
+        return positional;
+    }
+}

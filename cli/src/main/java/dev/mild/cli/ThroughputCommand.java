@@ -1,0 +1,120 @@
+package dev.mild.cli;
+
+import dev.mild.io.JsonOut;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
+import dev.mild.loss.RandomBatch;
+import dev.mild.loss.RowBlockKernel;
+import java.util.Arrays;
+import java.util.Set;
+
+/** {@code ./mild throughput}: forward+backward samples per second of one backend on generated data. */
+final class ThroughputCommand implements Command {
+    @Override
+    public String name() {
+        return "throughput";
+    }
+
+    @Override
+    public String summary() {
+        return "measure loss+gradient samples per second of a backend on generated data";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./mild throughput [--backend NAME] [--experts P] [--batch B] [--equal-rho]
+                                         [--threads T] [--seconds S]
+
+                Runs the loss forward and backward pass (per-row losses and the gradient of the mean)
+                over and over on a generated batch of B rows x P experts, and prints one JSON object:
+                  {"backend", "experts", "batch", "threads", "equalRho",
+                   "samplesPerSecond", "nsPerSample"}
+                A sample is one row (one input routed among P experts). After a warm-up of a quarter of
+                the time, the run is cut into rounds of about 0.1 s; the figure is the median round, so
+                a noisy machine moves it less. For the JMH benchmarks with side-by-side ratios, see
+                bench/README.md.
+
+                Options:
+                  --backend NAME  backend to measure (default: the automatic choice; see ./mild backends)
+                  --experts P     number of experts (default 8)
+                  --batch B       rows per call (default 65536)
+                  --equal-rho     all margins equal: one softmax per row (default: P distinct margins,
+                                  one softmax per expert per row, MILD's general case)
+                  --threads T     worker threads (default 1; 0 = all cores)
+                  --seconds S     measuring time (default 3)
+
+                Example:
+                  ./mild throughput --backend scalar --experts 8 --batch 65536 --threads 1
+                """;
+    }
+
+    @Override
+    public Set<String> valueOptions() {
+        return Set.of("backend", "experts", "batch", "threads", "seconds");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("equal-rho");
+    }
+
+    @Override
+    public int run(Args args, Console console) {
+        args.positional(0, "no positional arguments");
+        int p = args.intValue("experts", 8, 1, 100_000);
+        int batch = args.intValue("batch", 65536, 1, 50_000_000);
+        int threads = args.intValue("threads", 1, 0, 4096);
+        double seconds = args.doubleValue("seconds", 3.0, 0.05, 3600.0);
+        boolean equalRho = args.flag("equal-rho");
+        if ((long) p * batch > 200_000_000L) {
+            throw new UsageException("--experts x --batch is " + (long) p * batch + " values; keep it under 2e8");
+        }
+        KernelOptions options = new KernelOptions(threads, null);
+        RandomBatch data = RandomBatch.of(42, batch, p, equalRho);
+        float[] rowLoss = new float[batch];
+        float[] grad = new float[batch * p];
+        try (LossKernel kernel = args.value("backend") == null ? Backends.openDefault(options)
+                : Backends.open(args.value("backend"), options)) {
+            Runnable call = () -> kernel.lossAndGradient(data.config(), batch, data.scores(), 0, data.weights(), 0,
+                    rowLoss, 0, grad, 0);
+            double median = measure(call, batch, seconds);
+            int usedThreads = kernel instanceof RowBlockKernel rb ? rb.threads() : options.resolvedThreads();
+            console.out().println("{\"backend\": " + JsonOut.quote(kernel.name()) + ", \"experts\": " + p
+                    + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
+                    + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))
+                    + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0) + "}");
+        }
+        return Main.OK;
+    }
+
+    /** Median samples per second over rounds of about 0.1 s, after a warm-up of a quarter of the time. */
+    static double measure(Runnable call, int batch, double seconds) {
+        long warmupEnd = System.nanoTime() + (long) (seconds * 0.25e9);
+        int calls = 0;
+        while (System.nanoTime() < warmupEnd || calls < 3) {
+            call.run();
+            calls++;
+        }
+        long t0 = System.nanoTime();
+        call.run();
+        long one = Math.max(1, System.nanoTime() - t0);
+        int perRound = (int) Math.max(1, Math.min(1_000_000, 100_000_000L / one));
+        int maxRounds = (int) Math.max(5, seconds / 0.1);
+        double[] rates = new double[maxRounds];
+        int rounds = 0;
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (rounds < maxRounds && (rounds < 5 || System.nanoTime() < end)) {
+            long s = System.nanoTime();
+            for (int r = 0; r < perRound; r++) {
+                call.run();
+            }
+            long dt = Math.max(1, System.nanoTime() - s);
+            rates[rounds++] = (double) batch * perRound / (dt * 1e-9);
+        }
+        double[] used = Arrays.copyOf(rates, rounds);
+        Arrays.sort(used);
+        return rounds % 2 == 1 ? used[rounds / 2] : 0.5 * (used[rounds / 2 - 1] + used[rounds / 2]);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.mild.defer;
+
+import dev.mild.loss.Checks;
+
+/**
+ * The target the surrogates are trained for: the deferral loss {@code L_def = c_{f(x)}}, where the router
+ * picks {@code f(x) = argmax_k f(x, k)} with ties to the <em>highest</em> index, and the oracle picks
+ * {@code argmin_k c_k} with ties to the <em>lowest</em> index (the first expert listed, as the paper counts
+ * its "Optimal" ratios).
+ */
+public final class Deferral {
+    private Deferral() {
+    }
+
+    /** The router's choice for one row: the highest score, ties to the highest index. */
+    public static int route(float[] scores, int offset, int p) {
+        int best = 0;
+        float max = scores[offset];
+        for (int k = 1; k < p; k++) {
+            if (scores[offset + k] >= max) {
+                max = scores[offset + k];
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** The oracle's choice for one row: the lowest cost, ties to the lowest index. */
+    public static int oracle(double[] costs, int offset, int p) {
+        int best = 0;
+        double min = costs[offset];
+        for (int k = 1; k < p; k++) {
+            if (costs[offset + k] < min) {
+                min = costs[offset + k];
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** The oracle's choice for every row of a {@code rows x p} cost matrix. */
+    public static int[] oracleLabels(double[] costs, int rows, int p) {
+        Checks.finiteMatrix("costs", costs, 0, rows, p);
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            labels[i] = oracle(costs, i * p, p);
+        }
+        return labels;
+    }
+
+    /** How many rows the oracle gives each expert ({@code m_j} of MATH.md). */
+    public static int[] counts(int[] labels, int p) {
+        int[] m = new int[p];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= p) {
+                throw new dev.mild.InvalidInputException("label of row " + i + " is " + labels[i]
+                        + ", outside 0.." + (p - 1));
+            }
+            m[labels[i]]++;
+        }
+        return m;
+    }
+
+    /**
+     * Deferral loss of a router's scores and of the oracle on the same costs.
+     *
+     * @param scores {@code rows x p} router scores, finite. Not modified.
+     * @param costs  {@code rows x p} costs, finite. Not modified.
+     */
+    public static Report evaluate(float[] scores, double[] costs, int rows, int p) {
+        Checks.finiteMatrix("scores", scores, 0, rows, p);
+        Checks.finiteMatrix("costs", costs, 0, rows, p);
+        int[] choice = new int[rows];
+        int[] oracle = new int[rows];
+        double[] rowLoss = new double[rows];
+        double sum = 0.0;
+        double oracleSum = 0.0;
+        for (int i = 0; i < rows; i++) {
+            choice[i] = route(scores, i * p, p);
+            oracle[i] = oracle(costs, i * p, p);
+            rowLoss[i] = costs[i * p + choice[i]];
+            sum += rowLoss[i];
+            oracleSum += costs[i * p + oracle[i]];
+        }
+        return new Report(p, choice, rowLoss, rows == 0 ? 0.0 : sum / rows, ratios(choice, p),
+                oracle, rows == 0 ? 0.0 : oracleSum / rows, ratios(oracle, p));
+    }
+
+    /** Share of rows given to each expert (all zero when there are no rows). */
+    public static double[] ratios(int[] choice, int p) {
+        double[] r = new double[p];
+        for (int c : choice) {
+            r[c]++;
+        }
+        for (int k = 0; k < p; k++) {
+            r[k] = choice.length == 0 ? 0.0 : r[k] / choice.length;
+        }
+        return r;
+    }
+
+    /**
+     * What a router did on a set of rows, next to the oracle.
+     *
+     * @param choice       the expert picked per row (ties to the highest index)
+     * @param rowLoss      the cost paid per row
+     * @param meanLoss     the deferral loss (mean cost paid)
+     * @param ratios       share of rows routed to each expert ("ratio of expert deferral")
+     * @param oracleChoice the oracle's expert per row (ties to the lowest index)
+     * @param oracleLoss   the oracle's deferral loss
+     * @param oracleRatios the oracle's shares
+     */
+    public record Report(int experts, int[] choice, double[] rowLoss, double meanLoss, double[] ratios,
+                         int[] oracleChoice, double oracleLoss, double[] oracleRatios) {
+    }
+}

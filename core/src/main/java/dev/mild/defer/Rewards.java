@@ -1,0 +1,95 @@
+package dev.mild.defer;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
+import java.util.Arrays;
+
+/**
+ * How the surrogate's per-expert weights {@code w_k} are derived from a row's costs {@code c} (MILD paper,
+ * Lemmas 3.1 and 3.2, and the realizable family). A larger weight on expert k means routing to k is more
+ * rewarded: each weight is large when the <em>other</em> experts are costly.
+ */
+public enum Rewards {
+    /** {@code w_k = sum_{k' != k} c_k'}: the paper's choice in its experiments (Lemma 3.1). */
+    SUM_OTHERS("sum-others"),
+    /** {@code w_k = 1 - c_k}: needs costs in [0, 1] (Lemma 3.2). */
+    ONE_MINUS("one-minus"),
+    /** {@code w_k = sum_{k' != k} c_k' - p + 2}: the realizable L_Psi weights (may be negative). */
+    REALIZABLE("realizable");
+
+    private final String label;
+
+    Rewards(String label) {
+        this.label = label;
+    }
+
+    /** The name used on the command line and in files. */
+    public String label() {
+        return label;
+    }
+
+    /** Looks up {@code sum-others}, {@code one-minus} or {@code realizable}. */
+    public static Rewards byName(String name) {
+        for (Rewards r : values()) {
+            if (r.label.equals(name)) {
+                return r;
+            }
+        }
+        throw new InvalidInputException("unknown rewards \"" + name + "\" (known: "
+                + String.join(", ", Arrays.stream(values()).map(Rewards::label).toList()) + ")");
+    }
+
+    /**
+     * Weights for {@code rows} rows of {@code p} costs.
+     *
+     * @param costs {@code rows x p}, finite ({@code [0, 1]} for {@link #ONE_MINUS}). Not modified.
+     * @param out   {@code rows x p}. Modified.
+     */
+    public void apply(double[] costs, int rows, int p, double[] out) {
+        check(costs, rows, p);
+        Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
+        for (int i = 0; i < rows; i++) {
+            row(costs, i * p, p, out, i * p);
+        }
+    }
+
+    /** The same, rounded to float32 for the kernels. */
+    public void apply(double[] costs, int rows, int p, float[] out) {
+        check(costs, rows, p);
+        Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
+        double[] tmp = new double[p];
+        for (int i = 0; i < rows; i++) {
+            row(costs, i * p, p, tmp, 0);
+            for (int k = 0; k < p; k++) {
+                out[i * p + k] = (float) tmp[k];
+            }
+        }
+    }
+
+    private void check(double[] costs, int rows, int p) {
+        if (this == ONE_MINUS) {
+            Checks.unitInterval("costs", costs, 0, rows, p);
+        } else {
+            Checks.finiteMatrix("costs", costs, 0, rows, p);
+        }
+    }
+
+    private void row(double[] c, int co, int p, double[] out, int oo) {
+        if (this == ONE_MINUS) {
+            for (int k = 0; k < p; k++) {
+                out[oo + k] = 1.0 - c[co + k];
+            }
+            return;
+        }
+        double shift = this == REALIZABLE ? p - 2.0 : 0.0;
+        for (int k = 0; k < p; k++) {
+            double others = 0.0;
+            for (int j = 0; j < p; j++) {
+                if (j != k) {
+                    others += c[co + j];
+                }
+            }
+            out[oo + k] = others - shift;
+        }
+    }
+}

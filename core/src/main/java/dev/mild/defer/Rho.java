@@ -1,0 +1,124 @@
+package dev.mild.defer;
+
+import dev.mild.InvalidInputException;
+import java.util.Arrays;
+
+/**
+ * Choosing the per-expert margins rho (MILD paper, sec. 4.2 B and App. C.4).
+ *
+ * <p>Each training row is labelled with its oracle expert; expert j owns {@code m_j} rows whose router
+ * inputs have largest L2 norm {@code X_j}. The paper's bound is smallest, for a fixed total
+ * {@code rho_bar = sum_j rho_j}, at
+ * <pre>
+ *   rho_j = rho_bar * t_j / sum_j' t_j',    t_j = (m_j X_j^2)^(1/3)
+ * </pre>
+ * {@link #tilted} interpolates between uniform margins ({@code gamma = 0}) and that theory
+ * ({@code gamma = 1}) with {@code t_j^gamma}, which is what the validation search of {@code auto} explores.
+ *
+ * <p><b>Floor.</b> An expert that owns no training row (or only rows of norm 0) has {@code t_j = 0}, which
+ * would make {@code rho_j = 0}, an infinitely sharp margin. Following the paper's advice to give small
+ * experts a shared rho, such an expert gets the smallest positive {@code t} of the others: it shares the
+ * margin of the rarest represented expert. When no expert has a positive {@code t}, every {@code t} is 1
+ * (uniform margins).
+ */
+public final class Rho {
+    private Rho() {
+    }
+
+    /** The paper's theory: {@code tilted(labels, norms, p, rhoBar, 1)}. */
+    public static double[] theory(int[] labels, double[] norms, int p, double rhoBar) {
+        return tilted(labels, norms, p, rhoBar, 1.0);
+    }
+
+    /**
+     * {@code rho_j = rhoBar * t_j^gamma / sum_j' t_j'^gamma}.
+     *
+     * @param labels the oracle expert of each training row, in {@code 0..p-1}. Not modified.
+     * @param norms  the L2 norm of each row's router input, finite and {@code >= 0}. Not modified.
+     * @param rhoBar the sum of the margins, {@code > 0}
+     * @param gamma  the tilt, {@code 0} (uniform) to {@code 1} (theory); any finite value is accepted
+     */
+    public static double[] tilted(int[] labels, double[] norms, int p, double rhoBar, double gamma) {
+        if (!(rhoBar > 0) || !Double.isFinite(rhoBar)) {
+            throw new InvalidInputException("rho_bar must be finite and > 0, got " + rhoBar);
+        }
+        if (!Double.isFinite(gamma)) {
+            throw new InvalidInputException("gamma must be finite, got " + gamma);
+        }
+        double[] t = strengths(labels, norms, p);
+        double[] rho = new double[p];
+        double sum = 0.0;
+        for (int j = 0; j < p; j++) {
+            rho[j] = Math.pow(t[j], gamma);
+            sum += rho[j];
+        }
+        for (int j = 0; j < p; j++) {
+            rho[j] = rhoBar * rho[j] / sum;
+        }
+        return rho;
+    }
+
+    /** {@code t_j = (m_j X_j^2)^(1/3)} per expert, with the floor described above. */
+    public static double[] strengths(int[] labels, double[] norms, int p) {
+        if (p < 1) {
+            throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
+        }
+        if (labels.length != norms.length) {
+            throw new InvalidInputException(labels.length + " oracle labels but " + norms.length
+                    + " norms: give one of each per training row");
+        }
+        long[] m = new long[p];
+        double[] x = new double[p];
+        for (int i = 0; i < labels.length; i++) {
+            int j = labels[i];
+            if (j < 0 || j >= p) {
+                throw new InvalidInputException("oracle label of row " + i + " is " + j + ", outside 0.." + (p - 1));
+            }
+            double n = norms[i];
+            if (!(n >= 0) || !Double.isFinite(n)) {
+                throw new InvalidInputException("norm of row " + i + " is " + n + " (must be finite and >= 0)");
+            }
+            m[j]++;
+            x[j] = Math.max(x[j], n);
+        }
+        double[] t = new double[p];
+        double floor = Double.POSITIVE_INFINITY;
+        for (int j = 0; j < p; j++) {
+            t[j] = Math.cbrt(m[j] * x[j] * x[j]);
+            if (t[j] > 0) {
+                floor = Math.min(floor, t[j]);
+            }
+        }
+        if (floor == Double.POSITIVE_INFINITY) {
+            Arrays.fill(t, 1.0);
+            return t;
+        }
+        for (int j = 0; j < p; j++) {
+            if (!(t[j] > 0)) {
+                t[j] = floor;
+            }
+        }
+        return t;
+    }
+
+    /** Every margin equal to {@code rho}. */
+    public static double[] uniform(int p, double rho) {
+        double[] r = new double[p];
+        Arrays.fill(r, rho);
+        return r;
+    }
+
+    /** L2 norm of each row of a {@code rows x d} feature matrix (the {@code X_j} input of {@link #strengths}). */
+    public static double[] rowNorms(float[] features, int rows, int d) {
+        double[] n = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            double s = 0.0;
+            for (int c = 0; c < d; c++) {
+                double v = features[i * d + c];
+                s += v * v;
+            }
+            n[i] = Math.sqrt(s);
+        }
+        return n;
+    }
+}

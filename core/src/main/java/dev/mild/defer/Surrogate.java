@@ -1,0 +1,213 @@
+package dev.mild.defer;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
+import dev.mild.loss.LossConfig;
+import java.util.Arrays;
+
+/**
+ * The named losses of MATH.md's table, each a configuration of the one kernel ({@link LossConfig}) plus a
+ * rule that turns a cost matrix into the kernel's weights:
+ *
+ * <table>
+ *   <caption>Surrogates</caption>
+ *   <tr><th>name</th><th>weights w_k</th><th>rho</th><th>nu</th><th>delta</th></tr>
+ *   <tr><td>mild</td><td>rewards (default sum-others)</td><td>per expert</td><td>1</td><td>0</td></tr>
+ *   <tr><td>compsum</td><td>rewards</td><td>per expert</td><td>any</td><td>0</td></tr>
+ *   <tr><td>tdef</td><td>sum-others</td><td>1</td><td>1</td><td>0</td></tr>
+ *   <tr><td>realizable-log</td><td>sum-others - p + 2</td><td>1</td><td>1</td><td>0</td></tr>
+ *   <tr><td>realizable-mae</td><td>sum-others - p + 2</td><td>1</td><td>2</td><td>0</td></tr>
+ *   <tr><td>multitask</td><td>sum-others of mixed costs</td><td>1</td><td>any</td><td>0</td></tr>
+ *   <tr><td>ce</td><td>one-hot of the oracle expert</td><td>1</td><td>1</td><td>0</td></tr>
+ *   <tr><td>cwce</td><td>one-hot times n / (p n_k)</td><td>1</td><td>1</td><td>0</td></tr>
+ *   <tr><td>ldam</td><td>one-hot of the oracle expert</td><td>1/s</td><td>1</td><td>s C / n_k^(1/4)</td></tr>
+ * </table>
+ */
+public final class Surrogate {
+
+    /** The loss families, with their command-line names. */
+    public enum Kind {
+        MILD("mild"), COMPSUM("compsum"), TDEF("tdef"), REALIZABLE_LOG("realizable-log"),
+        REALIZABLE_MAE("realizable-mae"), MULTITASK("multitask"), CE("ce"), CWCE("cwce"), LDAM("ldam");
+
+        private final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        public static Kind byName(String name) {
+            for (Kind k : values()) {
+                if (k.label.equals(name)) {
+                    return k;
+                }
+            }
+            throw new InvalidInputException("unknown loss \"" + name + "\" (known: "
+                    + String.join(", ", Arrays.stream(values()).map(Kind::label).toList()) + ")");
+        }
+    }
+
+    private final Kind kind;
+    private final LossConfig config;
+    private final Rewards rewards;          // null for the oracle one-hot losses
+    private final double[] oracleWeight;    // per expert, for the one-hot losses
+
+    private Surrogate(Kind kind, LossConfig config, Rewards rewards, double[] oracleWeight) {
+        this.kind = kind;
+        this.config = config;
+        this.rewards = rewards;
+        this.oracleWeight = oracleWeight;
+    }
+
+    /** MILD with the paper's rewards ({@code sum-others}). */
+    public static Surrogate mild(double... rho) {
+        return mild(rho, Rewards.SUM_OTHERS);
+    }
+
+    /** MILD's logsumexp loss with per-expert margins and the given rewards. */
+    public static Surrogate mild(double[] rho, Rewards rewards) {
+        return new Surrogate(Kind.MILD, LossConfig.mild(rho), rewards, null);
+    }
+
+    /** The comp-sum member of MILD (App. G): per-expert margins, exponent {@code nu}. */
+    public static Surrogate compSum(double[] rho, double nu, Rewards rewards) {
+        return new Surrogate(Kind.COMPSUM, LossConfig.of(rho, null, nu), rewards, null);
+    }
+
+    /** TDEF (Mao et al. 2023a): sum-others weights, all margins 1, logistic. */
+    public static Surrogate tdef(int p) {
+        return new Surrogate(Kind.TDEF, LossConfig.uniform(p, 1.0, 1.0), Rewards.SUM_OTHERS, null);
+    }
+
+    /** Realizable L_Psi with {@code Psi = -log} (Mao, Mohri, Zhong 2025). */
+    public static Surrogate realizableLog(int p) {
+        return new Surrogate(Kind.REALIZABLE_LOG, LossConfig.uniform(p, 1.0, 1.0), Rewards.REALIZABLE, null);
+    }
+
+    /** Realizable L_Psi with {@code Psi = 1 - u} (the MAE member, {@code nu = 2}). */
+    public static Surrogate realizableMae(int p) {
+        return new Surrogate(Kind.REALIZABLE_MAE, LossConfig.uniform(p, 1.0, 2.0), Rewards.REALIZABLE, null);
+    }
+
+    /** Two-stage multi-task deferral (Montreuil et al.): sum-others of costs from {@link #mixCosts}, margins 1. */
+    public static Surrogate multiTask(int p, double nu) {
+        return new Surrogate(Kind.MULTITASK, LossConfig.uniform(p, 1.0, nu), Rewards.SUM_OTHERS, null);
+    }
+
+    /** Cross-entropy on the oracle expert. */
+    public static Surrogate ce(int p) {
+        double[] ones = new double[p];
+        Arrays.fill(ones, 1.0);
+        return new Surrogate(Kind.CE, LossConfig.uniform(p, 1.0, 1.0), null, ones);
+    }
+
+    /**
+     * Class-weighted cross-entropy: the oracle expert's row weighted by {@code n / (p n_k)}, so balanced
+     * counts give weight 1; an expert the training set never picks is weighted as if it had one row.
+     *
+     * @param oracleCounts {@code n_k}, rows the oracle gives each expert on the training split
+     */
+    public static Surrogate cwce(int[] oracleCounts) {
+        int p = oracleCounts.length;
+        long n = Arrays.stream(oracleCounts).asLongStream().sum();
+        double[] w = new double[p];
+        for (int k = 0; k < p; k++) {
+            w[k] = (double) Math.max(n, 1) / ((double) p * Math.max(oracleCounts[k], 1));
+        }
+        return new Surrogate(Kind.CWCE, LossConfig.uniform(p, 1.0, 1.0), null, w);
+    }
+
+    /**
+     * LDAM (Cao et al. 2019) on the oracle expert: logit scale {@code s} ({@code rho = 1/s}) and additive
+     * margin {@code delta_k = s C / n_k^(1/4)}, with C set so the largest margin (the rarest expert) is
+     * {@code maxMargin} (the LDAM paper uses 0.5); {@code n_k} is floored at 1.
+     */
+    public static Surrogate ldam(int[] oracleCounts, double scale, double maxMargin) {
+        int p = oracleCounts.length;
+        if (!(scale > 0) || !Double.isFinite(scale) || !(maxMargin >= 0) || !Double.isFinite(maxMargin)) {
+            throw new InvalidInputException("LDAM needs a finite scale s > 0 and max margin >= 0, got s = " + scale
+                    + ", max margin = " + maxMargin);
+        }
+        double minQuarter = Double.POSITIVE_INFINITY;
+        for (int c : oracleCounts) {
+            minQuarter = Math.min(minQuarter, Math.pow(Math.max(c, 1), 0.25));
+        }
+        double cConst = maxMargin * minQuarter;
+        double[] delta = new double[p];
+        for (int k = 0; k < p; k++) {
+            delta[k] = scale * cConst / Math.pow(Math.max(oracleCounts[k], 1), 0.25);
+        }
+        double[] rho = new double[p];
+        Arrays.fill(rho, 1.0 / scale);
+        double[] ones = new double[p];
+        Arrays.fill(ones, 1.0);
+        return new Surrogate(Kind.LDAM, LossConfig.of(rho, delta, 1.0), null, ones);
+    }
+
+    /**
+     * Costs of the multi-task setting: {@code c_ik = lambdaClass * classError_ik + lambdaReg * regression_ik
+     * + beta_k}, all {@code rows x p} (beta per expert, may be null).
+     */
+    public static double[] mixCosts(double[] classError, double[] regression, int rows, int p,
+                                    double lambdaClass, double lambdaReg, double[] beta) {
+        Checks.finiteMatrix("class errors", classError, 0, rows, p);
+        Checks.finiteMatrix("regression losses", regression, 0, rows, p);
+        double[] c = new double[rows * p];
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < p; k++) {
+                c[i * p + k] = lambdaClass * classError[i * p + k] + lambdaReg * regression[i * p + k]
+                        + (beta == null ? 0.0 : beta[k]);
+            }
+        }
+        return c;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public LossConfig config() {
+        return config;
+    }
+
+    /** The rewards rule, or {@code null} for the one-hot oracle losses (ce, cwce, ldam). */
+    public Rewards rewards() {
+        return rewards;
+    }
+
+    public int experts() {
+        return config.experts();
+    }
+
+    /**
+     * The kernel's weights for a cost matrix.
+     *
+     * @param costs {@code rows x p}, finite. Not modified.
+     * @param out   {@code rows x p}. Modified.
+     */
+    public void weights(double[] costs, int rows, float[] out) {
+        int p = config.experts();
+        if (rewards != null) {
+            rewards.apply(costs, rows, p, out);
+            return;
+        }
+        Checks.finiteMatrix("costs", costs, 0, rows, p);
+        Checks.shape("weights output", out == null ? -1 : out.length, 0, rows, p);
+        for (int i = 0; i < rows; i++) {
+            int k = Deferral.oracle(costs, i * p, p);
+            for (int j = 0; j < p; j++) {
+                out[i * p + j] = j == k ? (float) oracleWeight[k] : 0f;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return kind.label() + (rewards != null && rewards != Rewards.SUM_OTHERS ? " (" + rewards.label() + ")" : "")
+                + " " + config;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.mild.io;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.LossConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One case of a golden file ({@code surrogate-cases.json} format): a loss configuration, inputs, and the
+ * float64 expected outputs. Any file of the form
+ * <pre>
+ * {"cases": [{"name": "...", "nu": 1.0, "rho": [..p..], "delta": null | [..p..],
+ *             "scores": [[..p..], ...], "weights": [[..p..], ...],
+ *             "rowLoss": [..B..], "meanLoss": x, "gradMeanLoss": [[..p..], ...]}, ...]}
+ * </pre>
+ * is accepted; {@code delta}, {@code name}, {@code meanLoss} may be absent, and every shape is checked.
+ *
+ * @param scores       {@code B x p}, row-major, rounded to float32 (the float kernels' input)
+ * @param weights      {@code B x p}, rounded to float32
+ * @param scores64     {@code B x p} as written in the file (the float64 reference's input)
+ * @param weights64    {@code B x p} as written in the file
+ * @param rowLoss      the expected per-row losses (float64)
+ * @param meanLoss     the expected mean, or NaN when the file has none
+ * @param gradMeanLoss the expected gradient of the mean loss, {@code B x p} (float64)
+ */
+public record GoldenCase(String name, LossConfig config, int rows, float[] scores, float[] weights,
+                         double[] scores64, double[] weights64, double[] rowLoss, double meanLoss, double[] gradMeanLoss) {
+
+    /** Reads every case of a file; errors name the file and the case. */
+    public static List<GoldenCase> read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(file + ": cannot read golden file: " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Parses a golden document; {@code source} names it in error messages. */
+    public static List<GoldenCase> parse(String text, String source) {
+        Object root = Json.parse(text, source);
+        if (!(root instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> cases)) {
+            throw new InvalidInputException(source + ": expected an object with a \"cases\" array");
+        }
+        List<GoldenCase> out = new ArrayList<>();
+        for (int c = 0; c < cases.size(); c++) {
+            if (!(cases.get(c) instanceof Map<?, ?> m)) {
+                throw new InvalidInputException(source + ": case " + c + " is not an object");
+            }
+            String where = source + ": case " + c + (m.get("name") instanceof String s ? " (\"" + s + "\")" : "");
+            out.add(one(m, where, c));
+        }
+        return out;
+    }
+
+    private static GoldenCase one(Map<?, ?> m, String where, int index) {
+        String name = m.get("name") instanceof String s ? s : "case-" + index;
+        double nu = number(m.get("nu"), where, "nu");
+        double[] rho = vector(m.get("rho"), where, "rho", -1);
+        int p = rho.length;
+        double[] delta = m.get("delta") == null ? null : vector(m.get("delta"), where, "delta", p);
+        LossConfig config;
+        try {
+            config = LossConfig.of(rho, delta, nu);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
+        }
+        double[] scores = matrix(m.get("scores"), where, "scores", p);
+        int rows = scores.length / p;
+        double[] weights = matrix(m.get("weights"), where, "weights", p);
+        if (weights.length != scores.length) {
+            throw new InvalidInputException(where + ": weights has " + weights.length / p + " rows, scores has " + rows);
+        }
+        double[] rowLoss = vector(m.get("rowLoss"), where, "rowLoss", rows);
+        double[] grad = matrix(m.get("gradMeanLoss"), where, "gradMeanLoss", p);
+        if (grad.length != scores.length) {
+            throw new InvalidInputException(where + ": gradMeanLoss has " + grad.length / p + " rows, scores has " + rows);
+        }
+        double mean = m.get("meanLoss") == null ? Double.NaN : number(m.get("meanLoss"), where, "meanLoss");
+        return new GoldenCase(name, config, rows, toFloat(scores), toFloat(weights), scores, weights, rowLoss, mean, grad);
+    }
+
+    private static double number(Object o, String where, String field) {
+        if (o instanceof Double d) {
+            return d;
+        }
+        throw new InvalidInputException(where + ": \"" + field + "\" must be a number, got " + describe(o));
+    }
+
+    private static double[] vector(Object o, String where, String field, int expected) {
+        if (!(o instanceof List<?> list)) {
+            throw new InvalidInputException(where + ": \"" + field + "\" must be an array of numbers, got " + describe(o));
+        }
+        if (expected >= 0 && list.size() != expected) {
+            throw new InvalidInputException(where + ": \"" + field + "\" has " + list.size() + " values, expected " + expected);
+        }
+        double[] v = new double[list.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = number(list.get(i), where, field + "[" + i + "]");
+        }
+        return v;
+    }
+
+    private static double[] matrix(Object o, String where, String field, int p) {
+        if (!(o instanceof List<?> list)) {
+            throw new InvalidInputException(where + ": \"" + field + "\" must be an array of rows, got " + describe(o));
+        }
+        double[] v = new double[list.size() * p];
+        for (int i = 0; i < list.size(); i++) {
+            double[] row = vector(list.get(i), where, field + " row " + i, p);
+            System.arraycopy(row, 0, v, i * p, p);
+        }
+        return v;
+    }
+
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+
+    private static String describe(Object o) {
+        return o == null ? "nothing" : o instanceof List ? "an array" : o instanceof Map ? "an object" : o.toString();
+    }
+}

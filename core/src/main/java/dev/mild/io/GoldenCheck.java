@@ -1,0 +1,79 @@
+package dev.mild.io;
+
+import dev.mild.loss.LossKernel;
+import dev.mild.loss.ReferenceKernel;
+
+/**
+ * Runs a backend on a golden case and measures how far it is from the expected float64 values:
+ * <pre>
+ *   lossRelErr = max_i |l_i - l*_i| / max(1, |l*_i|)
+ *   gradErr    = max |g - g*| / max |g*|        (0 when g* = 0; the numerator alone when g* = 0 but g is not)
+ * </pre>
+ * The reference backend runs on the file's float64 inputs; float backends on their float32 rounding.
+ */
+public final class GoldenCheck {
+    private GoldenCheck() {
+    }
+
+    /** The outcome of one case on one backend. */
+    public record Result(String caseName, String backend, double lossRelErr, double gradErr, boolean ok) {
+        /** One line of JSON, as {@code mild golden} prints it. */
+        public String toJson() {
+            return "{\"case\": " + JsonOut.quote(caseName) + ", \"backend\": " + JsonOut.quote(backend)
+                    + ", \"lossRelErr\": " + JsonOut.number(lossRelErr) + ", \"gradErr\": " + JsonOut.number(gradErr)
+                    + ", \"ok\": " + ok + "}";
+        }
+    }
+
+    public static Result run(GoldenCase c, LossKernel kernel) {
+        int p = c.config().experts();
+        int n = c.rows() * p;
+        double[] loss = new double[c.rows()];
+        double[] grad = new double[n];
+        if (kernel instanceof ReferenceKernel) {
+            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad);
+        } else {
+            float[] lossF = new float[c.rows()];
+            float[] gradF = new float[n];
+            kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, lossF, 0, gradF, 0);
+            for (int i = 0; i < c.rows(); i++) {
+                loss[i] = lossF[i];
+            }
+            for (int i = 0; i < n; i++) {
+                grad[i] = gradF[i];
+            }
+        }
+        double lossErr = lossRelErr(loss, c.rowLoss());
+        double gradErr = gradErr(grad, c.gradMeanLoss());
+        return new Result(c.name(), kernel.name(), lossErr, gradErr, kernel.tolerance().accepts(lossErr, gradErr));
+    }
+
+    /** {@code max_i |l_i - l*_i| / max(1, |l*_i|)}; NaN anywhere gives NaN. */
+    public static double lossRelErr(double[] got, double[] expected) {
+        double worst = 0.0;
+        for (int i = 0; i < expected.length; i++) {
+            double e = Math.abs(got[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i]));
+            if (!(e <= worst)) {
+                worst = e;
+            }
+        }
+        return worst;
+    }
+
+    /** {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. */
+    public static double gradErr(double[] got, double[] expected) {
+        double diff = 0.0;
+        double scale = 0.0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs(got[i] - expected[i]);
+            if (!(d <= diff)) {
+                diff = d;
+            }
+            scale = Math.max(scale, Math.abs(expected[i]));
+        }
+        if (Double.isNaN(diff)) {
+            return Double.NaN;
+        }
+        return scale == 0.0 ? diff : diff / scale;
+    }
+}

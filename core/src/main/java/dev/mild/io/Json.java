@@ -1,0 +1,239 @@
+package dev.mild.io;
+
+import dev.mild.InvalidInputException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small strict JSON reader (RFC 8259) for the golden files: objects become {@code Map<String, Object>} in
+ * file order, arrays {@code List<Object>}, numbers {@code Double}, plus {@code String}, {@code Boolean} and
+ * {@code null}. Errors name the source, line and column. core takes no JSON dependency for this.
+ */
+public final class Json {
+    private final String text;
+    private final String source;
+    private int pos;
+
+    private Json(String text, String source) {
+        this.text = text;
+        this.source = source;
+    }
+
+    /** Parses a whole document; {@code source} names it in error messages (a file name). */
+    public static Object parse(String text, String source) {
+        Json p = new Json(text, source);
+        p.skipWhitespace();
+        Object value = p.value();
+        p.skipWhitespace();
+        if (p.pos != text.length()) {
+            throw p.error("unexpected text after the JSON value");
+        }
+        return value;
+    }
+
+    private Object value() {
+        if (pos >= text.length()) {
+            throw error("unexpected end of input");
+        }
+        char c = text.charAt(pos);
+        switch (c) {
+            case '{':
+                return object();
+            case '[':
+                return array();
+            case '"':
+                return string();
+            case 't':
+                return literal("true", Boolean.TRUE);
+            case 'f':
+                return literal("false", Boolean.FALSE);
+            case 'n':
+                return literal("null", null);
+            default:
+                if (c == '-' || (c >= '0' && c <= '9')) {
+                    return number();
+                }
+                throw error("unexpected character '" + c + "'");
+        }
+    }
+
+    private Map<String, Object> object() {
+        Map<String, Object> map = new LinkedHashMap<>();
+        pos++;
+        skipWhitespace();
+        if (peek() == '}') {
+            pos++;
+            return map;
+        }
+        while (true) {
+            skipWhitespace();
+            if (peek() != '"') {
+                throw error("expected a quoted key");
+            }
+            String key = string();
+            skipWhitespace();
+            expect(':');
+            skipWhitespace();
+            map.put(key, value());
+            skipWhitespace();
+            char c = next();
+            if (c == '}') {
+                return map;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or '}'");
+            }
+        }
+    }
+
+    private List<Object> array() {
+        List<Object> list = new ArrayList<>();
+        pos++;
+        skipWhitespace();
+        if (peek() == ']') {
+            pos++;
+            return list;
+        }
+        while (true) {
+            skipWhitespace();
+            list.add(value());
+            skipWhitespace();
+            char c = next();
+            if (c == ']') {
+                return list;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or ']'");
+            }
+        }
+    }
+
+    private String string() {
+        pos++;
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            if (pos >= text.length()) {
+                throw error("unterminated string");
+            }
+            char c = text.charAt(pos++);
+            if (c == '"') {
+                return sb.toString();
+            }
+            if (c == '\\') {
+                char e = next();
+                switch (e) {
+                    case '"', '\\', '/' -> sb.append(e);
+                    case 'b' -> sb.append('\b');
+                    case 'f' -> sb.append('\f');
+                    case 'n' -> sb.append('\n');
+                    case 'r' -> sb.append('\r');
+                    case 't' -> sb.append('\t');
+                    case 'u' -> {
+                        if (pos + 4 > text.length()) {
+                            throw error("truncated \\u escape");
+                        }
+                        try {
+                            sb.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
+                        } catch (NumberFormatException ex) {
+                            throw error("bad \\u escape");
+                        }
+                        pos += 4;
+                    }
+                    default -> throw error("bad escape '\\" + e + "'");
+                }
+            } else if (c < 0x20) {
+                pos--;
+                throw error("control character in string");
+            } else {
+                sb.append(c);
+            }
+        }
+    }
+
+    private Double number() {
+        int start = pos;
+        if (peek() == '-') {
+            pos++;
+        }
+        digits();
+        if (pos < text.length() && text.charAt(pos) == '.') {
+            pos++;
+            digits();
+        }
+        if (pos < text.length() && (text.charAt(pos) == 'e' || text.charAt(pos) == 'E')) {
+            pos++;
+            if (pos < text.length() && (text.charAt(pos) == '+' || text.charAt(pos) == '-')) {
+                pos++;
+            }
+            digits();
+        }
+        return Double.parseDouble(text.substring(start, pos));
+    }
+
+    private void digits() {
+        int start = pos;
+        while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+            pos++;
+        }
+        if (pos == start) {
+            throw error("expected a digit");
+        }
+    }
+
+    private Object literal(String word, Object value) {
+        if (!text.startsWith(word, pos)) {
+            throw error("expected '" + word + "'");
+        }
+        pos += word.length();
+        return value;
+    }
+
+    private void expect(char c) {
+        if (next() != c) {
+            pos--;
+            throw error("expected '" + c + "'");
+        }
+    }
+
+    private char peek() {
+        if (pos >= text.length()) {
+            throw error("unexpected end of input");
+        }
+        return text.charAt(pos);
+    }
+
+    private char next() {
+        char c = peek();
+        pos++;
+        return c;
+    }
+
+    private void skipWhitespace() {
+        while (pos < text.length()) {
+            char c = text.charAt(pos);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                pos++;
+            } else {
+                break;
+            }
+        }
+    }
+
+    private InvalidInputException error(String what) {
+        int line = 1;
+        int col = 1;
+        for (int i = 0; i < Math.min(pos, text.length()); i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return new InvalidInputException(source + ": line " + line + ", column " + col + ": " + what);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.mild.io;
+
+import java.util.Locale;
+
+/** Writing JSON values by hand: quoted strings and numbers that stay valid JSON (NaN and infinities as null). */
+public final class JsonOut {
+    private JsonOut() {
+    }
+
+    public static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    /** Shortest round-trip decimal; NaN and infinities (not JSON) become {@code null}. */
+    public static String number(double v) {
+        if (!Double.isFinite(v)) {
+            return "null";
+        }
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return Double.toString(v);
+    }
+
+    /** A JSON array of numbers. */
+    public static String array(double[] v) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            if (i > 0) {
+                sb.append(", ");
+            }
+            sb.append(number(v[i]));
+        }
+        return sb.append(']').toString();
+    }
+}

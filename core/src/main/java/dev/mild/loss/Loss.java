@@ -1,0 +1,72 @@
+package dev.mild.loss;
+
+/**
+ * The validating facade over a {@link LossKernel}: a loss configuration bound to a backend. Checks shapes and
+ * finiteness once per call (naming row and column), then runs the kernel.
+ *
+ * <pre>{@code
+ * Loss loss = Loss.of(LossConfig.mild(0.5, 1.0, 2.0));   // the default backend (simd when present)
+ * float[] grad = new float[scores.length];
+ * double mean = loss.evaluate(scores, weights, null, grad);
+ * }</pre>
+ *
+ * Thread-safe when its kernel is. Trainers that validated their data once can call {@link #kernel()}
+ * directly with separate offsets.
+ */
+public final class Loss {
+    private final LossConfig config;
+    private final LossKernel kernel;
+
+    public Loss(LossConfig config, LossKernel kernel) {
+        if (config == null || kernel == null) {
+            throw new IllegalArgumentException("config and kernel are required");
+        }
+        this.config = config;
+        this.kernel = kernel;
+    }
+
+    /** The configuration on the process-wide default backend ({@link Backends#shared()}). */
+    public static Loss of(LossConfig config) {
+        return new Loss(config, Backends.shared());
+    }
+
+    public LossConfig config() {
+        return config;
+    }
+
+    public LossKernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * Whole matrices: {@code B = scores.length / p} rows.
+     *
+     * @param scores  {@code B x p}, row-major. Not modified.
+     * @param weights {@code B x p}. Not modified.
+     * @param rowLoss length {@code >= B}, or {@code null}. Modified.
+     * @param grad    {@code B x p} gradient of the mean loss, or {@code null}. Modified.
+     * @return the mean loss
+     */
+    public double evaluate(float[] scores, float[] weights, float[] rowLoss, float[] grad) {
+        int p = config.experts();
+        if (scores == null || scores.length % p != 0) {
+            throw new dev.mild.InvalidInputException("scores: length " + (scores == null ? "null" : scores.length)
+                    + " is not a multiple of p = " + p);
+        }
+        return evaluate(scores, weights, 0, scores.length / p, rowLoss, grad);
+    }
+
+    /**
+     * A view of rows {@code fromRow .. fromRow+rows-1} of the same arrays: scores, weights and grad at element
+     * {@code fromRow * p}, rowLoss at index {@code fromRow}. The gradient is that of the view's mean loss.
+     */
+    public double evaluate(float[] scores, float[] weights, int fromRow, int rows, float[] rowLoss, float[] grad) {
+        int p = config.experts();
+        int offset = Math.multiplyExact(fromRow, p);
+        Checks.finiteMatrix("scores", scores, fromRow, rows, p);
+        Checks.finiteMatrix("weights", weights, fromRow, rows, p);
+        Checks.output("rowLoss", rowLoss, fromRow, rows, 1);
+        Checks.output("grad", grad, fromRow, rows, p);
+        return kernel.lossAndGradient(config, rows, scores, offset, weights, offset, rowLoss, fromRow, grad, offset);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.mild.loss;
+
+/**
+ * A loss backend: the forward and backward pass of the surrogate family ({@link LossConfig}) over a block of
+ * rows. This is the whole contract a backend implements; {@link Loss} is the validating facade in front of it.
+ *
+ * <p>Arrays are row-major with {@code p = config.experts()} columns. Offsets are element offsets, so a
+ * trainer can run mini-batches as views into larger arrays without copying. Implementations trust their
+ * input (shapes, finiteness): {@link Loss} and {@link Checks} validate once, before the hot path.
+ *
+ * <p>Implementations must not allocate per call in steady state, must be safe to call from several threads
+ * (a backend with internal threads may serialize calls), and must give bit-identical results for the same
+ * inputs and thread count.
+ */
+public interface LossKernel extends AutoCloseable {
+
+    /** The backend's name, as listed by {@link Backends} ({@code reference}, {@code scalar}, ...). */
+    String name();
+
+    /** One line for logs: the name and what was chosen at run time (vector width, device, threads). */
+    default String describe() {
+        return name();
+    }
+
+    /** How close this backend is promised to be to the float64 reference (tested against the golden files). */
+    default Tolerance tolerance() {
+        return Tolerance.FLOAT32;
+    }
+
+    /**
+     * Per-row losses, their mean, and the gradient of the mean.
+     *
+     * @param config        the loss. Not modified.
+     * @param rows          number of rows {@code B >= 0}
+     * @param scores        router scores {@code f}, {@code rows x p} from {@code scoresOffset}. Not modified.
+     * @param weights       per-expert weights {@code w}, {@code rows x p} from {@code weightsOffset}. Not modified.
+     * @param rowLoss       {@code loss_i} for each row, written at {@code rowLossOffset + i}; {@code null} to skip. Modified.
+     * @param grad          {@code d(mean loss)/d f}, {@code rows x p} from {@code gradOffset}, overwritten;
+     *                      {@code null} to skip the backward pass. Modified.
+     * @return the mean loss {@code (1/B) sum_i loss_i}, accumulated in float64; {@code 0} when {@code rows == 0}
+     */
+    double lossAndGradient(LossConfig config, int rows,
+                           float[] scores, int scoresOffset,
+                           float[] weights, int weightsOffset,
+                           float[] rowLoss, int rowLossOffset,
+                           float[] grad, int gradOffset);
+
+    /** Releases threads or device resources. Default: nothing to release. */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,128 @@
+package dev.mild.loss;
+
+/**
+ * The float64 truth the tests and {@code mild golden} compare every backend with. Written to be obviously
+ * correct rather than fast: for every expert k it evaluates MATH.md's formulas term by term, O(p^2) per row,
+ * in log space (a log-sum-exp over {@code k' != k} with its own maximum), so it shares no algebraic shortcut
+ * with the fast kernels.
+ *
+ * <pre>
+ *   log S_k     = softplus(delta_k + logsumexp_{k' != k} a_k (f_k' - f_k))
+ *   loss_i      = sum_k w_k Phi(S_k)
+ *   dloss/df_j  = sum_k w_k S_k^(-nu) dS_k/df_j, with
+ *   dS_k/df_j   = a_k exp(delta_k + a_k (f_j - f_k))                              (j != k)
+ *   dS_k/df_k   = -a_k (S_k - 1) = -sum_{j != k} a_k exp(delta_k + a_k (f_j - f_k))
+ * </pre>
+ */
+public final class ReferenceKernel implements LossKernel {
+
+    public static final String NAME = "reference";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Tolerance tolerance() {
+        return Tolerance.FLOAT64;
+    }
+
+    @Override
+    public double lossAndGradient(LossConfig config, int rows,
+                                  float[] scores, int scoresOffset,
+                                  float[] weights, int weightsOffset,
+                                  float[] rowLoss, int rowLossOffset,
+                                  float[] grad, int gradOffset) {
+        int p = config.experts();
+        double[] f = new double[p];
+        double[] w = new double[p];
+        double[] g = new double[p];
+        double sum = 0.0;
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < p; j++) {
+                f[j] = scores[scoresOffset + i * p + j];
+                w[j] = weights[weightsOffset + i * p + j];
+            }
+            double loss = row(config, f, 0, w, 0, grad == null ? null : g, 0, 1.0 / rows);
+            if (rowLoss != null) {
+                rowLoss[rowLossOffset + i] = (float) loss;
+            }
+            if (grad != null) {
+                for (int j = 0; j < p; j++) {
+                    grad[gradOffset + i * p + j] = (float) g[j];
+                }
+            }
+            sum += loss;
+        }
+        return rows == 0 ? 0.0 : sum / rows;
+    }
+
+    /**
+     * The float64 entry point: the same contract as {@link LossKernel#lossAndGradient} on float64 arrays,
+     * with all offsets 0 ({@code scores} and {@code weights} are {@code rows x p}).
+     *
+     * @param rowLoss per-row losses, length {@code rows}, or {@code null}. Modified.
+     * @param grad    gradient of the mean loss, {@code rows x p}, or {@code null}. Modified.
+     * @return the mean loss, {@code 0} when {@code rows == 0}
+     */
+    public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
+                                  double[] rowLoss, double[] grad) {
+        int p = config.experts();
+        double sum = 0.0;
+        for (int i = 0; i < rows; i++) {
+            double loss = row(config, scores, i * p, weights, i * p, grad, i * p, 1.0 / rows);
+            if (rowLoss != null) {
+                rowLoss[i] = loss;
+            }
+            sum += loss;
+        }
+        return rows == 0 ? 0.0 : sum / rows;
+    }
+
+    /** One row: returns {@code loss_i}; writes {@code gradScale * dloss_i/df} into {@code grad} when non-null. */
+    private static double row(LossConfig c, double[] f, int fo, double[] w, int wo, double[] grad, int go,
+                              double gradScale) {
+        int p = c.experts();
+        double nu = c.nu();
+        if (grad != null) {
+            for (int j = 0; j < p; j++) {
+                grad[go + j] = 0.0;
+            }
+        }
+        double loss = 0.0;
+        for (int k = 0; k < p; k++) {
+            double a = c.inverseMargin(k);
+            double delta = c.delta(k);
+            // log of sum_{k' != k} exp(a (f_k' - f_k)), shifted by its own maximum.
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < p; j++) {
+                if (j != k) {
+                    max = Math.max(max, a * (f[fo + j] - f[fo + k]));
+                }
+            }
+            double logOthers = Double.NEGATIVE_INFINITY;
+            if (max != Double.NEGATIVE_INFINITY) {
+                double s = 0.0;
+                for (int j = 0; j < p; j++) {
+                    if (j != k) {
+                        s += Math.exp(a * (f[fo + j] - f[fo + k]) - max);
+                    }
+                }
+                logOthers = max + Math.log(s);
+            }
+            double logS = LogSpace.softplus(delta + logOthers);
+            loss += w[wo + k] * LogSpace.phi(logS, nu);
+            if (grad != null) {
+                for (int j = 0; j < p; j++) {
+                    if (j != k) {
+                        double t = w[wo + k] * a * Math.exp(delta + a * (f[fo + j] - f[fo + k]) - nu * logS) * gradScale;
+                        grad[go + j] += t;
+                        grad[go + k] -= t;
+                    }
+                }
+            }
+        }
+        return loss;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.mild.loss;
+
+/**
+ * The float32 fallback every machine has: plain Java loops, the same algorithm the SIMD backend vectorizes.
+ *
+ * <p>Per row and per distinct margin {@code a} (one softmax each):
+ * <pre>
+ *   m = max_j f_j (first index j*),  e_j = exp(a (f_j - m)),  zRest = sum_{j != j*} e_j,  Z = 1 + zRest
+ *   others_k = sum_{k' != k} exp(a (f_k' - m)) = (k == j*) ? zRest : Z - e_k
+ *   log S_k  = softplus(delta_k + a (m - f_k) + log others_k)
+ *   grad_j  += e_j * sum_{k in group} w_k a exp(delta_k + a (m - f_k) - nu log S_k)
+ *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
+ * </pre>
+ * Everything is taken relative to the row maximum, so scores of 1e4 and rho of 1e-3 stay finite; keeping
+ * {@code zRest} apart from the leading 1 keeps {@code log S} exact when the winner dominates. With
+ * {@code nu = 1, delta = 0} this reduces to {@code log S_k = a (m - f_k) + log Z} and
+ * {@code grad_j = e_j a sum(w)/Z - a w_j}: p exps and one log per group.
+ *
+ * <p>Scores and exps are float32; row sums and the loss accumulate in float64 (cheap here, and it keeps long
+ * rows within the float32 tolerance).
+ */
+public final class ScalarKernel extends RowBlockKernel {
+
+    public static final String NAME = "scalar";
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[64]);
+
+    public ScalarKernel(KernelOptions options) {
+        super(options);
+    }
+
+    public ScalarKernel() {
+        this(KernelOptions.threads(1));
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    protected double block(LossConfig config, int rows,
+                           float[] scores, int scoresOffset,
+                           float[] weights, int weightsOffset,
+                           float[] rowLoss, int rowLossOffset,
+                           float[] grad, int gradOffset,
+                           float gradScale) {
+        int p = config.experts();
+        float[] e = SCRATCH.get();
+        if (e.length < p) {
+            e = new float[Math.max(p, 2 * e.length)];
+            SCRATCH.set(e);
+        }
+        boolean logSumExp = config.isLogSumExp();
+        double nu = config.nu();
+        double sum = 0.0;
+        for (int i = 0; i < rows; i++) {
+            int s = scoresOffset + i * p;
+            int w = weightsOffset + i * p;
+            int g = gradOffset + i * p;
+
+            float m = scores[s];
+            int top = 0;
+            for (int j = 1; j < p; j++) {
+                if (scores[s + j] > m) {
+                    m = scores[s + j];
+                    top = j;
+                }
+            }
+            if (grad != null) {
+                for (int j = 0; j < p; j++) {
+                    grad[g + j] = 0f;
+                }
+            }
+            double loss = 0.0;
+            for (int grp = 0; grp < config.groups(); grp++) {
+                float a = (float) config.groupInverseMargin(grp);
+                double zRest = 0.0;
+                for (int j = 0; j < p; j++) {
+                    float ej = (float) Math.exp(a * (scores[s + j] - m));
+                    e[j] = ej;
+                    if (j != top) {
+                        zRest += ej;
+                    }
+                }
+                double z = 1.0 + zRest;
+                int from = config.groupStart(grp);
+                int to = config.groupStart(grp + 1);
+                double coef;
+                if (logSumExp) {
+                    double logZ = Math.log1p(zRest);
+                    double sumW = 0.0;
+                    for (int t = from; t < to; t++) {
+                        int k = config.groupMember(t);
+                        float wk = weights[w + k];
+                        loss += wk * ((double) (a * (m - scores[s + k])) + logZ);
+                        sumW += wk;
+                        if (grad != null) {
+                            grad[g + k] -= a * wk * gradScale;
+                        }
+                    }
+                    coef = a * sumW / z;
+                } else {
+                    coef = 0.0;
+                    for (int t = from; t < to; t++) {
+                        int k = config.groupMember(t);
+                        float wk = weights[w + k];
+                        double others = k == top ? zRest : z - e[k];
+                        double x = a * (m - scores[s + k]);
+                        double logS = LogSpace.softplus(config.delta(k) + x + Math.log(others));
+                        loss += wk * LogSpace.phi(logS, nu);
+                        if (grad != null) {
+                            coef += wk * a * Math.exp(config.delta(k) + x - nu * logS);
+                            double own = Math.exp((1.0 - nu) * logS) + (config.expDelta(k) - 1.0) * Math.exp(-nu * logS);
+                            grad[g + k] -= (float) (a * wk * own * gradScale);
+                        }
+                    }
+                }
+                if (grad != null) {
+                    float c = (float) (coef * gradScale);
+                    for (int j = 0; j < p; j++) {
+                        grad[g + j] += e[j] * c;
+                    }
+                }
+            }
+            if (rowLoss != null) {
+                rowLoss[rowLossOffset + i] = (float) loss;
+            }
+            sum += loss;
+        }
+        return sum;
+    }
+}
