@@ -12,7 +12,10 @@ import java.util.Arrays;
 public enum Rewards {
     /** {@code w_k = sum_{k' != k} c_k'}: the paper's choice in its experiments (Lemma 3.1). */
     SUM_OTHERS("sum-others"),
-    /** {@code w_k = 1 - c_k}: needs costs in [0, 1] (Lemma 3.2). */
+    /**
+     * {@code w_k = 1 - c_k} (Lemma 3.2). The arithmetic takes any cost; the lemma, and so training with these
+     * rewards, needs costs in [0, 1], which {@link Surrogate#weights} checks.
+     */
     ONE_MINUS("one-minus"),
     /** {@code w_k = sum_{k' != k} c_k' - p + 2}: the realizable L_Psi weights (may be negative). */
     REALIZABLE("realizable");
@@ -42,7 +45,7 @@ public enum Rewards {
     /**
      * Weights for {@code rows} rows of {@code p} costs.
      *
-     * @param costs {@code rows x p}, finite ({@code [0, 1]} for {@link #ONE_MINUS}). Not modified.
+     * @param costs {@code rows x p}, finite. Not modified.
      * @param out   {@code rows x p}. Modified.
      */
     public void apply(double[] costs, int rows, int p, double[] out) {
@@ -67,11 +70,7 @@ public enum Rewards {
     }
 
     private void check(double[] costs, int rows, int p) {
-        if (this == ONE_MINUS) {
-            Checks.unitInterval("costs", costs, 0, rows, p);
-        } else {
-            Checks.finiteMatrix("costs", costs, 0, rows, p);
-        }
+        Checks.finiteMatrix("costs", costs, 0, rows, p);
     }
 
     private void row(double[] c, int co, int p, double[] out, int oo) {

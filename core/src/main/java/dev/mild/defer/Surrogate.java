@@ -186,11 +186,15 @@ public final class Surrogate {
     /**
      * The kernel's weights for a cost matrix.
      *
-     * @param costs {@code rows x p}, finite. Not modified.
+     * @param costs {@code rows x p}, finite; in {@code [0, 1]} with {@code one-minus} rewards. Not modified.
      * @param out   {@code rows x p}. Modified.
      */
     public void weights(double[] costs, int rows, float[] out) {
         int p = config.experts();
+        if (rewards == Rewards.ONE_MINUS) {
+            // 1 - c is a reward only for c in [0, 1]; outside, the weights change sign and the lemma fails.
+            Checks.unitInterval("costs (one-minus rewards need [0, 1])", costs, 0, rows, p);
+        }
         if (rewards != null) {
             rewards.apply(costs, rows, p, out);
             return;

@@ -1,0 +1,49 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.loss.Backends;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The expected backends are discovered, and the automatic choice follows the stated order. */
+class BackendDiscoveryTest {
+
+    @Test
+    void expectedBackendsAreDiscovered() {
+        List<String> listed = Backends.list().stream().map(Backends.Info::name).toList();
+        for (String expected : List.of("reference", "scalar")) {
+            assertTrue(listed.contains(expected), expected + " not discovered; found " + listed);
+        }
+        assertTrue(Backends.availableNames().containsAll(List.of("reference", "scalar")));
+        for (String required : Support.required()) {
+            assertTrue(Backends.availableNames().contains(required), required + " is required but: "
+                    + Backends.unavailableSummary());
+        }
+    }
+
+    @Test
+    void referenceIsNeverTheAutomaticChoice() {
+        Backends.Info ref = Backends.list().stream().filter(b -> b.name().equals("reference")).findFirst().orElseThrow();
+        assertTrue(!ref.automatic());
+        assertTrue(!Backends.defaultName().equals("reference"));
+    }
+
+    @Test
+    void propertyForcesABackend() {
+        String old = System.getProperty(Backends.PROPERTY);
+        try {
+            System.setProperty(Backends.PROPERTY, "reference");
+            assertEquals("reference", Backends.defaultName());
+            System.setProperty(Backends.PROPERTY, "no-such-backend");
+            ValidationTest.fails(Backends::defaultName, "unknown backend \"no-such-backend\"");
+        } finally {
+            if (old == null) {
+                System.clearProperty(Backends.PROPERTY);
+            } else {
+                System.setProperty(Backends.PROPERTY, old);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Rho;
+import dev.mild.defer.Surrogate;
+import dev.mild.io.Json;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The deferral loss, rewards and theory rho against ../shared/golden/deferral-cases.json, plus tie rules. */
+class DeferralTest {
+
+    @SuppressWarnings("unchecked")
+    static final Map<String, Object> GOLDEN = (Map<String, Object>) Json.parse(Support.resource("deferral-cases.json"),
+            "deferral-cases.json");
+
+    @SuppressWarnings("unchecked")
+    static double[] flat(Object rows) {
+        List<Object> list = (List<Object>) rows;
+        if (list.isEmpty() || !(list.get(0) instanceof List)) {
+            return list.stream().mapToDouble(x -> (Double) x).toArray();
+        }
+        return list.stream().flatMapToDouble(r -> ((List<Object>) r).stream().mapToDouble(x -> (Double) x)).toArray();
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> section(String name) {
+        return (Map<String, Object>) GOLDEN.get(name);
+    }
+
+    @Test
+    void deferralLossWithTiesToTheHighestIndex() {
+        Map<String, Object> d = section("deferralLoss");
+        double[] scores = flat(d.get("scores"));
+        double[] costs = flat(d.get("costs"));
+        int p = 3;
+        int rows = scores.length / p;
+        float[] f = new float[scores.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) scores[i];
+        }
+        Deferral.Report r = Deferral.evaluate(f, costs, rows, p);
+        int[] choice = java.util.Arrays.stream(flat(d.get("choice"))).mapToInt(x -> (int) x).toArray();
+        assertArrayEquals(choice, r.choice());
+        assertArrayEquals(flat(d.get("rowLoss")), r.rowLoss(), 1e-15);
+        assertEquals((Double) d.get("meanLoss"), r.meanLoss(), 1e-15);
+    }
+
+    @Test
+    void oracleTiesGoToTheLowestIndexAndRatiosAddUp() {
+        double[] costs = {1, 1, 2, /**/ 2, 0.5, 0.5, /**/ 0, 0, 0, /**/ 3, 2, 1};
+        int[] labels = Deferral.oracleLabels(costs, 4, 3);
+        assertArrayEquals(new int[] {0, 1, 0, 2}, labels);
+        float[] scores = {0, 0, 0, /**/ 1, 0, 1, /**/ 2, 1, 0, /**/ 0, 0, 5};
+        Deferral.Report r = Deferral.evaluate(scores, costs, 4, 3);
+        assertArrayEquals(new int[] {2, 2, 0, 2}, r.choice());
+        assertArrayEquals(new double[] {0.25, 0, 0.75}, r.ratios(), 1e-15);
+        assertArrayEquals(new double[] {0.5, 0.25, 0.25}, r.oracleRatios(), 1e-15);
+        assertEquals((2 + 0.5 + 0 + 1) / 4.0, r.meanLoss(), 1e-15);
+        assertEquals((1 + 0.5 + 0 + 1) / 4.0, r.oracleLoss(), 1e-15);
+    }
+
+    @Test
+    void rewardsMatchGolden() {
+        Map<String, Object> d = section("rewards");
+        double[] costs = flat(d.get("costs"));
+        int p = 3;
+        int rows = costs.length / p;
+        for (Rewards r : Rewards.values()) {
+            double[] out = new double[costs.length];
+            r.apply(costs, rows, p, out);
+            assertArrayEquals(flat(d.get(r.label())), out, 1e-12, r.label());
+        }
+    }
+
+    @Test
+    void theoryRhoMatchesGolden() {
+        Map<String, Object> d = section("theoryRho");
+        int[] labels = java.util.Arrays.stream(flat(d.get("labels"))).mapToInt(x -> (int) x).toArray();
+        double[] norms = flat(d.get("norms"));
+        int p = ((Double) d.get("p")).intValue();
+        double rhoBar = (Double) d.get("rhoBar");
+        assertArrayEquals(flat(d.get("rho")), Rho.theory(labels, norms, p, rhoBar), 1e-12);
+    }
+
+    @Test
+    void rhoFloorSharesTheRarestExpertsMargin() {
+        // Expert 2 owns no row: its strength is floored at the smallest positive one (expert 1's).
+        int[] labels = {0, 0, 0, 1};
+        double[] norms = {2, 1, 1, 1};
+        double t0 = Math.cbrt(3 * 4.0);
+        double t1 = Math.cbrt(1 * 1.0);
+        double sum = t0 + 2 * t1;
+        assertArrayEquals(new double[] {3 * t0 / sum, 3 * t1 / sum, 3 * t1 / sum}, Rho.theory(labels, norms, 3, 3), 1e-12);
+        // gamma = 0 is uniform whatever the counts; no rows at all is uniform too.
+        assertArrayEquals(new double[] {1, 1, 1}, Rho.tilted(labels, norms, 3, 3, 0), 1e-12);
+        assertArrayEquals(new double[] {0.5, 0.5}, Rho.theory(new int[0], new double[0], 2, 1), 1e-12);
+    }
+
+    @Test
+    void oneHotSurrogatesWeightTheOracleExpert() {
+        double[] costs = {0.2, 0.1, 0.9, /**/ 0, 1, 1};
+        float[] w = new float[6];
+        Surrogate.ce(3).weights(costs, 2, w);
+        assertArrayEquals(new float[] {0, 1, 0, 1, 0, 0}, w);
+        Surrogate.cwce(new int[] {6, 3, 1}).weights(costs, 2, w);
+        assertArrayEquals(new float[] {0, 10f / 9f, 0, 10f / 18f, 0, 0}, w, 1e-6f);
+        Surrogate ldam = Surrogate.ldam(new int[] {16, 1, 81}, 2.0, 0.5);
+        // C = 0.5 * min n^(1/4) = 0.5; delta_k = s C / n_k^(1/4)
+        assertEquals(2.0 * 0.5 / 2.0, ldam.config().delta(0), 1e-15);
+        assertEquals(2.0 * 0.5 / 1.0, ldam.config().delta(1), 1e-15);
+        assertEquals(2.0 * 0.5 / 3.0, ldam.config().delta(2), 1e-15);
+        assertEquals(0.5, ldam.config().rho(0), 1e-15);
+        Surrogate tdef = Surrogate.tdef(3);
+        tdef.weights(costs, 2, w);
+        assertArrayEquals(new float[] {1.0f, 1.1f, 0.3f, 2, 1, 1}, w, 1e-6f);
+    }
+}

@@ -1,0 +1,181 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.LossKernel;
+import dev.mild.loss.ReferenceKernel;
+import dev.mild.loss.Tolerance;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Edge cases on every backend (the reference included), checked against closed forms that share no code
+ * with the kernels: B = 0, B = 1, p = 1, all-equal scores, scores of 1e4, rho of 1e-3, and a mix of distinct
+ * and equal margins.
+ */
+class EdgeCaseTest {
+
+    static List<String> allBackends() {
+        List<String> names = new ArrayList<>(Support.fastBackends());
+        names.add(ReferenceKernel.NAME);
+        return names;
+    }
+
+    interface Check {
+        void run(LossKernel kernel);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> edgeCases() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : allBackends()) {
+            tests.add(dynamicTest(name + ": B = 0 writes nothing and returns 0", () -> on(name, EdgeCaseTest::emptyBatch)));
+            tests.add(dynamicTest(name + ": p = 1 has zero loss and gradient", () -> on(name, EdgeCaseTest::singleExpert)));
+            tests.add(dynamicTest(name + ": all-equal scores give sum w log p", () -> on(name, EdgeCaseTest::equalScores)));
+            tests.add(dynamicTest(name + ": p = 2 closed form, scores 1e4, rho 1e-3, B = 1", () -> on(name, EdgeCaseTest::twoExpertsExtreme)));
+            tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
+        }
+        return tests.stream();
+    }
+
+    static void on(String name, Check check) {
+        for (int threads : new int[] {1, 2}) {
+            try (LossKernel k = Backends.open(name, KernelOptions.threads(threads))) {
+                check.run(k);
+            }
+        }
+    }
+
+    static void emptyBatch(LossKernel k) {
+        float[] loss = {7f};
+        float[] grad = {7f, 7f, 7f};
+        double mean = k.lossAndGradient(LossConfig.mild(0.5, 1, 2), 0, new float[0], 0, new float[0], 0, loss, 0, grad, 0);
+        assertEquals(0.0, mean);
+        assertEquals(7f, loss[0]);
+        assertTrue(Arrays.equals(new float[] {7f, 7f, 7f}, grad));
+    }
+
+    static void singleExpert(LossKernel k) {
+        for (double nu : new double[] {0, 0.5, 1, 2}) {
+            LossConfig c = LossConfig.of(new double[] {0.3}, new double[] {0.4}, nu);
+            float[] scores = {3f, -1e4f, 1e4f};
+            float[] weights = {2f, -1f, 0.5f};
+            float[] loss = new float[3];
+            float[] grad = new float[3];
+            Arrays.fill(grad, 9f);
+            double mean = k.lossAndGradient(c, 3, scores, 0, weights, 0, loss, 0, grad, 0);
+            assertEquals(0.0, mean, 0.0, "p = 1: S = 1, Phi(1) = 0");
+            for (int i = 0; i < 3; i++) {
+                assertEquals(0f, loss[i], 0f);
+                assertEquals(0f, grad[i], 0f);
+            }
+        }
+    }
+
+    static void equalScores(LossKernel k) {
+        // nu = 1, delta = 0, all f equal: S_k = p, loss = log p * sum_k w_k, grad_j = (sum_k a_k w_k / p - a_j w_j) / B.
+        int p = 6;
+        int rows = 4;
+        double[] rho = {0.5, 0.5, 1.0, 2.0, 1e-3, 1.0};
+        LossConfig c = LossConfig.mild(rho);
+        float[] scores = new float[rows * p];
+        float[] weights = new float[rows * p];
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int i = 0; i < rows; i++) {
+            float v = (float) (1e4 * rnd.nextGaussian());
+            for (int j = 0; j < p; j++) {
+                scores[i * p + j] = v;
+                weights[i * p + j] = (float) (rnd.nextDouble() * 2 - 0.5);
+            }
+        }
+        float[] loss = new float[rows];
+        float[] grad = new float[rows * p];
+        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
+        double[] expLoss = new double[rows];
+        double[] expGrad = new double[rows * p];
+        for (int i = 0; i < rows; i++) {
+            double sumW = 0;
+            double sumAW = 0;
+            for (int j = 0; j < p; j++) {
+                sumW += weights[i * p + j];
+                sumAW += weights[i * p + j] / rho[j];
+            }
+            expLoss[i] = Math.log(p) * sumW;
+            for (int j = 0; j < p; j++) {
+                expGrad[i * p + j] = (sumAW / p - weights[i * p + j] / rho[j]) / rows;
+            }
+        }
+        assertWithin(k, loss, grad, expLoss, expGrad);
+    }
+
+    static void twoExpertsExtreme(LossKernel k) {
+        // p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp.
+        double[][] rhos = {{1e-3, 1e-3}, {1e-3, 2.0}, {1.0, 1.0}};
+        float[][] rowsOfScores = {{1e4f, -1e4f}, {-1e4f, 1e4f}, {1e4f, 1e4f - 0.001f}, {0.3f, -0.2f}};
+        for (double[] rho : rhos) {
+            for (double[] delta : new double[][] {null, {0.5, -0.25}}) {
+                LossConfig c = LossConfig.of(rho, delta, 1.0);
+                for (float[] f : rowsOfScores) {
+                    float[] w = {0.7f, 1.3f};
+                    float[] loss = new float[1];
+                    float[] grad = new float[2];
+                    k.lossAndGradient(c, 1, f, 0, w, 0, loss, 0, grad, 0);
+                    double[] expLoss = {0};
+                    double[] expGrad = new double[2];
+                    for (int kk = 0; kk < 2; kk++) {
+                        int o = 1 - kk;
+                        double a = 1 / rho[kk];
+                        double u = (delta == null ? 0 : delta[kk]) + a * ((double) f[o] - f[kk]);
+                        double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
+                        double sigmoid = u > 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
+                        expLoss[0] += w[kk] * softplus;
+                        expGrad[o] += w[kk] * a * sigmoid;
+                        expGrad[kk] -= w[kk] * a * sigmoid;
+                    }
+                    assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
+                            "non-finite output for scores " + Arrays.toString(f));
+                    assertWithin(k, loss, grad, expLoss, expGrad);
+                }
+            }
+        }
+    }
+
+    static void mixedMargins(LossKernel k) {
+        // Experts 0, 2, 4 share rho = 0.5; 1 and 3 share 2.0; 5 is alone: three softmaxes per row.
+        double[] rho = {0.5, 2.0, 0.5, 2.0, 0.5, 1e-3};
+        LossConfig c = LossConfig.mild(rho);
+        assertEquals(3, c.groups());
+        int rows = 9;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] scores = Support.gaussian(rnd, rows * 6, 2.0);
+        float[] weights = Support.uniform(rnd, rows * 6, 0, 3);
+        double[] expLoss = new double[rows];
+        double[] expGrad = new double[rows * 6];
+        // Truth from the reference, which the golden and finite-difference tests pin down independently.
+        ReferenceKernel.evaluate(c, rows, Support.toDouble(scores), Support.toDouble(weights), expLoss, expGrad);
+        float[] loss = new float[rows];
+        float[] grad = new float[rows * 6];
+        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
+        assertWithin(k, loss, grad, expLoss, expGrad);
+    }
+
+    static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
+        Tolerance t = k.tolerance().equals(Tolerance.FLOAT64) ? Tolerance.FLOAT32 : k.tolerance();
+        double le = GoldenTest.lossRelErr(Support.toDouble(loss), expLoss);
+        double ge = GoldenTest.gradErr(Support.toDouble(grad), expGrad);
+        assertTrue(le <= t.lossRelative(), k.name() + ": lossRelErr " + le + " loss " + Arrays.toString(loss)
+                + " expected " + Arrays.toString(expLoss));
+        assertTrue(ge <= t.gradNormwise(), k.name() + ": gradErr " + ge + " grad " + Arrays.toString(grad)
+                + " expected " + Arrays.toString(expGrad));
+    }
+}

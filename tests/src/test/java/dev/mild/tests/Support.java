@@ -1,0 +1,96 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.mild.io.GoldenCase;
+import dev.mild.loss.Backends;
+import dev.mild.loss.ReferenceKernel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** What the tests share: the backends under test, the golden resources, random inputs. */
+final class Support {
+    private Support() {
+    }
+
+    /**
+     * Backends that must be present: {@code MILD_TEST_REQUIRE} (environment, set by .ci/run) or the
+     * {@code mild.test.require} property, comma-separated.
+     */
+    static List<String> required() {
+        String s = System.getenv("MILD_TEST_REQUIRE");
+        if (s == null || s.isBlank()) {
+            s = System.getProperty("mild.test.require", "");
+        }
+        if (Boolean.getBoolean("mild.test.noVector")) {
+            return List.of();
+        }
+        return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    }
+
+    /** Every usable backend except the float64 reference (which is the truth they are compared with). */
+    static List<String> fastBackends() {
+        List<String> names = new ArrayList<>(Backends.availableNames());
+        names.remove(ReferenceKernel.NAME);
+        for (String r : required()) {
+            if (!names.contains(r)) {
+                fail("backend " + r + " is required (MILD_TEST_REQUIRE) but not available: "
+                        + Backends.unavailableSummary());
+            }
+        }
+        return names;
+    }
+
+    static String resource(String name) {
+        try (InputStream in = Support.class.getResourceAsStream("/golden/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing test resource golden/" + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<GoldenCase> surrogateCases() {
+        return GoldenCase.parse(resource("surrogate-cases.json"), "surrogate-cases.json");
+    }
+
+    /** ../shared beside the repository, when present (CI has it; a bare clone may not). */
+    static Path sharedDir() {
+        String p = System.getProperty("mild.shared.dir");
+        Path dir = p != null ? Path.of(p) : Path.of("..", "..", "shared");
+        return Files.isDirectory(dir) ? dir.normalize() : null;
+    }
+
+    static float[] gaussian(SplittableRandom rnd, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (scale * rnd.nextGaussian());
+        }
+        return v;
+    }
+
+    static float[] uniform(SplittableRandom rnd, int n, double lo, double hi) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
+        }
+        return v;
+    }
+
+    static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+}
