@@ -1,18 +1,16 @@
 package dev.mild.loss;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Shared bookkeeping for CPU backends: splits a batch into fixed chunks of {@link #CHUNK_ROWS} rows, runs them
- * on the caller's thread plus a pool the caller sized, and sums the chunks' losses in chunk order. Because
+ * on the caller's thread plus {@code threads - 1} workers, and sums the chunks' losses in chunk order. Because
  * the chunking does not depend on the thread count, the mean loss is bit-identical for any number of threads
  * (per-row outputs never depend on it). A backend only writes {@link #block}.
  *
- * <p>Calls on one instance are serialized when they run in parallel; batches of one chunk run on the caller's
- * thread without locking or allocation.
+ * <p>The workers are persistent daemon threads woken through a monitor, and a call's state lives in fields
+ * reused from call to call, so a parallel call allocates nothing. Parallel calls on one instance are
+ * serialized; a batch of one chunk runs on the caller's thread without locking.
  */
 public abstract class RowBlockKernel implements LossKernel {
 
@@ -20,29 +18,30 @@ public abstract class RowBlockKernel implements LossKernel {
     public static final int CHUNK_ROWS = 2048;
 
     private final int threads;
-    private final ExecutorService pool;
-    private final Object parallelLock = new Object();
-
-    // State of the parallel call in progress, guarded by parallelLock (workers read it after the latch is set).
-    private final Runnable[] workers;
+    private final Thread[] workers;
+    private final Object monitor = new Object();
     private final AtomicInteger nextChunk = new AtomicInteger();
-    private volatile Job job;
+
+    // The call in progress; written by the caller under the monitor before it bumps the generation, read by
+    // workers after they see the new generation under the same monitor.
+    private LossConfig config;
+    private int rows, chunks, scoresOffset, weightsOffset, rowLossOffset, gradOffset;
+    private float[] scores, weights, rowLoss, grad;
+    private float gradScale;
+    private double[] partials = new double[0];
+    private long generation;
+    private int busyWorkers;
+    private Throwable failure;
+    private boolean closed;
 
     protected RowBlockKernel(KernelOptions options) {
         this.threads = options.resolvedThreads();
-        if (threads > 1) {
-            this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
-                Thread t = new Thread(r, "mild-" + name() + "-worker");
-                t.setDaemon(true);
-                return t;
-            });
-            this.workers = new Runnable[threads - 1];
-            for (int i = 0; i < workers.length; i++) {
-                workers[i] = this::workerLoop;
-            }
-        } else {
-            this.pool = null;
-            this.workers = new Runnable[0];
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "mild-loss-worker-" + i);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
         }
     }
 
@@ -80,7 +79,7 @@ public abstract class RowBlockKernel implements LossKernel {
         }
         float gradScale = 1.0f / rows;
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        if (chunks == 1 || pool == null) {
+        if (chunks == 1 || workers.length == 0) {
             int p = config.experts();
             double sum = 0.0;
             for (int c = 0; c < chunks; c++) {
@@ -91,88 +90,112 @@ public abstract class RowBlockKernel implements LossKernel {
             }
             return sum / rows;
         }
-        synchronized (parallelLock) {
-            Job j = new Job(config, rows, chunks, scores, scoresOffset, weights, weightsOffset,
-                    rowLoss, rowLossOffset, grad, gradOffset, gradScale, Math.min(workers.length, chunks - 1));
-            nextChunk.set(0);
-            job = j;
-            for (int i = 0; i < j.helpers; i++) {
-                pool.execute(workers[i]);
+        synchronized (this) { // one parallel call at a time per instance
+            synchronized (monitor) {
+                if (closed) {
+                    throw new IllegalStateException(name() + " backend is closed");
+                }
+                this.config = config;
+                this.rows = rows;
+                this.chunks = chunks;
+                this.scores = scores;
+                this.scoresOffset = scoresOffset;
+                this.weights = weights;
+                this.weightsOffset = weightsOffset;
+                this.rowLoss = rowLoss;
+                this.rowLossOffset = rowLossOffset;
+                this.grad = grad;
+                this.gradOffset = gradOffset;
+                this.gradScale = gradScale;
+                if (partials.length < chunks) {
+                    partials = new double[Math.max(chunks, 2 * partials.length)];
+                }
+                failure = null;
+                nextChunk.set(0);
+                busyWorkers = workers.length;
+                generation++;
+                monitor.notifyAll();
             }
-            runChunks(j);
+            Throwable mine = null;
             try {
-                j.done.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for loss workers", e);
+                runChunks();
+            } catch (Throwable t) {
+                mine = t;
             }
-            job = null;
-            if (j.failure != null) {
-                throw new IllegalStateException("a loss worker failed", j.failure);
+            synchronized (monitor) {
+                while (busyWorkers > 0) {
+                    try {
+                        monitor.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while waiting for loss workers", e);
+                    }
+                }
+                this.scores = this.weights = this.rowLoss = this.grad = null; // do not pin the caller's arrays
+                if (mine == null) {
+                    mine = failure;
+                }
+            }
+            if (mine != null) {
+                throw new IllegalStateException("a loss worker failed", mine);
             }
             double sum = 0.0;
-            for (double partial : j.partials) {
-                sum += partial;
+            for (int c = 0; c < chunks; c++) {
+                sum += partials[c];
             }
             return sum / rows;
         }
     }
 
     private void workerLoop() {
-        Job j = job;
-        try {
-            runChunks(j);
-        } catch (Throwable t) {
-            j.failure = t;
-        } finally {
-            j.done.countDown();
+        long seen = 0;
+        while (true) {
+            synchronized (monitor) {
+                while (generation == seen && !closed) {
+                    try {
+                        monitor.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                seen = generation;
+            }
+            Throwable failed = null;
+            try {
+                runChunks();
+            } catch (Throwable t) {
+                failed = t;
+            }
+            synchronized (monitor) {
+                if (failed != null && failure == null) {
+                    failure = failed;
+                }
+                if (--busyWorkers == 0) {
+                    monitor.notifyAll();
+                }
+            }
         }
     }
 
-    private void runChunks(Job j) {
-        int p = j.config.experts();
-        for (int c = nextChunk.getAndIncrement(); c < j.chunks; c = nextChunk.getAndIncrement()) {
+    private void runChunks() {
+        int p = config.experts();
+        for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
             int r0 = c * CHUNK_ROWS;
-            int n = Math.min(CHUNK_ROWS, j.rows - r0);
-            j.partials[c] = block(j.config, n, j.scores, j.scoresOffset + r0 * p, j.weights, j.weightsOffset + r0 * p,
-                    j.rowLoss, j.rowLossOffset + r0, j.grad, j.gradOffset + r0 * p, j.gradScale);
+            int n = Math.min(CHUNK_ROWS, rows - r0);
+            partials[c] = block(config, n, scores, scoresOffset + r0 * p, weights, weightsOffset + r0 * p,
+                    rowLoss, rowLossOffset + r0, grad, gradOffset + r0 * p, gradScale);
         }
     }
 
+    /** Stops the worker threads; the instance must not be used afterwards. */
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
-    }
-
-    private static final class Job {
-        final LossConfig config;
-        final int rows, chunks, scoresOffset, weightsOffset, rowLossOffset, gradOffset, helpers;
-        final float[] scores, weights, rowLoss, grad;
-        final float gradScale;
-        final double[] partials;
-        final CountDownLatch done;
-        volatile Throwable failure;
-
-        Job(LossConfig config, int rows, int chunks, float[] scores, int scoresOffset, float[] weights,
-            int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset, float gradScale,
-            int helpers) {
-            this.config = config;
-            this.rows = rows;
-            this.chunks = chunks;
-            this.scores = scores;
-            this.scoresOffset = scoresOffset;
-            this.weights = weights;
-            this.weightsOffset = weightsOffset;
-            this.rowLoss = rowLoss;
-            this.rowLossOffset = rowLossOffset;
-            this.grad = grad;
-            this.gradOffset = gradOffset;
-            this.gradScale = gradScale;
-            this.helpers = helpers;
-            this.partials = new double[chunks];
-            this.done = new CountDownLatch(helpers);
+        synchronized (monitor) {
+            closed = true;
+            monitor.notifyAll();
         }
     }
 }
