@@ -12,7 +12,11 @@ package dev.mild.loss;
  *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
  * </pre>
  * Everything is taken relative to the row maximum, so scores of 1e4 and rho of 1e-3 stay finite; keeping
- * {@code zRest} apart from the leading 1 keeps {@code log S} exact when the winner dominates. With
+ * {@code zRest} apart from the leading 1 keeps {@code log S} exact when the winner dominates. For the same
+ * reason the top expert j* (where {@code e_j* = 1}) takes its share in one float64 term: its softmax part and
+ * its own part are both about {@code a w_j*} and differ by {@code a w_j* S^-nu (S - 1)}, far smaller when the
+ * winner dominates, so it gets {@code sum_{k != j*} c_k - a w_j* S_j*^-nu e^delta_j* zRest} directly
+ * ({@code a (sum_{k != j*} w_k - w_j* zRest) / Z} when nu = 1, delta = 0). With
  * {@code nu = 1, delta = 0} this reduces to {@code log S_k = a (m - f_k) + log Z} and
  * {@code grad_j = e_j a sum(w)/Z - a w_j}: p exps and one log per group.
  *
@@ -86,22 +90,33 @@ public final class ScalarKernel extends RowBlockKernel {
                 double z = 1.0 + zRest;
                 int from = config.groupStart(grp);
                 int to = config.groupStart(grp + 1);
+                boolean topInGroup = config.groupOf(top) == grp;
+                // coef = sum_k c_k feeds every e_j; the top expert instead gets its share with its own
+                // terms combined exactly (see the class comment), since e_top = 1 and the two can cancel.
                 double coef;
+                double topShare;
                 if (logSumExp) {
                     double logZ = Math.log1p(zRest);
                     double sumW = 0.0;
+                    double sumWRest = 0.0;
                     for (int t = from; t < to; t++) {
                         int k = config.groupMember(t);
                         float wk = weights[w + k];
                         loss += wk * ((double) (a * (m - scores[s + k])) + logZ);
                         sumW += wk;
-                        if (grad != null) {
-                            grad[g + k] -= a * wk * gradScale;
+                        if (k != top) {
+                            sumWRest += wk;
+                            if (grad != null) {
+                                grad[g + k] -= a * wk * gradScale;
+                            }
                         }
                     }
                     coef = a * sumW / z;
+                    topShare = topInGroup ? a * (sumWRest - weights[w + top] * zRest) / z : coef;
                 } else {
                     coef = 0.0;
+                    double coefRest = 0.0;
+                    double topOwn = 0.0;
                     for (int t = from; t < to; t++) {
                         int k = config.groupMember(t);
                         float wk = weights[w + k];
@@ -110,17 +125,28 @@ public final class ScalarKernel extends RowBlockKernel {
                         double logS = LogSpace.softplus(config.delta(k) + x + Math.log(others));
                         loss += wk * LogSpace.phi(logS, nu);
                         if (grad != null) {
-                            coef += wk * a * Math.exp(config.delta(k) + x - nu * logS);
-                            double own = Math.exp((1.0 - nu) * logS) + (config.expDelta(k) - 1.0) * Math.exp(-nu * logS);
-                            grad[g + k] -= (float) (a * wk * own * gradScale);
+                            double ck = wk * a * Math.exp(config.delta(k) + x - nu * logS);
+                            coef += ck;
+                            if (k == top) {
+                                // c_top - own_top = -a w S^-nu (S - 1), and S_top - 1 = e^delta zRest exactly.
+                                topOwn = -a * wk * Math.exp(-nu * logS) * config.expDelta(k) * zRest;
+                            } else {
+                                coefRest += ck;
+                                double own = Math.exp((1.0 - nu) * logS) + (config.expDelta(k) - 1.0) * Math.exp(-nu * logS);
+                                grad[g + k] -= (float) (a * wk * own * gradScale);
+                            }
                         }
                     }
+                    topShare = topInGroup ? coefRest + topOwn : coef;
                 }
                 if (grad != null) {
                     float c = (float) (coef * gradScale);
                     for (int j = 0; j < p; j++) {
-                        grad[g + j] += e[j] * c;
+                        if (j != top) {
+                            grad[g + j] += e[j] * c;
+                        }
                     }
+                    grad[g + top] += (float) (topShare * gradScale);
                 }
             }
             if (rowLoss != null) {

@@ -44,6 +44,7 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": all-equal scores give sum w log p", () -> on(name, EdgeCaseTest::equalScores)));
             tests.add(dynamicTest(name + ": p = 2 closed form, scores 1e4, rho 1e-3, B = 1", () -> on(name, EdgeCaseTest::twoExpertsExtreme)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
+            tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
         }
         return tests.stream();
     }
@@ -167,6 +168,48 @@ class EdgeCaseTest {
         float[] grad = new float[rows * 6];
         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
         assertWithin(k, loss, grad, expLoss, expGrad);
+    }
+
+    /**
+     * A router that is confident and right, with the weight on its winner (cross-entropy's one-hot, or
+     * rewards dominated by one expert): the gradient is tiny, {@code a w zRest / Z}, the difference of two
+     * terms near {@code a w}. Computing it as that difference in float32 loses it entirely.
+     */
+    static void confidentWinner(LossKernel k) {
+        SplittableRandom rnd = new SplittableRandom(17);
+        for (int p : new int[] {2, 3, 8, 19}) {
+            for (double lead : new double[] {5, 10, 30}) {
+                for (double nu : new double[] {1.0, 0.5, 2.0}) {
+                    for (boolean withDelta : new boolean[] {false, true}) {
+                        double[] rho = new double[p];
+                        double[] delta = new double[p];
+                        for (int j = 0; j < p; j++) {
+                            rho[j] = j % 2 == 0 ? 1.0 : 0.5;
+                            delta[j] = withDelta ? 0.3 : 0.0;
+                        }
+                        LossConfig c = LossConfig.of(rho, delta, nu);
+                        int rows = 6;
+                        float[] scores = new float[rows * p];
+                        float[] weights = new float[rows * p];
+                        for (int i = 0; i < rows; i++) {
+                            int top = i % p;
+                            for (int j = 0; j < p; j++) {
+                                scores[i * p + j] = (float) (j == top ? lead : rnd.nextDouble());
+                                // every other row: a little weight on the losers too
+                                weights[i * p + j] = j == top ? 1f : (i % 2 == 0 ? 0f : 1e-6f);
+                            }
+                        }
+                        double[] expLoss = new double[rows];
+                        double[] expGrad = new double[rows * p];
+                        ReferenceKernel.evaluate(c, rows, Support.toDouble(scores), Support.toDouble(weights), expLoss, expGrad);
+                        float[] loss = new float[rows];
+                        float[] grad = new float[rows * p];
+                        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
+                        assertWithin(k, loss, grad, expLoss, expGrad);
+                    }
+                }
+            }
+        }
     }
 
     static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
