@@ -36,7 +36,8 @@ final class RouteCommand implements Command {
                 expert the router picks (the one with the highest score), one per line, in order. Features
                 are the raw values (the model standardizes them as in training).
 
-                The first line may be a header: then columns are matched to the model's features by name,
+                The first line may be a header (it is one when a cell names a feature of the model, or a
+                label, cost: or pred: column): then columns are matched to the model's features by name,
                 in any order, and label, cost:<expert> and pred:<expert> columns are ignored (so a training
                 file can be piped in as is). Without a header, each line holds exactly the model's features
                 in the model's order. Blank lines are skipped. A bad row stops with exit 2 and names the line
@@ -90,7 +91,7 @@ final class RouteCommand implements Command {
             String[] parts = line.split(",", -1);
             if (first) {
                 first = false;
-                if (isHeader(parts)) {
+                if (isHeader(parts, features)) {
                     columnOf = header(parts, features, lineNo);
                     cells = parts.length;
                     continue;
@@ -137,25 +138,28 @@ final class RouteCommand implements Command {
         return Main.OK;
     }
 
-    private static boolean isHeader(String[] parts) {
+    /** A first line is a header when one of its cells names a feature of the model or a label/cost/pred column. */
+    private static boolean isHeader(String[] parts, List<String> features) {
         for (String s : parts) {
-            try {
-                Float.parseFloat(s.trim());
-            } catch (NumberFormatException e) {
+            String name = unquote(s.trim());
+            if (features.contains(name) || name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX)
+                    || name.startsWith(CsvReader.PRED_PREFIX)) {
                 return true;
             }
         }
         return false;
     }
 
+    private static String unquote(String name) {
+        return name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")
+                ? name.substring(1, name.length() - 1).trim() : name;
+    }
+
     private static int[] header(String[] parts, List<String> features, int lineNo) {
         int[] columnOf = new int[parts.length];
         boolean[] seen = new boolean[features.size()];
         for (int c = 0; c < parts.length; c++) {
-            String name = parts[c].trim();
-            if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
-                name = name.substring(1, name.length() - 1).trim();
-            }
+            String name = unquote(parts[c].trim());
             if (name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX) || name.startsWith(CsvReader.PRED_PREFIX)) {
                 columnOf[c] = -1;
                 continue;

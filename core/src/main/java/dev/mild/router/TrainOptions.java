@@ -13,7 +13,8 @@ import java.util.Arrays;
  * @param weightDecay weight decay, {@code >= 0}
  * @param batch       mini-batch size, {@code >= 1}
  * @param epochs      most passes over the training split, {@code >= 1}
- * @param patience    stop after this many epochs without a lower validation deferral loss, {@code >= 1}
+ * @param patience    stop after this many epochs without a lower validation deferral loss (but not before
+ *                    {@code 2 x patience} epochs), {@code >= 1}
  * @param seed        seeds initialization and shuffling: the same seed and data give the same model bit for bit
  * @param threads     threads for the dense products, {@code >= 1} (results do not depend on it)
  */

@@ -15,8 +15,9 @@ import java.util.SplittableRandom;
  *
  * <p>Per epoch: shuffle the training rows (seeded), one optimizer step per mini-batch on the gradient of the
  * batch's mean surrogate loss, then route the validation rows and keep a copy of the parameters whenever the
- * validation deferral loss is strictly lower than before. Training stops after {@code epochs} epochs or
- * {@code patience} epochs without improvement; the result is the best copy. The same options, data, kernel
+ * validation deferral loss is strictly lower than before. Training stops after {@code epochs} epochs, or after
+ * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
+ * the best copy. The same options, data, kernel
  * thread count and start give the same network bit for bit.
  */
 public final class Trainer {
@@ -140,7 +141,9 @@ public final class Trainer {
                 best.copyFrom(net);
             }
             listener.epoch(new Epoch(epoch, options.epochs(), epochLoss, v, bestLoss, bestEpoch));
-            if (valid.rows() > 0 && epoch - bestEpoch >= options.patience()) {
+            // Early epochs can move away from the best before settling (sharp margins over-correct first), so
+            // stopping waits for at least 2 x patience epochs.
+            if (valid.rows() > 0 && epoch - bestEpoch >= options.patience() && epoch >= 2 * options.patience()) {
                 break;
             }
         }
