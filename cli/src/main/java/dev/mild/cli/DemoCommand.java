@@ -65,7 +65,7 @@ final class DemoCommand implements Command {
                                   recognized every class perfectly could do (0.7^2 + 0.2^2 + 0.1^2 = 0.54)
 
                 Options:
-                  --rows N    rows to generate (default 20000; 70% train, 10% validation, 20% test)
+                  --rows N    rows to generate (default 10000; 70% train, 10% validation, 20% test)
                   --seed S    random seed for the data, the split and the training (default 1)
                   --epochs N  most epochs per training (default 300, early stopping after 10 without gain)
                   --family    also check the whole loss family (mild, compsum, tdef, realizable-log,
@@ -91,7 +91,7 @@ final class DemoCommand implements Command {
     @Override
     public int run(Args args, Console console) {
         args.positional(0, "no positional arguments");
-        int rows = args.intValue("rows", 20000, 50, 5_000_000);
+        int rows = args.intValue("rows", 10000, 50, 5_000_000);
         int seed = args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
         int epochs = args.intValue("epochs", 300, 1, 100_000);
         PrintStream out = console.out();

@@ -18,10 +18,11 @@ import java.util.List;
  * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. Thread-safe: the
  * parameters are never written after construction.
  *
- * <p><b>Speed:</b> every layer is a sequence of axpy updates {@code h += a_c W[c, :]} over contiguous rows of
- * the input-major weights, a loop the JIT compiles to SIMD multiply-adds (a dot-product form would need a
- * reduction per output, which it does not vectorize). Scores are bit-identical to the trainer's batch forward
- * ({@link Trainer#scores}): the same products summed in the same order, bias added last.
+ * <p><b>Speed:</b> every layer is a sequence of axpy updates {@code h += a_c W[c, :]} over the rows of the
+ * input-major weights, each row its own array, four rows per pass ({@link Dense#multiply}): a loop the JIT
+ * compiles to SIMD multiply-adds (a dot-product form would need a reduction per output, which it does not
+ * vectorize, and a flat weight array defeats the JIT's alias analysis; see {@link Dense}). Scores are
+ * bit-identical to the trainer's batch forward ({@link Trainer#scores}): the same kernel, the same order.
  */
 public final class Router {
     private final int d;
@@ -30,7 +31,7 @@ public final class Router {
     private final int[] sizes;
     private final float[] mean;
     private final float[] scale;
-    private final float[][] w;
+    private final float[][][] w;   // per layer: n_l rows of n_{l+1} weights
     private final float[][] b;
     private final int width;
     private final List<String> experts;
@@ -71,10 +72,10 @@ public final class Router {
         this.sizes = network.sizes();
         this.mean = standardizer.mean();
         this.scale = standardizer.scale();
-        this.w = new float[layers][];
+        this.w = new float[layers][][];
         this.b = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            w[l] = network.weights(l).clone();
+            w[l] = Dense.rows(network.weights(l), sizes[l], sizes[l + 1]);
             b[l] = network.biases(l).clone();
         }
         this.width = network.maxWidth();
@@ -188,27 +189,13 @@ public final class Router {
         }
         float[] cur = in;
         for (int l = 0; l < layers; l++) {
-            int nIn = sizes[l];
             int nOut = sizes[l + 1];
-            boolean last = l == layers - 1;
-            float[] next = last ? out : (cur == s.h0 ? s.h1 : s.h0);
-            int o = last ? outOff : 0;
-            float[] wl = w[l];
+            float[] next = cur == s.h0 ? s.h1 : s.h0;
+            Dense.multiply(cur, 0, sizes[l], w[l], next, nOut);
             float[] bl = b[l];
-            // Same order as EJML's row-by-row product: start at 0, add a_c * W[c, :] for c = 0, 1, ..., bias last.
-            for (int j = 0; j < nOut; j++) {
-                next[o + j] = 0f;
-            }
-            for (int c = 0; c < nIn; c++) {
-                float a = cur[c];
-                int row = c * nOut;
+            if (l == layers - 1) {
                 for (int j = 0; j < nOut; j++) {
-                    next[o + j] += a * wl[row + j];
-                }
-            }
-            if (last) {
-                for (int j = 0; j < nOut; j++) {
-                    next[o + j] += bl[j];
+                    out[outOff + j] = next[j] + bl[j];
                 }
             } else {
                 for (int j = 0; j < nOut; j++) {

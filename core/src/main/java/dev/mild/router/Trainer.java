@@ -99,7 +99,14 @@ public final class Trainer {
             net = Mlp.initialized(Mlp.sizes(d, options.hidden(), p), options.seed() ^ INIT_STREAM);
         }
         int batch = Math.min(options.batch(), train.rows());
-        Backprop bp = new Backprop(net, Math.max(batch, Math.min(valid.rows(), 4096)), options.threads());
+        try (Backprop bp = new Backprop(net, Math.max(batch, Math.min(valid.rows(), 4096)), options.threads())) {
+            return run(kernel, surrogate, train, valid, net, bp, batch, options, listener);
+        }
+    }
+
+    private static Result run(LossKernel kernel, Surrogate surrogate, Examples train, Examples valid, Mlp net,
+                              Backprop bp, int batch, TrainOptions options, Listener listener) {
+        int p = train.p();
         Adam adam = Adam.forNetwork(options.optimizer(), options.lr(), options.weightDecay(), net);
         float[] weights = new float[Math.multiplyExact(train.rows(), p)];
         surrogate.weights(train.costs(), train.rows(), weights);
@@ -166,12 +173,16 @@ public final class Trainer {
 
     /** Scores of every row of {@code x} ({@code rows x d}) with the batch forward of the trainer. */
     public static float[] scores(Mlp net, float[] x, int rows) {
-        Backprop bp = new Backprop(net, Math.max(1, Math.min(rows, 4096)), 1);
         int p = net.outputs();
         float[] out = new float[Math.multiplyExact(rows, p)];
-        for (int from = 0; from < rows; from += bp.maxRows()) {
-            int n = Math.min(bp.maxRows(), rows - from);
-            System.arraycopy(bp.forward(x, null, from, n), 0, out, from * p, n * p);
+        if (rows == 0) {
+            return out;
+        }
+        try (Backprop bp = new Backprop(net, Math.min(rows, 4096), 1)) {
+            for (int from = 0; from < rows; from += bp.maxRows()) {
+                int n = Math.min(bp.maxRows(), rows - from);
+                System.arraycopy(bp.forward(x, null, from, n), 0, out, from * p, n * p);
+            }
         }
         return out;
     }
