@@ -25,6 +25,7 @@ public final class Main {
             new TrainCommand(),
             new EvalCommand(),
             new RouteCommand(),
+            new ReproCommand(),
             new GoldenCommand(),
             new ThroughputCommand(),
             new BackendsCommand());

@@ -134,7 +134,7 @@ class CliTest {
     void everyCommandHasHelp() {
         Run top = run("--help");
         assertEquals(0, top.code);
-        for (String cmd : List.of("demo", "train", "eval", "route", "golden", "throughput", "backends")) {
+        for (String cmd : List.of("demo", "train", "eval", "route", "repro", "golden", "throughput", "backends")) {
             assertTrue(top.out.contains(cmd), "top-level help lists " + cmd);
             Run r = run(cmd, "--help");
             assertEquals(0, r.code);
@@ -321,5 +321,46 @@ class CliTest {
             assertEquals(loss, m.get("loss"));
             assertTrue(((String) m.get("surrogate")).startsWith(loss), (String) m.get("surrogate"));
         }
+    }
+
+    /** Writes a gzipped IDX pair of {@code n} 3x3 images whose pixels depend on the class (so routing is learnable). */
+    void idxPair(String prefix, int n, long seed) throws IOException {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + n * 9);
+        img.putInt(0x00000803).putInt(n).putInt(3).putInt(3);
+        java.nio.ByteBuffer lab = java.nio.ByteBuffer.allocate(8 + n);
+        lab.putInt(0x00000801).putInt(n);
+        for (int i = 0; i < n; i++) {
+            int y = rnd.nextInt(10);
+            lab.put((byte) y);
+            for (int px = 0; px < 9; px++) {
+                img.put((byte) Math.min(255, Math.max(0, 25 * y + (px == y % 9 ? 60 : 0) + rnd.nextInt(20))));
+            }
+        }
+        for (String[] f : new String[][] {{prefix + "-images-idx3-ubyte.gz", "i"}, {prefix + "-labels-idx1-ubyte.gz", "l"}}) {
+            try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(tmp.resolve(f[0])))) {
+                out.write(f[1].equals("i") ? img.array() : lab.array());
+            }
+        }
+    }
+
+    @Test
+    void reproRunsTheProtocolOnIdxFiles() throws IOException {
+        idxPair("train", 600, 1);
+        idxPair("t10k", 200, 2);
+        Run r = run("repro", "--dir", tmp.toString(), "--setups", "I,II", "--costs", "a", "--seeds", "2", "--epochs", "3",
+                "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(2, r.lines().size(), r.out);
+        Map<?, ?> m = (Map<?, ?>) Json.parse(r.lines().get(1), "repro");
+        assertEquals("II", m.get("setup"));
+        assertEquals(2, ((List<?>) m.get("tdef")).size());
+        assertEquals(4, ((List<?>) m.get("mildShares")).size(), "setup II has four experts");
+        Run text = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "b", "--seeds", "1", "--epochs", "2");
+        assertEquals(0, text.code, text.err);
+        assertTrue(text.out.contains("Setup I (7/2/1), cost (b) error + coverage") && text.out.contains("+-"), text.out);
+        Run missing = run("repro", "--dir", tmp.resolve("nowhere").toString());
+        assertEquals(2, missing.code);
+        assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
     }
 }
