@@ -363,4 +363,56 @@ class CliTest {
         assertEquals(2, missing.code);
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
     }
+
+    /** Generated clusters as a labelled CSV (features x0.., label). */
+    Path labelledCsv(String name, int rows, long seed) throws IOException {
+        dev.mild.data.Dataset g = dev.mild.data.Generated.clusters(rows, 10, 5, 2.0, seed);
+        StringBuilder sb = new StringBuilder(String.join(",", g.featureNames())).append(",label\n");
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < 5; c++) {
+                sb.append(g.features()[i * 5 + c]).append(',');
+            }
+            sb.append(g.labels()[i]).append('\n');
+        }
+        Path f = tmp.resolve(name);
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    @Test
+    void trainedAndSyntheticExpertsAreRebuiltByEval() throws IOException {
+        // The same cluster means for train and test: Generated draws them from the seed first.
+        Path all = labelledCsv("clusters.csv", 3000, 6);
+        List<String> lines = Files.readAllLines(all);
+        Path train = tmp.resolve("ctrain.csv");
+        Path test = tmp.resolve("ctest.csv");
+        Files.write(train, lines.subList(0, 2401));
+        List<String> testLines = new java.util.ArrayList<>(List.of(lines.get(0)));
+        testLines.addAll(lines.subList(2401, lines.size()));
+        Files.write(test, testLines);
+        for (String experts : List.of("trained", "synthetic")) {
+            Path model = tmp.resolve(experts + ".mild");
+            Run t = run("train", "--data", train.toString(), "--test", test.toString(), "--experts", experts,
+                    "--blocks", "7,2,1", "--coverage", "--loss", "tdef", "--epochs", "15", "--batch", "256",
+                    "--out", model.toString(), "--json");
+            assertEquals(0, t.code, t.err);
+            Map<?, ?> tm = (Map<?, ?>) Json.parse(t.out.trim(), "train");
+            Map<?, ?> testReport = (Map<?, ?>) tm.get("test");
+            Run e = run("eval", "--model", model.toString(), "--data", test.toString(), "--json");
+            assertEquals(0, e.code, e.err);
+            Map<?, ?> em = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out.trim(), "eval")).get("result");
+            assertEquals(testReport.get("deferralLoss"), em.get("deferralLoss"), experts + ": eval rebuilds train's test costs");
+            assertEquals(testReport.get("oracleLoss"), em.get("oracleLoss"));
+            assertEquals(3, ((List<?>) em.get("blocks")).size());
+            if (experts.equals("trained")) {
+                assertTrue(t.err.contains("training expert 1 (classes 0-6)"), t.err);
+                // Trained experts are imperfect classifiers: the oracle pays more than with perfect block experts.
+                assertTrue((Double) em.get("oracleLoss") > 0, "trained experts make mistakes");
+            }
+        }
+        Run bad = run("eval", "--model", tmp.resolve("synthetic.mild").toString(), "--data",
+                routingCsv("nolabel.csv", 10, 1).toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("nolabel.csv"), bad.err);
+    }
 }
