@@ -186,4 +186,21 @@ class RouterTrainingTest {
         System.out.print(table);
         assertTrue(mildSum / 3 <= tdefSum / 3 + 0.02, table.toString());
     }
+
+    @Test
+    void costNoiseTouchesOnlyTheTrainingCosts() {
+        Dataset data = Generated.clusters(2000, 10, 6, 1.5, 12);
+        RouterTraining.Spec clean = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
+        RouterTraining.Spec noisy = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
+        noisy.costNoise = 0.2;
+        RouterTraining.Outcome a = RouterTraining.run(data, null, null, clean, new RouterTraining.Listener() {
+        });
+        RouterTraining.Outcome b = RouterTraining.run(data, null, null, noisy, new RouterTraining.Listener() {
+        });
+        assertEquals(a.test().report().oracleLoss(), b.test().report().oracleLoss(), "test costs unchanged");
+        assertEquals(a.valid().report().oracleLoss(), b.valid().report().oracleLoss(), "validation costs unchanged");
+        assertFalse(Arrays.equals(a.trainOracle(), b.trainOracle()), "the training oracle sees the noise");
+        assertFalse(a.model().network().sameParameters(b.model().network()));
+        assertEquals("0.2", b.model().info().get("costNoise"));
+    }
 }
