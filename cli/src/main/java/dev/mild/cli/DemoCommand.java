@@ -149,7 +149,8 @@ final class DemoCommand implements Command {
     /** The deferral loss of sending each test row to the expert owning its class block. */
     private static Reports.Line classAware(RouterTraining.Outcome o, Dataset data, int[] blocks, int seed) {
         int[] owner = ExpertSetup.classBlocks(10, blocks);
-        int[][] split = RouterTraining.split(data.rows(), 0.1, 0.2, seed);
+        RouterTraining.Spec defaults = new RouterTraining.Spec();   // train() keeps the default fractions
+        int[][] split = RouterTraining.split(data.rows(), defaults.validFraction, defaults.testFraction, seed);
         ExpertSetup setup = o.model().experts();
         double[] costs = setup.errorCosts(data.labels(), setup.syntheticPredictions(data.labels(), ExpertSetup.STREAM_DATA));
         int p = setup.experts();

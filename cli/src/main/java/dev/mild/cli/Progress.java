@@ -36,13 +36,7 @@ final class Progress implements RouterTraining.Listener {
         String line = String.format(Locale.ROOT, "  %-10s epoch %3d/%d  surrogate loss %.4f  valid deferral loss %.4f"
                 + "  (best %.4f at epoch %d)", phase, e.epoch(), e.epochs(), e.trainLoss(), e.validLoss(),
                 e.bestValidLoss(), e.bestEpoch());
-        if (terminal) {
-            out.print("\r" + line + "   ");
-            out.flush();
-            pending = true;
-        } else {
-            out.println(line);
-        }
+        show(line);
     }
 
     @Override
@@ -59,9 +53,13 @@ final class Progress implements RouterTraining.Listener {
     public void point(RhoSearch.Point p, int index, int total) {
         String line = String.format(Locale.ROOT, "  grid %2d/%d  mean margin %-4s gamma %-4s -> valid deferral loss %.4f",
                 index, total, Reports.fraction(p.meanMargin()), Reports.fraction(p.gamma()), p.validLoss());
-        if (quiet) {
-            return;
+        if (!quiet) {
+            show(line);
         }
+    }
+
+    /** A progress line: rewritten in place on a terminal (padded over a longer previous one), else a new line. */
+    private void show(String line) {
         if (terminal) {
             out.print("\r" + line + "          ");
             out.flush();

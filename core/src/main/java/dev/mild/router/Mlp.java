@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  *
  * Layer {@code l} stores {@code W_l} as a row-major {@code sizes[l] x sizes[l+1]} matrix (input-major:
  * {@code W_l[c, j]} at {@code c * sizes[l+1] + j}). That one layout serves both paths: a batch forward is
- * {@code X W} (EJML's {@code mult}), and a single-row forward is a sequence of axpy updates
+ * {@code X W} ({@link Dense}), and a single-row forward is a sequence of axpy updates
  * {@code h += x_c W[c, :]} over contiguous rows, which the JIT vectorizes (dot-product reductions it does not).
  *
  * <p>Mutable: the trainer updates the arrays in place. Arrays returned by {@link #weights} and {@link #biases}
