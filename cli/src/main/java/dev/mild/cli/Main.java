@@ -22,6 +22,10 @@ public final class Main {
 
     private static final List<Command> COMMANDS = List.of(
             new DemoCommand(),
+            new TrainCommand(),
+            new EvalCommand(),
+            new RouteCommand(),
+            new ReproCommand(),
             new GoldenCommand(),
             new ThroughputCommand(),
             new BackendsCommand());

@@ -134,7 +134,7 @@ class CliTest {
     void everyCommandHasHelp() {
         Run top = run("--help");
         assertEquals(0, top.code);
-        for (String cmd : List.of("demo", "golden", "throughput", "backends")) {
+        for (String cmd : List.of("demo", "train", "eval", "route", "repro", "golden", "throughput", "backends")) {
             assertTrue(top.out.contains(cmd), "top-level help lists " + cmd);
             Run r = run(cmd, "--help");
             assertEquals(0, r.code);
@@ -165,13 +165,254 @@ class CliTest {
     }
 
     @Test
-    void demoRunsAndEveryBackendIsWithinTolerance() {
-        Run r = run("demo", "--rows", "2000");
+    void demoTrainsMildAndTdefAndComparesThemWithTheOracle() {
+        Run r = run("demo", "--rows", "1500", "--epochs", "20");
+        assertEquals(0, r.code, r.out + r.err);
+        for (String line : List.of("oracle", "class-aware", "TDEF", "MILD", "deferral loss", "expert1", "expert3")) {
+            assertTrue(r.out.contains(line), "demo shows " + line + ":\n" + r.out);
+        }
+        assertTrue(r.out.contains("./mild golden"), "points to the loss-family check");
+    }
+
+    @Test
+    void demoFamilyChecksEveryBackendAgainstTheReference() {
+        Run r = run("demo", "--rows", "600", "--epochs", "3", "--family");
         assertEquals(0, r.code, r.out + r.err);
         for (String loss : List.of("mild", "compsum", "tdef", "realizable-log", "realizable-mae", "ce", "cwce", "ldam")) {
-            assertTrue(r.out.contains(loss), "demo shows " + loss);
+            assertTrue(r.out.contains(loss), "demo --family shows " + loss);
         }
         assertTrue(!r.out.contains("OUTSIDE"));
-        assertTrue(r.out.contains("Oracle"));
+        assertTrue(r.out.contains("(truth)"));
+    }
+
+    static Run runWithInput(String input, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        int code = Main.run(args, c);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A small routing table: 3 features, cost columns for two experts (cheap "small" right on x0 > 0). */
+    Path routingCsv(String name, int rows, long seed) throws IOException {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        StringBuilder sb = new StringBuilder("x0,x1,x2,cost:small,cost:large\n");
+        for (int i = 0; i < rows; i++) {
+            double x0 = rnd.nextGaussian();
+            double x1 = rnd.nextGaussian();
+            double x2 = rnd.nextGaussian();
+            double small = (x0 > 0 ? 0 : 1) + 0.1;
+            double large = rnd.nextDouble() < 0.1 ? 1.5 : 0.5;
+            sb.append(String.format(java.util.Locale.ROOT, "%.4f,%.4f,%.4f,%.1f,%.1f%n", x0, x1, x2, small, large));
+        }
+        Path f = tmp.resolve(name);
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    @Test
+    void trainEvalAndRouteWorkTogether() throws IOException {
+        Path train = routingCsv("train.csv", 3000, 1);
+        Path test = routingCsv("test.csv", 500, 2);
+        Path model = tmp.resolve("r.mild");
+        Path plot = tmp.resolve("r.png");
+        Run t = run("train", "--data", train.toString(), "--test", test.toString(), "--epochs", "40", "--search-epochs", "2",
+                "--batch", "256", "--out", model.toString(), "--plot", plot.toString());
+        assertEquals(0, t.code, t.err);
+        for (String s : List.of("rho auto", "chosen (*)", "router (test)", "oracle (test)", "Model saved to")) {
+            assertTrue(t.out.contains(s), "train output has " + s + ":\n" + t.out);
+        }
+        byte[] png = Files.readAllBytes(plot);
+        assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "a PNG image");
+
+        Run e = run("eval", "--model", model.toString(), "--data", test.toString(), "--json");
+        assertEquals(0, e.code, e.err);
+        Map<?, ?> em = (Map<?, ?>) Json.parse(e.out.trim(), "eval");
+        Map<?, ?> result = (Map<?, ?>) em.get("result");
+        assertEquals(500.0, result.get("rows"));
+        double loss = (Double) result.get("deferralLoss");
+        double oracle = (Double) result.get("oracleLoss");
+        assertTrue(loss <= oracle + 0.1, "the router learned the x0 > 0 rule: " + loss + " vs oracle " + oracle);
+        assertEquals(List.of("small", "large"), em.get("experts"));
+
+        // route: the same rows with the header (extra cost columns ignored) and without it, in another order.
+        List<String> lines = Files.readAllLines(test);
+        Run withHeader = runWithInput(String.join("\n", lines) + "\n", "route", "--model", model.toString());
+        assertEquals(0, withHeader.code, withHeader.err);
+        assertEquals(500, withHeader.lines().size());
+        StringBuilder bare = new StringBuilder();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] c = line.split(",");
+            bare.append(c[0]).append(',').append(c[1]).append(',').append(c[2]).append('\n');
+        }
+        Run noHeader = runWithInput(bare.toString(), "route", "--model", model.toString());
+        assertEquals(withHeader.out, noHeader.out);
+        int small = 0;
+        for (int i = 0; i < 500; i++) {
+            String expert = noHeader.lines().get(i);
+            assertTrue(expert.equals("small") || expert.equals("large"), expert);
+            small += expert.equals("small") ? 1 : 0;
+        }
+        assertTrue(small > 150 && small < 350, "about half the rows have x0 > 0: " + small);
+        Run reordered = runWithInput("x2,cost:small,x0,x1\n0.1,0,2.0,0.3\n0.1,0,-2.0,0.3\n", "route", "--model",
+                model.toString(), "--scores");
+        assertEquals(0, reordered.code, reordered.err);
+        assertTrue(reordered.lines().get(0).startsWith("small,") && reordered.lines().get(1).startsWith("large,"),
+                reordered.out);
+
+        Run bad = runWithInput("1,2\n", "route", "--model", model.toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("line 1") && bad.err.contains("3"), bad.err);
+        bad = runWithInput("1,2,x\n", "route", "--model", model.toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("line 1, column 3 (x2)") && bad.err.contains("not a number"), bad.err);
+        bad = runWithInput("x0,x1,zz\n", "route", "--model", model.toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("\"zz\" is not a feature"), bad.err);
+    }
+
+    @Test
+    void badTrainingInputIsExitTwoWithFileLineAndColumn() throws IOException {
+        Path bad = tmp.resolve("bad.csv");
+        Files.writeString(bad, "x0,cost:a,cost:b\n1,0,1\n2,zero,1\n");
+        Run r = run("train", "--data", bad.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("bad.csv, line 3, column 2 (cost:a)"), r.err);
+        Path good = routingCsv("good.csv", 200, 3);
+        r = run("train", "--data", good.toString(), "--beta", "0.1");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("--beta has 1 values for 2 experts"), r.err);
+        r = run("train", "--data", good.toString(), "--experts", "synthetic", "--blocks", "1,1");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("already has cost: or pred: columns"), r.err);
+        r = run("train", "--data", good.toString(), "--loss", "tdef", "--rho", "theory");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("--rho applies to --loss mild and compsum"), r.err);
+        r = run("train", "--data", good.toString(), "--rho", "1,2,3");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("2 comma-separated margins"), r.err);
+        r = run("train", "--data", good.toString(), "--loss", "hinge");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("unknown loss \"hinge\""), r.err);
+        r = run("train");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("--data FILE is required"), r.err);
+        Path model = tmp.resolve("m.mild");
+        Files.writeString(model, "not a model");
+        r = run("eval", "--model", model.toString(), "--data", good.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("m.mild") && r.err.contains("not a MILD model file"), r.err);
+    }
+
+    @Test
+    void everyLossTrainsByName() throws IOException {
+        Path data = routingCsv("losses.csv", 400, 4);
+        for (String loss : List.of("mild", "compsum", "tdef", "realizable-log", "realizable-mae", "ce", "cwce", "ldam",
+                "multitask")) {
+            List<String> args = new java.util.ArrayList<>(List.of("train", "--data", data.toString(), "--loss", loss,
+                    "--epochs", "2", "--threads", "1", "--out", tmp.resolve(loss + ".mild").toString(), "--json"));
+            if (loss.equals("mild") || loss.equals("compsum")) {
+                args.addAll(List.of("--rho", "theory"));
+            }
+            Run r = run(args.toArray(new String[0]));
+            assertEquals(0, r.code, loss + ": " + r.err);
+            Map<?, ?> m = (Map<?, ?>) Json.parse(r.out.trim(), loss);
+            assertEquals(loss, m.get("loss"));
+            assertTrue(((String) m.get("surrogate")).startsWith(loss), (String) m.get("surrogate"));
+        }
+    }
+
+    /** Writes a gzipped IDX pair of {@code n} 3x3 images whose pixels depend on the class (so routing is learnable). */
+    void idxPair(String prefix, int n, long seed) throws IOException {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + n * 9);
+        img.putInt(0x00000803).putInt(n).putInt(3).putInt(3);
+        java.nio.ByteBuffer lab = java.nio.ByteBuffer.allocate(8 + n);
+        lab.putInt(0x00000801).putInt(n);
+        for (int i = 0; i < n; i++) {
+            int y = rnd.nextInt(10);
+            lab.put((byte) y);
+            for (int px = 0; px < 9; px++) {
+                img.put((byte) Math.min(255, Math.max(0, 25 * y + (px == y % 9 ? 60 : 0) + rnd.nextInt(20))));
+            }
+        }
+        for (String[] f : new String[][] {{prefix + "-images-idx3-ubyte.gz", "i"}, {prefix + "-labels-idx1-ubyte.gz", "l"}}) {
+            try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(tmp.resolve(f[0])))) {
+                out.write(f[1].equals("i") ? img.array() : lab.array());
+            }
+        }
+    }
+
+    @Test
+    void reproRunsTheProtocolOnIdxFiles() throws IOException {
+        idxPair("train", 600, 1);
+        idxPair("t10k", 200, 2);
+        Run r = run("repro", "--dir", tmp.toString(), "--setups", "I,II", "--costs", "a", "--seeds", "2", "--epochs", "3",
+                "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(2, r.lines().size(), r.out);
+        Map<?, ?> m = (Map<?, ?>) Json.parse(r.lines().get(1), "repro");
+        assertEquals("II", m.get("setup"));
+        assertEquals(2, ((List<?>) m.get("tdef")).size());
+        assertEquals(4, ((List<?>) m.get("mildShares")).size(), "setup II has four experts");
+        Run text = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "b", "--seeds", "1", "--epochs", "2");
+        assertEquals(0, text.code, text.err);
+        assertTrue(text.out.contains("Setup I (7/2/1), cost (b) error + coverage") && text.out.contains("+-"), text.out);
+        Run missing = run("repro", "--dir", tmp.resolve("nowhere").toString());
+        assertEquals(2, missing.code);
+        assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
+    }
+
+    /** Generated clusters as a labelled CSV (features x0.., label). */
+    Path labelledCsv(String name, int rows, long seed) throws IOException {
+        dev.mild.data.Dataset g = dev.mild.data.Generated.clusters(rows, 10, 5, 2.0, seed);
+        StringBuilder sb = new StringBuilder(String.join(",", g.featureNames())).append(",label\n");
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < 5; c++) {
+                sb.append(g.features()[i * 5 + c]).append(',');
+            }
+            sb.append(g.labels()[i]).append('\n');
+        }
+        Path f = tmp.resolve(name);
+        Files.writeString(f, sb.toString());
+        return f;
+    }
+
+    @Test
+    void trainedAndSyntheticExpertsAreRebuiltByEval() throws IOException {
+        // The same cluster means for train and test: Generated draws them from the seed first.
+        Path all = labelledCsv("clusters.csv", 3000, 6);
+        List<String> lines = Files.readAllLines(all);
+        Path train = tmp.resolve("ctrain.csv");
+        Path test = tmp.resolve("ctest.csv");
+        Files.write(train, lines.subList(0, 2401));
+        List<String> testLines = new java.util.ArrayList<>(List.of(lines.get(0)));
+        testLines.addAll(lines.subList(2401, lines.size()));
+        Files.write(test, testLines);
+        for (String experts : List.of("trained", "synthetic")) {
+            Path model = tmp.resolve(experts + ".mild");
+            Run t = run("train", "--data", train.toString(), "--test", test.toString(), "--experts", experts,
+                    "--blocks", "7,2,1", "--coverage", "--loss", "tdef", "--epochs", "15", "--batch", "256",
+                    "--out", model.toString(), "--json");
+            assertEquals(0, t.code, t.err);
+            Map<?, ?> tm = (Map<?, ?>) Json.parse(t.out.trim(), "train");
+            Map<?, ?> testReport = (Map<?, ?>) tm.get("test");
+            Run e = run("eval", "--model", model.toString(), "--data", test.toString(), "--json");
+            assertEquals(0, e.code, e.err);
+            Map<?, ?> em = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out.trim(), "eval")).get("result");
+            assertEquals(testReport.get("deferralLoss"), em.get("deferralLoss"), experts + ": eval rebuilds train's test costs");
+            assertEquals(testReport.get("oracleLoss"), em.get("oracleLoss"));
+            assertEquals(3, ((List<?>) em.get("blocks")).size());
+            if (experts.equals("trained")) {
+                assertTrue(t.err.contains("training expert 1 (classes 0-6)"), t.err);
+                // Trained experts are imperfect classifiers: the oracle pays more than with perfect block experts.
+                assertTrue((Double) em.get("oracleLoss") > 0, "trained experts make mistakes");
+            }
+        }
+        Run bad = run("eval", "--model", tmp.resolve("synthetic.mild").toString(), "--data",
+                routingCsv("nolabel.csv", 10, 1).toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("nolabel.csv"), bad.err);
     }
 }

@@ -1,0 +1,166 @@
+package dev.mild.bench;
+
+import dev.mild.router.Mlp;
+import dev.mild.router.Router;
+import dev.mild.router.Standardizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One question: how long does routing one query take with a trained-size router ({@code d} features, one
+ * hidden layer of {@code hidden} ReLU units, {@code experts} scores)? {@code d = 186} is the MMLU data,
+ * {@code d = 784} Fashion-MNIST.
+ *
+ * <ul>
+ *   <li>{@code route}: {@link Router#route(float[])}, the service call (per-thread scratch from a ThreadLocal);</li>
+ *   <li>{@code routeOwnScratch}: the overload with caller-owned scratch (no ThreadLocal lookup);</li>
+ *   <li>{@code dotProductLayout}: the same network with the first layer stored output-major and computed as
+ *       {@code h_j = sum_c x_c W[j, c]} (one reduction per hidden unit): the layout the Router avoids, kept
+ *       here so the ratio is measured side by side.</li>
+ * </ul>
+ * Queries cycle through 1024 random rows so no single row stays hot in the branch predictor.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class RouterLatencyBenchmark {
+
+    @Param({"186", "784"})
+    public int d;
+
+    @Param({"64"})
+    public int hidden;
+
+    @Param({"3"})
+    public int experts;
+
+    private static final int QUERIES = 1024;
+
+    private Router router;
+    private Router.Scratch scratch;
+    private float[][] queries;
+    private float[] scores;
+    private int next;
+
+    // The dot-product layout: standardization, W1 transposed (hidden x d), then the output layer.
+    private float[] mean;
+    private float[] scale;
+    private float[] w1t;
+    private float[] b1;
+    private float[] w2;
+    private float[] b2;
+    private float[] h;
+    private float[] xs;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        SplittableRandom rnd = new SplittableRandom(42);
+        Mlp net = Mlp.initialized(new int[] {d, hidden, experts}, 7);
+        for (int l = 0; l < net.layers(); l++) {
+            float[] b = net.biases(l);
+            for (int j = 0; j < b.length; j++) {
+                b[j] = (float) (0.1 * rnd.nextGaussian());
+            }
+        }
+        float[] m = new float[d];
+        float[] s = new float[d];
+        for (int c = 0; c < d; c++) {
+            m[c] = (float) rnd.nextGaussian();
+            s[c] = (float) (0.5 + rnd.nextDouble());
+        }
+        Standardizer std = new Standardizer(m, s);
+        List<String> names = new ArrayList<>();
+        for (int k = 0; k < experts; k++) {
+            names.add("e" + k);
+        }
+        router = new Router(std, net, names);
+        scratch = router.newScratch();
+        scores = new float[experts];
+        queries = new float[QUERIES][d];
+        for (float[] q : queries) {
+            for (int c = 0; c < d; c++) {
+                q[c] = (float) (m[c] + s[c] * rnd.nextGaussian());
+            }
+        }
+        mean = std.mean();
+        scale = std.scale();
+        w1t = new float[hidden * d];
+        float[] w1 = net.weights(0);
+        for (int c = 0; c < d; c++) {
+            for (int j = 0; j < hidden; j++) {
+                w1t[j * d + c] = w1[c * hidden + j];
+            }
+        }
+        b1 = net.biases(0).clone();
+        w2 = net.weights(1).clone();
+        b2 = net.biases(1).clone();
+        h = new float[hidden];
+        xs = new float[d];
+    }
+
+    private float[] nextQuery() {
+        float[] q = queries[next];
+        next = (next + 1) & (QUERIES - 1);
+        return q;
+    }
+
+    @Benchmark
+    public int route() {
+        return router.route(nextQuery());
+    }
+
+    @Benchmark
+    public int routeOwnScratch() {
+        return router.route(nextQuery(), scores, scratch);
+    }
+
+    @Benchmark
+    public int dotProductLayout() {
+        float[] x = nextQuery();
+        for (int c = 0; c < d; c++) {
+            xs[c] = (x[c] - mean[c]) * scale[c];
+        }
+        for (int j = 0; j < hidden; j++) {
+            float sum = 0f;
+            int row = j * d;
+            for (int c = 0; c < d; c++) {
+                sum += xs[c] * w1t[row + c];
+            }
+            h[j] = Math.max(sum + b1[j], 0f);
+        }
+        int best = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < experts; k++) {
+            float sc = b2[k];
+            for (int j = 0; j < hidden; j++) {
+                sc += h[j] * w2[j * experts + k];
+            }
+            if (sc >= max) {
+                max = sc;
+                best = k;
+            }
+        }
+        return best;
+    }
+}
+
+// How to run (./mild bench builds bench/target/benchmarks.jar):
+//   ./mild bench RouterLatency                      (d = 186 and 784, ns per query)
+//   ./mild bench RouterLatency -p d=784 -prof gc    (gc.alloc.rate.norm shows 0 bytes per call)

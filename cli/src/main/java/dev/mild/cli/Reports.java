@@ -1,0 +1,128 @@
+package dev.mild.cli;
+
+import dev.mild.io.JsonOut;
+import dev.mild.router.Evaluation;
+import dev.mild.router.Trainer;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+
+/** Tables and JSON shared by train, eval and demo: deferral loss and per-expert shares, router vs oracle. */
+final class Reports {
+    private Reports() {
+    }
+
+    /** One line of a comparison table. */
+    record Line(String label, double loss, double[] ratios) {
+    }
+
+    static String percent(double r) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * r);
+    }
+
+    /** Router and oracle of one evaluation as two table lines. */
+    static List<Line> lines(String what, Evaluation.Result r) {
+        return List.of(new Line("router (" + what + ")", r.report().meanLoss(), r.report().ratios()),
+                new Line("oracle (" + what + ")", r.report().oracleLoss(), r.report().oracleRatios()));
+    }
+
+    /**
+     * <pre>
+     *                      deferral loss  expert1  expert2  expert3
+     *   router (test)             0.5512    70.1%    19.9%    10.0%
+     * </pre>
+     */
+    static void table(PrintStream out, List<String> experts, List<Line> lines) {
+        int labelWidth = 22;
+        for (Line l : lines) {
+            labelWidth = Math.max(labelWidth, l.label().length() + 2);
+        }
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + labelWidth + "s %13s", "", "deferral loss"));
+        int[] widths = new int[experts.size()];
+        for (int k = 0; k < experts.size(); k++) {
+            widths[k] = Math.max(7, experts.get(k).length());
+            head.append("  ").append(String.format(Locale.ROOT, "%" + widths[k] + "s", experts.get(k)));
+        }
+        out.println(head.toString().stripTrailing());
+        for (Line l : lines) {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-" + labelWidth + "s %13.4f", "  " + l.label(),
+                    l.loss()));
+            for (int k = 0; k < experts.size(); k++) {
+                sb.append("  ").append(String.format(Locale.ROOT, "%" + widths[k] + "s", percent(l.ratios()[k])));
+            }
+            out.println(sb);
+        }
+    }
+
+    /** Per class block: rows, router and oracle loss and shares. */
+    static void blocks(PrintStream out, List<String> experts, List<Evaluation.Block> blocks) {
+        if (blocks.isEmpty()) {
+            return;
+        }
+        List<Line> lines = new java.util.ArrayList<>();
+        for (Evaluation.Block b : blocks) {
+            lines.add(new Line(b.name() + ", " + b.rows() + " rows: router", b.loss(), b.ratios()));
+            lines.add(new Line(b.name() + ", " + b.rows() + " rows: oracle", b.oracleLoss(), b.oracleRatios()));
+        }
+        table(out, experts, lines);
+    }
+
+    /** {"expert": share, ...} */
+    static String shares(List<String> experts, double[] r) {
+        StringBuilder sb = new StringBuilder("{");
+        for (int k = 0; k < experts.size(); k++) {
+            sb.append(k == 0 ? "" : ", ").append(JsonOut.quote(experts.get(k))).append(": ").append(JsonOut.number(r[k]));
+        }
+        return sb.append('}').toString();
+    }
+
+    static String json(Evaluation.Result r, List<String> experts) {
+        StringBuilder sb = new StringBuilder("{");
+        sb.append("\"rows\": ").append(r.rows());
+        sb.append(", \"deferralLoss\": ").append(JsonOut.number(r.report().meanLoss()));
+        sb.append(", \"ratios\": ").append(shares(experts, r.report().ratios()));
+        sb.append(", \"oracleLoss\": ").append(JsonOut.number(r.report().oracleLoss()));
+        sb.append(", \"oracleRatios\": ").append(shares(experts, r.report().oracleRatios()));
+        sb.append(", \"blocks\": [");
+        for (int i = 0; i < r.blocks().size(); i++) {
+            Evaluation.Block b = r.blocks().get(i);
+            sb.append(i == 0 ? "" : ", ").append("{\"name\": ").append(JsonOut.quote(b.name()))
+                    .append(", \"rows\": ").append(b.rows())
+                    .append(", \"deferralLoss\": ").append(JsonOut.number(b.loss()))
+                    .append(", \"ratios\": ").append(shares(experts, b.ratios()))
+                    .append(", \"oracleLoss\": ").append(JsonOut.number(b.oracleLoss()))
+                    .append(", \"oracleRatios\": ").append(shares(experts, b.oracleRatios())).append('}');
+        }
+        return sb.append("]}").toString();
+    }
+
+    static String json(Trainer.Result t) {
+        return "{\"bestEpoch\": " + t.bestEpoch() + ", \"epochsRun\": " + t.epochsRun()
+                + ", \"trainLoss\": " + JsonOut.array(t.trainLoss()) + ", \"validDeferralLoss\": "
+                + JsonOut.array(t.validLoss()) + "}";
+    }
+
+    static String list(List<String> names) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < names.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(JsonOut.quote(names.get(i)));
+        }
+        return sb.append(']').toString();
+    }
+
+    /** "1/8", "1/4", "1/2", "1", "2" for the grid's mean margins. */
+    static String fraction(double v) {
+        if (v < 1 && v > 0 && Math.abs(1 / v - Math.rint(1 / v)) < 1e-9) {
+            return "1/" + (long) Math.rint(1 / v);
+        }
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    static String rho(double[] rho) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int k = 0; k < rho.length; k++) {
+            sb.append(k == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.4g", rho[k]));
+        }
+        return sb.append(']').toString();
+    }
+}

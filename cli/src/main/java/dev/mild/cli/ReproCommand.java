@@ -1,0 +1,234 @@
+package dev.mild.cli;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.DataFiles;
+import dev.mild.data.Dataset;
+import dev.mild.defer.Surrogate;
+import dev.mild.io.JsonOut;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@code ./mild repro}: the MILD paper's image protocol (App. C.1) on Fashion-MNIST with synthetic experts:
+ * setups I (7/2/1), II (5/2/2/1), III (4/2/2/1/1), costs (a) error and (b) error + coverage, TDEF vs MILD
+ * (rho auto), several seeds, mean and standard deviation of the test deferral loss and the mean shares.
+ */
+final class ReproCommand implements Command {
+    static final String DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
+
+    record Setup(String name, int[] blocks) {
+    }
+
+    static final List<Setup> SETUPS = List.of(new Setup("I", new int[] {7, 2, 1}),
+            new Setup("II", new int[] {5, 2, 2, 1}), new Setup("III", new int[] {4, 2, 2, 1, 1}));
+
+    @Override
+    public String name() {
+        return "repro";
+    }
+
+    @Override
+    public String summary() {
+        return "the MILD paper's protocol on Fashion-MNIST: setups I/II/III, costs (a)/(b), TDEF vs MILD, seeds";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III] [--costs a,b] [--seeds N]
+                                    [--train-rows N] [--epochs N] [--json]
+
+                Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
+                (Debian's dataset-fashion-mnist) and synthetic experts: expert k is always right on its
+                block of classes and guesses elsewhere. Setups: I = 7/2/1 (3 experts), II = 5/2/2/1,
+                III = 4/2/2/1/1. Costs: (a) error, (b) error + coverage (each expert's block share). For
+                every setup, cost and seed it trains TDEF and MILD (rho auto) on the training images
+                (10%% held out for validation) and evaluates on the 10,000 test images.
+
+                Output: one line per run, then a table per setup and cost: test deferral loss as mean +- std
+                over the seeds (lower is better), the mean share of test rows per expert, and the oracle's.
+                The paper's claim: MILD's loss is lower than TDEF's and its shares are closer to the oracle's.
+
+                Options:
+                  --quick         a few minutes: setup I, both costs, 2 seeds, 12000 training images,
+                                  at most 30 epochs
+                  --dir DIR       where the IDX files are (default %s)
+                  --setups LIST   which setups (default I,II,III)
+                  --costs LIST    a, b or both (default a,b)
+                  --seeds N       seeds 1..N (default 5)
+                  --train-rows N  use a seeded sample of N training images (default: all 60000)
+                  --epochs N      most epochs per training (default 100)
+                  --json          one JSON object per setup and cost instead of tables
+
+                Example:
+                  ./mild repro --quick
+                  ./mild repro --setups I --seeds 5        (full data; about an hour on two cores)
+                """.formatted(DEFAULT_DIR);
+    }
+
+    @Override
+    public Set<String> valueOptions() {
+        return Set.of("dir", "setups", "costs", "seeds", "train-rows", "epochs");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("quick", "json");
+    }
+
+    @Override
+    public int run(Args args, Console console) {
+        args.positional(0, "no positional arguments");
+        boolean quick = args.flag("quick");
+        Path dir = Path.of(args.value("dir", DEFAULT_DIR));
+        List<Setup> setups = new ArrayList<>();
+        for (String s : args.value("setups", quick ? "I" : "I,II,III").split(",")) {
+            setups.add(SETUPS.stream().filter(x -> x.name.equals(s.trim())).findFirst()
+                    .orElseThrow(() -> new UsageException("--setups takes I, II and III, got \"" + s + "\"")));
+        }
+        List<String> costs = new ArrayList<>();
+        for (String c : args.value("costs", "a,b").split(",")) {
+            if (!c.trim().equals("a") && !c.trim().equals("b")) {
+                throw new UsageException("--costs takes a (error) and b (error + coverage), got \"" + c + "\"");
+            }
+            costs.add(c.trim());
+        }
+        int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
+        int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
+        int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
+        boolean json = args.flag("json");
+        PrintStream out = console.out();
+
+        Path trainImages = dir.resolve("train-images-idx3-ubyte.gz");
+        Path testImages = dir.resolve("t10k-images-idx3-ubyte.gz");
+        if (!trainImages.toFile().exists() || !testImages.toFile().exists()) {
+            throw new InvalidInputException(dir + ": Fashion-MNIST IDX files not found (train-images-idx3-ubyte.gz,"
+                    + " t10k-images-idx3-ubyte.gz); on Debian: apt-get install dataset-fashion-mnist");
+        }
+        Dataset train = DataFiles.read(trainImages);
+        Dataset test = DataFiles.read(testImages);
+        if (trainRows > 0 && trainRows < train.rows()) {
+            train = sample(train, trainRows);
+        }
+        if (!json) {
+            out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %d seed(s),"
+                    + " at most %d epochs.%n%n", train.rows(), test.rows(), seeds, epochs);
+        }
+        for (Setup setup : setups) {
+            for (String cost : costs) {
+                int p = setup.blocks.length;
+                double[][] loss = new double[2][seeds];
+                double[][] shares = new double[2][p];
+                double[] oracle = new double[seeds];
+                double[] oracleShares = new double[p];
+                String[] methods = {"TDEF", "MILD"};
+                for (int s = 0; s < seeds; s++) {
+                    for (int m = 0; m < 2; m++) {
+                        RouterTraining.Spec spec = new RouterTraining.Spec();
+                        spec.loss = m == 0 ? Surrogate.Kind.TDEF : Surrogate.Kind.MILD;
+                        spec.experts = ExpertSetup.Source.SYNTHETIC;
+                        spec.blocks = setup.blocks;
+                        spec.coverage = cost.equals("b");
+                        spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
+                                .withThreads(Runtime.getRuntime().availableProcessors());
+                        long t0 = System.nanoTime();
+                        RouterTraining.Outcome o = RouterTraining.run(train, null, test, spec, new RouterTraining.Listener() {
+                        });
+                        var r = o.test().report();
+                        loss[m][s] = r.meanLoss();
+                        for (int k = 0; k < p; k++) {
+                            shares[m][k] += r.ratios()[k] / seeds;
+                            if (m == 0) {
+                                oracleShares[k] += r.oracleRatios()[k] / seeds;
+                            }
+                        }
+                        oracle[s] = r.oracleLoss();
+                        if (!json) {
+                            out.printf(Locale.ROOT, "  setup %-3s cost (%s) seed %d %s: test deferral loss %.4f, shares %s (%.0f s%s)%n",
+                                    setup.name, cost, s + 1, methods[m], r.meanLoss(), percents(r.ratios()),
+                                    (System.nanoTime() - t0) / 1e9, o.search() == null ? "" : String.format(Locale.ROOT,
+                                            "; rho auto: mean margin %s, gamma %s", Reports.fraction(o.search().chosen().meanMargin()),
+                                            Reports.fraction(o.search().chosen().gamma())));
+                        }
+                    }
+                }
+                if (json) {
+                    out.println("{\"setup\": " + JsonOut.quote(setup.name) + ", \"cost\": " + JsonOut.quote(cost)
+                            + ", \"seeds\": " + seeds + ", \"tdef\": " + JsonOut.array(loss[0]) + ", \"mild\": "
+                            + JsonOut.array(loss[1]) + ", \"oracle\": " + JsonOut.array(oracle) + ", \"tdefShares\": "
+                            + JsonOut.array(shares[0]) + ", \"mildShares\": " + JsonOut.array(shares[1])
+                            + ", \"oracleShares\": " + JsonOut.array(oracleShares) + "}");
+                    continue;
+                }
+                out.printf(Locale.ROOT, "%nSetup %s (%s), cost (%s) %s, %d seed(s):%n", setup.name, blocks(setup.blocks), cost,
+                        cost.equals("a") ? "error" : "error + coverage", seeds);
+                out.printf(Locale.ROOT, "  %-8s %-19s %s%n", "", "deferral loss", "shares per expert");
+                out.printf(Locale.ROOT, "  %-8s %-19s %s%n", "oracle", meanStd(oracle), percents(oracleShares));
+                for (int m = 0; m < 2; m++) {
+                    out.printf(Locale.ROOT, "  %-8s %-19s %s%n", methods[m], meanStd(loss[m]), percents(shares[m]));
+                }
+                out.println();
+            }
+        }
+        return Main.OK;
+    }
+
+    static Dataset sample(Dataset d, int n) {
+        int[] idx = new int[d.rows()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        SplittableRandom rnd = new SplittableRandom(2026);
+        for (int i = idx.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        int[] keep = Arrays.copyOf(idx, n);
+        Arrays.sort(keep);
+        int dim = d.d();
+        float[] x = new float[n * dim];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(d.features(), keep[i] * dim, x, i * dim, dim);
+            y[i] = d.labels()[keep[i]];
+        }
+        return new Dataset(d.source() + " (" + n + "-image sample)", d.featureNames(), x, n, y, List.of(), null, null, null);
+    }
+
+    static String meanStd(double[] v) {
+        double mean = Arrays.stream(v).average().orElse(0);
+        double var = 0;
+        for (double x : v) {
+            var += (x - mean) * (x - mean);
+        }
+        double std = v.length > 1 ? Math.sqrt(var / (v.length - 1)) : 0;
+        return String.format(Locale.ROOT, "%.4f +- %.4f", mean, std);
+    }
+
+    static String percents(double[] r) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < r.length; k++) {
+            sb.append(k == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.1f%%", 100 * r[k]));
+        }
+        return sb.toString();
+    }
+
+    static String blocks(int[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < b.length; i++) {
+            sb.append(i == 0 ? "" : "/").append(b[i]);
+        }
+        return sb.toString();
+    }
+}

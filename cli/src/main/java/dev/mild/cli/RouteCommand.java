@@ -1,0 +1,192 @@
+package dev.mild.cli;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.CsvReader;
+import dev.mild.router.ModelFile;
+import dev.mild.router.Router;
+import dev.mild.router.RouterModel;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** {@code ./mild route}: feature rows on stdin, one expert name per row on stdout. */
+final class RouteCommand implements Command {
+    @Override
+    public String name() {
+        return "route";
+    }
+
+    @Override
+    public String summary() {
+        return "route CSV feature rows from stdin with a saved router: one expert name per row";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./mild route --model MODEL [--scores] < rows.csv
+
+                Reads comma-separated feature rows on standard input and prints, for each, the name of the
+                expert the router picks (the one with the highest score), one per line, in order. Features
+                are the raw values (the model standardizes them as in training).
+
+                The first line may be a header (it is one when a cell names a feature of the model, or a
+                label, cost: or pred: column): then columns are matched to the model's features by name,
+                in any order, and label, cost:<expert> and pred:<expert> columns are ignored (so a training
+                file can be piped in as is). Without a header, each line holds exactly the model's features
+                in the model's order. Blank lines are skipped. A bad row stops with exit 2 and names the line
+                and column.
+
+                Options:
+                  --model MODEL   a model file from ./mild train
+                  --scores        also print each expert's score: expert,score1,score2,...
+
+                Example:
+                  zcat ../shared/data/mmlu-routellm-test.csv.gz | ./mild route --model mmlu.mild | sort | uniq -c
+                """;
+    }
+
+    @Override
+    public Set<String> valueOptions() {
+        return Set.of("model");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("scores");
+    }
+
+    @Override
+    public int run(Args args, Console console) throws IOException {
+        args.positional(0, "no positional arguments (rows come on standard input)");
+        String modelPath = args.value("model");
+        if (modelPath == null) {
+            throw new UsageException("--model MODEL is required (see ./mild route --help)");
+        }
+        RouterModel model = ModelFile.load(Path.of(modelPath));
+        Router router = model.router();
+        List<String> features = model.featureNames();
+        int d = router.features();
+        boolean withScores = args.flag("scores");
+        BufferedReader in = new BufferedReader(new InputStreamReader(console.in(), StandardCharsets.UTF_8), 1 << 16);
+        BufferedWriter out = new BufferedWriter(new OutputStreamWriter(console.out(), StandardCharsets.UTF_8), 1 << 16);
+        float[] row = new float[d];
+        float[] scores = new float[router.experts()];
+        int[] columnOf = null;   // feature index per input column, -1 to ignore; null = no header (identity)
+        int cells = d;
+        String line;
+        int lineNo = 0;
+        boolean first = true;
+        while ((line = in.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] parts = line.split(",", -1);
+            if (first) {
+                first = false;
+                if (isHeader(parts, features)) {
+                    columnOf = header(parts, features, lineNo);
+                    cells = parts.length;
+                    continue;
+                }
+            }
+            if (parts.length != cells) {
+                throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
+                        + cells + (columnOf == null ? " (the model's features, in order: " + abbreviate(features) + ")"
+                        : " (as many as the header)"));
+            }
+            for (int c = 0; c < parts.length; c++) {
+                int f = columnOf == null ? c : columnOf[c];
+                if (f < 0) {
+                    continue;
+                }
+                String cell = parts[c].trim();
+                float v;
+                try {
+                    v = Float.parseFloat(cell);
+                } catch (NumberFormatException e) {
+                    throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + " (" + features.get(f)
+                            + "): \"" + cell + "\" is not a number");
+                }
+                if (!Float.isFinite(v)) {
+                    throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + " (" + features.get(f)
+                            + "): " + cell + " is not finite");
+                }
+                row[f] = v;
+            }
+            int k = router.route(row, scores);
+            out.write(router.expertName(k));
+            if (withScores) {
+                for (float s : scores) {
+                    out.write(',');
+                    out.write(Float.toString(s));
+                }
+            }
+            out.write('\n');
+            if (!in.ready()) {
+                out.flush();   // interactive use: answer each line as it comes
+            }
+        }
+        out.flush();
+        return Main.OK;
+    }
+
+    /** A first line is a header when one of its cells names a feature of the model or a label/cost/pred column. */
+    private static boolean isHeader(String[] parts, List<String> features) {
+        for (String s : parts) {
+            String name = unquote(s.trim());
+            if (features.contains(name) || name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX)
+                    || name.startsWith(CsvReader.PRED_PREFIX)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String unquote(String name) {
+        return name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")
+                ? name.substring(1, name.length() - 1).trim() : name;
+    }
+
+    private static int[] header(String[] parts, List<String> features, int lineNo) {
+        int[] columnOf = new int[parts.length];
+        boolean[] seen = new boolean[features.size()];
+        for (int c = 0; c < parts.length; c++) {
+            String name = unquote(parts[c].trim());
+            if (name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX) || name.startsWith(CsvReader.PRED_PREFIX)) {
+                columnOf[c] = -1;
+                continue;
+            }
+            int f = features.indexOf(name);
+            if (f < 0) {
+                throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + ": \"" + name
+                        + "\" is not a feature of the model (its features: " + abbreviate(features) + ")");
+            }
+            if (seen[f]) {
+                throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + ": \"" + name
+                        + "\" appears twice");
+            }
+            seen[f] = true;
+            columnOf[c] = f;
+        }
+        for (int f = 0; f < features.size(); f++) {
+            if (!seen[f]) {
+                throw new InvalidInputException("stdin, line " + lineNo + ": the header has no column \"" + features.get(f)
+                        + "\", which the model needs");
+            }
+        }
+        return columnOf;
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 8 ? String.join(",", names)
+                : String.join(",", names.subList(0, 6)) + ",... (" + names.size() + " in all)";
+    }
+}

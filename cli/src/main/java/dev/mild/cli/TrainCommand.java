@@ -1,0 +1,314 @@
+package dev.mild.cli;
+
+import dev.mild.data.DataFiles;
+import dev.mild.data.Dataset;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Surrogate;
+import dev.mild.io.JsonOut;
+import dev.mild.router.Adam;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.ModelFile;
+import dev.mild.router.RhoSearch;
+import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code ./mild train}: train a router on a data file and save it. */
+final class TrainCommand implements Command {
+    @Override
+    public String name() {
+        return "train";
+    }
+
+    @Override
+    public String summary() {
+        return "train a router (MLP) on a CSV or IDX file with MILD or another surrogate; save the model";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./mild train --data FILE [--valid FILE] [--test FILE] [--out MODEL] [options]
+
+                Trains a router: a small neural network (MLP) that reads a row of features and picks one of
+                several experts (LLMs, classifiers, people), paying each expert's cost. It learns from rows
+                whose cost per expert is known, and is judged by its deferral loss: the mean cost of the
+                experts it picks (lower is better), next to the oracle that always picks the cheapest one.
+
+                Data (CSV with a header, optionally .csv.gz; or an IDX images file such as Fashion-MNIST's
+                train-images-idx3-ubyte.gz, whose labels file is found beside it):
+                  cost:<expert> columns     the cost of each expert for the row (e.g. 1 if it was wrong)
+                  label + pred:<expert>     the true class and each expert's prediction: cost = error
+                  label only                with --experts synthetic|trained --blocks, simulated experts
+                  any other column          a numeric feature (standardized with training-split statistics)
+                Rows of --data are split by --seed into training, validation (--valid-fraction, unless
+                --valid FILE) and test (--test-fraction, unless --test FILE). Early stopping and the choice
+                of rho use the validation rows only; a --test file is read once, after training, for the report.
+
+                Options:
+                  --loss NAME         mild (default), compsum, tdef, realizable-log, realizable-mae, ce,
+                                      cwce, ldam, multitask (see README, "The loss family")
+                  --rho RULE          margins of mild/compsum: auto (default), theory, uniform, or one
+                                      margin per expert (e.g. 0.5,1.5). auto searches the validation
+                                      deferral loss over mean margin {1/8,1/4,1/2,1,2} x tilt gamma
+                                      {0,1/4,1/2,3/4,1} between uniform margins (gamma 0) and the paper's
+                                      theory (gamma 1), and prints the grid. Why auto and not theory:
+                                      theory alone can over-correct (on Fashion-MNIST with error +
+                                      coverage costs it sent most rows to the cheapest expert); auto keeps
+                                      it as a candidate and includes TDEF's uniform margins.
+                  --rho-mean M        mean margin for theory and uniform (default 1)
+                  --search-epochs N   epochs per grid point of auto (default: about 150 optimizer steps,
+                                      at most the base's best epoch, at least 2); each point is warm-
+                                      started from a base trained with uniform margins
+                  --rewards NAME      sum-others (default, the paper's), one-minus, realizable
+                  --nu X              exponent of compsum / multitask (default 0.5)
+                  --experts KIND      synthetic: expert k is always right on its block of classes and
+                                      guesses uniformly elsewhere; trained: expert k is an MLP classifier
+                                      trained on its block plus 1% of the other classes (needs a label column)
+                  --blocks 7,2,1      class blocks per expert, as proportions of the classes
+                  --beta b1,b2,..     a price added to each expert's cost (one per expert)
+                  --coverage          price = the expert's block share (0.7,0.2,0.1 for 7,2,1)
+                  --cost-noise S      Gaussian noise of std S on the training costs only
+                  --hidden 64         hidden layer widths, comma-separated ("none" for a linear router)
+                  --epochs N          most epochs (default 100); --patience N stops after N epochs
+                                      without a better validation deferral loss (default 10)
+                  --batch N           mini-batch (default 1024); --lr X (default 1e-3);
+                  --weight-decay X    (default 1e-3); --optimizer adamw|adam (default adamw)
+                  --seed N            split, initialization, shuffling, synthetic experts (default 1)
+                  --threads T         threads for the dense algebra (default 0 = all cores; the model does
+                                      not depend on it)
+                  --backend NAME      loss backend (default: the fastest present, see ./mild backends)
+                  --valid-fraction F  (default 0.1)   --test-fraction F  (default 0.2, 0 for none)
+                  --out MODEL         where to save the model (default router.mild)
+                  --plot FILE.png     chart: deferral ratios per expert, router vs oracle, and the
+                                      learning curve
+                  --json              one JSON object on stdout (progress goes to stderr)
+
+                Examples:
+                  ./mild train --data ../shared/data/mmlu-routellm-train.csv.gz \\
+                               --test ../shared/data/mmlu-routellm-test.csv.gz --beta 0,0.3 --out mmlu.mild
+                  ./mild train --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\
+                               --test /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \\
+                               --experts synthetic --blocks 7,2,1 --coverage --out fashion.mild
+
+                Output: the data and splits, the oracle's shares on the training split, progress per epoch
+                (surrogate loss on training rows, deferral loss on validation rows), the rho grid for auto,
+                then a table per split: deferral loss and the share of rows sent to each expert, for the
+                router and for the oracle, and per class block when labels are known. The model file holds
+                what eval and route need (feature names, experts, standardization, expert setup).
+                """;
+    }
+
+    @Override
+    public Set<String> valueOptions() {
+        return Set.of("data", "valid", "test", "loss", "rho", "rho-mean", "search-epochs", "rewards", "nu", "experts",
+                "blocks", "beta", "cost-noise", "hidden", "epochs", "patience", "batch", "lr", "weight-decay",
+                "optimizer", "seed", "threads", "backend", "valid-fraction", "test-fraction", "out", "plot");
+    }
+
+    @Override
+    public Set<String> flagOptions() {
+        return Set.of("coverage", "json");
+    }
+
+    @Override
+    public int run(Args args, Console console) throws Exception {
+        args.positional(0, "no positional arguments (give the data with --data FILE)");
+        String dataPath = args.value("data");
+        if (dataPath == null) {
+            throw new UsageException("--data FILE is required (see ./mild train --help)");
+        }
+        RouterTraining.Spec spec = spec(args);
+        boolean json = args.flag("json");
+        Path out = Path.of(args.value("out", "router.mild"));
+        String plot = args.value("plot");
+        if (plot != null && !plot.toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new UsageException("--plot writes a PNG image: give a file name ending in .png, got " + plot);
+        }
+        PrintStream text = json ? console.err() : console.out();
+        Progress progress = new Progress(text, console.terminal() && !json, false);
+
+        long t0 = System.nanoTime();
+        Dataset data = DataFiles.read(Path.of(dataPath));
+        Dataset valid = args.value("valid") == null ? null : DataFiles.read(Path.of(args.value("valid")));
+        // The test file is parsed now (a bad file fails before a long training) but only used after it.
+        Dataset test = args.value("test") == null ? null : DataFiles.read(Path.of(args.value("test")));
+        progress.message(String.format(Locale.ROOT, "Data: %s: %d rows, %d features%s", data.source(), data.rows(),
+                data.d(), data.hasLabels() ? ", labels 0.." + (data.labelCount() - 1) : ""));
+
+        RouterTraining.Outcome o = RouterTraining.run(data, valid, test, spec, progress);
+        progress.finishLine();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<String> experts = o.model().expertNames();
+        ModelFile.save(o.model(), out);
+        if (plot != null) {
+            Plots.write(Path.of(plot), o, experts);
+        }
+        if (json) {
+            console.out().println(json(o, spec, out, seconds));
+            return Main.OK;
+        }
+        PrintStream p = console.out();
+        p.println();
+        p.printf(Locale.ROOT, "Experts: %s (%s)%n", String.join(", ", experts), o.model().experts().describe());
+        p.printf(Locale.ROOT, "Splits: train %d, validation %d, test %d%s%n", o.trainRows(), o.validRows(), o.testRows(),
+                o.testSource() == null ? "" : " (" + o.testSource() + ")");
+        p.printf(Locale.ROOT, "Loss: %s%n", o.surrogate());
+        if (o.search() != null) {
+            printGrid(p, o.search());
+        }
+        p.printf(Locale.ROOT, "Training: best epoch %d of %d run (%s)%n%n", o.training().bestEpoch(),
+                o.training().epochsRun(), spec.options);
+        List<Reports.Line> lines = new ArrayList<>(Reports.lines("validation", o.valid()));
+        if (o.test() != null) {
+            lines.addAll(Reports.lines("test", o.test()));
+        }
+        Reports.table(p, experts, lines);
+        if (o.test() != null && !o.test().blocks().isEmpty()) {
+            p.println();
+            p.println("Test rows by class block:");
+            Reports.blocks(p, experts, o.test().blocks());
+        }
+        p.println();
+        p.printf(Locale.ROOT, "Model saved to %s (%d bytes) in %.1f s.%s%n", out, Files.size(out), seconds,
+                plot != null ? " Plot: " + plot + "." : "");
+        return Main.OK;
+    }
+
+    static void printGrid(PrintStream p, RhoSearch.Result s) {
+        p.printf(Locale.ROOT, "rho auto: validation deferral loss per grid point (each warm-started from the uniform-margin"
+                + " base, %d epochs; base best epoch %d):%n", s.searchEpochs(), s.base().bestEpoch());
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-22s", "mean margin \\ gamma"));
+        for (double g : RhoSearch.TILTS) {
+            head.append(String.format(Locale.ROOT, "%9s", Reports.fraction(g)));
+        }
+        p.println(head);
+        int i = 0;
+        for (double m : RhoSearch.MEAN_MARGINS) {
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-22s", Reports.fraction(m)));
+            for (int g = 0; g < RhoSearch.TILTS.length; g++) {
+                RhoSearch.Point pt = s.grid().get(i++);
+                row.append(String.format(Locale.ROOT, "%8.4f%s", pt.validLoss(), pt == s.chosen() ? "*" : " "));
+            }
+            p.println(row);
+        }
+        p.printf(Locale.ROOT, "  chosen (*): mean margin %s, gamma %s -> rho %s%n", Reports.fraction(s.chosen().meanMargin()),
+                Reports.fraction(s.chosen().gamma()), Reports.rho(s.chosen().rho()));
+    }
+
+    /** The options shared by train and demo-like callers. */
+    static RouterTraining.Spec spec(Args args) {
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.loss = Surrogate.Kind.byName(args.value("loss", "mild"));
+        s.rho = args.value("rho");
+        if (s.rho != null && !s.hasMargins()) {
+            throw new UsageException("--rho applies to --loss mild and compsum; " + s.loss.label()
+                    + " has fixed margins");
+        }
+        s.rhoMean = args.doubleValue("rho-mean", 1.0, 1e-6, 1e6);
+        s.searchEpochs = args.intValue("search-epochs", 0, 0, 100_000);
+        s.rewards = Rewards.byName(args.value("rewards", "sum-others"));
+        s.nu = args.doubleValue("nu", 0.5, 0, 100);
+        if (args.value("experts") != null) {
+            s.experts = ExpertSetup.Source.byName(args.value("experts"));
+            if (s.experts != ExpertSetup.Source.SYNTHETIC && s.experts != ExpertSetup.Source.TRAINED) {
+                throw new UsageException("--experts must be synthetic or trained");
+            }
+        }
+        if (args.value("blocks") != null) {
+            s.blocks = ints("blocks", args.value("blocks"), 1);
+        }
+        if (args.value("beta") != null) {
+            s.beta = doubles("beta", args.value("beta"));
+        }
+        s.coverage = args.flag("coverage");
+        s.costNoise = args.doubleValue("cost-noise", 0, 0, 1e6);
+        s.validFraction = args.doubleValue("valid-fraction", 0.1, 0, 0.99);
+        s.testFraction = args.doubleValue("test-fraction", 0.2, 0, 0.99);
+        s.backend = args.value("backend");
+        int threads = args.intValue("threads", 0, 0, 1024);
+        String hidden = args.value("hidden", "64");
+        TrainOptions o = TrainOptions.DEFAULT
+                .withHidden(hidden.equals("none") ? new int[0] : ints("hidden", hidden, 1))
+                .withOptimizer(Adam.Kind.byName(args.value("optimizer", "adamw")))
+                .withLr(args.doubleValue("lr", 1e-3, 1e-12, 1e3))
+                .withWeightDecay(args.doubleValue("weight-decay", 1e-3, 0, 1e3))
+                .withBatch(args.intValue("batch", 1024, 1, 1 << 24))
+                .withEpochs(args.intValue("epochs", 100, 1, 1_000_000))
+                .withPatience(args.intValue("patience", 10, 1, 1_000_000))
+                .withSeed(args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE))
+                .withThreads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
+        s.options = o;
+        return s;
+    }
+
+    static int[] ints(String option, String v, int min) {
+        String[] parts = v.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + option + " takes whole numbers separated by commas, got \"" + v + "\"");
+            }
+            if (out[i] < min) {
+                throw new UsageException("--" + option + ": every value must be >= " + min + ", got \"" + v + "\"");
+            }
+        }
+        return out;
+    }
+
+    static double[] doubles(String option, String v) {
+        String[] parts = v.split(",");
+        double[] out = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + option + " takes numbers separated by commas, got \"" + v + "\"");
+            }
+        }
+        return out;
+    }
+
+    private static String json(RouterTraining.Outcome o, RouterTraining.Spec spec, Path out, double seconds) {
+        List<String> experts = o.model().expertNames();
+        StringBuilder sb = new StringBuilder("{");
+        sb.append("\"model\": ").append(JsonOut.quote(out.toString()));
+        sb.append(", \"experts\": ").append(Reports.list(experts));
+        sb.append(", \"setup\": ").append(JsonOut.quote(o.model().experts().describe()));
+        sb.append(", \"loss\": ").append(JsonOut.quote(spec.loss.label()));
+        sb.append(", \"surrogate\": ").append(JsonOut.quote(o.surrogate().toString()));
+        sb.append(", \"rhoRule\": ").append(JsonOut.quote(spec.rhoRule()));
+        sb.append(", \"rho\": ").append(o.rho() == null ? "null" : JsonOut.array(o.rho()));
+        sb.append(", \"trainRows\": ").append(o.trainRows());
+        sb.append(", \"validRows\": ").append(o.validRows());
+        sb.append(", \"testRows\": ").append(o.testRows());
+        sb.append(", \"trainOracleRatios\": ").append(Reports.shares(experts, o.trainOracle()));
+        if (o.search() != null) {
+            RhoSearch.Result s = o.search();
+            sb.append(", \"search\": {\"searchEpochs\": ").append(s.searchEpochs()).append(", \"grid\": [");
+            for (int i = 0; i < s.grid().size(); i++) {
+                RhoSearch.Point pt = s.grid().get(i);
+                sb.append(i == 0 ? "" : ", ").append(point(pt));
+            }
+            sb.append("], \"chosen\": ").append(point(s.chosen())).append('}');
+        }
+        sb.append(", \"training\": ").append(Reports.json(o.training()));
+        sb.append(", \"valid\": ").append(Reports.json(o.valid(), experts));
+        sb.append(", \"test\": ").append(o.test() == null ? "null" : Reports.json(o.test(), experts));
+        sb.append(", \"seconds\": ").append(JsonOut.number(Math.round(seconds * 100) / 100.0));
+        return sb.append('}').toString();
+    }
+
+    private static String point(RhoSearch.Point pt) {
+        return "{\"meanMargin\": " + JsonOut.number(pt.meanMargin()) + ", \"gamma\": " + JsonOut.number(pt.gamma())
+                + ", \"rho\": " + JsonOut.array(pt.rho()) + ", \"validDeferralLoss\": " + JsonOut.number(pt.validLoss()) + "}";
+    }
+}

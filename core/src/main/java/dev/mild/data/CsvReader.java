@@ -1,0 +1,250 @@
+package dev.mild.data;
+
+import dev.mild.InvalidInputException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads a routing table from CSV (optionally gzipped, detected from the content): one header line, then one row
+ * per line, cells separated by commas (no quoting; surrounding double quotes on header names are dropped).
+ *
+ * <p>Header names say what a column is:
+ * <ul>
+ *   <li>{@code cost:<expert>}: the cost of routing the row to that expert (finite, {@code >= 0});</li>
+ *   <li>{@code pred:<expert>}: that expert's predicted class (a whole number {@code >= 0});</li>
+ *   <li>{@code label}: the true class (a whole number {@code >= 0});</li>
+ *   <li>anything else: a numeric feature (finite).</li>
+ * </ul>
+ * Blank lines are skipped. Every error names the file, the line and the column (number and name).
+ */
+public final class CsvReader {
+    public static final String LABEL = "label";
+    public static final String COST_PREFIX = "cost:";
+    public static final String PRED_PREFIX = "pred:";
+
+    /** Largest class index accepted in label and pred columns (keeps a typo from allocating huge tables). */
+    public static final int MAX_CLASS = 1_000_000;
+
+    private CsvReader() {
+    }
+
+    public static Dataset read(Path file) {
+        try (InputStream in = DataFiles.open(file)) {
+            return read(in, file.toString());
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads from a stream; {@code source} names it in messages. */
+    public static Dataset read(InputStream in, String source) throws IOException {
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+        String headerLine = reader.readLine();
+        int lineNo = 1;
+        while (headerLine != null && headerLine.isBlank()) {
+            headerLine = reader.readLine();
+            lineNo++;
+        }
+        if (headerLine == null) {
+            throw new InvalidInputException(source + ": empty file (expected a header line naming the columns)");
+        }
+        String[] header = headerLine.split(",", -1);
+        int cols = header.length;
+        Kind[] kind = new Kind[cols];
+        List<String> features = new ArrayList<>();
+        List<String> experts = new ArrayList<>();
+        int labelCol = -1;
+        boolean anyCost = false;
+        boolean anyPred = false;
+        Set<String> seen = new HashSet<>();
+        for (int c = 0; c < cols; c++) {
+            String name = unquote(header[c].trim());
+            header[c] = name;
+            if (name.isEmpty()) {
+                throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
+                        + ": empty column name in the header");
+            }
+            if (!seen.add(name)) {
+                throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
+                        + ": column \"" + name + "\" appears twice in the header");
+            }
+            if (name.equals(LABEL)) {
+                kind[c] = Kind.LABEL;
+                labelCol = c;
+            } else if (name.startsWith(COST_PREFIX) || name.startsWith(PRED_PREFIX)) {
+                boolean cost = name.startsWith(COST_PREFIX);
+                String expert = name.substring(cost ? COST_PREFIX.length() : PRED_PREFIX.length()).trim();
+                if (expert.isEmpty()) {
+                    throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
+                            + ": \"" + name + "\" needs an expert name after the colon");
+                }
+                kind[c] = cost ? Kind.COST : Kind.PRED;
+                anyCost |= cost;
+                anyPred |= !cost;
+                if (experts.contains(expert)) {
+                    throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
+                            + ": expert \"" + expert + "\" has two columns");
+                }
+                experts.add(expert);
+            } else {
+                kind[c] = Kind.FEATURE;
+                features.add(name);
+            }
+        }
+        if (anyCost && anyPred) {
+            throw new InvalidInputException(source + ": the header has both cost: and pred: columns; give one kind"
+                    + " (cost:<expert> for costs, or label + pred:<expert> for predictions)");
+        }
+        if (features.isEmpty()) {
+            throw new InvalidInputException(source + ": the header names no feature column (columns: "
+                    + String.join(",", header) + ")");
+        }
+        Growable x = new Growable();
+        IntGrowable labels = labelCol >= 0 ? new IntGrowable() : null;
+        DoubleGrowable costs = anyCost ? new DoubleGrowable() : null;
+        IntGrowable preds = anyPred ? new IntGrowable() : null;
+        IntGrowable lines = new IntGrowable();
+        String line;
+        while ((line = reader.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] cells = line.split(",", -1);
+            if (cells.length != cols) {
+                throw new InvalidInputException(source + ", line " + lineNo + ": " + cells.length
+                        + " cells but the header has " + cols + " columns");
+            }
+            for (int c = 0; c < cols; c++) {
+                String cell = cells[c].trim();
+                switch (kind[c]) {
+                    case FEATURE -> {
+                        float v = parse(cell, source, lineNo, c, header[c]);
+                        if (!Float.isFinite(v)) {
+                            throw bad(source, lineNo, c, header[c], "feature value " + cell + " is not finite");
+                        }
+                        x.add(v);
+                    }
+                    case COST -> {
+                        double v = parseDouble(cell, source, lineNo, c, header[c]);
+                        if (!(v >= 0) || !Double.isFinite(v)) {
+                            throw bad(source, lineNo, c, header[c], "cost " + cell
+                                    + " is not allowed (costs must be finite and >= 0)");
+                        }
+                        costs.add(v);
+                    }
+                    case PRED -> preds.add(classIndex(cell, source, lineNo, c, header[c], "prediction"));
+                    case LABEL -> labels.add(classIndex(cell, source, lineNo, c, header[c], "label"));
+                    default -> throw new IllegalStateException();
+                }
+            }
+            lines.add(lineNo);
+        }
+        int rows = lines.size;
+        if (rows == 0) {
+            throw new InvalidInputException(source + ": the header is there but no data rows follow");
+        }
+        return new Dataset(source, features, x.trim(), rows, labels == null ? null : labels.trim(), experts,
+                costs == null ? null : costs.trim(),
+                preds == null ? null : preds.trim(), lines.trim());
+    }
+
+    private enum Kind { FEATURE, COST, PRED, LABEL }
+
+    private static String unquote(String s) {
+        if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
+            return s.substring(1, s.length() - 1).trim();
+        }
+        return s;
+    }
+
+    private static float parse(String cell, String source, int line, int col, String name) {
+        try {
+            return Float.parseFloat(cell);
+        } catch (NumberFormatException e) {
+            throw bad(source, line, col, name, describe(cell) + " is not a number");
+        }
+    }
+
+    private static double parseDouble(String cell, String source, int line, int col, String name) {
+        try {
+            return Double.parseDouble(cell);
+        } catch (NumberFormatException e) {
+            throw bad(source, line, col, name, describe(cell) + " is not a number");
+        }
+    }
+
+    private static int classIndex(String cell, String source, int line, int col, String name, String what) {
+        double v = parseDouble(cell, source, line, col, name);
+        if (!(v >= 0) || v != Math.rint(v) || v > MAX_CLASS) {
+            throw bad(source, line, col, name, what + " " + cell + " is not a class index (a whole number 0.."
+                    + MAX_CLASS + ")");
+        }
+        return (int) v;
+    }
+
+    private static String describe(String cell) {
+        return cell.isEmpty() ? "an empty cell" : "\"" + (cell.length() > 40 ? cell.substring(0, 40) + "..." : cell) + "\"";
+    }
+
+    static InvalidInputException bad(String source, int line, int col, String name, String what) {
+        return new InvalidInputException(source + ", line " + line + ", column " + (col + 1) + " (" + name + "): " + what);
+    }
+
+    private static final class Growable {
+        float[] a = new float[1 << 12];
+        int size;
+
+        void add(float v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, a.length * 2);
+            }
+            a[size++] = v;
+        }
+
+        float[] trim() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+
+    private static final class DoubleGrowable {
+        double[] a = new double[1 << 10];
+        int size;
+
+        void add(double v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, a.length * 2);
+            }
+            a[size++] = v;
+        }
+
+        double[] trim() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+
+    private static final class IntGrowable {
+        int[] a = new int[1 << 10];
+        int size;
+
+        void add(int v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, a.length * 2);
+            }
+            a[size++] = v;
+        }
+
+        int[] trim() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package dev.mild.data;
+
+import dev.mild.InvalidInputException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Opening data files: gzip is recognized by its magic bytes (not the name), and the format by the first bytes
+ * of the content: IDX ({@code 00 00 08 xx}) or CSV (anything else).
+ */
+public final class DataFiles {
+    private DataFiles() {
+    }
+
+    /** The file's bytes, decompressed when it is gzipped. */
+    public static InputStream open(Path file) throws IOException {
+        InputStream raw;
+        try {
+            raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+        } catch (NoSuchFileException e) {
+            throw new InvalidInputException(file + ": no such file");
+        }
+        raw.mark(2);
+        int b0 = raw.read();
+        int b1 = raw.read();
+        raw.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+        }
+        return raw;
+    }
+
+    /** Reads a CSV table or an IDX images file (with its labels file beside it). */
+    public static Dataset read(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(file + ": is a directory; give a CSV file or an IDX images file");
+        }
+        if (isIdx(file)) {
+            return IdxReader.read(file);
+        }
+        return CsvReader.read(file);
+    }
+
+    static boolean isIdx(Path file) {
+        try (InputStream in = open(file)) {
+            byte[] head = in.readNBytes(3);
+            return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The same rows with their feature columns in the order of {@code featureNames} (a model's), and their
+     * cost or prediction columns in the order of {@code experts}, matched by name.
+     *
+     * @throws InvalidInputException naming the file when a needed column is missing, a feature column is not one
+     *                               of the model's, or an expert column names an unknown expert
+     */
+    public static Dataset align(Dataset data, List<String> featureNames, List<String> experts) {
+        Map<String, Integer> have = new HashMap<>();
+        for (int c = 0; c < data.d(); c++) {
+            have.put(data.featureNames().get(c), c);
+        }
+        for (String f : data.featureNames()) {
+            if (!featureNames.contains(f)) {
+                throw new InvalidInputException(data.source() + ": column \"" + f + "\" is not a feature of the model"
+                        + " (the model's features: " + abbreviate(featureNames) + ")");
+            }
+        }
+        int d = featureNames.size();
+        int[] from = new int[d];
+        for (int c = 0; c < d; c++) {
+            Integer i = have.get(featureNames.get(c));
+            if (i == null) {
+                throw new InvalidInputException(data.source() + ": the model needs feature column \"" + featureNames.get(c)
+                        + "\", which the file does not have");
+            }
+            from[c] = i;
+        }
+        float[] x = data.features();
+        boolean same = true;
+        for (int c = 0; c < d; c++) {
+            same &= from[c] == c;
+        }
+        if (!same) {
+            int n = data.rows();
+            int dIn = data.d();
+            x = new float[Math.multiplyExact(n, d)];
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < d; c++) {
+                    x[r * d + c] = data.features()[r * dIn + from[c]];
+                }
+            }
+        }
+        double[] costs = data.costs();
+        int[] preds = data.predictions();
+        if (!data.experts().isEmpty()) {
+            int p = experts.size();
+            int[] ef = new int[p];
+            for (String e : data.experts()) {
+                if (!experts.contains(e)) {
+                    throw new InvalidInputException(data.source() + ": column " + (costs != null ? "cost:" : "pred:") + e
+                            + " names an expert the model does not know (its experts: " + String.join(", ", experts) + ")");
+                }
+            }
+            for (int k = 0; k < p; k++) {
+                ef[k] = data.experts().indexOf(experts.get(k));
+                if (ef[k] < 0) {
+                    throw new InvalidInputException(data.source() + ": no " + (costs != null ? "cost:" : "pred:")
+                            + experts.get(k) + " column for the model's expert \"" + experts.get(k) + "\"");
+                }
+            }
+            int pIn = data.experts().size();
+            int n = data.rows();
+            if (costs != null) {
+                double[] c2 = new double[n * p];
+                for (int r = 0; r < n; r++) {
+                    for (int k = 0; k < p; k++) {
+                        c2[r * p + k] = costs[r * pIn + ef[k]];
+                    }
+                }
+                costs = c2;
+            }
+            if (preds != null) {
+                int[] p2 = new int[n * p];
+                for (int r = 0; r < n; r++) {
+                    for (int k = 0; k < p; k++) {
+                        p2[r * p + k] = preds[r * pIn + ef[k]];
+                    }
+                }
+                preds = p2;
+            }
+        }
+        return new Dataset(data.source(), featureNames, x, data.rows(), data.labels(),
+                data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines());
+    }
+
+    static String abbreviate(List<String> names) {
+        if (names.size() <= 8) {
+            return String.join(", ", names);
+        }
+        List<String> head = new ArrayList<>(names.subList(0, 6));
+        head.add("... (" + names.size() + " in all)");
+        return String.join(", ", head);
+    }
+}

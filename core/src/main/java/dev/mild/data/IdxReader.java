@@ -1,0 +1,120 @@
+package dev.mild.data;
+
+import dev.mild.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads MNIST-format IDX files (plain or gzipped), as Debian's {@code dataset-fashion-mnist} installs them:
+ * an images file ({@code ...-images-idx3-ubyte[.gz]}: magic {@code 0x00000803}, count, rows, columns, then one
+ * unsigned byte per pixel) and its labels file ({@code ...-labels-idx1-ubyte[.gz]}: magic {@code 0x00000801},
+ * count, one byte per label). Pixels are scaled to {@code [0, 1]} ({@code byte / 255}); features are named
+ * {@code pixel0 .. pixel<rows*cols-1>}. Integers in the headers are big-endian.
+ */
+public final class IdxReader {
+    static final int IMAGES_MAGIC = 0x00000803;
+    static final int LABELS_MAGIC = 0x00000801;
+
+    private IdxReader() {
+    }
+
+    /** The labels file beside an images file: "images" becomes "labels" and "idx3" becomes "idx1" in the name. */
+    public static Path labelsFileFor(Path images) {
+        String name = images.getFileName().toString();
+        String labels = name.replace("images", "labels").replace("idx3", "idx1");
+        if (labels.equals(name)) {
+            throw new InvalidInputException(images + ": cannot tell the labels file of this IDX images file (its name"
+                    + " should contain \"images\" and \"idx3\", e.g. train-images-idx3-ubyte.gz, with the labels in"
+                    + " train-labels-idx1-ubyte.gz beside it)");
+        }
+        return images.resolveSibling(labels);
+    }
+
+    /** Reads an images file and the labels file beside it ({@link #labelsFileFor}). */
+    public static Dataset read(Path images) {
+        return read(images, labelsFileFor(images));
+    }
+
+    public static Dataset read(Path images, Path labels) {
+        byte[] img = readAll(images);
+        if (!Files.exists(labels)) {
+            throw new InvalidInputException(images + ": the labels file " + labels + " is missing (an IDX images file"
+                    + " needs its labels file beside it)");
+        }
+        byte[] lab = readAll(labels);
+        int magic = header(img, 0, images);
+        if (magic == LABELS_MAGIC) {
+            throw new InvalidInputException(images + ": this is an IDX labels file; give the images file (its labels"
+                    + " are found beside it)");
+        }
+        if (magic != IMAGES_MAGIC) {
+            throw new InvalidInputException(String.format("%s: not an IDX images file (magic 0x%08x, expected 0x%08x)",
+                    images, magic, IMAGES_MAGIC));
+        }
+        if (img.length < 16) {
+            throw new InvalidInputException(images + ": truncated IDX header (" + img.length + " bytes, need 16)");
+        }
+        int n = header(img, 4, images);
+        int rows = header(img, 8, images);
+        int cols = header(img, 12, images);
+        if (n < 0 || rows < 1 || cols < 1) {
+            throw new InvalidInputException(images + ": bad IDX dimensions " + n + " x " + rows + " x " + cols);
+        }
+        long need = 16L + (long) n * rows * cols;
+        if (img.length != need) {
+            throw new InvalidInputException(images + ": " + (img.length < need ? "truncated" : "has trailing bytes")
+                    + ": the header promises " + n + " images of " + rows + " x " + cols + " pixels (" + need
+                    + " bytes), the file has " + img.length + " bytes");
+        }
+        int labelMagic = header(lab, 0, labels);
+        if (labelMagic != LABELS_MAGIC || lab.length < 8) {
+            throw new InvalidInputException(String.format("%s: not an IDX labels file (magic 0x%08x, expected 0x%08x)",
+                    labels, labelMagic, LABELS_MAGIC));
+        }
+        int nl = header(lab, 4, labels);
+        if (nl != n) {
+            throw new InvalidInputException(labels + ": " + nl + " labels but " + images + " has " + n + " images");
+        }
+        if (lab.length != 8L + n) {
+            throw new InvalidInputException(labels + ": " + (lab.length < 8L + n ? "truncated" : "has trailing bytes")
+                    + ": the header promises " + n + " labels (" + (8L + n) + " bytes), the file has " + lab.length);
+        }
+        int d = rows * cols;
+        if (n == 0) {
+            throw new InvalidInputException(images + ": no images");
+        }
+        float[] x = new float[Math.multiplyExact(n, d)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (img[16 + i] & 0xff) / 255f;
+        }
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = lab[8 + i] & 0xff;
+        }
+        List<String> names = new ArrayList<>(d);
+        for (int c = 0; c < d; c++) {
+            names.add("pixel" + c);
+        }
+        return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null);
+    }
+
+    private static int header(byte[] b, int offset, Path file) {
+        if (b.length < offset + 4) {
+            throw new InvalidInputException(file + ": truncated IDX header (" + b.length + " bytes)");
+        }
+        return ((b[offset] & 0xff) << 24) | ((b[offset + 1] & 0xff) << 16) | ((b[offset + 2] & 0xff) << 8)
+                | (b[offset + 3] & 0xff);
+    }
+
+    private static byte[] readAll(Path file) {
+        try (InputStream in = DataFiles.open(file)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.Dataset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Where the cost of routing a row to each expert comes from, stored in the model so that {@code eval} can
+ * rebuild the costs of a new file the same way:
+ *
+ * <ul>
+ *   <li>{@link Source#COSTS}: the file's {@code cost:<expert>} columns, plus {@code beta_k};</li>
+ *   <li>{@link Source#PREDICTIONS}: {@code 1[pred_k != label] + beta_k} from {@code pred:<expert>} columns;</li>
+ *   <li>{@link Source#SYNTHETIC}: the paper's synthetic experts (App. C.1): expert k is always right on its
+ *       block of classes and guesses a class uniformly at random elsewhere; cost {@code 1[wrong] + beta_k};</li>
+ *   <li>{@link Source#TRAINED}: the paper's real experts: expert k is a classifier trained on its block plus
+ *       1% of the other classes' rows (the classifiers are stored in the model); cost {@code 1[wrong] + beta_k}.</li>
+ * </ul>
+ *
+ * <p>Class blocks are proportions: {@code 7,2,1} over 10 classes gives classes 0-6, 7-8 and 9; over 100 classes
+ * 0-69, 70-89 and 90-99. Block k's classes are {@code [round(C s_{k-1} / S), round(C s_k / S))} with
+ * {@code s_k} the running sum and {@code S} the total.
+ *
+ * @param names   expert names, in score order
+ * @param classes number of classes ({@code 0} when the data has no labels)
+ * @param blocks  class-block proportions per expert (empty when there are none)
+ * @param beta    per-expert price added to every cost
+ * @param seed    seeds the synthetic experts' guesses
+ */
+public record ExpertSetup(Source source, List<String> names, int classes, int[] blocks, double[] beta, long seed) {
+
+    /** Which rule produces the costs. */
+    public enum Source {
+        COSTS("costs"), PREDICTIONS("predictions"), SYNTHETIC("synthetic"), TRAINED("trained");
+
+        private final String label;
+
+        Source(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        public static Source byName(String name) {
+            for (Source s : values()) {
+                if (s.label.equals(name)) {
+                    return s;
+                }
+            }
+            throw new InvalidInputException("unknown experts \"" + name + "\" (known: synthetic, trained)");
+        }
+    }
+
+    /** Random streams of the synthetic experts: one per file, so a file's costs never depend on another. */
+    public static final int STREAM_DATA = 0;
+    public static final int STREAM_TEST = 1;
+    public static final int STREAM_VALID = 2;
+
+    public ExpertSetup {
+        names = List.copyOf(names);
+        blocks = blocks.clone();
+        beta = beta.clone();
+        if (names.isEmpty()) {
+            throw new InvalidInputException("need at least one expert");
+        }
+        if (beta.length != names.size()) {
+            throw new InvalidInputException("beta has " + beta.length + " values for " + names.size() + " experts ("
+                    + String.join(", ", names) + "): give one price per expert");
+        }
+        for (int k = 0; k < beta.length; k++) {
+            if (!Double.isFinite(beta[k]) || beta[k] < 0) {
+                throw new InvalidInputException("beta of expert " + names.get(k) + " is " + beta[k]
+                        + " (must be finite and >= 0)");
+            }
+        }
+        if (blocks.length > 0) {
+            if (blocks.length != names.size()) {
+                throw new InvalidInputException("--blocks has " + blocks.length + " values for " + names.size()
+                        + " experts: give one class block per expert");
+            }
+            if (classes > 0) {
+                classBlocks(classes, blocks);   // validates
+            }
+        }
+        if ((source == Source.SYNTHETIC || source == Source.TRAINED) && (blocks.length == 0 || classes < 1)) {
+            throw new InvalidInputException(source.label() + " experts need --blocks and a label column");
+        }
+    }
+
+    /** Simulated experts named {@code expert1..expertK}, one per block. */
+    public static List<String> simulatedNames(int experts) {
+        List<String> n = new ArrayList<>();
+        for (int k = 1; k <= experts; k++) {
+            n.add("expert" + k);
+        }
+        return n;
+    }
+
+    @Override
+    public int[] blocks() {
+        return blocks.clone();
+    }
+
+    @Override
+    public double[] beta() {
+        return beta.clone();
+    }
+
+    public int experts() {
+        return names.size();
+    }
+
+    public boolean hasBlocks() {
+        return blocks.length > 0 && classes > 0;
+    }
+
+    /** {@code beta_k = blocks_k / sum(blocks)}: the paper's coverage price (0.7 / 0.2 / 0.1 for 7/2/1). */
+    public static double[] coverage(int[] blocks) {
+        double total = Arrays.stream(blocks).sum();
+        double[] b = new double[blocks.length];
+        for (int k = 0; k < blocks.length; k++) {
+            b[k] = blocks[k] / total;
+        }
+        return b;
+    }
+
+    /** The block (expert) owning each class, for {@code classes} classes split by the proportions {@code blocks}. */
+    public static int[] classBlocks(int classes, int[] blocks) {
+        long total = 0;
+        for (int b : blocks) {
+            if (b < 1) {
+                throw new InvalidInputException("--blocks " + joined(blocks) + ": every block needs a size >= 1");
+            }
+            total += b;
+        }
+        int[] owner = new int[classes];
+        long running = 0;
+        int start = 0;
+        for (int k = 0; k < blocks.length; k++) {
+            running += blocks[k];
+            int end = (int) Math.round((double) classes * running / total);
+            if (end <= start) {
+                throw new InvalidInputException("--blocks " + joined(blocks) + " over " + classes + " classes leaves block "
+                        + (k + 1) + " without a class");
+            }
+            for (int c = start; c < end; c++) {
+                owner[c] = k;
+            }
+            start = end;
+        }
+        return owner;
+    }
+
+    /** "classes 0-6" for block k. */
+    public String blockName(int k) {
+        int[] owner = classBlocks(classes, blocks);
+        int first = -1;
+        int last = -1;
+        for (int c = 0; c < classes; c++) {
+            if (owner[c] == k) {
+                if (first < 0) {
+                    first = c;
+                }
+                last = c;
+            }
+        }
+        return first == last ? "class " + first : "classes " + first + "-" + last;
+    }
+
+    static String joined(int[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Each synthetic expert's prediction for each row: its own block right, a uniform guess elsewhere.
+     *
+     * @param labels the true classes, each in {@code 0..classes-1}
+     * @param stream which file (see {@link #STREAM_DATA}); the same seed and stream give the same guesses
+     * @return {@code rows x p} predicted classes
+     */
+    public int[] syntheticPredictions(int[] labels, int stream) {
+        int[] owner = classBlocks(classes, blocks);
+        int p = experts();
+        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L * (stream + 1));
+        int[] pred = new int[Math.multiplyExact(labels.length, p)];
+        for (int i = 0; i < labels.length; i++) {
+            int y = labels[i];
+            for (int k = 0; k < p; k++) {
+                int guess = rnd.nextInt(classes);   // drawn for every expert, so streams stay aligned across rows
+                pred[i * p + k] = owner[y] == k ? y : guess;
+            }
+        }
+        return pred;
+    }
+
+    /**
+     * {@code c_ik = 1[pred_ik != label_i] + beta_k}.
+     *
+     * @param predictions {@code rows x p}
+     */
+    public double[] errorCosts(int[] labels, int[] predictions) {
+        int p = experts();
+        double[] c = new double[Math.multiplyExact(labels.length, p)];
+        for (int i = 0; i < labels.length; i++) {
+            for (int k = 0; k < p; k++) {
+                c[i * p + k] = (predictions[i * p + k] == labels[i] ? 0.0 : 1.0) + beta[k];
+            }
+        }
+        return c;
+    }
+
+    /** {@code c_ik = cost_ik + beta_k} for cost columns. */
+    public double[] pricedCosts(double[] costs, int rows) {
+        int p = experts();
+        double[] c = new double[Math.multiplyExact(rows, p)];
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < p; k++) {
+                c[i * p + k] = costs[i * p + k] + beta[k];
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The {@code rows x p} costs of a data set, by this setup's rule.
+     *
+     * @param data         rows aligned to the model ({@link dev.mild.data.DataFiles#align})
+     * @param standardized the rows' standardized features (only read for trained experts)
+     * @param classifiers  the trained experts' classifiers (only for {@link Source#TRAINED})
+     * @param stream       the synthetic experts' random stream for this file
+     * @throws InvalidInputException naming the file when the columns the rule needs are missing
+     */
+    public double[] costsFor(Dataset data, float[] standardized, List<Mlp> classifiers, int stream) {
+        switch (source) {
+            case COSTS -> {
+                if (data.costs() == null) {
+                    throw new InvalidInputException(data.source() + ": no cost:<expert> columns; this model's costs come"
+                            + " from columns cost:" + String.join(", cost:", names));
+                }
+                return pricedCosts(data.costs(), data.rows());
+            }
+            case PREDICTIONS -> {
+                if (data.predictions() == null || data.labels() == null) {
+                    throw new InvalidInputException(data.source() + ": needs a label column and pred:<expert> columns"
+                            + " (pred:" + String.join(", pred:", names) + ") for this model's costs");
+                }
+                checkLabels(data);
+                return errorCosts(data.labels(), data.predictions());
+            }
+            case SYNTHETIC -> {
+                requireLabels(data);
+                return errorCosts(data.labels(), syntheticPredictions(data.labels(), stream));
+            }
+            case TRAINED -> {
+                requireLabels(data);
+                return errorCosts(data.labels(), classifierPredictions(classifiers, standardized, data.rows()));
+            }
+            default -> throw new IllegalStateException(source.toString());
+        }
+    }
+
+    private void requireLabels(Dataset data) {
+        if (data.labels() == null) {
+            throw new InvalidInputException(data.source() + ": no label column; " + source.label()
+                    + " experts make their costs from the true class of each row");
+        }
+        checkLabels(data);
+    }
+
+    /** Each classifier's predicted class (argmax of its logits) for each standardized row: {@code rows x p}. */
+    public static int[] classifierPredictions(List<Mlp> classifiers, float[] standardized, int rows) {
+        int p = classifiers.size();
+        int[] pred = new int[Math.multiplyExact(rows, p)];
+        for (int k = 0; k < p; k++) {
+            Mlp c = classifiers.get(k);
+            float[] logits = Trainer.scores(c, standardized, rows);
+            int classes = c.outputs();
+            for (int i = 0; i < rows; i++) {
+                pred[i * p + k] = dev.mild.defer.Deferral.route(logits, i * classes, classes);
+            }
+        }
+        return pred;
+    }
+
+    /** Checks that every label of {@code data} is a class of this setup. */
+    public void checkLabels(Dataset data) {
+        if (data.labels() == null || classes < 1) {
+            return;
+        }
+        for (int i = 0; i < data.rows(); i++) {
+            if (data.labels()[i] >= classes) {
+                throw new InvalidInputException(data.where(i) + ", column label: label " + data.labels()[i]
+                        + " is outside the classes 0.." + (classes - 1) + " the experts were set up for");
+            }
+        }
+    }
+
+    public String describe() {
+        StringBuilder sb = new StringBuilder(source.label());
+        if (hasBlocks()) {
+            sb.append(", blocks ").append(joined(blocks)).append(" over ").append(classes).append(" classes");
+        }
+        if (Arrays.stream(beta).anyMatch(b -> b != 0)) {
+            sb.append(", beta ");
+            for (int k = 0; k < beta.length; k++) {
+                sb.append(k == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.3g", beta[k]));
+            }
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The parameters of a multi-layer perceptron: {@code sizes[0]} inputs, hidden layers with ReLU, and
+ * {@code sizes[L]} linear outputs (one score per expert for a router, one logit per class for a classifier).
+ *
+ * <pre>
+ *   a_0 = x,   z_l = a_l W_l + b_l,   a_{l+1} = max(0, z_l)  (hidden),   scores = z_{L-1}
+ * </pre>
+ *
+ * Layer {@code l} stores {@code W_l} as a row-major {@code sizes[l] x sizes[l+1]} matrix (input-major:
+ * {@code W_l[c, j]} at {@code c * sizes[l+1] + j}). That one layout serves both paths: a batch forward is
+ * {@code X W} ({@link Dense}), and a single-row forward is a sequence of axpy updates
+ * {@code h += x_c W[c, :]} over contiguous rows, which the JIT vectorizes (dot-product reductions it does not).
+ *
+ * <p>Mutable: the trainer updates the arrays in place. Arrays returned by {@link #weights} and {@link #biases}
+ * are the live storage.
+ */
+public final class Mlp {
+    private final int[] sizes;
+    private final float[][] weights;
+    private final float[][] biases;
+
+    /** All parameters zero. {@code sizes} = inputs, hidden widths..., outputs; each {@code >= 1}. */
+    public Mlp(int... sizes) {
+        if (sizes == null || sizes.length < 2) {
+            throw new InvalidInputException("a network needs at least an input and an output size, got "
+                    + Arrays.toString(sizes));
+        }
+        for (int i = 0; i < sizes.length; i++) {
+            if (sizes[i] < 1) {
+                throw new InvalidInputException("layer " + i + " of the network has size " + sizes[i]
+                        + " (every layer needs >= 1 unit): sizes " + Arrays.toString(sizes));
+            }
+        }
+        this.sizes = sizes.clone();
+        int layers = sizes.length - 1;
+        this.weights = new float[layers][];
+        this.biases = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            weights[l] = new float[Math.multiplyExact(sizes[l], sizes[l + 1])];
+            biases[l] = new float[sizes[l + 1]];
+        }
+    }
+
+    /**
+     * He-uniform initialization for ReLU networks: {@code W_l ~ U(-sqrt(6/fan_in), sqrt(6/fan_in))}, biases 0.
+     * The same sizes and seed give the same parameters.
+     */
+    public static Mlp initialized(int[] sizes, long seed) {
+        Mlp net = new Mlp(sizes);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int l = 0; l < net.layers(); l++) {
+            float bound = (float) Math.sqrt(6.0 / sizes[l]);
+            float[] w = net.weights[l];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) ((2.0 * rnd.nextDouble() - 1.0) * bound);
+            }
+        }
+        return net;
+    }
+
+    /** Sizes for {@code inputs -> hidden... -> outputs}. */
+    public static int[] sizes(int inputs, int[] hidden, int outputs) {
+        int[] s = new int[hidden.length + 2];
+        s[0] = inputs;
+        System.arraycopy(hidden, 0, s, 1, hidden.length);
+        s[s.length - 1] = outputs;
+        return s;
+    }
+
+    /** Number of weight layers {@code L} (hidden layers + 1). */
+    public int layers() {
+        return sizes.length - 1;
+    }
+
+    /** Width of layer {@code i}: 0 is the input, {@link #layers()} the output. */
+    public int size(int i) {
+        return sizes[i];
+    }
+
+    /** A copy of all sizes. */
+    public int[] sizes() {
+        return sizes.clone();
+    }
+
+    public int inputs() {
+        return sizes[0];
+    }
+
+    public int outputs() {
+        return sizes[sizes.length - 1];
+    }
+
+    /** Widest layer (for scratch buffers). */
+    public int maxWidth() {
+        return Arrays.stream(sizes).max().orElse(1);
+    }
+
+    /** The live {@code sizes[l] x sizes[l+1]} weights of layer {@code l}. */
+    public float[] weights(int l) {
+        return weights[l];
+    }
+
+    /** The live {@code sizes[l+1]} biases of layer {@code l}. */
+    public float[] biases(int l) {
+        return biases[l];
+    }
+
+    /** Number of trainable parameters. */
+    public long parameterCount() {
+        long n = 0;
+        for (int l = 0; l < layers(); l++) {
+            n += weights[l].length + biases[l].length;
+        }
+        return n;
+    }
+
+    public Mlp copy() {
+        Mlp c = new Mlp(sizes);
+        c.copyFrom(this);
+        return c;
+    }
+
+    /** Overwrites this network's parameters with those of {@code other} (same sizes). */
+    public void copyFrom(Mlp other) {
+        if (!Arrays.equals(sizes, other.sizes)) {
+            throw new IllegalArgumentException("sizes differ: " + Arrays.toString(sizes) + " vs "
+                    + Arrays.toString(other.sizes));
+        }
+        for (int l = 0; l < layers(); l++) {
+            System.arraycopy(other.weights[l], 0, weights[l], 0, weights[l].length);
+            System.arraycopy(other.biases[l], 0, biases[l], 0, biases[l].length);
+        }
+    }
+
+    /** True when every parameter is finite (training diverged otherwise). */
+    public boolean isFinite() {
+        for (int l = 0; l < layers(); l++) {
+            for (float v : weights[l]) {
+                if (!Float.isFinite(v)) {
+                    return false;
+                }
+            }
+            for (float v : biases[l]) {
+                if (!Float.isFinite(v)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Bit-for-bit equality of sizes and parameters. */
+    public boolean sameParameters(Mlp other) {
+        if (!Arrays.equals(sizes, other.sizes)) {
+            return false;
+        }
+        for (int l = 0; l < layers(); l++) {
+            if (!Arrays.equals(weights[l], other.weights[l]) || !Arrays.equals(biases[l], other.biases[l])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Mlp" + Arrays.toString(sizes);
+    }
+}

@@ -1,0 +1,208 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import dev.mild.defer.Deferral;
+import java.util.List;
+
+/**
+ * A trained router for services: raw feature row in, expert out.
+ *
+ * <pre>{@code
+ * Router router = ModelFile.load(Path.of("router.mild")).router();
+ * int k = router.route(features);                 // features: the model's columns, in order, unstandardized
+ * String expert = router.expertName(k);
+ * }</pre>
+ *
+ * <p><b>Per call:</b> standardize with the training statistics, run the network, pick the highest score (ties
+ * to the highest index, as {@link Deferral#route}). No allocation: each thread gets its scratch buffers once
+ * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. Thread-safe: the
+ * parameters are never written after construction.
+ *
+ * <p><b>Speed:</b> every layer is a sequence of axpy updates {@code h += a_c W[c, :]} over the rows of the
+ * input-major weights, each row its own array, four rows per pass ({@link Dense#multiply}): a loop the JIT
+ * compiles to SIMD multiply-adds (a dot-product form would need a reduction per output, which it does not
+ * vectorize, and a flat weight array defeats the JIT's alias analysis; see {@link Dense}). Scores are
+ * bit-identical to the trainer's batch forward ({@link Trainer#scores}): the same kernel, the same order.
+ */
+public final class Router {
+    private final int d;
+    private final int p;
+    private final int layers;
+    private final int[] sizes;
+    private final float[] mean;
+    private final float[] scale;
+    private final float[][][] w;   // per layer: n_l rows of n_{l+1} weights
+    private final float[][] b;
+    private final int width;
+    private final List<String> experts;
+    private final ThreadLocal<Scratch> scratch;
+
+    /** Per-thread working memory of {@link #route(float[], float[], Scratch)}. */
+    public static final class Scratch {
+        final float[] x;
+        final float[] h0;
+        final float[] h1;
+        final float[] scores;
+
+        private Scratch(int d, int width, int p) {
+            x = new float[d];
+            h0 = new float[width];
+            h1 = new float[width];
+            scores = new float[p];
+        }
+    }
+
+    /**
+     * @param standardizer the training split's statistics ({@code d} features)
+     * @param network      {@code d} inputs, {@code p} outputs; copied, so later changes to it are not seen
+     * @param experts      the {@code p} expert names, in score order
+     */
+    public Router(Standardizer standardizer, Mlp network, List<String> experts) {
+        if (standardizer.features() != network.inputs()) {
+            throw new InvalidInputException("the standardizer has " + standardizer.features()
+                    + " features but the network " + network.inputs() + " inputs");
+        }
+        if (experts.size() != network.outputs()) {
+            throw new InvalidInputException(experts.size() + " expert names for a network with " + network.outputs()
+                    + " outputs");
+        }
+        this.d = network.inputs();
+        this.p = network.outputs();
+        this.layers = network.layers();
+        this.sizes = network.sizes();
+        this.mean = standardizer.mean();
+        this.scale = standardizer.scale();
+        this.w = new float[layers][][];
+        this.b = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            w[l] = Dense.rows(network.weights(l), sizes[l], sizes[l + 1]);
+            b[l] = network.biases(l).clone();
+        }
+        this.width = network.maxWidth();
+        this.experts = List.copyOf(experts);
+        this.scratch = ThreadLocal.withInitial(this::newScratch);
+    }
+
+    /** Working memory for one thread (for callers that manage their own, e.g. one per worker). */
+    public Scratch newScratch() {
+        return new Scratch(d, width, p);
+    }
+
+    /** Number of input features {@code d}. */
+    public int features() {
+        return d;
+    }
+
+    /** Number of experts {@code p}. */
+    public int experts() {
+        return p;
+    }
+
+    public String expertName(int k) {
+        return experts.get(k);
+    }
+
+    public List<String> expertNames() {
+        return experts;
+    }
+
+    /**
+     * The expert for one row of raw (unstandardized) features, in the model's column order.
+     *
+     * @param features length {@code d}, finite. Not modified.
+     * @throws InvalidInputException on a wrong length or a NaN/infinite value (naming the column)
+     */
+    public int route(float[] features) {
+        Scratch s = scratch.get();
+        return route(features, s.scores, s);
+    }
+
+    /**
+     * The same, also writing the {@code p} scores.
+     *
+     * @param scoresOut length {@code >= p}. Modified.
+     */
+    public int route(float[] features, float[] scoresOut) {
+        return route(features, scoresOut, scratch.get());
+    }
+
+    /** The same with caller-owned scratch (one per thread). */
+    public int route(float[] features, float[] scoresOut, Scratch s) {
+        if (features == null || features.length != d) {
+            throw new InvalidInputException("a feature row needs " + d + " values, got "
+                    + (features == null ? "null" : features.length));
+        }
+        if (scoresOut == null || scoresOut.length < p) {
+            throw new InvalidInputException("scoresOut needs room for " + p + " scores");
+        }
+        forward(features, 0, scoresOut, 0, s);
+        return Deferral.route(scoresOut, 0, p);
+    }
+
+    /**
+     * Routes {@code rows} rows of an {@code rows x d} matrix.
+     *
+     * @param features  {@code rows x d}, raw, finite. Not modified.
+     * @param choiceOut the expert per row, length {@code >= rows}. Modified.
+     * @param scoresOut {@code rows x p} scores, or {@code null}. Modified.
+     */
+    public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut) {
+        if (rows < 0 || features == null || (long) rows * d > features.length) {
+            throw new InvalidInputException(rows + " rows of " + d + " features need " + ((long) rows * d)
+                    + " values, got " + (features == null ? "null" : features.length));
+        }
+        if (choiceOut == null || choiceOut.length < rows) {
+            throw new InvalidInputException("choiceOut needs room for " + rows + " rows");
+        }
+        if (scoresOut != null && (long) rows * p > scoresOut.length) {
+            throw new InvalidInputException("scoresOut needs room for " + rows + " x " + p + " scores");
+        }
+        Scratch s = scratch.get();
+        for (int r = 0; r < rows; r++) {
+            float[] out = scoresOut != null ? scoresOut : s.scores;
+            int o = scoresOut != null ? r * p : 0;
+            forward(features, r * d, out, o, s);
+            choiceOut[r] = Deferral.route(out, o, p);
+        }
+    }
+
+    /** Routes every row of an {@code n x d} matrix; returns the expert per row. */
+    public int[] routeBatch(float[] features) {
+        if (features == null || features.length % d != 0) {
+            throw new InvalidInputException("a batch needs a multiple of " + d + " values, got "
+                    + (features == null ? "null" : features.length));
+        }
+        int rows = features.length / d;
+        int[] out = new int[rows];
+        routeBatch(features, rows, out, null);
+        return out;
+    }
+
+    private void forward(float[] x, int xOff, float[] out, int outOff, Scratch s) {
+        float[] in = s.x;
+        for (int c = 0; c < d; c++) {
+            float v = x[xOff + c];
+            if (!Float.isFinite(v)) {
+                throw new InvalidInputException("feature column " + c + " is " + v + " (must be finite)");
+            }
+            in[c] = (v - mean[c]) * scale[c];
+        }
+        float[] cur = in;
+        for (int l = 0; l < layers; l++) {
+            int nOut = sizes[l + 1];
+            float[] next = cur == s.h0 ? s.h1 : s.h0;
+            Dense.multiply(cur, 0, sizes[l], w[l], next, nOut);
+            float[] bl = b[l];
+            if (l == layers - 1) {
+                for (int j = 0; j < nOut; j++) {
+                    out[outOff + j] = next[j] + bl[j];
+                }
+            } else {
+                for (int j = 0; j < nOut; j++) {
+                    next[j] = Math.max(next[j] + bl[j], 0f);
+                }
+            }
+            cur = next;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a trained router needs to route and to be evaluated again: the feature columns it reads (by name),
+ * the training split's standardization, the network, how expert costs are made ({@link ExpertSetup}), the
+ * expert classifiers when the experts were trained, and a few facts about its training ({@code info}: loss,
+ * rho, seed, validation deferral loss, ...). Saved and loaded by {@link ModelFile}.
+ *
+ * @param expertClassifiers one classifier per expert for {@link ExpertSetup.Source#TRAINED} experts (inputs: the
+ *                          standardized features; outputs: class logits), else empty
+ */
+public record RouterModel(List<String> featureNames, Standardizer standardizer, Mlp network, ExpertSetup experts,
+                          List<Mlp> expertClassifiers, Map<String, String> info) {
+
+    public RouterModel {
+        featureNames = List.copyOf(featureNames);
+        expertClassifiers = List.copyOf(expertClassifiers);
+        info = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(info));
+        if (featureNames.size() != network.inputs() || standardizer.features() != network.inputs()) {
+            throw new InvalidInputException("model: " + featureNames.size() + " feature names, "
+                    + standardizer.features() + " standardized features, network of " + network.inputs() + " inputs");
+        }
+        if (experts.experts() != network.outputs()) {
+            throw new InvalidInputException("model: " + experts.experts() + " experts, network of "
+                    + network.outputs() + " outputs");
+        }
+        if (experts.source() == ExpertSetup.Source.TRAINED && expertClassifiers.size() != experts.experts()) {
+            throw new InvalidInputException("model: trained experts need one classifier each, got "
+                    + expertClassifiers.size());
+        }
+        for (Mlp c : expertClassifiers) {
+            if (c.inputs() != network.inputs() || c.outputs() != experts.classes()) {
+                throw new InvalidInputException("model: an expert classifier maps " + c.inputs() + " inputs to "
+                        + c.outputs() + " classes; expected " + network.inputs() + " and " + experts.classes());
+            }
+        }
+    }
+
+    /** A router over this model (a copy of the parameters). */
+    public Router router() {
+        return new Router(standardizer, network, experts.names());
+    }
+
+    public List<String> expertNames() {
+        return experts.names();
+    }
+}

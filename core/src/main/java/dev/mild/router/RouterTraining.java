@@ -1,0 +1,498 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.DataFiles;
+import dev.mild.data.Dataset;
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Rho;
+import dev.mild.defer.Surrogate;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * The whole training job behind {@code ./mild train}: data file(s) in, a {@link RouterModel} and its reports out.
+ *
+ * <ol>
+ *   <li>Decide where costs come from ({@link ExpertSetup}): cost columns, prediction columns, or simulated
+ *       experts (synthetic or trained) on labelled rows; add per-expert prices ({@code beta} or coverage).</li>
+ *   <li>Split the data file by seed into train / validation / test (a separate validation or test file
+ *       replaces that split; a test file is only read at the very end, for the report).</li>
+ *   <li>Standardize features with the training split's statistics.</li>
+ *   <li>Optionally add Gaussian noise to the <em>training</em> cost matrix ({@code costNoise}).</li>
+ *   <li>Build the surrogate; for {@code mild} and {@code compsum} choose rho: {@code auto} ({@link RhoSearch}),
+ *       {@code theory}, {@code uniform} or an explicit list.</li>
+ *   <li>Train ({@link Trainer}) with early stopping on the validation deferral loss; evaluate validation and
+ *       test splits.</li>
+ * </ol>
+ */
+public final class RouterTraining {
+    private static final long SPLIT_STREAM = 0x243F6A8885A308D3L;
+    private static final long NOISE_STREAM = 0x13198A2E03707344L;
+    private static final long EXPERT_STREAM = 0xA4093822299F31D0L;
+
+    /** Share of the other classes' rows a trained expert also sees (the paper's 1%). */
+    public static final double OTHER_CLASSES_SHARE = 0.01;
+
+    private RouterTraining() {
+    }
+
+    /** What to train; public fields with the defaults of {@code ./mild train}. */
+    public static final class Spec {
+        public Surrogate.Kind loss = Surrogate.Kind.MILD;
+        /** {@code auto}, {@code theory}, {@code uniform}, a comma-separated list, or null for the loss's default. */
+        public String rho;
+        /** Mean margin {@code rho_bar / p} for {@code theory} and {@code uniform}. */
+        public double rhoMean = 1.0;
+        public Rewards rewards = Rewards.SUM_OTHERS;
+        /** Exponent of {@code compsum} (and {@code multitask}). */
+        public double nu = 0.5;
+        /** Simulated experts, or null to take costs from the file's columns. */
+        public ExpertSetup.Source experts;
+        public int[] blocks = {};
+        /** Per-expert prices, or null. */
+        public double[] beta;
+        /** Prices = block shares (0.7/0.2/0.1 for 7/2/1). */
+        public boolean coverage;
+        /** Standard deviation of Gaussian noise on the training costs. */
+        public double costNoise;
+        public double validFraction = 0.1;
+        public double testFraction = 0.2;
+        /** Epochs per grid point of the auto search; 0 for {@link RhoSearch#defaultSearchEpochs}. */
+        public int searchEpochs;
+        /** Epochs cap for trained experts' classifiers. */
+        public int expertEpochs = 20;
+        public TrainOptions options = TrainOptions.DEFAULT;
+        /** Loss backend by name, or null for the fastest present. */
+        public String backend;
+
+        /** True when the loss takes per-expert margins. */
+        public boolean hasMargins() {
+            return loss == Surrogate.Kind.MILD || loss == Surrogate.Kind.COMPSUM;
+        }
+
+        /** The rho rule in effect: {@code auto} by default for losses with margins, {@code fixed} otherwise. */
+        public String rhoRule() {
+            if (!hasMargins()) {
+                return "fixed";
+            }
+            return rho == null ? "auto" : rho;
+        }
+    }
+
+    /** Progress callbacks (all optional). */
+    public interface Listener extends RhoSearch.Listener {
+        /** A step of the job, e.g. "standardizing 784 features". */
+        default void message(String text) {
+        }
+
+        /** An epoch of the final training (or of an expert classifier, with {@code phase} saying which). */
+        default void epoch(String phase, Trainer.Epoch e) {
+        }
+    }
+
+    /**
+     * @param testSource   where the test rows came from ("FILE" or "20% split of FILE"), null without test rows
+     * @param rho          the margins used ({@code null} for losses without per-expert margins)
+     * @param search       the auto search, or null
+     * @param trainOracle  the oracle's shares on the training costs (after noise)
+     */
+    public record Outcome(RouterModel model, Surrogate surrogate, int trainRows, int validRows, int testRows,
+                          String testSource, double[] rho, RhoSearch.Result search, Trainer.Result training,
+                          Evaluation.Result valid, Evaluation.Result test, double[] trainOracle,
+                          List<Trainer.Result> expertTraining) {
+    }
+
+    public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener listener) {
+        if (data.rows() < 2) {
+            throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
+        }
+        ExpertSetup setup = setup(data, validFile, spec);
+        int p = setup.experts();
+        if (validFile != null) {
+            validFile = DataFiles.align(validFile, data.featureNames(), data.experts());
+            setup.checkLabels(validFile);
+        }
+        if (testFile != null) {
+            testFile = DataFiles.align(testFile, data.featureNames(), data.experts());
+        }
+        long seed = spec.options.seed();
+        int[][] split = split(data.rows(), validFile == null ? spec.validFraction : 0,
+                testFile == null ? spec.testFraction : 0, seed);
+        int[] trainIdx = split[0];
+        int[] validIdx = split[1];
+        int[] testIdx = split[2];
+        if (trainIdx.length < 1) {
+            throw new InvalidInputException(data.source() + ": the training split is empty (" + data.rows()
+                    + " rows; lower --valid-fraction / --test-fraction)");
+        }
+        if (validFile == null && validIdx.length < 1) {
+            throw new InvalidInputException(data.source() + ": the validation split is empty; give --valid FILE or"
+                    + " a --valid-fraction that leaves at least one row");
+        }
+        int d = data.d();
+        listener.message(String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)",
+                d, trainIdx.length));
+        Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx);
+        float[] dataStd = standardizer.apply(data.features());
+        float[] validStd = validFile == null ? null : standardizer.apply(validFile.features());
+
+        KernelOptions kopts = KernelOptions.threads(spec.options.threads());
+        try (LossKernel kernel = spec.backend == null ? Backends.openDefault(kopts) : Backends.open(spec.backend, kopts)) {
+            List<Mlp> classifiers = List.of();
+            List<Trainer.Result> expertRuns = List.of();
+            if (setup.source() == ExpertSetup.Source.TRAINED) {
+                expertRuns = trainExperts(kernel, setup, data, dataStd, trainIdx,
+                        validFile != null ? validFile : data, validFile != null ? validStd : dataStd,
+                        validFile != null ? all(validFile.rows()) : validIdx, spec, listener);
+                classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
+            }
+            double[] dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
+            Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
+            Examples train = all.select(trainIdx);
+            Examples valid = validFile == null ? all.select(validIdx)
+                    : new Examples(validStd, setup.costsFor(validFile, validStd, classifiers, ExpertSetup.STREAM_VALID),
+                    validFile.rows(), d, p);
+            if (spec.costNoise > 0) {
+                train = withNoise(train, spec.costNoise, seed);
+            }
+            int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), p);
+            int[] counts = Deferral.counts(oracle, p);
+            double[] norms = Rho.rowNorms(train.features(), train.rows(), d);
+
+            Function<double[], Surrogate> lossAt = rho -> surrogate(spec, rho, p, counts);
+            double[] rho = null;
+            RhoSearch.Result search = null;
+            Trainer.Result training;
+            Surrogate surrogate;
+            String rule = spec.rhoRule();
+            if (!spec.hasMargins()) {
+                surrogate = surrogate(spec, null, p, counts);
+                listener.message("training " + surrogate);
+                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
+            } else if (rule.equals("auto")) {
+                int searchEpochs = spec.searchEpochs > 0 ? Math.min(spec.searchEpochs, spec.options.epochs()) : 0;
+                listener.message("rho auto: a base training with uniform margins 1, then 25 grid points warm-started"
+                        + " from it");
+                search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs, listener);
+                rho = search.chosen().rho();
+                surrogate = lossAt.apply(rho);
+                if (search.chosen().isUniformOne()) {
+                    listener.message("chosen: uniform margins 1 (the base training is the final model)");
+                    training = search.base();
+                } else {
+                    listener.message("training the final model at the chosen point: " + surrogate);
+                    training = Trainer.train(kernel, surrogate, train, valid, null, spec.options,
+                            e -> listener.epoch("router", e));
+                }
+            } else {
+                rho = fixedRho(rule, spec.rhoMean, oracle, norms, p);
+                surrogate = lossAt.apply(rho);
+                listener.message("training " + surrogate);
+                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
+            }
+
+            Mlp net = training.network();
+            Evaluation.Result validReport = Evaluation.of(Trainer.scores(net, valid.features(), valid.rows()),
+                    valid.costs(), valid.rows(), validFile != null ? validFile.labels() : select(data.labels(), validIdx),
+                    setup);
+            Evaluation.Result testReport = null;
+            String testSource = null;
+            int testRows = 0;
+            if (testFile != null) {
+                // The test file is read here, after training and selection, and only for the report.
+                setup.checkLabels(testFile);
+                float[] testStd = standardizer.apply(testFile.features());
+                double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
+                testReport = Evaluation.of(Trainer.scores(net, testStd, testFile.rows()), testCosts, testFile.rows(),
+                        testFile.labels(), setup);
+                testSource = testFile.source();
+                testRows = testFile.rows();
+            } else if (testIdx.length > 0) {
+                Examples test = all.select(testIdx);
+                testReport = Evaluation.of(Trainer.scores(net, test.features(), test.rows()), test.costs(), test.rows(),
+                        select(data.labels(), testIdx), setup);
+                testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction, data.source());
+                testRows = testIdx.length;
+            }
+
+            Map<String, String> info = new LinkedHashMap<>();
+            info.put("loss", spec.loss.label());
+            info.put("surrogate", surrogate.toString());
+            if (surrogate.rewards() != null) {
+                info.put("rewards", surrogate.rewards().label());
+            }
+            info.put("rho.rule", rule);
+            if (rho != null) {
+                info.put("rho", joined(rho));
+            }
+            if (search != null) {
+                info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
+                info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
+            }
+            info.put("options", spec.options.toString());
+            info.put("costNoise", Double.toString(spec.costNoise));
+            info.put("trainRows", Integer.toString(train.rows()));
+            info.put("validRows", Integer.toString(valid.rows()));
+            info.put("bestEpoch", Integer.toString(training.bestEpoch()));
+            info.put("validDeferralLoss", Double.toString(validReport.report().meanLoss()));
+            info.put("data", data.source());
+            RouterModel model = new RouterModel(data.featureNames(), standardizer, net, setup, classifiers, info);
+            return new Outcome(model, surrogate, train.rows(), valid.rows(), testRows, testSource, rho, search, training,
+                    validReport, testReport, Deferral.ratios(oracle, p), expertRuns);
+        }
+    }
+
+    /** The surrogate of {@code spec.loss} at margins {@code rho} (ignored by losses without margins). */
+    static Surrogate surrogate(Spec spec, double[] rho, int p, int[] oracleCounts) {
+        return switch (spec.loss) {
+            case MILD -> Surrogate.mild(rho, spec.rewards);
+            case COMPSUM -> Surrogate.compSum(rho, spec.nu, spec.rewards);
+            case TDEF -> Surrogate.tdef(p);
+            case REALIZABLE_LOG -> Surrogate.realizableLog(p);
+            case REALIZABLE_MAE -> Surrogate.realizableMae(p);
+            case MULTITASK -> Surrogate.multiTask(p, spec.nu);
+            case CE -> Surrogate.ce(p);
+            case CWCE -> Surrogate.cwce(oracleCounts);
+            case LDAM -> Surrogate.ldam(oracleCounts, 1.0, 0.5);
+        };
+    }
+
+    /** {@code theory}, {@code uniform} (mean margin {@code mean}) or an explicit comma-separated list. */
+    static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
+        if (!(mean > 0) || !Double.isFinite(mean)) {
+            throw new InvalidInputException("the mean margin must be finite and > 0, got " + mean);
+        }
+        switch (rule) {
+            case "theory":
+                return Rho.theory(oracle, norms, p, mean * p);
+            case "uniform":
+                return Rho.uniform(p, mean);
+            default:
+                String[] parts = rule.split(",");
+                if (parts.length != p) {
+                    throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
+                            + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
+                }
+                double[] rho = new double[p];
+                for (int k = 0; k < p; k++) {
+                    try {
+                        rho[k] = Double.parseDouble(parts[k].trim());
+                    } catch (NumberFormatException e) {
+                        throw new InvalidInputException("--rho: \"" + parts[k].trim() + "\" (expert " + (k + 1)
+                                + ") is not a number; expected auto, theory, uniform or " + p + " margins");
+                    }
+                    if (!(rho[k] > 0) || !Double.isFinite(rho[k])) {
+                        throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
+                                + " (must be finite and > 0)");
+                    }
+                }
+                return rho;
+        }
+    }
+
+    /** Where the costs come from, validated against the data (names, labels, blocks, prices). */
+    static ExpertSetup setup(Dataset data, Dataset validFile, Spec spec) {
+        ExpertSetup.Source source;
+        List<String> names;
+        if (spec.experts != null) {
+            if (spec.experts != ExpertSetup.Source.SYNTHETIC && spec.experts != ExpertSetup.Source.TRAINED) {
+                throw new InvalidInputException("--experts must be synthetic or trained");
+            }
+            if (data.costs() != null || data.predictions() != null) {
+                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
+                        + " simulates experts from the label column, but the file already has cost: or pred: columns;"
+                        + " drop --experts to use them");
+            }
+            if (!data.hasLabels()) {
+                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
+                        + " needs a label column (the true class of each row)");
+            }
+            if (spec.blocks.length == 0) {
+                throw new InvalidInputException("--experts " + spec.experts.label() + " needs --blocks, e.g. --blocks 7,2,1");
+            }
+            source = spec.experts;
+            names = ExpertSetup.simulatedNames(spec.blocks.length);
+        } else if (data.costs() != null) {
+            source = ExpertSetup.Source.COSTS;
+            names = data.experts();
+        } else if (data.predictions() != null) {
+            if (!data.hasLabels()) {
+                throw new InvalidInputException(data.source() + ": pred:<expert> columns need a label column to tell"
+                        + " right from wrong");
+            }
+            source = ExpertSetup.Source.PREDICTIONS;
+            names = data.experts();
+        } else {
+            throw new InvalidInputException(data.source() + ": no expert columns: give cost:<expert> columns, or a label"
+                    + " column with pred:<expert> columns, or a label column with --experts synthetic|trained --blocks 7,2,1");
+        }
+        int classes = 0;
+        if (data.hasLabels()) {
+            classes = data.labelCount();
+            if (validFile != null && validFile.hasLabels()) {
+                classes = Math.max(classes, validFile.labelCount());
+            }
+        }
+        if (spec.blocks.length > 0 && classes < 1) {
+            throw new InvalidInputException(data.source() + ": --blocks needs a label column (blocks are classes)");
+        }
+        double[] beta;
+        if (spec.coverage) {
+            if (spec.beta != null) {
+                throw new InvalidInputException("give --beta or --coverage, not both");
+            }
+            if (spec.blocks.length == 0) {
+                throw new InvalidInputException("--coverage prices each expert by the share of classes it covers, so it"
+                        + " needs --blocks (e.g. --blocks 7,2,1 gives prices 0.7, 0.2, 0.1)");
+            }
+            if (spec.blocks.length != names.size()) {
+                throw new InvalidInputException("--blocks has " + spec.blocks.length + " values for " + names.size()
+                        + " experts");
+            }
+            beta = ExpertSetup.coverage(spec.blocks);
+        } else if (spec.beta != null) {
+            if (spec.beta.length != names.size()) {
+                throw new InvalidInputException("--beta has " + spec.beta.length + " values for " + names.size()
+                        + " experts (" + String.join(", ", names) + "): give one price per expert, in that order");
+            }
+            beta = spec.beta;
+        } else {
+            beta = new double[names.size()];
+        }
+        if (!(spec.costNoise >= 0) || !Double.isFinite(spec.costNoise)) {
+            throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + spec.costNoise);
+        }
+        ExpertSetup setup = new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
+        setup.checkLabels(data);
+        return setup;
+    }
+
+    /**
+     * A seeded split of {@code n} rows: {@code [train, valid, test]}, each sorted. Test takes
+     * {@code round(testFraction n)} rows, validation {@code round(validFraction n)}, training the rest.
+     */
+    public static int[][] split(int n, double validFraction, double testFraction, long seed) {
+        if (!(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1)) {
+            throw new InvalidInputException("validation and test fractions must be >= 0 and sum to less than 1, got "
+                    + validFraction + " and " + testFraction);
+        }
+        int[] perm = all(n);
+        SplittableRandom rnd = new SplittableRandom(seed ^ SPLIT_STREAM);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        int nTest = (int) Math.round(testFraction * n);
+        int nValid = (int) Math.round(validFraction * n);
+        int[] test = Arrays.copyOfRange(perm, 0, nTest);
+        int[] valid = Arrays.copyOfRange(perm, nTest, nTest + nValid);
+        int[] train = Arrays.copyOfRange(perm, nTest + nValid, n);
+        Arrays.sort(test);
+        Arrays.sort(valid);
+        Arrays.sort(train);
+        return new int[][] {train, valid, test};
+    }
+
+    /** Gaussian noise of standard deviation {@code s} on every training cost (the paper's robustness test). */
+    static Examples withNoise(Examples train, double s, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed ^ NOISE_STREAM);
+        double[] c = train.costs().clone();
+        for (int i = 0; i < c.length; i++) {
+            c[i] += s * rnd.nextGaussian();
+        }
+        return new Examples(train.features(), c, train.rows(), train.d(), train.p());
+    }
+
+    /**
+     * The paper's real experts: expert k is a classifier (the router's MLP shape, class logits out, trained with
+     * cross-entropy) on the training rows of its class block plus {@link #OTHER_CLASSES_SHARE} of the others,
+     * early-stopped on the validation rows picked the same way.
+     */
+    static List<Trainer.Result> trainExperts(LossKernel kernel, ExpertSetup setup, Dataset data, float[] dataStd,
+                                             int[] trainIdx, Dataset validData, float[] validStd, int[] validIdx,
+                                             Spec spec, Listener listener) {
+        int classes = setup.classes();
+        int[] owner = ExpertSetup.classBlocks(classes, setup.blocks());
+        Surrogate ce = Surrogate.ce(classes);
+        TrainOptions opts = spec.options.withEpochs(Math.min(spec.options.epochs(), spec.expertEpochs))
+                .withPatience(Math.min(spec.options.patience(), 5));
+        SplittableRandom rnd = new SplittableRandom(spec.options.seed() ^ EXPERT_STREAM);
+        List<Trainer.Result> out = new ArrayList<>();
+        int d = data.d();
+        for (int k = 0; k < setup.experts(); k++) {
+            int[] tr = expertRows(data.labels(), trainIdx, owner, k, rnd);
+            int[] va = expertRows(validData.labels(), validIdx, owner, k, rnd);
+            listener.message(String.format(Locale.ROOT, "training expert %d (%s): a classifier on %d rows (its block"
+                    + " plus %.0f%% of the others)", k + 1, setup.blockName(k), tr.length, 100 * OTHER_CLASSES_SHARE));
+            Examples trainEx = classification(dataStd, data.labels(), tr, d, classes);
+            Examples validEx = classification(validStd, validData.labels(), va, d, classes);
+            String phase = "expert " + (k + 1);
+            out.add(Trainer.train(kernel, ce, trainEx, validEx, null, opts.withSeed(spec.options.seed() + 1000L * (k + 1)),
+                    e -> listener.epoch(phase, e)));
+        }
+        return out;
+    }
+
+    private static int[] expertRows(int[] labels, int[] candidates, int[] owner, int k, SplittableRandom rnd) {
+        int[] rows = new int[candidates.length];
+        int n = 0;
+        for (int i : candidates) {
+            boolean other = rnd.nextDouble() < OTHER_CLASSES_SHARE;   // drawn for every row: streams stay aligned
+            if (owner[labels[i]] == k || other) {
+                rows[n++] = i;
+            }
+        }
+        return Arrays.copyOf(rows, n);
+    }
+
+    /** Rows as a classification problem: experts = classes, cost {@code 1[class != label]}. */
+    private static Examples classification(float[] x, int[] labels, int[] rows, int d, int classes) {
+        float[] f = new float[Math.multiplyExact(rows.length, d)];
+        double[] c = new double[Math.multiplyExact(rows.length, classes)];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x, rows[i] * d, f, i * d, d);
+            Arrays.fill(c, i * classes, (i + 1) * classes, 1.0);
+            c[i * classes + labels[rows[i]]] = 0.0;
+        }
+        return new Examples(f, c, rows.length, d, classes);
+    }
+
+    private static int[] all(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    private static int[] select(int[] v, int[] idx) {
+        if (v == null) {
+            return null;
+        }
+        int[] out = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = v[idx[i]];
+        }
+        return out;
+    }
+
+    static String joined(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return sb.toString();
+    }
+}

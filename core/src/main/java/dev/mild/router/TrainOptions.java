@@ -1,0 +1,107 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import java.util.Arrays;
+
+/**
+ * How to train a router: network shape, optimizer and schedule. The defaults are the MILD paper's (AdamW,
+ * learning rate 1e-3, weight decay 1e-3, batch 1024) with one hidden layer of 64 ReLU units.
+ *
+ * @param hidden      widths of the hidden layers (may be empty: a linear router)
+ * @param optimizer   {@link Adam.Kind#ADAMW} (decoupled decay) or {@link Adam.Kind#ADAM} (L2 in the gradient)
+ * @param lr          learning rate, {@code > 0}
+ * @param weightDecay weight decay, {@code >= 0}
+ * @param batch       mini-batch size, {@code >= 1}
+ * @param epochs      most passes over the training split, {@code >= 1}
+ * @param patience    stop after this many epochs without a lower validation deferral loss (but not before
+ *                    {@code 2 x patience} epochs), {@code >= 1}
+ * @param seed        seeds initialization and shuffling: the same seed and data give the same model bit for bit
+ * @param threads     threads for the dense products, {@code >= 1} (results do not depend on it)
+ */
+public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double weightDecay, int batch, int epochs,
+                           int patience, long seed, int threads) {
+
+    public static final TrainOptions DEFAULT = new TrainOptions(new int[] {64}, Adam.Kind.ADAMW, 1e-3, 1e-3, 1024,
+            100, 10, 1, 1);
+
+    public TrainOptions {
+        hidden = hidden.clone();
+        for (int h : hidden) {
+            if (h < 1) {
+                throw new InvalidInputException("hidden layer widths must be >= 1, got " + Arrays.toString(hidden));
+            }
+        }
+        if (optimizer == null) {
+            throw new InvalidInputException("an optimizer is required (adam or adamw)");
+        }
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new InvalidInputException("learning rate must be finite and > 0, got " + lr);
+        }
+        if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+            throw new InvalidInputException("weight decay must be finite and >= 0, got " + weightDecay);
+        }
+        if (batch < 1 || epochs < 1 || patience < 1 || threads < 1) {
+            throw new InvalidInputException("batch, epochs, patience and threads must be >= 1, got " + batch + ", "
+                    + epochs + ", " + patience + ", " + threads);
+        }
+    }
+
+    @Override
+    public int[] hidden() {
+        return hidden.clone();
+    }
+
+    public TrainOptions withHidden(int... h) {
+        return new TrainOptions(h, optimizer, lr, weightDecay, batch, epochs, patience, seed, threads);
+    }
+
+    public TrainOptions withOptimizer(Adam.Kind o) {
+        return new TrainOptions(hidden, o, lr, weightDecay, batch, epochs, patience, seed, threads);
+    }
+
+    public TrainOptions withLr(double v) {
+        return new TrainOptions(hidden, optimizer, v, weightDecay, batch, epochs, patience, seed, threads);
+    }
+
+    public TrainOptions withWeightDecay(double v) {
+        return new TrainOptions(hidden, optimizer, lr, v, batch, epochs, patience, seed, threads);
+    }
+
+    public TrainOptions withBatch(int v) {
+        return new TrainOptions(hidden, optimizer, lr, weightDecay, v, epochs, patience, seed, threads);
+    }
+
+    public TrainOptions withEpochs(int v) {
+        return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, v, patience, seed, threads);
+    }
+
+    public TrainOptions withPatience(int v) {
+        return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, v, seed, threads);
+    }
+
+    public TrainOptions withSeed(long v) {
+        return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, patience, v, threads);
+    }
+
+    public TrainOptions withThreads(int v) {
+        return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, patience, seed, v);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TrainOptions t && Arrays.equals(hidden, t.hidden) && optimizer == t.optimizer
+                && lr == t.lr && weightDecay == t.weightDecay && batch == t.batch && epochs == t.epochs
+                && patience == t.patience && seed == t.seed && threads == t.threads;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(hidden) * 31 + Long.hashCode(seed);
+    }
+
+    @Override
+    public String toString() {
+        return "hidden " + Arrays.toString(hidden) + ", " + optimizer.label() + " lr " + lr + " wd " + weightDecay
+                + ", batch " + batch + ", epochs " + epochs + " (patience " + patience + "), seed " + seed;
+    }
+}

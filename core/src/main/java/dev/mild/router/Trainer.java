@@ -1,0 +1,198 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Surrogate;
+import dev.mild.loss.LossKernel;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Trains an {@link Mlp} router by mini-batch Adam/AdamW on a surrogate loss, with early stopping on the
+ * validation <em>deferral</em> loss (the mean cost of the expert the router picks, the target the surrogate
+ * stands in for).
+ *
+ * <p>Per epoch: shuffle the training rows (seeded), one optimizer step per mini-batch on the gradient of the
+ * batch's mean surrogate loss, then route the validation rows and keep a copy of the parameters whenever the
+ * validation deferral loss is strictly lower than before. Training stops after {@code epochs} epochs, or after
+ * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
+ * the best copy. The same options, data, kernel
+ * thread count and start give the same network bit for bit.
+ */
+public final class Trainer {
+    private static final long INIT_STREAM = 0x1A2B3C4D5E6F7081L;
+    private static final long SHUFFLE_STREAM = 0x5DEECE66DL;
+
+    private Trainer() {
+    }
+
+    /** Called after every epoch (for progress lines). */
+    @FunctionalInterface
+    public interface Listener {
+        void epoch(Epoch e);
+
+        Listener NONE = e -> {
+        };
+    }
+
+    /**
+     * @param trainLoss     mean surrogate loss over the epoch's batches
+     * @param validLoss     validation deferral loss after the epoch ({@code NaN} without validation rows)
+     * @param bestValidLoss lowest validation deferral loss so far
+     */
+    public record Epoch(int epoch, int epochs, double trainLoss, double validLoss, double bestValidLoss, int bestEpoch) {
+        public boolean improved() {
+            return epoch == bestEpoch;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "epoch %d/%d  loss %.4f  valid deferral %.4f  (best %.4f at %d)",
+                    epoch, epochs, trainLoss, validLoss, bestValidLoss, bestEpoch);
+        }
+    }
+
+    /**
+     * @param network       the parameters of the best epoch
+     * @param bestEpoch     that epoch (1-based)
+     * @param trainLoss     mean surrogate loss per epoch run
+     * @param validLoss     validation deferral loss per epoch run
+     */
+    public record Result(Mlp network, int bestEpoch, double bestValidLoss, double[] trainLoss, double[] validLoss) {
+        public int epochsRun() {
+            return trainLoss.length;
+        }
+    }
+
+    /**
+     * Trains from {@code start} (copied, not modified), or from a fresh He-initialized network of
+     * {@code options.hidden()} when {@code start} is null.
+     *
+     * @param kernel    the loss backend (its thread count is part of the determinism contract)
+     * @param surrogate the loss; its weights come from the training costs
+     * @param train     the training rows. Not modified.
+     * @param valid     the validation rows (may have 0 rows: then the last epoch is the result). Not modified.
+     */
+    public static Result train(LossKernel kernel, Surrogate surrogate, Examples train, Examples valid, Mlp start,
+                               TrainOptions options, Listener listener) {
+        int d = train.d();
+        int p = train.p();
+        if (surrogate.experts() != p) {
+            throw new InvalidInputException("the loss has " + surrogate.experts() + " experts but the costs have " + p);
+        }
+        if (valid.d() != d || valid.p() != p) {
+            throw new InvalidInputException("validation rows have " + valid.d() + " features and " + valid.p()
+                    + " experts, training rows " + d + " and " + p);
+        }
+        if (train.rows() < 1) {
+            throw new InvalidInputException("no training rows");
+        }
+        Mlp net;
+        if (start != null) {
+            if (start.inputs() != d || start.outputs() != p) {
+                throw new InvalidInputException("the starting network maps " + start.inputs() + " inputs to "
+                        + start.outputs() + " scores, the data has " + d + " features and " + p + " experts");
+            }
+            net = start.copy();
+        } else {
+            net = Mlp.initialized(Mlp.sizes(d, options.hidden(), p), options.seed() ^ INIT_STREAM);
+        }
+        int batch = Math.min(options.batch(), train.rows());
+        try (Backprop bp = new Backprop(net, Math.max(batch, Math.min(valid.rows(), 4096)), options.threads())) {
+            return run(kernel, surrogate, train, valid, net, bp, batch, options, listener);
+        }
+    }
+
+    private static Result run(LossKernel kernel, Surrogate surrogate, Examples train, Examples valid, Mlp net,
+                              Backprop bp, int batch, TrainOptions options, Listener listener) {
+        int p = train.p();
+        Adam adam = Adam.forNetwork(options.optimizer(), options.lr(), options.weightDecay(), net);
+        float[] weights = new float[Math.multiplyExact(train.rows(), p)];
+        surrogate.weights(train.costs(), train.rows(), weights);
+
+        int n = train.rows();
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        SplittableRandom shuffle = new SplittableRandom(options.seed() ^ SHUFFLE_STREAM);
+        Mlp best = net.copy();
+        // The start is not a candidate: the result is always a trained epoch (a warm start must show its own loss).
+        double bestLoss = Double.POSITIVE_INFINITY;
+        int bestEpoch = 0;
+        double[] trainLoss = new double[options.epochs()];
+        double[] validLoss = new double[options.epochs()];
+        int run = 0;
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            shuffle(order, shuffle);
+            double sum = 0.0;
+            for (int from = 0; from < n; from += batch) {
+                int rows = Math.min(batch, n - from);
+                sum += rows * bp.lossAndGradient(kernel, surrogate.config(), train.features(), weights, order, from, rows);
+                adam.step(net, bp);
+            }
+            double epochLoss = sum / n;
+            if (!Double.isFinite(epochLoss) || !net.isFinite()) {
+                throw new InvalidInputException(String.format(Locale.ROOT,
+                        "training diverged at epoch %d (surrogate loss %s): lower the learning rate (now %g)",
+                        epoch, epochLoss, options.lr()));
+            }
+            double v = valid.rows() > 0 ? deferralLoss(bp, valid) : Double.NaN;
+            trainLoss[run] = epochLoss;
+            validLoss[run] = v;
+            run++;
+            if (valid.rows() == 0 || v < bestLoss) {
+                bestLoss = v;
+                bestEpoch = epoch;
+                best.copyFrom(net);
+            }
+            listener.epoch(new Epoch(epoch, options.epochs(), epochLoss, v, bestLoss, bestEpoch));
+            // Early epochs can move away from the best before settling (sharp margins over-correct first), so
+            // stopping waits for at least 2 x patience epochs.
+            if (valid.rows() > 0 && epoch - bestEpoch >= options.patience() && epoch >= 2 * options.patience()) {
+                break;
+            }
+        }
+        return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run));
+    }
+
+    /** Mean cost of the experts the network picks on {@code rows} (ties to the highest index, as routing does). */
+    static double deferralLoss(Backprop bp, Examples rows) {
+        int p = rows.p();
+        double sum = 0.0;
+        for (int from = 0; from < rows.rows(); from += bp.maxRows()) {
+            int n = Math.min(bp.maxRows(), rows.rows() - from);
+            float[] scores = bp.forward(rows.features(), null, from, n);
+            for (int r = 0; r < n; r++) {
+                sum += rows.costs()[(from + r) * p + Deferral.route(scores, r * p, p)];
+            }
+        }
+        return sum / rows.rows();
+    }
+
+    /** Scores of every row of {@code x} ({@code rows x d}) with the batch forward of the trainer. */
+    public static float[] scores(Mlp net, float[] x, int rows) {
+        int p = net.outputs();
+        float[] out = new float[Math.multiplyExact(rows, p)];
+        if (rows == 0) {
+            return out;
+        }
+        try (Backprop bp = new Backprop(net, Math.min(rows, 4096), 1)) {
+            for (int from = 0; from < rows; from += bp.maxRows()) {
+                int n = Math.min(bp.maxRows(), rows - from);
+                System.arraycopy(bp.forward(x, null, from, n), 0, out, from * p, n * p);
+            }
+        }
+        return out;
+    }
+
+    private static void shuffle(int[] a, SplittableRandom rnd) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

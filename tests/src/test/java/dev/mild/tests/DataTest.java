@@ -1,0 +1,280 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.CsvReader;
+import dev.mild.data.DataFiles;
+import dev.mild.data.Dataset;
+import dev.mild.data.IdxReader;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.RouterTraining;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reading CSV (plain and gzipped) and IDX files, and every kind of bad input, named by file, line and column. */
+class DataTest {
+    @TempDir
+    Path tmp;
+
+    Path write(String name, String text) throws IOException {
+        Path f = tmp.resolve(name);
+        Files.writeString(f, text);
+        return f;
+    }
+
+    Path gzip(String name, byte[] bytes) throws IOException {
+        Path f = tmp.resolve(name);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(f))) {
+            out.write(bytes);
+        }
+        return f;
+    }
+
+    @Test
+    void readsCostColumnsPredictionsAndLabels() throws IOException {
+        Path f = write("t.csv", "x1,cost:small,x2,cost:large\n1.5,0,-2,1\n\n0.25,1,3e2,0.5\n");
+        Dataset d = DataFiles.read(f);
+        assertEquals(List.of("x1", "x2"), d.featureNames());
+        assertEquals(List.of("small", "large"), d.experts());
+        assertEquals(2, d.rows());
+        assertArrayEquals(new float[] {1.5f, -2f, 0.25f, 300f}, d.features());
+        assertArrayEquals(new double[] {0, 1, 1, 0.5}, d.costs());
+        assertArrayEquals(new int[] {2, 4}, d.lines(), "line numbers count the header and blank lines");
+        assertNull(d.labels());
+
+        Path p = write("p.csv", "label,f,pred:a,pred:b\n3,0.5,3,1\n1,0.25,2,1\n");
+        Dataset dp = DataFiles.read(p);
+        assertArrayEquals(new int[] {3, 1}, dp.labels());
+        assertArrayEquals(new int[] {3, 1, 2, 1}, dp.predictions());
+        assertEquals(4, dp.labelCount());
+    }
+
+    @Test
+    void gzippedCsvIsReadDirectly() throws IOException {
+        String text = "a,b,cost:e1,cost:e2\n1,2,0,1\n3,4,1,0\n";
+        Dataset plain = DataFiles.read(write("plain.csv", text));
+        Dataset gz = DataFiles.read(gzip("packed.csv.gz", text.getBytes(StandardCharsets.UTF_8)));
+        assertArrayEquals(plain.features(), gz.features());
+        assertArrayEquals(plain.costs(), gz.costs());
+        // Detected by content, not by name.
+        Dataset misnamed = DataFiles.read(gzip("misnamed.csv", text.getBytes(StandardCharsets.UTF_8)));
+        assertArrayEquals(plain.costs(), misnamed.costs());
+    }
+
+    @Test
+    void badCsvNamesFileLineAndColumn() throws IOException {
+        bad("ragged.csv", "a,b,cost:x\n1,2,0\n1,2\n", "ragged.csv, line 3", "2 cells but the header has 3 columns");
+        bad("text.csv", "a,b,cost:x\n1,abc,0\n", "text.csv, line 2, column 2 (b)", "\"abc\" is not a number");
+        bad("emptycell.csv", "a,b,cost:x\n1,,0\n", "line 2, column 2 (b)", "an empty cell is not a number");
+        bad("nan.csv", "a,cost:x,cost:y\n1,0,1\n2,NaN,0\n", "nan.csv, line 3, column 2 (cost:x)", "costs must be finite and >= 0");
+        bad("negative.csv", "a,cost:x,cost:y\n1,0,-0.5\n", "negative.csv, line 2, column 3 (cost:y)", "-0.5");
+        bad("inf.csv", "a,cost:x\nInfinity,0\n", "inf.csv, line 2, column 1 (a)", "not finite");
+        bad("label.csv", "a,label\n1,2.5\n", "label.csv, line 2, column 2 (label)", "not a class index");
+        bad("neglabel.csv", "a,label\n1,-1\n", "line 2, column 2 (label)", "not a class index");
+        bad("empty.csv", "", "empty.csv", "empty file");
+        bad("blank.csv", "\n\n", "blank.csv", "empty file");
+        bad("header.csv", "a,b,cost:x\n", "header.csv", "no data rows");
+        bad("dup.csv", "a,a,cost:x\n1,2,0\n", "dup.csv, line 1, column 2", "appears twice");
+        bad("mixed.csv", "a,cost:x,pred:y,label\n1,0,1,1\n", "mixed.csv", "both cost: and pred:");
+        bad("nofeature.csv", "cost:x,cost:y\n0,1\n", "nofeature.csv", "no feature column");
+        bad("noname.csv", "a,cost:,b\n1,0,1\n", "noname.csv, line 1, column 2", "needs an expert name");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(tmp.resolve("absent.csv")));
+        assertTrue(e.getMessage().contains("absent.csv") && e.getMessage().contains("no such file"), e.getMessage());
+    }
+
+    private void bad(String name, String text, String where, String what) throws IOException {
+        Path f = write(name, text);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+        assertTrue(e.getMessage().contains(where) && e.getMessage().contains(what),
+                "expected \"" + where + "\" and \"" + what + "\" in: " + e.getMessage());
+    }
+
+    @Test
+    void missingColumnsForTheChosenExpertsAreNamed() throws IOException {
+        Dataset features = DataFiles.read(write("features.csv", "a,b\n1,2\n3,4\n"));
+        RouterTraining.Spec spec = new RouterTraining.Spec();
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RouterTraining.run(features, null, null, spec, new RouterTraining.Listener() {
+                }));
+        assertTrue(e.getMessage().contains("features.csv") && e.getMessage().contains("no expert columns"), e.getMessage());
+
+        RouterTraining.Spec synthetic = new RouterTraining.Spec();
+        synthetic.experts = ExpertSetup.Source.SYNTHETIC;
+        synthetic.blocks = new int[] {1, 1};
+        e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(features, null, null, synthetic,
+                new RouterTraining.Listener() {
+                }));
+        assertTrue(e.getMessage().contains("features.csv") && e.getMessage().contains("needs a label column"), e.getMessage());
+
+        Dataset preds = DataFiles.read(write("preds.csv", "a,pred:x,pred:y\n1,0,1\n2,1,1\n"));
+        e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(preds, null, null, new RouterTraining.Spec(),
+                new RouterTraining.Listener() {
+                }));
+        assertTrue(e.getMessage().contains("preds.csv") && e.getMessage().contains("need a label column"), e.getMessage());
+    }
+
+    @Test
+    void alignmentToAModelNamesUnknownAndMissingColumns() throws IOException {
+        Dataset d = DataFiles.read(write("other.csv", "b,a,cost:x,cost:y\n1,2,0,1\n"));
+        Dataset aligned = DataFiles.align(d, List.of("a", "b"), List.of("y", "x"));
+        assertArrayEquals(new float[] {2, 1}, aligned.features());
+        assertArrayEquals(new double[] {1, 0}, aligned.costs());
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> DataFiles.align(d, List.of("a", "b"), List.of("x", "z")));
+        assertTrue(e.getMessage().contains("other.csv") && e.getMessage().contains("cost:y")
+                && e.getMessage().contains("does not know"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> DataFiles.align(d, List.of("a", "b", "c"), List.of("x", "y")));
+        assertTrue(e.getMessage().contains("needs feature column \"c\""), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> DataFiles.align(d, List.of("a"), List.of("x", "y")));
+        assertTrue(e.getMessage().contains("\"b\" is not a feature"), e.getMessage());
+    }
+
+    @Test
+    void labelsOutsideTheModelsClassesAreRejected() throws IOException {
+        ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(3), 10,
+                new int[] {7, 2, 1}, new double[3], 1);
+        Dataset d = DataFiles.read(write("labels.csv", "f,label\n0.5,3\n0.5,12\n"));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> setup.costsFor(d, d.features(), List.of(), ExpertSetup.STREAM_TEST));
+        assertTrue(e.getMessage().contains("labels.csv, line 3") && e.getMessage().contains("label 12")
+                && e.getMessage().contains("0..9"), e.getMessage());
+    }
+
+    /** A tiny IDX pair written here: 3 images of 2 x 2 pixels. */
+    static byte[][] idx(int images, int labels, boolean truncate) {
+        ByteBuffer img = ByteBuffer.allocate(16 + images * 4);
+        img.putInt(0x00000803).putInt(images).putInt(2).putInt(2);
+        for (int i = 0; i < images * 4; i++) {
+            img.put((byte) (i * 20));
+        }
+        ByteBuffer lab = ByteBuffer.allocate(8 + labels);
+        lab.putInt(0x00000801).putInt(labels);
+        for (int i = 0; i < labels; i++) {
+            lab.put((byte) (i % 10));
+        }
+        byte[] im = img.array();
+        if (truncate) {
+            im = java.util.Arrays.copyOf(im, im.length - 2);
+        }
+        return new byte[][] {im, lab.array()};
+    }
+
+    @Test
+    void readsIdxImagesWithTheirLabelsPlainAndGzipped() throws IOException {
+        byte[][] pair = idx(3, 3, false);
+        Files.write(tmp.resolve("train-images-idx3-ubyte"), pair[0]);
+        Files.write(tmp.resolve("train-labels-idx1-ubyte"), pair[1]);
+        gzip("t10k-images-idx3-ubyte.gz", pair[0]);
+        gzip("t10k-labels-idx1-ubyte.gz", pair[1]);
+        for (String name : List.of("train-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz")) {
+            Dataset d = DataFiles.read(tmp.resolve(name));
+            assertEquals(3, d.rows());
+            assertEquals(4, d.d());
+            assertEquals("pixel0", d.featureNames().get(0));
+            assertArrayEquals(new int[] {0, 1, 2}, d.labels());
+            for (int i = 0; i < 12; i++) {
+                assertEquals(((i * 20) & 0xff) / 255f, d.features()[i], "pixel " + i + " scaled to [0, 1]");
+            }
+        }
+        assertEquals(tmp.resolve("t10k-labels-idx1-ubyte.gz"), IdxReader.labelsFileFor(tmp.resolve("t10k-images-idx3-ubyte.gz")));
+    }
+
+    @Test
+    void badIdxFilesAreClearErrors() throws IOException {
+        byte[][] truncated = idx(3, 3, true);
+        Files.write(tmp.resolve("a-images-idx3-ubyte"), truncated[0]);
+        Files.write(tmp.resolve("a-labels-idx1-ubyte"), truncated[1]);
+        idxError("a-images-idx3-ubyte", "truncated");
+
+        byte[][] mismatch = idx(3, 2, false);
+        Files.write(tmp.resolve("b-images-idx3-ubyte"), mismatch[0]);
+        Files.write(tmp.resolve("b-labels-idx1-ubyte"), mismatch[1]);
+        idxError("b-images-idx3-ubyte", "2 labels but");
+
+        Files.write(tmp.resolve("c-images-idx3-ubyte"), idx(3, 3, false)[0]);
+        idxError("c-images-idx3-ubyte", "labels file");
+
+        Files.write(tmp.resolve("d-labels-idx1-ubyte"), idx(3, 3, false)[1]);
+        Files.write(tmp.resolve("d-images-idx3-ubyte"), idx(3, 3, false)[1]);
+        idxError("d-images-idx3-ubyte", "labels file; give the images file");
+    }
+
+    private void idxError(String name, String expected) {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(tmp.resolve(name)));
+        assertTrue(e.getMessage().contains(expected), "expected \"" + expected + "\" in: " + e.getMessage());
+    }
+
+    @Test
+    void syntheticExpertsAreRightOnTheirBlockAndGuessElsewhere() {
+        ExpertSetup s = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(3), 10,
+                new int[] {7, 2, 1}, ExpertSetup.coverage(new int[] {7, 2, 1}), 4);
+        assertArrayEquals(new double[] {0.7, 0.2, 0.1}, s.beta(), 1e-12);
+        assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0, 0, 1, 1, 2}, ExpertSetup.classBlocks(10, new int[] {7, 2, 1}));
+        assertEquals("classes 7-8", s.blockName(1));
+        int n = 20000;
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 10;
+        }
+        int[] pred = s.syntheticPredictions(labels, ExpertSetup.STREAM_DATA);
+        assertArrayEquals(pred, s.syntheticPredictions(labels, ExpertSetup.STREAM_DATA), "seeded");
+        int[] owner = ExpertSetup.classBlocks(10, new int[] {7, 2, 1});
+        int rightElsewhere = 0;
+        int elsewhere = 0;
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 3; k++) {
+                if (owner[labels[i]] == k) {
+                    assertEquals(labels[i], pred[i * 3 + k]);
+                } else {
+                    elsewhere++;
+                    rightElsewhere += pred[i * 3 + k] == labels[i] ? 1 : 0;
+                }
+            }
+        }
+        assertEquals(0.1, (double) rightElsewhere / elsewhere, 0.01, "a uniform guess over 10 classes is right 10% of the time");
+        double[] costs = s.errorCosts(labels, pred);
+        assertEquals(0.7, costs[0], 1e-12, "label 0, expert 1 right: its price only");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ExpertSetup.classBlocks(2, new int[] {7, 2, 1}));
+        assertTrue(e.getMessage().contains("without a class"), e.getMessage());
+    }
+
+    @Test
+    void splitsAreSeededDisjointAndComplete() {
+        int[][] a = RouterTraining.split(1000, 0.1, 0.2, 7);
+        int[][] b = RouterTraining.split(1000, 0.1, 0.2, 7);
+        assertArrayEquals(a[0], b[0]);
+        assertEquals(700, a[0].length);
+        assertEquals(100, a[1].length);
+        assertEquals(200, a[2].length);
+        boolean[] seen = new boolean[1000];
+        for (int[] part : a) {
+            for (int i : part) {
+                assertTrue(!seen[i], "row " + i + " in two splits");
+                seen[i] = true;
+            }
+        }
+        assertTrue(!java.util.Arrays.equals(a[2], RouterTraining.split(1000, 0.1, 0.2, 8)[2]), "another seed, another split");
+    }
+
+    @Test
+    void csvReaderReadsAStream() throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes("f,cost:x\n1,0\n".getBytes(StandardCharsets.UTF_8));
+        Dataset d = CsvReader.read(new java.io.ByteArrayInputStream(b.toByteArray()), "stream");
+        assertEquals("stream, line 2", d.where(0));
+    }
+}

@@ -1,0 +1,117 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.Dataset;
+import dev.mild.data.Generated;
+import dev.mild.defer.Surrogate;
+import dev.mild.router.ModelFile;
+import dev.mild.router.Router;
+import dev.mild.router.RouterModel;
+import dev.mild.router.RouterTraining;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Model files: round trip, atomic replacement, and clear errors for every kind of damage. */
+class ModelFileTest {
+    static RouterModel model;
+    static Dataset data;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void train() {
+        data = Generated.clusters(1200, 10, 6, 1.5, 8);
+        model = RouterTraining.run(data, null, null, RouterTrainingTest.synthetic(Surrogate.Kind.MILD, "theory", 4, 5),
+                new RouterTraining.Listener() {
+                }).model();
+    }
+
+    @Test
+    void roundTripGivesIdenticalRoutesAndScores() {
+        Path f = tmp.resolve("m.mild");
+        ModelFile.save(model, f);
+        RouterModel back = ModelFile.load(f);
+        assertEquals(model.featureNames(), back.featureNames());
+        assertEquals(model.expertNames(), back.expertNames());
+        assertEquals(model.info(), back.info());
+        assertEquals(model.experts().source(), back.experts().source());
+        assertArrayEquals(model.experts().blocks(), back.experts().blocks());
+        assertArrayEquals(model.experts().beta(), back.experts().beta());
+        assertEquals(model.experts().classes(), back.experts().classes());
+        assertEquals(model.experts().seed(), back.experts().seed());
+        assertTrue(model.network().sameParameters(back.network()));
+        assertArrayEquals(model.standardizer().mean(), back.standardizer().mean());
+        assertArrayEquals(model.standardizer().std(), back.standardizer().std());
+        Router a = model.router();
+        Router b = back.router();
+        int n = data.rows();
+        int[] ca = new int[n];
+        int[] cb = new int[n];
+        float[] sa = new float[n * 3];
+        float[] sb = new float[n * 3];
+        a.routeBatch(data.features(), n, ca, sa);
+        b.routeBatch(data.features(), n, cb, sb);
+        assertArrayEquals(ca, cb);
+        assertArrayEquals(sa, sb);
+        assertArrayEquals(ModelFile.toBytes(model), ModelFile.toBytes(back), "saving again gives the same bytes");
+    }
+
+    @Test
+    void saveReplacesAtomicallyAndLeavesNoTemporaryFile() throws IOException {
+        Path f = tmp.resolve("router.mild");
+        Files.writeString(f, "an older file");
+        ModelFile.save(model, f);
+        ModelFile.save(model, f);
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertEquals(1, files.count(), "only the model, no temporary file");
+        }
+        assertArrayEquals(ModelFile.toBytes(model), Files.readAllBytes(f));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> ModelFile.save(model, tmp.resolve("missing-dir").resolve("m.mild")));
+        assertTrue(e.getMessage().contains("missing-dir"), e.getMessage());
+    }
+
+    @Test
+    void damagedFilesAreClearErrors() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        assertError(Arrays.copyOf(good, good.length - 1), "truncated");
+        assertError(Arrays.copyOf(good, 12), "truncated");
+        assertError(new byte[0], "not a MILD model file");
+        byte[] magic = good.clone();
+        magic[0] = 'X';
+        assertError(magic, "not a MILD model file");
+        byte[] version = good.clone();
+        ByteBuffer.wrap(version).putInt(8, 2);
+        assertError(version, "version 2 is not supported");
+        byte[] flipped = good.clone();
+        flipped[good.length / 2] ^= 0x10;
+        assertError(flipped, "checksum mismatch");
+        byte[] longer = Arrays.copyOf(good, good.length + 3);
+        assertError(longer, "corrupt");
+        byte[] text = "hello, I am not a model".getBytes();
+        assertError(text, "not a MILD model file");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(tmp.resolve("nope.mild")));
+        assertTrue(e.getMessage().contains("nope.mild") && e.getMessage().contains("no such"), e.getMessage());
+    }
+
+    private void assertError(byte[] bytes, String expected) throws IOException {
+        Path f = tmp.resolve("bad.mild");
+        Files.write(f, bytes);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
+        assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("bad.mild"),
+                "expected \"" + expected + "\" and the file name in: " + e.getMessage());
+    }
+}

@@ -1,0 +1,206 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.data.Dataset;
+import dev.mild.data.Generated;
+import dev.mild.defer.Surrogate;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.ModelFile;
+import dev.mild.router.RhoSearch;
+import dev.mild.router.Router;
+import dev.mild.router.RouterModel;
+import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
+import dev.mild.router.Trainer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+
+/** End-to-end training on generated data: reaching the oracle, determinism, the auto search, routing parity. */
+class RouterTrainingTest {
+
+    /**
+     * Well-separated classes and deterministic experts (expert k is right exactly on its block of classes, wrong
+     * elsewhere), error-only costs: the oracle's loss is 0 and a router that recognizes the blocks reaches it.
+     */
+    static Dataset separable(int rows, long seed) {
+        Dataset g = Generated.clusters(rows, 10, 4, 8.0, seed);
+        int[] owner = ExpertSetup.classBlocks(10, new int[] {7, 2, 1});
+        int[] preds = new int[rows * 3];
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < 3; k++) {
+                int y = g.labels()[i];
+                preds[i * 3 + k] = owner[y] == k ? y : (y + 1) % 10;
+            }
+        }
+        return new Dataset("separable", g.featureNames(), g.features(), rows, g.labels(), List.of("big", "mid", "small"),
+                null, preds, null);
+    }
+
+    static RouterTraining.Spec spec(Surrogate.Kind loss, String rho, int epochs, long seed) {
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.loss = loss;
+        s.rho = rho;
+        s.options = TrainOptions.DEFAULT.withEpochs(epochs).withSeed(seed).withBatch(256);
+        return s;
+    }
+
+    /**
+     * Margin: 2% of the test rows may be misrouted (cluster tails); TDEF and MILD with its default (auto)
+     * margins must reach it. (Theory margins alone do not here: with error-only costs and sum-others rewards
+     * they leave expert 1 only a thin lead on its own rows and over-route to expert 2, which is why auto, not
+     * theory, is the default.)
+     */
+    @Test
+    void reachesTheOracleOnASeparableProblem() {
+        Dataset data = separable(4000, 3);
+        for (Surrogate.Kind loss : List.of(Surrogate.Kind.TDEF, Surrogate.Kind.MILD)) {
+            RouterTraining.Spec s = spec(loss, null, 200, 1);
+            s.searchEpochs = 3;
+            RouterTraining.Outcome o = RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
+            });
+            assertEquals(ExpertSetup.Source.PREDICTIONS, o.model().experts().source());
+            assertEquals(0.0, o.test().report().oracleLoss(), "every row has an expert that is right");
+            assertTrue(o.test().report().meanLoss() <= o.test().report().oracleLoss() + 0.02,
+                    loss + ": test deferral loss " + o.test().report().meanLoss());
+            // Shares follow the blocks: 70/20/10 of the classes, so about 70/20/10 of the rows.
+            double[] r = o.test().report().ratios();
+            assertEquals(0.7, r[0], 0.05);
+            assertEquals(0.2, r[1], 0.05);
+            assertEquals(0.1, r[2], 0.05);
+        }
+    }
+
+    @Test
+    void sameSeedGivesTheSameModelBitForBitForAnyThreadCount() {
+        Dataset data = Generated.clusters(1500, 10, 6, 1.5, 5);
+        byte[] first = null;
+        for (int threads : new int[] {1, 1, 2}) {
+            RouterTraining.Spec s = synthetic(Surrogate.Kind.MILD, "theory", 8, 11);
+            s.options = s.options.withThreads(threads);
+            byte[] bytes = ModelFile.toBytes(RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
+            }).model());
+            if (first == null) {
+                first = bytes;
+            } else {
+                assertArrayEquals(first, bytes, "model with " + threads + " thread(s) differs");
+            }
+        }
+        RouterTraining.Spec other = synthetic(Surrogate.Kind.MILD, "theory", 8, 12);
+        byte[] otherSeed = ModelFile.toBytes(RouterTraining.run(data, null, null, other, new RouterTraining.Listener() {
+        }).model());
+        assertFalse(Arrays.equals(first, otherSeed), "another seed gives another model");
+    }
+
+    static RouterTraining.Spec synthetic(Surrogate.Kind loss, String rho, int epochs, long seed) {
+        RouterTraining.Spec s = spec(loss, rho, epochs, seed);
+        s.experts = ExpertSetup.Source.SYNTHETIC;
+        s.blocks = new int[] {7, 2, 1};
+        s.coverage = true;
+        return s;
+    }
+
+    @Test
+    void routerScoresAreBitIdenticalToTheTrainersForward() {
+        Dataset data = Generated.clusters(800, 10, 5, 1.5, 9);
+        RouterModel m = RouterTraining.run(data, null, null, synthetic(Surrogate.Kind.TDEF, null, 5, 2),
+                new RouterTraining.Listener() {
+                }).model();
+        Router router = m.router();
+        float[] viaRouter = new float[data.rows() * 3];
+        int[] choice = new int[data.rows()];
+        router.routeBatch(data.features(), data.rows(), choice, viaRouter);
+        float[] viaTrainer = Trainer.scores(m.network(), m.standardizer().apply(data.features()), data.rows());
+        assertArrayEquals(viaTrainer, viaRouter);
+        float[] one = new float[3];
+        for (int i = 0; i < 50; i++) {
+            float[] row = Arrays.copyOfRange(data.features(), i * 5, i * 5 + 5);
+            assertEquals(choice[i], router.route(row));
+            assertEquals(choice[i], router.route(row, one));
+            assertArrayEquals(Arrays.copyOfRange(viaRouter, i * 3, i * 3 + 3), one);
+        }
+    }
+
+    @Test
+    void autoSearchReportsTheWholeGridAndPicksItsBestPoint() {
+        Dataset data = Generated.clusters(1500, 10, 6, 1.5, 4);
+        RouterTraining.Spec s = synthetic(Surrogate.Kind.MILD, null, 6, 3);
+        s.searchEpochs = 2;
+        int[] calls = {0};
+        RouterTraining.Outcome o = RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
+            @Override
+            public void point(RhoSearch.Point point, int index, int total) {
+                calls[0]++;
+                assertEquals(25, total);
+            }
+        });
+        RhoSearch.Result r = o.search();
+        assertEquals(25, calls[0]);
+        assertEquals(25, r.grid().size());
+        assertEquals(2, r.searchEpochs());
+        double best = r.grid().stream().mapToDouble(RhoSearch.Point::validLoss).min().orElseThrow();
+        assertEquals(best, r.chosen().validLoss());
+        for (RhoSearch.Point pt : r.grid()) {
+            assertEquals(3 * pt.meanMargin(), Arrays.stream(pt.rho()).sum(), 1e-9, "rho_bar = p * mean margin");
+            if (pt.gamma() == 0) {
+                assertEquals(pt.meanMargin(), pt.rho()[0], 1e-12, "gamma 0 is uniform");
+                assertEquals(pt.meanMargin(), pt.rho()[2], 1e-12);
+            }
+            if (pt.validLoss() == best) {
+                assertTrue(pt.gamma() >= r.chosen().gamma(), "ties go to the smaller gamma");
+            }
+        }
+        assertArrayEquals(r.chosen().rho(), o.rho());
+        assertEquals("auto", o.model().info().get("rho.rule"));
+    }
+
+    /**
+     * MILD (rho auto) against TDEF on the demo's imbalanced problem (blocks 7/2/1, error + coverage costs),
+     * three seeds. On these generated problems the two are close (measured: see the printed table), so this
+     * asserts only what the search guarantees in expectation, that auto, which contains TDEF's margins as a
+     * grid point, does not lose to TDEF by more than 0.02 on average; it does not assert that MILD wins.
+     */
+    @Test
+    void mildWithAutoMarginsMatchesTdefOnAnImbalancedProblem() {
+        double tdefSum = 0;
+        double mildSum = 0;
+        StringBuilder table = new StringBuilder();
+        for (int seed = 1; seed <= 3; seed++) {
+            Dataset data = Generated.clusters(3000, 10, 8, 1.5, seed);
+            RouterTraining.Outcome tdef = RouterTraining.run(data, null, null, synthetic(Surrogate.Kind.TDEF, null, 60, seed),
+                    new RouterTraining.Listener() {
+                    });
+            RouterTraining.Spec ms = synthetic(Surrogate.Kind.MILD, null, 60, seed);
+            RouterTraining.Outcome mild = RouterTraining.run(data, null, null, ms, new RouterTraining.Listener() {
+            });
+            tdefSum += tdef.test().report().meanLoss();
+            mildSum += mild.test().report().meanLoss();
+            table.append(String.format(Locale.ROOT, "seed %d: TDEF %.4f, MILD %.4f, oracle %.4f%n", seed,
+                    tdef.test().report().meanLoss(), mild.test().report().meanLoss(), mild.test().report().oracleLoss()));
+        }
+        System.out.print(table);
+        assertTrue(mildSum / 3 <= tdefSum / 3 + 0.02, table.toString());
+    }
+
+    @Test
+    void costNoiseTouchesOnlyTheTrainingCosts() {
+        Dataset data = Generated.clusters(2000, 10, 6, 1.5, 12);
+        RouterTraining.Spec clean = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
+        RouterTraining.Spec noisy = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
+        noisy.costNoise = 0.2;
+        RouterTraining.Outcome a = RouterTraining.run(data, null, null, clean, new RouterTraining.Listener() {
+        });
+        RouterTraining.Outcome b = RouterTraining.run(data, null, null, noisy, new RouterTraining.Listener() {
+        });
+        assertEquals(a.test().report().oracleLoss(), b.test().report().oracleLoss(), "test costs unchanged");
+        assertEquals(a.valid().report().oracleLoss(), b.valid().report().oracleLoss(), "validation costs unchanged");
+        assertFalse(Arrays.equals(a.trainOracle(), b.trainOracle()), "the training oracle sees the noise");
+        assertFalse(a.model().network().sameParameters(b.model().network()));
+        assertEquals("0.2", b.model().info().get("costNoise"));
+    }
+}
