@@ -82,7 +82,10 @@ public final class Backends {
             return open(forced.trim(), options);
         }
         LossKernel kernel = automatic().provider.create(options);
-        LOG.log(System.Logger.Level.INFO, () -> "loss backend: " + kernel.describe());
+        if (!defaultLogged) {
+            defaultLogged = true;
+            LOG.log(System.Logger.Level.INFO, () -> "loss backend: " + kernel.describe());
+        }
         return kernel;
     }
 
@@ -109,6 +112,7 @@ public final class Backends {
     }
 
     private static volatile boolean choiceLogged;
+    private static volatile boolean defaultLogged;
 
     private static Entry automatic() {
         Entry best = null;
