@@ -1,0 +1,166 @@
+package dev.mild.simd;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Experts in lanes, one row at a time: the layout for many experts and few distinct margins under the
+ * logsumexp member ({@code nu = 1}, {@code delta = 0}), where a row is several full vectors and reading it
+ * in place beats moving it into rows-in-lanes order. The last vector of a row is masked; padding lanes hold
+ * {@code d = -inf}, so their exps are 0.
+ *
+ * <pre>
+ *   m = max_j f_j (first index j*),  d_j = f_j - m
+ *   loss = sum_k w_k (-a_k d_k) + sum_groups sumW_g log Z_g
+ *   per group: e_j = 2^(d_j a log2 e) (j != j*),  zRest = sum e_j,  g_j += e_j a sumW_g / Z_g,  g_j* += a sumW_g / Z_g
+ *   g_k starts at -a_k w_k
+ * </pre>
+ * Lane sums are added in a fixed order in double (never {@code reduceLanes(ADD)}, whose order the JIT may
+ * change), so results are bit-identical call after call.
+ */
+final class ExpertLanes {
+    private ExpertLanes() {
+    }
+
+    static double block(Plan plan, int rows, float[] scores, int sOff, float[] weights, int wOff,
+                        float[] rowLoss, int rOff, float[] grad, int gOff, float gradScale, Scratch sc) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        int p = plan.p;
+        int padded = (p + L - 1) / L * L;
+        float[] d = sc.d;
+        float[] g = sc.g;
+        float[] e = sc.e;
+        boolean withGrad = grad != null;
+        boolean oneGroup = plan.groups == 1;
+        double sum = 0.0;
+        for (int i = 0; i < rows; i++) {
+            int s = sOff + i * p;
+            int w = wOff + i * p;
+
+            FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < padded; j += L) {
+                VectorMask<Float> in = F.indexInRange(j, p);
+                mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, scores, s + j, in), in);
+            }
+            float m = mv.reduceLanes(VectorOperators.MAX); // exact in any order
+            int top = 0;
+            for (int j = 0; j < padded; j += L) {
+                VectorMask<Float> in = F.indexInRange(j, p);
+                VectorMask<Float> hit = FloatVector.fromArray(F, scores, s + j, in).eq(m).and(in);
+                if (hit.anyTrue()) {
+                    top = j + hit.firstTrue();
+                    break;
+                }
+            }
+
+            DoubleVector xLo = DoubleVector.zero(Species.D);
+            DoubleVector xHi = DoubleVector.zero(Species.D);
+            DoubleVector wLo = DoubleVector.zero(Species.D);
+            DoubleVector wHi = DoubleVector.zero(Species.D);
+            for (int j = 0; j < padded; j += L) {
+                VectorMask<Float> in = F.indexInRange(j, p);
+                FloatVector dj = FloatVector.fromArray(F, scores, s + j, in).sub(m);
+                FloatVector wj = FloatVector.fromArray(F, weights, w + j, in);
+                FloatVector negA = FloatVector.fromArray(F, plan.negA, j);
+                FloatVector term = wj.mul(negA.mul(dj));
+                xLo = xLo.add(term.convert(VectorOperators.F2D, 0));
+                xHi = xHi.add(term.convert(VectorOperators.F2D, 1));
+                if (oneGroup) {
+                    wLo = wLo.add(wj.convert(VectorOperators.F2D, 0));
+                    wHi = wHi.add(wj.convert(VectorOperators.F2D, 1));
+                }
+                if (withGrad) {
+                    negA.mul(wj).intoArray(g, j);
+                }
+                dj.blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(d, j);
+            }
+            d[top] = Float.NEGATIVE_INFINITY;
+            double loss = laneSum(xLo, xHi, sc.lanesD);
+            double sumWAll = oneGroup ? laneSum(wLo, wHi, sc.lanesD) : 0.0;
+
+            for (int grp = 0; grp < plan.groups; grp++) {
+                float scale = plan.groupScale[grp];
+                FloatVector z0 = FloatVector.zero(F);
+                FloatVector z1 = FloatVector.zero(F);
+                int j = 0;
+                for (; j + L < padded; j += 2 * L) {
+                    FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, j).mul(scale));
+                    FloatVector e1 = VectorMath.exp2(FloatVector.fromArray(F, d, j + L).mul(scale));
+                    e0.intoArray(e, j);
+                    e1.intoArray(e, j + L);
+                    z0 = z0.add(e0);
+                    z1 = z1.add(e1);
+                }
+                if (j < padded) {
+                    FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, j).mul(scale));
+                    e0.intoArray(e, j);
+                    z0 = z0.add(e0);
+                }
+                z0.add(z1).intoArray(sc.lanesF, 0);
+                double zRest = pairwiseSum(sc.lanesF);
+                double z = 1.0 + zRest;
+                double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected
+                double sumW = oneGroup ? sumWAll : memberWeights(plan, grp, weights, w);
+                loss += sumW * logZ;
+                if (withGrad) {
+                    float coef = (float) (plan.groupA[grp] * sumW / z);
+                    FloatVector cv = FloatVector.broadcast(F, coef);
+                    for (int jj = 0; jj < padded; jj += L) {
+                        FloatVector.fromArray(F, e, jj).fma(cv, FloatVector.fromArray(F, g, jj)).intoArray(g, jj);
+                    }
+                    g[top] += coef;
+                }
+            }
+
+            if (withGrad) {
+                int go = gOff + i * p;
+                for (int j = 0; j < padded; j += L) {
+                    FloatVector.fromArray(F, g, j).mul(gradScale).intoArray(grad, go + j, F.indexInRange(j, p));
+                }
+            }
+            if (rowLoss != null) {
+                rowLoss[rOff + i] = (float) loss;
+            }
+            sum += loss;
+        }
+        return sum;
+    }
+
+    private static double memberWeights(Plan plan, int grp, float[] weights, int w) {
+        double s = 0.0;
+        for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
+            s += weights[w + plan.members[t]];
+        }
+        return s;
+    }
+
+    /** Lanes of two double vectors, summed in a fixed order. */
+    private static double laneSum(DoubleVector lo, DoubleVector hi, double[] tmp) {
+        lo.add(hi).intoArray(tmp, 0);
+        double s = 0.0;
+        for (int i = 0; i < Species.D.length(); i++) {
+            s += tmp[i];
+        }
+        return s;
+    }
+
+    /** The lanes of one float vector, widened to double and summed in four interleaved chains (L is a multiple of 4). */
+    private static double pairwiseSum(float[] v) {
+        int n = v.length;
+        double s0 = 0.0;
+        double s1 = 0.0;
+        double s2 = 0.0;
+        double s3 = 0.0;
+        for (int i = 0; i < n; i += 4) {
+            s0 += v[i];
+            s1 += v[i + 1];
+            s2 += v[i + 2];
+            s3 += v[i + 3];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.mild.simd;
+
+import dev.mild.loss.LossConfig;
+
+/**
+ * What the kernel derives once per {@link LossConfig}: the group constants in float, per-expert constants
+ * padded to whole vectors, and the layout. Immutable, so threads can share it; rebuilt only when the
+ * configuration changes.
+ */
+final class Plan {
+    /** Rows in lanes: each lane one row, experts one after another (few experts, or the general member). */
+    static final int ROWS_IN_LANES = 0;
+    /** Experts in lanes: each row's experts across lanes (many experts, few distinct margins, logsumexp). */
+    static final int EXPERTS_IN_LANES = 1;
+
+    final LossConfig config;
+    final int p;
+    final int groups;
+    final int layout;
+    final boolean logSumExp;
+    final double nu;
+
+    /** Per group: inverse margin a as float (as the scalar kernel rounds it) and a log2(e), the exp2 scale. */
+    final float[] groupA;
+    final float[] groupScale;
+    /** Group members in group order, and where each group starts in it. */
+    final int[] members;
+    final int[] groupStart;
+
+    /** Per expert, padded with zeros to a whole number of vectors: {@code -a} of its group. */
+    final float[] negA;
+    /** Per expert (general member): delta_k, exp(delta_k) (computed by the kernel's own exp, see CompSum), a_k. */
+    final double[] delta;
+    final double[] expDelta;
+
+    /**
+     * Gather/scatter maps for rows in lanes, one per row count n = 0..L at offset {@code n * L}: lane i < n
+     * reads {@code i * p}, other lanes 0. (The Vector API checks the indexes of masked-off lanes too, so they
+     * must stay inside the array.)
+     */
+    final int[] laneStride;
+
+    Plan(LossConfig config, int lanes, int layout) {
+        this.config = config;
+        this.p = config.experts();
+        this.groups = config.groups();
+        this.layout = layout;
+        this.logSumExp = config.isLogSumExp();
+        this.nu = config.nu();
+        groupA = new float[groups];
+        groupScale = new float[groups];
+        for (int g = 0; g < groups; g++) {
+            float a = (float) config.groupInverseMargin(g);
+            groupA[g] = a;
+            groupScale[g] = (float) (a * (1.0 / Math.log(2.0)));
+        }
+        groupStart = new int[groups + 1];
+        members = new int[p];
+        for (int g = 0; g <= groups; g++) {
+            groupStart[g] = config.groupStart(g);
+        }
+        for (int i = 0; i < p; i++) {
+            members[i] = config.groupMember(i);
+        }
+        int padded = (p + lanes - 1) / lanes * lanes;
+        negA = new float[padded];
+        delta = new double[p];
+        expDelta = new double[p];
+        for (int k = 0; k < p; k++) {
+            negA[k] = -groupA[config.groupOf(k)];
+            delta[k] = config.delta(k);
+        }
+        CompSum.expOf(delta, expDelta);
+        laneStride = new int[(lanes + 1) * lanes];
+        for (int n = 0; n <= lanes; n++) {
+            for (int i = 0; i < n; i++) {
+                laneStride[n * lanes + i] = i * p;
+            }
+        }
+    }
+}
