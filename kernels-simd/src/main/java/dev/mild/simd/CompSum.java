@@ -23,15 +23,23 @@ final class CompSum {
     /**
      * One vector of items sharing expert k (rows in lanes) and accumulating into per-lane arrays.
      *
-     * @param others   {@code sum_{k' != k} exp(a (f_k' - m))}, {@code >= 0}. Not modified.
-     * @param x        {@code a (m - f_k) >= 0}. Not modified.
-     * @param w        weights. Not modified.
-     * @param lossAcc  per-lane loss sums at {@code off}: {@code += w Phi(S)}. Modified.
-     * @param coefAcc  per-lane coefficient sums at {@code off}: {@code += w a exp(delta + x - nu log S)}. Modified.
-     * @param own      per-lane {@code own_k} at {@code off}, overwritten; {@code null} to skip the gradient. Modified.
+     * <p>Where k is the row's first argmax (the lanes of {@code isTop}), the gradient of the top expert gets
+     * {@code coef - own_k} as one double term instead of {@code coef} through the softmax and {@code -own_k}
+     * separately: both are about {@code w a e^delta} and their difference can be many orders smaller (a
+     * dominating winner), which float accumulation would lose.
+     *
+     * @param others  {@code sum_{k' != k} exp(a (f_k' - m))}, {@code >= 0}. Not modified.
+     * @param x       {@code a (m - f_k) >= 0}. Not modified.
+     * @param w       weights. Not modified.
+     * @param isTop   1 where k is the row's first argmax, else 0. Not modified.
+     * @param lossAcc per-lane loss sums at {@code off}: {@code += w Phi(S)}. Modified.
+     * @param coefAcc per-lane softmax coefficients at {@code off}: {@code += coef = w a exp(delta + x - nu log S)}. Modified.
+     * @param topAcc  per-lane top-expert terms at {@code off}: {@code += coef - isTop own}. Modified.
+     * @param own     per-lane {@code own_k} (0 where isTop) at {@code off}, overwritten; {@code null} for loss only. Modified.
      */
-    static void terms(DoubleVector others, DoubleVector x, DoubleVector w, double a, double delta, double expDelta,
-                      double nu, double[] lossAcc, double[] coefAcc, double[] own, int off) {
+    static void terms(DoubleVector others, DoubleVector x, DoubleVector w, DoubleVector isTop, double a,
+                      double delta, double expDelta, double nu,
+                      double[] lossAcc, double[] coefAcc, double[] topAcc, double[] own, int off) {
         DoubleVector logS = VectorMath.softplus(VectorMath.log(others).add(x).add(delta));
         DoubleVector phi = nu == 1.0 ? logS : VectorMath.expm1(logS.mul(1.0 - nu)).div(1.0 - nu);
         DoubleVector.fromArray(Species.D, lossAcc, off).add(w.mul(phi)).intoArray(lossAcc, off);
@@ -40,10 +48,13 @@ final class CompSum {
         }
         DoubleVector wa = w.mul(a);
         DoubleVector coef = wa.mul(VectorMath.exp(x.add(delta).sub(logS.mul(nu))));
-        DoubleVector.fromArray(Species.D, coefAcc, off).add(coef).intoArray(coefAcc, off);
         DoubleVector invSnu = VectorMath.exp(logS.mul(-nu));
         DoubleVector sPow = nu == 1.0 ? logS.broadcast(1.0) : VectorMath.exp(logS.mul(1.0 - nu));
-        wa.mul(sPow.add(invSnu.mul(expDelta - 1.0))).intoArray(own, off);
+        DoubleVector ownK = wa.mul(sPow.add(invSnu.mul(expDelta - 1.0)));
+        VectorMask<Double> top = isTop.eq(1.0);
+        DoubleVector.fromArray(Species.D, coefAcc, off).add(coef).intoArray(coefAcc, off);
+        DoubleVector.fromArray(Species.D, topAcc, off).add(coef.sub(ownK.blend(0.0, top.not()))).intoArray(topAcc, off);
+        ownK.blend(0.0, top).intoArray(own, off);
     }
 
     /** {@code out[k] = exp(in[k])} with the kernel's exp, so that e^delta cancels exactly where the math says it does. */

@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  *   m = max_j f_j (first index j*),  d_j = f_j - m
  *   loss = sum_k w_k (-a_k d_k) + sum_groups sumW_g log Z_g
- *   per group: e_j = 2^(d_j a log2 e) (j != j*),  zRest = sum e_j,  g_j += e_j a sumW_g / Z_g,  g_j* += a sumW_g / Z_g
- *   g_k starts at -a_k w_k
+ *   per group: e_j = 2^(d_j a log2 e) (j != j*),  zRest = sum e_j,  g_j += e_j a sumW_g / Z_g
+ *              g_j* += a (sumW_g - w_j* [j* in g] (1 + zRest)) / Z_g   (in double, no cancellation)
+ *   g_k starts at -a_k w_k (k != j*)
  * </pre>
  * Lane sums are added in a fixed order in double (never {@code reduceLanes(ADD)}, whose order the JIT may
  * change), so results are bit-identical call after call.
@@ -79,6 +80,7 @@ final class ExpertLanes {
                 dj.blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(d, j);
             }
             d[top] = Float.NEGATIVE_INFINITY;
+            g[top] = 0f; // the top expert's terms are added per group below, in double
             double loss = laneSum(xLo, xHi, sc.lanesD);
             double sumWAll = oneGroup ? laneSum(wLo, wHi, sc.lanesD) : 0.0;
 
@@ -107,12 +109,15 @@ final class ExpertLanes {
                 double sumW = oneGroup ? sumWAll : memberWeights(plan, grp, weights, w);
                 loss += sumW * logZ;
                 if (withGrad) {
-                    float coef = (float) (plan.groupA[grp] * sumW / z);
-                    FloatVector cv = FloatVector.broadcast(F, coef);
+                    double a = plan.groupA[grp];
+                    FloatVector cv = FloatVector.broadcast(F, (float) (a * sumW / z));
                     for (int jj = 0; jj < padded; jj += L) {
                         FloatVector.fromArray(F, e, jj).fma(cv, FloatVector.fromArray(F, g, jj)).intoArray(g, jj);
                     }
-                    g[top] += coef;
+                    // The top expert: a (sumW / Z - [top in group] w_top) = a (sumW - w_top - w_top zRest) / Z,
+                    // which does not cancel two O(a w) terms when zRest is small.
+                    double wTop = plan.groupOf[top] == grp ? weights[w + top] : 0.0;
+                    g[top] += (float) (a * ((sumW - wTop) - wTop * zRest) / z);
                 }
             }
 

@@ -26,6 +26,8 @@ final class Plan {
     /** Group members in group order, and where each group starts in it. */
     final int[] members;
     final int[] groupStart;
+    /** Group of each expert. */
+    final int[] groupOf;
 
     /** Per expert, padded with zeros to a whole number of vectors: {@code -a} of its group. */
     final float[] negA;
@@ -59,8 +61,10 @@ final class Plan {
         for (int g = 0; g <= groups; g++) {
             groupStart[g] = config.groupStart(g);
         }
+        groupOf = new int[p];
         for (int i = 0; i < p; i++) {
             members[i] = config.groupMember(i);
+            groupOf[i] = config.groupOf(i);
         }
         int padded = (p + lanes - 1) / lanes * lanes;
         negA = new float[padded];

@@ -76,7 +76,7 @@ final class RowLanes {
 
         DoubleVector lossLo = DoubleVector.zero(Species.D);
         DoubleVector lossHi = DoubleVector.zero(Species.D);
-        FloatVector coefSum = FloatVector.zero(F);
+        FloatVector coefSum = FloatVector.zero(F); // what the top expert gets (its e_j = 1 was left out)
         if (!plan.logSumExp) {
             java.util.Arrays.fill(sc.loss, 0.0);
         }
@@ -105,27 +105,38 @@ final class RowLanes {
             int from = plan.groupStart[grp];
             int to = plan.groupStart[grp + 1];
             FloatVector coef;
+            FloatVector topPart;
             if (plan.logSumExp) {
                 FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
                 FloatVector sumW = FloatVector.zero(F);
+                FloatVector sumWOthers = FloatVector.zero(F); // members other than the row's top expert
+                FloatVector wTop = FloatVector.zero(F);       // the top expert's weight, where it is a member
                 for (int t = from; t < to; t++) {
                     int k = plan.members[t];
                     FloatVector wk = FloatVector.fromArray(F, wt, k * L);
+                    VectorMask<Float> top = FloatVector.fromArray(F, dExp, k * L).eq(Float.NEGATIVE_INFINITY);
                     sumW = sumW.add(wk);
+                    sumWOthers = sumWOthers.add(wk, top.not());
+                    wTop = wTop.add(wk, top);
                     FloatVector x = FloatVector.fromArray(F, d, k * L).mul(-a);
                     FloatVector term = wk.mul(x.add(logZ));
                     lossLo = lossLo.add(term.convert(VectorOperators.F2D, 0));
                     lossHi = lossHi.add(term.convert(VectorOperators.F2D, 1));
                     if (withGrad) {
-                        wk.fma(wk.broadcast(-a), FloatVector.fromArray(F, g, k * L)).intoArray(g, k * L);
+                        FloatVector gk = FloatVector.fromArray(F, g, k * L);
+                        wk.fma(wk.broadcast(-a), gk).blend(gk, top).intoArray(g, k * L);
                     }
                 }
                 coef = sumW.mul(a).mul(invZ);
+                // The top expert's own share, a (sumW / Z - w_top) = a (sumWOthers - w_top zRest) / Z, without
+                // the cancellation of the two O(a w) terms when zRest is small.
+                topPart = wTop.fma(zRest.neg(), sumWOthers).mul(a).mul(invZ);
             } else {
                 coef = general(plan, grp, a, from, to, zRest, z, withGrad, sc);
+                topPart = toFloats(sc.top);
             }
             if (withGrad) {
-                coefSum = coefSum.add(coef);
+                coefSum = coefSum.add(topPart);
                 for (int jj = 0; jj < p; jj++) {
                     FloatVector.fromArray(F, e, jj * L).fma(coef, FloatVector.fromArray(F, g, jj * L)).intoArray(g, jj * L);
                 }
@@ -160,7 +171,8 @@ final class RowLanes {
 
     /**
      * The general member for one group: per member k, {@link CompSum#terms} on each half of the lanes (double
-     * lanes are half as many); subtracts {@code own_k} from {@code g_k} and returns the group's coefficient.
+     * lanes are half as many); subtracts {@code own_k} from {@code g_k} (not at the top expert), leaves the
+     * top expert's share in {@code sc.top} and returns the group's softmax coefficient.
      */
     private static FloatVector general(Plan plan, int grp, float a, int from, int to, FloatVector zRest,
                                        FloatVector z, boolean withGrad, Scratch sc) {
@@ -168,20 +180,24 @@ final class RowLanes {
         int L = Species.L;
         int half = Species.D.length();
         java.util.Arrays.fill(sc.coef, 0.0);
+        java.util.Arrays.fill(sc.top, 0.0);
+        double[] own = withGrad ? sc.own : null;
         for (int t = from; t < to; t++) {
             int k = plan.members[t];
             FloatVector ek = FloatVector.fromArray(F, sc.e, k * L);
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
+            FloatVector isTop = FloatVector.zero(F).blend(1f, top);
             FloatVector others = z.sub(ek).blend(zRest, top);
             FloatVector x = FloatVector.fromArray(F, sc.d, k * L).mul(-a);
             FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
-            double[] own = withGrad ? sc.own : null;
             CompSum.terms((DoubleVector) others.convert(VectorOperators.F2D, 0),
                     (DoubleVector) x.convert(VectorOperators.F2D, 0), (DoubleVector) wk.convert(VectorOperators.F2D, 0),
-                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coef, own, 0);
+                    (DoubleVector) isTop.convert(VectorOperators.F2D, 0),
+                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coef, sc.top, own, 0);
             CompSum.terms((DoubleVector) others.convert(VectorOperators.F2D, 1),
                     (DoubleVector) x.convert(VectorOperators.F2D, 1), (DoubleVector) wk.convert(VectorOperators.F2D, 1),
-                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coef, own, half);
+                    (DoubleVector) isTop.convert(VectorOperators.F2D, 1),
+                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coef, sc.top, own, half);
             if (withGrad) {
                 FloatVector.fromArray(F, sc.g, k * L).sub(toFloats(sc.own)).intoArray(sc.g, k * L);
             }

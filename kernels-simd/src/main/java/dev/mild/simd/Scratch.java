@@ -13,9 +13,10 @@ final class Scratch {
     float[] e = new float[0];
     /** One vector of floats for ordered lane sums. */
     final float[] lanesF = new float[Species.L];
-    /** Per-lane double accumulators of the general member: loss, coefficient, own term, and ordered sums. */
+    /** Per-lane double accumulators of the general member: loss, softmax coefficient, top-expert term, own term, and ordered sums. */
     final double[] loss = new double[Species.L];
     final double[] coef = new double[Species.L];
+    final double[] top = new double[Species.L];
     final double[] own = new double[Species.L];
     final double[] lanesD = new double[Species.L];
 
