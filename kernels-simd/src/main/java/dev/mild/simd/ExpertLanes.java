@@ -1,5 +1,6 @@
 package dev.mild.simd;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -28,104 +29,37 @@ final class ExpertLanes {
 
     static double block(Plan plan, int rows, float[] scores, int sOff, float[] weights, int wOff,
                         float[] rowLoss, int rOff, float[] grad, int gOff, float gradScale, Scratch sc) {
-        VectorSpecies<Float> F = Species.F;
-        int L = Species.L;
         int p = plan.p;
-        int padded = (p + L - 1) / L * L;
-        float[] d = sc.d;
-        float[] g = sc.g;
-        float[] e = sc.e;
+        int padded = (p + Species.L - 1) / Species.L * Species.L;
+        int expLength = (p + 2 * Species.L - 1) / (2 * Species.L) * 2 * Species.L; // even number of vectors
         boolean withGrad = grad != null;
-        boolean oneGroup = plan.groups == 1;
         double sum = 0.0;
         for (int i = 0; i < rows; i++) {
             int s = sOff + i * p;
             int w = wOff + i * p;
-
-            FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < padded; j += L) {
-                VectorMask<Float> in = F.indexInRange(j, p);
-                mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, scores, s + j, in), in);
-            }
-            float m = mv.reduceLanes(VectorOperators.MAX); // exact in any order
-            int top = 0;
-            for (int j = 0; j < padded; j += L) {
-                VectorMask<Float> in = F.indexInRange(j, p);
-                VectorMask<Float> hit = FloatVector.fromArray(F, scores, s + j, in).eq(m).and(in);
-                if (hit.anyTrue()) {
-                    top = j + hit.firstTrue();
-                    break;
-                }
-            }
-
-            DoubleVector xLo = DoubleVector.zero(Species.D);
-            DoubleVector xHi = DoubleVector.zero(Species.D);
-            DoubleVector wLo = DoubleVector.zero(Species.D);
-            DoubleVector wHi = DoubleVector.zero(Species.D);
-            for (int j = 0; j < padded; j += L) {
-                VectorMask<Float> in = F.indexInRange(j, p);
-                FloatVector dj = FloatVector.fromArray(F, scores, s + j, in).sub(m);
-                FloatVector wj = FloatVector.fromArray(F, weights, w + j, in);
-                FloatVector negA = FloatVector.fromArray(F, plan.negA, j);
-                FloatVector term = wj.mul(negA.mul(dj));
-                xLo = xLo.add(term.convert(VectorOperators.F2D, 0));
-                xHi = xHi.add(term.convert(VectorOperators.F2D, 1));
-                if (oneGroup) {
-                    wLo = wLo.add(wj.convert(VectorOperators.F2D, 0));
-                    wHi = wHi.add(wj.convert(VectorOperators.F2D, 1));
-                }
-                if (withGrad) {
-                    negA.mul(wj).intoArray(g, j);
-                }
-                dj.blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(d, j);
-            }
-            d[top] = Float.NEGATIVE_INFINITY;
-            g[top] = 0f; // the top expert's terms are added per group below, in double
-            double loss = laneSum(xLo, xHi, sc.lanesD);
-            double sumWAll = oneGroup ? laneSum(wLo, wHi, sc.lanesD) : 0.0;
-
+            int top = prepareRow(plan, scores, s, weights, w, withGrad, sc);
+            double loss = sc.loss[0];
+            double sumWAll = sc.loss[1];
+            sc.g[top] = 0f; // the top expert's terms are added per group below, in double
             for (int grp = 0; grp < plan.groups; grp++) {
-                float scale = plan.groupScale[grp];
-                FloatVector z0 = FloatVector.zero(F);
-                FloatVector z1 = FloatVector.zero(F);
-                int j = 0;
-                for (; j + L < padded; j += 2 * L) {
-                    FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, j).mul(scale));
-                    FloatVector e1 = VectorMath.exp2(FloatVector.fromArray(F, d, j + L).mul(scale));
-                    e0.intoArray(e, j);
-                    e1.intoArray(e, j + L);
-                    z0 = z0.add(e0);
-                    z1 = z1.add(e1);
-                }
-                if (j < padded) {
-                    FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, j).mul(scale));
-                    e0.intoArray(e, j);
-                    z0 = z0.add(e0);
-                }
-                z0.add(z1).intoArray(sc.lanesF, 0);
-                double zRest = pairwiseSum(sc.lanesF);
+                Lanes.exp2Sum(sc.d, sc.e, expLength, plan.groupScale[grp], sc.zRest);
+                double zRest = laneSum(sc.zRest);
                 double z = 1.0 + zRest;
                 double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected
-                double sumW = oneGroup ? sumWAll : memberWeights(plan, grp, weights, w);
+                double sumW = plan.groups == 1 ? sumWAll : memberWeights(plan, grp, weights, w);
                 loss += sumW * logZ;
                 if (withGrad) {
                     double a = plan.groupA[grp];
-                    FloatVector cv = FloatVector.broadcast(F, (float) (a * sumW / z));
-                    for (int jj = 0; jj < padded; jj += L) {
-                        FloatVector.fromArray(F, e, jj).fma(cv, FloatVector.fromArray(F, g, jj)).intoArray(g, jj);
-                    }
+                    Arrays.fill(sc.coef, (float) (a * sumW / z));
+                    Lanes.addScaled(sc.e, sc.g, padded, sc.coef);
                     // The top expert: a (sumW / Z - [top in group] w_top) = a (sumW - w_top - w_top zRest) / Z,
                     // which does not cancel two O(a w) terms when zRest is small.
                     double wTop = plan.groupOf[top] == grp ? weights[w + top] : 0.0;
-                    g[top] += (float) (a * ((sumW - wTop) - wTop * zRest) / z);
+                    sc.g[top] += (float) (a * ((sumW - wTop) - wTop * zRest) / z);
                 }
             }
-
             if (withGrad) {
-                int go = gOff + i * p;
-                for (int j = 0; j < padded; j += L) {
-                    FloatVector.fromArray(F, g, j).mul(gradScale).intoArray(grad, go + j, F.indexInRange(j, p));
-                }
+                writeGradient(p, grad, gOff + i * p, gradScale, sc.g);
             }
             if (rowLoss != null) {
                 rowLoss[rOff + i] = (float) loss;
@@ -133,6 +67,75 @@ final class ExpertLanes {
             sum += loss;
         }
         return sum;
+    }
+
+    /**
+     * One row: {@code d = f - m} into {@code sc.d} (padding and the first argmax set to {@code -inf}),
+     * {@code g = -a w}, and into {@code sc.loss[0]} the loss terms {@code sum_k w_k (-a_k d_k)}, into
+     * {@code sc.loss[1]} the sum of all weights. Returns the first argmax.
+     */
+    private static int prepareRow(Plan plan, float[] scores, int s, float[] weights, int w, boolean withGrad,
+                                  Scratch sc) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        int p = plan.p;
+        int padded = (p + L - 1) / L * L;
+        if (Scratch.padded(p) > padded) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.d, padded); // exp2Sum's even vector count
+        }
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < padded; j += L) {
+            VectorMask<Float> in = F.indexInRange(j, p);
+            mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, scores, s + j, in), in);
+        }
+        float m = mv.reduceLanes(VectorOperators.MAX); // exact in any order
+        int top = 0;
+        for (int j = 0; j < padded; j += L) {
+            VectorMask<Float> in = F.indexInRange(j, p);
+            VectorMask<Float> hit = FloatVector.fromArray(F, scores, s + j, in).eq(m).and(in);
+            if (hit.anyTrue()) {
+                top = j + hit.firstTrue();
+                break;
+            }
+        }
+        DoubleVector xLo = DoubleVector.zero(Species.D);
+        DoubleVector xHi = DoubleVector.zero(Species.D);
+        DoubleVector wLo = DoubleVector.zero(Species.D);
+        DoubleVector wHi = DoubleVector.zero(Species.D);
+        for (int j = 0; j < padded; j += L) {
+            VectorMask<Float> in = F.indexInRange(j, p);
+            FloatVector dj = FloatVector.fromArray(F, scores, s + j, in).sub(m);
+            FloatVector wj = FloatVector.fromArray(F, weights, w + j, in);
+            FloatVector negA = FloatVector.fromArray(F, plan.negA, j);
+            FloatVector term = wj.mul(negA.mul(dj));
+            xLo = xLo.add(term.convert(VectorOperators.F2D, 0));
+            xHi = xHi.add(term.convert(VectorOperators.F2D, 1));
+            wLo = wLo.add(wj.convert(VectorOperators.F2D, 0));
+            wHi = wHi.add(wj.convert(VectorOperators.F2D, 1));
+            if (withGrad) {
+                negA.mul(wj).intoArray(sc.g, j);
+            }
+            dj.blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(sc.d, j);
+        }
+        sc.d[top] = Float.NEGATIVE_INFINITY;
+        xLo.add(xHi).intoArray(sc.coefD, 0);
+        wLo.add(wHi).intoArray(sc.topD, 0);
+        double x = 0.0;
+        double sw = 0.0;
+        for (int i = 0; i < Species.D.length(); i++) {
+            x += sc.coefD[i];
+            sw += sc.topD[i];
+        }
+        sc.loss[0] = x;
+        sc.loss[1] = sw;
+        return top;
+    }
+
+    private static void writeGradient(int p, float[] grad, int go, float gradScale, float[] g) {
+        VectorSpecies<Float> F = Species.F;
+        for (int j = 0; j < p; j += Species.L) {
+            FloatVector.fromArray(F, g, j).mul(gradScale).intoArray(grad, go + j, F.indexInRange(j, p));
+        }
     }
 
     private static double memberWeights(Plan plan, int grp, float[] weights, int w) {
@@ -143,24 +146,13 @@ final class ExpertLanes {
         return s;
     }
 
-    /** Lanes of two double vectors, summed in a fixed order. */
-    private static double laneSum(DoubleVector lo, DoubleVector hi, double[] tmp) {
-        lo.add(hi).intoArray(tmp, 0);
-        double s = 0.0;
-        for (int i = 0; i < Species.D.length(); i++) {
-            s += tmp[i];
-        }
-        return s;
-    }
-
     /** The lanes of one float vector, widened to double and summed in four interleaved chains (L is a multiple of 4). */
-    private static double pairwiseSum(float[] v) {
-        int n = v.length;
+    private static double laneSum(float[] v) {
         double s0 = 0.0;
         double s1 = 0.0;
         double s2 = 0.0;
         double s3 = 0.0;
-        for (int i = 0; i < n; i += 4) {
+        for (int i = 0; i < v.length; i += 4) {
             s0 += v[i];
             s1 += v[i + 1];
             s2 += v[i + 2];

@@ -1,0 +1,44 @@
+package dev.mild.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The two loops every layout spends its time in, over whole vectors of a scratch array. Kept as small
+ * methods: C2 turns Vector API calls into SIMD instructions only where it inlines them, and stops inlining in
+ * very large methods, so the hot loops live here and pass arrays, never vectors, across calls.
+ */
+final class Lanes {
+    private Lanes() {
+    }
+
+    /**
+     * {@code e[i] = 2^(d[i] scale)} for {@code i < length} (a multiple of 2L: callers pad with {@code -inf},
+     * whose exp is 0), and the lane-wise sum of those vectors into {@code sum[0..L)} (two interleaved partial
+     * sums, for latency).
+     */
+    static void exp2Sum(float[] d, float[] e, int length, float scale, float[] sum) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector z0 = FloatVector.zero(F);
+        FloatVector z1 = FloatVector.zero(F);
+        for (int i = 0; i < length; i += L) {
+            FloatVector ei = VectorMath.exp2(FloatVector.fromArray(F, d, i).mul(scale));
+            ei.intoArray(e, i);
+            FloatVector z = z0.add(ei);
+            z0 = z1;
+            z1 = z;
+        }
+        z0.add(z1).intoArray(sum, 0);
+    }
+
+    /** {@code g[i] += e[i] * coef[i mod L]} for {@code i < length} (a multiple of L). */
+    static void addScaled(float[] e, float[] g, int length, float[] coef) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector c = FloatVector.fromArray(F, coef, 0);
+        for (int i = 0; i < length; i += L) {
+            FloatVector.fromArray(F, e, i).fma(c, FloatVector.fromArray(F, g, i)).intoArray(g, i);
+        }
+    }
+}
