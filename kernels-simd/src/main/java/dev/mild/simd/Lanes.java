@@ -41,4 +41,14 @@ final class Lanes {
             FloatVector.fromArray(F, e, i).fma(c, FloatVector.fromArray(F, g, i)).intoArray(g, i);
         }
     }
+
+    /** {@code out[i] = log(1 + z[i])} for {@code i < length} (a multiple of L): the kernel's log lanes, for benchmarks. */
+    static void log1p(float[] z, float[] out, int length) {
+        VectorSpecies<Float> F = Species.F;
+        for (int i = 0; i < length; i += Species.L) {
+            FloatVector zi = FloatVector.fromArray(F, z, i);
+            FloatVector u = zi.add(1f);
+            VectorMath.log1p(zi, u, u.broadcast(1f).div(u)).intoArray(out, i);
+        }
+    }
 }

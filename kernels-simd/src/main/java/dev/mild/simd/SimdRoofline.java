@@ -1,0 +1,41 @@
+package dev.mild.simd;
+
+/**
+ * For benchmarks: the kernel's exp and log loops on their own, the roofline its throughput is measured
+ * against (exps per second of the exp the kernel uses, on this machine, in the same run). Plain arrays in
+ * and out, so callers need no Vector API types; only usable where the {@code simd} backend is.
+ */
+public final class SimdRoofline {
+    private SimdRoofline() {
+    }
+
+    /** Array lengths must be a multiple of this (two vectors). */
+    public static int blockLength() {
+        return 2 * Species.L;
+    }
+
+    /**
+     * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
+     * element, exactly the kernel's exp loop. Returns a value derived from the result (a sink for benchmarks).
+     *
+     * @param d inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param e outputs, same length. Modified.
+     */
+    public static float exp2(float[] d, float[] e, float scale) {
+        float[] sum = new float[Species.L];
+        Lanes.exp2Sum(d, e, d.length, scale, sum);
+        return sum[0];
+    }
+
+    /**
+     * {@code out[i] = log(1 + z[i])} with the kernel's float log1p lanes, including the division for
+     * {@code 1/(1 + z)} that the kernel shares with the softmax coefficient: one log per element.
+     *
+     * @param z inputs {@code >= 0}, length a multiple of {@link #blockLength()}. Not modified.
+     * @param out outputs, same length. Modified.
+     */
+    public static float log1p(float[] z, float[] out) {
+        Lanes.log1p(z, out, z.length);
+        return out[0];
+    }
+}
