@@ -31,7 +31,6 @@ final class ExpertLanes {
                         float[] rowLoss, int rOff, float[] grad, int gOff, float gradScale, Scratch sc) {
         int p = plan.p;
         int padded = (p + Species.L - 1) / Species.L * Species.L;
-        int expLength = (p + 2 * Species.L - 1) / (2 * Species.L) * 2 * Species.L; // even number of vectors
         boolean withGrad = grad != null;
         double sum = 0.0;
         for (int i = 0; i < rows; i++) {
@@ -42,7 +41,7 @@ final class ExpertLanes {
             double sumWAll = sc.loss[1];
             sc.g[top] = 0f; // the top expert's terms are added per group below, in double
             for (int grp = 0; grp < plan.groups; grp++) {
-                Lanes.exp2Sum(sc.d, sc.e, expLength, plan.groupScale[grp], sc.zRest);
+                Lanes.exp2Sum(sc.d, sc.e, 0, padded, plan.groupScale[grp], sc.zRest, 0);
                 double zRest = laneSum(sc.zRest);
                 double z = 1.0 + zRest;
                 double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected
@@ -80,9 +79,6 @@ final class ExpertLanes {
         int L = Species.L;
         int p = plan.p;
         int padded = (p + L - 1) / L * L;
-        if (Scratch.padded(p) > padded) {
-            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.d, padded); // exp2Sum's even vector count
-        }
         FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < padded; j += L) {
             VectorMask<Float> in = F.indexInRange(j, p);

@@ -13,23 +13,39 @@ final class Lanes {
     }
 
     /**
-     * {@code e[i] = 2^(d[i] scale)} for {@code i < length} (a multiple of 2L: callers pad with {@code -inf},
-     * whose exp is 0), and the lane-wise sum of those vectors into {@code sum[0..L)} (two interleaved partial
-     * sums, for latency).
+     * {@code e[eOff + i] = 2^(d[i] scale)} for {@code i < length} (a multiple of L), and the lane-wise sum of
+     * those vectors into {@code sum[sumOff .. sumOff + L)} (two interleaved partial sums, for latency).
      */
-    static void exp2Sum(float[] d, float[] e, int length, float scale, float[] sum) {
+    static void exp2Sum(float[] d, float[] e, int eOff, int length, float scale, float[] sum, int sumOff) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector z0 = FloatVector.zero(F);
         FloatVector z1 = FloatVector.zero(F);
         for (int i = 0; i < length; i += L) {
             FloatVector ei = VectorMath.exp2(FloatVector.fromArray(F, d, i).mul(scale));
-            ei.intoArray(e, i);
+            ei.intoArray(e, eOff + i);
             FloatVector z = z0.add(ei);
             z0 = z1;
             z1 = z;
         }
-        z0.add(z1).intoArray(sum, 0);
+        z0.add(z1).intoArray(sum, sumOff);
+    }
+
+    /**
+     * The gradient's softmax part for a batch of groups, rows in lanes:
+     * {@code g[j L + i] += sum_b e[b stride + j L + i] * coef[b L + i]} for columns {@code j < p}.
+     * Each column is loaded and stored once per batch, not once per group.
+     */
+    static void addScaledColumns(float[] e, int stride, int batch, int p, float[] coef, float[] g) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        for (int j = 0; j < p * L; j += L) {
+            FloatVector acc = FloatVector.fromArray(F, g, j);
+            for (int b = 0; b < batch; b++) {
+                acc = FloatVector.fromArray(F, e, b * stride + j).fma(FloatVector.fromArray(F, coef, b * L), acc);
+            }
+            acc.intoArray(g, j);
+        }
     }
 
     /** {@code g[i] += e[i] * coef[i mod L]} for {@code i < length} (a multiple of L). */

@@ -36,6 +36,13 @@ final class Plan {
     final double[] expDelta;
 
     /**
+     * Rows in lanes: groups whose exps are computed together before their logs (see RowLanes), as many as
+     * fit {@value #BATCH_FLOATS} floats of exps.
+     */
+    final int groupBatch;
+    static final int BATCH_FLOATS = 4096;
+
+    /**
      * Gather/scatter maps for rows in lanes, one per row count n = 0..L at offset {@code n * L}: lane i < n
      * reads {@code i * p}, other lanes 0. (The Vector API checks the indexes of masked-off lanes too, so they
      * must stay inside the array.)
@@ -75,6 +82,7 @@ final class Plan {
             delta[k] = config.delta(k);
         }
         CompSum.expOf(delta, expDelta);
+        groupBatch = Math.max(1, Math.min(groups, BATCH_FLOATS / (p * lanes)));
         laneStride = new int[(lanes + 1) * lanes];
         for (int n = 0; n <= lanes; n++) {
             for (int i = 0; i < n; i++) {

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Values are float; each row's loss is summed in double (double lanes for the general member, a compensated
  * float sum for logsumexp). {@code zRest} sums p terms in [0, 1] in
  * float, in two interleaved partial sums (relative error below p/2 * 2^-24 of a sum that is at least 1 in Z).
- * Rows go in and out of lanes with gathers and scatters ({@link Plan#laneStride}).
+ * Rows go in and out of lanes through {@link Transpose}.
  */
 final class RowLanes {
     private RowLanes() {
@@ -44,24 +44,31 @@ final class RowLanes {
     /** Up to L rows starting at the given offsets; returns the sum of their losses. */
     private static double rowBlock(Plan plan, int n, float[] scores, int s, float[] weights, int w,
                                    float[] rowLoss, int ro, float[] grad, int go, float gradScale, Scratch sc) {
-        int length = plan.p * Species.L;
-        int expLength = (plan.p + 1) / 2 * 2 * Species.L; // an even number of columns, the extra one -inf
+        int p = plan.p;
+        int length = p * Species.L;
         boolean withGrad = grad != null;
         gatherColumns(plan, n, scores, s, weights, w, sc);
-        markTop(plan.p, sc, withGrad);
+        markTop(p, sc, withGrad);
         Arrays.fill(sc.loss, 0.0);
         Arrays.fill(sc.lossHi, 0f);
         Arrays.fill(sc.lossLo, 0f);
         Arrays.fill(sc.topSum, 0f);
-        for (int grp = 0; grp < plan.groups; grp++) {
-            Lanes.exp2Sum(sc.dExp, sc.e, expLength, plan.groupScale[grp], sc.zRest);
-            if (plan.logSumExp) {
-                logSumExpGroup(plan, grp, sc, withGrad);
-            } else {
-                generalGroup(plan, grp, sc, withGrad);
+        // Groups in batches: all exps of the batch, then the batch's logs (independent, so they overlap in the
+        // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
+        for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
+            int batch = Math.min(plan.groupBatch, plan.groups - g0);
+            for (int b = 0; b < batch; b++) {
+                Lanes.exp2Sum(sc.dExp, sc.e, b * length, length, plan.groupScale[g0 + b], sc.zRest, b * Species.L);
+            }
+            for (int b = 0; b < batch; b++) {
+                if (plan.logSumExp) {
+                    logSumExpGroup(plan, g0 + b, b, sc, withGrad);
+                } else {
+                    generalGroup(plan, g0 + b, b, sc, withGrad);
+                }
             }
             if (withGrad) {
-                Lanes.addScaled(sc.e, sc.g, length, sc.coef);
+                Lanes.addScaledColumns(sc.e, length, batch, p, sc.coef, sc.g);
             }
         }
         if (withGrad) {
@@ -72,14 +79,8 @@ final class RowLanes {
 
     /** Columns in: {@code d[j L + i] = f(row i, expert j)}, same for weights; lanes from n on read 0. */
     private static void gatherColumns(Plan plan, int n, float[] scores, int s, float[] weights, int w, Scratch sc) {
-        VectorSpecies<Float> F = Species.F;
-        int L = Species.L;
-        VectorMask<Float> live = F.indexInRange(0, n);
-        int map = n * L;
-        for (int j = 0; j < plan.p; j++) {
-            FloatVector.fromArray(F, scores, s + j, plan.laneStride, map, live).intoArray(sc.d, j * L);
-            FloatVector.fromArray(F, weights, w + j, plan.laneStride, map, live).intoArray(sc.w, j * L);
-        }
+        Transpose.columnsIn(scores, s, plan.p, n, plan.laneStride, sc.d, sc.e);
+        Transpose.columnsIn(weights, w, plan.p, n, plan.laneStride, sc.w, sc.e);
     }
 
     /** {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}. */
@@ -101,21 +102,18 @@ final class RowLanes {
                 FloatVector.zero(F).intoArray(sc.g, j * L);
             }
         }
-        if (p % 2 == 1) {
-            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.dExp, p * L);
-        }
     }
 
     /**
-     * The logsumexp member, one group: loss terms into {@code sc.loss}, {@code -a w_k} into {@code g_k},
-     * the softmax coefficient {@code a sumW / Z} into {@code sc.coef}, the top expert's share into
-     * {@code sc.topSum}.
+     * The logsumexp member, one group (in slot b of the batch): loss terms into {@code sc.lossHi/lossLo},
+     * {@code -a w_k} into {@code g_k}, the softmax coefficient {@code a sumW / Z} into slot b of
+     * {@code sc.coef}, the top expert's share into {@code sc.topSum}.
      */
-    private static void logSumExpGroup(Plan plan, int grp, Scratch sc, boolean withGrad) {
+    private static void logSumExpGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         float a = plan.groupA[grp];
-        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, 0);
+        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
         FloatVector z = zRest.add(1f);
         FloatVector invZ = z.broadcast(1f).div(z);
         FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
@@ -145,7 +143,7 @@ final class RowLanes {
         lossHi.intoArray(sc.lossHi, 0);
         lossLo.intoArray(sc.lossLo, 0);
         if (withGrad) {
-            sumW.mul(a).mul(invZ).intoArray(sc.coef, 0);
+            sumW.mul(a).mul(invZ).intoArray(sc.coef, b * L);
             // The top expert's share a (sumW / Z - w_top) written as a (sumWOthers - w_top zRest) / Z: the two
             // O(a w) terms would cancel in float when zRest is small.
             FloatVector share = wTop.fma(zRest.neg(), sumWOthers).mul(a).mul(invZ);
@@ -154,16 +152,18 @@ final class RowLanes {
     }
 
     /**
-     * The general member, one group: per member k, {@link CompSum#terms} on each half of the lanes (double
-     * lanes are half as many); {@code own_k} subtracted from {@code g_k} (not at the top expert), the
-     * softmax coefficient into {@code sc.coef}, the top expert's share into {@code sc.topSum}.
+     * The general member, one group (in slot b of the batch): per member k, {@link CompSum#terms} on each
+     * half of the lanes (double lanes are half as many); {@code own_k} subtracted from {@code g_k} (not at
+     * the top expert), the softmax coefficient into slot b of {@code sc.coef}, the top expert's share into
+     * {@code sc.topSum}.
      */
-    private static void generalGroup(Plan plan, int grp, Scratch sc, boolean withGrad) {
+    private static void generalGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         int half = Species.D.length();
         float a = plan.groupA[grp];
-        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, 0);
+        int eOff = b * plan.p * L;
+        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
         FloatVector z = zRest.add(1f);
         Arrays.fill(sc.coefD, 0.0);
         Arrays.fill(sc.topD, 0.0);
@@ -172,7 +172,7 @@ final class RowLanes {
             int k = plan.members[t];
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
             FloatVector isTop = FloatVector.zero(F).blend(1f, top);
-            FloatVector others = z.sub(FloatVector.fromArray(F, sc.e, k * L)).blend(zRest, top);
+            FloatVector others = z.sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, top);
             FloatVector x = FloatVector.fromArray(F, sc.d, k * L).mul(-a);
             FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
             CompSum.terms((DoubleVector) others.convert(VectorOperators.F2D, 0),
@@ -188,7 +188,7 @@ final class RowLanes {
             }
         }
         if (withGrad) {
-            toFloats(sc.coefD).intoArray(sc.coef, 0);
+            toFloats(sc.coefD).intoArray(sc.coef, b * L);
             FloatVector.fromArray(F, sc.topSum, 0).add(toFloats(sc.topD)).intoArray(sc.topSum, 0);
         }
     }
@@ -197,14 +197,12 @@ final class RowLanes {
     private static void scatterGradient(Plan plan, int n, float[] grad, int go, float gradScale, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
-        VectorMask<Float> live = F.indexInRange(0, n);
-        int map = n * L;
         FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
         for (int j = 0; j < plan.p; j++) {
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
-            FloatVector.fromArray(F, sc.g, j * L).add(topSum, top).mul(gradScale)
-                    .intoArray(grad, go + j, plan.laneStride, map, live);
+            FloatVector.fromArray(F, sc.g, j * L).add(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
         }
+        Transpose.rowsOut(sc.g, plan.p, n, plan.laneStride, grad, go, sc.e);
     }
 
     /** Writes the first n rows' losses (rounded to float) and returns their sum, in row order, in double. */

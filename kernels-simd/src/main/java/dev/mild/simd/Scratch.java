@@ -9,14 +9,14 @@ final class Scratch {
     float[] w = new float[0];
     /** Gradient accumulators, unscaled. */
     float[] g = new float[0];
-    /** exp(a (f_j - m)) of the group in progress. */
+    /** exp(a (f_j - m)) of the groups in progress (rows in lanes: a batch of groups, p L floats each). */
     float[] e = new float[0];
 
     // One vector each (lanes are rows, or partial sums of one row):
-    /** Sum of the group's exps. */
-    final float[] zRest = new float[Species.L];
-    /** The group's softmax coefficient, multiplied into its exps for the gradient. */
-    final float[] coef = new float[Species.L];
+    /** Sum of each group's exps, one vector per group of the batch. */
+    float[] zRest = new float[0];
+    /** Each group's softmax coefficient, multiplied into its exps for the gradient. */
+    float[] coef = new float[0];
     /** What the top expert's gradient gets, summed over groups. */
     final float[] topSum = new float[Species.L];
     /** Per-row losses (general member), or in {@code loss[0..1]} a row's partial sums (experts in lanes). */
@@ -29,20 +29,22 @@ final class Scratch {
     final double[] topD = new double[Species.L];
     final double[] ownD = new double[Species.L];
 
-    /** Room for p experts in either layout, rounded up to an even number of vectors (see {@link Lanes#exp2Sum}). */
-    static int padded(int p) {
-        int twoL = 2 * Species.L;
-        return Math.max((p + 1) / 2 * twoL, (p + twoL - 1) / twoL * twoL);
-    }
-
-    Scratch ensure(int p) {
-        int need = padded(p);
+    Scratch ensure(Plan plan) {
+        int p = plan.p;
+        int need = Math.max(p * Species.L, (p + Species.L - 1) / Species.L * Species.L);
         if (d.length < need) {
             d = new float[need];
             dExp = new float[need];
             w = new float[need];
             g = new float[need];
-            e = new float[need];
+        }
+        int batch = plan.layout == Plan.ROWS_IN_LANES ? plan.groupBatch : 1;
+        if (e.length < batch * need) {
+            e = new float[batch * need];
+        }
+        if (zRest.length < batch * Species.L) {
+            zRest = new float[batch * Species.L];
+            coef = new float[batch * Species.L];
         }
         return this;
     }

@@ -95,7 +95,7 @@ public final class SimdKernel extends RowBlockKernel {
             return 0.0;
         }
         Plan pl = plan(config);
-        Scratch sc = SCRATCH.get().ensure(p);
+        Scratch sc = SCRATCH.get().ensure(pl);
         return pl.layout == Plan.EXPERTS_IN_LANES
                 ? ExpertLanes.block(pl, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset,
                         grad, gradOffset, gradScale, sc)

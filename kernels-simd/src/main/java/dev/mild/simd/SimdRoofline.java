@@ -23,7 +23,7 @@ public final class SimdRoofline {
      */
     public static float exp2(float[] d, float[] e, float scale) {
         float[] sum = new float[Species.L];
-        Lanes.exp2Sum(d, e, d.length, scale, sum);
+        Lanes.exp2Sum(d, e, 0, d.length, scale, sum, 0);
         return sum[0];
     }
 
