@@ -142,13 +142,13 @@ final class ExpertLanes {
         return s;
     }
 
-    /** The lanes of one float vector, widened to double and summed in four interleaved chains (L is a multiple of 4). */
+    /** The first L floats of v, widened to double and summed in four interleaved chains (L is a multiple of 4). */
     private static double laneSum(float[] v) {
         double s0 = 0.0;
         double s1 = 0.0;
         double s2 = 0.0;
         double s3 = 0.0;
-        for (int i = 0; i < v.length; i += 4) {
+        for (int i = 0; i < Species.L; i += 4) {
             s0 += v[i];
             s1 += v[i + 1];
             s2 += v[i + 2];
