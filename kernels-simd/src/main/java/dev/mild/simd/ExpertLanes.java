@@ -36,16 +36,31 @@ final class ExpertLanes {
         for (int i = 0; i < rows; i++) {
             int s = sOff + i * p;
             int w = wOff + i * p;
-            int top = prepareRow(plan, scores, s, weights, w, withGrad, sc);
+            int go = gOff + i * p;
+            // A row whose last vector would reach past the end of an array goes through a padded copy: masked
+            // loads and stores past an array's end run the Vector API's Java fallback, which allocates.
+            boolean copy = s + padded > scores.length || w + padded > weights.length
+                    || (withGrad && go + padded > grad.length);
+            float[] rowScores = scores;
+            float[] rowWeights = weights;
+            if (copy) {
+                System.arraycopy(scores, s, sc.tailScores, 0, p);
+                System.arraycopy(weights, w, sc.tailWeights, 0, p);
+                rowScores = sc.tailScores;
+                rowWeights = sc.tailWeights;
+                s = 0;
+                w = 0;
+            }
+            int top = prepareRow(plan, rowScores, s, rowWeights, w, withGrad, sc);
             double loss = sc.loss[0];
             double sumWAll = sc.loss[1];
             sc.g[top] = 0f; // the top expert's terms are added per group below, in double
             for (int grp = 0; grp < plan.groups; grp++) {
-                Lanes.exp2Sum(sc.d, sc.e, 0, padded, plan.groupScale[grp], sc.zRest, 0);
+                Lanes.exp2Sum(sc.d, sc.e, 0, plan.expLength, plan.groupScale[grp], sc.zRest, 0);
                 double zRest = laneSum(sc.zRest);
                 double z = 1.0 + zRest;
                 double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected
-                double sumW = plan.groups == 1 ? sumWAll : memberWeights(plan, grp, weights, w);
+                double sumW = plan.groups == 1 ? sumWAll : memberWeights(plan, grp, rowWeights, w);
                 loss += sumW * logZ;
                 if (withGrad) {
                     double a = plan.groupA[grp];
@@ -53,12 +68,17 @@ final class ExpertLanes {
                     Lanes.addScaled(sc.e, sc.g, padded, sc.coef);
                     // The top expert: a (sumW / Z - [top in group] w_top) = a (sumW - w_top - w_top zRest) / Z,
                     // which does not cancel two O(a w) terms when zRest is small.
-                    double wTop = plan.groupOf[top] == grp ? weights[w + top] : 0.0;
+                    double wTop = plan.groupOf[top] == grp ? rowWeights[w + top] : 0.0;
                     sc.g[top] += (float) (a * ((sumW - wTop) - wTop * zRest) / z);
                 }
             }
             if (withGrad) {
-                writeGradient(p, grad, gOff + i * p, gradScale, sc.g);
+                if (copy) {
+                    writeGradient(p, sc.tailGrad, 0, gradScale, sc.g);
+                    System.arraycopy(sc.tailGrad, 0, grad, go, p);
+                } else {
+                    writeGradient(p, grad, go, gradScale, sc.g);
+                }
             }
             if (rowLoss != null) {
                 rowLoss[rOff + i] = (float) loss;
@@ -114,6 +134,9 @@ final class ExpertLanes {
             dj.blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(sc.d, j);
         }
         sc.d[top] = Float.NEGATIVE_INFINITY;
+        if (plan.expLength > padded) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.d, padded); // exp2Sum's padding
+        }
         xLo.add(xHi).intoArray(sc.coefD, 0);
         wLo.add(wHi).intoArray(sc.topD, 0);
         double x = 0.0;

@@ -40,13 +40,14 @@ final class Plan {
      * fit {@value #BATCH_FLOATS} floats of exps.
      */
     final int groupBatch;
+    /**
+     * Floats of exps per group: rows in lanes p columns of L, experts in lanes p lanes, either rounded up to
+     * an even number of vectors (padding {@code d = -inf}, exp 0) because the exp loop does two at a time.
+     */
+    final int expLength;
     static final int BATCH_FLOATS = 4096;
 
-    /**
-     * Gather/scatter maps for rows in lanes, one per row count n = 0..L at offset {@code n * L}: lane i < n
-     * reads {@code i * p}, other lanes 0. (The Vector API checks the indexes of masked-off lanes too, so they
-     * must stay inside the array.)
-     */
+    /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
     final int[] laneStride;
 
     Plan(LossConfig config, int lanes, int layout) {
@@ -82,12 +83,11 @@ final class Plan {
             delta[k] = config.delta(k);
         }
         CompSum.expOf(delta, expDelta);
-        groupBatch = Math.max(1, Math.min(groups, BATCH_FLOATS / (p * lanes)));
-        laneStride = new int[(lanes + 1) * lanes];
-        for (int n = 0; n <= lanes; n++) {
-            for (int i = 0; i < n; i++) {
-                laneStride[n * lanes + i] = i * p;
-            }
+        expLength = layout == ROWS_IN_LANES ? (p + 1) / 2 * 2 * lanes : (p + 2 * lanes - 1) / (2 * lanes) * 2 * lanes;
+        groupBatch = Math.max(1, Math.min(groups, BATCH_FLOATS / expLength));
+        laneStride = new int[lanes];
+        for (int i = 0; i < lanes; i++) {
+            laneStride[i] = i * p;
         }
     }
 }

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Values are float; each row's loss is summed in double (double lanes for the general member, a compensated
  * float sum for logsumexp). {@code zRest} sums p terms in [0, 1] in
  * float, in two interleaved partial sums (relative error below p/2 * 2^-24 of a sum that is at least 1 in Z).
- * Rows go in and out of lanes through {@link Transpose}.
+ * Rows go in and out of lanes through {@link Transpose}; the last partial block through zero-padded copies.
  */
 final class RowLanes {
     private RowLanes() {
@@ -32,22 +32,40 @@ final class RowLanes {
     static double block(Plan plan, int rows, float[] scores, int sOff, float[] weights, int wOff,
                         float[] rowLoss, int rOff, float[] grad, int gOff, float gradScale, Scratch sc) {
         int p = plan.p;
+        int L = Species.L;
         double sum = 0.0;
-        for (int r = 0; r < rows; r += Species.L) {
-            int n = Math.min(Species.L, rows - r);
-            sum += rowBlock(plan, n, scores, sOff + r * p, weights, wOff + r * p, rowLoss, rOff + r,
+        int full = rows / L * L;
+        for (int r = 0; r < full; r += L) {
+            sum += rowBlock(plan, L, scores, sOff + r * p, weights, wOff + r * p, rowLoss, rOff + r,
                     grad, gOff + r * p, gradScale, sc);
+        }
+        int n = rows - full;
+        if (n > 0) {
+            // The last rows go through zero-padded copies: whole-vector loads and stores only. (Masked ones
+            // past the end of an array run the Vector API's Java fallback, which allocates.)
+            System.arraycopy(scores, sOff + full * p, sc.tailScores, 0, n * p);
+            System.arraycopy(weights, wOff + full * p, sc.tailWeights, 0, n * p);
+            Arrays.fill(sc.tailScores, n * p, p * L, 0f);
+            Arrays.fill(sc.tailWeights, n * p, p * L, 0f);
+            sum += rowBlock(plan, n, sc.tailScores, 0, sc.tailWeights, 0, rowLoss == null ? null : sc.tailLoss, 0,
+                    grad == null ? null : sc.tailGrad, 0, gradScale, sc);
+            if (rowLoss != null) {
+                System.arraycopy(sc.tailLoss, 0, rowLoss, rOff + full, n);
+            }
+            if (grad != null) {
+                System.arraycopy(sc.tailGrad, 0, grad, gOff + full * p, n * p);
+            }
         }
         return sum;
     }
 
-    /** Up to L rows starting at the given offsets; returns the sum of their losses. */
+    /** L rows starting at the given offsets (the first n real, the others zero padding); returns the sum of the n rows' losses. */
     private static double rowBlock(Plan plan, int n, float[] scores, int s, float[] weights, int w,
                                    float[] rowLoss, int ro, float[] grad, int go, float gradScale, Scratch sc) {
         int p = plan.p;
-        int length = p * Species.L;
+        int length = plan.expLength;
         boolean withGrad = grad != null;
-        gatherColumns(plan, n, scores, s, weights, w, sc);
+        gatherColumns(plan, scores, s, weights, w, sc);
         markTop(p, sc, withGrad);
         Arrays.fill(sc.loss, 0.0);
         Arrays.fill(sc.lossHi, 0f);
@@ -72,15 +90,15 @@ final class RowLanes {
             }
         }
         if (withGrad) {
-            scatterGradient(plan, n, grad, go, gradScale, sc);
+            scatterGradient(plan, grad, go, gradScale, sc);
         }
         return plan.logSumExp ? rowLossesCompensated(n, rowLoss, ro, sc) : rowLosses(n, rowLoss, ro, sc);
     }
 
-    /** Columns in: {@code d[j L + i] = f(row i, expert j)}, same for weights; lanes from n on read 0. */
-    private static void gatherColumns(Plan plan, int n, float[] scores, int s, float[] weights, int w, Scratch sc) {
-        Transpose.columnsIn(scores, s, plan.p, n, plan.laneStride, sc.d, sc.e);
-        Transpose.columnsIn(weights, w, plan.p, n, plan.laneStride, sc.w, sc.e);
+    /** Columns in: {@code d[j L + i] = f(row i, expert j)}, same for weights. */
+    private static void gatherColumns(Plan plan, float[] scores, int s, float[] weights, int w, Scratch sc) {
+        Transpose.columnsIn(scores, s, plan.p, plan.laneStride, sc.d, sc.e);
+        Transpose.columnsIn(weights, w, plan.p, plan.laneStride, sc.w, sc.e);
     }
 
     /** {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}. */
@@ -101,6 +119,9 @@ final class RowLanes {
             if (withGrad) {
                 FloatVector.zero(F).intoArray(sc.g, j * L);
             }
+        }
+        if (p % 2 == 1) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.dExp, p * L); // exp2Sum's padding
         }
     }
 
@@ -160,41 +181,50 @@ final class RowLanes {
     private static void generalGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
-        int half = Species.D.length();
         float a = plan.groupA[grp];
-        int eOff = b * plan.p * L;
-        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
-        FloatVector z = zRest.add(1f);
+        int eOff = b * plan.expLength;
         Arrays.fill(sc.coefD, 0.0);
         Arrays.fill(sc.topD, 0.0);
-        double[] own = withGrad ? sc.ownD : null;
         for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
             int k = plan.members[t];
-            VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
-            FloatVector isTop = FloatVector.zero(F).blend(1f, top);
-            FloatVector others = z.sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, top);
-            FloatVector x = FloatVector.fromArray(F, sc.d, k * L).mul(-a);
-            FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
-            CompSum.terms((DoubleVector) others.convert(VectorOperators.F2D, 0),
-                    (DoubleVector) x.convert(VectorOperators.F2D, 0), (DoubleVector) wk.convert(VectorOperators.F2D, 0),
-                    (DoubleVector) isTop.convert(VectorOperators.F2D, 0),
-                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coefD, sc.topD, own, 0);
-            CompSum.terms((DoubleVector) others.convert(VectorOperators.F2D, 1),
-                    (DoubleVector) x.convert(VectorOperators.F2D, 1), (DoubleVector) wk.convert(VectorOperators.F2D, 1),
-                    (DoubleVector) isTop.convert(VectorOperators.F2D, 1),
-                    a, plan.delta[k], plan.expDelta[k], plan.nu, sc.loss, sc.coefD, sc.topD, own, half);
+            memberInputs(k, b, a, eOff, sc);
+            CompSum.terms(sc, a, plan.delta[k], plan.expDelta[k], plan.nu, withGrad);
             if (withGrad) {
-                FloatVector.fromArray(F, sc.g, k * L).sub(toFloats(sc.ownD)).intoArray(sc.g, k * L);
+                subtractOwn(k, sc);
             }
         }
         if (withGrad) {
-            toFloats(sc.coefD).intoArray(sc.coef, b * L);
-            FloatVector.fromArray(F, sc.topSum, 0).add(toFloats(sc.topD)).intoArray(sc.topSum, 0);
+            toFloats(sc.coefD, sc.coef, b * L);
+            toFloats(sc.topD, sc.lanesF, 0);
+            FloatVector.fromArray(F, sc.topSum, 0).add(FloatVector.fromArray(F, sc.lanesF, 0)).intoArray(sc.topSum, 0);
         }
     }
 
-    /** Columns out: {@code grad(row i, expert j) = (g[j L + i] + [j = j*] topSum[i]) * gradScale}, rows below n. */
-    private static void scatterGradient(Plan plan, int n, float[] grad, int go, float gradScale, Scratch sc) {
+    /** Expert k's others, x, weight and d (-inf at the top expert), widened to double into {@code sc.xOthers, xX, xW, xTop}. */
+    private static void memberInputs(int k, int b, float a, int eOff, Scratch sc) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
+        FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
+        zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
+                .intoArray(sc.lanesF, 0);
+        widen(sc.lanesF, 0, sc.xOthers);
+        FloatVector.fromArray(F, sc.d, k * L).mul(-a).intoArray(sc.lanesF, 0);
+        widen(sc.lanesF, 0, sc.xX);
+        widen(sc.w, k * L, sc.xW);
+        widen(sc.dExp, k * L, sc.xTop); // -inf marks the top expert
+    }
+
+    /** {@code g_k -= own_k}. */
+    private static void subtractOwn(int k, Scratch sc) {
+        int L = Species.L;
+        toFloats(sc.ownD, sc.lanesF, 0);
+        FloatVector.fromArray(Species.F, sc.g, k * L).sub(FloatVector.fromArray(Species.F, sc.lanesF, 0))
+                .intoArray(sc.g, k * L);
+    }
+
+    /** Columns out: {@code grad(row i, expert j) = (g[j L + i] + [j = j*] topSum[i]) * gradScale}. */
+    private static void scatterGradient(Plan plan, float[] grad, int go, float gradScale, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
@@ -202,17 +232,19 @@ final class RowLanes {
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
             FloatVector.fromArray(F, sc.g, j * L).add(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
         }
-        Transpose.rowsOut(sc.g, plan.p, n, plan.laneStride, grad, go, sc.e);
+        Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go, sc.e);
     }
 
-    /** Writes the first n rows' losses (rounded to float) and returns their sum, in row order, in double. */
+    /** Writes the L rows' losses (rounded to float) and returns the sum of the first n, in row order, in double. */
     private static double rowLosses(int n, float[] rowLoss, int ro, Scratch sc) {
         double sum = 0.0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < Species.L; i++) {
             if (rowLoss != null) {
                 rowLoss[ro + i] = (float) sc.loss[i];
             }
-            sum += sc.loss[i];
+            if (i < n) {
+                sum += sc.loss[i];
+            }
         }
         return sum;
     }
@@ -221,7 +253,7 @@ final class RowLanes {
     private static double rowLossesCompensated(int n, float[] rowLoss, int ro, Scratch sc) {
         if (rowLoss != null) {
             FloatVector.fromArray(Species.F, sc.lossHi, 0).add(FloatVector.fromArray(Species.F, sc.lossLo, 0))
-                    .intoArray(rowLoss, ro, Species.F.indexInRange(0, n));
+                    .intoArray(rowLoss, ro);
         }
         double sum = 0.0;
         for (int i = 0; i < n; i++) {
@@ -230,11 +262,17 @@ final class RowLanes {
         return sum;
     }
 
-    /** L doubles as one float vector. */
-    private static FloatVector toFloats(double[] v) {
-        FloatVector lo = (FloatVector) DoubleVector.fromArray(Species.D, v, 0).convert(VectorOperators.D2F, 0);
-        FloatVector hi = (FloatVector) DoubleVector.fromArray(Species.D, v, Species.D.length())
-                .convert(VectorOperators.D2F, -1);
-        return lo.add(hi);
+    /** L floats widened to doubles (a scalar loop: F2D of the upper half needs extra shuffles and node budget). */
+    private static void widen(float[] v, int off, double[] out) {
+        for (int i = 0; i < Species.L; i++) {
+            out[i] = v[off + i];
+        }
+    }
+
+    /** L doubles rounded to floats into {@code out[off..]} (a scalar loop: D2F into the upper half of a vector is not compiled to SIMD code). */
+    private static void toFloats(double[] v, float[] out, int off) {
+        for (int i = 0; i < Species.L; i++) {
+            out[off + i] = (float) v[i];
+        }
     }
 }

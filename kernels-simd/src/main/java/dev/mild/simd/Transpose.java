@@ -1,7 +1,6 @@
 package dev.mild.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * / odd lanes of two vectors" (one two-vector permute each) leave column j in vector j; the way back
  * interleaves. That is p log2(p) permutes per block, against p gathers (or scatters) of L scattered floats,
  * which cost several times more on AVX-512 (README, "Performance"). Other p use gathers and scatters.
- * A block of fewer than L rows uses masked loads and stores: nothing outside the rows is read or written.
+ * Blocks are always L whole rows (RowLanes pads the last one).
  */
 final class Transpose {
     private Transpose() {
@@ -44,42 +43,31 @@ final class Transpose {
     }
 
     /**
-     * Rows {@code src[off .. off + n p)} (n <= L rows) into columns {@code dst[0 .. p L)}; lanes from n on
-     * are 0. Not modified: src. Modified: dst, tmp (scratch of p L floats).
+     * The L rows {@code src[off .. off + L p)} into columns {@code dst[0 .. p L)}. Not modified: src.
+     * Modified: dst, tmp (scratch of p L floats).
      */
-    static void columnsIn(float[] src, int off, int p, int n, int[] laneStride, float[] dst, float[] tmp) {
+    static void columnsIn(float[] src, int off, int p, int[] laneStride, float[] dst, float[] tmp) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         if (!network(p)) {
-            VectorMask<Float> live = F.indexInRange(0, n);
-            int map = n * L;
             for (int j = 0; j < p; j++) {
-                FloatVector.fromArray(F, src, off + j, laneStride, map, live).intoArray(dst, j * L);
+                FloatVector.fromArray(F, src, off + j, laneStride, 0).intoArray(dst, j * L);
             }
+            return;
+        }
+        if (p <= 8) {
+            columnsInSmall(src, off, p, dst);
             return;
         }
         FloatVector even = FloatVector.fromArray(F, EVEN, 0);
         FloatVector odd = FloatVector.fromArray(F, ODD, 0);
-        if (n == L && p <= 8) {
-            columnsInSmall(src, off, p, dst, even, odd);
-            return;
-        }
         int stages = Integer.numberOfTrailingZeros(p);
         int half = p / 2;
-        int valid = n * p;
         // Stage k writes dst when (stages - k) is even, so that the last one lands in dst.
         float[] out = stages % 2 == 1 ? dst : tmp;
         for (int i = 0; i < half; i++) {
-            int a = 2 * i * L;
-            FloatVector v0;
-            FloatVector v1;
-            if (n == L) {
-                v0 = FloatVector.fromArray(F, src, off + a);
-                v1 = FloatVector.fromArray(F, src, off + a + L);
-            } else {
-                v0 = FloatVector.fromArray(F, src, off + a, F.indexInRange(a, valid));
-                v1 = FloatVector.fromArray(F, src, off + a + L, F.indexInRange(a + L, valid));
-            }
+            FloatVector v0 = FloatVector.fromArray(F, src, off + 2 * i * L);
+            FloatVector v1 = FloatVector.fromArray(F, src, off + (2 * i + 1) * L);
             ((FloatVector) even.selectFrom(v0, v1)).intoArray(out, i * L);
             ((FloatVector) odd.selectFrom(v0, v1)).intoArray(out, (i + half) * L);
         }
@@ -96,29 +84,26 @@ final class Transpose {
     }
 
     /**
-     * Columns {@code cols[0 .. p L)} back into rows {@code dst[off .. off + n p)}; nothing else of dst is
-     * written. Modified: dst, cols and tmp (both used as scratch).
+     * Columns {@code cols[0 .. p L)} back into the L rows {@code dst[off .. off + L p)}. Modified: dst, and
+     * cols and tmp (both used as scratch).
      */
-    static void rowsOut(float[] cols, int p, int n, int[] laneStride, float[] dst, int off, float[] tmp) {
+    static void rowsOut(float[] cols, int p, int[] laneStride, float[] dst, int off, float[] tmp) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         if (!network(p)) {
-            VectorMask<Float> live = F.indexInRange(0, n);
-            int map = n * L;
             for (int j = 0; j < p; j++) {
-                FloatVector.fromArray(F, cols, j * L).intoArray(dst, off + j, laneStride, map, live);
+                FloatVector.fromArray(F, cols, j * L).intoArray(dst, off + j, laneStride, 0);
             }
+            return;
+        }
+        if (p <= 8) {
+            rowsOutSmall(cols, p, dst, off);
             return;
         }
         FloatVector low = FloatVector.fromArray(F, LOW, 0);
         FloatVector high = FloatVector.fromArray(F, HIGH, 0);
-        if (n == L && p <= 8) {
-            rowsOutSmall(cols, p, dst, off, low, high);
-            return;
-        }
         int stages = Integer.numberOfTrailingZeros(p);
         int half = p / 2;
-        int valid = n * p;
         float[] in = cols;
         for (int stage = 1; stage < stages; stage++) {
             float[] out = in == cols ? tmp : cols;
@@ -131,29 +116,23 @@ final class Transpose {
             in = out;
         }
         for (int i = 0; i < half; i++) {
-            int a = 2 * i * L;
             FloatVector v0 = FloatVector.fromArray(F, in, i * L);
             FloatVector v1 = FloatVector.fromArray(F, in, (i + half) * L);
-            FloatVector r0 = (FloatVector) low.selectFrom(v0, v1);
-            FloatVector r1 = (FloatVector) high.selectFrom(v0, v1);
-            if (n == L) {
-                r0.intoArray(dst, off + a);
-                r1.intoArray(dst, off + a + L);
-            } else {
-                r0.intoArray(dst, off + a, F.indexInRange(a, valid));
-                r1.intoArray(dst, off + a + L, F.indexInRange(a + L, valid));
-            }
+            ((FloatVector) low.selectFrom(v0, v1)).intoArray(dst, off + 2 * i * L);
+            ((FloatVector) high.selectFrom(v0, v1)).intoArray(dst, off + (2 * i + 1) * L);
         }
     }
 
     /**
-     * The network for a full block and p = 2, 4, 8 with every stage in registers: through scratch memory,
+     * The network for p = 2, 4, 8 with every stage in registers: through scratch memory,
      * each stage's loads would wait on the previous stage's 64-byte stores (measured: a fifth of the kernel's
      * time at p = 8).
      */
-    private static void columnsInSmall(float[] src, int off, int p, float[] dst, FloatVector even, FloatVector odd) {
+    private static void columnsInSmall(float[] src, int off, int p, float[] dst) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
+        FloatVector even = FloatVector.fromArray(F, EVEN, 0);
+        FloatVector odd = FloatVector.fromArray(F, ODD, 0);
         if (p == 2) {
             FloatVector v0 = FloatVector.fromArray(F, src, off);
             FloatVector v1 = FloatVector.fromArray(F, src, off + L);
@@ -209,9 +188,11 @@ final class Transpose {
     }
 
     /** The inverse of {@link #columnsInSmall}. */
-    private static void rowsOutSmall(float[] cols, int p, float[] dst, int off, FloatVector low, FloatVector high) {
+    private static void rowsOutSmall(float[] cols, int p, float[] dst, int off) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
+        FloatVector low = FloatVector.fromArray(F, LOW, 0);
+        FloatVector high = FloatVector.fromArray(F, HIGH, 0);
         if (p == 2) {
             FloatVector c0 = FloatVector.fromArray(F, cols, 0);
             FloatVector c1 = FloatVector.fromArray(F, cols, L);

@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The transcendental lanes the SIMD kernel needs, written out in ordinary lane-wise operations (add, multiply,
@@ -60,20 +61,34 @@ final class VectorMath {
      * minimax polynomial, {@code 2^n} built in the exponent bits: 12 lane operations.
      */
     static FloatVector exp2(FloatVector u) {
-        u = u.max(-127f);
-        FloatVector t = u.add(ROUND_F);
-        FloatVector r = u.sub(t.sub(ROUND_F));
-        FloatVector q = r.fma(E6, E5);
-        q = q.fma(r, r.broadcast(E4));
-        q = q.fma(r, r.broadcast(E3));
-        q = q.fma(r, r.broadcast(E2));
-        q = q.fma(r, r.broadcast(E1));
-        q = q.fma(r, r.broadcast(1f));
+        u = u.max(V_MIN_EXP2);
+        FloatVector t = u.add(V_ROUND_F);
+        FloatVector r = u.sub(t.sub(V_ROUND_F));
+        FloatVector q = r.fma(V_E6, V_E5);
+        q = q.fma(r, V_E4);
+        q = q.fma(r, V_E3);
+        q = q.fma(r, V_E2);
+        q = q.fma(r, V_E1);
+        q = q.fma(r, V_ONE);
         // The low bits of t hold n; (n + 127) << 23 is 2^n, and 0 when n = -127.
-        FloatVector scale = ((IntVector) t.reinterpretAsInts()).add(127).lanewise(VectorOperators.LSHL, 23)
+        FloatVector scale = ((IntVector) t.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();
         return q.mul(scale);
     }
+
+    // exp2's constants as vectors: C2 folds static final vectors into constant loads, which keeps the
+    // compiled graph of a loop with two inlined exp2 small enough that C2 keeps inlining (it stops at a node
+    // budget, and then boxes every vector it passes to a call).
+    private static final FloatVector V_MIN_EXP2 = FloatVector.broadcast(Species.F, -127f);
+    private static final FloatVector V_ROUND_F = FloatVector.broadcast(Species.F, ROUND_F);
+    private static final FloatVector V_E1 = FloatVector.broadcast(Species.F, E1);
+    private static final FloatVector V_E2 = FloatVector.broadcast(Species.F, E2);
+    private static final FloatVector V_E3 = FloatVector.broadcast(Species.F, E3);
+    private static final FloatVector V_E4 = FloatVector.broadcast(Species.F, E4);
+    private static final FloatVector V_E5 = FloatVector.broadcast(Species.F, E5);
+    private static final FloatVector V_E6 = FloatVector.broadcast(Species.F, E6);
+    private static final FloatVector V_ONE = FloatVector.broadcast(Species.F, 1f);
+    private static final IntVector V_BIAS = IntVector.broadcast(VectorSpecies.of(int.class, Species.F.vectorShape()), 127);
 
     /**
      * {@code log(1 + z)} for {@code 0 <= z < 2^24}, in float lanes, given {@code u = 1 + z} (rounded) and
@@ -126,19 +141,56 @@ final class VectorMath {
 
     /** {@code sum_{i=0..13} r^i / i!} by Horner. */
     private static DoubleVector expTaylor(DoubleVector r) {
-        DoubleVector q = r.fma(1.0 / 6227020800.0, 1.0 / 479001600.0);
-        q = q.fma(r, r.broadcast(1.0 / 39916800.0));
-        q = q.fma(r, r.broadcast(1.0 / 3628800.0));
-        q = q.fma(r, r.broadcast(1.0 / 362880.0));
-        q = q.fma(r, r.broadcast(1.0 / 40320.0));
-        q = q.fma(r, r.broadcast(1.0 / 5040.0));
-        q = q.fma(r, r.broadcast(1.0 / 720.0));
-        q = q.fma(r, r.broadcast(1.0 / 120.0));
-        q = q.fma(r, r.broadcast(1.0 / 24.0));
-        q = q.fma(r, r.broadcast(1.0 / 6.0));
-        q = q.fma(r, r.broadcast(0.5));
-        q = q.fma(r, r.broadcast(1.0));
-        return q.fma(r, r.broadcast(1.0));
+        DoubleVector q = r.fma(F13, F12);
+        q = q.fma(r, F11);
+        q = q.fma(r, F10);
+        q = q.fma(r, F9);
+        q = q.fma(r, F8);
+        q = q.fma(r, F7);
+        q = q.fma(r, F6);
+        q = q.fma(r, F5);
+        q = q.fma(r, F4);
+        q = q.fma(r, F3);
+        q = q.fma(r, F2);
+        q = q.fma(r, F1);
+        return q.fma(r, F0);
+    }
+
+    // Polynomial coefficients as constant vectors (C2 folds static final vectors into constant loads): fewer
+    // graph nodes than a broadcast per use, which keeps each compiled method within the node budget past
+    // which C2 stops inlining vector calls and boxes their arguments.
+    private static final DoubleVector F0 = inverseFactorial(0);
+    private static final DoubleVector F1 = inverseFactorial(1);
+    private static final DoubleVector F2 = inverseFactorial(2);
+    private static final DoubleVector F3 = inverseFactorial(3);
+    private static final DoubleVector F4 = inverseFactorial(4);
+    private static final DoubleVector F5 = inverseFactorial(5);
+    private static final DoubleVector F6 = inverseFactorial(6);
+    private static final DoubleVector F7 = inverseFactorial(7);
+    private static final DoubleVector F8 = inverseFactorial(8);
+    private static final DoubleVector F9 = inverseFactorial(9);
+    private static final DoubleVector F10 = inverseFactorial(10);
+    private static final DoubleVector F11 = inverseFactorial(11);
+    private static final DoubleVector F12 = inverseFactorial(12);
+    private static final DoubleVector F13 = inverseFactorial(13);
+    private static final DoubleVector F14 = inverseFactorial(14);
+    private static final DoubleVector A1 = DoubleVector.broadcast(Species.D, 2.0 / 3);
+    private static final DoubleVector A2 = DoubleVector.broadcast(Species.D, 2.0 / 5);
+    private static final DoubleVector A3 = DoubleVector.broadcast(Species.D, 2.0 / 7);
+    private static final DoubleVector A4 = DoubleVector.broadcast(Species.D, 2.0 / 9);
+    private static final DoubleVector A5 = DoubleVector.broadcast(Species.D, 2.0 / 11);
+    private static final DoubleVector A6 = DoubleVector.broadcast(Species.D, 2.0 / 13);
+    private static final DoubleVector A7 = DoubleVector.broadcast(Species.D, 2.0 / 15);
+    private static final DoubleVector A8 = DoubleVector.broadcast(Species.D, 2.0 / 17);
+    private static final DoubleVector A9 = DoubleVector.broadcast(Species.D, 2.0 / 19);
+    private static final DoubleVector A10 = DoubleVector.broadcast(Species.D, 2.0 / 21);
+
+    private static DoubleVector inverseFactorial(int n) {
+        double f = 1.0;
+        for (int i = 2; i <= n; i++) {
+            f *= i;
+        }
+        return DoubleVector.broadcast(Species.D, 1.0 / f);
     }
 
     /**
@@ -146,18 +198,18 @@ final class VectorMath {
      * (no cancellation near 0), {@code exp(x) - 1} elsewhere.
      */
     static DoubleVector expm1(DoubleVector x) {
-        DoubleVector q = x.fma(1.0 / 87178291200.0, 1.0 / 6227020800.0);
-        q = q.fma(x, x.broadcast(1.0 / 479001600.0));
-        q = q.fma(x, x.broadcast(1.0 / 39916800.0));
-        q = q.fma(x, x.broadcast(1.0 / 3628800.0));
-        q = q.fma(x, x.broadcast(1.0 / 362880.0));
-        q = q.fma(x, x.broadcast(1.0 / 40320.0));
-        q = q.fma(x, x.broadcast(1.0 / 5040.0));
-        q = q.fma(x, x.broadcast(1.0 / 720.0));
-        q = q.fma(x, x.broadcast(1.0 / 120.0));
-        q = q.fma(x, x.broadcast(1.0 / 24.0));
-        q = q.fma(x, x.broadcast(1.0 / 6.0));
-        q = q.fma(x, x.broadcast(0.5));
+        DoubleVector q = x.fma(F14, F13);
+        q = q.fma(x, F12);
+        q = q.fma(x, F11);
+        q = q.fma(x, F10);
+        q = q.fma(x, F9);
+        q = q.fma(x, F8);
+        q = q.fma(x, F7);
+        q = q.fma(x, F6);
+        q = q.fma(x, F5);
+        q = q.fma(x, F4);
+        q = q.fma(x, F3);
+        q = q.fma(x, F2);
         DoubleVector small = q.mul(x).fma(x, x);
         VectorMask<Double> isSmall = x.abs().lt(0.34657359027997264);
         return exp(x).sub(1.0).blend(small, isSmall);
@@ -198,15 +250,15 @@ final class VectorMath {
     private static DoubleVector log1pReduced(DoubleVector f, DoubleVector kd, DoubleVector corr) {
         DoubleVector s = f.div(f.add(2.0));
         DoubleVector z = s.mul(s);
-        DoubleVector r = z.fma(2.0 / 21, 2.0 / 19);
-        r = r.fma(z, z.broadcast(2.0 / 17));
-        r = r.fma(z, z.broadcast(2.0 / 15));
-        r = r.fma(z, z.broadcast(2.0 / 13));
-        r = r.fma(z, z.broadcast(2.0 / 11));
-        r = r.fma(z, z.broadcast(2.0 / 9));
-        r = r.fma(z, z.broadcast(2.0 / 7));
-        r = r.fma(z, z.broadcast(2.0 / 5));
-        r = r.fma(z, z.broadcast(2.0 / 3));
+        DoubleVector r = z.fma(A10, A9);
+        r = r.fma(z, A8);
+        r = r.fma(z, A7);
+        r = r.fma(z, A6);
+        r = r.fma(z, A5);
+        r = r.fma(z, A4);
+        r = r.fma(z, A3);
+        r = r.fma(z, A2);
+        r = r.fma(z, A1);
         r = r.mul(z);
         DoubleVector hfsq = f.mul(f).mul(0.5);
         DoubleVector low = s.fma(hfsq.add(r), kd.fma(kd.broadcast(LN2_LO), corr));
