@@ -151,6 +151,7 @@ class SimdKernelTest {
         assertEquals(Plan.ROWS_IN_LANES, SimdKernel.layoutFor(LossConfig.uniform(8, 1.0, 1.0)));
         assertEquals(Plan.ROWS_IN_LANES, SimdKernel.layoutFor(LossConfig.uniform(64, 1.0, 2.0)), "general member");
         assertEquals(Plan.EXPERTS_IN_LANES, SimdKernel.layoutFor(LossConfig.uniform(64, 1.0, 1.0)));
+        assertEquals(Plan.ROWS_IN_LANES, SimdKernel.layoutFor(LossConfig.uniform(32, 1.0, 1.0)));
         double[] distinct = new double[64];
         for (int k = 0; k < 64; k++) {
             distinct[k] = 0.5 + k / 32.0;

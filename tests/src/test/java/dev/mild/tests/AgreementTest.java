@@ -26,9 +26,10 @@ import org.junit.jupiter.api.TestFactory;
  *
  * <p>The reference costs O(B p^2) per call, so not every (p, B) pair is run: B in {0, 1, 7, 1000} for p in
  * 1..40 and around the vector widths (63..65, 127..130); B in {1, 7, 33} for the other p up to 126 (33 rows
- * cover two 16-lane row blocks and a tail); B = 100000 (49 chunks over the threads) for p in {1, 2, 3, 8, 17}
- * with the logsumexp members, which covers both layouts of the SIMD backend. B = 100000 at p = 130 alone
- * would cost the reference about 2e9 exps (a minute).
+ * cover two 16-lane row blocks and a tail); B = 100000 (49 chunks over the threads) for p in
+ * {1, 2, 3, 8, 17, 33} with the logsumexp members (p = 33 with equal margins is the SIMD backend's
+ * experts-in-lanes layout, the others its rows-in-lanes layout with and without the shuffle network).
+ * B = 100000 at p = 130 alone would cost the reference about 2e9 exps (a minute).
  */
 class AgreementTest {
 
@@ -55,7 +56,7 @@ class AgreementTest {
                 }
             }
         }
-        for (int p : new int[] {1, 2, 3, 8, 17}) {
+        for (int p : new int[] {1, 2, 3, 8, 17, 33}) {
             s.add(new int[] {p, 100_000});
         }
         return s;
