@@ -18,11 +18,11 @@ public final class SimdRoofline {
      * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
      * element, exactly the kernel's exp loop. Returns a value derived from the result (a sink for benchmarks).
      *
-     * @param d inputs, length a multiple of {@link #blockLength()}. Not modified.
-     * @param e outputs, same length. Modified.
+     * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param e   outputs, same length. Modified.
+     * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
      */
-    public static float exp2(float[] d, float[] e, float scale) {
-        float[] sum = new float[Species.L];
+    public static float exp2(float[] d, float[] e, float scale, float[] sum) {
         Lanes.exp2Sum(d, e, 0, d.length, scale, sum, 0);
         return sum[0];
     }
