@@ -66,6 +66,19 @@ public class ExpRooflineBenchmark {
     public float log() {
         return SimdRoofline.log1p(z, out);
     }
+
+    /** The Vector API's own EXP lanes in the same loop (SVML on x86): what the kernel's exp was chosen against. */
+    @Benchmark
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    public float vectorApiExp() {
+        return SimdRoofline.vectorApiExp(d, out, 1.4426950f, sum);
+    }
+
+    @Benchmark
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    public float vectorApiLog() {
+        return SimdRoofline.vectorApiLog1p(z, out);
+    }
 }
 
 // How to run (after ./mild bench builds bench/target/benchmarks.jar): bench/report.sh runs it together with

@@ -35,6 +35,8 @@ public final class Report {
         Object parsed = Json.parse(Files.readString(Path.of(args[0])), args[0]);
         double expsPerSecond = Double.NaN;
         double logsPerSecond = Double.NaN;
+        double apiExpsPerSecond = Double.NaN;
+        double apiLogsPerSecond = Double.NaN;
         // key "experts/equalRho" -> backend -> rows/s
         Map<String, Map<String, Double>> loss = new TreeMap<>((x, y) -> {
             String[] a = x.split("/");
@@ -51,14 +53,19 @@ public final class Report {
                 expsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.log")) {
                 logsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+            } else if (name.endsWith("ExpRooflineBenchmark.vectorApiExp")) {
+                apiExpsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+            } else if (name.endsWith("ExpRooflineBenchmark.vectorApiLog")) {
+                apiLogsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
                 int batch = Integer.parseInt((String) params.get("batch"));
                 String key = params.get("experts") + "/" + ("true".equals(params.get("equalRho")) ? "equal" : "distinct");
                 loss.computeIfAbsent(key, k -> new TreeMap<>()).put((String) params.get("backend"), median * batch);
             }
         }
-        System.out.printf(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread)%n%n",
-                expsPerSecond, logsPerSecond);
+        System.out.printf(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "
+                + "Vector API EXP: %.3g exps/s, LOG1P: %.3g logs/s%n%n", expsPerSecond, logsPerSecond,
+                apiExpsPerSecond, apiLogsPerSecond);
         System.out.println("| experts | rho | scalar rows/s | simd rows/s | simd/scalar | exps/row | roofline rows/s | of roofline | of roofline with logs |");
         System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         for (Map.Entry<String, Map<String, Double>> e : loss.entrySet()) {
