@@ -44,6 +44,7 @@ final class CompSum {
             loss(sc, nu, off);
             if (withGrad) {
                 coefficient(sc, a, delta, nu, off);
+                inversePower(sc, nu, off);
                 own(sc, a, expDelta, nu, off);
             }
         }
@@ -64,7 +65,7 @@ final class CompSum {
     /** {@code log S = softplus(y) = max(y, 0) + log1p(e^-|y|)}, in place in {@code sc.xLogS}. */
     private static void logS(Scratch sc, int off) {
         DoubleVector y = DoubleVector.fromArray(Species.D, sc.xLogS, off);
-        y.max(0.0).add(VectorMath.log1p(DoubleVector.fromArray(Species.D, sc.ownD, off))).intoArray(sc.xLogS, off);
+        y.blend(0.0, y.lt(0.0)).add(VectorMath.log1p(DoubleVector.fromArray(Species.D, sc.ownD, off))).intoArray(sc.xLogS, off);
     }
 
     /** {@code loss += w Phi(S)}. */
@@ -85,10 +86,15 @@ final class CompSum {
         DoubleVector.fromArray(Species.D, sc.topD, off).add(coef).intoArray(sc.topD, off);
     }
 
+    /** {@code S^(-nu)} into {@code sc.ownD} (one exp per step keeps each step within C2's inlining budget). */
+    private static void inversePower(Scratch sc, double nu, int off) {
+        VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(-nu)).intoArray(sc.ownD, off);
+    }
+
     /** {@code own = a w (S^(1-nu) + (e^delta - 1) S^(-nu))}: subtracted from {@code sc.topD} at the top expert, else into {@code sc.ownD}. */
     private static void own(Scratch sc, double a, double expDelta, double nu, int off) {
         DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
-        DoubleVector invSnu = VectorMath.exp(logS.mul(-nu));
+        DoubleVector invSnu = DoubleVector.fromArray(Species.D, sc.ownD, off);
         DoubleVector sPow = nu == 1.0 ? logS.broadcast(1.0) : VectorMath.exp(logS.mul(1.0 - nu));
         DoubleVector own = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a).mul(sPow.add(invSnu.mul(expDelta - 1.0)));
         VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);

@@ -107,7 +107,8 @@ final class RowLanes {
         int L = Species.L;
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < p; j++) {
-            m = m.max(FloatVector.fromArray(F, sc.d, j * L));
+            FloatVector f = FloatVector.fromArray(F, sc.d, j * L);
+            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2
         }
         VectorMask<Float> seen = F.maskAll(false);
         for (int j = 0; j < p; j++) {

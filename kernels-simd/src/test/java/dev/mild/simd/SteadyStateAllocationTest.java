@@ -26,9 +26,16 @@ class SteadyStateAllocationTest {
         assumeTrue(mx.isThreadAllocatedMemorySupported(), "this JVM does not count allocated bytes");
         int rows = 4099; // a partial last block of rows, and a last row that ends the arrays
         for (int p : new int[] {2, 8, 40}) {
-            for (int v = 0; v < 3; v++) {
+            for (int v = 0; v < 4; v++) {
+                // logsumexp with distinct and equal margins, nu = 0.5, nu = 1 with additive margins
                 RandomBatch data = RandomBatch.of(p, rows, p, v == 1);
-                LossConfig config = v == 2 ? LossConfig.of(data.config().rho(), null, 0.5) : data.config();
+                double[] delta = new double[p];
+                java.util.Arrays.fill(delta, 0.25);
+                LossConfig config = switch (v) {
+                    case 2 -> LossConfig.of(data.config().rho(), null, 0.5);
+                    case 3 -> LossConfig.of(data.config().rho(), delta, 1.0);
+                    default -> data.config();
+                };
                 float[] loss = new float[rows];
                 float[] grad = new float[rows * p];
                 try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
