@@ -4,8 +4,9 @@
 Lawson's iteration (iteratively reweighted least squares, which converges to the minimax fit) on a Chebyshev
 grid, in float64 with numpy. The leading coefficient is fixed at 1 so that 2^0 = 1 exactly (the row maximum's
 term). Prints the coefficients (as float32, as the kernel stores them) and the fit's error before rounding.
-Degree 6 gives 2.0e-9; degree 5 gives 9.1e-8 (measured in the kernel: 1.7e-7 after float rounding, against
-7.9e-8 for degree 6, for ~5% more throughput; the README's performance section has the comparison).
+Degree 6 gives 2.0e-9; degree 5 gives 9.1e-8 (after float rounding, in the vector code: 1.7e-7 against 7.9e-8
+for degree 6). Degree 5 ran 5-8% more exps per second in a development loop; degree 6 was kept for accuracy
+equal to the scalar kernel's (float)Math.exp.
 Run: python3 kernels-simd/tools/exp2_minimax.py [degree]
 """
 import sys
