@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.loss.Backends;
@@ -20,6 +21,25 @@ class BackendDiscoveryTest {
         for (String required : Support.required()) {
             assertTrue(Backends.availableNames().contains(required), required + " is required but: "
                     + Backends.unavailableSummary());
+        }
+    }
+
+    /**
+     * simd is the default where jdk.incubator.vector is added; in the surefire run without it (mild.test.noVector)
+     * it is still listed, unavailable with the reason that says what to pass, and scalar takes over.
+     */
+    @Test
+    void simdIsTheDefaultWithTheVectorModuleAndScalarWithout() {
+        Backends.Info simd = Backends.list().stream().filter(b -> b.name().equals("simd")).findFirst()
+                .orElseThrow(() -> new AssertionError("simd not discovered: " + Backends.list()));
+        if (Boolean.getBoolean("mild.test.noVector")) {
+            assertFalse(simd.available());
+            assertEquals("jdk.incubator.vector is not added: pass --add-modules jdk.incubator.vector",
+                    simd.unavailableReason());
+            assertEquals("scalar", Backends.defaultName());
+        } else {
+            assertTrue(simd.available(), simd.unavailableReason());
+            assertEquals("simd", Backends.defaultName());
         }
     }
 

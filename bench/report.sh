@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The loss-throughput benchmark (scalar and simd, p = 2..32, distinct and equal margins, one thread) and the
+# exp roofline of the SIMD kernel in ONE JMH run, then a markdown table of medians: rows/s, simd/scalar, and
+# the fraction of the exp roofline. Extra arguments go to JMH (e.g. -wi 2 -i 3 for a quicker run).
+#
+#   bench/report.sh                 # ~4 minutes
+#   bench/report.sh -p experts=8    # one size
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${MILD_BENCH_OUT:-$ROOT/bench/target/report-results.json}"
+mkdir -p "$(dirname "$OUT")"
+"$ROOT/mild" bench 'LossThroughputBenchmark|ExpRooflineBenchmark' \
+  -p backend=scalar,simd -p experts=2,4,8,16,32 -p equalRho=false,true -p batch=65536 \
+  -rf json -rff "$OUT" "$@" >&2
+# The same JDK the launcher found (it prints nothing for --version but exits 0 only with a JDK >= 25).
+JAVA=""
+for c in "${MILD_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+  if [[ -n "$c" && -x "$c/bin/java" ]] && "$c/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+    JAVA="$c/bin/java"; break
+  fi
+done
+[[ -n "$JAVA" ]] || { echo "report.sh: no JDK >= 25 found" >&2; exit 2; }
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'), $(nproc) cores"
+"$JAVA" -cp "$ROOT/bench/target/benchmarks.jar" dev.mild.bench.Report "$OUT"

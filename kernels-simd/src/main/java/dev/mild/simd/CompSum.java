@@ -1,0 +1,113 @@
+package dev.mild.simd;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * The general member of the family ({@code nu != 1} or some {@code delta != 0}), per (row, expert) item, in
+ * double lanes: the same formulas as the scalar kernel, at the same precision. Double because these terms
+ * subtract large exponents ({@code delta + x - nu log S} with x up to 1e7 for scores of 1e4 and rho of
+ * 1e-3), where float lanes would lose every digit; the exps of the softmax stay in float.
+ *
+ * <pre>
+ *   log S_k  = softplus(delta_k + x_k + log others_k),   x_k = a (m - f_k)
+ *   loss    += w_k Phi(S_k)
+ *   coef    += w_k a exp(delta_k + x_k - nu log S_k)                (the softmax's share, times e_j)
+ *   own_k    = a w_k (S_k^(1-nu) + (e^delta_k - 1) S_k^(-nu))       (subtracted from grad_k)
+ * </pre>
+ */
+final class CompSum {
+    private CompSum() {
+    }
+
+    /**
+     * One vector of items sharing expert k (rows in lanes), in double lanes, accumulating into per-lane arrays
+     * of L doubles. Inputs are in {@code sc.xOthers}, {@code sc.xX}, {@code sc.xW}, {@code sc.xTop} (L doubles
+     * each): {@code others = sum_{k' != k} exp(a (f_k' - m)) >= 0}, {@code x = a (m - f_k) >= 0}, the weights,
+     * and {@code -inf} where k is the row's first argmax.
+     *
+     * <p>Where k is the top expert, its gradient gets {@code coef - own_k} as one double term instead of
+     * {@code coef} through the softmax and {@code -own_k} separately: both are about {@code w a e^delta} and
+     * their difference can be many orders smaller (a dominating winner), which float sums would lose.
+     *
+     * <p>Modified: {@code sc.loss} ({@code += w Phi(S)}); with the gradient also {@code sc.coefD}
+     * ({@code += coef = w a exp(delta + x - nu log S)}), {@code sc.topD} ({@code += coef - isTop own}) and
+     * {@code sc.ownD} ({@code = own_k}, 0 at the top expert). The work is split into small steps that pass
+     * arrays, so that C2 compiles each with its vector math inlined (see {@link Lanes}).
+     */
+    static void terms(Scratch sc, double a, double delta, double expDelta, double nu, boolean withGrad) {
+        int n = Species.D.length();
+        for (int off = 0; off < Species.L; off += n) {
+            logOthers(sc, delta, off);
+            expNegAbs(sc, off);
+            logS(sc, off);
+            loss(sc, nu, off);
+            if (withGrad) {
+                coefficient(sc, a, delta, nu, off);
+                inversePower(sc, nu, off);
+                own(sc, a, expDelta, nu, off);
+            }
+        }
+    }
+
+    /** {@code y = delta + x + log others} into {@code sc.xLogS}. */
+    private static void logOthers(Scratch sc, double delta, int off) {
+        DoubleVector others = DoubleVector.fromArray(Species.D, sc.xOthers, off);
+        DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
+        VectorMath.log(others).add(x).add(delta).intoArray(sc.xLogS, off);
+    }
+
+    /** {@code e^-|y|} into {@code sc.ownD} (free until the gradient step): softplus, first half. */
+    private static void expNegAbs(Scratch sc, int off) {
+        VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).abs().neg()).intoArray(sc.ownD, off);
+    }
+
+    /** {@code log S = softplus(y) = max(y, 0) + log1p(e^-|y|)}, in place in {@code sc.xLogS}. */
+    private static void logS(Scratch sc, int off) {
+        DoubleVector y = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+        y.blend(0.0, y.lt(0.0)).add(VectorMath.log1p(DoubleVector.fromArray(Species.D, sc.ownD, off))).intoArray(sc.xLogS, off);
+    }
+
+    /** {@code loss += w Phi(S)}. */
+    private static void loss(Scratch sc, double nu, int off) {
+        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+        DoubleVector w = DoubleVector.fromArray(Species.D, sc.xW, off);
+        DoubleVector phi = nu == 1.0 ? logS : VectorMath.expm1(logS.mul(1.0 - nu)).div(1.0 - nu);
+        DoubleVector.fromArray(Species.D, sc.loss, off).add(w.mul(phi)).intoArray(sc.loss, off);
+    }
+
+    /** {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD} and {@code sc.topD}, and kept in {@code sc.ownD}. */
+    private static void coefficient(Scratch sc, double a, double delta, double nu, int off) {
+        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+        DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
+        DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a)
+                .mul(VectorMath.exp(x.add(delta).sub(logS.mul(nu))));
+        DoubleVector.fromArray(Species.D, sc.coefD, off).add(coef).intoArray(sc.coefD, off);
+        DoubleVector.fromArray(Species.D, sc.topD, off).add(coef).intoArray(sc.topD, off);
+    }
+
+    /** {@code S^(-nu)} into {@code sc.ownD} (one exp per step keeps each step within C2's inlining budget). */
+    private static void inversePower(Scratch sc, double nu, int off) {
+        VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(-nu)).intoArray(sc.ownD, off);
+    }
+
+    /** {@code own = a w (S^(1-nu) + (e^delta - 1) S^(-nu))}: subtracted from {@code sc.topD} at the top expert, else into {@code sc.ownD}. */
+    private static void own(Scratch sc, double a, double expDelta, double nu, int off) {
+        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+        DoubleVector invSnu = DoubleVector.fromArray(Species.D, sc.ownD, off);
+        DoubleVector sPow = nu == 1.0 ? logS.broadcast(1.0) : VectorMath.exp(logS.mul(1.0 - nu));
+        DoubleVector own = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a).mul(sPow.add(invSnu.mul(expDelta - 1.0)));
+        VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
+        DoubleVector.fromArray(Species.D, sc.topD, off).sub(own.blend(0.0, top.not())).intoArray(sc.topD, off);
+        own.blend(0.0, top).intoArray(sc.ownD, off);
+    }
+
+    /** {@code out[k] = exp(in[k])} with the kernel's exp, so that e^delta cancels exactly where the math says it does. */
+    static void expOf(double[] in, double[] out) {
+        int n = Species.D.length();
+        for (int i = 0; i < in.length; i += n) {
+            VectorMask<Double> m = Species.D.indexInRange(i, in.length);
+            VectorMath.exp(DoubleVector.fromArray(Species.D, in, i, m)).intoArray(out, i, m);
+        }
+    }
+}

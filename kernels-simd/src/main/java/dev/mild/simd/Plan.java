@@ -1,0 +1,93 @@
+package dev.mild.simd;
+
+import dev.mild.loss.LossConfig;
+
+/**
+ * What the kernel derives once per {@link LossConfig}: the group constants in float, per-expert constants
+ * padded to whole vectors, and the layout. Immutable, so threads can share it; rebuilt only when the
+ * configuration changes.
+ */
+final class Plan {
+    /** Rows in lanes: each lane one row, experts one after another (few experts, or the general member). */
+    static final int ROWS_IN_LANES = 0;
+    /** Experts in lanes: each row's experts across lanes (many experts, few distinct margins, logsumexp). */
+    static final int EXPERTS_IN_LANES = 1;
+
+    final LossConfig config;
+    final int p;
+    final int groups;
+    final int layout;
+    final boolean logSumExp;
+    final double nu;
+
+    /** Per group: inverse margin a as float (as the scalar kernel rounds it) and a log2(e), the exp2 scale. */
+    final float[] groupA;
+    final float[] groupScale;
+    /** Group members in group order, and where each group starts in it. */
+    final int[] members;
+    final int[] groupStart;
+    /** Group of each expert. */
+    final int[] groupOf;
+
+    /** Per expert, padded with zeros to a whole number of vectors: {@code -a} of its group. */
+    final float[] negA;
+    /** Per expert (general member): delta_k, exp(delta_k) (computed by the kernel's own exp, see CompSum), a_k. */
+    final double[] delta;
+    final double[] expDelta;
+
+    /**
+     * Rows in lanes: groups whose exps are computed together before their logs (see RowLanes), as many as
+     * fit {@value #BATCH_FLOATS} floats of exps.
+     */
+    final int groupBatch;
+    /**
+     * Floats of exps per group: rows in lanes p columns of L, experts in lanes p lanes, either rounded up to
+     * an even number of vectors (padding {@code d = -inf}, exp 0) because the exp loop does two at a time.
+     */
+    final int expLength;
+    static final int BATCH_FLOATS = 4096;
+
+    /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
+    final int[] laneStride;
+
+    Plan(LossConfig config, int lanes, int layout) {
+        this.config = config;
+        this.p = config.experts();
+        this.groups = config.groups();
+        this.layout = layout;
+        this.logSumExp = config.isLogSumExp();
+        this.nu = config.nu();
+        groupA = new float[groups];
+        groupScale = new float[groups];
+        for (int g = 0; g < groups; g++) {
+            float a = (float) config.groupInverseMargin(g);
+            groupA[g] = a;
+            groupScale[g] = (float) (a * (1.0 / Math.log(2.0)));
+        }
+        groupStart = new int[groups + 1];
+        members = new int[p];
+        for (int g = 0; g <= groups; g++) {
+            groupStart[g] = config.groupStart(g);
+        }
+        groupOf = new int[p];
+        for (int i = 0; i < p; i++) {
+            members[i] = config.groupMember(i);
+            groupOf[i] = config.groupOf(i);
+        }
+        int padded = (p + lanes - 1) / lanes * lanes;
+        negA = new float[padded];
+        delta = new double[p];
+        expDelta = new double[p];
+        for (int k = 0; k < p; k++) {
+            negA[k] = -groupA[config.groupOf(k)];
+            delta[k] = config.delta(k);
+        }
+        CompSum.expOf(delta, expDelta);
+        expLength = layout == ROWS_IN_LANES ? (p + 1) / 2 * 2 * lanes : (p + 2 * lanes - 1) / (2 * lanes) * 2 * lanes;
+        groupBatch = Math.max(1, Math.min(groups, BATCH_FLOATS / expLength));
+        laneStride = new int[lanes];
+        for (int i = 0; i < lanes; i++) {
+            laneStride[i] = i * p;
+        }
+    }
+}

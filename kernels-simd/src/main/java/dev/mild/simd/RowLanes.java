@@ -1,0 +1,279 @@
+package dev.mild.simd;
+
+import java.util.Arrays;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Rows in lanes: one vector holds expert j of L consecutive rows, so a row's p experts are p vectors and the
+ * softmax of a row needs no horizontal sum. This is the layout for few experts (with p = 2..8, experts in
+ * lanes would leave most lanes idle), for many distinct margins, and for the general member.
+ *
+ * <p>Per block of L rows, {@link dev.mild.loss.ScalarKernel}'s algorithm lane by lane:
+ * <pre>
+ *   d_j = f_j - m (m: row maximum, j*: its first index)
+ *   per group (inverse margin a):  e_j = 2^(d_j a log2 e) for j != j*,  zRest = sum_j e_j,  Z = 1 + zRest
+ *     logsumexp: loss += sum_k w_k (a (m - f_k) + log1p zRest);  g_j += e_j a sumW / Z;  g_k -= a w_k
+ *     general:   loss, coef and own terms of {@link CompSum} with others_k = (k == j*) ? zRest : Z - e_k
+ *   g_j* gets its share of every group separately (see {@link #logSumExpGroup}), not through e_j* = 1
+ * </pre>
+ * Values are float; each row's loss is summed in double (double lanes for the general member, a compensated
+ * float sum for logsumexp). {@code zRest} sums p terms in [0, 1] in
+ * float, in two interleaved partial sums (relative error below p/2 * 2^-24 of a sum that is at least 1 in Z).
+ * Rows go in and out of lanes through {@link Transpose}; the last partial block through zero-padded copies.
+ */
+final class RowLanes {
+    private RowLanes() {
+    }
+
+    static double block(Plan plan, int rows, float[] scores, int sOff, float[] weights, int wOff,
+                        float[] rowLoss, int rOff, float[] grad, int gOff, float gradScale, Scratch sc) {
+        int p = plan.p;
+        int L = Species.L;
+        double sum = 0.0;
+        int full = rows / L * L;
+        for (int r = 0; r < full; r += L) {
+            sum += rowBlock(plan, L, scores, sOff + r * p, weights, wOff + r * p, rowLoss, rOff + r,
+                    grad, gOff + r * p, gradScale, sc);
+        }
+        int n = rows - full;
+        if (n > 0) {
+            // The last rows go through zero-padded copies: whole-vector loads and stores only. (Masked ones
+            // past the end of an array run the Vector API's Java fallback, which allocates.)
+            System.arraycopy(scores, sOff + full * p, sc.tailScores, 0, n * p);
+            System.arraycopy(weights, wOff + full * p, sc.tailWeights, 0, n * p);
+            Arrays.fill(sc.tailScores, n * p, p * L, 0f);
+            Arrays.fill(sc.tailWeights, n * p, p * L, 0f);
+            sum += rowBlock(plan, n, sc.tailScores, 0, sc.tailWeights, 0, rowLoss == null ? null : sc.tailLoss, 0,
+                    grad == null ? null : sc.tailGrad, 0, gradScale, sc);
+            if (rowLoss != null) {
+                System.arraycopy(sc.tailLoss, 0, rowLoss, rOff + full, n);
+            }
+            if (grad != null) {
+                System.arraycopy(sc.tailGrad, 0, grad, gOff + full * p, n * p);
+            }
+        }
+        return sum;
+    }
+
+    /** L rows starting at the given offsets (the first n real, the others zero padding); returns the sum of the n rows' losses. */
+    private static double rowBlock(Plan plan, int n, float[] scores, int s, float[] weights, int w,
+                                   float[] rowLoss, int ro, float[] grad, int go, float gradScale, Scratch sc) {
+        int p = plan.p;
+        int length = plan.expLength;
+        boolean withGrad = grad != null;
+        gatherColumns(plan, scores, s, weights, w, sc);
+        markTop(p, sc, withGrad);
+        Arrays.fill(sc.loss, 0.0);
+        Arrays.fill(sc.lossHi, 0f);
+        Arrays.fill(sc.lossLo, 0f);
+        Arrays.fill(sc.topSum, 0f);
+        // Groups in batches: all exps of the batch, then the batch's logs (independent, so they overlap in the
+        // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
+        for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
+            int batch = Math.min(plan.groupBatch, plan.groups - g0);
+            for (int b = 0; b < batch; b++) {
+                Lanes.exp2Sum(sc.dExp, sc.e, b * length, length, plan.groupScale[g0 + b], sc.zRest, b * Species.L);
+            }
+            for (int b = 0; b < batch; b++) {
+                if (plan.logSumExp) {
+                    logSumExpGroup(plan, g0 + b, b, sc, withGrad);
+                } else {
+                    generalGroup(plan, g0 + b, b, sc, withGrad);
+                }
+            }
+            if (withGrad) {
+                Lanes.addScaledColumns(sc.e, length, batch, p, sc.coef, sc.g);
+            }
+        }
+        if (withGrad) {
+            scatterGradient(plan, grad, go, gradScale, sc);
+        }
+        return plan.logSumExp ? rowLossesCompensated(n, rowLoss, ro, sc) : rowLosses(n, rowLoss, ro, sc);
+    }
+
+    /** Columns in: {@code d[j L + i] = f(row i, expert j)}, same for weights. */
+    private static void gatherColumns(Plan plan, float[] scores, int s, float[] weights, int w, Scratch sc) {
+        Transpose.columnsIn(scores, s, plan.p, plan.laneStride, sc.d, sc.e);
+        Transpose.columnsIn(weights, w, plan.p, plan.laneStride, sc.w, sc.e);
+    }
+
+    /** {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}. */
+    private static void markTop(int p, Scratch sc, boolean withGrad) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < p; j++) {
+            FloatVector f = FloatVector.fromArray(F, sc.d, j * L);
+            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2
+        }
+        VectorMask<Float> seen = F.maskAll(false);
+        for (int j = 0; j < p; j++) {
+            FloatVector dj = FloatVector.fromArray(F, sc.d, j * L).sub(m);
+            VectorMask<Float> top = dj.eq(0f).andNot(seen);
+            seen = seen.or(top);
+            dj.intoArray(sc.d, j * L);
+            dj.blend(Float.NEGATIVE_INFINITY, top).intoArray(sc.dExp, j * L);
+            if (withGrad) {
+                FloatVector.zero(F).intoArray(sc.g, j * L);
+            }
+        }
+        if (p % 2 == 1) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.dExp, p * L); // exp2Sum's padding
+        }
+    }
+
+    /**
+     * The logsumexp member, one group (in slot b of the batch): loss terms into {@code sc.lossHi/lossLo},
+     * {@code -a w_k} into {@code g_k}, the softmax coefficient {@code a sumW / Z} into slot b of
+     * {@code sc.coef}, the top expert's share into {@code sc.topSum}.
+     */
+    private static void logSumExpGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        float a = plan.groupA[grp];
+        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
+        FloatVector z = zRest.add(1f);
+        FloatVector invZ = z.broadcast(1f).div(z);
+        FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
+        // Row losses as compensated float sums (TwoSum): float64-grade sums without converting lanes.
+        FloatVector lossHi = FloatVector.fromArray(F, sc.lossHi, 0);
+        FloatVector lossLo = FloatVector.fromArray(F, sc.lossLo, 0);
+        FloatVector sumW = FloatVector.zero(F);
+        FloatVector sumWOthers = FloatVector.zero(F); // members other than the row's top expert
+        FloatVector wTop = FloatVector.zero(F);       // the top expert's weight, where it is a member
+        for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
+            int k = plan.members[t];
+            FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
+            VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
+            sumW = sumW.add(wk);
+            sumWOthers = sumWOthers.add(wk, top.not());
+            wTop = wTop.add(wk, top);
+            FloatVector term = wk.mul(FloatVector.fromArray(F, sc.d, k * L).mul(-a).add(logZ));
+            FloatVector sum = lossHi.add(term);
+            FloatVector virt = sum.sub(lossHi);
+            lossLo = lossLo.add(lossHi.sub(sum.sub(virt)).add(term.sub(virt)));
+            lossHi = sum;
+            if (withGrad) {
+                FloatVector gk = FloatVector.fromArray(F, sc.g, k * L);
+                wk.fma(wk.broadcast(-a), gk).blend(gk, top).intoArray(sc.g, k * L);
+            }
+        }
+        lossHi.intoArray(sc.lossHi, 0);
+        lossLo.intoArray(sc.lossLo, 0);
+        if (withGrad) {
+            sumW.mul(a).mul(invZ).intoArray(sc.coef, b * L);
+            // The top expert's share a (sumW / Z - w_top) written as a (sumWOthers - w_top zRest) / Z: the two
+            // O(a w) terms would cancel in float when zRest is small.
+            FloatVector share = wTop.fma(zRest.neg(), sumWOthers).mul(a).mul(invZ);
+            FloatVector.fromArray(F, sc.topSum, 0).add(share).intoArray(sc.topSum, 0);
+        }
+    }
+
+    /**
+     * The general member, one group (in slot b of the batch): per member k, {@link CompSum#terms} on each
+     * half of the lanes (double lanes are half as many); {@code own_k} subtracted from {@code g_k} (not at
+     * the top expert), the softmax coefficient into slot b of {@code sc.coef}, the top expert's share into
+     * {@code sc.topSum}.
+     */
+    private static void generalGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        float a = plan.groupA[grp];
+        int eOff = b * plan.expLength;
+        Arrays.fill(sc.coefD, 0.0);
+        Arrays.fill(sc.topD, 0.0);
+        for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
+            int k = plan.members[t];
+            memberInputs(k, b, a, eOff, sc);
+            CompSum.terms(sc, a, plan.delta[k], plan.expDelta[k], plan.nu, withGrad);
+            if (withGrad) {
+                subtractOwn(k, sc);
+            }
+        }
+        if (withGrad) {
+            toFloats(sc.coefD, sc.coef, b * L);
+            toFloats(sc.topD, sc.lanesF, 0);
+            FloatVector.fromArray(F, sc.topSum, 0).add(FloatVector.fromArray(F, sc.lanesF, 0)).intoArray(sc.topSum, 0);
+        }
+    }
+
+    /** Expert k's others, x, weight and d (-inf at the top expert), widened to double into {@code sc.xOthers, xX, xW, xTop}. */
+    private static void memberInputs(int k, int b, float a, int eOff, Scratch sc) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
+        FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
+        zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
+                .intoArray(sc.lanesF, 0);
+        widen(sc.lanesF, 0, sc.xOthers);
+        FloatVector.fromArray(F, sc.d, k * L).mul(-a).intoArray(sc.lanesF, 0);
+        widen(sc.lanesF, 0, sc.xX);
+        widen(sc.w, k * L, sc.xW);
+        widen(sc.dExp, k * L, sc.xTop); // -inf marks the top expert
+    }
+
+    /** {@code g_k -= own_k}. */
+    private static void subtractOwn(int k, Scratch sc) {
+        int L = Species.L;
+        toFloats(sc.ownD, sc.lanesF, 0);
+        FloatVector.fromArray(Species.F, sc.g, k * L).sub(FloatVector.fromArray(Species.F, sc.lanesF, 0))
+                .intoArray(sc.g, k * L);
+    }
+
+    /** Columns out: {@code grad(row i, expert j) = (g[j L + i] + [j = j*] topSum[i]) * gradScale}. */
+    private static void scatterGradient(Plan plan, float[] grad, int go, float gradScale, Scratch sc) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
+        for (int j = 0; j < plan.p; j++) {
+            VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
+            FloatVector.fromArray(F, sc.g, j * L).add(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
+        }
+        Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go, sc.e);
+    }
+
+    /** Writes the L rows' losses (rounded to float) and returns the sum of the first n, in row order, in double. */
+    private static double rowLosses(int n, float[] rowLoss, int ro, Scratch sc) {
+        double sum = 0.0;
+        for (int i = 0; i < Species.L; i++) {
+            if (rowLoss != null) {
+                rowLoss[ro + i] = (float) sc.loss[i];
+            }
+            if (i < n) {
+                sum += sc.loss[i];
+            }
+        }
+        return sum;
+    }
+
+    /** The same from the compensated float sums of the logsumexp member. */
+    private static double rowLossesCompensated(int n, float[] rowLoss, int ro, Scratch sc) {
+        if (rowLoss != null) {
+            FloatVector.fromArray(Species.F, sc.lossHi, 0).add(FloatVector.fromArray(Species.F, sc.lossLo, 0))
+                    .intoArray(rowLoss, ro);
+        }
+        double sum = 0.0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) sc.lossHi[i] + sc.lossLo[i];
+        }
+        return sum;
+    }
+
+    /** L floats widened to doubles (a scalar loop: F2D of the upper half needs extra shuffles and node budget). */
+    private static void widen(float[] v, int off, double[] out) {
+        for (int i = 0; i < Species.L; i++) {
+            out[i] = v[off + i];
+        }
+    }
+
+    /** L doubles rounded to floats into {@code out[off..]} (a scalar loop: D2F into the upper half of a vector is not compiled to SIMD code). */
+    private static void toFloats(double[] v, float[] out, int off) {
+        for (int i = 0; i < Species.L; i++) {
+            out[off + i] = (float) v[i];
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.mild.simd;
+
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.RowBlockKernel;
+import java.util.Arrays;
+
+/**
+ * The loss family on {@code jdk.incubator.vector} lanes: the algorithm of {@link dev.mild.loss.ScalarKernel}
+ * (one softmax per distinct margin per row, everything relative to the row maximum), in one of two layouts
+ * chosen per configuration ({@link #layoutFor}):
+ * <ul>
+ *   <li>{@link RowLanes}: lanes are rows. Few experts, many distinct margins, and the general member.</li>
+ *   <li>{@link ExpertLanes}: lanes are experts. Many experts with few distinct margins (logsumexp only).</li>
+ * </ul>
+ * exp and log are this module's own polynomials ({@link VectorMath}), which are deterministic and as fast as
+ * the Vector API's. Chunks, threads and the ordered float64 sum of the chunk losses come from
+ * {@link RowBlockKernel}, so results are bit-identical for any thread count.
+ */
+public final class SimdKernel extends RowBlockKernel {
+
+    public static final String NAME = "simd";
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final int forcedLayout;
+    private volatile Plan plan;
+
+    public SimdKernel(KernelOptions options) {
+        this(options, -1);
+    }
+
+    /** For tests: {@code layout} is {@link Plan#ROWS_IN_LANES}, {@link Plan#EXPERTS_IN_LANES}, or -1 for the rule. */
+    SimdKernel(KernelOptions options, int layout) {
+        super(options);
+        this.forcedLayout = layout;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String describe() {
+        return NAME + " (" + Species.describe() + "; exp2/log1p: own polynomials, not SVML; " + threads()
+                + (threads() == 1 ? " thread)" : " threads)");
+    }
+
+    /**
+     * The layout rule, from measurements on AVX-512 (one thread, B = 16384, rows/s of rows in lanes against
+     * experts in lanes): experts in lanes only for the logsumexp member with more than 32 experts and at most
+     * {@code max(2, p/32)} distinct margins (p = 64: 5.4M against 3.8M rows/s with one margin, 1.9M against
+     * 2.8M with four; p = 130: 3.2M against 1.3M with one margin). Distinct margins always favour rows in
+     * lanes (p = 16: 5.3M against 1.1M), as do p up to 32 (p = 32, equal margins: 13.2M against 8.1M).
+     */
+    static int layoutFor(LossConfig config) {
+        int p = config.experts();
+        return config.isLogSumExp() && p > 32 && config.groups() <= Math.max(2, p / 32)
+                ? Plan.EXPERTS_IN_LANES : Plan.ROWS_IN_LANES;
+    }
+
+    private Plan plan(LossConfig config) {
+        Plan pl = plan;
+        if (pl == null || (pl.config != config && !pl.config.equals(config))) {
+            int layout = forcedLayout >= 0 && !(forcedLayout == Plan.EXPERTS_IN_LANES && !config.isLogSumExp())
+                    ? forcedLayout : layoutFor(config);
+            pl = new Plan(config, Species.L, layout);
+            plan = pl;
+        }
+        return pl;
+    }
+
+    /** The layout used for {@code config} (tests check that both are exercised). */
+    int layoutOf(LossConfig config) {
+        return plan(config).layout;
+    }
+
+    @Override
+    protected double block(LossConfig config, int rows,
+                           float[] scores, int scoresOffset,
+                           float[] weights, int weightsOffset,
+                           float[] rowLoss, int rowLossOffset,
+                           float[] grad, int gradOffset,
+                           float gradScale) {
+        int p = config.experts();
+        if (p == 1) {
+            // S = 1 with no other expert: Phi(1) = 0 and nothing to differentiate, exactly.
+            if (rowLoss != null) {
+                Arrays.fill(rowLoss, rowLossOffset, rowLossOffset + rows, 0f);
+            }
+            if (grad != null) {
+                Arrays.fill(grad, gradOffset, gradOffset + rows, 0f);
+            }
+            return 0.0;
+        }
+        Plan pl = plan(config);
+        Scratch sc = SCRATCH.get().ensure(pl);
+        return pl.layout == Plan.EXPERTS_IN_LANES
+                ? ExpertLanes.block(pl, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset,
+                        grad, gradOffset, gradScale, sc)
+                : RowLanes.block(pl, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset,
+                        grad, gradOffset, gradScale, sc);
+    }
+}

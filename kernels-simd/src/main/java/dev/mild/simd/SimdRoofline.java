@@ -1,0 +1,76 @@
+package dev.mild.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * For benchmarks: the kernel's exp and log loops on their own, the roofline its throughput is measured
+ * against (exps per second of the exp the kernel uses, on this machine, in the same run). Plain arrays in
+ * and out, so callers need no Vector API types; only usable where the {@code simd} backend is.
+ */
+public final class SimdRoofline {
+    private SimdRoofline() {
+    }
+
+    /** Array lengths must be a multiple of this (two vectors). */
+    public static int blockLength() {
+        return 2 * Species.L;
+    }
+
+    /**
+     * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
+     * element, exactly the kernel's exp loop. Returns a value derived from the result (a sink for benchmarks).
+     *
+     * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param e   outputs, same length. Modified.
+     * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
+     */
+    public static float exp2(float[] d, float[] e, float scale, float[] sum) {
+        Lanes.exp2Sum(d, e, 0, d.length, scale, sum, 0);
+        return sum[0];
+    }
+
+    /**
+     * {@code out[i] = log(1 + z[i])} with the kernel's float log1p lanes, including the division for
+     * {@code 1/(1 + z)} that the kernel shares with the softmax coefficient: one log per element.
+     *
+     * @param z inputs {@code >= 0}, length a multiple of {@link #blockLength()}. Not modified.
+     * @param out outputs, same length. Modified.
+     */
+    public static float log1p(float[] z, float[] out) {
+        Lanes.log1p(z, out, z.length);
+        return out[0];
+    }
+
+    /**
+     * The same loop as {@link #exp2} with the Vector API's own {@code VectorOperators.EXP} (Intel SVML on
+     * x86 once compiled), for the comparison that chose {@link #exp2}: {@code e[i] = e^(d[i] scale ln 2)}.
+     */
+    public static float vectorApiExp(float[] d, float[] e, float scale, float[] sum) {
+        VectorSpecies<Float> f = Species.F;
+        int l = Species.L;
+        float s = scale * 0.6931472f;
+        FloatVector z0 = FloatVector.zero(f);
+        FloatVector z1 = FloatVector.zero(f);
+        for (int i = 0; i < d.length; i += 2 * l) {
+            FloatVector e0 = FloatVector.fromArray(f, d, i).mul(s).lanewise(VectorOperators.EXP);
+            FloatVector e1 = FloatVector.fromArray(f, d, i + l).mul(s).lanewise(VectorOperators.EXP);
+            e0.intoArray(e, i);
+            e1.intoArray(e, i + l);
+            z0 = z0.add(e0);
+            z1 = z1.add(e1);
+        }
+        z0.add(z1).intoArray(sum, 0);
+        return sum[0];
+    }
+
+    /** {@link #log1p} with the Vector API's {@code VectorOperators.LOG1P}. */
+    public static float vectorApiLog1p(float[] z, float[] out) {
+        VectorSpecies<Float> f = Species.F;
+        for (int i = 0; i < z.length; i += Species.L) {
+            FloatVector.fromArray(f, z, i).lanewise(VectorOperators.LOG1P).intoArray(out, i);
+        }
+        return out[0];
+    }
+}

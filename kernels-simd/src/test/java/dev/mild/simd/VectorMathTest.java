@@ -1,0 +1,161 @@
+package dev.mild.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.UnaryOperator;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel's own exp and log lanes against {@link StrictMath} in double, over the ranges the kernel feeds
+ * them, with the maximum relative error each one is promised to stay within (the kernel's javadoc states the
+ * measured values). The float functions must stay far inside the float32 golden tolerance (1e-5); the
+ * double ones serve the general member, which the scalar kernel computes in double.
+ */
+class VectorMathTest {
+    static final int F = Species.L;
+    static final int D = Species.D.length();
+
+    /** Max relative error of {@code f} on float lanes over {@code xs}, against {@code truth} in double. */
+    static double worstFloat(float[] xs, UnaryOperator<FloatVector> f, DoubleUnaryOperator truth) {
+        float[] out = new float[F];
+        double worst = 0;
+        for (int i = 0; i + F <= xs.length; i += F) {
+            f.apply(FloatVector.fromArray(Species.F, xs, i)).intoArray(out, 0);
+            for (int l = 0; l < F; l++) {
+                double want = truth.applyAsDouble(xs[i + l]);
+                double err = Math.abs(out[l] - want) / Math.abs(want);
+                if (!(err <= worst)) {
+                    worst = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
+                }
+            }
+        }
+        return worst;
+    }
+
+    static double worstDouble(double[] xs, UnaryOperator<DoubleVector> f, DoubleUnaryOperator truth) {
+        double[] out = new double[D];
+        double worst = 0;
+        for (int i = 0; i + D <= xs.length; i += D) {
+            f.apply(DoubleVector.fromArray(Species.D, xs, i)).intoArray(out, 0);
+            for (int l = 0; l < D; l++) {
+                double want = truth.applyAsDouble(xs[i + l]);
+                double err = want == 0 ? Math.abs(out[l]) : Math.abs(out[l] - want) / Math.abs(want);
+                if (!(err <= worst)) {
+                    worst = Double.isNaN(err) ? Double.POSITIVE_INFINITY : err;
+                }
+            }
+        }
+        return worst;
+    }
+
+    static float[] floats(long seed, int n, double lo, double hi) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] v = new float[n / F * F];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
+        }
+        return v;
+    }
+
+    static double[] doubles(long seed, int n, double lo, double hi) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] v = new double[n / D * D];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = lo + (hi - lo) * rnd.nextDouble();
+        }
+        return v;
+    }
+
+    static void report(String what, double worst, double bound) {
+        System.out.printf(Locale.ROOT, "%s: max relative error %.3g (bound %.1g, %d-bit lanes)%n", what, worst, bound,
+                Species.F.vectorBitSize());
+        assertTrue(worst <= bound, what + ": max relative error " + worst + " > " + bound);
+    }
+
+    @Test
+    void exp2IsWithinOneAndAHalfUnitsOfFloat() {
+        // The polynomial's interval (r in [-1/2, 1/2]) densely, then the whole range the kernel uses: u = d a
+        // log2(e) with d <= 0, down to where results are no longer normal floats.
+        double worst = Math.max(
+                worstFloat(floats(1, 2_000_000, -1.0, 1.0), VectorMath::exp2, u -> StrictMath.pow(2.0, u)),
+                worstFloat(floats(2, 2_000_000, -126.0, 0.0), VectorMath::exp2, u -> StrictMath.pow(2.0, u)));
+        report("exp2 (float)", worst, 1.0e-7);
+    }
+
+    @Test
+    void exp2FlushesBelowTheNormalRangeAndGivesExactlyOneAtZero() {
+        float[] u = new float[F];
+        float[] out = new float[F];
+        u[0] = 0f;
+        u[1] = Float.NEGATIVE_INFINITY;
+        u[2] = -127f;
+        u[3] = -1e7f;
+        VectorMath.exp2(FloatVector.fromArray(Species.F, u, 0)).intoArray(out, 0);
+        assertEquals(1f, out[0], 0f, "2^0 must be exactly 1: the row maximum's term");
+        assertEquals(0f, out[1], 0f);
+        assertEquals(0f, out[2], 0f);
+        assertEquals(0f, out[3], 0f);
+    }
+
+    @Test
+    void log1pIsWithinTwoUnitsOfFloat() {
+        UnaryOperator<FloatVector> log1p = z -> {
+            FloatVector u = z.add(1f);
+            return VectorMath.log1p(z, u, u.broadcast(1f).div(u));
+        };
+        // zRest lies in [0, p - 1]: tiny (a dominating winner), around 1, and large (many experts).
+        float[] tiny = floats(3, 1_000_000, 0, 1);
+        for (int i = 0; i < tiny.length; i++) {
+            tiny[i] = (float) Math.pow(10, -30 * tiny[i]);
+        }
+        double worst = Math.max(Math.max(
+                worstFloat(tiny, log1p, StrictMath::log1p),
+                worstFloat(floats(4, 2_000_000, 0, 4), log1p, StrictMath::log1p)),
+                worstFloat(floats(5, 1_000_000, 4, 1e6), log1p, StrictMath::log1p));
+        report("log1p (float)", worst, 2.0e-7);
+    }
+
+    @Test
+    void doubleFunctionsAreWithinAFewUnitsOfDouble() {
+        // expm1 above ln2/2 is exp(x) - 1, which loses up to about 2 bits near the switch: still 1e-15.
+        report("exp (double)", Math.max(
+                worstDouble(doubles(6, 1_000_000, -1, 1), VectorMath::exp, StrictMath::exp),
+                worstDouble(doubles(7, 1_000_000, -700, 700), VectorMath::exp, StrictMath::exp)), 4e-16);
+        report("expm1 (double)", Math.max(
+                worstDouble(doubles(8, 1_000_000, -1e-3, 1e-3), VectorMath::expm1, StrictMath::expm1),
+                worstDouble(doubles(9, 1_000_000, -50, 50), VectorMath::expm1, StrictMath::expm1)), 1e-15);
+        report("log (double)", Math.max(
+                worstDouble(doubles(10, 1_000_000, 1e-30, 2), VectorMath::log, StrictMath::log),
+                worstDouble(doubles(11, 1_000_000, 2, 1e6), VectorMath::log, StrictMath::log)), 4e-16);
+        report("log1p (double)", Math.max(
+                worstDouble(doubles(12, 1_000_000, 0, 1e-6), VectorMath::log1p, StrictMath::log1p),
+                worstDouble(doubles(13, 1_000_000, 0, 1), VectorMath::log1p, StrictMath::log1p)), 4e-16);
+        report("softplus (double)", worstDouble(doubles(14, 1_000_000, -40, 40), VectorMath::softplus,
+                y -> y > 0 ? y + StrictMath.log1p(StrictMath.exp(-y)) : StrictMath.log1p(StrictMath.exp(y))), 4e-16);
+    }
+
+    @Test
+    void doubleEdgeValues() {
+        double[] x = new double[D];
+        double[] out = new double[D];
+        x[0] = 0.0;
+        VectorMath.log(DoubleVector.fromArray(Species.D, x, 0)).intoArray(out, 0);
+        assertEquals(Double.NEGATIVE_INFINITY, out[0], "log 0: an expert with no competitor left (p = 1, underflow)");
+        x[0] = Double.NEGATIVE_INFINITY;
+        x[1] = 800.0;
+        VectorMath.exp(DoubleVector.fromArray(Species.D, x, 0)).intoArray(out, 0);
+        assertEquals(0.0, out[0]);
+        assertEquals(Double.POSITIVE_INFINITY, out[1]);
+        x[0] = Double.NEGATIVE_INFINITY;
+        x[1] = 1e7;
+        VectorMath.softplus(DoubleVector.fromArray(Species.D, x, 0)).intoArray(out, 0);
+        assertEquals(0.0, out[0], "softplus(-inf) = 0: S = 1");
+        assertEquals(1e7, out[1], 0.0);
+    }
+}
