@@ -229,7 +229,8 @@ public final class OpenClDevices {
             CL.setExceptionsEnabled(true);
         } catch (LinkageError err) {
             // JOCL's native part or the system's libOpenCL (the ICD loader) could not be loaded.
-            return new Enumeration(List.of(), "no OpenCL library: " + err.getMessage() + "; " + INSTALL_HINT);
+            return new Enumeration(List.of(), "no OpenCL library: JOCL could not load the system's libOpenCL (the ICD "
+                    + "loader): " + err.getMessage() + "; " + INSTALL_HINT);
         }
         try {
             int[] count = new int[1];

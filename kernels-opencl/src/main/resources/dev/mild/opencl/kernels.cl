@@ -16,7 +16,7 @@
  * take part in the barriers.
  */
 
-inline void block_partial(const float loss, __local float2 *lsum, __global float2 *partials)
+void block_partial(const float loss, __local float2 *lsum, __global float2 *partials)
 {
     const uint lid = get_local_id(0);
     const uint r = get_local_size(0);
