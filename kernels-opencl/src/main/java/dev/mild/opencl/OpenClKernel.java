@@ -10,7 +10,7 @@ import org.jocl.Pointer;
  * The {@code opencl} backend for host arrays: copies the caller's scores and weights to device buffers,
  * runs {@link OpenClLoss}, and copies the row losses and gradient back. The device buffers are kept and grown
  * to the largest batch seen, so steady-state calls allocate no device memory. Each call pays the copies
- * ({@code 12 p + 4} bytes per row each way in total); a trainer whose data already lives on the device should
+ * ({@code 8 p} bytes per row in, {@code 4 p + 4} out); a trainer whose data already lives on the device should
  * call {@link #deviceLoss()} with {@link DeviceBuffer}s instead.
  *
  * <p>Calls are serialized; results are bit-identical from call to call ({@code threads} in the options is

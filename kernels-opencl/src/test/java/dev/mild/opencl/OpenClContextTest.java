@@ -9,14 +9,14 @@ import java.util.Arrays;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The context's failure paths: a kernel that does not compile, and OpenCL statuses turned into advice. */
 class OpenClContextTest {
 
-    @BeforeAll
-    static void openClPresent() {
+    @BeforeEach
+    void openClPresent() {
         String reason = OpenClDevices.unavailableReason();
         if (reason == null) {
             return;
@@ -25,6 +25,7 @@ class OpenClContextTest {
         if (required != null && Arrays.asList(required.split(",")).contains("opencl")) {
             fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
         }
+        // Per test, so each is reported as skipped with the reason.
         Assumptions.abort("OpenCL is not available here, so the OpenCL tests are skipped: " + reason);
     }
 

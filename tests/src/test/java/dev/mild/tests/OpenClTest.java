@@ -27,7 +27,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -43,7 +43,12 @@ import org.junit.jupiter.api.TestFactory;
  */
 class OpenClTest {
 
-    /** Skips (or, when opencl is required, fails) the calling test class when OpenCL cannot run here. */
+    private static boolean skipAnnounced;
+
+    /**
+     * Skips (or, when opencl is required, fails) the calling test when OpenCL cannot run here. Per test, so
+     * each one is reported as skipped with the reason, which is also printed once.
+     */
     static void assumeOpenCl() {
         if (Backends.availableNames().contains(OpenClKernel.NAME)) {
             return;
@@ -53,11 +58,18 @@ class OpenClTest {
         if (Support.required().contains(OpenClKernel.NAME)) {
             fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
         }
-        Assumptions.abort("OpenCL is not available here, so the OpenCL tests are skipped: " + reason);
+        String message = "OpenCL is not available here, so the OpenCL tests are skipped: " + reason;
+        synchronized (OpenClTest.class) {
+            if (!skipAnnounced) {
+                skipAnnounced = true;
+                System.err.println("mild tests: " + message);
+            }
+        }
+        Assumptions.abort(message);
     }
 
-    @BeforeAll
-    static void openClPresent() {
+    @BeforeEach
+    void openClPresent() {
         assumeOpenCl();
     }
 
