@@ -278,7 +278,8 @@ class OpenClTest {
     /**
      * 10,000 calls through both APIs, with batch sizes and p that force the staging buffers, the partials
      * and the configuration buffers to grow: the OpenCL objects held stay constant by our own count and by
-     * the driver's context reference count, and closing returns the process to where it started.
+     * the driver's context reference count (PoCL adds one per buffer, queue and program attached to the
+     * context, so a leaked buffer shows there too), and closing returns the process to where it started.
      */
     @Test
     void noLeakOver10000Calls() {
