@@ -11,8 +11,9 @@
  *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
  *
  * and for nu = 1, delta = 0: log S_k = a (m - f_k) + log Z, g_j += e_j a sum(w) / Z - a w_j. The gradient is
- * scaled by gradScale (1/B: the gradient of the mean). e_j is computed again for the gradient rather than
- * kept: a private array of p floats would spill on a GPU, and exp is cheap next to the memory traffic.
+ * scaled by gradScale (1/B: the gradient of the mean). With one margin and nu = 1, delta = 0 (TDEF, CE, the
+ * realizable log loss) e_j waits in g_j until sum(w) / Z is known; otherwise it is computed again for the
+ * gradient rather than kept, since a private array of p floats would spill on a GPU.
  */
 float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float *g,
              const uint p, const int doGrad, const float gradScale, CONFIG_PARAMS)
@@ -39,7 +40,9 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
             top = j;
         }
     }
-    if (doGrad) {
+    /* One softmax, logsumexp: g_j holds e_j until the common factor is known (no second exp per entry). */
+    const int stash = doGrad && logSumExp && groups == 1;
+    if (doGrad && !stash) {
         for (uint j = 0; j < p; j++) {
             g[j] = 0.0f;
         }
@@ -50,8 +53,12 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
         /* zRest apart from the leading 1 keeps log S exact when the winner dominates. */
         float2 rest = (float2)(0.0f, 0.0f);
         for (uint j = 0; j < p; j++) {
+            const float e = exp(a * (f[j] - m));
+            if (stash) {
+                g[j] = e;
+            }
             if (j != top) {
-                rest = csum_add(rest, exp(a * (f[j] - m)));
+                rest = csum_add(rest, e);
             }
         }
         const float zRest = csum_value(rest);
@@ -67,7 +74,7 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                 const float wk = w[k];
                 loss = csum_add(loss, wk * (a * (m - f[k]) + logZ));
                 sumW = csum_add(sumW, wk);
-                if (doGrad) {
+                if (doGrad && !stash) {
                     g[k] -= a * wk * gradScale;
                 }
             }
@@ -96,7 +103,13 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
             }
             coef = csum_value(c);
         }
-        if (doGrad) {
+        if (stash) {
+            /* The single group holds every expert: g_j = e_j a sum(w) / Z - a w_j, scaled. */
+            const float cg = coef * gradScale;
+            for (uint j = 0; j < p; j++) {
+                g[j] = g[j] * cg - a * w[j] * gradScale;
+            }
+        } else if (doGrad) {
             const float cg = coef * gradScale;
             for (uint j = 0; j < p; j++) {
                 g[j] += exp(a * (f[j] - m)) * cg;
