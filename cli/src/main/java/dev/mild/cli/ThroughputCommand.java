@@ -6,6 +6,9 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.RandomBatch;
 import dev.mild.loss.RowBlockKernel;
+import dev.mild.opencl.DeviceBuffer;
+import dev.mild.opencl.OpenClKernel;
+import dev.mild.opencl.OpenClLoss;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -25,7 +28,7 @@ final class ThroughputCommand implements Command {
     public String help() {
         return """
                 Usage: ./mild throughput [--backend NAME] [--experts P] [--batch B] [--equal-rho]
-                                         [--threads T] [--seconds S]
+                                         [--threads T] [--seconds S] [--device SEL]
 
                 Runs the loss forward and backward pass (per-row losses and the gradient of the mean)
                 over and over on a generated batch of B rows x P experts, and prints one JSON object:
@@ -36,6 +39,11 @@ final class ThroughputCommand implements Command {
                 a noisy machine moves it less. For the JMH benchmarks with side-by-side ratios, see
                 bench/README.md.
 
+                With --backend opencl the object has three more fields: "device" (the OpenCL device and
+                launch layout), and "deviceResidentSamplesPerSecond" / "deviceResidentNsPerSample", the
+                same call on data already in device buffers (what a trainer on a GPU sees; the plain
+                figure includes copying the batch to the device and the gradient back on every call).
+
                 Options:
                   --backend NAME  backend to measure (default: the automatic choice; see ./mild backends)
                   --experts P     number of experts (default 8)
@@ -44,6 +52,7 @@ final class ThroughputCommand implements Command {
                                   one softmax per expert per row, MILD's general case)
                   --threads T     worker threads (default 1; 0 = all cores)
                   --seconds S     measuring time (default 3)
+                  --device SEL    OpenCL device: index or name substring (default: GPU first, then CPU)
 
                 Example:
                   ./mild throughput --backend scalar --experts 8 --batch 65536 --threads 1
@@ -52,7 +61,7 @@ final class ThroughputCommand implements Command {
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("backend", "experts", "batch", "threads", "seconds");
+        return Set.of("backend", "experts", "batch", "threads", "seconds", "device");
     }
 
     @Override
@@ -71,7 +80,7 @@ final class ThroughputCommand implements Command {
         if ((long) p * batch > 200_000_000L) {
             throw new UsageException("--experts x --batch is " + (long) p * batch + " values; keep it under 2e8");
         }
-        KernelOptions options = new KernelOptions(threads, null);
+        KernelOptions options = new KernelOptions(threads, args.value("device"));
         RandomBatch data = RandomBatch.of(42, batch, p, equalRho);
         float[] rowLoss = new float[batch];
         float[] grad = new float[batch * p];
@@ -80,13 +89,31 @@ final class ThroughputCommand implements Command {
             Runnable call = () -> kernel.lossAndGradient(data.config(), batch, data.scores(), 0, data.weights(), 0,
                     rowLoss, 0, grad, 0);
             double median = measure(call, batch, seconds);
+            String deviceResident = kernel instanceof OpenClKernel ocl ? deviceResident(ocl.deviceLoss(), data, seconds) : "";
             int usedThreads = kernel instanceof RowBlockKernel rb ? rb.threads() : options.resolvedThreads();
             console.out().println("{\"backend\": " + JsonOut.quote(kernel.name()) + ", \"experts\": " + p
                     + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
                     + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))
-                    + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0) + "}");
+                    + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0)
+                    + deviceResident + "}");
         }
         return Main.OK;
+    }
+
+    /** The opencl figures on device buffers: the batch is copied to the device once, outside the timing. */
+    private static String deviceResident(OpenClLoss loss, RandomBatch data, double seconds) {
+        int batch = data.rows();
+        long n = (long) batch * data.experts();
+        try (DeviceBuffer scores = loss.allocate(n, "scores"); DeviceBuffer weights = loss.allocate(n, "weights");
+             DeviceBuffer rowLoss = loss.allocate(batch, "row loss"); DeviceBuffer grad = loss.allocate(n, "gradient")) {
+            scores.write(data.scores());
+            weights.write(data.weights());
+            double median = measure(() -> loss.lossAndGradient(data.config(), batch, scores, 0, weights, 0, rowLoss, 0,
+                    grad, 0), batch, seconds);
+            return ", \"device\": " + JsonOut.quote(loss.describe())
+                    + ", \"deviceResidentSamplesPerSecond\": " + JsonOut.number(Math.round(median))
+                    + ", \"deviceResidentNsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0);
+        }
     }
 
     /** Median samples per second over rounds of about 0.1 s, after a warm-up of a quarter of the time. */

@@ -44,6 +44,15 @@ class BackendDiscoveryTest {
     }
 
     @Test
+    void openclIsListedByNameOnlyWithItsDeviceOrWhyItCannotRun() {
+        Backends.Info opencl = Backends.list().stream().filter(b -> b.name().equals("opencl")).findFirst()
+                .orElseThrow(() -> new AssertionError("opencl not discovered; found " + Backends.list()));
+        assertTrue(!opencl.automatic(), "opencl is only used when asked for by name");
+        assertTrue(opencl.available() ? opencl.description().contains(" on ") : opencl.unavailableReason().contains("install"),
+                opencl.toString());
+    }
+
+    @Test
     void referenceIsNeverTheAutomaticChoice() {
         Backends.Info ref = Backends.list().stream().filter(b -> b.name().equals("reference")).findFirst().orElseThrow();
         assertTrue(!ref.automatic());

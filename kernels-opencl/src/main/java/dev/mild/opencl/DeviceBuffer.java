@@ -1,0 +1,159 @@
+package dev.mild.opencl;
+
+import dev.mild.InvalidInputException;
+import java.nio.FloatBuffer;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_mem;
+
+/**
+ * A float array that lives on an OpenCL device, made by {@link OpenClLoss#allocate}: what a trainer keeps on
+ * the GPU between calls (scores from its forward pass, weights, gradients for its backward pass). Copies in
+ * and out are explicit and blocking, so the caller decides when data crosses the bus.
+ *
+ * <p>Owned by the {@link OpenClLoss} that made it: closing that also releases this. Offsets and lengths are
+ * in floats.
+ */
+public final class DeviceBuffer implements AutoCloseable {
+    private final OpenClLoss owner;
+    private final String what;
+    private final long capacity;
+    private cl_mem mem;
+    private final Pointer arg; // reused as the kernel argument: no allocation per call
+
+    DeviceBuffer(OpenClLoss owner, cl_mem mem, long capacity, String what) {
+        this.owner = owner;
+        this.mem = mem;
+        this.capacity = capacity;
+        this.what = what;
+        this.arg = Pointer.to(mem);
+    }
+
+    /** Number of floats it holds. */
+    public long capacity() {
+        return capacity;
+    }
+
+    /**
+     * Copies {@code length} floats from {@code src[srcOffset..]} to this buffer at {@code at} (blocking).
+     *
+     * @param src host data. Not modified.
+     */
+    public void write(long at, float[] src, int srcOffset, int length) {
+        checkHost(src.length, srcOffset, length);
+        checkRange(at, length);
+        synchronized (owner) {
+            owner.context().write(handle(), at * Sizeof.cl_float, Pointer.to(src).withByteOffset((long) srcOffset * Sizeof.cl_float),
+                    (long) length * Sizeof.cl_float);
+        }
+    }
+
+    /** Copies the whole of {@code src} to the start of this buffer (blocking). Not modified. */
+    public void write(float[] src) {
+        write(0, src, 0, src.length);
+    }
+
+    /**
+     * Copies {@code src.remaining()} floats from a direct buffer to this buffer at {@code at} (blocking);
+     * the buffer's position is not moved.
+     *
+     * @param src a direct buffer. Not modified.
+     */
+    public void write(long at, FloatBuffer src) {
+        requireDirect(src);
+        checkRange(at, src.remaining());
+        synchronized (owner) {
+            owner.context().write(handle(), at * Sizeof.cl_float, Pointer.toBuffer(src), (long) src.remaining() * Sizeof.cl_float);
+        }
+    }
+
+    /**
+     * Copies {@code length} floats of this buffer from {@code at} into {@code dst[dstOffset..]} (blocking).
+     *
+     * @param dst host array. Modified.
+     */
+    public void read(long at, float[] dst, int dstOffset, int length) {
+        checkHost(dst.length, dstOffset, length);
+        checkRange(at, length);
+        synchronized (owner) {
+            owner.context().read(handle(), at * Sizeof.cl_float, Pointer.to(dst).withByteOffset((long) dstOffset * Sizeof.cl_float),
+                    (long) length * Sizeof.cl_float);
+        }
+    }
+
+    /**
+     * Copies {@code dst.remaining()} floats of this buffer from {@code at} into a direct buffer (blocking);
+     * the buffer's position is not moved.
+     *
+     * @param dst a direct buffer. Modified.
+     */
+    public void read(long at, FloatBuffer dst) {
+        requireDirect(dst);
+        checkRange(at, dst.remaining());
+        synchronized (owner) {
+            owner.context().read(handle(), at * Sizeof.cl_float, Pointer.toBuffer(dst), (long) dst.remaining() * Sizeof.cl_float);
+        }
+    }
+
+    /** Releases the device memory now (the owner would at its own close). Idempotent. */
+    @Override
+    public void close() {
+        synchronized (owner) {
+            if (mem != null) {
+                owner.context().release(mem);
+                mem = null;
+            }
+        }
+    }
+
+    public boolean isClosed() {
+        return mem == null || owner.context().isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return "DeviceBuffer[" + what + ", " + capacity + " floats" + (isClosed() ? ", closed" : "") + "]";
+    }
+
+    OpenClLoss owner() {
+        return owner;
+    }
+
+    String what() {
+        return what;
+    }
+
+    cl_mem handle() {
+        if (isClosed()) {
+            throw new IllegalStateException(this + " is closed");
+        }
+        return mem;
+    }
+
+    Pointer argument() {
+        handle();
+        return arg;
+    }
+
+    /** {@code [at, at + length)} lies inside this buffer. */
+    void checkRange(long at, long length) {
+        if (at < 0 || length < 0 || at + length > capacity) {
+            throw new InvalidInputException(what + " buffer: floats " + at + ".." + (at + length - 1)
+                    + " are outside its capacity of " + capacity);
+        }
+    }
+
+    private static void checkHost(int arrayLength, int offset, int length) {
+        if (offset < 0 || length < 0 || (long) offset + length > arrayLength) {
+            throw new InvalidInputException("host array of " + arrayLength + " floats has no range " + offset
+                    + ".." + ((long) offset + length - 1));
+        }
+    }
+
+    private static void requireDirect(FloatBuffer b) {
+        if (!b.isDirect()) {
+            throw new InvalidInputException("JOCL copies from a FloatBuffer only when it is direct "
+                    + "(ByteBuffer.allocateDirect(...).order(ByteOrder.nativeOrder()).asFloatBuffer())");
+        }
+    }
+}

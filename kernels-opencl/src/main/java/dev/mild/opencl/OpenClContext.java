@@ -1,0 +1,273 @@
+package dev.mild.opencl;
+
+import static org.jocl.CL.CL_BUILD_PROGRAM_FAILURE;
+import static org.jocl.CL.CL_CONTEXT_REFERENCE_COUNT;
+import static org.jocl.CL.CL_INVALID_BUFFER_SIZE;
+import static org.jocl.CL.CL_KERNEL_LOCAL_MEM_SIZE;
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_MEM_OBJECT_ALLOCATION_FAILURE;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_OUT_OF_HOST_MEMORY;
+import static org.jocl.CL.CL_OUT_OF_RESOURCES;
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_TRUE;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.NativePointerObject;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+
+/**
+ * Owner of every OpenCL object of one device: context, command queue, program, kernels and buffers, created
+ * in that order and released in reverse by {@link #close()}. It keeps its own count of live objects (and the
+ * process keeps a total) so tests can prove that nothing leaks.
+ *
+ * <p>Not thread-safe by itself: {@link OpenClLoss} serializes every use (one in-order queue, kernel
+ * arguments that are set then enqueued).
+ */
+final class OpenClContext implements AutoCloseable {
+
+    private static final AtomicInteger LIVE_IN_PROCESS = new AtomicInteger();
+
+    final OpenClDevices.Device device;
+    private final List<NativePointerObject> live = new ArrayList<>(); // creation order
+    private cl_context context;
+    private cl_command_queue queue;
+    private cl_program program;
+    private boolean closed;
+
+    /**
+     * Creates the context and queue on {@code device} and builds {@code source} (compiled once here; every
+     * call reuses the kernels).
+     *
+     * @throws OpenClException with the compiler's log when the build fails, or the OpenCL status otherwise;
+     *                         whatever was created before the failure is released
+     */
+    @SuppressWarnings("deprecation") // clCreateCommandQueue: the OpenCL 1.x call every driver has
+    OpenClContext(OpenClDevices.Device device, String source, String buildOptions) {
+        this.device = device;
+        try {
+            CL.setExceptionsEnabled(true);
+            cl_device_id[] ids = {device.id()};
+            context = track(CL.clCreateContext(null, 1, ids, null, null, null));
+            queue = track(CL.clCreateCommandQueue(context, device.id(), 0, null));
+            program = track(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null));
+            try {
+                CL.clBuildProgram(program, 1, ids, buildOptions, null, null);
+            } catch (CLException e) {
+                if (e.getStatus() == CL_BUILD_PROGRAM_FAILURE) {
+                    throw new OpenClException("the OpenCL compiler of " + device.label()
+                            + " rejected the loss kernels:\n" + buildLog(), e);
+                }
+                throw e;
+            }
+        } catch (CLException e) {
+            close();
+            throw failure("setting up OpenCL", e);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** A kernel of the program; released with the context. */
+    cl_kernel kernel(String name) {
+        ensureOpen();
+        try {
+            return track(CL.clCreateKernel(program, name, null));
+        } catch (CLException e) {
+            throw failure("creating kernel " + name, e);
+        }
+    }
+
+    /** Largest work-group size {@code kernel} can run with on this device. */
+    long maxWorkGroupSize(cl_kernel kernel) {
+        long[] v = new long[1];
+        CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(v), null);
+        return v[0];
+    }
+
+    /** Local memory {@code kernel} uses by itself (before the sizes we pass as arguments). */
+    long staticLocalMemory(cl_kernel kernel) {
+        long[] v = new long[1];
+        CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_LOCAL_MEM_SIZE, Sizeof.cl_ulong, Pointer.to(v), null);
+        return v[0];
+    }
+
+    /**
+     * A device buffer of {@code bytes} (at least 1), uninitialized.
+     *
+     * @param what names the buffer in error messages ("scores", "gradient", ...)
+     */
+    cl_mem allocate(long bytes, String what) {
+        ensureOpen();
+        long size = Math.max(bytes, 4);
+        if (size > device.maxAllocationBytes()) {
+            throw new OpenClException(String.format("the %s buffer needs %.1f MiB but %s allows at most %.1f MiB "
+                            + "in one allocation; use smaller batches", what, size / 1048576.0, device.label(),
+                    device.maxAllocationBytes() / 1048576.0));
+        }
+        try {
+            return track(CL.clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null));
+        } catch (CLException e) {
+            throw failure(String.format("allocating %.1f MiB for the %s buffer", size / 1048576.0, what), e);
+        }
+    }
+
+    /** Blocking copy of {@code bytes} from host memory into {@code mem} at byte offset {@code at}. */
+    void write(cl_mem mem, long at, Pointer from, long bytes) {
+        ensureOpen();
+        if (bytes == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, at, bytes, from, 0, null, null);
+        } catch (CLException e) {
+            throw failure("copying " + bytes + " bytes to the device", e);
+        }
+    }
+
+    /** Blocking copy of {@code bytes} from {@code mem} at byte offset {@code at} into host memory. */
+    void read(cl_mem mem, long at, Pointer to, long bytes) {
+        ensureOpen();
+        if (bytes == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, at, bytes, to, 0, null, null);
+        } catch (CLException e) {
+            throw failure("copying " + bytes + " bytes from the device", e);
+        }
+    }
+
+    /** Enqueues {@code kernel} over {@code global} work-items in work-groups of {@code local}. */
+    void run(cl_kernel kernel, long[] global, long[] local) {
+        ensureOpen();
+        try {
+            CL.clEnqueueNDRangeKernel(queue, kernel, 1, null, global, local, 0, null, null);
+        } catch (CLException e) {
+            throw failure("running the loss kernel (" + global[0] + " work-items in groups of " + local[0] + ")", e);
+        }
+    }
+
+    /** Releases one object this context created (a buffer that is being replaced by a larger one). */
+    void release(NativePointerObject object) {
+        if (object != null && live.remove(object)) {
+            LIVE_IN_PROCESS.decrementAndGet();
+            releaseNow(object);
+        }
+    }
+
+    /** OpenCL objects this context holds (itself included), by its own bookkeeping. */
+    int liveObjects() {
+        return live.size();
+    }
+
+    /** OpenCL objects held by every open context of the process. */
+    static int liveObjectsInProcess() {
+        return LIVE_IN_PROCESS.get();
+    }
+
+    /** The driver's reference count of the context: a second, independent view of what is still attached. */
+    int driverContextReferenceCount() {
+        ensureOpen();
+        int[] v = new int[1];
+        CL.clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(v), null);
+        return v[0];
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Finishes queued work, then releases every object in reverse order of creation. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (queue != null) {
+            try {
+                CL.clFinish(queue);
+            } catch (CLException ignored) {
+                // releasing anyway is all that is left to do
+            }
+        }
+        for (int i = live.size() - 1; i >= 0; i--) {
+            NativePointerObject object = live.remove(i);
+            LIVE_IN_PROCESS.decrementAndGet();
+            try {
+                releaseNow(object);
+            } catch (CLException ignored) {
+                // keep releasing the rest
+            }
+        }
+        program = null;
+        queue = null;
+        context = null;
+    }
+
+    private <T extends NativePointerObject> T track(T object) {
+        live.add(object);
+        LIVE_IN_PROCESS.incrementAndGet();
+        return object;
+    }
+
+    private static void releaseNow(NativePointerObject object) {
+        switch (object) {
+            case cl_mem m -> CL.clReleaseMemObject(m);
+            case cl_kernel k -> CL.clReleaseKernel(k);
+            case cl_program p -> CL.clReleaseProgram(p);
+            case cl_command_queue q -> CL.clReleaseCommandQueue(q);
+            case cl_context c -> CL.clReleaseContext(c);
+            default -> throw new IllegalStateException("not an object this context creates: " + object);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this OpenCL context (" + device.label() + ") is closed");
+        }
+    }
+
+    private String buildLog() {
+        try {
+            long[] size = new long[1];
+            CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] buf = new byte[(int) size[0]];
+            CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, buf.length, Pointer.to(buf), null);
+            int n = 0;
+            while (n < buf.length && buf[n] != 0) {
+                n++;
+            }
+            return new String(buf, 0, n, StandardCharsets.UTF_8).strip();
+        } catch (CLException e) {
+            return "(no build log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** An OpenCL status turned into a sentence that says what to do. */
+    OpenClException failure(String doing, CLException e) {
+        String status = CL.stringFor_errorCode(e.getStatus());
+        String advice = switch (e.getStatus()) {
+            case CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES, CL_INVALID_BUFFER_SIZE ->
+                    ": the device ran out of memory or resources; use smaller batches, close other device users, "
+                            + "or select another device (-D" + OpenClDevices.PROPERTY + ")";
+            case CL_OUT_OF_HOST_MEMORY -> ": the host ran out of memory";
+            default -> "";
+        };
+        return new OpenClException("OpenCL on " + device.label() + " failed " + doing + " (" + status + ")" + advice, e);
+    }
+}

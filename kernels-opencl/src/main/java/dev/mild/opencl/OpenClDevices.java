@@ -1,0 +1,337 @@
+package dev.mild.opencl;
+
+import static org.jocl.CL.CL_DEVICE_AVAILABLE;
+import static org.jocl.CL.CL_DEVICE_COMPILER_AVAILABLE;
+import static org.jocl.CL.CL_DEVICE_GLOBAL_MEM_SIZE;
+import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_SIZE;
+import static org.jocl.CL.CL_DEVICE_LOCAL_MEM_TYPE;
+import static org.jocl.CL.CL_DEVICE_MAX_COMPUTE_UNITS;
+import static org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE;
+import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_DEVICE_NAME;
+import static org.jocl.CL.CL_DEVICE_NOT_FOUND;
+import static org.jocl.CL.CL_DEVICE_TYPE;
+import static org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR;
+import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
+import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
+import static org.jocl.CL.CL_DEVICE_TYPE_GPU;
+import static org.jocl.CL.CL_DEVICE_VERSION;
+import static org.jocl.CL.CL_LOCAL;
+import static org.jocl.CL.CL_PLATFORM_NAME;
+import static org.jocl.CL.CL_PLATFORM_NOT_FOUND_KHR;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.KernelOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_device_id;
+import org.jocl.cl_platform_id;
+
+/**
+ * The OpenCL devices of this machine and the rule that picks one.
+ *
+ * <p><b>The rule.</b> Devices are numbered in enumeration order: platform by platform (as the ICD loader lists
+ * them, the order of {@code clinfo -l}), each platform's devices in order. A device is usable when it is
+ * available and has a compiler. Without a selector the first usable GPU wins, then the first accelerator,
+ * then the first CPU, then anything else. A selector, from {@link KernelOptions#device()} or else the system
+ * property {@value #PROPERTY}, is either an index into that numbering ({@code 0}, {@code 1}, ...) or a
+ * case-insensitive substring of {@code "platform name: device name (type)"}, e.g. {@code "nvidia"},
+ * {@code "gpu"}, {@code "pocl"}; the first usable device in rule order that contains it wins. A selector that
+ * matches nothing is an error that lists the devices.
+ *
+ * <p>The enumeration (which loads JOCL's native library and the system's libOpenCL) runs once per process;
+ * its failure is remembered as the reason the backend is unavailable.
+ */
+public final class OpenClDevices {
+
+    /** System property selecting a device by index or name substring (see the class comment). */
+    public static final String PROPERTY = "mild.opencl.device";
+
+    private static final String INSTALL_HINT = "install an OpenCL driver: Debian's pocl-opencl-icd and "
+            + "ocl-icd-libopencl1 for the CPU, or your GPU vendor's OpenCL driver";
+
+    private static volatile Enumeration enumeration;
+
+    private OpenClDevices() {
+    }
+
+    /**
+     * One OpenCL device and what the kernels need to know about it.
+     *
+     * @param index                position in the enumeration order (what a numeric selector picks)
+     * @param dedicatedLocalMemory true when local memory is on-chip ({@code CL_LOCAL}); CPUs emulate it in RAM
+     */
+    public record Device(int index, cl_platform_id platform, cl_device_id id, String platformName, String name,
+                         long type, String version, boolean usable, int computeUnits, long maxWorkGroupSize,
+                         long localMemoryBytes, boolean dedicatedLocalMemory, long maxAllocationBytes,
+                         long globalMemoryBytes) {
+
+        /** "GPU", "CPU", "accelerator" or "other". */
+        public String typeName() {
+            if ((type & CL_DEVICE_TYPE_GPU) != 0) {
+                return "GPU";
+            }
+            if ((type & CL_DEVICE_TYPE_ACCELERATOR) != 0) {
+                return "accelerator";
+            }
+            if ((type & CL_DEVICE_TYPE_CPU) != 0) {
+                return "CPU";
+            }
+            return "other";
+        }
+
+        /** Rank in the automatic rule: GPU 0, accelerator 1, CPU 2, other 3. */
+        int rank() {
+            return switch (typeName()) {
+                case "GPU" -> 0;
+                case "accelerator" -> 1;
+                case "CPU" -> 2;
+                default -> 3;
+            };
+        }
+
+        /** What a name selector is matched against: {@code "platform: device (type)"}. */
+        public String label() {
+            return platformName + ": " + name + " (" + typeName() + ")";
+        }
+
+        /** One line for logs and {@code mild backends}. */
+        public String describe() {
+            return String.format(Locale.ROOT, "#%d %s, %s, %d compute units, %d MiB", index, label(), version,
+                    computeUnits, globalMemoryBytes >> 20) + (usable ? "" : " [not usable: unavailable or no compiler]");
+        }
+    }
+
+    private record Enumeration(List<Device> devices, String failure) {
+    }
+
+    /**
+     * Every OpenCL device, in enumeration order.
+     *
+     * @throws OpenClException when there is no OpenCL library, no platform, or no device (the message says
+     *                         what to install)
+     */
+    public static List<Device> all() {
+        Enumeration e = enumerate();
+        if (e.failure != null) {
+            throw new OpenClException(e.failure);
+        }
+        return e.devices;
+    }
+
+    /** {@code null} when some device is usable (and the {@value #PROPERTY} selector, if set, matches one); else why not. */
+    public static String unavailableReason() {
+        Enumeration e = enumerate();
+        if (e.failure != null) {
+            return e.failure;
+        }
+        try {
+            select(null);
+            return null;
+        } catch (RuntimeException ex) {
+            return ex.getMessage();
+        }
+    }
+
+    /** The device {@link #select} would pick without an explicit selector, or {@code null} if none. */
+    public static Device defaultDevice() {
+        if (unavailableReason() != null) {
+            return null;
+        }
+        return select(null);
+    }
+
+    /**
+     * The device for {@code selector} (or, when it is null or blank, for the {@value #PROPERTY} property, or
+     * else the automatic rule).
+     *
+     * @throws OpenClException       when OpenCL is unavailable or no device is usable
+     * @throws InvalidInputException when the selector matches no usable device (the message lists them)
+     */
+    public static Device select(String selector) {
+        List<Device> devices = all();
+        if (selector != null && !selector.isBlank()) {
+            return choose(devices, selector, "device selector");
+        }
+        return choose(devices, System.getProperty(PROPERTY), "-D" + PROPERTY);
+    }
+
+    /**
+     * The rule of the class comment as a pure function of a device list (testable without the hardware).
+     *
+     * @param devices  in enumeration order ({@link Device#index()} = position). Not modified.
+     * @param selector an index, a name substring, or {@code null}/blank for the automatic rule
+     * @param source   where the selector came from, for messages
+     */
+    public static Device choose(List<Device> devices, String selector, String source) {
+        List<Device> ranked = devices.stream().filter(Device::usable)
+                .sorted(Comparator.comparingInt(Device::rank).thenComparingInt(Device::index)).toList();
+        if (selector == null || selector.isBlank()) {
+            if (ranked.isEmpty()) {
+                throw new OpenClException("no usable OpenCL device (all are unavailable or lack a compiler): "
+                        + listing(devices));
+            }
+            return ranked.get(0);
+        }
+        String s = selector.trim();
+        if (s.chars().allMatch(Character::isDigit)) {
+            int index = s.length() > 9 ? -1 : Integer.parseInt(s);
+            for (Device d : devices) {
+                if (d.index == index) {
+                    if (!d.usable) {
+                        throw new InvalidInputException(source + " \"" + s + "\": OpenCL device " + index + " ("
+                                + d.label() + ") is unavailable or has no compiler; devices: " + listing(devices));
+                    }
+                    return d;
+                }
+            }
+            throw new InvalidInputException(source + " \"" + s + "\": there is no OpenCL device " + s
+                    + "; devices: " + listing(devices));
+        }
+        String needle = s.toLowerCase(Locale.ROOT);
+        for (Device d : ranked) {
+            if (d.label().toLowerCase(Locale.ROOT).contains(needle)) {
+                return d;
+            }
+        }
+        throw new InvalidInputException(source + " \"" + s + "\" matches no usable OpenCL device; devices: "
+                + listing(devices));
+    }
+
+    static String listing(List<Device> devices) {
+        return devices.stream().map(Device::describe).collect(Collectors.joining("; "));
+    }
+
+    private static Enumeration enumerate() {
+        Enumeration e = enumeration;
+        if (e == null) {
+            synchronized (OpenClDevices.class) {
+                e = enumeration;
+                if (e == null) {
+                    e = enumerateNow();
+                    enumeration = e;
+                }
+            }
+        }
+        return e;
+    }
+
+    private static Enumeration enumerateNow() {
+        try {
+            CL.setExceptionsEnabled(true);
+        } catch (LinkageError err) {
+            // JOCL's native part or the system's libOpenCL (the ICD loader) could not be loaded.
+            return new Enumeration(List.of(), "no OpenCL library: JOCL could not load the system's libOpenCL (the ICD "
+                    + "loader): " + err.getMessage() + "; " + INSTALL_HINT);
+        }
+        try {
+            int[] count = new int[1];
+            try {
+                CL.clGetPlatformIDs(0, null, count);
+            } catch (CLException ex) {
+                if (ex.getStatus() == CL_PLATFORM_NOT_FOUND_KHR) {
+                    count[0] = 0;
+                } else {
+                    throw ex;
+                }
+            }
+            if (count[0] == 0) {
+                return new Enumeration(List.of(), "no OpenCL platform found (the ICD loader found no driver in "
+                        + "/etc/OpenCL/vendors" + (System.getenv("OCL_ICD_VENDORS") != null
+                        ? " or OCL_ICD_VENDORS=" + System.getenv("OCL_ICD_VENDORS") : "") + "); " + INSTALL_HINT);
+            }
+            cl_platform_id[] platforms = new cl_platform_id[count[0]];
+            CL.clGetPlatformIDs(platforms.length, platforms, null);
+            List<Device> devices = new ArrayList<>();
+            List<String> platformNames = new ArrayList<>();
+            for (cl_platform_id platform : platforms) {
+                String platformName = platformString(platform, CL_PLATFORM_NAME);
+                platformNames.add(platformName);
+                int[] n = new int[1];
+                try {
+                    CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
+                } catch (CLException ex) {
+                    if (ex.getStatus() == CL_DEVICE_NOT_FOUND) {
+                        continue;
+                    }
+                    throw ex;
+                }
+                cl_device_id[] ids = new cl_device_id[n[0]];
+                CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+                for (cl_device_id id : ids) {
+                    devices.add(describe(devices.size(), platform, platformName, id));
+                }
+            }
+            if (devices.isEmpty()) {
+                return new Enumeration(List.of(), "the OpenCL platform(s) " + String.join(", ", platformNames)
+                        + " have no device; " + INSTALL_HINT);
+            }
+            return new Enumeration(List.copyOf(devices), null);
+        } catch (CLException ex) {
+            return new Enumeration(List.of(), "OpenCL failed while listing devices (" + ex.getMessage() + "); "
+                    + INSTALL_HINT);
+        } catch (LinkageError err) {
+            return new Enumeration(List.of(), "no OpenCL library: " + err + "; " + INSTALL_HINT);
+        }
+    }
+
+    private static Device describe(int index, cl_platform_id platform, String platformName, cl_device_id id) {
+        long type = deviceLong(id, CL_DEVICE_TYPE);
+        boolean usable = deviceInt(id, CL_DEVICE_AVAILABLE) != 0 && deviceInt(id, CL_DEVICE_COMPILER_AVAILABLE) != 0;
+        return new Device(index, platform, id, platformName, deviceString(id, CL_DEVICE_NAME).trim(), type,
+                deviceString(id, CL_DEVICE_VERSION).trim(), usable, deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS),
+                deviceSize(id, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE),
+                deviceInt(id, CL_DEVICE_LOCAL_MEM_TYPE) == CL_LOCAL, deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE));
+    }
+
+    private static String platformString(cl_platform_id platform, int param) {
+        long[] size = new long[1];
+        CL.clGetPlatformInfo(platform, param, 0, null, size);
+        byte[] buf = new byte[(int) size[0]];
+        CL.clGetPlatformInfo(platform, param, buf.length, Pointer.to(buf), null);
+        return cString(buf);
+    }
+
+    static String deviceString(cl_device_id device, int param) {
+        long[] size = new long[1];
+        CL.clGetDeviceInfo(device, param, 0, null, size);
+        byte[] buf = new byte[(int) size[0]];
+        CL.clGetDeviceInfo(device, param, buf.length, Pointer.to(buf), null);
+        return cString(buf);
+    }
+
+    private static int deviceInt(cl_device_id device, int param) {
+        int[] v = new int[1];
+        CL.clGetDeviceInfo(device, param, Sizeof.cl_uint, Pointer.to(v), null);
+        return v[0];
+    }
+
+    private static long deviceLong(cl_device_id device, int param) {
+        long[] v = new long[1];
+        CL.clGetDeviceInfo(device, param, Sizeof.cl_ulong, Pointer.to(v), null);
+        return v[0];
+    }
+
+    private static long deviceSize(cl_device_id device, int param) {
+        long[] v = new long[1];
+        CL.clGetDeviceInfo(device, param, Sizeof.size_t, Pointer.to(v), null);
+        return v[0];
+    }
+
+    private static String cString(byte[] buf) {
+        int n = 0;
+        while (n < buf.length && buf[n] != 0) {
+            n++;
+        }
+        return new String(buf, 0, n, StandardCharsets.UTF_8);
+    }
+}

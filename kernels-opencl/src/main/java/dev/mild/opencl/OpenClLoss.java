@@ -1,0 +1,487 @@
+package dev.mild.opencl;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Objects;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * The loss family of {@link LossConfig} on one OpenCL device, with data that stays on the device: the
+ * device-resident API. A trainer on a GPU keeps scores, weights and gradients in {@link DeviceBuffer}s and
+ * calls {@link #lossAndGradient} on them; only the per-work-group loss partials (8 bytes per work-group) come
+ * back to the host. {@link OpenClKernel} puts the standard host-array {@code LossKernel} on top of this.
+ *
+ * <pre>{@code
+ * try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT)) {
+ *     DeviceBuffer scores = loss.allocate(rows * p, "scores"), weights = loss.allocate(rows * p, "weights");
+ *     DeviceBuffer grad = loss.allocate(rows * p, "gradient");
+ *     scores.write(hostScores);  weights.write(hostWeights);        // or filled by other device code
+ *     double mean = loss.lossAndGradient(config, rows, scores, 0, weights, 0, null, 0, grad, 0);
+ *     grad.read(0, hostGrad, 0, rows * p);                          // only if the host needs it
+ * }
+ * }</pre>
+ *
+ * <p>The kernels ({@code common.cl}, {@code row.cl}, {@code kernels.cl} in this package's resources) are
+ * compiled once when this object is created and reused by every call. Two launch layouts (see
+ * {@code kernels.cl}): {@link Layout#TILED} stages each work-group's rows through local memory for coalesced
+ * reads and writes (GPUs); {@link Layout#DIRECT} reads rows in place (CPUs, whose "local memory" is RAM, and
+ * any p too wide for local memory). Nothing is allocated per call in steady state: the configuration
+ * (uploaded only when it changes) and the partials buffer grow to the largest size seen.
+ *
+ * <p>Accuracy: float32 with the accurate {@code exp}/{@code log} builtins (not {@code native_*}) and
+ * compensated float sums, held to {@link dev.mild.loss.Tolerance#FLOAT32} like the CPU backends. Results are
+ * bit-identical from call to call for the same device and p (fixed work-group shape, partials summed on the
+ * host in order).
+ *
+ * <p>Thread-safe: calls are serialized on this object (one in-order command queue). Close it to release
+ * every OpenCL object it made, its buffers included.
+ */
+public final class OpenClLoss implements AutoCloseable {
+
+    /** How rows reach the work-items; {@link #AUTO} follows the device (see the class comment). */
+    public enum Layout { AUTO, TILED, DIRECT }
+
+    /** System property forcing a layout ({@code tiled}, {@code direct}, {@code auto}) when {@link Layout#AUTO} is asked for. */
+    public static final String LAYOUT_PROPERTY = "mild.opencl.layout";
+
+    /** Rows per work-group in the tiled layout, before local memory limits it: four warps / two wavefronts. */
+    static final int TILED_ROWS = 128;
+    /** Rows per work-group in the direct layout. */
+    static final int DIRECT_ROWS = 64;
+    /** Local memory one tiled work-group may take: small enough for several resident work-groups per compute unit. */
+    static final long TILE_BUDGET_BYTES = 32 * 1024;
+    /** No -cl-fast-relaxed-math or -cl-unsafe-math-optimizations: the compensated sums need IEEE order. */
+    private static final String BUILD_OPTIONS = "";
+
+    private static volatile String source;
+
+    private final OpenClContext context;
+    private final Layout preferred;
+    private final cl_kernel tiledKernel;
+    private final cl_kernel directKernel;
+    private final long tiledMaxGroup;
+    private final long directMaxGroup;
+    private final long tiledStaticLocal;
+
+    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | expDelta].
+    private LossConfig uploaded;
+    private cl_mem configInts;
+    private cl_mem configFloats;
+    private Pointer configIntsArg;
+    private Pointer configFloatsArg;
+    private long configIntsCapacity;
+    private long configFloatsCapacity;
+    private int[] configIntsHost = new int[0];
+    private float[] configFloatsHost = new float[0];
+
+    // One (hi, lo) float pair per work-group.
+    private cl_mem partials;
+    private Pointer partialsArg;
+    private long partialsCapacity;
+    private float[] partialsHost = new float[0];
+    private Pointer partialsHostPointer = Pointer.to(partialsHost);
+
+    // Stands in for an output the caller skipped (its write flag is 0, so it is never touched).
+    private final cl_mem unused;
+    private final Pointer unusedArg;
+
+    // Reused kernel-argument holders: clSetKernelArg copies the value at call time.
+    private final int[] intHolder = new int[1];
+    private final long[] longHolder = new long[1];
+    private final float[] floatHolder = new float[1];
+    private final Pointer intArg = Pointer.to(intHolder);
+    private final Pointer longArg = Pointer.to(longHolder);
+    private final Pointer floatArg = Pointer.to(floatHolder);
+    private final long[] globalSize = new long[1];
+    private final long[] localSize = new long[1];
+
+    private Plan plan;
+
+    /** How a batch of p columns is launched. */
+    private record Plan(int p, boolean tiled, int rowsPerGroup, int stride) {
+    }
+
+    /** A loss on the device chosen by {@link OpenClDevices#select} for {@code options.device()}, layout by device. */
+    public static OpenClLoss open(KernelOptions options) {
+        return open(options, Layout.AUTO);
+    }
+
+    /**
+     * A loss on the device chosen by {@link OpenClDevices#select} for {@code options.device()} ({@code threads}
+     * is ignored: the device schedules its own work), with a forced layout (for tests and tuning).
+     *
+     * @throws OpenClException       when OpenCL is unavailable, the kernels do not build, or setup fails
+     * @throws InvalidInputException when the device selector matches no device
+     */
+    public static OpenClLoss open(KernelOptions options, Layout layout) {
+        OpenClDevices.Device device = OpenClDevices.select(options == null ? null : options.device());
+        return new OpenClLoss(device, layout);
+    }
+
+    private OpenClLoss(OpenClDevices.Device device, Layout layout) {
+        this.preferred = resolve(Objects.requireNonNull(layout), device);
+        this.context = new OpenClContext(device, source(), BUILD_OPTIONS);
+        try {
+            tiledKernel = context.kernel("loss_tiled");
+            directKernel = context.kernel("loss_direct");
+            tiledMaxGroup = context.maxWorkGroupSize(tiledKernel);
+            directMaxGroup = context.maxWorkGroupSize(directKernel);
+            tiledStaticLocal = context.staticLocalMemory(tiledKernel);
+            unused = context.allocate(Sizeof.cl_float, "unused output");
+            unusedArg = Pointer.to(unused);
+        } catch (CLException e) {
+            context.close();
+            throw context.failure("preparing the loss kernels", e);
+        } catch (RuntimeException | Error e) {
+            context.close();
+            throw e;
+        }
+    }
+
+    private static Layout resolve(Layout layout, OpenClDevices.Device device) {
+        Layout l = layout;
+        if (l == Layout.AUTO) {
+            String forced = System.getProperty(LAYOUT_PROPERTY);
+            if (forced != null && !forced.isBlank()) {
+                try {
+                    l = Layout.valueOf(forced.trim().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException("-D" + LAYOUT_PROPERTY + "=" + forced
+                            + ": expected tiled, direct or auto");
+                }
+            }
+        }
+        if (l == Layout.AUTO) {
+            // Staging through local memory pays only where local memory is on-chip.
+            l = device.dedicatedLocalMemory() ? Layout.TILED : Layout.DIRECT;
+        }
+        return l;
+    }
+
+    /** The device this loss runs on. */
+    public OpenClDevices.Device device() {
+        return context.device;
+    }
+
+    /** One line for logs: device and layout. */
+    public String describe() {
+        return context.device.label() + ", " + preferred.name().toLowerCase(Locale.ROOT) + " layout";
+    }
+
+    /** The layout used for p experts ({@link Layout#TILED} falls back to direct when a row does not fit in local memory). */
+    public synchronized Layout layout(int p) {
+        return plan(p).tiled ? Layout.TILED : Layout.DIRECT;
+    }
+
+    /** Rows per work-group for p experts: also how many row losses each partial sums. */
+    public synchronized int rowsPerWorkGroup(int p) {
+        return plan(p).rowsPerGroup;
+    }
+
+    /**
+     * A device buffer of {@code floats} floats, uninitialized, owned by this loss.
+     *
+     * @param name names it in error messages ("scores", "gradient", ...)
+     * @throws OpenClException when the device cannot hold it (the message gives the sizes)
+     */
+    public synchronized DeviceBuffer allocate(long floats, String name) {
+        if (floats < 0) {
+            throw new InvalidInputException("cannot allocate " + floats + " floats for " + name);
+        }
+        return new DeviceBuffer(this, context.allocate(floats * Sizeof.cl_float, name), floats, name);
+    }
+
+    /**
+     * Per-row losses, their mean and the gradient of the mean, on device buffers: the same contract as
+     * {@link dev.mild.loss.LossKernel#lossAndGradient}, with offsets in floats. The inputs are not checked for
+     * finiteness (that would mean reading them back); non-finite scores give non-finite outputs.
+     *
+     * @param config        the loss. Not modified.
+     * @param rows          number of rows {@code B >= 0}
+     * @param scores        {@code rows x p} router scores from {@code scoresOffset}. Not modified.
+     * @param weights       {@code rows x p} weights from {@code weightsOffset}. Not modified.
+     * @param rowLoss       per-row losses from {@code rowLossOffset}, or {@code null} to skip. Modified.
+     * @param grad          gradient of the mean loss, {@code rows x p} from {@code gradOffset}, or {@code null}
+     *                      to skip the backward pass. Modified. May not overlap the inputs.
+     * @return the mean loss, summed in float64 on the host; 0 when {@code rows == 0}
+     * @throws InvalidInputException when a buffer is too small, closed, from another loss, or overlaps
+     */
+    public synchronized double lossAndGradient(LossConfig config, int rows,
+                                               DeviceBuffer scores, long scoresOffset,
+                                               DeviceBuffer weights, long weightsOffset,
+                                               DeviceBuffer rowLoss, long rowLossOffset,
+                                               DeviceBuffer grad, long gradOffset) {
+        Objects.requireNonNull(config, "config");
+        if (rows < 0) {
+            throw new InvalidInputException("rows must be >= 0, got " + rows);
+        }
+        long n = (long) rows * config.experts();
+        check(scores, "scores", scoresOffset, n);
+        check(weights, "weights", weightsOffset, n);
+        if (rowLoss != null) {
+            check(rowLoss, "rowLoss", rowLossOffset, rows);
+        }
+        if (grad != null) {
+            check(grad, "grad", gradOffset, n);
+            noOverlap(grad, gradOffset, n, scores, scoresOffset, n);
+            noOverlap(grad, gradOffset, n, weights, weightsOffset, n);
+        }
+        if (rowLoss != null) {
+            noOverlap(rowLoss, rowLossOffset, rows, scores, scoresOffset, n);
+            noOverlap(rowLoss, rowLossOffset, rows, weights, weightsOffset, n);
+            if (grad != null) {
+                noOverlap(rowLoss, rowLossOffset, rows, grad, gradOffset, n);
+            }
+        }
+        return run(config, rows, scores.argument(), scoresOffset, weights.argument(), weightsOffset,
+                rowLoss == null ? null : rowLoss.argument(), rowLossOffset,
+                grad == null ? null : grad.argument(), gradOffset);
+    }
+
+    private void check(DeviceBuffer b, String what, long offset, long length) {
+        if (b == null) {
+            throw new InvalidInputException(what + " buffer is missing (null)");
+        }
+        if (b.owner() != this) {
+            throw new InvalidInputException(what + " buffer belongs to another OpenClLoss (another OpenCL context)");
+        }
+        if (b.isClosed()) {
+            throw new InvalidInputException(what + " buffer is closed");
+        }
+        b.checkRange(offset, length);
+    }
+
+    private static void noOverlap(DeviceBuffer out, long outOffset, long outLength, DeviceBuffer in, long inOffset,
+                                  long inLength) {
+        if (out == in && outLength > 0 && inLength > 0 && outOffset < inOffset + inLength && inOffset < outOffset + outLength) {
+            throw new InvalidInputException("output " + out.what() + " floats " + outOffset + ".."
+                    + (outOffset + outLength - 1) + " overlap input floats " + inOffset + ".." + (inOffset + inLength - 1)
+                    + " of the same buffer");
+        }
+    }
+
+    /**
+     * The launch, trusting its arguments (kernel-argument pointers to device buffers; {@code null} output
+     * pointers skip that output).
+     */
+    synchronized double run(LossConfig config, int rows, Pointer scores, long scoresOffset, Pointer weights,
+                            long weightsOffset, Pointer rowLoss, long rowLossOffset, Pointer grad, long gradOffset) {
+        if (rows == 0) {
+            return 0.0;
+        }
+        int p = config.experts();
+        Plan pl = plan(p);
+        long groups = ((long) rows + pl.rowsPerGroup - 1) / pl.rowsPerGroup;
+        try {
+            upload(config);
+            ensurePartials(groups);
+            cl_kernel k = pl.tiled ? tiledKernel : directKernel;
+            int a = 0;
+            argInt(k, a++, rows);
+            argInt(k, a++, p);
+            if (pl.tiled) {
+                argInt(k, a++, pl.stride);
+            }
+            argMem(k, a++, scores);
+            argLong(k, a++, scoresOffset);
+            argMem(k, a++, weights);
+            argLong(k, a++, weightsOffset);
+            argMem(k, a++, rowLoss == null ? unusedArg : rowLoss);
+            argLong(k, a++, rowLoss == null ? 0 : rowLossOffset);
+            argInt(k, a++, rowLoss == null ? 0 : 1);
+            argMem(k, a++, grad == null ? unusedArg : grad);
+            argLong(k, a++, grad == null ? 0 : gradOffset);
+            argInt(k, a++, grad == null ? 0 : 1);
+            argFloat(k, a++, 1.0f / rows);
+            argInt(k, a++, config.groups());
+            argMem(k, a++, configIntsArg);
+            argMem(k, a++, configFloatsArg);
+            argFloat(k, a++, (float) config.nu());
+            argInt(k, a++, config.isLogSumExp() ? 1 : 0);
+            argMem(k, a++, partialsArg);
+            if (pl.tiled) {
+                long tile = (long) pl.rowsPerGroup * pl.stride * Sizeof.cl_float;
+                argLocal(k, a++, tile);
+                argLocal(k, a++, tile);
+                argLocal(k, a++, tile);
+            }
+            argLocal(k, a, (long) pl.rowsPerGroup * 2 * Sizeof.cl_float);
+            globalSize[0] = groups * pl.rowsPerGroup;
+            localSize[0] = pl.rowsPerGroup;
+            context.run(k, globalSize, localSize);
+            context.read(partials, 0, partialsHostPointer, groups * 2 * Sizeof.cl_float);
+        } catch (CLException e) {
+            throw context.failure("running the loss on " + rows + " rows of " + p + " experts", e);
+        }
+        double sum = 0.0;
+        for (int g = 0; g < 2 * groups; g += 2) {
+            sum += (double) partialsHost[g] + (double) partialsHost[g + 1];
+        }
+        return sum / rows;
+    }
+
+    private Plan plan(int p) {
+        Plan pl = plan;
+        if (pl != null && pl.p == p) {
+            return pl;
+        }
+        int stride = p | 1; // odd: work-items reading the same column of their rows hit distinct banks
+        long fit = 0;
+        if (preferred == Layout.TILED) {
+            // Scores, weights and gradient tiles plus one (hi, lo) pair per row.
+            long bytesPerRow = 3L * stride * Sizeof.cl_float + 2L * Sizeof.cl_float;
+            long budget = Math.min(TILE_BUDGET_BYTES, context.device.localMemoryBytes() - tiledStaticLocal);
+            fit = Math.min(Math.min(TILED_ROWS, tiledMaxGroup), budget / bytesPerRow);
+        }
+        // Powers of two: a full reduction tree, and few distinct work-group shapes for drivers that compile per shape.
+        pl = fit >= 1
+                ? new Plan(p, true, Integer.highestOneBit((int) fit), stride)
+                : new Plan(p, false, Integer.highestOneBit((int) Math.max(1, Math.min(DIRECT_ROWS, directMaxGroup))), stride);
+        plan = pl;
+        return pl;
+    }
+
+    private void upload(LossConfig config) {
+        if (config == uploaded || config.equals(uploaded)) {
+            return;
+        }
+        int p = config.experts();
+        int g = config.groups();
+        int ints = g + 1 + p;
+        int floats = g + 2 * p;
+        if (configIntsHost.length < ints) {
+            configIntsHost = new int[ints];
+        }
+        if (configFloatsHost.length < floats) {
+            configFloatsHost = new float[floats];
+        }
+        for (int i = 0; i <= g; i++) {
+            configIntsHost[i] = config.groupStart(i);
+        }
+        for (int i = 0; i < p; i++) {
+            configIntsHost[g + 1 + i] = config.groupMember(i);
+        }
+        for (int i = 0; i < g; i++) {
+            configFloatsHost[i] = (float) config.groupInverseMargin(i);
+        }
+        for (int k = 0; k < p; k++) {
+            configFloatsHost[g + k] = (float) config.delta(k);
+            configFloatsHost[g + p + k] = (float) config.expDelta(k);
+        }
+        if (configIntsCapacity < ints) {
+            context.release(configInts);
+            configInts = context.allocate((long) ints * Sizeof.cl_int, "loss configuration");
+            configIntsArg = Pointer.to(configInts);
+            configIntsCapacity = ints;
+        }
+        if (configFloatsCapacity < floats) {
+            context.release(configFloats);
+            configFloats = context.allocate((long) floats * Sizeof.cl_float, "loss configuration");
+            configFloatsArg = Pointer.to(configFloats);
+            configFloatsCapacity = floats;
+        }
+        context.write(configInts, 0, Pointer.to(configIntsHost), (long) ints * Sizeof.cl_int);
+        context.write(configFloats, 0, Pointer.to(configFloatsHost), (long) floats * Sizeof.cl_float);
+        uploaded = config;
+    }
+
+    private void ensurePartials(long groups) {
+        if (partialsCapacity >= groups) {
+            return;
+        }
+        if (2 * groups > Integer.MAX_VALUE - 8) {
+            throw new InvalidInputException("too many rows for one call: " + groups + " work-groups");
+        }
+        long capacity = Math.max(groups, Math.min(Integer.MAX_VALUE / 2 - 8, partialsCapacity + partialsCapacity / 2));
+        context.release(partials);
+        partials = context.allocate(capacity * 2 * Sizeof.cl_float, "loss partials");
+        partialsArg = Pointer.to(partials);
+        partialsCapacity = capacity;
+        partialsHost = new float[(int) (2 * capacity)];
+        partialsHostPointer = Pointer.to(partialsHost);
+    }
+
+    private void argInt(cl_kernel k, int index, int value) {
+        intHolder[0] = value;
+        CL.clSetKernelArg(k, index, Sizeof.cl_int, intArg);
+    }
+
+    private void argLong(cl_kernel k, int index, long value) {
+        longHolder[0] = value;
+        CL.clSetKernelArg(k, index, Sizeof.cl_long, longArg);
+    }
+
+    private void argFloat(cl_kernel k, int index, float value) {
+        floatHolder[0] = value;
+        CL.clSetKernelArg(k, index, Sizeof.cl_float, floatArg);
+    }
+
+    private static void argMem(cl_kernel k, int index, Pointer mem) {
+        CL.clSetKernelArg(k, index, Sizeof.cl_mem, mem);
+    }
+
+    private static void argLocal(cl_kernel k, int index, long bytes) {
+        CL.clSetKernelArg(k, index, bytes, null);
+    }
+
+    OpenClContext context() {
+        return context;
+    }
+
+    /** OpenCL objects this loss holds (context, queue, program, kernels, buffers), by its own bookkeeping. */
+    public synchronized int liveObjects() {
+        return context.liveObjects();
+    }
+
+    /** OpenCL objects held by every open {@code OpenClLoss} of the process (0 when all are closed). */
+    public static int liveObjectsInProcess() {
+        return OpenClContext.liveObjectsInProcess();
+    }
+
+    /** The driver's reference count of this loss's OpenCL context (some drivers count attached objects). */
+    public synchronized int driverContextReferenceCount() {
+        return context.driverContextReferenceCount();
+    }
+
+    /** Releases every OpenCL object this loss made, its {@link DeviceBuffer}s included. Idempotent. */
+    @Override
+    public synchronized void close() {
+        context.close();
+    }
+
+    /** The program: common helpers, the row function for local and for global memory, the two kernels. */
+    static String source() {
+        String s = source;
+        if (s == null) {
+            String row = resource("row.cl");
+            s = resource("common.cl")
+                    + "\n#define ROW_SPACE __local\n#define ROW_FN row_local\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#define ROW_SPACE __global\n#define ROW_FN row_global\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n" + resource("kernels.cl");
+            source = s;
+        }
+        return s;
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = OpenClLoss.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("kernel source " + name + " is missing from the class path "
+                        + "(dev/mild/opencl/" + name + " in mild-kernels-opencl)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read kernel source " + name, e);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/*
+ * Helpers shared by the loss kernels (see row.cl for the math and kernels.cl for the launch layout).
+ *
+ * Everything is float32: consumer GPUs run float64 at 1/32 to 1/64 of the float32 rate, so sums that need
+ * more than float32 (row sums of exps, the row loss, the batch loss) are compensated float pairs
+ * (hi, lo) instead. Built without -cl-fast-relaxed-math, so the compiler may not reassociate them away.
+ * Helpers are plain functions, not "inline": C99 inline semantics can leave no definition to link against.
+ */
+
+/* acc + x as a compensated pair: TwoSum of the leading parts, the rounding error kept in lo. */
+float2 csum_add(const float2 acc, const float x)
+{
+    const float s = acc.x + x;
+    const float bp = s - acc.x;
+    const float err = (acc.x - (s - bp)) + (x - bp);
+    return (float2)(s, acc.y + err);
+}
+
+/* a + b for two compensated pairs. */
+float2 csum_merge(const float2 a, const float2 b)
+{
+    const float2 s = csum_add((float2)(a.x, a.y + b.y), b.x);
+    return s;
+}
+
+float csum_value(const float2 acc)
+{
+    return acc.x + acc.y;
+}
+
+/* MATH.md's Phi(S) from log S: log S when nu = 1, else expm1((1 - nu) log S) / (1 - nu), exact near S = 1. */
+float phi_of_log(const float logS, const float nu)
+{
+    return nu == 1.0f ? logS : expm1((1.0f - nu) * logS) / (1.0f - nu);
+}
+
+/*
+ * The loss configuration in two small device buffers (uploaded only when the configuration changes):
+ *   cfgI = [groupStart[0..G] | members[0..p-1]]            experts grouped by distinct margin
+ *   cfgF = [groupA[0..G-1] | delta[0..p-1] | expDelta[0..p-1]]
+ */
+#define CONFIG_PARAMS const uint groups, __global const int *cfgI, __global const float *cfgF, \
+                      const float nu, const int logSumExp
+#define CONFIG_ARGS groups, cfgI, cfgF, nu, logSumExp

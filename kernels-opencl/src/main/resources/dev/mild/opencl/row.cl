@@ -1,0 +1,120 @@
+/*
+ * One row of the loss family, included twice by OpenClLoss: once with ROW_SPACE = __local (rows staged in
+ * local memory by loss_tiled) and once with ROW_SPACE = __global (loss_direct). The same algorithm as the
+ * scalar CPU kernel (dev.mild.loss.ScalarKernel), per distinct margin a (one softmax each):
+ *
+ *   m = max_j f_j (first index top),  e_j = exp(a (f_j - m)),  zRest = sum_{j != top} e_j,  Z = 1 + zRest
+ *   others_k = sum_{k' != k} exp(a (f_k' - m)) = (k == top) ? zRest : Z - e_k
+ *   log S_k  = softplus(delta_k + a (m - f_k) + log others_k)
+ *   loss    += w_k Phi(S_k)
+ *   g_j     += e_j * sum_{k in group} w_k a exp(delta_k + a (m - f_k) - nu log S_k)
+ *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
+ *
+ * and for nu = 1, delta = 0: log S_k = a (m - f_k) + log Z, g_j += e_j a sum(w) / Z - a w_j. The gradient is
+ * scaled by gradScale (1/B: the gradient of the mean). With one margin and nu = 1, delta = 0 (TDEF, CE, the
+ * realizable log loss) e_j waits in g_j until sum(w) / Z is known; otherwise it is computed again for the
+ * gradient rather than kept, since a private array of p floats would spill on a GPU.
+ */
+float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float *g,
+             const uint p, const int doGrad, const float gradScale, CONFIG_PARAMS)
+{
+    if (p == 1) {
+        /* One expert: S = 1 exactly, so Phi(S) = 0 and the gradient is 0 (no rounding residue). */
+        if (doGrad) {
+            g[0] = 0.0f;
+        }
+        return 0.0f;
+    }
+    __global const int *groupStart = cfgI;
+    __global const int *members = cfgI + groups + 1;
+    __global const float *groupA = cfgF;
+    __global const float *delta = cfgF + groups;
+    __global const float *expDelta = cfgF + groups + p;
+
+    float m = f[0];
+    uint top = 0;
+    for (uint j = 1; j < p; j++) {
+        const float v = f[j];
+        if (v > m) {
+            m = v;
+            top = j;
+        }
+    }
+    /* One softmax, logsumexp: g_j holds e_j until the common factor is known (no second exp per entry). */
+    const int stash = doGrad && logSumExp && groups == 1;
+    if (doGrad && !stash) {
+        for (uint j = 0; j < p; j++) {
+            g[j] = 0.0f;
+        }
+    }
+    float2 loss = (float2)(0.0f, 0.0f);
+    for (uint grp = 0; grp < groups; grp++) {
+        const float a = groupA[grp];
+        /* zRest apart from the leading 1 keeps log S exact when the winner dominates. */
+        float2 rest = (float2)(0.0f, 0.0f);
+        for (uint j = 0; j < p; j++) {
+            const float e = exp(a * (f[j] - m));
+            if (stash) {
+                g[j] = e;
+            }
+            if (j != top) {
+                rest = csum_add(rest, e);
+            }
+        }
+        const float zRest = csum_value(rest);
+        const float z = 1.0f + zRest;
+        const int from = groupStart[grp];
+        const int to = groupStart[grp + 1];
+        float coef;
+        if (logSumExp) {
+            const float logZ = log1p(zRest);
+            float2 sumW = (float2)(0.0f, 0.0f);
+            for (int t = from; t < to; t++) {
+                const int k = members[t];
+                const float wk = w[k];
+                loss = csum_add(loss, wk * (a * (m - f[k]) + logZ));
+                sumW = csum_add(sumW, wk);
+                if (doGrad && !stash) {
+                    g[k] -= a * wk * gradScale;
+                }
+            }
+            coef = a * csum_value(sumW) / z;
+        } else {
+            float2 c = (float2)(0.0f, 0.0f);
+            for (int t = from; t < to; t++) {
+                const int k = members[t];
+                const float wk = w[k];
+                /* others >= 1 when k != top (it holds e_top = 1), so Z - e_k loses nothing that matters. */
+                const float others = (uint)k == top ? zRest : 1.0f + ((rest.x - exp(a * (f[k] - m))) + rest.y);
+                const float u = delta[k] + a * (m - f[k]);
+                const float lo = log(others);
+                const float s = u + lo;
+                const float sp = log1p(exp(-fabs(s)));
+                const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
+                loss = csum_add(loss, wk * phi_of_log(logS, nu));
+                if (doGrad) {
+                    /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
+                       with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
+                    const float ex = s > 0.0f ? (1.0f - nu) * u - nu * (lo + sp) : u - nu * sp;
+                    c = csum_add(c, wk * a * exp(ex));
+                    const float own = exp((1.0f - nu) * logS) + (expDelta[k] - 1.0f) * exp(-nu * logS);
+                    g[k] -= a * wk * own * gradScale;
+                }
+            }
+            coef = csum_value(c);
+        }
+        if (stash) {
+            /* The single group holds every expert: g_j = e_j a sum(w) / Z - a w_j, scaled. */
+            const float cg = coef * gradScale;
+            for (uint j = 0; j < p; j++) {
+                g[j] = g[j] * cg - a * w[j] * gradScale;
+            }
+        } else if (doGrad) {
+            const float cg = coef * gradScale;
+            for (uint j = 0; j < p; j++) {
+                g[j] += exp(a * (f[j] - m)) * cg;
+            }
+        }
+    }
+    return csum_value(loss);
+}

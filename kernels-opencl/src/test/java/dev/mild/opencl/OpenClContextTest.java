@@ -1,0 +1,72 @@
+package dev.mild.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The context's failure paths: a kernel that does not compile, and OpenCL statuses turned into advice. */
+class OpenClContextTest {
+
+    @BeforeEach
+    void openClPresent() {
+        String reason = OpenClDevices.unavailableReason();
+        if (reason == null) {
+            return;
+        }
+        String required = System.getenv("MILD_TEST_REQUIRE");
+        if (required != null && Arrays.asList(required.split(",")).contains("opencl")) {
+            fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
+        }
+        // Per test, so each is reported as skipped with the reason.
+        Assumptions.abort("OpenCL is not available here, so the OpenCL tests are skipped: " + reason);
+    }
+
+    @Test
+    void aCompileErrorQuotesTheCompilerAndReleasesEverything() {
+        int before = OpenClContext.liveObjectsInProcess();
+        OpenClDevices.Device device = OpenClDevices.select(null);
+        OpenClException e = assertThrows(OpenClException.class, () -> new OpenClContext(device,
+                "__kernel void broken(__global float *x) { x[0] = no_such_variable; }", ""));
+        assertTrue(e.getMessage().contains("rejected the loss kernels") && e.getMessage().contains("no_such_variable"),
+                e.getMessage());
+        assertEquals(before, OpenClContext.liveObjectsInProcess(), "objects created before the failure are released");
+    }
+
+    @Test
+    void theRealKernelsBuildAndEveryObjectIsReleasedInReverse() {
+        int before = OpenClContext.liveObjectsInProcess();
+        try (OpenClContext context = new OpenClContext(OpenClDevices.select(null), OpenClLoss.source(), "")) {
+            context.kernel("loss_tiled");
+            context.kernel("loss_direct");
+            context.allocate(1024, "scratch");
+            assertEquals(6, context.liveObjects(), "context, queue, program, two kernels, one buffer");
+            assertEquals(before + 6, OpenClContext.liveObjectsInProcess());
+        }
+        assertEquals(before, OpenClContext.liveObjectsInProcess());
+    }
+
+    @Test
+    void outOfResourcesSaysWhatToDo() {
+        try (OpenClContext context = new OpenClContext(OpenClDevices.select(null), "__kernel void k() {}", "")) {
+            for (int status : new int[] {CL.CL_OUT_OF_RESOURCES, CL.CL_MEM_OBJECT_ALLOCATION_FAILURE}) {
+                OpenClException e = context.failure("allocating 900 MiB for the scores buffer", new CLException("x", status));
+                assertTrue(e.getMessage().contains(context.device.name()) && e.getMessage().contains("900 MiB")
+                        && e.getMessage().contains(CL.stringFor_errorCode(status))
+                        && e.getMessage().contains("smaller batches"), e.getMessage());
+            }
+            IllegalStateException closed = assertThrows(IllegalStateException.class, () -> {
+                context.close();
+                context.allocate(16, "late");
+            });
+            assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        }
+    }
+}

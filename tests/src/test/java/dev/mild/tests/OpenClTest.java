@@ -1,0 +1,412 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import dev.mild.InvalidInputException;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.LossKernel;
+import dev.mild.loss.RandomBatch;
+import dev.mild.loss.ReferenceKernel;
+import dev.mild.loss.Tolerance;
+import dev.mild.opencl.DeviceBuffer;
+import dev.mild.opencl.OpenClDevices;
+import dev.mild.opencl.OpenClException;
+import dev.mild.opencl.OpenClKernel;
+import dev.mild.opencl.OpenClLoss;
+import dev.mild.opencl.OpenClLoss.Layout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The OpenCL backend beyond the shared contract tests (which run it through {@link Backends} like any other):
+ * both launch layouts against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000},
+ * the device-resident API, resource release over 10,000 calls, and the device rule.
+ *
+ * <p>Without an OpenCL platform these tests are skipped with the reason, unless {@code MILD_TEST_REQUIRE}
+ * names {@code opencl} (as {@code .ci/run} does): then they fail. {@link OpenClUnavailableTest} covers the
+ * machine without a platform.
+ */
+class OpenClTest {
+
+    private static boolean skipAnnounced;
+
+    /**
+     * Skips (or, when opencl is required, fails) the calling test when OpenCL cannot run here. Per test, so
+     * each one is reported as skipped with the reason, which is also printed once.
+     */
+    static void assumeOpenCl() {
+        if (Backends.availableNames().contains(OpenClKernel.NAME)) {
+            return;
+        }
+        String reason = Backends.list().stream().filter(b -> b.name().equals(OpenClKernel.NAME)).findFirst()
+                .map(Backends.Info::unavailableReason).orElse("the opencl backend is not on the class path");
+        if (Support.required().contains(OpenClKernel.NAME)) {
+            fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
+        }
+        String message = "OpenCL is not available here, so the OpenCL tests are skipped: " + reason;
+        synchronized (OpenClTest.class) {
+            if (!skipAnnounced) {
+                skipAnnounced = true;
+                System.err.println("mild tests: " + message);
+            }
+        }
+        Assumptions.abort(message);
+    }
+
+    @BeforeEach
+    void openClPresent() {
+        assumeOpenCl();
+    }
+
+    static final Layout[] LAYOUTS = {Layout.TILED, Layout.DIRECT};
+
+    /**
+     * Every p in 1..130 with B in {0, 1, 7, 1000}, both layouts. The two one-margin members (equal rho, and
+     * nu = 2) run at every p and B; the distinct-margin members (one softmax per expert: O(p^2) per row) run at
+     * every p for B <= 7 and at B = 1000 for p <= 40 and around 64 and 128, which keeps the run short.
+     */
+    @TestFactory
+    Stream<DynamicTest> bothLayoutsAgreeWithReferenceForEveryP() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int from = 1; from <= 130; from += 26) {
+            int lo = from;
+            int hi = Math.min(130, from + 25);
+            tests.add(dynamicTest("p = " + lo + ".." + hi + ", B in {0, 1, 7, 1000}", () -> {
+                try (LossKernel tiled = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.TILED));
+                     LossKernel direct = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.DIRECT))) {
+                    for (int p = lo; p <= hi; p++) {
+                        for (int b : new int[] {0, 1, 7, 1000}) {
+                            for (int v : variants(p, b)) {
+                                AgreementTest.Problem pr = AgreementTest.problem(p, b, v, 31L * p + 7L * b + v);
+                                AgreementTest.check(tiled, pr);
+                                AgreementTest.check(direct, pr);
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    /** {@link AgreementTest#variant}s to run: 1 and 3 have one margin; 0 and 2 one per expert (see above). */
+    static int[] variants(int p, int rows) {
+        boolean distinctToo = rows <= 7 || p <= 40 || (p >= 63 && p <= 65) || p >= 127;
+        return distinctToo ? new int[] {0, 1, 2, 3} : new int[] {1, 3};
+    }
+
+    /** Rows in the reference block that B = 100000 repeats: prime, so no work-group sees the same rows. */
+    static final int PERIOD = 1009;
+
+    /**
+     * B = 100000 for p at and around every power of two up to 130 (work-group and tile boundaries): the batch
+     * repeats a block of {@value #PERIOD} reference rows, so every row's expected loss and gradient is known
+     * from the float64 reference without running it on 100000 rows. Distinct margins up to p = 17, one margin
+     * (logsumexp and nu = 2) beyond, where distinct margins would cost p^2 exps per row.
+     */
+    @TestFactory
+    Stream<DynamicTest> bothLayoutsAgreeWithReferenceAtB100000() {
+        List<DynamicTest> tests = new ArrayList<>();
+        int[] ps = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 130};
+        for (Layout layout : LAYOUTS) {
+            tests.add(dynamicTest(layout + ", B = 100000, p in " + Arrays.toString(ps), () -> {
+                try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
+                    for (int p : ps) {
+                        for (int v : p <= 17 ? new int[] {0, 2} : new int[] {1, 3}) {
+                            checkPeriodic(kernel, AgreementTest.problem(p, PERIOD, v, 7919L * p + v), 100_000);
+                        }
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    static void checkPeriodic(LossKernel kernel, AgreementTest.Problem block, int rows) {
+        int p = block.config().experts();
+        float[] scores = new float[rows * p];
+        float[] weights = new float[rows * p];
+        double[] wantLoss = new double[rows];
+        double[] wantGrad = new double[rows * p];
+        double sum = 0;
+        for (int i = 0; i < rows; i++) {
+            int src = i % PERIOD;
+            System.arraycopy(block.scores(), src * p, scores, i * p, p);
+            System.arraycopy(block.weights(), src * p, weights, i * p, p);
+            wantLoss[i] = block.refLoss()[src];
+            sum += wantLoss[i];
+            for (int j = 0; j < p; j++) {
+                // The reference gave d(mean over PERIOD rows)/df: rescale to the mean over `rows`.
+                wantGrad[i * p + j] = block.refGrad()[src * p + j] * PERIOD / rows;
+            }
+        }
+        float[] loss = new float[rows];
+        float[] grad = new float[rows * p];
+        double mean = kernel.lossAndGradient(block.config(), rows, scores, 0, weights, 0, loss, 0, grad, 0);
+        String what = kernel.describe() + " " + block.name() + " repeated to B = " + rows;
+        assertWithin(what, wantLoss, wantGrad, sum / rows, loss, grad, mean);
+    }
+
+    static void assertWithin(String what, double[] wantLoss, double[] wantGrad, double wantMean, float[] loss,
+                             float[] grad, double mean) {
+        Tolerance t = Tolerance.FLOAT32;
+        double le = GoldenTest.lossRelErr(Support.toDouble(loss), wantLoss);
+        double ge = GoldenTest.gradErr(Support.toDouble(grad), wantGrad);
+        assertTrue(le <= t.lossRelative(), what + ": lossRelErr " + le);
+        assertTrue(ge <= t.gradNormwise(), what + ": gradErr " + ge);
+        assertEquals(wantMean, mean, t.lossRelative() * Math.max(1, Math.abs(wantMean)), what + ": mean");
+    }
+
+    /**
+     * Data kept on the device: views at offsets inside larger buffers, outputs skipped or not, the loss
+     * configuration switched between calls, several p on one context; checked against the reference, with
+     * the floats around each output range left untouched.
+     */
+    @TestFactory
+    Stream<DynamicTest> deviceResidentApiMatchesReference() {
+        return Arrays.stream(LAYOUTS).map(layout -> dynamicTest(layout.toString(), () -> {
+            try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT, layout)) {
+                int capacity = 64 * 1024;
+                DeviceBuffer scores = loss.allocate(capacity, "scores");
+                DeviceBuffer weights = loss.allocate(capacity, "weights");
+                DeviceBuffer rowLoss = loss.allocate(capacity, "row loss");
+                DeviceBuffer grad = loss.allocate(capacity, "gradient");
+                float[] poison = new float[capacity];
+                Arrays.fill(poison, Float.NaN);
+                int round = 0;
+                for (int p : new int[] {1, 3, 8, 17, 40, 130}) {
+                    for (int rows : new int[] {0, 1, 7, 333}) {
+                        for (int v = 0; v < 4; v++) {
+                            AgreementTest.Problem pr = AgreementTest.problem(p, rows, v, 101L * p + rows + v);
+                            int n = rows * p;
+                            long sOff = 5 + round % 3;
+                            long wOff = 11 + 2L * (round % 5);
+                            long rOff = 3 + round % 7;
+                            long gOff = 17 + round % 4;
+                            round++;
+                            scores.write(sOff, pr.scores(), 0, n);
+                            weights.write(wOff, pr.weights(), 0, n);
+                            rowLoss.write(0, poison, 0, capacity);
+                            grad.write(0, poison, 0, capacity);
+                            boolean withLoss = v != 1;
+                            boolean withGrad = v != 3;
+                            double mean = loss.lossAndGradient(pr.config(), rows, scores, sOff, weights, wOff,
+                                    withLoss ? rowLoss : null, rOff, withGrad ? grad : null, gOff);
+                            float[] l = new float[capacity];
+                            float[] g = new float[capacity];
+                            rowLoss.read(0, l, 0, capacity);
+                            grad.read(0, g, 0, capacity);
+                            String what = layout + " " + pr.name() + (withLoss ? "" : " no rowLoss") + (withGrad ? "" : " no grad");
+                            float[] gotLoss = withLoss ? Arrays.copyOfRange(l, (int) rOff, (int) rOff + rows) : new float[0];
+                            float[] gotGrad = withGrad ? Arrays.copyOfRange(g, (int) gOff, (int) gOff + n) : new float[0];
+                            assertWithin(what, withLoss ? pr.refLoss() : new double[0], withGrad ? pr.refGrad() : new double[0],
+                                    pr.refMean(), gotLoss, gotGrad, mean);
+                            assertUntouched(what + " rowLoss", l, withLoss ? (int) rOff : 0, withLoss ? rows : 0);
+                            assertUntouched(what + " grad", g, withGrad ? (int) gOff : 0, withGrad ? n : 0);
+                        }
+                    }
+                }
+            }
+        }));
+    }
+
+    static void assertUntouched(String what, float[] buffer, int from, int length) {
+        for (int i = 0; i < buffer.length; i++) {
+            if ((i < from || i >= from + length) && !Float.isNaN(buffer[i])) {
+                fail(what + ": float " + i + " outside the output range " + from + ".." + (from + length - 1)
+                        + " was written (" + buffer[i] + ")");
+            }
+        }
+    }
+
+    @Test
+    void deviceResidentApiRejectsBadBuffers() {
+        try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT); OpenClLoss other = OpenClLoss.open(KernelOptions.DEFAULT)) {
+            LossConfig c = LossConfig.mild(0.5, 1, 2);
+            DeviceBuffer s = loss.allocate(30, "scores");
+            DeviceBuffer w = loss.allocate(30, "weights");
+            DeviceBuffer g = loss.allocate(30, "gradient");
+            DeviceBuffer foreign = other.allocate(30, "foreign");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 11, s, 0, w, 0, null, 0, g, 0), "scores buffer", "capacity of 30");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 10, w, 1, s, 0, null, 0, g, 0), "weights buffer");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, s, 10), "overlap");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, w, 14, g, 0), "overlap");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, foreign, 0, null, 0, g, 0), "another OpenClLoss");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, -1, s, 0, w, 0, null, 0, g, 0), "rows must be >= 0");
+            ValidationTest.fails(() -> s.write(25, new float[10], 0, 10), "outside its capacity");
+            g.close();
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, g, 0), "closed");
+            // Separate, non-overlapping ranges of one buffer are fine.
+            s.write(0, new float[30], 0, 30);
+            w.write(0, new float[30], 0, 30);
+            loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, s, 15);
+        }
+    }
+
+    /** More than the device allows in one allocation is a clear error, and the context stays usable. */
+    @Test
+    void tooLargeAnAllocationSaysSo() {
+        try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT)) {
+            long tooMany = loss.device().maxAllocationBytes() / 4 + 1;
+            OpenClException e = assertThrows(OpenClException.class, () -> loss.allocate(tooMany, "scores"));
+            assertTrue(e.getMessage().contains("scores buffer needs") && e.getMessage().contains("smaller batches"),
+                    e.getMessage());
+            RandomBatch data = RandomBatch.of(1, 50, 4, false);
+            OpenClKernel k = new OpenClKernel(loss);
+            double mean = k.lossAndGradient(data.config(), 50, data.scores(), 0, data.weights(), 0, null, 0, null, 0);
+            double want = ReferenceKernel.evaluate(data.config(), 50, Support.toDouble(data.scores()),
+                    Support.toDouble(data.weights()), null, null);
+            assertEquals(want, mean, 1e-5 * Math.abs(want));
+        }
+    }
+
+    /**
+     * 10,000 calls through both APIs, with batch sizes and p that force the staging buffers, the partials
+     * and the configuration buffers to grow: the OpenCL objects held stay constant by our own count and by
+     * the driver's context reference count (PoCL adds one per buffer, queue and program attached to the
+     * context, so a leaked buffer shows there too), and closing returns the process to where it started.
+     */
+    @Test
+    void noLeakOver10000Calls() {
+        int before = OpenClLoss.liveObjectsInProcess();
+        RandomBatch big = RandomBatch.of(3, 3000, 9, false);
+        RandomBatch equal = RandomBatch.of(4, 3000, 9, true);
+        float[] loss = new float[3000];
+        float[] grad = new float[3000 * 9];
+        try (OpenClKernel kernel = new OpenClKernel(KernelOptions.DEFAULT)) {
+            OpenClLoss device = kernel.deviceLoss();
+            DeviceBuffer s = device.allocate(3000 * 9, "scores");
+            DeviceBuffer w = device.allocate(3000 * 9, "weights");
+            DeviceBuffer g = device.allocate(3000 * 9, "gradient");
+            s.write(big.scores());
+            w.write(big.weights());
+            // Warm-up at the largest sizes, so every buffer has its final size.
+            kernel.lossAndGradient(big.config(), 3000, big.scores(), 0, big.weights(), 0, loss, 0, grad, 0);
+            device.lossAndGradient(big.config(), 3000, s, 0, w, 0, null, 0, g, 0);
+            int held = device.liveObjects();
+            int driverRefs = device.driverContextReferenceCount();
+            assertEquals(held, OpenClLoss.liveObjectsInProcess() - before);
+            for (int call = 1; call <= 10_000; call++) {
+                int rows = 1 + (call * 37) % 3000;
+                RandomBatch data = call % 3 == 0 ? equal : big;
+                if (call % 2 == 0) {
+                    kernel.lossAndGradient(data.config(), rows, data.scores(), 0, data.weights(), 0, loss, 0, grad, 0);
+                } else {
+                    device.lossAndGradient(data.config(), rows, s, 0, w, 0, null, 0, g, 0);
+                }
+                if (call % 1000 == 0) {
+                    assertEquals(held, device.liveObjects(), "OpenCL objects held after " + call + " calls");
+                    assertEquals(driverRefs, device.driverContextReferenceCount(), "driver's context references after " + call + " calls");
+                }
+            }
+        }
+        assertEquals(before, OpenClLoss.liveObjectsInProcess(), "OpenCL objects left after close");
+        // Opening and closing contexts leaks nothing either (the kernels are built each time, from the driver's cache).
+        for (int i = 0; i < 20; i++) {
+            try (OpenClLoss l = OpenClLoss.open(KernelOptions.DEFAULT)) {
+                l.allocate(100, "scratch");
+            }
+        }
+        assertEquals(before, OpenClLoss.liveObjectsInProcess(), "OpenCL objects left after 20 open/close");
+    }
+
+    @Test
+    void closedBackendSaysSo() {
+        OpenClKernel k = new OpenClKernel(KernelOptions.DEFAULT);
+        DeviceBuffer b = k.deviceLoss().allocate(10, "scores");
+        k.close();
+        k.close(); // idempotent
+        assertTrue(b.isClosed());
+        RandomBatch data = RandomBatch.of(1, 4, 3, true);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> k.lossAndGradient(data.config(), 4, data.scores(), 0, data.weights(), 0, null, 0, null, 0));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    /** The rule on invented device lists: GPU first, then accelerator, then CPU; index and name selectors. */
+    @Test
+    void deviceRule() {
+        OpenClDevices.Device cpu = fake(0, "Portable Computing Language", "pthread-cpu", org.jocl.CL.CL_DEVICE_TYPE_CPU, true);
+        OpenClDevices.Device gpu = fake(1, "NVIDIA CUDA", "NVIDIA GeForce RTX", org.jocl.CL.CL_DEVICE_TYPE_GPU, true);
+        OpenClDevices.Device deadGpu = fake(2, "NVIDIA CUDA", "Broken GPU", org.jocl.CL.CL_DEVICE_TYPE_GPU, false);
+        OpenClDevices.Device accel = fake(3, "FPGA SDK", "Board", org.jocl.CL.CL_DEVICE_TYPE_ACCELERATOR, true);
+        List<OpenClDevices.Device> all = List.of(cpu, gpu, deadGpu, accel);
+        assertSame(gpu, OpenClDevices.choose(all, null, "test"), "GPU first");
+        assertSame(gpu, OpenClDevices.choose(List.of(cpu, deadGpu, gpu), " ", "test"), "the first usable GPU");
+        assertSame(accel, OpenClDevices.choose(List.of(cpu, deadGpu, accel), null, "test"), "then accelerators");
+        assertSame(cpu, OpenClDevices.choose(List.of(cpu, deadGpu), null, "test"), "then CPUs");
+        assertSame(cpu, OpenClDevices.choose(all, "0", "test"), "an index picks that device");
+        assertSame(accel, OpenClDevices.choose(all, "3", "test"));
+        assertSame(cpu, OpenClDevices.choose(all, "cpu", "test"), "the type is part of the name");
+        assertSame(cpu, OpenClDevices.choose(all, "portable COMPUTING", "test"), "case-insensitive");
+        assertSame(gpu, OpenClDevices.choose(all, "nvidia", "test"), "a platform substring, first usable in rule order");
+        assertSame(accel, OpenClDevices.choose(all, "board", "test"));
+        ValidationTest.fails(() -> OpenClDevices.choose(all, "2", "test"), "unavailable", "Broken GPU");
+        ValidationTest.fails(() -> OpenClDevices.choose(all, "7", "test"), "no OpenCL device 7", "#0", "#3");
+        ValidationTest.fails(() -> OpenClDevices.choose(all, "amd radeon", "test"), "matches no usable", "NVIDIA GeForce RTX");
+        assertThrows(OpenClException.class, () -> OpenClDevices.choose(List.of(deadGpu), null, "test"));
+    }
+
+    private static OpenClDevices.Device fake(int index, String platform, String name, long type, boolean usable) {
+        return new OpenClDevices.Device(index, null, null, platform, name, type, "OpenCL 3.0", usable, 1, 256, 65536,
+                true, 1L << 30, 4L << 30);
+    }
+
+    /** The rule on this machine: an index, a name, the system property, and a selector that matches nothing. */
+    @Test
+    void deviceSelectionOnThisMachine() {
+        List<OpenClDevices.Device> devices = OpenClDevices.all();
+        OpenClDevices.Device first = devices.get(0);
+        try (OpenClKernel k = new OpenClKernel(new KernelOptions(1, "0"))) {
+            assertEquals(first.index(), k.deviceLoss().device().index());
+            assertTrue(k.describe().contains(first.name()), k.describe());
+        }
+        try (OpenClKernel k = new OpenClKernel(new KernelOptions(1, first.name().substring(0, 3).toUpperCase()))) {
+            assertEquals(first.name(), k.deviceLoss().device().name());
+        }
+        String old = System.getProperty(OpenClDevices.PROPERTY);
+        try {
+            System.setProperty(OpenClDevices.PROPERTY, "no-such-device-anywhere");
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> OpenClLoss.open(KernelOptions.DEFAULT));
+            assertTrue(e.getMessage().contains("-D" + OpenClDevices.PROPERTY) && e.getMessage().contains(first.name()), e.getMessage());
+            assertNotEquals(null, OpenClDevices.unavailableReason(), "a property that matches nothing makes the backend unavailable");
+            // An explicit selector wins over the property.
+            try (OpenClLoss l = OpenClLoss.open(new KernelOptions(1, Integer.toString(first.index())))) {
+                assertEquals(first.index(), l.device().index());
+            }
+            System.setProperty(OpenClDevices.PROPERTY, Integer.toString(first.index()));
+            try (OpenClLoss l = OpenClLoss.open(KernelOptions.DEFAULT)) {
+                assertEquals(first.index(), l.device().index());
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(OpenClDevices.PROPERTY);
+            } else {
+                System.setProperty(OpenClDevices.PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
+    void byNameOnlyAndListedWithItsDevice() {
+        Backends.Info info = Backends.list().stream().filter(b -> b.name().equals(OpenClKernel.NAME)).findFirst().orElseThrow();
+        assertTrue(!info.automatic(), "opencl must not be an automatic choice (host arrays lose to the CPU backends)");
+        assertNotEquals(OpenClKernel.NAME, Backends.defaultName());
+        assertTrue(info.description().contains(OpenClDevices.defaultDevice().name()), info.description());
+    }
+}
