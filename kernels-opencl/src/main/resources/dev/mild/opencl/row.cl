@@ -10,7 +10,11 @@
  *   g_j     += e_j * sum_{k in group} w_k a exp(delta_k + a (m - f_k) - nu log S_k)
  *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
  *
- * and for nu = 1, delta = 0: log S_k = a (m - f_k) + log Z, g_j += e_j a sum(w) / Z - a w_j. The gradient is
+ * and for nu = 1, delta = 0: log S_k = a (m - f_k) + log Z, g_j += e_j a sum(w) / Z - a w_j. The top expert
+ * (e_top = 1) takes its share as one term: its softmax part and its own part are both about a w_top and
+ * differ by a w_top S^-nu (S - 1), far smaller when the winner dominates, which a float32 subtraction would
+ * lose entirely. So it gets sum_{k != top} c_k - a w_top S_top^-nu e^delta_top zRest (S_top - 1 =
+ * e^delta zRest exactly), and a (sum_{k != top} w_k - w_top zRest) / Z when nu = 1, delta = 0. The gradient is
  * scaled by gradScale (1/B: the gradient of the mean). With one margin and nu = 1, delta = 0 (TDEF, CE, the
  * realizable log loss) e_j waits in g_j until sum(w) / Z is known; otherwise it is computed again for the
  * gradient rather than kept, since a private array of p floats would spill on a GPU.
@@ -65,22 +69,36 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
         const float z = 1.0f + zRest;
         const int from = groupStart[grp];
         const int to = groupStart[grp + 1];
-        float coef;
+        float coef;     /* sum_k c_k: feeds every e_j but the top expert's */
+        float topShare; /* the top expert's whole share from this group (coef when it is not a member) */
         if (logSumExp) {
             const float logZ = log1p(zRest);
             float2 sumW = (float2)(0.0f, 0.0f);
+            float2 sumWRest = (float2)(0.0f, 0.0f);
+            float wTop = 0.0f;
+            int topIn = 0;
             for (int t = from; t < to; t++) {
                 const int k = members[t];
                 const float wk = w[k];
                 loss = csum_add(loss, wk * (a * (m - f[k]) + logZ));
                 sumW = csum_add(sumW, wk);
-                if (doGrad && !stash) {
-                    g[k] -= a * wk * gradScale;
+                if ((uint)k == top) {
+                    topIn = 1;
+                    wTop = wk;
+                } else {
+                    sumWRest = csum_add(sumWRest, wk);
+                    if (doGrad && !stash) {
+                        g[k] -= a * wk * gradScale;
+                    }
                 }
             }
             coef = a * csum_value(sumW) / z;
+            topShare = topIn ? a * (csum_value(sumWRest) - wTop * zRest) / z : coef;
         } else {
             float2 c = (float2)(0.0f, 0.0f);
+            float2 cRest = (float2)(0.0f, 0.0f);
+            float topOwn = 0.0f;
+            int topIn = 0;
             for (int t = from; t < to; t++) {
                 const int k = members[t];
                 const float wk = w[k];
@@ -96,12 +114,20 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                     /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
                        with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
                     const float ex = s > 0.0f ? (1.0f - nu) * u - nu * (lo + sp) : u - nu * sp;
-                    c = csum_add(c, wk * a * exp(ex));
-                    const float own = exp((1.0f - nu) * logS) + (expDelta[k] - 1.0f) * exp(-nu * logS);
-                    g[k] -= a * wk * own * gradScale;
+                    const float ck = wk * a * exp(ex);
+                    c = csum_add(c, ck);
+                    if ((uint)k == top) {
+                        topIn = 1;
+                        topOwn = -a * wk * exp(-nu * logS) * expDelta[k] * zRest;
+                    } else {
+                        cRest = csum_add(cRest, ck);
+                        const float own = exp((1.0f - nu) * logS) + (expDelta[k] - 1.0f) * exp(-nu * logS);
+                        g[k] -= a * wk * own * gradScale;
+                    }
                 }
             }
             coef = csum_value(c);
+            topShare = topIn ? csum_value(cRest) + topOwn : coef;
         }
         if (stash) {
             /* The single group holds every expert: g_j = e_j a sum(w) / Z - a w_j, scaled. */
@@ -109,11 +135,15 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
             for (uint j = 0; j < p; j++) {
                 g[j] = g[j] * cg - a * w[j] * gradScale;
             }
+            g[top] = topShare * gradScale;
         } else if (doGrad) {
             const float cg = coef * gradScale;
             for (uint j = 0; j < p; j++) {
-                g[j] += exp(a * (f[j] - m)) * cg;
+                if (j != top) {
+                    g[j] += exp(a * (f[j] - m)) * cg;
+                }
             }
+            g[top] += topShare * gradScale;
         }
     }
     return csum_value(loss);

@@ -26,13 +26,15 @@ final class CompSum {
      * each): {@code others = sum_{k' != k} exp(a (f_k' - m)) >= 0}, {@code x = a (m - f_k) >= 0}, the weights,
      * and {@code -inf} where k is the row's first argmax.
      *
-     * <p>Where k is the top expert, its gradient gets {@code coef - own_k} as one double term instead of
-     * {@code coef} through the softmax and {@code -own_k} separately: both are about {@code w a e^delta} and
-     * their difference can be many orders smaller (a dominating winner), which float sums would lose.
+     * <p>Where k is the top expert, its gradient gets {@code coef - own_k} as one term instead of {@code coef}
+     * through the softmax and {@code -own_k} separately: both are about {@code w a e^delta} and their
+     * difference, {@code -a w S^-nu (S - 1)}, can be many orders smaller (a dominating winner). Even in double
+     * the subtraction would keep only {@code 1e-16 / (S - 1)} of it, so it is formed directly from
+     * {@code S - 1 = e^delta zRest} (x = 0 and others = zRest at the top expert).
      *
      * <p>Modified: {@code sc.loss} ({@code += w Phi(S)}); with the gradient also {@code sc.coefD}
-     * ({@code += coef = w a exp(delta + x - nu log S)}), {@code sc.topD} ({@code += coef - isTop own}) and
-     * {@code sc.ownD} ({@code = own_k}, 0 at the top expert). The work is split into small steps that pass
+     * ({@code += coef = w a exp(delta + x - nu log S)}), {@code sc.topD} ({@code += coef} off the top expert,
+     * {@code -a w S^-nu e^delta zRest} at it) and {@code sc.ownD} ({@code = own_k}, 0 at the top expert). The work is split into small steps that pass
      * arrays, so that C2 compiles each with its vector math inlined (see {@link Lanes}).
      */
     static void terms(Scratch sc, double a, double delta, double expDelta, double nu, boolean withGrad) {
@@ -76,14 +78,15 @@ final class CompSum {
         DoubleVector.fromArray(Species.D, sc.loss, off).add(w.mul(phi)).intoArray(sc.loss, off);
     }
 
-    /** {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD} and {@code sc.topD}, and kept in {@code sc.ownD}. */
+    /** {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD}, and into {@code sc.topD} off the top expert. */
     private static void coefficient(Scratch sc, double a, double delta, double nu, int off) {
         DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
         DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
         DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a)
                 .mul(VectorMath.exp(x.add(delta).sub(logS.mul(nu))));
+        VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
         DoubleVector.fromArray(Species.D, sc.coefD, off).add(coef).intoArray(sc.coefD, off);
-        DoubleVector.fromArray(Species.D, sc.topD, off).add(coef).intoArray(sc.topD, off);
+        DoubleVector.fromArray(Species.D, sc.topD, off).add(coef.blend(0.0, top)).intoArray(sc.topD, off);
     }
 
     /** {@code S^(-nu)} into {@code sc.ownD} (one exp per step keeps each step within C2's inlining budget). */
@@ -91,14 +94,19 @@ final class CompSum {
         VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(-nu)).intoArray(sc.ownD, off);
     }
 
-    /** {@code own = a w (S^(1-nu) + (e^delta - 1) S^(-nu))}: subtracted from {@code sc.topD} at the top expert, else into {@code sc.ownD}. */
+    /**
+     * {@code own = a w (S^(1-nu) + (e^delta - 1) S^(-nu))} into {@code sc.ownD} off the top expert; at the top
+     * expert {@code coef - own = -a w S^-nu e^delta zRest} into {@code sc.topD} (others = zRest there).
+     */
     private static void own(Scratch sc, double a, double expDelta, double nu, int off) {
         DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
         DoubleVector invSnu = DoubleVector.fromArray(Species.D, sc.ownD, off);
+        DoubleVector aw = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a);
         DoubleVector sPow = nu == 1.0 ? logS.broadcast(1.0) : VectorMath.exp(logS.mul(1.0 - nu));
-        DoubleVector own = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a).mul(sPow.add(invSnu.mul(expDelta - 1.0)));
+        DoubleVector own = aw.mul(sPow.add(invSnu.mul(expDelta - 1.0)));
+        DoubleVector topShare = aw.mul(invSnu).mul(DoubleVector.fromArray(Species.D, sc.xOthers, off)).mul(-expDelta);
         VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
-        DoubleVector.fromArray(Species.D, sc.topD, off).sub(own.blend(0.0, top.not())).intoArray(sc.topD, off);
+        DoubleVector.fromArray(Species.D, sc.topD, off).add(topShare.blend(0.0, top.not())).intoArray(sc.topD, off);
         own.blend(0.0, top).intoArray(sc.ownD, off);
     }
 
