@@ -21,7 +21,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Randomized agreement of every fast backend with the float64 reference, for every p in 1..130, B in
- * {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads, over four members of the family (distinct margins, equal
+ * {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads (CPU backends; OpenCL runs once), over four members of the family (distinct margins, equal
  * margins, comp-sum nu = 0.5 with additive margins, nu = 2).
  *
  * <p>The reference costs O(B p^2) per call, so not every (p, B) pair is run: B in {0, 1, 7, 1000} for p in
