@@ -39,7 +39,9 @@ final class ThroughputCommand implements Command {
                 a noisy machine moves it less. For the JMH benchmarks with side-by-side ratios, see
                 bench/README.md.
 
-                With --backend opencl the object has three more fields: "device" (the OpenCL device and
+                With --backend opencl "threads" is null (the device schedules its own work; PoCL on a CPU
+                uses every core unless POCL_MAX_PTHREAD_COUNT says otherwise) and the object has three
+                more fields: "device" (the OpenCL device and
                 launch layout), and "deviceResidentSamplesPerSecond" / "deviceResidentNsPerSample", the
                 same call on data already in device buffers (what a trainer on a GPU sees; the plain
                 figure includes copying the batch to the device and the gradient back on every call).
@@ -50,7 +52,7 @@ final class ThroughputCommand implements Command {
                   --batch B       rows per call (default 65536)
                   --equal-rho     all margins equal: one softmax per row (default: P distinct margins,
                                   one softmax per expert per row, MILD's general case)
-                  --threads T     worker threads (default 1; 0 = all cores)
+                  --threads T     worker threads of a CPU backend (default 1; 0 = all cores)
                   --seconds S     measuring time (default 3)
                   --device SEL    OpenCL device: index or name substring (default: GPU first, then CPU)
 
@@ -90,7 +92,9 @@ final class ThroughputCommand implements Command {
                     rowLoss, 0, grad, 0);
             double median = measure(call, batch, seconds);
             String deviceResident = kernel instanceof OpenClKernel ocl ? deviceResident(ocl.deviceLoss(), data, seconds) : "";
-            int usedThreads = kernel instanceof RowBlockKernel rb ? rb.threads() : options.resolvedThreads();
+            // Host worker threads; null for a device backend, which schedules its own work-items.
+            String usedThreads = kernel instanceof RowBlockKernel rb ? Integer.toString(rb.threads())
+                    : kernel instanceof OpenClKernel ? "null" : Integer.toString(options.resolvedThreads());
             console.out().println("{\"backend\": " + JsonOut.quote(kernel.name()) + ", \"experts\": " + p
                     + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
                     + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))

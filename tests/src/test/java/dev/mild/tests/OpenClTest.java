@@ -234,6 +234,24 @@ class OpenClTest {
         }
     }
 
+    /** {@code ./mild throughput --backend opencl}: both figures, the device named, no host thread count. */
+    @Test
+    void throughputReportsHostArrayAndDeviceResidentFigures() {
+        CliTest.Run r = CliTest.run("throughput", "--backend", "opencl", "--experts", "5", "--batch", "300",
+                "--seconds", "0.2");
+        assertEquals(0, r.code(), r.err());
+        java.util.Map<?, ?> m = (java.util.Map<?, ?>) dev.mild.io.Json.parse(r.out().trim(), "output");
+        assertEquals("opencl", m.get("backend"));
+        assertEquals(5.0, m.get("experts"));
+        assertTrue(m.containsKey("threads") && m.get("threads") == null, "threads is null for a device: " + r.out());
+        for (String key : List.of("samplesPerSecond", "deviceResidentSamplesPerSecond")) {
+            assertTrue((Double) m.get(key) > 0, key + " in " + r.out());
+        }
+        double resident = (Double) m.get("deviceResidentSamplesPerSecond");
+        assertEquals(1e9 / resident, (Double) m.get("deviceResidentNsPerSample"), 1e-2 * 1e9 / resident);
+        assertTrue(((String) m.get("device")).contains("layout"), "names the device and layout: " + r.out());
+    }
+
     @Test
     void deviceResidentApiRejectsBadBuffers() {
         try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT); OpenClLoss other = OpenClLoss.open(KernelOptions.DEFAULT)) {
