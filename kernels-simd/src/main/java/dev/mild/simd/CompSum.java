@@ -34,8 +34,9 @@ final class CompSum {
      *
      * <p>Modified: {@code sc.loss} ({@code += w Phi(S)}); with the gradient also {@code sc.coefD}
      * ({@code += coef = w a exp(delta + x - nu log S)}), {@code sc.topD} ({@code += coef} off the top expert,
-     * {@code -a w S^-nu e^delta zRest} at it) and {@code sc.ownD} ({@code = own_k}, 0 at the top expert). The work is split into small steps that pass
-     * arrays, so that C2 compiles each with its vector math inlined (see {@link Lanes}).
+     * {@code -a w S^-nu e^delta zRest} at it) and {@code sc.ownD} ({@code = own_k}, 0 at the top expert).
+     * The work is split into small steps that pass arrays, so that C2 compiles each with its vector math
+     * inlined (see {@link Lanes}).
      */
     static void terms(Scratch sc, double a, double delta, double expDelta, double nu, boolean withGrad) {
         int n = Species.D.length();
