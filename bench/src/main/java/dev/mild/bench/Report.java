@@ -22,6 +22,7 @@ import java.util.TreeMap;
  *   with logs         = 1 / (p groups / exps/s + groups / logs/s)   (one log1p per group and row)
  * </pre>
  * Usage: {@code java -cp bench/target/benchmarks.jar dev.mild.bench.Report results.json} (bench/report.sh).
+ * Its parsing helpers are public for the peer comparison's table (bench-peers, bench/peers.sh).
  */
 public final class Report {
     private Report() {
@@ -32,23 +33,15 @@ public final class Report {
             System.err.println("usage: Report JMH_RESULTS.json");
             System.exit(2);
         }
-        Object parsed = Json.parse(Files.readString(Path.of(args[0])), args[0]);
         double expsPerSecond = Double.NaN;
         double logsPerSecond = Double.NaN;
         double apiExpsPerSecond = Double.NaN;
         double apiLogsPerSecond = Double.NaN;
         // key "experts/equalRho" -> backend -> rows/s
-        Map<String, Map<String, Double>> loss = new TreeMap<>((x, y) -> {
-            String[] a = x.split("/");
-            String[] b = y.split("/");
-            int c = Integer.compare(Integer.parseInt(a[0]), Integer.parseInt(b[0]));
-            return c != 0 ? c : a[1].compareTo(b[1]);
-        });
-        for (Object o : (List<?>) parsed) {
-            Map<?, ?> r = (Map<?, ?>) o;
+        Map<String, Map<String, Double>> loss = lossTable();
+        for (Map<?, ?> r : results(Path.of(args[0]))) {
             String name = (String) r.get("benchmark");
             double median = median((Map<?, ?>) r.get("primaryMetric"));
-            Map<?, ?> params = (Map<?, ?>) r.get("params");
             if (name.endsWith("ExpRooflineBenchmark.exp")) {
                 expsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.log")) {
@@ -58,9 +51,7 @@ public final class Report {
             } else if (name.endsWith("ExpRooflineBenchmark.vectorApiLog")) {
                 apiLogsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
-                int batch = Integer.parseInt((String) params.get("batch"));
-                String key = params.get("experts") + "/" + ("true".equals(params.get("equalRho")) ? "equal" : "distinct");
-                loss.computeIfAbsent(key, k -> new TreeMap<>()).put((String) params.get("backend"), median * batch);
+                putRowsPerSecond(loss, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
             }
         }
         System.out.printf(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "
@@ -82,8 +73,40 @@ public final class Report {
         }
     }
 
+    /** The results of a JMH JSON result file, one map per benchmark and parameter set. */
+    public static List<Map<?, ?>> results(Path file) throws IOException {
+        Object parsed = Json.parse(Files.readString(file), file.toString());
+        List<Map<?, ?>> out = new ArrayList<>();
+        for (Object o : (List<?>) parsed) {
+            out.add((Map<?, ?>) o);
+        }
+        return out;
+    }
+
+    /** An empty table of loss rates: key "experts/rho" (rho "distinct" or "equal"), by p then rho; column -> rows/s. */
+    public static Map<String, Map<String, Double>> lossTable() {
+        return new TreeMap<>((x, y) -> {
+            String[] a = x.split("/");
+            String[] b = y.split("/");
+            int c = Integer.compare(Integer.parseInt(a[0]), Integer.parseInt(b[0]));
+            return c != 0 ? c : a[1].compareTo(b[1]);
+        });
+    }
+
+    /**
+     * Puts one loss result (params experts, batch, equalRho; score in calls/s) into the table as rows/s
+     * (median times batch) under its "experts/rho" key and the given column.
+     */
+    public static void putRowsPerSecond(Map<String, Map<String, Double>> table, Map<?, ?> result, String column) {
+        Map<?, ?> params = (Map<?, ?>) result.get("params");
+        int batch = Integer.parseInt((String) params.get("batch"));
+        String key = params.get("experts") + "/" + ("true".equals(params.get("equalRho")) ? "equal" : "distinct");
+        double median = median((Map<?, ?>) result.get("primaryMetric"));
+        table.computeIfAbsent(key, k -> new TreeMap<>()).put(column, median * batch);
+    }
+
     /** Median of the measurement iterations (JMH's rawData: forks x iterations). */
-    static double median(Map<?, ?> metric) {
+    public static double median(Map<?, ?> metric) {
         List<Double> all = new ArrayList<>();
         for (Object fork : (List<?>) metric.get("rawData")) {
             for (Object v : (List<?>) fork) {
@@ -95,7 +118,8 @@ public final class Report {
         return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : 0.5 * (v[v.length / 2 - 1] + v[v.length / 2]);
     }
 
-    static String rate(double r) {
+    /** Rows/s in millions, "-" when missing. */
+    public static String rate(double r) {
         return Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fM", r / 1e6);
     }
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Our loss kernel side by side with PyTorch (bytedeco, one thread) in ONE JMH run: LossThroughputBenchmark
+# (backends scalar and simd) and bench-peers' PyTorchLossBenchmark, p = 2, 8, 32, distinct and equal margins,
+# B = 65536; then a markdown table of medians: rows/s and simd/pytorch. Extra arguments go to JMH (e.g.
+# -wi 2 -i 3 for a quicker run).
+#
+# Builds the opt-in Maven profile "peers" (module bench-peers: about 140 MB of PyTorch jars, downloaded into
+# ~/.m2 on first use; the normal build and CI never fetch them). Never installs anything.
+#
+#   bench/peers.sh                          # ~4 minutes after the first download
+#   bench/peers.sh -wi 2 -i 3               # quicker
+#   EXPERTS=8 EQUAL_RHO=true bench/peers.sh # one size (JMH adds a repeated -p to the list, so sizes are set here)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${MILD_BENCH_OUT:-$ROOT/bench-peers/target/peers-results.json}"
+JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
+EXPERTS="${EXPERTS:-2,8,32}"
+EQUAL_RHO="${EQUAL_RHO:-false,true}"
+
+# A JDK >= 25, found as bench/report.sh does.
+JDK=""
+for c in "${MILD_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+  if [[ -n "$c" && -x "$c/bin/java" && -x "$c/bin/javac" ]] && "$c/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+    JDK="$c"; break
+  fi
+done
+[[ -n "$JDK" ]] || { echo "peers.sh: no JDK >= 25 found (set MILD_JAVA_HOME)" >&2; exit 2; }
+command -v mvn >/dev/null 2>&1 || { echo "peers.sh: Maven (mvn) is needed to build" >&2; exit 2; }
+
+echo "peers.sh: building bench-peers (profile peers) with $(basename "$JDK")..." >&2
+log="$(mktemp)"
+# javacpp.platform: without it JavaCPP's platform artifact pulls natives for every OS and architecture.
+if ! (cd "$ROOT" && JAVA_HOME="$JDK" MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" \
+      mvn -B -q -Ppeers -Djavacpp.platform=linux-x86_64 -pl bench-peers -am package -DskipTests >"$log" 2>&1); then
+  cat "$log" >&2; rm -f "$log"
+  echo "peers.sh: build failed (see above)" >&2; exit 2
+fi
+rm -f "$log"
+
+mkdir -p "$(dirname "$OUT")"
+# Before OMP_NUM_THREADS is set: GNU nproc honours it.
+HEADER="# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'), $(nproc) cores"
+# One thread for PyTorch: the benchmark calls torch.set_num_threads(1); OpenMP also reads OMP_NUM_THREADS,
+# which JMH cannot set per fork, but forks inherit this environment.
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+"$JDK/bin/java" --sun-misc-unsafe-memory-access=allow -jar "$JAR" \
+  'dev.mild.bench.LossThroughputBenchmark|dev.mild.bench.peers.PyTorchLossBenchmark' \
+  -p backend=scalar,simd -p experts="$EXPERTS" -p equalRho="$EQUAL_RHO" -p batch=65536 \
+  -rf json -rff "$OUT" "$@" >&2
+echo "$HEADER"
+"$JDK/bin/java" -cp "$JAR" dev.mild.bench.peers.PeersReport "$OUT"
