@@ -4,13 +4,13 @@
 # the fraction of the exp roofline. Extra arguments go to JMH (e.g. -wi 2 -i 3 for a quicker run).
 #
 #   bench/report.sh                 # ~4 minutes
-#   bench/report.sh -p experts=8    # one size
+#   EXPERTS=8 bench/report.sh       # one size (a -p experts=8 argument would add to the list, not replace it)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${MILD_BENCH_OUT:-$ROOT/bench/target/report-results.json}"
 mkdir -p "$(dirname "$OUT")"
 "$ROOT/mild" bench 'LossThroughputBenchmark|ExpRooflineBenchmark' \
-  -p backend=scalar,simd -p experts=2,4,8,16,32 -p equalRho=false,true -p batch=65536 \
+  -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p batch=65536 \
   -rf json -rff "$OUT" "$@" >&2
 # The same JDK the launcher found (it prints nothing for --version but exits 0 only with a JDK >= 25).
 JAVA=""

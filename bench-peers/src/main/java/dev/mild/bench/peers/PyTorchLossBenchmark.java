@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  * Equal margins collapse to one softmax per row; distinct margins cost p softmaxes per row. Each case has two
  * candidate formulations (explicit tensor formulas, which beat autograd here); the set-up checks both, times
- * each for about 0.3 s and measures the faster (see the comment in {@link #setUp}), printing its choice.
+ * them in alternating rounds and measures the faster (see the comment in {@link #setUp}), printing its choice.
  *
  * <p>The score is calls per second; times {@code batch} it is rows per second ({@code PeersReport} does it).
  * Before measuring, the set-up checks PyTorch's per-row losses and gradient against the float64
@@ -132,8 +132,8 @@ public class PyTorchLossBenchmark {
         //   (row-major for distinct margins was slower throughout: B x p x p tensor 146 / 9.9 / - / 1.05 at
         //   p = 2 / 8 / 32 (bmm for the sum over k: 184 / 10.7 / 1.7), loop over k on B x p 245 / 12.6 / 3.8;
         //   autograd instead of the explicit gradient: 0.6-0.75x the explicit row-major formulas.)
-        // So the set-up keeps both candidates of its case, checks each against the reference, times each
-        // for about 0.3 s and measures the faster: PyTorch gets its best layout for every configuration.
+        // So the set-up keeps both candidates of its case, checks each against the reference, times them in
+        // alternating rounds and measures the faster: PyTorch gets its best layout for every configuration.
         String[] names;
         Formulation[] candidates;
         if (allEqual) {
@@ -144,18 +144,20 @@ public class PyTorchLossBenchmark {
             candidates = new Formulation[] {this::distinctBatched, this::distinctLoop};
         }
         Expected expected = Expected.of(data);
-        double best = Double.POSITIVE_INFINITY;
-        StringBuilder log = new StringBuilder("PyTorchLossBenchmark p=" + experts + (allEqual ? " equal" : " distinct"));
         for (int c = 0; c < candidates.length; c++) {
             check(expected, candidates[c], names[c]);
-            double seconds = secondsPerCall(candidates[c]);
-            log.append(String.format(Locale.ROOT, "; %s %.3f ms/call", names[c], seconds * 1e3));
-            if (seconds < best) {
-                best = seconds;
-                chosen = candidates[c];
+        }
+        double[] seconds = secondsPerCall(candidates);
+        StringBuilder log = new StringBuilder("PyTorchLossBenchmark p=" + experts + (allEqual ? " equal" : " distinct"));
+        int best = 0;
+        for (int c = 0; c < candidates.length; c++) {
+            log.append(String.format(Locale.ROOT, "; %s %.3f ms/call", names[c], seconds[c] * 1e3));
+            if (seconds[c] < seconds[best]) {
+                best = c;
             }
         }
-        System.out.println(log);
+        chosen = candidates[best];
+        System.out.println(log.append("; measuring ").append(names[best]));
     }
 
     @TearDown(Level.Trial)
@@ -230,25 +232,38 @@ public class PyTorchLossBenchmark {
         return new Tensor[] {loss, grad.t().contiguous()};
     }
 
-    /** Median wall time of the calls in about 0.3 s (at least 5), after two warm-up calls. */
-    private static double secondsPerCall(Formulation formulation) {
-        double[] t = new double[64];
-        int n = 0;
-        long end = 0;
-        for (int r = -2; n < t.length && (n < 5 || System.nanoTime() < end); r++) {
-            long start = System.nanoTime();
-            try (PointerScope scope = new PointerScope()) {
-                formulation.compute();
-            }
-            if (r == 0) {
-                end = start + 300_000_000L;
-            }
-            if (r >= 0) {
-                t[n++] = (System.nanoTime() - start) * 1e-9;
+    /**
+     * Median wall time per call of each formulation: three warm-up calls each, then rounds that call each
+     * once in turn for about 0.6 s (at least 7 rounds), so that neither is timed cold or in a quieter moment.
+     */
+    private static double[] secondsPerCall(Formulation[] formulations) {
+        int m = formulations.length;
+        for (Formulation formulation : formulations) {
+            for (int i = 0; i < 3; i++) {
+                try (PointerScope scope = new PointerScope()) {
+                    formulation.compute();
+                }
             }
         }
-        Arrays.sort(t, 0, n);
-        return t[n / 2];
+        double[][] t = new double[m][256];
+        int rounds = 0;
+        long end = System.nanoTime() + 600_000_000L;
+        while (rounds < t[0].length && (rounds < 7 || System.nanoTime() < end)) {
+            for (int c = 0; c < m; c++) {
+                long start = System.nanoTime();
+                try (PointerScope scope = new PointerScope()) {
+                    formulations[c].compute();
+                }
+                t[c][rounds] = (System.nanoTime() - start) * 1e-9;
+            }
+            rounds++;
+        }
+        double[] median = new double[m];
+        for (int c = 0; c < m; c++) {
+            Arrays.sort(t[c], 0, rounds);
+            median[c] = t[c][rounds / 2];
+        }
+        return median;
     }
 
     /** The float64 reference's per-row losses and gradient of the mean on the benchmark's whole batch. */
