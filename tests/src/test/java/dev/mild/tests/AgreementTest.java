@@ -21,8 +21,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Randomized agreement of every fast backend with the float64 reference, for every p in 1..130, B in
- * {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads (CPU backends; OpenCL runs once), over four members of the family (distinct margins, equal
- * margins, comp-sum nu = 0.5 with additive margins, nu = 2).
+ * {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads (CPU backends; OpenCL runs once), over four members of
+ * the family (distinct margins, equal margins, comp-sum nu = 0.5 with additive margins, nu = 2).
  *
  * <p>The reference costs O(B p^2) per call, so not every (p, B) pair is run: B in {0, 1, 7, 1000} for p in
  * 1..40 and around the vector widths (63..65, 127..130); B in {1, 7, 33} for the other p up to 126 (33 rows
@@ -97,8 +97,7 @@ class AgreementTest {
         Map<String, Problem> cache = new HashMap<>();
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : backends) {
-            // The OpenCL device schedules its own work-items; KernelOptions.threads does not reach it.
-            int[] threadCounts = name.equals("opencl") ? new int[] {1} : new int[] {1, 2, 5};
+            int[] threadCounts = Support.usesHostThreads(name) ? new int[] {1, 2, 5} : new int[] {1};
             for (int threads : threadCounts) {
                 tests.add(dynamicTest(name + " threads=" + threads, () -> {
                     try (LossKernel kernel = Backends.open(name, KernelOptions.threads(threads))) {

@@ -24,12 +24,6 @@ import org.junit.jupiter.api.TestFactory;
 class AllocationTest {
     static final long NOISE_BYTES = 2048;
 
-    static boolean isRowBlock(String name) {
-        try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
-            return k instanceof RowBlockKernel;
-        }
-    }
-
     @TestFactory
     Stream<DynamicTest> cpuBackendsDoNotAllocatePerCall() {
         var bean = ManagementFactory.getThreadMXBean();
@@ -39,7 +33,7 @@ class AllocationTest {
         threadBean.setThreadAllocatedMemoryEnabled(true);
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : Support.fastBackends()) {
-            if (!isRowBlock(name)) {
+            if (!Support.usesHostThreads(name)) {
                 continue; // a device backend: OpenClTest checks it releases what it holds over 10,000 calls
             }
             for (int threads : new int[] {1, 2}) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.Json;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
@@ -25,6 +26,7 @@ import dev.mild.opencl.OpenClLoss.Layout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -240,7 +242,7 @@ class OpenClTest {
         CliTest.Run r = CliTest.run("throughput", "--backend", "opencl", "--experts", "5", "--batch", "300",
                 "--seconds", "0.2");
         assertEquals(0, r.code(), r.err());
-        java.util.Map<?, ?> m = (java.util.Map<?, ?>) dev.mild.io.Json.parse(r.out().trim(), "output");
+        Map<?, ?> m = (Map<?, ?>) Json.parse(r.out().trim(), "output");
         assertEquals("opencl", m.get("backend"));
         assertEquals(5.0, m.get("experts"));
         assertTrue(m.containsKey("threads") && m.get("threads") == null, "threads is null for a device: " + r.out());

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.mild.io.GoldenCase;
 import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
+import dev.mild.loss.RowBlockKernel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +36,16 @@ final class Support {
             return List.of();
         }
         return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    }
+
+    /**
+     * True for the CPU backends that split rows over {@code KernelOptions.threads}; a device backend (opencl)
+     * schedules its own work-items, so a thread count does not reach it.
+     */
+    static boolean usesHostThreads(String name) {
+        try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
+            return k instanceof RowBlockKernel;
+        }
     }
 
     /** Every usable backend except the float64 reference (which is the truth they are compared with). */
