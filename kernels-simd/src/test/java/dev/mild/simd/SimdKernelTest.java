@@ -1,5 +1,8 @@
 package dev.mild.simd;
 
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
+import static dev.mild.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -196,29 +199,5 @@ class SimdKernelTest {
         for (int i = 0; i < b; i++) {
             assertEquals(loss[i + 1], loss2[i], 0f, what + ": loss-only row " + i);
         }
-    }
-
-    static float[] gaussian(SplittableRandom rnd, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (scale * rnd.nextGaussian());
-        }
-        return v;
-    }
-
-    static float[] uniform(SplittableRandom rnd, int n, double lo, double hi) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
-        }
-        return v;
-    }
-
-    static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 }

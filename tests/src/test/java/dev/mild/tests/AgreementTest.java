@@ -1,5 +1,8 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
+import static dev.mild.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
@@ -83,11 +86,11 @@ class AgreementTest {
         // nu = 0.5 makes Phi grow like sqrt(S), and signed weights then cancel: a row of terms summing to
         // 100 in magnitude can net 0.09, where float32 terms cannot promise 1e-5 of the net. Scores of scale
         // 0.5 keep that variant within float32's reach; the others take scale 3 (exp far from 1).
-        float[] scores = Support.gaussian(rnd, rows * p, v == 2 ? 0.5 : 3.0);
-        float[] weights = Support.uniform(rnd, rows * p, -0.5, 2.0);
+        float[] scores = gaussian(rnd, rows * p, v == 2 ? 0.5 : 3.0);
+        float[] weights = uniform(rnd, rows * p, -0.5, 2.0);
         double[] loss = new double[rows];
         double[] grad = new double[rows * p];
-        double mean = ReferenceKernel.evaluate(config, rows, Support.toDouble(scores), Support.toDouble(weights), loss, grad);
+        double mean = ReferenceKernel.evaluate(config, rows, toDouble(scores), toDouble(weights), loss, grad);
         return new Problem("p=" + p + " B=" + rows + " variant=" + v, config, rows, scores, weights, loss, grad, mean);
     }
 
@@ -125,8 +128,8 @@ class AgreementTest {
         float[] grad = new float[pr.rows * p];
         double mean = kernel.lossAndGradient(pr.config, pr.rows, pr.scores, 0, pr.weights, 0, loss, 0, grad, 0);
         Tolerance t = Tolerance.FLOAT32;
-        double le = GoldenTest.lossRelErr(Support.toDouble(loss), pr.refLoss);
-        double ge = GoldenTest.gradErr(Support.toDouble(grad), pr.refGrad);
+        double le = GoldenTest.lossRelErr(toDouble(loss), pr.refLoss);
+        double ge = GoldenTest.gradErr(toDouble(grad), pr.refGrad);
         assertTrue(le <= t.lossRelative(), kernel.name() + " " + pr.name + ": lossRelErr " + le);
         assertTrue(ge <= t.gradNormwise(), kernel.name() + " " + pr.name + ": gradErr " + ge);
         assertEquals(pr.refMean, mean, t.lossRelative() * Math.max(1, Math.abs(pr.refMean)), kernel.name() + " " + pr.name + ": mean");

@@ -1,5 +1,7 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.router.Dense;
@@ -32,15 +34,15 @@ class DenseTest {
     }
 
     static void check(SplittableRandom rnd, int rows, int nIn, int nOut) {
-        float[] a = Support.gaussian(rnd, rows * nIn, 1.0);
-        float[] w = Support.gaussian(rnd, nIn * nOut, 1.0);
-        float[] d = Support.gaussian(rnd, rows * nOut, 1.0);
+        float[] a = gaussian(rnd, rows * nIn, 1.0);
+        float[] w = gaussian(rnd, nIn * nOut, 1.0);
+        float[] d = gaussian(rnd, rows * nOut, 1.0);
         float[][] wRows = Dense.rows(w, nIn, nOut);
         float[][] aRows = Dense.rows(a, rows, nIn);
         float[][] dRows = Dense.rows(d, rows, nOut);
-        DMatrixRMaj a64 = new DMatrixRMaj(rows, nIn, true, Support.toDouble(a));
-        DMatrixRMaj w64 = new DMatrixRMaj(nIn, nOut, true, Support.toDouble(w));
-        DMatrixRMaj d64 = new DMatrixRMaj(rows, nOut, true, Support.toDouble(d));
+        DMatrixRMaj a64 = new DMatrixRMaj(rows, nIn, true, toDouble(a));
+        DMatrixRMaj w64 = new DMatrixRMaj(nIn, nOut, true, toDouble(w));
+        DMatrixRMaj d64 = new DMatrixRMaj(rows, nOut, true, toDouble(d));
         String shape = rows + " x " + nIn + " x " + nOut;
 
         DMatrixRMaj z64 = new DMatrixRMaj(rows, nOut);
@@ -81,7 +83,7 @@ class DenseTest {
         // The float32 EJML product agrees too (a second, flat-layout implementation).
         FMatrixRMaj z32 = new FMatrixRMaj(rows, nOut);
         org.ejml.dense.row.CommonOps_FDRM.mult(new FMatrixRMaj(rows, nIn, true, a), new FMatrixRMaj(nIn, nOut, true, w), z32);
-        close("A W (EJML float32) " + shape, z, Support.toDouble(z32.data));
+        close("A W (EJML float32) " + shape, z, toDouble(z32.data));
     }
 
     static void close(String what, float[] got, double[] want) {

@@ -1,5 +1,8 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
+import static dev.mild.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
@@ -158,12 +161,12 @@ class EdgeCaseTest {
         assertEquals(3, c.groups());
         int rows = 9;
         SplittableRandom rnd = new SplittableRandom(11);
-        float[] scores = Support.gaussian(rnd, rows * 6, 2.0);
-        float[] weights = Support.uniform(rnd, rows * 6, 0, 3);
+        float[] scores = gaussian(rnd, rows * 6, 2.0);
+        float[] weights = uniform(rnd, rows * 6, 0, 3);
         double[] expLoss = new double[rows];
         double[] expGrad = new double[rows * 6];
         // Truth from the reference, which the golden and finite-difference tests pin down independently.
-        ReferenceKernel.evaluate(c, rows, Support.toDouble(scores), Support.toDouble(weights), expLoss, expGrad);
+        ReferenceKernel.evaluate(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
         float[] loss = new float[rows];
         float[] grad = new float[rows * 6];
         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
@@ -201,7 +204,7 @@ class EdgeCaseTest {
                         }
                         double[] expLoss = new double[rows];
                         double[] expGrad = new double[rows * p];
-                        ReferenceKernel.evaluate(c, rows, Support.toDouble(scores), Support.toDouble(weights), expLoss, expGrad);
+                        ReferenceKernel.evaluate(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
                         float[] loss = new float[rows];
                         float[] grad = new float[rows * p];
                         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
@@ -214,8 +217,8 @@ class EdgeCaseTest {
 
     static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
         Tolerance t = k.tolerance().equals(Tolerance.FLOAT64) ? Tolerance.FLOAT32 : k.tolerance();
-        double le = GoldenTest.lossRelErr(Support.toDouble(loss), expLoss);
-        double ge = GoldenTest.gradErr(Support.toDouble(grad), expGrad);
+        double le = GoldenTest.lossRelErr(toDouble(loss), expLoss);
+        double ge = GoldenTest.gradErr(toDouble(grad), expGrad);
         assertTrue(le <= t.lossRelative(), k.name() + ": lossRelErr " + le + " loss " + Arrays.toString(loss)
                 + " expected " + Arrays.toString(expLoss));
         assertTrue(ge <= t.gradNormwise(), k.name() + ": gradErr " + ge + " grad " + Arrays.toString(grad)

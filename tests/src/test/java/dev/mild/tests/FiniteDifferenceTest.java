@@ -1,5 +1,6 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -152,7 +153,7 @@ class FiniteDifferenceTest {
                         float[] w = toFloat(c.weights);
                         float[] g = new float[fd.length];
                         kernel.lossAndGradient(c.config, c.rows, s, 0, w, 0, null, 0, g, 0);
-                        double err = GoldenTest.gradErr(Support.toDouble(g), fd);
+                        double err = GoldenTest.gradErr(toDouble(g), fd);
                         // float32 tolerance plus the finite differences' own error
                         double tol = Tolerance.FLOAT32.gradNormwise() + FD_TOLERANCE;
                         assertTrue(err <= tol, name + " " + c.name + ": gradient vs finite differences " + err);

@@ -1,5 +1,6 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -167,8 +168,8 @@ class OpenClTest {
     static void assertWithin(String what, double[] wantLoss, double[] wantGrad, double wantMean, float[] loss,
                              float[] grad, double mean) {
         Tolerance t = Tolerance.FLOAT32;
-        double le = GoldenTest.lossRelErr(Support.toDouble(loss), wantLoss);
-        double ge = GoldenTest.gradErr(Support.toDouble(grad), wantGrad);
+        double le = GoldenTest.lossRelErr(toDouble(loss), wantLoss);
+        double ge = GoldenTest.gradErr(toDouble(grad), wantGrad);
         assertTrue(le <= t.lossRelative(), what + ": lossRelErr " + le);
         assertTrue(ge <= t.gradNormwise(), what + ": gradErr " + ge);
         assertEquals(wantMean, mean, t.lossRelative() * Math.max(1, Math.abs(wantMean)), what + ": mean");
@@ -289,8 +290,8 @@ class OpenClTest {
             RandomBatch data = RandomBatch.of(1, 50, 4, false);
             OpenClKernel k = new OpenClKernel(loss);
             double mean = k.lossAndGradient(data.config(), 50, data.scores(), 0, data.weights(), 0, null, 0, null, 0);
-            double want = ReferenceKernel.evaluate(data.config(), 50, Support.toDouble(data.scores()),
-                    Support.toDouble(data.weights()), null, null);
+            double want = ReferenceKernel.evaluate(data.config(), 50, toDouble(data.scores()),
+                    toDouble(data.weights()), null, null);
             assertEquals(want, mean, 1e-5 * Math.abs(want));
         }
     }

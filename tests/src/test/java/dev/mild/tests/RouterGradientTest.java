@@ -1,5 +1,8 @@
 package dev.mild.tests;
 
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
+import static dev.mild.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -64,14 +67,14 @@ class RouterGradientTest {
                     b[j] = (float) (0.3 * rnd.nextGaussian());
                 }
             }
-            x = Support.gaussian(rnd, rows * sizes[0], 1.0);
+            x = gaussian(rnd, rows * sizes[0], 1.0);
             if (minAbsPreActivation(net, x, rows) > KINK_MARGIN) {
                 break;
             }
             net = null;
         }
         assertTrue(net != null, "no draw kept the pre-activations away from the ReLU kink");
-        float[] w = c.signedWeights ? Support.uniform(rnd, rows * p, -1, 2) : Support.uniform(rnd, rows * p, 0, 2);
+        float[] w = c.signedWeights ? uniform(rnd, rows * p, -1, 2) : uniform(rnd, rows * p, 0, 2);
 
         Backprop bp = new Backprop(net, rows, 1);
         try (ScalarKernel kernel = new ScalarKernel()) {
@@ -106,7 +109,7 @@ class RouterGradientTest {
     static double meanLoss(Mlp net, float[] x, float[] w, int rows, LossConfig config, int layer, int which, int index,
                            double delta) {
         double[] scores = forward(net, x, rows, layer, which, index, delta, null);
-        double[] w64 = Support.toDouble(w);
+        double[] w64 = toDouble(w);
         return ReferenceKernel.evaluate(config, rows, scores, w64, null, null);
     }
 
@@ -126,8 +129,8 @@ class RouterGradientTest {
         for (int l = 0; l < net.layers(); l++) {
             int in = net.size(l);
             int out = net.size(l + 1);
-            double[] wl = Support.toDouble(net.weights(l));
-            double[] bl = Support.toDouble(net.biases(l));
+            double[] wl = toDouble(net.weights(l));
+            double[] bl = toDouble(net.biases(l));
             if (l == layer) {
                 if (which == 0) {
                     wl[index] += delta;

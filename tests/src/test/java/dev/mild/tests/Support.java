@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /** What the tests share: the backends under test, the golden resources, random inputs. */
 final class Support {
@@ -81,29 +80,5 @@ final class Support {
         String p = System.getProperty("mild.shared.dir");
         Path dir = p != null ? Path.of(p) : Path.of("..", "..", "shared");
         return Files.isDirectory(dir) ? dir.normalize() : null;
-    }
-
-    static float[] gaussian(SplittableRandom rnd, int n, double scale) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (scale * rnd.nextGaussian());
-        }
-        return v;
-    }
-
-    static float[] uniform(SplittableRandom rnd, int n, double lo, double hi) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
-        }
-        return v;
-    }
-
-    static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 }
