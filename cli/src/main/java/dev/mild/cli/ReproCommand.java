@@ -18,8 +18,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * {@code ./mild repro}: the MILD paper's image protocol (App. C.1) on Fashion-MNIST with synthetic experts:
- * setups I (7/2/1), II (5/2/2/1), III (4/2/2/1/1), costs (a) error and (b) error + coverage, TDEF vs MILD
+ * {@code ./mild repro}: the MILD paper's image protocol (App. C.1) on Fashion-MNIST: setups I (7/2/1), II
+ * (5/2/2/1), III (4/2/2/1/1) and the severe imbalance of App. C.3 (9/1), synthetic or trained experts, costs
+ * (a) error and (b) error + coverage, optionally Gaussian noise on the training costs (sec. 6.2), TDEF vs MILD
  * (rho auto), several seeds, mean and standard deviation of the test deferral loss and the mean shares.
  */
 final class ReproCommand implements Command {
@@ -29,7 +30,8 @@ final class ReproCommand implements Command {
     }
 
     static final List<Setup> SETUPS = List.of(new Setup("I", new int[] {7, 2, 1}),
-            new Setup("II", new int[] {5, 2, 2, 1}), new Setup("III", new int[] {4, 2, 2, 1, 1}));
+            new Setup("II", new int[] {5, 2, 2, 1}), new Setup("III", new int[] {4, 2, 2, 1, 1}),
+            new Setup("severe", new int[] {9, 1}));
 
     @Override
     public String name() {
@@ -38,21 +40,24 @@ final class ReproCommand implements Command {
 
     @Override
     public String summary() {
-        return "the MILD paper's protocol on Fashion-MNIST: setups I/II/III, costs (a)/(b), TDEF vs MILD, seeds";
+        return "the MILD paper's protocol on Fashion-MNIST: setups I/II/III/severe, costs (a)/(b), TDEF vs MILD, seeds";
     }
 
     @Override
     public String help() {
         return """
-                Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III] [--costs a,b] [--seeds N]
+                Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III,severe] [--costs a,b]
+                                    [--experts synthetic|trained] [--cost-noise S] [--seeds N]
                                     [--train-rows N] [--epochs N] [--json]
 
                 Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
-                (Debian's dataset-fashion-mnist) and synthetic experts: expert k is always right on its
-                block of classes and guesses elsewhere. Setups: I = 7/2/1 (3 experts), II = 5/2/2/1,
-                III = 4/2/2/1/1. Costs: (a) error, (b) error + coverage (each expert's block share). For
-                every setup, cost and seed it trains TDEF and MILD (rho auto) on the training images
-                (10%% held out for validation) and evaluates on the 10,000 test images.
+                (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
+                (3 experts), II = 5/2/2/1, III = 4/2/2/1/1, severe = 9/1 (App. C.3: one expert owns 90%%
+                of the classes). Experts: synthetic (always right on their block, a uniform guess
+                elsewhere) or trained (a classifier trained on its block plus 1%% of the other classes,
+                the paper's real experts). Costs: (a) error, (b) error + coverage (each expert's block
+                share). For every setup, cost and seed it trains TDEF and MILD (rho auto) on the
+                training images (10%% held out for validation) and evaluates on the 10,000 test images.
 
                 Output: one line per run, then a table per setup and cost: test deferral loss as mean +- std
                 over the seeds (lower is better), the mean share of test rows per expert, and the oracle's.
@@ -64,6 +69,9 @@ final class ReproCommand implements Command {
                   --dir DIR       where the IDX files are (default %s)
                   --setups LIST   which setups (default I,II,III)
                   --costs LIST    a, b or both (default a,b)
+                  --experts KIND  synthetic (default) or trained
+                  --cost-noise S  Gaussian noise of std S added to the training costs only (the paper's
+                                  robustness test uses 0.2); validation and test costs stay exact
                   --seeds N       seeds 1..N (default 5)
                   --train-rows N  use a seeded sample of N training images (default: all 60000)
                   --epochs N      most epochs per training (default 100)
@@ -71,13 +79,15 @@ final class ReproCommand implements Command {
 
                 Example:
                   ./mild repro --quick
-                  ./mild repro --setups I --seeds 5        (full data; about an hour on two cores)
+                  ./mild repro --setups I --seeds 5        (full data; about 15 minutes on two cores)
+                  ./mild repro --setups severe --costs a   (the severe imbalance)
+                  ./mild repro --setups I --cost-noise 0.2 (noisy training costs)
                 """.formatted(DEFAULT_DIR);
     }
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("dir", "setups", "costs", "seeds", "train-rows", "epochs");
+        return Set.of("dir", "setups", "costs", "experts", "cost-noise", "seeds", "train-rows", "epochs");
     }
 
     @Override
@@ -93,7 +103,7 @@ final class ReproCommand implements Command {
         List<Setup> setups = new ArrayList<>();
         for (String s : args.value("setups", quick ? "I" : "I,II,III").split(",")) {
             setups.add(SETUPS.stream().filter(x -> x.name.equals(s.trim())).findFirst()
-                    .orElseThrow(() -> new UsageException("--setups takes I, II and III, got \"" + s + "\"")));
+                    .orElseThrow(() -> new UsageException("--setups takes I, II, III and severe, got \"" + s + "\"")));
         }
         List<String> costs = new ArrayList<>();
         for (String c : args.value("costs", "a,b").split(",")) {
@@ -102,6 +112,12 @@ final class ReproCommand implements Command {
             }
             costs.add(c.trim());
         }
+        String expertsName = args.value("experts", "synthetic");
+        if (!expertsName.equals("synthetic") && !expertsName.equals("trained")) {
+            throw new UsageException("--experts takes synthetic or trained, got \"" + expertsName + "\"");
+        }
+        ExpertSetup.Source experts = ExpertSetup.Source.byName(expertsName);
+        double costNoise = args.doubleValue("cost-noise", 0, 0, 1e6);
         int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
         int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
         int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
@@ -120,8 +136,10 @@ final class ReproCommand implements Command {
             train = sample(train, trainRows);
         }
         if (!json) {
-            out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %d seed(s),"
-                    + " at most %d epochs.%n%n", train.rows(), test.rows(), seeds, epochs);
+            out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %s experts;"
+                    + " %d seed(s), at most %d epochs%s.%n%n", train.rows(), test.rows(), expertsName, seeds, epochs,
+                    costNoise > 0 ? String.format(Locale.ROOT, "; noise of std %s on the training costs",
+                            costNoise) : "");
         }
         for (Setup setup : setups) {
             for (String cost : costs) {
@@ -135,9 +153,10 @@ final class ReproCommand implements Command {
                     for (int m = 0; m < 2; m++) {
                         RouterTraining.Spec spec = new RouterTraining.Spec();
                         spec.loss = m == 0 ? Surrogate.Kind.TDEF : Surrogate.Kind.MILD;
-                        spec.experts = ExpertSetup.Source.SYNTHETIC;
+                        spec.experts = experts;
                         spec.blocks = setup.blocks;
                         spec.coverage = cost.equals("b");
+                        spec.costNoise = costNoise;
                         spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
                                 .withThreads(Runtime.getRuntime().availableProcessors());
                         long t0 = System.nanoTime();
@@ -163,6 +182,7 @@ final class ReproCommand implements Command {
                 }
                 if (json) {
                     out.println("{\"setup\": " + JsonOut.quote(setup.name) + ", \"cost\": " + JsonOut.quote(cost)
+                            + ", \"experts\": " + JsonOut.quote(expertsName) + ", \"costNoise\": " + costNoise
                             + ", \"seeds\": " + seeds + ", \"tdef\": " + JsonOut.array(loss[0]) + ", \"mild\": "
                             + JsonOut.array(loss[1]) + ", \"oracle\": " + JsonOut.array(oracle) + ", \"tdefShares\": "
                             + JsonOut.array(shares[0]) + ", \"mildShares\": " + JsonOut.array(shares[1])

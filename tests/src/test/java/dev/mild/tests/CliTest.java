@@ -364,6 +364,30 @@ class CliTest {
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
     }
 
+    @Test
+    void reproRunsTheSevereImbalanceWithTrainedExpertsAndNoisyCosts() throws IOException {
+        idxPair("train", 600, 1);
+        idxPair("t10k", 200, 2);
+        Run r = run("repro", "--dir", tmp.toString(), "--setups", "severe", "--costs", "a", "--experts", "trained",
+                "--cost-noise", "0.2", "--seeds", "1", "--epochs", "2", "--json");
+        assertEquals(0, r.code, r.err);
+        Map<?, ?> m = (Map<?, ?>) Json.parse(r.lines().get(0), "repro");
+        assertEquals("severe", m.get("setup"));
+        assertEquals("trained", m.get("experts"));
+        assertEquals(0.2, ((Number) m.get("costNoise")).doubleValue());
+        assertEquals(2, ((List<?>) m.get("oracleShares")).size(), "severe: two experts (9/1)");
+        Run text = run("repro", "--dir", tmp.toString(), "--setups", "severe", "--costs", "a", "--cost-noise", "0.2",
+                "--seeds", "1", "--epochs", "2");
+        assertEquals(0, text.code, text.err);
+        assertTrue(text.out.contains("synthetic experts") && text.out.contains("noise of std 0.2 on the training costs")
+                && text.out.contains("Setup severe (9/1), cost (a) error"), text.out);
+        for (String[] bad : new String[][] {{"--experts", "oracle"}, {"--cost-noise", "-1"}, {"--setups", "IV"}}) {
+            Run b = run("repro", "--dir", tmp.toString(), bad[0], bad[1]);
+            assertEquals(2, b.code, String.join(" ", bad) + ": " + b.err);
+            assertTrue(b.err.contains(bad[0]), String.join(" ", bad) + ": " + b.err);
+        }
+    }
+
     /** Generated clusters as a labelled CSV (features x0.., label). */
     Path labelledCsv(String name, int rows, long seed) throws IOException {
         dev.mild.data.Dataset g = dev.mild.data.Generated.clusters(rows, 10, 5, 2.0, seed);
