@@ -17,14 +17,8 @@ JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
 EXPERTS="${EXPERTS:-2,8,32}"
 EQUAL_RHO="${EQUAL_RHO:-false,true}"
 
-# A JDK >= 25, found as bench/report.sh does.
-JDK=""
-for c in "${MILD_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/*; do
-  if [[ -n "$c" && -x "$c/bin/java" && -x "$c/bin/javac" ]] && "$c/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
-    JDK="$c"; break
-  fi
-done
-[[ -n "$JDK" ]] || { echo "peers.sh: no JDK >= 25 found (set MILD_JAVA_HOME)" >&2; exit 2; }
+# The launcher's JDK (>= 25; it says how to get one when there is none).
+JDK="$("$ROOT/mild" java-home)"
 command -v mvn >/dev/null 2>&1 || { echo "peers.sh: Maven (mvn) is needed to build" >&2; exit 2; }
 
 echo "peers.sh: building bench-peers (profile peers) with $(basename "$JDK")..." >&2

@@ -12,13 +12,7 @@ mkdir -p "$(dirname "$OUT")"
 "$ROOT/mild" bench 'LossThroughputBenchmark|ExpRooflineBenchmark' \
   -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p batch=65536 \
   -rf json -rff "$OUT" "$@" >&2
-# The same JDK the launcher found (it prints nothing for --version but exits 0 only with a JDK >= 25).
-JAVA=""
-for c in "${MILD_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/*; do
-  if [[ -n "$c" && -x "$c/bin/java" ]] && "$c/bin/java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
-    JAVA="$c/bin/java"; break
-  fi
-done
-[[ -n "$JAVA" ]] || { echo "report.sh: no JDK >= 25 found" >&2; exit 2; }
+# The same JDK the launcher used (it has already said why if there is none).
+JAVA="$("$ROOT/mild" java-home)/bin/java"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'), $(nproc) cores"
 "$JAVA" -cp "$ROOT/bench/target/benchmarks.jar" dev.mild.bench.Report "$OUT"

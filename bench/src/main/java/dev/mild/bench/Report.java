@@ -106,7 +106,7 @@ public final class Report {
     }
 
     /** Median of the measurement iterations (JMH's rawData: forks x iterations). */
-    public static double median(Map<?, ?> metric) {
+    static double median(Map<?, ?> metric) {
         List<Double> all = new ArrayList<>();
         for (Object fork : (List<?>) metric.get("rawData")) {
             for (Object v : (List<?>) fork) {
