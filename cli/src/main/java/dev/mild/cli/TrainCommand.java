@@ -66,7 +66,10 @@ final class TrainCommand implements Command {
                   --search-epochs N   epochs per grid point of auto (default: about 150 optimizer steps,
                                       at most the base's best epoch, at least 2); each point is warm-
                                       started from a base trained with uniform margins
-                  --rewards NAME      sum-others (default, the paper's), one-minus, realizable
+                  --rewards NAME      how mild/compsum weigh each expert from a row's costs:
+                                      sum-others (default, the paper's: the other experts' costs),
+                                      one-minus (1 - cost; every cost, price included, in [0, 1]),
+                                      realizable
                   --nu X              exponent of compsum / multitask (default 0.5)
                   --experts KIND      synthetic: expert k is always right on its block of classes and
                                       guesses uniformly elsewhere; trained: expert k is an MLP classifier

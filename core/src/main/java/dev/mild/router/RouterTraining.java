@@ -157,6 +157,7 @@ public final class RouterTraining {
                 classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
             }
             double[] dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
+            checkOneMinusCosts(spec, data, setup, dataCosts);
             Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
             Examples train = all.select(trainIdx);
             Examples valid = validFile == null ? all.select(validIdx)
@@ -265,6 +266,36 @@ public final class RouterTraining {
             case CWCE -> Surrogate.cwce(oracleCounts);
             case LDAM -> Surrogate.ldam(oracleCounts, 1.0, 0.5);
         };
+    }
+
+    /**
+     * One-minus rewards read {@code 1 - c} as a reward, which the paper's lemma needs in [0, 1]. Checked here on
+     * every row of the data file, before the split, so the message names the file line and the expert whatever
+     * the seed (the kernel's own check can only name a row of the shuffled training split).
+     */
+    static void checkOneMinusCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
+        if (spec.rewards != Rewards.ONE_MINUS || !spec.hasMargins()) {
+            return; // only mild and compsum take rewards
+        }
+        if (spec.costNoise > 0) {
+            throw new InvalidInputException("--cost-noise with --rewards one-minus: Gaussian noise moves costs out of"
+                    + " [0, 1], where one-minus rewards (1 - cost) are defined; use --rewards sum-others (the default)");
+        }
+        int p = setup.experts();
+        double[] beta = setup.beta();
+        for (int i = 0; i < data.rows(); i++) {
+            for (int k = 0; k < p; k++) {
+                double c = costs[i * p + k];
+                if (!(c >= 0 && c <= 1)) {
+                    String name = setup.names().get(k);
+                    String where = setup.source() == ExpertSetup.Source.COSTS ? "column cost:" + name : "expert " + name;
+                    String price = beta[k] != 0 ? " (with its price " + beta[k] + " from --beta or --coverage)" : "";
+                    throw new InvalidInputException(data.where(i) + ", " + where + ": cost " + c + price
+                            + " is outside [0, 1], which --rewards one-minus needs (its reward is 1 - cost);"
+                            + " use --rewards sum-others (the default), which takes any cost >= 0");
+                }
+            }
+        }
     }
 
     /** {@code theory}, {@code uniform} (mean margin {@code mean}) or an explicit comma-separated list. */

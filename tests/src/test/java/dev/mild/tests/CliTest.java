@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.cli.Console;
@@ -303,6 +304,36 @@ class CliTest {
         r = run("eval", "--model", model.toString(), "--data", good.toString());
         assertEquals(2, r.code);
         assertTrue(r.err.contains("m.mild") && r.err.contains("not a MILD model file"), r.err);
+    }
+
+    @Test
+    void oneMinusRewardsNameTheFileLineOfACostOutsideTheUnitInterval() throws IOException {
+        StringBuilder sb = new StringBuilder("x0,cost:a,cost:b\n");
+        for (int i = 0; i < 40; i++) {
+            sb.append(i).append(i == 30 ? ",0,1.25\n" : ",0,1\n"); // the bad row is file line 32
+        }
+        Path data = tmp.resolve("unit.csv");
+        Files.writeString(data, sb.toString());
+        Path model = tmp.resolve("unit.mild");
+        // The row lands in whichever split the seed gives it; the message names the file line either way.
+        for (String seed : new String[] {"1", "2"}) {
+            Run r = run("train", "--data", data.toString(), "--rewards", "one-minus", "--seed", seed,
+                    "--out", model.toString());
+            assertEquals(2, r.code, r.err);
+            assertTrue(r.err.contains("unit.csv, line 32, column cost:b: cost 1.25 is outside [0, 1]"), r.err);
+        }
+        assertFalse(Files.exists(model), "no model is written for bad input");
+        // The default rewards take any cost >= 0.
+        assertEquals(0, run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform",
+                "--out", model.toString()).code);
+        // A price can push a cost in [0, 1] out of it; noise always can.
+        Files.writeString(data, sb.toString().replace("1.25", "1"));
+        Run priced = run("train", "--data", data.toString(), "--rewards", "one-minus", "--beta", "0,0.5");
+        assertEquals(2, priced.code, priced.err);
+        assertTrue(priced.err.contains("unit.csv, line 2, column cost:b: cost 1.5 (with its price 0.5"), priced.err);
+        Run noisy = run("train", "--data", data.toString(), "--rewards", "one-minus", "--cost-noise", "0.1");
+        assertEquals(2, noisy.code, noisy.err);
+        assertTrue(noisy.err.contains("--cost-noise with --rewards one-minus"), noisy.err);
     }
 
     @Test
