@@ -1,0 +1,63 @@
+package dev.mild.tests;
+
+import static dev.mild.testing.TestArrays.gaussian;
+import static dev.mild.testing.TestArrays.toDouble;
+import static dev.mild.testing.TestArrays.uniform;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.loss.Loss;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.ReferenceKernel;
+import dev.mild.loss.Tolerance;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's "Embedding the kernel" snippet, line for line, on the default backend: its results are
+ * checked against the float64 reference, and the mini-batch view against the reference on a copy of
+ * those rows (so the view's offsets and the scaling of its gradient are what the README says).
+ */
+class ReadmeExampleTest {
+
+    @Test
+    void embeddingTheKernelAsTheReadmeShowsIt() {
+        int rows = 300;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] scores = gaussian(rnd, rows * 3, 3.0);
+        float[] weights = uniform(rnd, rows * 3, 0.0, 2.0);
+
+        // --- README, "Embedding the kernel" ---
+        LossConfig config = LossConfig.mild(0.5, 1.0, 2.0);
+        Loss loss = Loss.of(config);
+        float[] grad = new float[scores.length];
+        double mean = loss.evaluate(scores, weights, null, grad);
+        // --- (the view comes below, on a fresh gradient array) ---
+
+        Tolerance t = Tolerance.FLOAT32;
+        double[] refLoss = new double[rows];
+        double[] refGrad = new double[rows * 3];
+        double refMean = ReferenceKernel.evaluate(config, rows, toDouble(scores), toDouble(weights), refLoss, refGrad);
+        assertEquals(refMean, mean, t.lossRelative() * Math.max(1, Math.abs(refMean)), loss.kernel().name());
+        assertTrue(GoldenTest.gradErr(toDouble(grad), refGrad) <= t.gradNormwise(), loss.kernel().name());
+
+        float[] viewGrad = new float[scores.length];
+        Arrays.fill(viewGrad, 7f); // rows outside the view must keep this
+        double part = loss.evaluate(scores, weights, 128, 64, null, viewGrad);
+
+        double[] viewScores = toDouble(Arrays.copyOfRange(scores, 128 * 3, 192 * 3));
+        double[] viewWeights = toDouble(Arrays.copyOfRange(weights, 128 * 3, 192 * 3));
+        double[] viewRefGrad = new double[64 * 3];
+        double viewRefMean = ReferenceKernel.evaluate(config, 64, viewScores, viewWeights, new double[64], viewRefGrad);
+        assertEquals(viewRefMean, part, t.lossRelative() * Math.max(1, Math.abs(viewRefMean)));
+        assertTrue(GoldenTest.gradErr(toDouble(Arrays.copyOfRange(viewGrad, 128 * 3, 192 * 3)), viewRefGrad)
+                <= t.gradNormwise(), "the view's gradient is that of its own mean loss");
+        float[] untouched = new float[128 * 3];
+        Arrays.fill(untouched, 7f);
+        assertArrayEquals(untouched, Arrays.copyOfRange(viewGrad, 0, 128 * 3), "rows before the view");
+        assertArrayEquals(Arrays.copyOf(untouched, 108 * 3), Arrays.copyOfRange(viewGrad, 192 * 3, rows * 3),
+                "rows after the view");
+    }
+}
