@@ -1,5 +1,6 @@
 package dev.mild.cli;
 
+import dev.mild.io.DeferralGolden;
 import dev.mild.io.GoldenCase;
 import dev.mild.io.GoldenCheck;
 import dev.mild.loss.Backends;
@@ -27,8 +28,10 @@ final class GoldenCommand implements Command {
         return """
                 Usage: ./mild golden FILE [--backend NAME] [--threads T]
 
-                Checks the loss kernel against expected values computed independently in float64. FILE
-                holds cases in the golden format (../shared/golden/surrogate-cases.json is one):
+                Checks this project's code against expected values computed independently in float64.
+                FILE is one of two formats.
+
+                Loss cases (../shared/golden/surrogate-cases.json is one):
                   {"cases": [{"name", "nu", "rho", "delta", "scores", "weights",
                               "rowLoss", "meanLoss", "gradMeanLoss"}, ...]}
                 Each case is run on the backend (every usable backend when --backend is not given),
@@ -40,12 +43,23 @@ final class GoldenCommand implements Command {
                 and ok means both are within the backend's tolerance:
                   reference (float64): 1e-10 and 1e-10; float32 backends: 1e-5 and 1e-4.
 
+                Deferral cases (../shared/golden/deferral-cases.json), any of three sections:
+                  deferralLoss  router scores and costs -> each row's expert (highest score, ties to
+                                the highest index), per-row and mean deferral loss
+                  rewards       costs -> the weights of each rewards rule (sum-others, ...)
+                  theoryRho     oracle labels, input norms, p, rhoBar -> the paper's theory margins
+                checked against core's float64 code (no backend), one JSON object per check:
+                  {"case": ..., "maxAbsErr": x, "mismatches": n, "ok": true|false}
+                where mismatches counts the router's choices that differ, and ok means none do and
+                maxAbsErr <= 1e-12.
+
                 Options:
                   --backend NAME   reference, scalar, simd, opencl (see ./mild backends)
                   --threads T      worker threads for CPU backends (default: all cores)
 
                 Example:
                   ./mild golden ../shared/golden/surrogate-cases.json --backend simd
+                  ./mild golden ../shared/golden/deferral-cases.json
 
                 Exit code: 0 when every case is ok, 1 when any is not, 2 for a bad or unreadable file.
                 """;
@@ -60,7 +74,11 @@ final class GoldenCommand implements Command {
     public int run(Args args, Console console) {
         Path file = Path.of(args.positional(1, "one golden FILE").get(0));
         int threads = args.intValue("threads", 0, 0, 4096);
-        List<GoldenCase> cases = GoldenCase.read(file);
+        Object root = GoldenCase.readJson(file);
+        if (!GoldenCase.isCaseFormat(root) && DeferralGolden.isDeferralFormat(root)) {
+            return deferral(root, file, args, console);
+        }
+        List<GoldenCase> cases = GoldenCase.fromRoot(root, file.toString());
         List<String> names = args.value("backend") != null ? List.of(args.value("backend")) : Backends.availableNames();
         boolean allOk = true;
         for (String name : names) {
@@ -76,6 +94,24 @@ final class GoldenCommand implements Command {
             Tolerance t = Tolerance.FLOAT32;
             console.err().println("mild golden: some cases are outside tolerance (float32 backends: loss "
                     + t.lossRelative() + ", gradient " + t.gradNormwise() + ")");
+        }
+        return allOk ? Main.OK : Main.CHECK_FAILED;
+    }
+
+    /** The deferral format: core's float64 code, no backend involved. */
+    private static int deferral(Object root, Path file, Args args, Console console) {
+        if (args.value("backend") != null || args.value("threads") != null) {
+            throw new UsageException(file + " holds deferral cases (deferral loss, rewards, theory rho), which are"
+                    + " computed in float64 by core, not by a loss backend: drop --backend and --threads");
+        }
+        boolean allOk = true;
+        for (DeferralGolden.Result r : DeferralGolden.check(root, file.toString())) {
+            console.out().println(r.toJson());
+            allOk &= r.ok();
+        }
+        if (!allOk) {
+            console.err().println("mild golden: some deferral cases differ (values by more than "
+                    + DeferralGolden.TOLERANCE + ", or the router's choices)");
         }
         return allOk ? Main.OK : Main.CHECK_FAILED;
     }

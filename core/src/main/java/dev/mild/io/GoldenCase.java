@@ -33,18 +33,32 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
 
     /** Reads every case of a file; errors name the file and the case. */
     public static List<GoldenCase> read(Path file) {
+        return fromRoot(readJson(file), file.toString());
+    }
+
+    /** A golden file parsed as JSON (either format: this one or {@link DeferralGolden}'s). */
+    public static Object readJson(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             throw new InvalidInputException(file + ": cannot read golden file: " + e.getMessage(), e);
         }
-        return parse(text, file.toString());
+        return Json.parse(text, file.toString());
     }
 
     /** Parses a golden document; {@code source} names it in error messages. */
     public static List<GoldenCase> parse(String text, String source) {
-        Object root = Json.parse(text, source);
+        return fromRoot(Json.parse(text, source), source);
+    }
+
+    /** True for a parsed document of this format (an object with a {@code cases} array). */
+    public static boolean isCaseFormat(Object root) {
+        return root instanceof Map<?, ?> map && map.get("cases") instanceof List<?>;
+    }
+
+    /** The cases of a parsed golden document; {@code source} names it in error messages. */
+    public static List<GoldenCase> fromRoot(Object root, String source) {
         if (!(root instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> cases)) {
             throw new InvalidInputException(source + ": expected an object with a \"cases\" array");
         }
@@ -86,14 +100,14 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return new GoldenCase(name, config, rows, toFloat(scores), toFloat(weights), scores, weights, rowLoss, mean, grad);
     }
 
-    private static double number(Object o, String where, String field) {
+    static double number(Object o, String where, String field) {
         if (o instanceof Double d) {
             return d;
         }
         throw new InvalidInputException(where + ": \"" + field + "\" must be a number, got " + describe(o));
     }
 
-    private static double[] vector(Object o, String where, String field, int expected) {
+    static double[] vector(Object o, String where, String field, int expected) {
         if (!(o instanceof List<?> list)) {
             throw new InvalidInputException(where + ": \"" + field + "\" must be an array of numbers, got " + describe(o));
         }
@@ -107,7 +121,7 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return v;
     }
 
-    private static double[] matrix(Object o, String where, String field, int p) {
+    static double[] matrix(Object o, String where, String field, int p) {
         if (!(o instanceof List<?> list)) {
             throw new InvalidInputException(where + ": \"" + field + "\" must be an array of rows, got " + describe(o));
         }
@@ -127,7 +141,7 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return f;
     }
 
-    private static String describe(Object o) {
+    static String describe(Object o) {
         return o == null ? "nothing" : o instanceof List ? "an array" : o instanceof Map ? "an object" : o.toString();
     }
 }

@@ -117,6 +117,42 @@ class CliTest {
     }
 
     @Test
+    void goldenChecksTheDeferralCasesToo() throws IOException {
+        Path f = tmp.resolve("deferral-cases.json");
+        String text = Support.resource("deferral-cases.json");
+        Files.writeString(f, text);
+        Run r = run("golden", f.toString());
+        assertEquals(0, r.code, r.out + r.err);
+        assertEquals(List.of("deferralLoss", "rewards/sum-others", "rewards/one-minus", "rewards/realizable", "theoryRho"),
+                r.lines().stream().map(l -> l.replaceAll("^\\{\"case\": \"([^\"]+)\".*", "$1")).toList());
+        assertTrue(r.lines().stream().allMatch(l -> l.endsWith("\"ok\": true}")), r.out);
+
+        // One expected choice and one theory margin changed: both checks must fail, the others pass.
+        @SuppressWarnings("unchecked")
+        Map<String, Object> doc = (Map<String, Object>) Json.parse(text, "deferral-cases.json");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> loss = (Map<String, Object>) doc.get("deferralLoss");
+        @SuppressWarnings("unchecked")
+        List<Object> choice = (List<Object>) loss.get("choice");
+        int first = ((Double) choice.get(0)).intValue();
+        String tampered = text.replaceFirst("\"choice\": \\[\\s*" + first, "\"choice\": [" + (first + 1) % 3)
+                .replaceFirst("\"rhoBar\": ([0-9.]+)", "\"rhoBar\": 1.5");
+        assertTrue(!tampered.equals(text));
+        Files.writeString(f, tampered);
+        r = run("golden", f.toString());
+        assertEquals(1, r.code, r.out + r.err);
+        assertTrue(r.out.contains("{\"case\": \"deferralLoss\", \"maxAbsErr\": 0, \"mismatches\": 1, \"ok\": false}"), r.out);
+        assertTrue(r.out.contains("\"case\": \"theoryRho\"") && r.lines().get(4).endsWith("\"ok\": false}"), r.out);
+        assertTrue(r.lines().get(1).endsWith("\"ok\": true}"), r.out);
+
+        assertEquals(2, run("golden", f.toString(), "--backend", "simd").code);
+        Files.writeString(f, "{\"theoryRho\": {\"labels\": [0, 1], \"norms\": [1, 1], \"p\": 2.5, \"rhoBar\": 1, \"rho\": [1, 1]}}");
+        r = run("golden", f.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("theoryRho: \"p\" must be a whole number >= 0, got 2.5"), r.err);
+    }
+
+    @Test
     void unknownBackendIsBadUsage() throws IOException {
         Run r = run("golden", golden().toString(), "--backend", "warp-drive");
         assertEquals(2, r.code);

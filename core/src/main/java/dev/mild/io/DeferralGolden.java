@@ -1,0 +1,181 @@
+package dev.mild.io;
+
+import dev.mild.InvalidInputException;
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Rho;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The deferral side of the golden files ({@code deferral-cases.json} format), checked against this project's
+ * float64 code: the router's deferral loss and choices (with its tie rule), the rewards, and theory rho.
+ * <pre>
+ * {"deferralLoss": {"scores": [[..p..], ...], "costs": [[..p..], ...], "choice": [..B..], "rowLoss": [..B..],
+ *                   "meanLoss": x},
+ *  "rewards":      {"costs": [[..p..], ...], "sum-others": [[..p..], ...], "one-minus": ..., "realizable": ...},
+ *  "theoryRho":    {"labels": [..n..], "norms": [..n..], "p": p, "rhoBar": x, "rho": [..p..]}}
+ * </pre>
+ * Each section is optional, at least one must be present; every shape is checked, errors name the section
+ * and field.
+ */
+public final class DeferralGolden {
+    private DeferralGolden() {
+    }
+
+    /** Largest absolute difference accepted: these are float64 computations of a few operations per value. */
+    public static final double TOLERANCE = 1e-12;
+
+    private static final List<String> SECTIONS = List.of("deferralLoss", "rewards", "theoryRho");
+
+    /**
+     * The outcome of one section (rewards: one per rule).
+     *
+     * @param maxAbsErr  the largest {@code |got - expected|} over the section's values
+     * @param mismatches values that must match exactly and do not (the router's choices), else 0
+     */
+    public record Result(String caseName, double maxAbsErr, int mismatches, boolean ok) {
+        /** One line of JSON, as {@code mild golden} prints it. */
+        public String toJson() {
+            return "{\"case\": " + JsonOut.quote(caseName) + ", \"maxAbsErr\": " + JsonOut.number(maxAbsErr)
+                    + ", \"mismatches\": " + mismatches + ", \"ok\": " + ok + "}";
+        }
+    }
+
+    /** True for a parsed document with at least one of the sections above. */
+    public static boolean isDeferralFormat(Object root) {
+        return root instanceof Map<?, ?> map && SECTIONS.stream().anyMatch(map::containsKey);
+    }
+
+    /** Checks every section of a parsed document; {@code source} names it in error messages. */
+    public static List<Result> check(Object root, String source) {
+        if (!isDeferralFormat(root)) {
+            throw new InvalidInputException(source + ": expected an object with a \"deferralLoss\", \"rewards\" or"
+                    + " \"theoryRho\" section");
+        }
+        Map<?, ?> map = (Map<?, ?>) root;
+        List<Result> out = new ArrayList<>();
+        if (map.containsKey("deferralLoss")) {
+            out.add(deferralLoss(section(map, "deferralLoss", source), source + ": deferralLoss"));
+        }
+        if (map.containsKey("rewards")) {
+            out.addAll(rewards(section(map, "rewards", source), source + ": rewards"));
+        }
+        if (map.containsKey("theoryRho")) {
+            out.add(theoryRho(section(map, "theoryRho", source), source + ": theoryRho"));
+        }
+        return out;
+    }
+
+    private static Result deferralLoss(Map<?, ?> m, String where) {
+        int p = rowLength(m.get("scores"), where, "scores");
+        double[] scores = GoldenCase.matrix(m.get("scores"), where, "scores", p);
+        int rows = scores.length / p;
+        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p);
+        if (costs.length != scores.length) {
+            throw new InvalidInputException(where + ": costs has " + costs.length / p + " rows, scores has " + rows);
+        }
+        int[] choice = integers(GoldenCase.vector(m.get("choice"), where, "choice", rows), where, "choice");
+        double[] rowLoss = GoldenCase.vector(m.get("rowLoss"), where, "rowLoss", rows);
+        double meanLoss = GoldenCase.number(m.get("meanLoss"), where, "meanLoss");
+        float[] routerScores = new float[scores.length]; // a router's scores are float32
+        for (int i = 0; i < scores.length; i++) {
+            routerScores[i] = (float) scores[i];
+        }
+        Deferral.Report r = Deferral.evaluate(routerScores, costs, rows, p);
+        int mismatches = 0;
+        for (int i = 0; i < rows; i++) {
+            if (r.choice()[i] != choice[i]) {
+                mismatches++;
+            }
+        }
+        double err = Math.max(maxAbsDiff(r.rowLoss(), rowLoss), Math.abs(r.meanLoss() - meanLoss));
+        return new Result("deferralLoss", err, mismatches, mismatches == 0 && err <= TOLERANCE);
+    }
+
+    private static List<Result> rewards(Map<?, ?> m, String where) {
+        int p = rowLength(m.get("costs"), where, "costs");
+        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p);
+        int rows = costs.length / p;
+        List<Result> out = new ArrayList<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (key.equals("costs")) {
+                continue;
+            }
+            Rewards rule;
+            try {
+                rule = Rewards.byName(key);
+            } catch (InvalidInputException ex) {
+                throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
+            }
+            double[] expected = GoldenCase.matrix(e.getValue(), where, key, p);
+            if (expected.length != costs.length) {
+                throw new InvalidInputException(where + ": \"" + key + "\" has " + expected.length / p
+                        + " rows, costs has " + rows);
+            }
+            double[] got = new double[costs.length];
+            rule.apply(costs, rows, p, got);
+            double err = maxAbsDiff(got, expected);
+            out.add(new Result("rewards/" + key, err, 0, err <= TOLERANCE));
+        }
+        return out;
+    }
+
+    private static Result theoryRho(Map<?, ?> m, String where) {
+        double[] norms = GoldenCase.vector(m.get("norms"), where, "norms", -1);
+        int[] labels = integers(GoldenCase.vector(m.get("labels"), where, "labels", norms.length), where, "labels");
+        int p = integers(new double[] {GoldenCase.number(m.get("p"), where, "p")}, where, "p")[0];
+        double rhoBar = GoldenCase.number(m.get("rhoBar"), where, "rhoBar");
+        double[] expected = GoldenCase.vector(m.get("rho"), where, "rho", p);
+        double[] got;
+        try {
+            got = Rho.theory(labels, norms, p, rhoBar);
+        } catch (InvalidInputException ex) {
+            throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
+        }
+        double err = maxAbsDiff(got, expected);
+        return new Result("theoryRho", err, 0, err <= TOLERANCE);
+    }
+
+    private static Map<?, ?> section(Map<?, ?> root, String name, String source) {
+        if (!(root.get(name) instanceof Map<?, ?> m)) {
+            throw new InvalidInputException(source + ": \"" + name + "\" must be an object, got "
+                    + GoldenCase.describe(root.get(name)));
+        }
+        return m;
+    }
+
+    /** Length of the first row of a matrix field (every row is then checked to have it). */
+    private static int rowLength(Object o, String where, String field) {
+        if (!(o instanceof List<?> rows) || rows.isEmpty() || !(rows.get(0) instanceof List<?> first) || first.isEmpty()) {
+            throw new InvalidInputException(where + ": \"" + field + "\" must be a non-empty array of non-empty rows");
+        }
+        return first.size();
+    }
+
+    private static int[] integers(double[] v, String where, String field) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            if (v[i] != Math.rint(v[i]) || v[i] < 0 || v[i] > Integer.MAX_VALUE) {
+                throw new InvalidInputException(where + ": \"" + field + "\"" + (v.length > 1 ? "[" + i + "]" : "")
+                        + " must be a whole number >= 0, got " + v[i]);
+            }
+            out[i] = (int) v[i];
+        }
+        return out;
+    }
+
+    /** {@code max |a_i - b_i|}; NaN anywhere gives NaN (never accepted). */
+    private static double maxAbsDiff(double[] a, double[] b) {
+        double worst = 0.0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - b[i]);
+            if (!(d <= worst)) {
+                worst = d;
+            }
+        }
+        return worst;
+    }
+}
