@@ -5,12 +5,13 @@
 #
 #   bench/report.sh                 # ~4 minutes
 #   EXPERTS=8 bench/report.sh       # one size (a -p experts=8 argument would add to the list, not replace it)
+#   NU=1,0.5 bench/report.sh        # also the general member (comp-sum, nu = 0.5): rows of their own
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${MILD_BENCH_OUT:-$ROOT/bench/target/report-results.json}"
 mkdir -p "$(dirname "$OUT")"
 "$ROOT/mild" bench 'LossThroughputBenchmark|ExpRooflineBenchmark' \
-  -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p batch=65536 \
+  -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p nu="${NU:-1}" -p batch=65536 \
   -rf json -rff "$OUT" "$@" >&2
 # The same JDK the launcher used (it has already said why if there is none).
 JAVA="$("$ROOT/mild" java-home)/bin/java"

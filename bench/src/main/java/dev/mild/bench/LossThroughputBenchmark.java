@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One question: how many rows per second does each backend push through the loss forward+backward pass,
- * on one thread, for a given number of experts, with distinct or equal margins?
+ * on one thread, for a given number of experts, with distinct or equal margins (and, with {@code -p nu=0.5},
+ * for the general member of the family instead of MILD's logsumexp)?
  *
  * <p>The score is operations (calls) per second; multiply by {@code batch} for rows per second (the report
  * script does). Forks stay on so backends do not share JIT profiles.
@@ -46,6 +47,10 @@ public class LossThroughputBenchmark {
     @Param({"false"})
     public boolean equalRho;
 
+    /** 1: MILD's logsumexp member; another value: the comp-sum member of that exponent (the general path). */
+    @Param({"1"})
+    public double nu;
+
     private LossKernel kernel;
     private RandomBatch data;
     private float[] rowLoss;
@@ -54,7 +59,7 @@ public class LossThroughputBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         kernel = Backends.open(backend, KernelOptions.threads(1));
-        data = RandomBatch.of(42, batch, experts, equalRho);
+        data = RandomBatch.of(42, batch, experts, equalRho, nu);
         rowLoss = new float[batch];
         grad = new float[batch * experts];
     }

@@ -62,10 +62,16 @@ public final class Report {
         for (Map.Entry<String, Map<String, Double>> e : loss.entrySet()) {
             String[] key = e.getKey().split("/");
             int p = Integer.parseInt(key[0]);
-            int groups = key[1].equals("equal") ? 1 : p;
+            int groups = key[1].startsWith("equal") ? 1 : p;
             double scalar = e.getValue().getOrDefault("scalar", Double.NaN);
             double simd = e.getValue().getOrDefault("simd", Double.NaN);
             double exps = (double) p * groups;
+            if (key[1].contains("nu")) {
+                // The general member computes in double lanes: the float exp's roofline does not apply.
+                System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | - | - | - |%n", p, key[1],
+                        rate(scalar), rate(simd), simd / scalar, exps);
+                continue;
+            }
             double roof = expsPerSecond / exps;
             double roofLogs = 1.0 / (exps / expsPerSecond + groups / logsPerSecond);
             System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% |%n", p, key[1],
@@ -101,6 +107,10 @@ public final class Report {
         Map<?, ?> params = (Map<?, ?>) result.get("params");
         int batch = Integer.parseInt((String) params.get("batch"));
         String key = params.get("experts") + "/" + ("true".equals(params.get("equalRho")) ? "equal" : "distinct");
+        Object nu = params.get("nu");
+        if (nu != null && Double.parseDouble((String) nu) != 1.0) {
+            key += ", nu " + nu; // the general member: a row of its own, no exp roofline
+        }
         double median = median((Map<?, ?>) result.get("primaryMetric"));
         table.computeIfAbsent(key, k -> new TreeMap<>()).put(column, median * batch);
     }

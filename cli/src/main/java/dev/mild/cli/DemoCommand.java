@@ -254,32 +254,10 @@ final class DemoCommand implements Command {
 
     /** Calls timed for each figure of the family table, once the JIT has settled. */
     private static final int TIMED_CALLS = 9;
-    /** Warm-up ends when no call in this long was 5% faster than every call before it... */
-    private static final long SETTLE_NANOS = 200_000_000L;
-    /** ...or after this long. */
-    private static final long MAX_WARMUP_NANOS = 5_000_000_000L;
 
-    /**
-     * Median nanoseconds of one call, after a warm-up that lasts until the calls stop getting faster. A cold
-     * call measures the interpreter: the Vector API runs about 1000x slower until C2 has compiled it, which
-     * it does in steps over about a second of calls (plateaus of up to 0.1 s were seen).
-     */
+    /** Median nanoseconds of one call, after {@link Timing#warmUp} (a cold call measures the interpreter). */
     private static double medianNanos(Runnable call) {
-        long start = System.nanoTime();
-        long lastGain = start;
-        double best = Double.POSITIVE_INFINITY;
-        while (true) {
-            long t0 = System.nanoTime();
-            call.run();
-            long t1 = System.nanoTime();
-            if (t1 - t0 < 0.95 * best) {
-                lastGain = t1;
-            }
-            best = Math.min(best, t1 - t0);
-            if (t1 - lastGain >= SETTLE_NANOS || t1 - start >= MAX_WARMUP_NANOS) {
-                break;
-            }
-        }
+        Timing.warmUp(call);
         long[] ns = new long[TIMED_CALLS];
         for (int i = 0; i < ns.length; i++) {
             long t0 = System.nanoTime();

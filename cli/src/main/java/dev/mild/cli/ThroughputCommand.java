@@ -28,16 +28,17 @@ final class ThroughputCommand implements Command {
     public String help() {
         return """
                 Usage: ./mild throughput [--backend NAME] [--experts P] [--batch B] [--equal-rho]
-                                         [--threads T] [--seconds S] [--device SEL]
+                                         [--nu X] [--threads T] [--seconds S] [--device SEL]
 
                 Runs the loss forward and backward pass (per-row losses and the gradient of the mean)
                 over and over on a generated batch of B rows x P experts, and prints one JSON object:
-                  {"backend", "experts", "batch", "threads", "equalRho",
+                  {"backend", "experts", "batch", "threads", "equalRho", "nu",
                    "samplesPerSecond", "nsPerSample"}
-                A sample is one row (one input routed among P experts). After a warm-up of a quarter of
-                the time, the run is cut into rounds of about 0.1 s; the figure is the median round, so
-                a noisy machine moves it less. For the JMH benchmarks with side-by-side ratios, see
-                bench/README.md.
+                A sample is one row (one input routed among P experts). A warm-up runs until the calls
+                stop getting faster (the JIT compiler has finished: about a second for the SIMD
+                backend, at most 20 s); then the run is cut into rounds of about 0.1 s and the figure
+                is the median round, so a noisy machine moves it less. For the JMH benchmarks with
+                side-by-side ratios, see bench/README.md.
 
                 With --backend opencl "threads" is null (the device schedules its own work; PoCL on a CPU
                 uses every core unless POCL_MAX_PTHREAD_COUNT says otherwise) and the object has three
@@ -52,6 +53,9 @@ final class ThroughputCommand implements Command {
                   --batch B       rows per call (default 65536)
                   --equal-rho     all margins equal: one softmax per row (default: P distinct margins,
                                   one softmax per expert per row, MILD's general case)
+                  --nu X          the loss's exponent: 1 (default) is MILD's logsumexp loss; another
+                                  value (e.g. 0.5) measures the comp-sum member of that exponent,
+                                  the general path of every backend
                   --threads T     worker threads of a CPU backend (default 1; 0 = all cores)
                   --seconds S     measuring time (default 3)
                   --device SEL    OpenCL device: index or name substring (default: GPU first, then CPU)
@@ -63,7 +67,7 @@ final class ThroughputCommand implements Command {
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("backend", "experts", "batch", "threads", "seconds", "device");
+        return Set.of("backend", "experts", "batch", "nu", "threads", "seconds", "device");
     }
 
     @Override
@@ -79,11 +83,12 @@ final class ThroughputCommand implements Command {
         int threads = args.intValue("threads", 1, 0, 4096);
         double seconds = args.doubleValue("seconds", 3.0, 0.05, 3600.0);
         boolean equalRho = args.flag("equal-rho");
+        double nu = args.doubleValue("nu", 1.0, 0.0, 1e6);
         if ((long) p * batch > 200_000_000L) {
             throw new UsageException("--experts x --batch is " + (long) p * batch + " values; keep it under 2e8");
         }
         KernelOptions options = new KernelOptions(threads, args.value("device"));
-        RandomBatch data = RandomBatch.of(42, batch, p, equalRho);
+        RandomBatch data = RandomBatch.of(42, batch, p, equalRho, nu);
         float[] rowLoss = new float[batch];
         float[] grad = new float[batch * p];
         try (LossKernel kernel = args.value("backend") == null ? Backends.openDefault(options)
@@ -97,6 +102,7 @@ final class ThroughputCommand implements Command {
                     : kernel instanceof OpenClKernel ? "null" : Integer.toString(options.resolvedThreads());
             console.out().println("{\"backend\": " + JsonOut.quote(kernel.name()) + ", \"experts\": " + p
                     + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
+                    + ", \"nu\": " + JsonOut.number(nu)
                     + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))
                     + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0)
                     + deviceResident + "}");
@@ -120,14 +126,9 @@ final class ThroughputCommand implements Command {
         }
     }
 
-    /** Median samples per second over rounds of about 0.1 s, after a warm-up of a quarter of the time. */
+    /** Median samples per second over rounds of about 0.1 s, after {@link Timing#warmUp}. */
     static double measure(Runnable call, int batch, double seconds) {
-        long warmupEnd = System.nanoTime() + (long) (seconds * 0.25e9);
-        int calls = 0;
-        while (System.nanoTime() < warmupEnd || calls < 3) {
-            call.run();
-            calls++;
-        }
+        Timing.warmUp(call);
         long t0 = System.nanoTime();
         call.run();
         long one = Math.max(1, System.nanoTime() - t0);

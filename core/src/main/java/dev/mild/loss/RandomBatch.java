@@ -8,7 +8,13 @@ import java.util.SplittableRandom;
  */
 public record RandomBatch(int rows, int experts, float[] scores, float[] weights, LossConfig config) {
 
+    /** MILD's logsumexp member ({@code nu = 1}). */
     public static RandomBatch of(long seed, int rows, int experts, boolean equalRho) {
+        return of(seed, rows, experts, equalRho, 1.0);
+    }
+
+    /** The comp-sum member of exponent {@code nu} (1 is MILD's logsumexp), same scores, weights and margins. */
+    public static RandomBatch of(long seed, int rows, int experts, boolean equalRho, double nu) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] scores = new float[rows * experts];
         float[] weights = new float[rows * experts];
@@ -20,6 +26,6 @@ public record RandomBatch(int rows, int experts, float[] scores, float[] weights
         for (int k = 0; k < experts; k++) {
             rho[k] = equalRho || experts == 1 ? 1.0 : 0.5 + 1.5 * k / (experts - 1);
         }
-        return new RandomBatch(rows, experts, scores, weights, LossConfig.mild(rho));
+        return new RandomBatch(rows, experts, scores, weights, LossConfig.of(rho, null, nu));
     }
 }

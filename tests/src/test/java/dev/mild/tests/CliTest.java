@@ -198,7 +198,15 @@ class CliTest {
         double ns = (Double) m.get("nsPerSample");
         assertTrue(sps > 0 && ns > 0);
         assertEquals(1e9 / sps, ns, 1e-2 * ns);
+        assertEquals(1.0, m.get("nu"), "MILD's logsumexp member by default");
         assertEquals(2, run("throughput", "--experts", "0").code);
+
+        r = run("throughput", "--backend", "scalar", "--experts", "3", "--batch", "50", "--seconds", "0.1", "--nu", "0.5");
+        assertEquals(0, r.code, r.err);
+        assertEquals(0.5, ((Map<?, ?>) Json.parse(r.out.trim(), "output")).get("nu"));
+        r = run("throughput", "--nu", "-1");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("--nu"), r.err);
     }
 
     @Test
