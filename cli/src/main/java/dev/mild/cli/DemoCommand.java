@@ -225,8 +225,10 @@ final class DemoCommand implements Command {
             double[] refLoss = new double[rows];
             double[] refGrad = new double[rows * p];
             double refMean = ReferenceKernel.evaluate(s.config(), rows, scores64, weights64, refLoss, refGrad);
+            double[] refLossAgain = new double[rows];
+            double[] refGradAgain = new double[rows * p];
             double refNs = medianNanos(() -> ReferenceKernel.evaluate(s.config(), rows, scores64, weights64,
-                    new double[rows], new double[rows * p]));
+                    refLossAgain, refGradAgain));
             out.printf(Locale.ROOT, "%-15s %-10s %12.6f %11s %11s %9.1f %s%n", s.kind().label(), ReferenceKernel.NAME,
                     refMean, "(truth)", "(truth)", refNs / rows, "");
             for (String name : backends) {
