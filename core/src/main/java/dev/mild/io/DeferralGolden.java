@@ -79,11 +79,8 @@ public final class DeferralGolden {
         int[] choice = integers(GoldenCase.vector(m.get("choice"), where, "choice", rows), where, "choice");
         double[] rowLoss = GoldenCase.vector(m.get("rowLoss"), where, "rowLoss", rows);
         double meanLoss = GoldenCase.number(m.get("meanLoss"), where, "meanLoss");
-        float[] routerScores = new float[scores.length]; // a router's scores are float32
-        for (int i = 0; i < scores.length; i++) {
-            routerScores[i] = (float) scores[i];
-        }
-        Deferral.Report r = Deferral.evaluate(routerScores, costs, rows, p);
+        // A router's scores are float32.
+        Deferral.Report r = Deferral.evaluate(GoldenCase.toFloat(scores), costs, rows, p);
         int mismatches = 0;
         for (int i = 0; i < rows; i++) {
             if (r.choice()[i] != choice[i]) {

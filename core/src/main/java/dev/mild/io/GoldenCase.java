@@ -133,7 +133,7 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return v;
     }
 
-    private static float[] toFloat(double[] v) {
+    static float[] toFloat(double[] v) {
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) {
             f[i] = (float) v[i];
