@@ -33,13 +33,17 @@ public final class Report {
             System.err.println("usage: Report JMH_RESULTS.json");
             System.exit(2);
         }
+        markdown(results(Path.of(args[0]))).forEach(System.out::println);
+    }
+
+    /** The report's lines: the exp and log rates, then the table (one row per configuration, by p). */
+    static List<String> markdown(List<Map<?, ?>> results) {
         double expsPerSecond = Double.NaN;
         double logsPerSecond = Double.NaN;
         double apiExpsPerSecond = Double.NaN;
         double apiLogsPerSecond = Double.NaN;
-        // key "experts/equalRho" -> backend -> rows/s
-        Map<String, Map<String, Double>> loss = lossTable();
-        for (Map<?, ?> r : results(Path.of(args[0]))) {
+        Map<Config, Map<String, Double>> loss = lossTable();
+        for (Map<?, ?> r : results) {
             String name = (String) r.get("benchmark");
             double median = median((Map<?, ?>) r.get("primaryMetric"));
             if (name.endsWith("ExpRooflineBenchmark.exp")) {
@@ -54,28 +58,67 @@ public final class Report {
                 putRowsPerSecond(loss, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
             }
         }
-        System.out.printf(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "
-                + "Vector API EXP: %.3g exps/s, LOG1P: %.3g logs/s%n%n", expsPerSecond, logsPerSecond,
-                apiExpsPerSecond, apiLogsPerSecond);
-        System.out.println("| experts | rho | scalar rows/s | simd rows/s | simd/scalar | exps/row | roofline rows/s | of roofline | of roofline with logs |");
-        System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (Map.Entry<String, Map<String, Double>> e : loss.entrySet()) {
-            String[] key = e.getKey().split("/");
-            int p = Integer.parseInt(key[0]);
-            int groups = key[1].startsWith("equal") ? 1 : p;
+        List<String> out = new ArrayList<>();
+        out.add(String.format(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "
+                + "Vector API EXP: %.3g exps/s, LOG1P: %.3g logs/s", expsPerSecond, logsPerSecond,
+                apiExpsPerSecond, apiLogsPerSecond));
+        out.add("");
+        out.add("| experts | rho | scalar rows/s | simd rows/s | simd/scalar | exps/row | roofline rows/s | of roofline | of roofline with logs |");
+        out.add("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (Map.Entry<Config, Map<String, Double>> e : loss.entrySet()) {
+            Config c = e.getKey();
             double scalar = e.getValue().getOrDefault("scalar", Double.NaN);
             double simd = e.getValue().getOrDefault("simd", Double.NaN);
-            double exps = (double) p * groups;
-            if (key[1].contains("nu")) {
+            double exps = (double) c.experts() * c.groups();
+            if (c.generalMember()) {
                 // The general member computes in double lanes: the float exp's roofline does not apply.
-                System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | - | - | - |%n", p, key[1],
-                        rate(scalar), rate(simd), simd / scalar, exps);
+                out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | - | - | - |", c.experts(),
+                        c.rho(), rate(scalar), rate(simd), simd / scalar, exps));
                 continue;
             }
             double roof = expsPerSecond / exps;
-            double roofLogs = 1.0 / (exps / expsPerSecond + groups / logsPerSecond);
-            System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% |%n", p, key[1],
-                    rate(scalar), rate(simd), simd / scalar, exps, rate(roof), 100 * simd / roof, 100 * simd / roofLogs);
+            double roofLogs = 1.0 / (exps / expsPerSecond + c.groups() / logsPerSecond);
+            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% |", c.experts(),
+                    c.rho(), rate(scalar), rate(simd), simd / scalar, exps, rate(roof), 100 * simd / roof,
+                    100 * simd / roofLogs));
+        }
+        return out;
+    }
+
+    /**
+     * One loss configuration of the table: experts, equal or distinct margins, and nu (1 is MILD's
+     * logsumexp member; any other value the general member, a row of its own without the exp roofline).
+     * Ordered by p, then distinct before equal, then nu 1 before the others.
+     */
+    public record Config(int experts, boolean equalRho, double nu) implements Comparable<Config> {
+        /** Softmaxes per row: one per distinct margin. */
+        public int groups() {
+            return equalRho ? 1 : experts;
+        }
+
+        public boolean generalMember() {
+            return nu != 1.0;
+        }
+
+        /** The table's rho column: "distinct" or "equal", with ", nu X" for the general member. */
+        public String rho() {
+            String margins = equalRho ? "equal" : "distinct";
+            if (!generalMember()) {
+                return margins;
+            }
+            return margins + ", nu " + (nu == Math.rint(nu) ? Long.toString((long) nu) : Double.toString(nu));
+        }
+
+        @Override
+        public int compareTo(Config o) {
+            int c = Integer.compare(experts, o.experts);
+            if (c == 0) {
+                c = Boolean.compare(equalRho, o.equalRho);
+            }
+            if (c == 0) {
+                c = Boolean.compare(generalMember(), o.generalMember());
+            }
+            return c != 0 ? c : Double.compare(nu, o.nu);
         }
     }
 
@@ -89,28 +132,21 @@ public final class Report {
         return out;
     }
 
-    /** An empty table of loss rates: key "experts/rho" (rho "distinct" or "equal"), by p then rho; column -> rows/s. */
-    public static Map<String, Map<String, Double>> lossTable() {
-        return new TreeMap<>((x, y) -> {
-            String[] a = x.split("/");
-            String[] b = y.split("/");
-            int c = Integer.compare(Integer.parseInt(a[0]), Integer.parseInt(b[0]));
-            return c != 0 ? c : a[1].compareTo(b[1]);
-        });
+    /** An empty table of loss rates: configuration (in table order) -> column -> rows/s. */
+    public static Map<Config, Map<String, Double>> lossTable() {
+        return new TreeMap<>();
     }
 
     /**
-     * Puts one loss result (params experts, batch, equalRho; score in calls/s) into the table as rows/s
-     * (median times batch) under its "experts/rho" key and the given column.
+     * Puts one loss result (params experts, batch, equalRho, nu if present; score in calls/s) into the table
+     * as rows/s (median times batch) under its configuration and the given column.
      */
-    public static void putRowsPerSecond(Map<String, Map<String, Double>> table, Map<?, ?> result, String column) {
+    public static void putRowsPerSecond(Map<Config, Map<String, Double>> table, Map<?, ?> result, String column) {
         Map<?, ?> params = (Map<?, ?>) result.get("params");
         int batch = Integer.parseInt((String) params.get("batch"));
-        String key = params.get("experts") + "/" + ("true".equals(params.get("equalRho")) ? "equal" : "distinct");
         Object nu = params.get("nu");
-        if (nu != null && Double.parseDouble((String) nu) != 1.0) {
-            key += ", nu " + nu; // the general member: a row of its own, no exp roofline
-        }
+        Config key = new Config(Integer.parseInt((String) params.get("experts")), "true".equals(params.get("equalRho")),
+                nu == null ? 1.0 : Double.parseDouble((String) nu));
         double median = median((Map<?, ?>) result.get("primaryMetric"));
         table.computeIfAbsent(key, k -> new TreeMap<>()).put(column, median * batch);
     }

@@ -23,7 +23,7 @@ public final class PeersReport {
             System.err.println("usage: PeersReport JMH_RESULTS.json");
             System.exit(2);
         }
-        Map<String, Map<String, Double>> table = Report.lossTable();
+        Map<Report.Config, Map<String, Double>> table = Report.lossTable();
         for (Map<?, ?> r : Report.results(Path.of(args[0]))) {
             String name = (String) r.get("benchmark");
             if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
@@ -34,12 +34,11 @@ public final class PeersReport {
         }
         System.out.println("| experts | rho | scalar rows/s | simd rows/s | pytorch rows/s | simd/pytorch |");
         System.out.println("|---:|---|---:|---:|---:|---:|");
-        for (Map.Entry<String, Map<String, Double>> e : table.entrySet()) {
-            String[] key = e.getKey().split("/");
+        for (Map.Entry<Report.Config, Map<String, Double>> e : table.entrySet()) {
             double scalar = e.getValue().getOrDefault("scalar", Double.NaN);
             double simd = e.getValue().getOrDefault("simd", Double.NaN);
             double pytorch = e.getValue().getOrDefault("pytorch", Double.NaN);
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.1fx |%n", key[0], key[1],
+            System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %s | %.1fx |%n", e.getKey().experts(), e.getKey().rho(),
                     Report.rate(scalar), Report.rate(simd), Report.rate(pytorch), simd / pytorch);
         }
     }

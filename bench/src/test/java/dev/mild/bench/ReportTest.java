@@ -1,0 +1,78 @@
+package dev.mild.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's performance table comes from {@link Report}: its ratios are checked here on a small JMH
+ * result file whose rates were chosen so that every figure can be worked out by hand.
+ */
+class ReportTest {
+
+    /** One JMH result, as JMH writes it: score in calls/s, rawData per fork. */
+    private static String result(String benchmark, String params, String rawData) {
+        return String.format(Locale.ROOT, "{\"benchmark\": \"dev.mild.bench.%s\", \"params\": {%s}, "
+                + "\"primaryMetric\": {\"score\": 0, \"rawData\": %s}}", benchmark, params, rawData);
+    }
+
+    private static String loss(String backend, int experts, boolean equalRho, String nu, String rawData) {
+        String params = String.format(Locale.ROOT, "\"backend\": \"%s\", \"experts\": \"%d\", \"batch\": \"1000\", "
+                + "\"equalRho\": \"%b\"", backend, experts, equalRho) + (nu == null ? "" : ", \"nu\": \"" + nu + "\"");
+        return result("LossThroughputBenchmark.lossAndGradient", params, rawData);
+    }
+
+    @Test
+    void ratiosAreWorkedOutFromTheMediansOfOneRun(@TempDir Path dir) throws IOException {
+        // exps/s = median calls/s x 4096 elements: 1562500 -> 6.4e9 exps/s; 781250 -> 3.2e9 logs/s.
+        // Loss rows/s = median calls/s x batch 1000. Medians: odd counts take the middle, even ones the mean of two.
+        String json = "[" + String.join(",",
+                loss("simd", 16, false, null, "[[2000, 2000, 2000]]"),
+                loss("simd", 8, false, "0.5", "[[5000]]"),
+                loss("scalar", 8, false, "0.5", "[[1000]]"),
+                loss("simd", 8, true, null, "[[64000, 10, 99999999]]"),
+                loss("scalar", 8, true, null, "[[8000]]"),
+                loss("simd", 8, false, "1", "[[30000, 50000], [35000, 45000]]"),
+                loss("scalar", 8, false, "1", "[[4000]]"),
+                result("ExpRooflineBenchmark.exp", "", "[[1562500, 1, 99999999]]"),
+                result("ExpRooflineBenchmark.log", "", "[[781250]]"),
+                result("ExpRooflineBenchmark.vectorApiExp", "", "[[1000000]]"),
+                result("ExpRooflineBenchmark.vectorApiLog", "", "[[500000]]")) + "]";
+        Path file = dir.resolve("results.json");
+        Files.writeString(file, json);
+
+        List<String> lines = Report.markdown(Report.results(file));
+
+        assertEquals("exp roofline: 6.40e+09 exps/s, log1p: 3.20e+09 logs/s (kernel's own lanes, one thread); "
+                + "Vector API EXP: 4.10e+09 exps/s, LOG1P: 2.05e+09 logs/s", lines.get(0));
+        assertEquals(List.of(
+                // p = 8 distinct: simd median (35000 + 45000) / 2 calls/s = 40M rows/s, scalar 4M: 10x.
+                // 64 exps/row: roofline 6.4e9 / 64 = 100M rows/s, 40%; with 8 logs per row at 3.2e9/s:
+                // 1 / (64 / 6.4e9 + 8 / 3.2e9) = 80M rows/s, 50%.
+                "| 8 | distinct | 4.00M | 40.00M | 10.0x | 64 | 100.00M | 40% | 50% |",
+                // The general member: its own row, no float exp roofline. 5M / 1M = 5x.
+                "| 8 | distinct, nu 0.5 | 1.00M | 5.00M | 5.0x | 64 | - | - | - |",
+                // p = 8 equal: one softmax, 8 exps: roofline 800M; with one log: 1 / (8 / 6.4e9 + 1 / 3.2e9) = 640M.
+                "| 8 | equal | 8.00M | 64.00M | 8.0x | 8 | 800.00M | 8% | 10% |",
+                // p = 16 after p = 8 (numeric order); no scalar figure: the ratio says NaN, not a made-up number.
+                // 256 exps: roofline 25M rows/s, simd 2M: 8%; with 16 logs: 1 / (256 / 6.4e9 + 16 / 3.2e9) = 22.2M, 9%.
+                "| 16 | distinct | - | 2.00M | NaNx | 256 | 25.00M | 8% | 9% |"),
+                lines.subList(4, lines.size()));
+    }
+
+    @Test
+    void configurationsSortByExpertsThenMarginsThenNu() {
+        List<Report.Config> sorted = new java.util.ArrayList<>(List.of(
+                new Report.Config(8, true, 1), new Report.Config(2, false, 0.5), new Report.Config(8, false, 2),
+                new Report.Config(8, false, 1), new Report.Config(2, false, 1), new Report.Config(8, false, 0.5)));
+        java.util.Collections.sort(sorted);
+        assertEquals(List.of("2 distinct", "2 distinct, nu 0.5", "8 distinct", "8 distinct, nu 0.5",
+                "8 distinct, nu 2", "8 equal"), sorted.stream().map(c -> c.experts() + " " + c.rho()).toList());
+    }
+}
