@@ -36,12 +36,25 @@ final class Lanes {
     /**
      * The gradient's softmax part for a batch of groups, rows in lanes:
      * {@code g[j L + i] += sum_b e[b stride + j L + i] * coef[b L + i]} for columns {@code j < p}.
-     * Each column is loaded and stored once per batch, not once per group.
+     * Each column is loaded and stored once per batch, not once per group; two columns per pass share each
+     * coefficient load (measured: 2-6% more rows/s at p = 8, alternating runs of the two builds).
      */
     static void addScaledColumns(float[] e, int stride, int batch, int p, float[] coef, float[] g) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
-        for (int j = 0; j < p * L; j += L) {
+        int j = 0;
+        for (; j + L < p * L; j += 2 * L) {
+            FloatVector acc0 = FloatVector.fromArray(F, g, j);
+            FloatVector acc1 = FloatVector.fromArray(F, g, j + L);
+            for (int b = 0; b < batch; b++) {
+                FloatVector c = FloatVector.fromArray(F, coef, b * L);
+                acc0 = FloatVector.fromArray(F, e, b * stride + j).fma(c, acc0);
+                acc1 = FloatVector.fromArray(F, e, b * stride + j + L).fma(c, acc1);
+            }
+            acc0.intoArray(g, j);
+            acc1.intoArray(g, j + L);
+        }
+        for (; j < p * L; j += L) {
             FloatVector acc = FloatVector.fromArray(F, g, j);
             for (int b = 0; b < batch; b++) {
                 acc = FloatVector.fromArray(F, e, b * stride + j).fma(FloatVector.fromArray(F, coef, b * L), acc);
