@@ -3,15 +3,23 @@ package dev.mild.cli;
 import dev.mild.io.DeferralGolden;
 import dev.mild.io.GoldenCase;
 import dev.mild.io.GoldenCheck;
+import dev.mild.io.Json;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.Tolerance;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
-/** {@code ./mild golden FILE [--backend NAME]}: every case of a golden file against one or every backend. */
+/**
+ * {@code ./mild golden [FILE] [--backend NAME]}: every case of a golden file against one or every backend;
+ * without FILE, the two golden files built into the jar.
+ */
 final class GoldenCommand implements Command {
     @Override
     public String name() {
@@ -20,16 +28,18 @@ final class GoldenCommand implements Command {
 
     @Override
     public String summary() {
-        return "check a backend against reference values in a golden JSON file";
+        return "check the backends and the deferral math against reference values (golden JSON files)";
     }
 
     @Override
     public String help() {
         return """
-                Usage: ./mild golden FILE [--backend NAME] [--threads T]
+                Usage: ./mild golden [FILE] [--backend NAME] [--threads T]
 
                 Checks this project's code against expected values computed independently in float64.
-                FILE is one of two formats.
+                Without FILE, both golden files built into this jar (copies of ../shared/golden:
+                surrogate-cases.json, then deferral-cases.json; --backend and --threads apply to
+                the first). FILE is one of two formats.
 
                 Loss cases (../shared/golden/surrogate-cases.json is one):
                   {"cases": [{"name", "nu", "rho", "delta", "scores", "weights",
@@ -58,10 +68,12 @@ final class GoldenCommand implements Command {
                   --threads T      worker threads for CPU backends (default: all cores)
 
                 Example:
+                  ./mild golden                      # everything built in, every usable backend
                   ./mild golden ../shared/golden/surrogate-cases.json --backend simd
                   ./mild golden ../shared/golden/deferral-cases.json
 
-                Exit code: 0 when every case is ok, 1 when any is not, 2 for a bad or unreadable file.
+                Exit code: 0 when every case is ok, 1 when any is not, 2 for a bad or unreadable file
+                (or --backend/--threads with a FILE of deferral cases).
                 """;
     }
 
@@ -70,15 +82,38 @@ final class GoldenCommand implements Command {
         return Set.of("backend", "threads");
     }
 
+    /** The golden files built into the jar, in the order they are checked without a FILE. */
+    static final List<String> BUILT_IN = List.of("surrogate-cases.json", "deferral-cases.json");
+
     @Override
     public int run(Args args, Console console) {
-        Path file = Path.of(args.positional(1, "one golden FILE").get(0));
         int threads = args.intValue("threads", 0, 0, 4096);
+        if (args.positional().isEmpty()) {
+            boolean allOk = true;
+            for (String name : BUILT_IN) {
+                String source = "built-in " + name;
+                Object root = Json.parse(builtIn(name), source);
+                allOk &= GoldenCase.isCaseFormat(root)
+                        ? lossCases(root, source, args, threads, console)
+                        : deferralCases(root, source, console);
+            }
+            return allOk ? Main.OK : Main.CHECK_FAILED;
+        }
+        Path file = Path.of(args.positional(1, "at most one golden FILE").get(0));
         Object root = GoldenCase.readJson(file);
         if (!GoldenCase.isCaseFormat(root) && DeferralGolden.isDeferralFormat(root)) {
-            return deferral(root, file, args, console);
+            if (args.value("backend") != null || args.value("threads") != null) {
+                throw new UsageException(file + " holds deferral cases (deferral loss, rewards, theory rho), which"
+                        + " are computed in float64 by core, not by a loss backend: drop --backend and --threads");
+            }
+            return deferralCases(root, file.toString(), console) ? Main.OK : Main.CHECK_FAILED;
         }
-        List<GoldenCase> cases = GoldenCase.fromRoot(root, file.toString());
+        return lossCases(root, file.toString(), args, threads, console) ? Main.OK : Main.CHECK_FAILED;
+    }
+
+    /** Loss cases on the backend named by --backend, or every usable one; true when all are ok. */
+    private static boolean lossCases(Object root, String source, Args args, int threads, Console console) {
+        List<GoldenCase> cases = GoldenCase.fromRoot(root, source);
         List<String> names = args.value("backend") != null ? List.of(args.value("backend")) : Backends.availableNames();
         boolean allOk = true;
         for (String name : names) {
@@ -92,27 +127,35 @@ final class GoldenCommand implements Command {
         }
         if (!allOk) {
             Tolerance t = Tolerance.FLOAT32;
-            console.err().println("mild golden: some cases are outside tolerance (float32 backends: loss "
-                    + t.lossRelative() + ", gradient " + t.gradNormwise() + ")");
+            console.err().println("mild golden: some cases of " + source + " are outside tolerance (float32"
+                    + " backends: loss " + t.lossRelative() + ", gradient " + t.gradNormwise() + ")");
         }
-        return allOk ? Main.OK : Main.CHECK_FAILED;
+        return allOk;
     }
 
-    /** The deferral format: core's float64 code, no backend involved. */
-    private static int deferral(Object root, Path file, Args args, Console console) {
-        if (args.value("backend") != null || args.value("threads") != null) {
-            throw new UsageException(file + " holds deferral cases (deferral loss, rewards, theory rho), which are"
-                    + " computed in float64 by core, not by a loss backend: drop --backend and --threads");
-        }
+    /** The deferral format: core's float64 code, no backend involved; true when all checks are ok. */
+    private static boolean deferralCases(Object root, String source, Console console) {
         boolean allOk = true;
-        for (DeferralGolden.Result r : DeferralGolden.check(root, file.toString())) {
+        for (DeferralGolden.Result r : DeferralGolden.check(root, source)) {
             console.out().println(r.toJson());
             allOk &= r.ok();
         }
         if (!allOk) {
-            console.err().println("mild golden: some deferral cases differ (values by more than "
+            console.err().println("mild golden: some deferral cases of " + source + " differ (values by more than "
                     + DeferralGolden.TOLERANCE + ", or the router's choices)");
         }
-        return allOk ? Main.OK : Main.CHECK_FAILED;
+        return allOk;
+    }
+
+    /** The text of a golden file built into the jar. */
+    private static String builtIn(String name) {
+        try (InputStream in = GoldenCommand.class.getResourceAsStream("golden/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("golden/" + name + " is missing from the jar: rebuild it (./mild test)");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -153,6 +153,28 @@ class CliTest {
     }
 
     @Test
+    void goldenWithoutAFileChecksBothBuiltInFiles() throws IOException {
+        // The jar's built-in copies must give exactly what the test resources' copies give as FILEs.
+        Path deferral = tmp.resolve("deferral-cases.json");
+        Files.writeString(deferral, Support.resource("deferral-cases.json"));
+        Run lossRun = run("golden", golden().toString(), "--backend", "scalar");
+        Run deferralRun = run("golden", deferral.toString());
+        assertEquals(0, lossRun.code, lossRun.err);
+        assertEquals(0, deferralRun.code, deferralRun.err);
+
+        Run builtIn = run("golden", "--backend", "scalar");
+        assertEquals(0, builtIn.code, builtIn.out + builtIn.err);
+        List<String> expected = new java.util.ArrayList<>(lossRun.lines());
+        expected.addAll(deferralRun.lines());
+        assertEquals(expected, builtIn.lines());
+        assertTrue(lossRun.lines().size() > 10 && deferralRun.lines().size() == 5, builtIn.out);
+
+        Run twoFiles = run("golden", golden().toString(), deferral.toString());
+        assertEquals(2, twoFiles.code);
+        assertTrue(twoFiles.err.contains("expects at most one golden FILE"), twoFiles.err);
+    }
+
+    @Test
     void unknownBackendIsBadUsage() throws IOException {
         Run r = run("golden", golden().toString(), "--backend", "warp-drive");
         assertEquals(2, r.code);
