@@ -3,7 +3,7 @@
 # exp roofline of the SIMD kernel in ONE JMH run, then a markdown table of medians: rows/s, simd/scalar, and
 # the fraction of the exp roofline. Extra arguments go to JMH (e.g. -wi 2 -i 3 for a quicker run).
 #
-#   bench/report.sh                 # ~4 minutes
+#   bench/report.sh                 # ~5 minutes
 #   EXPERTS=8 bench/report.sh       # one size (a -p experts=8 argument would add to the list, not replace it)
 #   NU=1,0.5 bench/report.sh        # also the general member (comp-sum, nu = 0.5): rows of their own
 set -euo pipefail
