@@ -21,6 +21,9 @@ import java.util.Set;
  * without FILE, the two golden files built into the jar.
  */
 final class GoldenCommand implements Command {
+    /** The golden files built into the jar, in the order they are checked without a FILE. */
+    private static final List<String> BUILT_IN = List.of("surrogate-cases.json", "deferral-cases.json");
+
     @Override
     public String name() {
         return "golden";
@@ -81,9 +84,6 @@ final class GoldenCommand implements Command {
     public Set<String> valueOptions() {
         return Set.of("backend", "threads");
     }
-
-    /** The golden files built into the jar, in the order they are checked without a FILE. */
-    static final List<String> BUILT_IN = List.of("surrogate-cases.json", "deferral-cases.json");
 
     @Override
     public int run(Args args, Console console) {
