@@ -113,10 +113,7 @@ final class ReproCommand implements Command {
             costs.add(c.trim());
         }
         String expertsName = args.value("experts", "synthetic");
-        if (!expertsName.equals("synthetic") && !expertsName.equals("trained")) {
-            throw new UsageException("--experts takes synthetic or trained, got \"" + expertsName + "\"");
-        }
-        ExpertSetup.Source experts = ExpertSetup.Source.byName(expertsName);
+        ExpertSetup.Source experts = ExpertSetup.Source.simulated(expertsName);
         double costNoise = args.doubleValue("cost-noise", 0, 0, 1e6);
         int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
         int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);

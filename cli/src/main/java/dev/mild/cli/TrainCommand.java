@@ -219,10 +219,7 @@ final class TrainCommand implements Command {
         s.rewards = Rewards.byName(args.value("rewards", "sum-others"));
         s.nu = args.doubleValue("nu", 0.5, 0, 100);
         if (args.value("experts") != null) {
-            s.experts = ExpertSetup.Source.byName(args.value("experts"));
-            if (s.experts != ExpertSetup.Source.SYNTHETIC && s.experts != ExpertSetup.Source.TRAINED) {
-                throw new UsageException("--experts must be synthetic or trained");
-            }
+            s.experts = ExpertSetup.Source.simulated(args.value("experts"));
         }
         if (args.value("blocks") != null) {
             s.blocks = ints("blocks", args.value("blocks"), 1);

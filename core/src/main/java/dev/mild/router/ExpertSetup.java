@@ -53,7 +53,16 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
                     return s;
                 }
             }
-            throw new InvalidInputException("unknown experts \"" + name + "\" (known: synthetic, trained)");
+            throw new InvalidInputException("unknown experts \"" + name + "\" (known: costs, predictions, synthetic,"
+                    + " trained)");
+        }
+
+        /** The sources that simulate experts from a label column, the values of {@code --experts}. */
+        public static Source simulated(String name) {
+            if (!name.equals(SYNTHETIC.label) && !name.equals(TRAINED.label)) {
+                throw new InvalidInputException("--experts takes synthetic or trained, got \"" + name + "\"");
+            }
+            return byName(name);
         }
     }
 
