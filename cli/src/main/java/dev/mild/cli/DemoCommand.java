@@ -212,16 +212,10 @@ final class DemoCommand implements Command {
         backends.remove(ReferenceKernel.NAME);
         boolean allOk = true;
         float[] weights = new float[rows * p];
-        double[] scores64 = new double[rows * p];
-        double[] weights64 = new double[rows * p];
-        for (int i = 0; i < scores.length; i++) {
-            scores64[i] = scores[i];
-        }
+        double[] scores64 = GoldenCheck.toDouble(scores);
         for (Surrogate s : family) {
             s.weights(costs, rows, weights);
-            for (int i = 0; i < weights.length; i++) {
-                weights64[i] = weights[i];
-            }
+            double[] weights64 = GoldenCheck.toDouble(weights);
             double[] refLoss = new double[rows];
             double[] refGrad = new double[rows * p];
             double refMean = ReferenceKernel.evaluate(s.config(), rows, scores64, weights64, refLoss, refGrad);
@@ -236,14 +230,14 @@ final class DemoCommand implements Command {
                     float[] loss = new float[rows];
                     float[] grad = new float[rows * p];
                     double mean = kernel.lossAndGradient(s.config(), rows, scores, 0, weights, 0, loss, 0, grad, 0);
-                    double le = GoldenCheck.lossRelErr(toDouble(loss), refLoss);
-                    double ge = GoldenCheck.gradErr(toDouble(grad), refGrad);
+                    double le = GoldenCheck.lossRelErr(GoldenCheck.toDouble(loss), refLoss);
+                    double ge = GoldenCheck.gradErr(GoldenCheck.toDouble(grad), refGrad);
                     // Timed on the same arrays, so the last call's output is checked too: compiled code must
                     // agree with the reference as well as the interpreted first call.
                     double ns = medianNanos(() -> kernel.lossAndGradient(s.config(), rows, scores, 0, weights, 0, loss, 0,
                             grad, 0));
-                    le = Math.max(le, GoldenCheck.lossRelErr(toDouble(loss), refLoss));
-                    ge = Math.max(ge, GoldenCheck.gradErr(toDouble(grad), refGrad));
+                    le = Math.max(le, GoldenCheck.lossRelErr(GoldenCheck.toDouble(loss), refLoss));
+                    ge = Math.max(ge, GoldenCheck.gradErr(GoldenCheck.toDouble(grad), refGrad));
                     boolean ok = kernel.tolerance().accepts(le, ge);
                     allOk &= ok;
                     out.printf(Locale.ROOT, "%-15s %-10s %12.6f %11.2e %11.2e %9.1f %s%n", "", name, mean, le, ge,
@@ -268,13 +262,5 @@ final class DemoCommand implements Command {
         }
         Arrays.sort(ns);
         return ns[ns.length / 2];
-    }
-
-    private static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 }

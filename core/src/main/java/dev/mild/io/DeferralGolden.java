@@ -87,7 +87,7 @@ public final class DeferralGolden {
                 mismatches++;
             }
         }
-        double err = Math.max(maxAbsDiff(r.rowLoss(), rowLoss), Math.abs(r.meanLoss() - meanLoss));
+        double err = Math.max(GoldenCheck.maxAbsDiff(r.rowLoss(), rowLoss), Math.abs(r.meanLoss() - meanLoss));
         return new Result("deferralLoss", err, mismatches, mismatches == 0 && err <= TOLERANCE);
     }
 
@@ -114,7 +114,7 @@ public final class DeferralGolden {
             }
             double[] got = new double[costs.length];
             rule.apply(costs, rows, p, got);
-            double err = maxAbsDiff(got, expected);
+            double err = GoldenCheck.maxAbsDiff(got, expected);
             out.add(new Result("rewards/" + key, err, 0, err <= TOLERANCE));
         }
         return out;
@@ -132,7 +132,7 @@ public final class DeferralGolden {
         } catch (InvalidInputException ex) {
             throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
         }
-        double err = maxAbsDiff(got, expected);
+        double err = GoldenCheck.maxAbsDiff(got, expected);
         return new Result("theoryRho", err, 0, err <= TOLERANCE);
     }
 
@@ -162,17 +162,5 @@ public final class DeferralGolden {
             out[i] = (int) v[i];
         }
         return out;
-    }
-
-    /** {@code max |a_i - b_i|}; NaN anywhere gives NaN (never accepted). */
-    private static double maxAbsDiff(double[] a, double[] b) {
-        double worst = 0.0;
-        for (int i = 0; i < a.length; i++) {
-            double d = Math.abs(a[i] - b[i]);
-            if (!(d <= worst)) {
-                worst = d;
-            }
-        }
-        return worst;
     }
 }

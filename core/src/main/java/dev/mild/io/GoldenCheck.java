@@ -28,20 +28,18 @@ public final class GoldenCheck {
     public static Result run(GoldenCase c, LossKernel kernel) {
         int p = c.config().experts();
         int n = c.rows() * p;
-        double[] loss = new double[c.rows()];
-        double[] grad = new double[n];
+        double[] loss;
+        double[] grad;
         if (kernel instanceof ReferenceKernel) {
+            loss = new double[c.rows()];
+            grad = new double[n];
             ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad);
         } else {
             float[] lossF = new float[c.rows()];
             float[] gradF = new float[n];
             kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, lossF, 0, gradF, 0);
-            for (int i = 0; i < c.rows(); i++) {
-                loss[i] = lossF[i];
-            }
-            for (int i = 0; i < n; i++) {
-                grad[i] = gradF[i];
-            }
+            loss = toDouble(lossF);
+            grad = toDouble(gradF);
         }
         double lossErr = lossRelErr(loss, c.rowLoss());
         double gradErr = gradErr(grad, c.gradMeanLoss());
@@ -62,18 +60,35 @@ public final class GoldenCheck {
 
     /** {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. */
     public static double gradErr(double[] got, double[] expected) {
-        double diff = 0.0;
+        double diff = maxAbsDiff(got, expected);
         double scale = 0.0;
-        for (int i = 0; i < expected.length; i++) {
-            double d = Math.abs(got[i] - expected[i]);
-            if (!(d <= diff)) {
-                diff = d;
-            }
-            scale = Math.max(scale, Math.abs(expected[i]));
+        for (double e : expected) {
+            scale = Math.max(scale, Math.abs(e));
         }
         if (Double.isNaN(diff)) {
             return Double.NaN;
         }
         return scale == 0.0 ? diff : diff / scale;
+    }
+
+    /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */
+    public static double maxAbsDiff(double[] got, double[] expected) {
+        double worst = 0.0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs(got[i] - expected[i]);
+            if (!(d <= worst)) {
+                worst = d;
+            }
+        }
+        return worst;
+    }
+
+    /** A backend's float32 output widened (exactly) to double, to compare with the float64 reference. */
+    public static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
     }
 }

@@ -1,5 +1,6 @@
 package dev.mild.testing;
 
+import dev.mild.io.GoldenCheck;
 import java.util.SplittableRandom;
 
 /**
@@ -30,10 +31,6 @@ public final class TestArrays {
 
     /** The same values widened to double (exactly), for the float64 reference. */
     public static double[] toDouble(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
+        return GoldenCheck.toDouble(v);
     }
 }

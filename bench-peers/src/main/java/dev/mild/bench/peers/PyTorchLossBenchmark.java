@@ -269,16 +269,10 @@ public class PyTorchLossBenchmark {
     /** The float64 reference's per-row losses and gradient of the mean on the benchmark's whole batch. */
     private record Expected(double[] rowLoss, double[] grad) {
         static Expected of(RandomBatch data) {
-            int n = data.rows() * data.experts();
-            double[] s = new double[n];
-            double[] wt = new double[n];
-            for (int i = 0; i < n; i++) {
-                s[i] = data.scores()[i];
-                wt[i] = data.weights()[i];
-            }
             double[] rowLoss = new double[data.rows()];
-            double[] grad = new double[n];
-            ReferenceKernel.evaluate(data.config(), data.rows(), s, wt, rowLoss, grad);
+            double[] grad = new double[data.rows() * data.experts()];
+            ReferenceKernel.evaluate(data.config(), data.rows(), GoldenCheck.toDouble(data.scores()),
+                    GoldenCheck.toDouble(data.weights()), rowLoss, grad);
             return new Expected(rowLoss, grad);
         }
     }
@@ -293,17 +287,9 @@ public class PyTorchLossBenchmark {
             ((FloatBuffer) out[0].contiguous().createBuffer()).get(loss);
             ((FloatBuffer) out[1].contiguous().createBuffer()).get(grad);
         }
-        double[] loss64 = new double[batch];
-        double[] grad64 = new double[n];
-        for (int i = 0; i < batch; i++) {
-            loss64[i] = loss[i];
-        }
-        for (int i = 0; i < n; i++) {
-            grad64[i] = grad[i];
-        }
         // The errors Tolerance is stated in (NaN anywhere gives NaN, which no tolerance accepts).
-        double lossErr = GoldenCheck.lossRelErr(loss64, expected.rowLoss());
-        double gradErr = GoldenCheck.gradErr(grad64, expected.grad());
+        double lossErr = GoldenCheck.lossRelErr(GoldenCheck.toDouble(loss), expected.rowLoss());
+        double gradErr = GoldenCheck.gradErr(GoldenCheck.toDouble(grad), expected.grad());
         if (!Tolerance.FLOAT32.accepts(lossErr, gradErr)) {
             throw new IllegalStateException("PyTorch (" + name + ") disagrees with the float64 reference (p = "
                     + experts + ", equalRho = " + equalRho + "): lossRelErr " + lossErr + ", gradErr " + gradErr
