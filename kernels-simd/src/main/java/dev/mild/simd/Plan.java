@@ -28,6 +28,8 @@ final class Plan {
     final int[] groupStart;
     /** Group of each expert. */
     final int[] groupOf;
+    /** Every margin distinct: group g is expert {@code members[g]} alone (the case RowLanes specializes). */
+    final boolean oneMemberGroups;
 
     /** Per expert, padded with zeros to a whole number of vectors: {@code -a} of its group. */
     final float[] negA;
@@ -69,6 +71,7 @@ final class Plan {
         for (int g = 0; g <= groups; g++) {
             groupStart[g] = config.groupStart(g);
         }
+        oneMemberGroups = groups == p;
         groupOf = new int[p];
         for (int i = 0; i < p; i++) {
             members[i] = config.groupMember(i);

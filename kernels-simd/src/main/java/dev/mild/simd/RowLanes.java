@@ -78,11 +78,15 @@ final class RowLanes {
             for (int b = 0; b < batch; b++) {
                 Lanes.exp2Sum(sc.dExp, sc.e, b * length, length, plan.groupScale[g0 + b], sc.zRest, b * Species.L);
             }
-            for (int b = 0; b < batch; b++) {
-                if (plan.logSumExp) {
-                    logSumExpGroup(plan, g0 + b, b, sc, withGrad);
-                } else {
-                    generalGroup(plan, g0 + b, b, sc, withGrad);
+            if (plan.logSumExp && plan.oneMemberGroups) {
+                singleMemberGroups(plan, g0, batch, sc, withGrad);
+            } else {
+                for (int b = 0; b < batch; b++) {
+                    if (plan.logSumExp) {
+                        logSumExpGroup(plan, g0 + b, b, sc, withGrad);
+                    } else {
+                        generalGroup(plan, g0 + b, b, sc, withGrad);
+                    }
                 }
             }
             if (withGrad) {
@@ -171,6 +175,46 @@ final class RowLanes {
             FloatVector share = wTop.fma(zRest.neg(), sumWOthers).mul(a).mul(invZ);
             FloatVector.fromArray(F, sc.topSum, 0).add(share).intoArray(sc.topSum, 0);
         }
+    }
+
+    /**
+     * {@link #logSumExpGroup} for a batch of groups of one member each (every margin distinct), in one loop:
+     * the row losses and the top expert's share stay in registers across the groups instead of going through
+     * scratch arrays once per group.
+     */
+    private static void singleMemberGroups(Plan plan, int g0, int batch, Scratch sc, boolean withGrad) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector lossHi = FloatVector.fromArray(F, sc.lossHi, 0);
+        FloatVector lossLo = FloatVector.fromArray(F, sc.lossLo, 0);
+        FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
+        for (int b = 0; b < batch; b++) {
+            int grp = g0 + b;
+            float a = plan.groupA[grp];
+            int k = plan.members[grp];
+            FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
+            FloatVector z = zRest.add(1f);
+            FloatVector invZ = z.broadcast(1f).div(z);
+            FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
+            FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
+            FloatVector term = wk.mul(FloatVector.fromArray(F, sc.d, k * L).mul(-a).add(logZ));
+            FloatVector sum = lossHi.add(term);
+            FloatVector virt = sum.sub(lossHi);
+            lossLo = lossLo.add(lossHi.sub(sum.sub(virt)).add(term.sub(virt)));
+            lossHi = sum;
+            if (withGrad) {
+                VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
+                FloatVector gk = FloatVector.fromArray(F, sc.g, k * L);
+                wk.fma(wk.broadcast(-a), gk).blend(gk, top).intoArray(sc.g, k * L);
+                FloatVector coef = wk.mul(a).mul(invZ);
+                coef.intoArray(sc.coef, b * L);
+                // The top expert's share: coef where k is not the top expert, -a w_k zRest / Z where it is.
+                topSum = topSum.add(coef.mul(z.broadcast(1f).blend(zRest.neg(), top)));
+            }
+        }
+        lossHi.intoArray(sc.lossHi, 0);
+        lossLo.intoArray(sc.lossLo, 0);
+        topSum.intoArray(sc.topSum, 0);
     }
 
     /**
