@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   per group (inverse margin a):  e_j = 2^(d_j a log2 e) for j != j*,  zRest = sum_j e_j,  Z = 1 + zRest
  *     logsumexp: loss += sum_k w_k (a (m - f_k) + log1p zRest);  g_j += e_j a sumW / Z;  g_k -= a w_k
  *     general:   loss, coef and own terms of {@link CompSum} with others_k = (k == j*) ? zRest : Z - e_k
- *   g_j* gets its share of every group separately (see {@link #logSumExpGroup}), not through e_j* = 1
+ *   g_j* gets its share of every group separately (see {@link #logSumExpGroup}), not through e_j* = 1;
+ *   the logsumexp member's -a w_k is added once, when the gradient goes out
  * </pre>
  * Values are float; each row's loss is summed in double (double lanes for the general member, a compensated
  * float sum for logsumexp). {@code zRest} sums p terms in [0, 1] in
@@ -132,8 +133,8 @@ final class RowLanes {
 
     /**
      * The logsumexp member, one group (in slot b of the batch): loss terms into {@code sc.lossHi/lossLo},
-     * {@code -a w_k} into {@code g_k}, the softmax coefficient {@code a sumW / Z} into slot b of
-     * {@code sc.coef}, the top expert's share into {@code sc.topSum}.
+     * the softmax coefficient {@code a sumW / Z} into slot b of {@code sc.coef}, the top expert's share into
+     * {@code sc.topSum} ({@code g_k -= a w_k} is left to {@link #scatterGradient}).
      */
     private static void logSumExpGroup(Plan plan, int grp, int b, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
@@ -161,10 +162,6 @@ final class RowLanes {
             FloatVector virt = sum.sub(lossHi);
             lossLo = lossLo.add(lossHi.sub(sum.sub(virt)).add(term.sub(virt)));
             lossHi = sum;
-            if (withGrad) {
-                FloatVector gk = FloatVector.fromArray(F, sc.g, k * L);
-                wk.fma(wk.broadcast(-a), gk).blend(gk, top).intoArray(sc.g, k * L);
-            }
         }
         lossHi.intoArray(sc.lossHi, 0);
         lossLo.intoArray(sc.lossLo, 0);
@@ -204,8 +201,6 @@ final class RowLanes {
             lossHi = sum;
             if (withGrad) {
                 VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, k * L).eq(Float.NEGATIVE_INFINITY);
-                FloatVector gk = FloatVector.fromArray(F, sc.g, k * L);
-                wk.fma(wk.broadcast(-a), gk).blend(gk, top).intoArray(sc.g, k * L);
                 FloatVector coef = wk.mul(a).mul(invZ);
                 coef.intoArray(sc.coef, b * L);
                 // The top expert's share: coef where k is not the top expert, -a w_k zRest / Z where it is.
@@ -268,14 +263,19 @@ final class RowLanes {
                 .intoArray(sc.g, k * L);
     }
 
-    /** Columns out: {@code grad(row i, expert j) = (g[j L + i] + [j = j*] topSum[i]) * gradScale}. */
+    /**
+     * Columns out: {@code grad(row i, expert j) = (g[j L + i] + own) * gradScale}, where own is
+     * {@code topSum[i]} at the top expert and elsewhere {@code -a w_j} for the logsumexp member (the general
+     * member has subtracted its own terms already).
+     */
     private static void scatterGradient(Plan plan, float[] grad, int go, float gradScale, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
         for (int j = 0; j < plan.p; j++) {
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
-            FloatVector.fromArray(F, sc.g, j * L).add(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
+            FloatVector own = plan.logSumExp ? FloatVector.fromArray(F, sc.w, j * L).mul(plan.negA[j]) : FloatVector.zero(F);
+            FloatVector.fromArray(F, sc.g, j * L).add(own.blend(topSum, top)).mul(gradScale).intoArray(sc.g, j * L);
         }
         Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go, sc.e);
     }
