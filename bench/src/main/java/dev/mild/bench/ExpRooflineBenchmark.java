@@ -63,6 +63,16 @@ public class ExpRooflineBenchmark {
         return SimdRoofline.exp2(d, out, 1.4426950f, sum);
     }
 
+    /**
+     * The same exps in calls of 8 vectors, as the kernel makes them at p = 8 with distinct margins (one call per
+     * group and block of rows): not the roofline, but how much of it short loops keep.
+     */
+    @Benchmark
+    @CompilerControl(CompilerControl.Mode.DONT_INLINE)
+    public float expInGroupCalls() {
+        return SimdRoofline.exp2InCalls(d, out, 1.4426950f, sum, 4 * SimdRoofline.blockLength());
+    }
+
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
     public float log() {

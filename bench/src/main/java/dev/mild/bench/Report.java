@@ -42,6 +42,7 @@ public final class Report {
         double logsPerSecond = Double.NaN;
         double apiExpsPerSecond = Double.NaN;
         double apiLogsPerSecond = Double.NaN;
+        double groupCallExpsPerSecond = Double.NaN;
         Map<Config, Map<String, Double>> loss = lossTable();
         for (Map<?, ?> r : results) {
             String name = (String) r.get("benchmark");
@@ -50,6 +51,8 @@ public final class Report {
                 expsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.log")) {
                 logsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+            } else if (name.endsWith("ExpRooflineBenchmark.expInGroupCalls")) {
+                groupCallExpsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.vectorApiExp")) {
                 apiExpsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.vectorApiLog")) {
@@ -61,7 +64,10 @@ public final class Report {
         List<String> out = new ArrayList<>();
         out.add(String.format(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "
                 + "Vector API EXP: %.3g exps/s, LOG1P: %.3g logs/s", expsPerSecond, logsPerSecond,
-                apiExpsPerSecond, apiLogsPerSecond));
+                apiExpsPerSecond, apiLogsPerSecond)
+                + (Double.isNaN(groupCallExpsPerSecond) ? "" : String.format(Locale.ROOT,
+                "; the same exp loop in calls of one p = 8 group: %.3g exps/s (%.0f%% of the roofline)",
+                groupCallExpsPerSecond, 100 * groupCallExpsPerSecond / expsPerSecond)));
         out.add("");
         out.add("| experts | rho | scalar rows/s | simd rows/s | simd/scalar | exps/row | roofline rows/s | of roofline | of roofline with logs |");
         out.add("|---:|---|---:|---:|---:|---:|---:|---:|---:|");

@@ -32,6 +32,28 @@ public final class SimdRoofline {
     }
 
     /**
+     * The exp loop called as the kernel calls it: at p = 8 with distinct margins (rows in lanes) each group's
+     * exps are one call of 8 vectors over the same inputs. Here {@code e[c callLength + i] = 2^(d[i] scale)}
+     * for every call c (inputs {@code d[0 .. callLength)}), the lane sums of the last call into {@code sum}:
+     * as many exps as {@link #exp2}, in short loops.
+     *
+     * @param callLength elements per call: a positive multiple of {@link #blockLength()} that divides
+     *                   {@code d.length}
+     * @throws IllegalArgumentException if it is not
+     * @return a value derived from the result (a sink for benchmarks)
+     */
+    public static float exp2InCalls(float[] d, float[] e, float scale, float[] sum, int callLength) {
+        if (callLength <= 0 || callLength % blockLength() != 0 || d.length % callLength != 0) {
+            throw new IllegalArgumentException("callLength " + callLength + " must be a positive multiple of "
+                    + blockLength() + " that divides the input length " + d.length);
+        }
+        for (int off = 0; off < e.length; off += callLength) {
+            Lanes.exp2Sum(d, e, off, callLength, scale, sum, 0);
+        }
+        return sum[0];
+    }
+
+    /**
      * {@code out[i] = log(1 + z[i])} with the kernel's float log1p lanes, including the division for
      * {@code 1/(1 + z)} that the kernel shares with the softmax coefficient: one log per element.
      *
