@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Compares two builds of the CLI jar on one throughput figure, the way this noisy 2-core machine needs:
+# ROUNDS rounds, each running OLD then NEW (`throughput ... --backend simd` unless you pass --backend), and
+# prints both medians and the median of the paired ratios NEW/OLD (pairs share the machine's state of the
+# moment, so their ratio is steadier than either figure; read 0.97-1.03 as no difference).
+#
+#   cp cli/target/mild.jar /tmp/old.jar     # before the change
+#   ...change, then rebuild: ./mild backends  (any ./mild command rebuilds the jar after a change)
+#   bench/ab.sh 7 /tmp/old.jar cli/target/mild.jar --experts 8 --batch 65536 --threads 1
+set -euo pipefail
+export LC_ALL=C
+if [ $# -lt 3 ]; then
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+fi
+ROUNDS="$1"; OLD="$2"; NEW="$3"; shift 3
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAVA="$("$ROOT/mild" java-home)/bin/java"
+for jar in "$OLD" "$NEW"; do
+  [ -f "$jar" ] || { echo "bench/ab.sh: no such jar: $jar" >&2; exit 2; }
+done
+case " $* " in *" --backend "*) ARGS=("$@") ;; *) ARGS=(--backend simd "$@") ;; esac
+rate() {
+  "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$1" throughput "${ARGS[@]}" 2>/dev/null \
+    | sed -n 's/.*"samplesPerSecond": \([0-9]*\).*/\1/p'
+}
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+PAIRS="$(mktemp)"
+trap 'rm -f "$PAIRS"' EXIT
+for r in $(seq "$ROUNDS"); do
+  a="$(rate "$OLD")"; b="$(rate "$NEW")"
+  [ -n "$a" ] && [ -n "$b" ] || { echo "bench/ab.sh: a run printed no samplesPerSecond (try the command by hand)" >&2; exit 1; }
+  echo "$a $b" >> "$PAIRS"
+done
+printf 'old median %.2fM rows/s, new median %.2fM rows/s\n' \
+  "$(awk '{print $1 / 1e6}' "$PAIRS" | median)" "$(awk '{print $2 / 1e6}' "$PAIRS" | median)"
+printf 'paired new/old: %s; median %.3f\n' "$(awk '{printf "%s%.3f", (NR > 1 ? " " : ""), $2 / $1}' "$PAIRS")" \
+  "$(awk '{print $2 / $1}' "$PAIRS" | median)"
