@@ -20,23 +20,27 @@ typedef int (*printf_cb)(void*, const char*, ...);
 
 struct text { char buf[512]; size_t n; };
 
-static int put(void* stream, const char* fmt, ...) {
-    struct text* t = stream;
-    va_list ap;
-    va_start(ap, fmt);
+/* Appends to the instruction's text (truncated at the buffer's end); libopcodes prints an instruction in pieces. */
+static int append(struct text* t, const char* fmt, va_list ap) {
     int k = vsnprintf(t->buf + t->n, sizeof t->buf - t->n, fmt, ap);
-    va_end(ap);
     if (k > 0) { t->n += (size_t) k; if (t->n >= sizeof t->buf) t->n = sizeof t->buf - 1; }
     return k;
 }
 
-static int put_styled(void* stream, enum disassembler_style style, const char* fmt, ...) {
-    struct text* t = stream;
+static int put(void* stream, const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(t->buf + t->n, sizeof t->buf - t->n, fmt, ap);
+    int k = append(stream, fmt, ap);
     va_end(ap);
-    if (k > 0) { t->n += (size_t) k; if (t->n >= sizeof t->buf) t->n = sizeof t->buf - 1; }
+    return k;
+}
+
+/* The styled printer binutils >= 2.39 also calls: the style (register, mnemonic, ...) is dropped. */
+static int put_styled(void* stream, enum disassembler_style style, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = append(stream, fmt, ap);
+    va_end(ap);
     return k;
 }
 
