@@ -39,15 +39,15 @@ public final class SimdRoofline {
      *
      * @param callLength elements per call: a positive multiple of {@link #blockLength()} that divides
      *                   {@code d.length}
-     * @throws IllegalArgumentException if it is not
      * @return a value derived from the result (a sink for benchmarks)
+     * @throws IllegalArgumentException if it is not
      */
     public static float exp2InCalls(float[] d, float[] e, float scale, float[] sum, int callLength) {
         if (callLength <= 0 || callLength % blockLength() != 0 || d.length % callLength != 0) {
             throw new IllegalArgumentException("callLength " + callLength + " must be a positive multiple of "
                     + blockLength() + " that divides the input length " + d.length);
         }
-        for (int off = 0; off < e.length; off += callLength) {
+        for (int off = 0; off < d.length; off += callLength) { // as many exps as d has elements, like exp2
             Lanes.exp2Sum(d, e, off, callLength, scale, sum, 0);
         }
         return sum[0];
