@@ -50,10 +50,8 @@ public final class GoldenCheck {
     public static double lossRelErr(double[] got, double[] expected) {
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
-            double e = Math.abs(got[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i]));
-            if (!(e <= worst)) {
-                worst = e;
-            }
+            // Math.max keeps a NaN once seen; "if (!(e <= worst)) worst = e" lost it at the next finite e.
+            worst = Math.max(worst, Math.abs(got[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i])));
         }
         return worst;
     }
@@ -75,10 +73,7 @@ public final class GoldenCheck {
     public static double maxAbsDiff(double[] got, double[] expected) {
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
-            double d = Math.abs(got[i] - expected[i]);
-            if (!(d <= worst)) {
-                worst = d;
-            }
+            worst = Math.max(worst, Math.abs(got[i] - expected[i])); // NaN-sticky, as in lossRelErr
         }
         return worst;
     }

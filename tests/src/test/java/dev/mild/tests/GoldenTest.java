@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.mild.io.GoldenCase;
+import dev.mild.io.GoldenCheck;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
@@ -46,6 +47,28 @@ class GoldenTest {
             scale = Math.max(scale, Math.abs(want[i]));
         }
         return scale == 0 ? diff : diff / scale;
+    }
+
+    /**
+     * core's GoldenCheck (./mild golden, demo --family, the deferral checks) must report a NaN output as NaN,
+     * which no tolerance accepts, wherever it sits: also when a finite error follows it.
+     */
+    @Test
+    void goldenCheckErrorsKeepANaNWhereverItIs() {
+        double[] want = {1.0, 2.0, 3.0};
+        for (int at = 0; at < want.length; at++) {
+            double[] got = {1.5, 2.5, 3.5};
+            got[at] = Double.NaN;
+            String where = "NaN at index " + at;
+            assertTrue(Double.isNaN(GoldenCheck.maxAbsDiff(got, want)), where);
+            assertTrue(Double.isNaN(GoldenCheck.lossRelErr(got, want)), where);
+            assertTrue(Double.isNaN(GoldenCheck.gradErr(got, want)), where);
+            assertFalse(Tolerance.FLOAT32.accepts(GoldenCheck.lossRelErr(got, want), 0.0), where);
+        }
+        double[] finite = {1.5, 2.5, 3.25};
+        assertEquals(0.5, GoldenCheck.maxAbsDiff(finite, want));
+        assertEquals(0.5, GoldenCheck.lossRelErr(finite, want)); // 0.5 / max(1, 1) at index 0
+        assertEquals(0.5 / 3.0, GoldenCheck.gradErr(finite, want));
     }
 
     @Test
