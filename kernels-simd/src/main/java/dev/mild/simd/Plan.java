@@ -43,10 +43,19 @@ final class Plan {
      */
     final int groupBatch;
     /**
-     * Floats of exps per group: rows in lanes p columns of L, experts in lanes p lanes, either rounded up to
-     * an even number of vectors (padding {@code d = -inf}, exp 0) because the exp loop does two at a time.
+     * Floats of exps per group: rows in lanes {@code expColumns} columns of L (without {@link #skipTop} rounded
+     * up to an even number, padding {@code d = -inf}, exp 0, because the exp loop takes a group's two halves
+     * at once), experts in lanes p lanes rounded up to an even number of vectors (two exps per iteration).
      */
     final int expLength;
+    /**
+     * Rows in lanes, logsumexp member, an even number of groups: each softmax leaves out its top expert's exp
+     * (always 1). The last expert's column moves into the top expert's, lane by lane, so a group has p - 1
+     * columns of exps, and groups go in pairs through one exp loop (no odd column left over).
+     */
+    final boolean skipTop;
+    /** Columns of exps per group: p - 1 with {@link #skipTop}, else p. */
+    final int expColumns;
     static final int BATCH_FLOATS = 4096;
 
     /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
@@ -86,8 +95,13 @@ final class Plan {
             delta[k] = config.delta(k);
         }
         CompSum.expOf(delta, expDelta);
-        expLength = layout == ROWS_IN_LANES ? (p + 1) / 2 * 2 * lanes : (p + 2 * lanes - 1) / (2 * lanes) * 2 * lanes;
-        groupBatch = Math.max(1, Math.min(groups, BATCH_FLOATS / expLength));
+        skipTop = layout == ROWS_IN_LANES && logSumExp && groups % 2 == 0;
+        expColumns = skipTop ? p - 1 : p;
+        expLength = layout == ROWS_IN_LANES
+                ? (skipTop ? (p - 1) * lanes : (p + 1) / 2 * 2 * lanes)
+                : (p + 2 * lanes - 1) / (2 * lanes) * 2 * lanes;
+        int batch = Math.max(1, Math.min(groups, BATCH_FLOATS / expLength));
+        groupBatch = skipTop ? Math.max(2, batch / 2 * 2) : batch;
         laneStride = new int[lanes];
         for (int i = 0; i < lanes; i++) {
             laneStride[i] = i * p;

@@ -21,9 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  *   g_j* gets its share of every group separately (see {@link #logSumExpGroup}), not through e_j* = 1;
  *   the logsumexp member's -a w_k is added once, when the gradient goes out
  * </pre>
+ * With {@link Plan#skipTop} (logsumexp, an even number of groups) the exp loop does not compute the top
+ * expert's exp at all: each row's last expert moves into its top expert's column, so a group has p - 1
+ * columns of exps (the last expert's softmax part comes back out of that column in {@link #scatterGradient}).
+ * Without it the top's exp is computed from {@code -inf} and is 0.
  * Values are float; each row's loss is summed in double (double lanes for the general member, a compensated
- * float sum for logsumexp). {@code zRest} sums p terms in [0, 1] in
- * float, in two interleaved partial sums (relative error below p/2 * 2^-24 of a sum that is at least 1 in Z).
+ * float sum for logsumexp). {@code zRest} sums at most p terms in [0, 1]
+ * in float, in one or two partial sums (relative error below p * 2^-24 of a sum that is at least 1 in Z).
  * Rows go in and out of lanes through {@link Transpose}; the last partial block through zero-padded copies.
  */
 final class RowLanes {
@@ -65,9 +69,10 @@ final class RowLanes {
                                    float[] rowLoss, int ro, float[] grad, int go, float gradScale, Scratch sc) {
         int p = plan.p;
         int length = plan.expLength;
+        int L = Species.L;
         boolean withGrad = grad != null;
         gatherColumns(plan, scores, s, weights, w, sc);
-        markTop(p, sc, withGrad);
+        markTop(p, plan.skipTop, sc, withGrad);
         Arrays.fill(sc.loss, 0.0);
         Arrays.fill(sc.lossHi, 0f);
         Arrays.fill(sc.lossLo, 0f);
@@ -76,8 +81,15 @@ final class RowLanes {
         // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
         for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
             int batch = Math.min(plan.groupBatch, plan.groups - g0);
-            for (int b = 0; b < batch; b++) {
-                Lanes.exp2Sum(sc.dExp, sc.e, b * length, length, plan.groupScale[g0 + b], sc.zRest, b * Species.L);
+            // One call site of the exp loop (each inlined copy costs C2 node budget, see Lanes.exp2SumPair):
+            // skipTop, groups b and b + 1 over the same p - 1 columns; otherwise group b's two halves.
+            boolean pairs = plan.skipTop;
+            float[] expIn = pairs ? sc.dRest : sc.dExp;
+            int each = pairs ? length : length / 2;
+            for (int b = 0; b < batch; b += pairs ? 2 : 1) {
+                int b1 = pairs ? b + 1 : b;
+                Lanes.exp2SumPair(expIn, 0, pairs ? 0 : each, each, sc.e, b * length, pairs ? b1 * length : b * length + each,
+                        plan.groupScale[g0 + b], plan.groupScale[g0 + b1], sc.zRest, b * L, b1 * L, !pairs);
             }
             if (plan.logSumExp && plan.oneMemberGroups) {
                 singleMemberGroups(plan, g0, batch, sc, withGrad);
@@ -91,7 +103,7 @@ final class RowLanes {
                 }
             }
             if (withGrad) {
-                Lanes.addScaledColumns(sc.e, length, batch, p, sc.coef, sc.g);
+                Lanes.addScaledColumns(sc.e, length, batch, plan.expColumns, sc.coef, sc.g);
             }
         }
         if (withGrad) {
@@ -106,8 +118,11 @@ final class RowLanes {
         Transpose.columnsIn(weights, w, plan.p, plan.laneStride, sc.w, sc.e);
     }
 
-    /** {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}. */
-    private static void markTop(int p, Scratch sc, boolean withGrad) {
+    /**
+     * {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}; with
+     * {@code skipTop}, {@code dRest} = d's first p - 1 columns with the last column's d at the top expert.
+     */
+    private static void markTop(int p, boolean skipTop, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -116,18 +131,22 @@ final class RowLanes {
             m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2
         }
         VectorMask<Float> seen = F.maskAll(false);
+        FloatVector dLast = FloatVector.fromArray(F, sc.d, (p - 1) * L).sub(m);
         for (int j = 0; j < p; j++) {
             FloatVector dj = FloatVector.fromArray(F, sc.d, j * L).sub(m);
             VectorMask<Float> top = dj.eq(0f).andNot(seen);
             seen = seen.or(top);
             dj.intoArray(sc.d, j * L);
             dj.blend(Float.NEGATIVE_INFINITY, top).intoArray(sc.dExp, j * L);
+            if (skipTop && j < p - 1) {
+                dj.blend(dLast, top).intoArray(sc.dRest, j * L);
+            }
             if (withGrad) {
                 FloatVector.zero(F).intoArray(sc.g, j * L);
             }
         }
-        if (p % 2 == 1) {
-            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.dExp, p * L); // exp2Sum's padding
+        if (p % 2 == 1 && !skipTop) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.dExp, p * L); // the exp loop's padding
         }
     }
 
@@ -274,10 +293,22 @@ final class RowLanes {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector topSum = FloatVector.fromArray(F, sc.topSum, 0);
-        for (int j = 0; j < plan.p; j++) {
+        // skipTop: the last expert's softmax part sits in each row's top column; collected here on the way
+        // (every time: branch-free, so that C2 keeps the vectors in registers).
+        FloatVector last = FloatVector.zero(F);
+        int columns = plan.expColumns;
+        for (int j = 0; j < columns; j++) {
             VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
             FloatVector own = plan.logSumExp ? FloatVector.fromArray(F, sc.w, j * L).mul(plan.negA[j]) : FloatVector.zero(F);
-            FloatVector.fromArray(F, sc.g, j * L).add(own.blend(topSum, top)).mul(gradScale).intoArray(sc.g, j * L);
+            FloatVector gj = FloatVector.fromArray(F, sc.g, j * L);
+            last = last.add(FloatVector.zero(F).blend(gj, top));
+            gj.add(own).blend(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
+        }
+        if (plan.skipTop) {
+            int j = plan.p - 1;
+            VectorMask<Float> top = FloatVector.fromArray(F, sc.dExp, j * L).eq(Float.NEGATIVE_INFINITY);
+            FloatVector own = FloatVector.fromArray(F, sc.w, j * L).mul(plan.negA[j]);
+            last.add(own).blend(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
         }
         Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go, sc.e);
     }

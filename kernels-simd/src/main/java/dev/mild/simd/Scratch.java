@@ -6,6 +6,8 @@ final class Scratch {
     float[] d = new float[0];
     /** The same with {@code -inf} at each row's first argmax, so exp2 gives 0 there and sums skip it. */
     float[] dExp = new float[0];
+    /** {@link Plan#skipTop}: the exps' inputs, p - 1 columns, the last expert's d in each row's top column. */
+    float[] dRest = new float[0];
     float[] w = new float[0];
     /** Gradient accumulators, unscaled. */
     float[] g = new float[0];
@@ -49,6 +51,7 @@ final class Scratch {
         if (d.length < need) {
             d = new float[need];
             dExp = new float[need];
+            dRest = new float[need];
             w = new float[need];
             g = new float[need];
             tailScores = new float[need];

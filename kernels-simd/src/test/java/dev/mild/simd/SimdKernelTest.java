@@ -50,6 +50,7 @@ class SimdKernelTest {
         new Variant("nu=2 equal rho", 3.0, -0.5, false),
         new Variant("nu=1 with delta (LDAM)", 3.0, -0.5, false),
         new Variant("nu=0 distinct rho", 0.5, 0.0, false),
+        new Variant("two margins", 3.0, -0.5, true), // an even number of groups of several members (skipTop)
     };
 
     static LossConfig config(int v, int p, SplittableRandom rnd) {
@@ -71,7 +72,13 @@ class SimdKernelTest {
             case 3 -> LossConfig.of(rho, delta, 0.5);
             case 4 -> LossConfig.uniform(p, 1.0, 2.0);
             case 5 -> LossConfig.of(rho, delta, 1.0);
-            default -> LossConfig.of(rho, null, 0.0);
+            case 6 -> LossConfig.of(rho, null, 0.0);
+            default -> {
+                for (int k = 0; k < p; k++) {
+                    rho[k] = k % 2 == 0 ? 0.5 : 2.0;
+                }
+                yield LossConfig.mild(rho);
+            }
         };
     }
 
