@@ -224,12 +224,19 @@ public final class Backprop implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Splits {@code [0, n)} into one contiguous range per thread; the caller runs the first. */
+    /**
+     * Splits {@code [0, n)} into one contiguous range per thread; the caller runs the first. Returns or throws
+     * only when every range is done: a pool thread still writing after an interrupt or a failure would
+     * overwrite the next pass's arrays.
+     */
     private void parallel(int n, Range body) {
         int parts = Math.min(threads, Math.max(1, n / 8));
         if (parts <= 1) {
             body.run(0, n);
             return;
+        }
+        if (pool.isShutdown()) {
+            throw new IllegalStateException("this Backprop is closed");
         }
         List<Future<?>> futures = new ArrayList<>(parts - 1);
         for (int t = 1; t < parts; t++) {
@@ -237,16 +244,37 @@ public final class Backprop implements AutoCloseable {
             int to = (int) ((long) n * (t + 1) / parts);
             futures.add(pool.submit(() -> body.run(from, to)));
         }
-        body.run(0, (int) ((long) n / parts));
+        Throwable failure = null;
         try {
-            for (Future<?> f : futures) {
-                f.get();
+            body.run(0, (int) ((long) n / parts));
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        boolean interrupted = false;
+        for (Future<?> f : futures) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // wait on: the range is bounded work
+                } catch (ExecutionException e) {
+                    failure = failure == null ? new IllegalStateException("a training thread failed", e.getCause()) : failure;
+                    break;
+                }
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while training", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a training thread failed", e.getCause());
+        }
+        if (failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (interrupted) {
+            throw new IllegalStateException("interrupted while training");
         }
     }
 }
