@@ -11,6 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>The workers are persistent daemon threads woken through a monitor, and a call's state lives in fields
  * reused from call to call, so a parallel call allocates nothing. Parallel calls on one instance are
  * serialized; a batch of one chunk runs on the caller's thread without locking.
+ *
+ * <p>A parallel call returns or throws only once every worker is done with it, so no worker writes into its
+ * arrays, or into the next call's chunk sums, afterwards. If the caller is interrupted while it waits for the
+ * workers, it still waits for them, then throws {@link IllegalStateException} with the interrupt flag set.
+ * After {@link #close()} every call throws {@link IllegalStateException}; a call already in flight completes.
  */
 public abstract class RowBlockKernel implements LossKernel {
 
@@ -29,10 +34,10 @@ public abstract class RowBlockKernel implements LossKernel {
     private float[] scores, weights, rowLoss, grad;
     private float gradScale;
     private double[] partials = new double[0];
-    private long generation;
-    private int busyWorkers;
+    private long generation; // bumped once per parallel call; each worker takes part in every generation
+    private int busyWorkers; // workers not yet done with the current generation
     private Throwable failure;
-    private boolean closed;
+    private volatile boolean closed; // volatile: the single-chunk path reads it without the monitor
 
     protected RowBlockKernel(KernelOptions options) {
         this.threads = options.resolvedThreads();
@@ -74,6 +79,9 @@ public abstract class RowBlockKernel implements LossKernel {
                                         float[] weights, int weightsOffset,
                                         float[] rowLoss, int rowLossOffset,
                                         float[] grad, int gradOffset) {
+        if (closed) {
+            throw closedException();
+        }
         if (rows == 0) {
             return 0.0;
         }
@@ -92,8 +100,8 @@ public abstract class RowBlockKernel implements LossKernel {
         }
         synchronized (this) { // one parallel call at a time per instance
             synchronized (monitor) {
-                if (closed) {
-                    throw new IllegalStateException(name() + " backend is closed");
+                if (closed) { // close() ran since the check above: no worker would take this call
+                    throw closedException();
                 }
                 this.config = config;
                 this.rows = rows;
@@ -121,20 +129,28 @@ public abstract class RowBlockKernel implements LossKernel {
                 runChunks();
             } catch (Throwable t) {
                 mine = t;
+                nextChunk.set(chunks); // the call fails anyway: hand out no more chunks
             }
+            // Wait for every worker even when interrupted: a worker still running a chunk would write it into
+            // the next call's partials and into arrays this caller has moved on from. The caller's runChunks
+            // only ends once all chunks are handed out, so the wait is at most one chunk per worker.
+            boolean interrupted = false;
             synchronized (monitor) {
                 while (busyWorkers > 0) {
                     try {
                         monitor.wait();
                     } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("interrupted while waiting for loss workers", e);
+                        interrupted = true;
                     }
                 }
                 this.scores = this.weights = this.rowLoss = this.grad = null; // do not pin the caller's arrays
                 if (mine == null) {
                     mine = failure;
                 }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // restore it for the caller to act on
+                throw new IllegalStateException("interrupted while waiting for loss workers", mine);
             }
             if (mine != null) {
                 throw new IllegalStateException("a loss worker failed", mine);
@@ -151,15 +167,17 @@ public abstract class RowBlockKernel implements LossKernel {
         long seen = 0;
         while (true) {
             synchronized (monitor) {
-                while (generation == seen && !closed) {
+                // A published call is taken even after close(): its caller waits for every worker to count
+                // busyWorkers down. close() stops new calls, so a worker that has seen the last one may exit.
+                while (generation == seen) {
+                    if (closed) {
+                        return;
+                    }
                     try {
                         monitor.wait();
                     } catch (InterruptedException e) {
-                        return;
+                        // ignored: a worker that left would never count a later call done; close() stops it
                     }
-                }
-                if (closed) {
-                    return;
                 }
                 seen = generation;
             }
@@ -190,12 +208,19 @@ public abstract class RowBlockKernel implements LossKernel {
         }
     }
 
-    /** Stops the worker threads; the instance must not be used afterwards. */
+    /**
+     * Stops the worker threads once they are done with a call in flight (which completes); every later call
+     * throws {@link IllegalStateException}. Does not wait for the workers to exit.
+     */
     @Override
     public void close() {
         synchronized (monitor) {
             closed = true;
             monitor.notifyAll();
         }
+    }
+
+    private IllegalStateException closedException() {
+        return new IllegalStateException(name() + " backend is closed");
     }
 }

@@ -1,0 +1,227 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.LossKernel;
+import dev.mild.loss.RowBlockKernel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The worker bookkeeping of {@link RowBlockKernel}: an interrupted call, or close() during a call, leaves no
+ * worker behind that could write into a later call or keep the caller waiting forever.
+ */
+class RowBlockKernelTest {
+    static final int P = 2;
+    static final LossConfig CONFIG = LossConfig.uniform(P, 1.0, 1.0);
+
+    /**
+     * A kernel whose row loss is the row's first score, so a batch of constant scores {@code s} has mean
+     * {@code s} whichever thread runs which chunk. Hooks let a test hold a chunk on the caller or on a worker.
+     */
+    static final class ConstantKernel extends RowBlockKernel {
+        volatile Thread caller;
+        volatile Runnable callerChunkHook;
+        volatile Runnable workerChunkHook;
+
+        ConstantKernel(int threads) {
+            super(KernelOptions.threads(threads));
+        }
+
+        @Override
+        public String name() {
+            return "constant";
+        }
+
+        @Override
+        protected double block(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
+                               int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset,
+                               float gradScale) {
+            Runnable hook = Thread.currentThread() == caller ? callerChunkHook : workerChunkHook;
+            if (hook != null) {
+                hook.run();
+            }
+            float s = scores[scoresOffset];
+            if (rowLoss != null) {
+                Arrays.fill(rowLoss, rowLossOffset, rowLossOffset + rows, s);
+            }
+            return rows * (double) s;
+        }
+    }
+
+    static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        Arrays.fill(a, value);
+        return a;
+    }
+
+    /** Spins (a wait could be cut short by the interrupt flag the test sets) until the condition holds. */
+    static void spinUntil(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("waited 10 s for " + what);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The caller is interrupted while a worker still runs a chunk. Before the fix the caller threw at once;
+     * the worker then wrote into the caller's row losses after it had moved on, and its chunk sum landed in
+     * the next call's (mean 50.5 instead of 1).
+     */
+    @Test
+    void interruptedCallWaitsForItsWorkerAndLeavesTheNextCallIntact() {
+        int rows = 2 * RowBlockKernel.CHUNK_ROWS;
+        float[] weights = filled(rows * P, 1f);
+        try (ConstantKernel k = new ConstantKernel(2)) {
+            Thread caller = Thread.currentThread();
+            k.caller = caller;
+            // The worker holds its chunk until the caller is blocked waiting for it (the old code never got
+            // there: its wait threw at once), so the caller has to handle the interrupt during that wait.
+            k.workerChunkHook = () -> {
+                k.workerChunkHook = null;
+                spinUntil(() -> caller.getState() == Thread.State.WAITING, "the caller to wait for the worker");
+            };
+            // The caller holds its chunk until the worker has taken the other one.
+            k.callerChunkHook = () -> {
+                k.callerChunkHook = null;
+                spinUntil(() -> k.workerChunkHook == null, "the worker to take a chunk");
+            };
+            float[] firstLoss = new float[rows];
+            caller.interrupt(); // e.g. a cancelled training task
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.lossAndGradient(CONFIG,
+                    rows, filled(rows * P, 100f), 0, weights, 0, firstLoss, 0, null, 0));
+            assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+            assertTrue(Thread.interrupted(), "the interrupt flag is restored for the caller");
+            assertArrayEqualsConstant(100f, firstLoss, "the interrupted call's row losses when it threw");
+
+            float[] nextLoss = new float[rows];
+            double mean = k.lossAndGradient(CONFIG, rows, filled(rows * P, 1f), 0, weights, 0, nextLoss, 0, null, 0);
+            assertEquals(1.0, mean, "mean of the call after the interrupted one");
+            assertArrayEqualsConstant(1f, nextLoss, "row losses of the call after the interrupted one");
+            assertArrayEqualsConstant(100f, firstLoss, "the interrupted call's row losses after the next call");
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    private static void assertArrayEqualsConstant(float expected, float[] actual, String what) {
+        for (int i = 0; i < actual.length; i++) {
+            assertEquals(expected, actual[i], what + ", row " + i);
+        }
+    }
+
+    /**
+     * close() from inside a call, on a fresh kernel whose workers have not yet taken the call. Before the fix a
+     * worker that saw "closed" first exited without counting itself done, and the caller waited forever.
+     */
+    @Test
+    void closeDuringACallLetsTheCallComplete() {
+        int rows = 4 * RowBlockKernel.CHUNK_ROWS;
+        float[] scores = filled(rows * P, 3f);
+        float[] weights = filled(rows * P, 1f);
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            for (int attempt = 0; attempt < 50; attempt++) {
+                for (int threads : new int[] {2, 3}) {
+                    ConstantKernel k = new ConstantKernel(threads);
+                    k.caller = Thread.currentThread();
+                    k.callerChunkHook = () -> {
+                        k.callerChunkHook = null;
+                        k.close();
+                    };
+                    float[] loss = new float[rows];
+                    double mean = k.lossAndGradient(CONFIG, rows, scores, 0, weights, 0, loss, 0, null, 0);
+                    assertEquals(3.0, mean, "mean of a call closed in flight, " + threads + " threads");
+                    assertArrayEqualsConstant(3f, loss, "row losses of a call closed in flight");
+                }
+            }
+        }, "a call did not return after close() (a worker exited without counting itself done)");
+    }
+
+    /** A closed kernel refuses every call, however many rows and threads (a one-chunk batch used to run). */
+    @Test
+    void closedKernelRefusesEveryCall() {
+        for (int threads : new int[] {1, 2}) {
+            ConstantKernel k = new ConstantKernel(threads);
+            k.close();
+            k.close(); // closing twice is harmless
+            for (int rows : new int[] {0, 1, RowBlockKernel.CHUNK_ROWS, RowBlockKernel.CHUNK_ROWS + 1}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.lossAndGradient(CONFIG,
+                        rows, new float[rows * P], 0, new float[rows * P], 0, null, 0, null, 0),
+                        rows + " rows, " + threads + " threads");
+                assertEquals("constant backend is closed", e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The reviewer's reproducer on the real CPU backends: calls interrupted before they start (some throw,
+     * some finish first), each followed by a call whose mean must match a one-thread run bit for bit. Before
+     * the fix about one in five following calls was wrong.
+     */
+    @TestFactory
+    Stream<DynamicTest> interruptedCallsDoNotChangeTheNextCallOnCpuBackends() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : Support.fastBackends()) {
+            if (!Support.usesHostThreads(name)) {
+                continue;
+            }
+            tests.add(dynamicTest(name, () -> {
+                int p = 64;
+                int rows = 2 * RowBlockKernel.CHUNK_ROWS;
+                LossConfig config = LossConfig.uniform(p, 1.0, 1.0);
+                SplittableRandom random = new SplittableRandom(1);
+                float[] scores1 = new float[rows * p];
+                float[] scores2 = new float[rows * p];
+                float[] weights2 = new float[rows * p];
+                for (int i = 0; i < rows * p; i++) {
+                    scores1[i] = (float) random.nextGaussian();
+                    scores2[i] = (float) random.nextGaussian();
+                    weights2[i] = (float) random.nextDouble();
+                }
+                float[] weights1 = filled(rows * p, 100f); // a mean 100 times the second call's
+                double expected;
+                try (LossKernel one = Backends.open(name, KernelOptions.threads(1))) {
+                    expected = one.lossAndGradient(config, rows, scores2, 0, weights2, 0, null, 0, null, 0);
+                }
+                float[] grad = new float[rows * p];
+                try (LossKernel k = Backends.open(name, KernelOptions.threads(2))) {
+                    for (int attempt = 0; attempt < 100; attempt++) {
+                        Thread.currentThread().interrupt();
+                        try {
+                            k.lossAndGradient(config, rows, scores1, 0, weights1, 0, null, 0, grad, 0);
+                        } catch (IllegalStateException interrupted) {
+                            // expected when the interrupt reached the wait for the worker
+                        }
+                        assertTrue(Thread.interrupted(), "the interrupt flag is kept");
+                        double mean = k.lossAndGradient(config, rows, scores2, 0, weights2, 0, null, 0, null, 0);
+                        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(mean),
+                                "attempt " + attempt + ": mean " + mean + " after an interrupted call, expected "
+                                        + expected);
+                    }
+                } finally {
+                    Thread.interrupted();
+                }
+            }));
+        }
+        return tests.stream();
+    }
+}
