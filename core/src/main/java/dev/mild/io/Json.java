@@ -12,9 +12,16 @@ import java.util.Map;
  * {@code null}. Errors name the source, line and column. core takes no JSON dependency for this.
  */
 public final class Json {
+    /**
+     * Deepest nesting of arrays and objects accepted. The parser recurses once per level, so without a limit a
+     * file of many {@code [} exhausts the thread's stack; real files (golden cases) nest a few levels.
+     */
+    public static final int MAX_DEPTH = 512;
+
     private final String text;
     private final String source;
     private int pos;
+    private int depth;
 
     private Json(String text, String source) {
         this.text = text;
@@ -39,10 +46,8 @@ public final class Json {
         }
         char c = text.charAt(pos);
         switch (c) {
-            case '{':
-                return object();
-            case '[':
-                return array();
+            case '{', '[':
+                return nested(c);
             case '"':
                 return string();
             case 't':
@@ -57,6 +62,16 @@ public final class Json {
                 }
                 throw error("unexpected character '" + c + "'");
         }
+    }
+
+    private Object nested(char open) {
+        if (depth == MAX_DEPTH) {
+            throw error("arrays and objects nest deeper than " + MAX_DEPTH + " levels");
+        }
+        depth++;
+        Object value = open == '{' ? object() : array();
+        depth--;
+        return value;
     }
 
     private Map<String, Object> object() {
@@ -176,7 +191,8 @@ public final class Json {
 
     private void digits() {
         int start = pos;
-        while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+        // ASCII only: Character.isDigit also takes other scripts' digits, which Double.parseDouble rejects.
+        while (pos < text.length() && text.charAt(pos) >= '0' && text.charAt(pos) <= '9') {
             pos++;
         }
         if (pos == start) {

@@ -536,4 +536,13 @@ class CliTest {
         assertEquals(2, bad.code);
         assertTrue(bad.err.contains("nolabel.csv"), bad.err);
     }
+
+    @Test
+    void deeplyNestedJsonIsBadInputNotAStackOverflow() throws IOException {
+        Path deep = tmp.resolve("deep.json");
+        Files.writeString(deep, "[".repeat(200_000));
+        Run r = run("golden", deep.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("deep.json: line 1, column 513") && r.err.contains("deeper than 512"), r.err);
+    }
 }

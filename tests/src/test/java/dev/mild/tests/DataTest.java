@@ -11,8 +11,12 @@ import dev.mild.data.CsvReader;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.data.IdxReader;
+import dev.mild.defer.Rewards;
+import dev.mild.io.Json;
+import dev.mild.router.Evaluation;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.Standardizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -101,6 +105,41 @@ class DataTest {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
         assertTrue(e.getMessage().contains(where) && e.getMessage().contains(what),
                 "expected \"" + where + "\" and \"" + what + "\" in: " + e.getMessage());
+    }
+
+    @Test
+    void jsonNestingIsLimitedAndNamesLineAndColumn() {
+        String ok = "[".repeat(Json.MAX_DEPTH) + "]".repeat(Json.MAX_DEPTH);
+        Object v = Json.parse(ok, "ok.json");
+        for (int i = 1; i < Json.MAX_DEPTH; i++) {
+            v = ((List<?>) v).get(0);
+        }
+        assertEquals(List.of(), v, "512 levels are read");
+        // One level more, or 200,000: a clear error at the bracket that is too deep, not a StackOverflowError.
+        for (String text : List.of("[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1),
+                "\n  " + "[".repeat(200_000), "{\"a\": ".repeat(600))) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Json.parse(text, "deep.json"));
+            assertTrue(e.getMessage().contains("deep.json: line ") && e.getMessage().contains("deeper than 512"),
+                    e.getMessage());
+        }
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Json.parse("\n  " + "[".repeat(200_000), "deep.json"));
+        assertTrue(e.getMessage().contains("line 2, column 515"), e.getMessage());
+    }
+
+    @Test
+    void jsonNumbersTakeOnlyAsciiDigits() {
+        assertEquals(List.of(10.0, -0.5, 2e3), Json.parse("[10, -0.5, 2E+3]", "n.json"));
+        // U+0661 (ARABIC-INDIC DIGIT ONE) is a digit to Character.isDigit, not to JSON.
+        String arabic = "\u0661";
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Json.parse("[1" + arabic + "]", "n.json"));
+        assertTrue(e.getMessage().contains("n.json: line 1, column 3"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> Json.parse("{\"x\":\n -" + arabic + "}", "n.json"));
+        assertTrue(e.getMessage().contains("n.json: line 2, column 3") && e.getMessage().contains("expected a digit"),
+                e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> Json.parse("1.2" + arabic, "n.json"));
+        assertTrue(e.getMessage().contains("line 1, column 4"), e.getMessage());
     }
 
     @Test
