@@ -74,12 +74,23 @@ public final class Main {
         } catch (InvalidInputException e) {
             console.err().println("mild " + command.name() + ": error: " + e.getMessage());
             return BAD_INPUT;
-        } catch (Exception e) {
-            console.err().println("mild " + command.name() + ": failed: " + e);
-            if (System.getenv("MILD_VERBOSE") != null) {
-                e.printStackTrace(console.err());
-            }
+        } catch (OutOfMemoryError e) {
+            // Data readers say which file was too large; this is the rest (a large network, many rows in training).
+            console.err().println("mild " + command.name() + ": error: out of memory (the Java heap limit is "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): give Java a larger heap with -Xmx, e.g."
+                    + " MILD_JVM_OPTS=-Xmx8g ./mild " + command.name() + " ...");
+            printStackTraceIfVerbose(e, console);
             return BAD_INPUT;
+        } catch (Exception | StackOverflowError e) {
+            console.err().println("mild " + command.name() + ": failed: " + e);
+            printStackTraceIfVerbose(e, console);
+            return BAD_INPUT;
+        }
+    }
+
+    private static void printStackTraceIfVerbose(Throwable e, Console console) {
+        if (System.getenv("MILD_VERBOSE") != null) {
+            e.printStackTrace(console.err());
         }
     }
 
@@ -103,7 +114,8 @@ public final class Main {
         sb.append("""
 
                 Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
-                Environment: MILD_VERBOSE=1 logs the backend chosen and prints stack traces.
+                Environment: MILD_VERBOSE=1 logs the backend chosen and prints stack traces;
+                MILD_JVM_OPTS passes options to Java, e.g. MILD_JVM_OPTS=-Xmx8g for large data files.
                 """);
         return sb.toString();
     }

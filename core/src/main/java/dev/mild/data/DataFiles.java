@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
@@ -39,15 +40,44 @@ public final class DataFiles {
         return raw;
     }
 
-    /** Reads a CSV table or an IDX images file (with its labels file beside it). */
+    /**
+     * Reads a CSV table or an IDX images file (with its labels file beside it).
+     *
+     * @throws InvalidInputException also when the data does not fit in the Java heap, saying how to give it more
+     */
     public static Dataset read(Path file) {
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file + ": is a directory; give a CSV file or an IDX images file");
         }
-        if (isIdx(file)) {
-            return IdxReader.read(file);
+        try {
+            return isIdx(file) ? IdxReader.read(file) : CsvReader.read(file);
+        } catch (OutOfMemoryError e) {
+            // The arrays being filled are unreachable once this is thrown, so reporting it is safe.
+            throw new InvalidInputException(tooLarge(file), e);
         }
-        return CsvReader.read(file);
+    }
+
+    static String tooLarge(Path file) {
+        String size;
+        try {
+            size = mebibytes(Files.size(file)) + " on disk" + (isGzip(file) ? ", gzip-compressed" : "");
+        } catch (IOException e) {
+            size = "size unknown";
+        }
+        return file + ": the data does not fit in the memory Java may use (the file is " + size + "; the heap limit is "
+                + mebibytes(Runtime.getRuntime().maxMemory()) + "): give Java a larger heap with -Xmx, e.g."
+                + " MILD_JVM_OPTS=-Xmx8g ./mild ...";
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+    }
+
+    private static boolean isGzip(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(2);
+            return head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+        }
     }
 
     static boolean isIdx(Path file) {

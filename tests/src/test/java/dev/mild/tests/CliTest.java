@@ -545,4 +545,34 @@ class CliTest {
         assertEquals(2, r.code, r.err);
         assertTrue(r.err.contains("deep.json: line 1, column 513") && r.err.contains("deeper than 512"), r.err);
     }
+
+    @Test
+    void dataTooLargeForTheHeapIsAClearErrorWithExitTwo() throws Exception {
+        // 20,000 images of 28 x 28: 15.7 MB of bytes, 62.7 MB as floats; more than a 32 MB heap holds.
+        int n = 20_000;
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(16).putInt(0x803).putInt(n).putInt(28).putInt(28);
+        Path images = tmp.resolve("big-images-idx3-ubyte");
+        try (var out = Files.newOutputStream(images)) {
+            out.write(head.array());
+            out.write(new byte[n * 784]);
+        }
+        Files.write(tmp.resolve("big-labels-idx1-ubyte"),
+                java.nio.ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n).array());
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
+                "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main", "train", "--data", images.toString(),
+                "--out", tmp.resolve("big.mild").toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("MILD_VERBOSE");
+        pb.redirectOutput(tmp.resolve("out.txt").toFile());
+        pb.redirectError(tmp.resolve("err.txt").toFile());
+        Process proc = pb.start();
+        assertTrue(proc.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "child JVM timed out");
+        String err = Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertEquals(2, proc.exitValue(), err);
+        assertTrue(err.contains("big-images-idx3-ubyte: the data does not fit in the memory Java may use")
+                && err.contains("the file is 15.0 MiB on disk") && err.contains("heap limit is")
+                && err.contains("-Xmx") && err.contains("MILD_JVM_OPTS"), err);
+        assertFalse(err.contains("\tat ") || err.contains("Exception in thread"), "no stack trace:\n" + err);
+        assertFalse(Files.exists(tmp.resolve("big.mild")));
+    }
 }
