@@ -118,7 +118,7 @@ final class EvalCommand implements Command {
     }
 
     static Result evaluate(RouterModel model, Dataset data) {
-        float[] standardized = model.standardizer().apply(data.features());
+        float[] standardized = model.standardizer().apply(data);
         int stream = ExpertSetup.STREAM_TEST;
         double[] costs = model.experts().costsFor(data, standardized, model.expertClassifiers(), stream);
         Router router = model.router();

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -24,7 +25,11 @@ import java.util.Set;
  *   <li>{@code label}: the true class (a whole number {@code >= 0});</li>
  *   <li>anything else: a numeric feature (finite).</li>
  * </ul>
- * Blank lines are skipped. Every error names the file, the line and the column (number and name).
+ * These names are reserved exactly as written (lower case): a header name that matches one only up to case or
+ * spacing ({@code Label}, {@code Cost:a}, {@code cost :a}) is an error rather than a feature. A leading UTF-8
+ * byte-order mark is skipped. Numbers must fit float32 (training computes in it); features must also stay within
+ * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. Every error names
+ * the file, the line and the column (number and name).
  */
 public final class CsvReader {
     public static final String LABEL = "label";
@@ -33,6 +38,14 @@ public final class CsvReader {
 
     /** Largest class index accepted in label and pred columns (keeps a typo from allocating huge tables). */
     public static final int MAX_CLASS = 1_000_000;
+
+    /**
+     * Largest feature magnitude accepted: half of float32's largest value, so that {@code x - mean} in the
+     * standardization (float32, with {@code |mean| <= FEATURE_LIMIT} too) cannot overflow.
+     */
+    public static final float FEATURE_LIMIT = Float.MAX_VALUE / 2;
+
+    private static final char BYTE_ORDER_MARK = '\uFEFF';
 
     private CsvReader() {
     }
@@ -49,6 +62,10 @@ public final class CsvReader {
     public static Dataset read(InputStream in, String source) throws IOException {
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
         String headerLine = reader.readLine();
+        if (headerLine != null && !headerLine.isEmpty() && headerLine.charAt(0) == BYTE_ORDER_MARK) {
+            // Editors on Windows start UTF-8 files with one; left in, it would hide the first column's name.
+            headerLine = headerLine.substring(1);
+        }
         int lineNo = 1;
         while (headerLine != null && headerLine.isBlank()) {
             headerLine = reader.readLine();
@@ -73,6 +90,7 @@ public final class CsvReader {
                 throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
                         + ": empty column name in the header");
             }
+            rejectReservedLookalike(name, source + ", line " + lineNo + ", column " + (c + 1));
             if (!seen.add(name)) {
                 throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
                         + ": column \"" + name + "\" appears twice in the header");
@@ -127,18 +145,17 @@ public final class CsvReader {
             for (int c = 0; c < cols; c++) {
                 String cell = cells[c].trim();
                 switch (kind[c]) {
-                    case FEATURE -> {
-                        float v = parse(cell, source, lineNo, c, header[c]);
-                        if (!Float.isFinite(v)) {
-                            throw bad(source, lineNo, c, header[c], "feature value " + cell + " is not finite");
-                        }
-                        x.add(v);
-                    }
+                    case FEATURE -> x.add(feature(cell, source, lineNo, c + 1, header[c]));
                     case COST -> {
                         double v = parseDouble(cell, source, lineNo, c, header[c]);
                         if (!(v >= 0) || !Double.isFinite(v)) {
                             throw bad(source, lineNo, c, header[c], "cost " + cell
                                     + " is not allowed (costs must be finite and >= 0)");
+                        }
+                        if (v > Float.MAX_VALUE) {
+                            // Rounded to float32 for the kernels, it would be infinite.
+                            throw bad(source, lineNo, c, header[c], "cost " + cell + " is outside the float32 range"
+                                    + " training computes in (at most " + Float.MAX_VALUE + "); scale the costs down");
                         }
                         costs.add(v);
                     }
@@ -167,12 +184,68 @@ public final class CsvReader {
         return s;
     }
 
-    private static float parse(String cell, String source, int line, int col, String name) {
+    /**
+     * One feature value from its (trimmed) text: a finite number of magnitude at most {@link #FEATURE_LIMIT}.
+     *
+     * @param column 1-based; with {@code source}, {@code line} and the column's {@code name}, it says in messages
+     *               where the cell is
+     * @throws InvalidInputException saying where and what is wrong
+     */
+    public static float feature(String cell, String source, int line, int column, String name) {
+        float v;
         try {
-            return Float.parseFloat(cell);
+            v = Float.parseFloat(cell);
         } catch (NumberFormatException e) {
-            throw bad(source, line, col, name, describe(cell) + " is not a number");
+            throw bad(source, line, column - 1, name, describe(cell) + " is not a number");
         }
+        if (Math.abs(v) <= FEATURE_LIMIT) {
+            return v;
+        }
+        if (Float.isNaN(v) || cell.contains("Infinity")) {
+            throw bad(source, line, column - 1, name, "feature value " + cell + " is not finite");
+        }
+        if (Float.isInfinite(v)) {
+            throw bad(source, line, column - 1, name, "feature value " + cell + " is outside the float32 range"
+                    + " (at most " + Float.MAX_VALUE + " in magnitude)");
+        }
+        throw bad(source, line, column - 1, name, "feature value " + cell + " is too large in magnitude (at most "
+                + FEATURE_LIMIT + ", so that standardizing it cannot overflow float32)");
+    }
+
+    /**
+     * Rejects a header name that is a reserved one ({@link #reservedLookalike}) written with another case or
+     * spacing, which would otherwise silently become a feature.
+     *
+     * @param where names the header cell in the message, e.g. {@code "rows.csv, line 1, column 3"}
+     */
+    public static void rejectReservedLookalike(String name, String where) {
+        String meant = reservedLookalike(name);
+        if (meant != null) {
+            throw new InvalidInputException(where + ": \"" + name + "\" looks like the reserved column " + meant
+                    + " but differs in case or spacing; write it as " + meant + " (reserved names are lower case,"
+                    + " without spaces: label, cost:<expert>, pred:<expert>), or rename the column if it is a feature");
+        }
+    }
+
+    /**
+     * The reserved name or prefix ({@code label}, {@code cost:<expert>}, {@code pred:<expert>}) that a header
+     * name matches only up to case or whitespace, as it should be written; null when it matches one exactly or
+     * none. Names are compared after {@code trim()}, so surrounding spaces alone are fine.
+     */
+    public static String reservedLookalike(String name) {
+        String folded = name.strip().toLowerCase(Locale.ROOT);
+        if (folded.equals(LABEL)) {
+            return name.equals(LABEL) ? null : LABEL;
+        }
+        for (String prefix : new String[] {COST_PREFIX, PRED_PREFIX}) {
+            String word = prefix.substring(0, prefix.length() - 1);
+            int colon = folded.indexOf(':');
+            if (colon >= 0 && folded.substring(0, colon).strip().equals(word)) {
+                String expert = name.substring(name.indexOf(':') + 1).strip();
+                return name.startsWith(prefix) ? null : prefix + expert;
+            }
+        }
+        return null;
     }
 
     private static double parseDouble(String cell, String source, int line, int col, String name) {

@@ -56,7 +56,11 @@ public enum Rewards {
         }
     }
 
-    /** The same, rounded to float32 for the kernels. */
+    /**
+     * The same, rounded to float32 for the kernels.
+     *
+     * @throws InvalidInputException when a weight does not fit float32 (costs near its largest value, summed)
+     */
     public void apply(double[] costs, int rows, int p, float[] out) {
         check(costs, rows, p);
         Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
@@ -64,7 +68,14 @@ public enum Rewards {
         for (int i = 0; i < rows; i++) {
             row(costs, i * p, p, tmp, 0);
             for (int k = 0; k < p; k++) {
-                out[i * p + k] = (float) tmp[k];
+                float w = (float) tmp[k];
+                if (!Float.isFinite(w)) {
+                    // An infinite weight would surface much later as a "diverged" training run.
+                    throw new InvalidInputException("costs: row " + i + ", column " + k + " (0-based): its " + label
+                            + " weight is " + tmp[k] + ", outside the float32 range (at most " + Float.MAX_VALUE
+                            + ") the kernels compute in; scale the costs down");
+                }
+                out[i * p + k] = w;
             }
         }
     }

@@ -183,9 +183,15 @@ public final class Router {
         for (int c = 0; c < d; c++) {
             float v = x[xOff + c];
             if (!Float.isFinite(v)) {
-                throw new InvalidInputException("feature column " + c + " is " + v + " (must be finite)");
+                throw new InvalidInputException("feature column " + (c + 1) + " (1-based, in the model's order) is " + v
+                        + " (must be finite)");
             }
             in[c] = (v - mean[c]) * scale[c];
+            if (!Float.isFinite(in[c])) {
+                throw new InvalidInputException("feature column " + (c + 1) + " (1-based, in the model's order): value "
+                        + v + " lies too far from the training mean " + mean[c] + " (scale " + scale[c] + ") to"
+                        + " standardize in float32; the router was not trained on anything like it");
+            }
         }
         float[] cur = in;
         for (int l = 0; l < layers; l++) {

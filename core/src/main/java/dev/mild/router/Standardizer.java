@@ -1,12 +1,14 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.data.Dataset;
 
 /**
  * Per-feature standardization with statistics of the training split: {@code x'_c = (x_c - mean_c) * (1 / std_c)}.
  * A constant feature ({@code std_c = 0}, e.g. a border pixel that is always black) keeps scale 1, so it maps to
  * 0 instead of dividing by zero. Means and standard deviations are accumulated in float64 and stored as float32;
- * training and routing apply the same float32 expression, so they see identical inputs.
+ * training and routing apply the same float32 expression, so they see identical inputs. A value so far from
+ * the mean that the result overflows float32 is an error, not an infinite input.
  */
 public final class Standardizer {
     private final float[] mean;
@@ -83,30 +85,84 @@ public final class Standardizer {
         return invStd.clone();
     }
 
-    /** Standardizes the rows {@code rows[i]} of {@code x} ({@code n x d}) into consecutive rows of a new matrix. */
+    /**
+     * Standardizes the rows {@code rows[i]} of {@code x} ({@code n x d}) into consecutive rows of a new matrix.
+     *
+     * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
+     */
     public float[] apply(float[] x, int[] rows) {
         int d = mean.length;
         float[] out = new float[Math.multiplyExact(rows.length, d)];
         for (int i = 0; i < rows.length; i++) {
-            apply(x, rows[i] * d, out, i * d);
+            applyRow(x, rows[i] * d, out, i * d, rows[i]);
         }
         return out;
     }
 
-    /** Standardizes every row of an {@code n x d} matrix into a new one. */
+    /** Standardizes every row of an {@code n x d} matrix into a new one (an overflow is an error, as above). */
     public float[] apply(float[] x) {
         float[] out = new float[x.length];
         int d = mean.length;
         for (int o = 0; o + d <= x.length; o += d) {
-            apply(x, o, out, o);
+            applyRow(x, o, out, o, o / d);
         }
         return out;
     }
 
-    /** One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c}. */
-    public void apply(float[] x, int offset, float[] out, int outOffset) {
-        for (int c = 0; c < mean.length; c++) {
-            out[outOffset + c] = (x[offset + c] - mean[c]) * invStd[c];
+    /** Every row of a data set's features; an overflow names the file, line or row, and the feature column. */
+    public float[] apply(Dataset data) {
+        float[] x = data.features();
+        float[] out = new float[x.length];
+        int d = mean.length;
+        for (int r = 0; r < data.rows(); r++) {
+            int bad = applyRowAt(x, r * d, out, r * d);
+            if (bad >= 0) {
+                throw overflow(data.where(r) + ", feature " + data.featureNames().get(bad), bad, x[r * d + bad]);
+            }
         }
+        return out;
+    }
+
+    /** One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c} (overflow as above). */
+    public void apply(float[] x, int offset, float[] out, int outOffset) {
+        applyRow(x, offset, out, outOffset, -1);
+    }
+
+    /** @param row the 0-based row index, named in messages; -1 when unknown */
+    private void applyRow(float[] x, int offset, float[] out, int outOffset, int row) {
+        int bad = applyRowAt(x, offset, out, outOffset);
+        if (bad >= 0) {
+            throw overflow((row < 0 ? "" : "row " + (row + 1) + ", ") + "feature column " + (bad + 1)
+                    + " (rows and columns 1-based)", bad, x[offset + bad]);
+        }
+    }
+
+    /** Writes one standardized row; returns the first column whose result is not finite, or -1. */
+    private int applyRowAt(float[] x, int offset, float[] out, int outOffset) {
+        boolean finite = true;
+        for (int c = 0; c < mean.length; c++) {
+            float v = (x[offset + c] - mean[c]) * invStd[c];
+            out[outOffset + c] = v;
+            finite &= Float.isFinite(v);
+        }
+        if (finite) {
+            return -1;
+        }
+        for (int c = 0; c < mean.length; c++) {
+            if (!Float.isFinite(out[outOffset + c])) {
+                return c;
+            }
+        }
+        return -1;
+    }
+
+    /** The message for a value that standardizes to infinity (or was not finite to begin with). */
+    InvalidInputException overflow(String where, int c, float value) {
+        if (!Float.isFinite(value)) {
+            return new InvalidInputException(where + ": value " + value + " is not finite");
+        }
+        return new InvalidInputException(where + ": value " + value + " lies too far from the training mean " + mean[c]
+                + " (standard deviation " + std[c] + ") to standardize in float32 ((x - mean) / std overflows);"
+                + " the router was not trained on anything like it");
     }
 }

@@ -143,6 +143,79 @@ class DataTest {
     }
 
     @Test
+    void aLeadingByteOrderMarkIsSkipped() throws IOException {
+        String text = "cost:a,cost:b,x1,x2\n0,1,0.5,0.25\n";
+        for (String prefix : List.of("\uFEFF", "\uFEFF\n\n")) {
+            Dataset d = DataFiles.read(write("bom.csv", prefix + text));
+            assertEquals(List.of("a", "b"), d.experts());
+            assertEquals(List.of("x1", "x2"), d.featureNames());
+            assertArrayEquals(new double[] {0, 1}, d.costs());
+        }
+        // Gzipped too (the mark is in the decompressed text).
+        Dataset gz = DataFiles.read(gzip("bom.csv.gz", ("\uFEFF" + text).getBytes(StandardCharsets.UTF_8)));
+        assertEquals(List.of("a", "b"), gz.experts());
+    }
+
+    @Test
+    void reservedColumnNamesInAnotherCaseOrSpacingAreRejected() throws IOException {
+        bad("Label.csv", "x,Label,cost:a\n1,0,1\n", "Label.csv, line 1, column 2",
+                "\"Label\" looks like the reserved column label");
+        bad("LABEL.csv", "x,\" LABEL \",cost:a\n1,0,1\n", "LABEL.csv, line 1, column 2", "write it as label");
+        bad("Cost.csv", "x,cost:a,Cost:b\n1,0,1\n", "Cost.csv, line 1, column 3", "write it as cost:b");
+        bad("spaced.csv", "x,cost :a,cost:b\n1,0,1\n", "spaced.csv, line 1, column 2", "write it as cost:a");
+        bad("Pred.csv", "x,label,PRED:a\n1,0,1\n", "Pred.csv, line 1, column 3", "write it as pred:a");
+        bad("bom-Label.csv", "\uFEFFLabel,x,cost:a\n1,0,1\n", "bom-Label.csv, line 1, column 1", "write it as label");
+        // Names that only start alike are features; exact reserved names (spaces around them trimmed) still work.
+        Dataset d = DataFiles.read(write("alike.csv", "labels,costs:a,prediction:b, label ,cost: x\n1,2,3,0,1\n"));
+        assertEquals(List.of("labels", "costs:a", "prediction:b"), d.featureNames());
+        assertEquals(List.of("x"), d.experts());
+        assertArrayEquals(new int[] {0}, d.labels());
+    }
+
+    @Test
+    void valuesOutsideFloat32AreRejected() throws IOException {
+        bad("bigcost.csv", "x,cost:a,cost:b\n1,0,1\n1,1e39,0\n", "bigcost.csv, line 3, column 2 (cost:a)",
+                "outside the float32 range");
+        bad("bigfeature.csv", "x,cost:a\n-1e39,0\n", "bigfeature.csv, line 2, column 1 (x)",
+                "outside the float32 range");
+        // Within float32 but so large that x - mean could overflow when standardized.
+        bad("hugefeature.csv", "x,y,cost:a\n1,2e38,0\n", "hugefeature.csv, line 2, column 2 (y)", "too large");
+        Dataset d = DataFiles.read(write("edge.csv", "x,cost:a\n-1.7e38,3.4e38\n1.7e38,0\n"));
+        assertArrayEquals(new float[] {-1.7e38f, 1.7e38f}, d.features());
+        assertEquals(CsvReader.FEATURE_LIMIT, Float.MAX_VALUE / 2);
+        // The largest features standardize to finite values.
+        float[] z = Standardizer.fit(d.features(), 1, new int[] {0, 1}).apply(d.features());
+        assertArrayEquals(new float[] {-1, 1}, z, 1e-6f);
+    }
+
+    @Test
+    void rewardWeightsThatOverflowFloat32AreRejected() {
+        // Each cost fits float32, their sum (the sum-others weight of the third expert) does not.
+        double[] costs = {3e38, 3e38, 0};
+        float[] weights = new float[3];
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Rewards.SUM_OTHERS.apply(costs, 1, 3, weights));
+        assertTrue(e.getMessage().contains("row 0, column 2") && e.getMessage().contains("float32"), e.getMessage());
+        double[] exact = new double[3];
+        Rewards.SUM_OTHERS.apply(costs, 1, 3, exact);
+        assertEquals(6e38, exact[2], 1e25, "float64 weights have the range");
+    }
+
+    @Test
+    void standardizingAValueFarFromTheTrainingMeanIsAnError() throws IOException {
+        Dataset train = DataFiles.read(write("near.csv", "x,y,cost:a\n0,0,0\n1,1e-5,0\n"));
+        Standardizer s = Standardizer.fit(train.features(), 2, new int[] {0, 1});
+        // y has std 5e-6: 1e34 standardizes to 2e39, beyond float32.
+        Dataset far = DataFiles.read(write("far.csv", "x,y,cost:a\n0.5,0,0\n\n0.5,1e34,0\n"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> s.apply(far));
+        assertTrue(e.getMessage().contains("far.csv, line 4, feature y") && e.getMessage().contains("1.0E34"),
+                e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> s.apply(far.features()));
+        assertTrue(e.getMessage().contains("row 2, feature column 2"), e.getMessage());
+        assertEquals(4, s.apply(train).length, "the training rows themselves standardize");
+    }
+
+    @Test
     void missingColumnsForTheChosenExpertsAreNamed() throws IOException {
         Dataset features = DataFiles.read(write("features.csv", "a,b\n1,2\n3,4\n"));
         RouterTraining.Spec spec = new RouterTraining.Spec();
