@@ -83,58 +83,58 @@ final class RouteCommand implements Command {
         String line;
         int lineNo = 0;
         boolean first = true;
-        while ((line = in.readLine()) != null) {
-            lineNo++;
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] parts = line.split(",", -1);
-            if (first) {
-                first = false;
-                if (isHeader(parts, features)) {
-                    columnOf = header(parts, features, lineNo);
-                    cells = parts.length;
+        try {
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1);   // a UTF-8 byte-order mark, as Windows editors write
+                }
+                if (line.isBlank()) {
                     continue;
                 }
-            }
-            if (parts.length != cells) {
-                throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
-                        + cells + (columnOf == null ? " (the model's features, in order: " + abbreviate(features) + ")"
-                        : " (as many as the header)"));
-            }
-            for (int c = 0; c < parts.length; c++) {
-                int f = columnOf == null ? c : columnOf[c];
-                if (f < 0) {
-                    continue;
+                String[] parts = line.split(",", -1);
+                if (first) {
+                    first = false;
+                    if (isHeader(parts, features)) {
+                        columnOf = header(parts, features, lineNo);
+                        cells = parts.length;
+                        continue;
+                    }
                 }
-                String cell = parts[c].trim();
-                float v;
+                if (parts.length != cells) {
+                    throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
+                            + cells + (columnOf == null
+                            ? " (the model's features, in order: " + abbreviate(features) + ")"
+                            : " (as many as the header)"));
+                }
+                for (int c = 0; c < parts.length; c++) {
+                    int f = columnOf == null ? c : columnOf[c];
+                    if (f >= 0) {
+                        row[f] = CsvReader.feature(parts[c].trim(), "stdin", lineNo, c + 1, features.get(f));
+                    }
+                }
+                int k;
                 try {
-                    v = Float.parseFloat(cell);
-                } catch (NumberFormatException e) {
-                    throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + " (" + features.get(f)
-                            + "): \"" + cell + "\" is not a number");
+                    k = router.route(row, scores);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("stdin, line " + lineNo + ": " + e.getMessage(), e);
                 }
-                if (!Float.isFinite(v)) {
-                    throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + " (" + features.get(f)
-                            + "): " + cell + " is not finite");
+                out.write(router.expertName(k));
+                if (withScores) {
+                    for (float s : scores) {
+                        out.write(',');
+                        out.write(Float.toString(s));
+                    }
                 }
-                row[f] = v;
-            }
-            int k = router.route(row, scores);
-            out.write(router.expertName(k));
-            if (withScores) {
-                for (float s : scores) {
-                    out.write(',');
-                    out.write(Float.toString(s));
+                out.write('\n');
+                if (!in.ready()) {
+                    out.flush();   // interactive use: answer each line as it comes
                 }
             }
-            out.write('\n');
-            if (!in.ready()) {
-                out.flush();   // interactive use: answer each line as it comes
-            }
+        } finally {
+            // The rows before a bad one are answered either way, whatever the buffering; the error follows them.
+            out.flush();
         }
-        out.flush();
         return Main.OK;
     }
 
@@ -143,7 +143,7 @@ final class RouteCommand implements Command {
         for (String s : parts) {
             String name = unquote(s.trim());
             if (features.contains(name) || name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX)
-                    || name.startsWith(CsvReader.PRED_PREFIX)) {
+                    || name.startsWith(CsvReader.PRED_PREFIX) || CsvReader.reservedLookalike(name) != null) {
                 return true;
             }
         }
@@ -160,6 +160,9 @@ final class RouteCommand implements Command {
         boolean[] seen = new boolean[features.size()];
         for (int c = 0; c < parts.length; c++) {
             String name = unquote(parts[c].trim());
+            if (!features.contains(name)) {
+                CsvReader.rejectReservedLookalike(name, "stdin, line " + lineNo + ", column " + (c + 1));
+            }
             if (name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX) || name.startsWith(CsvReader.PRED_PREFIX)) {
                 columnOf[c] = -1;
                 continue;

@@ -575,4 +575,40 @@ class CliTest {
         assertFalse(err.contains("\tat ") || err.contains("Exception in thread"), "no stack trace:\n" + err);
         assertFalse(Files.exists(tmp.resolve("big.mild")));
     }
+
+    @Test
+    void routeAnswersTheRowsBeforeABadOneThenNamesItsLine() throws IOException {
+        // x2 varies little (std about 1e-3), so a value of 1e36 standardizes beyond float32.
+        StringBuilder sb = new StringBuilder("x0,x1,x2,cost:small,cost:large\n");
+        for (int i = 0; i < 300; i++) {
+            sb.append(i % 2 == 0 ? "0.5" : "-0.5").append(',').append(i % 5).append(',').append(i % 3 * 1e-3)
+                    .append(i % 2 == 0 ? ",0,1\n" : ",1,0\n");
+        }
+        Path data = tmp.resolve("route.csv");
+        Files.writeString(data, sb.toString());
+        Path model = tmp.resolve("r.mild");
+        Run t = run("train", "--data", data.toString(), "--epochs", "2", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        String good = "0.5,0.1,0.2\n-0.5,0.1,0.2\n";
+        Run ok = runWithInput(good, "route", "--model", model.toString());
+        assertEquals(0, ok.code, ok.err);
+        assertEquals(2, ok.lines().size());
+        for (String bad : List.of("1,2,oops\n", "1,2\n", "1,2,1e36\n", "1,2,1e39\n")) {
+            Run r = runWithInput(good + "\n" + bad + "0.5,0.1,0.2\n", "route", "--model", model.toString());
+            assertEquals(2, r.code, r.err);
+            assertEquals(ok.out, r.out, "the two rows before the bad one are answered, the row after it is not");
+            assertTrue(r.err.contains("stdin, line 4"), r.err);
+        }
+        // A value far outside the training data cannot be standardized in float32: an error, not a NaN score.
+        Run far = runWithInput("1,2,1e36\n", "route", "--model", model.toString());
+        assertTrue(far.err.contains("stdin, line 1: feature column 3") && far.err.contains("too far"), far.err);
+        // A byte-order mark before the header, and a reserved name in another case.
+        Run bom = runWithInput("\uFEFFx2,x0,x1\n0.2,0.5,0.1\n", "route", "--model", model.toString());
+        assertEquals(0, bom.code, bom.err);
+        assertEquals(ok.lines().get(0), bom.lines().get(0));
+        Run label = runWithInput("x0,x1,x2,Label\n0.5,0.1,0.2,1\n", "route", "--model", model.toString());
+        assertEquals(2, label.code, label.err);
+        assertTrue(label.err.contains("stdin, line 1, column 4: \"Label\" looks like the reserved column label"),
+                label.err);
+    }
 }
