@@ -172,7 +172,7 @@ public final class DataFiles {
             }
         }
         return new Dataset(data.source(), featureNames, x, data.rows(), data.labels(),
-                data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines());
+                data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines(), data.labelsFile());
     }
 
     static String abbreviate(List<String> names) {

@@ -17,13 +17,21 @@ import java.util.List;
  * @param features     {@code rows x d}, finite
  * @param lines        the source line of each row (1-based, the header is line 1), for messages; null when
  *                     rows are not lines (IDX, generated)
+ * @param labelsFile   the IDX labels file the labels were read from (rows are then the images of {@code source}),
+ *                     or null (labels from a CSV label column, or none)
  */
 public record Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
-                      List<String> experts, double[] costs, int[] predictions, int[] lines) {
+                      List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile) {
 
     public Dataset {
         featureNames = List.copyOf(featureNames);
         experts = List.copyOf(experts);
+    }
+
+    /** A data set whose labels, if any, are not from an IDX labels file. */
+    public Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
+                   List<String> experts, double[] costs, int[] predictions, int[] lines) {
+        this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, null);
     }
 
     public int d() {
@@ -34,9 +42,26 @@ public record Dataset(String source, List<String> featureNames, float[] features
         return labels != null;
     }
 
-    /** Where row {@code i} came from, for messages: "file, line 17" or "file, row 16". */
+    /**
+     * Where row {@code i} (0-based) came from, for messages: "file.csv, line 17" (a file line, the header
+     * counted), "images-idx3-ubyte, image 16 (1-based)" or "source, row 16 (1-based)".
+     */
     public String where(int i) {
-        return lines != null ? source + ", line " + lines[i] : source + ", row " + i;
+        if (lines != null) {
+            return source + ", line " + lines[i];
+        }
+        return source + (labelsFile != null ? ", image " : ", row ") + (i + 1) + " (1-based)";
+    }
+
+    /**
+     * Where the label of row {@code i} came from: "file.csv, line 17, column label" or "labels-idx1-ubyte, label 16
+     * (1-based, for image 16)".
+     */
+    public String labelWhere(int i) {
+        if (labelsFile != null) {
+            return labelsFile + ", label " + (i + 1) + " (1-based, for image " + (i + 1) + ")";
+        }
+        return where(i) + ", column " + CsvReader.LABEL;
     }
 
     /** Largest label + 1, or 0 without labels. */

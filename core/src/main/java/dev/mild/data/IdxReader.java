@@ -36,31 +36,29 @@ public final class IdxReader {
 
     /** Reads an images file and the labels file beside it ({@link #labelsFileFor}). */
     public static Dataset read(Path images) {
+        // A labels file given in place of its images file gets its own message before its name is looked at.
+        if (magic(images) == LABELS_MAGIC) {
+            throw labelsInsteadOfImages(images);
+        }
         return read(images, labelsFileFor(images));
     }
 
     public static Dataset read(Path images, Path labels) {
         byte[] img = readAll(images);
-        if (!Files.exists(labels)) {
-            throw new InvalidInputException(images + ": the labels file " + labels + " is missing (an IDX images file"
-                    + " needs its labels file beside it)");
+        if (img.length >= 4 && header(img, 0) == LABELS_MAGIC) {
+            throw labelsInsteadOfImages(images);
         }
-        byte[] lab = readAll(labels);
-        int magic = header(img, 0, images);
-        if (magic == LABELS_MAGIC) {
-            throw new InvalidInputException(images + ": this is an IDX labels file; give the images file (its labels"
-                    + " are found beside it)");
-        }
-        if (magic != IMAGES_MAGIC) {
+        if (img.length >= 4 && header(img, 0) != IMAGES_MAGIC) {
             throw new InvalidInputException(String.format("%s: not an IDX images file (magic 0x%08x, expected 0x%08x)",
-                    images, magic, IMAGES_MAGIC));
+                    images, header(img, 0), IMAGES_MAGIC));
         }
         if (img.length < 16) {
-            throw new InvalidInputException(images + ": truncated IDX header (" + img.length + " bytes, need 16)");
+            throw new InvalidInputException(images + ": truncated: " + img.length + " bytes, but an IDX images header"
+                    + " alone has 16 (magic, count, rows, columns)");
         }
-        int n = header(img, 4, images);
-        int rows = header(img, 8, images);
-        int cols = header(img, 12, images);
+        int n = header(img, 4);
+        int rows = header(img, 8);
+        int cols = header(img, 12);
         if (n < 0 || rows < 1 || cols < 1) {
             throw new InvalidInputException(images + ": bad IDX dimensions " + n + " x " + rows + " x " + cols);
         }
@@ -70,12 +68,20 @@ public final class IdxReader {
                     + ": the header promises " + n + " images of " + rows + " x " + cols + " pixels (" + need
                     + " bytes), the file has " + img.length + " bytes");
         }
-        int labelMagic = header(lab, 0, labels);
-        if (labelMagic != LABELS_MAGIC || lab.length < 8) {
-            throw new InvalidInputException(String.format("%s: not an IDX labels file (magic 0x%08x, expected 0x%08x)",
-                    labels, labelMagic, LABELS_MAGIC));
+        if (!Files.exists(labels)) {
+            throw new InvalidInputException(images + ": the labels file " + labels + " is missing (an IDX images file"
+                    + " needs its labels file beside it)");
         }
-        int nl = header(lab, 4, labels);
+        byte[] lab = readAll(labels);
+        if (lab.length >= 4 && header(lab, 0) != LABELS_MAGIC) {
+            throw new InvalidInputException(String.format("%s: not an IDX labels file (magic 0x%08x, expected 0x%08x)",
+                    labels, header(lab, 0), LABELS_MAGIC));
+        }
+        if (lab.length < 8) {
+            throw new InvalidInputException(labels + ": truncated: " + lab.length + " bytes, but an IDX labels header"
+                    + " alone has 8 (magic, count)");
+        }
+        int nl = header(lab, 4);
         if (nl != n) {
             throw new InvalidInputException(labels + ": " + nl + " labels but " + images + " has " + n + " images");
         }
@@ -99,13 +105,26 @@ public final class IdxReader {
         for (int c = 0; c < d; c++) {
             names.add("pixel" + c);
         }
-        return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null);
+        return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null, labels.toString());
     }
 
-    private static int header(byte[] b, int offset, Path file) {
-        if (b.length < offset + 4) {
-            throw new InvalidInputException(file + ": truncated IDX header (" + b.length + " bytes)");
+    private static InvalidInputException labelsInsteadOfImages(Path file) {
+        return new InvalidInputException(file + ": this is an IDX labels file; give the images file (its labels"
+                + " are found beside it)");
+    }
+
+    /** The first four bytes as the magic number, or -1 for a shorter file. */
+    private static int magic(Path file) {
+        try (InputStream in = DataFiles.open(file)) {
+            byte[] head = in.readNBytes(4);
+            return head.length == 4 ? header(head, 0) : -1;
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** The big-endian int at {@code offset}; the caller checked the length. */
+    private static int header(byte[] b, int offset) {
         return ((b[offset] & 0xff) << 24) | ((b[offset + 1] & 0xff) << 16) | ((b[offset + 2] & 0xff) << 8)
                 | (b[offset + 3] & 0xff);
     }

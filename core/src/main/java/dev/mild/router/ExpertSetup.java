@@ -308,7 +308,7 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         }
         for (int i = 0; i < data.rows(); i++) {
             if (data.labels()[i] >= classes) {
-                throw new InvalidInputException(data.where(i) + ", column label: label " + data.labels()[i]
+                throw new InvalidInputException(data.labelWhere(i) + ": label " + data.labels()[i]
                         + " is outside the classes 0.." + (classes - 1) + " the experts were set up for");
             }
         }

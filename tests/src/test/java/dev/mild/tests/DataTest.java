@@ -325,6 +325,45 @@ class DataTest {
         idxError("d-images-idx3-ubyte", "labels file; give the images file");
     }
 
+    @Test
+    void idxMessagesSayWhatIsWrong() throws IOException {
+        // A labels file cut inside its header: truncated, not "wrong magic".
+        byte[][] pair = idx(3, 3, false);
+        Files.write(tmp.resolve("e-images-idx3-ubyte"), pair[0]);
+        Files.write(tmp.resolve("e-labels-idx1-ubyte"), java.util.Arrays.copyOf(pair[1], 6));
+        idxError("e-images-idx3-ubyte",
+                "e-labels-idx1-ubyte: truncated: 6 bytes, but an IDX labels header alone has 8");
+        // A labels file given as the data, under its own name: the labels-file message, not "cannot tell".
+        Files.write(tmp.resolve("f-labels-idx1-ubyte"), pair[1]);
+        idxError("f-labels-idx1-ubyte", "f-labels-idx1-ubyte: this is an IDX labels file; give the images file");
+        Files.write(tmp.resolve("g-images-idx3-ubyte"), java.util.Arrays.copyOf(pair[0], 10));
+        Files.write(tmp.resolve("g-labels-idx1-ubyte"), pair[1]);
+        idxError("g-images-idx3-ubyte", "truncated: 10 bytes, but an IDX images header alone has 16");
+    }
+
+    @Test
+    void idxRowsAreImagesCountedFromOneAndLabelsComeFromTheLabelsFile() throws IOException {
+        byte[][] pair = idx(12, 12, false);   // labels 0..9, 0, 1
+        Files.write(tmp.resolve("h-images-idx3-ubyte"), pair[0]);
+        Files.write(tmp.resolve("h-labels-idx1-ubyte"), pair[1]);
+        Dataset d = DataFiles.read(tmp.resolve("h-images-idx3-ubyte"));
+        String images = tmp.resolve("h-images-idx3-ubyte").toString();
+        String labels = tmp.resolve("h-labels-idx1-ubyte").toString();
+        assertEquals(images + ", image 10 (1-based)", d.where(9));
+        // Eight classes: label 8, of the ninth image, is the first outside them.
+        ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(2), 8,
+                new int[] {1, 1}, new double[2], 1);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> setup.costsFor(d, d.features(), List.of(), ExpertSetup.STREAM_TEST));
+        assertTrue(e.getMessage().startsWith(labels + ", label 9 (1-based, for image 9): label 8 is outside"),
+                e.getMessage());
+        assertTrue(!e.getMessage().contains("column"), e.getMessage());
+        // Rows of data without lines or a labels file are numbered from 1 too.
+        Dataset plain = new Dataset("sample", d.featureNames(), d.features(), d.rows(), d.labels(), List.of(), null,
+                null, null);
+        assertEquals("sample, row 1 (1-based)", plain.where(0));
+    }
+
     private void idxError(String name, String expected) {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(tmp.resolve(name)));
         assertTrue(e.getMessage().contains(expected), "expected \"" + expected + "\" in: " + e.getMessage());
