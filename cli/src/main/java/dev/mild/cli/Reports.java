@@ -54,17 +54,25 @@ final class Reports {
         }
     }
 
-    /** Per class block: rows, router and oracle loss and shares. */
+    /** Most class blocks (or classes) {@link #blocks} prints; the JSON output has them all. */
+    static final int MAX_BLOCKS_SHOWN = 30;
+
+    /** Per class block: rows, router and oracle loss and shares (the first {@link #MAX_BLOCKS_SHOWN}). */
     static void blocks(PrintStream out, List<String> experts, List<Evaluation.Block> blocks) {
         if (blocks.isEmpty()) {
             return;
         }
         List<Line> lines = new java.util.ArrayList<>();
-        for (Evaluation.Block b : blocks) {
+        for (Evaluation.Block b : blocks.subList(0, Math.min(blocks.size(), MAX_BLOCKS_SHOWN))) {
             lines.add(new Line(b.name() + ", " + b.rows() + " rows: router", b.loss(), b.ratios()));
             lines.add(new Line(b.name() + ", " + b.rows() + " rows: oracle", b.oracleLoss(), b.oracleRatios()));
         }
         table(out, experts, lines);
+        if (blocks.size() > MAX_BLOCKS_SHOWN) {
+            int rows = blocks.subList(MAX_BLOCKS_SHOWN, blocks.size()).stream().mapToInt(Evaluation.Block::rows).sum();
+            out.printf(Locale.ROOT, "  ... and %d more (%d rows), not shown; --json lists them all%n",
+                    blocks.size() - MAX_BLOCKS_SHOWN, rows);
+        }
     }
 
     /** {"expert": share, ...} */

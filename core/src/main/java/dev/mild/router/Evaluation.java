@@ -2,7 +2,9 @@ package dev.mild.router;
 
 import dev.mild.defer.Deferral;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A router's deferral loss on a set of rows, next to the oracle's, overall and per class block: the share of
@@ -19,8 +21,9 @@ public final class Evaluation {
 
     /**
      * @param report the whole set (see {@link Deferral.Report})
-     * @param blocks per class block when labels are known: the setup's blocks, or one per class without them;
-     *               empty without labels
+     * @param blocks per class block when labels are known: the setup's blocks, or without them one per class that
+     *               occurs in the rows (so a stray label such as 1000000 adds one entry, not a million); empty
+     *               without labels
      */
     public record Result(Deferral.Report report, List<Block> blocks) {
         public int rows() {
@@ -39,39 +42,36 @@ public final class Evaluation {
         Deferral.Report r = Deferral.evaluate(scores, costs, rows, p);
         List<Block> blocks = new ArrayList<>();
         if (labels != null && setup.classes() > 0) {
-            int groups;
-            int[] groupOf;
-            if (setup.hasBlocks()) {
-                groupOf = ExpertSetup.classBlocks(setup.classes(), setup.blocks());
-                groups = setup.blocks().length;
-            } else {
-                groups = setup.classes();
-                groupOf = new int[groups];
-                for (int c = 0; c < groups; c++) {
-                    groupOf[c] = c;
+            int[] groupOf = setup.hasBlocks() ? ExpertSetup.classBlocks(setup.classes(), setup.blocks()) : null;
+            int[] classes = setup.hasBlocks() ? null : IntStream.of(labels).limit(rows).distinct().sorted().toArray();
+            int groups = setup.hasBlocks() ? setup.blocks().length : classes.length;
+            int[] n = new int[groups];
+            double[] loss = new double[groups];
+            double[] oracle = new double[groups];
+            double[][] ratios = new double[groups][p];
+            double[][] oracleRatios = new double[groups][p];
+            for (int i = 0; i < rows; i++) {
+                int g = groupOf != null
+                        ? (labels[i] < groupOf.length ? groupOf[labels[i]] : -1)
+                        : Arrays.binarySearch(classes, labels[i]);
+                if (g < 0) {
+                    continue;
                 }
+                n[g]++;
+                loss[g] += r.rowLoss()[i];
+                oracle[g] += costs[i * p + r.oracleChoice()[i]];
+                ratios[g][r.choice()[i]]++;
+                oracleRatios[g][r.oracleChoice()[i]]++;
             }
             for (int g = 0; g < groups; g++) {
-                int n = 0;
-                double loss = 0;
-                double oracle = 0;
-                double[] ratios = new double[p];
-                double[] oracleRatios = new double[p];
-                for (int i = 0; i < rows; i++) {
-                    if (labels[i] < groupOf.length && groupOf[labels[i]] == g) {
-                        n++;
-                        loss += r.rowLoss()[i];
-                        oracle += costs[i * p + r.oracleChoice()[i]];
-                        ratios[r.choice()[i]]++;
-                        oracleRatios[r.oracleChoice()[i]]++;
-                    }
-                }
+                int m = n[g];
                 for (int k = 0; k < p; k++) {
-                    ratios[k] = n == 0 ? 0 : ratios[k] / n;
-                    oracleRatios[k] = n == 0 ? 0 : oracleRatios[k] / n;
+                    ratios[g][k] = m == 0 ? 0 : ratios[g][k] / m;
+                    oracleRatios[g][k] = m == 0 ? 0 : oracleRatios[g][k] / m;
                 }
-                String name = setup.hasBlocks() ? setup.blockName(g) : "class " + g;
-                blocks.add(new Block(name, n, n == 0 ? 0 : loss / n, ratios, n == 0 ? 0 : oracle / n, oracleRatios));
+                String name = setup.hasBlocks() ? setup.blockName(g) : "class " + classes[g];
+                blocks.add(new Block(name, m, m == 0 ? 0 : loss[g] / m, ratios[g], m == 0 ? 0 : oracle[g] / m,
+                        oracleRatios[g]));
             }
         }
         return new Result(r, blocks);

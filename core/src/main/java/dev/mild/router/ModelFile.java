@@ -230,7 +230,10 @@ public final class ModelFile {
         for (int k = 0; k < p; k++) {
             names.add(in.readUTF());
         }
-        int classes = count(in, payload, "classes");
+        int classes = in.readInt();   // not a size (nothing per class is stored): bounded like a data file's labels
+        if (classes < 0 || classes > dev.mild.data.CsvReader.MAX_CLASS + 1) {
+            throw new InvalidInputException("impossible number of classes: " + classes);
+        }
         int nb = count(in, payload, "blocks");
         int[] blocks = new int[nb];
         for (int i = 0; i < nb; i++) {

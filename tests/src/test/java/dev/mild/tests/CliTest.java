@@ -611,4 +611,42 @@ class CliTest {
         assertTrue(label.err.contains("stdin, line 1, column 4: \"Label\" looks like the reserved column label"),
                 label.err);
     }
+
+    @Test
+    void perClassReportsShowTheClassesThatOccurAndStayShort() throws IOException {
+        // Costs from the file, a label column for the report: classes 0..2, plus one typo (1000000).
+        StringBuilder sb = new StringBuilder("x0,label,cost:a,cost:b\n");
+        for (int i = 0; i < 300; i++) {
+            sb.append(i % 7).append(',').append(i == 150 ? 1_000_000 : i % 3).append(",0,1\n");
+        }
+        Path typo = tmp.resolve("typo.csv");
+        Files.writeString(typo, sb.toString());
+        Path model = tmp.resolve("typo.mild");
+        Run t = run("train", "--data", typo.toString(), "--test", typo.toString(), "--epochs", "1", "--rho", "uniform",
+                "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        assertEquals(List.of("class 0", "class 1", "class 2", "class 1000000"),
+                t.lines().stream().filter(l -> l.contains("rows: router")).map(l -> l.trim().split(",")[0]).toList());
+        Run e = run("eval", "--model", model.toString(), "--data", typo.toString(), "--json");
+        assertEquals(0, e.code, "the model of a file with a label 1000000 loads: " + e.err);
+        Map<?, ?> evalResult = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out.trim(), "eval")).get("result");
+        List<?> blocks = (List<?>) evalResult.get("blocks");
+        assertEquals(4, blocks.size());
+        assertEquals(1.0, ((Map<?, ?>) blocks.get(3)).get("rows"));
+
+        // Forty classes: the table shows thirty and says how many more there are; --json has them all.
+        StringBuilder many = new StringBuilder("x0,label,cost:a,cost:b\n");
+        for (int i = 0; i < 400; i++) {
+            many.append(i % 5).append(',').append(i % 40).append(",0,1\n");
+        }
+        Path forty = tmp.resolve("forty.csv");
+        Files.writeString(forty, many.toString());
+        Run text = run("eval", "--model", model.toString(), "--data", forty.toString());
+        assertEquals(0, text.code, text.err);
+        assertEquals(30, text.lines().stream().filter(l -> l.contains("rows: router")).count());
+        assertTrue(text.out.contains("... and 10 more (100 rows), not shown; --json lists them all"), text.out);
+        Run json = run("eval", "--model", model.toString(), "--data", forty.toString(), "--json");
+        Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) Json.parse(json.out.trim(), "eval")).get("result");
+        assertEquals(40, ((List<?>) result.get("blocks")).size());
+    }
 }

@@ -404,6 +404,27 @@ class DataTest {
     }
 
     @Test
+    void perClassReportsListTheClassesThatOccur() {
+        // A typo label (1000000) among classes 0 and 2: three entries, not a million and one.
+        int[] labels = {0, 1_000_000, 0, 2};
+        ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.COSTS, List.of("a", "b"), 1_000_001, new int[0],
+                new double[2], 1);
+        float[] scores = {1, 0, 0, 1, 1, 0, 0, 1};     // router picks a, b, a, b
+        double[] costs = {0, 1, 1, 0, 0.5, 0, 0, 1};   // oracle picks a, b, b, a
+        Evaluation.Result r = Evaluation.of(scores, costs, 4, labels, setup);
+        assertEquals(List.of("class 0", "class 2", "class 1000000"),
+                r.blocks().stream().map(Evaluation.Block::name).toList());
+        Evaluation.Block class0 = r.blocks().get(0);
+        assertEquals(2, class0.rows());
+        assertEquals((0 + 0.5) / 2, class0.loss(), 1e-12);
+        assertEquals(0, class0.oracleLoss(), 1e-12);
+        assertArrayEquals(new double[] {1, 0}, class0.ratios(), 1e-12);
+        assertArrayEquals(new double[] {0.5, 0.5}, class0.oracleRatios(), 1e-12);
+        assertEquals(1, r.blocks().get(2).rows());
+        assertEquals(1, r.blocks().get(1).loss(), 1e-12, "class 2: the router picks b, which costs 1");
+    }
+
+    @Test
     void splitsAreSeededDisjointAndComplete() {
         int[][] a = RouterTraining.split(1000, 0.1, 0.2, 7);
         int[][] b = RouterTraining.split(1000, 0.1, 0.2, 7);
