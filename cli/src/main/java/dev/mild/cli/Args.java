@@ -106,6 +106,22 @@ final class Args {
         return x;
     }
 
+    /**
+     * The comma-separated items of option {@code --name}'s value, trimmed. An empty item is an error: String.split
+     * would drop a trailing one silently ({@code --blocks 7,2,1,}), and a doubled comma is a typo either way.
+     */
+    static String[] items(String option, String value) {
+        String[] parts = value.split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = parts[i].trim();
+            if (parts[i].isEmpty()) {
+                throw new UsageException("--" + option + " \"" + value + "\": item " + (i + 1) + " of " + parts.length
+                        + " is empty (a leading, trailing or doubled comma?); separate the values by single commas");
+            }
+        }
+        return parts;
+    }
+
     List<String> positional() {
         return positional;
     }

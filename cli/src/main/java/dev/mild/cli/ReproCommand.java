@@ -101,12 +101,12 @@ final class ReproCommand implements Command {
         boolean quick = args.flag("quick");
         Path dir = Path.of(args.value("dir", DEFAULT_DIR));
         List<Setup> setups = new ArrayList<>();
-        for (String s : args.value("setups", quick ? "I" : "I,II,III").split(",")) {
+        for (String s : Args.items("setups", args.value("setups", quick ? "I" : "I,II,III"))) {
             setups.add(SETUPS.stream().filter(x -> x.name.equals(s.trim())).findFirst()
                     .orElseThrow(() -> new UsageException("--setups takes I, II, III and severe, got \"" + s + "\"")));
         }
         List<String> costs = new ArrayList<>();
-        for (String c : args.value("costs", "a,b").split(",")) {
+        for (String c : Args.items("costs", args.value("costs", "a,b"))) {
             if (!c.trim().equals("a") && !c.trim().equals("b")) {
                 throw new UsageException("--costs takes a (error) and b (error + coverage), got \"" + c + "\"");
             }

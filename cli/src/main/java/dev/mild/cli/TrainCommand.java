@@ -249,7 +249,7 @@ final class TrainCommand implements Command {
     }
 
     static int[] ints(String option, String v, int min) {
-        String[] parts = v.split(",");
+        String[] parts = Args.items(option, v);
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
@@ -265,7 +265,7 @@ final class TrainCommand implements Command {
     }
 
     static double[] doubles(String option, String v) {
-        String[] parts = v.split(",");
+        String[] parts = Args.items(option, v);
         double[] out = new double[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {

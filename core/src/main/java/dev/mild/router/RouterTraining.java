@@ -309,7 +309,7 @@ public final class RouterTraining {
             case "uniform":
                 return Rho.uniform(p, mean);
             default:
-                String[] parts = rule.split(",");
+                String[] parts = rule.split(",", -1);   // -1: a trailing comma counts as an (empty) value
                 if (parts.length != p) {
                     throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
                             + " comma-separated margins (one per expert), got " + parts.length + " value(s)");

@@ -613,6 +613,28 @@ class CliTest {
     }
 
     @Test
+    void emptyItemsInCommaListsAreRejected() throws IOException {
+        Path data = routingCsv("lists.csv", 100, 6);
+        String[][] cases = {
+            {"--beta", "0,0.3,", "--beta \"0,0.3,\": item 3 of 3 is empty"},
+            {"--hidden", "64,", "--hidden \"64,\": item 2 of 2 is empty"},
+            {"--hidden", "64,,8", "--hidden \"64,,8\": item 2 of 3 is empty"},
+            {"--blocks", "7,2,1,", "--blocks \"7,2,1,\": item 4 of 4 is empty"},
+            {"--rho", "1,2,", "2 comma-separated margins (one per expert), got 3"},
+        };
+        for (String[] c : cases) {
+            Run r = run("train", "--data", data.toString(), c[0], c[1], "--epochs", "1", "--out",
+                    tmp.resolve("lists.mild").toString());
+            assertEquals(2, r.code, c[0] + " " + c[1] + ": " + r.err);
+            assertTrue(r.err.contains(c[2]), r.err);
+        }
+        assertFalse(Files.exists(tmp.resolve("lists.mild")));
+        Run repro = run("repro", "--setups", "I,", "--dir", tmp.toString());
+        assertEquals(2, repro.code);
+        assertTrue(repro.err.contains("--setups \"I,\": item 2 of 2 is empty"), repro.err);
+    }
+
+    @Test
     void perClassReportsShowTheClassesThatOccurAndStayShort() throws IOException {
         // Costs from the file, a label column for the report: classes 0..2, plus one typo (1000000).
         StringBuilder sb = new StringBuilder("x0,label,cost:a,cost:b\n");
