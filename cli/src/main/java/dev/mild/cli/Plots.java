@@ -1,13 +1,12 @@
 package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.OutputFile;
 import dev.mild.router.Evaluation;
 import dev.mild.router.RouterTraining;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -66,18 +65,19 @@ final class Plots {
         return v;
     }
 
-    /** Renders side by side and writes through a temporary file, so a failure leaves no half image. */
+    /** What an existing file must be for {@code --plot} to replace it: a PNG image (an older plot). */
+    static final OutputFile.Kind KIND = new OutputFile.Kind("PNG image",
+            new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+
+    /** Renders side by side and writes through a temporary file ({@link OutputFile#write}): never half an image. */
     static void save(Path file, List<Chart<?, ?>> charts) {
         System.setProperty("java.awt.headless", "true");
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
-            ByteArrayOutputStream png = new ByteArrayOutputStream();
             BitmapEncoder.saveBitmap(charts, 1, charts.size(), png, BitmapEncoder.BitmapFormat.PNG);
-            Path target = file.toAbsolutePath();
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            Files.write(tmp, png.toByteArray());
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot write the plot: " + e, e);
+            throw new InvalidInputException(file + ": cannot render the plot: " + e.getMessage(), e);
         }
+        OutputFile.write(file, png.toByteArray(), "the plot");
     }
 }

@@ -1,10 +1,12 @@
 package dev.mild.cli;
 
+import dev.mild.InvalidInputException;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.JsonOut;
+import dev.mild.io.OutputFile;
 import dev.mild.router.Adam;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
@@ -15,8 +17,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code ./mild train}: train a router on a data file and save it. */
@@ -88,9 +92,10 @@ final class TrainCommand implements Command {
                                       not depend on it)
                   --backend NAME      loss backend (default: the fastest present, see ./mild backends)
                   --valid-fraction F  (default 0.1)   --test-fraction F  (default 0.2, 0 for none)
-                  --out MODEL         where to save the model (default router.mild)
+                  --out MODEL         where to save the model (default router.mild); an existing file there
+                                      is replaced only if it is a MILD model, never an input file
                   --plot FILE.png     chart: deferral ratios per expert, router vs oracle, and the
-                                      learning curve
+                                      learning curve (replaces only a PNG image, never an input file)
                   --json              one JSON object on stdout (progress goes to stderr)
 
                 Examples:
@@ -130,9 +135,31 @@ final class TrainCommand implements Command {
         RouterTraining.Spec spec = spec(args);
         boolean json = args.flag("json");
         Path out = Path.of(args.value("out", "router.mild"));
-        String plot = args.value("plot");
-        if (plot != null && !plot.toLowerCase(Locale.ROOT).endsWith(".png")) {
+        Path plot = args.value("plot") == null ? null : Path.of(args.value("plot"));
+        if (plot != null && !plot.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new UsageException("--plot writes a PNG image: give a file name ending in .png, got " + plot);
+        }
+        // Where the model and the plot go is checked before reading the data: a bad destination fails now, and
+        // neither may replace an input file or a file of another kind.
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        for (String option : List.of("data", "valid", "test")) {
+            if (args.value(option) != null) {
+                List<Path> files = DataFiles.files(Path.of(args.value(option)));
+                inputs.put("the --" + option + " file", files.get(0));
+                if (files.size() > 1) {
+                    inputs.put("the labels file of --" + option, files.get(1));
+                }
+            }
+        }
+        Map<String, Path> besideModel = new LinkedHashMap<>(inputs);
+        if (plot != null) {
+            besideModel.put("the --plot file", plot);
+        }
+        OutputFile.check("--out", out, ModelFile.KIND, besideModel);
+        if (plot != null) {
+            Map<String, Path> besidePlot = new LinkedHashMap<>(inputs);
+            besidePlot.put("the --out file", out);
+            OutputFile.check("--plot", plot, Plots.KIND, besidePlot);
         }
         PrintStream text = json ? console.err() : console.out();
         Progress progress = new Progress(text, console.terminal() && !json, false);
@@ -150,12 +177,19 @@ final class TrainCommand implements Command {
         double seconds = (System.nanoTime() - t0) / 1e9;
         List<String> experts = o.model().expertNames();
         ModelFile.save(o.model(), out);
+        // A plot that cannot be written (checked above, so rare: a full disk) still leaves the model and the report.
+        InvalidInputException plotError = null;
         if (plot != null) {
-            Plots.write(Path.of(plot), o, experts);
+            try {
+                Plots.write(plot, o, experts);
+            } catch (InvalidInputException e) {
+                plotError = e;
+            }
         }
+        String plotNote = plot == null ? "" : plotError == null ? " Plot: " + plot + "." : " No plot (see below).";
         if (json) {
             console.out().println(json(o, spec, out, seconds));
-            return Main.OK;
+            return finish(plotError);
         }
         PrintStream p = console.out();
         p.println();
@@ -179,8 +213,14 @@ final class TrainCommand implements Command {
             Reports.blocks(p, experts, o.test().blocks());
         }
         p.println();
-        p.printf(Locale.ROOT, "Model saved to %s (%d bytes) in %.1f s.%s%n", out, Files.size(out), seconds,
-                plot != null ? " Plot: " + plot + "." : "");
+        p.printf(Locale.ROOT, "Model saved to %s (%d bytes) in %.1f s.%s%n", out, Files.size(out), seconds, plotNote);
+        return finish(plotError);
+    }
+
+    private static int finish(InvalidInputException plotError) {
+        if (plotError != null) {
+            throw plotError;
+        }
         return Main.OK;
     }
 

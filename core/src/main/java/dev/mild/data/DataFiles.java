@@ -80,6 +80,21 @@ public final class DataFiles {
         }
     }
 
+    /**
+     * The files {@link #read} reads for {@code file}: the file itself, and for an IDX images file the labels file
+     * beside it (so that a command can refuse to write over any of them).
+     */
+    public static List<Path> files(Path file) {
+        if (Files.isRegularFile(file) && isIdx(file)) {
+            try {
+                return List.of(file, IdxReader.labelsFileFor(file));
+            } catch (InvalidInputException e) {
+                return List.of(file);   // read() names the problem
+            }
+        }
+        return List.of(file);
+    }
+
     static boolean isIdx(Path file) {
         try (InputStream in = open(file)) {
             byte[] head = in.readNBytes(3);

@@ -17,8 +17,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +109,20 @@ class ModelFileTest {
         assertError(text, "not a MILD model file");
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(tmp.resolve("nope.mild")));
         assertTrue(e.getMessage().contains("nope.mild") && e.getMessage().contains("no such"), e.getMessage());
+    }
+
+    @Test
+    void savedModelsGetTheUsualPermissionsOfANewFileOrKeepTheReplacedOnes() throws IOException {
+        Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path plain = Files.createFile(tmp.resolve("plain"));   // what any new file gets here (the umask)
+        Path f = tmp.resolve("new.mild");
+        ModelFile.save(model, f);
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(f));
+        Set<PosixFilePermission> groupReadable = PosixFilePermissions.fromString("rw-r-----");
+        Files.setPosixFilePermissions(f, groupReadable);
+        ModelFile.save(model, f);
+        assertEquals(groupReadable, Files.getPosixFilePermissions(f), "replacing a model keeps its permissions");
+        assertArrayEquals(ModelFile.toBytes(model), Files.readAllBytes(f));
     }
 
     private void assertError(byte[] bytes, String expected) throws IOException {

@@ -1,0 +1,222 @@
+package dev.mild.io;
+
+import dev.mild.InvalidInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Files a command writes (a model, a plot): checked before any long work, then written atomically.
+ *
+ * <p>{@link #check} runs before training, so that a destination that cannot be written, or that would destroy
+ * something of the user's (an input file, a file of another kind), fails in a second rather than after the
+ * training. {@link #write} writes a temporary file beside the target, forces it to disk and renames it over the
+ * target, so a crash or a full disk leaves the old file or the new one, never half of one. The temporary file is
+ * created like any new file (permissions from the umask), and takes the permissions of the file it replaces.
+ */
+public final class OutputFile {
+    private OutputFile() {
+    }
+
+    /**
+     * What an existing file at the destination must be for replacing it to lose nothing (an older model or plot).
+     *
+     * @param name      what the command writes, for messages ("MILD model", "PNG image")
+     * @param signature the first bytes every such file starts with
+     */
+    public record Kind(String name, byte[] signature) {
+        public Kind {
+            signature = signature.clone();
+        }
+
+        /** True when {@code file} starts with the signature. */
+        boolean matches(Path file) throws IOException {
+            try (InputStream in = Files.newInputStream(file)) {
+                return Arrays.equals(in.readNBytes(signature.length), signature);
+            }
+        }
+    }
+
+    /**
+     * Checks that {@code target} can be written now, without writing it: its directory exists and takes a new
+     * file, it is not one of {@code others} (compared by real path, so links and relative paths do not hide it),
+     * and if it exists it is a regular file of {@code kind}.
+     *
+     * @param option what names the destination in messages (e.g. "--out")
+     * @param others the files the command reads or also writes, each with what names it (e.g. "the --data file")
+     * @throws InvalidInputException naming {@code option} and {@code target} when the destination will not do
+     */
+    public static void check(String option, Path target, Kind kind, Map<String, Path> others) {
+        String where = option + " " + target;
+        Path absolute = target.toAbsolutePath().normalize();
+        Path dir = absolute.getParent();
+        if (dir == null || absolute.getFileName() == null) {
+            throw new InvalidInputException(where + ": not a file name");
+        }
+        if (!Files.exists(dir)) {
+            throw new InvalidInputException(where + ": the directory " + dir + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new InvalidInputException(where + ": " + dir + " is not a directory");
+        }
+        Path real = realPath(absolute);
+        for (Map.Entry<String, Path> other : others.entrySet()) {
+            if (real.equals(realPath(other.getValue().toAbsolutePath().normalize()))) {
+                throw new InvalidInputException(where + ": this is " + other.getKey() + "; writing the " + kind.name()
+                        + " there would replace it. Choose another file.");
+            }
+        }
+        if (Files.exists(absolute)) {
+            if (Files.isDirectory(absolute)) {
+                throw new InvalidInputException(where + ": is a directory; give a file name");
+            }
+            if (!Files.isRegularFile(absolute)) {
+                throw new InvalidInputException(where + ": exists and is not a regular file");
+            }
+            boolean ours;
+            try {
+                ours = kind.matches(absolute);
+            } catch (IOException e) {
+                throw new InvalidInputException(where + ": exists and cannot be read to check that it is a "
+                        + kind.name() + " (" + reason(e) + ")", e);
+            }
+            if (!ours) {
+                throw new InvalidInputException(where + ": exists and is not a " + kind.name() + "; writing would"
+                        + " replace it. Remove it first or choose another file.");
+            }
+        }
+        // The real test that the directory takes a new file: create and delete one the way write() will.
+        Path probe = null;
+        try {
+            probe = createTemp(absolute);
+        } catch (IOException e) {
+            throw new InvalidInputException(where + ": cannot create a file in " + dir + " (" + reason(e) + ")", e);
+        } finally {
+            deleteQuietly(probe);
+        }
+    }
+
+    /**
+     * Writes {@code bytes} to {@code target} atomically (temporary file in the same directory + rename).
+     *
+     * @param what what the file holds, for messages ("the model", "the plot")
+     * @throws InvalidInputException naming {@code target} (never the temporary file) when writing fails; the
+     *                               temporary file is removed and an existing target is left as it was
+     */
+    public static void write(Path target, byte[] bytes, String what) {
+        Path absolute = target.toAbsolutePath().normalize();
+        Path dir = absolute.getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new InvalidInputException(target + ": cannot write " + what + ": the directory " + dir
+                    + " does not exist");
+        }
+        Path tmp = null;
+        try {
+            tmp = createTemp(absolute);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            keepPermissions(absolute, tmp);
+            try {
+                Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+        } catch (IOException e) {
+            throw new InvalidInputException(target + ": cannot write " + what + ": " + reason(e), e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /**
+     * A new empty file {@code .NAME.RANDOM.tmp} beside {@code target}. Created without explicit attributes,
+     * so it gets the permissions of any new file (0666 minus the umask), unlike Files.createTempFile's 0600.
+     */
+    private static Path createTemp(Path target) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = target.resolveSibling("." + target.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try {
+                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return tmp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A replaced file keeps its permissions (e.g. a model made readable by the group stays so). */
+    private static void keepPermissions(Path target, Path tmp) throws IOException {
+        if (!Files.isRegularFile(target)) {
+            return;
+        }
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(target);
+            Files.setPosixFilePermissions(tmp, perms);
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: the new file keeps the default permissions.
+        }
+    }
+
+    /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */
+    private static Path realPath(Path p) {
+        try {
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && Files.exists(p)) {
+                return p.toRealPath();
+            }
+            Path parent = p.getParent();
+            return parent == null ? p : realPath(parent).resolve(p.getFileName());
+        } catch (IOException e) {
+            return p;
+        }
+    }
+
+    /** What went wrong, in words, without the temporary file's name. */
+    static String reason(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    private static void deleteQuietly(Path tmp) {
+        if (tmp == null) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // Nothing else to do: the file is hidden and named after the target.
+        }
+    }
+}
