@@ -143,15 +143,57 @@ public final class ModelFile {
         }
     }
 
+    /** Longest string the format stores: {@link DataOutputStream#writeUTF} keeps the length in 16 bits. */
+    public static final int MAX_NAME_BYTES = 65_535;
+
+    /** Bytes of {@code s} in the modified UTF-8 of {@link DataOutputStream#writeUTF}. */
+    static long encodedLength(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c >= 0x0001 && c <= 0x007F ? 1 : c <= 0x07FF ? 2 : 3;
+        }
+        return n;
+    }
+
+    /**
+     * Checks that every name fits in a model file, so that training does not start on data whose model could not
+     * be saved.
+     *
+     * @param source what the names come from, for messages (the data file)
+     * @param what   "feature column" or "expert"
+     * @throws InvalidInputException naming the source and the column (its position and first characters)
+     */
+    public static void checkNames(String source, String what, List<String> names) {
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            long bytes = encodedLength(name);
+            if (bytes > MAX_NAME_BYTES) {
+                throw new InvalidInputException(String.format(java.util.Locale.ROOT,
+                        "%s: the name of %s \"%s...\" (%s %d of %d) is %,d bytes in UTF-8; a model file stores"
+                                + " names of at most %,d bytes: shorten it", source, what, name.substring(0, 20), what,
+                        i + 1, names.size(), bytes, MAX_NAME_BYTES));
+            }
+        }
+    }
+
+    private static void writeName(DataOutputStream out, String what, String s) throws IOException {
+        if (encodedLength(s) > MAX_NAME_BYTES) {
+            throw new InvalidInputException("model: " + what + " \"" + s.substring(0, 20) + "...\" is longer than the "
+                    + MAX_NAME_BYTES + " bytes a model file stores");
+        }
+        out.writeUTF(s);
+    }
+
     private static void writePayload(RouterModel m, DataOutputStream out) throws IOException {
         out.writeInt(m.info().size());
         for (Map.Entry<String, String> e : m.info().entrySet()) {
-            out.writeUTF(e.getKey());
-            out.writeUTF(e.getValue());
+            writeName(out, "info key", e.getKey());
+            writeName(out, "info value of " + e.getKey(), e.getValue());
         }
         out.writeInt(m.featureNames().size());
         for (String f : m.featureNames()) {
-            out.writeUTF(f);
+            writeName(out, "feature name", f);
         }
         writeFloats(out, m.standardizer().mean());
         writeFloats(out, m.standardizer().std());
@@ -160,7 +202,7 @@ public final class ModelFile {
         out.writeUTF(e.source().label());
         out.writeInt(e.experts());
         for (String name : e.names()) {
-            out.writeUTF(name);
+            writeName(out, "expert name", name);
         }
         out.writeInt(e.classes());
         int[] blocks = e.blocks();
@@ -191,7 +233,11 @@ public final class ModelFile {
         }
         float[] mean = readFloats(in, d);
         float[] std = readFloats(in, d);
-        Mlp network = readNetwork(in, payload);
+        for (int c = 0; c < d; c++) {
+            finite("the standardization mean of feature \"" + features.get(c) + "\"", mean[c]);
+            finite("the standardization std of feature \"" + features.get(c) + "\"", std[c]);
+        }
+        Mlp network = readNetwork(in, payload, "the router network");
         ExpertSetup.Source source = ExpertSetup.Source.byName(in.readUTF());
         int p = count(in, payload, "experts");
         List<String> names = new ArrayList<>(p);
@@ -215,7 +261,7 @@ public final class ModelFile {
         int nc = count(in, payload, "classifiers");
         List<Mlp> classifiers = new ArrayList<>(nc);
         for (int i = 0; i < nc; i++) {
-            classifiers.add(readNetwork(in, payload));
+            classifiers.add(readNetwork(in, payload, "the classifier of expert " + (i + 1)));
         }
         return new RouterModel(features, new Standardizer(mean, std), network,
                 new ExpertSetup(source, names, classes, blocks, beta, seed), classifiers, info);
@@ -241,7 +287,8 @@ public final class ModelFile {
         }
     }
 
-    private static Mlp readNetwork(DataInputStream in, int payload) throws IOException {
+    /** {@code what} names the network in messages ("the router network"). */
+    private static Mlp readNetwork(DataInputStream in, int payload, String what) throws IOException {
         int n = count(in, payload, "layers");
         int[] sizes = new int[n];
         long params = 0;
@@ -259,8 +306,21 @@ public final class ModelFile {
         for (int l = 0; l < net.layers(); l++) {
             readInto(in, net.weights(l));
             readInto(in, net.biases(l));
+            finite(what + ", layer " + (l + 1) + " weights", net.weights(l));
+            finite(what + ", layer " + (l + 1) + " biases", net.biases(l));
         }
         return net;
+    }
+
+    // A NaN or infinite parameter (a damaged file whose checksum was recomputed, or another writer) would route
+    // every row by NaN scores; the file is refused instead.
+    private static void finite(String what, float... v) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new InvalidInputException(what + (v.length > 1 ? ", entry " + i : "") + " is " + v[i]
+                        + " (every parameter must be finite)");
+            }
+        }
     }
 
     private static void writeFloats(DataOutputStream out, float[] v) throws IOException {

@@ -118,6 +118,9 @@ public final class RouterTraining {
         }
         ExpertSetup setup = setup(data, validFile, spec);
         int p = setup.experts();
+        // Names the model file could not store fail now, not when saving after the training.
+        ModelFile.checkNames(data.source(), "feature column", data.featureNames());
+        ModelFile.checkNames(data.source(), "expert", setup.names());
         if (validFile != null) {
             validFile = DataFiles.align(validFile, data.featureNames(), data.experts());
             setup.checkLabels(validFile);

@@ -9,6 +9,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
 import dev.mild.data.Generated;
 import dev.mild.defer.Surrogate;
+import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -112,6 +114,25 @@ class ModelFileTest {
     }
 
     @Test
+    void nonFiniteParametersAreRefusedOnLoading() throws IOException {
+        // A valid checksum over a NaN or infinite parameter (another writer, or damage with the checksum redone).
+        Mlp router = model.network().copy();
+        router.weights(0)[3] = Float.NaN;
+        assertError(ModelFile.toBytes(withNetwork(router)),
+                "the router network, layer 1 weights, entry 3 is NaN");
+        router = model.network().copy();
+        router.biases(router.layers() - 1)[1] = Float.POSITIVE_INFINITY;
+        assertError(ModelFile.toBytes(withNetwork(router)), "the router network, layer "
+                + router.layers() + " biases, entry 1 is Infinity");
+    }
+
+    /** The model with another router network (the constructors accept any parameter values). */
+    private static RouterModel withNetwork(Mlp network) {
+        return new RouterModel(model.featureNames(), model.standardizer(), network, model.experts(), model.expertClassifiers(),
+                model.info());
+    }
+
+    @Test
     void savedModelsGetTheUsualPermissionsOfANewFileOrKeepTheReplacedOnes() throws IOException {
         Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
         Path plain = Files.createFile(tmp.resolve("plain"));   // what any new file gets here (the umask)
@@ -123,6 +144,16 @@ class ModelFileTest {
         ModelFile.save(model, f);
         assertEquals(groupReadable, Files.getPosixFilePermissions(f), "replacing a model keeps its permissions");
         assertArrayEquals(ModelFile.toBytes(model), Files.readAllBytes(f));
+    }
+
+    @Test
+    void aNameTooLongForTheFormatIsAClearError() {
+        List<String> names = new java.util.ArrayList<>(model.featureNames());
+        names.set(1, "x".repeat(70_000));
+        RouterModel longName = new RouterModel(names, model.standardizer(), model.network(), model.experts(),
+                model.expertClassifiers(), model.info());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.toBytes(longName));
+        assertTrue(e.getMessage().contains("feature name \"xxxx") && e.getMessage().contains("65535"), e.getMessage());
     }
 
     private void assertError(byte[] bytes, String expected) throws IOException {

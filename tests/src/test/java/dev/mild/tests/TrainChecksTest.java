@@ -134,6 +134,20 @@ class TrainChecksTest {
         assertTrue(r.out().contains("Model saved to " + model) && r.out().contains("Plot: " + plot), r.out());
     }
 
+    @Test
+    void aNameTooLongForTheModelFileFailsBeforeTraining() throws IOException {
+        String name = "\u00e9".repeat(40_000);   // 80,000 bytes in UTF-8
+        StringBuilder sb = new StringBuilder("x0," + name + ",cost:a,cost:b\n");
+        for (int i = 0; i < 40; i++) {
+            sb.append(i).append(',').append(i % 3).append(',').append(i % 2).append(',').append(1 - i % 2).append('\n');
+        }
+        Path data = write("longname.csv", sb.toString());
+        Path model = tmp.resolve("m.mild");
+        Run r = run("train", "--data", data.toString(), "--epochs", "2", "--out", model.toString());
+        assertRefusedBeforeTraining(r, model, "longname.csv: the name of feature column \"" + name.substring(0, 20),
+                "(feature column 2 of 2) is 80,000 bytes in UTF-8");
+    }
+
     private static String[] concat(String[] head, String... tail) {
         List<String> all = new ArrayList<>(List.of(head));
         all.addAll(List.of(tail));
