@@ -53,7 +53,9 @@ final class TrainCommand implements Command {
                   any other column          a numeric feature (standardized with training-split statistics)
                 Rows of --data are split by --seed into training, validation (--valid-fraction, unless
                 --valid FILE) and test (--test-fraction, unless --test FILE). Early stopping and the choice
-                of rho use the validation rows only; a --test file is read once, after training, for the report.
+                of rho use the validation rows only; a --test file is used once, after training, for the report.
+                Every file and option is checked before training starts: a bad --test file, --rho list or
+                --out/--plot destination fails at once, not after the training.
 
                 Options:
                   --loss NAME         mild (default), compsum, tdef, realizable-log, realizable-mae, ce,
@@ -66,8 +68,8 @@ final class TrainCommand implements Command {
                                       theory alone can over-correct (on Fashion-MNIST with error +
                                       coverage costs it sent most rows to the cheapest expert); auto keeps
                                       it as a candidate and includes TDEF's uniform margins.
-                  --rho-mean M        mean margin for theory and uniform (default 1)
-                  --search-epochs N   epochs per grid point of auto (default: about 150 optimizer steps,
+                  --rho-mean M        mean margin for --rho theory and uniform (default 1)
+                  --search-epochs N   epochs per grid point of --rho auto (default: about 150 optimizer steps,
                                       at most the base's best epoch, at least 2); each point is warm-
                                       started from a base trained with uniform margins
                   --rewards NAME      how mild/compsum weigh each expert from a row's costs:
@@ -75,9 +77,14 @@ final class TrainCommand implements Command {
                                       one-minus (1 - cost; every cost, price included, in [0, 1]),
                                       realizable
                   --nu X              exponent of compsum / multitask (default 0.5)
+                                      An option the chosen loss or rho rule does not use is refused, not
+                                      ignored: --rho, --rho-mean, --search-epochs and --rewards need mild or
+                                      compsum (--rho-mean with --rho theory|uniform, --search-epochs with
+                                      auto), --nu needs compsum or multitask.
                   --experts KIND      synthetic: expert k is always right on its block of classes and
                                       guesses uniformly elsewhere; trained: expert k is an MLP classifier
-                                      trained on its block plus 1% of the other classes (needs a label column)
+                                      trained on its block plus 1% of the other classes (needs a label column,
+                                      in a --valid FILE too)
                   --blocks 7,2,1      class blocks per expert, as proportions of the classes
                   --beta b1,b2,..     a price added to each expert's cost (one per expert)
                   --coverage          price = the expert's block share (0.7,0.2,0.1 for 7,2,1)
@@ -167,7 +174,7 @@ final class TrainCommand implements Command {
         long t0 = System.nanoTime();
         Dataset data = DataFiles.read(Path.of(dataPath));
         Dataset valid = args.value("valid") == null ? null : DataFiles.read(Path.of(args.value("valid")));
-        // The test file is parsed now (a bad file fails before a long training) but only used after it.
+        // The test file is read and checked now (a bad file fails before training) but only used after it.
         Dataset test = args.value("test") == null ? null : DataFiles.read(Path.of(args.value("test")));
         progress.message(String.format(Locale.ROOT, "Data: %s: %d rows, %d features%s", data.source(), data.rows(),
                 data.d(), data.hasLabels() ? ", labels 0.." + (data.labelCount() - 1) : ""));
@@ -245,19 +252,26 @@ final class TrainCommand implements Command {
                 Reports.fraction(s.chosen().gamma()), Reports.rho(s.chosen().rho()));
     }
 
-    /** The options shared by train and demo-like callers. */
+    /**
+     * The options shared by train and demo-like callers, checked ({@link RouterTraining.Spec#check}) before any
+     * file is read. The loss's own options stay null when not given, so that one the loss does not use is refused.
+     */
     static RouterTraining.Spec spec(Args args) {
         RouterTraining.Spec s = new RouterTraining.Spec();
         s.loss = Surrogate.Kind.byName(args.value("loss", "mild"));
         s.rho = args.value("rho");
-        if (s.rho != null && !s.hasMargins()) {
-            throw new UsageException("--rho applies to --loss mild and compsum; " + s.loss.label()
-                    + " has fixed margins");
+        if (args.value("rho-mean") != null) {
+            s.rhoMean = args.doubleValue("rho-mean", 1.0, 1e-6, 1e6);
         }
-        s.rhoMean = args.doubleValue("rho-mean", 1.0, 1e-6, 1e6);
-        s.searchEpochs = args.intValue("search-epochs", 0, 0, 100_000);
-        s.rewards = Rewards.byName(args.value("rewards", "sum-others"));
-        s.nu = args.doubleValue("nu", 0.5, 0, 100);
+        if (args.value("search-epochs") != null) {
+            s.searchEpochs = args.intValue("search-epochs", 0, 0, 100_000);
+        }
+        if (args.value("rewards") != null) {
+            s.rewards = Rewards.byName(args.value("rewards"));
+        }
+        if (args.value("nu") != null) {
+            s.nu = args.doubleValue("nu", 0.5, 0, 100);
+        }
         if (args.value("experts") != null) {
             s.experts = ExpertSetup.Source.simulated(args.value("experts"));
         }
@@ -285,6 +299,7 @@ final class TrainCommand implements Command {
                 .withSeed(args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE))
                 .withThreads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
         s.options = o;
+        s.check();
         return s;
     }
 

@@ -250,38 +250,44 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
      * @throws InvalidInputException naming the file when the columns the rule needs are missing
      */
     public double[] costsFor(Dataset data, float[] standardized, List<Mlp> classifiers, int stream) {
+        checkInputs(data);
+        return switch (source) {
+            case COSTS -> pricedCosts(data.costs(), data.rows());
+            case PREDICTIONS -> errorCosts(data.labels(), data.predictions());
+            case SYNTHETIC -> errorCosts(data.labels(), syntheticPredictions(data.labels(), stream));
+            case TRAINED -> errorCosts(data.labels(), classifierPredictions(classifiers, standardized, data.rows()));
+        };
+    }
+
+    /**
+     * Checks that {@code data} has what {@link #costsFor} needs under this rule, without computing anything (so
+     * that a file used only after training is checked before it).
+     *
+     * @param data rows aligned to the model ({@link dev.mild.data.DataFiles#align})
+     * @throws InvalidInputException naming the file, and the line of a label outside the classes
+     */
+    public void checkInputs(Dataset data) {
         switch (source) {
             case COSTS -> {
                 if (data.costs() == null) {
                     throw new InvalidInputException(data.source() + ": no cost:<expert> columns; this model's costs come"
-                            + " from columns cost:" + String.join(", cost:", names));
+                            + " from columns cost:" + String.join(", cost:", names)
+                            + (data.predictions() != null ? " (the file has pred: columns instead)" : ""));
                 }
-                return pricedCosts(data.costs(), data.rows());
             }
             case PREDICTIONS -> {
                 if (data.predictions() == null || data.labels() == null) {
                     throw new InvalidInputException(data.source() + ": needs a label column and pred:<expert> columns"
-                            + " (pred:" + String.join(", pred:", names) + ") for this model's costs");
+                            + " (pred:" + String.join(", pred:", names) + ") for this model's costs"
+                            + (data.costs() != null ? " (the file has cost: columns instead)" : ""));
                 }
-                checkLabels(data);
-                return errorCosts(data.labels(), data.predictions());
             }
-            case SYNTHETIC -> {
-                requireLabels(data);
-                return errorCosts(data.labels(), syntheticPredictions(data.labels(), stream));
+            case SYNTHETIC, TRAINED -> {
+                if (data.labels() == null) {
+                    throw new InvalidInputException(data.source() + ": no label column; " + source.label()
+                            + " experts make their costs from the true class of each row");
+                }
             }
-            case TRAINED -> {
-                requireLabels(data);
-                return errorCosts(data.labels(), classifierPredictions(classifiers, standardized, data.rows()));
-            }
-            default -> throw new IllegalStateException(source.toString());
-        }
-    }
-
-    private void requireLabels(Dataset data) {
-        if (data.labels() == null) {
-            throw new InvalidInputException(data.source() + ": no label column; " + source.label()
-                    + " experts make their costs from the true class of each row");
         }
         checkLabels(data);
     }

@@ -25,8 +25,11 @@ import java.util.function.Function;
  * <ol>
  *   <li>Decide where costs come from ({@link ExpertSetup}): cost columns, prediction columns, or simulated
  *       experts (synthetic or trained) on labelled rows; add per-expert prices ({@code beta} or coverage).</li>
+ *   <li>Check every input before any training: the options against the loss, each file against the expert
+ *       setup (a test file is checked now though only used at the very end, for the report), the rho list,
+ *       the names a model file must store, the rows each trained expert gets.</li>
  *   <li>Split the data file by seed into train / validation / test (a separate validation or test file
- *       replaces that split; a test file is only read at the very end, for the report).</li>
+ *       replaces that split).</li>
  *   <li>Standardize features with the training split's statistics.</li>
  *   <li>Optionally add Gaussian noise to the <em>training</em> cost matrix ({@code costNoise}).</li>
  *   <li>Build the surrogate; for {@code mild} and {@code compsum} choose rho: {@code auto} ({@link RhoSearch}),
@@ -46,16 +49,21 @@ public final class RouterTraining {
     private RouterTraining() {
     }
 
-    /** What to train; public fields with the defaults of {@code ./mild train}. */
+    /**
+     * What to train; public fields with the defaults of {@code ./mild train}. The loss's own options ({@code rho},
+     * {@code rhoMean}, {@code searchEpochs}, {@code rewards}, {@code nu}) are null when not given: {@link #check}
+     * refuses one the loss does not use, and the accessors of the same name give the value in effect.
+     */
     public static final class Spec {
         public Surrogate.Kind loss = Surrogate.Kind.MILD;
         /** {@code auto}, {@code theory}, {@code uniform}, a comma-separated list, or null for the loss's default. */
         public String rho;
-        /** Mean margin {@code rho_bar / p} for {@code theory} and {@code uniform}. */
-        public double rhoMean = 1.0;
-        public Rewards rewards = Rewards.SUM_OTHERS;
-        /** Exponent of {@code compsum} (and {@code multitask}). */
-        public double nu = 0.5;
+        /** Mean margin {@code rho_bar / p} for {@code theory} and {@code uniform} (default 1). */
+        public Double rhoMean;
+        /** Rewards of mild and compsum (default sum-others). */
+        public Rewards rewards;
+        /** Exponent of {@code compsum} and {@code multitask} (default 0.5). */
+        public Double nu;
         /** Simulated experts, or null to take costs from the file's columns. */
         public ExpertSetup.Source experts;
         public int[] blocks = {};
@@ -67,8 +75,8 @@ public final class RouterTraining {
         public double costNoise;
         public double validFraction = 0.1;
         public double testFraction = 0.2;
-        /** Epochs per grid point of the auto search; 0 for {@link RhoSearch#defaultSearchEpochs}. */
-        public int searchEpochs;
+        /** Epochs per grid point of the auto search; null or 0 for {@link RhoSearch#defaultSearchEpochs}. */
+        public Integer searchEpochs;
         /** Epochs cap for trained experts' classifiers. */
         public int expertEpochs = 20;
         public TrainOptions options = TrainOptions.DEFAULT;
@@ -86,6 +94,86 @@ public final class RouterTraining {
                 return "fixed";
             }
             return rho == null ? "auto" : rho;
+        }
+
+        public double rhoMean() {
+            return rhoMean == null ? 1.0 : rhoMean;
+        }
+
+        public int searchEpochs() {
+            return searchEpochs == null ? 0 : searchEpochs;
+        }
+
+        public Rewards rewards() {
+            return rewards == null ? Rewards.SUM_OTHERS : rewards;
+        }
+
+        public double nu() {
+            return nu == null ? 0.5 : nu;
+        }
+
+        /**
+         * Refuses an option the loss (or the rho rule) does not use, rather than ignoring it, and a malformed rho
+         * rule or mean margin. Needs no data: run before reading files. The count of an explicit rho list is
+         * checked by {@link #run}, which knows the experts.
+         */
+        public void check() {
+            String name = loss.label();
+            if (!hasMargins()) {
+                String why = "; " + name + " has fixed margins";
+                if (rho != null) {
+                    throw new InvalidInputException("--rho applies to --loss mild and compsum" + why);
+                }
+                if (rhoMean != null) {
+                    throw new InvalidInputException("--rho-mean (the mean margin of --rho theory and uniform) applies to"
+                            + " --loss mild and compsum" + why);
+                }
+                if (searchEpochs != null) {
+                    throw new InvalidInputException("--search-epochs (the epochs of the --rho auto search) applies to"
+                            + " --loss mild and compsum" + why + ", so there is no search");
+                }
+                if (rewards != null) {
+                    throw new InvalidInputException("--rewards applies to --loss mild and compsum; " + name
+                            + switch (loss) {
+                                case TDEF, MULTITASK -> " always uses sum-others rewards";
+                                case REALIZABLE_LOG, REALIZABLE_MAE -> " always uses realizable rewards";
+                                default -> " trains on the oracle expert, without rewards";
+                            });
+                }
+            } else {
+                String rule = rhoRule();
+                if (rhoMean != null && !rule.equals("theory") && !rule.equals("uniform")) {
+                    throw new InvalidInputException("--rho-mean sets the mean margin of --rho theory and uniform; with --rho "
+                            + rule + " it would be unused");
+                }
+                if (searchEpochs != null && !rule.equals("auto")) {
+                    throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
+                            + " --rho " + rule + " there is no search");
+                }
+                if (!rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform")) {
+                    parseRho(rule, rule.split(",", -1).length);   // the numbers; their count needs the experts
+                }
+            }
+            if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
+                throw new InvalidInputException("--nu is the exponent of --loss compsum and multitask; " + name
+                        + (loss == Surrogate.Kind.MILD ? " is the logsumexp member (nu = 1)" : " has a fixed exponent"));
+            }
+            if (rhoMean != null && (!(rhoMean > 0) || !Double.isFinite(rhoMean))) {
+                throw new InvalidInputException("--rho-mean must be finite and > 0, got " + rhoMean);
+            }
+            if (nu != null && (!(nu >= 0) || !Double.isFinite(nu))) {
+                throw new InvalidInputException("--nu must be finite and >= 0, got " + nu);
+            }
+            if (searchEpochs != null && searchEpochs < 0) {
+                throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
+            }
+            if (!(costNoise >= 0) || !Double.isFinite(costNoise)) {
+                throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + costNoise);
+            }
+            if (costNoise > 0 && rewards() == Rewards.ONE_MINUS && hasMargins()) {
+                throw new InvalidInputException("--cost-noise with --rewards one-minus: Gaussian noise moves costs out of"
+                        + " [0, 1], where one-minus rewards (1 - cost) are defined; use --rewards sum-others (the default)");
+            }
         }
     }
 
@@ -112,22 +200,42 @@ public final class RouterTraining {
                           List<Trainer.Result> expertTraining) {
     }
 
+    /**
+     * Trains a router. Every check on the inputs (options, files, names, the rows of each trained expert) runs
+     * before any training, so a mistake fails in seconds, never after a long run.
+     *
+     * @param validFile replaces the validation split, or null
+     * @param testFile  replaces the test split, or null; checked first, used only after training for the report
+     */
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener listener) {
+        spec.check();
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }
         ExpertSetup setup = setup(data, validFile, spec);
         int p = setup.experts();
+        boolean trained = setup.source() == ExpertSetup.Source.TRAINED;
         // Names the model file could not store fail now, not when saving after the training.
         ModelFile.checkNames(data.source(), "feature column", data.featureNames());
         ModelFile.checkNames(data.source(), "expert", setup.names());
         if (validFile != null) {
             validFile = DataFiles.align(validFile, data.featureNames(), data.experts());
-            setup.checkLabels(validFile);
+            if (trained && !validFile.hasLabels()) {
+                throw new InvalidInputException(validFile.source() + ": no label column; trained experts need one in"
+                        + " the --valid file (their classifiers are early-stopped on its labels, and its costs come"
+                        + " from them)");
+            }
+            setup.checkInputs(validFile);
         }
         if (testFile != null) {
             testFile = DataFiles.align(testFile, data.featureNames(), data.experts());
+            setup.checkInputs(testFile);
         }
+        String rule = spec.rhoRule();
+        if (spec.hasMargins() && !rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform")) {
+            parseRho(rule, p);
+        }
+        checkOneMinusPrices(spec, setup);
         long seed = spec.options.seed();
         int[][] split = split(data.rows(), validFile == null ? spec.validFraction : 0,
                 testFile == null ? spec.testFraction : 0, seed);
@@ -142,25 +250,34 @@ public final class RouterTraining {
             throw new InvalidInputException(data.source() + ": the validation split is empty; give --valid FILE or"
                     + " a --valid-fraction that leaves at least one row");
         }
+        Dataset expertValid = validFile != null ? validFile : data;
+        int[] expertValidIdx = validFile != null ? all(validFile.rows()) : validIdx;
+        List<ExpertRows> expertRows = trained ? expertRows(setup, data, trainIdx, expertValid, expertValidIdx, spec)
+                : List.of();
         int d = data.d();
         listener.message(String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)",
                 d, trainIdx.length));
         Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx);
         float[] dataStd = standardizer.apply(data.features());
         float[] validStd = validFile == null ? null : standardizer.apply(validFile.features());
+        // Costs that need no trained classifier are made and checked now, before any training.
+        double[] dataCosts = null;
+        if (!trained) {
+            dataCosts = setup.costsFor(data, dataStd, List.of(), ExpertSetup.STREAM_DATA);
+            checkOneMinusCosts(spec, data, setup, dataCosts);
+        }
 
         KernelOptions kopts = KernelOptions.threads(spec.options.threads());
         try (LossKernel kernel = spec.backend == null ? Backends.openDefault(kopts) : Backends.open(spec.backend, kopts)) {
             List<Mlp> classifiers = List.of();
             List<Trainer.Result> expertRuns = List.of();
-            if (setup.source() == ExpertSetup.Source.TRAINED) {
-                expertRuns = trainExperts(kernel, setup, data, dataStd, trainIdx,
-                        validFile != null ? validFile : data, validFile != null ? validStd : dataStd,
-                        validFile != null ? all(validFile.rows()) : validIdx, spec, listener);
+            if (trained) {
+                expertRuns = trainExperts(kernel, setup, expertRows, data, dataStd, expertValid,
+                        validFile != null ? validStd : dataStd, spec, listener);
                 classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
+                dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
+                checkOneMinusCosts(spec, data, setup, dataCosts);
             }
-            double[] dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
-            checkOneMinusCosts(spec, data, setup, dataCosts);
             Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
             Examples train = all.select(trainIdx);
             Examples valid = validFile == null ? all.select(validIdx)
@@ -178,13 +295,12 @@ public final class RouterTraining {
             RhoSearch.Result search = null;
             Trainer.Result training;
             Surrogate surrogate;
-            String rule = spec.rhoRule();
             if (!spec.hasMargins()) {
                 surrogate = surrogate(spec, null, p, counts);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
             } else if (rule.equals("auto")) {
-                int searchEpochs = spec.searchEpochs > 0 ? Math.min(spec.searchEpochs, spec.options.epochs()) : 0;
+                int searchEpochs = spec.searchEpochs() > 0 ? Math.min(spec.searchEpochs(), spec.options.epochs()) : 0;
                 listener.message("rho auto: a base training with uniform margins 1, then 25 grid points warm-started"
                         + " from it");
                 search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs, listener);
@@ -199,7 +315,7 @@ public final class RouterTraining {
                             e -> listener.epoch("router", e));
                 }
             } else {
-                rho = fixedRho(rule, spec.rhoMean, oracle, norms, p);
+                rho = fixedRho(rule, spec.rhoMean(), oracle, norms, p);
                 surrogate = lossAt.apply(rho);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
@@ -213,8 +329,7 @@ public final class RouterTraining {
             String testSource = null;
             int testRows = 0;
             if (testFile != null) {
-                // The test file is read here, after training and selection, and only for the report.
-                setup.checkLabels(testFile);
+                // The test file is used here, after training and selection, and only for the report (checked above).
                 float[] testStd = standardizer.apply(testFile.features());
                 double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
                 testReport = Evaluation.of(Trainer.scores(net, testStd, testFile.rows()), testCosts, testFile.rows(),
@@ -259,12 +374,12 @@ public final class RouterTraining {
     /** The surrogate of {@code spec.loss} at margins {@code rho} (ignored by losses without margins). */
     static Surrogate surrogate(Spec spec, double[] rho, int p, int[] oracleCounts) {
         return switch (spec.loss) {
-            case MILD -> Surrogate.mild(rho, spec.rewards);
-            case COMPSUM -> Surrogate.compSum(rho, spec.nu, spec.rewards);
+            case MILD -> Surrogate.mild(rho, spec.rewards());
+            case COMPSUM -> Surrogate.compSum(rho, spec.nu(), spec.rewards());
             case TDEF -> Surrogate.tdef(p);
             case REALIZABLE_LOG -> Surrogate.realizableLog(p);
             case REALIZABLE_MAE -> Surrogate.realizableMae(p);
-            case MULTITASK -> Surrogate.multiTask(p, spec.nu);
+            case MULTITASK -> Surrogate.multiTask(p, spec.nu());
             case CE -> Surrogate.ce(p);
             case CWCE -> Surrogate.cwce(oracleCounts);
             case LDAM -> Surrogate.ldam(oracleCounts, 1.0, 0.5);
@@ -277,12 +392,8 @@ public final class RouterTraining {
      * the seed (the kernel's own check can only name a row of the shuffled training split).
      */
     static void checkOneMinusCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
-        if (spec.rewards != Rewards.ONE_MINUS || !spec.hasMargins()) {
+        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins()) {
             return; // only mild and compsum take rewards
-        }
-        if (spec.costNoise > 0) {
-            throw new InvalidInputException("--cost-noise with --rewards one-minus: Gaussian noise moves costs out of"
-                    + " [0, 1], where one-minus rewards (1 - cost) are defined; use --rewards sum-others (the default)");
         }
         int p = setup.experts();
         double[] beta = setup.beta();
@@ -301,6 +412,25 @@ public final class RouterTraining {
         }
     }
 
+    /**
+     * What of one-minus rewards can be checked before trained experts exist: a trained expert's cost is
+     * {@code 1[wrong] + price}, so a price above 0 leaves [0, 1] on every row the classifier gets wrong (the other
+     * sources' costs are known before training and checked row by row by {@link #checkOneMinusCosts}).
+     */
+    static void checkOneMinusPrices(Spec spec, ExpertSetup setup) {
+        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins() || setup.source() != ExpertSetup.Source.TRAINED) {
+            return;
+        }
+        double[] beta = setup.beta();
+        for (int k = 0; k < beta.length; k++) {
+            if (beta[k] > 0) {
+                throw new InvalidInputException("expert " + setup.names().get(k) + ": with its price " + beta[k]
+                        + " (from --beta or --coverage) a wrong answer costs " + (1 + beta[k]) + ", outside [0, 1], which"
+                        + " --rewards one-minus needs (its reward is 1 - cost); use --rewards sum-others (the default)");
+            }
+        }
+    }
+
     /** {@code theory}, {@code uniform} (mean margin {@code mean}) or an explicit comma-separated list. */
     static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
         if (!(mean > 0) || !Double.isFinite(mean)) {
@@ -312,26 +442,35 @@ public final class RouterTraining {
             case "uniform":
                 return Rho.uniform(p, mean);
             default:
-                String[] parts = rule.split(",", -1);   // -1: a trailing comma counts as an (empty) value
-                if (parts.length != p) {
-                    throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
-                            + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
-                }
-                double[] rho = new double[p];
-                for (int k = 0; k < p; k++) {
-                    try {
-                        rho[k] = Double.parseDouble(parts[k].trim());
-                    } catch (NumberFormatException e) {
-                        throw new InvalidInputException("--rho: \"" + parts[k].trim() + "\" (expert " + (k + 1)
-                                + ") is not a number; expected auto, theory, uniform or " + p + " margins");
-                    }
-                    if (!(rho[k] > 0) || !Double.isFinite(rho[k])) {
-                        throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
-                                + " (must be finite and > 0)");
-                    }
-                }
-                return rho;
+                return parseRho(rule, p);
         }
+    }
+
+    /** An explicit rho rule: {@code p} comma-separated margins, each finite and > 0. */
+    static double[] parseRho(String rule, int p) {
+        String[] parts = rule.split(",", -1);
+        for (int k = 0; k < parts.length; k++) {
+            try {
+                double v = Double.parseDouble(parts[k].trim());
+                if (!(v > 0) || !Double.isFinite(v)) {
+                    throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
+                            + " (must be finite and > 0)");
+                }
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException("--rho: \"" + parts[k].trim() + "\" (expert " + (k + 1)
+                        + ") is not a number; expected auto, theory, uniform or " + (parts.length == p ? p + " " : "")
+                        + "margins, one per expert");
+            }
+        }
+        if (parts.length != p) {
+            throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
+                    + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
+        }
+        double[] rho = new double[p];
+        for (int k = 0; k < p; k++) {
+            rho[k] = Double.parseDouble(parts[k].trim());
+        }
+        return rho;
     }
 
     /** Where the costs come from, validated against the data (names, labels, blocks, prices). */
@@ -403,12 +542,7 @@ public final class RouterTraining {
         } else {
             beta = new double[names.size()];
         }
-        if (!(spec.costNoise >= 0) || !Double.isFinite(spec.costNoise)) {
-            throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + spec.costNoise);
-        }
-        ExpertSetup setup = new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
-        setup.checkLabels(data);
-        return setup;
+        return new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
     }
 
     /**
@@ -449,29 +583,54 @@ public final class RouterTraining {
         return new Examples(train.features(), c, train.rows(), train.d(), train.p());
     }
 
+    /** The rows of {@code data} (training) and of the validation rows a trained expert's classifier gets. */
+    record ExpertRows(int[] train, int[] valid) {
+    }
+
+    /**
+     * The rows each trained expert's classifier gets: the training rows of its class block plus
+     * {@link #OTHER_CLASSES_SHARE} of the others, and the validation rows picked the same way. Drawn before any
+     * training, so an expert left without a training row is an error now, naming the expert and its classes.
+     */
+    static List<ExpertRows> expertRows(ExpertSetup setup, Dataset data, int[] trainIdx, Dataset validData,
+                                       int[] validIdx, Spec spec) {
+        int[] owner = ExpertSetup.classBlocks(setup.classes(), setup.blocks());
+        SplittableRandom rnd = new SplittableRandom(spec.options.seed() ^ EXPERT_STREAM);
+        List<ExpertRows> out = new ArrayList<>();
+        for (int k = 0; k < setup.experts(); k++) {
+            int[] tr = blockRows(data.labels(), trainIdx, owner, k, rnd);
+            int[] va = blockRows(validData.labels(), validIdx, owner, k, rnd);
+            if (tr.length == 0) {
+                throw new InvalidInputException(String.format(Locale.ROOT, "%s: trained expert %d (%s) has no training"
+                        + " rows: the training split (%d rows with --seed %d) has no row of its %s, and the %.0f%% of"
+                        + " the other classes' rows drawn for it is empty; give more rows of those classes, or another"
+                        + " --seed or --blocks", data.source(), k + 1, setup.blockName(k), trainIdx.length,
+                        spec.options.seed(), setup.blockName(k), 100 * OTHER_CLASSES_SHARE));
+            }
+            out.add(new ExpertRows(tr, va));
+        }
+        return out;
+    }
+
     /**
      * The paper's real experts: expert k is a classifier (the router's MLP shape, class logits out, trained with
-     * cross-entropy) on the training rows of its class block plus {@link #OTHER_CLASSES_SHARE} of the others,
-     * early-stopped on the validation rows picked the same way.
+     * cross-entropy) on its rows from {@link #expertRows}, early-stopped on its validation rows.
      */
-    static List<Trainer.Result> trainExperts(LossKernel kernel, ExpertSetup setup, Dataset data, float[] dataStd,
-                                             int[] trainIdx, Dataset validData, float[] validStd, int[] validIdx,
-                                             Spec spec, Listener listener) {
+    static List<Trainer.Result> trainExperts(LossKernel kernel, ExpertSetup setup, List<ExpertRows> rows, Dataset data,
+                                             float[] dataStd, Dataset validData, float[] validStd, Spec spec,
+                                             Listener listener) {
         int classes = setup.classes();
-        int[] owner = ExpertSetup.classBlocks(classes, setup.blocks());
         Surrogate ce = Surrogate.ce(classes);
         TrainOptions opts = spec.options.withEpochs(Math.min(spec.options.epochs(), spec.expertEpochs))
                 .withPatience(Math.min(spec.options.patience(), 5));
-        SplittableRandom rnd = new SplittableRandom(spec.options.seed() ^ EXPERT_STREAM);
         List<Trainer.Result> out = new ArrayList<>();
         int d = data.d();
         for (int k = 0; k < setup.experts(); k++) {
-            int[] tr = expertRows(data.labels(), trainIdx, owner, k, rnd);
-            int[] va = expertRows(validData.labels(), validIdx, owner, k, rnd);
+            int[] tr = rows.get(k).train();
             listener.message(String.format(Locale.ROOT, "training expert %d (%s): a classifier on %d rows (its block"
                     + " plus %.0f%% of the others)", k + 1, setup.blockName(k), tr.length, 100 * OTHER_CLASSES_SHARE));
             Examples trainEx = classification(dataStd, data.labels(), tr, d, classes);
-            Examples validEx = classification(validStd, validData.labels(), va, d, classes);
+            Examples validEx = classification(validStd, validData.labels(), rows.get(k).valid(), d, classes);
             String phase = "expert " + (k + 1);
             out.add(Trainer.train(kernel, ce, trainEx, validEx, null, opts.withSeed(spec.options.seed() + 1000L * (k + 1)),
                     e -> listener.epoch(phase, e)));
@@ -479,7 +638,8 @@ public final class RouterTraining {
         return out;
     }
 
-    private static int[] expertRows(int[] labels, int[] candidates, int[] owner, int k, SplittableRandom rnd) {
+    /** The candidates whose class is in block {@code k}, plus each other one with probability 1%. */
+    private static int[] blockRows(int[] labels, int[] candidates, int[] owner, int k, SplittableRandom rnd) {
         int[] rows = new int[candidates.length];
         int n = 0;
         for (int i : candidates) {

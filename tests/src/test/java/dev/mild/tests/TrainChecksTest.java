@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mild.io.Json;
 import dev.mild.tests.CliTest.Run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +59,40 @@ class TrainChecksTest {
     }
 
     @Test
+    void aBadTestFileFailsBeforeTraining() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] synthetic = {"--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "2", "--out", model.toString()};
+
+        // A label the synthetic experts have no block for (line 4 of the file).
+        Path badLabel = write("badtest.csv", "x0,x1,x2,label\n1,1,1,3\n2,2,2,4\n3,3,3,12\n");
+        Run r = run(concat(new String[] {"train", "--data", data.toString(), "--test", badLabel.toString()}, synthetic));
+        assertRefusedBeforeTraining(r, model, "badtest.csv, line 4, column label: label 12 is outside the classes 0..9");
+
+        // No label column, which synthetic experts make their costs from.
+        Path noLabel = write("nolabel.csv", "x0,x1,x2\n1,1,1\n");
+        r = run(concat(new String[] {"train", "--data", data.toString(), "--test", noLabel.toString()}, synthetic));
+        assertRefusedBeforeTraining(r, model, "nolabel.csv: no label column");
+
+        // pred: columns in the test file when training takes its costs from cost: columns.
+        Path costs = write("costs.csv", "x0,cost:a,cost:b\n" + "1,0,1\n2,1,0\n".repeat(20));
+        Path preds = write("preds.csv", "x0,label,pred:a,pred:b\n1,0,0,1\n");
+        r = run("train", "--data", costs.toString(), "--test", preds.toString(), "--epochs", "2", "--out", model.toString());
+        assertRefusedBeforeTraining(r, model, "preds.csv: no cost:<expert> columns", "pred: columns instead");
+    }
+
+    @Test
+    void aBadRhoListFailsBeforeTheExpertsAreTrained() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] trained = {"train", "--data", data.toString(), "--experts", "trained", "--blocks", "7,2,1", "--epochs", "2"};
+        Run r = run(concat(trained, "--rho", "0.5,abc,1", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--rho: \"abc\" (expert 2) is not a number");
+        r = run(concat(trained, "--rho", "0.5,1", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "expected auto, theory, uniform or 3 comma-separated margins");
+    }
+
+    @Test
     void badDestinationsFailBeforeTraining() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
@@ -80,6 +116,60 @@ class TrainChecksTest {
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList());
         }
+    }
+
+    @Test
+    void trainedExpertsNeedLabelsInTheValidFileAndTrainingRowsInEachBlock() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        Path noLabels = write("nolabelvalid.csv", "x0,x1,x2\n1,2,3\n4,5,6\n");
+        Run r = run("train", "--data", data.toString(), "--experts", "trained", "--blocks", "7,2,1", "--valid",
+                noLabels.toString(), "--epochs", "2", "--out", model.toString());
+        assertRefusedBeforeTraining(r, model, "nolabelvalid.csv: no label column; trained experts need one in the --valid file");
+
+        // Class 9 (expert 3's block) only in the validation file: the training rows have none of it, and with this
+        // seed the 1% of other classes' rows drawn for expert 3 is empty too.
+        Path nine = labelled("nine.csv", 27, 9);
+        Path valid = labelled("valid10.csv", 20, 10);
+        r = run("train", "--data", nine.toString(), "--valid", valid.toString(), "--test-fraction", "0", "--experts",
+                "trained", "--blocks", "7,2,1", "--seed", "1", "--epochs", "2", "--out", model.toString());
+        assertRefusedBeforeTraining(r, model, "nine.csv: trained expert 3 (class 9) has no training rows");
+    }
+
+    @Test
+    void optionsTheLossDoesNotUseAreRefused() throws IOException {
+        Path data = labelled("lab.csv", 200, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] tdef = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
+                "--epochs", "2", "--out", model.toString()};
+        String[][] cases = {
+                {"--rewards", "one-minus", "--rewards applies to --loss mild and compsum; tdef always uses sum-others"},
+                {"--nu", "7", "--nu is the exponent of --loss compsum and multitask; tdef has a fixed exponent"},
+                {"--rho-mean", "3", "--rho-mean (the mean margin of --rho theory and uniform) applies to --loss mild and"
+                        + " compsum; tdef has fixed margins"},
+                {"--search-epochs", "5", "--search-epochs (the epochs of the --rho auto search) applies to --loss mild"
+                        + " and compsum; tdef has fixed margins"},
+                {"--rho", "theory", "--rho applies to --loss mild and compsum; tdef has fixed margins"}};
+        for (String[] c : cases) {
+            assertRefusedBeforeTraining(run(concat(tdef, c[0], c[1])), model, c[2]);
+        }
+        String[] mild = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "2",
+                "--out", model.toString()};
+        assertRefusedBeforeTraining(run(concat(mild, "--rho", "theory", "--search-epochs", "2")), model,
+                "--search-epochs sets the epochs per grid point of --rho auto; with --rho theory there is no search");
+        assertRefusedBeforeTraining(run(concat(mild, "--rho-mean", "2")), model,
+                "--rho-mean sets the mean margin of --rho theory and uniform; with --rho auto it would be unused");
+        assertRefusedBeforeTraining(run(concat(mild, "--nu", "2")), model, "mild is the logsumexp member");
+        assertRefusedBeforeTraining(run(concat(new String[] {"train", "--data", data.toString(), "--experts", "synthetic",
+                "--blocks", "7,2,1", "--loss", "ce", "--out", model.toString()}, "--rewards", "sum-others")), model,
+                "ce trains on the oracle expert, without rewards");
+
+        // Where they apply they are taken.
+        Run ok = run(concat(mild, "--loss", "compsum", "--nu", "0.7", "--rho", "theory", "--rho-mean", "2",
+                "--rewards", "realizable", "--json"));
+        assertEquals(0, ok.code(), ok.err());
+        String surrogate = (String) ((Map<?, ?>) Json.parse(ok.out().trim(), "train")).get("surrogate");
+        assertTrue(surrogate.contains("nu=0.7") && surrogate.contains("(realizable)"), surrogate);
     }
 
     @Test
