@@ -37,6 +37,9 @@ final class EvalCommand implements Command {
                 made of: cost:<expert> columns, or label + pred:<expert> columns, or (for simulated
                 experts) a label column; the prices (--beta or --coverage) the model was trained with are
                 added again. Synthetic experts guess with the model's seed, as train did for its --test file.
+                A label the model never saw in training is accepted except with synthetic experts (which
+                need the class's block): a pred: column is right there only if it names that class, a
+                trained expert is always wrong; such classes get their own line in the table by class block.
 
                 Output:
                   deferral loss   mean cost of the expert picked per row (lower is better)

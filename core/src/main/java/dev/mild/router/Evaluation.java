@@ -21,9 +21,10 @@ public final class Evaluation {
 
     /**
      * @param report the whole set (see {@link Deferral.Report})
-     * @param blocks per class block when labels are known: the setup's blocks, or without them one per class that
-     *               occurs in the rows (so a stray label such as 1000000 adds one entry, not a million); empty
-     *               without labels
+     * @param blocks per class block when labels are known: the setup's blocks (then one for all the classes the
+     *               setup never saw in training, if any occur), or without blocks one per class that occurs in the
+     *               rows (so a stray label such as 1000000 adds one entry, not a million), classes not seen in
+     *               training marked so; empty without labels
      */
     public record Result(Deferral.Report report, List<Block> blocks) {
         public int rows() {
@@ -42,21 +43,34 @@ public final class Evaluation {
         Deferral.Report r = Deferral.evaluate(scores, costs, rows, p);
         List<Block> blocks = new ArrayList<>();
         if (labels != null && setup.classes() > 0) {
-            int[] groupOf = setup.hasBlocks() ? ExpertSetup.classBlocks(setup.classes(), setup.blocks()) : null;
-            int[] classes = setup.hasBlocks() ? null : IntStream.of(labels).limit(rows).distinct().sorted().toArray();
-            int groups = setup.hasBlocks() ? setup.blocks().length : classes.length;
+            int seenClasses = setup.classes();
+            int[] groupOf = setup.hasBlocks() ? ExpertSetup.classBlocks(seenClasses, setup.blocks()) : null;
+            int[] classes = IntStream.of(labels).limit(rows).distinct().sorted().toArray();
+            int[] unseen = IntStream.of(classes).filter(c -> c >= seenClasses).toArray();
+            List<String> names = new ArrayList<>();
+            if (setup.hasBlocks()) {
+                for (int k = 0; k < setup.blocks().length; k++) {
+                    names.add(setup.blockName(k));
+                }
+                if (unseen.length > 0) { // one entry for all the classes the setup never saw, after the blocks
+                    names.add((unseen.length == 1 ? "class " + unseen[0]
+                            : "classes " + unseen[0] + "-" + unseen[unseen.length - 1]) + " (not in training)");
+                }
+            } else {
+                for (int c : classes) {
+                    names.add("class " + c + (c >= seenClasses ? " (not in training)" : ""));
+                }
+            }
+            int groups = names.size();
             int[] n = new int[groups];
             double[] loss = new double[groups];
             double[] oracle = new double[groups];
             double[][] ratios = new double[groups][p];
             double[][] oracleRatios = new double[groups][p];
             for (int i = 0; i < rows; i++) {
-                int g = groupOf != null
-                        ? (labels[i] < groupOf.length ? groupOf[labels[i]] : -1)
-                        : Arrays.binarySearch(classes, labels[i]);
-                if (g < 0) {
-                    continue;
-                }
+                int y = labels[i];
+                int g = groupOf == null ? Arrays.binarySearch(classes, y)
+                        : y < seenClasses ? groupOf[y] : setup.blocks().length;
                 n[g]++;
                 loss[g] += r.rowLoss()[i];
                 oracle[g] += costs[i * p + r.oracleChoice()[i]];
@@ -69,8 +83,7 @@ public final class Evaluation {
                     ratios[g][k] = m == 0 ? 0 : ratios[g][k] / m;
                     oracleRatios[g][k] = m == 0 ? 0 : oracleRatios[g][k] / m;
                 }
-                String name = setup.hasBlocks() ? setup.blockName(g) : "class " + classes[g];
-                blocks.add(new Block(name, m, m == 0 ? 0 : loss[g] / m, ratios[g], m == 0 ? 0 : oracle[g] / m,
+                blocks.add(new Block(names.get(g), m, m == 0 ? 0 : loss[g] / m, ratios[g], m == 0 ? 0 : oracle[g] / m,
                         oracleRatios[g]));
             }
         }

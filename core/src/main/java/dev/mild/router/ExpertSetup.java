@@ -289,7 +289,19 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
                 }
             }
         }
-        checkLabels(data);
+        if (needsClassRange()) {
+            checkLabels(data);
+        }
+    }
+
+    /**
+     * True when the costs need every label to be a class of this setup: synthetic experts look up the block of
+     * the true class. The other rules accept a class never seen in training: a prediction is compared with the label
+     * as it is, a trained classifier is simply wrong there (it only predicts the classes it was trained on), and
+     * cost columns do not read labels at all (reports show such a class on its own line).
+     */
+    public boolean needsClassRange() {
+        return source == Source.SYNTHETIC;
     }
 
     /** Each classifier's predicted class (argmax of its logits) for each standardized row: {@code rows x p}. */
@@ -307,7 +319,7 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return pred;
     }
 
-    /** Checks that every label of {@code data} is a class of this setup. */
+    /** Checks that every label of {@code data} is a class of this setup (see {@link #needsClassRange}). */
     public void checkLabels(Dataset data) {
         if (data.labels() == null || classes < 1) {
             return;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.io.Json;
+import dev.mild.router.Evaluation;
+import dev.mild.router.ExpertSetup;
 import dev.mild.tests.CliTest.Run;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -236,6 +238,67 @@ class TrainChecksTest {
         Run r = run("train", "--data", data.toString(), "--epochs", "2", "--out", model.toString());
         assertRefusedBeforeTraining(r, model, "longname.csv: the name of feature column \"" + name.substring(0, 20),
                 "(feature column 2 of 2) is 80,000 bytes in UTF-8");
+    }
+
+    @Test
+    void predictionModelsTakeClassesNotSeenInTraining() throws IOException {
+        // Training sees classes 0..2; expert a is right on class 0, b on classes 1 and 2.
+        StringBuilder train = new StringBuilder("x0,label,pred:a,pred:b\n");
+        for (int i = 0; i < 90; i++) {
+            int y = i % 3;
+            train.append(y).append(',').append(y).append(',').append(y == 0 ? 0 : 1).append(',').append(y == 0 ? 2 : y)
+                    .append('\n');
+        }
+        Path data = write("pred2.csv", train.toString());
+        Path model = tmp.resolve("pred2.mild");
+        Run t = run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "2", "--out", model.toString());
+        assertEquals(0, t.code(), t.err());
+        // Class 3 was never seen: both experts predict another class there, so both pay 1 (the oracle too).
+        Path eval = write("pred3.csv", "x0,label,pred:a,pred:b\n0,0,0,2\n1,1,1,1\n3,3,0,2\n3,3,1,1\n3,3,2,0\n");
+        Run e = run("eval", "--model", model.toString(), "--data", eval.toString(), "--json");
+        assertEquals(0, e.code(), e.err());
+        Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out().trim(), "eval")).get("result");
+        List<?> blocks = (List<?>) result.get("blocks");
+        assertEquals(4, blocks.size(), e.out());
+        Map<?, ?> unseen = (Map<?, ?>) blocks.get(3);
+        assertEquals("class 3 (not in training)", unseen.get("name"));
+        assertEquals(3.0, unseen.get("rows"));
+        assertEquals(1.0, unseen.get("oracleLoss"));
+        assertEquals(1.0, unseen.get("deferralLoss"));
+        assertEquals(3.0 / 5, (Double) result.get("oracleLoss"), 1e-12, "rows of classes 0 and 1 cost the oracle 0");
+        Run text = run("eval", "--model", model.toString(), "--data", eval.toString());
+        assertEquals(0, text.code(), text.err());
+        assertTrue(text.out().contains("class 3 (not in training), 3 rows: oracle"), text.out());
+
+        // Synthetic experts need the class's block: a label outside the training classes stays an error.
+        Path lab = labelled("lab.csv", 200, 10);
+        Path synthetic = tmp.resolve("synthetic.mild");
+        assertEquals(0, run("train", "--data", lab.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss",
+                "tdef", "--epochs", "2", "--out", synthetic.toString()).code());
+        Path twelve = write("twelve.csv", "x0,x1,x2,label\n1,1,1,1\n1,1,1,12\n");
+        Run bad = run("eval", "--model", synthetic.toString(), "--data", twelve.toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("twelve.csv, line 3, column label: label 12 is outside the classes 0..9"), bad.err());
+    }
+
+    @Test
+    void reportsByBlockPutClassesNotSeenInTrainingOnOneLineOfTheirOwn() {
+        // Trained on classes 0..2 in blocks 0-1 and 2; the rows carry labels 0, 2, 4 and 5.
+        ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.PREDICTIONS, List.of("a", "b"), 3, new int[] {2, 1},
+                new double[] {0, 0}, 1);
+        float[] scores = {1, 0, 1, 0, 0, 1, 1, 0};          // the router picks a, a, b, a
+        double[] costs = {0, 1, 1, 0, 1, 1, 1, 1};          // the oracle picks a, b, a (tie), a (tie)
+        Evaluation.Result r = Evaluation.of(scores, costs, 4, new int[] {0, 2, 4, 5}, setup);
+        assertEquals(List.of("classes 0-1", "class 2", "classes 4-5 (not in training)"),
+                r.blocks().stream().map(Evaluation.Block::name).toList());
+        Evaluation.Block unseen = r.blocks().get(2);
+        assertEquals(2, unseen.rows());
+        assertEquals(1.0, unseen.loss());
+        assertEquals(1.0, unseen.oracleLoss());
+        assertArrayEquals(new double[] {0.5, 0.5}, unseen.ratios());
+        assertArrayEquals(new double[] {1, 0}, unseen.oracleRatios());
+        assertEquals(1, r.blocks().get(1).rows());
+        assertArrayEquals(new double[] {0, 1}, r.blocks().get(1).oracleRatios());
     }
 
     private static String[] concat(String[] head, String... tail) {
