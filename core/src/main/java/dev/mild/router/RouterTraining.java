@@ -450,6 +450,10 @@ public final class RouterTraining {
     static double[] parseRho(String rule, int p) {
         String[] parts = rule.split(",", -1);
         for (int k = 0; k < parts.length; k++) {
+            if (parts[k].isBlank()) {
+                throw new InvalidInputException("--rho \"" + rule + "\": item " + (k + 1) + " of " + parts.length
+                        + " is empty (a leading, trailing or doubled comma?); separate the values by single commas");
+            }
             try {
                 double v = Double.parseDouble(parts[k].trim());
                 if (!(v > 0) || !Double.isFinite(v)) {

@@ -620,7 +620,7 @@ class CliTest {
             {"--hidden", "64,", "--hidden \"64,\": item 2 of 2 is empty"},
             {"--hidden", "64,,8", "--hidden \"64,,8\": item 2 of 3 is empty"},
             {"--blocks", "7,2,1,", "--blocks \"7,2,1,\": item 4 of 4 is empty"},
-            {"--rho", "1,2,", "2 comma-separated margins (one per expert), got 3"},
+            {"--rho", "1,2,", "--rho \"1,2,\": item 3 of 3 is empty"},
         };
         for (String[] c : cases) {
             Run r = run("train", "--data", data.toString(), c[0], c[1], "--epochs", "1", "--out",
