@@ -2,6 +2,7 @@ package dev.mild.loss;
 
 import dev.mild.InvalidInputException;
 import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * One member of the surrogate family of MATH.md, for {@code p} experts:
@@ -16,12 +17,29 @@ import java.util.Arrays;
  * With {@code delta = 0} and {@code nu = 1} this is MILD's logsumexp loss {@code l~_rho}. The weights
  * {@code w} are not part of the configuration: they are data (rewards computed from costs), passed per row.
  *
- * <p>Immutable and validated on construction: every rho finite and {@code > 0}, every delta finite,
- * {@code nu} finite and {@code >= 0}, {@code p >= 1}. It also precomputes what every kernel needs: the
- * inverse margins {@code a_k}, {@code exp(delta_k)}, and the experts grouped by distinct {@code a}, because a
- * row costs one softmax per distinct margin (equal margins collapse to one).
+ * <p>Immutable and validated on construction: {@code p >= 1}, every rho in {@code [MIN_RHO, MAX_RHO]}, every
+ * delta finite and at most {@link #maxDelta maxDelta(rho_k)}, {@code nu} finite and {@code >= 0}: what the
+ * float32 kernels can form (see {@link #FACTOR_LIMIT}). It also precomputes what every kernel needs: the
+ * inverse margins {@code a_k}, {@code exp(delta_k)}, and the experts grouped by distinct {@code a}, because a row
+ * costs one softmax per distinct margin (equal margins collapse to one).
  */
 public final class LossConfig {
+    /**
+     * How far from 1 the configuration and a row's scores may push the numbers the float32 kernels form:
+     * {@code 1/rho} and the gradient's scales {@code exp(+-delta)/rho} stay within
+     * {@code [1/FACTOR_LIMIT, FACTOR_LIMIT]}; {@code (max_j f_j - f_k)/rho}, {@code Phi(S)} and the gradient's
+     * {@code S^(1-nu)/rho} at most {@code FACTOR_LIMIT}. float32's normal numbers span [1.2e-38, 3.4e38]; what is
+     * left beyond this limit (a factor of about 1e8 on either side) is room for the weights that multiply those
+     * numbers and for the sums over experts. Right at float32's edges the kernels failed: at rho = 4.3e-39
+     * (1/rho still a float32) weights of 2 made every float32 gradient NaN, at rho = 1e37 with delta = 88 the
+     * OpenCL gradient lost a term to underflow, and at rho = 1e50 the SIMD kernel gave NaN (log2(e)/rho is 0).
+     */
+    public static final double FACTOR_LIMIT = 1e30;
+    /** The smallest margin accepted: {@code 1/rho <= FACTOR_LIMIT}. */
+    public static final double MIN_RHO = 1e-30;
+    /** The largest margin accepted: {@code 1/rho >= 1/FACTOR_LIMIT} (the loss hardly depends on the scores there). */
+    public static final double MAX_RHO = 1e30;
+
     private final int p;
     private final double[] rho;
     private final double[] a;
@@ -85,8 +103,10 @@ public final class LossConfig {
     /**
      * The general member.
      *
-     * @param rho   per-expert margins, each finite and {@code > 0}. Not modified (copied).
-     * @param delta per-expert additive margins, each finite, or {@code null} for all zero. Not modified.
+     * @param rho   per-expert margins, each in {@code [}{@link #MIN_RHO}{@code , }{@link #MAX_RHO}{@code ]}.
+     *              Not modified (copied).
+     * @param delta per-expert additive margins, each finite and at most {@link #maxDelta maxDelta(rho_k)}, or
+     *              {@code null} for all zero. Not modified.
      * @param nu    the comp-sum exponent, finite and {@code >= 0} ({@code 1}: log, {@code 2}: MAE-like).
      * @throws InvalidInputException naming the offending expert
      */
@@ -99,6 +119,11 @@ public final class LossConfig {
             if (!(rho[k] > 0.0) || !Double.isFinite(rho[k])) {
                 throw new InvalidInputException("rho of expert " + k + " must be finite and > 0, got " + rho[k]);
             }
+            if (rho[k] < MIN_RHO || rho[k] > MAX_RHO) {
+                throw new InvalidInputException("rho of expert " + k + " is " + rho[k] + ", outside the accepted ["
+                        + MIN_RHO + ", " + MAX_RHO + "]: the float32 kernels form 1/rho, which must stay within that"
+                        + " range (the rest of float32's range is room for the weights)");
+            }
         }
         if (delta != null) {
             if (delta.length != rho.length) {
@@ -109,12 +134,28 @@ public final class LossConfig {
                 if (!Double.isFinite(delta[k])) {
                     throw new InvalidInputException("delta of expert " + k + " must be finite, got " + delta[k]);
                 }
+                if (delta[k] > 0.0 && delta[k] > maxDelta(rho[k])) {
+                    throw new InvalidInputException("delta of expert " + k + " is " + delta[k] + " with rho = " + rho[k]
+                            + ", above the accepted " + String.format(Locale.ROOT, "%.2f", maxDelta(rho[k]))
+                            + ": the float32 kernels scale the gradient by exp(delta)/rho and exp(-delta)/rho, which"
+                            + " must stay within [" + MIN_RHO + ", " + MAX_RHO + "]");
+                }
             }
         }
         if (!(nu >= 0.0) || !Double.isFinite(nu)) {
             throw new InvalidInputException("nu must be finite and >= 0, got " + nu);
         }
         return new LossConfig(rho.clone(), delta == null ? new double[rho.length] : delta.clone(), nu);
+    }
+
+    /**
+     * The largest additive margin accepted with margin {@code rho}: {@code exp(delta)/rho <= FACTOR_LIMIT} and
+     * {@code exp(-delta)/rho >= 1/FACTOR_LIMIT}, i.e. {@code log(FACTOR_LIMIT) - |log rho|} (69.1 at rho = 1).
+     * Any negative delta is accepted: {@code exp(delta)} then only shrinks terms, to 0 in the limit, as the math
+     * does.
+     */
+    public static double maxDelta(double rho) {
+        return Math.log(FACTOR_LIMIT) - Math.abs(Math.log(rho));
     }
 
     /** MILD's loss {@code l~_rho}: per-expert margins, {@code nu = 1}, no additive margin. */

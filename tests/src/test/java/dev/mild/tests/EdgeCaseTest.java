@@ -23,8 +23,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Edge cases on every backend (the reference included), checked against closed forms that share no code
- * with the kernels: B = 0, B = 1, p = 1, all-equal scores, scores of 1e4, rho of 1e-3, and a mix of distinct
- * and equal margins.
+ * with the kernels: B = 0, B = 1, p = 1, all-equal scores, scores of 1e4, rho of 1e-3, rho and delta at the
+ * ends of the accepted ranges, and a mix of distinct and equal margins.
  */
 class EdgeCaseTest {
 
@@ -46,6 +46,8 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": p = 1 has zero loss and gradient", () -> on(name, EdgeCaseTest::singleExpert)));
             tests.add(dynamicTest(name + ": all-equal scores give sum w log p", () -> on(name, EdgeCaseTest::equalScores)));
             tests.add(dynamicTest(name + ": p = 2 closed form, scores 1e4, rho 1e-3, B = 1", () -> on(name, EdgeCaseTest::twoExpertsExtreme)));
+            tests.add(dynamicTest(name + ": rho at both ends of the accepted range", () -> on(name, EdgeCaseTest::marginRangeEnds)));
+            tests.add(dynamicTest(name + ": delta at the top of the accepted range", () -> on(name, EdgeCaseTest::additiveMarginRangeEnds)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
         }
@@ -123,35 +125,80 @@ class EdgeCaseTest {
     }
 
     static void twoExpertsExtreme(LossKernel k) {
-        // p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp.
         double[][] rhos = {{1e-3, 1e-3}, {1e-3, 2.0}, {1.0, 1.0}};
         float[][] rowsOfScores = {{1e4f, -1e4f}, {-1e4f, 1e4f}, {1e4f, 1e4f - 0.001f}, {0.3f, -0.2f}};
         for (double[] rho : rhos) {
             for (double[] delta : new double[][] {null, {0.5, -0.25}}) {
-                LossConfig c = LossConfig.of(rho, delta, 1.0);
                 for (float[] f : rowsOfScores) {
-                    float[] w = {0.7f, 1.3f};
-                    float[] loss = new float[1];
-                    float[] grad = new float[2];
-                    k.lossAndGradient(c, 1, f, 0, w, 0, loss, 0, grad, 0);
-                    double[] expLoss = {0};
-                    double[] expGrad = new double[2];
-                    for (int kk = 0; kk < 2; kk++) {
-                        int o = 1 - kk;
-                        double a = 1 / rho[kk];
-                        double u = (delta == null ? 0 : delta[kk]) + a * ((double) f[o] - f[kk]);
-                        double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
-                        double sigmoid = u > 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
-                        expLoss[0] += w[kk] * softplus;
-                        expGrad[o] += w[kk] * a * sigmoid;
-                        expGrad[kk] -= w[kk] * a * sigmoid;
-                    }
-                    assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
-                            "non-finite output for scores " + Arrays.toString(f));
-                    assertWithin(k, loss, grad, expLoss, expGrad);
+                    twoExpertsClosedForm(k, rho, delta, f);
                 }
             }
         }
+    }
+
+    /**
+     * Margins at both ends of the accepted range, {@code [LossConfig.MIN_RHO, MAX_RHO]}, with scores on the
+     * scale of the smaller margin so that {@code (f_j - f_k) / rho} is of order 1 or less (the SIMD kernel gave
+     * NaN for rho = 1e50, which is now rejected; inside the range nothing may be lost).
+     */
+    static void marginRangeEnds(LossKernel k) {
+        double lo = LossConfig.MIN_RHO;
+        double hi = LossConfig.MAX_RHO;
+        double[][] rhos = {{lo, lo}, {hi, hi}, {hi, 1.0}, {1.0, hi}, {lo, 2 * lo}};
+        for (double[] rho : rhos) {
+            for (double[] delta : new double[][] {null, {-0.5, -0.25}}) {
+                for (double[] unitsOfRho : new double[][] {{1.5, -0.5}, {-2, 1}, {0, 0}}) {
+                    double unit = Math.min(rho[0], rho[1]);
+                    float[] f = {(float) (unitsOfRho[0] * unit), (float) (unitsOfRho[1] * unit)};
+                    twoExpertsClosedForm(k, rho, delta, f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Additive margins at the top of what is accepted with each rho ({@code LossConfig.maxDelta}: delta = 88 with
+     * rho = 1e-3 made every float32 gradient NaN) and far below 0, with scores on the scale of the margin.
+     */
+    static void additiveMarginRangeEnds(LossKernel k) {
+        for (double[] rho : new double[][] {{1.0, 1.0}, {0.5, 2.0}, {1e-3, 1e-3}, {1e-3, 1e3}, {1e20, 1e-20}}) {
+            double top0 = LossConfig.maxDelta(rho[0]) - 1e-9;
+            double top1 = LossConfig.maxDelta(rho[1]) - 1e-9;
+            for (double[] delta : new double[][] {{top0, top1}, {top0, -1e300}, {-750, top1}}) {
+                for (double[] unitsOfRho : new double[][] {{1.5, -0.5}, {-2, 1}, {0, 0}}) {
+                    double unit = Math.min(rho[0], rho[1]);
+                    float[] f = {(float) (unitsOfRho[0] * unit), (float) (unitsOfRho[1] * unit)};
+                    twoExpertsClosedForm(k, rho, delta, f);
+                }
+            }
+        }
+    }
+
+    /**
+     * p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp.
+     */
+    static void twoExpertsClosedForm(LossKernel k, double[] rho, double[] delta, float[] f) {
+        LossConfig c = LossConfig.of(rho, delta, 1.0);
+        float[] w = {0.7f, 1.3f};
+        float[] loss = new float[1];
+        float[] grad = new float[2];
+        k.lossAndGradient(c, 1, f, 0, w, 0, loss, 0, grad, 0);
+        double[] expLoss = {0};
+        double[] expGrad = new double[2];
+        for (int kk = 0; kk < 2; kk++) {
+            int o = 1 - kk;
+            double a = 1 / rho[kk];
+            double u = (delta == null ? 0 : delta[kk]) + a * ((double) f[o] - f[kk]);
+            double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
+            double sigmoid = u > 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
+            expLoss[0] += w[kk] * softplus;
+            expGrad[o] += w[kk] * a * sigmoid;
+            expGrad[kk] -= w[kk] * a * sigmoid;
+        }
+        String what = "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta) + ", scores " + Arrays.toString(f);
+        assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
+                k.name() + ": non-finite output for " + what);
+        assertWithin(k, loss, grad, expLoss, expGrad, what);
     }
 
     static void mixedMargins(LossKernel k) {
@@ -216,12 +263,17 @@ class EdgeCaseTest {
     }
 
     static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
+        assertWithin(k, loss, grad, expLoss, expGrad, "");
+    }
+
+    static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad, String what) {
+        String name = k.name() + (what.isEmpty() ? "" : " (" + what + ")");
         Tolerance t = k.tolerance().equals(Tolerance.FLOAT64) ? Tolerance.FLOAT32 : k.tolerance();
         double le = GoldenTest.lossRelErr(toDouble(loss), expLoss);
         double ge = GoldenTest.gradErr(toDouble(grad), expGrad);
-        assertTrue(le <= t.lossRelative(), k.name() + ": lossRelErr " + le + " loss " + Arrays.toString(loss)
+        assertTrue(le <= t.lossRelative(), name + ": lossRelErr " + le + " loss " + Arrays.toString(loss)
                 + " expected " + Arrays.toString(expLoss));
-        assertTrue(ge <= t.gradNormwise(), k.name() + ": gradErr " + ge + " grad " + Arrays.toString(grad)
+        assertTrue(ge <= t.gradNormwise(), name + ": gradErr " + ge + " grad " + Arrays.toString(grad)
                 + " expected " + Arrays.toString(expGrad));
     }
 }
