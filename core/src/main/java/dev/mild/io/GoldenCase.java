@@ -1,6 +1,7 @@
 package dev.mild.io;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,8 @@ import java.util.Map;
  *             "scores": [[..p..], ...], "weights": [[..p..], ...],
  *             "rowLoss": [..B..], "meanLoss": x, "gradMeanLoss": [[..p..], ...]}, ...]}
  * </pre>
- * is accepted; {@code delta}, {@code name}, {@code meanLoss} may be absent, and every shape is checked.
+ * is accepted; {@code delta}, {@code name}, {@code meanLoss} may be absent, and every shape is checked, as are
+ * the configuration ({@link LossConfig#of}) and the scores ({@link Checks#scores}).
  *
  * @param scores       {@code B x p}, row-major, rounded to float32 (the float kernels' input)
  * @param weights      {@code B x p}, rounded to float32
@@ -97,7 +99,13 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             throw new InvalidInputException(where + ": gradMeanLoss has " + grad.length / p + " rows, scores has " + rows);
         }
         double mean = m.get("meanLoss") == null ? Double.NaN : number(m.get("meanLoss"), where, "meanLoss");
-        return new GoldenCase(name, config, rows, toFloat(scores), toFloat(weights), scores, weights, rowLoss, mean, grad);
+        float[] scores32 = toFloat(scores);
+        try {
+            Checks.scores("scores", config, scores32, 0, rows);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
+        }
+        return new GoldenCase(name, config, rows, scores32, toFloat(weights), scores, weights, rowLoss, mean, grad);
     }
 
     static double number(Object o, String where, String field) {

@@ -24,6 +24,67 @@ public final class Checks {
         }
     }
 
+    /**
+     * Router scores for {@code config}: rows {@code fromRow .. fromRow+rows-1} present, all finite, and each row's
+     * spread {@code max_j f_j - min_j f_j} within {@link LossConfig#maxScoreSpread} (scores of 1e36 with rho of
+     * 1e-3 made {@code (max - f)/rho} infinite in float32, and a zero weight times it NaN).
+     *
+     * <p>Costs what the finiteness scan did: one vectorizable pass takes the block's largest and smallest score,
+     * and when their difference is within the limit so is every row's (a NaN or an infinity makes it fail).
+     * Only otherwise are the rows looked at one by one.
+     */
+    public static void scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
+        int p = config.experts();
+        shape(what, m == null ? -1 : m.length, fromRow, rows, p);
+        double limit = config.maxScoreSpread();
+        float max = Float.NEGATIVE_INFINITY;
+        float min = Float.POSITIVE_INFINITY;
+        for (int i = fromRow * p; i < (fromRow + rows) * p; i++) {
+            max = Math.max(max, m[i]); // Math.max and min keep a NaN
+            min = Math.min(min, m[i]);
+        }
+        if ((double) max - min <= limit) { // also when rows == 0: -inf - inf
+            return;
+        }
+        float half = (float) Math.min(limit / 2, Float.MAX_VALUE); // an infinite score is never near
+        for (int i = fromRow; i < fromRow + rows; i++) {
+            int row = i * p;
+            // Within limit/2 of the first score is within the limit, without the branches of a row maximum.
+            boolean near = true;
+            for (int j = 0; j < p; j++) {
+                near &= Math.abs(m[row + j] - m[row]) <= half;
+            }
+            if (!near) {
+                checkScoreRow(what, config, m, i, p, limit);
+            }
+        }
+    }
+
+    private static void checkScoreRow(String what, LossConfig config, float[] m, int i, int p, double limit) {
+        int row = i * p;
+        int top = 0;
+        int bottom = 0;
+        for (int j = 0; j < p; j++) {
+            float v = m[row + j];
+            if (!Float.isFinite(v)) {
+                throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
+                        + " (must be finite)");
+            }
+            top = v > m[row + top] ? j : top;
+            bottom = v < m[row + bottom] ? j : bottom;
+        }
+        double spread = (double) m[row + top] - m[row + bottom];
+        if (!(spread <= limit)) {
+            throw new InvalidInputException(what + ": row " + i + ", column " + bottom + " is " + m[row + bottom]
+                    + " and column " + top + " is " + m[row + top] + ": a spread of " + brief(spread)
+                    + " where this loss takes at most " + brief(limit) + ", because " + config.scoreSpreadReason());
+        }
+    }
+
+    private static String brief(double v) {
+        return String.format(java.util.Locale.ROOT, "%.4g", v);
+    }
+
     /** Rows {@code fromRow .. fromRow+rows-1} of a float64 matrix with p columns: present, long enough, all finite. */
     public static void finiteMatrix(String what, double[] m, int fromRow, int rows, int p) {
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);

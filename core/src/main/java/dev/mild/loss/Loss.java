@@ -1,8 +1,9 @@
 package dev.mild.loss;
 
 /**
- * The validating facade over a {@link LossKernel}: a loss configuration bound to a backend. Checks shapes and
- * finiteness once per call (naming row and column), then runs the kernel.
+ * The validating facade over a {@link LossKernel}: a loss configuration bound to a backend. Checks shapes,
+ * finiteness and the scores' range ({@link Checks#scores}) once per call (naming row and column), then runs the
+ * kernel.
  *
  * <pre>{@code
  * Loss loss = Loss.of(LossConfig.mild(0.5, 1.0, 2.0));   // the default backend (simd when present)
@@ -63,7 +64,7 @@ public final class Loss {
     public double evaluate(float[] scores, float[] weights, int fromRow, int rows, float[] rowLoss, float[] grad) {
         int p = config.experts();
         int offset = Math.multiplyExact(fromRow, p);
-        Checks.finiteMatrix("scores", scores, fromRow, rows, p);
+        Checks.scores("scores", config, scores, fromRow, rows);
         Checks.finiteMatrix("weights", weights, fromRow, rows, p);
         Checks.output("rowLoss", rowLoss, fromRow, rows, 1);
         Checks.output("grad", grad, fromRow, rows, p);

@@ -19,7 +19,8 @@ import java.util.Locale;
  *
  * <p>Immutable and validated on construction: {@code p >= 1}, every rho in {@code [MIN_RHO, MAX_RHO]}, every
  * delta finite and at most {@link #maxDelta maxDelta(rho_k)}, {@code nu} finite and {@code >= 0}: what the
- * float32 kernels can form (see {@link #FACTOR_LIMIT}). It also precomputes what every kernel needs: the
+ * float32 kernels can form (see {@link #FACTOR_LIMIT}). The scores have a limit of their own,
+ * {@link #maxScoreSpread}, checked by {@link Checks#scores}. It also precomputes what every kernel needs: the
  * inverse margins {@code a_k}, {@code exp(delta_k)}, and the experts grouped by distinct {@code a}, because a row
  * costs one softmax per distinct margin (equal margins collapse to one).
  */
@@ -47,6 +48,12 @@ public final class LossConfig {
     private final double[] expDelta;
     private final double nu;
     private final boolean hasDelta;
+    // The largest row spread max_j f_j - min_j f_j of scores that keeps every factor within FACTOR_LIMIT, and why.
+    private final double maxScoreSpread;
+    private final String scoreSpreadReason;
+
+    private record SpreadLimit(double value, String reason) {
+    }
 
     // Experts grouped by distinct a, in order of first appearance: members of group g are
     // groupMembers[groupStart[g] .. groupStart[g+1]-1].
@@ -71,6 +78,10 @@ public final class LossConfig {
             anyDelta |= delta[k] != 0.0;
         }
         this.hasDelta = anyDelta;
+
+        SpreadLimit limit = spreadLimit(rho, a, delta, nu);
+        this.maxScoreSpread = limit.value;
+        this.scoreSpreadReason = limit.reason;
 
         groupOf = new int[p];
         double[] distinct = new double[p];
@@ -211,6 +222,57 @@ public final class LossConfig {
     /** True for the logsumexp fast path: {@code nu == 1} and every {@code delta_k == 0}. */
     public boolean isLogSumExp() {
         return nu == 1.0 && !hasDelta;
+    }
+
+    /**
+     * The largest spread {@code max_j f_j - min_j f_j} of a row's scores that this loss accepts: it keeps
+     * {@code (max - f_k)/rho_k}, and with {@code nu < 1} also {@code Phi(S)} and the gradient, within
+     * {@link #FACTOR_LIMIT}. {@link Checks#scores} rejects rows beyond it.
+     */
+    public double maxScoreSpread() {
+        return maxScoreSpread;
+    }
+
+    /**
+     * The kernels form {@code max - f_k} in float32, then {@code a_k (max - f_k) <= maxA * spread}; with
+     * {@code nu < 1} also {@code Phi(S) ~ S^(1-nu) / (1-nu)} and the gradient's {@code a S^(1-nu)}, where
+     * {@code log S_k <= max(delta, 0) + log p + maxA * spread}: the loss grows exponentially in the spread.
+     */
+    private static SpreadLimit spreadLimit(double[] rho, double[] a, double[] delta, double nu) {
+        int p = rho.length;
+        int sharpest = 0;
+        double deltaPlus = 0.0;
+        for (int k = 0; k < p; k++) {
+            sharpest = a[k] > a[sharpest] ? k : sharpest;
+            deltaPlus = Math.max(deltaPlus, delta[k]);
+        }
+        double maxA = a[sharpest];
+        String margin = "rho = " + rho[sharpest] + " (expert " + sharpest + ")";
+        SpreadLimit limit = FACTOR_LIMIT / maxA <= Float.MAX_VALUE
+                ? new SpreadLimit(FACTOR_LIMIT / maxA, "with " + margin + " the float32 kernels form (max - f)/rho,"
+                        + " which must stay within " + FACTOR_LIMIT)
+                : new SpreadLimit(Float.MAX_VALUE, "the float32 kernels form max - f, which must be a finite float32");
+        if (nu < 1.0) {
+            double q = 1.0 - nu;
+            double logSLimit = Math.min(Math.log1p(FACTOR_LIMIT * q), Math.log(FACTOR_LIMIT / maxA)) / q;
+            double growth = (logSLimit - deltaPlus - Math.log(p)) / maxA;
+            if (growth < 0.0) {
+                throw new InvalidInputException("nu = " + nu + " < 1 with " + margin + ", delta up to " + deltaPlus
+                        + " and p = " + p + ": the loss S^(1-nu)/(1-nu) and its gradient exceed " + FACTOR_LIMIT
+                        + " even when all scores are equal; raise nu or rho, or lower delta");
+            }
+            if (growth < limit.value) {
+                limit = new SpreadLimit(growth, "with nu = " + nu + " < 1 the loss grows like"
+                        + " exp((1 - nu)(max - f)/rho), and with " + margin + " it and its gradient must stay within "
+                        + FACTOR_LIMIT + " in float32");
+            }
+        }
+        return limit;
+    }
+
+    /** Why {@link #maxScoreSpread} is what it is, for error messages. */
+    String scoreSpreadReason() {
+        return scoreSpreadReason;
     }
 
     /** Copies of the margins. */

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.mild.loss.Backends;
+import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Edge cases on every backend (the reference included), checked against closed forms that share no code
  * with the kernels: B = 0, B = 1, p = 1, all-equal scores, scores of 1e4, rho of 1e-3, rho and delta at the
- * ends of the accepted ranges, and a mix of distinct and equal margins.
+ * ends of the accepted ranges, and a mix of distinct and equal margins; and finite outputs for whatever
+ * validation accepts.
  */
 class EdgeCaseTest {
 
@@ -48,6 +50,7 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": p = 2 closed form, scores 1e4, rho 1e-3, B = 1", () -> on(name, EdgeCaseTest::twoExpertsExtreme)));
             tests.add(dynamicTest(name + ": rho at both ends of the accepted range", () -> on(name, EdgeCaseTest::marginRangeEnds)));
             tests.add(dynamicTest(name + ": delta at the top of the accepted range", () -> on(name, EdgeCaseTest::additiveMarginRangeEnds)));
+            tests.add(dynamicTest(name + ": finite at the limits validation accepts", () -> on(name, EdgeCaseTest::acceptedLimitsStayFinite)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
         }
@@ -175,10 +178,72 @@ class EdgeCaseTest {
     }
 
     /**
-     * p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp.
+     * Whatever validation accepts gives finite losses and gradients: random members across the accepted ranges
+     * (rho from 1e-30 to 1e30, delta up to its limit, nu from 0 to 5), scores spread up to 0.999 of
+     * {@code maxScoreSpread()}, signed weights up to 1e6. Before the limits, scores of +-1e36 with rho 1e-3
+     * and a zero weight gave NaN on every float32 backend.
+     */
+    static void acceptedLimitsStayFinite(LossKernel k) {
+        SplittableRandom rnd = new SplittableRandom(23);
+        double[] nus = {0, 0.5, 0.9, 1, 1, 2, 5};
+        int tried = 0;
+        int accepted = 0;
+        while (accepted < 200) {
+            tried++;
+            int p = 1 + rnd.nextInt(9);
+            double logRho = -30 + 60 * rnd.nextDouble();
+            double[] rho = new double[p];
+            double[] delta = new double[p];
+            boolean withDelta = rnd.nextBoolean();
+            for (int j = 0; j < p; j++) {
+                rho[j] = switch (rnd.nextInt(4)) {
+                    case 0 -> LossConfig.MIN_RHO;
+                    case 1 -> LossConfig.MAX_RHO;
+                    default -> Math.pow(10, Math.max(-30, Math.min(30, logRho + 2 * rnd.nextGaussian())));
+                };
+                delta[j] = !withDelta ? 0 : rnd.nextBoolean() ? -100 * rnd.nextDouble()
+                        : Math.max(0, LossConfig.maxDelta(rho[j])) * rnd.nextDouble();
+            }
+            LossConfig c;
+            try {
+                c = LossConfig.of(rho, delta, nus[rnd.nextInt(nus.length)]);
+            } catch (dev.mild.InvalidInputException e) {
+                continue; // e.g. nu < 1 with a margin so sharp that even equal scores overflow
+            }
+            accepted++;
+            int rows = 3;
+            double spread = c.maxScoreSpread() * (rnd.nextBoolean() ? 0.999 : rnd.nextDouble());
+            double weightScale = Math.pow(10, rnd.nextInt(9) - 2);
+            float[] f = new float[rows * p];
+            float[] w = new float[rows * p];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) ((rnd.nextDouble() - 0.5) * spread);
+                w[i] = (float) (rnd.nextInt(4) == 0 ? 0 : (2 * rnd.nextDouble() - 1) * weightScale);
+            }
+            Checks.scores("scores", c, f, 0, rows);
+            float[] loss = new float[rows];
+            float[] grad = new float[rows * p];
+            double mean = k.lossAndGradient(c, rows, f, 0, w, 0, loss, 0, grad, 0);
+            boolean finite = Double.isFinite(mean);
+            for (float v : loss) {
+                finite &= Float.isFinite(v);
+            }
+            for (float v : grad) {
+                finite &= Float.isFinite(v);
+            }
+            assertTrue(finite, k.name() + ": non-finite output for " + c + ", spread " + spread + ", weights up to "
+                    + weightScale + ": loss " + Arrays.toString(loss) + " grad " + Arrays.toString(grad));
+        }
+        assertTrue(tried < 3 * accepted, "most random members should be accepted: " + accepted + " of " + tried);
+    }
+
+    /**
+     * p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp, for a
+     * configuration and scores that validation accepts.
      */
     static void twoExpertsClosedForm(LossKernel k, double[] rho, double[] delta, float[] f) {
         LossConfig c = LossConfig.of(rho, delta, 1.0);
+        Checks.scores("scores", c, f, 0, 1);
         float[] w = {0.7f, 1.3f};
         float[] loss = new float[1];
         float[] grad = new float[2];

@@ -7,6 +7,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.GoldenCase;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Loss;
 import dev.mild.loss.LossConfig;
@@ -76,6 +77,49 @@ class ValidationTest {
         fails(() -> LossConfig.of(new double[] {1e3, 1}, new double[] {63, 0}, 1), "delta of expert 0", "rho = 1000.0",
                 "exp(-delta)/rho");
         LossConfig.of(new double[] {1, 1e3}, new double[] {69, -1e300}, 1); // a negative delta is never too large
+        // With nu < 1 the loss grows like S^(1-nu): this one exceeds the limit even at equal scores.
+        fails(() -> LossConfig.of(new double[] {1e-30, 1}, null, 0.5), "nu = 0.5 < 1", "rho = 1.0E-30", "equal");
+    }
+
+    /**
+     * Finite scores whose spread the float32 kernels cannot take: one-hot weights with scores of +-1e36 and rho
+     * of 1e-3 gave a NaN mean on every float32 backend ((max - f)/rho is infinite in float32, times a zero
+     * weight), and +-2e38 with nu = 2 a NaN loss on simd and a NaN gradient on scalar (max - f overflows).
+     */
+    @Test
+    void scoresTooFarApartNameRowColumnsAndWhy() {
+        Loss sharp = new Loss(LossConfig.uniform(2, 1e-3, 1.0), new ScalarKernel());
+        float[] oneHot = {1, 0, 1, 0};
+        fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null), "scores", "row 1",
+                "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001", "(max - f)/rho", "1.000e+27");
+        sharp.evaluate(new float[] {0, 1, 1e26f, -1e26f}, oneHot, null, null); // a spread of 2e26 is fine
+        Loss mae = new Loss(LossConfig.uniform(2, 1.0, 2.0), new ScalarKernel());
+        fails(() -> mae.evaluate(new float[] {2e38f, -2e38f}, new float[] {1, 0}, null, null), "row 0", "column 1",
+                "-2.0E38");
+        // The largest rho leaves only float32's own range: max - f must not overflow.
+        Loss flat = new Loss(LossConfig.uniform(2, LossConfig.MAX_RHO, 1.0), new ScalarKernel());
+        fails(() -> flat.evaluate(new float[] {3e38f, -3e38f}, new float[] {1, 0}, null, null), "row 0",
+                "max - f", "finite float32");
+        // nu < 1: Phi(S) grows like exp((1 - nu)(max - f)/rho), so the limit is far lower.
+        Loss compSum = new Loss(LossConfig.uniform(2, 1.0, 0.5), new ScalarKernel());
+        compSum.evaluate(new float[] {0, 100}, new float[] {1, 0}, null, null);
+        fails(() -> compSum.evaluate(new float[] {0, 100, 0, 200}, oneHot, null, null), "row 1", "column 1 is 200.0",
+                "nu = 0.5 < 1");
+        // Non-finite values are still named as such, wherever the row's other values are.
+        fails(() -> sharp.evaluate(new float[] {0, 1, 5, Float.NEGATIVE_INFINITY}, oneHot, null, null), "row 1",
+                "column 1 is -Infinity (must be finite)");
+        Loss one = new Loss(LossConfig.uniform(1, 1.0, 1.0), new ScalarKernel());
+        fails(() -> one.evaluate(new float[] {1, Float.POSITIVE_INFINITY}, new float[] {1, 1}, null, null), "row 1",
+                "column 0 is Infinity");
+        // In a view, rows are numbered in the whole array, and rows outside the view are not looked at.
+        fails(() -> sharp.evaluate(new float[] {1e36f, -1e36f, 0, 1, 1e36f, -1e36f}, new float[6], 1, 2, null, null),
+                "row 2");
+        sharp.evaluate(new float[] {1e36f, -1e36f, 0, 1, 1e36f, -1e36f}, new float[6], 1, 1, null, null);
+        // A golden file's scores are input too (./mild golden ran them and printed NaN errors).
+        String golden = "{\"cases\": [{\"name\": \"huge\", \"nu\": 1.0, \"rho\": [0.001, 0.001],"
+                + " \"scores\": [[0.5, 0.25], [1e36, -1e36]], \"weights\": [[1, 0], [1, 0]],"
+                + " \"rowLoss\": [0, 0], \"gradMeanLoss\": [[0, 0], [0, 0]]}]}";
+        fails(() -> GoldenCase.parse(golden, "huge.json"), "huge.json: case 0 (\"huge\")", "row 1", "column 1");
     }
 
     @Test
