@@ -51,8 +51,11 @@ final class GoldenCommand implements Command {
                 and one JSON object is printed per case and backend:
                   {"case": ..., "backend": ..., "lossRelErr": x, "gradErr": y, "ok": true|false}
                 where
-                  lossRelErr = max_i |l_i - l*_i| / max(1, |l*_i|)     (per-row losses)
+                  lossRelErr = max_i |l_i - l*_i| / max(1, m*_i)       (per-row losses)
                   gradErr    = max |g - g*| / max |g*|                 (gradient of the mean loss)
+                with m*_i = sum_k |w_k| Phi(S_k), the size of row i's terms in float64 (|l*_i| when
+                no weight is negative: float32 errors scale with the terms, which signed weights
+                can cancel)
                 and ok means both are within the backend's tolerance:
                   reference (float64): 1e-10 and 1e-10; float32 backends: 1e-5 and 1e-4.
 

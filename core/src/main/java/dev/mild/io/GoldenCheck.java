@@ -4,12 +4,15 @@ import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
 
 /**
- * Runs a backend on a golden case and measures how far it is from the expected float64 values:
+ * Runs a backend on a golden case and measures how far it is from the expected float64 values, as
+ * {@link dev.mild.loss.Tolerance} states them:
  * <pre>
- *   lossRelErr = max_i |l_i - l*_i| / max(1, |l*_i|)
+ *   lossRelErr = max_i |l_i - l*_i| / max(1, m*_i),   m*_i = sum_k |w_k| Phi(S_k), the size of row i's terms
  *   gradErr    = max |g - g*| / max |g*|        (0 when g* = 0; the numerator alone when g* = 0 but g is not)
  * </pre>
- * The reference backend runs on the file's float64 inputs; float backends on their float32 rounding.
+ * The reference backend runs on the file's float64 inputs; float backends on their float32 rounding. The term
+ * sizes {@code m*} come from the reference on the file's inputs (they only set the scale; with weights >= 0
+ * they equal {@code |l*|}).
  */
 public final class GoldenCheck {
     private GoldenCheck() {
@@ -30,30 +33,48 @@ public final class GoldenCheck {
         int n = c.rows() * p;
         double[] loss;
         double[] grad;
+        double[] termSize = new double[c.rows()];
         if (kernel instanceof ReferenceKernel) {
             loss = new double[c.rows()];
             grad = new double[n];
-            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad);
+            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad, termSize);
         } else {
+            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), null, null, termSize);
             float[] lossF = new float[c.rows()];
             float[] gradF = new float[n];
             kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, lossF, 0, gradF, 0);
             loss = toDouble(lossF);
             grad = toDouble(gradF);
         }
-        double lossErr = lossRelErr(loss, c.rowLoss());
+        double lossErr = lossRelErr(loss, c.rowLoss(), termSize);
         double gradErr = gradErr(grad, c.gradMeanLoss());
         return new Result(c.name(), kernel.name(), lossErr, gradErr, kernel.tolerance().accepts(lossErr, gradErr));
     }
 
-    /** {@code max_i |l_i - l*_i| / max(1, |l*_i|)}; NaN anywhere gives NaN. */
-    public static double lossRelErr(double[] got, double[] expected) {
+    /**
+     * {@code max_i |l_i - l*_i| / max(1, termSize_i)}, the loss error {@link dev.mild.loss.Tolerance} bounds, with
+     * {@code termSize_i = sum_k |w_k| Phi(S_k)} from {@link ReferenceKernel}; NaN anywhere gives NaN.
+     */
+    public static double lossRelErr(double[] got, double[] expected, double[] termSize) {
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             // Math.max keeps a NaN once seen; "if (!(e <= worst)) worst = e" lost it at the next finite e.
-            worst = Math.max(worst, Math.abs(got[i] - expected[i]) / Math.max(1.0, Math.abs(expected[i])));
+            worst = Math.max(worst, Math.abs(got[i] - expected[i]) / Math.max(1.0, termSize[i]));
         }
         return worst;
+    }
+
+    /**
+     * {@code max_i |l_i - l*_i| / max(1, |l*_i|)}: the same error when every weight is {@code >= 0} (then the
+     * term size is {@code |l*_i|}, since {@code Phi >= 0}); with signed weights use the three-argument form.
+     * NaN anywhere gives NaN.
+     */
+    public static double lossRelErr(double[] got, double[] expected) {
+        double[] size = new double[expected.length];
+        for (int i = 0; i < size.length; i++) {
+            size[i] = Math.abs(expected[i]);
+        }
+        return lossRelErr(got, expected, size);
     }
 
     /** {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. */

@@ -38,13 +38,15 @@ public final class ReferenceKernel implements LossKernel {
         double[] f = new double[p];
         double[] w = new double[p];
         double[] g = new double[p];
+        double[] out = new double[2];
         double sum = 0.0;
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < p; j++) {
                 f[j] = scores[scoresOffset + i * p + j];
                 w[j] = weights[weightsOffset + i * p + j];
             }
-            double loss = row(config, f, 0, w, 0, grad == null ? null : g, 0, 1.0 / rows);
+            row(config, f, 0, w, 0, grad == null ? null : g, 0, 1.0 / rows, out);
+            double loss = out[0];
             if (rowLoss != null) {
                 rowLoss[rowLossOffset + i] = (float) loss;
             }
@@ -68,21 +70,40 @@ public final class ReferenceKernel implements LossKernel {
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad) {
+        return evaluate(config, rows, scores, weights, rowLoss, grad, null);
+    }
+
+    /**
+     * {@link #evaluate(LossConfig, int, double[], double[], double[], double[])}, and also the size of each
+     * row's terms, {@code sum_k |w_k| Phi(S_k)}: the scale {@link Tolerance} measures a float32 backend's loss
+     * error against (with signed weights a row's loss can be far smaller than its terms).
+     *
+     * @param rowTermSize {@code sum_k |w_k| Phi(S_k)} for each row, length {@code rows}, or {@code null}. Modified.
+     */
+    public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
+                                  double[] rowLoss, double[] grad, double[] rowTermSize) {
         int p = config.experts();
+        double[] out = new double[2];
         double sum = 0.0;
         for (int i = 0; i < rows; i++) {
-            double loss = row(config, scores, i * p, weights, i * p, grad, i * p, 1.0 / rows);
+            row(config, scores, i * p, weights, i * p, grad, i * p, 1.0 / rows, out);
             if (rowLoss != null) {
-                rowLoss[i] = loss;
+                rowLoss[i] = out[0];
             }
-            sum += loss;
+            if (rowTermSize != null) {
+                rowTermSize[i] = out[1];
+            }
+            sum += out[0];
         }
         return rows == 0 ? 0.0 : sum / rows;
     }
 
-    /** One row: returns {@code loss_i}; writes {@code gradScale * dloss_i/df} into {@code grad} when non-null. */
-    private static double row(LossConfig c, double[] f, int fo, double[] w, int wo, double[] grad, int go,
-                              double gradScale) {
+    /**
+     * One row: {@code out[0] = loss_i}, {@code out[1] = sum_k |w_k| Phi(S_k)}; writes {@code gradScale * dloss_i/df}
+     * into {@code grad} when non-null.
+     */
+    private static void row(LossConfig c, double[] f, int fo, double[] w, int wo, double[] grad, int go,
+                            double gradScale, double[] out) {
         int p = c.experts();
         double nu = c.nu();
         if (grad != null) {
@@ -91,6 +112,7 @@ public final class ReferenceKernel implements LossKernel {
             }
         }
         double loss = 0.0;
+        double termSize = 0.0;
         for (int k = 0; k < p; k++) {
             double a = c.inverseMargin(k);
             double delta = c.delta(k);
@@ -112,7 +134,9 @@ public final class ReferenceKernel implements LossKernel {
                 logOthers = max + Math.log(s);
             }
             double logS = LogSpace.softplus(delta + logOthers);
-            loss += w[wo + k] * LogSpace.phi(logS, nu);
+            double phi = LogSpace.phi(logS, nu);
+            loss += w[wo + k] * phi;
+            termSize += Math.abs(w[wo + k]) * phi;
             if (grad != null) {
                 for (int j = 0; j < p; j++) {
                     if (j != k) {
@@ -123,6 +147,7 @@ public final class ReferenceKernel implements LossKernel {
                 }
             }
         }
-        return loss;
+        out[0] = loss;
+        out[1] = termSize;
     }
 }
