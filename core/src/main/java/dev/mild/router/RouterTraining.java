@@ -9,6 +9,7 @@ import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -456,9 +457,10 @@ public final class RouterTraining {
             }
             try {
                 double v = Double.parseDouble(parts[k].trim());
-                if (!(v > 0) || !Double.isFinite(v)) {
+                if (!(v >= LossConfig.MIN_RHO && v <= LossConfig.MAX_RHO)) {
                     throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
-                            + " (must be finite and > 0)");
+                            + " (must be in [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO
+                            + "]: the float32 kernels form 1/rho)");
                 }
             } catch (NumberFormatException e) {
                 throw new InvalidInputException("--rho: \"" + parts[k].trim() + "\" (expert " + (k + 1)

@@ -92,6 +92,11 @@ class TrainChecksTest {
         assertRefusedBeforeTraining(r, model, "--rho: \"abc\" (expert 2) is not a number");
         r = run(concat(trained, "--rho", "0.5,1", "--out", model.toString()));
         assertRefusedBeforeTraining(r, model, "expected auto, theory, uniform or 3 comma-separated margins");
+        // Beyond what the float32 kernels take (1/rho): named by the option and the expert counted from 1.
+        r = run(concat(trained, "--rho", "1e300,1,1", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--rho: the margin of expert 1 is 1e300 (must be in [1.0E-30, 1.0E30]");
+        r = run(concat(trained, "--rho", "1,1,0", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--rho: the margin of expert 3 is 0 (must be in");
     }
 
     @Test
