@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.util.Arrays;
+import dev.mild.testing.Required;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.junit.jupiter.api.Assumptions;
@@ -21,9 +21,8 @@ class OpenClContextTest {
         if (reason == null) {
             return;
         }
-        String required = System.getenv("MILD_TEST_REQUIRE");
-        if (required != null && Arrays.asList(required.split(",")).contains("opencl")) {
-            fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
+        if (Required.names().contains(OpenClKernel.NAME)) {
+            fail("opencl is required (" + Required.describe() + ") but unavailable: " + reason);
         }
         // Per test, so each is reported as skipped with the reason.
         Assumptions.abort("OpenCL is not available here, so the OpenCL tests are skipped: " + reason);

@@ -24,12 +24,12 @@ import dev.mild.opencl.OpenClException;
 import dev.mild.opencl.OpenClKernel;
 import dev.mild.opencl.OpenClLoss;
 import dev.mild.opencl.OpenClLoss.Layout;
+import dev.mild.testing.Required;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -40,8 +40,8 @@ import org.junit.jupiter.api.TestFactory;
  * both launch layouts against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000},
  * the device-resident API, resource release over 10,000 calls, and the device rule.
  *
- * <p>Without an OpenCL platform these tests are skipped with the reason, unless {@code MILD_TEST_REQUIRE}
- * names {@code opencl} (as {@code .ci/run} does): then they fail. {@link OpenClUnavailableTest} covers the
+ * <p>Without an OpenCL platform these tests are skipped with the reason, unless {@link Required} names
+ * {@code opencl} ({@code MILD_TEST_REQUIRE} or {@code -Dmild.test.require}, as {@code .ci/run} sets): then they fail. {@link OpenClUnavailableTest} covers the
  * machine without a platform.
  */
 class OpenClTest {
@@ -58,17 +58,15 @@ class OpenClTest {
         }
         String reason = Backends.list().stream().filter(b -> b.name().equals(OpenClKernel.NAME)).findFirst()
                 .map(Backends.Info::unavailableReason).orElse("the opencl backend is not on the class path");
-        if (Support.required().contains(OpenClKernel.NAME)) {
-            fail("opencl is required (MILD_TEST_REQUIRE) but unavailable: " + reason);
-        }
-        String message = "OpenCL is not available here, so the OpenCL tests are skipped: " + reason;
+        boolean required = Support.required().contains(OpenClKernel.NAME);
+        String message = "OpenCL is not available here: " + reason;
         synchronized (OpenClTest.class) {
-            if (!skipAnnounced) {
+            if (!skipAnnounced && !required) {
                 skipAnnounced = true;
-                System.err.println("mild tests: " + message);
+                System.err.println("mild tests: " + message + "; the OpenCL tests are skipped");
             }
         }
-        Assumptions.abort(message);
+        Support.missing(required, message);
     }
 
     @BeforeEach

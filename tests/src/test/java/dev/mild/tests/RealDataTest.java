@@ -7,18 +7,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.io.Json;
+import dev.mild.testing.Required;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The router on real data: the MMLU routing data of ../shared/data (train and evaluate out of the box) and
  * Fashion-MNIST as Debian installs it (IDX). When a file is missing the test is skipped on a developer machine
- * but fails where the full environment is promised (MILD_TEST_REQUIRE set, as .ci/run does).
+ * but fails where the full environment is promised ({@link Required}: MILD_TEST_REQUIRE or -Dmild.test.require
+ * set, as .ci/run does).
  */
 class RealDataTest {
     static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
@@ -30,11 +31,7 @@ class RealDataTest {
         if (file != null && Files.isRegularFile(file)) {
             return file;
         }
-        String message = what + " not found at " + file;
-        if (!Support.required().isEmpty() || System.getenv("MILD_TEST_REQUIRE") != null) {
-            fail(message + " (required here: MILD_TEST_REQUIRE is set; .ci/run installs it)");
-        }
-        Assumptions.assumeTrue(false, message + "; skipped");
+        Support.missing(Required.fullEnvironment(), what + " not found at " + file + " (.ci/run installs it)");
         return null;
     }
 

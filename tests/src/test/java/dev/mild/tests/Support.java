@@ -8,14 +8,16 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.loss.RowBlockKernel;
+import dev.mild.simd.SimdKernel;
+import dev.mild.testing.Required;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 
 /** What the tests share: the backends under test, the golden resources, random inputs. */
 final class Support {
@@ -23,18 +25,27 @@ final class Support {
     }
 
     /**
-     * Backends that must be present: {@code MILD_TEST_REQUIRE} (environment, set by .ci/run) or the
-     * {@code mild.test.require} property, comma-separated.
+     * Backends that must be present ({@link Required#names()}: {@code MILD_TEST_REQUIRE} and
+     * {@code -Dmild.test.require}). The surefire run without jdk.incubator.vector ({@code mild.test.noVector})
+     * cannot have simd, so it drops that one name and still requires the others (opencl).
      */
     static List<String> required() {
-        String s = System.getenv("MILD_TEST_REQUIRE");
-        if (s == null || s.isBlank()) {
-            s = System.getProperty("mild.test.require", "");
-        }
+        List<String> names = Required.names();
         if (Boolean.getBoolean("mild.test.noVector")) {
-            return List.of();
+            return names.stream().filter(n -> !n.equals(SimdKernel.NAME)).toList();
         }
-        return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+        return names;
+    }
+
+    /**
+     * For a test that cannot run here: fails with {@code message} when {@code required}, otherwise aborts the
+     * test, so that it is reported as skipped with the message.
+     */
+    static void missing(boolean required, String message) {
+        if (required) {
+            fail(message + " (required here: " + Required.describe() + ")");
+        }
+        Assumptions.abort(message + "; skipped");
     }
 
     /**
@@ -53,7 +64,7 @@ final class Support {
         names.remove(ReferenceKernel.NAME);
         for (String r : required()) {
             if (!names.contains(r)) {
-                fail("backend " + r + " is required (MILD_TEST_REQUIRE) but not available: "
+                fail("backend " + r + " is required (" + Required.describe() + ") but not available: "
                         + Backends.unavailableSummary());
             }
         }
