@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import dev.mild.io.GoldenCase;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
@@ -20,13 +21,16 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Edge cases on every backend (the reference included), checked against closed forms that share no code
+ * Edge cases on every backend (the reference included), checked against expected values that share no code
  * with the kernels: B = 0, B = 1, p = 1, all-equal scores, scores of 1e4, rho of 1e-3, rho and delta at the
- * ends of the accepted ranges, and a mix of distinct and equal margins; and finite outputs for whatever
- * validation accepts.
+ * ends of the accepted ranges, a mix of distinct and equal margins, and a confident winner; and finite outputs
+ * for whatever validation accepts. Most have closed forms; the mixed margins and the confident winner are
+ * checked against {@link #byDefinition}, this class's own float64 evaluation of MATH.md's definition, which is
+ * itself checked against the golden file ({@link #definitionMatchesGolden}).
  */
 class EdgeCaseTest {
 
@@ -277,8 +281,7 @@ class EdgeCaseTest {
         float[] weights = uniform(rnd, rows * 6, 0, 3);
         double[] expLoss = new double[rows];
         double[] expGrad = new double[rows * 6];
-        // Truth from the reference, which the golden and finite-difference tests pin down independently.
-        ReferenceKernel.evaluate(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
+        byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
         float[] loss = new float[rows];
         float[] grad = new float[rows * 6];
         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
@@ -316,13 +319,82 @@ class EdgeCaseTest {
                         }
                         double[] expLoss = new double[rows];
                         double[] expGrad = new double[rows * p];
-                        ReferenceKernel.evaluate(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
+                        byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
                         float[] loss = new float[rows];
                         float[] grad = new float[rows * p];
                         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
                         assertWithin(k, loss, grad, expLoss, expGrad);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The loss family from its definition (MATH.md), in float64, written apart from every kernel: per row and
+     * expert k, with {@code u_kj = delta_k + a_k (f_j - f_k)},
+     * <pre>
+     *   log S_k   = log(1 + sum_{j != k} e^u_kj)              (a log-sum-exp over the p terms 0 and u_kj)
+     *   Phi(S_k)  = log S_k (nu = 1),  expm1((1 - nu) log S_k) / (1 - nu) otherwise
+     *   dPhi(S_k)/df_j = S_k^-nu dS_k/df_j = a_k e^(u_kj - nu log S_k)  (j != k),  minus their sum for j = k
+     * </pre>
+     * Fills the per-row losses and the gradient of the mean; returns the mean.
+     */
+    static double byDefinition(LossConfig c, int rows, double[] f, double[] w, double[] rowLoss, double[] grad) {
+        int p = c.experts();
+        double nu = c.nu();
+        double total = 0;
+        Arrays.fill(grad, 0, rows * p, 0.0);
+        for (int i = 0; i < rows; i++) {
+            int r = i * p;
+            double loss = 0;
+            for (int k = 0; k < p; k++) {
+                double a = 1 / c.rho(k);
+                double[] u = new double[p];
+                double largest = 0; // the term of the 1 in S_k, u = 0
+                for (int j = 0; j < p; j++) {
+                    u[j] = c.delta(k) + a * (f[r + j] - f[r + k]);
+                    if (j != k) {
+                        largest = Math.max(largest, u[j]);
+                    }
+                }
+                double sum = Math.exp(-largest);
+                for (int j = 0; j < p; j++) {
+                    if (j != k) {
+                        sum += Math.exp(u[j] - largest);
+                    }
+                }
+                double logS = largest + Math.log(sum);
+                loss += w[r + k] * (nu == 1 ? logS : Math.expm1((1 - nu) * logS) / (1 - nu));
+                for (int j = 0; j < p; j++) {
+                    if (j != k) {
+                        double d = w[r + k] * a * Math.exp(u[j] - nu * logS) / rows;
+                        grad[r + j] += d;
+                        grad[r + k] -= d;
+                    }
+                }
+            }
+            rowLoss[i] = loss;
+            total += loss;
+        }
+        return rows == 0 ? 0 : total / rows;
+    }
+
+    /** {@link #byDefinition} against the golden file's independently computed values, in float64. */
+    @Test
+    void definitionMatchesGolden() {
+        for (GoldenCase g : Support.surrogateCases()) {
+            int p = g.config().experts();
+            double[] loss = new double[g.rows()];
+            double[] grad = new double[g.rows() * p];
+            double mean = byDefinition(g.config(), g.rows(), g.scores64(), g.weights64(), loss, grad);
+            Tolerance t = Tolerance.FLOAT64;
+            assertTrue(GoldenTest.lossRelErr(loss, g.rowLoss()) <= t.lossRelative(),
+                    g.name() + ": loss " + GoldenTest.lossRelErr(loss, g.rowLoss()));
+            assertTrue(GoldenTest.gradErr(grad, g.gradMeanLoss()) <= t.gradNormwise(),
+                    g.name() + ": grad " + GoldenTest.gradErr(grad, g.gradMeanLoss()));
+            if (!Double.isNaN(g.meanLoss())) {
+                assertEquals(g.meanLoss(), mean, t.lossRelative() * Math.max(1, Math.abs(g.meanLoss())), g.name());
             }
         }
     }
