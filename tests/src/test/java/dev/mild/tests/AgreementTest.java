@@ -25,26 +25,45 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Randomized agreement of every fast backend with the float64 reference, for every p in 1..130, B in
- * {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads (CPU backends; OpenCL runs once), over five members of
+ * Randomized agreement of every fast backend with the float64 reference, over the issue's grid: p in 1..130,
+ * B in {0, 1, 7, 1000, 100000}, and 1, 2 and 5 threads (CPU backends; OpenCL runs once), over five members of
  * the family (distinct margins, equal margins, comp-sum nu = 0.5 with additive margins, nu = 2, and margins
  * of which some are shared). Every call is also made without the gradient, whose row losses must match.
  *
- * <p>The reference costs O(B p^2) per call, so not every (p, B) pair is run: B in {0, 1, 7, 1000} for p in
- * 1..40 and around the vector widths (63..65, 127..130); B in {1, 7, 33} for the other p up to 126 (33 rows
- * cover two 16-lane row blocks and a tail); B = 100000 (49 chunks over the threads) for p in
- * {1, 2, 3, 8, 17, 33} with the logsumexp members (p = 33 with equal margins is the SIMD backend's
- * experts-in-lanes layout, the others its rows-in-lanes layout with and without the shuffle network).
- * B = 100000 at p = 130 alone would cost the reference about 2e9 exps (a minute).
+ * <p>The reference costs O(B p^2) per call, so not every (p, B, member) is run:
+ * <ul>
+ *   <li>B in {0, 1, 7, 1000}, all five members, for p in 1..40 and around the vector widths (63..65,
+ *       127..130);</li>
+ *   <li>for the other p in 41..126: B in {1, 7, 33} (33 rows cover two 16-lane row blocks and a tail), all five
+ *       members; and B = 1000 with one member per p (member p mod 5, so each member meets about 17 of these
+ *       p), whose 1000 rows repeat {@value #DISTINCT_ROWS} distinct rows so that the reference evaluates only
+ *       those (the kernels still see 1000 rows: 62 full 16-lane blocks, a tail, every row checked);</li>
+ *   <li>B = 100000 (49 chunks over the threads) for p in {1, 2, 3, 8, 17, 33} with the two logsumexp members
+ *       (p = 33 with equal margins is the SIMD backend's experts-in-lanes layout, the others its rows-in-lanes
+ *       layout with and without the shuffle network), and for p in {3, 8} with the general members (nu = 0.5
+ *       with additive margins, nu = 2). B = 100000 at p = 130 alone would cost the reference about 2e9 exps.</li>
+ * </ul>
+ * A batch of one chunk ({@link RowBlockKernel#CHUNK_ROWS} rows) runs on the caller's thread whatever the thread
+ * count, so only B = 100000 above goes parallel.
  */
 class AgreementTest {
+
+    /** Distinct rows behind the B = 1000 batches of p in 41..126 (prime, so rows and 16-lane blocks do not align). */
+    static final int DISTINCT_ROWS = 61;
 
     record Problem(String name, LossConfig config, int rows, float[] scores, float[] weights,
                    double[] refLoss, double[] refGrad, double refMean) {
     }
 
-    static List<int[]> shapes() {
-        List<int[]> s = new ArrayList<>();
+    /** p experts, B rows (of which {@code distinct} distinct, repeated), and the members of {@link #variant} to run. */
+    record Shape(int p, int rows, int distinct, int[] variants) {
+    }
+
+    static final int[] ALL_VARIANTS = {0, 1, 2, 3, 4};
+    static final int[] ALL_VARIANTS_TO_3 = {0, 1, 2, 3};
+
+    static List<Shape> shapes() {
+        List<Shape> s = new ArrayList<>();
         List<Integer> ps = new ArrayList<>();
         for (int p = 1; p <= 40; p++) {
             ps.add(p);
@@ -52,18 +71,19 @@ class AgreementTest {
         ps.addAll(List.of(63, 64, 65, 127, 128, 129, 130));
         for (int p : ps) {
             for (int b : new int[] {0, 1, 7, 1000}) {
-                s.add(new int[] {p, b});
+                s.add(new Shape(p, b, b, ALL_VARIANTS));
             }
         }
         for (int p = 41; p <= 126; p++) {
             if (!ps.contains(p)) {
                 for (int b : new int[] {1, 7, 33}) {
-                    s.add(new int[] {p, b});
+                    s.add(new Shape(p, b, b, ALL_VARIANTS));
                 }
+                s.add(new Shape(p, 1000, DISTINCT_ROWS, new int[] {p % 5}));
             }
         }
         for (int p : new int[] {1, 2, 3, 8, 17, 33}) {
-            s.add(new int[] {p, 100_000});
+            s.add(new Shape(p, 100_000, 100_000, p == 3 || p == 8 ? ALL_VARIANTS_TO_3 : new int[] {0, 1}));
         }
         return s;
     }
@@ -97,17 +117,55 @@ class AgreementTest {
     }
 
     static Problem problem(int p, int rows, int v, long seed) {
+        return problem(p, rows, rows, v, seed);
+    }
+
+    static Problem problem(int p, int rows, int distinct, int v, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         LossConfig config = variant(v, p, rnd);
         // nu = 0.5 makes Phi grow like sqrt(S), and signed weights then cancel: a row of terms summing to
         // 100 in magnitude can net 0.09, where float32 terms cannot promise 1e-5 of the net. Scores of scale
         // 0.5 keep that variant within float32's reach; the others take scale 3 (exp far from 1).
-        float[] scores = gaussian(rnd, rows * p, v == 2 ? 0.5 : 3.0);
-        float[] weights = uniform(rnd, rows * p, -0.5, 2.0);
-        double[] loss = new double[rows];
-        double[] grad = new double[rows * p];
-        double mean = ReferenceKernel.evaluate(config, rows, toDouble(scores), toDouble(weights), loss, grad);
-        return new Problem("p=" + p + " B=" + rows + " variant=" + v, config, rows, scores, weights, loss, grad, mean);
+        float[] scores = gaussian(rnd, distinct * p, v == 2 ? 0.5 : 3.0);
+        float[] weights = uniform(rnd, distinct * p, -0.5, 2.0);
+        double[] loss = new double[distinct];
+        double[] grad = new double[distinct * p];
+        ReferenceKernel.evaluate(config, distinct, toDouble(scores), toDouble(weights), loss, grad);
+        String name = "p=" + p + " B=" + rows + (distinct < rows ? " (" + distinct + " distinct rows)" : "") + " variant=" + v;
+        return repeated(name, config, rows, distinct, scores, weights, loss, grad);
+    }
+
+    /**
+     * The batch of {@code rows} rows whose row i is row {@code i mod distinct} of the given ones, with its
+     * reference values: per-row losses repeat, and the gradient of the mean over {@code rows} rows is the one
+     * over {@code distinct} rows times {@code distinct / rows}.
+     */
+    static Problem repeated(String name, LossConfig config, int rows, int distinct, float[] scores, float[] weights,
+                            double[] loss, double[] grad) {
+        if (distinct == rows) {
+            double sum = 0;
+            for (double l : loss) {
+                sum += l;
+            }
+            return new Problem(name, config, rows, scores, weights, loss, grad, rows == 0 ? 0 : sum / rows);
+        }
+        int p = config.experts();
+        float[] s = new float[rows * p];
+        float[] w = new float[rows * p];
+        double[] l = new double[rows];
+        double[] g = new double[rows * p];
+        double sum = 0;
+        for (int i = 0; i < rows; i++) {
+            int from = i % distinct;
+            System.arraycopy(scores, from * p, s, i * p, p);
+            System.arraycopy(weights, from * p, w, i * p, p);
+            l[i] = loss[from];
+            sum += l[i];
+            for (int j = 0; j < p; j++) {
+                g[i * p + j] = grad[from * p + j] * distinct / rows;
+            }
+        }
+        return new Problem(name, config, rows, s, w, l, g, sum / rows);
     }
 
     @TestFactory
@@ -120,14 +178,11 @@ class AgreementTest {
             for (int threads : threadCounts) {
                 tests.add(dynamicTest(name + " threads=" + threads, () -> {
                     try (LossKernel kernel = Backends.open(name, KernelOptions.threads(threads))) {
-                        for (int[] shape : shapes()) {
-                            int variants = shape[1] >= 100_000 ? 2 : 5;
-                            for (int v = 0; v < variants; v++) {
-                                int p = shape[0];
-                                int b = shape[1];
-                                int vv = v;
-                                Problem pr = cache.computeIfAbsent(p + "/" + b + "/" + v,
-                                        key -> problem(p, b, vv, 1000L * p + 7L * b + vv));
+                        for (Shape shape : shapes()) {
+                            for (int v : shape.variants()) {
+                                Problem pr = cache.computeIfAbsent(shape.p() + "/" + shape.rows() + "/" + v,
+                                        key -> problem(shape.p(), shape.rows(), shape.distinct(), v,
+                                                1000L * shape.p() + 7L * shape.rows() + v));
                                 check(kernel, pr);
                             }
                         }
