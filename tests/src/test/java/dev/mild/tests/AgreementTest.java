@@ -44,7 +44,9 @@ import org.junit.jupiter.api.TestFactory;
  *       with additive margins, nu = 2). B = 100000 at p = 130 alone would cost the reference about 2e9 exps.</li>
  * </ul>
  * A batch of one chunk ({@link RowBlockKernel#CHUNK_ROWS} rows) runs on the caller's thread whatever the thread
- * count, so only B = 100000 above goes parallel.
+ * count, so only B = 100000 above goes parallel; {@link #everyMemberAcrossChunksAndThreads} runs every member
+ * (nu in {0, 0.5, 1, 2, 3}, additive margins, realizable rewards) over two and three chunks on 1, 2 and 5
+ * threads.
  */
 class AgreementTest {
 
@@ -189,6 +191,89 @@ class AgreementTest {
                     }
                 }));
             }
+        }
+        return tests.stream();
+    }
+
+    /** The members {@link #everyMemberAcrossChunksAndThreads} runs, by name; see {@link #member}. */
+    static final String[] MEMBERS = {"nu=0", "nu=0.5 with delta", "nu=2 with delta", "nu=3 three margins",
+        "nu=1 with delta (LDAM)", "realizable-log", "realizable-mae"};
+
+    /**
+     * Member m of {@link #MEMBERS} on {@code rows} rows of p experts, with its reference values. nu = 0 takes
+     * nonnegative weights and nu &lt; 1 small scores, for the reason given in {@link #problem}; the realizable
+     * members take the rewards {@code sum_{k' != k} c_k' - p + 2} of random 0/1 costs (signed).
+     */
+    static Problem member(int m, int p, int rows, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] rho = new double[p];
+        double[] delta = new double[p];
+        for (int k = 0; k < p; k++) {
+            rho[k] = 0.3 + 2.7 * rnd.nextDouble();
+            delta[k] = 0.6 * rnd.nextDouble() - 0.1;
+        }
+        LossConfig config = switch (m) {
+            case 0 -> LossConfig.of(rho, null, 0.0);
+            case 1 -> LossConfig.of(rho, delta, 0.5);
+            case 2 -> LossConfig.of(rho, delta, 2.0);
+            case 3 -> LossConfig.of(fromThree(rho), null, 3.0);
+            case 4 -> LossConfig.of(rho, delta, 1.0);
+            case 5 -> LossConfig.uniform(p, 1.0, 1.0);
+            default -> LossConfig.uniform(p, 1.0, 2.0);
+        };
+        float[] scores = gaussian(rnd, rows * p, m <= 1 ? 0.5 : 3.0);
+        float[] weights;
+        if (m >= 5) {
+            weights = new float[rows * p];
+            for (int i = 0; i < rows; i++) {
+                int wrong = 0;
+                int[] cost = new int[p];
+                for (int k = 0; k < p; k++) {
+                    cost[k] = rnd.nextInt(2);
+                    wrong += cost[k];
+                }
+                for (int k = 0; k < p; k++) {
+                    weights[i * p + k] = wrong - cost[k] - p + 2;
+                }
+            }
+        } else {
+            weights = uniform(rnd, rows * p, m == 0 ? 0.0 : -0.5, 2.0);
+        }
+        double[] loss = new double[rows];
+        double[] grad = new double[rows * p];
+        ReferenceKernel.evaluate(config, rows, toDouble(scores), toDouble(weights), loss, grad);
+        return repeated("p=" + p + " B=" + rows + " " + MEMBERS[m], config, rows, rows, scores, weights, loss, grad);
+    }
+
+    /**
+     * Every member over more than one chunk of {@link RowBlockKernel#CHUNK_ROWS} rows (B = 2049: a chunk and one
+     * row; B = 5000: three chunks), so that 2 and 5 threads really split the rows, on every CPU backend against
+     * the reference. {@link DeterminismTest} checks the same members for the same bits across calls and threads.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyMemberAcrossChunksAndThreads() {
+        List<DynamicTest> tests = new ArrayList<>();
+        Map<String, Problem> cache = new HashMap<>();
+        for (String name : Support.fastBackends()) {
+            if (!Support.usesHostThreads(name)) {
+                continue;
+            }
+            tests.add(dynamicTest(name, () -> {
+                for (int p : new int[] {3, 8, 19}) {
+                    for (int rows : new int[] {2049, 5000}) {
+                        for (int m = 0; m < MEMBERS.length; m++) {
+                            int mm = m;
+                            Problem pr = cache.computeIfAbsent(p + "/" + rows + "/" + m,
+                                    key -> member(mm, p, rows, 31L * p + 7L * rows + mm));
+                            for (int threads : new int[] {1, 2, 5}) {
+                                try (LossKernel kernel = Backends.open(name, KernelOptions.threads(threads))) {
+                                    check(kernel, pr);
+                                }
+                            }
+                        }
+                    }
+                }
+            }));
         }
         return tests.stream();
     }
