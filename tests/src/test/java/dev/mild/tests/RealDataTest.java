@@ -8,10 +8,15 @@ import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.io.Json;
 import dev.mild.testing.Required;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,13 +40,41 @@ class RealDataTest {
         return null;
     }
 
+    /** How far above the best constant router the MMLU router may be (see mmluTrainsAndEvaluatesOutOfTheBox). */
+    static final double ROUTER_SLACK = 0.015;
+
+    /** The mean of each named column of a gzip CSV with a header, read with nothing but the JDK. */
+    static double[] meanCosts(Path csvGz, List<String> columns) throws IOException {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(
+                new GZIPInputStream(Files.newInputStream(csvGz)), StandardCharsets.UTF_8))) {
+            List<String> header = List.of(in.readLine().split(","));
+            int[] at = columns.stream().mapToInt(header::indexOf).toArray();
+            for (int c = 0; c < at.length; c++) {
+                assertTrue(at[c] >= 0, columns.get(c) + " not in the header of " + csvGz);
+            }
+            double[] sum = new double[at.length];
+            long rows = 0;
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                String[] cells = line.split(",");
+                for (int c = 0; c < at.length; c++) {
+                    sum[c] += Double.parseDouble(cells[at[c]]);
+                }
+                rows++;
+            }
+            for (int c = 0; c < at.length; c++) {
+                sum[c] /= rows;
+            }
+            return sum;
+        }
+    }
+
     static Path shared(String name) {
         Path dir = Support.sharedDir();
         return dir == null ? Path.of("../shared/data", name) : dir.resolve("data").resolve(name);
     }
 
     @Test
-    void mmluTrainsAndEvaluatesOutOfTheBox() {
+    void mmluTrainsAndEvaluatesOutOfTheBox() throws IOException {
         Path train = need(shared("mmlu-routellm-train.csv.gz"), "MMLU routing data (../shared/data)");
         Path test = need(shared("mmlu-routellm-test.csv.gz"), "MMLU routing data (../shared/data)");
         Path model = tmp.resolve("mmlu.mild");
@@ -56,16 +89,28 @@ class RealDataTest {
         assertEquals(0.1434, (Double) t.get("oracleLoss"), 1e-4);
         assertEquals(11287.0, (Double) m.get("trainRows") + (Double) m.get("validRows"));
         double routerLoss = (Double) t.get("deferralLoss");
-        assertTrue(routerLoss >= 0.1434 && routerLoss < 0.33, "between the oracle and always-Mixtral: " + routerLoss);
+        // The constant routers' losses, from the test file itself (not through the project's readers).
+        double[] meanCost = meanCosts(test, List.of("cost:mixtral-8x7b", "cost:gpt-4"));
+        double bestConstant = Math.min(meanCost[0], meanCost[1]);
+        assertEquals(1 - 0.8058, bestConstant, 1e-4, "README: always GPT-4 is the best constant router");
+        assertTrue(routerLoss >= (Double) t.get("oracleLoss"), "no router beats the oracle: " + routerLoss);
+        // The router does not beat always-GPT-4 here: 0.2015 with this seed and 4 epochs (seeds 1..5: 0.1978 to
+        // 0.2044), where a table of the better model per subject, fitted on the training file, gets 0.1858.
+        // So it is held to within ROUTER_SLACK of the best constant router, which a router that always picks
+        // Mixtral (0.3296) or routes at random (about 0.26) misses by far.
+        assertTrue(routerLoss <= bestConstant + ROUTER_SLACK, "test deferral loss " + routerLoss
+                + ": more than " + ROUTER_SLACK + " above the best constant router (always GPT-4, " + bestConstant + ")");
 
         CliTest.Run e = CliTest.run("eval", "--model", model.toString(), "--data", test.toString(), "--json");
         assertEquals(0, e.code(), e.err());
         Map<?, ?> em = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out().trim(), "eval output")).get("result");
         assertEquals(routerLoss, (Double) em.get("deferralLoss"), 0.0, "eval of the saved model = train's test report");
         Map<?, ?> always = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out().trim(), "eval output")).get("alwaysOneExpert");
-        // README: Mixtral accuracy 0.6704 and GPT-4 0.8058 on the test split.
+        // README: Mixtral accuracy 0.6704 and GPT-4 0.8058 on the test split; and the file's own mean costs.
         assertEquals(1 - 0.6704, (Double) always.get("mixtral-8x7b"), 1e-4);
         assertEquals(1 - 0.8058, (Double) always.get("gpt-4"), 1e-4);
+        assertEquals(meanCost[0], (Double) always.get("mixtral-8x7b"), 1e-12);
+        assertEquals(meanCost[1], (Double) always.get("gpt-4"), 1e-12);
     }
 
     @Test
