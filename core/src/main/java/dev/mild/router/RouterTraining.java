@@ -259,13 +259,16 @@ public final class RouterTraining {
         listener.message(String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)",
                 d, trainIdx.length));
         Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx);
-        float[] dataStd = standardizer.apply(data.features());
-        float[] validStd = validFile == null ? null : standardizer.apply(validFile.features());
+        // Every file now (the test file too, though it is used only after training): a value that overflows
+        // standardization is named by file and line before any training.
+        float[] dataStd = standardizer.apply(data);
+        float[] validStd = validFile == null ? null : standardizer.apply(validFile);
+        float[] testStd = testFile == null ? null : standardizer.apply(testFile);
         // Costs that need no trained classifier are made and checked now, before any training.
         double[] dataCosts = null;
         if (!trained) {
             dataCosts = setup.costsFor(data, dataStd, List.of(), ExpertSetup.STREAM_DATA);
-            checkOneMinusCosts(spec, data, setup, dataCosts);
+            checkCosts(spec, data, setup, dataCosts);
         }
 
         KernelOptions kopts = KernelOptions.threads(spec.options.threads());
@@ -277,7 +280,7 @@ public final class RouterTraining {
                         validFile != null ? validStd : dataStd, spec, listener);
                 classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
                 dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
-                checkOneMinusCosts(spec, data, setup, dataCosts);
+                checkCosts(spec, data, setup, dataCosts);
             }
             Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
             Examples train = all.select(trainIdx);
@@ -331,7 +334,6 @@ public final class RouterTraining {
             int testRows = 0;
             if (testFile != null) {
                 // The test file is used here, after training and selection, and only for the report (checked above).
-                float[] testStd = standardizer.apply(testFile.features());
                 double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
                 testReport = Evaluation.of(Trainer.scores(net, testStd, testFile.rows()), testCosts, testFile.rows(),
                         testFile.labels(), setup);
@@ -388,15 +390,28 @@ public final class RouterTraining {
     }
 
     /**
-     * One-minus rewards read {@code 1 - c} as a reward, which the paper's lemma needs in [0, 1]. Checked here on
-     * every row of the data file, before the split, so the message names the file line and the expert whatever
-     * the seed (the kernel's own check can only name a row of the shuffled training split).
+     * One-minus rewards read {@code 1 - c} as a reward, which the paper's lemma needs in [0, 1]; and any loss's
+     * weights must fit float32. Checked here on every row of the data file, before the split, so the message
+     * names the file line and the expert whatever the seed (the kernel's own check can only name a row of the
+     * shuffled training split).
      */
-    static void checkOneMinusCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
+    static void checkCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
+        int p = setup.experts();
+        // Every loss weighs an expert by at most the row's sum of costs (>= 0): it must fit the float32 the
+        // kernels compute in (Rewards.apply checks it too, but can only name a row of the shuffled split).
+        for (int i = 0; i < data.rows(); i++) {
+            double sum = 0;
+            for (int k = 0; k < p; k++) {
+                sum += costs[i * p + k];
+            }
+            if (!(sum <= Float.MAX_VALUE)) {
+                throw new InvalidInputException(data.where(i) + ": the costs add up to " + sum + ", beyond the float32"
+                        + " range (at most " + Float.MAX_VALUE + ") the kernels weigh experts in; scale the costs down");
+            }
+        }
         if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins()) {
             return; // only mild and compsum take rewards
         }
-        int p = setup.experts();
         double[] beta = setup.beta();
         for (int i = 0; i < data.rows(); i++) {
             for (int k = 0; k < p; k++) {
@@ -416,7 +431,7 @@ public final class RouterTraining {
     /**
      * What of one-minus rewards can be checked before trained experts exist: a trained expert's cost is
      * {@code 1[wrong] + price}, so a price above 0 leaves [0, 1] on every row the classifier gets wrong (the other
-     * sources' costs are known before training and checked row by row by {@link #checkOneMinusCosts}).
+     * sources' costs are known before training and checked row by row by {@link #checkCosts}).
      */
     static void checkOneMinusPrices(Spec spec, ExpertSetup setup) {
         if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins() || setup.source() != ExpertSetup.Source.TRAINED) {

@@ -306,6 +306,38 @@ class TrainChecksTest {
         assertArrayEquals(new double[] {0, 1}, r.blocks().get(1).oracleRatios());
     }
 
+    @Test
+    void aTestFileValueThatOverflowsStandardizationFailsBeforeTraining() throws IOException {
+        StringBuilder train = new StringBuilder("x0,x1,cost:a,cost:b\n");
+        for (int i = 0; i < 100; i++) {
+            train.append(i % 10 / 10.0).append(',').append(i % 7 / 7.0).append(',').append(i % 2).append(',')
+                    .append(1 - i % 2).append('\n');
+        }
+        Path data = write("costs.csv", train.toString());
+        // 1.5e38 is a valid float32 feature, but with the training split's scale (values in [0, 1]) it overflows.
+        Path test = write("far.csv", "x0,x1,cost:a,cost:b\n0.5,0.5,0,1\n1.5e38,0.5,0,1\n");
+        Path model = tmp.resolve("far.mild");
+        Run r = run("train", "--data", data.toString(), "--test", test.toString(), "--epochs", "2", "--out",
+                model.toString());
+        assertRefusedBeforeTraining(r, model, "far.csv", "line 3", "lies too far from the training mean");
+    }
+
+    @Test
+    void costsBeyondFloat32WhenSummedNameTheirFileLineWhateverTheSeed() throws IOException {
+        StringBuilder sb = new StringBuilder("x0,cost:a,cost:b,cost:c\n");
+        for (int i = 0; i < 200; i++) {
+            sb.append(i % 10).append(',').append(i == 100 ? "3e38,3e38,0" : (i % 3) + "," + ((i + 1) % 3) + ",1")
+                    .append('\n');
+        }
+        Path data = write("sum.csv", sb.toString());
+        Path model = tmp.resolve("sum.mild");
+        for (String seed : new String[] {"1", "2", "3"}) {
+            Run r = run("train", "--data", data.toString(), "--rho", "uniform", "--epochs", "1", "--seed", seed,
+                    "--out", model.toString());
+            assertRefusedBeforeTraining(r, model, "sum.csv", "line 102", "the costs add up to 6.0E38");
+        }
+    }
+
     private static String[] concat(String[] head, String... tail) {
         List<String> all = new ArrayList<>(List.of(head));
         all.addAll(List.of(tail));
