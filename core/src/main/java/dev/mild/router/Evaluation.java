@@ -53,8 +53,8 @@ public final class Evaluation {
                     names.add(setup.blockName(k));
                 }
                 if (unseen.length > 0) { // one entry for all the classes the setup never saw, after the blocks
-                    names.add((unseen.length == 1 ? "class " + unseen[0]
-                            : "classes " + unseen[0] + "-" + unseen[unseen.length - 1]) + " (not in training)");
+                    names.add(unseen.length == 1 ? "class " + unseen[0] + " (not in training)"
+                            : unseen.length + " classes not in training (" + listed(unseen) + ")");
                 }
             } else {
                 for (int c : classes) {
@@ -88,5 +88,11 @@ public final class Evaluation {
             }
         }
         return new Result(r, blocks);
+    }
+
+    /** The first few classes, comma-separated ("3, 7, 12, ..." beyond five): a list, never read as a range. */
+    private static String listed(int[] classes) {
+        String head = String.join(", ", IntStream.of(classes).limit(5).mapToObj(Integer::toString).toList());
+        return classes.length > 5 ? head + ", ..." : head;
     }
 }

@@ -288,13 +288,13 @@ class TrainChecksTest {
 
     @Test
     void reportsByBlockPutClassesNotSeenInTrainingOnOneLineOfTheirOwn() {
-        // Trained on classes 0..2 in blocks 0-1 and 2; the rows carry labels 0, 2, 4 and 5.
+        // Trained on classes 0..2 in blocks 0-1 and 2; the rows carry labels 0, 2, 4 and 1000000 (a list, not a range).
         ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.PREDICTIONS, List.of("a", "b"), 3, new int[] {2, 1},
                 new double[] {0, 0}, 1);
         float[] scores = {1, 0, 1, 0, 0, 1, 1, 0};          // the router picks a, a, b, a
         double[] costs = {0, 1, 1, 0, 1, 1, 1, 1};          // the oracle picks a, b, a (tie), a (tie)
-        Evaluation.Result r = Evaluation.of(scores, costs, 4, new int[] {0, 2, 4, 5}, setup);
-        assertEquals(List.of("classes 0-1", "class 2", "classes 4-5 (not in training)"),
+        Evaluation.Result r = Evaluation.of(scores, costs, 4, new int[] {0, 2, 4, 1_000_000}, setup);
+        assertEquals(List.of("classes 0-1", "class 2", "2 classes not in training (4, 1000000)"),
                 r.blocks().stream().map(Evaluation.Block::name).toList());
         Evaluation.Block unseen = r.blocks().get(2);
         assertEquals(2, unseen.rows());
