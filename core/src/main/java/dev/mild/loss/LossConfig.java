@@ -258,7 +258,7 @@ public final class LossConfig {
             double growth = (logSLimit - deltaPlus - Math.log(p)) / maxA;
             if (growth < 0.0) {
                 throw new InvalidInputException("nu = " + nu + " < 1 with " + margin + ", delta up to " + deltaPlus
-                        + " and p = " + p + ": the loss S^(1-nu)/(1-nu) and its gradient exceed " + FACTOR_LIMIT
+                        + " and p = " + p + ": the loss S^(1-nu)/(1-nu) or its gradient's factor S^(1-nu)/rho would exceed " + FACTOR_LIMIT
                         + " even when all scores are equal; raise nu or rho, or lower delta");
             }
             if (growth < limit.value) {
