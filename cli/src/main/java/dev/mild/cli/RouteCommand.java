@@ -86,8 +86,8 @@ final class RouteCommand implements Command {
         try {
             while ((line = in.readLine()) != null) {
                 lineNo++;
-                if (lineNo == 1 && line.startsWith("\uFEFF")) {
-                    line = line.substring(1);   // a UTF-8 byte-order mark, as Windows editors write
+                if (lineNo == 1) {
+                    line = CsvReader.withoutByteOrderMark(line);
                 }
                 if (line.isBlank()) {
                     continue;

@@ -50,6 +50,15 @@ public final class CsvReader {
     private CsvReader() {
     }
 
+    /**
+     * A file's first line without the UTF-8 byte-order mark Windows editors start files with (left in, it would
+     * hide the first column's name); null stays null.
+     */
+    public static String withoutByteOrderMark(String firstLine) {
+        return firstLine != null && !firstLine.isEmpty() && firstLine.charAt(0) == BYTE_ORDER_MARK
+                ? firstLine.substring(1) : firstLine;
+    }
+
     public static Dataset read(Path file) {
         try (InputStream in = DataFiles.open(file)) {
             return read(in, file.toString());
@@ -61,11 +70,7 @@ public final class CsvReader {
     /** Reads from a stream; {@code source} names it in messages. */
     public static Dataset read(InputStream in, String source) throws IOException {
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
-        String headerLine = reader.readLine();
-        if (headerLine != null && !headerLine.isEmpty() && headerLine.charAt(0) == BYTE_ORDER_MARK) {
-            // Editors on Windows start UTF-8 files with one; left in, it would hide the first column's name.
-            headerLine = headerLine.substring(1);
-        }
+        String headerLine = withoutByteOrderMark(reader.readLine());
         int lineNo = 1;
         while (headerLine != null && headerLine.isBlank()) {
             headerLine = reader.readLine();
