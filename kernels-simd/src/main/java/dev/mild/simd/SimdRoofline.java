@@ -20,7 +20,9 @@ public final class SimdRoofline {
 
     /**
      * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
-     * element, exactly the kernel's exp loop. Returns a value derived from the result (a sink for benchmarks).
+     * element, the experts-in-lanes layout's exp loop ({@link Lanes#exp2Sum}; rows in lanes runs the same exp,
+     * two per iteration too, through {@link Lanes#exp2SumPair}). Returns a value derived from the result (a sink
+     * for benchmarks).
      *
      * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
      * @param e   outputs, same length. Modified.
