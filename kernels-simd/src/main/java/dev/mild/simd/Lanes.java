@@ -35,19 +35,20 @@ final class Lanes {
 
     /**
      * Two exp loops in one, over {@code length} floats (a multiple of L) each: {@code e[eOff0 + i] =
-     * 2^(d[dOff0 + i] scale0)} with their lane-wise sum into {@code sum[sumOff0..]}, the same for 1. Rows in
+     * 2^(d[i] scale0)} with their lane-wise sum into {@code sum[sumOff0..]}, and {@code e[eOff1 + i] =
+     * 2^(d[dOff1 + i] scale1)} with theirs into {@code sum[sumOff1..]}. Rows in
      * lanes calls it for two groups over the same inputs, or for the two halves of one group ({@code
      * combine}: both sums added into {@code sum[sumOff0..]}). One method for both keeps the kernel at two
      * inlined copies of {@link VectorMath#exp2}: with more, C2's inlining budget runs out and vectors get boxed.
      */
-    static void exp2SumPair(float[] d, int dOff0, int dOff1, int length, float[] e, int eOff0, int eOff1,
+    static void exp2SumPair(float[] d, int dOff1, int length, float[] e, int eOff0, int eOff1,
                             float scale0, float scale1, float[] sum, int sumOff0, int sumOff1, boolean combine) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector z0 = FloatVector.zero(F);
         FloatVector z1 = FloatVector.zero(F);
         for (int i = 0; i < length; i += L) {
-            FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, dOff0 + i).mul(scale0));
+            FloatVector e0 = VectorMath.exp2(FloatVector.fromArray(F, d, i).mul(scale0));
             FloatVector e1 = VectorMath.exp2(FloatVector.fromArray(F, d, dOff1 + i).mul(scale1));
             e0.intoArray(e, eOff0 + i);
             e1.intoArray(e, eOff1 + i);

@@ -88,8 +88,9 @@ final class RowLanes {
             int each = pairs ? length : length / 2;
             for (int b = 0; b < batch; b += pairs ? 2 : 1) {
                 int b1 = pairs ? b + 1 : b;
-                Lanes.exp2SumPair(expIn, 0, pairs ? 0 : each, each, sc.e, b * length, pairs ? b1 * length : b * length + each,
-                        plan.groupScale[g0 + b], plan.groupScale[g0 + b1], sc.zRest, b * L, b1 * L, !pairs);
+                Lanes.exp2SumPair(expIn, pairs ? 0 : each, each, sc.e, b * length,
+                        pairs ? b1 * length : b * length + each, plan.groupScale[g0 + b], plan.groupScale[g0 + b1],
+                        sc.zRest, b * L, b1 * L, !pairs);
             }
             if (plan.logSumExp && plan.oneMemberGroups) {
                 singleMemberGroups(plan, g0, batch, sc, withGrad);
