@@ -129,7 +129,7 @@ class OpenClTest {
                 try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
                     for (int p : ps) {
                         for (int v : p <= 17 ? new int[] {0, 2} : new int[] {1, 3}) {
-                            checkPeriodic(kernel, AgreementTest.problem(p, PERIOD, v, 7919L * p + v), 100_000);
+                            checkPeriodic(kernel, AgreementTest.problem(p, 100_000, PERIOD, v, 7919L * p + v));
                         }
                     }
                 }
@@ -138,29 +138,13 @@ class OpenClTest {
         return tests.stream();
     }
 
-    static void checkPeriodic(LossKernel kernel, AgreementTest.Problem block, int rows) {
-        int p = block.config().experts();
-        float[] scores = new float[rows * p];
-        float[] weights = new float[rows * p];
-        double[] wantLoss = new double[rows];
-        double[] wantGrad = new double[rows * p];
-        double sum = 0;
-        for (int i = 0; i < rows; i++) {
-            int src = i % PERIOD;
-            System.arraycopy(block.scores(), src * p, scores, i * p, p);
-            System.arraycopy(block.weights(), src * p, weights, i * p, p);
-            wantLoss[i] = block.refLoss()[src];
-            sum += wantLoss[i];
-            for (int j = 0; j < p; j++) {
-                // The reference gave d(mean over PERIOD rows)/df: rescale to the mean over `rows`.
-                wantGrad[i * p + j] = block.refGrad()[src * p + j] * PERIOD / rows;
-            }
-        }
-        float[] loss = new float[rows];
-        float[] grad = new float[rows * p];
-        double mean = kernel.lossAndGradient(block.config(), rows, scores, 0, weights, 0, loss, 0, grad, 0);
-        String what = kernel.describe() + " " + block.name() + " repeated to B = " + rows;
-        assertWithin(what, wantLoss, wantGrad, sum / rows, loss, grad, mean);
+    /** One call on a problem whose rows repeat a block of reference rows ({@link AgreementTest#repeated}). */
+    static void checkPeriodic(LossKernel kernel, AgreementTest.Problem pr) {
+        int p = pr.config().experts();
+        float[] loss = new float[pr.rows()];
+        float[] grad = new float[pr.rows() * p];
+        double mean = kernel.lossAndGradient(pr.config(), pr.rows(), pr.scores(), 0, pr.weights(), 0, loss, 0, grad, 0);
+        assertWithin(kernel.describe() + " " + pr.name(), pr.refLoss(), pr.refGrad(), pr.refMean(), loss, grad, mean);
     }
 
     static void assertWithin(String what, double[] wantLoss, double[] wantGrad, double wantMean, float[] loss,
