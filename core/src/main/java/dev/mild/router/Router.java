@@ -29,8 +29,7 @@ public final class Router {
     private final int p;
     private final int layers;
     private final int[] sizes;
-    private final float[] mean;
-    private final float[] scale;
+    private final Standardizer standardizer;
     private final float[][][] w;   // per layer: n_l rows of n_{l+1} weights
     private final float[][] b;
     private final int width;
@@ -70,8 +69,7 @@ public final class Router {
         this.p = network.outputs();
         this.layers = network.layers();
         this.sizes = network.sizes();
-        this.mean = standardizer.mean();
-        this.scale = standardizer.scale();
+        this.standardizer = standardizer;
         this.w = new float[layers][][];
         this.b = new float[layers][];
         for (int l = 0; l < layers; l++) {
@@ -186,13 +184,8 @@ public final class Router {
                 throw new InvalidInputException("feature column " + (c + 1) + " (1-based, in the model's order) is " + v
                         + " (must be finite)");
             }
-            in[c] = (v - mean[c]) * scale[c];
-            if (!Float.isFinite(in[c])) {
-                throw new InvalidInputException("feature column " + (c + 1) + " (1-based, in the model's order): value "
-                        + v + " lies too far from the training mean " + mean[c] + " (scale " + scale[c] + ") to"
-                        + " standardize in float32; the router was not trained on anything like it");
-            }
         }
+        standardizer.apply(x, xOff, in, 0); // a value too far from the training mean to standardize is an error
         float[] cur = in;
         for (int l = 0; l < layers; l++) {
             int nOut = sizes[l + 1];

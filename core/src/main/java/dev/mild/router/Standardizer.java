@@ -86,20 +86,10 @@ public final class Standardizer {
     }
 
     /**
-     * Standardizes the rows {@code rows[i]} of {@code x} ({@code n x d}) into consecutive rows of a new matrix.
+     * Standardizes every row of an {@code n x d} matrix into a new one.
      *
      * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
      */
-    public float[] apply(float[] x, int[] rows) {
-        int d = mean.length;
-        float[] out = new float[Math.multiplyExact(rows.length, d)];
-        for (int i = 0; i < rows.length; i++) {
-            applyRow(x, rows[i] * d, out, i * d, rows[i]);
-        }
-        return out;
-    }
-
-    /** Standardizes every row of an {@code n x d} matrix into a new one (an overflow is an error, as above). */
     public float[] apply(float[] x) {
         float[] out = new float[x.length];
         int d = mean.length;
@@ -132,8 +122,9 @@ public final class Standardizer {
     private void applyRow(float[] x, int offset, float[] out, int outOffset, int row) {
         int bad = applyRowAt(x, offset, out, outOffset);
         if (bad >= 0) {
-            throw overflow((row < 0 ? "" : "row " + (row + 1) + ", ") + "feature column " + (bad + 1)
-                    + " (rows and columns 1-based)", bad, x[offset + bad]);
+            throw overflow(row < 0 ? "feature column " + (bad + 1) + " (1-based, in the model's order)"
+                    : "row " + (row + 1) + ", feature column " + (bad + 1) + " (rows and columns 1-based)", bad,
+                    x[offset + bad]);
         }
     }
 
