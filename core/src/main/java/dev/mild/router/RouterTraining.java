@@ -97,6 +97,12 @@ public final class RouterTraining {
             return rho == null ? "auto" : rho;
         }
 
+        /** A loss with margins whose rho rule is an explicit comma-separated list (not auto, theory or uniform). */
+        boolean listsRho() {
+            String rule = rhoRule();
+            return hasMargins() && !rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform");
+        }
+
         public double rhoMean() {
             return rhoMean == null ? 1.0 : rhoMean;
         }
@@ -151,7 +157,7 @@ public final class RouterTraining {
                     throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
                             + " --rho " + rule + " there is no search");
                 }
-                if (!rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform")) {
+                if (listsRho()) {
                     parseRho(rule, rule.split(",", -1).length);   // the numbers; their count needs the experts
                 }
             }
@@ -233,9 +239,7 @@ public final class RouterTraining {
             setup.checkInputs(testFile);
         }
         String rule = spec.rhoRule();
-        if (spec.hasMargins() && !rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform")) {
-            parseRho(rule, p);
-        }
+        double[] listedRho = spec.listsRho() ? parseRho(rule, p) : null; // its count, before any training
         checkOneMinusPrices(spec, setup);
         long seed = spec.options.seed();
         int[][] split = split(data.rows(), validFile == null ? spec.validFraction : 0,
@@ -319,7 +323,7 @@ public final class RouterTraining {
                             e -> listener.epoch("router", e));
                 }
             } else {
-                rho = fixedRho(rule, spec.rhoMean(), oracle, norms, p);
+                rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
                 surrogate = lossAt.apply(rho);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
@@ -447,19 +451,9 @@ public final class RouterTraining {
         }
     }
 
-    /** {@code theory}, {@code uniform} (mean margin {@code mean}) or an explicit comma-separated list. */
+    /** {@code theory} or {@code uniform} with mean margin {@code mean} (checked by {@link Spec#check}). */
     static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
-        if (!(mean > 0) || !Double.isFinite(mean)) {
-            throw new InvalidInputException("the mean margin must be finite and > 0, got " + mean);
-        }
-        switch (rule) {
-            case "theory":
-                return Rho.theory(oracle, norms, p, mean * p);
-            case "uniform":
-                return Rho.uniform(p, mean);
-            default:
-                return parseRho(rule, p);
-        }
+        return rule.equals("theory") ? Rho.theory(oracle, norms, p, mean * p) : Rho.uniform(p, mean);
     }
 
     /** An explicit rho rule: {@code p} comma-separated margins, each finite and > 0. */
