@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import dev.mild.io.GoldenCase;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
@@ -383,20 +382,7 @@ class EdgeCaseTest {
     /** {@link #byDefinition} against the golden file's independently computed values, in float64. */
     @Test
     void definitionMatchesGolden() {
-        for (GoldenCase g : Support.surrogateCases()) {
-            int p = g.config().experts();
-            double[] loss = new double[g.rows()];
-            double[] grad = new double[g.rows() * p];
-            double mean = byDefinition(g.config(), g.rows(), g.scores64(), g.weights64(), loss, grad);
-            Tolerance t = Tolerance.FLOAT64;
-            assertTrue(GoldenTest.lossRelErr(loss, g.rowLoss()) <= t.lossRelative(),
-                    g.name() + ": loss " + GoldenTest.lossRelErr(loss, g.rowLoss()));
-            assertTrue(GoldenTest.gradErr(grad, g.gradMeanLoss()) <= t.gradNormwise(),
-                    g.name() + ": grad " + GoldenTest.gradErr(grad, g.gradMeanLoss()));
-            if (!Double.isNaN(g.meanLoss())) {
-                assertEquals(g.meanLoss(), mean, t.lossRelative() * Math.max(1, Math.abs(g.meanLoss())), g.name());
-            }
-        }
+        GoldenTest.assertMatchesGoldenInFloat64(EdgeCaseTest::byDefinition);
     }
 
     static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
