@@ -45,33 +45,21 @@ class SignedWeightsToleranceTest {
             return rho.length;
         }
 
-        /** {@code {loss, sum_k |w_k| Phi_k}} of row i, in float64 from the float32 inputs. */
-        double[] truth(int i) {
-            int p = p();
-            double loss = 0;
-            double size = 0;
-            for (int k = 0; k < p; k++) {
-                double a = 1 / rho[k];
-                // log sum_{j != k} exp(a (f_j - f_k)), around its largest exponent
-                double top = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < p; j++) {
-                    if (j != k) {
-                        top = Math.max(top, a * ((double) scores[i * p + j] - scores[i * p + k]));
-                    }
-                }
-                double sum = 0;
-                for (int j = 0; j < p; j++) {
-                    if (j != k) {
-                        sum += Math.exp(a * ((double) scores[i * p + j] - scores[i * p + k]) - top);
-                    }
-                }
-                double t = (delta == null ? 0 : delta[k]) + top + Math.log(sum);
-                double logS = t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t)); // log(1 + e^t)
-                double phi = nu == 1 ? logS : Math.expm1((1 - nu) * logS) / (1 - nu);
-                loss += weights[i * p + k] * phi;
-                size += Math.abs(weights[i * p + k]) * phi;
-            }
-            return new double[] {loss, size};
+        /**
+         * In float64 from the float32 inputs, by {@link EdgeCaseTest#byDefinition} (this module's own evaluation
+         * of MATH.md, checked against the golden file): each row's loss, the size of its terms
+         * {@code sum_k |w_k| Phi_k} (the same evaluation with every weight made >= 0, since {@code Phi >= 0}),
+         * and the gradient of the mean loss.
+         */
+        Truth truth() {
+            double[] f = GoldenCheck.toDouble(scores);
+            double[] loss = new double[rows];
+            double[] size = new double[rows];
+            double[] grad = new double[rows * p()];
+            EdgeCaseTest.byDefinition(config(), rows, f, GoldenCheck.toDouble(weights), loss, grad);
+            EdgeCaseTest.byDefinition(config(), rows, f, GoldenCheck.toDouble(withAbsoluteWeights().weights), size,
+                    new double[rows * p()]);
+            return new Truth(loss, size, grad);
         }
 
         Batch withAbsoluteWeights() {
@@ -81,6 +69,9 @@ class SignedWeightsToleranceTest {
             }
             return new Batch(name + ", weights made >= 0", rho, delta, nu, rows, scores, abs);
         }
+    }
+
+    record Truth(double[] loss, double[] termSize, double[] grad) {
     }
 
     /** The row of the report: p = 15, distinct rho in [0.08, 0.92], scores ~ +-200; terms 10711, loss -5.18. */
@@ -162,8 +153,9 @@ class SignedWeightsToleranceTest {
         float[] loss = new float[b.rows];
         kernel.lossAndGradient(b.config(), b.rows, b.scores, 0, b.weights, 0, loss, 0, null, 0);
         double bound = Tolerance.FLOAT32.lossRelative();
+        Truth t = b.truth();
         for (int i = 0; i < b.rows; i++) {
-            double[] truth = b.truth(i);
+            double[] truth = {t.loss()[i], t.termSize()[i]};
             double err = Math.abs(loss[i] - truth[0]);
             String what = String.format(Locale.ROOT, "%s: %s row %d: loss %.9g, expected %.9g, terms %.6g",
                     kernel.name(), b.name, i, loss[i], truth[0], truth[1]);
@@ -190,17 +182,18 @@ class SignedWeightsToleranceTest {
             double[] refSize = new double[b.rows];
             ReferenceKernel.evaluate(b.config(), b.rows, GoldenCheck.toDouble(b.scores),
                     GoldenCheck.toDouble(b.weights), refLoss, null, refSize);
+            Truth t = b.truth();
             for (int i = 0; i < b.rows; i++) {
-                double[] truth = b.truth(i);
-                assertEquals(truth[0], refLoss[i], 1e-10 * Math.max(1, truth[1]), b.name + " row " + i + ": loss");
-                assertEquals(truth[1], refSize[i], 1e-10 * Math.max(1, truth[1]), b.name + " row " + i + ": terms");
+                double size = t.termSize()[i];
+                assertEquals(t.loss()[i], refLoss[i], 1e-10 * Math.max(1, size), b.name + " row " + i + ": loss");
+                assertEquals(size, refSize[i], 1e-10 * Math.max(1, size), b.name + " row " + i + ": terms");
             }
         }
     }
 
     static double cancellation(Batch b) {
-        double[] truth = b.truth(0);
-        return truth[1] / Math.max(1, Math.abs(truth[0]));
+        Truth t = b.truth();
+        return t.termSize()[0] / Math.max(1, Math.abs(t.loss()[0]));
     }
 
     /**
@@ -210,11 +203,11 @@ class SignedWeightsToleranceTest {
     @TestFactory
     Stream<DynamicTest> goldenCheckMeasuresTheLossAgainstItsTerms() {
         Batch b = reportedRow();
-        double[] truth = b.truth(0);
+        Truth t = b.truth(); // one row: the gradient of the mean is the row's gradient
         String json = "{\"cases\": [{\"name\": \"signed\", \"nu\": 1.0, \"rho\": " + list(b.rho)
                 + ", \"scores\": [" + list(GoldenCheck.toDouble(b.scores)) + "], \"weights\": ["
-                + list(GoldenCheck.toDouble(b.weights)) + "], \"rowLoss\": [" + truth[0] + "], \"gradMeanLoss\": ["
-                + list(logSumExpGradient(b)) + "]}]}";
+                + list(GoldenCheck.toDouble(b.weights)) + "], \"rowLoss\": [" + t.loss()[0] + "], \"gradMeanLoss\": ["
+                + list(t.grad()) + "]}]}";
         GoldenCase c = GoldenCase.parse(json, "signed.json").get(0);
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : Support.fastBackends()) {
@@ -227,27 +220,6 @@ class SignedWeightsToleranceTest {
             }));
         }
         return tests.stream();
-    }
-
-    /** MATH.md, nu = 1 and delta = 0: {@code dloss/df_j = sum_k w_k a_k (softmax(a_k f)_j - [j == k])}, one row. */
-    static double[] logSumExpGradient(Batch b) {
-        int p = b.p();
-        double[] g = new double[p];
-        for (int k = 0; k < p; k++) {
-            double a = 1 / b.rho[k];
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < p; j++) {
-                max = Math.max(max, a * b.scores[j]);
-            }
-            double z = 0;
-            for (int j = 0; j < p; j++) {
-                z += Math.exp(a * b.scores[j] - max);
-            }
-            for (int j = 0; j < p; j++) {
-                g[j] += b.weights[k] * a * (Math.exp(a * b.scores[j] - max) / z - (j == k ? 1 : 0));
-            }
-        }
-        return g;
     }
 
     static String list(double[] v) {
