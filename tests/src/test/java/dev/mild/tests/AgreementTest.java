@@ -199,12 +199,24 @@ class AgreementTest {
     static final String[] MEMBERS = {"nu=0", "nu=0.5 with delta", "nu=2 with delta", "nu=3 three margins",
         "nu=1 with delta (LDAM)", "realizable-log", "realizable-mae"};
 
+    /** The inputs of {@link #member}, without the reference's values. */
+    record MemberInputs(String name, LossConfig config, float[] scores, float[] weights) {
+    }
+
     /**
      * Member m of {@link #MEMBERS} on {@code rows} rows of p experts, with its reference values. nu = 0 takes
      * nonnegative weights and nu &lt; 1 small scores, for the reason given in {@link #problem}; the realizable
      * members take the rewards {@code sum_{k' != k} c_k' - p + 2} of random 0/1 costs (signed).
      */
     static Problem member(int m, int p, int rows, long seed) {
+        MemberInputs in = memberInputs(m, p, rows, seed);
+        double[] loss = new double[rows];
+        double[] grad = new double[rows * p];
+        ReferenceKernel.evaluate(in.config(), rows, toDouble(in.scores()), toDouble(in.weights()), loss, grad);
+        return repeated(in.name(), in.config(), rows, rows, in.scores(), in.weights(), loss, grad);
+    }
+
+    static MemberInputs memberInputs(int m, int p, int rows, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] rho = new double[p];
         double[] delta = new double[p];
@@ -239,10 +251,7 @@ class AgreementTest {
         } else {
             weights = uniform(rnd, rows * p, m == 0 ? 0.0 : -0.5, 2.0);
         }
-        double[] loss = new double[rows];
-        double[] grad = new double[rows * p];
-        ReferenceKernel.evaluate(config, rows, toDouble(scores), toDouble(weights), loss, grad);
-        return repeated("p=" + p + " B=" + rows + " " + MEMBERS[m], config, rows, rows, scores, weights, loss, grad);
+        return new MemberInputs("p=" + p + " B=" + rows + " " + MEMBERS[m], config, scores, weights);
     }
 
     /**

@@ -35,8 +35,8 @@ class DeterminismTest {
             all.add(new Inputs(equal ? "equal rho" : "distinct rho", data.config(), data.scores(), data.weights()));
         }
         for (int m = 0; m < AgreementTest.MEMBERS.length; m++) {
-            AgreementTest.Problem pr = AgreementTest.member(m, P, ROWS, 17L + m);
-            all.add(new Inputs(AgreementTest.MEMBERS[m], pr.config(), pr.scores(), pr.weights()));
+            AgreementTest.MemberInputs in = AgreementTest.memberInputs(m, P, ROWS, 17L + m); // no reference needed
+            all.add(new Inputs(AgreementTest.MEMBERS[m], in.config(), in.scores(), in.weights()));
         }
         return all;
     }
