@@ -102,15 +102,15 @@ final class ReproCommand implements Command {
         Path dir = Path.of(args.value("dir", DEFAULT_DIR));
         List<Setup> setups = new ArrayList<>();
         for (String s : Args.items("setups", args.value("setups", quick ? "I" : "I,II,III"))) {
-            setups.add(SETUPS.stream().filter(x -> x.name.equals(s.trim())).findFirst()
+            setups.add(SETUPS.stream().filter(x -> x.name.equals(s)).findFirst()
                     .orElseThrow(() -> new UsageException("--setups takes I, II, III and severe, got \"" + s + "\"")));
         }
         List<String> costs = new ArrayList<>();
         for (String c : Args.items("costs", args.value("costs", "a,b"))) {
-            if (!c.trim().equals("a") && !c.trim().equals("b")) {
+            if (!c.equals("a") && !c.equals("b")) {
                 throw new UsageException("--costs takes a (error) and b (error + coverage), got \"" + c + "\"");
             }
-            costs.add(c.trim());
+            costs.add(c);
         }
         String expertsName = args.value("experts", "synthetic");
         ExpertSetup.Source experts = ExpertSetup.Source.simulated(expertsName);

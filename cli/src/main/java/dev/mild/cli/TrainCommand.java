@@ -308,7 +308,7 @@ final class TrainCommand implements Command {
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
-                out[i] = Integer.parseInt(parts[i].trim());
+                out[i] = Integer.parseInt(parts[i]);
             } catch (NumberFormatException e) {
                 throw new UsageException("--" + option + " takes whole numbers separated by commas, got \"" + v + "\"");
             }
@@ -324,7 +324,7 @@ final class TrainCommand implements Command {
         double[] out = new double[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
-                out[i] = Double.parseDouble(parts[i].trim());
+                out[i] = Double.parseDouble(parts[i]);
             } catch (NumberFormatException e) {
                 throw new UsageException("--" + option + " takes numbers separated by commas, got \"" + v + "\"");
             }
