@@ -34,7 +34,7 @@ public final class DataFiles {
         int b0 = raw.read();
         int b1 = raw.read();
         raw.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
+        if (isGzipMagic(b0, b1)) {
             return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
         }
         return raw;
@@ -76,8 +76,13 @@ public final class DataFiles {
     private static boolean isGzip(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] head = in.readNBytes(2);
-            return head.length == 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b;
+            return head.length == 2 && isGzipMagic(head[0] & 0xff, head[1] & 0xff);
         }
+    }
+
+    /** The two bytes every gzip stream starts with. */
+    private static boolean isGzipMagic(int b0, int b1) {
+        return b0 == 0x1f && b1 == 0x8b;
     }
 
     /**
