@@ -12,6 +12,7 @@ import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.Standardizer;
 import dev.mild.router.TrainOptions;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -98,6 +99,13 @@ final class TrainCommand implements Command {
                   --threads T         threads for the dense algebra (default 0 = all cores; the model does
                                       not depend on it)
                   --backend NAME      loss backend (default: the fastest present, see ./mild backends)
+                  --scale columns|none  how features are scaled before training. columns (default):
+                                      each to mean 0 and standard deviation 1 with the training split's
+                                      statistics. none: as they are; better when the features already
+                                      share one small scale and many are rare or noisy (one-hot columns,
+                                      bag-of-words weights, pixels in [0, 1]): standardizing gives a column
+                                      that is almost always 0 as much weight as any other (on MMLU below,
+                                      none beats always-GPT-4 and columns does not). The model remembers it.
                   --valid-fraction F  (default 0.1)   --test-fraction F  (default 0.2, 0 for none)
                   --out MODEL         where to save the model (default router.mild); an existing file there
                                       is replaced only if it is a MILD model, never an input file
@@ -107,7 +115,7 @@ final class TrainCommand implements Command {
 
                 Examples:
                   ./mild train --data ../shared/data/mmlu-routellm-train.csv.gz \\
-                               --test ../shared/data/mmlu-routellm-test.csv.gz --beta 0,0.3 --out mmlu.mild
+                               --test ../shared/data/mmlu-routellm-test.csv.gz --scale none --out mmlu.mild
                   ./mild train --data /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \\
                                --test /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \\
                                --experts synthetic --blocks 7,2,1 --coverage --out fashion.mild
@@ -124,7 +132,7 @@ final class TrainCommand implements Command {
     public Set<String> valueOptions() {
         return Set.of("data", "valid", "test", "loss", "rho", "rho-mean", "search-epochs", "rewards", "nu", "experts",
                 "blocks", "beta", "cost-noise", "hidden", "epochs", "patience", "batch", "lr", "weight-decay",
-                "optimizer", "seed", "threads", "backend", "valid-fraction", "test-fraction", "out", "plot");
+                "optimizer", "seed", "threads", "backend", "scale", "valid-fraction", "test-fraction", "out", "plot");
     }
 
     @Override
@@ -203,6 +211,9 @@ final class TrainCommand implements Command {
         p.printf(Locale.ROOT, "Experts: %s (%s)%n", String.join(", ", experts), o.model().experts().describe());
         p.printf(Locale.ROOT, "Splits: train %d, validation %d, test %d%s%n", o.trainRows(), o.validRows(), o.testRows(),
                 o.testSource() == null ? "" : " (" + o.testSource() + ")");
+        p.printf(Locale.ROOT, "Features: %d, %s%n", o.model().featureNames().size(),
+                spec.scaling == Standardizer.Scaling.NONE ? "as they are (--scale none)"
+                        : "each standardized with the training split (--scale columns)");
         p.printf(Locale.ROOT, "Loss: %s%n", o.surrogate());
         if (o.search() != null) {
             printGrid(p, o.search());
@@ -283,6 +294,9 @@ final class TrainCommand implements Command {
         }
         s.coverage = args.flag("coverage");
         s.costNoise = args.doubleValue("cost-noise", 0, 0, 1e6);
+        if (args.value("scale") != null) {
+            s.scaling = Standardizer.Scaling.byName(args.value("scale"));
+        }
         s.validFraction = args.doubleValue("valid-fraction", 0.1, 0, 0.99);
         s.testFraction = args.doubleValue("test-fraction", 0.2, 0, 0.99);
         s.backend = args.value("backend");
@@ -341,6 +355,7 @@ final class TrainCommand implements Command {
         sb.append(", \"loss\": ").append(JsonOut.quote(spec.loss.label()));
         sb.append(", \"surrogate\": ").append(JsonOut.quote(o.surrogate().toString()));
         sb.append(", \"rhoRule\": ").append(JsonOut.quote(spec.rhoRule()));
+        sb.append(", \"scale\": ").append(JsonOut.quote(spec.scaling.label));
         sb.append(", \"rho\": ").append(o.rho() == null ? "null" : JsonOut.array(o.rho()));
         sb.append(", \"trainRows\": ").append(o.trainRows());
         sb.append(", \"validRows\": ").append(o.validRows());

@@ -74,6 +74,8 @@ public final class RouterTraining {
         public boolean coverage;
         /** Standard deviation of Gaussian noise on the training costs. */
         public double costNoise;
+        /** How features are scaled before training (default: each column to standard deviation 1). */
+        public Standardizer.Scaling scaling = Standardizer.Scaling.COLUMNS;
         public double validFraction = 0.1;
         public double testFraction = 0.2;
         /** Epochs per grid point of the auto search; null or 0 for {@link RhoSearch#defaultSearchEpochs}. */
@@ -260,9 +262,11 @@ public final class RouterTraining {
         List<ExpertRows> expertRows = trained ? expertRows(setup, data, trainIdx, expertValid, expertValidIdx, spec)
                 : List.of();
         int d = data.d();
-        listener.message(String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)",
-                d, trainIdx.length));
-        Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx);
+        listener.message(spec.scaling == Standardizer.Scaling.NONE
+                ? String.format(Locale.ROOT, "using %d features as they are (--scale none)", d)
+                : String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)", d,
+                        trainIdx.length));
+        Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx, spec.scaling);
         // Every file now (the test file too, though it is used only after training): a value that overflows
         // standardization is named by file and line before any training.
         float[] dataStd = standardizer.apply(data);
@@ -366,6 +370,7 @@ public final class RouterTraining {
                 info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
             }
             info.put("options", spec.options.toString());
+            info.put("scale", spec.scaling.label);
             info.put("costNoise", Double.toString(spec.costNoise));
             info.put("trainRows", Integer.toString(train.rows()));
             info.put("validRows", Integer.toString(valid.rows()));

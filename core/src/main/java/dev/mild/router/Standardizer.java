@@ -2,10 +2,12 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
+import java.util.Arrays;
 
 /**
- * Per-feature standardization with statistics of the training split: {@code x'_c = (x_c - mean_c) * (1 / std_c)}.
- * A constant feature ({@code std_c = 0}, e.g. a border pixel that is always black) keeps scale 1, so it maps to
+ * Per-feature standardization with statistics of the training split: {@code x'_c = (x_c - mean_c) * (1 / std_c)},
+ * or the identity (mean 0, std 1) when the features are used as they are ({@link Scaling#NONE}); the model file
+ * stores the {@code mean_c} and {@code std_c} applied, whichever. A constant feature ({@code std_c = 0}, e.g. a border pixel that is always black) keeps scale 1, so it maps to
  * 0 instead of dividing by zero. Means and standard deviations are accumulated in float64 and stored as float32;
  * training and routing apply the same float32 expression, so they see identical inputs. A value so far from
  * the mean that the result overflows float32 is an error, not an infinite input.
@@ -35,6 +37,43 @@ public final class Standardizer {
         for (int c = 0; c < std.length; c++) {
             invStd[c] = std[c] > 0 ? 1f / std[c] : 1f;
         }
+    }
+
+    /** How {@link #fit(float[], int, int[], Scaling)} scales the features. */
+    public enum Scaling {
+        /** Each column to mean 0 and standard deviation 1 (the default). */
+        COLUMNS("columns"),
+        /**
+         * The values as they are. For features already on one small scale (pixels in [0, 1], one-hot columns,
+         * bag-of-words weights), where standardizing would give a rare, mostly-zero column as much weight as a
+         * common one.
+         */
+        NONE("none");
+
+        public final String label;
+
+        Scaling(String label) {
+            this.label = label;
+        }
+
+        public static Scaling byName(String name) {
+            for (Scaling s : values()) {
+                if (s.label.equals(name)) {
+                    return s;
+                }
+            }
+            throw new InvalidInputException("unknown scaling \"" + name + "\" for --scale (known: columns, none)");
+        }
+    }
+
+    /** {@link #fit(float[], int, int[])} for {@link Scaling#COLUMNS}; the identity for {@link Scaling#NONE}. */
+    public static Standardizer fit(float[] x, int d, int[] rows, Scaling scaling) {
+        if (scaling == Scaling.NONE) {
+            float[] one = new float[d];
+            Arrays.fill(one, 1f);
+            return new Standardizer(new float[d], one);
+        }
+        return fit(x, d, rows);
     }
 
     /** Statistics of rows {@code rows[i]} of an {@code n x d} matrix (population standard deviation). */
