@@ -150,7 +150,7 @@ final class DemoCommand implements Command {
     private static Reports.Line classAware(RouterTraining.Outcome o, Dataset data, int[] blocks, int seed) {
         int[] owner = ExpertSetup.classBlocks(10, blocks);
         RouterTraining.Spec defaults = new RouterTraining.Spec();   // train() keeps the default fractions
-        int[][] split = RouterTraining.split(data.rows(), defaults.validFraction, defaults.testFraction, seed);
+        int[][] split = RouterTraining.split(data.rows(), defaults.validFraction(), defaults.testFraction(), seed);
         ExpertSetup setup = o.model().experts();
         double[] costs = setup.errorCosts(data.labels(), setup.syntheticPredictions(data.labels(), ExpertSetup.STREAM_DATA));
         int p = setup.experts();

@@ -52,9 +52,10 @@ final class TrainCommand implements Command {
                   label + pred:<expert>     the true class and each expert's prediction: cost = error
                   label only                with --experts synthetic|trained --blocks, simulated experts
                   any other column          a numeric feature (standardized with training-split statistics)
-                Rows of --data are split by --seed into training, validation (--valid-fraction, unless
-                --valid FILE) and test (--test-fraction, unless --test FILE). Early stopping and the choice
-                of rho use the validation rows only; a --test file is used once, after training, for the report.
+                Rows of --data are split by --seed into training, validation (--valid-fraction, or --valid
+                FILE, not both) and test (--test-fraction, or --test FILE, not both). Early stopping and the
+                choice of rho use the validation rows only; a --test file is used once, after training, for the
+                report.
                 Every file and option is checked before training starts: a bad --test file, --rho list or
                 --out/--plot destination fails at once, not after the training.
 
@@ -297,8 +298,12 @@ final class TrainCommand implements Command {
         if (args.value("scale") != null) {
             s.scaling = Standardizer.Scaling.byName(args.value("scale"));
         }
-        s.validFraction = args.doubleValue("valid-fraction", 0.1, 0, 0.99);
-        s.testFraction = args.doubleValue("test-fraction", 0.2, 0, 0.99);
+        if (args.value("valid-fraction") != null) {
+            s.validFraction = args.doubleValue("valid-fraction", 0.1, 0, 0.99);
+        }
+        if (args.value("test-fraction") != null) {
+            s.testFraction = args.doubleValue("test-fraction", 0.2, 0, 0.99);
+        }
         s.backend = args.value("backend");
         int threads = args.intValue("threads", 0, 0, 1024);
         String hidden = args.value("hidden", "64");

@@ -76,8 +76,10 @@ public final class RouterTraining {
         public double costNoise;
         /** How features are scaled before training (default: each column to standard deviation 1). */
         public Standardizer.Scaling scaling = Standardizer.Scaling.COLUMNS;
-        public double validFraction = 0.1;
-        public double testFraction = 0.2;
+        /** Share of the data split off for validation (default 0.1); must stay null when a validation file is given. */
+        public Double validFraction;
+        /** Share of the data split off for testing (default 0.2); must stay null when a test file is given. */
+        public Double testFraction;
         /** Epochs per grid point of the auto search; null or 0 for {@link RhoSearch#defaultSearchEpochs}. */
         public Integer searchEpochs;
         /** Epochs cap for trained experts' classifiers. */
@@ -107,6 +109,14 @@ public final class RouterTraining {
 
         public double rhoMean() {
             return rhoMean == null ? 1.0 : rhoMean;
+        }
+
+        public double validFraction() {
+            return validFraction == null ? 0.1 : validFraction;
+        }
+
+        public double testFraction() {
+            return testFraction == null ? 0.2 : testFraction;
         }
 
         public int searchEpochs() {
@@ -218,6 +228,15 @@ public final class RouterTraining {
      */
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener listener) {
         spec.check();
+        // A file replaces its split of the data, so a fraction given for that split would be silently unused.
+        if (validFile != null && spec.validFraction != null) {
+            throw new InvalidInputException("--valid FILE and --valid-fraction both say where the validation rows come"
+                    + " from; with --valid no rows of --data are split off for validation: drop --valid-fraction");
+        }
+        if (testFile != null && spec.testFraction != null) {
+            throw new InvalidInputException("--test FILE and --test-fraction both say where the test rows come from;"
+                    + " with --test no rows of --data are split off for testing: drop --test-fraction");
+        }
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }
@@ -244,8 +263,8 @@ public final class RouterTraining {
         double[] listedRho = spec.listsRho() ? parseRho(rule, p) : null; // its count, before any training
         checkOneMinusPrices(spec, setup);
         long seed = spec.options.seed();
-        int[][] split = split(data.rows(), validFile == null ? spec.validFraction : 0,
-                testFile == null ? spec.testFraction : 0, seed);
+        int[][] split = split(data.rows(), validFile == null ? spec.validFraction() : 0,
+                testFile == null ? spec.testFraction() : 0, seed);
         int[] trainIdx = split[0];
         int[] validIdx = split[1];
         int[] testIdx = split[2];
@@ -351,7 +370,7 @@ public final class RouterTraining {
                 Examples test = all.select(testIdx);
                 testReport = Evaluation.of(Trainer.scores(net, test.features(), test.rows()), test.costs(), test.rows(),
                         select(data.labels(), testIdx), setup);
-                testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction, data.source());
+                testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction(), data.source());
                 testRows = testIdx.length;
             }
 

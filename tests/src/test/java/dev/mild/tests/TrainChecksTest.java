@@ -180,6 +180,25 @@ class TrainChecksTest {
     }
 
     @Test
+    void aFractionForASplitThatAFileReplacesIsRefused() throws IOException {
+        Path data = labelled("lab.csv", 200, 10);
+        Path other = labelled("other.csv", 40, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] train = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
+                "--epochs", "1", "--out", model.toString()};
+        assertRefusedBeforeTraining(run(concat(train, "--valid", other.toString(), "--valid-fraction", "0.3")), model,
+                "--valid FILE and --valid-fraction", "drop --valid-fraction");
+        assertRefusedBeforeTraining(run(concat(train, "--test", other.toString(), "--test-fraction", "0.3")), model,
+                "--test FILE and --test-fraction", "drop --test-fraction");
+
+        // A file with the other split's fraction, and a file without any fraction (the default), are fine.
+        Run ok = run(concat(train, "--valid", other.toString(), "--test-fraction", "0.3", "--json"));
+        assertEquals(0, ok.code(), ok.err());
+        ok = run(concat(train, "--test", other.toString(), "--valid-fraction", "0.3", "--json"));
+        assertEquals(0, ok.code(), ok.err());
+    }
+
+    @Test
     void theModelNeverReplacesAnInputOrAFileOfAnotherKind() throws IOException {
         Path data = labelled("victim.csv", 200, 10);
         byte[] original = Files.readAllBytes(data);
