@@ -119,7 +119,7 @@ public final class LossConfig {
      * @param delta per-expert additive margins, each finite and at most {@link #maxDelta maxDelta(rho_k)}, or
      *              {@code null} for all zero. Not modified.
      * @param nu    the comp-sum exponent, finite and {@code >= 0} ({@code 1}: log, {@code 2}: MAE-like).
-     * @throws InvalidInputException naming the offending expert
+     * @throws InvalidInputException naming the offending expert, counted from 1 as the CLI counts them
      */
     public static LossConfig of(double[] rho, double[] delta, double nu) {
         if (rho == null || rho.length < 1) {
@@ -128,12 +128,13 @@ public final class LossConfig {
         }
         for (int k = 0; k < rho.length; k++) {
             if (!(rho[k] > 0.0) || !Double.isFinite(rho[k])) {
-                throw new InvalidInputException("rho of expert " + k + " must be finite and > 0, got " + rho[k]);
+                throw new InvalidInputException("rho of expert " + (k + 1) + " (1-based) must be finite and > 0, got "
+                        + rho[k]);
             }
             if (rho[k] < MIN_RHO || rho[k] > MAX_RHO) {
-                throw new InvalidInputException("rho of expert " + k + " is " + rho[k] + ", outside the accepted ["
-                        + MIN_RHO + ", " + MAX_RHO + "]: the float32 kernels form 1/rho, which must stay within that"
-                        + " range (the rest of float32's range is room for the weights)");
+                throw new InvalidInputException("rho of expert " + (k + 1) + " (1-based) is " + rho[k]
+                        + ", outside the accepted [" + MIN_RHO + ", " + MAX_RHO + "]: the float32 kernels form 1/rho,"
+                        + " which must stay within that range (the rest of float32's range is room for the weights)");
             }
         }
         if (delta != null) {
@@ -143,11 +144,13 @@ public final class LossConfig {
             }
             for (int k = 0; k < delta.length; k++) {
                 if (!Double.isFinite(delta[k])) {
-                    throw new InvalidInputException("delta of expert " + k + " must be finite, got " + delta[k]);
+                    throw new InvalidInputException("delta of expert " + (k + 1) + " (1-based) must be finite, got "
+                            + delta[k]);
                 }
                 if (delta[k] > 0.0 && delta[k] > maxDelta(rho[k])) {
-                    throw new InvalidInputException("delta of expert " + k + " is " + delta[k] + " with rho = " + rho[k]
-                            + ", above the accepted " + String.format(Locale.ROOT, "%.2f", maxDelta(rho[k]))
+                    throw new InvalidInputException("delta of expert " + (k + 1) + " (1-based) is " + delta[k]
+                            + " with rho = " + rho[k] + ", above the accepted "
+                            + String.format(Locale.ROOT, "%.2f", maxDelta(rho[k]))
                             + ": the float32 kernels scale the gradient by exp(delta)/rho and exp(-delta)/rho, which"
                             + " must stay within [" + MIN_RHO + ", " + MAX_RHO + "]");
                 }
@@ -247,7 +250,7 @@ public final class LossConfig {
             deltaPlus = Math.max(deltaPlus, delta[k]);
         }
         double maxA = a[sharpest];
-        String margin = "rho = " + rho[sharpest] + " (expert " + sharpest + ")";
+        String margin = "rho = " + rho[sharpest] + " (expert " + (sharpest + 1) + ", 1-based)";
         SpreadLimit limit = FACTOR_LIMIT / maxA <= Float.MAX_VALUE
                 ? new SpreadLimit(FACTOR_LIMIT / maxA, "with " + margin + " the float32 kernels form (max - f)/rho,"
                         + " which must stay within " + FACTOR_LIMIT)

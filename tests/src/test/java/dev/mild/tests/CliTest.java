@@ -98,7 +98,7 @@ class CliTest {
                 + " \"rowLoss\": [], \"gradMeanLoss\": []}]}");
         r = run("golden", badRho.toString());
         assertEquals(2, r.code);
-        assertTrue(r.err.contains("rho of expert 1"), r.err);
+        assertTrue(r.err.contains("case 0: rho of expert 2 (1-based) must be finite and > 0, got 0.0"), r.err);
 
         r = run("golden", tmp.resolve("missing.json").toString());
         assertEquals(2, r.code);

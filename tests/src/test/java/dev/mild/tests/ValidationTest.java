@@ -52,33 +52,38 @@ class ValidationTest {
 
     @Test
     void marginsAndExponentAreChecked() {
-        fails(() -> LossConfig.mild(0.5, 0.0, 1.0), "rho of expert 1", "> 0");
-        fails(() -> LossConfig.mild(0.5, -1.0), "rho of expert 1");
-        fails(() -> LossConfig.mild(Double.NaN), "rho of expert 0");
-        fails(() -> LossConfig.mild(Double.POSITIVE_INFINITY), "rho of expert 0", "finite");
+        // Experts are counted from 1 in messages, as the CLI counts them.
+        fails(() -> LossConfig.mild(0.5, 0.0, 1.0), "rho of expert 2 (1-based)", "> 0");
+        fails(() -> LossConfig.mild(0.5, -1.0), "rho of expert 2 (1-based)");
+        fails(() -> LossConfig.mild(Double.NaN), "rho of expert 1 (1-based)");
+        fails(() -> LossConfig.mild(Double.POSITIVE_INFINITY), "rho of expert 1 (1-based)", "finite");
         // Finite margins outside what the float32 kernels can form: 1e-39 made every float32 backend NaN (1/rho
         // overflows), 1e50 the SIMD one (log2(e)/rho rounds to 0), 4.3e-39 every gradient for weights of 2.
-        fails(() -> LossConfig.mild(1.0, 1e-39), "rho of expert 1", "1.0E-39", "[1.0E-30, 1.0E30]", "float32");
-        fails(() -> LossConfig.mild(1.0, 1e-31), "rho of expert 1", "1.0E-31", "[1.0E-30, 1.0E30]");
-        fails(() -> LossConfig.mild(1e50, 1.0), "rho of expert 0", "1.0E50", "[1.0E-30, 1.0E30]");
-        fails(() -> LossConfig.uniform(3, 1e300, 1.0), "rho of expert 0", "1.0E300");
+        fails(() -> LossConfig.mild(1.0, 1e-39), "rho of expert 2 (1-based)", "1.0E-39", "[1.0E-30, 1.0E30]",
+                "float32");
+        fails(() -> LossConfig.mild(1.0, 1e-31), "rho of expert 2 (1-based)", "1.0E-31", "[1.0E-30, 1.0E30]");
+        fails(() -> LossConfig.mild(1e50, 1.0), "rho of expert 1 (1-based)", "1.0E50", "[1.0E-30, 1.0E30]");
+        fails(() -> LossConfig.uniform(3, 1e300, 1.0), "rho of expert 1 (1-based)", "1.0E300");
         LossConfig.mild(LossConfig.MIN_RHO, LossConfig.MAX_RHO); // the ends themselves are accepted
         fails(() -> LossConfig.of(new double[] {1, 1}, null, -0.5), "nu", ">= 0");
         fails(() -> LossConfig.of(new double[] {1, 1}, null, Double.NaN), "nu");
         fails(() -> LossConfig.of(new double[0], null, 1), "p >= 1");
         fails(() -> LossConfig.uniform(0, 1, 1), "p >= 1");
         fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {0}, 1), "delta has 1 entries");
-        fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {0, Double.NaN}, 1), "delta of expert 1");
+        fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {0, Double.NaN}, 1),
+                "delta of expert 2 (1-based)");
         // A positive delta scales the gradient by exp(delta)/rho: 88 with rho = 1e-3 made every float32 backend's
         // gradient NaN, and 89 with rho = 1 overflowed the OpenCL one's exp(delta).
-        fails(() -> LossConfig.of(new double[] {1e-3, 1e-3}, new double[] {88, 0}, 1), "delta of expert 0", "88.0",
-                "rho = 0.001", "62.17", "exp(delta)/rho");
-        fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {0, 89}, 1), "delta of expert 1", "89.0", "69.08");
-        fails(() -> LossConfig.of(new double[] {1e3, 1}, new double[] {63, 0}, 1), "delta of expert 0", "rho = 1000.0",
-                "exp(-delta)/rho");
+        fails(() -> LossConfig.of(new double[] {1e-3, 1e-3}, new double[] {88, 0}, 1), "delta of expert 1 (1-based)",
+                "88.0", "rho = 0.001", "62.17", "exp(delta)/rho");
+        fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {0, 89}, 1), "delta of expert 2 (1-based)", "89.0",
+                "69.08");
+        fails(() -> LossConfig.of(new double[] {1e3, 1}, new double[] {63, 0}, 1), "delta of expert 1 (1-based)",
+                "rho = 1000.0", "exp(-delta)/rho");
         LossConfig.of(new double[] {1, 1e3}, new double[] {69, -1e300}, 1); // a negative delta is never too large
         // With nu < 1 the loss grows like S^(1-nu): this one exceeds the limit even at equal scores.
-        fails(() -> LossConfig.of(new double[] {1e-30, 1}, null, 0.5), "nu = 0.5 < 1", "rho = 1.0E-30", "equal");
+        fails(() -> LossConfig.of(new double[] {1e-30, 1}, null, 0.5), "nu = 0.5 < 1",
+                "rho = 1.0E-30 (expert 1, 1-based)", "equal");
     }
 
     /**
@@ -91,7 +96,8 @@ class ValidationTest {
         Loss sharp = new Loss(LossConfig.uniform(2, 1e-3, 1.0), new ScalarKernel());
         float[] oneHot = {1, 0, 1, 0};
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null), "scores", "row 1",
-                "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001", "(max - f)/rho", "1.000e+27");
+                "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001 (expert 1, 1-based)", "(max - f)/rho",
+                "1.000e+27");
         sharp.evaluate(new float[] {0, 1, 1e26f, -1e26f}, oneHot, null, null); // a spread of 2e26 is fine
         Loss mae = new Loss(LossConfig.uniform(2, 1.0, 2.0), new ScalarKernel());
         fails(() -> mae.evaluate(new float[] {2e38f, -2e38f}, new float[] {1, 0}, null, null), "row 0", "column 1",
