@@ -49,8 +49,11 @@ public final class DataFiles {
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file + ": is a directory; give a CSV file or an IDX images file");
         }
-        try {
-            return isIdx(file) ? IdxReader.read(file) : CsvReader.read(file);
+        // One open: the format is told from the first bytes, which are then read again from the same stream.
+        try (InputStream in = open(file)) {
+            return isIdx(in) ? IdxReader.read(file, in) : CsvReader.read(in, file.toString());
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         } catch (OutOfMemoryError e) {
             // The arrays being filled are unreachable once this is thrown, so reporting it is safe.
             throw new InvalidInputException(tooLarge(file), e);
@@ -102,11 +105,18 @@ public final class DataFiles {
 
     static boolean isIdx(Path file) {
         try (InputStream in = open(file)) {
-            byte[] head = in.readNBytes(3);
-            return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
+            return isIdx(in);
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the content starts like an IDX file; the stream (from {@link #open}) is left where it was. */
+    private static boolean isIdx(InputStream in) throws IOException {
+        in.mark(3);
+        byte[] head = in.readNBytes(3);
+        in.reset();
+        return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
     }
 
     /**

@@ -36,18 +36,21 @@ public final class IdxReader {
 
     /** Reads an images file and the labels file beside it ({@link #labelsFileFor}). */
     public static Dataset read(Path images) {
-        // A labels file given in place of its images file gets its own message before its name is looked at.
-        if (magic(images) == LABELS_MAGIC) {
-            throw labelsInsteadOfImages(images);
+        try (InputStream in = DataFiles.open(images)) {
+            return read(images, in);
+        } catch (IOException e) {
+            throw new InvalidInputException(images + ": cannot read: " + e.getMessage(), e);
         }
-        return read(images, labelsFileFor(images));
     }
 
-    public static Dataset read(Path images, Path labels) {
-        byte[] img = readAll(images);
+    /** The same from the images file's content, opened once by the caller ({@link DataFiles#open}). */
+    static Dataset read(Path images, InputStream in) throws IOException {
+        byte[] img = in.readAllBytes();
+        // A labels file given in place of its images file gets its own message before its name is looked at.
         if (img.length >= 4 && header(img, 0) == LABELS_MAGIC) {
             throw labelsInsteadOfImages(images);
         }
+        Path labels = labelsFileFor(images);
         if (img.length >= 4 && header(img, 0) != IMAGES_MAGIC) {
             throw new InvalidInputException(String.format("%s: not an IDX images file (magic 0x%08x, expected 0x%08x)",
                     images, header(img, 0), IMAGES_MAGIC));
@@ -111,16 +114,6 @@ public final class IdxReader {
     private static InvalidInputException labelsInsteadOfImages(Path file) {
         return new InvalidInputException(file + ": this is an IDX labels file; give the images file (its labels"
                 + " are found beside it)");
-    }
-
-    /** The first four bytes as the magic number, or -1 for a shorter file. */
-    private static int magic(Path file) {
-        try (InputStream in = DataFiles.open(file)) {
-            byte[] head = in.readNBytes(4);
-            return head.length == 4 ? header(head, 0) : -1;
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
     }
 
     /** The big-endian int at {@code offset}; the caller checked the length. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
@@ -25,6 +27,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -362,6 +367,51 @@ class DataTest {
         Dataset plain = new Dataset("sample", d.featureNames(), d.features(), d.rows(), d.labels(), List.of(), null,
                 null, null);
         assertEquals("sample, row 1 (1-based)", plain.where(0));
+    }
+
+    /**
+     * A data file is opened once, so it may be a pipe, which gives its content once (e.g. --data <(zcat f.csv.gz)).
+     * An IDX images file was opened three times (two header peeks, then the data) and a CSV file twice; the
+     * second open of a pipe waits for another writer, forever.
+     */
+    @Test
+    void aDataFileIsOpenedOnceSoItMayBeAPipe() throws Exception {
+        byte[][] pair = idx(3, 3, false);
+        Files.write(tmp.resolve("p-labels-idx1-ubyte"), pair[1]);
+        Dataset images = readThroughPipe(tmp.resolve("p-images-idx3-ubyte"), pair[0]);
+        assertEquals(3, images.rows());
+        assertArrayEquals(new int[] {0, 1, 2}, images.labels());
+        assertEquals(20 / 255f, images.features()[1]);
+        byte[] table = "x,cost:a,cost:b\n1,0,1\n2,1,0\n".getBytes(StandardCharsets.UTF_8);
+        Dataset csv = readThroughPipe(tmp.resolve("p.csv"), table);
+        assertEquals(2, csv.rows());
+        assertEquals(List.of("a", "b"), csv.experts());
+    }
+
+    /** {@link DataFiles#read} of a named pipe at {@code fifo} through which {@code content} is written once. */
+    private static Dataset readThroughPipe(Path fifo, byte[] content) throws Exception {
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "needs mkfifo");
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Files.write(fifo, content);
+            } catch (IOException e) {
+                // the reader closed early; it fails below
+            }
+        });
+        CompletableFuture<Dataset> read = new CompletableFuture<>();
+        // A daemon thread: a reader blocked in a second open must not keep the test JVM alive.
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                read.complete(DataFiles.read(fifo));
+            } catch (Throwable t) {
+                read.completeExceptionally(t);
+            }
+        });
+        try {
+            return read.get(20, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return fail(fifo.getFileName() + " was opened more than once: the reader waits for a second writer");
+        }
     }
 
     private void idxError(String name, String expected) {
