@@ -233,10 +233,7 @@ public final class ModelFile {
         }
         float[] mean = readFloats(in, d);
         float[] std = readFloats(in, d);
-        for (int c = 0; c < d; c++) {
-            finite("the standardization mean of feature \"" + features.get(c) + "\"", mean[c]);
-            finite("the standardization std of feature \"" + features.get(c) + "\"", std[c]);
-        }
+        Standardizer standardizer = new Standardizer(mean, std, features);   // checks them, naming the feature
         Mlp network = readNetwork(in, payload, "the router network");
         ExpertSetup.Source source = ExpertSetup.Source.byName(in.readUTF());
         int p = count(in, payload, "experts");
@@ -263,7 +260,7 @@ public final class ModelFile {
         for (int i = 0; i < nc; i++) {
             classifiers.add(readNetwork(in, payload, "the classifier of expert " + (i + 1)));
         }
-        return new RouterModel(features, new Standardizer(mean, std), network,
+        return new RouterModel(features, standardizer, network,
                 new ExpertSetup(source, names, classes, blocks, beta, seed), classifiers, info);
     }
 

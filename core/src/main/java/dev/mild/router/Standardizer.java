@@ -3,12 +3,13 @@ package dev.mild.router;
 import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Per-feature standardization with statistics of the training split: {@code x'_c = (x_c - mean_c) * (1 / std_c)},
  * or the identity (mean 0, std 1) when the features are used as they are ({@link Scaling#NONE}); the model file
- * stores the {@code mean_c} and {@code std_c} applied, whichever. A constant feature ({@code std_c = 0}, e.g. a border pixel that is always black) keeps scale 1, so it maps to
- * 0 instead of dividing by zero. Means and standard deviations are accumulated in float64 and stored as float32;
+ * stores the {@code mean_c} and {@code std_c} applied, whichever. A constant feature ({@code std_c = 0}, e.g. a
+ * border pixel that is always black) keeps scale 1, so it maps to 0 instead of dividing by zero. Means and standard deviations are accumulated in float64 and stored as float32;
  * training and routing apply the same float32 expression, so they see identical inputs. A value so far from
  * the mean that the result overflows float32 is an error, not an infinite input.
  */
@@ -22,12 +23,23 @@ public final class Standardizer {
      * @param std  per-feature standard deviation, finite and {@code >= 0}; 0 means "constant". Not modified.
      */
     public Standardizer(float[] mean, float[] std) {
+        this(mean, std, null);
+    }
+
+    /**
+     * The same, with the features' names for messages (a model file's standardization names the bad feature).
+     *
+     * @param featureNames one name per feature, or null to name a feature by its column
+     */
+    public Standardizer(float[] mean, float[] std, List<String> featureNames) {
         if (mean.length != std.length) {
             throw new InvalidInputException("standardizer: " + mean.length + " means but " + std.length + " deviations");
         }
         for (int c = 0; c < mean.length; c++) {
             if (!Float.isFinite(mean[c]) || !Float.isFinite(std[c]) || std[c] < 0) {
-                throw new InvalidInputException("standardizer: feature " + c + " has mean " + mean[c] + " and std "
+                String feature = featureNames == null ? "feature column " + (c + 1) + " (1-based)"
+                        : "feature \"" + featureNames.get(c) + "\"";
+                throw new InvalidInputException("standardizer: " + feature + " has mean " + mean[c] + " and std "
                         + std[c] + " (must be finite, std >= 0)");
             }
         }

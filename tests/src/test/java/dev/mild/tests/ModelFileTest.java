@@ -14,6 +14,8 @@ import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
 import dev.mild.router.RouterTraining;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -24,6 +26,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
+import java.util.zip.CRC32;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -126,6 +129,38 @@ class ModelFileTest {
                 + router.layers() + " biases, entry 1 is Infinity");
     }
 
+    @Test
+    void aBadStandardizationIsRefusedOnLoadingNamingTheFeature() throws IOException {
+        // The format's payload starts with the info entries and the feature names; the means follow, then the stds.
+        byte[] good = ModelFile.toBytes(model);
+        int header = 20;
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(good, header, good.length - header - 4));
+        for (int i = in.readInt(); i > 0; i--) {
+            in.readUTF();
+            in.readUTF();
+        }
+        int d = in.readInt();
+        for (int c = 0; c < d; c++) {
+            in.readUTF();
+        }
+        int means = good.length - 4 - in.available();
+        String second = model.featureNames().get(1);
+        assertError(withChecksum(good, means + 4, Float.NaN), "feature \"" + second + "\"", "NaN");
+        // A negative deviation is finite, but no deviation: named too (it was refused without the name).
+        assertError(withChecksum(good, means + 4 * d + 4, -1f), "feature \"" + second + "\"", "std -1.0",
+                "std >= 0");
+    }
+
+    /** A model file's bytes with the float at {@code offset} replaced and the checksum recomputed. */
+    private static byte[] withChecksum(byte[] file, int offset, float value) {
+        byte[] bytes = file.clone();
+        ByteBuffer buf = ByteBuffer.wrap(bytes).putFloat(offset, value);
+        CRC32 crc = new CRC32();
+        crc.update(bytes, 20, bytes.length - 24);
+        buf.putInt(bytes.length - 4, (int) crc.getValue());
+        return bytes;
+    }
+
     /** The model with another router network (the constructors accept any parameter values). */
     private static RouterModel withNetwork(Mlp network) {
         return new RouterModel(model.featureNames(), model.standardizer(), network, model.experts(), model.expertClassifiers(),
@@ -156,11 +191,13 @@ class ModelFileTest {
         assertTrue(e.getMessage().contains("feature name \"xxxx") && e.getMessage().contains("65535"), e.getMessage());
     }
 
-    private void assertError(byte[] bytes, String expected) throws IOException {
+    private void assertError(byte[] bytes, String... expected) throws IOException {
         Path f = tmp.resolve("bad.mild");
         Files.write(f, bytes);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
-        assertTrue(e.getMessage().contains(expected) && e.getMessage().contains("bad.mild"),
-                "expected \"" + expected + "\" and the file name in: " + e.getMessage());
+        for (String x : expected) {
+            assertTrue(e.getMessage().contains(x) && e.getMessage().contains("bad.mild"),
+                    "expected \"" + x + "\" and the file name in: " + e.getMessage());
+        }
     }
 }
