@@ -39,8 +39,9 @@ class DataTest {
     @TempDir
     Path tmp;
 
-    Path write(String name, String text) throws IOException {
-        Path f = tmp.resolve(name);
+    /** Writes {@code text} to file {@code name} in {@code dir} (shared with {@link TrainChecksTest}). */
+    static Path write(Path dir, String name, String text) throws IOException {
+        Path f = dir.resolve(name);
         Files.writeString(f, text);
         return f;
     }
@@ -55,7 +56,7 @@ class DataTest {
 
     @Test
     void readsCostColumnsPredictionsAndLabels() throws IOException {
-        Path f = write("t.csv", "x1,cost:small,x2,cost:large\n1.5,0,-2,1\n\n0.25,1,3e2,0.5\n");
+        Path f = write(tmp, "t.csv", "x1,cost:small,x2,cost:large\n1.5,0,-2,1\n\n0.25,1,3e2,0.5\n");
         Dataset d = DataFiles.read(f);
         assertEquals(List.of("x1", "x2"), d.featureNames());
         assertEquals(List.of("small", "large"), d.experts());
@@ -65,7 +66,7 @@ class DataTest {
         assertArrayEquals(new int[] {2, 4}, d.lines(), "line numbers count the header and blank lines");
         assertNull(d.labels());
 
-        Path p = write("p.csv", "label,f,pred:a,pred:b\n3,0.5,3,1\n1,0.25,2,1\n");
+        Path p = write(tmp, "p.csv", "label,f,pred:a,pred:b\n3,0.5,3,1\n1,0.25,2,1\n");
         Dataset dp = DataFiles.read(p);
         assertArrayEquals(new int[] {3, 1}, dp.labels());
         assertArrayEquals(new int[] {3, 1, 2, 1}, dp.predictions());
@@ -75,7 +76,7 @@ class DataTest {
     @Test
     void gzippedCsvIsReadDirectly() throws IOException {
         String text = "a,b,cost:e1,cost:e2\n1,2,0,1\n3,4,1,0\n";
-        Dataset plain = DataFiles.read(write("plain.csv", text));
+        Dataset plain = DataFiles.read(write(tmp, "plain.csv", text));
         Dataset gz = DataFiles.read(gzip("packed.csv.gz", text.getBytes(StandardCharsets.UTF_8)));
         assertArrayEquals(plain.features(), gz.features());
         assertArrayEquals(plain.costs(), gz.costs());
@@ -106,7 +107,7 @@ class DataTest {
     }
 
     private void bad(String name, String text, String where, String what) throws IOException {
-        Path f = write(name, text);
+        Path f = write(tmp, name, text);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
         assertTrue(e.getMessage().contains(where) && e.getMessage().contains(what),
                 "expected \"" + where + "\" and \"" + what + "\" in: " + e.getMessage());
@@ -151,7 +152,7 @@ class DataTest {
     void aLeadingByteOrderMarkIsSkipped() throws IOException {
         String text = "cost:a,cost:b,x1,x2\n0,1,0.5,0.25\n";
         for (String prefix : List.of("\uFEFF", "\uFEFF\n\n")) {
-            Dataset d = DataFiles.read(write("bom.csv", prefix + text));
+            Dataset d = DataFiles.read(write(tmp, "bom.csv", prefix + text));
             assertEquals(List.of("a", "b"), d.experts());
             assertEquals(List.of("x1", "x2"), d.featureNames());
             assertArrayEquals(new double[] {0, 1}, d.costs());
@@ -171,7 +172,7 @@ class DataTest {
         bad("Pred.csv", "x,label,PRED:a\n1,0,1\n", "Pred.csv, line 1, column 3", "write it as pred:a");
         bad("bom-Label.csv", "\uFEFFLabel,x,cost:a\n1,0,1\n", "bom-Label.csv, line 1, column 1", "write it as label");
         // Names that only start alike are features; exact reserved names (spaces around them trimmed) still work.
-        Dataset d = DataFiles.read(write("alike.csv", "labels,costs:a,prediction:b, label ,cost: x\n1,2,3,0,1\n"));
+        Dataset d = DataFiles.read(write(tmp, "alike.csv", "labels,costs:a,prediction:b, label ,cost: x\n1,2,3,0,1\n"));
         assertEquals(List.of("labels", "costs:a", "prediction:b"), d.featureNames());
         assertEquals(List.of("x"), d.experts());
         assertArrayEquals(new int[] {0}, d.labels());
@@ -185,7 +186,7 @@ class DataTest {
                 "outside the float32 range");
         // Within float32 but so large that x - mean could overflow when standardized.
         bad("hugefeature.csv", "x,y,cost:a\n1,2e38,0\n", "hugefeature.csv, line 2, column 2 (y)", "too large");
-        Dataset d = DataFiles.read(write("edge.csv", "x,cost:a\n-1.7e38,3.4e38\n1.7e38,0\n"));
+        Dataset d = DataFiles.read(write(tmp, "edge.csv", "x,cost:a\n-1.7e38,3.4e38\n1.7e38,0\n"));
         assertArrayEquals(new float[] {-1.7e38f, 1.7e38f}, d.features());
         assertEquals(CsvReader.FEATURE_LIMIT, Float.MAX_VALUE / 2);
         // The largest features standardize to finite values.
@@ -208,10 +209,10 @@ class DataTest {
 
     @Test
     void standardizingAValueFarFromTheTrainingMeanIsAnError() throws IOException {
-        Dataset train = DataFiles.read(write("near.csv", "x,y,cost:a\n0,0,0\n1,1e-5,0\n"));
+        Dataset train = DataFiles.read(write(tmp, "near.csv", "x,y,cost:a\n0,0,0\n1,1e-5,0\n"));
         Standardizer s = Standardizer.fit(train.features(), 2, new int[] {0, 1});
         // y has std 5e-6: 1e34 standardizes to 2e39, beyond float32.
-        Dataset far = DataFiles.read(write("far.csv", "x,y,cost:a\n0.5,0,0\n\n0.5,1e34,0\n"));
+        Dataset far = DataFiles.read(write(tmp, "far.csv", "x,y,cost:a\n0.5,0,0\n\n0.5,1e34,0\n"));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> s.apply(far));
         assertTrue(e.getMessage().contains("far.csv, line 4, feature y") && e.getMessage().contains("1.0E34"),
                 e.getMessage());
@@ -222,7 +223,7 @@ class DataTest {
 
     @Test
     void missingColumnsForTheChosenExpertsAreNamed() throws IOException {
-        Dataset features = DataFiles.read(write("features.csv", "a,b\n1,2\n3,4\n"));
+        Dataset features = DataFiles.read(write(tmp, "features.csv", "a,b\n1,2\n3,4\n"));
         RouterTraining.Spec spec = new RouterTraining.Spec();
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> RouterTraining.run(features, null, null, spec, new RouterTraining.Listener() {
@@ -237,7 +238,7 @@ class DataTest {
                 }));
         assertTrue(e.getMessage().contains("features.csv") && e.getMessage().contains("needs a label column"), e.getMessage());
 
-        Dataset preds = DataFiles.read(write("preds.csv", "a,pred:x,pred:y\n1,0,1\n2,1,1\n"));
+        Dataset preds = DataFiles.read(write(tmp, "preds.csv", "a,pred:x,pred:y\n1,0,1\n2,1,1\n"));
         e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(preds, null, null, new RouterTraining.Spec(),
                 new RouterTraining.Listener() {
                 }));
@@ -246,7 +247,7 @@ class DataTest {
 
     @Test
     void alignmentToAModelNamesUnknownAndMissingColumns() throws IOException {
-        Dataset d = DataFiles.read(write("other.csv", "b,a,cost:x,cost:y\n1,2,0,1\n"));
+        Dataset d = DataFiles.read(write(tmp, "other.csv", "b,a,cost:x,cost:y\n1,2,0,1\n"));
         Dataset aligned = DataFiles.align(d, List.of("a", "b"), List.of("y", "x"));
         assertArrayEquals(new float[] {2, 1}, aligned.features());
         assertArrayEquals(new double[] {1, 0}, aligned.costs());
@@ -264,7 +265,7 @@ class DataTest {
     void labelsOutsideTheModelsClassesAreRejected() throws IOException {
         ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(3), 10,
                 new int[] {7, 2, 1}, new double[3], 1);
-        Dataset d = DataFiles.read(write("labels.csv", "f,label\n0.5,3\n0.5,12\n"));
+        Dataset d = DataFiles.read(write(tmp, "labels.csv", "f,label\n0.5,3\n0.5,12\n"));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> setup.costsFor(d, d.features(), List.of(), ExpertSetup.STREAM_TEST));
         assertTrue(e.getMessage().contains("labels.csv, line 3") && e.getMessage().contains("label 12")

@@ -1,5 +1,6 @@
 package dev.mild.tests;
 
+import static dev.mild.tests.DataTest.write;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,15 +50,7 @@ class TrainChecksTest {
             int y = i % classes;
             sb.append(y).append(',').append(i % 7).append(',').append((i * 13) % 5).append(',').append(y).append('\n');
         }
-        Path f = tmp.resolve(name);
-        Files.writeString(f, sb.toString());
-        return f;
-    }
-
-    private Path write(String name, String text) throws IOException {
-        Path f = tmp.resolve(name);
-        Files.writeString(f, text);
-        return f;
+        return write(tmp, name, sb.toString());
     }
 
     @Test
@@ -67,18 +60,18 @@ class TrainChecksTest {
         String[] synthetic = {"--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "2", "--out", model.toString()};
 
         // A label the synthetic experts have no block for (line 4 of the file).
-        Path badLabel = write("badtest.csv", "x0,x1,x2,label\n1,1,1,3\n2,2,2,4\n3,3,3,12\n");
+        Path badLabel = write(tmp, "badtest.csv", "x0,x1,x2,label\n1,1,1,3\n2,2,2,4\n3,3,3,12\n");
         Run r = run(concat(new String[] {"train", "--data", data.toString(), "--test", badLabel.toString()}, synthetic));
         assertRefusedBeforeTraining(r, model, "badtest.csv, line 4, column label: label 12 is outside the classes 0..9");
 
         // No label column, which synthetic experts make their costs from.
-        Path noLabel = write("nolabel.csv", "x0,x1,x2\n1,1,1\n");
+        Path noLabel = write(tmp, "nolabel.csv", "x0,x1,x2\n1,1,1\n");
         r = run(concat(new String[] {"train", "--data", data.toString(), "--test", noLabel.toString()}, synthetic));
         assertRefusedBeforeTraining(r, model, "nolabel.csv: no label column");
 
         // pred: columns in the test file when training takes its costs from cost: columns.
-        Path costs = write("costs.csv", "x0,cost:a,cost:b\n" + "1,0,1\n2,1,0\n".repeat(20));
-        Path preds = write("preds.csv", "x0,label,pred:a,pred:b\n1,0,0,1\n");
+        Path costs = write(tmp, "costs.csv", "x0,cost:a,cost:b\n" + "1,0,1\n2,1,0\n".repeat(20));
+        Path preds = write(tmp, "preds.csv", "x0,label,pred:a,pred:b\n1,0,0,1\n");
         r = run("train", "--data", costs.toString(), "--test", preds.toString(), "--epochs", "2", "--out", model.toString());
         assertRefusedBeforeTraining(r, model, "preds.csv: no cost:<expert> columns", "pred: columns instead");
     }
@@ -129,7 +122,7 @@ class TrainChecksTest {
     void trainedExpertsNeedLabelsInTheValidFileAndTrainingRowsInEachBlock() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
-        Path noLabels = write("nolabelvalid.csv", "x0,x1,x2\n1,2,3\n4,5,6\n");
+        Path noLabels = write(tmp, "nolabelvalid.csv", "x0,x1,x2\n1,2,3\n4,5,6\n");
         Run r = run("train", "--data", data.toString(), "--experts", "trained", "--blocks", "7,2,1", "--valid",
                 noLabels.toString(), "--epochs", "2", "--out", model.toString());
         assertRefusedBeforeTraining(r, model, "nolabelvalid.csv: no label column; trained experts need one in the --valid file");
@@ -228,11 +221,11 @@ class TrainChecksTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("this is the --plot file"), r.err());
         // An existing file that is not a model (notes.txt) or not a PNG image.
-        Path notes = write("notes.txt", "my notes");
+        Path notes = write(tmp, "notes.txt", "my notes");
         r = run(concat(train, "--out", notes.toString()));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--out " + notes + ": exists and is not a MILD model file"), r.err());
-        Path notPng = write("notes.png", "my notes");
+        Path notPng = write(tmp, "notes.png", "my notes");
         r = run(concat(train, "--out", tmp.resolve("m.mild").toString(), "--plot", notPng.toString()));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--plot " + notPng + ": exists and is not a PNG image"), r.err());
@@ -257,7 +250,7 @@ class TrainChecksTest {
         for (int i = 0; i < 40; i++) {
             sb.append(i).append(',').append(i % 3).append(',').append(i % 2).append(',').append(1 - i % 2).append('\n');
         }
-        Path data = write("longname.csv", sb.toString());
+        Path data = write(tmp, "longname.csv", sb.toString());
         Path model = tmp.resolve("m.mild");
         Run r = run("train", "--data", data.toString(), "--epochs", "2", "--out", model.toString());
         assertRefusedBeforeTraining(r, model, "longname.csv: the name of feature column \"" + name.substring(0, 20),
@@ -273,12 +266,12 @@ class TrainChecksTest {
             train.append(y).append(',').append(y).append(',').append(y == 0 ? 0 : 1).append(',').append(y == 0 ? 2 : y)
                     .append('\n');
         }
-        Path data = write("pred2.csv", train.toString());
+        Path data = write(tmp, "pred2.csv", train.toString());
         Path model = tmp.resolve("pred2.mild");
         Run t = run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "2", "--out", model.toString());
         assertEquals(0, t.code(), t.err());
         // Class 3 was never seen: both experts predict another class there, so both pay 1 (the oracle too).
-        Path eval = write("pred3.csv", "x0,label,pred:a,pred:b\n0,0,0,2\n1,1,1,1\n3,3,0,2\n3,3,1,1\n3,3,2,0\n");
+        Path eval = write(tmp, "pred3.csv", "x0,label,pred:a,pred:b\n0,0,0,2\n1,1,1,1\n3,3,0,2\n3,3,1,1\n3,3,2,0\n");
         Run e = run("eval", "--model", model.toString(), "--data", eval.toString(), "--json");
         assertEquals(0, e.code(), e.err());
         Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) Json.parse(e.out().trim(), "eval")).get("result");
@@ -299,7 +292,7 @@ class TrainChecksTest {
         Path synthetic = tmp.resolve("synthetic.mild");
         assertEquals(0, run("train", "--data", lab.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss",
                 "tdef", "--epochs", "2", "--out", synthetic.toString()).code());
-        Path twelve = write("twelve.csv", "x0,x1,x2,label\n1,1,1,1\n1,1,1,12\n");
+        Path twelve = write(tmp, "twelve.csv", "x0,x1,x2,label\n1,1,1,1\n1,1,1,12\n");
         Run bad = run("eval", "--model", synthetic.toString(), "--data", twelve.toString());
         assertEquals(2, bad.code(), bad.err());
         assertTrue(bad.err().contains("twelve.csv, line 3, column label: label 12 is outside the classes 0..9"), bad.err());
@@ -332,9 +325,9 @@ class TrainChecksTest {
             train.append(i % 10 / 10.0).append(',').append(i % 7 / 7.0).append(',').append(i % 2).append(',')
                     .append(1 - i % 2).append('\n');
         }
-        Path data = write("costs.csv", train.toString());
+        Path data = write(tmp, "costs.csv", train.toString());
         // 1.5e38 is a valid float32 feature, but with the training split's scale (values in [0, 1]) it overflows.
-        Path test = write("far.csv", "x0,x1,cost:a,cost:b\n0.5,0.5,0,1\n1.5e38,0.5,0,1\n");
+        Path test = write(tmp, "far.csv", "x0,x1,cost:a,cost:b\n0.5,0.5,0,1\n1.5e38,0.5,0,1\n");
         Path model = tmp.resolve("far.mild");
         Run r = run("train", "--data", data.toString(), "--test", test.toString(), "--epochs", "2", "--out",
                 model.toString());
@@ -348,7 +341,7 @@ class TrainChecksTest {
             sb.append(i % 10).append(',').append(i == 100 ? "3e38,3e38,0" : (i % 3) + "," + ((i + 1) % 3) + ",1")
                     .append('\n');
         }
-        Path data = write("sum.csv", sb.toString());
+        Path data = write(tmp, "sum.csv", sb.toString());
         Path model = tmp.resolve("sum.mild");
         for (String seed : new String[] {"1", "2", "3"}) {
             Run r = run("train", "--data", data.toString(), "--rho", "uniform", "--epochs", "1", "--seed", seed,
