@@ -9,8 +9,9 @@ import java.util.List;
  * Per-feature standardization with statistics of the training split: {@code x'_c = (x_c - mean_c) * (1 / std_c)},
  * or the identity (mean 0, std 1) when the features are used as they are ({@link Scaling#NONE}); the model file
  * stores the {@code mean_c} and {@code std_c} applied, whichever. A constant feature ({@code std_c = 0}, e.g. a
- * border pixel that is always black) keeps scale 1, so it maps to 0 instead of dividing by zero. Means and standard deviations are accumulated in float64 and stored as float32;
- * training and routing apply the same float32 expression, so they see identical inputs. A value so far from
+ * border pixel that is always black) keeps scale 1, so it maps to 0 instead of dividing by zero. Means and
+ * standard deviations are accumulated in float64 and stored as float32; training and routing apply the same
+ * float32 expression, so they see identical inputs. A value so far from
  * the mean that the result overflows float32 is an error, not an infinite input.
  */
 public final class Standardizer {

@@ -121,6 +121,22 @@ class RealDataTest {
                 .get("deferralLoss");
         assertTrue(regularized < bestConstant, "MILD with --weight-decay 10: test deferral loss " + regularized
                 + ", not below the best constant router (always GPT-4, " + bestConstant + ")");
+
+        // So does the default MILD (auto margins) on the features as they are, --scale none: 0.1866 to 0.1913 over
+        // seeds 1..5. Its saved model must give eval the same loss, so the model remembers not to standardize.
+        Path rawModel = tmp.resolve("mmlu-raw.mild");
+        CliTest.Run raw = CliTest.run("train", "--data", train.toString(), "--test", test.toString(), "--scale", "none",
+                "--threads", "1", "--out", rawModel.toString(), "--json");
+        assertEquals(0, raw.code(), raw.err());
+        Map<?, ?> rawOut = (Map<?, ?>) Json.parse(raw.out().trim(), "train output");
+        assertEquals("none", rawOut.get("scale"));
+        double rawLoss = (Double) ((Map<?, ?>) rawOut.get("test")).get("deferralLoss");
+        assertTrue(rawLoss < bestConstant, "MILD with --scale none: test deferral loss " + rawLoss
+                + ", not below the best constant router (always GPT-4, " + bestConstant + ")");
+        CliTest.Run rawEval = CliTest.run("eval", "--model", rawModel.toString(), "--data", test.toString(), "--json");
+        assertEquals(0, rawEval.code(), rawEval.err());
+        assertEquals(rawLoss, (Double) ((Map<?, ?>) ((Map<?, ?>) Json.parse(rawEval.out().trim(), "eval output"))
+                .get("result")).get("deferralLoss"), 0.0, "eval of the saved --scale none model = train's test report");
     }
 
     @Test

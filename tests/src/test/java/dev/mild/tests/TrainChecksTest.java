@@ -93,6 +93,15 @@ class TrainChecksTest {
     }
 
     @Test
+    void anUnknownScaleIsNamed() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        Run r = run("train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "2",
+                "--scale", "unit", "--out", model.toString());
+        assertRefusedBeforeTraining(r, model, "unknown scaling \"unit\" for --scale (known: columns, none)");
+    }
+
+    @Test
     void badDestinationsFailBeforeTraining() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
