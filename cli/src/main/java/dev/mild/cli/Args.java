@@ -1,5 +1,6 @@
 package dev.mild.cli;
 
+import dev.mild.data.Decimal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -79,7 +80,7 @@ final class Args {
         }
         int x;
         try {
-            x = Integer.parseInt(v.trim());
+            x = Decimal.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new UsageException("--" + name + " must be a whole number, got \"" + v + "\"");
         }
@@ -96,7 +97,7 @@ final class Args {
         }
         double x;
         try {
-            x = Double.parseDouble(v.trim());
+            x = Decimal.parseDouble(v.trim());
         } catch (NumberFormatException e) {
             throw new UsageException("--" + name + " must be a number, got \"" + v + "\"");
         }

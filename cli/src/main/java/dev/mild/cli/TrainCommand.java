@@ -3,6 +3,7 @@ package dev.mild.cli;
 import dev.mild.InvalidInputException;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
+import dev.mild.data.Decimal;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.JsonOut;
@@ -327,7 +328,7 @@ final class TrainCommand implements Command {
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
-                out[i] = Integer.parseInt(parts[i]);
+                out[i] = Decimal.parseInt(parts[i]);
             } catch (NumberFormatException e) {
                 throw new UsageException("--" + option + " takes whole numbers separated by commas, got \"" + v + "\"");
             }
@@ -343,7 +344,7 @@ final class TrainCommand implements Command {
         double[] out = new double[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
-                out[i] = Double.parseDouble(parts[i]);
+                out[i] = Decimal.parseDouble(parts[i]);
             } catch (NumberFormatException e) {
                 throw new UsageException("--" + option + " takes numbers separated by commas, got \"" + v + "\"");
             }

@@ -199,7 +199,7 @@ public final class CsvReader {
     public static float feature(String cell, String source, int line, int column, String name) {
         float v;
         try {
-            v = Float.parseFloat(cell);
+            v = Decimal.parseFloat(cell);
         } catch (NumberFormatException e) {
             throw bad(source, line, column - 1, name, describe(cell) + " is not a number");
         }
@@ -255,7 +255,7 @@ public final class CsvReader {
 
     private static double parseDouble(String cell, String source, int line, int col, String name) {
         try {
-            return Double.parseDouble(cell);
+            return Decimal.parseDouble(cell);
         } catch (NumberFormatException e) {
             throw bad(source, line, col, name, describe(cell) + " is not a number");
         }

@@ -2,6 +2,7 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.DataFiles;
+import dev.mild.data.Decimal;
 import dev.mild.data.Dataset;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
@@ -489,7 +490,7 @@ public final class RouterTraining {
                         + " is empty (a leading, trailing or doubled comma?); separate the values by single commas");
             }
             try {
-                double v = Double.parseDouble(parts[k].trim());
+                double v = Decimal.parseDouble(parts[k].trim());
                 if (!(v >= LossConfig.MIN_RHO && v <= LossConfig.MAX_RHO)) {
                     throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
                             + " (must be in [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO
@@ -507,7 +508,7 @@ public final class RouterTraining {
         }
         double[] rho = new double[p];
         for (int k = 0; k < p; k++) {
-            rho[k] = Double.parseDouble(parts[k].trim());
+            rho[k] = Decimal.parseDouble(parts[k].trim());
         }
         return rho;
     }

@@ -12,6 +12,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
+import dev.mild.data.Decimal;
 import dev.mild.data.IdxReader;
 import dev.mild.defer.Rewards;
 import dev.mild.io.Json;
@@ -111,6 +112,34 @@ class DataTest {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
         assertTrue(e.getMessage().contains(where) && e.getMessage().contains(what),
                 "expected \"" + where + "\" and \"" + what + "\" in: " + e.getMessage());
+    }
+
+    @Test
+    void onlyPlainDecimalNumbersAreNumbers() throws IOException {
+        // Forms Java's parsers take but a data file or an option means as a typo: float and double suffixes,
+        // hexadecimal floats, a lone sign, point or exponent, digits of another script.
+        for (String typo : List.of("1f", "2d", "2.5F", "0x1p3", "0x10", "1e", "1e+", "+", "-", ".", "e5", ".e1", "1.5.",
+                "1,5", "\u0663", "\uff11", "NaNx", "Inf", "1 2")) {
+            assertThrows(NumberFormatException.class, () -> Decimal.parseDouble(typo), typo);
+            assertThrows(NumberFormatException.class, () -> Decimal.parseFloat(typo), typo);
+            assertThrows(NumberFormatException.class, () -> Decimal.parseInt(typo), typo);
+        }
+        assertEquals(-2.5e-3, Decimal.parseDouble("-2.5e-3"));
+        assertEquals(0.5, Decimal.parseDouble(".5"));
+        assertEquals(3.0, Decimal.parseDouble("3."));
+        assertEquals(1500.0, Decimal.parseDouble("+1.5E+3"));
+        assertEquals(0.1f, Decimal.parseFloat("0.1"), "rounded once, to the nearest float");
+        assertEquals(-42, Decimal.parseInt("-42"));
+        assertEquals(7, Decimal.parseInt("+7"));
+        assertThrows(NumberFormatException.class, () -> Decimal.parseInt("1.0"));
+        assertThrows(NumberFormatException.class, () -> Decimal.parseInt("1e3"));
+        assertTrue(Double.isNaN(Decimal.parseDouble("NaN")), "left to the caller, which says \"not finite\"");
+        assertEquals(Double.NEGATIVE_INFINITY, Decimal.parseDouble("-Infinity"));
+
+        bad("suffix.csv", "x,cost:a,cost:b\n1,0,1\n1f,1,0\n", "suffix.csv, line 3, column 1 (x)", "\"1f\" is not a number");
+        bad("hexcost.csv", "x,cost:a,cost:b\n1,0,0x1p0\n", "hexcost.csv, line 2, column 3 (cost:b)",
+                "\"0x1p0\" is not a number");
+        bad("nan.csv", "x,cost:a\nNaN,0\n", "nan.csv, line 2, column 1 (x)", "not finite");
     }
 
     @Test

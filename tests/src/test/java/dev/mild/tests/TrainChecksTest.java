@@ -102,6 +102,21 @@ class TrainChecksTest {
     }
 
     @Test
+    void optionNumbersArePlainDecimals() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] trained = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1"};
+        Run r = run(concat(trained, "--lr", "1e-3f", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--lr must be a number, got \"1e-3f\"");
+        r = run(concat(trained, "--epochs", "0x10", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--epochs must be a whole number, got \"0x10\"");
+        r = run(concat(trained, "--beta", "0,0.2d,0", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--beta takes numbers separated by commas, got \"0,0.2d,0\"");
+        r = run(concat(trained, "--rho", "1,2f,1", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--rho: \"2f\" (expert 2) is not a number");
+    }
+
+    @Test
     void badDestinationsFailBeforeTraining() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");

@@ -1,0 +1,70 @@
+package dev.mild.data;
+
+/**
+ * The number forms data files and options take: plain decimals in ASCII ({@code 3}, {@code -0.25}, {@code 1e-3},
+ * {@code .5}). Java's own parsers take more ({@code 1f}, {@code 2d}, {@code 0x1p3}; {@code Integer.parseInt} also
+ * digits of other scripts), and in a data file such a cell is a typo that would silently become a number.
+ * {@code NaN} and {@code [+-]Infinity} parse as Java does, so callers reject them in their own words ("not
+ * finite").
+ */
+public final class Decimal {
+    private Decimal() {
+    }
+
+    /** {@link Double#parseDouble} of a plain decimal; anything else is a {@link NumberFormatException}. */
+    public static double parseDouble(String text) {
+        return Double.parseDouble(plain(text, false));
+    }
+
+    /** {@link Float#parseFloat} (rounded once, to float32) of a plain decimal; else a {@link NumberFormatException}. */
+    public static float parseFloat(String text) {
+        return Float.parseFloat(plain(text, false));
+    }
+
+    /** {@link Integer#parseInt} of {@code [+-]} ASCII digits; anything else is a {@link NumberFormatException}. */
+    public static int parseInt(String text) {
+        return Integer.parseInt(plain(text, true));
+    }
+
+    /** {@code text} itself when it is a plain decimal (a whole number when {@code integer}). */
+    private static String plain(String text, boolean integer) {
+        int n = text.length();
+        int i = 0;
+        if (i < n && (text.charAt(i) == '+' || text.charAt(i) == '-')) {
+            i++;
+        }
+        if (!integer && (text.startsWith("NaN", i) || text.startsWith("Infinity", i))
+                && text.length() - i == (text.startsWith("NaN", i) ? 3 : 8)) {
+            return text;
+        }
+        int digits = 0;
+        for (; i < n && isDigit(text.charAt(i)); i++) {
+            digits++;
+        }
+        if (!integer && i < n && text.charAt(i) == '.') {
+            for (i++; i < n && isDigit(text.charAt(i)); i++) {
+                digits++;
+            }
+        }
+        boolean ok = digits > 0;
+        if (ok && !integer && i < n && (text.charAt(i) == 'e' || text.charAt(i) == 'E')) {
+            i++;
+            if (i < n && (text.charAt(i) == '+' || text.charAt(i) == '-')) {
+                i++;
+            }
+            int exponentDigits = 0;
+            for (; i < n && isDigit(text.charAt(i)); i++) {
+                exponentDigits++;
+            }
+            ok = exponentDigits > 0;
+        }
+        if (!ok || i != n) {
+            throw new NumberFormatException("not a plain decimal number: \"" + text + "\"");
+        }
+        return text;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+}
