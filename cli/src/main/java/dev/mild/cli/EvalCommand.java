@@ -98,8 +98,9 @@ final class EvalCommand implements Command {
             return Main.OK;
         }
         PrintStream p = console.out();
-        p.printf(Locale.ROOT, "Model: %s (%s; %s)%n", modelPath, model.info().getOrDefault("surrogate", "?"),
-                model.experts().describe());
+        // Models written before --scale existed have no "scale" entry: they standardized each column.
+        p.printf(Locale.ROOT, "Model: %s (%s; %s%s)%n", modelPath, model.info().getOrDefault("surrogate", "?"),
+                model.experts().describe(), "none".equals(model.info().get("scale")) ? "; features as they are" : "");
         p.printf(Locale.ROOT, "Data: %s: %d rows%n%n", data.source(), data.rows());
         Reports.table(p, experts, Reports.lines("this file", r.eval()));
         StringBuilder always = new StringBuilder("Always one expert (deferral loss):");

@@ -137,6 +137,9 @@ class RealDataTest {
         assertEquals(0, rawEval.code(), rawEval.err());
         assertEquals(rawLoss, (Double) ((Map<?, ?>) ((Map<?, ?>) Json.parse(rawEval.out().trim(), "eval output"))
                 .get("result")).get("deferralLoss"), 0.0, "eval of the saved --scale none model = train's test report");
+        CliTest.Run rawText = CliTest.run("eval", "--model", rawModel.toString(), "--data", test.toString());
+        assertEquals(0, rawText.code(), rawText.err());
+        assertTrue(rawText.out().lines().findFirst().orElse("").endsWith("; features as they are)"), rawText.out());
     }
 
     @Test
