@@ -30,14 +30,25 @@ public final class DataFiles {
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such file");
         }
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        if (isGzipMagic(b0, b1)) {
-            return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+        try {
+            raw.mark(2);
+            int b0 = raw.read();
+            int b1 = raw.read();
+            raw.reset();
+            if (isGzipMagic(b0, b1)) {
+                // Reads the gzip header: a file cut short there fails here, before the caller holds a stream.
+                return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+            }
+            return raw;
+        } catch (IOException | RuntimeException e) {
+            // The caller got no stream to close, so the file would stay open.
+            try {
+                raw.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
-        return raw;
     }
 
     /**

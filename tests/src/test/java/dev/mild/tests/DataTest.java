@@ -107,6 +107,30 @@ class DataTest {
         assertTrue(e.getMessage().contains("absent.csv") && e.getMessage().contains("no such file"), e.getMessage());
     }
 
+    /**
+     * A file that fails while it is being opened (here a gzip header cut short, which GZIPInputStream's
+     * constructor reads) leaves no open descriptor behind: a long-lived embedder reading many files would run out.
+     */
+    @Test
+    void aFileThatFailsWhileOpeningIsClosed() throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        assumeTrue(Files.isDirectory(fds), "counts this process's open files in /proc");
+        Path cut = tmp.resolve("cut.csv.gz");
+        Files.write(cut, new byte[] {0x1f, (byte) 0x8b, 8});
+        long before = openFiles(fds);
+        for (int i = 0; i < 200; i++) {
+            assertThrows(InvalidInputException.class, () -> DataFiles.read(cut));
+        }
+        long leaked = openFiles(fds) - before;
+        assertTrue(leaked < 20, leaked + " more files open after 200 failed reads of " + cut);
+    }
+
+    private static long openFiles(Path fds) throws IOException {
+        try (var list = Files.list(fds)) {
+            return list.count();
+        }
+    }
+
     private void bad(String name, String text, String where, String what) throws IOException {
         Path f = write(tmp, name, text);
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
