@@ -63,7 +63,7 @@ public final class CsvReader {
         try (InputStream in = DataFiles.open(file)) {
             return read(in, file.toString());
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw DataFiles.cannotRead(file, e);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.mild.data;
 
 import dev.mild.InvalidInputException;
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -64,11 +65,25 @@ public final class DataFiles {
         try (InputStream in = open(file)) {
             return isIdx(in) ? IdxReader.read(file, in) : CsvReader.read(in, file.toString());
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw cannotRead(file, e);
         } catch (OutOfMemoryError e) {
             // The arrays being filled are unreachable once this is thrown, so reporting it is safe.
             throw new InvalidInputException(tooLarge(file), e);
         }
+    }
+
+    /**
+     * The error for a data file that failed while being read. Only the gzip layer throws EOFException here (the
+     * readers take lines and whole files), so it means a gzip file cut short; its own message says as much only
+     * in zlib's words, or not at all when the cut falls in the gzip header.
+     */
+    static InvalidInputException cannotRead(Path file, IOException e) {
+        if (e instanceof EOFException) {
+            return new InvalidInputException(file + ": truncated: the gzip data ends early (an interrupted download"
+                    + " or copy?)", e);
+        }
+        return new InvalidInputException(file + ": cannot read: " + (e.getMessage() == null ? e.toString()
+                : e.getMessage()), e);
     }
 
     static String tooLarge(Path file) {
@@ -118,7 +133,7 @@ public final class DataFiles {
         try (InputStream in = open(file)) {
             return isIdx(in);
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw cannotRead(file, e);
         }
     }
 

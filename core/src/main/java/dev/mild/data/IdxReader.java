@@ -39,7 +39,7 @@ public final class IdxReader {
         try (InputStream in = DataFiles.open(images)) {
             return read(images, in);
         } catch (IOException e) {
-            throw new InvalidInputException(images + ": cannot read: " + e.getMessage(), e);
+            throw DataFiles.cannotRead(images, e);
         }
     }
 
@@ -126,7 +126,7 @@ public final class IdxReader {
         try (InputStream in = DataFiles.open(file)) {
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
+            throw DataFiles.cannotRead(file, e);
         }
     }
 }

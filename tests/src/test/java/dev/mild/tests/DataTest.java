@@ -125,6 +125,29 @@ class DataTest {
         assertTrue(leaked < 20, leaked + " more files open after 200 failed reads of " + cut);
     }
 
+    /**
+     * A gzip file cut short (an interrupted download or copy) is named as such, whichever file it is: it was
+     * "cannot read: null" when the cut fell in the gzip header, "Unexpected end of ZLIB input stream" after it.
+     */
+    @Test
+    void aTruncatedGzipFileIsNamedAsTruncated() throws IOException {
+        String text = "a,b,cost:e1,cost:e2\n" + "1,2,0,1\n".repeat(500);
+        byte[] whole = Files.readAllBytes(gzip("whole.csv.gz", text.getBytes(StandardCharsets.UTF_8)));
+        for (int keep : new int[] {2, 5, whole.length / 2, whole.length - 3}) {
+            Path cut = tmp.resolve("cut" + keep + ".csv.gz");
+            Files.write(cut, java.util.Arrays.copyOf(whole, keep));
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(cut));
+            assertTrue(e.getMessage().startsWith(cut + ": truncated: the gzip data ends early"), e.getMessage());
+        }
+        // The labels file beside an IDX images file too.
+        byte[][] pair = idx(3, 3, false);
+        Path images = gzip("cut-images-idx3-ubyte.gz", pair[0]);
+        Path labels = gzip("cut-labels-idx1-ubyte.gz", pair[1]);
+        Files.write(labels, java.util.Arrays.copyOf(Files.readAllBytes(labels), 6));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(images));
+        assertTrue(e.getMessage().startsWith(labels + ": truncated: the gzip data ends early"), e.getMessage());
+    }
+
     private static long openFiles(Path fds) throws IOException {
         try (var list = Files.list(fds)) {
             return list.count();
