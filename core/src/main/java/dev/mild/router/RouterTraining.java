@@ -187,6 +187,11 @@ public final class RouterTraining {
             if (searchEpochs != null && searchEpochs < 0) {
                 throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
             }
+            if (scaling == null) {
+                // Read only when the model is saved: null would fail after the whole training.
+                throw new InvalidInputException("scaling is null; set Standardizer.Scaling.COLUMNS (--scale columns,"
+                        + " the default) or NONE (--scale none)");
+            }
             if (!(costNoise >= 0) || !Double.isFinite(costNoise)) {
                 throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + costNoise);
             }

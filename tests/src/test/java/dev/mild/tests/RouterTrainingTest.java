@@ -3,8 +3,10 @@ package dev.mild.tests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
 import dev.mild.data.Generated;
 import dev.mild.defer.Surrogate;
@@ -135,6 +137,24 @@ class RouterTrainingTest {
         for (float sd : standardized.standardizer().std()) {
             assertTrue(sd > 1.5f, "generated clusters spread wider than 1.5 in every feature: " + sd);
         }
+    }
+
+    /** An embedder's Spec without a scaling is refused by check(), not after the training it would waste. */
+    @Test
+    void aSpecWithoutScalingIsRefusedBeforeTraining() {
+        Dataset data = Generated.clusters(800, 10, 5, 1.5, 9);
+        RouterTraining.Spec s = synthetic(Surrogate.Kind.TDEF, null, 3, 2);
+        s.scaling = null;
+        int[] epochs = {0};
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(data, null, null, s,
+                new RouterTraining.Listener() {
+                    @Override
+                    public void epoch(String phase, Trainer.Epoch epoch) {
+                        epochs[0]++;
+                    }
+                }));
+        assertTrue(e.getMessage().contains("scaling") && e.getMessage().contains("null"), e.getMessage());
+        assertEquals(0, epochs[0], "epochs trained before the refusal");
     }
 
     @Test
