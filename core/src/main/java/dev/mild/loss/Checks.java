@@ -76,7 +76,9 @@ public final class Checks {
         double spread = (double) m[row + top] - m[row + bottom];
         if (!(spread <= limit)) {
             throw new InvalidInputException(what + ": row " + i + ", column " + bottom + " is " + m[row + bottom]
-                    + " and column " + top + " is " + m[row + top] + ": a spread of " + brief(spread)
+                    + " and column " + top + " is " + m[row + top] + " (row and columns 0-based)"
+                    // the reason names the sharpest margin's expert 1-based, as the CLI counts experts
+                    + ": a spread of " + brief(spread)
                     + " where this loss takes at most " + brief(limit) + ", because " + config.scoreSpreadReason());
         }
     }

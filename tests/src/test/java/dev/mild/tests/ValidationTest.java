@@ -98,6 +98,9 @@ class ValidationTest {
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null), "scores", "row 1",
                 "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001 (expert 1, 1-based)", "(max - f)/rho",
                 "1.000e+27");
+        // Column 0 and expert 1 are the same: the message says how each is counted, not only the expert.
+        fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null),
+                "row 1, column 1 is -1.0E36 and column 0 is 1.0E36 (row and columns 0-based)");
         sharp.evaluate(new float[] {0, 1, 1e26f, -1e26f}, oneHot, null, null); // a spread of 2e26 is fine
         Loss mae = new Loss(LossConfig.uniform(2, 1.0, 2.0), new ScalarKernel());
         fails(() -> mae.evaluate(new float[] {2e38f, -2e38f}, new float[] {1, 0}, null, null), "row 0", "column 1",
