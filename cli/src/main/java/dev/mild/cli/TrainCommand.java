@@ -52,7 +52,8 @@ final class TrainCommand implements Command {
                   cost:<expert> columns     the cost of each expert for the row (e.g. 1 if it was wrong)
                   label + pred:<expert>     the true class and each expert's prediction: cost = error
                   label only                with --experts synthetic|trained --blocks, simulated experts
-                  any other column          a numeric feature (standardized with training-split statistics)
+                  any other column          a numeric feature (standardized with training-split statistics,
+                                            unless --scale none)
                 Rows of --data are split by --seed into training, validation (--valid-fraction, or --valid
                 FILE, not both) and test (--test-fraction, or --test FILE, not both). Early stopping and the
                 choice of rho use the validation rows only; a --test file is used once, after training, for the
@@ -101,13 +102,15 @@ final class TrainCommand implements Command {
                   --threads T         threads for the dense algebra (default 0 = all cores; the model does
                                       not depend on it)
                   --backend NAME      loss backend (default: the fastest present, see ./mild backends)
-                  --scale columns|none  how features are scaled before training. columns (default):
+                  --scale columns|none
+                                      how features are scaled before training. columns (default):
                                       each to mean 0 and standard deviation 1 with the training split's
                                       statistics. none: as they are; better when the features already
                                       share one small scale and many are rare or noisy (one-hot columns,
                                       bag-of-words weights, pixels in [0, 1]): standardizing gives a column
-                                      that is almost always 0 as much weight as any other (on MMLU below,
-                                      none beats always-GPT-4 and columns does not). The model remembers it.
+                                      that is almost always 0 as much weight as any other (on the MMLU
+                                      example below, none beats always-GPT-4 and columns does not; see
+                                      README.md). The model remembers it.
                   --valid-fraction F  (default 0.1)   --test-fraction F  (default 0.2, 0 for none)
                   --out MODEL         where to save the model (default router.mild); an existing file there
                                       is replaced only if it is a MILD model, never an input file

@@ -200,6 +200,10 @@ class CliTest {
             assertTrue(r.out.contains("Usage: ./mild " + cmd), cmd + " --help");
             assertTrue(r.out.contains("Example"), cmd + " --help has an example");
         }
+        // Feature columns are standardized only with the default --scale columns.
+        String train = run("train", "--help").out;
+        String columns = train.substring(train.indexOf("any other column"), train.indexOf("Rows of --data"));
+        assertTrue(columns.contains("unless --scale none"), columns);
         assertEquals(2, run().code);
         assertEquals(2, run("frobnicate").code);
         assertEquals(2, run("golden", "--no-such-option").code);
