@@ -78,14 +78,16 @@ final class Args {
         if (v == null) {
             return fallback;
         }
+        String outOfRange = "--" + name + " must be between " + min + " and " + max + ", got " + v.trim();
         int x;
         try {
             x = Decimal.parseInt(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " must be a whole number, got \"" + v + "\"");
+            throw new UsageException(Decimal.isWholeNumber(v.trim()) ? outOfRange
+                    : "--" + name + " must be a whole number, got \"" + v + "\"");
         }
         if (x < min || x > max) {
-            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + x);
+            throw new UsageException(outOfRange);
         }
         return x;
     }

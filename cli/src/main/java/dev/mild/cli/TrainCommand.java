@@ -333,7 +333,10 @@ final class TrainCommand implements Command {
             try {
                 out[i] = Decimal.parseInt(parts[i]);
             } catch (NumberFormatException e) {
-                throw new UsageException("--" + option + " takes whole numbers separated by commas, got \"" + v + "\"");
+                throw new UsageException(Decimal.isWholeNumber(parts[i])
+                        ? "--" + option + ": every value must be between " + min + " and " + Integer.MAX_VALUE
+                                + ", got \"" + v + "\""
+                        : "--" + option + " takes whole numbers separated by commas, got \"" + v + "\"");
             }
             if (out[i] < min) {
                 throw new UsageException("--" + option + ": every value must be >= " + min + ", got \"" + v + "\"");

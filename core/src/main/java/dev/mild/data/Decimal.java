@@ -26,6 +26,19 @@ public final class Decimal {
         return Integer.parseInt(plain(text, true));
     }
 
+    /**
+     * Whether {@code text} is {@code [+-]} ASCII digits, of any size: when {@link #parseInt} refuses such a text,
+     * the number is out of range, which a message should say rather than "not a whole number".
+     */
+    public static boolean isWholeNumber(String text) {
+        try {
+            plain(text, true);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** {@code text} itself when it is a plain decimal (a whole number when {@code integer}). */
     private static String plain(String text, boolean integer) {
         int n = text.length();

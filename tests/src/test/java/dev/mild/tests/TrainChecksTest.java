@@ -114,6 +114,11 @@ class TrainChecksTest {
         assertRefusedBeforeTraining(r, model, "--beta takes numbers separated by commas, got \"0,0.2d,0\"");
         r = run(concat(trained, "--rho", "1,2f,1", "--out", model.toString()));
         assertRefusedBeforeTraining(r, model, "--rho: \"2f\" (expert 2) is not a number");
+        // A whole number too large for an int is out of range, not "not a whole number".
+        r = run(concat(trained, "--epochs", "99999999999", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--epochs must be between 1 and 1000000, got 99999999999");
+        r = run(concat(trained, "--hidden", "64,99999999999", "--out", model.toString()));
+        assertRefusedBeforeTraining(r, model, "--hidden: every value must be between 1 and 2147483647, got \"64,99999999999\"");
     }
 
     @Test
