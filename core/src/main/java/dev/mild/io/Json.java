@@ -151,11 +151,16 @@ public final class Json {
                         if (pos + 4 > text.length()) {
                             throw error("truncated \\u escape");
                         }
-                        try {
-                            sb.append((char) Integer.parseInt(text.substring(pos, pos + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
+                        int code = 0;
+                        for (int k = pos; k < pos + 4; k++) {
+                            // ASCII hex only: Integer.parseInt(.., 16) would also take a sign and other digits.
+                            int digit = hexDigit(text.charAt(k));
+                            if (digit < 0) {
+                                throw error("bad \\u escape");
+                            }
+                            code = code * 16 + digit;
                         }
+                        sb.append((char) code);
                         pos += 4;
                     }
                     default -> throw error("bad escape '\\" + e + "'");
@@ -187,6 +192,20 @@ public final class Json {
             digits();
         }
         return Double.parseDouble(text.substring(start, pos));
+    }
+
+    /** The value of an ASCII hex digit, or -1. */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     private void digits() {

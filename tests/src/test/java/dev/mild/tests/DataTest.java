@@ -222,6 +222,14 @@ class DataTest {
                 e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> Json.parse("1.2" + arabic, "n.json"));
         assertTrue(e.getMessage().contains("line 1, column 4"), e.getMessage());
+        // A \\u escape is four ASCII hex digits: Integer.parseInt(.., 16) also took a sign and other scripts'
+        // digits, so "\\u+041" was "A" and "\\u-041" a surrogate.
+        assertEquals("Az", Json.parse("\"\\u0041\\u007A\"", "s.json"));
+        for (String escape : List.of("\\u+041", "\\u-041", "\\u004" + arabic, "\\u00\uff14\uff11")) {
+            e = assertThrows(InvalidInputException.class, () -> Json.parse("\"" + escape + "\"", "s.json"), escape);
+            assertTrue(e.getMessage().contains("s.json: line 1") && e.getMessage().contains("bad \\u escape"),
+                    e.getMessage());
+        }
     }
 
     @Test
