@@ -182,7 +182,8 @@ public final class OpenClDevices {
             return ranked.get(0);
         }
         String s = selector.trim();
-        if (s.chars().allMatch(Character::isDigit)) {
+        // ASCII digits only: Character.isDigit and Integer.parseInt also take other scripts' digits.
+        if (s.chars().allMatch(c -> c >= '0' && c <= '9')) {
             int index = s.length() > 9 ? -1 : Integer.parseInt(s);
             for (Device d : devices) {
                 if (d.index == index) {

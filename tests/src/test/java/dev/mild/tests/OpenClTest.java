@@ -361,6 +361,8 @@ class OpenClTest {
         assertSame(accel, OpenClDevices.choose(all, "board", "test"));
         ValidationTest.fails(() -> OpenClDevices.choose(all, "2", "test"), "unavailable", "Broken GPU");
         ValidationTest.fails(() -> OpenClDevices.choose(all, "7", "test"), "no OpenCL device 7", "#0", "#3");
+        // An index is ASCII digits: U+0663 (ARABIC-INDIC DIGIT THREE) picked device 3; now it is a name matching none.
+        ValidationTest.fails(() -> OpenClDevices.choose(all, "\u0663", "test"), "matches no usable");
         ValidationTest.fails(() -> OpenClDevices.choose(all, "amd radeon", "test"), "matches no usable", "NVIDIA GeForce RTX");
         assertThrows(OpenClException.class, () -> OpenClDevices.choose(List.of(deadGpu), null, "test"));
     }
