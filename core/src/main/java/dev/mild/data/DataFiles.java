@@ -88,10 +88,15 @@ public final class DataFiles {
 
     static String tooLarge(Path file) {
         String size;
-        try {
-            size = mebibytes(Files.size(file)) + " on disk" + (isGzip(file) ? ", gzip-compressed" : "");
-        } catch (IOException e) {
-            size = "size unknown";
+        if (!Files.isRegularFile(file)) {
+            // A pipe: opening it again would wait for a writer that is gone.
+            size = "not a regular file (a pipe?), so its size is unknown";
+        } else {
+            try {
+                size = mebibytes(Files.size(file)) + " on disk" + (isGzip(file) ? ", gzip-compressed" : "");
+            } catch (IOException e) {
+                size = "size unknown";
+            }
         }
         return file + ": the data does not fit in the memory Java may use (the file is " + size + "; the heap limit is "
                 + mebibytes(Runtime.getRuntime().maxMemory()) + "): give Java a larger heap with -Xmx, e.g."

@@ -580,6 +580,54 @@ class CliTest {
         assertFalse(Files.exists(tmp.resolve("big.mild")));
     }
 
+    /**
+     * Data from a pipe that does not fit in the heap is an error, not a hang: the message opened the pipe a second
+     * time to look for gzip, and with the first reader closed the writer is gone, so that open waited forever
+     * (and a pipe's size, 0, is no size on disk).
+     */
+    @Test
+    void dataFromAPipeTooLargeForTheHeapSaysItsSizeIsUnknown() throws Exception {
+        Path fifo = tmp.resolve("big.csv");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "needs mkfifo");
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
+                "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main", "eval", "--model",
+                tmp.resolve("none.mild").toString(), "--data", fifo.toString());
+        // eval reads the model first: train one so that the child gets to the data.
+        Path rows = tmp.resolve("small.csv");
+        Files.writeString(rows, "x,cost:a,cost:b\n" + "1,0,1\n2,1,0\n".repeat(50));
+        assertEquals(0, run("train", "--data", rows.toString(), "--loss", "tdef", "--epochs", "1", "--out",
+                tmp.resolve("none.mild").toString()).code);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("MILD_VERBOSE");
+        pb.redirectOutput(tmp.resolve("out.txt").toFile());
+        pb.redirectError(tmp.resolve("err.txt").toFile());
+        Process proc = pb.start();
+        // 4 million rows: 8 MB of text in the pipe, 16 MB of float features and 64 MB of double costs in the child.
+        Thread writer = Thread.ofPlatform().daemon().start(() -> {
+            try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(fifo), 1 << 16)) {
+                out.write("x,cost:a,cost:b\n".getBytes(StandardCharsets.UTF_8));
+                byte[] row = "1,0,1\n".getBytes(StandardCharsets.UTF_8);
+                for (int i = 0; i < 4_000_000; i++) {
+                    out.write(row);
+                }
+            } catch (IOException e) {
+                // the child stopped reading
+            }
+        });
+        try {
+            assertTrue(proc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "child JVM hangs");
+        } finally {
+            proc.destroyForcibly();
+        }
+        writer.join(10_000);
+        String err = Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertEquals(2, proc.exitValue(), err);
+        assertTrue(err.contains(fifo + ": the data does not fit in the memory Java may use (the file is not a regular"
+                + " file (a pipe?), so its size is unknown; the heap limit is"), err);
+        assertFalse(err.contains("on disk"), err);
+    }
+
     @Test
     void routeAnswersTheRowsBeforeABadOneThenNamesItsLine() throws IOException {
         // x2 varies little (std about 1e-3), so a value of 1e36 standardizes beyond float32.
