@@ -22,8 +22,19 @@ public final class IdxReader {
     private IdxReader() {
     }
 
-    /** The labels file beside an images file: "images" becomes "labels" and "idx3" becomes "idx1" in the name. */
+    /**
+     * The labels file beside an images file: "images" becomes "labels" and "idx3" becomes "idx1" in the name.
+     * Compressed or not, whichever is there: when that name does not exist but the same with {@code .gz} added or
+     * removed does (images gzipped, labels unpacked, or the other way round), that one; readers tell gzip by its
+     * first bytes, not by the name.
+     */
     public static Path labelsFileFor(Path images) {
+        Path labels = labelsNameFor(images);
+        Path other = otherCompression(labels);
+        return !Files.exists(labels) && Files.exists(other) ? other : labels;
+    }
+
+    private static Path labelsNameFor(Path images) {
         String name = images.getFileName().toString();
         String labels = name.replace("images", "labels").replace("idx3", "idx1");
         if (labels.equals(name)) {
@@ -32,6 +43,12 @@ public final class IdxReader {
                     + " train-labels-idx1-ubyte.gz beside it)");
         }
         return images.resolveSibling(labels);
+    }
+
+    /** The same name with {@code .gz} added, or removed when it has one. */
+    private static Path otherCompression(Path file) {
+        String name = file.getFileName().toString();
+        return file.resolveSibling(name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name + ".gz");
     }
 
     /** Reads an images file and the labels file beside it ({@link #labelsFileFor}). */
@@ -72,8 +89,8 @@ public final class IdxReader {
                     + " bytes), the file has " + img.length + " bytes");
         }
         if (!Files.exists(labels)) {
-            throw new InvalidInputException(images + ": the labels file " + labels + " is missing (an IDX images file"
-                    + " needs its labels file beside it)");
+            throw new InvalidInputException(images + ": the labels file " + labels + " is missing, and so is "
+                    + otherCompression(labels).getFileName() + " (an IDX images file needs its labels file beside it)");
         }
         byte[] lab = readAll(labels);
         if (lab.length >= 4 && header(lab, 0) != LABELS_MAGIC) {

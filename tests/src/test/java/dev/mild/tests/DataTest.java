@@ -396,6 +396,26 @@ class DataTest {
     }
 
     @Test
+    void idxLabelsAreFoundCompressedOrNot() throws IOException {
+        byte[][] pair = idx(3, 3, false);
+        // Images gzipped, labels unpacked beside them; and the other way round.
+        gzip("x-images-idx3-ubyte.gz", pair[0]);
+        Files.write(tmp.resolve("x-labels-idx1-ubyte"), pair[1]);
+        Files.write(tmp.resolve("y-images-idx3-ubyte"), pair[0]);
+        gzip("y-labels-idx1-ubyte.gz", pair[1]);
+        for (String name : List.of("x-images-idx3-ubyte.gz", "y-images-idx3-ubyte")) {
+            Dataset d = DataFiles.read(tmp.resolve(name));
+            assertArrayEquals(new int[] {0, 1, 2}, d.labels(), name);
+        }
+        assertEquals(tmp.resolve("x-labels-idx1-ubyte"), IdxReader.labelsFileFor(tmp.resolve("x-images-idx3-ubyte.gz")));
+        assertEquals(tmp.resolve("y-labels-idx1-ubyte.gz"), IdxReader.labelsFileFor(tmp.resolve("y-images-idx3-ubyte")));
+        // Neither there: both names are in the message.
+        gzip("z-images-idx3-ubyte.gz", pair[0]);
+        idxError("z-images-idx3-ubyte.gz", "the labels file " + tmp.resolve("z-labels-idx1-ubyte.gz")
+                + " is missing, and so is z-labels-idx1-ubyte ");
+    }
+
+    @Test
     void badIdxFilesAreClearErrors() throws IOException {
         byte[][] truncated = idx(3, 3, true);
         Files.write(tmp.resolve("a-images-idx3-ubyte"), truncated[0]);
