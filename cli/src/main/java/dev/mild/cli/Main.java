@@ -69,7 +69,10 @@ public final class Main {
             Args args = Args.parse(command.name(), rest, command.valueOptions(), command.flagOptions());
             return command.run(args, console);
         } catch (UsageException e) {
-            console.err().println("mild " + command.name() + ": " + e.getMessage());
+            // Worded like every other error, plus where the options are explained.
+            String help = "./mild " + command.name() + " --help";
+            console.err().println("mild " + command.name() + ": error: " + e.getMessage()
+                    + (e.getMessage().contains(help) ? "" : " (see " + help + ")"));
             return BAD_INPUT;
         } catch (InvalidInputException e) {
             console.err().println("mild " + command.name() + ": error: " + e.getMessage());

@@ -182,6 +182,20 @@ class CliTest {
     }
 
     @Test
+    void usageErrorsReadLikeOtherErrorsAndPointAtHelp() {
+        // A malformed option value (a usage error) and an unknown option: one prefix, and where to look, once.
+        Run bad = run("throughput", "--experts", "eight");
+        assertEquals(2, bad.code);
+        assertEquals("mild throughput: error: --experts must be a whole number, got \"eight\" (see ./mild throughput"
+                + " --help)", bad.err.strip().lines().reduce((a, b) -> b).orElse(""), bad.err);
+        Run unknown = run("throughput", "--expert", "8");
+        assertEquals(2, unknown.code);
+        String last = unknown.err.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("mild throughput: error: unknown option --expert"), unknown.err);
+        assertEquals(1, last.split("--help", -1).length - 1, "one pointer to --help: " + last);
+    }
+
+    @Test
     void backendsListsTheDefault() {
         Run r = run("backends");
         assertEquals(0, r.code);
