@@ -1,6 +1,7 @@
 package dev.mild.cli;
 
 import dev.mild.data.Decimal;
+import dev.mild.io.CommaList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -109,20 +110,9 @@ final class Args {
         return x;
     }
 
-    /**
-     * The comma-separated items of option {@code --name}'s value, trimmed. An empty item is an error: String.split
-     * would drop a trailing one silently ({@code --blocks 7,2,1,}), and a doubled comma is a typo either way.
-     */
+    /** The comma-separated items of option {@code --name}'s value, trimmed; an empty item is an error. */
     static String[] items(String option, String value) {
-        String[] parts = value.split(",", -1);
-        for (int i = 0; i < parts.length; i++) {
-            parts[i] = parts[i].trim();
-            if (parts[i].isEmpty()) {
-                throw new UsageException("--" + option + " \"" + value + "\": item " + (i + 1) + " of " + parts.length
-                        + " is empty (a leading, trailing or doubled comma?); separate the values by single commas");
-            }
-        }
-        return parts;
+        return CommaList.items(option, value);
     }
 
     List<String> positional() {

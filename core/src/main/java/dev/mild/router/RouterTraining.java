@@ -8,6 +8,7 @@ import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.CommaList;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
@@ -488,21 +489,17 @@ public final class RouterTraining {
 
     /** An explicit rho rule: {@code p} comma-separated margins, each finite and > 0. */
     static double[] parseRho(String rule, int p) {
-        String[] parts = rule.split(",", -1);
+        String[] parts = CommaList.items("rho", rule);
         for (int k = 0; k < parts.length; k++) {
-            if (parts[k].isBlank()) {
-                throw new InvalidInputException("--rho \"" + rule + "\": item " + (k + 1) + " of " + parts.length
-                        + " is empty (a leading, trailing or doubled comma?); separate the values by single commas");
-            }
             try {
-                double v = Decimal.parseDouble(parts[k].trim());
+                double v = Decimal.parseDouble(parts[k]);
                 if (!(v >= LossConfig.MIN_RHO && v <= LossConfig.MAX_RHO)) {
-                    throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k].trim()
+                    throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k]
                             + " (must be in [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO
                             + "]: the float32 kernels form 1/rho)");
                 }
             } catch (NumberFormatException e) {
-                throw new InvalidInputException("--rho: \"" + parts[k].trim() + "\" (expert " + (k + 1)
+                throw new InvalidInputException("--rho: \"" + parts[k] + "\" (expert " + (k + 1)
                         + ") is not a number; expected auto, theory, uniform or " + (parts.length == p ? p + " " : "")
                         + "margins, one per expert");
             }
@@ -513,7 +510,7 @@ public final class RouterTraining {
         }
         double[] rho = new double[p];
         for (int k = 0; k < p; k++) {
-            rho[k] = Decimal.parseDouble(parts[k].trim());
+            rho[k] = Decimal.parseDouble(parts[k]);
         }
         return rho;
     }
