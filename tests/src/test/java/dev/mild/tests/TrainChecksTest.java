@@ -43,6 +43,11 @@ class TrainChecksTest {
         assertFalse(Files.exists(model), "no model written");
     }
 
+    /** {@code train} with {@code option value --out model} added is refused before training with {@code expected}. */
+    private void assertOptionRefused(String[] train, Path model, String option, String value, String expected) {
+        assertRefusedBeforeTraining(run(concat(train, option, value, "--out", model.toString())), model, expected);
+    }
+
     /** {@code rows} labelled rows of 3 features, label {@code i % classes}. */
     private Path labelled(String name, int rows, int classes) throws IOException {
         StringBuilder sb = new StringBuilder("x0,x1,x2,label\n");
@@ -81,15 +86,12 @@ class TrainChecksTest {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
         String[] trained = {"train", "--data", data.toString(), "--experts", "trained", "--blocks", "7,2,1", "--epochs", "2"};
-        Run r = run(concat(trained, "--rho", "0.5,abc,1", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--rho: \"abc\" (expert 2) is not a number");
-        r = run(concat(trained, "--rho", "0.5,1", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "expected auto, theory, uniform or 3 comma-separated margins");
+        assertOptionRefused(trained, model, "--rho", "0.5,abc,1", "--rho: \"abc\" (expert 2) is not a number");
+        assertOptionRefused(trained, model, "--rho", "0.5,1", "expected auto, theory, uniform or 3 comma-separated margins");
         // Beyond what the float32 kernels take (1/rho): named by the option and the expert counted from 1.
-        r = run(concat(trained, "--rho", "1e300,1,1", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--rho: the margin of expert 1 is 1e300 (must be in [1.0E-30, 1.0E30]");
-        r = run(concat(trained, "--rho", "1,1,0", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--rho: the margin of expert 3 is 0 (must be in");
+        assertOptionRefused(trained, model, "--rho", "1e300,1,1",
+                "--rho: the margin of expert 1 is 1e300 (must be in [1.0E-30, 1.0E30]");
+        assertOptionRefused(trained, model, "--rho", "1,1,0", "--rho: the margin of expert 3 is 0 (must be in");
     }
 
     @Test
@@ -106,19 +108,16 @@ class TrainChecksTest {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
         String[] trained = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1"};
-        Run r = run(concat(trained, "--lr", "1e-3f", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--lr must be a number, got \"1e-3f\"");
-        r = run(concat(trained, "--epochs", "0x10", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--epochs must be a whole number, got \"0x10\"");
-        r = run(concat(trained, "--beta", "0,0.2d,0", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--beta takes numbers separated by commas, got \"0,0.2d,0\"");
-        r = run(concat(trained, "--rho", "1,2f,1", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--rho: \"2f\" (expert 2) is not a number");
+        assertOptionRefused(trained, model, "--lr", "1e-3f", "--lr must be a number, got \"1e-3f\"");
+        assertOptionRefused(trained, model, "--epochs", "0x10", "--epochs must be a whole number, got \"0x10\"");
+        assertOptionRefused(trained, model, "--beta", "0,0.2d,0",
+                "--beta takes numbers separated by commas, got \"0,0.2d,0\"");
+        assertOptionRefused(trained, model, "--rho", "1,2f,1", "--rho: \"2f\" (expert 2) is not a number");
         // A whole number too large for an int is out of range, not "not a whole number".
-        r = run(concat(trained, "--epochs", "99999999999", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--epochs must be between 1 and 1000000, got 99999999999");
-        r = run(concat(trained, "--hidden", "64,99999999999", "--out", model.toString()));
-        assertRefusedBeforeTraining(r, model, "--hidden: every value must be between 1 and 2147483647, got \"64,99999999999\"");
+        assertOptionRefused(trained, model, "--epochs", "99999999999",
+                "--epochs must be between 1 and 1000000, got 99999999999");
+        assertOptionRefused(trained, model, "--hidden", "64,99999999999",
+                "--hidden: every value must be between 1 and 2147483647, got \"64,99999999999\"");
     }
 
     @Test
