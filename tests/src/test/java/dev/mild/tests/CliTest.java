@@ -564,6 +564,21 @@ class CliTest {
         assertTrue(r.err.contains("deep.json: line 1, column 513") && r.err.contains("deeper than 512"), r.err);
     }
 
+    /**
+     * ./mild with these arguments in a child JVM whose heap is 32 MB, so that modest data overflows it; the child's
+     * output and errors go to out.txt and err.txt in tmp.
+     */
+    private Process startWith32MbHeap(String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m", "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("MILD_VERBOSE");
+        pb.redirectOutput(tmp.resolve("out.txt").toFile());
+        pb.redirectError(tmp.resolve("err.txt").toFile());
+        return pb.start();
+    }
+
     @Test
     void dataTooLargeForTheHeapIsAClearErrorWithExitTwo() throws Exception {
         // 20,000 images of 28 x 28: 15.7 MB of bytes, 62.7 MB as floats; more than a 32 MB heap holds.
@@ -576,14 +591,7 @@ class CliTest {
         }
         Files.write(tmp.resolve("big-labels-idx1-ubyte"),
                 java.nio.ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n).array());
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
-                "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main", "train", "--data", images.toString(),
-                "--out", tmp.resolve("big.mild").toString());
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove("MILD_VERBOSE");
-        pb.redirectOutput(tmp.resolve("out.txt").toFile());
-        pb.redirectError(tmp.resolve("err.txt").toFile());
-        Process proc = pb.start();
+        Process proc = startWith32MbHeap("train", "--data", images.toString(), "--out", tmp.resolve("big.mild").toString());
         assertTrue(proc.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "child JVM timed out");
         String err = Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8);
         assertEquals(2, proc.exitValue(), err);
@@ -604,19 +612,12 @@ class CliTest {
         Path fifo = tmp.resolve("big.csv");
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "needs mkfifo");
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m",
-                "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main", "eval", "--model",
-                tmp.resolve("none.mild").toString(), "--data", fifo.toString());
         // eval reads the model first: train one so that the child gets to the data.
         Path rows = tmp.resolve("small.csv");
         Files.writeString(rows, "x,cost:a,cost:b\n" + "1,0,1\n2,1,0\n".repeat(50));
         assertEquals(0, run("train", "--data", rows.toString(), "--loss", "tdef", "--epochs", "1", "--out",
                 tmp.resolve("none.mild").toString()).code);
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove("MILD_VERBOSE");
-        pb.redirectOutput(tmp.resolve("out.txt").toFile());
-        pb.redirectError(tmp.resolve("err.txt").toFile());
-        Process proc = pb.start();
+        Process proc = startWith32MbHeap("eval", "--model", tmp.resolve("none.mild").toString(), "--data", fifo.toString());
         // 4 million rows: 8 MB of text in the pipe, 16 MB of float features and 64 MB of double costs in the child.
         Thread writer = Thread.ofPlatform().daemon().start(() -> {
             try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(fifo), 1 << 16)) {
