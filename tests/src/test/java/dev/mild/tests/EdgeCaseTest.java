@@ -153,11 +153,7 @@ class EdgeCaseTest {
         double[][] rhos = {{lo, lo}, {hi, hi}, {hi, 1.0}, {1.0, hi}, {lo, 2 * lo}};
         for (double[] rho : rhos) {
             for (double[] delta : new double[][] {null, {-0.5, -0.25}}) {
-                for (double[] unitsOfRho : new double[][] {{1.5, -0.5}, {-2, 1}, {0, 0}}) {
-                    double unit = Math.min(rho[0], rho[1]);
-                    float[] f = {(float) (unitsOfRho[0] * unit), (float) (unitsOfRho[1] * unit)};
-                    twoExpertsClosedForm(k, rho, delta, f);
-                }
+                closedFormOnTheMarginScale(k, rho, delta);
             }
         }
     }
@@ -171,12 +167,20 @@ class EdgeCaseTest {
             double top0 = LossConfig.maxDelta(rho[0]) - 1e-9;
             double top1 = LossConfig.maxDelta(rho[1]) - 1e-9;
             for (double[] delta : new double[][] {{top0, top1}, {top0, -1e300}, {-750, top1}}) {
-                for (double[] unitsOfRho : new double[][] {{1.5, -0.5}, {-2, 1}, {0, 0}}) {
-                    double unit = Math.min(rho[0], rho[1]);
-                    float[] f = {(float) (unitsOfRho[0] * unit), (float) (unitsOfRho[1] * unit)};
-                    twoExpertsClosedForm(k, rho, delta, f);
-                }
+                closedFormOnTheMarginScale(k, rho, delta);
             }
+        }
+    }
+
+    /**
+     * {@link #twoExpertsClosedForm} with scores of 1.5 and -0.5, -2 and 1, and 0 and 0 times the smaller margin, so
+     * that {@code (f_j - f_k) / rho} is of order 1 or less whatever the scale of rho.
+     */
+    static void closedFormOnTheMarginScale(LossKernel k, double[] rho, double[] delta) {
+        for (double[] unitsOfRho : new double[][] {{1.5, -0.5}, {-2, 1}, {0, 0}}) {
+            double unit = Math.min(rho[0], rho[1]);
+            float[] f = {(float) (unitsOfRho[0] * unit), (float) (unitsOfRho[1] * unit)};
+            twoExpertsClosedForm(k, rho, delta, f);
         }
     }
 
