@@ -51,16 +51,10 @@ public final class IdxReader {
         return file.resolveSibling(name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name + ".gz");
     }
 
-    /** Reads an images file and the labels file beside it ({@link #labelsFileFor}). */
-    public static Dataset read(Path images) {
-        try (InputStream in = DataFiles.open(images)) {
-            return read(images, in);
-        } catch (IOException e) {
-            throw DataFiles.cannotRead(images, e);
-        }
-    }
-
-    /** The same from the images file's content, opened once by the caller ({@link DataFiles#open}). */
+    /**
+     * Reads an images file, from its content opened once by the caller ({@link DataFiles#read}), and the labels
+     * file beside it ({@link #labelsFileFor}).
+     */
     static Dataset read(Path images, InputStream in) throws IOException {
         byte[] img = in.readAllBytes();
         // A labels file given in place of its images file gets its own message before its name is looked at.
