@@ -118,10 +118,18 @@ final class Reports {
         return sb.append(']').toString();
     }
 
-    /** "1/8", "1/4", "1/2", "1", "2" for the grid's mean margins. */
+    /**
+     * "1/8", "1/4", "1/2", "3/4", "1", "2" for the grid's mean margins and tilts: a value strictly between 0 and 1
+     * that is a fraction with a denominator up to 64 is written as the reduced fraction, like the README's grid.
+     */
     static String fraction(double v) {
-        if (v < 1 && v > 0 && Math.abs(1 / v - Math.rint(1 / v)) < 1e-9) {
-            return "1/" + (long) Math.rint(1 / v);
+        if (v < 1 && v > 0) {
+            for (long q = 2; q <= 64; q++) { // the first denominator that fits gives the reduced fraction
+                long n = Math.round(v * q);
+                if (Math.abs(v * q - n) < 1e-9) {
+                    return n + "/" + q;
+                }
+            }
         }
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }

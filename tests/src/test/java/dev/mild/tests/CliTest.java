@@ -308,6 +308,12 @@ class CliTest {
         for (String s : List.of("rho auto", "chosen (*)", "router (test)", "oracle (test)", "Model saved to")) {
             assertTrue(t.out.contains(s), "train output has " + s + ":\n" + t.out);
         }
+        // The grid's columns are the tilts written as in the README, {0, 1/4, 1/2, 3/4, 1}, and so is each grid line.
+        String gridHead = "mean margin \\ gamma";
+        String head = t.out.lines().map(String::strip).filter(l -> l.startsWith(gridHead)).findFirst().orElseThrow();
+        assertEquals(List.of("0", "1/4", "1/2", "3/4", "1"),
+                List.of(head.substring(gridHead.length()).strip().split("\\s+")), head);
+        assertTrue(t.out.contains("grid  4/25  mean margin 1/8  gamma 3/4  ->"), t.out);
         byte[] png = Files.readAllBytes(plot);
         assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G', "a PNG image");
 
