@@ -125,11 +125,12 @@ final class TrainCommand implements Command {
                                --test /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \\
                                --experts synthetic --blocks 7,2,1 --coverage --out fashion.mild
 
-                Output: the data and splits, the oracle's shares on the training split, progress per epoch
-                (surrogate loss on training rows, deferral loss on validation rows), the rho grid for auto,
-                then a table per split: deferral loss and the share of rows sent to each expert, for the
-                router and for the oracle, and per class block when labels are known. The model file holds
-                what eval and route need (feature names, experts, standardization, expert setup).
+                Output: the data, progress per epoch (surrogate loss on training rows, deferral loss on
+                validation rows), the experts and splits, the rho grid for auto, then a table per split:
+                deferral loss and the share of rows sent to each expert, for the router and for the oracle,
+                and the test rows per class block when labels are known. --json also gives the oracle's
+                shares on the training split (trainOracleRatios). The model file holds what eval and route
+                need (feature names, experts, standardization, expert setup).
                 """;
     }
 

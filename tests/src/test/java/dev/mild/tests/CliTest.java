@@ -218,6 +218,10 @@ class CliTest {
         String train = run("train", "--help").out;
         String columns = train.substring(train.indexOf("any other column"), train.indexOf("Rows of --data"));
         assertTrue(columns.contains("unless --scale none"), columns);
+        // The text output has no line for the oracle on the training split: the help sends the reader to --json.
+        String output = train.substring(train.indexOf("Output:")).replaceAll("\\s+", " ");
+        assertTrue(output.contains("--json also gives the oracle's shares on the training split (trainOracleRatios)"),
+                output);
         assertEquals(2, run().code);
         assertEquals(2, run("frobnicate").code);
         assertEquals(2, run("golden", "--no-such-option").code);
