@@ -114,7 +114,11 @@ public final class Main {
         for (Command c : COMMANDS) {
             sb.append(String.format(Locale.ROOT, "  %-11s %s%n", c.name(), c.summary()));
         }
+        // These three belong to the ./mild script, which runs them without the jar; listed so that --help shows all.
         sb.append("""
+                  test        (./mild script) build everything and run the whole test suite (mvn verify)
+                  bench       (./mild script) build and run the JMH benchmarks (bench/README.md)
+                  java-home   (./mild script) print the JDK the script uses
 
                 Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
                 Environment: MILD_VERBOSE=1 logs the backend chosen and prints stack traces;

@@ -227,6 +227,22 @@ class CliTest {
         assertEquals(2, run("golden", "--no-such-option").code);
     }
 
+    /** test, bench and java-home belong to the ./mild script; --help lists them and explains each, as for the jar's. */
+    @Test
+    void theLauncherExplainsItsOwnCommands() throws IOException, InterruptedException {
+        Path launcher = Path.of("..", "mild"); // surefire runs in the tests module
+        assertTrue(Files.isRegularFile(launcher), launcher.toAbsolutePath().toString());
+        Run top = run("--help");
+        for (String cmd : List.of("test", "bench", "java-home")) {
+            assertTrue(top.out.contains("\n  " + cmd + " "), "top-level help lists " + cmd + ":\n" + top.out);
+            Process p = new ProcessBuilder("bash", launcher.toString(), cmd, "--help").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertTrue(out.startsWith("Usage: ./mild " + cmd), cmd + " --help:\n" + out);
+            assertTrue(out.contains("Example"), cmd + " --help has an example");
+        }
+    }
+
     @Test
     void throughputPrintsOneJsonObject() {
         Run r = run("throughput", "--backend", "scalar", "--experts", "5", "--batch", "300", "--seconds", "0.2",
