@@ -93,6 +93,19 @@ final class Args {
         return x;
     }
 
+    /** The option's whole-number value, checked as {@link #intValue} does; null when it is not given. */
+    Integer optionalInt(String name, int min, int max) {
+        return values.containsKey(name) ? intValue(name, 0, min, max) : null;
+    }
+
+    /**
+     * The option's value, checked as {@link #doubleValue} does; null when it is not given, so that the option's
+     * default lives in one place (the setting it fills) and an option the chosen mode does not use can be refused.
+     */
+    Double optionalDouble(String name, double min, double max) {
+        return values.containsKey(name) ? doubleValue(name, 0, min, max) : null;
+    }
+
     double doubleValue(String name, double fallback, double min, double max) {
         String v = values.get(name);
         if (v == null) {

@@ -277,18 +277,12 @@ final class TrainCommand implements Command {
         RouterTraining.Spec s = new RouterTraining.Spec();
         s.loss = Surrogate.Kind.byName(args.value("loss", "mild"));
         s.rho = args.value("rho");
-        if (args.value("rho-mean") != null) {
-            s.rhoMean = args.doubleValue("rho-mean", 1.0, 1e-6, 1e6);
-        }
-        if (args.value("search-epochs") != null) {
-            s.searchEpochs = args.intValue("search-epochs", 0, 0, 100_000);
-        }
+        s.rhoMean = args.optionalDouble("rho-mean", 1e-6, 1e6);
+        s.searchEpochs = args.optionalInt("search-epochs", 0, 100_000);
         if (args.value("rewards") != null) {
             s.rewards = Rewards.byName(args.value("rewards"));
         }
-        if (args.value("nu") != null) {
-            s.nu = args.doubleValue("nu", 0.5, 0, 100);
-        }
+        s.nu = args.optionalDouble("nu", 0, 100);
         if (args.value("experts") != null) {
             s.experts = ExpertSetup.Source.simulated(args.value("experts"));
         }
@@ -303,12 +297,8 @@ final class TrainCommand implements Command {
         if (args.value("scale") != null) {
             s.scaling = Standardizer.Scaling.byName(args.value("scale"));
         }
-        if (args.value("valid-fraction") != null) {
-            s.validFraction = args.doubleValue("valid-fraction", 0.1, 0, 0.99);
-        }
-        if (args.value("test-fraction") != null) {
-            s.testFraction = args.doubleValue("test-fraction", 0.2, 0, 0.99);
-        }
+        s.validFraction = args.optionalDouble("valid-fraction", 0, 0.99);
+        s.testFraction = args.optionalDouble("test-fraction", 0, 0.99);
         s.backend = args.value("backend");
         int threads = args.intValue("threads", 0, 0, 1024);
         String hidden = args.value("hidden", "64");
