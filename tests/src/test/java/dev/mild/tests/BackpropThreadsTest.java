@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.router.Backprop;
 import dev.mild.router.Mlp;
+import dev.mild.testing.TestArrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -21,12 +22,8 @@ class BackpropThreadsTest {
         int rows = 240;
         Mlp net = Mlp.initialized(Mlp.sizes(inputs, new int[] {300, 300}, 4), 11);
         SplittableRandom rnd = new SplittableRandom(5);
-        float[] first = new float[rows * inputs];
-        float[] second = new float[rows * inputs];
-        for (int i = 0; i < first.length; i++) {
-            first[i] = (float) rnd.nextGaussian();
-            second[i] = (float) rnd.nextGaussian();
-        }
+        float[] first = TestArrays.gaussian(rnd, rows * inputs, 1);
+        float[] second = TestArrays.gaussian(rnd, rows * inputs, 1);
         float[] expected;
         try (Backprop one = new Backprop(net, rows, 1)) {
             expected = one.forward(second, null, 0, rows).clone();

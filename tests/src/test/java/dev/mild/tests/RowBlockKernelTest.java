@@ -12,6 +12,7 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.RowBlockKernel;
+import dev.mild.testing.TestArrays;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -189,14 +190,9 @@ class RowBlockKernelTest {
                 int rows = 2 * RowBlockKernel.CHUNK_ROWS;
                 LossConfig config = LossConfig.uniform(p, 1.0, 1.0);
                 SplittableRandom random = new SplittableRandom(1);
-                float[] scores1 = new float[rows * p];
-                float[] scores2 = new float[rows * p];
-                float[] weights2 = new float[rows * p];
-                for (int i = 0; i < rows * p; i++) {
-                    scores1[i] = (float) random.nextGaussian();
-                    scores2[i] = (float) random.nextGaussian();
-                    weights2[i] = (float) random.nextDouble();
-                }
+                float[] scores1 = TestArrays.gaussian(random, rows * p, 1);
+                float[] scores2 = TestArrays.gaussian(random, rows * p, 1);
+                float[] weights2 = TestArrays.uniform(random, rows * p, 0, 1);
                 float[] weights1 = filled(rows * p, 100f); // a mean 100 times the second call's
                 double expected;
                 try (LossKernel one = Backends.open(name, KernelOptions.threads(1))) {
