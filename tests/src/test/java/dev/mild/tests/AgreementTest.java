@@ -90,13 +90,23 @@ class AgreementTest {
         return s;
     }
 
-    static LossConfig variant(int v, int p, SplittableRandom rnd) {
-        double[] rho = new double[p];
-        double[] delta = new double[p];
-        for (int k = 0; k < p; k++) {
-            rho[k] = 0.3 + 2.7 * rnd.nextDouble();
-            delta[k] = 0.6 * rnd.nextDouble() - 0.1;
+    /** Per-expert margins rho in [0.3, 3) and additive margins delta in [-0.1, 0.5), drawn in turn per expert. */
+    record Margins(double[] rho, double[] delta) {
+        static Margins draw(int p, SplittableRandom rnd) {
+            double[] rho = new double[p];
+            double[] delta = new double[p];
+            for (int k = 0; k < p; k++) {
+                rho[k] = 0.3 + 2.7 * rnd.nextDouble();
+                delta[k] = 0.6 * rnd.nextDouble() - 0.1;
+            }
+            return new Margins(rho, delta);
         }
+    }
+
+    static LossConfig variant(int v, int p, SplittableRandom rnd) {
+        Margins m = Margins.draw(p, rnd);
+        double[] rho = m.rho();
+        double[] delta = m.delta();
         return switch (v) {
             case 0 -> LossConfig.mild(rho);
             case 1 -> LossConfig.uniform(p, 0.8, 1.0);
@@ -218,12 +228,9 @@ class AgreementTest {
 
     static MemberInputs memberInputs(int m, int p, int rows, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        double[] rho = new double[p];
-        double[] delta = new double[p];
-        for (int k = 0; k < p; k++) {
-            rho[k] = 0.3 + 2.7 * rnd.nextDouble();
-            delta[k] = 0.6 * rnd.nextDouble() - 0.1;
-        }
+        Margins margins = Margins.draw(p, rnd);
+        double[] rho = margins.rho();
+        double[] delta = margins.delta();
         LossConfig config = switch (m) {
             case 0 -> LossConfig.of(rho, null, 0.0);
             case 1 -> LossConfig.of(rho, delta, 0.5);
