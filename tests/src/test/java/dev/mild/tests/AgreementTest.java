@@ -270,10 +270,7 @@ class AgreementTest {
     Stream<DynamicTest> everyMemberAcrossChunksAndThreads() {
         List<DynamicTest> tests = new ArrayList<>();
         Map<String, Problem> cache = new HashMap<>();
-        for (String name : Support.fastBackends()) {
-            if (!Support.usesHostThreads(name)) {
-                continue;
-            }
+        for (String name : Support.hostThreadBackends()) {
             tests.add(dynamicTest(name, () -> {
                 for (int p : new int[] {3, 8, 19}) {
                     for (int rows : new int[] {2049, 5000}) {

@@ -181,10 +181,7 @@ class RowBlockKernelTest {
     @TestFactory
     Stream<DynamicTest> interruptedCallsDoNotChangeTheNextCallOnCpuBackends() {
         List<DynamicTest> tests = new ArrayList<>();
-        for (String name : Support.fastBackends()) {
-            if (!Support.usesHostThreads(name)) {
-                continue;
-            }
+        for (String name : Support.hostThreadBackends()) {
             tests.add(dynamicTest(name, () -> {
                 int p = 64;
                 int rows = 2 * RowBlockKernel.CHUNK_ROWS;

@@ -58,6 +58,11 @@ final class Support {
         }
     }
 
+    /** The {@link #fastBackends} that split rows over host threads ({@link #usesHostThreads}). */
+    static List<String> hostThreadBackends() {
+        return fastBackends().stream().filter(Support::usesHostThreads).toList();
+    }
+
     /** Every usable backend except the float64 reference (which is the truth they are compared with). */
     static List<String> fastBackends() {
         List<String> names = new ArrayList<>(Backends.availableNames());
