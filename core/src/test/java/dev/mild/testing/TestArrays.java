@@ -1,6 +1,7 @@
 package dev.mild.testing;
 
 import dev.mild.io.GoldenCheck;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -17,6 +18,13 @@ public final class TestArrays {
         for (int i = 0; i < n; i++) {
             v[i] = (float) (scale * rnd.nextGaussian());
         }
+        return v;
+    }
+
+    /** n floats, every one {@code value}. */
+    public static float[] filled(int n, float value) {
+        float[] v = new float[n];
+        Arrays.fill(v, value);
         return v;
     }
 

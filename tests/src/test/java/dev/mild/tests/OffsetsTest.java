@@ -11,6 +11,7 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.loss.Tolerance;
+import dev.mild.testing.TestArrays;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -92,8 +93,8 @@ class OffsetsTest {
         float[] weights = embed(pr.weights(), WEIGHTS_OFFSET, Float.NaN);
         float[] scoresBefore = scores.clone();
         float[] weightsBefore = weights.clone();
-        float[] loss = withLoss ? filled(ROW_LOSS_OFFSET + rows + TAIL) : null;
-        float[] grad = withGrad ? filled(GRAD_OFFSET + n + TAIL) : null;
+        float[] loss = withLoss ? TestArrays.filled(ROW_LOSS_OFFSET + rows + TAIL, UNTOUCHED) : null;
+        float[] grad = withGrad ? TestArrays.filled(GRAD_OFFSET + n + TAIL, UNTOUCHED) : null;
         double mean = kernel.lossAndGradient(pr.config(), rows, scores, SCORES_OFFSET, weights, WEIGHTS_OFFSET,
                 loss, ROW_LOSS_OFFSET, grad, GRAD_OFFSET);
 
@@ -115,12 +116,6 @@ class OffsetsTest {
         float[] out = new float[offset + values.length + TAIL];
         Arrays.fill(out, fill);
         System.arraycopy(values, 0, out, offset, values.length);
-        return out;
-    }
-
-    static float[] filled(int length) {
-        float[] out = new float[length];
-        Arrays.fill(out, UNTOUCHED);
         return out;
     }
 

@@ -66,12 +66,6 @@ class RowBlockKernelTest {
         }
     }
 
-    static float[] filled(int n, float value) {
-        float[] a = new float[n];
-        Arrays.fill(a, value);
-        return a;
-    }
-
     /** Spins (a wait could be cut short by the interrupt flag the test sets) until the condition holds. */
     static void spinUntil(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -91,7 +85,7 @@ class RowBlockKernelTest {
     @Test
     void interruptedCallWaitsForItsWorkerAndLeavesTheNextCallIntact() {
         int rows = 2 * RowBlockKernel.CHUNK_ROWS;
-        float[] weights = filled(rows * P, 1f);
+        float[] weights = TestArrays.filled(rows * P, 1f);
         try (ConstantKernel k = new ConstantKernel(2)) {
             Thread caller = Thread.currentThread();
             k.caller = caller;
@@ -109,13 +103,14 @@ class RowBlockKernelTest {
             float[] firstLoss = new float[rows];
             caller.interrupt(); // e.g. a cancelled training task
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.lossAndGradient(CONFIG,
-                    rows, filled(rows * P, 100f), 0, weights, 0, firstLoss, 0, null, 0));
+                    rows, TestArrays.filled(rows * P, 100f), 0, weights, 0, firstLoss, 0, null, 0));
             assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
             assertTrue(Thread.interrupted(), "the interrupt flag is restored for the caller");
             assertArrayEqualsConstant(100f, firstLoss, "the interrupted call's row losses when it threw");
 
             float[] nextLoss = new float[rows];
-            double mean = k.lossAndGradient(CONFIG, rows, filled(rows * P, 1f), 0, weights, 0, nextLoss, 0, null, 0);
+            double mean = k.lossAndGradient(CONFIG, rows, TestArrays.filled(rows * P, 1f), 0, weights, 0, nextLoss, 0,
+                    null, 0);
             assertEquals(1.0, mean, "mean of the call after the interrupted one");
             assertArrayEqualsConstant(1f, nextLoss, "row losses of the call after the interrupted one");
             assertArrayEqualsConstant(100f, firstLoss, "the interrupted call's row losses after the next call");
@@ -137,8 +132,8 @@ class RowBlockKernelTest {
     @Test
     void closeDuringACallLetsTheCallComplete() {
         int rows = 4 * RowBlockKernel.CHUNK_ROWS;
-        float[] scores = filled(rows * P, 3f);
-        float[] weights = filled(rows * P, 1f);
+        float[] scores = TestArrays.filled(rows * P, 3f);
+        float[] weights = TestArrays.filled(rows * P, 1f);
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
             for (int attempt = 0; attempt < 50; attempt++) {
                 for (int threads : new int[] {2, 3}) {
@@ -190,7 +185,7 @@ class RowBlockKernelTest {
                 float[] scores1 = TestArrays.gaussian(random, rows * p, 1);
                 float[] scores2 = TestArrays.gaussian(random, rows * p, 1);
                 float[] weights2 = TestArrays.uniform(random, rows * p, 0, 1);
-                float[] weights1 = filled(rows * p, 100f); // a mean 100 times the second call's
+                float[] weights1 = TestArrays.filled(rows * p, 100f); // a mean 100 times the second call's
                 double expected;
                 try (LossKernel one = Backends.open(name, KernelOptions.threads(1))) {
                     expected = one.lossAndGradient(config, rows, scores2, 0, weights2, 0, null, 0, null, 0);
