@@ -487,13 +487,17 @@ public final class RouterTraining {
         return rule.equals("theory") ? Rho.theory(oracle, norms, p, mean * p) : Rho.uniform(p, mean);
     }
 
-    /** An explicit rho rule: {@code p} comma-separated margins, each finite and > 0. */
+    /**
+     * An explicit rho rule: {@code p} comma-separated margins, each in [{@link LossConfig#MIN_RHO},
+     * {@link LossConfig#MAX_RHO}]; every item is parsed and checked before the count.
+     */
     static double[] parseRho(String rule, int p) {
         String[] parts = CommaList.items("rho", rule);
+        double[] rho = new double[parts.length];
         for (int k = 0; k < parts.length; k++) {
             try {
-                double v = Decimal.parseDouble(parts[k]);
-                if (!(v >= LossConfig.MIN_RHO && v <= LossConfig.MAX_RHO)) {
+                rho[k] = Decimal.parseDouble(parts[k]);
+                if (!(rho[k] >= LossConfig.MIN_RHO && rho[k] <= LossConfig.MAX_RHO)) {
                     throw new InvalidInputException("--rho: the margin of expert " + (k + 1) + " is " + parts[k]
                             + " (must be in [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO
                             + "]: the float32 kernels form 1/rho)");
@@ -507,10 +511,6 @@ public final class RouterTraining {
         if (parts.length != p) {
             throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
                     + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
-        }
-        double[] rho = new double[p];
-        for (int k = 0; k < p; k++) {
-            rho[k] = Decimal.parseDouble(parts[k]);
         }
         return rho;
     }
