@@ -146,7 +146,11 @@ public final class Standardizer {
         float[] out = new float[x.length];
         int d = mean.length;
         for (int o = 0; o + d <= x.length; o += d) {
-            applyRow(x, o, out, o, o / d);
+            int bad = applyRowAt(x, o, out, o);
+            if (bad >= 0) {
+                throw overflow("row " + (o / d + 1) + ", feature column " + (bad + 1) + " (rows and columns 1-based)",
+                        bad, x[o + bad]);
+            }
         }
         return out;
     }
@@ -167,16 +171,9 @@ public final class Standardizer {
 
     /** One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c} (overflow as above). */
     public void apply(float[] x, int offset, float[] out, int outOffset) {
-        applyRow(x, offset, out, outOffset, -1);
-    }
-
-    /** @param row the 0-based row index, named in messages; -1 when unknown */
-    private void applyRow(float[] x, int offset, float[] out, int outOffset, int row) {
         int bad = applyRowAt(x, offset, out, outOffset);
         if (bad >= 0) {
-            throw overflow(row < 0 ? "feature column " + (bad + 1) + " (1-based, in the model's order)"
-                    : "row " + (row + 1) + ", feature column " + (bad + 1) + " (rows and columns 1-based)", bad,
-                    x[offset + bad]);
+            throw overflow("feature column " + (bad + 1) + " (1-based, in the model's order)", bad, x[offset + bad]);
         }
     }
 
