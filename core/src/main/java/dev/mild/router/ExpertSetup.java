@@ -300,7 +300,7 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
      * as it is, a trained classifier is simply wrong there (it only predicts the classes it was trained on), and
      * cost columns do not read labels at all (reports show such a class on its own line).
      */
-    public boolean needsClassRange() {
+    private boolean needsClassRange() {
         return source == Source.SYNTHETIC;
     }
 
@@ -320,7 +320,7 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
     }
 
     /** Checks that every label of {@code data} is a class of this setup (see {@link #needsClassRange}). */
-    public void checkLabels(Dataset data) {
+    private void checkLabels(Dataset data) {
         if (data.labels() == null || classes < 1) {
             return;
         }
