@@ -11,8 +11,8 @@ import java.util.List;
  * stores the {@code mean_c} and {@code std_c} applied, whichever. A constant feature ({@code std_c = 0}, e.g. a
  * border pixel that is always black) keeps scale 1, so it maps to 0 instead of dividing by zero. Means and
  * standard deviations are accumulated in float64 and stored as float32; training and routing apply the same
- * float32 expression, so they see identical inputs. A value so far from
- * the mean that the result overflows float32 is an error, not an infinite input.
+ * float32 expression, so they see identical inputs. A value so far from the mean that the result overflows
+ * float32 is an error, not an infinite input.
  */
 public final class Standardizer {
     private final float[] mean;
