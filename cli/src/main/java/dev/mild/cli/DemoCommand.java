@@ -139,8 +139,7 @@ final class DemoCommand implements Command {
         spec.options = TrainOptions.DEFAULT.withSeed(seed).withEpochs(epochs)
                 .withThreads(Runtime.getRuntime().availableProcessors());
         long t0 = System.nanoTime();
-        RouterTraining.Outcome o = RouterTraining.run(data, null, null, spec, new RouterTraining.Listener() {
-        });
+        RouterTraining.Outcome o = RouterTraining.run(data, null, null, spec, RouterTraining.Listener.SILENT);
         out.printf(Locale.ROOT, "Trained %-17s in %5.1f s (best epoch %d; validation deferral loss %.4f)%n", label,
                 (System.nanoTime() - t0) / 1e9, o.training().bestEpoch(), o.valid().report().meanLoss());
         return o;

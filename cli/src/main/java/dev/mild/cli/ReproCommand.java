@@ -157,8 +157,7 @@ final class ReproCommand implements Command {
                         spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
                                 .withThreads(Runtime.getRuntime().availableProcessors());
                         long t0 = System.nanoTime();
-                        RouterTraining.Outcome o = RouterTraining.run(train, null, test, spec, new RouterTraining.Listener() {
-                        });
+                        RouterTraining.Outcome o = RouterTraining.run(train, null, test, spec, RouterTraining.Listener.SILENT);
                         var r = o.test().report();
                         loss[m][s] = r.meanLoss();
                         for (int k = 0; k < p; k++) {

@@ -205,6 +205,10 @@ public final class RouterTraining {
 
     /** Progress callbacks (all optional). */
     public interface Listener extends RhoSearch.Listener {
+        /** No progress reports. */
+        Listener SILENT = new Listener() {
+        };
+
         /** A step of the job, e.g. "standardizing 784 features". */
         default void message(String text) {
         }

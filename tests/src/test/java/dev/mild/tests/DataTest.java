@@ -310,22 +310,19 @@ class DataTest {
         Dataset features = DataFiles.read(write(tmp, "features.csv", "a,b\n1,2\n3,4\n"));
         RouterTraining.Spec spec = new RouterTraining.Spec();
         InvalidInputException e = assertThrows(InvalidInputException.class,
-                () -> RouterTraining.run(features, null, null, spec, new RouterTraining.Listener() {
-                }));
+                () -> RouterTraining.run(features, null, null, spec, RouterTraining.Listener.SILENT));
         assertTrue(e.getMessage().contains("features.csv") && e.getMessage().contains("no expert columns"), e.getMessage());
 
         RouterTraining.Spec synthetic = new RouterTraining.Spec();
         synthetic.experts = ExpertSetup.Source.SYNTHETIC;
         synthetic.blocks = new int[] {1, 1};
         e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(features, null, null, synthetic,
-                new RouterTraining.Listener() {
-                }));
+                RouterTraining.Listener.SILENT));
         assertTrue(e.getMessage().contains("features.csv") && e.getMessage().contains("needs a label column"), e.getMessage());
 
         Dataset preds = DataFiles.read(write(tmp, "preds.csv", "a,pred:x,pred:y\n1,0,1\n2,1,1\n"));
         e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(preds, null, null, new RouterTraining.Spec(),
-                new RouterTraining.Listener() {
-                }));
+                RouterTraining.Listener.SILENT));
         assertTrue(e.getMessage().contains("preds.csv") && e.getMessage().contains("need a label column"), e.getMessage());
     }
 

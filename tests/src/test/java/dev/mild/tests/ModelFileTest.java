@@ -44,8 +44,7 @@ class ModelFileTest {
     static void train() {
         data = Generated.clusters(1200, 10, 6, 1.5, 8);
         model = RouterTraining.run(data, null, null, RouterTrainingTest.synthetic(Surrogate.Kind.MILD, "theory", 4, 5),
-                new RouterTraining.Listener() {
-                }).model();
+                RouterTraining.Listener.SILENT).model();
     }
 
     @Test

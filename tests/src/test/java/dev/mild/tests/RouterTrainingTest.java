@@ -67,8 +67,7 @@ class RouterTrainingTest {
             if (loss == Surrogate.Kind.MILD) {
                 s.searchEpochs = 3;   // only the auto search of mild and compsum takes it
             }
-            RouterTraining.Outcome o = RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
-            });
+            RouterTraining.Outcome o = RouterTraining.run(data, null, null, s, RouterTraining.Listener.SILENT);
             assertEquals(ExpertSetup.Source.PREDICTIONS, o.model().experts().source());
             assertEquals(0.0, o.test().report().oracleLoss(), "every row has an expert that is right");
             assertTrue(o.test().report().meanLoss() <= o.test().report().oracleLoss() + 0.02,
@@ -88,8 +87,7 @@ class RouterTrainingTest {
         for (int threads : new int[] {1, 1, 2}) {
             RouterTraining.Spec s = synthetic(Surrogate.Kind.MILD, "theory", 8, 11);
             s.options = s.options.withThreads(threads);
-            byte[] bytes = ModelFile.toBytes(RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
-            }).model());
+            byte[] bytes = ModelFile.toBytes(RouterTraining.run(data, null, null, s, RouterTraining.Listener.SILENT).model());
             if (first == null) {
                 first = bytes;
             } else {
@@ -97,8 +95,7 @@ class RouterTrainingTest {
             }
         }
         RouterTraining.Spec other = synthetic(Surrogate.Kind.MILD, "theory", 8, 12);
-        byte[] otherSeed = ModelFile.toBytes(RouterTraining.run(data, null, null, other, new RouterTraining.Listener() {
-        }).model());
+        byte[] otherSeed = ModelFile.toBytes(RouterTraining.run(data, null, null, other, RouterTraining.Listener.SILENT).model());
         assertFalse(Arrays.equals(first, otherSeed), "another seed gives another model");
     }
 
@@ -120,8 +117,7 @@ class RouterTrainingTest {
         Dataset data = Generated.clusters(800, 10, 5, 1.5, 9);
         RouterTraining.Spec raw = synthetic(Surrogate.Kind.TDEF, null, 3, 2);
         raw.scaling = Standardizer.Scaling.NONE;
-        RouterModel trained = RouterTraining.run(data, null, null, raw, new RouterTraining.Listener() {
-        }).model();
+        RouterModel trained = RouterTraining.run(data, null, null, raw, RouterTraining.Listener.SILENT).model();
         RouterModel m = ModelFile.fromBytes(ModelFile.toBytes(trained), "scale-none model");
         assertArrayEquals(new float[5], m.standardizer().mean());
         assertArrayEquals(new float[] {1, 1, 1, 1, 1}, m.standardizer().std());
@@ -131,8 +127,7 @@ class RouterTrainingTest {
         assertArrayEquals(Trainer.scores(m.network(), data.features(), data.rows()), viaRouter);
 
         RouterModel standardized = RouterTraining.run(data, null, null, synthetic(Surrogate.Kind.TDEF, null, 3, 2),
-                new RouterTraining.Listener() {
-                }).model();
+                RouterTraining.Listener.SILENT).model();
         assertEquals("columns", standardized.info().get("scale"));
         for (float sd : standardized.standardizer().std()) {
             assertTrue(sd > 1.5f, "generated clusters spread wider than 1.5 in every feature: " + sd);
@@ -161,8 +156,7 @@ class RouterTrainingTest {
     void routerScoresAreBitIdenticalToTheTrainersForward() {
         Dataset data = Generated.clusters(800, 10, 5, 1.5, 9);
         RouterModel m = RouterTraining.run(data, null, null, synthetic(Surrogate.Kind.TDEF, null, 5, 2),
-                new RouterTraining.Listener() {
-                }).model();
+                RouterTraining.Listener.SILENT).model();
         Router router = m.router();
         float[] viaRouter = new float[data.rows() * 3];
         int[] choice = new int[data.rows()];
@@ -225,11 +219,9 @@ class RouterTrainingTest {
         for (int seed = 1; seed <= 3; seed++) {
             Dataset data = Generated.clusters(3000, 10, 8, 1.5, seed);
             RouterTraining.Outcome tdef = RouterTraining.run(data, null, null, synthetic(Surrogate.Kind.TDEF, null, 60, seed),
-                    new RouterTraining.Listener() {
-                    });
+                    RouterTraining.Listener.SILENT);
             RouterTraining.Spec ms = synthetic(Surrogate.Kind.MILD, null, 60, seed);
-            RouterTraining.Outcome mild = RouterTraining.run(data, null, null, ms, new RouterTraining.Listener() {
-            });
+            RouterTraining.Outcome mild = RouterTraining.run(data, null, null, ms, RouterTraining.Listener.SILENT);
             tdefSum += tdef.test().report().meanLoss();
             mildSum += mild.test().report().meanLoss();
             table.append(String.format(Locale.ROOT, "seed %d: TDEF %.4f, MILD %.4f, oracle %.4f%n", seed,
@@ -245,10 +237,8 @@ class RouterTrainingTest {
         RouterTraining.Spec clean = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
         RouterTraining.Spec noisy = synthetic(Surrogate.Kind.TDEF, null, 3, 4);
         noisy.costNoise = 0.2;
-        RouterTraining.Outcome a = RouterTraining.run(data, null, null, clean, new RouterTraining.Listener() {
-        });
-        RouterTraining.Outcome b = RouterTraining.run(data, null, null, noisy, new RouterTraining.Listener() {
-        });
+        RouterTraining.Outcome a = RouterTraining.run(data, null, null, clean, RouterTraining.Listener.SILENT);
+        RouterTraining.Outcome b = RouterTraining.run(data, null, null, noisy, RouterTraining.Listener.SILENT);
         assertEquals(a.test().report().oracleLoss(), b.test().report().oracleLoss(), "test costs unchanged");
         assertEquals(a.valid().report().oracleLoss(), b.valid().report().oracleLoss(), "validation costs unchanged");
         assertFalse(Arrays.equals(a.trainOracle(), b.trainOracle()), "the training oracle sees the noise");
