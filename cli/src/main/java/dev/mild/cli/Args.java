@@ -1,7 +1,6 @@
 package dev.mild.cli;
 
 import dev.mild.data.Decimal;
-import dev.mild.io.CommaList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -121,11 +120,6 @@ final class Args {
             throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + v);
         }
         return x;
-    }
-
-    /** The comma-separated items of option {@code --name}'s value, trimmed; an empty item is an error. */
-    static String[] items(String option, String value) {
-        return CommaList.items(option, value);
     }
 
     List<String> positional() {

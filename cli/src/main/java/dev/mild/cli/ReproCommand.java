@@ -4,6 +4,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.CommaList;
 import dev.mild.io.JsonOut;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.RouterTraining;
@@ -101,12 +102,12 @@ final class ReproCommand implements Command {
         boolean quick = args.flag("quick");
         Path dir = Path.of(args.value("dir", DEFAULT_DIR));
         List<Setup> setups = new ArrayList<>();
-        for (String s : Args.items("setups", args.value("setups", quick ? "I" : "I,II,III"))) {
+        for (String s : CommaList.items("setups", args.value("setups", quick ? "I" : "I,II,III"))) {
             setups.add(SETUPS.stream().filter(x -> x.name.equals(s)).findFirst()
                     .orElseThrow(() -> new UsageException("--setups takes I, II, III and severe, got \"" + s + "\"")));
         }
         List<String> costs = new ArrayList<>();
-        for (String c : Args.items("costs", args.value("costs", "a,b"))) {
+        for (String c : CommaList.items("costs", args.value("costs", "a,b"))) {
             if (!c.equals("a") && !c.equals("b")) {
                 throw new UsageException("--costs takes a (error) and b (error + coverage), got \"" + c + "\"");
             }

@@ -6,6 +6,7 @@ import dev.mild.data.Dataset;
 import dev.mild.data.Decimal;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.CommaList;
 import dev.mild.io.JsonOut;
 import dev.mild.io.OutputFile;
 import dev.mild.router.Adam;
@@ -318,7 +319,7 @@ final class TrainCommand implements Command {
     }
 
     static int[] ints(String option, String v, int min) {
-        String[] parts = Args.items(option, v);
+        String[] parts = CommaList.items(option, v);
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
@@ -337,7 +338,7 @@ final class TrainCommand implements Command {
     }
 
     static double[] doubles(String option, String v) {
-        String[] parts = Args.items(option, v);
+        String[] parts = CommaList.items(option, v);
         double[] out = new double[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {
