@@ -37,13 +37,13 @@ final class Args {
                 }
                 if (flagOptions.contains(name)) {
                     if (value != null) {
-                        throw new UsageException("--" + name + " takes no value (see ./mild " + command + " --help)");
+                        throw new UsageException("--" + name + " takes no value");
                     }
                     a.flags.add(name);
                 } else if (valueOptions.contains(name)) {
                     if (value == null) {
                         if (i + 1 >= argv.length) {
-                            throw new UsageException("--" + name + " needs a value (see ./mild " + command + " --help)");
+                            throw new UsageException("--" + name + " needs a value");
                         }
                         value = argv[++i];
                     }
@@ -51,8 +51,7 @@ final class Args {
                         throw new UsageException("--" + name + " is given twice");
                     }
                 } else {
-                    throw new UsageException("unknown option --" + name + " for '" + command + "' (see ./mild "
-                            + command + " --help)");
+                    throw new UsageException("unknown option --" + name + " for '" + command + "'");
                 }
             } else {
                 a.positional.add(s);
@@ -130,7 +129,7 @@ final class Args {
     List<String> positional(int n, String what) {
         if (positional.size() != n) {
             throw new UsageException("'" + command + "' expects " + what + (positional.isEmpty() ? "" : ", got "
-                    + String.join(" ", positional)) + " (see ./mild " + command + " --help)");
+                    + String.join(" ", positional)));
         }
         return positional;
     }

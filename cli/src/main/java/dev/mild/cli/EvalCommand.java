@@ -75,7 +75,7 @@ final class EvalCommand implements Command {
         String modelPath = args.value("model");
         String dataPath = args.value("data");
         if (modelPath == null || dataPath == null) {
-            throw new UsageException("--model MODEL and --data FILE are required (see ./mild eval --help)");
+            throw new UsageException("--model MODEL and --data FILE are required");
         }
         RouterModel model = ModelFile.load(Path.of(modelPath));
         Dataset data = DataFiles.align(DataFiles.read(Path.of(dataPath)), model.featureNames(), model.expertNames());

@@ -69,10 +69,9 @@ public final class Main {
             Args args = Args.parse(command.name(), rest, command.valueOptions(), command.flagOptions());
             return command.run(args, console);
         } catch (UsageException e) {
-            // Worded like every other error, plus where the options are explained.
-            String help = "./mild " + command.name() + " --help";
+            // Worded like every other error, plus where the options are explained (added here, for every one).
             console.err().println("mild " + command.name() + ": error: " + e.getMessage()
-                    + (e.getMessage().contains(help) ? "" : " (see " + help + ")"));
+                    + " (see ./mild " + command.name() + " --help)");
             return BAD_INPUT;
         } catch (InvalidInputException e) {
             console.err().println("mild " + command.name() + ": error: " + e.getMessage());

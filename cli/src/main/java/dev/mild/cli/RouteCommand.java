@@ -67,7 +67,7 @@ final class RouteCommand implements Command {
         args.positional(0, "no positional arguments (rows come on standard input)");
         String modelPath = args.value("model");
         if (modelPath == null) {
-            throw new UsageException("--model MODEL is required (see ./mild route --help)");
+            throw new UsageException("--model MODEL is required");
         }
         RouterModel model = ModelFile.load(Path.of(modelPath));
         Router router = model.router();

@@ -152,7 +152,7 @@ final class TrainCommand implements Command {
         args.positional(0, "no positional arguments (give the data with --data FILE)");
         String dataPath = args.value("data");
         if (dataPath == null) {
-            throw new UsageException("--data FILE is required (see ./mild train --help)");
+            throw new UsageException("--data FILE is required");
         }
         RouterTraining.Spec spec = spec(args);
         boolean json = args.flag("json");
