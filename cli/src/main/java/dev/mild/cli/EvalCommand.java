@@ -8,6 +8,7 @@ import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
+import dev.mild.router.Standardizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -99,8 +100,10 @@ final class EvalCommand implements Command {
         }
         PrintStream p = console.out();
         // Models written before --scale existed have no "scale" entry: they standardized each column.
+        // The entry is written from Scaling's label (RouterTraining), so it is compared with the same label.
+        boolean unscaled = Standardizer.Scaling.NONE.label.equals(model.info().get("scale"));
         p.printf(Locale.ROOT, "Model: %s (%s; %s%s)%n", modelPath, model.info().getOrDefault("surrogate", "?"),
-                model.experts().describe(), "none".equals(model.info().get("scale")) ? "; features as they are" : "");
+                model.experts().describe(), unscaled ? "; features as they are" : "");
         p.printf(Locale.ROOT, "Data: %s: %d rows%n%n", data.source(), data.rows());
         Reports.table(p, experts, Reports.lines("this file", r.eval()));
         StringBuilder always = new StringBuilder("Always one expert (deferral loss):");
