@@ -49,8 +49,7 @@ public final class LossConfig {
     private final double nu;
     private final boolean hasDelta;
     // The largest row spread max_j f_j - min_j f_j of scores that keeps every factor within FACTOR_LIMIT, and why.
-    private final double maxScoreSpread;
-    private final String scoreSpreadReason;
+    private final SpreadLimit spreadLimit;
 
     private record SpreadLimit(double value, String reason) {
     }
@@ -79,9 +78,7 @@ public final class LossConfig {
         }
         this.hasDelta = anyDelta;
 
-        SpreadLimit limit = spreadLimit(rho, a, delta, nu);
-        this.maxScoreSpread = limit.value;
-        this.scoreSpreadReason = limit.reason;
+        this.spreadLimit = spreadLimit(rho, a, delta, nu);
 
         groupOf = new int[p];
         double[] distinct = new double[p];
@@ -233,7 +230,7 @@ public final class LossConfig {
      * {@link #FACTOR_LIMIT}. {@link Checks#scores} rejects rows beyond it.
      */
     public double maxScoreSpread() {
-        return maxScoreSpread;
+        return spreadLimit.value;
     }
 
     /**
@@ -275,7 +272,7 @@ public final class LossConfig {
 
     /** Why {@link #maxScoreSpread} is what it is, for error messages. */
     String scoreSpreadReason() {
-        return scoreSpreadReason;
+        return spreadLimit.reason;
     }
 
     /** Copies of the margins. */
