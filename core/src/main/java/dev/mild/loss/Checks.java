@@ -122,6 +122,23 @@ public final class Checks {
         }
     }
 
+    /**
+     * An output and another array of the same call must not share elements: the kernels write an output while
+     * they still read the inputs (the scalar backend zeroes a row's gradient before it reads that row's scores),
+     * so an in-place gradient ({@code grad == scores}) gave a wrong loss and gradient, with no error.
+     * Ranges are element offsets and lengths; arrays that are different objects never overlap.
+     */
+    public static void disjoint(String out, float[] o, long outFrom, long outLength,
+                                String other, float[] x, long otherFrom, long otherLength) {
+        if (o != null && o == x && outLength > 0 && otherLength > 0
+                && outFrom < otherFrom + otherLength && otherFrom < outFrom + outLength) {
+            throw new InvalidInputException(out + " and " + other + " are the same array and their elements overlap ("
+                    + out + " " + outFrom + ".." + (outFrom + outLength - 1) + ", " + other + " " + otherFrom + ".."
+                    + (otherFrom + otherLength - 1) + "): the kernel would overwrite what it still reads; pass "
+                    + out + " its own array");
+        }
+    }
+
     /** An array of {@code length} elements covers rows {@code fromRow .. fromRow+rows-1} of p columns. */
     public static void shape(String what, int length, int fromRow, int rows, int p) {
         if (p < 1) {

@@ -46,13 +46,16 @@ public final class Loss {
      * @param weights {@code B x p}. Not modified.
      * @param rowLoss length {@code >= B}, or {@code null}. Modified.
      * @param grad    {@code B x p} gradient of the mean loss, or {@code null}. Modified.
-     * @return the mean loss
+     * @return the mean loss; {@code 0} when {@code B == 0}
+     * @throws dev.mild.InvalidInputException as {@link #evaluate(float[], float[], int, int, float[], float[])}
      */
     public double evaluate(float[] scores, float[] weights, float[] rowLoss, float[] grad) {
         int p = config.experts();
-        if (scores == null || scores.length % p != 0) {
-            throw new dev.mild.InvalidInputException("scores: length " + (scores == null ? "null" : scores.length)
-                    + " is not a multiple of p = " + p);
+        if (scores == null) {
+            throw new dev.mild.InvalidInputException("scores is missing (null)");
+        }
+        if (scores.length % p != 0) {
+            throw new dev.mild.InvalidInputException("scores: length " + scores.length + " is not a multiple of p = " + p);
         }
         return evaluate(scores, weights, 0, scores.length / p, rowLoss, grad);
     }
@@ -60,14 +63,26 @@ public final class Loss {
     /**
      * A view of rows {@code fromRow .. fromRow+rows-1} of the same arrays: scores, weights and grad at element
      * {@code fromRow * p}, rowLoss at index {@code fromRow}. The gradient is that of the view's mean loss.
+     * Outputs may not share elements with the inputs or with each other (no in-place gradient).
+     *
+     * @return the mean loss over the view; {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException on a missing or too short array, a negative {@code fromRow} or
+     *                                        {@code rows}, a non-finite value or a row whose scores spread too far
+     *                                        (naming the array, row and column), or overlapping outputs
      */
     public double evaluate(float[] scores, float[] weights, int fromRow, int rows, float[] rowLoss, float[] grad) {
         int p = config.experts();
-        int offset = Math.multiplyExact(fromRow, p);
         Checks.scores("scores", config, scores, fromRow, rows);
         Checks.finiteMatrix("weights", weights, fromRow, rows, p);
         Checks.output("rowLoss", rowLoss, fromRow, rows, 1);
         Checks.output("grad", grad, fromRow, rows, p);
+        int offset = fromRow * p; // within the arrays' lengths, checked above
+        int n = rows * p;
+        Checks.disjoint("grad", grad, offset, n, "scores", scores, offset, n);
+        Checks.disjoint("grad", grad, offset, n, "weights", weights, offset, n);
+        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "scores", scores, offset, n);
+        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "weights", weights, offset, n);
+        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "grad", grad, offset, n);
         return kernel.lossAndGradient(config, rows, scores, offset, weights, offset, rowLoss, fromRow, grad, offset);
     }
 }

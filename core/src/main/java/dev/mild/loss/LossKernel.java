@@ -5,8 +5,10 @@ package dev.mild.loss;
  * rows. This is the whole contract a backend implements; {@link Loss} is the validating facade in front of it.
  *
  * <p>Arrays are row-major with {@code p = config.experts()} columns. Offsets are element offsets, so a
- * trainer can run mini-batches as views into larger arrays without copying. Implementations trust their
- * input (shapes, finiteness): {@link Loss} and {@link Checks} validate once, before the hot path.
+ * trainer can run mini-batches as views into larger arrays without copying. The outputs may not share elements
+ * with the inputs or with each other: a kernel writes them while it still reads the inputs. Implementations
+ * trust their input (shapes, finiteness, no overlap): {@link Loss} and {@link Checks} validate once, before
+ * the hot path.
  *
  * <p>Implementations must not allocate per call in steady state, must be safe to call from several threads
  * (a backend with internal threads may serialize calls), and must give bit-identical results for the same

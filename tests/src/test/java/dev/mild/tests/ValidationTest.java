@@ -50,6 +50,33 @@ class ValidationTest {
         fails(() -> loss.evaluate(null, new float[6], null, null), "scores");
     }
 
+    /**
+     * The kernels write outputs while they still read the inputs: an in-place gradient (grad == scores) gave the
+     * scalar backend a wrong mean (7.41 for 6.65) and gradient, without an error.
+     */
+    @Test
+    void outputsMayNotOverlapTheInputsOrEachOther() {
+        float[] s = {1f, 2f, 3f, -1f, 0.5f, 2f};
+        float[] w = {1f, 0f, 2f, 1f, 1f, 0f};
+        fails(() -> loss.evaluate(s, w, null, s), "grad and scores are the same array", "grad 0..5", "scores 0..5");
+        fails(() -> loss.evaluate(s, w, null, w), "grad and weights are the same array");
+        fails(() -> loss.evaluate(s, w, s, null), "rowLoss and scores are the same array", "rowLoss 0..1");
+        fails(() -> loss.evaluate(s, w, w, null), "rowLoss and weights");
+        float[] g = new float[6];
+        fails(() -> loss.evaluate(s, w, g, g), "rowLoss and grad");
+        // In a view, only the elements the call touches count: row 1's loss may live in row 0's spare scores.
+        float[] big = {0f, 0f, 0f, -1f, 0.5f, 2f};
+        loss.evaluate(big, w, 1, 1, big, null);
+        fails(() -> loss.evaluate(big, w, 1, 1, null, big), "grad 3..5", "scores 3..5");
+    }
+
+    /** An offset beyond int range is a shape error naming the array, not an ArithmeticException. */
+    @Test
+    void aFirstRowTooLargeIsAShapeError() {
+        fails(() -> loss.evaluate(new float[6], new float[6], Integer.MAX_VALUE / 2, 0, null, null), "scores",
+                "need 3221225469 elements", "has 6");
+    }
+
     @Test
     void marginsAndExponentAreChecked() {
         // Experts are counted from 1 in messages, as the CLI counts them.
