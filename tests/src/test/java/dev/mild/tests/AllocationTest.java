@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.RandomBatch;
 import dev.mild.loss.RowBlockKernel;
@@ -59,10 +60,37 @@ class AllocationTest {
                 }
             }
         }
+        // One kernel serving two losses in turn (two Loss.of share the default backend): simd kept one plan and
+        // rebuilt it on every switch, about 560 bytes a call.
+        for (String name : Support.hostThreadBackends()) {
+            tests.add(dynamicTest(name + " two configurations in turn", () -> {
+                try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
+                    int rows = 2 * RowBlockKernel.CHUNK_ROWS + 5;
+                    RandomBatch d = RandomBatch.of(9, rows, 5, false);
+                    LossConfig other = LossConfig.mild(2.0, 1.5, 1.0, 0.75, 0.5);
+                    float[] loss = new float[rows];
+                    float[] grad = new float[rows * 5];
+                    for (int i = 0; i < 300; i++) {
+                        call(k, i % 2 == 0 ? d.config() : other, d, loss, grad, rows);
+                    }
+                    long before = threadBean.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 2000; i++) {
+                        call(k, i % 2 == 0 ? d.config() : other, d, loss, grad, i % 4 < 2 ? rows : 37);
+                    }
+                    long allocated = threadBean.getCurrentThreadAllocatedBytes() - before;
+                    assertTrue(allocated <= NOISE_BYTES, name + " allocated " + allocated
+                            + " bytes over 2000 calls alternating two configurations");
+                }
+            }));
+        }
         return tests.stream();
     }
 
     private static void call(LossKernel k, RandomBatch d, float[] loss, float[] grad, int rows) {
-        k.lossAndGradient(d.config(), rows, d.scores(), 0, d.weights(), 0, loss, 0, grad, 0);
+        call(k, d.config(), d, loss, grad, rows);
+    }
+
+    private static void call(LossKernel k, LossConfig config, RandomBatch d, float[] loss, float[] grad, int rows) {
+        k.lossAndGradient(config, rows, d.scores(), 0, d.weights(), 0, loss, 0, grad, 0);
     }
 }
