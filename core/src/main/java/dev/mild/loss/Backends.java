@@ -89,12 +89,47 @@ public final class Backends {
         return kernel;
     }
 
-    /** A process-wide default backend for {@link Loss#of}, created on first use and never closed. */
+    /**
+     * A process-wide default backend for {@link Loss#of}, created on first use and never closed: its
+     * {@link LossKernel#close()} does nothing, since every {@code Loss.of} in the process shares it (closing it
+     * used to make every later call anywhere throw "backend is closed").
+     */
     public static synchronized LossKernel shared() {
         if (shared == null) {
-            shared = openDefault(KernelOptions.DEFAULT);
+            shared = new Shared(openDefault(KernelOptions.DEFAULT));
         }
         return shared;
+    }
+
+    /** The shared backend as callers get it: all of it but {@link #close()}. */
+    private record Shared(LossKernel kernel) implements LossKernel {
+        @Override
+        public String name() {
+            return kernel.name();
+        }
+
+        @Override
+        public String describe() {
+            return kernel.describe();
+        }
+
+        @Override
+        public Tolerance tolerance() {
+            return kernel.tolerance();
+        }
+
+        @Override
+        public double lossAndGradient(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
+                                      int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad,
+                                      int gradOffset) {
+            return kernel.lossAndGradient(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss,
+                    rowLossOffset, grad, gradOffset);
+        }
+
+        @Override
+        public void close() {
+            // shared by the whole process: not the caller's to close
+        }
     }
 
     private static Entry require(String name) {

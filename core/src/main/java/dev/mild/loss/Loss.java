@@ -26,7 +26,10 @@ public final class Loss {
         this.kernel = kernel;
     }
 
-    /** The configuration on the process-wide default backend ({@link Backends#shared()}). */
+    /**
+     * The configuration on the process-wide default backend ({@link Backends#shared()}), which every
+     * {@code Loss.of} shares and nobody closes (closing its {@link #kernel()} does nothing).
+     */
     public static Loss of(LossConfig config) {
         return new Loss(config, Backends.shared());
     }

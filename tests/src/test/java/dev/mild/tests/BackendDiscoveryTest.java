@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.loss.Backends;
+import dev.mild.loss.Loss;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.LossKernel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +53,21 @@ class BackendDiscoveryTest {
         assertTrue(!opencl.automatic(), "opencl is only used when asked for by name");
         assertTrue(opencl.available() ? opencl.description().contains(" on ") : opencl.unavailableReason().contains("install"),
                 opencl.toString());
+    }
+
+    /**
+     * Every Loss.of shares one backend: a caller that closed its loss's kernel (try-with-resources on an
+     * AutoCloseable) made every later Loss.of in the process throw "backend is closed".
+     */
+    @Test
+    void closingTheSharedBackendLeavesItUsable() {
+        LossConfig config = LossConfig.mild(0.5, 1.0);
+        try (LossKernel mine = Loss.of(config).kernel()) {
+            assertEquals(Backends.defaultName(), mine.name());
+        }
+        float[] grad = new float[2];
+        double mean = Loss.of(config).evaluate(new float[] {0f, 0f}, new float[] {1f, 0f}, null, grad);
+        assertEquals(Math.log(2.0), mean, 1e-6, "equal scores, one expert of weight 1: log 2");
     }
 
     @Test
