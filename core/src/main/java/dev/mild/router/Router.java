@@ -124,7 +124,12 @@ public final class Router {
         return route(features, scoresOut, scratch.get());
     }
 
-    /** The same with caller-owned scratch (one per thread). */
+    /**
+     * The same with caller-owned scratch (one per thread), from {@link #newScratch()} of this router or of one
+     * no larger.
+     *
+     * @throws InvalidInputException also when {@code s} is missing or too small for this router
+     */
     public int route(float[] features, float[] scoresOut, Scratch s) {
         if (features == null || features.length != d) {
             throw new InvalidInputException("a feature row needs " + d + " values, got "
@@ -132,6 +137,13 @@ public final class Router {
         }
         if (scoresOut == null || scoresOut.length < p) {
             throw new InvalidInputException("scoresOut needs room for " + p + " scores");
+        }
+        // A scratch of a smaller router failed deep in the network with an ArrayIndexOutOfBoundsException.
+        if (s == null || s.x.length < d || s.h0.length < width || s.scores.length < p) {
+            throw new InvalidInputException("scratch " + (s == null ? "is missing (null)"
+                    : "of " + s.x.length + " features, " + s.h0.length + " units and " + s.scores.length
+                    + " experts is too small for this router of " + d + ", " + width + " and " + p)
+                    + ": take one from this router's newScratch()");
         }
         forward(features, 0, scoresOut, 0, s);
         return Deferral.route(scoresOut, 0, p);
@@ -143,6 +155,8 @@ public final class Router {
      * @param features  {@code rows x d}, raw, finite. Not modified.
      * @param choiceOut the expert per row, length {@code >= rows}. Modified.
      * @param scoresOut {@code rows x p} scores, or {@code null}. Modified.
+     * @throws InvalidInputException on arrays too short, or a NaN/infinite value (naming the row and column);
+     *                               rows before the bad one have been routed
      */
     public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut) {
         if (rows < 0 || features == null || (long) rows * d > features.length) {
@@ -159,7 +173,11 @@ public final class Router {
         for (int r = 0; r < rows; r++) {
             float[] out = scoresOut != null ? scoresOut : s.scores;
             int o = scoresOut != null ? r * p : 0;
-            forward(features, r * d, out, o, s);
+            try {
+                forward(features, r * d, out, o, s);
+            } catch (InvalidInputException e) { // the column alone did not say which row of the batch
+                throw new InvalidInputException("row " + (r + 1) + " of the batch (1-based): " + e.getMessage(), e);
+            }
             choiceOut[r] = Deferral.route(out, o, p);
         }
     }

@@ -1,0 +1,143 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.mild.router.Mlp;
+import dev.mild.router.Router;
+import dev.mild.router.Standardizer;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** Router as a service embeds it: clear errors for misuse, no allocation per call, one router on many threads. */
+class RouterApiTest {
+
+    /** A router with random weights: what it routes to does not matter here, only that it does so consistently. */
+    static Router router(int d, int hidden, int p, long seed) {
+        float[] mean = new float[d];
+        float[] std = new float[d];
+        Arrays.fill(std, 0.5f);
+        List<String> names = new ArrayList<>();
+        for (int k = 0; k < p; k++) {
+            names.add("expert" + k);
+        }
+        return new Router(new Standardizer(mean, std), Mlp.initialized(new int[] {d, hidden, p}, seed), names);
+    }
+
+    static float[] rows(int n, int d, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] x = new float[n * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (3 * rnd.nextGaussian());
+        }
+        return x;
+    }
+
+    /** A scratch from a smaller router failed with an ArrayIndexOutOfBoundsException, a null one with an NPE. */
+    @Test
+    void aScratchTooSmallOrMissingIsAClearError() {
+        Router big = router(6, 64, 3, 1);
+        Router small = router(2, 4, 3, 2);
+        float[] x = new float[6];
+        float[] scores = new float[3];
+        ValidationTest.fails(() -> big.route(x, scores, small.newScratch()), "scratch of 2 features, 4 units and 3"
+                + " experts is too small for this router of 6, 64 and 3", "newScratch()");
+        ValidationTest.fails(() -> big.route(x, scores, null), "scratch is missing (null)");
+        // A larger router's scratch fits, and gives what the router's own does.
+        int expert = small.route(new float[] {1f, -2f}, scores, big.newScratch());
+        float[] own = new float[3];
+        assertEquals(small.route(new float[] {1f, -2f}, own), expert);
+        assertArrayEquals(own, scores);
+    }
+
+    /** The message named the column only: in a batch the row is needed too. */
+    @Test
+    void aBadValueInABatchNamesItsRow() {
+        Router r = router(6, 16, 3, 1);
+        float[] x = rows(5, 6, 3);
+        x[3 * 6 + 1] = Float.NaN;
+        ValidationTest.fails(() -> r.routeBatch(x, 5, new int[5], null), "row 4 of the batch (1-based)",
+                "feature column 2 (1-based", "NaN");
+        x[3 * 6 + 1] = 0f;
+        x[4 * 6 + 5] = Float.MAX_VALUE; // finite, but (x - mean) / std overflows float32
+        ValidationTest.fails(() -> r.routeBatch(x, 5, new int[5], new float[15]), "row 5 of the batch (1-based)",
+                "feature column 6", "too far from the training mean");
+    }
+
+    /** The README promises no allocation per call once warm, with the built-in or a caller-owned scratch. */
+    @Test
+    void routingAllocatesNothingOnceWarm() {
+        var bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
+                "this JVM cannot count allocated bytes per thread");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        Router r = router(6, 64, 3, 1);
+        float[] x = rows(64, 6, 5);
+        float[] one = new float[6];
+        float[] scores = new float[3];
+        float[] batchScores = new float[64 * 3];
+        int[] choice = new int[64];
+        Router.Scratch scratch = r.newScratch();
+        int sink = 0;
+        for (int round = 0; round < 2; round++) { // the first round warms up, the second is measured
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 50_000; i++) {
+                System.arraycopy(x, (i % 64) * 6, one, 0, 6);
+                sink += r.route(one) + r.route(one, scores) + r.route(one, scores, scratch);
+                if (i % 64 == 0) {
+                    r.routeBatch(x, 64, choice, batchScores);
+                }
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            if (round == 1) {
+                assertTrue(allocated <= AllocationTest.NOISE_BYTES, "routing allocated " + allocated
+                        + " bytes over 150,000 calls (checksum " + sink + ")");
+            }
+        }
+    }
+
+    /** One router on several threads at once (documented thread-safe) gives each row the scores it gives alone. */
+    @Test
+    void oneRouterOnManyThreadsGivesTheSameScores() throws Exception {
+        Router r = router(6, 64, 4, 7);
+        int n = 1000;
+        float[] x = rows(n, 6, 9);
+        int[] expected = new int[n];
+        float[] expectedScores = new float[n * 4];
+        r.routeBatch(x, n, expected, expectedScores);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                results.add(pool.submit(() -> {
+                    float[] one = new float[6];
+                    float[] scores = new float[4];
+                    for (int rep = 0; rep < 20; rep++) {
+                        for (int i = 0; i < n; i++) {
+                            System.arraycopy(x, i * 6, one, 0, 6);
+                            int k = r.route(one, scores);
+                            if (k != expected[i] || !Arrays.equals(scores, 0, 4, expectedScores, i * 4, i * 4 + 4)) {
+                                return "row " + i + ": expert " + k + " scores " + Arrays.toString(scores);
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<String> f : results) {
+                assertEquals(null, f.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+}
