@@ -46,11 +46,16 @@ public enum Rewards {
      * Weights for {@code rows} rows of {@code p} costs.
      *
      * @param costs {@code rows x p}, finite. Not modified.
-     * @param out   {@code rows x p}. Modified.
+     * @param out   {@code rows x p}, not {@code costs} itself. Modified.
      */
     public void apply(double[] costs, int rows, int p, double[] out) {
         check(costs, rows, p);
         Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
+        if (out == costs && rows > 0) {
+            // A row's later weights read costs its earlier ones had overwritten: sum-others came out wrong.
+            throw new InvalidInputException("rewards output and costs are the same array: each weight reads the"
+                    + " row's other costs, so the output needs its own array");
+        }
         for (int i = 0; i < rows; i++) {
             row(costs, i * p, p, out, i * p);
         }

@@ -1,5 +1,6 @@
 package dev.mild.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -167,6 +168,17 @@ class ValidationTest {
         Surrogate.mild(1, 1, 1).weights(costs, 2, new float[6]);
         double[] nan = {0, Double.NaN, 0};
         fails(() -> Rewards.SUM_OTHERS.apply(nan, 1, 3, new double[3]), "costs", "row 0", "column 1");
+    }
+
+    /** In place, sum-others of costs {0, 1, 0.5} came out {1.5, 2, 3.5} instead of {1.5, 0.5, 1}, without an error. */
+    @Test
+    void rewardsAreNotComputedInPlace() {
+        double[] costs = {0, 1, 0.5};
+        fails(() -> Rewards.SUM_OTHERS.apply(costs, 1, 3, costs), "rewards output and costs are the same array");
+        assertArrayEquals(new double[] {0, 1, 0.5}, costs);
+        double[] out = new double[3];
+        Rewards.SUM_OTHERS.apply(costs, 1, 3, out);
+        assertArrayEquals(new double[] {1.5, 0.5, 1.0}, out);
     }
 
     @Test
