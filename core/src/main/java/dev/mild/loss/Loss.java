@@ -46,7 +46,7 @@ public final class Loss {
      * Whole matrices: {@code B = scores.length / p} rows.
      *
      * @param scores  {@code B x p}, row-major. Not modified.
-     * @param weights {@code B x p}. Not modified.
+     * @param weights {@code B x p}: the same length as {@code scores}. Not modified.
      * @param rowLoss length {@code >= B}, or {@code null}. Modified.
      * @param grad    {@code B x p} gradient of the mean loss, or {@code null}. Modified.
      * @return the mean loss; {@code 0} when {@code B == 0}
@@ -59,6 +59,12 @@ public final class Loss {
         }
         if (scores.length % p != 0) {
             throw new dev.mild.InvalidInputException("scores: length " + scores.length + " is not a multiple of p = " + p);
+        }
+        // B comes from the scores, so longer weights (another p, another batch) were read as B x p without error.
+        if (weights != null && weights.length > scores.length) {
+            throw new dev.mild.InvalidInputException("weights: length " + weights.length + " but scores has "
+                    + scores.length + " (" + scores.length / p + " rows of p = " + p + "): whole matrices must have"
+                    + " the same shape (use the fromRow, rows form for part of a larger array)");
         }
         return evaluate(scores, weights, 0, scores.length / p, rowLoss, grad);
     }

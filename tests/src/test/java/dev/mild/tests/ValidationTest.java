@@ -48,7 +48,10 @@ class ValidationTest {
         fails(() -> loss.evaluate(new float[6], new float[6], null, new float[5]), "grad");
         fails(() -> loss.evaluate(new float[6], new float[6], new float[1], null), "rowLoss");
         fails(() -> loss.evaluate(new float[6], new float[6], 1, 2, null, null), "rows 1..2", "need 9");
-        fails(() -> loss.evaluate(null, new float[6], null, null), "scores");
+        fails(() -> loss.evaluate(null, new float[6], null, null), "scores is missing (null)");
+        // Whole matrices: weights of 4 experts for scores of 3 were read as 3 columns without an error.
+        fails(() -> loss.evaluate(new float[6], new float[8], null, null), "weights: length 8 but scores has 6",
+                "2 rows of p = 3");
     }
 
     /**
