@@ -236,7 +236,7 @@ final class OpenClContext implements AutoCloseable {
         }
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("this OpenCL context (" + device.label() + ") is closed");
         }

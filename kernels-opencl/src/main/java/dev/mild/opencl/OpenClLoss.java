@@ -276,6 +276,7 @@ public final class OpenClLoss implements AutoCloseable {
      */
     synchronized double run(LossConfig config, int rows, Pointer scores, long scoresOffset, Pointer weights,
                             long weightsOffset, Pointer rowLoss, long rowLossOffset, Pointer grad, long gradOffset) {
+        context.ensureOpen(); // also for an empty batch, as the CPU backends do after close()
         if (rows == 0) {
             return 0.0;
         }

@@ -339,6 +339,10 @@ class OpenClTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> k.lossAndGradient(data.config(), 4, data.scores(), 0, data.weights(), 0, null, 0, null, 0));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        // An empty batch too, as on the CPU backends (it returned 0 as if the backend were open).
+        e = assertThrows(IllegalStateException.class,
+                () -> k.lossAndGradient(data.config(), 0, data.scores(), 0, data.weights(), 0, null, 0, null, 0));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
 
     /** The rule on invented device lists: GPU first, then accelerator, then CPU; index and name selectors. */
