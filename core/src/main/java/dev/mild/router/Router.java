@@ -96,6 +96,11 @@ public final class Router {
         return p;
     }
 
+    /**
+     * The name of expert {@code k}, as {@link #route} returns it.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= k < experts()}
+     */
     public String expertName(int k) {
         return experts.get(k);
     }
@@ -108,7 +113,8 @@ public final class Router {
      * The expert for one row of raw (unstandardized) features, in the model's column order.
      *
      * @param features length {@code d}, finite. Not modified.
-     * @throws InvalidInputException on a wrong length or a NaN/infinite value (naming the column)
+     * @throws InvalidInputException on a wrong length, a NaN/infinite value, or a value so far from the training
+     *                               data that standardizing it or the scores overflow float32 (naming the column)
      */
     public int route(float[] features) {
         Scratch s = scratch.get();
@@ -194,6 +200,20 @@ public final class Router {
         return out;
     }
 
+    /**
+     * Scores that overflowed float32 (a standardizable value like 3e38 made them all NaN, and the row went to
+     * expert 0 without an error): names the feature furthest from the training data.
+     */
+    private InvalidInputException overflow(float[] x, int xOff, float[] standardized) {
+        int far = 0;
+        for (int c = 1; c < d; c++) {
+            far = Math.abs(standardized[c]) > Math.abs(standardized[far]) ? c : far;
+        }
+        return new InvalidInputException("feature column " + (far + 1) + " (1-based, in the model's order) is "
+                + x[xOff + far] + ", " + standardized[far] + " standard deviations from the training mean: the"
+                + " router's scores overflow float32 for this row; it was not trained on anything like it");
+    }
+
     private void forward(float[] x, int xOff, float[] out, int outOff, Scratch s) {
         float[] in = s.x;
         for (int c = 0; c < d; c++) {
@@ -211,8 +231,14 @@ public final class Router {
             Dense.multiply(cur, 0, sizes[l], w[l], next, nOut);
             float[] bl = b[l];
             if (l == layers - 1) {
+                boolean finite = true;
                 for (int j = 0; j < nOut; j++) {
-                    out[outOff + j] = next[j] + bl[j];
+                    float score = next[j] + bl[j];
+                    out[outOff + j] = score;
+                    finite &= Float.isFinite(score);
+                }
+                if (!finite) {
+                    throw overflow(x, xOff, in);
                 }
             } else {
                 for (int j = 0; j < nOut; j++) {

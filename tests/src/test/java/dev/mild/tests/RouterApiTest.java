@@ -73,6 +73,34 @@ class RouterApiTest {
                 "feature column 6", "too far from the training mean");
     }
 
+    /**
+     * 3e38 standardizes to a finite float32 but overflows the network: every score was NaN and the row went to
+     * expert 0 without an error.
+     */
+    @Test
+    void scoresThatOverflowAreAnErrorNamingTheColumn() {
+        // Every weight 1: each of the 4 hidden units is the sum of the standardized features, each score 4 times it.
+        Mlp net = new Mlp(6, 4, 3);
+        Arrays.fill(net.weights(0), 1f);
+        Arrays.fill(net.weights(1), 1f);
+        float[] std = new float[6];
+        Arrays.fill(std, 0.5f);
+        Router r = new Router(new Standardizer(new float[6], std), net, List.of("a", "b", "c"));
+        float[] x = new float[6];
+        x[1] = 1e36f;
+        x[2] = -1e30f;
+        float[] scores = new float[3];
+        r.route(x, scores); // far, but the scores are still finite
+        assertArrayEquals(new float[] {8 * (1e36f - 1e30f), 8 * (1e36f - 1e30f), 8 * (1e36f - 1e30f)}, scores,
+                1e31f);
+        x[1] = 1.5e38f; // standardizes to 3e38, and the scores to 4 times that
+        ValidationTest.fails(() -> r.route(x), "feature column 2 (1-based, in the model's order) is 1.5E38",
+                "scores overflow float32");
+        float[] batch = new float[12];
+        System.arraycopy(x, 0, batch, 6, 6);
+        ValidationTest.fails(() -> r.routeBatch(batch), "row 2 of the batch (1-based)", "feature column 2");
+    }
+
     /** The README promises no allocation per call once warm, with the built-in or a caller-owned scratch. */
     @Test
     void routingAllocatesNothingOnceWarm() {
