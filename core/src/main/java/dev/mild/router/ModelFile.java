@@ -62,6 +62,12 @@ public final class ModelFile {
         OutputFile.write(file, toBytes(model), "the model");
     }
 
+    /**
+     * Reads a model saved by {@link #save}.
+     *
+     * @throws InvalidInputException naming the file and what is wrong: missing or unreadable, not a model file
+     *                               (magic), another format version, truncated or corrupt (length, CRC32, payload)
+     */
     public static RouterModel load(Path file) {
         byte[] bytes;
         try {
@@ -90,7 +96,10 @@ public final class ModelFile {
         return buf.array();
     }
 
-    /** Parses a model file's bytes; {@code source} names the file in messages. */
+    /**
+     * Parses a model file's bytes (for a model that does not come from a file: a resource, a database) with the
+     * checks of {@link #load}; {@code source} names it in messages.
+     */
     public static RouterModel fromBytes(byte[] bytes, String source) {
         if (bytes.length < MAGIC.length) {
             throw new InvalidInputException(source + ": not a MILD model file (" + bytes.length + " bytes, too short)");
