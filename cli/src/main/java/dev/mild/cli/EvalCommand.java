@@ -1,5 +1,7 @@
 package dev.mild.cli;
 
+import dev.mild.InvalidInputException;
+
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.io.JsonOut;
@@ -130,9 +132,21 @@ final class EvalCommand implements Command {
         double[] costs = model.experts().costsFor(data, standardized, model.expertClassifiers(), stream);
         Router router = model.router();
         int p = router.experts();
-        int[] choice = new int[data.rows()];
         float[] scores = new float[data.rows() * p];
-        router.routeBatch(data.features(), data.rows(), choice, scores);
+        // Row by row, so that a row the router cannot score (its scores overflow) is named by file and line.
+        int d = router.features();
+        float[] row = new float[d];
+        float[] rowScores = new float[p];
+        Router.Scratch scratch = router.newScratch();
+        for (int i = 0; i < data.rows(); i++) {
+            System.arraycopy(data.features(), i * d, row, 0, d);
+            try {
+                router.route(row, rowScores, scratch); // the choice itself is Evaluation's, from the scores
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(data.where(i) + ": " + e.getMessage(), e);
+            }
+            System.arraycopy(rowScores, 0, scores, i * p, p);
+        }
         Evaluation.Result eval = Evaluation.of(scores, costs, data.rows(), data.labels(), model.experts());
         double[] constant = new double[p];
         for (int i = 0; i < data.rows(); i++) {

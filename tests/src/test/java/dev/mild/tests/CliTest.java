@@ -384,6 +384,20 @@ class CliTest {
     }
 
     @Test
+    void evalNamesTheFileLineOfARowWhoseScoresOverflow() throws IOException {
+        Path model = tmp.resolve("overflow.mild");
+        Run t = run("train", "--data", routingCsv("overflow-train.csv", 200, 5).toString(), "--epochs", "2",
+                "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        Path data = tmp.resolve("overflow.csv");
+        // Finite and within the readers' limit (finite once standardized), but beyond float32 through the network.
+        Files.writeString(data, "x0,x1,x2,cost:small,cost:large\n0.1,0.2,0.3,0,1\n0.1,0.2,0.3,1,0\n1.7e38,1.7e38,1.7e38,0,1\n");
+        Run e = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(2, e.code, e.err);
+        assertTrue(e.err.contains("overflow.csv, line 4: ") && e.err.contains("overflow float32"), e.err);
+    }
+
+    @Test
     void badTrainingInputIsExitTwoWithFileLineAndColumn() throws IOException {
         Path bad = tmp.resolve("bad.csv");
         Files.writeString(bad, "x0,cost:a,cost:b\n1,0,1\n2,zero,1\n");
