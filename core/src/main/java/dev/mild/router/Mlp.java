@@ -21,6 +21,9 @@ import java.util.SplittableRandom;
  * are the live storage.
  */
 public final class Mlp {
+    /** Most weights in one layer: the longest Java array the JVM allocates ({@code Integer.MAX_VALUE - 8}). */
+    public static final int MAX_LAYER_WEIGHTS = Integer.MAX_VALUE - 8;
+
     private final int[] sizes;
     private final float[][] weights;
     private final float[][] biases;
@@ -35,6 +38,16 @@ public final class Mlp {
             if (sizes[i] < 1) {
                 throw new InvalidInputException("layer " + i + " of the network has size " + sizes[i]
                         + " (every layer needs >= 1 unit): sizes " + Arrays.toString(sizes));
+            }
+        }
+        for (int l = 0; l + 1 < sizes.length; l++) {
+            // One layer's weights are one Java array, indexed by int (--hidden 100000,100000 would overflow it).
+            long count = (long) sizes[l] * sizes[l + 1];
+            if (count > MAX_LAYER_WEIGHTS) {
+                throw new InvalidInputException("the network's weight layer " + (l + 1) + " (" + sizes[l] + " inputs x "
+                        + sizes[l + 1] + " units) would have " + count + " weights, more than one layer can hold ("
+                        + MAX_LAYER_WEIGHTS + "): make the hidden layers narrower (network sizes "
+                        + Arrays.toString(sizes) + ")");
             }
         }
         this.sizes = sizes.clone();

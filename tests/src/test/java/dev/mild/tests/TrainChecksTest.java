@@ -104,6 +104,17 @@ class TrainChecksTest {
     }
 
     @Test
+    void hiddenLayersTooWideForOneWeightArrayAreNamedNotACrash() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] synthetic = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1"};
+        // 100000 x 100000 = 1e10 weights between the two hidden layers: more than an int indexes.
+        assertRefusedBeforeTraining(run(concat(synthetic, "--hidden", "100000,100000", "--out", model.toString())),
+                model, "the network's weight layer 2 (100000 inputs x 100000 units) would have 10000000000 weights",
+                "make the hidden layers narrower");
+    }
+
+    @Test
     void optionNumbersArePlainDecimals() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
         Path model = tmp.resolve("m.mild");
