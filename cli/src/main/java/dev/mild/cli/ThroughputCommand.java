@@ -14,6 +14,9 @@ import java.util.Set;
 
 /** {@code ./mild throughput}: forward+backward samples per second of one backend on generated data. */
 final class ThroughputCommand implements Command {
+    /** Most softmax terms one call may compute ({@code --batch} x {@code --experts}^2 with distinct margins). */
+    static final long MAX_TERMS_PER_CALL = 1_000_000_000L;
+
     @Override
     public String name() {
         return "throughput";
@@ -50,7 +53,9 @@ final class ThroughputCommand implements Command {
                 Options:
                   --backend NAME  backend to measure (default: the automatic choice; see ./mild backends)
                   --experts P     number of experts (default 8)
-                  --batch B       rows per call (default 65536)
+                  --batch B       rows per call (default 65536); B x P is limited to 2e8 values and,
+                                  with distinct margins, B x P x P to 1e9 terms per call (a run
+                                  makes a dozen calls or more)
                   --equal-rho     all margins equal: one softmax per row (default: P distinct margins,
                                   one softmax per expert per row, MILD's general case)
                   --nu X          the loss's exponent: 1 (default) is MILD's logsumexp loss; another
@@ -86,6 +91,15 @@ final class ThroughputCommand implements Command {
         double nu = args.doubleValue("nu", 1.0, 0.0, 1e6);
         if ((long) p * batch > 200_000_000L) {
             throw new UsageException("--experts x --batch is " + (long) p * batch + " values; keep it under 2e8");
+        }
+        // Distinct margins cost one softmax over the P experts per expert and row: P x P x B terms per call. The
+        // warm-up and the rounds need a dozen calls or more, so a call of minutes would look like a hang.
+        long termsPerCall = (long) batch * p * p;
+        if (!equalRho && termsPerCall > MAX_TERMS_PER_CALL) {
+            throw new UsageException("--experts " + p + " with distinct margins is " + p + " softmaxes of " + p
+                    + " experts per row, " + termsPerCall + " terms per call with --batch " + batch + " (at most "
+                    + MAX_TERMS_PER_CALL + "; a run makes a dozen calls or more): lower --batch or --experts,"
+                    + " or give --equal-rho");
         }
         KernelOptions options = new KernelOptions(threads, args.value("device"));
         RandomBatch data = RandomBatch.of(42, batch, p, equalRho, nu);

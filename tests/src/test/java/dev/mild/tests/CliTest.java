@@ -2,6 +2,7 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.cli.Console;
@@ -14,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -267,6 +269,20 @@ class CliTest {
         r = run("throughput", "--nu", "-1");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("--nu"), r.err);
+    }
+
+    @Test
+    void throughputRefusesCallsTooLongToMeasureInsteadOfRunningForHours() {
+        // 10 rows x 100000 softmaxes of 100000 experts = 1e11 terms per call; the old code ran it a dozen times.
+        Run r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> run("throughput", "--backend", "scalar",
+                "--experts", "100000", "--batch", "10", "--seconds", "0.1"));
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("--experts 100000 with distinct margins") && r.err.contains("100000000000 terms per call")
+                && r.err.contains("at most 1000000000"), r.err);
+        // One softmax per row with equal margins: the same sizes are a short run.
+        r = run("throughput", "--backend", "scalar", "--experts", "100000", "--batch", "10", "--seconds", "0.1",
+                "--equal-rho");
+        assertEquals(0, r.code, r.err);
     }
 
     @Test
