@@ -107,6 +107,11 @@ final class ThroughputCommand implements Command {
         float[] grad = new float[batch * p];
         try (LossKernel kernel = args.value("backend") == null ? Backends.openDefault(options)
                 : Backends.open(args.value("backend"), options)) {
+            if (args.value("device") != null && !(kernel instanceof OpenClKernel)) {
+                // Refused rather than ignored: the figure would not be for the device asked for.
+                throw new UsageException("--device selects an OpenCL device, but the backend measured is "
+                        + kernel.name() + ": add --backend opencl, or drop --device");
+            }
             Runnable call = () -> kernel.lossAndGradient(data.config(), batch, data.scores(), 0, data.weights(), 0,
                     rowLoss, 0, grad, 0);
             double median = measure(call, batch, seconds);

@@ -286,6 +286,14 @@ class CliTest {
     }
 
     @Test
+    void throughputRefusesADeviceForABackendWithoutDevices() {
+        Run r = run("throughput", "--backend", "scalar", "--device", "0", "--batch", "10", "--seconds", "0.1");
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("--device selects an OpenCL device, but the backend measured is scalar"), r.err);
+        assertEquals("", r.out);
+    }
+
+    @Test
     void demoTrainsMildAndTdefAndComparesThemWithTheOracle() {
         Run r = run("demo", "--rows", "1500", "--epochs", "20");
         assertEquals(0, r.code, r.out + r.err);
