@@ -4,6 +4,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,15 +39,25 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return fromRoot(readJson(file), file.toString());
     }
 
-    /** A golden file parsed as JSON (either format: this one or {@link DeferralGolden}'s). */
+    private static final String BYTE_ORDER_MARK = "\uFEFF";
+
+    /**
+     * A golden file parsed as JSON (either format: this one or {@link DeferralGolden}'s). A leading UTF-8
+     * byte-order mark (which Windows editors write) is skipped, as RFC 8259 allows.
+     */
     public static Object readJson(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(file + ": is a directory; give a golden JSON file");
+        }
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException(file + ": cannot read golden file: " + e.getMessage(), e);
+        } catch (MalformedInputException e) {
+            throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
         }
-        return Json.parse(text, file.toString());
+        return Json.parse(text.startsWith(BYTE_ORDER_MARK) ? text.substring(1) : text, file.toString());
     }
 
     /** Parses a golden document; {@code source} names it in error messages. */
@@ -63,6 +74,10 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
     public static List<GoldenCase> fromRoot(Object root, String source) {
         if (!(root instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> cases)) {
             throw new InvalidInputException(source + ": expected an object with a \"cases\" array");
+        }
+        if (cases.isEmpty()) {
+            // Checking nothing must not pass as "every case is ok".
+            throw new InvalidInputException(source + ": the \"cases\" array is empty; there is nothing to check");
         }
         List<GoldenCase> out = new ArrayList<>();
         for (int c = 0; c < cases.size(); c++) {

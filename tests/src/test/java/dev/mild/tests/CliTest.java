@@ -108,6 +108,40 @@ class CliTest {
     }
 
     @Test
+    void goldenRefusesAFileThatChecksNothingAndSaysWhyAFileCannotBeRead() throws IOException {
+        // No case at all: exit 0 ("every case is ok") would be a pass that checked nothing.
+        Path empty = tmp.resolve("empty.json");
+        Files.writeString(empty, "{\"cases\": []}");
+        Run r = run("golden", empty.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("empty.json: the \"cases\" array is empty; there is nothing to check"), r.err);
+        assertEquals("", r.out.strip());
+
+        Path binary = tmp.resolve("binary.json");
+        Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+        r = run("golden", binary.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("binary.json: not a golden JSON file: the bytes are not UTF-8 text"), r.err);
+
+        r = run("golden", tmp.resolve("missing.json").toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("missing.json: cannot read golden file: no such file or directory"), r.err);
+
+        r = run("golden", tmp.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains(tmp + ": is a directory; give a golden JSON file"), r.err);
+    }
+
+    @Test
+    void goldenSkipsAByteOrderMarkLikeTheCsvReader() throws IOException {
+        Path f = tmp.resolve("bom.json");
+        Files.writeString(f, "\uFEFF" + Support.resource("surrogate-cases.json"));
+        Run r = run("golden", f.toString(), "--backend", "scalar");
+        assertEquals(0, r.code, r.err);
+        assertFalse(r.lines().isEmpty());
+    }
+
+    @Test
     void goldenAcceptsAnotherFileInTheSameFormat() throws IOException {
         // An empty batch (B = 0) and an extra unknown field: still the format.
         Path f = tmp.resolve("other.json");
