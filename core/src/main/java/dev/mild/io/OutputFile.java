@@ -195,8 +195,8 @@ public final class OutputFile {
         }
     }
 
-    /** What went wrong, in words, without the temporary file's name. */
-    static String reason(IOException e) {
+    /** What went wrong, in words, without the temporary file's name (nor any other path). */
+    public static String reason(IOException e) {
         if (e instanceof AccessDeniedException) {
             return "permission denied";
         }

@@ -69,13 +69,16 @@ public final class ModelFile {
      *                               (magic), another format version, truncated or corrupt (length, CRC32, payload)
      */
     public static RouterModel load(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new InvalidInputException(file + ": is a directory; give a model file saved by ./mild train");
+        }
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such model file");
         } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read the model: " + e, e);
+            throw new InvalidInputException(file + ": cannot read the model: " + OutputFile.reason(e), e);
         }
         return fromBytes(bytes, file.toString());
     }

@@ -116,6 +116,13 @@ class ModelFileTest {
     }
 
     @Test
+    void aDirectoryGivenAsTheModelIsNamedAsOne() {
+        // --model with a directory (or an empty --model '', the current directory) once read "java.io.IOException".
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(tmp));
+        assertEquals(tmp + ": is a directory; give a model file saved by ./mild train", e.getMessage());
+    }
+
+    @Test
     void nonFiniteParametersAreRefusedOnLoading() throws IOException {
         // A valid checksum over a NaN or infinite parameter (another writer, or damage with the checksum redone).
         Mlp router = model.network().copy();
