@@ -45,7 +45,18 @@ final class Args {
                         if (i + 1 >= argv.length) {
                             throw new UsageException("--" + name + " needs a value");
                         }
+                        // "--epochs --out m.mild": the value was forgotten; taking "--out" would blame "m.mild".
+                        String next = argv[i + 1];
+                        String nextName = next.startsWith("--") ? next.substring(2).split("=", 2)[0] : null;
+                        if (nextName != null && (valueOptions.contains(nextName) || flagOptions.contains(nextName))) {
+                            throw new UsageException("--" + name + " needs a value, but the next argument is the"
+                                    + " option --" + nextName);
+                        }
                         value = argv[++i];
+                    }
+                    if (value.isBlank()) {
+                        // An empty path would be the current directory, an empty number "not a number".
+                        throw new UsageException("--" + name + " needs a value, got an empty one");
                     }
                     if (a.values.put(name, value) != null) {
                         throw new UsageException("--" + name + " is given twice");

@@ -232,6 +232,22 @@ class CliTest {
     }
 
     @Test
+    void aForgottenOrEmptyOptionValueIsNamedAsSuch() {
+        // The value of --epochs was forgotten: "--out" is the next option, not the value (nor is m.mild a stray argument).
+        Run r = run("train", "--data", "d.csv", "--epochs", "--out", "m.mild");
+        assertEquals(2, r.code);
+        assertEquals("mild train: error: --epochs needs a value, but the next argument is the option --out"
+                + " (see ./mild train --help)", r.err.strip());
+        // An empty value (an unset shell variable) is not the current directory.
+        r = run("eval", "--model", "", "--data", "d.csv");
+        assertEquals(2, r.code);
+        assertEquals("mild eval: error: --model needs a value, got an empty one (see ./mild eval --help)", r.err.strip());
+        r = run("train", "--data=");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("--data needs a value, got an empty one"), r.err);
+    }
+
+    @Test
     void backendsListsTheDefault() {
         Run r = run("backends");
         assertEquals(0, r.code);
