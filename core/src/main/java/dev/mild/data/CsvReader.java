@@ -201,7 +201,7 @@ public final class CsvReader {
         try {
             v = Decimal.parseFloat(cell);
         } catch (NumberFormatException e) {
-            throw bad(source, line, column - 1, name, describe(cell) + " is not a number");
+            throw bad(source, line, column - 1, name, notANumber(cell));
         }
         if (Math.abs(v) <= FEATURE_LIMIT) {
             return v;
@@ -257,7 +257,7 @@ public final class CsvReader {
         try {
             return Decimal.parseDouble(cell);
         } catch (NumberFormatException e) {
-            throw bad(source, line, col, name, describe(cell) + " is not a number");
+            throw bad(source, line, col, name, notANumber(cell));
         }
     }
 
@@ -268,6 +268,22 @@ public final class CsvReader {
                     + MAX_CLASS + ")");
         }
         return (int) v;
+    }
+
+    /** Why a cell is not a number; for a number in double quotes (as some exports write), that quoting is why. */
+    private static String notANumber(String cell) {
+        if (cell.length() >= 2 && cell.startsWith("\"") && cell.endsWith("\"")) {
+            String inner = cell.substring(1, cell.length() - 1).trim();
+            try {
+                Decimal.parseDouble(inner);
+                return "the quoted value " + describe(inner) + " is read as text,"
+                        + " not a number: values are read without quoting (export the file without double quotes"
+                        + " around values)";
+            } catch (NumberFormatException notANumberEither) {
+                // Quoted text: the column is not numeric; say so as for any other text.
+            }
+        }
+        return describe(cell) + " is not a number";
     }
 
     private static String describe(String cell) {

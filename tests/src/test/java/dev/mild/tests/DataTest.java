@@ -91,6 +91,11 @@ class DataTest {
         bad("ragged.csv", "a,b,cost:x\n1,2,0\n1,2\n", "ragged.csv, line 3", "2 cells but the header has 3 columns");
         bad("text.csv", "a,b,cost:x\n1,abc,0\n", "text.csv, line 2, column 2 (b)", "\"abc\" is not a number");
         bad("emptycell.csv", "a,b,cost:x\n1,,0\n", "line 2, column 2 (b)", "an empty cell is not a number");
+        // A number in double quotes (a spreadsheet export): the quoting is named, not ""0.5"".
+        bad("quoted.csv", "a,b,cost:x\n1,\"0.5\",0\n", "quoted.csv, line 2, column 2 (b)",
+                "the quoted value \"0.5\" is read as text, not a number: values are read without quoting");
+        bad("quotedcost.csv", "a,cost:x\n1,\" 1 \"\n", "quotedcost.csv, line 2, column 2 (cost:x)", "the quoted value \"1\"");
+        bad("quotedtext.csv", "a,b,cost:x\n1,\"abc\",0\n", "line 2, column 2 (b)", "\"\"abc\"\" is not a number");
         bad("nan.csv", "a,cost:x,cost:y\n1,0,1\n2,NaN,0\n", "nan.csv, line 3, column 2 (cost:x)", "costs must be finite and >= 0");
         bad("negative.csv", "a,cost:x,cost:y\n1,0,-0.5\n", "negative.csv, line 2, column 3 (cost:y)", "-0.5");
         bad("inf.csv", "a,cost:x\nInfinity,0\n", "inf.csv, line 2, column 1 (a)", "not finite");
