@@ -2,6 +2,7 @@ package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
+import dev.mild.data.Decimal;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
@@ -40,8 +41,8 @@ final class RouteCommand implements Command {
                 label, cost: or pred: column): then columns are matched to the model's features by name,
                 in any order, and label, cost:<expert> and pred:<expert> columns are ignored (so a training
                 file can be piped in as is). Without a header, each line holds exactly the model's features
-                in the model's order. Blank lines are skipped. A bad row stops with exit 2 and names the line
-                and column.
+                in the model's order (a first line of names that are none of the model's features is an
+                error). Blank lines are skipped. A bad row stops with exit 2 and names the line and column.
 
                 Options:
                   --model MODEL   a model file from ./mild train
@@ -100,6 +101,12 @@ final class RouteCommand implements Command {
                         cells = parts.length;
                         continue;
                     }
+                    if (looksLikeAHeader(parts)) {
+                        // A header of another data set: "x" is not a number would not say what is wrong.
+                        throw new InvalidInputException("stdin, line " + lineNo + ": looks like a header, but names"
+                                + " none of the model's features (" + abbreviate(features) + "); a header names them"
+                                + " (in any order), or every line holds numbers only");
+                    }
                 }
                 if (parts.length != cells) {
                     throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
@@ -148,6 +155,20 @@ final class RouteCommand implements Command {
             }
         }
         return false;
+    }
+
+    /** A first line of names only: some cell has text, and no cell is a number. */
+    private static boolean looksLikeAHeader(String[] parts) {
+        boolean anyText = false;
+        for (String s : parts) {
+            try {
+                Decimal.parseFloat(s.trim());
+                return false;
+            } catch (NumberFormatException notANumber) {
+                anyText |= !s.isBlank();
+            }
+        }
+        return anyText;
     }
 
     private static String unquote(String name) {

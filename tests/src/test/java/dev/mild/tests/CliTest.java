@@ -794,6 +794,23 @@ class CliTest {
     }
 
     @Test
+    void routeNamesAHeaderOfOtherFeaturesAsAHeader() throws IOException {
+        Path data = tmp.resolve("xy.csv");
+        Files.writeString(data, "x,y,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(50));
+        Path model = tmp.resolve("xy.mild");
+        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        // A file of another data set: its header names none of the model's features.
+        Run r = runWithInput("u,v\n1,2\n", "route", "--model", model.toString());
+        assertEquals(2, r.code);
+        assertEquals("mild route: error: stdin, line 1: looks like a header, but names none of the model's features"
+                + " (x,y); a header names them (in any order), or every line holds numbers only", r.err.strip());
+        // A row with one text cell among numbers is still a bad row, named by its cell.
+        r = runWithInput("1,oops\n", "route", "--model", model.toString());
+        assertTrue(r.err.contains("stdin, line 1, column 2 (y): \"oops\" is not a number"), r.err);
+    }
+
+    @Test
     void emptyItemsInCommaListsAreRejected() throws IOException {
         Path data = routingCsv("lists.csv", 100, 6);
         String[][] cases = {
