@@ -16,6 +16,7 @@ import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.Standardizer;
 import dev.mild.router.TrainOptions;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,9 +57,9 @@ final class TrainCommand implements Command {
                   any other column          a numeric feature (standardized with training-split statistics,
                                             unless --scale none)
                 Rows of --data are split by --seed into training, validation (--valid-fraction, or --valid
-                FILE, not both) and test (--test-fraction, or --test FILE, not both). Early stopping and the
-                choice of rho use the validation rows only; a --test file is used once, after training, for the
-                report.
+                FILE, not both) and test (--test-fraction, or --test FILE, not both; neither file may be the
+                --data file itself). Early stopping and the choice of rho use the validation rows only; a
+                --test file is used once, after training, for the report.
                 Every file and option is checked before training starts: a bad --test file, --rho list or
                 --out/--plot destination fails at once, not after the training.
 
@@ -171,6 +172,16 @@ final class TrainCommand implements Command {
                 if (files.size() > 1) {
                     inputs.put("the labels file of --" + option, files.get(1));
                 }
+            }
+        }
+        // Validation or test rows that are the training rows leak: rho would be chosen, or the router judged, on
+        // the rows it was fit to, and the figures would look better than they are.
+        for (String option : List.of("valid", "test")) {
+            Path held = inputs.get("the --" + option + " file");
+            if (held != null && sameFile(held, inputs.get("the --data file"))) {
+                throw new UsageException("--" + option + " is the same file as --data, so its rows would be training"
+                        + " rows: give a file held out from training, or leave --" + option + " out (the split"
+                        + " then comes from --data, see --" + option + "-fraction)");
             }
         }
         Map<String, Path> besideModel = new LinkedHashMap<>(inputs);
@@ -384,5 +395,14 @@ final class TrainCommand implements Command {
     private static String point(RhoSearch.Point pt) {
         return "{\"meanMargin\": " + JsonOut.number(pt.meanMargin()) + ", \"gamma\": " + JsonOut.number(pt.gamma())
                 + ", \"rho\": " + JsonOut.array(pt.rho()) + ", \"validDeferralLoss\": " + JsonOut.number(pt.validLoss()) + "}";
+    }
+
+    /** Whether two paths name one file (false when either cannot be looked up; reading it will say why). */
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

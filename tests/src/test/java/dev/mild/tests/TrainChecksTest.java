@@ -231,6 +231,23 @@ class TrainChecksTest {
     }
 
     @Test
+    void validationOrTestRowsThatAreTheTrainingRowsAreRefused() throws IOException {
+        Path data = labelled("same.csv", 200, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] train = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
+                "--epochs", "1", "--out", model.toString()};
+        assertRefusedBeforeTraining(run(concat(train, "--test", data.toString())), model,
+                "--test is the same file as --data");
+        // Another spelling of the same file.
+        Path spelled = tmp.resolve("sub").resolve("..").resolve("same.csv");
+        Files.createDirectories(tmp.resolve("sub"));
+        assertRefusedBeforeTraining(run(concat(train, "--valid", spelled.toString())), model,
+                "--valid is the same file as --data", "held out");
+        Run ok = run(concat(train, "--test", labelled("held.csv", 60, 10).toString(), "--json"));
+        assertEquals(0, ok.code(), ok.err());
+    }
+
+    @Test
     void theModelNeverReplacesAnInputOrAFileOfAnotherKind() throws IOException {
         Path data = labelled("victim.csv", 200, 10);
         byte[] original = Files.readAllBytes(data);
