@@ -48,6 +48,12 @@ class TrainChecksTest {
         assertRefusedBeforeTraining(run(concat(train, option, value, "--out", model.toString())), model, expected);
     }
 
+    /** {@code train} with TDEF on synthetic 7/2/1 experts over a labelled file, for {@code epochs} epochs. */
+    private static String[] tdefTraining(Path data, int epochs) {
+        return new String[] {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss",
+                "tdef", "--epochs", Integer.toString(epochs)};
+    }
+
     /** {@code rows} labelled rows of 3 features, label {@code i % classes}. */
     private Path labelled(String name, int rows, int classes) throws IOException {
         StringBuilder sb = new StringBuilder("x0,x1,x2,label\n");
@@ -179,8 +185,7 @@ class TrainChecksTest {
     void optionsTheLossDoesNotUseAreRefused() throws IOException {
         Path data = labelled("lab.csv", 200, 10);
         Path model = tmp.resolve("m.mild");
-        String[] tdef = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
-                "--epochs", "2", "--out", model.toString()};
+        String[] tdef = concat(tdefTraining(data, 2), "--out", model.toString());
         String[][] cases = {
                 {"--rewards", "one-minus", "--rewards applies to --loss mild and compsum; tdef always uses sum-others"},
                 {"--nu", "7", "--nu is the exponent of --loss compsum and multitask; tdef has a fixed exponent"},
@@ -216,8 +221,7 @@ class TrainChecksTest {
         Path data = labelled("lab.csv", 200, 10);
         Path other = labelled("other.csv", 40, 10);
         Path model = tmp.resolve("m.mild");
-        String[] train = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
-                "--epochs", "1", "--out", model.toString()};
+        String[] train = concat(tdefTraining(data, 1), "--out", model.toString());
         assertRefusedBeforeTraining(run(concat(train, "--valid", other.toString(), "--valid-fraction", "0.3")), model,
                 "--valid FILE and --valid-fraction", "drop --valid-fraction");
         assertRefusedBeforeTraining(run(concat(train, "--test", other.toString(), "--test-fraction", "0.3")), model,
@@ -234,8 +238,7 @@ class TrainChecksTest {
     void validationOrTestRowsThatAreTheTrainingRowsAreRefused() throws IOException {
         Path data = labelled("same.csv", 200, 10);
         Path model = tmp.resolve("m.mild");
-        String[] train = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
-                "--epochs", "1", "--out", model.toString()};
+        String[] train = concat(tdefTraining(data, 1), "--out", model.toString());
         assertRefusedBeforeTraining(run(concat(train, "--test", data.toString())), model,
                 "--test is the same file as --data");
         // Another spelling of the same file.
@@ -251,8 +254,7 @@ class TrainChecksTest {
     void theModelNeverReplacesAnInputOrAFileOfAnotherKind() throws IOException {
         Path data = labelled("victim.csv", 200, 10);
         byte[] original = Files.readAllBytes(data);
-        String[] train = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss", "tdef",
-                "--epochs", "2"};
+        String[] train = tdefTraining(data, 2);
         Run r = run(concat(train, "--out", data.toString()));
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--out " + data + ": this is the --data file"), r.err());
