@@ -105,8 +105,7 @@ final class DemoCommand implements Command {
 
         RouterTraining.Outcome tdef = train(data, Surrogate.Kind.TDEF, blocks, seed, epochs, out, "TDEF (margins 1)");
         RouterTraining.Outcome mild = train(data, Surrogate.Kind.MILD, blocks, seed, epochs, out, "MILD (rho auto)");
-        out.printf(Locale.ROOT, "  MILD's search chose mean margin %s, tilt gamma %s: rho = %s%n",
-                Reports.fraction(mild.search().chosen().meanMargin()), Reports.fraction(mild.search().chosen().gamma()),
+        out.printf(Locale.ROOT, "  MILD's search chose %s: rho = %s%n", Reports.searchChoice(mild.search()),
                 Reports.rho(mild.rho()));
         out.println();
 

@@ -2,6 +2,7 @@ package dev.mild.cli;
 
 import dev.mild.io.JsonOut;
 import dev.mild.router.Evaluation;
+import dev.mild.router.RhoSearch;
 import dev.mild.router.Trainer;
 import java.io.PrintStream;
 import java.util.List;
@@ -116,6 +117,15 @@ final class Reports {
             sb.append(i == 0 ? "" : ", ").append(JsonOut.quote(names.get(i)));
         }
         return sb.append(']').toString();
+    }
+
+    /**
+     * What rho auto chose, in words: "mean margin 2, gamma 0", plus, when the model trained at that point scored
+     * above the base on validation, that the base was kept.
+     */
+    static String searchChoice(RhoSearch.Result s) {
+        return "mean margin " + fraction(s.chosen().meanMargin()) + ", gamma " + fraction(s.chosen().gamma())
+                + (s.baseKept() ? " (the base, margins 1, kept: better on validation than the model trained there)" : "");
     }
 
     /**

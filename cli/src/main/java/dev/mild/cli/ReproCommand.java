@@ -172,8 +172,7 @@ final class ReproCommand implements Command {
                             out.printf(Locale.ROOT, "  setup %-3s cost (%s) seed %d %s: test deferral loss %.4f, shares %s (%.0f s%s)%n",
                                     setup.name, cost, s + 1, methods[m], r.meanLoss(), percents(r.ratios()),
                                     (System.nanoTime() - t0) / 1e9, o.search() == null ? "" : String.format(Locale.ROOT,
-                                            "; rho auto: mean margin %s, gamma %s", Reports.fraction(o.search().chosen().meanMargin()),
-                                            Reports.fraction(o.search().chosen().gamma())));
+                                            "; rho auto: %s", Reports.searchChoice(o.search())));
                         }
                     }
                 }

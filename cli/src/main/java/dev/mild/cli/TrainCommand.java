@@ -279,6 +279,11 @@ final class TrainCommand implements Command {
         }
         p.printf(Locale.ROOT, "  chosen (*): mean margin %s, gamma %s -> rho %s%n", Reports.fraction(s.chosen().meanMargin()),
                 Reports.fraction(s.chosen().gamma()), Reports.rho(s.chosen().rho()));
+        if (s.baseKept()) {
+            p.printf(Locale.ROOT, "  trained from scratch there it scored %.4f on validation, above the base's %.4f:"
+                    + " the base (uniform margins 1, TDEF's) is the final model%n", s.rejectedValidLoss(),
+                    s.base().bestValidLoss());
+        }
     }
 
     /**
@@ -383,7 +388,10 @@ final class TrainCommand implements Command {
                 RhoSearch.Point pt = s.grid().get(i);
                 sb.append(i == 0 ? "" : ", ").append(point(pt));
             }
-            sb.append("], \"chosen\": ").append(point(s.chosen())).append('}');
+            sb.append("], \"chosen\": ").append(point(s.chosen()));
+            sb.append(", \"baseValidDeferralLoss\": ").append(JsonOut.number(s.base().bestValidLoss()));
+            sb.append(", \"baseKept\": ").append(s.baseKept());
+            sb.append(", \"rejectedValidDeferralLoss\": ").append(JsonOut.number(s.rejectedValidLoss())).append('}');
         }
         sb.append(", \"training\": ").append(Reports.json(o.training()));
         sb.append(", \"valid\": ").append(Reports.json(o.valid(), experts));

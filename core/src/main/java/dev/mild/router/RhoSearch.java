@@ -47,12 +47,25 @@ public final class RhoSearch {
     }
 
     /**
-     * @param grid         every point, mean margin major, in the order of {@link #MEAN_MARGINS} and {@link #TILTS}
-     * @param chosen       the winner
-     * @param searchEpochs epochs each point was trained from the base
-     * @param base         the base training (uniform margins 1, full schedule)
+     * @param grid              every point, mean margin major, in the order of {@link #MEAN_MARGINS} and {@link #TILTS}
+     * @param chosen            the winner
+     * @param searchEpochs      epochs each point was trained from the base
+     * @param base              the base training (uniform margins 1, full schedule: TDEF's margins)
+     * @param rejectedValidLoss NaN, or, when the model trained from scratch at {@code chosen} ended above the base
+     *                          on validation and the base was kept as the final model instead, that model's best
+     *                          validation deferral loss
      */
-    public record Result(List<Point> grid, Point chosen, int searchEpochs, Trainer.Result base) {
+    public record Result(List<Point> grid, Point chosen, int searchEpochs, Trainer.Result base,
+                         double rejectedValidLoss) {
+        /** True when the base, not a model trained at {@code chosen}, is the final model. */
+        public boolean baseKept() {
+            return !Double.isNaN(rejectedValidLoss);
+        }
+
+        /** This result, with the base kept because the model trained at {@code chosen} scored {@code validLoss}. */
+        Result keepingBase(double validLoss) {
+            return new Result(grid, chosen, searchEpochs, base, validLoss);
+        }
     }
 
     /** Progress callbacks. */
@@ -116,7 +129,7 @@ public final class RhoSearch {
                 listener.point(pt, grid.size(), total);
             }
         }
-        return new Result(List.copyOf(grid), best, searchEpochs, base);
+        return new Result(List.copyOf(grid), best, searchEpochs, base, Double.NaN);
     }
 
     private static boolean better(Point a, Point b) {

@@ -355,6 +355,17 @@ public final class RouterTraining {
                     listener.message("training the final model at the chosen point: " + surrogate);
                     training = Trainer.train(kernel, surrogate, train, valid, null, spec.options,
                             e -> listener.epoch("router", e));
+                    // auto is never worse than TDEF on validation (MATH.md): the grid scored warm starts, and the
+                    // model trained from scratch at the winner can still end above the base, TDEF's training.
+                    if (training.bestValidLoss() > search.base().bestValidLoss()) {
+                        listener.message(String.format(Locale.ROOT, "the final model's validation deferral loss %.4f"
+                                + " is above the base's %.4f: the base (uniform margins 1) is kept",
+                                training.bestValidLoss(), search.base().bestValidLoss()));
+                        search = search.keepingBase(training.bestValidLoss());
+                        training = search.base();
+                        rho = Rho.uniform(p, 1.0);
+                        surrogate = lossAt.apply(rho);
+                    }
                 }
             } else {
                 rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
@@ -398,6 +409,7 @@ public final class RouterTraining {
             if (search != null) {
                 info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
                 info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
+                info.put("rho.auto.baseKept", Boolean.toString(search.baseKept()));
             }
             info.put("options", spec.options.toString());
             info.put("scale", spec.scaling.label);
