@@ -61,7 +61,9 @@ final class GoldenCommand implements Command {
 
                 Deferral cases (../shared/golden/deferral-cases.json), any of three sections:
                   deferralLoss  router scores and costs -> each row's expert (highest score, ties to
-                                the highest index), per-row and mean deferral loss
+                                the highest index), per-row and mean deferral loss; the scores are
+                                read as float32, as a router's are, so scores float32 cannot tell
+                                apart (1.00000001 and 1) are a tie
                   rewards       costs -> the weights of each rewards rule (sum-others, ...)
                   theoryRho     oracle labels, input norms, p, rhoBar -> the paper's theory margins
                 checked against core's float64 code (no backend), one JSON object per check:

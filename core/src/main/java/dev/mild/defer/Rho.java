@@ -18,7 +18,8 @@ import java.util.Arrays;
  * <p><b>Floor.</b> An expert that owns no training row (or only rows of norm 0) has {@code t_j = 0}, which
  * would make {@code rho_j = 0}, an infinitely sharp margin. Following the paper's advice to give small
  * experts a shared rho, such an expert gets the smallest positive {@code t} of the others: it shares the
- * margin of the rarest represented expert. When no expert has a positive {@code t}, every {@code t} is 1
+ * smallest margin (for {@code gamma > 0}), that of the expert with the smallest {@code m_j X_j^2}, which need
+ * not be the one with the fewest rows. When no expert has a positive {@code t}, every {@code t} is 1
  * (uniform margins).
  */
 public final class Rho {
