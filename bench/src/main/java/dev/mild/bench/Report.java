@@ -3,6 +3,7 @@ package dev.mild.bench;
 import dev.mild.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,10 +38,24 @@ public final class Report {
             System.err.println("usage: Report JMH_RESULTS.json");
             System.exit(2);
         }
-        markdown(results(Path.of(args[0]))).forEach(System.out::println);
+        Path file = Path.of(args[0]);
+        try {
+            markdown(results(file)).forEach(System.out::println);
+        } catch (NoSuchFileException e) {
+            System.err.println("Report: no such file: " + file);
+            System.exit(2);
+        } catch (IllegalArgumentException e) {
+            System.err.println("Report: " + e.getMessage());
+            System.exit(2);
+        }
     }
 
-    /** The report's lines: the exp and log rates, then the table (one row per configuration, by p). */
+    /**
+     * The report's lines: the exp and log rates, then the table (one row per configuration, by p).
+     *
+     * @throws IllegalArgumentException when there is no loss result at all (a file of other benchmarks, or of
+     *     none): there would be no table, only NaN rates
+     */
     static List<String> markdown(List<Map<?, ?>> results) {
         double expsPerSecond = Double.NaN;
         double logsPerSecond = Double.NaN;
@@ -64,6 +79,10 @@ public final class Report {
             } else if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
                 putRowsPerSecond(loss, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
             }
+        }
+        if (loss.isEmpty()) {
+            throw new IllegalArgumentException("no LossThroughputBenchmark results among the " + results.size()
+                    + " JMH results, so no table (run bench/report.sh, which measures it and ExpRooflineBenchmark)");
         }
         List<String> out = new ArrayList<>();
         out.add(String.format(Locale.ROOT, "exp roofline: %.3g exps/s, log1p: %.3g logs/s (kernel's own lanes, one thread); "

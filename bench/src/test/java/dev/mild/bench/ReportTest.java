@@ -1,6 +1,8 @@
 package dev.mild.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,6 +71,22 @@ class ReportTest {
                 // 15 x 16 = 240 exps computed: 2M x 240 / 6.4e9 = 7.5%, printed as 8% (%.0f rounds half up).
                 "| 16 | distinct | - | 2.00M | NaNx | 256 | 25.00M | 8% | 9% | 8% |"),
                 lines.subList(4, lines.size()));
+    }
+
+    @Test
+    void aFileWithoutLossResultsIsRefusedInsteadOfAnEmptyTable(@TempDir Path dir) throws IOException {
+        // Only the roofline (e.g. a run of ExpRooflineBenchmark alone), and then nothing at all.
+        Path roofline = dir.resolve("roofline.json");
+        Files.writeString(roofline, "[" + result("ExpRooflineBenchmark.exp", "", "[[1562500]]") + "]");
+        Path empty = dir.resolve("empty.json");
+        Files.writeString(empty, "[]");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Report.markdown(Report.results(roofline)));
+        assertEquals("no LossThroughputBenchmark results among the 1 JMH results, so no table (run bench/report.sh, "
+                + "which measures it and ExpRooflineBenchmark)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Report.markdown(Report.results(empty)));
+        assertTrue(e.getMessage().startsWith("no LossThroughputBenchmark results among the 0 JMH results"), e.getMessage());
     }
 
     @Test
