@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Usage: bench/ab.sh ROUNDS OLD.jar NEW.jar [THROUGHPUT OPTIONS]
+#
 # Compares two builds of the CLI jar on one throughput figure, the way this noisy 2-core machine needs:
 # ROUNDS rounds, each running OLD then NEW (`throughput ... --backend simd` unless you pass --backend), and
 # prints both medians and the median of the paired ratios NEW/OLD (pairs share the machine's state of the
@@ -9,24 +11,37 @@
 #   bench/ab.sh 7 /tmp/old.jar cli/target/mild.jar --experts 8 --batch 65536 --threads 1
 set -euo pipefail
 export LC_ALL=C
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 3 ]; then
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  usage >&2
   exit 2
 fi
 ROUNDS="$1"; OLD="$2"; NEW="$3"; shift 3
+if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench/ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \"$ROUNDS\"" >&2
+  exit 2
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="$("$ROOT/mild" java-home)/bin/java"
 for jar in "$OLD" "$NEW"; do
   [ -f "$jar" ] || { echo "bench/ab.sh: no such jar: $jar" >&2; exit 2; }
 done
 case " $* " in *" --backend "*) ARGS=("$@") ;; *) ARGS=(--backend simd "$@") ;; esac
+ERR="$(mktemp)"
+PAIRS="$(mktemp)"
+trap 'rm -f "$ERR" "$PAIRS"' EXIT
+# The jar's samplesPerSecond; when the run fails, its own error (a wrong option, a corrupt jar) and exit 2.
 rate() {
-  "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$1" throughput "${ARGS[@]}" 2>/dev/null \
-    | sed -n 's/.*"samplesPerSecond": \([0-9]*\).*/\1/p'
+  local out
+  if ! out="$("$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$1" throughput "${ARGS[@]}" 2>"$ERR")"; then
+    echo "bench/ab.sh: $1 throughput ${ARGS[*]} failed:" >&2
+    grep -v '^WARNING: Using incubator modules' "$ERR" >&2 || true
+    exit 2
+  fi
+  sed -n 's/.*"samplesPerSecond": \([0-9]*\).*/\1/p' <<<"$out"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-PAIRS="$(mktemp)"
-trap 'rm -f "$PAIRS"' EXIT
 for r in $(seq "$ROUNDS"); do
   a="$(rate "$OLD")"; b="$(rate "$NEW")"
   [ -n "$a" ] && [ -n "$b" ] || { echo "bench/ab.sh: a run printed no samplesPerSecond (try the command by hand)" >&2; exit 1; }

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Usage: bench/peers.sh [JMH ARGS]
+#
 # Our loss kernel side by side with PyTorch (bytedeco, one thread) in ONE JMH run: LossThroughputBenchmark
 # (backends scalar and simd) and bench-peers' PyTorchLossBenchmark, p = 2, 8, 32, distinct and equal margins,
 # B = 65536; then a markdown table of medians: rows/s and simd/pytorch. Extra arguments go to JMH (e.g.
@@ -7,10 +9,18 @@
 # Builds the opt-in Maven profile "peers" (module bench-peers: about 140 MB of PyTorch jars, downloaded into
 # ~/.m2 on first use; the normal build and CI never fetch them). Never installs anything.
 #
-#   bench/peers.sh                          # ~4 minutes after the first download
+#   bench/peers.sh                          # ~3 minutes after the first download
 #   bench/peers.sh -wi 2 -i 3               # quicker
 #   EXPERTS=8 EQUAL_RHO=true bench/peers.sh # one size (JMH adds a repeated -p to the list, so sizes are set here)
+#
+# Results: bench-peers/target/peers-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
+# something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
 set -euo pipefail
+# Before the build: --help must not download PyTorch.
+if [[ " $* " == *" --help "* ]]; then
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${MILD_BENCH_OUT:-$ROOT/bench-peers/target/peers-results.json}"
 JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
@@ -32,6 +42,13 @@ fi
 rm -f "$log"
 
 mkdir -p "$(dirname "$OUT")"
+# JMH writes to a new file: a run that measures nothing (-l, -h) or fails must not leave an older run's
+# results to be reported as this one's.
+FRESH="$(mktemp "$OUT.XXXXXX")"
+trap 'rm -f "$FRESH"' EXIT
+rm -f "$FRESH"
+FAIL_ON_ERROR=(-foe true)
+[[ " $* " == *" -foe "* ]] && FAIL_ON_ERROR=()
 # Before OMP_NUM_THREADS is set: GNU nproc honours it.
 HEADER="# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'), $(nproc) cores"
 # One thread for PyTorch: the benchmark calls torch.set_num_threads(1); OpenMP also reads OMP_NUM_THREADS,
@@ -40,6 +57,11 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 "$JDK/bin/java" --sun-misc-unsafe-memory-access=allow -jar "$JAR" \
   'dev.mild.bench.LossThroughputBenchmark|dev.mild.bench.peers.PyTorchLossBenchmark' \
   -p backend=scalar,simd -p experts="$EXPERTS" -p equalRho="$EQUAL_RHO" -p batch=65536 \
-  -rf json -rff "$OUT" "$@" >&2
+  "${FAIL_ON_ERROR[@]}" -rf json -rff "$FRESH" "$@" >&2
+if [[ ! -s "$FRESH" ]]; then
+  echo "bench/peers.sh: JMH measured nothing (no results), so there is no table; $OUT is unchanged" >&2
+  exit 2
+fi
+mv "$FRESH" "$OUT"
 echo "$HEADER"
 "$JDK/bin/java" -cp "$JAR" dev.mild.bench.peers.PeersReport "$OUT"

@@ -1,0 +1,199 @@
+package dev.mild.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bench/report.sh and bench/ab.sh on wrong use: each says what is wrong and exits nonzero, and none of these
+ * cases runs a benchmark. The scripts run from a copy of bench/ beside a stand-in for the ./mild launcher, so
+ * nothing is built: the stand-in prints this JVM's home for {@code java-home} and, for {@code bench}, does what
+ * the test puts in its MILD_STUB_BENCH (a JMH run that measures nothing, or one that fails).
+ */
+class BenchScriptsTest {
+
+    private record Run(int code, String out, String err) {
+    }
+
+    /** A project root with bench/{script} copied in and ./mild replaced by the stand-in. */
+    private static Path root(Path dir, String script) throws IOException {
+        Files.createDirectories(dir.resolve("bench"));
+        Files.copy(Path.of(script), dir.resolve("bench").resolve(script)); // surefire runs in bench/
+        Files.writeString(dir.resolve("mild"), """
+                #!/usr/bin/env bash
+                case "$1" in
+                  java-home) echo "$MILD_STUB_JAVA_HOME" ;;
+                  bench) eval "${MILD_STUB_BENCH:-exit 0}" ;;
+                esac
+                """);
+        for (String f : List.of("mild", "bench/" + script)) {
+            Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        return dir;
+    }
+
+    private static Run run(Path root, String script, String stubBench, String... args)
+            throws IOException, InterruptedException {
+        return runWithJdk(root, System.getProperty("java.home"), script, stubBench, args);
+    }
+
+    private static Run runWithJdk(Path root, String javaHome, String script, String stubBench, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("bash", root.resolve("bench").resolve(script).toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("MILD_STUB_JAVA_HOME", javaHome);
+        // Stand-ins for peers.sh's Maven build (it must not reach the real one) and for its JDK: java -jar is
+        // the JMH run (MILD_STUB_BENCH), java -cp the table.
+        Path bin = Files.createDirectories(root.resolve("stub-bin"));
+        Path fakeJdk = Files.createDirectories(root.resolve("stub-jdk/bin"));
+        Files.writeString(bin.resolve("mvn"), "#!/usr/bin/env bash\necho \"mvn $*\" >&2; exit ${MILD_STUB_MVN_EXIT:-0}\n");
+        Files.writeString(fakeJdk.resolve("java"), """
+                #!/usr/bin/env bash
+                if [[ " $* " == *" -jar "* ]]; then eval "${MILD_STUB_BENCH:-exit 0}"; else echo "table of $*"; fi
+                """);
+        for (Path f : List.of(bin.resolve("mvn"), fakeJdk.resolve("java"))) {
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
+        pb.environment().put("MILD_STUB_BENCH", stubBench);
+        pb.environment().remove("MILD_BENCH_OUT");
+        Path err = Files.createTempFile(root, "stderr", ".txt");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = p.waitFor();
+        return new Run(code, out, Files.readString(err));
+    }
+
+    @Test
+    void reportHelpExplainsTheScriptAndMeasuresNothing(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "report.sh");
+        Run r = run(root, "report.sh", "echo JMH ran >&2; exit 1", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Usage: bench/report.sh [JMH ARGS]\n"), r.out());
+        assertTrue(r.out().contains("EXPERTS=8 bench/report.sh"), r.out());
+        assertEquals("", r.err());
+    }
+
+    /** -l, -h, or anything else after which JMH writes no results: no table, least of all an older run's. */
+    @Test
+    void reportOfARunThatMeasuredNothingIsAnErrorAndKeepsTheLastResults(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "report.sh");
+        Path results = Files.createDirectories(root.resolve("bench/target")).resolve("report-results.json");
+        Files.writeString(results, "[\"an older run\"]");
+
+        Run listed = run(root, "report.sh", "exit 0", "-l");
+        assertEquals(2, listed.code(), listed.err());
+        assertEquals("", listed.out());
+        assertEquals("bench/report.sh: JMH measured nothing (no results), so there is no table; " + results
+                + " is unchanged", listed.err().strip());
+
+        Run failed = run(root, "report.sh", "echo 'benchmark error' >&2; exit 1");
+        assertEquals(1, failed.code());
+        assertEquals("", failed.out());
+        assertEquals("benchmark error", failed.err().strip());
+
+        assertEquals("[\"an older run\"]", Files.readString(results));
+        try (var left = Files.list(results.getParent())) {
+            assertEquals(List.of(results), left.toList(), "no temporary results file left behind");
+        }
+    }
+
+    @Test
+    void reportStopsAtTheFirstFailingBenchmarkUnlessToldOtherwise(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "report.sh");
+        // The stand-in prints the JMH arguments it was given, then measures nothing.
+        Run r = run(root, "report.sh", "echo \"$*\" >&2", "-wi", "1");
+        assertTrue(r.err().contains(" -foe true -rf json "), r.err());
+        r = run(root, "report.sh", "echo \"$*\" >&2", "-foe", "false");
+        assertTrue(!r.err().contains("-foe true") && r.err().contains("-foe false"), r.err());
+    }
+
+    @Test
+    void peersHelpExplainsTheScriptWithoutBuildingOrDownloading(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "peers.sh");
+        Run r = run(root, "peers.sh", "echo JMH ran >&2; exit 1", "--help");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Usage: bench/peers.sh [JMH ARGS]\n"), r.out());
+        assertTrue(r.out().contains("bench/peers.sh -wi 2 -i 3"), r.out());
+        assertEquals("", r.err(), "no Maven build, no JMH run");
+    }
+
+    @Test
+    void peersOfARunThatMeasuredNothingIsAnErrorAndKeepsTheLastResults(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "peers.sh");
+        String jdk = root.resolve("stub-jdk").toString();
+        Path results = Files.createDirectories(root.resolve("bench-peers/target")).resolve("peers-results.json");
+        Files.writeString(results, "[\"an older run\"]");
+
+        Run listed = runWithJdk(root, jdk, "peers.sh", "echo \"$*\" >&2", "-l");
+        assertEquals(2, listed.code(), listed.err());
+        assertEquals("", listed.out());
+        assertTrue(listed.err().contains(" -foe true -rf json "), listed.err());
+        assertTrue(listed.err().endsWith("bench/peers.sh: JMH measured nothing (no results), so there is no table; "
+                + results + " is unchanged\n"), listed.err());
+
+        Run failed = runWithJdk(root, jdk, "peers.sh", "exit 1");
+        assertEquals(1, failed.code(), failed.err());
+        assertEquals("", failed.out());
+
+        assertEquals("[\"an older run\"]", Files.readString(results));
+        try (var left = Files.list(results.getParent())) {
+            assertEquals(List.of(results), left.toList(), "no temporary results file left behind");
+        }
+
+        // A run that measures: its results replace the older ones, and the table is made from them.
+        Run measured = runWithJdk(root, jdk, "peers.sh", "for a; do [[ $prev == -rff ]] && echo '[\"new\"]' > \"$a\"; prev=$a; done");
+        assertEquals(0, measured.code(), measured.err());
+        assertEquals("[\"new\"]\n", Files.readString(results));
+        assertTrue(measured.out().contains("table of -cp " + root.resolve("bench-peers/target/peers-benchmarks.jar")
+                + " dev.mild.bench.peers.PeersReport " + results), measured.out());
+    }
+
+    @Test
+    void abSaysWhatIsWrongWithItsArguments(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "ab.sh");
+        Path jar = Files.writeString(dir.resolve("a.jar"), "not a jar");
+
+        Run help = run(root, "ab.sh", "", "--help");
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().startsWith("Usage: bench/ab.sh ROUNDS OLD.jar NEW.jar [THROUGHPUT OPTIONS]\n"), help.out());
+
+        Run tooFew = run(root, "ab.sh", "", "7", jar.toString());
+        assertEquals(2, tooFew.code());
+        assertTrue(tooFew.err().startsWith("Usage: bench/ab.sh"), tooFew.err());
+
+        for (String rounds : List.of("seven", "0", "-1", "2.5")) {
+            Run r = run(root, "ab.sh", "", rounds, jar.toString(), jar.toString());
+            assertEquals(2, r.code(), rounds);
+            assertEquals("", r.out(), rounds);
+            assertEquals("bench/ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \""
+                    + rounds + "\"", r.err().strip());
+        }
+
+        Run missing = run(root, "ab.sh", "", "1", jar.toString(), dir.resolve("none.jar").toString());
+        assertEquals(2, missing.code());
+        assertEquals("bench/ab.sh: no such jar: " + dir.resolve("none.jar"), missing.err().strip());
+    }
+
+    /** A run of the jar that fails (here: not a jar at all) shows the jar's own error instead of none. */
+    @Test
+    void abShowsTheErrorOfARunThatFails(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "ab.sh");
+        Path jar = Files.writeString(dir.resolve("broken.jar"), "not a jar");
+        Run r = run(root, "ab.sh", "", "1", jar.toString(), jar.toString(), "--experts", "4");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("bench/ab.sh: " + jar + " throughput --backend simd --experts 4 failed:\n"), r.err());
+        assertTrue(r.err().contains("Invalid or corrupt jarfile " + jar), r.err());
+    }
+}
