@@ -7,6 +7,7 @@ import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
 import dev.mild.io.JsonOut;
 import dev.mild.router.ExpertSetup;
+import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
 import java.io.PrintStream;
@@ -76,7 +77,8 @@ final class ReproCommand implements Command {
                   --seeds N       seeds 1..N (default 5)
                   --train-rows N  use a seeded sample of N training images (default: all 60000)
                   --epochs N      most epochs per training (default 100)
-                  --json          one JSON object per setup and cost instead of tables
+                  --json          one JSON object per setup and cost instead of tables: per-seed test
+                                  losses, mean shares, and per seed what rho auto chose (mildSearch)
 
                 Example:
                   ./mild repro --quick
@@ -146,6 +148,7 @@ final class ReproCommand implements Command {
                 double[][] shares = new double[2][p];
                 double[] oracle = new double[seeds];
                 double[] oracleShares = new double[p];
+                List<String> mildSearch = new ArrayList<>(); // per seed, what rho auto chose (JSON objects)
                 String[] methods = {"TDEF", "MILD"};
                 for (int s = 0; s < seeds; s++) {
                     for (int m = 0; m < 2; m++) {
@@ -168,6 +171,11 @@ final class ReproCommand implements Command {
                             }
                         }
                         oracle[s] = r.oracleLoss();
+                        if (o.search() != null) {
+                            RhoSearch.Result found = o.search();
+                            mildSearch.add("{\"meanMargin\": " + JsonOut.number(found.chosen().meanMargin()) + ", \"gamma\": "
+                                    + JsonOut.number(found.chosen().gamma()) + ", \"baseKept\": " + found.baseKept() + "}");
+                        }
                         if (!json) {
                             out.printf(Locale.ROOT, "  setup %-3s cost (%s) seed %d %s: test deferral loss %.4f, shares %s (%.0f s%s)%n",
                                     setup.name, cost, s + 1, methods[m], r.meanLoss(), percents(r.ratios()),
@@ -182,7 +190,8 @@ final class ReproCommand implements Command {
                             + ", \"seeds\": " + seeds + ", \"tdef\": " + JsonOut.array(loss[0]) + ", \"mild\": "
                             + JsonOut.array(loss[1]) + ", \"oracle\": " + JsonOut.array(oracle) + ", \"tdefShares\": "
                             + JsonOut.array(shares[0]) + ", \"mildShares\": " + JsonOut.array(shares[1])
-                            + ", \"oracleShares\": " + JsonOut.array(oracleShares) + "}");
+                            + ", \"oracleShares\": " + JsonOut.array(oracleShares)
+                            + ", \"mildSearch\": [" + String.join(", ", mildSearch) + "]}");
                     continue;
                 }
                 out.printf(Locale.ROOT, "%nSetup %s (%s), cost (%s) %s, %d seed(s):%n", setup.name, blocks(setup.blocks), cost,

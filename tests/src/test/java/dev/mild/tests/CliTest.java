@@ -585,6 +585,19 @@ class CliTest {
         assertEquals("II", m.get("setup"));
         assertEquals(2, ((List<?>) m.get("tdef")).size());
         assertEquals(4, ((List<?>) m.get("mildShares")).size(), "setup II has four experts");
+        // Per seed, what rho auto chose; where it kept its base (TDEF's training), MILD's test loss is TDEF's.
+        for (String line : r.lines()) {
+            Map<?, ?> setup = (Map<?, ?>) Json.parse(line, "repro");
+            List<?> search = (List<?>) setup.get("mildSearch");
+            assertEquals(2, search.size(), line);
+            for (int s = 0; s < 2; s++) {
+                Map<?, ?> choice = (Map<?, ?>) search.get(s);
+                assertTrue(choice.get("meanMargin") instanceof Double && choice.get("gamma") instanceof Double, line);
+                if (choice.get("baseKept") == Boolean.TRUE) {
+                    assertEquals(((List<?>) setup.get("tdef")).get(s), ((List<?>) setup.get("mild")).get(s), line);
+                }
+            }
+        }
         Run text = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "b", "--seeds", "1", "--epochs", "2");
         assertEquals(0, text.code, text.err);
         assertTrue(text.out.contains("Setup I (7/2/1), cost (b) error + coverage") && text.out.contains("+-"), text.out);
