@@ -1,7 +1,6 @@
 package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
-
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.io.JsonOut;

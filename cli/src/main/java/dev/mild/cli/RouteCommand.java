@@ -148,7 +148,7 @@ final class RouteCommand implements Command {
     /** A first line is a header when one of its cells names a feature of the model or a label/cost/pred column. */
     private static boolean isHeader(String[] parts, List<String> features) {
         for (String s : parts) {
-            String name = unquote(s.trim());
+            String name = CsvReader.unquote(s.trim());
             if (features.contains(name) || name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX)
                     || name.startsWith(CsvReader.PRED_PREFIX) || CsvReader.reservedLookalike(name) != null) {
                 return true;
@@ -171,16 +171,11 @@ final class RouteCommand implements Command {
         return anyText;
     }
 
-    private static String unquote(String name) {
-        return name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")
-                ? name.substring(1, name.length() - 1).trim() : name;
-    }
-
     private static int[] header(String[] parts, List<String> features, int lineNo) {
         int[] columnOf = new int[parts.length];
         boolean[] seen = new boolean[features.size()];
         for (int c = 0; c < parts.length; c++) {
-            String name = unquote(parts[c].trim());
+            String name = CsvReader.unquote(parts[c].trim());
             if (!features.contains(name)) {
                 CsvReader.rejectReservedLookalike(name, "stdin, line " + lineNo + ", column " + (c + 1));
             }

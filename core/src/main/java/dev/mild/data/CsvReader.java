@@ -182,7 +182,8 @@ public final class CsvReader {
 
     private enum Kind { FEATURE, COST, PRED, LABEL }
 
-    private static String unquote(String s) {
+    /** A header name without the double quotes some exports put around it (as the header line is read here). */
+    public static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
             return s.substring(1, s.length() - 1).trim();
         }
