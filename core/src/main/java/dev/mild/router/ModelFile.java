@@ -102,8 +102,13 @@ public final class ModelFile {
     /**
      * Parses a model file's bytes (for a model that does not come from a file: a resource, a database) with the
      * checks of {@link #load}; {@code source} names it in messages.
+     *
+     * @throws InvalidInputException as {@link #load}, and for null bytes (e.g. a lookup that found no model)
      */
     public static RouterModel fromBytes(byte[] bytes, String source) {
+        if (bytes == null) {
+            throw new InvalidInputException(source + ": no model bytes (null)");
+        }
         if (bytes.length < MAGIC.length) {
             throw new InvalidInputException(source + ": not a MILD model file (" + bytes.length + " bytes, too short)");
         }

@@ -116,6 +116,14 @@ class ModelFileTest {
     }
 
     @Test
+    void nullBytesNameTheSource() {
+        // A lookup that found no model (a missing resource, an empty database column) once gave a bare NPE.
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> ModelFile.fromBytes(null, "models table, row 7"));
+        assertEquals("models table, row 7: no model bytes (null)", e.getMessage());
+    }
+
+    @Test
     void aDirectoryGivenAsTheModelIsNamedAsOne() {
         // --model with a directory (or an empty --model '', the current directory) once read "java.io.IOException".
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(tmp));
