@@ -135,8 +135,10 @@ public final class Trainer {
             double epochLoss = sum / n;
             if (!Double.isFinite(epochLoss) || !net.isFinite()) {
                 throw new InvalidInputException(String.format(Locale.ROOT,
-                        "training diverged at epoch %d (surrogate loss %s): lower the learning rate (now %g)",
-                        epoch, epochLoss, options.lr()));
+                        "training diverged at epoch %d (surrogate loss %s): the router's scores left the float32"
+                                + " range. Lower the learning rate (now %g), or bring the inputs to a smaller scale"
+                                + " (the largest is %.3g in magnitude; standardized inputs are a few units)",
+                        epoch, epochLoss, options.lr(), largestMagnitude(train.features())));
             }
             double v = valid.rows() > 0 ? deferralLoss(bp, valid) : Double.NaN;
             trainLoss[run] = epochLoss;
@@ -155,6 +157,14 @@ public final class Trainer {
             }
         }
         return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run));
+    }
+
+    private static double largestMagnitude(float[] x) {
+        float max = 0f;
+        for (float v : x) {
+            max = Math.max(max, Math.abs(v));
+        }
+        return max;
     }
 
     /** Mean cost of the experts the network picks on {@code rows} (ties to the highest index, as routing does). */

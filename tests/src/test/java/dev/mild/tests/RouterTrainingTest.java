@@ -10,7 +10,12 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
 import dev.mild.data.Generated;
 import dev.mild.defer.Surrogate;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
+import dev.mild.router.Examples;
 import dev.mild.router.ExpertSetup;
+import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.Router;
@@ -43,6 +48,34 @@ class RouterTrainingTest {
         }
         return new Dataset("separable", g.featureNames(), g.features(), rows, g.labels(), List.of("big", "mid", "small"),
                 null, preds, null);
+    }
+
+    /**
+     * Scores past the float32 range make the surrogate loss NaN; the error says so and names both ways out, the
+     * learning rate and the inputs' scale (the only message once was "lower the learning rate", which is rarely the
+     * cause with Adam, whose steps are bounded by it).
+     */
+    @Test
+    void divergedTrainingNamesTheLearningRateAndTheInputsScale() {
+        int rows = 64;
+        float[] x = new float[rows * 2];
+        double[] costs = new double[rows * 2];
+        for (int i = 0; i < rows; i++) {
+            x[2 * i] = (i % 2 == 0 ? 3e37f : -3e37f);
+            x[2 * i + 1] = 1f;
+            costs[2 * i + (i % 2)] = 1.0;
+        }
+        Examples train = new Examples(x, costs, rows, 2, 2);
+        Mlp start = new Mlp(2, 2);
+        Arrays.fill(start.weights(0), 100f);   // scores of 6e39: past Float.MAX_VALUE (3.4e38)
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Trainer.train(kernel,
+                    Surrogate.tdef(2), train, train.select(new int[0]), start,
+                    TrainOptions.DEFAULT.withEpochs(2).withBatch(64), Trainer.Listener.NONE));
+            assertTrue(e.getMessage().startsWith("training diverged at epoch 1 (surrogate loss "), e.getMessage());
+            assertTrue(e.getMessage().contains("Lower the learning rate (now 0.00100000)"), e.getMessage());
+            assertTrue(e.getMessage().contains("the largest is 3.00e+37 in magnitude"), e.getMessage());
+        }
     }
 
     static RouterTraining.Spec spec(Surrogate.Kind loss, String rho, int epochs, long seed) {
