@@ -177,7 +177,7 @@ public final class CsvReader {
         }
         return new Dataset(source, features, x.trim(), rows, labels == null ? null : labels.trim(), experts,
                 costs == null ? null : costs.trim(),
-                preds == null ? null : preds.trim(), lines.trim());
+                preds == null ? null : preds.trim(), lines.trim(), null, labelCol + 1);
     }
 
     private enum Kind { FEATURE, COST, PRED, LABEL }

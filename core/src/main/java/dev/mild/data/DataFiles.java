@@ -233,7 +233,8 @@ public final class DataFiles {
             }
         }
         return new Dataset(data.source(), featureNames, x, data.rows(), data.labels(),
-                data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines(), data.labelsFile());
+                data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines(), data.labelsFile(),
+                data.labelColumn());
     }
 
     static String abbreviate(List<String> names) {

@@ -19,9 +19,11 @@ import java.util.List;
  *                     rows are not lines (IDX, generated)
  * @param labelsFile   the IDX labels file the labels were read from (rows are then the images of {@code source}),
  *                     or null (labels from a CSV label column, or none)
+ * @param labelColumn  the CSV column of the labels (1-based), for messages; 0 when unknown or not a CSV column
  */
 public record Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
-                      List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile) {
+                      List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile,
+                      int labelColumn) {
 
     public Dataset {
         featureNames = List.copyOf(featureNames);
@@ -31,7 +33,7 @@ public record Dataset(String source, List<String> featureNames, float[] features
     /** A data set whose labels, if any, are not from an IDX labels file. */
     public Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
                    List<String> experts, double[] costs, int[] predictions, int[] lines) {
-        this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, null);
+        this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, null, 0);
     }
 
     public int d() {
@@ -54,14 +56,14 @@ public record Dataset(String source, List<String> featureNames, float[] features
     }
 
     /**
-     * Where the label of row {@code i} came from: "file.csv, line 17, column label" or "labels-idx1-ubyte, label 16
-     * (1-based, for image 16)".
+     * Where the label of row {@code i} came from: "file.csv, line 17, column 190 (label)" or "labels-idx1-ubyte,
+     * label 16 (1-based, for image 16)".
      */
     public String labelWhere(int i) {
         if (labelsFile != null) {
             return labelsFile + ", label " + (i + 1) + " (1-based, for image " + (i + 1) + ")";
         }
-        return where(i) + ", column " + CsvReader.LABEL;
+        return where(i) + ", column " + (labelColumn > 0 ? labelColumn + " (" + CsvReader.LABEL + ")" : CsvReader.LABEL);
     }
 
     /** Largest label + 1, or 0 without labels. */

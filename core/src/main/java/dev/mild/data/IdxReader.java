@@ -119,7 +119,7 @@ public final class IdxReader {
         for (int c = 0; c < d; c++) {
             names.add("pixel" + c);
         }
-        return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null, labels.toString());
+        return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null, labels.toString(), 0);
     }
 
     private static InvalidInputException labelsInsteadOfImages(Path file) {

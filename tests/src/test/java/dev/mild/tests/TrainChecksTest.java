@@ -73,7 +73,7 @@ class TrainChecksTest {
         // A label the synthetic experts have no block for (line 4 of the file).
         Path badLabel = write(tmp, "badtest.csv", "x0,x1,x2,label\n1,1,1,3\n2,2,2,4\n3,3,3,12\n");
         Run r = run(concat(new String[] {"train", "--data", data.toString(), "--test", badLabel.toString()}, synthetic));
-        assertRefusedBeforeTraining(r, model, "badtest.csv, line 4, column label: label 12 is outside the classes 0..9");
+        assertRefusedBeforeTraining(r, model, "badtest.csv, line 4, column 4 (label): label 12 is outside the classes 0..9");
 
         // No label column, which synthetic experts make their costs from.
         Path noLabel = write(tmp, "nolabel.csv", "x0,x1,x2\n1,1,1\n");
@@ -350,10 +350,10 @@ class TrainChecksTest {
         Path synthetic = tmp.resolve("synthetic.mild");
         assertEquals(0, run("train", "--data", lab.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--loss",
                 "tdef", "--epochs", "2", "--out", synthetic.toString()).code());
-        Path twelve = write(tmp, "twelve.csv", "x0,x1,x2,label\n1,1,1,1\n1,1,1,12\n");
+        Path twelve = write(tmp, "twelve.csv", "x0,label,x1,x2\n1,1,1,1\n1,12,1,1\n");
         Run bad = run("eval", "--model", synthetic.toString(), "--data", twelve.toString());
         assertEquals(2, bad.code(), bad.err());
-        assertTrue(bad.err().contains("twelve.csv, line 3, column label: label 12 is outside the classes 0..9"), bad.err());
+        assertTrue(bad.err().contains("twelve.csv, line 3, column 2 (label): label 12 is outside the classes 0..9"), bad.err());
     }
 
     @Test
