@@ -43,8 +43,9 @@ final class ThroughputCommand implements Command {
                 is the median round, so a noisy machine moves it less. For the JMH benchmarks with
                 side-by-side ratios, see bench/README.md.
 
-                With --backend opencl "threads" is null (the device schedules its own work; PoCL on a CPU
-                uses every core unless POCL_MAX_PTHREAD_COUNT says otherwise) and the object has three
+                With --backend opencl "threads" is null and --threads is refused (the device schedules its
+                own work; PoCL on a CPU uses every core unless POCL_MAX_PTHREAD_COUNT says otherwise) and
+                the object has three
                 more fields: "device" (the OpenCL device and launch layout), and
                 "deviceResidentSamplesPerSecond" / "deviceResidentNsPerSample", the same call on data
                 already in device buffers (what a trainer on a GPU sees; the plain figure includes
@@ -111,6 +112,12 @@ final class ThroughputCommand implements Command {
                 // Refused rather than ignored: the figure would not be for the device asked for.
                 throw new UsageException("--device selects an OpenCL device, but the backend measured is "
                         + kernel.name() + ": add --backend opencl, or drop --device");
+            }
+            if (args.value("threads") != null && !(kernel instanceof RowBlockKernel)) {
+                // Refused rather than ignored, as --device above: the figure would not be for that thread count.
+                throw new UsageException("--threads sets the worker threads of a CPU backend, but " + kernel.name()
+                        + " schedules its own work on the device (PoCL on a CPU: POCL_MAX_PTHREAD_COUNT): drop"
+                        + " --threads");
             }
             Runnable call = () -> kernel.lossAndGradient(data.config(), batch, data.scores(), 0, data.weights(), 0,
                     rowLoss, 0, grad, 0);

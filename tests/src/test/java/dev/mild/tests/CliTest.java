@@ -344,6 +344,16 @@ class CliTest {
     }
 
     @Test
+    void throughputRefusesThreadsForADeviceBackend() {
+        OpenClTest.assumeOpenCl();
+        Run r = run("throughput", "--backend", "opencl", "--threads", "2", "--batch", "10", "--seconds", "0.1");
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("--threads sets the worker threads of a CPU backend, but opencl schedules its own"
+                + " work on the device"), r.err);
+        assertEquals("", r.out);
+    }
+
+    @Test
     void demoTrainsMildAndTdefAndComparesThemWithTheOracle() {
         Run r = run("demo", "--rows", "1500", "--epochs", "20");
         assertEquals(0, r.code, r.out + r.err);
