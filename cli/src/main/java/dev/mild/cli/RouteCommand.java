@@ -2,6 +2,7 @@ package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
+import dev.mild.data.DataFiles;
 import dev.mild.data.Decimal;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
@@ -104,14 +105,14 @@ final class RouteCommand implements Command {
                     if (looksLikeAHeader(parts)) {
                         // A header of another data set: "x" is not a number would not say what is wrong.
                         throw new InvalidInputException("stdin, line " + lineNo + ": looks like a header, but names"
-                                + " none of the model's features (" + abbreviate(features) + "); a header names them"
+                                + " none of the model's features (" + DataFiles.abbreviate(features) + "); a header names them"
                                 + " (in any order), or every line holds numbers only");
                     }
                 }
                 if (parts.length != cells) {
                     throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
                             + cells + (columnOf == null
-                            ? " (the model's features, in order: " + abbreviate(features) + ")"
+                            ? " (the model's features, in order: " + DataFiles.abbreviate(features) + ")"
                             : " (as many as the header)"));
                 }
                 for (int c = 0; c < parts.length; c++) {
@@ -149,8 +150,8 @@ final class RouteCommand implements Command {
     private static boolean isHeader(String[] parts, List<String> features) {
         for (String s : parts) {
             String name = CsvReader.unquote(s.trim());
-            if (features.contains(name) || name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX)
-                    || name.startsWith(CsvReader.PRED_PREFIX) || CsvReader.reservedLookalike(name) != null) {
+            if (features.contains(name) || CsvReader.isLabelOrExpertColumn(name)
+                    || CsvReader.reservedLookalike(name) != null) {
                 return true;
             }
         }
@@ -179,14 +180,14 @@ final class RouteCommand implements Command {
             if (!features.contains(name)) {
                 CsvReader.rejectReservedLookalike(name, "stdin, line " + lineNo + ", column " + (c + 1));
             }
-            if (name.equals(CsvReader.LABEL) || name.startsWith(CsvReader.COST_PREFIX) || name.startsWith(CsvReader.PRED_PREFIX)) {
+            if (CsvReader.isLabelOrExpertColumn(name)) {
                 columnOf[c] = -1;
                 continue;
             }
             int f = features.indexOf(name);
             if (f < 0) {
                 throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + ": \"" + name
-                        + "\" is not a feature of the model (its features: " + abbreviate(features) + ")");
+                        + "\" is not a feature of the model (its features: " + DataFiles.abbreviate(features) + ")");
             }
             if (seen[f]) {
                 throw new InvalidInputException("stdin, line " + lineNo + ", column " + (c + 1) + ": \"" + name
@@ -202,10 +203,5 @@ final class RouteCommand implements Command {
             }
         }
         return columnOf;
-    }
-
-    private static String abbreviate(List<String> names) {
-        return names.size() <= 8 ? String.join(",", names)
-                : String.join(",", names.subList(0, 6)) + ",... (" + names.size() + " in all)";
     }
 }

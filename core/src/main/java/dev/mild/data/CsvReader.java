@@ -182,6 +182,11 @@ public final class CsvReader {
 
     private enum Kind { FEATURE, COST, PRED, LABEL }
 
+    /** True for the label column and the cost:/pred: columns: what a header holds besides features. */
+    public static boolean isLabelOrExpertColumn(String name) {
+        return name.equals(LABEL) || name.startsWith(COST_PREFIX) || name.startsWith(PRED_PREFIX);
+    }
+
     /** A header name without the double quotes some exports put around it (as the header line is read here). */
     public static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {

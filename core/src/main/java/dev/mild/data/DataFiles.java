@@ -237,7 +237,8 @@ public final class DataFiles {
                 data.labelColumn());
     }
 
-    static String abbreviate(List<String> names) {
+    /** Column names for a message: all of them up to 8, else the first 6 and the count. */
+    public static String abbreviate(List<String> names) {
         if (names.size() <= 8) {
             return String.join(", ", names);
         }

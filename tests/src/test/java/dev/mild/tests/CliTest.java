@@ -827,7 +827,7 @@ class CliTest {
         Run r = runWithInput("u,v\n1,2\n", "route", "--model", model.toString());
         assertEquals(2, r.code);
         assertEquals("mild route: error: stdin, line 1: looks like a header, but names none of the model's features"
-                + " (x,y); a header names them (in any order), or every line holds numbers only", r.err.strip());
+                + " (x, y); a header names them (in any order), or every line holds numbers only", r.err.strip());
         // A row with one text cell among numbers is still a bad row, named by its cell.
         r = runWithInput("1,oops\n", "route", "--model", model.toString());
         assertTrue(r.err.contains("stdin, line 1, column 2 (y): \"oops\" is not a number"), r.err);
