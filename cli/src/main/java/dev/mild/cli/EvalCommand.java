@@ -48,7 +48,8 @@ final class EvalCommand implements Command {
                   shares          the share of rows sent to each expert ("ratio of expert deferral")
                   router / oracle the trained router, and the oracle that knows every cost and picks the
                                   cheapest expert (ties to the first listed): the best any router can do
-                  always <expert> the deferral loss of sending every row to that one expert
+                  always <expert> the deferral loss of sending every row to that one expert; a note
+                                  follows when the router does worse than the best of them
                   by class block  the same per block of classes (or per class) when labels are known
 
                 Options:
@@ -81,7 +82,7 @@ final class EvalCommand implements Command {
         }
         RouterModel model = ModelFile.load(Path.of(modelPath));
         Dataset data = DataFiles.align(DataFiles.read(Path.of(dataPath)), model.featureNames(), model.expertNames());
-        Result r = evaluate(model, data);
+        Evaluation.Result r = evaluate(model, data);
         List<String> experts = model.expertNames();
         if (args.flag("json")) {
             StringBuilder sb = new StringBuilder("{");
@@ -94,8 +95,7 @@ final class EvalCommand implements Command {
             for (Map.Entry<String, String> e : model.info().entrySet()) {
                 sb.append(i++ == 0 ? "" : ", ").append(JsonOut.quote(e.getKey())).append(": ").append(JsonOut.quote(e.getValue()));
             }
-            sb.append("}, \"alwaysOneExpert\": ").append(Reports.shares(experts, r.constant()));
-            sb.append(", \"result\": ").append(Reports.json(r.eval(), experts)).append('}');
+            sb.append("}, \"result\": ").append(Reports.json(r, experts)).append('}');
             console.out().println(sb);
             return Main.OK;
         }
@@ -106,26 +106,18 @@ final class EvalCommand implements Command {
         p.printf(Locale.ROOT, "Model: %s (%s; %s%s)%n", modelPath, model.info().getOrDefault("surrogate", "?"),
                 model.experts().describe(), unscaled ? "; features as they are" : "");
         p.printf(Locale.ROOT, "Data: %s: %d rows%n%n", data.source(), data.rows());
-        Reports.table(p, experts, Reports.lines("this file", r.eval()));
-        StringBuilder always = new StringBuilder("Always one expert (deferral loss):");
-        for (int k = 0; k < experts.size(); k++) {
-            always.append(String.format(Locale.ROOT, " %s %.4f%s", experts.get(k), r.constant()[k],
-                    k + 1 < experts.size() ? "," : ""));
-        }
-        p.println(always);
-        if (!r.eval().blocks().isEmpty()) {
+        Reports.table(p, experts, Reports.lines("this file", r));
+        Reports.alwaysOneExpert(p, "this file", r, experts);
+        Reports.noteIfWorseThanOneExpert(p, "this file", r, experts);
+        if (!r.blocks().isEmpty()) {
             p.println();
             p.println("By class block:");
-            Reports.blocks(p, experts, r.eval().blocks());
+            Reports.blocks(p, experts, r.blocks());
         }
         return Main.OK;
     }
 
-    /** @param constant the deferral loss of always picking expert k */
-    record Result(Evaluation.Result eval, double[] constant) {
-    }
-
-    static Result evaluate(RouterModel model, Dataset data) {
+    static Evaluation.Result evaluate(RouterModel model, Dataset data) {
         float[] standardized = model.standardizer().apply(data);
         int stream = ExpertSetup.STREAM_TEST;
         double[] costs = model.experts().costsFor(data, standardized, model.expertClassifiers(), stream);
@@ -146,13 +138,6 @@ final class EvalCommand implements Command {
             }
             System.arraycopy(rowScores, 0, scores, i * p, p);
         }
-        Evaluation.Result eval = Evaluation.of(scores, costs, data.rows(), data.labels(), model.experts());
-        double[] constant = new double[p];
-        for (int i = 0; i < data.rows(); i++) {
-            for (int k = 0; k < p; k++) {
-                constant[k] += costs[i * p + k] / data.rows();
-            }
-        }
-        return new Result(eval, constant);
+        return Evaluation.of(scores, costs, data.rows(), data.labels(), model.experts());
     }
 }

@@ -55,6 +55,30 @@ final class Reports {
         }
     }
 
+    /** "Always one expert (test deferral loss): e0 0.6000, e1 0.4000", the single-expert baselines. */
+    static void alwaysOneExpert(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
+        StringBuilder sb = new StringBuilder("Always one expert (" + what + " deferral loss):");
+        for (int k = 0; k < experts.size(); k++) {
+            sb.append(String.format(Locale.ROOT, " %s %.4f%s", experts.get(k), r.alwaysOneExpert()[k],
+                    k + 1 < experts.size() ? "," : ""));
+        }
+        out.println(sb);
+    }
+
+    /**
+     * A note when the router does worse on {@code r}'s rows than sending them all to one expert: then it is not
+     * worth running as it is, which the loss alone does not show a newcomer.
+     */
+    static void noteIfWorseThanOneExpert(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
+        int best = r.bestSingleExpert();
+        if (r.rows() > 0 && r.report().meanLoss() > r.alwaysOneExpert()[best]) {
+            out.printf(Locale.ROOT, "Note: on %s the router (%.4f) does worse than always picking %s (%.4f): the"
+                    + " features may not tell the experts apart, or the training has not settled (see --epochs, --scale"
+                    + " and --weight-decay in ./mild train --help)%n", what, r.report().meanLoss(),
+                    experts.get(best), r.alwaysOneExpert()[best]);
+        }
+    }
+
     /** Most class blocks (or classes) {@link #blocks} prints; the JSON output has them all. */
     static final int MAX_BLOCKS_SHOWN = 30;
 
@@ -92,6 +116,7 @@ final class Reports {
         sb.append(", \"ratios\": ").append(shares(experts, r.report().ratios()));
         sb.append(", \"oracleLoss\": ").append(JsonOut.number(r.report().oracleLoss()));
         sb.append(", \"oracleRatios\": ").append(shares(experts, r.report().oracleRatios()));
+        sb.append(", \"alwaysOneExpert\": ").append(shares(experts, r.alwaysOneExpert()));
         sb.append(", \"blocks\": [");
         for (int i = 0; i < r.blocks().size(); i++) {
             Evaluation.Block b = r.blocks().get(i);

@@ -130,7 +130,9 @@ final class TrainCommand implements Command {
                 Output: the data, progress per epoch (surrogate loss on training rows, deferral loss on
                 validation rows), the experts and splits, the rho grid for auto, then a table per split:
                 deferral loss and the share of rows sent to each expert, for the router and for the oracle,
-                and the test rows per class block when labels are known. --json also gives the oracle's
+                the loss of always picking one expert (a router should beat the best of these; a note says
+                when it does not), and the test rows per class block when labels are known.
+                --json also gives the oracle's
                 shares on the training split (trainOracleRatios). The model file holds what eval and route
                 need (feature names, experts, standardization, expert setup).
                 """;
@@ -243,6 +245,14 @@ final class TrainCommand implements Command {
             lines.addAll(Reports.lines("test", o.test()));
         }
         Reports.table(p, experts, lines);
+        Reports.alwaysOneExpert(p, "validation", o.valid(), experts);
+        if (o.test() != null) {
+            Reports.alwaysOneExpert(p, "test", o.test(), experts);
+        }
+        Reports.noteIfWorseThanOneExpert(p, "validation", o.valid(), experts);
+        if (o.test() != null) {
+            Reports.noteIfWorseThanOneExpert(p, "test", o.test(), experts);
+        }
         if (o.test() != null && !o.test().blocks().isEmpty()) {
             p.println();
             p.println("Test rows by class block:");

@@ -25,10 +25,23 @@ public final class Evaluation {
      *               setup never saw in training, if any occur), or without blocks one per class that occurs in the
      *               rows (so a stray label such as 1000000 adds one entry, not a million), classes not seen in
      *               training marked so; empty without labels
+     * @param alwaysOneExpert per expert k, the deferral loss of sending every row to k (its mean cost): the
+     *               baseline a router has to beat to be worth running
      */
-    public record Result(Deferral.Report report, List<Block> blocks) {
+    public record Result(Deferral.Report report, List<Block> blocks, double[] alwaysOneExpert) {
         public int rows() {
             return report.choice().length;
+        }
+
+        /** The expert with the lowest {@link #alwaysOneExpert} loss (the first of equals). */
+        public int bestSingleExpert() {
+            int best = 0;
+            for (int k = 1; k < alwaysOneExpert.length; k++) {
+                if (alwaysOneExpert[k] < alwaysOneExpert[best]) {
+                    best = k;
+                }
+            }
+            return best;
         }
     }
 
@@ -87,7 +100,16 @@ public final class Evaluation {
                         oracleRatios[g]));
             }
         }
-        return new Result(r, blocks);
+        double[] always = new double[p];
+        for (int i = 0; i < rows; i++) {
+            for (int k = 0; k < p; k++) {
+                always[k] += costs[i * p + k];
+            }
+        }
+        for (int k = 0; k < p; k++) {
+            always[k] = rows == 0 ? 0 : always[k] / rows;
+        }
+        return new Result(r, blocks, always);
     }
 
     /** The first few classes, comma-separated ("3, 7, 12, ..." beyond five): a list, never read as a range. */

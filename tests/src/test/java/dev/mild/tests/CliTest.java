@@ -481,6 +481,43 @@ class CliTest {
         assertTrue(e.err.contains("overflow.csv, line 4: ") && e.err.contains("overflow float32"), e.err);
     }
 
+    /**
+     * The single-expert baselines, checked against the files' mean costs written here, and the note when the
+     * router does worse than one of them: the test file reverses the training file's rule (expert a is right
+     * when x > 0 in training, wrong in the test file), so the trained router pays 3/4 there and always-b 1/4.
+     */
+    @Test
+    void trainAndEvalReportAlwaysOneExpertAndNoteARouterWorseThanIt() throws IOException {
+        StringBuilder train = new StringBuilder("x,cost:a,cost:b\n");
+        StringBuilder reversed = new StringBuilder("x,cost:a,cost:b\n");
+        for (int i = 0; i < 200; i++) {
+            double x = (i % 2 == 0 ? 1 : -1) * (1 + i % 7);
+            train.append(x).append(x > 0 ? ",0,1\n" : ",1,0\n");
+            // Reversed, and b also right on every other negative row: a costs 1/2, b 1/4 on average.
+            reversed.append(x).append(x > 0 ? ",1,0\n" : (i % 4 == 1 ? ",0,1\n" : ",0,0\n"));
+        }
+        Path trainFile = tmp.resolve("rule.csv");
+        Path testFile = tmp.resolve("reversed.csv");
+        Files.writeString(trainFile, train);
+        Files.writeString(testFile, reversed);
+        Path model = tmp.resolve("rule.mild");
+        Run t = run("train", "--data", trainFile.toString(), "--test", testFile.toString(), "--rho", "uniform",
+                "--epochs", "40", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        assertTrue(t.out.contains("Always one expert (test deferral loss): a 0.5000, b 0.2500"), t.out);
+        assertTrue(t.out.contains("Note: on test the router (0.7500) does worse than always picking b (0.2500)"), t.out);
+        assertFalse(t.out.contains("Note: on validation"), t.out);   // validation rows follow the training rule
+
+        Run e = run("eval", "--model", model.toString(), "--data", testFile.toString());
+        assertEquals(0, e.code, e.err);
+        assertTrue(e.out.contains("Always one expert (this file deferral loss): a 0.5000, b 0.2500"), e.out);
+        assertTrue(e.out.contains("Note: on this file the router (0.7500) does worse than always picking b"), e.out);
+        e = run("eval", "--model", model.toString(), "--data", trainFile.toString());
+        assertEquals(0, e.code, e.err);
+        assertTrue(e.out.contains("Always one expert (this file deferral loss): a 0.5000, b 0.5000"), e.out);
+        assertFalse(e.out.contains("Note:"), e.out);
+    }
+
     @Test
     void badTrainingInputIsExitTwoWithFileLineAndColumn() throws IOException {
         Path bad = tmp.resolve("bad.csv");
