@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds bench/hsdis/hsdis-amd64.so (binutils' disassembler as a HotSpot plugin) and a JDK beside it that
+# Usage: bench/hsdis/build.sh
+#
+# Builds bench/hsdis/target/hsdis-amd64.so (binutils' disassembler as a HotSpot plugin) and a JDK beside it that
 # loads it, so that `-prof perfasm` prints instructions instead of raw bytes. Diagnostics only; x86-64 Linux.
 #
 #   bench/hsdis/build.sh                   # needs gcc and binutils-dev (apt-get install gcc binutils-dev)
@@ -11,6 +13,14 @@
 # symbolic links to the real one except bin/ and lib/server/ (copied, about 90 MB), where the plugin goes; the
 # real JDK is not modified.
 set -euo pipefail
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+# --help explains; it must not start the build (a compile and a 90 MB copy of the JDK). It takes no arguments.
+if [[ " $* " == *" --help "* || " $* " == *" -h "* ]]; then usage; exit 0; fi
+if [ $# -gt 0 ]; then
+  echo "bench/hsdis/build.sh: takes no arguments, got: $*" >&2
+  usage >&2
+  exit 2
+fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 OUT="$HERE/target"

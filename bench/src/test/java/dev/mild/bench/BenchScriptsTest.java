@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * bench/report.sh and bench/ab.sh on wrong use: each says what is wrong and exits nonzero, and none of these
+ * bench/report.sh, bench/ab.sh and bench/hsdis/build.sh on wrong use: each says what is wrong and exits nonzero, and none of these
  * cases runs a benchmark. The scripts run from a copy of bench/ beside a stand-in for the ./mild launcher, so
  * nothing is built: the stand-in prints this JVM's home for {@code java-home} and, for {@code bench}, does what
  * the test puts in its MILD_STUB_BENCH (a JMH run that measures nothing, or one that fails).
@@ -183,6 +183,48 @@ class BenchScriptsTest {
         Run missing = run(root, "ab.sh", "", "1", jar.toString(), dir.resolve("none.jar").toString());
         assertEquals(2, missing.code());
         assertEquals("bench/ab.sh: no such jar: " + dir.resolve("none.jar"), missing.err().strip());
+    }
+
+    /**
+     * bench/hsdis/build.sh --help explains the script; it used to start the build (gcc, then a 90 MB copy of the
+     * JDK). An argument it does not take is refused. Stand-ins for ./mild and gcc record whether they ran.
+     */
+    @Test
+    void hsdisBuildHelpExplainsTheScriptWithoutBuilding(@TempDir Path dir) throws Exception {
+        Path script = Files.createDirectories(dir.resolve("bench/hsdis")).resolve("build.sh");
+        Files.copy(Path.of("hsdis/build.sh"), script); // surefire runs in bench/
+        Path ran = dir.resolve("ran.txt");
+        Path bin = Files.createDirectories(dir.resolve("stub-bin"));
+        Files.writeString(dir.resolve("mild"), "#!/usr/bin/env bash\necho \"mild $*\" >> \"$MILD_STUB_RAN\"\n");
+        Files.writeString(bin.resolve("gcc"), "#!/usr/bin/env bash\necho \"gcc $*\" >> \"$MILD_STUB_RAN\"\n");
+        for (Path f : List.of(script, dir.resolve("mild"), bin.resolve("gcc"))) {
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        for (List<String> args : List.of(List.of("--help"), List.of("-h"), List.of("extra"))) {
+            List<String> command = new ArrayList<>(List.of("bash", script.toString()));
+            command.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
+            pb.environment().put("MILD_STUB_RAN", ran.toString());
+            Path err = Files.createTempFile(dir, "stderr", ".txt");
+            Process p = pb.redirectError(err.toFile()).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            String errText = Files.readString(err);
+            if (args.equals(List.of("extra"))) {
+                assertEquals(2, code, errText);
+                assertEquals("", out);
+                assertTrue(errText.startsWith("bench/hsdis/build.sh: takes no arguments, got: extra\n"
+                        + "Usage: bench/hsdis/build.sh\n"), errText);
+            } else {
+                assertEquals(0, code, args + ": " + errText);
+                assertTrue(out.startsWith("Usage: bench/hsdis/build.sh\n"), out);
+                assertTrue(out.contains("needs gcc and binutils-dev"), out);
+                assertEquals("", errText, args.toString());
+            }
+            assertTrue(!Files.exists(ran), args + " ran " + (Files.exists(ran) ? Files.readString(ran) : ""));
+            assertTrue(!Files.exists(dir.resolve("bench/hsdis/target")), args + " built nothing");
+        }
     }
 
     /** A run of the jar that fails (here: not a jar at all) shows the jar's own error instead of none. */
