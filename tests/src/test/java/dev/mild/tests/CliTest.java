@@ -292,6 +292,12 @@ class CliTest {
             assertEquals(0, p.waitFor(), out);
             assertTrue(out.startsWith("Usage: ./mild " + cmd), cmd + " --help:\n" + out);
             assertTrue(out.contains("Example"), cmd + " --help has an example");
+            if (cmd.equals("bench")) {
+                // JMH's scores are per call, not per row: the help says so, and how to get rows per second.
+                String output = out.substring(Math.max(0, out.indexOf("Output:"))).replaceAll("\\s+", " ");
+                assertTrue(output.startsWith("Output:") && output.contains("calls per second")
+                        && output.contains("multiply by the batch parameter for rows per second"), out);
+            }
         }
     }
 
