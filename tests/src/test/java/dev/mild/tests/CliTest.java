@@ -291,6 +291,11 @@ class CliTest {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, p.waitFor(), out);
             assertTrue(out.startsWith("Usage: ./mild " + cmd), cmd + " --help:\n" + out);
+            // "./mild help CMD", the form that works for the jar's commands, gives the same text.
+            Process h = new ProcessBuilder("bash", launcher.toString(), "help", cmd).redirectErrorStream(true).start();
+            String viaHelp = new String(h.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, h.waitFor(), viaHelp);
+            assertEquals(out, viaHelp, "./mild help " + cmd);
             assertTrue(out.contains("Example"), cmd + " --help has an example");
             if (cmd.equals("bench")) {
                 // JMH's scores are per call, not per row: the help says so, and how to get rows per second.
