@@ -51,6 +51,12 @@ public final class Main {
                 console.out().print(byName.get(argv[1]).help());
                 return OK;
             }
+            if (argv.length >= 2) {
+                // A misspelt name would otherwise print the general usage as if that were its help.
+                console.err().println("mild: no help for '" + argv[1] + "': not a command. Commands: "
+                        + String.join(", ", byName.keySet()) + ". Try ./mild --help.");
+                return BAD_INPUT;
+            }
             console.out().print(usage());
             return argv.length == 0 ? BAD_INPUT : OK;
         }

@@ -277,6 +277,12 @@ class CliTest {
         assertEquals(2, run().code);
         assertEquals(2, run("frobnicate").code);
         assertEquals(2, run("golden", "--no-such-option").code);
+        // "help CMD" gives that command's help; a name that is no command is an error, not the general usage.
+        assertEquals(run("eval", "--help").out, run("help", "eval").out);
+        Run misspelt = run("help", "trian");
+        assertEquals(2, misspelt.code);
+        assertEquals("", misspelt.out);
+        assertTrue(misspelt.err.contains("no help for 'trian': not a command. Commands: demo, train"), misspelt.err);
     }
 
     /** test, bench and java-home belong to the ./mild script; --help lists them and explains each, as for the jar's. */
