@@ -158,6 +158,11 @@ final class TrainCommand implements Command {
             throw new UsageException("--data FILE is required");
         }
         RouterTraining.Spec spec = spec(args);
+        try {
+            RouterTraining.checkSplits(spec, args.value("valid") != null, args.value("test") != null);
+        } catch (InvalidInputException e) {
+            throw new UsageException(e.getMessage());   // before reading any file, and with the pointer to --help
+        }
         boolean json = args.flag("json");
         Path out = Path.of(args.value("out", "router.mild"));
         Path plot = args.value("plot") == null ? null : Path.of(args.value("plot"));
@@ -340,7 +345,11 @@ final class TrainCommand implements Command {
                 .withSeed(args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE))
                 .withThreads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
         s.options = o;
-        s.check();
+        try {
+            s.check();
+        } catch (InvalidInputException e) {
+            throw new UsageException(e.getMessage());   // an option error: worded as one, with the pointer to --help
+        }
         return s;
     }
 

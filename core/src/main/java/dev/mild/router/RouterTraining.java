@@ -231,6 +231,21 @@ public final class RouterTraining {
     }
 
     /**
+     * Refuses a fraction for a split that a file replaces (it would be silently unused); callers that read the
+     * files later (the CLI) call it before reading them, {@link #run} again.
+     */
+    public static void checkSplits(Spec spec, boolean validFile, boolean testFile) {
+        if (validFile && spec.validFraction != null) {
+            throw new InvalidInputException("--valid FILE and --valid-fraction both say where the validation rows come"
+                    + " from; with --valid no rows of --data are split off for validation: drop --valid-fraction");
+        }
+        if (testFile && spec.testFraction != null) {
+            throw new InvalidInputException("--test FILE and --test-fraction both say where the test rows come from;"
+                    + " with --test no rows of --data are split off for testing: drop --test-fraction");
+        }
+    }
+
+    /**
      * Trains a router. Every check on the inputs (options, files, names, the rows of each trained expert) runs
      * before any training, so a mistake fails in seconds, never after a long run.
      *
@@ -239,15 +254,7 @@ public final class RouterTraining {
      */
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener listener) {
         spec.check();
-        // A file replaces its split of the data, so a fraction given for that split would be silently unused.
-        if (validFile != null && spec.validFraction != null) {
-            throw new InvalidInputException("--valid FILE and --valid-fraction both say where the validation rows come"
-                    + " from; with --valid no rows of --data are split off for validation: drop --valid-fraction");
-        }
-        if (testFile != null && spec.testFraction != null) {
-            throw new InvalidInputException("--test FILE and --test-fraction both say where the test rows come from;"
-                    + " with --test no rows of --data are split off for testing: drop --test-fraction");
-        }
+        checkSplits(spec, validFile != null, testFile != null);
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }

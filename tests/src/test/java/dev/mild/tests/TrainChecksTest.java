@@ -226,6 +226,12 @@ class TrainChecksTest {
                 "--valid FILE and --valid-fraction", "drop --valid-fraction");
         assertRefusedBeforeTraining(run(concat(train, "--test", other.toString(), "--test-fraction", "0.3")), model,
                 "--test FILE and --test-fraction", "drop --test-fraction");
+        // An option error: said before any file is read (this --valid file is not even CSV), with the pointer.
+        Path unread = write(tmp, "unread.csv", "this is not, a data file\n\u0000\n");
+        Run early = run(concat(train, "--valid", unread.toString(), "--valid-fraction", "0.3"));
+        assertEquals(2, early.code(), early.err());
+        assertTrue(early.err().contains("--valid FILE and --valid-fraction both say where")
+                && early.err().contains("(see ./mild train --help)"), early.err());
 
         // A file with the other split's fraction, and a file without any fraction (the default), are fine.
         Run ok = run(concat(train, "--valid", other.toString(), "--test-fraction", "0.3", "--json"));
