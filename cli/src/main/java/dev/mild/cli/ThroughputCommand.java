@@ -64,7 +64,8 @@ final class ThroughputCommand implements Command {
                                   the general path of every backend
                   --threads T     worker threads of a CPU backend (default 1; 0 = all cores)
                   --seconds S     measuring time (default 3)
-                  --device SEL    OpenCL device: index or name substring (default: GPU first, then CPU)
+                  --device SEL    OpenCL device: index or name substring (default: a GPU, else an
+                                  accelerator, else a CPU)
 
                 Example:
                   ./mild throughput --backend scalar --experts 8 --batch 65536 --threads 1
