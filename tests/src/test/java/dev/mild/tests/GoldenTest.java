@@ -12,6 +12,7 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
+import dev.mild.loss.RowBlockKernel;
 import dev.mild.loss.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,49 +112,99 @@ class GoldenTest {
         }
     }
 
+    /**
+     * Every backend on every case as the file gives it (one thread: a case has at most 300 rows, less than one
+     * chunk of {@link RowBlockKernel#CHUNK_ROWS}, which runs on the caller's thread whatever the thread count);
+     * and every backend that splits rows over host threads on 2 and 5 threads with each case's rows repeated
+     * over three chunks, so that the workers really compute golden rows ({@link #repeatedOverChunks}).
+     */
     @TestFactory
     Stream<DynamicTest> everyBackendMatchesGolden() {
         List<DynamicTest> tests = new ArrayList<>();
         List<String> backends = new ArrayList<>(Support.fastBackends());
         backends.add(ReferenceKernel.NAME); // the float32-output path of the reference, at float32 tolerance
         for (String name : backends) {
-            for (int threads : new int[] {1, 2}) {
+            for (GoldenCase c : Support.surrogateCases()) {
+                tests.add(dynamicTest(name + " " + c.name(), () -> {
+                    try (LossKernel kernel = Backends.open(name, KernelOptions.threads(1))) {
+                        check(kernel, c);
+                    }
+                }));
+            }
+        }
+        for (String name : Support.hostThreadBackends()) {
+            for (int threads : new int[] {2, 5}) {
                 for (GoldenCase c : Support.surrogateCases()) {
-                    tests.add(dynamicTest(name + " x" + threads + " " + c.name(), () -> check(name, threads, c)));
+                    GoldenCase big = repeatedOverChunks(c);
+                    tests.add(dynamicTest(name + " x" + threads + " " + big.name(), () -> {
+                        try (LossKernel kernel = Backends.open(name, KernelOptions.threads(threads))) {
+                            check(kernel, big);
+                        }
+                    }));
                 }
             }
         }
         return tests.stream();
     }
 
-    private static void check(String name, int threads, GoldenCase c) {
+    /**
+     * The case with its rows repeated until they fill more than two chunks of {@link RowBlockKernel#CHUNK_ROWS},
+     * with the expected values that follow from the file's: each row's loss repeats, the mean stays, and the
+     * gradient of the mean over {@code copies} times as many rows is the file's divided by {@code copies}.
+     */
+    static GoldenCase repeatedOverChunks(GoldenCase c) {
         int p = c.config().experts();
-        try (LossKernel kernel = Backends.open(name, KernelOptions.threads(threads))) {
-            // Poison the outputs so a kernel that skips a row is caught.
-            float[] loss = new float[c.rows() + 2];
-            float[] grad = new float[c.rows() * p + 2];
-            java.util.Arrays.fill(loss, Float.NaN);
-            java.util.Arrays.fill(grad, Float.NaN);
-            double mean = kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, loss, 1, grad, 1);
-            double[] l = new double[c.rows()];
-            double[] g = new double[c.rows() * p];
-            for (int i = 0; i < l.length; i++) {
-                l[i] = loss[i + 1];
+        int copies = (2 * RowBlockKernel.CHUNK_ROWS + 1 + c.rows() - 1) / c.rows();
+        int rows = copies * c.rows();
+        int n = c.rows() * p;
+        float[] scores = new float[rows * p];
+        float[] weights = new float[rows * p];
+        double[] scores64 = new double[rows * p];
+        double[] weights64 = new double[rows * p];
+        double[] rowLoss = new double[rows];
+        double[] grad = new double[rows * p];
+        for (int copy = 0; copy < copies; copy++) {
+            System.arraycopy(c.scores(), 0, scores, copy * n, n);
+            System.arraycopy(c.weights(), 0, weights, copy * n, n);
+            System.arraycopy(c.scores64(), 0, scores64, copy * n, n);
+            System.arraycopy(c.weights64(), 0, weights64, copy * n, n);
+            System.arraycopy(c.rowLoss(), 0, rowLoss, copy * c.rows(), c.rows());
+            for (int i = 0; i < n; i++) {
+                grad[copy * n + i] = c.gradMeanLoss()[i] / copies;
             }
-            for (int i = 0; i < g.length; i++) {
-                g[i] = grad[i + 1];
-            }
-            assertTrue(Float.isNaN(loss[0]) && Float.isNaN(loss[c.rows() + 1]), "wrote outside its rowLoss range");
-            assertTrue(Float.isNaN(grad[0]) && Float.isNaN(grad[c.rows() * p + 1]), "wrote outside its grad range");
-            Tolerance t = Tolerance.FLOAT32;
-            double le = lossRelErr(l, c.rowLoss());
-            double ge = gradErr(g, c.gradMeanLoss());
-            assertFalse(Double.isNaN(le) || Double.isNaN(ge), "NaN in output");
-            assertTrue(le <= t.lossRelative(), "lossRelErr " + le + " > " + t.lossRelative());
-            assertTrue(ge <= t.gradNormwise(), "gradErr " + ge + " > " + t.gradNormwise());
-            if (!Double.isNaN(c.meanLoss())) {
-                assertEquals(c.meanLoss(), mean, t.lossRelative() * Math.max(1, Math.abs(c.meanLoss())), "mean loss");
-            }
+        }
+        return new GoldenCase(c.name() + " (rows repeated " + copies + " times, " + rows + " rows)", c.config(), rows,
+                scores, weights, scores64, weights64, rowLoss, c.meanLoss(), grad);
+    }
+
+    /** {@code kernel} on golden case {@code c}, within {@link Tolerance#FLOAT32}; nothing written outside its ranges. */
+    static void check(LossKernel kernel, GoldenCase c) {
+        int p = c.config().experts();
+        // Poison the outputs so a kernel that skips a row is caught.
+        float[] loss = new float[c.rows() + 2];
+        float[] grad = new float[c.rows() * p + 2];
+        java.util.Arrays.fill(loss, Float.NaN);
+        java.util.Arrays.fill(grad, Float.NaN);
+        double mean = kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, loss, 1, grad, 1);
+        double[] l = new double[c.rows()];
+        double[] g = new double[c.rows() * p];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = loss[i + 1];
+        }
+        for (int i = 0; i < g.length; i++) {
+            g[i] = grad[i + 1];
+        }
+        String what = kernel.describe() + " " + c.name() + ": ";
+        assertTrue(Float.isNaN(loss[0]) && Float.isNaN(loss[c.rows() + 1]), what + "wrote outside its rowLoss range");
+        assertTrue(Float.isNaN(grad[0]) && Float.isNaN(grad[c.rows() * p + 1]), what + "wrote outside its grad range");
+        Tolerance t = Tolerance.FLOAT32;
+        double le = lossRelErr(l, c.rowLoss());
+        double ge = gradErr(g, c.gradMeanLoss());
+        assertFalse(Double.isNaN(le) || Double.isNaN(ge), what + "NaN in output");
+        assertTrue(le <= t.lossRelative(), what + "lossRelErr " + le + " > " + t.lossRelative());
+        assertTrue(ge <= t.gradNormwise(), what + "gradErr " + ge + " > " + t.gradNormwise());
+        if (!Double.isNaN(c.meanLoss())) {
+            assertEquals(c.meanLoss(), mean, t.lossRelative() * Math.max(1, Math.abs(c.meanLoss())), what + "mean loss");
         }
     }
 }
