@@ -20,8 +20,9 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The analytic gradient against finite differences, across the family: nu in {0, 0.5, 1, 2}, additive margins
- * on and off, negative weights, p from 1 to 40, ordinary, tiny (1e-3) and huge (1e3) margins, and a mix of
- * distinct and equal margins.
+ * on and off, negative weights, p from 1 to 40, ordinary, tiny (1e-3) and huge (1e3) margins, a mix of
+ * distinct and shared margins, and one margin for every expert (TDEF, CE and the realizable losses: the kernels'
+ * one-softmax paths, and at p = 40 the SIMD backend's experts-in-lanes layout).
  *
  * <p>The float64 reference's gradient is checked against fourth-order central differences of its own loss
  * (step {@code 1e-4 * min rho}, the scale on which the loss varies) to {@value #FD_TOLERANCE} normwise. Each
@@ -39,7 +40,7 @@ class FiniteDifferenceTest {
         SplittableRandom rnd = new SplittableRandom(20261123);
         int[] ps = {1, 2, 3, 5, 8, 17, 40};
         double[] nus = {0.0, 0.5, 1.0, 2.0};
-        String[] rhoKinds = {"ordinary", "tiny", "huge", "mixed"};
+        String[] rhoKinds = {"ordinary", "tiny", "huge", "mixed", "equal"};
         for (int p : ps) {
             for (double nu : nus) {
                 for (String rhoKind : rhoKinds) {
@@ -64,6 +65,7 @@ class FiniteDifferenceTest {
                 case "tiny" -> 1e-3 * (1 + k % 5);
                 case "huge" -> 1e2 * (1 + 9 * rnd.nextDouble());
                 case "mixed" -> k % 3 == 0 ? 0.7 : 0.3 + 0.2 * (k % 4);
+                case "equal" -> 0.8;
                 default -> 0.5 + 1.5 * rnd.nextDouble();
             };
         }
@@ -143,25 +145,29 @@ class FiniteDifferenceTest {
     @TestFactory
     Stream<DynamicTest> fastBackendGradientsMatchFiniteDifferences() {
         List<DynamicTest> tests = new ArrayList<>();
-        List<Case> cases = cases();
         for (String name : Support.fastBackends()) {
             tests.add(dynamicTest(name, () -> {
                 try (LossKernel kernel = Backends.open(name, KernelOptions.threads(1))) {
-                    for (Case c : cases) {
-                        double[] fd = finiteDifferences(c);
-                        float[] s = toFloat(c.scores);
-                        float[] w = toFloat(c.weights);
-                        float[] g = new float[fd.length];
-                        kernel.lossAndGradient(c.config, c.rows, s, 0, w, 0, null, 0, g, 0);
-                        double err = GoldenTest.gradErr(toDouble(g), fd);
-                        // float32 tolerance plus the finite differences' own error
-                        double tol = Tolerance.FLOAT32.gradNormwise() + FD_TOLERANCE;
-                        assertTrue(err <= tol, name + " " + c.name + ": gradient vs finite differences " + err);
-                    }
+                    assertGradientsMatchFiniteDifferences(kernel);
                 }
             }));
         }
         return tests.stream();
+    }
+
+    /** {@code kernel}'s gradient on every case of {@link #cases} against the finite differences, at float32 tolerance. */
+    static void assertGradientsMatchFiniteDifferences(LossKernel kernel) {
+        for (Case c : cases()) {
+            double[] fd = finiteDifferences(c);
+            float[] s = toFloat(c.scores);
+            float[] w = toFloat(c.weights);
+            float[] g = new float[fd.length];
+            kernel.lossAndGradient(c.config, c.rows, s, 0, w, 0, null, 0, g, 0);
+            double err = GoldenTest.gradErr(toDouble(g), fd);
+            // float32 tolerance plus the finite differences' own error
+            double tol = Tolerance.FLOAT32.gradNormwise() + FD_TOLERANCE;
+            assertTrue(err <= tol, kernel.describe() + " " + c.name + ": gradient vs finite differences " + err);
+        }
     }
 
     static float[] toFloat(double[] v) {
