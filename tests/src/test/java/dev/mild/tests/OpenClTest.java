@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.GoldenCase;
 import dev.mild.io.Json;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The OpenCL backend beyond the shared contract tests (which run it through {@link Backends} like any other):
- * both launch layouts against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000},
+ * both launch layouts against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000}, and
+ * against the golden file and finite differences,
  * the device-resident API, resource release over 10,000 calls, and the device rule.
  *
  * <p>Without an OpenCL platform these tests are skipped with the reason, unless {@link Required} names
@@ -88,9 +90,12 @@ class OpenClTest {
             int lo = from;
             int hi = Math.min(130, from + 25);
             tests.add(dynamicTest("p = " + lo + ".." + hi + ", B in {0, 1, 7, 1000}", () -> {
-                try (LossKernel tiled = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.TILED));
-                     LossKernel direct = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.DIRECT))) {
+                try (OpenClKernel tiled = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.TILED));
+                     OpenClKernel direct = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.DIRECT))) {
                     for (int p = lo; p <= hi; p++) {
+                        // Else a tiled kernel that fell back to direct would test the direct layout twice.
+                        assertEquals(Layout.TILED, tiled.deviceLoss().layout(p), "tiled layout used for p = " + p);
+                        assertEquals(Layout.DIRECT, direct.deviceLoss().layout(p), "direct layout used for p = " + p);
                         for (int b : new int[] {0, 1, 7, 1000}) {
                             for (int v : variants(p, b)) {
                                 AgreementTest.Problem pr = AgreementTest.problem(p, b, v, 31L * p + 7L * b + v);
@@ -99,6 +104,37 @@ class OpenClTest {
                             }
                         }
                     }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    /**
+     * Both layouts on every case of the golden file and on every finite-difference case of
+     * {@link FiniteDifferenceTest}: the contract tests reach OpenCL only through {@link Backends}, in the layout
+     * the device prefers ({@code direct} on a CPU device such as PoCL), so without this the {@code tiled} layout
+     * (the GPU default) never met the golden values, the members with nu = 0 or 3, scores of 1e4 with rho of
+     * 1e-3, or finite differences. Each kernel is checked to run the layout it is named for.
+     */
+    @TestFactory
+    Stream<DynamicTest> bothLayoutsMatchGoldenAndFiniteDifferences() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Layout layout : LAYOUTS) {
+            tests.add(dynamicTest(layout + ": golden cases", () -> {
+                try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
+                    for (GoldenCase c : Support.surrogateCases()) {
+                        assertEquals(layout, kernel.deviceLoss().layout(c.config().experts()), c.name() + ": layout used");
+                        GoldenTest.check(kernel, c);
+                    }
+                }
+            }));
+            tests.add(dynamicTest(layout + ": finite differences", () -> {
+                try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
+                    for (int p : new int[] {1, 2, 40}) {
+                        assertEquals(layout, kernel.deviceLoss().layout(p), "layout used for p = " + p);
+                    }
+                    FiniteDifferenceTest.assertGradientsMatchFiniteDifferences(kernel);
                 }
             }));
         }
@@ -128,6 +164,7 @@ class OpenClTest {
             tests.add(dynamicTest(layout + ", B = 100000, p in " + Arrays.toString(ps), () -> {
                 try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
                     for (int p : ps) {
+                        assertEquals(layout, kernel.deviceLoss().layout(p), "layout used for p = " + p);
                         for (int v : p <= 17 ? new int[] {0, 2} : new int[] {1, 3}) {
                             checkPeriodic(kernel, AgreementTest.problem(p, 100_000, PERIOD, v, 7919L * p + v));
                         }
@@ -175,6 +212,7 @@ class OpenClTest {
                 Arrays.fill(poison, Float.NaN);
                 int round = 0;
                 for (int p : new int[] {1, 3, 8, 17, 40, 130}) {
+                    assertEquals(layout, loss.layout(p), "layout used for p = " + p);
                     for (int rows : new int[] {0, 1, 7, 333}) {
                         for (int v = 0; v < 4; v++) {
                             AgreementTest.Problem pr = AgreementTest.problem(p, rows, v, 101L * p + rows + v);
