@@ -45,8 +45,7 @@ final class ThroughputCommand implements Command {
 
                 With --backend opencl "threads" is null and --threads is refused (the device schedules its
                 own work; PoCL on a CPU uses every core unless POCL_MAX_PTHREAD_COUNT says otherwise) and
-                the object has three
-                more fields: "device" (the OpenCL device and launch layout), and
+                the object has three more fields: "device" (the OpenCL device and launch layout), and
                 "deviceResidentSamplesPerSecond" / "deviceResidentNsPerSample", the same call on data
                 already in device buffers (what a trainer on a GPU sees; the plain figure includes
                 copying the batch to the device and the gradient back on every call).

@@ -131,10 +131,9 @@ final class TrainCommand implements Command {
                 validation rows), the experts and splits, the rho grid for auto, then a table per split:
                 deferral loss and the share of rows sent to each expert, for the router and for the oracle,
                 the loss of always picking one expert (a router should beat the best of these; a note says
-                when it does not), and the test rows per class block when labels are known.
-                --json also gives the oracle's
-                shares on the training split (trainOracleRatios). The model file holds what eval and route
-                need (feature names, experts, standardization, expert setup).
+                when it does not), and the test rows per class block when labels are known. --json also
+                gives the oracle's shares on the training split (trainOracleRatios). The model file holds
+                what eval and route need (feature names, experts, standardization, expert setup).
                 """;
     }
 
