@@ -73,10 +73,15 @@ public final class IdxReader {
         int n = header(img, 4);
         int rows = header(img, 8);
         int cols = header(img, 12);
-        if (n < 0 || rows < 1 || cols < 1) {
-            throw new InvalidInputException(images + ": bad IDX dimensions " + n + " x " + rows + " x " + cols);
+        // An image's pixels are one row of features, counted by an int. Checked before the size below, which a
+        // larger image makes overflow: 16 images of 2^30 x 2^30 pixels "needed" 16 bytes and read as pixel-less rows.
+        long pixels = (long) rows * cols;
+        if (n < 0 || rows < 1 || cols < 1 || pixels > Integer.MAX_VALUE) {
+            throw new InvalidInputException(images + ": bad IDX dimensions " + n + " x " + rows + " x " + cols
+                    + (pixels > Integer.MAX_VALUE ? " (images of " + pixels + " pixels; at most " + Integer.MAX_VALUE
+                    + ")" : ""));
         }
-        long need = 16L + (long) n * rows * cols;
+        long need = 16L + n * pixels;
         if (img.length != need) {
             throw new InvalidInputException(images + ": " + (img.length < need ? "truncated" : "has trailing bytes")
                     + ": the header promises " + n + " images of " + rows + " x " + cols + " pixels (" + need

@@ -453,6 +453,19 @@ class DataTest {
         idxError("g-images-idx3-ubyte", "truncated: 10 bytes, but an IDX images header alone has 16");
     }
 
+    /**
+     * Dimensions whose product overflows: 16 images of 2^30 x 2^30 pixels are 2^64 bytes, which wrapped to 0, so
+     * a bare 16-byte header "had every pixel" and was read as 16 rows without a feature.
+     */
+    @Test
+    void idxDimensionsTooLargeForAnImageAreRefused() throws IOException {
+        Files.write(tmp.resolve("w-images-idx3-ubyte"),
+                ByteBuffer.allocate(16).putInt(0x803).putInt(16).putInt(1 << 30).putInt(1 << 30).array());
+        Files.write(tmp.resolve("w-labels-idx1-ubyte"), ByteBuffer.allocate(8 + 16).putInt(0x801).putInt(16).array());
+        idxError("w-images-idx3-ubyte", "w-images-idx3-ubyte: bad IDX dimensions 16 x 1073741824 x 1073741824"
+                + " (images of 1152921504606846976 pixels; at most 2147483647)");
+    }
+
     @Test
     void idxRowsAreImagesCountedFromOneAndLabelsComeFromTheLabelsFile() throws IOException {
         byte[][] pair = idx(12, 12, false);   // labels 0..9, 0, 1
