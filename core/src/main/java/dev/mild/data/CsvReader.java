@@ -88,6 +88,7 @@ public final class CsvReader {
         boolean anyCost = false;
         boolean anyPred = false;
         Set<String> seen = new HashSet<>();
+        Set<String> expertsSeen = new HashSet<>();   // not experts.contains: 100,000 cost columns took 40 s
         for (int c = 0; c < cols; c++) {
             String name = unquote(header[c].trim());
             header[c] = name;
@@ -113,7 +114,7 @@ public final class CsvReader {
                 kind[c] = cost ? Kind.COST : Kind.PRED;
                 anyCost |= cost;
                 anyPred |= !cost;
-                if (experts.contains(expert)) {
+                if (!expertsSeen.add(expert)) {
                     throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
                             + ": expert \"" + expert + "\" has two columns");
                 }
