@@ -887,6 +887,39 @@ class CliTest {
         assertTrue(r.err.contains("stdin, line 1, column 2 (y): \"oops\" is not a number"), r.err);
     }
 
+    /**
+     * A file's columns are matched to a model's features by name in time linear in the columns: eval looked each
+     * one up in the model's list (12 s for 100,000 features) and route each header cell (31 s).
+     */
+    @Test
+    void wideFilesAreMatchedToTheModelsFeaturesInLinearTime() throws IOException {
+        int d = 150_000;
+        List<String> features = new java.util.ArrayList<>();
+        for (int c = 0; c < d; c++) {
+            features.add("f" + c);
+        }
+        float[] ones = new float[d];
+        java.util.Arrays.fill(ones, 1f);
+        Path model = tmp.resolve("wide.mild");
+        dev.mild.router.ModelFile.save(new dev.mild.router.RouterModel(features,
+                new dev.mild.router.Standardizer(new float[d], ones), new dev.mild.router.Mlp(d, 2),
+                new dev.mild.router.ExpertSetup(dev.mild.router.ExpertSetup.Source.COSTS, List.of("a", "b"), 0,
+                        new int[0], new double[2], 1), List.of(), Map.of()), model);
+        // The file's columns in the opposite order, so that each is looked up.
+        List<String> reversed = new java.util.ArrayList<>(features.reversed());
+        String header = String.join(",", reversed);
+        String row = "0,".repeat(d - 1) + "0";
+        Path data = tmp.resolve("wide.csv");
+        Files.writeString(data, header + ",cost:a,cost:b\n" + row + ",0,1\n");
+        Run e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> run("eval", "--model", model.toString(), "--data", data.toString()));
+        assertEquals(0, e.code, e.err);
+        Run r = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> runWithInput(header + "\n" + row + "\n", "route", "--model", model.toString()));
+        assertEquals(0, r.code, r.err);
+        assertEquals(List.of("b"), r.lines(), "all-zero weights score a tie, which goes to the last expert");
+    }
+
     @Test
     void emptyItemsInCommaListsAreRejected() throws IOException {
         Path data = routingCsv("lists.csv", 100, 6);
