@@ -98,6 +98,7 @@ final class RouteCommand implements Command {
                 if (lineNo == 1) {
                     line = CsvReader.withoutByteOrderMark(line);
                 }
+                CsvReader.rejectNul(line, "stdin", lineNo);
                 if (line.isBlank()) {
                     continue;
                 }

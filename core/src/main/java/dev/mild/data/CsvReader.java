@@ -28,8 +28,9 @@ import java.util.Set;
  * These names are reserved exactly as written (lower case): a header name that matches one only up to case or
  * spacing ({@code Label}, {@code Cost:a}, {@code cost :a}) is an error rather than a feature. A leading UTF-8
  * byte-order mark is skipped. Numbers must fit float32 (training computes in it); features must also stay within
- * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. Every error names
- * the file, the line and the column (number and name).
+ * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. The text is UTF-8:
+ * a NUL character (UTF-16 text, binary data) is an error. Every error names the file, the line and the column
+ * (number and name).
  */
 public final class CsvReader {
     public static final String LABEL = "label";
@@ -79,6 +80,7 @@ public final class CsvReader {
         if (headerLine == null) {
             throw new InvalidInputException(source + ": empty file (expected a header line naming the columns)");
         }
+        rejectNul(headerLine, source, lineNo);
         String[] header = headerLine.split(",", -1);
         int cols = header.length;
         Kind[] kind = new Kind[cols];
@@ -140,6 +142,7 @@ public final class CsvReader {
         String line;
         while ((line = reader.readLine()) != null) {
             lineNo++;
+            rejectNul(line, source, lineNo);
             if (line.isBlank()) {
                 continue;
             }
@@ -186,6 +189,24 @@ public final class CsvReader {
     /** True for the label column and the cost:/pred: columns: what a header holds besides features. */
     public static boolean isLabelOrExpertColumn(String name) {
         return name.equals(LABEL) || name.startsWith(COST_PREFIX) || name.startsWith(PRED_PREFIX);
+    }
+
+    /**
+     * Refuses a line holding a NUL character, which CSV text never does: it comes from a file saved as UTF-16
+     * (every other byte of its text is 0), from binary data, or from zeros a crash left at the end of a file.
+     * Unchecked, {@code trim()} dropped NULs around a number, which was then read, and messages quoted cells with
+     * characters a terminal does not show ("1 cells but the header has 3 columns" for a UTF-16 file).
+     *
+     * @param lineNo the line's number in {@code source} (1-based), for the message
+     * @throws InvalidInputException naming the source, the line and the column of the first NUL
+     */
+    public static void rejectNul(String line, String source, int lineNo) {
+        int at = line.indexOf('\0');
+        if (at >= 0) {
+            int column = 1 + (int) line.substring(0, at).chars().filter(ch -> ch == ',').count();
+            throw new InvalidInputException(source + ", line " + lineNo + ", column " + column + ": a NUL byte, which"
+                    + " CSV text never holds: is this a file saved as UTF-16 (save it as UTF-8), or not text at all?");
+        }
     }
 
     /** A header name without the double quotes some exports put around it (as the header line is read here). */

@@ -851,7 +851,8 @@ class CliTest {
         Run ok = runWithInput(good, "route", "--model", model.toString());
         assertEquals(0, ok.code, ok.err);
         assertEquals(2, ok.lines().size());
-        for (String bad : List.of("1,2,oops\n", "1,2\n", "1,2,1e36\n", "1,2,1e39\n")) {
+        // "0.2\0": trim() dropped the NUL (of UTF-16 input, or a zero-padded file), and the row was routed.
+        for (String bad : List.of("1,2,oops\n", "1,2\n", "1,2,1e36\n", "1,2,1e39\n", "1,2,0.2\0\n")) {
             Run r = runWithInput(good + "\n" + bad + "0.5,0.1,0.2\n", "route", "--model", model.toString());
             assertEquals(2, r.code, r.err);
             assertEquals(ok.out, r.out, "the two rows before the bad one are answered, the row after it is not");

@@ -162,6 +162,21 @@ class DataTest {
     }
 
     /**
+     * A NUL character is no CSV text: a file saved as UTF-16 (every other byte 0) or padded with zeros by a crash.
+     * trim() dropped NULs around a number, so a last row of "2,1" and four zeros was read as 2,1; a UTF-16 file
+     * failed on its last line as "1 cells but the header has 2 columns".
+     */
+    @Test
+    void aNulCharacterIsNamedAsNoCsvText() throws IOException {
+        bad("padded.csv", "a,cost:e\n1,0\n2,1\0\0\0\0", "padded.csv, line 3, column 2", "a NUL byte");
+        Path utf16 = tmp.resolve("utf16.csv");
+        Files.write(utf16, "a,cost:e\n1,0\n".getBytes(StandardCharsets.UTF_16LE));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(utf16));
+        assertEquals(utf16 + ", line 1, column 1: a NUL byte, which CSV text never holds: is this a file saved as"
+                + " UTF-16 (save it as UTF-8), or not text at all?", e.getMessage());
+    }
+
+    /**
      * A wide header is read in time linear in its columns: each expert name was looked for among all before it, so
      * a header of 100,000 cost columns (a 1 MB line) took 40 s.
      */
