@@ -29,8 +29,8 @@ import java.util.Set;
  * spacing ({@code Label}, {@code Cost:a}, {@code cost :a}) is an error rather than a feature. A leading UTF-8
  * byte-order mark is skipped. Numbers must fit float32 (training computes in it); features must also stay within
  * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. The text is UTF-8:
- * a NUL character (UTF-16 text, binary data) is an error. Every error names the file, the line and the column
- * (number and name).
+ * a NUL character (UTF-16 text, binary data), or a header name with bytes that are not UTF-8, is an error. Every
+ * error names the file, the line and the column (number and name).
  */
 public final class CsvReader {
     public static final String LABEL = "label";
@@ -47,6 +47,7 @@ public final class CsvReader {
     public static final float FEATURE_LIMIT = Float.MAX_VALUE / 2;
 
     private static final char BYTE_ORDER_MARK = '\uFEFF';
+    private static final char REPLACEMENT_CHARACTER = '\uFFFD';
 
     private CsvReader() {
     }
@@ -97,6 +98,13 @@ public final class CsvReader {
             if (name.isEmpty()) {
                 throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
                         + ": empty column name in the header");
+            }
+            if (name.indexOf(REPLACEMENT_CHARACTER) >= 0) {
+                // The decoder's stand-in for bytes that are not UTF-8: kept, the name would silently differ from
+                // the file's (and from the same name in UTF-8), and two such names could collide.
+                throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1) + ": the name \""
+                        + name + "\" has bytes that are not UTF-8 text (shown as \uFFFD): the file is in another"
+                        + " encoding (Windows-1252? Latin-1?); save it as UTF-8");
             }
             rejectReservedLookalike(name, source + ", line " + lineNo + ", column " + (c + 1));
             if (!seen.add(name)) {

@@ -177,6 +177,21 @@ class DataTest {
     }
 
     /**
+     * A header name in another encoding than UTF-8 (a Windows-1252 export) is refused: the decoder replaced its
+     * byte with U+FFFD, so "temp\u00e9rature" became a feature "temp\uFFFDrature" without a word, and two
+     * such names ("\u00e9", "\u00e8") were "the same column twice".
+     */
+    @Test
+    void aHeaderNameThatIsNotUtf8IsRefused() throws IOException {
+        Path latin1 = tmp.resolve("latin1.csv");
+        Files.write(latin1, "x,temp\u00e9rature,cost:e\n1,2,0\n".getBytes(StandardCharsets.ISO_8859_1));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(latin1));
+        assertEquals(latin1 + ", line 1, column 2: the name \"temp\uFFFDrature\" has bytes that are not UTF-8 text"
+                + " (shown as \uFFFD): the file is in another encoding (Windows-1252? Latin-1?); save it as UTF-8",
+                e.getMessage());
+    }
+
+    /**
      * A wide header is read in time linear in its columns: each expert name was looked for among all before it, so
      * a header of 100,000 cost columns (a 1 MB line) took 40 s.
      */
