@@ -21,7 +21,8 @@ public final class Standardizer {
 
     /**
      * @param mean per-feature mean. Not modified (copied).
-     * @param std  per-feature standard deviation, finite and {@code >= 0}; 0 means "constant". Not modified.
+     * @param std  per-feature standard deviation, finite and {@code >= 0}, with a finite {@code 1 / std}; 0 means
+     *             "constant". Not modified.
      */
     public Standardizer(float[] mean, float[] std) {
         this(mean, std, null);
@@ -38,10 +39,14 @@ public final class Standardizer {
         }
         for (int c = 0; c < mean.length; c++) {
             if (!Float.isFinite(mean[c]) || !Float.isFinite(std[c]) || std[c] < 0) {
-                String feature = featureNames == null ? "feature column " + (c + 1) + " (1-based)"
-                        : "feature \"" + featureNames.get(c) + "\"";
-                throw new InvalidInputException("standardizer: " + feature + " has mean " + mean[c] + " and std "
-                        + std[c] + " (must be finite, std >= 0)");
+                throw new InvalidInputException("standardizer: " + featureName(featureNames, c) + " has mean "
+                        + mean[c] + " and std " + std[c] + " (must be finite, std >= 0)");
+            }
+            if (std[c] > 0 && !Float.isFinite(1f / std[c])) {
+                // Its scale would be infinite: every row, even one at the mean (0 * inf), would fail to standardize,
+                // blamed on the row's value. fit() never gives one (a deviation that small is a constant feature).
+                throw new InvalidInputException("standardizer: " + featureName(featureNames, c) + " has std " + std[c]
+                        + ", too small to divide by in float32 (1 / std overflows); a constant feature has std 0");
             }
         }
         this.mean = mean.clone();
@@ -50,6 +55,11 @@ public final class Standardizer {
         for (int c = 0; c < std.length; c++) {
             invStd[c] = std[c] > 0 ? 1f / std[c] : 1f;
         }
+    }
+
+    private static String featureName(List<String> featureNames, int c) {
+        return featureNames == null ? "feature column " + (c + 1) + " (1-based)"
+                : "feature \"" + featureNames.get(c) + "\"";
     }
 
     /** How {@link #fit(float[], int, int[], Scaling)} scales the features. */

@@ -163,6 +163,10 @@ class ModelFileTest {
         // A negative deviation is finite, but no deviation: named too (it was refused without the name).
         assertError(withChecksum(good, means + 4 * d + 4, -1f), "feature \"" + second + "\"", "std -1.0",
                 "std >= 0");
+        // A deviation so small that 1 / std is infinite: the model loaded, then every row failed to standardize,
+        // even one at the mean, with the blame on the row's value.
+        assertError(withChecksum(good, means + 4 * d + 4, 1e-40f), "feature \"" + second + "\" has std 1.0E-40, too"
+                + " small to divide by in float32 (1 / std overflows)");
     }
 
     /** A model file's bytes with the float at {@code offset} replaced and the checksum recomputed. */
