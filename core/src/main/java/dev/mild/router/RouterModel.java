@@ -1,9 +1,11 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything a trained router needs to route and to be evaluated again: the feature columns it reads (by name),
@@ -25,6 +27,10 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
             throw new InvalidInputException("model: " + featureNames.size() + " feature names, "
                     + standardizer.features() + " standardized features, network of " + network.inputs() + " inputs");
         }
+        // Names are how files meet the model (columns by feature name, cost:/pred: columns by expert name): a
+        // repeated one matched one file column twice, silently (eval), or was "missing" from a header that had it.
+        rejectRepeated("feature", featureNames);
+        rejectRepeated("expert", experts.names());
         if (experts.experts() != network.outputs()) {
             throw new InvalidInputException("model: " + experts.experts() + " experts, network of "
                     + network.outputs() + " outputs");
@@ -37,6 +43,15 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
             if (c.inputs() != network.inputs() || c.outputs() != experts.classes()) {
                 throw new InvalidInputException("model: an expert classifier maps " + c.inputs() + " inputs to "
                         + c.outputs() + " classes; expected " + network.inputs() + " and " + experts.classes());
+            }
+        }
+    }
+
+    private static void rejectRepeated(String what, List<String> names) {
+        Set<String> seen = new HashSet<>();
+        for (String name : names) {
+            if (!seen.add(name)) {
+                throw new InvalidInputException("model: " + what + " name \"" + name + "\" appears twice");
             }
         }
     }

@@ -18,6 +18,7 @@ import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -169,14 +170,43 @@ class ModelFileTest {
                 + " small to divide by in float32 (1 / std overflows)");
     }
 
+    /**
+     * A name twice among the features or the experts (damage with the checksum redone, or another writer): such a
+     * model loaded, and then eval read one file column for both (the expert's costs, silently), and route said a
+     * header naming the feature had no column of that name.
+     */
+    @Test
+    void aRepeatedFeatureOrExpertNameIsRefusedOnLoading() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        assertEquals(List.of("x0", "x1"), model.featureNames().subList(0, 2));
+        assertError(withChecksum(replaceOnce(good, "\0\2x1", "\0\2x0")), "model: feature name \"x0\" appears twice");
+        assertEquals(List.of("expert1", "expert2"), model.expertNames().subList(0, 2));
+        assertError(withChecksum(replaceOnce(good, "\0\7expert2", "\0\7expert1")),
+                "model: expert name \"expert1\" appears twice");
+    }
+
+    /** {@code bytes} with the one occurrence of {@code from} (ASCII) replaced by {@code to}, of the same length. */
+    private static byte[] replaceOnce(byte[] bytes, String from, String to) {
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf(from);
+        assertTrue(at >= 0 && text.indexOf(from, at + 1) < 0, "\"" + from + "\" occurs once");
+        return (text.substring(0, at) + to + text.substring(at + from.length())).getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** A model file's bytes with the checksum recomputed over the payload. */
+    private static byte[] withChecksum(byte[] file) {
+        byte[] bytes = file.clone();
+        CRC32 crc = new CRC32();
+        crc.update(bytes, 20, bytes.length - 24);
+        ByteBuffer.wrap(bytes).putInt(bytes.length - 4, (int) crc.getValue());
+        return bytes;
+    }
+
     /** A model file's bytes with the float at {@code offset} replaced and the checksum recomputed. */
     private static byte[] withChecksum(byte[] file, int offset, float value) {
         byte[] bytes = file.clone();
-        ByteBuffer buf = ByteBuffer.wrap(bytes).putFloat(offset, value);
-        CRC32 crc = new CRC32();
-        crc.update(bytes, 20, bytes.length - 24);
-        buf.putInt(bytes.length - 4, (int) crc.getValue());
-        return bytes;
+        ByteBuffer.wrap(bytes).putFloat(offset, value);
+        return withChecksum(bytes);
     }
 
     /** The model with another router network (the constructors accept any parameter values). */
