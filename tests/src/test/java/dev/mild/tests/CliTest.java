@@ -105,6 +105,20 @@ class CliTest {
         r = run("golden", tmp.resolve("missing.json").toString());
         assertEquals(2, r.code);
         assertTrue(r.err.contains("missing.json"), r.err);
+
+        // A number beyond float64 was read as Infinity: infinite weights made the case "fail" (exit 1), and
+        // infinite deferral costs an error that named neither the file nor the place.
+        Path huge = tmp.resolve("huge.json");
+        Files.writeString(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]],\n \"weights\": [[1e999, 0]],"
+                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}");
+        r = run("golden", huge.toString(), "--backend", "scalar");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + huge + ": line 2, column 15: number 1e999 is beyond the float64 range"
+                + " (at most 1.7976931348623157E308 in magnitude)", r.err.strip());
+        Files.writeString(huge, "{\"rewards\": {\"costs\": [[0, -1e999]], \"sum-others\": [[0, 0]]}}");
+        r = run("golden", huge.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains(huge + ": line 1, column 28: number -1e999 is beyond"), r.err);
     }
 
     @Test
