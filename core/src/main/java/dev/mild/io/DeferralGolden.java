@@ -80,7 +80,13 @@ public final class DeferralGolden {
         double[] rowLoss = GoldenCase.vector(m.get("rowLoss"), where, "rowLoss", rows);
         double meanLoss = GoldenCase.number(m.get("meanLoss"), where, "meanLoss");
         // A router's scores are float32.
-        Deferral.Report r = Deferral.evaluate(GoldenCase.toFloat(scores), costs, rows, p);
+        float[] scores32 = GoldenCase.toFloat32(scores, p, where, "scores");
+        Deferral.Report r;
+        try {
+            r = Deferral.evaluate(scores32, costs, rows, p);
+        } catch (InvalidInputException ex) {
+            throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
+        }
         int mismatches = 0;
         for (int i = 0; i < rows; i++) {
             if (r.choice()[i] != choice[i]) {
@@ -113,7 +119,11 @@ public final class DeferralGolden {
                         + " rows, costs has " + rows);
             }
             double[] got = new double[costs.length];
-            rule.apply(costs, rows, p, got);
+            try {
+                rule.apply(costs, rows, p, got);
+            } catch (InvalidInputException ex) {
+                throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
+            }
             double err = GoldenCheck.maxAbsDiff(got, expected);
             out.add(new Result("rewards/" + key, err, 0, err <= TOLERANCE));
         }

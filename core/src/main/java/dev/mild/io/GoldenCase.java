@@ -120,7 +120,8 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         } catch (InvalidInputException e) {
             throw new InvalidInputException(where + ": " + e.getMessage(), e);
         }
-        return new GoldenCase(name, config, rows, scores32, toFloat(weights), scores, weights, rowLoss, mean, grad);
+        return new GoldenCase(name, config, rows, scores32, toFloat32(weights, p, where, "weights"), scores, weights,
+                rowLoss, mean, grad);
     }
 
     static double number(Object o, String where, String field) {
@@ -154,6 +155,23 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             System.arraycopy(row, 0, v, i * p, p);
         }
         return v;
+    }
+
+    /**
+     * A matrix field the float backends (or a router) read in float32, rounded to it: a value beyond its range
+     * would be infinite there, so the case could only "fail" (NaN errors, exit 1) while being bad input.
+     *
+     * @throws InvalidInputException naming {@code where}, the field, the row and the column (0-based)
+     */
+    static float[] toFloat32(double[] v, int p, String where, String field) {
+        float[] f = toFloat(v);
+        for (int i = 0; i < f.length; i++) {
+            if (Float.isInfinite(f[i])) {
+                throw new InvalidInputException(where + ": \"" + field + "\" row " + i / p + ", column " + i % p + ": "
+                        + v[i] + " is beyond the float32 range (at most " + Float.MAX_VALUE + " in magnitude)");
+            }
+        }
+        return f;
     }
 
     static float[] toFloat(double[] v) {

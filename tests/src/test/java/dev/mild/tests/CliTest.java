@@ -119,6 +119,21 @@ class CliTest {
         r = run("golden", huge.toString());
         assertEquals(2, r.code, r.out + r.err);
         assertTrue(r.err.contains(huge + ": line 1, column 28: number -1e999 is beyond"), r.err);
+
+        // Within float64 but beyond float32, in which the float backends read the weights and a router its
+        // scores: weights made the case "fail" on them (exit 1); scores stopped without naming the file.
+        Files.writeString(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]], \"weights\": [[0, 1e300]],"
+                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}");
+        r = run("golden", huge.toString(), "--backend", "scalar");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + huge + ": case 0: \"weights\" row 0, column 1: 1.0E300 is beyond the"
+                + " float32 range (at most 3.4028235E38 in magnitude)", r.err.strip());
+        Files.writeString(huge, "{\"deferralLoss\": {\"scores\": [[1, 2], [-1e300, 0]], \"costs\": [[0, 1], [1, 0]],"
+                + " \"choice\": [1, 1], \"rowLoss\": [1, 0], \"meanLoss\": 0.5}}");
+        r = run("golden", huge.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + huge + ": deferralLoss: \"scores\" row 1, column 0: -1.0E300 is beyond"
+                + " the float32 range (at most 3.4028235E38 in magnitude)", r.err.strip());
     }
 
     @Test
