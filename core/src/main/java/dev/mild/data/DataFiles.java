@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Opening data files: gzip is recognized by its magic bytes (not the name), and the format by the first bytes
@@ -77,12 +78,17 @@ public final class DataFiles {
     /**
      * The error for a data file that failed while being read. Only the gzip layer throws EOFException here (the
      * readers take lines and whole files), so it means a gzip file cut short; its own message says as much only
-     * in zlib's words, or not at all when the cut falls in the gzip header.
+     * in zlib's words, or not at all when the cut falls in the gzip header. A ZipException is damaged gzip data.
      */
     static InvalidInputException cannotRead(Path file, IOException e) {
         if (e instanceof EOFException) {
             return new InvalidInputException(file + ": truncated: the gzip data ends early (an interrupted download"
                     + " or copy?)", e);
+        }
+        if (e instanceof ZipException) {
+            // zlib's words alone ("invalid block type", "invalid distance too far back") do not say it is the file.
+            return new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage() + "): the file is"
+                    + " damaged; copy or download it again", e);
         }
         return new InvalidInputException(file + ": cannot read: " + (e.getMessage() == null ? e.toString()
                 : e.getMessage()), e);

@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -153,6 +154,28 @@ class DataTest {
         Files.write(labels, java.util.Arrays.copyOf(Files.readAllBytes(labels), 6));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(images));
         assertTrue(e.getMessage().startsWith(labels + ": truncated: the gzip data ends early"), e.getMessage());
+    }
+
+    /**
+     * Damaged gzip data says so: the messages were zlib's alone ("cannot read: invalid block type"), which do not
+     * say that the file is damaged.
+     */
+    @Test
+    void aDamagedGzipFileIsNamedAsDamaged() throws IOException {
+        byte[] whole = Files.readAllBytes(gzip("whole.csv.gz", "a,cost:e\n1,0\n".getBytes(StandardCharsets.UTF_8)));
+        Map<Integer, String> damage = Map.of(
+                2, "Unsupported compression method",   // the header's method byte
+                10, "invalid block type",               // the first deflate block's type bits
+                whole.length - 8, "Corrupt GZIP trailer");   // the CRC32 of the data
+        for (Map.Entry<Integer, String> d : damage.entrySet()) {
+            byte[] bytes = whole.clone();
+            bytes[d.getKey()] = (byte) 0xff;
+            Path f = tmp.resolve("damaged" + d.getKey() + ".csv.gz");
+            Files.write(f, bytes);
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+            assertEquals(f + ": corrupt gzip data (" + d.getValue() + "): the file is damaged; copy or download it"
+                    + " again", e.getMessage());
+        }
     }
 
     private static long openFiles(Path fds) throws IOException {
