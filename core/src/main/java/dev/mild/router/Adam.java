@@ -9,11 +9,11 @@ import java.util.Locale;
  * {@code theta}:
  *
  * <pre>
- *   Adam:   g <- g + wd * theta                              (L2 penalty folded into the gradient)
- *   AdamW:  theta <- theta * (1 - lr * wd)                   (decoupled decay, before the update)
- *   m <- beta1 m + (1 - beta1) g
- *   v <- beta2 v + (1 - beta2) g^2
- *   theta <- theta - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+ *   Adam:   g := g + wd * theta                              (L2 penalty folded into the gradient)
+ *   AdamW:  theta := theta * (1 - lr * wd)                   (decoupled decay, before the update)
+ *   m := beta1 m + (1 - beta1) g
+ *   v := beta2 v + (1 - beta2) g^2
+ *   theta := theta - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
  * </pre>
  *
  * The same update as PyTorch's {@code torch.optim.Adam} / {@code AdamW} (decay on every parameter, biases

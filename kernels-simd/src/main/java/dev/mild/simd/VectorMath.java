@@ -57,7 +57,7 @@ final class VectorMath {
      * flushed towards zero ({@code u <= -127} gives exactly 0, {@code -inf} included), which is harmless
      * where this is used: terms added to a sum that already holds 1.
      *
-     * <p>{@code u = n + r} with n the nearest integer and |r| <= 1/2 (exact in float), {@code 2^r} by the
+     * <p>{@code u = n + r} with n the nearest integer and {@code |r| <= 1/2} (exact in float), {@code 2^r} by the
      * minimax polynomial, {@code 2^n} built in the exponent bits: 12 lane operations.
      */
     static FloatVector exp2(FloatVector u) {
@@ -97,7 +97,7 @@ final class VectorMath {
      * for tiny z (the rounding of u is corrected), so {@code log Z} keeps its digits when the winner dominates.
      *
      * <pre>
-     *   u = 2^k (1 + f),  sqrt(1/2) <= 1 + f < sqrt(2)
+     *   u = 2^k (1 + f),  sqrt(1/2) &lt;= 1 + f &lt; sqrt(2)
      *   log(1 + f) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2))),  s = f / (2 + f)
      *   log(1 + z) = k ln2 + log(1 + f) + (z - (u - 1)) / u
      * </pre>
@@ -124,7 +124,7 @@ final class VectorMath {
     // ---- double lanes, for the general member of the family (nu != 1 or delta != 0) -------------------------
 
     /**
-     * {@code e^x} in double lanes: {@code x = n ln2 + r} (Cody-Waite, |r| <= ln2/2), Taylor series of
+     * {@code e^x} in double lanes: {@code x = n ln2 + r} (Cody-Waite, {@code |r| <= ln2/2}), Taylor series of
      * {@code e^r} to degree 13 (truncation 4e-18), {@code 2^n} in the exponent bits. Overflows to +inf above
      * ~709.7; below ~-708.4 flushes towards 0 ({@code -inf} gives 0).
      */

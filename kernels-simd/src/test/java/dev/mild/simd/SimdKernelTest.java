@@ -37,7 +37,7 @@ class SimdKernelTest {
      * A member of the family and its inputs. Weights are signed except for nu = 0: there Phi(S) = S - 1 grows
      * like e^(a |f|), and signed weights make a row's loss a difference of large terms that float32 inputs
      * cannot resolve to 1e-5 (the scalar kernel misses it by the same amount). Small score scales keep
-     * nu < 1 in reach for the same reason (as in the tests module's AgreementTest).
+     * {@code nu < 1} in reach for the same reason (as in the tests module's AgreementTest).
      */
     record Variant(String name, double scoreScale, double minWeight, boolean logSumExp) {
     }

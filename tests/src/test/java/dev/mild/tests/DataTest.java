@@ -563,7 +563,7 @@ class DataTest {
     }
 
     /**
-     * A data file is opened once, so it may be a pipe, which gives its content once (e.g. --data <(zcat f.csv.gz)).
+     * A data file is opened once, so it may be a pipe, which gives its content once (e.g. {@code --data <(zcat f.csv.gz)}).
      * An IDX images file was opened three times (two header peeks, then the data) and a CSV file twice; the
      * second open of a pipe waits for another writer, forever.
      */

@@ -81,7 +81,7 @@ class OpenClTest {
     /**
      * Every p in 1..130 with B in {0, 1, 7, 1000}, both layouts. The two one-margin members (equal rho, and
      * nu = 2) run at every p and B; the distinct-margin members (one softmax per expert: O(p^2) per row) run at
-     * every p for B <= 7 and at B = 1000 for p <= 40 and around 64 and 128, which keeps the run short.
+     * every p for {@code B <= 7} and at B = 1000 for {@code p <= 40} and around 64 and 128, which keeps the run short.
      */
     @TestFactory
     Stream<DynamicTest> bothLayoutsAgreeWithReferenceForEveryP() {
