@@ -54,15 +54,17 @@ final class ReproCommand implements Command {
 
                 Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
                 (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
-                (3 experts), II = 5/2/2/1, III = 4/2/2/1/1, severe = 9/1 (App. C.3: one expert owns 90%%
-                of the classes). Experts: synthetic (always right on their block, a uniform guess
+                (3 experts), II = 5/2/2/1, III = 4/2/2/1/1, severe = 9/1 (one expert owns 90%% of the
+                classes; the paper's App. C.3 runs it with trained experts and cost (a) only:
+                --setups severe --experts trained --costs a). Experts: synthetic (always right on their block, a uniform guess
                 elsewhere) or trained (a classifier trained on its block plus 1%% of the other classes,
                 the paper's real experts). Costs: (a) error, (b) error + coverage (each expert's block
                 share). For every setup, cost and seed it trains TDEF and MILD (rho auto) on the
                 training images (10%% held out for validation) and evaluates on the 10,000 test images.
 
-                Output: one line per run, then a table per setup and cost: test deferral loss as mean +- std
-                over the seeds (lower is better), the mean share of test rows per expert, and the oracle's.
+                Output: one line per run, then a table per setup and cost: test deferral loss as mean +- the
+                sample standard deviation (n - 1) over the seeds (lower is better), the mean share of test
+                rows per expert, and the oracle's.
                 The paper's claim: MILD's loss is lower than TDEF's and its shares are closer to the oracle's.
 
                 Options:
@@ -194,8 +196,8 @@ final class ReproCommand implements Command {
                             + ", \"mildSearch\": [" + String.join(", ", mildSearch) + "]}");
                     continue;
                 }
-                out.printf(Locale.ROOT, "%nSetup %s (%s), cost (%s) %s, %d seed(s):%n", setup.name, blocks(setup.blocks), cost,
-                        cost.equals("a") ? "error" : "error + coverage", seeds);
+                out.printf(Locale.ROOT, "%nSetup %s (%s), cost (%s) %s, %d seed(s), mean +- sample std (n - 1):%n", setup.name,
+                        blocks(setup.blocks), cost, cost.equals("a") ? "error" : "error + coverage", seeds);
                 out.printf(Locale.ROOT, "  %-8s %-19s %s%n", "", "deferral loss", "shares per expert");
                 out.printf(Locale.ROOT, "  %-8s %-19s %s%n", "oracle", meanStd(oracle), percents(oracleShares));
                 for (int m = 0; m < 2; m++) {
@@ -231,6 +233,7 @@ final class ReproCommand implements Command {
         return new Dataset(d.source() + " (" + n + "-image sample)", d.featureNames(), x, n, y, List.of(), null, null, null);
     }
 
+    /** Mean and sample standard deviation (n - 1; 0 for one value) of the per-seed values. */
     static String meanStd(double[] v) {
         double mean = Arrays.stream(v).average().orElse(0);
         double var = 0;

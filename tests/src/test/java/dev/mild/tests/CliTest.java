@@ -723,6 +723,35 @@ class CliTest {
         }
     }
 
+    /**
+     * The +- of repro's tables is the sample standard deviation (n - 1) of the per-seed losses, and the output
+     * says so (the paper does not say which; with 5 seeds the population one is 11% smaller). The per-seed
+     * losses come from --json of the same (deterministic) runs; the help names the paper's severe setting.
+     */
+    @Test
+    void reproTablesSayTheirStdIsTheSampleOne() throws IOException {
+        idxPair("train", 600, 1);
+        idxPair("t10k", 200, 2);
+        String[] args = {"repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "2", "--epochs", "2"};
+        String[] jsonArgs = java.util.Arrays.copyOf(args, args.length + 1);
+        jsonArgs[args.length] = "--json";
+        Run json = run(jsonArgs);
+        assertEquals(0, json.code, json.err);
+        List<?> tdef = (List<?>) ((Map<?, ?>) Json.parse(json.lines().get(0), "repro")).get("tdef");
+        double a = ((Number) tdef.get(0)).doubleValue();
+        double b = ((Number) tdef.get(1)).doubleValue();
+        assertTrue(a != b, "two seeds with different losses tell the two deviations apart: " + tdef);
+        double sampleStd = Math.abs(a - b) / Math.sqrt(2);   // sum of squares (a-b)^2/2, divided by n - 1 = 1
+        Run text = run(args);
+        assertEquals(0, text.code, text.err);
+        assertTrue(text.out.contains("2 seed(s), mean +- sample std (n - 1):"), text.out);
+        String row = String.format(java.util.Locale.ROOT, "TDEF     %.4f +- %.4f", (a + b) / 2, sampleStd);
+        assertTrue(text.out.contains(row), row + " in\n" + text.out);
+        Run help = run("repro", "--help");
+        assertTrue(help.out.contains("--setups severe --experts trained --costs a")
+                && help.out.contains("sample standard deviation (n - 1)"), help.out);
+    }
+
     /** Generated clusters as a labelled CSV (features x0.., label). */
     Path labelledCsv(String name, int rows, long seed) throws IOException {
         dev.mild.data.Dataset g = dev.mild.data.Generated.clusters(rows, 10, 5, 2.0, seed);
