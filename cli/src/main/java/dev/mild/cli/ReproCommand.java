@@ -135,7 +135,20 @@ final class ReproCommand implements Command {
         Dataset train = DataFiles.read(trainImages);
         Dataset test = DataFiles.read(testImages);
         if (trainRows > 0 && trainRows < train.rows()) {
+            int classes = train.labelCount();
             train = sample(train, trainRows);
+            // The setups' class blocks come from the classes present: a sample missing one would shift them.
+            boolean[] present = new boolean[classes];
+            for (int y : train.labels()) {
+                present[y] = true;
+            }
+            for (int c = 0; c < classes; c++) {
+                if (!present[c]) {
+                    throw new UsageException("--train-rows " + trainRows + ": the seeded sample has no image of class "
+                            + c + " (of 0.." + (classes - 1) + "), so the setups' class blocks would not be the"
+                            + " paper's: give more rows");
+                }
+            }
         }
         if (!json) {
             out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %s experts;"

@@ -694,6 +694,11 @@ class CliTest {
         Run text = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "b", "--seeds", "1", "--epochs", "2");
         assertEquals(0, text.code, text.err);
         assertTrue(text.out.contains("Setup I (7/2/1), cost (b) error + coverage") && text.out.contains("+-"), text.out);
+        // Five images cannot hold all ten classes: refused, as the class blocks would shift with a missing class.
+        Run tiny = run("repro", "--dir", tmp.toString(), "--train-rows", "5", "--seeds", "1", "--epochs", "1");
+        assertEquals(2, tiny.code, tiny.out + tiny.err);
+        assertTrue(tiny.err.contains("--train-rows 5: the seeded sample has no image of class ")
+                && tiny.err.contains("(of 0..9)") && tiny.err.contains("give more rows"), tiny.err);
         Run missing = run("repro", "--dir", tmp.resolve("nowhere").toString());
         assertEquals(2, missing.code);
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
