@@ -56,9 +56,9 @@ final class ReproCommand implements Command {
                 (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
                 (3 experts), II = 5/2/2/1, III = 4/2/2/1/1, severe = 9/1 (one expert owns 90%% of the
                 classes; the paper's App. C.3 runs it with trained experts and cost (a) only:
-                --setups severe --experts trained --costs a). Experts: synthetic (always right on their block, a uniform guess
-                elsewhere) or trained (a classifier trained on its block plus 1%% of the other classes,
-                the paper's real experts). Costs: (a) error, (b) error + coverage (each expert's block
+                --setups severe --experts trained --costs a). Experts: synthetic (always right on their
+                block, a uniform guess elsewhere) or trained (a classifier trained on its block plus 1%%
+                of the other classes, the paper's real experts). Costs: (a) error, (b) error + coverage (each expert's block
                 share). For every setup, cost and seed it trains TDEF and MILD (rho auto) on the
                 training images (10%% held out for validation) and evaluates on the 10,000 test images.
 
