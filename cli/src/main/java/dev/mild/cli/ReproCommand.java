@@ -58,9 +58,10 @@ final class ReproCommand implements Command {
                 classes; the paper's App. C.3 runs it with trained experts and cost (a) only:
                 --setups severe --experts trained --costs a). Experts: synthetic (always right on their
                 block, a uniform guess elsewhere) or trained (a classifier trained on its block plus 1%%
-                of the other classes, the paper's real experts). Costs: (a) error, (b) error + coverage (each expert's block
-                share). For every setup, cost and seed it trains TDEF and MILD (rho auto) on the
-                training images (10%% held out for validation) and evaluates on the 10,000 test images.
+                of the other classes, the paper's real experts). Costs: (a) error, (b) error + coverage
+                (each expert's block share). For every setup, cost and seed it trains TDEF and MILD (rho
+                auto) on the training images (10%% held out for validation) and evaluates on the 10,000
+                test images.
 
                 Output: one line per run, then a table per setup and cost: test deferral loss as mean +- the
                 sample standard deviation (n - 1) over the seeds (lower is better), the mean share of test
