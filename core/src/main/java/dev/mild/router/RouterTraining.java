@@ -172,7 +172,7 @@ public final class RouterTraining {
                             + " --rho " + rule + " there is no search");
                 }
                 if (listsRho()) {
-                    parseRho(rule, rule.split(",", -1).length);   // the numbers; their count needs the experts
+                    parseRho(rule, 0);   // the numbers; their count needs the experts
                 }
             }
             if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
@@ -512,7 +512,8 @@ public final class RouterTraining {
 
     /**
      * An explicit rho rule: {@code p} comma-separated margins, each in [{@link LossConfig#MIN_RHO},
-     * {@link LossConfig#MAX_RHO}]; every item is parsed and checked before the count.
+     * {@link LossConfig#MAX_RHO}]; every item is parsed and checked before the count, which is checked only when
+     * {@code p > 0} (before the data is read the experts are not known).
      */
     static double[] parseRho(String rule, int p) {
         String[] parts = CommaList.items("rho", rule);
@@ -526,12 +527,16 @@ public final class RouterTraining {
                             + "]: the float32 kernels form 1/rho)");
                 }
             } catch (NumberFormatException e) {
-                throw new InvalidInputException("--rho: \"" + parts[k] + "\" (expert " + (k + 1)
-                        + ") is not a number; expected auto, theory, uniform or " + (parts.length == p ? p + " " : "")
-                        + "margins, one per expert");
+                // The count is the experts' when known, never the items': "theroy" is not a list of 1 margin.
+                String perExpert = "one margin per expert" + (p > 0 ? " (" + p + " here)" : "");
+                throw new InvalidInputException(parts.length == 1
+                        ? "--rho \"" + rule + "\" is neither a rule nor a number; expected auto, theory, uniform or "
+                                + perExpert + ", comma-separated"
+                        : "--rho: \"" + parts[k] + "\" (expert " + (k + 1) + ") is not a number; expected auto, theory,"
+                                + " uniform or " + perExpert + ", comma-separated");
             }
         }
-        if (parts.length != p) {
+        if (p > 0 && parts.length != p) {
             throw new InvalidInputException("--rho \"" + rule + "\": expected auto, theory, uniform or " + p
                     + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
         }
