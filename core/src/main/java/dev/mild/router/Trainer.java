@@ -3,8 +3,11 @@ package dev.mild.router;
 import dev.mild.InvalidInputException;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Surrogate;
+import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -134,11 +137,7 @@ public final class Trainer {
             }
             double epochLoss = sum / n;
             if (!Double.isFinite(epochLoss) || !net.isFinite()) {
-                throw new InvalidInputException(String.format(Locale.ROOT,
-                        "training diverged at epoch %d (surrogate loss %s): the router's scores left the float32"
-                                + " range. Lower the learning rate (now %g), or bring the inputs to a smaller scale"
-                                + " (the largest is %.3g in magnitude; standardized inputs are a few units)",
-                        epoch, epochLoss, options.lr(), largestMagnitude(train.features())));
+                throw diverged(epoch, epochLoss, surrogate.config(), train, options);
             }
             double v = valid.rows() > 0 ? deferralLoss(bp, valid) : Double.NaN;
             trainLoss[run] = epochLoss;
@@ -157,6 +156,44 @@ public final class Trainer {
             }
         }
         return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run));
+    }
+
+    /**
+     * A loss whose scores may differ within a row by less than this overflows at spreads a trained router reaches
+     * (compsum with nu = 0 and rho = 0.05: 3.4); beyond it only a runaway step or huge inputs get there.
+     */
+    private static final double TIGHT_SCORE_SPREAD = 1e3;
+
+    /**
+     * Why training diverged, with the way out that fits: a loss that tolerates only a small score spread (nu &lt; 1
+     * with small margins) overflows at ordinary scores, where lowering the learning rate does not help;
+     * otherwise the step or the inputs' scale.
+     */
+    private static InvalidInputException diverged(int epoch, double loss, LossConfig config, Examples train,
+                                                  TrainOptions options) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "training diverged at epoch %d (surrogate"
+                + " loss %s): ", epoch, loss));
+        if (config.maxScoreSpread() < TIGHT_SCORE_SPREAD) {
+            int sharpest = 0;
+            for (int k = 1; k < config.experts(); k++) {
+                sharpest = config.rho(k) < config.rho(sharpest) ? k : sharpest;
+            }
+            List<String> raise = new ArrayList<>();
+            if (config.nu() < 1) {
+                raise.add("nu (now " + config.nu() + ")");
+            }
+            if (config.rho(sharpest) < 1) {
+                raise.add("the smallest margin rho (now " + config.rho(sharpest) + ", expert " + (sharpest + 1) + ")");
+            }
+            sb.append(String.format(Locale.ROOT, "this loss leaves the float32 range once a row's scores differ by more"
+                    + " than %.3g, which a router reaches at ordinary inputs. Raise %s", config.maxScoreSpread(),
+                    String.join(" or ", raise)));
+        } else {
+            sb.append(String.format(Locale.ROOT, "the router's scores left the float32 range. Lower the learning rate"
+                    + " (now %g), or bring the inputs to a smaller scale (the largest is %.3g in magnitude;"
+                    + " standardized inputs are a few units)", options.lr(), largestMagnitude(train.features())));
+        }
+        return new InvalidInputException(sb.toString());
     }
 
     private static double largestMagnitude(float[] x) {

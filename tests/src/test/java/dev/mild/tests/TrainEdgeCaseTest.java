@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.InvalidInputException;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Surrogate;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
+import dev.mild.router.Examples;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
+import dev.mild.router.Trainer;
 import org.junit.jupiter.api.Test;
 
 /** Router training at its edges, as a user reaches them: odd options, tiny data, losses that cannot be trained. */
@@ -28,5 +36,39 @@ class TrainEdgeCaseTest {
         e = assertThrows(InvalidInputException.class, s::check);
         assertTrue(e.getMessage().startsWith("--rho: \"x\" (expert 2) is not a number"), e.getMessage());
         assertFalse(e.getMessage().contains("3 margins"), e.getMessage());
+    }
+
+    /** 64 rows of 2 features in [-2, 2], 3 experts, expert {@code i % 3} the only right one. */
+    private static Examples threeExperts() {
+        int rows = 64;
+        float[] x = new float[rows * 2];
+        double[] costs = new double[rows * 3];
+        for (int i = 0; i < rows; i++) {
+            x[2 * i] = (i % 9) / 2f - 2f;
+            x[2 * i + 1] = (i % 5) - 2f;
+            for (int k = 0; k < 3; k++) {
+                costs[3 * i + k] = k == i % 3 ? 0 : 1;
+            }
+        }
+        return new Examples(x, costs, rows, 2, 3);
+    }
+
+    /**
+     * compsum with nu = 0 and a margin of 0.001 overflows float32 once a row's scores differ by 0.06, which the
+     * initial network's scores already do: the message blamed the learning rate and the inputs' scale (3.66 after
+     * standardizing, in the CLI run that found it), neither of which was the cause; it now names nu and the margin.
+     */
+    @Test
+    void aLossThatOverflowsAtOrdinaryScoresIsNamedWhenTrainingDiverges() {
+        Examples train = threeExperts();
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Trainer.train(kernel,
+                    Surrogate.compSum(new double[] {0.001, 1, 1}, 0.0, Rewards.SUM_OTHERS), train, train, null,
+                    TrainOptions.DEFAULT.withEpochs(2), Trainer.Listener.NONE));
+            assertTrue(e.getMessage().startsWith("training diverged at epoch 1 (surrogate loss "), e.getMessage());
+            assertTrue(e.getMessage().contains("Raise nu (now 0.0) or the smallest margin rho (now 0.001, expert 1)"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("learning rate"), e.getMessage());
+        }
     }
 }
