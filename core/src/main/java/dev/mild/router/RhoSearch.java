@@ -1,5 +1,6 @@
 package dev.mild.router;
 
+import dev.mild.InvalidInputException;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.LossKernel;
@@ -100,11 +101,17 @@ public final class RhoSearch {
      * @param lossAt       the surrogate for a margin vector (MILD or comp-sum with the chosen rewards)
      * @param oracleLabels the oracle expert of each training row
      * @param norms        the L2 norm of each training row's router input (standardized features)
+     * @param valid        the validation rows, at least one
      * @param searchEpochs epochs per grid point, or 0 for {@link #defaultSearchEpochs}
      */
     public static Result search(LossKernel kernel, Function<double[], Surrogate> lossAt, int[] oracleLabels,
                                 double[] norms, Examples train, Examples valid, TrainOptions options,
                                 int searchEpochs, Listener listener) {
+        if (valid.rows() < 1) {
+            // Every point would score NaN and the first of the grid would win by default, silently.
+            throw new InvalidInputException("rho auto scores each grid point by its validation deferral loss, but there"
+                    + " are no validation rows; give some, or fixed margins (theory, uniform or a list)");
+        }
         int p = train.p();
         Trainer.Result base = Trainer.train(kernel, lossAt.apply(Rho.uniform(p, 1.0)), train, valid, null, options,
                 listener::baseEpoch);

@@ -10,7 +10,10 @@ import dev.mild.defer.Surrogate;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossKernel;
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Rho;
 import dev.mild.router.Examples;
+import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
 import dev.mild.router.Trainer;
@@ -69,6 +72,24 @@ class TrainEdgeCaseTest {
             assertTrue(e.getMessage().contains("Raise nu (now 0.0) or the smallest margin rho (now 0.001, expert 1)"),
                     e.getMessage());
             assertFalse(e.getMessage().contains("learning rate"), e.getMessage());
+        }
+    }
+
+    /**
+     * Without validation rows every grid point scored NaN and the search "chose" the grid's first point (mean margin
+     * 1/8, gamma 0) without a word; {@code RouterTraining} never calls it so, but the API is public.
+     */
+    @Test
+    void theRhoSearchRefusesToChooseWithoutValidationRows() {
+        Examples train = threeExperts();
+        int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), 3);
+        double[] norms = Rho.rowNorms(train.features(), train.rows(), 2);
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> RhoSearch.search(kernel,
+                    rho -> Surrogate.mild(rho, Rewards.SUM_OTHERS), oracle, norms, train, train.select(new int[0]),
+                    TrainOptions.DEFAULT.withEpochs(2), 2, new RhoSearch.Listener() {
+                    }));
+            assertTrue(e.getMessage().contains("no validation rows"), e.getMessage());
         }
     }
 }
