@@ -1,5 +1,6 @@
 package dev.mild.tests;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,5 +92,14 @@ class TrainEdgeCaseTest {
                     }));
             assertTrue(e.getMessage().contains("no validation rows"), e.getMessage());
         }
+    }
+
+    /** {@code --epochs 1} is the most any training of the run takes; the search's default of "at least 2" ran 2. */
+    @Test
+    void theDefaultSearchEpochsNeverExceedTheEpochsAsked() {
+        assertEquals(1, RhoSearch.defaultSearchEpochs(140, TrainOptions.DEFAULT.withEpochs(1), 1));
+        assertEquals(2, RhoSearch.defaultSearchEpochs(140, TrainOptions.DEFAULT.withEpochs(2), 1), "at least 2");
+        // One batch per epoch: 150 steps, capped at the base's best epoch.
+        assertEquals(7, RhoSearch.defaultSearchEpochs(140, TrainOptions.DEFAULT.withEpochs(100), 7));
     }
 }
