@@ -139,6 +139,17 @@ public final class RouterTraining {
          * checked by {@link #run}, which knows the experts.
          */
         public void check() {
+            // Public fields: a null would otherwise surface as a NullPointerException somewhere in the run.
+            if (loss == null) {
+                throw new InvalidInputException("loss is null; set a Surrogate.Kind (--loss; the default is mild)");
+            }
+            if (options == null) {
+                throw new InvalidInputException("options is null; set TrainOptions (TrainOptions.DEFAULT for the"
+                        + " defaults of ./mild train)");
+            }
+            if (blocks == null) {
+                throw new InvalidInputException("blocks is null; use an empty array for no class blocks");
+            }
             String name = loss.label();
             if (!hasMargins()) {
                 String why = "; " + name + " has fixed margins";

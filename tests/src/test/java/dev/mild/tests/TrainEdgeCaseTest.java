@@ -102,4 +102,18 @@ class TrainEdgeCaseTest {
         // One batch per epoch: 150 steps, capped at the base's best epoch.
         assertEquals(7, RhoSearch.defaultSearchEpochs(140, TrainOptions.DEFAULT.withEpochs(100), 7));
     }
+
+    /** The spec's public fields: a null one is named by check(), not a NullPointerException from the run. */
+    @Test
+    void aNullSpecFieldIsNamed() {
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.loss = null;
+        assertTrue(assertThrows(InvalidInputException.class, s::check).getMessage().startsWith("loss is null"));
+        s = new RouterTraining.Spec();
+        s.options = null;
+        assertTrue(assertThrows(InvalidInputException.class, s::check).getMessage().startsWith("options is null"));
+        s = new RouterTraining.Spec();
+        s.blocks = null;
+        assertTrue(assertThrows(InvalidInputException.class, s::check).getMessage().startsWith("blocks is null"));
+    }
 }
