@@ -13,6 +13,7 @@ import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -302,8 +303,14 @@ public final class RouterTraining {
                     + " rows; lower --valid-fraction / --test-fraction)");
         }
         if (validFile == null && validIdx.length < 1) {
-            throw new InvalidInputException(data.source() + ": the validation split is empty; give --valid FILE or"
-                    + " a --valid-fraction that leaves at least one row");
+            // Early stopping and rho need validation rows. Say why there are none: a user who gave no fraction
+            // has 3 rows and the default, not a fraction of their own, and the smallest that works.
+            int n = data.rows();
+            String given = spec.validFraction == null ? " (the default)" : "";
+            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the validation split is empty:"
+                    + " --valid-fraction %s%s of %d rows rounds to 0 rows; early stopping and the choice of rho need"
+                    + " some. Give --valid FILE, or --valid-fraction %s or more (1 row of %d)", data.source(),
+                    plain(spec.validFraction()), given, n, plain(Math.ceil(50.0 / n) / 100), n));
         }
         Dataset expertValid = validFile != null ? validFile : data;
         int[] expertValidIdx = validFile != null ? all(validFile.rows()) : validIdx;
@@ -761,6 +768,11 @@ public final class RouterTraining {
             out[i] = v[idx[i]];
         }
         return out;
+    }
+
+    /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
+    private static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     static String joined(double[] v) {

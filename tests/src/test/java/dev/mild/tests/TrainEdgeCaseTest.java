@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.InvalidInputException;
+import dev.mild.data.Dataset;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.Backends;
@@ -18,6 +19,7 @@ import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
 import dev.mild.router.Trainer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Router training at its edges, as a user reaches them: odd options, tiny data, losses that cannot be trained. */
@@ -115,5 +117,36 @@ class TrainEdgeCaseTest {
         s = new RouterTraining.Spec();
         s.blocks = null;
         assertTrue(assertThrows(InvalidInputException.class, s::check).getMessage().startsWith("blocks is null"));
+    }
+
+    /**
+     * Three rows and the default fractions: 10% of 3 rows rounds to no validation row. The message told a user who
+     * had given no fraction to "give a --valid-fraction that leaves at least one row"; it now says the default was
+     * in effect, how the rows came to 0, and the smallest fraction that leaves one.
+     */
+    @Test
+    void anEmptyValidationSplitSaysWhyAndWhichFractionWouldDo() {
+        Dataset three = new Dataset("three.csv", List.of("x"), new float[] {0, 1, 2}, 3, null, List.of("a", "b"),
+                new double[] {0, 1, 1, 0, 0, 1}, null, new int[] {2, 3, 4});
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.rho = "uniform";
+        s.options = TrainOptions.DEFAULT.withEpochs(1);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RouterTraining.run(three, null, null, s, RouterTraining.Listener.SILENT));
+        assertTrue(e.getMessage().startsWith("three.csv: the validation split is empty: --valid-fraction 0.1 (the"
+                + " default) of 3 rows rounds to 0 rows"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("Give --valid FILE, or --valid-fraction 0.17 or more (1 row of 3)"),
+                e.getMessage());
+
+        s.validFraction = 0.0;
+        s.testFraction = 0.0;
+        e = assertThrows(InvalidInputException.class,
+                () -> RouterTraining.run(three, null, null, s, RouterTraining.Listener.SILENT));
+        assertTrue(e.getMessage().startsWith("three.csv: the validation split is empty: --valid-fraction 0 of 3 rows"),
+                e.getMessage());
+
+        // The fraction suggested does leave one validation row (and two for training).
+        s.validFraction = 0.17;
+        assertEquals(1, RouterTraining.run(three, null, null, s, RouterTraining.Listener.SILENT).validRows());
     }
 }
