@@ -137,8 +137,10 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** {@code [at, at + length)} lies inside this buffer. */
     void checkRange(long at, long length) {
-        if (at < 0 || length < 0 || at + length > capacity) {
-            throw new InvalidInputException(what + " buffer: floats " + at + ".." + (at + length - 1)
+        // length > capacity - at, not at + length > capacity: a huge offset wrapped the sum negative and passed,
+        // and the kernel then read and wrote outside the buffer.
+        if (at < 0 || length < 0 || length > capacity - at) {
+            throw new InvalidInputException(what + " buffer: " + length + " floats from offset " + at
                     + " are outside its capacity of " + capacity);
         }
     }

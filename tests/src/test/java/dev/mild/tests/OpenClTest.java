@@ -290,6 +290,14 @@ class OpenClTest {
             ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, foreign, 0, null, 0, g, 0), "another OpenClLoss");
             ValidationTest.fails(() -> loss.lossAndGradient(c, -1, s, 0, w, 0, null, 0, g, 0), "rows must be >= 0");
             ValidationTest.fails(() -> s.write(25, new float[10], 0, 10), "outside its capacity");
+            // Offsets near Long.MAX_VALUE wrapped offset + length negative and passed the range check: the copies
+            // reached the driver, and the kernel read and wrote outside the buffers (silently, on PoCL).
+            long huge = Long.MAX_VALUE - 2;
+            ValidationTest.fails(() -> s.write(huge, new float[10], 0, 10), "scores buffer", "outside its capacity");
+            ValidationTest.fails(() -> s.read(huge, new float[10], 0, 10), "scores buffer", "outside its capacity");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, huge, w, 0, null, 0, g, 0), "scores buffer", "capacity of 30");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, g, huge), "gradient buffer", "capacity of 30");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, w, huge, g, 0), "weights buffer", "capacity of 30");
             g.close();
             ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, g, 0), "closed");
             // Separate, non-overlapping ranges of one buffer are fine.
