@@ -96,9 +96,12 @@ public final class OpenClKernel implements LossKernel {
         }
     }
 
-    /** {@code current} if it holds {@code floats}, else a replacement 1.5x larger (the old one released first). */
+    /**
+     * {@code current} if it holds {@code floats}, else a replacement 1.5x larger (the old one released first).
+     * A closed {@code current} is what a failed replacement left behind (the field still names it): replaced.
+     */
     private DeviceBuffer staging(DeviceBuffer current, long floats, String what) {
-        if (current != null && current.capacity() >= floats) {
+        if (current != null && !current.isClosed() && current.capacity() >= floats) {
             return current;
         }
         long capacity = current == null ? floats : Math.max(floats, current.capacity() + current.capacity() / 2);

@@ -128,7 +128,8 @@ public final class OpenClLoss implements AutoCloseable {
         return new OpenClLoss(device, layout);
     }
 
-    private OpenClLoss(OpenClDevices.Device device, Layout layout) {
+    /** A loss on {@code device}; tests pass a copy of a real device with a smaller allocation limit. */
+    OpenClLoss(OpenClDevices.Device device, Layout layout) {
         this.preferred = resolve(Objects.requireNonNull(layout), device);
         this.context = new OpenClContext(device, source(), BUILD_OPTIONS);
         try {

@@ -17,6 +17,11 @@ class OpenClContextTest {
 
     @BeforeEach
     void openClPresent() {
+        assumeOpenCl();
+    }
+
+    /** Skips the calling test when OpenCL cannot run here, or fails it when opencl is required. */
+    static void assumeOpenCl() {
         String reason = OpenClDevices.unavailableReason();
         if (reason == null) {
             return;
