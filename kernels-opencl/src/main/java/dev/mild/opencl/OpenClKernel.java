@@ -5,6 +5,7 @@ import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.Tolerance;
 import org.jocl.Pointer;
+import org.jocl.Sizeof;
 
 /**
  * The {@code opencl} backend for host arrays: copies the caller's scores and weights to device buffers,
@@ -104,7 +105,10 @@ public final class OpenClKernel implements LossKernel {
         if (current != null && !current.isClosed() && current.capacity() >= floats) {
             return current;
         }
-        long capacity = current == null ? floats : Math.max(floats, current.capacity() + current.capacity() / 2);
+        // Grown by half, but never past what the device allows in one allocation when the batch itself fits.
+        long deviceLimit = loss.device().maxAllocationBytes() / Sizeof.cl_float;
+        long capacity = current == null ? floats
+                : Math.max(floats, Math.min(deviceLimit, current.capacity() + current.capacity() / 2));
         if (current != null) {
             current.close();
         }

@@ -72,4 +72,17 @@ class OpenClAllocationLimitTest {
             meanChecked(kernel, data, 250); // up to the limit still fits
         }
     }
+
+    /**
+     * A batch that fits the device runs even when growing the staging buffers by half would not: 170 rows then
+     * 250 (1000 floats, the limit) asked for 1020 floats and failed with "needs ... allows at most".
+     */
+    @Test
+    void growingStopsAtTheDeviceLimit() {
+        RandomBatch data = RandomBatch.of(12, 250, P, true);
+        try (OpenClKernel kernel = new OpenClKernel(new OpenClLoss(withAllocationLimit(1000 * 4), Layout.DIRECT))) {
+            meanChecked(kernel, data, 170);
+            meanChecked(kernel, data, 250);
+        }
+    }
 }
