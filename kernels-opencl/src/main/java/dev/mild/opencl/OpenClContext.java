@@ -15,6 +15,7 @@ import static org.jocl.CL.CL_TRUE;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -114,9 +115,10 @@ final class OpenClContext implements AutoCloseable {
         ensureOpen();
         long size = Math.max(bytes, 4);
         if (size > device.maxAllocationBytes()) {
-            throw new OpenClException(String.format("the %s buffer needs %.1f MiB but %s allows at most %.1f MiB "
-                            + "in one allocation; use smaller batches", what, size / 1048576.0, device.label(),
-                    device.maxAllocationBytes() / 1048576.0));
+            // Bytes too: in MiB alone, one float past a 4 GiB limit read "needs 4096.0 MiB but allows at most 4096.0 MiB".
+            throw new OpenClException(String.format(Locale.ROOT, "the %s buffer needs %d bytes (%.1f MiB) but %s "
+                            + "allows at most %d bytes (%.1f MiB) in one allocation; use smaller batches", what, size,
+                    size / 1048576.0, device.label(), device.maxAllocationBytes(), device.maxAllocationBytes() / 1048576.0));
         }
         try {
             return track(CL.clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null));

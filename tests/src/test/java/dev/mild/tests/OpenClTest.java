@@ -315,6 +315,9 @@ class OpenClTest {
             OpenClException e = assertThrows(OpenClException.class, () -> loss.allocate(tooMany, "scores"));
             assertTrue(e.getMessage().contains("scores buffer needs") && e.getMessage().contains("smaller batches"),
                     e.getMessage());
+            // In MiB alone both sizes printed the same (4096.0 MiB on PoCL): the exact bytes tell them apart.
+            assertTrue(e.getMessage().contains("needs " + tooMany * 4 + " bytes")
+                    && e.getMessage().contains("at most " + loss.device().maxAllocationBytes() + " bytes"), e.getMessage());
             RandomBatch data = RandomBatch.of(1, 50, 4, false);
             OpenClKernel k = new OpenClKernel(loss);
             double mean = k.lossAndGradient(data.config(), 50, data.scores(), 0, data.weights(), 0, null, 0, null, 0);
