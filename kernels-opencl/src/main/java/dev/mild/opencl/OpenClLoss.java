@@ -380,14 +380,21 @@ public final class OpenClLoss implements AutoCloseable {
             configFloatsHost[g + k] = (float) config.delta(k);
             configFloatsHost[g + p + k] = (float) config.expDelta(k);
         }
+        // Forgotten before anything changes: if an allocation below fails, the next call must not trust buffers
+        // that were released (PoCL aborted the JVM on them) or replaced and never written.
+        uploaded = null;
         if (configIntsCapacity < ints) {
             context.release(configInts);
+            configInts = null;
+            configIntsCapacity = 0;
             configInts = context.allocate((long) ints * Sizeof.cl_int, "loss configuration");
             configIntsArg = Pointer.to(configInts);
             configIntsCapacity = ints;
         }
         if (configFloatsCapacity < floats) {
             context.release(configFloats);
+            configFloats = null;
+            configFloatsCapacity = 0;
             configFloats = context.allocate((long) floats * Sizeof.cl_float, "loss configuration");
             configFloatsArg = Pointer.to(configFloats);
             configFloatsCapacity = floats;
@@ -406,6 +413,8 @@ public final class OpenClLoss implements AutoCloseable {
         }
         long capacity = Math.max(groups, Math.min(Integer.MAX_VALUE / 2 - 8, partialsCapacity + partialsCapacity / 2));
         context.release(partials);
+        partials = null;
+        partialsCapacity = 0; // as in upload: a failed allocation must not leave the released buffer in use
         partials = context.allocate(capacity * 2 * Sizeof.cl_float, "loss partials");
         partialsArg = Pointer.to(partials);
         partialsCapacity = capacity;

@@ -85,4 +85,39 @@ class OpenClAllocationLimitTest {
             meanChecked(kernel, data, 250);
         }
     }
+
+    /**
+     * A configuration the device cannot hold fails, and the previous one still computes the right loss. Its
+     * buffers were released, or replaced by an unwritten one, before the allocation failed, while the loss still
+     * counted them as uploaded: the next call ran the kernel on them.
+     */
+    @Test
+    void aConfigurationTooLargeForTheDeviceLeavesTheLossUsable() {
+        // 100 floats (400 bytes) per data buffer fit; 100 experts' margins (201 floats) do not.
+        RandomBatch narrow = RandomBatch.of(13, 25, P, false);
+        RandomBatch wide = RandomBatch.of(14, 1, 100, true);
+        try (OpenClLoss loss = new OpenClLoss(withAllocationLimit(500), Layout.DIRECT)) {
+            DeviceBuffer scores = loss.allocate(100, "scores");
+            DeviceBuffer weights = loss.allocate(100, "weights");
+            DeviceBuffer grad = loss.allocate(100, "gradient");
+            scores.write(narrow.scores());
+            weights.write(narrow.weights());
+            double[] wantGrad = new double[100];
+            double want = ReferenceKernel.evaluate(narrow.config(), 25, toDouble(narrow.scores()),
+                    toDouble(narrow.weights()), null, wantGrad);
+            for (int call = 0; call < 2; call++) {
+                if (call == 1) {
+                    OpenClException e = assertThrows(OpenClException.class, () -> loss.lossAndGradient(wide.config(), 1,
+                            scores, 0, weights, 0, null, 0, grad, 0));
+                    assertTrue(e.getMessage().contains("loss configuration buffer needs"), e.getMessage());
+                }
+                double mean = loss.lossAndGradient(narrow.config(), 25, scores, 0, weights, 0, null, 0, grad, 0);
+                float[] got = new float[100];
+                grad.read(0, got, 0, 100);
+                String when = call == 0 ? "before" : "after the failed configuration";
+                assertEquals(want, mean, 1e-5 * Math.abs(want), "mean loss " + when);
+                assertArrayEquals(wantGrad, toDouble(got), 1e-5 * maxAbs(wantGrad), "gradient " + when);
+            }
+        }
+    }
 }
