@@ -1,6 +1,7 @@
 package dev.mild.opencl;
 
 import dev.mild.InvalidInputException;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -57,10 +58,10 @@ public final class DeviceBuffer implements AutoCloseable {
      * Copies {@code src.remaining()} floats from a direct buffer to this buffer at {@code at} (blocking);
      * the buffer's position is not moved.
      *
-     * @param src a direct buffer. Not modified.
+     * @param src a direct buffer in the native byte order. Not modified.
      */
     public void write(long at, FloatBuffer src) {
-        requireDirect(src);
+        requireDirectNativeOrder(src);
         checkRange(at, src.remaining());
         synchronized (owner) {
             owner.context().write(handle(), at * Sizeof.cl_float, Pointer.toBuffer(src), (long) src.remaining() * Sizeof.cl_float);
@@ -85,10 +86,14 @@ public final class DeviceBuffer implements AutoCloseable {
      * Copies {@code dst.remaining()} floats of this buffer from {@code at} into a direct buffer (blocking);
      * the buffer's position is not moved.
      *
-     * @param dst a direct buffer. Modified.
+     * @param dst a direct, writable buffer in the native byte order. Modified.
      */
     public void read(long at, FloatBuffer dst) {
-        requireDirect(dst);
+        requireDirectNativeOrder(dst);
+        if (dst.isReadOnly()) {
+            // JOCL writes through the address and would change a buffer Java promises is read-only.
+            throw new InvalidInputException("cannot read the " + what + " buffer into a read-only FloatBuffer");
+        }
         checkRange(at, dst.remaining());
         synchronized (owner) {
             owner.context().read(handle(), at * Sizeof.cl_float, Pointer.toBuffer(dst), (long) dst.remaining() * Sizeof.cl_float);
@@ -152,10 +157,15 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    private static void requireDirect(FloatBuffer b) {
-        if (!b.isDirect()) {
-            throw new InvalidInputException("JOCL copies from a FloatBuffer only when it is direct "
-                    + "(ByteBuffer.allocateDirect(...).order(ByteOrder.nativeOrder()).asFloatBuffer())");
+    /**
+     * JOCL copies a buffer's bytes as they lie in memory: a heap buffer is not copied at all, and a view in the
+     * other byte order (allocateDirect's default is big-endian) arrived as garbage floats, silently.
+     */
+    private static void requireDirectNativeOrder(FloatBuffer b) {
+        if (!b.isDirect() || b.order() != ByteOrder.nativeOrder()) {
+            throw new InvalidInputException("JOCL copies a FloatBuffer only when it is direct and in the native byte "
+                    + "order (ByteBuffer.allocateDirect(...).order(ByteOrder.nativeOrder()).asFloatBuffer()); got a "
+                    + (b.isDirect() ? "direct" : "heap") + " buffer in " + b.order() + " order");
         }
     }
 }

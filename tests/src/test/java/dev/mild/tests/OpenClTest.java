@@ -26,6 +26,9 @@ import dev.mild.opencl.OpenClKernel;
 import dev.mild.opencl.OpenClLoss;
 import dev.mild.opencl.OpenClLoss.Layout;
 import dev.mild.testing.Required;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -304,6 +307,32 @@ class OpenClTest {
             s.write(0, new float[30], 0, 30);
             w.write(0, new float[30], 0, 30);
             loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, s, 15);
+        }
+    }
+
+    /**
+     * FloatBuffer copies take direct buffers in the native byte order only. A big-endian view (what
+     * {@code allocateDirect(n).asFloatBuffer()} gives) was copied byte for byte and arrived as garbage floats, and a
+     * read-only buffer was written into.
+     */
+    @Test
+    void floatBufferCopiesRefuseTheOtherByteOrderAndReadOnlyBuffers() {
+        try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT)) {
+            DeviceBuffer b = loss.allocate(4, "scores");
+            ByteOrder other = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+            FloatBuffer swapped = ByteBuffer.allocateDirect(16).order(other).asFloatBuffer().put(new float[] {1, 2, 3, 4}).flip();
+            ValidationTest.fails(() -> b.write(0, swapped), "native byte", other.toString());
+            ValidationTest.fails(() -> b.read(0, swapped), "native byte", other.toString());
+            ValidationTest.fails(() -> b.write(0, FloatBuffer.allocate(4)), "direct", "heap");
+            FloatBuffer nativeOrder = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            nativeOrder.put(new float[] {1, 2, 3, 4}).position(1);
+            b.write(0, nativeOrder); // the 3 floats from its position
+            float[] back = new float[4];
+            b.read(0, back, 0, 4);
+            assertEquals(List.of(2f, 3f, 4f), List.of(back[0], back[1], back[2]));
+            FloatBuffer readOnly = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder()).asFloatBuffer().asReadOnlyBuffer();
+            ValidationTest.fails(() -> b.read(0, readOnly), "read-only");
+            assertEquals(0f, readOnly.get(0), "the read-only buffer is unchanged");
         }
     }
 
