@@ -216,12 +216,16 @@ public final class OpenClLoss implements AutoCloseable {
      *                      to skip the backward pass. Modified. May not overlap the inputs.
      * @return the mean loss, summed in float64 on the host; 0 when {@code rows == 0}
      * @throws InvalidInputException when a buffer is too small, closed, from another loss, or overlaps
+     * @throws IllegalStateException  when this loss is closed
      */
     public synchronized double lossAndGradient(LossConfig config, int rows,
                                                DeviceBuffer scores, long scoresOffset,
                                                DeviceBuffer weights, long weightsOffset,
                                                DeviceBuffer rowLoss, long rowLossOffset,
                                                DeviceBuffer grad, long gradOffset) {
+        // A closed loss is a lifecycle error (IllegalStateException, as for the CPU backends), not "scores buffer
+        // is closed", an InvalidInputException that blamed the caller's arguments.
+        context.ensureOpen();
         Objects.requireNonNull(config, "config");
         if (rows < 0) {
             throw new InvalidInputException("rows must be >= 0, got " + rows);

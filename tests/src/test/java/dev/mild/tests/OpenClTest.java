@@ -421,6 +421,11 @@ class OpenClTest {
         e = assertThrows(IllegalStateException.class,
                 () -> k.lossAndGradient(data.config(), 0, data.scores(), 0, data.weights(), 0, null, 0, null, 0));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        // The device-resident API too: it said "scores buffer is closed", an InvalidInputException, as if the
+        // caller had passed a bad argument.
+        e = assertThrows(IllegalStateException.class,
+                () -> k.deviceLoss().lossAndGradient(data.config(), 1, b, 0, b, 5, null, 0, null, 0));
+        assertTrue(e.getMessage().contains("closed") && e.getMessage().contains(k.deviceLoss().device().name()), e.getMessage());
     }
 
     /** The rule on invented device lists: GPU first, then accelerator, then CPU; index and name selectors. */
