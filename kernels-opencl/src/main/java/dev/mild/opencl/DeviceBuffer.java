@@ -13,7 +13,7 @@ import org.jocl.cl_mem;
  * and out are explicit and blocking, so the caller decides when data crosses the bus.
  *
  * <p>Owned by the {@link OpenClLoss} that made it: closing that also releases this. Offsets and lengths are
- * in floats.
+ * in floats. Thread-safe: copies are serialized with the owner's calls.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final OpenClLoss owner;

@@ -43,8 +43,9 @@ import org.jocl.cl_mem;
  * bit-identical from call to call for the same device and p (fixed work-group shape, partials summed on the
  * host in order).
  *
- * <p>Thread-safe: calls are serialized on this object (one in-order command queue). Close it to release
- * every OpenCL object it made, its buffers included.
+ * <p>Thread-safe: calls are serialized on this object (one in-order command queue). A call blocks until the
+ * device is done and does not respond to {@link Thread#interrupt()} (the thread's interrupt flag is kept). Close
+ * it to release every OpenCL object it made, its buffers included; nothing is released by garbage collection.
  */
 public final class OpenClLoss implements AutoCloseable {
 
