@@ -148,6 +148,11 @@ public final class RouterTraining {
                 throw new InvalidInputException("options is null; set TrainOptions (TrainOptions.DEFAULT for the"
                         + " defaults of ./mild train)");
             }
+            if (validFraction != null && validFraction == 0) {
+                // Said now, not after reading the data: every run needs validation rows.
+                throw new InvalidInputException("--valid-fraction 0 leaves no validation rows, which early stopping"
+                        + " and the choice of rho need: give a fraction above 0 (default 0.1), or --valid FILE");
+            }
             if (blocks == null) {
                 throw new InvalidInputException("blocks is null; use an empty array for no class blocks");
             }

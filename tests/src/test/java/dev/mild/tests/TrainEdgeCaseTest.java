@@ -138,12 +138,12 @@ class TrainEdgeCaseTest {
         assertTrue(e.getMessage().endsWith("Give --valid FILE, or --valid-fraction 0.17 or more (1 row of 3)"),
                 e.getMessage());
 
+        // A fraction of 0 can never work: refused by the option check, before any data is read.
         s.validFraction = 0.0;
         s.testFraction = 0.0;
-        e = assertThrows(InvalidInputException.class,
-                () -> RouterTraining.run(three, null, null, s, RouterTraining.Listener.SILENT));
-        assertTrue(e.getMessage().startsWith("three.csv: the validation split is empty: --valid-fraction 0 of 3 rows"),
-                e.getMessage());
+        e = assertThrows(InvalidInputException.class, s::check);
+        assertEquals("--valid-fraction 0 leaves no validation rows, which early stopping and the choice of rho need:"
+                + " give a fraction above 0 (default 0.1), or --valid FILE", e.getMessage());
 
         // The fraction suggested does leave one validation row (and two for training).
         s.validFraction = 0.17;
