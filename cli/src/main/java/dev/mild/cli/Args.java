@@ -127,9 +127,18 @@ final class Args {
             throw new UsageException("--" + name + " must be a number, got \"" + v + "\"");
         }
         if (!(x >= min && x <= max)) {
-            throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + v);
+            throw new UsageException("--" + name + " must be between " + limit(min) + " and " + limit(max) + ", got "
+                    + v);
         }
         return x;
+    }
+
+    /** A range limit as a person writes it: "1000", "0.99", "1e-12" (not Java's "1000.0", "1.0E-12"). */
+    static String limit(double x) {
+        if (x == Math.rint(x) && Math.abs(x) < 1e15) {
+            return Long.toString((long) x);
+        }
+        return Double.toString(x).replace(".0E", "E").replace("E", "e");
     }
 
     List<String> positional() {

@@ -135,6 +135,9 @@ class TrainChecksTest {
                 "--epochs must be between 1 and 1000000, got 99999999999");
         assertOptionRefused(trained, model, "--hidden", "64,99999999999",
                 "--hidden: every value must be between 1 and 2147483647, got \"64,99999999999\"");
+        // Decimal limits as a person writes them, not Java's "1.0E-12" and "1000.0".
+        assertOptionRefused(trained, model, "--lr", "5000", "--lr must be between 1e-12 and 1000, got 5000");
+        assertOptionRefused(trained, model, "--valid-fraction", "1", "--valid-fraction must be between 0 and 0.99, got 1");
     }
 
     @Test
