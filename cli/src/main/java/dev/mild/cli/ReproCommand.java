@@ -6,6 +6,7 @@ import dev.mild.data.Dataset;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
 import dev.mild.io.JsonOut;
+import dev.mild.router.Adam;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
@@ -50,7 +51,7 @@ final class ReproCommand implements Command {
         return """
                 Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III,severe] [--costs a,b]
                                     [--experts synthetic|trained] [--cost-noise S] [--seeds N]
-                                    [--train-rows N] [--epochs N] [--json]
+                                    [--train-rows N] [--epochs N] [--optimizer adamw|adam] [--json]
 
                 Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
                 (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
@@ -80,6 +81,9 @@ final class ReproCommand implements Command {
                   --seeds N       seeds 1..N (default 5)
                   --train-rows N  use a seeded sample of N training images (default: all 60000)
                   --epochs N      most epochs per training (default 100)
+                  --optimizer adamw|adam
+                                  adamw (default; decoupled weight decay) or adam (weight decay as an
+                                  L2 term, what the paper's image experiments used)
                   --json          one JSON object per setup and cost instead of tables: per-seed test
                                   losses, mean shares, and per seed what rho auto chose (mildSearch)
 
@@ -93,7 +97,8 @@ final class ReproCommand implements Command {
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("dir", "setups", "costs", "experts", "cost-noise", "seeds", "train-rows", "epochs");
+        return Set.of("dir", "setups", "costs", "experts", "cost-noise", "seeds", "train-rows", "epochs",
+                "optimizer");
     }
 
     @Override
@@ -124,6 +129,7 @@ final class ReproCommand implements Command {
         int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
         int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
         int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
+        Adam.Kind optimizer = Adam.Kind.byName(args.value("optimizer", "adamw"));
         boolean json = args.flag("json");
         PrintStream out = console.out();
 
@@ -153,7 +159,8 @@ final class ReproCommand implements Command {
         }
         if (!json) {
             out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %s experts;"
-                    + " %d seed(s), at most %d epochs%s.%n%n", train.rows(), test.rows(), expertsName, seeds, epochs,
+                    + " %d seed(s), at most %d epochs, %s%s.%n%n", train.rows(), test.rows(), expertsName, seeds, epochs,
+                    optimizer.label(),
                     costNoise > 0 ? String.format(Locale.ROOT, "; noise of std %s on the training costs",
                             costNoise) : "");
         }
@@ -174,7 +181,7 @@ final class ReproCommand implements Command {
                         spec.blocks = setup.blocks;
                         spec.coverage = cost.equals("b");
                         spec.costNoise = costNoise;
-                        spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
+                        spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs).withOptimizer(optimizer)
                                 .withThreads(Runtime.getRuntime().availableProcessors());
                         long t0 = System.nanoTime();
                         RouterTraining.Outcome o = RouterTraining.run(train, null, test, spec, RouterTraining.Listener.SILENT);
@@ -203,6 +210,7 @@ final class ReproCommand implements Command {
                 if (json) {
                     out.println("{\"setup\": " + JsonOut.quote(setup.name) + ", \"cost\": " + JsonOut.quote(cost)
                             + ", \"experts\": " + JsonOut.quote(expertsName) + ", \"costNoise\": " + costNoise
+                            + ", \"optimizer\": " + JsonOut.quote(optimizer.label())
                             + ", \"seeds\": " + seeds + ", \"tdef\": " + JsonOut.array(loss[0]) + ", \"mild\": "
                             + JsonOut.array(loss[1]) + ", \"oracle\": " + JsonOut.array(oracle) + ", \"tdefShares\": "
                             + JsonOut.array(shares[0]) + ", \"mildShares\": " + JsonOut.array(shares[1])

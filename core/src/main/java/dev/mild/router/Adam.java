@@ -41,7 +41,7 @@ public final class Adam {
                     return k;
                 }
             }
-            throw new InvalidInputException("unknown optimizer \"" + name + "\" (known: adam, adamw)");
+            throw new InvalidInputException("--optimizer: unknown optimizer \"" + name + "\" (known: adam, adamw)");
         }
     }
 
