@@ -1,6 +1,7 @@
 package dev.mild.cli;
 
 import dev.mild.data.Decimal;
+import dev.mild.io.JsonOut;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -135,10 +136,7 @@ final class Args {
 
     /** A range limit as a person writes it: "1000", "0.99", "1e-12" (not Java's "1000.0", "1.0E-12"). */
     static String limit(double x) {
-        if (x == Math.rint(x) && Math.abs(x) < 1e15) {
-            return Long.toString((long) x);
-        }
-        return Double.toString(x).replace(".0E", "E").replace("E", "e");
+        return JsonOut.number(x).replace(".0E", "E").replace("E", "e");   // whole numbers without ".0"
     }
 
     List<String> positional() {
