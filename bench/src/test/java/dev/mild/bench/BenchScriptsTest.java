@@ -67,21 +67,31 @@ class BenchScriptsTest {
         pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
         pb.environment().put("MILD_STUB_BENCH", stubBench);
         pb.environment().remove("MILD_BENCH_OUT");
-        Path err = Files.createTempFile(root, "stderr", ".txt");
+        return exec(pb, root);
+    }
+
+    /** Runs {@code pb} to the end: exit code, stdout, and stderr (through a file in {@code dir}). */
+    private static Run exec(ProcessBuilder pb, Path dir) throws IOException, InterruptedException {
+        Path err = Files.createTempFile(dir, "stderr", ".txt");
         Process p = pb.redirectError(err.toFile()).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = p.waitFor();
         return new Run(code, out, Files.readString(err));
     }
 
+    /** --help of a script that runs JMH: usage on stdout with its example, exit 0, and nothing else run. */
+    private static void assertHelpOnly(Run r, String usage, String example) {
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith(usage + "\n"), r.out());
+        assertTrue(r.out().contains(example), r.out());
+        assertEquals("", r.err(), "no Maven build, no JMH run");
+    }
+
     @Test
     void reportHelpExplainsTheScriptAndMeasuresNothing(@TempDir Path dir) throws Exception {
         Path root = root(dir, "report.sh");
-        Run r = run(root, "report.sh", "echo JMH ran >&2; exit 1", "--help");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("Usage: bench/report.sh [JMH ARGS]\n"), r.out());
-        assertTrue(r.out().contains("EXPERTS=8 bench/report.sh"), r.out());
-        assertEquals("", r.err());
+        assertHelpOnly(run(root, "report.sh", "echo JMH ran >&2; exit 1", "--help"), "Usage: bench/report.sh [JMH ARGS]",
+                "EXPERTS=8 bench/report.sh");
     }
 
     /** -l, -h, or anything else after which JMH writes no results: no table, least of all an older run's. */
@@ -121,11 +131,8 @@ class BenchScriptsTest {
     @Test
     void peersHelpExplainsTheScriptWithoutBuildingOrDownloading(@TempDir Path dir) throws Exception {
         Path root = root(dir, "peers.sh");
-        Run r = run(root, "peers.sh", "echo JMH ran >&2; exit 1", "--help");
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().startsWith("Usage: bench/peers.sh [JMH ARGS]\n"), r.out());
-        assertTrue(r.out().contains("bench/peers.sh -wi 2 -i 3"), r.out());
-        assertEquals("", r.err(), "no Maven build, no JMH run");
+        assertHelpOnly(run(root, "peers.sh", "echo JMH ran >&2; exit 1", "--help"), "Usage: bench/peers.sh [JMH ARGS]",
+                "bench/peers.sh -wi 2 -i 3");
     }
 
     @Test
@@ -206,11 +213,10 @@ class BenchScriptsTest {
             ProcessBuilder pb = new ProcessBuilder(command);
             pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
             pb.environment().put("MILD_STUB_RAN", ran.toString());
-            Path err = Files.createTempFile(dir, "stderr", ".txt");
-            Process p = pb.redirectError(err.toFile()).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int code = p.waitFor();
-            String errText = Files.readString(err);
+            Run r = exec(pb, dir);
+            int code = r.code();
+            String out = r.out();
+            String errText = r.err();
             if (args.equals(List.of("extra"))) {
                 assertEquals(2, code, errText);
                 assertEquals("", out);

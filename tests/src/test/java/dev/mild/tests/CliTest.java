@@ -81,26 +81,27 @@ class CliTest {
         assertTrue(r.lines().get(0).contains("\"ok\": false") && r.lines().get(0).contains("mild-p3-sum-others"), r.out);
     }
 
+    /** Writes {@code json} to {@code file}, runs {@code golden} on it with {@code args}: bad input, exit 2. */
+    private Run goldenRefuses(Path file, String json, String... args) throws IOException {
+        Files.writeString(file, json);
+        List<String> command = new ArrayList<>(List.of("golden", file.toString()));
+        command.addAll(List.of(args));
+        Run r = run(command.toArray(String[]::new));
+        assertEquals(2, r.code, r.out + r.err);
+        return r;
+    }
+
     @Test
     void goldenRejectsBadFilesWithExitTwo() throws IOException {
-        Path broken = tmp.resolve("broken.json");
-        Files.writeString(broken, "{\"cases\": [{\"name\": \"x\", \"nu\": 1.0,\n \"rho\": [1.0, }]}");
-        Run r = run("golden", broken.toString());
-        assertEquals(2, r.code);
+        Run r = goldenRefuses(tmp.resolve("broken.json"), "{\"cases\": [{\"name\": \"x\", \"nu\": 1.0,\n \"rho\": [1.0, }]}");
         assertTrue(r.err.contains("broken.json") && r.err.contains("line 2"), r.err);
 
-        Path ragged = tmp.resolve("ragged.json");
-        Files.writeString(ragged, "{\"cases\": [{\"name\": \"r\", \"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2], [3]],"
-                + " \"weights\": [[1, 1], [1, 1]], \"rowLoss\": [0, 0], \"gradMeanLoss\": [[0, 0], [0, 0]]}]}");
-        r = run("golden", ragged.toString());
-        assertEquals(2, r.code);
+        r = goldenRefuses(tmp.resolve("ragged.json"), "{\"cases\": [{\"name\": \"r\", \"nu\": 1, \"rho\": [1, 1], \"scores\":"
+                + " [[1, 2], [3]], \"weights\": [[1, 1], [1, 1]], \"rowLoss\": [0, 0], \"gradMeanLoss\": [[0, 0], [0, 0]]}]}");
         assertTrue(r.err.contains("scores row 1") && r.err.contains("expected 2"), r.err);
 
-        Path badRho = tmp.resolve("rho.json");
-        Files.writeString(badRho, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 0], \"scores\": [], \"weights\": [],"
+        r = goldenRefuses(tmp.resolve("rho.json"), "{\"cases\": [{\"nu\": 1, \"rho\": [1, 0], \"scores\": [], \"weights\": [],"
                 + " \"rowLoss\": [], \"gradMeanLoss\": []}]}");
-        r = run("golden", badRho.toString());
-        assertEquals(2, r.code);
         assertTrue(r.err.contains("case 0: rho of expert 2 (1-based) must be finite and > 0, got 0.0"), r.err);
 
         r = run("golden", tmp.resolve("missing.json").toString());
@@ -110,29 +111,21 @@ class CliTest {
         // A number beyond float64 was read as Infinity: infinite weights made the case "fail" (exit 1), and
         // infinite deferral costs an error that named neither the file nor the place.
         Path huge = tmp.resolve("huge.json");
-        Files.writeString(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]],\n \"weights\": [[1e999, 0]],"
-                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}");
-        r = run("golden", huge.toString(), "--backend", "scalar");
-        assertEquals(2, r.code, r.out + r.err);
+        r = goldenRefuses(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]],\n \"weights\": [[1e999, 0]],"
+                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}", "--backend", "scalar");
         assertEquals("mild golden: error: " + huge + ": line 2, column 15: number 1e999 is beyond the float64 range"
                 + " (at most 1.7976931348623157E308 in magnitude)", r.err.strip());
-        Files.writeString(huge, "{\"rewards\": {\"costs\": [[0, -1e999]], \"sum-others\": [[0, 0]]}}");
-        r = run("golden", huge.toString());
-        assertEquals(2, r.code, r.out + r.err);
+        r = goldenRefuses(huge, "{\"rewards\": {\"costs\": [[0, -1e999]], \"sum-others\": [[0, 0]]}}");
         assertTrue(r.err.contains(huge + ": line 1, column 28: number -1e999 is beyond"), r.err);
 
         // Within float64 but beyond float32, in which the float backends read the weights and a router its
         // scores: weights made the case "fail" on them (exit 1); scores stopped without naming the file.
-        Files.writeString(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]], \"weights\": [[0, 1e300]],"
-                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}");
-        r = run("golden", huge.toString(), "--backend", "scalar");
-        assertEquals(2, r.code, r.out + r.err);
+        r = goldenRefuses(huge, "{\"cases\": [{\"nu\": 1, \"rho\": [1, 1], \"scores\": [[1, 2]], \"weights\": [[0, 1e300]],"
+                + " \"rowLoss\": [0], \"gradMeanLoss\": [[0, 0]]}]}", "--backend", "scalar");
         assertEquals("mild golden: error: " + huge + ": case 0: \"weights\" row 0, column 1: 1.0E300 is beyond the"
                 + " float32 range (at most 3.4028235E38 in magnitude)", r.err.strip());
-        Files.writeString(huge, "{\"deferralLoss\": {\"scores\": [[1, 2], [-1e300, 0]], \"costs\": [[0, 1], [1, 0]],"
+        r = goldenRefuses(huge, "{\"deferralLoss\": {\"scores\": [[1, 2], [-1e300, 0]], \"costs\": [[0, 1], [1, 0]],"
                 + " \"choice\": [1, 1], \"rowLoss\": [1, 0], \"meanLoss\": 0.5}}");
-        r = run("golden", huge.toString());
-        assertEquals(2, r.code, r.out + r.err);
         assertEquals("mild golden: error: " + huge + ": deferralLoss: \"scores\" row 1, column 0: -1.0E300 is beyond"
                 + " the float32 range (at most 3.4028235E38 in magnitude)", r.err.strip());
     }
