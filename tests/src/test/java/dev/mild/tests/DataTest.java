@@ -200,6 +200,19 @@ class DataTest {
     }
 
     /**
+     * A message quotes the cell it refuses; a damaged file's escape sequence (here one that clears the screen) or
+     * a right-to-left override would reach the terminal as it is. They are shown escaped, as Java writes them.
+     */
+    @Test
+    void controlCharactersFromAFileAreShownEscaped() throws IOException {
+        Path f = write(tmp, "esc.csv", "a,cost:e\n1,0\n1\u001b[2J\u202e7,1\n");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+        assertTrue(e.getMessage().contains(f + ", line 3, column 1") && e.getMessage().contains("\"1\\u001B[2J\\u202E7\""),
+                e.getMessage());
+        assertTrue(e.getMessage().chars().allMatch(c -> c >= 0x20 && c != 0x7f && c != 0x202e), e.getMessage());
+    }
+
+    /**
      * A header name in another encoding than UTF-8 (a Windows-1252 export) is refused: the decoder replaced its
      * byte with U+FFFD, so "temp\u00e9rature" became a feature "temp\uFFFDrature" without a word, and two
      * such names ("\u00e9", "\u00e8") were "the same column twice".
