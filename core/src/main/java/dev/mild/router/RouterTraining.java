@@ -371,7 +371,7 @@ public final class RouterTraining {
                 surrogate = surrogate(spec, null, p, counts);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
-            } else if (rule.equals("auto")) {
+            } else if (rule.equals("auto") && p > 1) {
                 int searchEpochs = spec.searchEpochs() > 0 ? Math.min(spec.searchEpochs(), spec.options.epochs()) : 0;
                 listener.message("rho auto: a base training with uniform margins 1, then 25 grid points warm-started"
                         + " from it");
@@ -398,7 +398,14 @@ public final class RouterTraining {
                     }
                 }
             } else {
-                rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
+                if (rule.equals("auto")) {
+                    // One expert gets every row whatever the scores, so every grid point would route alike.
+                    listener.message("rho auto: one expert gets every row whatever the margins, so there is nothing"
+                            + " to search; margin 1");
+                    rho = Rho.uniform(p, 1.0);
+                } else {
+                    rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
+                }
                 surrogate = lossAt.apply(rho);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));

@@ -44,6 +44,43 @@ class TrainEdgeCaseTest {
         assertFalse(e.getMessage().contains("3 margins"), e.getMessage());
     }
 
+    /**
+     * With one expert every router sends every row to it, so the 25 grid points of auto would train 25 networks
+     * that route alike: auto trains once, at margin 1, and says why.
+     */
+    @Test
+    void autoWithOneExpertTrainsOnceWithoutASearch() {
+        int rows = 40;
+        float[] x = new float[rows];
+        double[] costs = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            x[i] = i / 10f;
+            costs[i] = i % 3 == 0 ? 1 : 0;
+        }
+        Dataset data = new Dataset("one.csv", List.of("x"), x, rows, null, List.of("only"), costs, null, null);
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.options = TrainOptions.DEFAULT.withEpochs(3);
+        List<String> messages = new java.util.ArrayList<>();
+        int[] gridPoints = {0};
+        RouterTraining.Outcome o = RouterTraining.run(data, null, null, s, new RouterTraining.Listener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+
+            @Override
+            public void point(RhoSearch.Point point, int index, int total) {
+                gridPoints[0]++;
+            }
+        });
+        assertEquals(null, o.search());
+        assertEquals(0, gridPoints[0]);
+        assertEquals(List.of(1.0), java.util.Arrays.stream(o.rho()).boxed().toList());
+        assertTrue(messages.contains("rho auto: one expert gets every row whatever the margins, so there is nothing"
+                + " to search; margin 1"), messages.toString());
+        assertEquals(1.0, o.valid().report().ratios()[0]);
+    }
+
     /** 64 rows of 2 features in [-2, 2], 3 experts, expert {@code i % 3} the only right one. */
     private static Examples threeExperts() {
         int rows = 64;
