@@ -5,6 +5,7 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
@@ -45,7 +46,10 @@ import org.jocl.cl_mem;
  *
  * <p>Thread-safe: calls are serialized on this object (one in-order command queue). A call blocks until the
  * device is done and does not respond to {@link Thread#interrupt()} (the thread's interrupt flag is kept). Close
- * it to release every OpenCL object it made, its buffers included; nothing is released by garbage collection.
+ * it to release every OpenCL object it made, its buffers included. A loss that is dropped without closing is
+ * released once the garbage collector finds it unreachable (with its buffers, which keep it reachable while
+ * they are): a safety net for device memory, not a substitute for {@code close()}, since when that happens is
+ * up to the collector.
  */
 public final class OpenClLoss implements AutoCloseable {
 
@@ -66,7 +70,12 @@ public final class OpenClLoss implements AutoCloseable {
 
     private static volatile String source;
 
+    /** One daemon thread for the process, releasing the OpenCL objects of losses dropped without close(). */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final OpenClContext context;
+    /** Closes {@link #context}, once: from {@link #close()}, or from {@link #CLEANER} when this loss is unreachable. */
+    private final Cleaner.Cleanable release;
     private final Layout preferred;
     private final cl_kernel tiledKernel;
     private final cl_kernel directKernel;
@@ -141,6 +150,9 @@ public final class OpenClLoss implements AutoCloseable {
             tiledStaticLocal = context.staticLocalMemory(tiledKernel);
             unused = context.allocate(Sizeof.cl_float, "unused output");
             unusedArg = Pointer.to(unused);
+            // The action holds the context, never this loss (or it would never become unreachable). Calls
+            // synchronize on this loss, and a held monitor keeps it reachable, so the cleaner cannot run mid-call.
+            release = CLEANER.register(this, context::close);
         } catch (CLException e) {
             context.close();
             throw context.failure("preparing the loss kernels", e);
@@ -472,7 +484,7 @@ public final class OpenClLoss implements AutoCloseable {
     /** Releases every OpenCL object this loss made, its {@link DeviceBuffer}s included. Idempotent. */
     @Override
     public synchronized void close() {
-        context.close();
+        release.clean();
     }
 
     /** The program: common helpers, the row function for local and for global memory, the two kernels. */

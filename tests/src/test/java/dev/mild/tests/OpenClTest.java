@@ -406,6 +406,52 @@ class OpenClTest {
         assertEquals(before, OpenClLoss.liveObjectsInProcess(), "OpenCL objects left after 20 open/close");
     }
 
+    /**
+     * A loss dropped without close() (an embedder's mistake, or an exception path that skipped it) gives its
+     * OpenCL objects back once it is collected; a buffer still held keeps its loss, and the device memory, alive.
+     */
+    @Test
+    void aLossDroppedWithoutCloseIsReleasedWhenCollected() throws InterruptedException {
+        int before = liveObjectsAfterGc();       // earlier tests' garbage collected first
+        DeviceBuffer kept = openAndDrop();
+        int held = liveObjectsAfterGc();
+        assertTrue(held > before, "the loss of a held buffer was released: " + held + " objects, " + before + " before");
+        kept.write(new float[] {1, 2});          // still usable: its loss is alive
+        kept = null;
+        assertEquals(before, collectedLiveObjects(before), "OpenCL objects of an unreachable loss left");
+    }
+
+    /** Opens a loss with two buffers, runs it once and returns one buffer without closing anything. */
+    private static DeviceBuffer openAndDrop() {
+        OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT);
+        DeviceBuffer s = loss.allocate(2, "scores");
+        DeviceBuffer w = loss.allocate(2, "weights");
+        s.write(new float[] {1, 2});
+        w.write(new float[] {1, 0});
+        loss.lossAndGradient(LossConfig.uniform(2, 1.0, 1.0), 1, s, 0, w, 0, null, 0, null, 0);
+        return s;
+    }
+
+    private static int liveObjectsAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return OpenClLoss.liveObjectsInProcess();
+    }
+
+    /** The process's live OpenCL objects after collecting garbage until they reach {@code target} or 10 s pass. */
+    private static int collectedLiveObjects(int target) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        int live = OpenClLoss.liveObjectsInProcess();
+        while (live != target && System.nanoTime() < end) {
+            System.gc();
+            Thread.sleep(20);
+            live = OpenClLoss.liveObjectsInProcess();
+        }
+        return live;
+    }
+
     @Test
     void closedBackendSaysSo() {
         OpenClKernel k = new OpenClKernel(KernelOptions.DEFAULT);
