@@ -2,16 +2,17 @@
 # Usage: bench/ab.sh ROUNDS OLD.jar NEW.jar [THROUGHPUT OPTIONS]
 #
 # Compares two builds of the CLI jar on one throughput figure, the way this noisy 2-core machine needs:
-# ROUNDS rounds, each running OLD then NEW (`throughput ... --backend simd` unless you pass --backend), and
-# prints both medians and the median of the paired ratios NEW/OLD (pairs share the machine's state of the
-# moment, so their ratio is steadier than either figure; read 0.97-1.03 as no difference).
+# ROUNDS rounds, each running both (`throughput ... --backend simd` unless you pass --backend; OLD first in odd
+# rounds, NEW first in even ones), and prints both medians and the median of the paired ratios NEW/OLD (pairs
+# share the machine's state of the moment, so their ratio is steadier than either figure; read 0.97-1.03 as no
+# difference).
 #
 #   cp cli/target/mild.jar /tmp/old.jar     # before the change
 #   ...change, then rebuild: ./mild backends  (any ./mild command rebuilds the jar after a change)
 #   bench/ab.sh 7 /tmp/old.jar cli/target/mild.jar --experts 8 --batch 65536 --threads 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 3 ]; then
   usage >&2
@@ -43,7 +44,13 @@ rate() {
 }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for r in $(seq "$ROUNDS"); do
-  a="$(rate "$OLD")"; b="$(rate "$NEW")"
+  # Alternating which runs first: a drift of the machine within a round (another job starting, the CPU's
+  # clock) would otherwise count against NEW in every pair.
+  if (( r % 2 == 1 )); then
+    a="$(rate "$OLD")"; b="$(rate "$NEW")"
+  else
+    b="$(rate "$NEW")"; a="$(rate "$OLD")"
+  fi
   [ -n "$a" ] && [ -n "$b" ] || { echo "bench/ab.sh: a run printed no samplesPerSecond (try the command by hand)" >&2; exit 1; }
   echo "$a $b" >> "$PAIRS"
 done

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +49,11 @@ class BenchScriptsTest {
 
     private static Run runWithJdk(Path root, String javaHome, String script, String stubBench, String... args)
             throws IOException, InterruptedException {
+        return runWithEnv(root, javaHome, Map.of(), script, stubBench, args);
+    }
+
+    private static Run runWithEnv(Path root, String javaHome, Map<String, String> env, String script, String stubBench,
+                                  String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("bash", root.resolve("bench").resolve(script).toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
@@ -67,6 +73,8 @@ class BenchScriptsTest {
         pb.environment().put("PATH", bin + ":" + pb.environment().get("PATH"));
         pb.environment().put("MILD_STUB_BENCH", stubBench);
         pb.environment().remove("MILD_BENCH_OUT");
+        pb.environment().remove("BATCH");
+        pb.environment().putAll(env);
         return exec(pb, root);
     }
 
@@ -231,6 +239,30 @@ class BenchScriptsTest {
             assertTrue(!Files.exists(ran), args + " ran " + (Files.exists(ran) ? Files.readString(ran) : ""));
             assertTrue(!Files.exists(dir.resolve("bench/hsdis/target")), args + " built nothing");
         }
+    }
+
+    /**
+     * Each round runs both jars, OLD first in odd rounds and NEW first in even ones, so a drift of the machine
+     * does not always fall on the same side; the ratios pair the runs of one round. The stand-in java prints the
+     * samplesPerSecond of the jar's name (old: 1M, new: 1.1M to 1.3M by round) and logs the order.
+     */
+    @Test
+    void abAlternatesWhichJarRunsFirstAndPairsTheRunsOfARound(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "ab.sh");
+        Path oldJar = Files.writeString(dir.resolve("old.jar"), "");
+        Path newJar = Files.writeString(dir.resolve("new.jar"), "");
+        Path order = dir.resolve("order.txt");
+        String stub = "for a; do [[ $prev == -jar ]] && jar=$(basename \"$a\" .jar); prev=$a; done; "
+                + "echo $jar >> " + order + "; n=$(wc -l < " + order + "); "
+                + "if [[ $jar == old ]]; then r=1000000; else r=$((1000000 + 100000 * ((n + 1) / 2))); fi; "
+                + "echo \"{\\\"samplesPerSecond\\\": $r}\"";
+        Run r = runWithJdk(root, root.resolve("stub-jdk").toString(), "ab.sh", stub, "3", oldJar.toString(),
+                newJar.toString(), "--experts", "8");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of("old", "new", "new", "old", "old", "new"), Files.readAllLines(order));
+        // New: 1.1M (run 2), 1.2M (run 3), 1.3M (run 6); old always 1M.
+        assertEquals("old median 1.00M rows/s, new median 1.20M rows/s\n"
+                + "paired new/old: 1.100 1.200 1.300; median 1.200\n", r.out());
     }
 
     /** A run of the jar that fails (here: not a jar at all) shows the jar's own error instead of none. */
