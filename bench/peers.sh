@@ -12,13 +12,14 @@
 #   bench/peers.sh                          # ~3 minutes after the first download
 #   bench/peers.sh -wi 2 -i 3               # quicker
 #   EXPERTS=8 EQUAL_RHO=true bench/peers.sh # one size (JMH adds a repeated -p to the list, so sizes are set here)
+#   BATCH=1024 bench/peers.sh               # another batch size (default 65536; the table has one)
 #
 # Results: bench-peers/target/peers-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
 # something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
 set -euo pipefail
 # Before the build: --help must not download PyTorch.
 if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +27,7 @@ OUT="${MILD_BENCH_OUT:-$ROOT/bench-peers/target/peers-results.json}"
 JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
 EXPERTS="${EXPERTS:-2,8,32}"
 EQUAL_RHO="${EQUAL_RHO:-false,true}"
+BATCH="${BATCH:-65536}"
 
 # The launcher's JDK (>= 25; it says how to get one when there is none).
 JDK="$("$ROOT/mild" java-home)"
@@ -56,7 +58,7 @@ HEADER="# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model na
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 "$JDK/bin/java" --sun-misc-unsafe-memory-access=allow -jar "$JAR" \
   'dev.mild.bench.LossThroughputBenchmark|dev.mild.bench.peers.PyTorchLossBenchmark' \
-  -p backend=scalar,simd -p experts="$EXPERTS" -p equalRho="$EQUAL_RHO" -p batch=65536 \
+  -p backend=scalar,simd -p experts="$EXPERTS" -p equalRho="$EQUAL_RHO" -p batch="$BATCH" \
   "${FAIL_ON_ERROR[@]}" -rf json -rff "$FRESH" "$@" >&2
 if [[ ! -s "$FRESH" ]]; then
   echo "bench/peers.sh: JMH measured nothing (no results), so there is no table; $OUT is unchanged" >&2

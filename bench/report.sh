@@ -8,12 +8,13 @@
 #   bench/report.sh                 # ~5 minutes
 #   EXPERTS=8 bench/report.sh       # one size (a -p experts=8 argument would add to the list, not replace it)
 #   NU=1,0.5 bench/report.sh        # also the general member (comp-sum, nu = 0.5): rows of their own
+#   BATCH=1024 bench/report.sh      # another batch size (default 65536; the table has one)
 #
 # Results: bench/target/report-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
 # something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
 set -euo pipefail
 if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,7 @@ rm -f "$FRESH"
 FAIL_ON_ERROR=(-foe true)
 [[ " $* " == *" -foe "* ]] && FAIL_ON_ERROR=()
 "$ROOT/mild" bench 'LossThroughputBenchmark|ExpRooflineBenchmark' \
-  -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p nu="${NU:-1}" -p batch=65536 \
+  -p backend=scalar,simd -p experts="${EXPERTS:-2,4,8,16,32}" -p equalRho="${EQUAL_RHO:-false,true}" -p nu="${NU:-1}" -p batch="${BATCH:-65536}" \
   "${FAIL_ON_ERROR[@]}" -rf json -rff "$FRESH" "$@" >&2
 if [[ ! -s "$FRESH" ]]; then
   echo "bench/report.sh: JMH measured nothing (no results), so there is no table; $OUT is unchanged" >&2

@@ -1,6 +1,7 @@
 package dev.mild.bench;
 
 import dev.mild.io.Json;
+import dev.mild.io.JsonOut;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Turns a JMH JSON result file of {@link LossThroughputBenchmark} and {@link ExpRooflineBenchmark} (one run)
@@ -26,6 +28,10 @@ import java.util.TreeMap;
  * Exps computed per row: the SIMD kernel leaves out each softmax's top expert (its exp is 1) when the number
  * of groups is even ({@code Plan.skipTop}), so it computes (p - 1) groups exps there and p groups otherwise; the
  * last column says how close to the exp rate those exps run.
+ *
+ * <p>Scores are read in their JMH unit (ops/s, ops/ms, ... from {@code -tu}); a result in another mode
+ * ({@code -bm avgt}: time per op) or of more than one JMH thread ({@code -t}) is refused, as is a second result
+ * for a cell of the table (a repeated {@code -p batch=} adds a batch size rather than replacing it).
  * Usage: {@code java -cp bench/target/benchmarks.jar dev.mild.bench.Report results.json} (bench/report.sh).
  * Its parsing helpers are public for the peer comparison's table (bench-peers, bench/peers.sh).
  */
@@ -34,18 +40,27 @@ public final class Report {
     }
 
     public static void main(String[] args) throws IOException {
+        printOrExit("Report", args, Report::markdown);
+    }
+
+    /**
+     * A report's main: the lines {@code table} makes of the JMH JSON result file {@code args[0]} on stdout, or
+     * what is wrong (no such file, results it cannot use) on stderr and exit code 2.
+     */
+    public static void printOrExit(String program, String[] args, Function<List<Map<?, ?>>, List<String>> table)
+            throws IOException {
         if (args.length != 1) {
-            System.err.println("usage: Report JMH_RESULTS.json");
+            System.err.println("usage: " + program + " JMH_RESULTS.json");
             System.exit(2);
         }
         Path file = Path.of(args[0]);
         try {
-            markdown(results(file)).forEach(System.out::println);
+            table.apply(results(file)).forEach(System.out::println);
         } catch (NoSuchFileException e) {
-            System.err.println("Report: no such file: " + file);
+            System.err.println(program + ": no such file: " + file);
             System.exit(2);
         } catch (IllegalArgumentException e) {
-            System.err.println("Report: " + e.getMessage());
+            System.err.println(program + ": " + file + ": " + e.getMessage());
             System.exit(2);
         }
     }
@@ -65,17 +80,16 @@ public final class Report {
         Map<Config, Map<String, Double>> loss = lossTable();
         for (Map<?, ?> r : results) {
             String name = (String) r.get("benchmark");
-            double median = median((Map<?, ?>) r.get("primaryMetric"));
             if (name.endsWith("ExpRooflineBenchmark.exp")) {
-                expsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+                expsPerSecond = callsPerSecond(r) * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.log")) {
-                logsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+                logsPerSecond = callsPerSecond(r) * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.expInGroupCalls")) {
-                groupCallExpsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+                groupCallExpsPerSecond = callsPerSecond(r) * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.vectorApiExp")) {
-                apiExpsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+                apiExpsPerSecond = callsPerSecond(r) * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("ExpRooflineBenchmark.vectorApiLog")) {
-                apiLogsPerSecond = median * ExpRooflineBenchmark.ELEMENTS;
+                apiLogsPerSecond = callsPerSecond(r) * ExpRooflineBenchmark.ELEMENTS;
             } else if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
                 putRowsPerSecond(loss, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
             }
@@ -139,6 +153,12 @@ public final class Report {
             return margins + ", nu " + (nu == Math.rint(nu) ? Long.toString((long) nu) : Double.toString(nu));
         }
 
+        /** "p = 8, distinct" and the like, for messages. */
+        @Override
+        public String toString() {
+            return "p = " + experts + ", " + rho();
+        }
+
         @Override
         public int compareTo(Config o) {
             int c = Integer.compare(experts, o.experts);
@@ -177,8 +197,81 @@ public final class Report {
         Object nu = params.get("nu");
         Config key = new Config(Integer.parseInt((String) params.get("experts")), "true".equals(params.get("equalRho")),
                 nu == null ? 1.0 : Double.parseDouble((String) nu));
-        double median = median((Map<?, ?>) result.get("primaryMetric"));
-        table.computeIfAbsent(key, k -> new TreeMap<>()).put(column, median * batch);
+        double rowsPerSecond = callsPerSecond(result) * batch;
+        // One cell per configuration and column: a second figure (another batch size, most often) would
+        // silently replace the first.
+        if (table.computeIfAbsent(key, k -> new TreeMap<>()).putIfAbsent(column, rowsPerSecond) != null) {
+            throw new IllegalArgumentException("two results for " + key + ", " + column + " (the second with batch "
+                    + batch + "): the table has one figure per configuration and backend, so measure one batch"
+                    + " size (BATCH=" + batch + " instead of a -p batch= argument, which adds to the script's)");
+        }
+    }
+
+    /**
+     * The median score of one JMH result in calls per second, whatever {@code -tu} it was measured in.
+     *
+     * @throws IllegalArgumentException for a result that is not one thread's throughput ({@code -bm avgt},
+     *     {@code -t 2}): the tables are one thread's rows per second
+     */
+    public static double callsPerSecond(Map<?, ?> result) {
+        String name = String.valueOf(result.get("benchmark"));
+        Object threads = result.get("threads");
+        if (!(threads instanceof Number n) || n.doubleValue() != 1) {
+            throw new IllegalArgumentException(name + " ran on "
+                    + (threads instanceof Number t ? JsonOut.number(t.doubleValue()) : "an unknown number of")
+                    + " JMH threads (-t): the table is"
+                    + " one thread's figures, measure with one");
+        }
+        Map<?, ?> metric = (Map<?, ?>) result.get("primaryMetric");
+        String unit = String.valueOf(metric.get("scoreUnit"));
+        double perUnit = switch (unit) {
+            case "ops/ns" -> 1e9;
+            case "ops/us" -> 1e6;
+            case "ops/ms" -> 1e3;
+            case "ops/s" -> 1;
+            case "ops/min" -> 1.0 / 60;
+            case "ops/hr" -> 1.0 / 3600;
+            case "ops/day" -> 1.0 / 86400;
+            default -> throw new IllegalArgumentException(name + " is scored in " + unit + ", not operations"
+                    + " per unit of time: the table needs throughput mode (JMH's -bm thrpt)");
+        };
+        return median(metric) * perUnit;
+    }
+
+    /**
+     * The peer comparison's lines (bench/peers.sh, {@code PeersReport}): a markdown table of rows/s per column
+     * (scalar, simd, pytorch) and the simd/pytorch ratio, one row per configuration.
+     *
+     * @throws IllegalArgumentException when there is no PyTorch result at all: there would be nothing to
+     *     compare with
+     */
+    public static List<String> peersMarkdown(List<Map<?, ?>> results) {
+        Map<Config, Map<String, Double>> table = lossTable();
+        boolean pytorch = false;
+        for (Map<?, ?> r : results) {
+            String name = (String) r.get("benchmark");
+            if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
+                putRowsPerSecond(table, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
+            } else if (name.endsWith("PyTorchLossBenchmark.lossAndGradient")) {
+                putRowsPerSecond(table, r, "pytorch");
+                pytorch = true;
+            }
+        }
+        if (!pytorch) {
+            throw new IllegalArgumentException("no PyTorchLossBenchmark results among the " + results.size()
+                    + " JMH results, so nothing to compare with (run bench/peers.sh)");
+        }
+        List<String> out = new ArrayList<>();
+        out.add("| experts | rho | scalar rows/s | simd rows/s | pytorch rows/s | simd/pytorch |");
+        out.add("|---:|---|---:|---:|---:|---:|");
+        for (Map.Entry<Config, Map<String, Double>> e : table.entrySet()) {
+            double scalar = e.getValue().getOrDefault("scalar", Double.NaN);
+            double simd = e.getValue().getOrDefault("simd", Double.NaN);
+            double torch = e.getValue().getOrDefault("pytorch", Double.NaN);
+            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %.1fx |", e.getKey().experts(),
+                    e.getKey().rho(), rate(scalar), rate(simd), rate(torch), simd / torch));
+        }
+        return out;
     }
 
     /** Median of the measurement iterations (JMH's rawData: forks x iterations). */

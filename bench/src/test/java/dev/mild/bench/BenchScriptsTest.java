@@ -136,6 +136,21 @@ class BenchScriptsTest {
         assertTrue(!r.err().contains("-foe true") && r.err().contains("-foe false"), r.err());
     }
 
+    /** BATCH picks the one batch size of the table; a -p batch= argument would add a second one to 65536. */
+    @Test
+    void reportAndPeersMeasureTheBatchSizeOfBatch(@TempDir Path dir) throws Exception {
+        for (String script : List.of("report.sh", "peers.sh")) {
+            Path root = root(dir.resolve(script), script);
+            String jdk = root.resolve("stub-jdk").toString();
+            // The stand-in prints the JMH arguments it was given, then measures nothing.
+            Run byDefault = runWithEnv(root, jdk, Map.of(), script, "echo \"$*\" >&2");
+            assertTrue(byDefault.err().contains(" -p batch=65536 "), script + ": " + byDefault.err());
+            Run chosen = runWithEnv(root, jdk, Map.of("BATCH", "1024"), script, "echo \"$*\" >&2");
+            assertTrue(chosen.err().contains(" -p batch=1024 ") && !chosen.err().contains("65536"),
+                    script + ": " + chosen.err());
+        }
+    }
+
     @Test
     void peersHelpExplainsTheScriptWithoutBuildingOrDownloading(@TempDir Path dir) throws Exception {
         Path root = root(dir, "peers.sh");

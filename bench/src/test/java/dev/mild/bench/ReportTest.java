@@ -18,16 +18,31 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReportTest {
 
-    /** One JMH result, as JMH writes it: score in calls/s, rawData per fork. */
+    /** One JMH result, as JMH writes it: score in calls/s, rawData per fork, one thread. */
     private static String result(String benchmark, String params, String rawData) {
-        return String.format(Locale.ROOT, "{\"benchmark\": \"dev.mild.bench.%s\", \"params\": {%s}, "
-                + "\"primaryMetric\": {\"score\": 0, \"rawData\": %s}}", benchmark, params, rawData);
+        return result(benchmark, params, rawData, "ops/s", 1);
+    }
+
+    private static String result(String benchmark, String params, String rawData, String unit, int threads) {
+        return String.format(Locale.ROOT, "{\"benchmark\": \"dev.mild.bench.%s\", \"mode\": \"%s\", \"threads\": %d, "
+                + "\"params\": {%s}, \"primaryMetric\": {\"score\": 0, \"scoreUnit\": \"%s\", \"rawData\": %s}}",
+                benchmark, unit.startsWith("ops/") ? "thrpt" : "avgt", threads, params, unit, rawData);
     }
 
     private static String loss(String backend, int experts, boolean equalRho, String nu, String rawData) {
-        String params = String.format(Locale.ROOT, "\"backend\": \"%s\", \"experts\": \"%d\", \"batch\": \"1000\", "
-                + "\"equalRho\": \"%b\"", backend, experts, equalRho) + (nu == null ? "" : ", \"nu\": \"" + nu + "\"");
+        return loss(backend, experts, equalRho, nu, 1000, rawData);
+    }
+
+    private static String loss(String backend, int experts, boolean equalRho, String nu, int batch, String rawData) {
+        String params = String.format(Locale.ROOT, "\"backend\": \"%s\", \"experts\": \"%d\", \"batch\": \"%d\", "
+                + "\"equalRho\": \"%b\"", backend, experts, batch, equalRho) + (nu == null ? "" : ", \"nu\": \"" + nu + "\"");
         return result("LossThroughputBenchmark.lossAndGradient", params, rawData);
+    }
+
+    private static List<String> markdown(Path dir, String... results) throws IOException {
+        Path file = dir.resolve("results.json");
+        Files.writeString(file, "[" + String.join(",", results) + "]");
+        return Report.markdown(Report.results(file));
     }
 
     @Test
@@ -71,6 +86,73 @@ class ReportTest {
                 // 15 x 16 = 240 exps computed: 2M x 240 / 6.4e9 = 7.5%, printed as 8% (%.0f rounds half up).
                 "| 16 | distinct | - | 2.00M | NaNx | 256 | 25.00M | 8% | 9% | 8% |"),
                 lines.subList(4, lines.size()));
+    }
+
+    /** Scores in another time unit (JMH's -tu) are converted; another mode (-bm avgt) or -t 2 is refused. */
+    @Test
+    void scoresAreReadInTheirUnitAndOnlyOneThreadsThroughputIsTabled(@TempDir Path dir) throws IOException {
+        // The first test's p = 8 equal row and roofline, scored per millisecond and per microsecond.
+        List<String> lines = markdown(dir,
+                result("LossThroughputBenchmark.lossAndGradient", "\"backend\": \"simd\", \"experts\": \"8\", "
+                        + "\"batch\": \"1000\", \"equalRho\": \"true\"", "[[64]]", "ops/ms", 1),
+                result("LossThroughputBenchmark.lossAndGradient", "\"backend\": \"scalar\", \"experts\": \"8\", "
+                        + "\"batch\": \"1000\", \"equalRho\": \"true\"", "[[8]]", "ops/ms", 1),
+                result("ExpRooflineBenchmark.exp", "", "[[1.5625]]", "ops/us", 1),
+                result("ExpRooflineBenchmark.log", "", "[[781.25]]", "ops/ms", 1));
+        assertTrue(lines.get(0).startsWith("exp roofline: 6.40e+09 exps/s, log1p: 3.20e+09 logs/s"), lines.get(0));
+        assertEquals("| 8 | equal | 8.00M | 64.00M | 8.0x | 8 | 800.00M | 8% | 10% | 8% |", lines.get(4));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> markdown(dir,
+                loss("simd", 8, true, null, "[[64000]]"),
+                result("ExpRooflineBenchmark.exp", "", "[[640]]", "ns/op", 1)));
+        assertEquals("dev.mild.bench.ExpRooflineBenchmark.exp is scored in ns/op, not operations per unit of time:"
+                + " the table needs throughput mode (JMH's -bm thrpt)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> markdown(dir,
+                result("LossThroughputBenchmark.lossAndGradient", "\"backend\": \"simd\", \"experts\": \"8\", "
+                        + "\"batch\": \"1000\", \"equalRho\": \"true\"", "[[128000]]", "ops/s", 2)));
+        assertEquals("dev.mild.bench.LossThroughputBenchmark.lossAndGradient ran on 2 JMH threads (-t): the table"
+                + " is one thread's figures, measure with one", e.getMessage());
+    }
+
+    /** bench/report.sh -p batch=4096 adds a batch size to the script's 65536: two figures for one cell. */
+    @Test
+    void twoResultsForOneCellAreRefusedInsteadOfOneReplacingTheOther(@TempDir Path dir) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> markdown(dir,
+                loss("simd", 8, false, "1", 65536, "[[600]]"),
+                loss("simd", 8, false, "1", 4096, "[[8000]]"),
+                result("ExpRooflineBenchmark.exp", "", "[[1562500]]")));
+        assertEquals("two results for p = 8, distinct, simd (the second with batch 4096): the table has one figure"
+                + " per configuration and backend, so measure one batch size (BATCH=4096 instead of a -p batch="
+                + " argument, which adds to the script's)", e.getMessage());
+    }
+
+    /** bench/peers.sh's table: rows/s of each column and simd/pytorch, from the same medians. */
+    @Test
+    void peersTableComparesTheMediansOfEachConfiguration(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("peers.json");
+        Files.writeString(file, "[" + String.join(",",
+                loss("simd", 8, false, null, "[[30000, 50000], [40000]]"),
+                loss("scalar", 8, false, null, "[[2000]]"),
+                result("peers.PyTorchLossBenchmark.lossAndGradient",
+                        "\"experts\": \"8\", \"batch\": \"1000\", \"equalRho\": \"false\"", "[[5000, 4000, 6000]]"),
+                loss("simd", 2, true, null, "[[90]]").replace("\"ops/s\"", "\"ops/ms\""),
+                result("peers.PyTorchLossBenchmark.lossAndGradient",
+                        "\"experts\": \"2\", \"batch\": \"1000\", \"equalRho\": \"true\"", "[[30000]]")) + "]");
+        assertEquals(List.of(
+                "| experts | rho | scalar rows/s | simd rows/s | pytorch rows/s | simd/pytorch |",
+                "|---:|---|---:|---:|---:|---:|",
+                // p = 2 first; its simd score is 90 calls/ms: 90M rows/s, against 30M: 3x.
+                "| 2 | equal | - | 90.00M | 30.00M | 3.0x |",
+                // simd median of 30000, 40000, 50000 calls/s over two forks = 40M rows/s; PyTorch's 5M: 8x.
+                "| 8 | distinct | 2.00M | 40.00M | 5.00M | 8.0x |"),
+                Report.peersMarkdown(Report.results(file)));
+
+        Path ours = dir.resolve("ours.json");
+        Files.writeString(ours, "[" + loss("simd", 8, false, null, "[[1]]") + "]");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Report.peersMarkdown(Report.results(ours)));
+        assertEquals("no PyTorchLossBenchmark results among the 1 JMH results, so nothing to compare with (run"
+                + " bench/peers.sh)", e.getMessage());
     }
 
     @Test
