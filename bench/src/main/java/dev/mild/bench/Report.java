@@ -25,9 +25,11 @@ import java.util.function.Function;
  *   with logs         = 1 / (p groups / exps/s + groups / logs/s)   (one log1p per group and row)
  *   of computed exps  = simd rows/s * exps computed per row / exps/s
  * </pre>
- * Exps computed per row: the SIMD kernel leaves out each softmax's top expert (its exp is 1) when the number
- * of groups is even ({@code Plan.skipTop}), so it computes (p - 1) groups exps there and p groups otherwise; the
- * last column says how close to the exp rate those exps run.
+ * Exps computed per row ({@code Plan.expColumns}, rows in lanes): the SIMD kernel leaves out each softmax's top
+ * expert (its exp is 1) when the number of groups is even ({@code Plan.skipTop}), so (p - 1) groups exps there;
+ * otherwise its exp loop takes a group's two halves at once and pads an odd p with one column of exp 0, so p
+ * rounded up to even, times groups. The last column says how close to the exp rate those exps run; it is "-"
+ * where the kernel puts experts in lanes (p over 32, one margin), whose padding depends on the vector width.
  *
  * <p>Scores are read in their JMH unit (ops/s, ops/ms, ... from {@code -tu}); a result in another mode
  * ({@code -bm avgt}: time per op) or of more than one JMH thread ({@code -t}) is refused, as is a second result
@@ -121,10 +123,9 @@ public final class Report {
             }
             double roof = expsPerSecond / exps;
             double roofLogs = 1.0 / (exps / expsPerSecond + c.groups() / logsPerSecond);
-            double computed = (double) (c.groups() % 2 == 0 ? c.experts() - 1 : c.experts()) * c.groups();
-            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% | %.0f%% |",
+            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% | %s |",
                     c.experts(), c.rho(), rate(scalar), rate(simd), simd / scalar, exps, rate(roof), 100 * simd / roof,
-                    100 * simd / roofLogs, 100 * simd * computed / expsPerSecond));
+                    100 * simd / roofLogs, percent(simd * computedExpsPerRow(c) / expsPerSecond)));
         }
         return out;
     }
@@ -239,6 +240,20 @@ public final class Report {
     }
 
     /**
+     * Exps the SIMD kernel computes per row, as its {@code Plan} lays them out; NaN with experts in lanes
+     * ({@code SimdKernel.layoutFor}: logsumexp, p over 32, at most max(2, p / 32) margins), whose exp loop pads
+     * p to whole vector pairs of a width the report does not know.
+     */
+    static double computedExpsPerRow(Config c) {
+        int p = c.experts();
+        if (p > 32 && c.groups() <= Math.max(2, p / 32)) {
+            return Double.NaN;
+        }
+        int columns = c.groups() % 2 == 0 ? p - 1 : (p + 1) / 2 * 2;
+        return (double) columns * c.groups();
+    }
+
+    /**
      * The peer comparison's lines (bench/peers.sh, {@code PeersReport}): a markdown table of rows/s per column
      * (scalar, simd, pytorch) and the simd/pytorch ratio, one row per configuration.
      *
@@ -285,6 +300,11 @@ public final class Report {
         double[] v = all.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(v);
         return v.length == 0 ? Double.NaN : v.length % 2 == 1 ? v[v.length / 2] : 0.5 * (v[v.length / 2 - 1] + v[v.length / 2]);
+    }
+
+    /** A fraction as a whole percentage, "-" when unknown. */
+    static String percent(double fraction) {
+        return Double.isNaN(fraction) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * fraction);
     }
 
     /** Rows/s in millions, "-" when missing. */

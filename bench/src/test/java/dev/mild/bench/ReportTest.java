@@ -88,6 +88,32 @@ class ReportTest {
                 lines.subList(4, lines.size()));
     }
 
+    /**
+     * The last column counts the exps the SIMD kernel computes: an odd p is padded to an even number of columns
+     * (p = 3: 4 exps per softmax, not 3), and with experts in lanes (p over 32, one margin) the padding depends
+     * on the vector width, so the column says "-" rather than a figure for a count it does not know.
+     */
+    @Test
+    void computedExpsCountTheKernelsPaddingAndSkipOnlyWhereItSkips(@TempDir Path dir) throws IOException {
+        // Roofline 6.4e9 exps/s, 3.2e9 logs/s; batch 1000.
+        List<String> lines = markdown(dir,
+                loss("scalar", 3, false, null, "[[32000]]"),
+                loss("simd", 3, false, null, "[[320000]]"),
+                loss("simd", 3, true, null, "[[640000]]"),
+                loss("simd", 64, true, null, "[[50000]]"),
+                result("ExpRooflineBenchmark.exp", "", "[[1562500]]"),
+                result("ExpRooflineBenchmark.log", "", "[[781250]]"));
+        assertEquals(List.of(
+                // p = 3 distinct: 9 exps/row, roofline 711.11M, simd 320M: 45%; with 3 logs: 1 / (9 / 6.4e9 +
+                // 3 / 3.2e9) = 426.67M, 75%. Three groups (odd): no skip, 4 columns each: 12 exps, 320M x 12 / 6.4e9 = 60%.
+                "| 3 | distinct | 32.00M | 320.00M | 10.0x | 9 | 711.11M | 45% | 75% | 60% |",
+                // p = 3 equal: 3 exps, roofline 2133.33M, 640M: 30%; with a log: 1280M, 50%; 4 computed: 40%.
+                "| 3 | equal | - | 640.00M | NaNx | 3 | 2133.33M | 30% | 50% | 40% |",
+                // p = 64 equal: experts in lanes. 64 exps, roofline 100M, 50M: 50%; 1 / (1e-8 + 1 / 3.2e9) = 96.97M, 52%.
+                "| 64 | equal | - | 50.00M | NaNx | 64 | 100.00M | 50% | 52% | - |"),
+                lines.subList(4, lines.size()));
+    }
+
     /** Scores in another time unit (JMH's -tu) are converted; another mode (-bm avgt) or -t 2 is refused. */
     @Test
     void scoresAreReadInTheirUnitAndOnlyOneThreadsThroughputIsTabled(@TempDir Path dir) throws IOException {
