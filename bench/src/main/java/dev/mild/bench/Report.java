@@ -123,9 +123,9 @@ public final class Report {
             }
             double roof = expsPerSecond / exps;
             double roofLogs = 1.0 / (exps / expsPerSecond + c.groups() / logsPerSecond);
-            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %.0f%% | %.0f%% | %s |",
-                    c.experts(), c.rho(), rate(scalar), rate(simd), simd / scalar, exps, rate(roof), 100 * simd / roof,
-                    100 * simd / roofLogs, percent(simd * computedExpsPerRow(c) / expsPerSecond)));
+            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %.1fx | %.0f | %s | %s | %s | %s |",
+                    c.experts(), c.rho(), rate(scalar), rate(simd), simd / scalar, exps, rate(roof), percent(simd / roof),
+                    percent(simd / roofLogs), percent(simd * computedExpsPerRow(c) / expsPerSecond)));
         }
         return out;
     }

@@ -140,6 +140,25 @@ class ReportTest {
                 + " is one thread's figures, measure with one", e.getMessage());
     }
 
+    /**
+     * With -foe false a benchmark that failed is missing from the file: its cells and the shares computed from
+     * it say "-", as a missing rate does, rather than "NaN%".
+     */
+    @Test
+    void sharesOfAMissingRateAreLeftEmpty(@TempDir Path dir) throws IOException {
+        List<String> lines = markdown(dir,
+                loss("scalar", 8, true, null, "[[8000]]"),
+                loss("simd", 4, true, null, "[[64000]]"),
+                loss("scalar", 4, true, null, "[[8000]]"),
+                result("ExpRooflineBenchmark.exp", "", "[[1562500]]"));
+        assertEquals(List.of(
+                // No log rate: the share with logs is unknown. 4 exps: roofline 1600M, 64M is 4%, 4 computed: 4%.
+                "| 4 | equal | 8.00M | 64.00M | 8.0x | 4 | 1600.00M | 4% | - | 4% |",
+                // No simd figure: no share of anything.
+                "| 8 | equal | 8.00M | - | NaNx | 8 | 800.00M | - | - | - |"),
+                lines.subList(4, lines.size()));
+    }
+
     /** bench/report.sh -p batch=4096 adds a batch size to the script's 65536: two figures for one cell. */
     @Test
     void twoResultsForOneCellAreRefusedInsteadOfOneReplacingTheOther(@TempDir Path dir) {
