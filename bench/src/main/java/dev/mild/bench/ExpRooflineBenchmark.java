@@ -64,8 +64,9 @@ public class ExpRooflineBenchmark {
     }
 
     /**
-     * The same exps in calls of 8 vectors, as the kernel makes them at p = 8 with distinct margins (one call per
-     * group and block of rows): not the roofline, but how much of it short loops keep.
+     * The same exps in calls of 8 vectors (4 loop iterations): not the roofline, but how much of it short loops
+     * keep. Shorter than the kernel's calls: at p = 8 with distinct margins it skips the top expert's exp and
+     * takes two groups of 7 columns per call ({@code Lanes.exp2SumPair}, 7 iterations), one group of 8 before.
      */
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
