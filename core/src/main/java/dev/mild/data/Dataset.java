@@ -1,6 +1,9 @@
 package dev.mild.data;
 
+import dev.mild.InvalidInputException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A table read from a file (CSV or IDX) or generated: feature rows, and what is known about the experts.
@@ -25,9 +28,103 @@ public record Dataset(String source, List<String> featureNames, float[] features
                       List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile,
                       int labelColumn) {
 
+    /**
+     * Checks what the readers check, for data made in code (a service that trains from its own logs): shapes that
+     * agree, names given once, finite features within {@link CsvReader#FEATURE_LIMIT}, costs finite, {@code >= 0}
+     * and within float32, labels and predictions class indexes. A hand-made set with costs one row short failed
+     * deep in training with an ArrayIndexOutOfBoundsException, and negative costs trained without an error.
+     *
+     * @throws InvalidInputException naming the source, the row and the column
+     */
     public Dataset {
-        featureNames = List.copyOf(featureNames);
-        experts = List.copyOf(experts);
+        if (source == null) {
+            throw new InvalidInputException("a data set needs a source (its name in messages), got null");
+        }
+        featureNames = names(source, "featureNames", featureNames);
+        experts = names(source, "experts", experts);
+        int d = featureNames.size();
+        if (d < 1) {
+            throw new InvalidInputException(source + ": no feature column (featureNames is empty)");
+        }
+        if (rows < 0) {
+            throw new InvalidInputException(source + ": rows must be >= 0, got " + rows);
+        }
+        if (costs != null && predictions != null) {
+            throw new InvalidInputException(source + ": both costs and predictions given; give one of them");
+        }
+        int p = experts.size();
+        if ((costs != null || predictions != null) != (p > 0)) {
+            throw new InvalidInputException(source + ": " + (p > 0 ? p + " expert names but neither costs nor"
+                    + " predictions" : "costs or predictions but no expert names") + "; experts names their columns");
+        }
+        length(source, "features", features == null ? -1 : features.length, rows, d, d + " features");
+        length(source, "costs", costs == null ? 0 : costs.length, costs == null ? 0 : rows, p, p + " experts");
+        length(source, "predictions", predictions == null ? 0 : predictions.length, predictions == null ? 0 : rows, p,
+                p + " experts");
+        length(source, "labels", labels == null ? 0 : labels.length, labels == null ? 0 : rows, 1, "one label");
+        length(source, "lines", lines == null ? 0 : lines.length, lines == null ? 0 : rows, 1, "one line number");
+        for (int i = 0; i < rows; i++) {
+            for (int c = 0; c < d; c++) {
+                float v = features[i * d + c];
+                if (!(Math.abs(v) <= CsvReader.FEATURE_LIMIT)) {
+                    throw new InvalidInputException(where(source, lines, labelsFile, i) + ", feature " + featureNames.get(c)
+                            + ": " + v + (Float.isFinite(v) ? " is too large in magnitude (at most "
+                            + CsvReader.FEATURE_LIMIT + ", so that standardizing it cannot overflow float32)"
+                            : " is not finite"));
+                }
+            }
+            for (int k = 0; costs != null && k < p; k++) {
+                double v = costs[i * p + k];
+                if (!(v >= 0 && v <= Float.MAX_VALUE)) {
+                    throw new InvalidInputException(where(source, lines, labelsFile, i) + ", cost of expert "
+                            + experts.get(k) + ": " + v + " is not allowed (costs must be >= 0 and at most "
+                            + Float.MAX_VALUE + ", the float32 range training computes in)");
+                }
+            }
+            for (int k = 0; predictions != null && k < p; k++) {
+                if (!isClass(predictions[i * p + k])) {
+                    throw notAClass(where(source, lines, labelsFile, i) + ", prediction of expert " + experts.get(k),
+                            predictions[i * p + k]);
+                }
+            }
+            if (labels != null && !isClass(labels[i])) {
+                throw notAClass(where(source, lines, labelsFile, i) + ", label", labels[i]);
+            }
+        }
+    }
+
+    private static List<String> names(String source, String what, List<String> names) {
+        if (names == null) {
+            throw new InvalidInputException(source + ": " + what + " is null"
+                    + (what.equals("experts") ? " (an empty list when the costs come from labels)" : ""));
+        }
+        Set<String> seen = new HashSet<>();
+        for (String name : names) {
+            if (name == null) {
+                throw new InvalidInputException(source + ": " + what + " has a null name");
+            }
+            if (!seen.add(name)) {
+                throw new InvalidInputException(source + ": " + what + ": \"" + name + "\" appears twice");
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static void length(String source, String what, int length, int rows, int perRow, String per) {
+        long needed = (long) rows * perRow;
+        if (length != needed) {
+            throw new InvalidInputException(source + ": " + what + (length < 0 ? " is null" : " has " + length
+                    + " values") + "; " + rows + " rows of " + per + " need " + needed);
+        }
+    }
+
+    private static boolean isClass(int v) {
+        return v >= 0 && v <= CsvReader.MAX_CLASS;
+    }
+
+    private static InvalidInputException notAClass(String where, int v) {
+        return new InvalidInputException(where + ": " + v + " is not a class index (a whole number 0.."
+                + CsvReader.MAX_CLASS + ")");
     }
 
     /** A data set whose labels, if any, are not from an IDX labels file. */
@@ -49,6 +146,10 @@ public record Dataset(String source, List<String> featureNames, float[] features
      * counted), "images-idx3-ubyte, image 16 (1-based)" or "source, row 16 (1-based)".
      */
     public String where(int i) {
+        return where(source, lines, labelsFile, i);
+    }
+
+    private static String where(String source, int[] lines, String labelsFile, int i) {
         if (lines != null) {
             return source + ", line " + lines[i];
         }

@@ -1,0 +1,99 @@
+package dev.mild.tests;
+
+import static dev.mild.tests.ValidationTest.fails;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mild.data.Dataset;
+import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Mistakes a program embedding the engine makes through the Java API, which the CLI's readers never let through:
+ * a data set built in code. Each is an InvalidInputException that says what is
+ * wrong, never an ArrayIndexOutOfBoundsException or NullPointerException from deep inside, nor a silent training
+ * on costs a file would have been refused for.
+ */
+class EmbeddingMistakesTest {
+    static final int ROWS = 200;
+    static final List<String> FEATURES = List.of("a", "b");
+    static final List<String> EXPERTS = List.of("big", "small");
+
+    /** Two features; expert "big" is right when a > 0, "small" always costs 0.3. */
+    static float[] features() {
+        float[] x = new float[ROWS * 2];
+        for (int i = 0; i < ROWS; i++) {
+            x[2 * i] = (i % 7) - 3f;
+            x[2 * i + 1] = (i % 5) / 5f;
+        }
+        return x;
+    }
+
+    static double[] costs(float[] x) {
+        double[] c = new double[ROWS * 2];
+        for (int i = 0; i < ROWS; i++) {
+            c[2 * i] = x[2 * i] > 0 ? 0 : 1;
+            c[2 * i + 1] = 0.3;
+        }
+        return c;
+    }
+
+    static Dataset data(List<String> features, float[] x, int rows, List<String> experts, double[] c) {
+        return new Dataset("mine", features, x, rows, null, experts, c, null, null);
+    }
+
+    /**
+     * Costs one row short trained until it failed with an ArrayIndexOutOfBoundsException, a negative cost trained
+     * without an error (a file's is refused), and a repeated feature name was refused only by the model, after the
+     * whole training.
+     */
+    @Test
+    void aDataSetMadeInCodeIsCheckedLikeAFile() {
+        float[] x = features();
+        double[] c = costs(x);
+        fails(() -> data(FEATURES, x, ROWS, EXPERTS, Arrays.copyOf(c, c.length - 2)),
+                "mine: costs has 398 values; 200 rows of 2 experts need 400");
+        fails(() -> data(FEATURES, Arrays.copyOf(x, 100), ROWS, EXPERTS, c),
+                "mine: features has 100 values; 200 rows of 2 features need 400");
+        fails(() -> data(FEATURES, null, ROWS, EXPERTS, c), "mine: features is null");
+        fails(() -> data(FEATURES, x, ROWS, List.of("big", "small", "third"), c),
+                "mine: costs has 400 values; 200 rows of 3 experts need 600");
+        fails(() -> data(List.of("a", "a"), x, ROWS, EXPERTS, c), "mine: featureNames: \"a\" appears twice");
+        fails(() -> data(FEATURES, x, -3, EXPERTS, c), "mine: rows must be >= 0, got -3");
+
+        double[] negative = c.clone();
+        negative[2 * 4 + 1] = -1;
+        fails(() -> data(FEATURES, x, ROWS, EXPERTS, negative), "mine, row 5 (1-based), cost of expert small: -1.0",
+                "must be >= 0");
+        double[] nan = c.clone();
+        nan[2 * 4] = Double.NaN;
+        fails(() -> data(FEATURES, x, ROWS, EXPERTS, nan), "mine, row 5 (1-based), cost of expert big: NaN");
+        float[] badX = x.clone();
+        badX[2 * 9 + 1] = Float.NaN;
+        fails(() -> data(FEATURES, badX, ROWS, EXPERTS, c), "mine, row 10 (1-based), feature b: NaN is not finite");
+        badX[2 * 9 + 1] = 3e38f;
+        fails(() -> data(FEATURES, badX, ROWS, EXPERTS, c), "mine, row 10 (1-based), feature b: 3.0E38 is too large");
+
+        int[] labels = new int[ROWS];
+        labels[6] = -2;
+        fails(() -> new Dataset("mine", FEATURES, x, ROWS, labels, List.of(), null, null, null),
+                "mine, row 7 (1-based), label: -2 is not a class index");
+        fails(() -> new Dataset("mine", FEATURES, x, ROWS, new int[10], List.of(), null, null, null),
+                "mine: labels has 10 values; 200 rows of one label need 200");
+        fails(() -> new Dataset("mine", FEATURES, x, ROWS, null, EXPERTS, null, null, null),
+                "mine: 2 expert names but neither costs nor predictions");
+
+        // The well-formed set trains.
+        assertEquals(140, RouterTraining.run(data(FEATURES, x, ROWS, EXPERTS, c), null, null, spec(),
+                RouterTraining.Listener.SILENT).trainRows());
+    }
+
+    static RouterTraining.Spec spec() {
+        RouterTraining.Spec spec = new RouterTraining.Spec();
+        spec.rho = "uniform";
+        spec.options = TrainOptions.DEFAULT.withEpochs(2);
+        return spec;
+    }
+}
