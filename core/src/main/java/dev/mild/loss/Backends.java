@@ -67,16 +67,19 @@ public final class Backends {
      * The backend called {@code name}, built with {@code options}.
      *
      * @throws InvalidInputException when no backend has that name or it cannot run here (the message lists
-     *                               the available ones and says why this one is not)
+     *                               the available ones and says why this one is not), or options is null
      */
     public static LossKernel open(String name, KernelOptions options) {
-        LossKernel kernel = require(name).provider.create(options);
+        Entry entry = require(name);
+        requireOptions(options);
+        LossKernel kernel = entry.provider.create(options);
         LOG.log(System.Logger.Level.DEBUG, () -> "backend " + kernel.describe());
         return kernel;
     }
 
     /** The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once). */
     public static LossKernel openDefault(KernelOptions options) {
+        requireOptions(options);
         String forced = System.getProperty(PROPERTY);
         if (forced != null && !forced.isBlank()) {
             return open(forced.trim(), options);
@@ -129,6 +132,13 @@ public final class Backends {
         @Override
         public void close() {
             // shared by the whole process: not the caller's to close
+        }
+    }
+
+    private static void requireOptions(KernelOptions options) {
+        if (options == null) {
+            throw new InvalidInputException("kernel options are missing (null): use KernelOptions.DEFAULT or"
+                    + " KernelOptions.threads(n)");
         }
     }
 

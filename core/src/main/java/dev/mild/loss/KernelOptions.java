@@ -16,7 +16,7 @@ public record KernelOptions(int threads, String device) {
 
     public KernelOptions {
         if (threads < 0) {
-            throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+            throw new dev.mild.InvalidInputException("threads must be >= 0 (0 = all cores), got " + threads);
         }
     }
 

@@ -20,7 +20,7 @@ public final class Loss {
 
     public Loss(LossConfig config, LossKernel kernel) {
         if (config == null || kernel == null) {
-            throw new IllegalArgumentException("config and kernel are required");
+            throw new dev.mild.InvalidInputException((config == null ? "config" : "kernel") + " is missing (null)");
         }
         this.config = config;
         this.kernel = kernel;

@@ -59,6 +59,9 @@ public final class ModelFile {
 
     /** Writes {@code model} to {@code file} atomically (temporary file + rename; see {@link OutputFile#write}). */
     public static void save(RouterModel model, Path file) {
+        if (model == null || file == null) {
+            throw new InvalidInputException((model == null ? "model" : "file") + " to save is missing (null)");
+        }
         OutputFile.write(file, toBytes(model), "the model");
     }
 
@@ -69,6 +72,9 @@ public final class ModelFile {
      *                               (magic), another format version, truncated or corrupt (length, CRC32, payload)
      */
     public static RouterModel load(Path file) {
+        if (file == null) {
+            throw new InvalidInputException("model file to load is missing (null)");
+        }
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file + ": is a directory; give a model file saved by ./mild train");
         }

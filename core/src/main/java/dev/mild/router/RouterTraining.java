@@ -268,8 +268,14 @@ public final class RouterTraining {
      *
      * @param validFile replaces the validation split, or null
      * @param testFile  replaces the test split, or null; checked first, used only after training for the report
+     * @param progress  progress reports, or null for none ({@link Listener#SILENT})
+     * @throws InvalidInputException on a missing {@code data} or {@code spec} and every check above, before training
      */
-    public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener listener) {
+    public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener progress) {
+        if (data == null || spec == null) {
+            throw new InvalidInputException((data == null ? "data" : "spec") + " is missing (null)");
+        }
+        Listener listener = progress == null ? Listener.SILENT : progress;
         spec.check();
         checkSplits(spec, validFile != null, testFile != null);
         if (data.rows() < 2) {

@@ -26,6 +26,9 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
             100, 10, 1, 1);
 
     public TrainOptions {
+        if (hidden == null) {
+            throw new InvalidInputException("hidden layer widths are missing (null); an empty array is a linear router");
+        }
         hidden = hidden.clone();
         for (int h : hidden) {
             if (h < 1) {

@@ -4,15 +4,23 @@ import static dev.mild.tests.ValidationTest.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mild.data.Dataset;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.Loss;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.ScalarKernel;
+import dev.mild.router.ModelFile;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Mistakes a program embedding the engine makes through the Java API, which the CLI's readers never let through:
- * a data set built in code. Each is an InvalidInputException that says what is
+ * a data set built in code, and missing (null) arguments. Each is an InvalidInputException that says what is
  * wrong, never an ArrayIndexOutOfBoundsException or NullPointerException from deep inside, nor a silent training
  * on costs a file would have been refused for.
  */
@@ -95,5 +103,26 @@ class EmbeddingMistakesTest {
         spec.rho = "uniform";
         spec.options = TrainOptions.DEFAULT.withEpochs(2);
         return spec;
+    }
+
+    /** Each of these was a NullPointerException (or a bare IllegalArgumentException) naming nothing of the API. */
+    @Test
+    void missingArgumentsAreNamed(@TempDir Path dir) {
+        RouterTraining.Spec spec = new RouterTraining.Spec();
+        fails(() -> RouterTraining.run(null, null, null, spec, null), "data is missing (null)");
+        float[] x = features();
+        fails(() -> RouterTraining.run(data(FEATURES, x, ROWS, EXPERTS, costs(x)), null, null, null, null),
+                "spec is missing (null)");
+        fails(() -> ModelFile.load(null), "model file to load is missing (null)");
+        fails(() -> ModelFile.save(null, dir.resolve("m.mild")), "model to save is missing (null)");
+        fails(() -> Backends.open("scalar", null), "kernel options are missing (null)");
+        fails(() -> Backends.openDefault(null), "kernel options are missing (null)");
+        fails(() -> new Loss(null, new ScalarKernel()), "config is missing (null)");
+        fails(() -> new Loss(LossConfig.mild(1, 1), null), "kernel is missing (null)");
+        fails(() -> KernelOptions.threads(-1), "threads must be >= 0");
+        fails(() -> TrainOptions.DEFAULT.withHidden((int[]) null), "hidden layer widths are missing (null)");
+        // A null listener means no progress reports.
+        assertEquals(140, RouterTraining.run(data(FEATURES, x, ROWS, EXPERTS, costs(x)), null, null, spec(), null)
+                .trainRows());
     }
 }
