@@ -15,7 +15,9 @@ import java.util.List;
  *
  * <p><b>Per call:</b> standardize with the training statistics, run the network, pick the highest score (ties
  * to the highest index, as {@link Deferral#route}). No allocation: each thread gets its scratch buffers once
- * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. Thread-safe: the
+ * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. "Once" is per thread:
+ * on virtual threads, which are new for every task, the first call of each task allocates them
+ * ({@code d + 2 width + p} floats); keep {@link Scratch}es per worker there and pass one. Thread-safe: the
  * parameters are never written after construction.
  *
  * <p><b>Speed:</b> every layer is a sequence of axpy updates {@code h += a_c W[c, :]} over the rows of the
