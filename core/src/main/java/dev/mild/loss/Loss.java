@@ -28,7 +28,10 @@ public final class Loss {
 
     /**
      * The configuration on the process-wide default backend ({@link Backends#shared()}), which every
-     * {@code Loss.of} shares and nobody closes (closing its {@link #kernel()} does nothing).
+     * {@code Loss.of} shares and nobody closes (closing its {@link #kernel()} does nothing). That backend uses
+     * every core ({@link KernelOptions#DEFAULT}: a batch of more than {@link RowBlockKernel#CHUNK_ROWS} rows runs
+     * on worker threads); a service that wants fewer opens its own with {@link Backends#open} and
+     * {@code new Loss(config, kernel)}.
      */
     public static Loss of(LossConfig config) {
         return new Loss(config, Backends.shared());

@@ -51,7 +51,11 @@ public interface LossKernel extends AutoCloseable {
                            float[] rowLoss, int rowLossOffset,
                            float[] grad, int gradOffset);
 
-    /** Releases threads or device resources. Default: nothing to release. */
+    /**
+     * Releases threads or device resources. Closing twice does nothing. After it, the CPU and device backends
+     * ({@code scalar}, {@code simd}, {@code opencl}) throw {@link IllegalStateException} on every call, even one
+     * of 0 rows; {@code reference}, which holds nothing (this default), keeps working.
+     */
     @Override
     default void close() {
     }
