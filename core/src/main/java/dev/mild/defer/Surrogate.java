@@ -123,8 +123,12 @@ public final class Surrogate {
 
     /**
      * LDAM (Cao et al. 2019) on the oracle expert: logit scale {@code s} ({@code rho = 1/s}) and additive
-     * margin {@code delta_k = s C / n_k^(1/4)}, with C set so the largest margin (the rarest expert) is
-     * {@code maxMargin} (the LDAM paper uses 0.5); {@code n_k} is floored at 1.
+     * margin {@code delta_k = s C / n_k^(1/4)}, with C set so the largest margin among the experts that own
+     * training rows (the rarest of them) is {@code maxMargin} (the LDAM paper uses 0.5). An expert with
+     * {@code n_k = 0} is the rarest of all and gets {@code maxMargin} too; it takes no part in setting C, since
+     * no row's one-hot weight falls on it and its margin never enters the loss (flooring its count at 1 had
+     * made C as small as for a one-row expert and shrunk every applied margin: counts 100, 10, 0 gave the
+     * 10-row expert 0.28 instead of 0.5).
      */
     public static Surrogate ldam(int[] oracleCounts, double scale, double maxMargin) {
         int p = oracleCounts.length;
@@ -133,13 +137,20 @@ public final class Surrogate {
                     + ", max margin = " + maxMargin);
         }
         double minQuarter = Double.POSITIVE_INFINITY;
-        for (int c : oracleCounts) {
-            minQuarter = Math.min(minQuarter, Math.pow(Math.max(c, 1), 0.25));
+        for (int k = 0; k < p; k++) {
+            if (oracleCounts[k] < 0) {
+                throw new InvalidInputException("LDAM: the oracle count of expert " + (k + 1) + " (1-based) is "
+                        + oracleCounts[k] + "; counts are rows, >= 0");
+            }
+            if (oracleCounts[k] > 0) {
+                minQuarter = Math.min(minQuarter, Math.pow(oracleCounts[k], 0.25));
+            }
         }
-        double cConst = maxMargin * minQuarter;
         double[] delta = new double[p];
         for (int k = 0; k < p; k++) {
-            delta[k] = scale * cConst / Math.pow(Math.max(oracleCounts[k], 1), 0.25);
+            // C / n_k^(1/4) = maxMargin * (n_rarest / n_k)^(1/4); with no rows at all every margin is maxMargin.
+            double margin = oracleCounts[k] == 0 ? maxMargin : maxMargin * minQuarter / Math.pow(oracleCounts[k], 0.25);
+            delta[k] = scale * margin;
         }
         double[] rho = new double[p];
         Arrays.fill(rho, 1.0 / scale);

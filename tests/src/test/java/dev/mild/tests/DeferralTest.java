@@ -120,4 +120,21 @@ class DeferralTest {
         tdef.weights(costs, 2, w);
         assertArrayEquals(new float[] {1.0f, 1.1f, 0.3f, 2, 1, 1}, w, 1e-6f);
     }
+
+    @Test
+    void ldamScalesMarginsToTheRarestExpertThatOwnsRows() {
+        // Counts 100, 10, 0, s = 2, largest margin 0.5, by hand: the rarest expert with rows has n = 10, so
+        // C = 0.5 * 10^(1/4) and delta_k = s C / n_k^(1/4):
+        //   delta_0 = 2 * 0.5 * (10 / 100)^(1/4) = 0.1^(1/4) = 0.5623413251903491
+        //   delta_1 = 2 * 0.5                                  = 1
+        // Expert 2 owns no row (no one-hot weight ever reaches it); as the rarest it gets the largest margin,
+        //   delta_2 = 2 * 0.5 = 1.
+        // Flooring n_2 at 1 had set C = 0.5 and given 0.3162, 0.5623, 1: every applied margin shrunk.
+        Surrogate ldam = Surrogate.ldam(new int[] {100, 10, 0}, 2.0, 0.5);
+        assertArrayEquals(new double[] {0.5623413251903491, 1.0, 1.0}, ldam.config().delta(), 1e-15);
+        assertArrayEquals(new double[] {0.5, 0.5, 0.5}, ldam.config().rho(), 0.0);
+        // No rows at all: every expert is "rarest", every margin the largest.
+        assertArrayEquals(new double[] {1.0, 1.0}, Surrogate.ldam(new int[] {0, 0}, 2.0, 0.5).config().delta(), 0.0);
+        ValidationTest.fails(() -> Surrogate.ldam(new int[] {3, -1}, 1.0, 0.5), "expert 2 (1-based)", "-1");
+    }
 }
