@@ -140,8 +140,18 @@ public final class OpenClLoss implements AutoCloseable {
 
     /** A loss on {@code device}; tests pass a copy of a real device with a smaller allocation limit. */
     OpenClLoss(OpenClDevices.Device device, Layout layout) {
+        this(device, layout, "", "");
+    }
+
+    /**
+     * A loss whose program starts with {@code testPrelude} (OpenCL C) and is built with {@code testBuildOptions}
+     * too ("" for none): tests stand in for what another device may do with them (builtins a few ulp off, as the
+     * OpenCL spec allows a GPU; {@code -cl-denorms-are-zero}, which PoCL honours by flushing denormals as many
+     * GPUs do).
+     */
+    OpenClLoss(OpenClDevices.Device device, Layout layout, String testPrelude, String testBuildOptions) {
         this.preferred = resolve(Objects.requireNonNull(layout), device);
-        this.context = new OpenClContext(device, source(), BUILD_OPTIONS);
+        this.context = new OpenClContext(device, testPrelude + source(), (BUILD_OPTIONS + " " + testBuildOptions).strip());
         try {
             tiledKernel = context.kernel("loss_tiled");
             directKernel = context.kernel("loss_direct");
