@@ -18,7 +18,7 @@ import java.util.Locale;
  * {@code w} are not part of the configuration: they are data (rewards computed from costs), passed per row.
  *
  * <p>Immutable and validated on construction: {@code p >= 1}, every rho in {@code [MIN_RHO, MAX_RHO]}, every
- * delta finite and at most {@link #maxDelta maxDelta(rho_k)}, {@code nu} finite and {@code >= 0}: what the
+ * delta in {@code [-maxDelta(rho_k), maxDelta(rho_k)]} (see {@link #maxDelta}), {@code nu} finite and {@code >= 0}: what the
  * float32 kernels can form (see {@link #FACTOR_LIMIT}). The scores have a limit of their own,
  * {@link #maxScoreSpread}, checked by {@link Checks#scores}. It also precomputes what every kernel needs: the
  * inverse margins {@code a_k}, {@code exp(delta_k)}, and the experts grouped by distinct {@code a}, because a row
@@ -113,7 +113,8 @@ public final class LossConfig {
      *
      * @param rho   per-expert margins, each in {@code [}{@link #MIN_RHO}{@code , }{@link #MAX_RHO}{@code ]}.
      *              Not modified (copied).
-     * @param delta per-expert additive margins, each finite and at most {@link #maxDelta maxDelta(rho_k)}, or
+     * @param delta per-expert additive margins, each finite and at most {@link #maxDelta maxDelta(rho_k)} in
+     *              magnitude, or
      *              {@code null} for all zero. Not modified.
      * @param nu    the comp-sum exponent, finite and {@code >= 0} ({@code 1}: log, {@code 2}: MAE-like).
      * @throws InvalidInputException naming the offending expert, counted from 1 as the CLI counts them
@@ -144,10 +145,10 @@ public final class LossConfig {
                     throw new InvalidInputException("delta of expert " + (k + 1) + " (1-based) must be finite, got "
                             + delta[k]);
                 }
-                if (delta[k] > 0.0 && delta[k] > maxDelta(rho[k])) {
+                if (delta[k] != 0.0 && Math.abs(delta[k]) > maxDelta(rho[k])) {
+                    String bound = String.format(Locale.ROOT, "%.2f", Math.max(0, maxDelta(rho[k])));
                     throw new InvalidInputException("delta of expert " + (k + 1) + " (1-based) is " + delta[k]
-                            + " with rho = " + rho[k] + ", above the accepted "
-                            + String.format(Locale.ROOT, "%.2f", maxDelta(rho[k]))
+                            + " with rho = " + rho[k] + ", outside the accepted [-" + bound + ", " + bound + "]"
                             + ": the float32 kernels scale the gradient by exp(delta)/rho and exp(-delta)/rho, which"
                             + " must stay within [" + MIN_RHO + ", " + MAX_RHO + "]");
                 }
@@ -160,10 +161,13 @@ public final class LossConfig {
     }
 
     /**
-     * The largest additive margin accepted with margin {@code rho}: {@code exp(delta)/rho <= FACTOR_LIMIT} and
-     * {@code exp(-delta)/rho >= 1/FACTOR_LIMIT}, i.e. {@code log(FACTOR_LIMIT) - |log rho|} (69.1 at rho = 1).
-     * Any negative delta is accepted: {@code exp(delta)} then only shrinks terms, to 0 in the limit, as the math
-     * does.
+     * The largest additive margin accepted with margin {@code rho}, in magnitude: {@code exp(+-delta)/rho} within
+     * {@code [1/FACTOR_LIMIT, FACTOR_LIMIT]}, i.e. {@code log(FACTOR_LIMIT) - |log rho|} (69.1 at rho = 1).
+     * The bound holds for negative deltas too ({@code |delta| <= maxDelta}): there {@code exp(-delta)/rho} is the
+     * large factor (delta = -69 with rho = 1e-20 lost a whole gradient term on every float32 backend), and where
+     * the scores nearly cancel a negative delta, a term's exponent {@code delta + (f_j - f_k)/rho} keeps a float32
+     * rounding error of a few 1e-8 of |delta| (6e-6 of the loss at delta = -69, within {@link Tolerance#FLOAT32};
+     * 3.5e-5 at delta = -1429, rho 0.7, a score gap of 1000, which was accepted before and is not now).
      */
     public static double maxDelta(double rho) {
         return Math.log(FACTOR_LIMIT) - Math.abs(Math.log(rho));

@@ -9,7 +9,7 @@ package dev.mild.loss;
  *   others_k = sum_{k' != k} exp(a (f_k' - m)) = (k == j*) ? zRest : Z - e_k
  *   log S_k  = softplus(delta_k + a (m - f_k) + log others_k)
  *   grad_j  += e_j * sum_{k in group} w_k a exp(delta_k + a (m - f_k) - nu log S_k)
- *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j))
+ *              - [j in group] a w_j S_j^(-nu) (S_j - 1 + exp(delta_j)),   S_j - 1 = e^(delta_j + a (m - f_j)) others_j
  * </pre>
  * Everything is taken relative to the row maximum, so scores of 1e4 and rho of 1e-3 stay finite; keeping
  * {@code zRest} apart from the leading 1 keeps {@code log S} exact when the winner dominates. For the same
@@ -125,14 +125,18 @@ public final class ScalarKernel extends RowBlockKernel {
                         double logS = LogSpace.softplus(config.delta(k) + x + Math.log(others));
                         loss += wk * LogSpace.phi(logS, nu);
                         if (grad != null) {
-                            double ck = wk * a * Math.exp(config.delta(k) + x - nu * logS);
+                            double eEx = Math.exp(config.delta(k) + x - nu * logS); // eEx * others = (S - 1) S^-nu
+                            double ck = wk * a * eEx;
                             coef += ck;
                             if (k == top) {
                                 // c_top - own_top = -a w S^-nu (S - 1), and S_top - 1 = e^delta zRest exactly.
                                 topOwn = -a * wk * Math.exp(-nu * logS) * config.expDelta(k) * zRest;
                             } else {
                                 coefRest += ck;
-                                double own = Math.exp((1.0 - nu) * logS) + (config.expDelta(k) - 1.0) * Math.exp(-nu * logS);
+                                // S^-nu (S - 1 + e^delta), with S - 1 from its parts: as S^(1-nu) + (e^delta - 1) S^-nu
+                                // it lost the whole term to 1 - 1/S when S - 1 is below double's resolution
+                                // (a negative delta: -69 gave a gradient 115% off).
+                                double own = eEx * others + config.expDelta(k) * Math.exp(-nu * logS);
                                 grad[g + k] -= (float) (a * wk * own * gradScale);
                             }
                         }

@@ -114,14 +114,17 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                     /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
                        with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
                     const float ex = s > 0.0f ? (1.0f - nu) * u - nu * (lo + sp) : u - nu * sp;
-                    const float ck = wk * a * exp(ex);
+                    const float eEx = exp(ex); /* exp(delta + x) S^-nu, and eEx * others = (S - 1) S^-nu */
+                    const float ck = wk * a * eEx;
                     c = csum_add(c, ck);
                     if ((uint)k == top) {
                         topIn = 1;
                         topOwn = -a * wk * exp(-nu * logS) * expDelta[k] * zRest;
                     } else {
                         cRest = csum_add(cRest, ck);
-                        const float own = exp((1.0f - nu) * logS) + (expDelta[k] - 1.0f) * exp(-nu * logS);
+                        /* S^-nu (S - 1 + e^delta) with S - 1 = eEx S^nu others: no 1 - 1/S, which lost the whole
+                           term when S - 1 is below float32's resolution (a negative delta). */
+                        const float own = eEx * others + expDelta[k] * exp(-nu * logS);
                         g[k] -= a * wk * own * gradScale;
                     }
                 }

@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorMask;
  *   log S_k  = softplus(delta_k + x_k + log others_k),   x_k = a (m - f_k)
  *   loss    += w_k Phi(S_k)
  *   coef    += w_k a exp(delta_k + x_k - nu log S_k)                (the softmax's share, times e_j)
- *   own_k    = a w_k (S_k^(1-nu) + (e^delta_k - 1) S_k^(-nu))       (subtracted from grad_k)
+ *   own_k    = a w_k S_k^(-nu) (S_k - 1 + e^delta_k) = coef_k others_k + a w_k e^delta_k S_k^(-nu)   (from grad_k)
  * </pre>
  */
 final class CompSum {
@@ -48,7 +48,7 @@ final class CompSum {
             if (withGrad) {
                 coefficient(sc, a, delta, nu, off);
                 inversePower(sc, nu, off);
-                own(sc, a, expDelta, nu, off);
+                own(sc, a, expDelta, off);
             }
         }
     }
@@ -79,13 +79,17 @@ final class CompSum {
         DoubleVector.fromArray(Species.D, sc.loss, off).add(w.mul(phi)).intoArray(sc.loss, off);
     }
 
-    /** {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD}, and into {@code sc.topD} off the top expert. */
+    /**
+     * {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD}, into {@code sc.topD} off the top expert,
+     * and this item's coef into {@code sc.xX} for {@link #own}.
+     */
     private static void coefficient(Scratch sc, double a, double delta, double nu, int off) {
         DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
         DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
         DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a)
                 .mul(VectorMath.exp(x.add(delta).sub(logS.mul(nu))));
         VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
+        coef.intoArray(sc.xX, off); // x is not needed again; own() takes this item's coef from here
         DoubleVector.fromArray(Species.D, sc.coefD, off).add(coef).intoArray(sc.coefD, off);
         DoubleVector.fromArray(Species.D, sc.topD, off).add(coef.blend(0.0, top)).intoArray(sc.topD, off);
     }
@@ -96,15 +100,17 @@ final class CompSum {
     }
 
     /**
-     * {@code own = a w (S^(1-nu) + (e^delta - 1) S^(-nu))} into {@code sc.ownD} off the top expert; at the top
-     * expert {@code coef - own = -a w S^-nu e^delta zRest} into {@code sc.topD} (others = zRest there).
+     * {@code own = a w S^(-nu) (S - 1 + e^delta) = coef others + a w e^delta S^(-nu)} into {@code sc.ownD} off
+     * the top expert ({@code S - 1 = e^(delta + x) others}, so {@code coef others} is its part without forming
+     * {@code 1 - 1/S}, which lost the whole term when S - 1 is below double's resolution, as with a negative
+     * delta); at the top expert {@code coef - own = -a w S^-nu e^delta zRest} into {@code sc.topD} (others =
+     * zRest there).
      */
-    private static void own(Scratch sc, double a, double expDelta, double nu, int off) {
-        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+    private static void own(Scratch sc, double a, double expDelta, int off) {
         DoubleVector invSnu = DoubleVector.fromArray(Species.D, sc.ownD, off);
         DoubleVector aw = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a);
-        DoubleVector sPow = nu == 1.0 ? logS.broadcast(1.0) : VectorMath.exp(logS.mul(1.0 - nu));
-        DoubleVector own = aw.mul(sPow.add(invSnu.mul(expDelta - 1.0)));
+        DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xX, off); // stored by coefficient()
+        DoubleVector own = coef.mul(DoubleVector.fromArray(Species.D, sc.xOthers, off)).add(aw.mul(invSnu).mul(expDelta));
         DoubleVector topShare = aw.mul(invSnu).mul(DoubleVector.fromArray(Species.D, sc.xOthers, off)).mul(-expDelta);
         VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
         DoubleVector.fromArray(Species.D, sc.topD, off).add(topShare.blend(0.0, top.not())).intoArray(sc.topD, off);

@@ -52,7 +52,8 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": all-equal scores give sum w log p", () -> on(name, EdgeCaseTest::equalScores)));
             tests.add(dynamicTest(name + ": p = 2 closed form, scores 1e4, rho 1e-3, B = 1", () -> on(name, EdgeCaseTest::twoExpertsExtreme)));
             tests.add(dynamicTest(name + ": rho at both ends of the accepted range", () -> on(name, EdgeCaseTest::marginRangeEnds)));
-            tests.add(dynamicTest(name + ": delta at the top of the accepted range", () -> on(name, EdgeCaseTest::additiveMarginRangeEnds)));
+            tests.add(dynamicTest(name + ": delta at both ends of the accepted range", () -> on(name, EdgeCaseTest::additiveMarginRangeEnds)));
+            tests.add(dynamicTest(name + ": delta at the ends of the accepted range, cancelled by the scores", () -> on(name, EdgeCaseTest::additiveMarginCancelled)));
             tests.add(dynamicTest(name + ": finite at the limits validation accepts", () -> on(name, EdgeCaseTest::acceptedLimitsStayFinite)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
@@ -155,22 +156,51 @@ class EdgeCaseTest {
         double hi = LossConfig.MAX_RHO;
         double[][] rhos = {{lo, lo}, {hi, hi}, {hi, 1.0}, {1.0, hi}, {lo, 2 * lo}};
         for (double[] rho : rhos) {
-            for (double[] delta : new double[][] {null, {-0.5, -0.25}}) {
+            // At the ends of the rho range only delta = 0 is accepted (maxDelta is 0 there).
+            double[] negative = {-Math.min(0.5, Math.max(0, LossConfig.maxDelta(rho[0]))),
+                    -Math.min(0.25, Math.max(0, LossConfig.maxDelta(rho[1])))};
+            for (double[] delta : new double[][] {null, negative}) {
                 closedFormOnTheMarginScale(k, rho, delta);
             }
         }
     }
 
     /**
-     * Additive margins at the top of what is accepted with each rho ({@code LossConfig.maxDelta}: delta = 88 with
-     * rho = 1e-3 made every float32 gradient NaN) and far below 0, with scores on the scale of the margin.
+     * Additive margins at both ends of what is accepted with each rho ({@code LossConfig.maxDelta}: delta = 88 with
+     * rho = 1e-3 made every float32 gradient NaN, and -69 with rho = 1e-20, accepted before, lost a gradient term
+     * on every float32 backend), with scores on the scale of the margin.
      */
     static void additiveMarginRangeEnds(LossKernel k) {
         for (double[] rho : new double[][] {{1.0, 1.0}, {0.5, 2.0}, {1e-3, 1e-3}, {1e-3, 1e3}, {1e20, 1e-20}}) {
             double top0 = LossConfig.maxDelta(rho[0]) - 1e-9;
             double top1 = LossConfig.maxDelta(rho[1]) - 1e-9;
-            for (double[] delta : new double[][] {{top0, top1}, {top0, -1e300}, {-750, top1}}) {
+            for (double[] delta : new double[][] {{top0, top1}, {top0, -top1}, {-top0, top1}, {-top0, -top1}}) {
                 closedFormOnTheMarginScale(k, rho, delta);
+            }
+        }
+    }
+
+    /**
+     * The hardest case for a float32 kernel that validation accepts: an additive margin at either end of its
+     * range that the score gap nearly cancels, so a term's exponent {@code delta + (f_o - f_k)/rho} is of order 1
+     * while both parts are near 69 and the float32 rounding of each is what is left (at delta = -1429 with a
+     * gap of 1000, which validation now refuses, every float32 backend was 3.5e-5 off, beyond the tolerance).
+     */
+    static void additiveMarginCancelled(LossKernel k) {
+        for (double rho : new double[] {1.0, 0.7, 3.1, 1e-3}) {
+            double top = LossConfig.maxDelta(rho) - 1e-9;
+            for (double delta : new double[] {-top, top}) {
+                for (double left : new double[] {-1.5, 0.0, 0.8}) {   // the exponent that is left
+                    for (int target = 0; target < 2; target++) {
+                        double[] d = new double[2];
+                        d[target] = delta;
+                        // u = delta + (f_other - f_target)/rho = left
+                        float[] f = new float[2];
+                        f[target] = 0.37f;
+                        f[1 - target] = (float) (0.37 + (left - delta) * rho);
+                        twoExpertsClosedForm(k, new double[] {rho, rho}, d, f);
+                    }
+                }
             }
         }
     }
@@ -211,8 +241,8 @@ class EdgeCaseTest {
                     case 1 -> LossConfig.MAX_RHO;
                     default -> Math.pow(10, Math.max(-30, Math.min(30, logRho + 2 * rnd.nextGaussian())));
                 };
-                delta[j] = !withDelta ? 0 : rnd.nextBoolean() ? -100 * rnd.nextDouble()
-                        : Math.max(0, LossConfig.maxDelta(rho[j])) * rnd.nextDouble();
+                delta[j] = !withDelta ? 0 : (rnd.nextBoolean() ? -1 : 1) * Math.max(0, LossConfig.maxDelta(rho[j]))
+                        * rnd.nextDouble();
             }
             LossConfig c;
             try {

@@ -111,7 +111,14 @@ class ValidationTest {
                 "69.08");
         fails(() -> LossConfig.of(new double[] {1e3, 1}, new double[] {63, 0}, 1), "delta of expert 1 (1-based)",
                 "rho = 1000.0", "exp(-delta)/rho");
-        LossConfig.of(new double[] {1, 1e3}, new double[] {69, -1e300}, 1); // a negative delta is never too large
+        // The bound is on |delta|: with a negative delta exp(-delta)/rho is the large factor (-69 with rho = 1e-20
+        // lost a gradient term on every float32 backend), and where the scores make up for it, its rounding is left
+        // in the term (3.5e-5 of the loss at delta = -1429, beyond the float32 tolerance).
+        LossConfig.of(new double[] {1, 1e3}, new double[] {69, -62}, 1);
+        fails(() -> LossConfig.of(new double[] {1, 1e-20}, new double[] {0, -69}, 1), "delta of expert 2 (1-based)",
+                "-69.0", "rho = 1.0E-20", "outside the accepted [-23.03, 23.03]", "exp(-delta)/rho");
+        fails(() -> LossConfig.of(new double[] {1, 1}, new double[] {-1e300, 0}, 1), "delta of expert 1 (1-based)",
+                "-1.0E300", "[-69.08, 69.08]");
         // With nu < 1 the loss grows like S^(1-nu): this one exceeds the limit even at equal scores.
         fails(() -> LossConfig.of(new double[] {1e-30, 1}, null, 0.5), "nu = 0.5 < 1",
                 "rho = 1.0E-30 (expert 1, 1-based)", "equal");
