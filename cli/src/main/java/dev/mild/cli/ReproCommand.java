@@ -51,7 +51,7 @@ final class ReproCommand implements Command {
         return """
                 Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III,severe] [--costs a,b]
                                     [--experts synthetic|trained] [--cost-noise S] [--seeds N]
-                                    [--train-rows N] [--epochs N] [--optimizer adamw|adam] [--json]
+                                    [--train-rows N] [--epochs N] [--optimizer adam|adamw] [--json]
 
                 Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
                 (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
@@ -81,9 +81,9 @@ final class ReproCommand implements Command {
                   --seeds N       seeds 1..N (default 5)
                   --train-rows N  use a seeded sample of N training images (default: all 60000)
                   --epochs N      most epochs per training (default 100)
-                  --optimizer adamw|adam
-                                  adamw (default; decoupled weight decay) or adam (weight decay as an
-                                  L2 term, what the paper's image experiments used)
+                  --optimizer adam|adamw
+                                  adam (default; weight decay as an L2 term, what the paper's image
+                                  experiments used) or adamw (decoupled weight decay)
                   --json          one JSON object per setup and cost instead of tables: per-seed test
                                   losses, mean shares, and per seed what rho auto chose (mildSearch)
 
@@ -129,7 +129,7 @@ final class ReproCommand implements Command {
         int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
         int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
         int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
-        Adam.Kind optimizer = Adam.Kind.byName(args.value("optimizer", "adamw"));
+        Adam.Kind optimizer = Adam.Kind.byName(args.value("optimizer", TrainOptions.DEFAULT.optimizer().label()));
         boolean json = args.flag("json");
         PrintStream out = console.out();
 

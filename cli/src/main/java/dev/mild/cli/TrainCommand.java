@@ -99,7 +99,7 @@ final class TrainCommand implements Command {
                   --epochs N          most epochs (default 100); --patience N stops after N epochs
                                       without a better validation deferral loss (default 10)
                   --batch N           mini-batch (default 1024); --lr X (default 1e-3);
-                  --weight-decay X    (default 1e-3); --optimizer adamw|adam (default adamw)
+                  --weight-decay X    (default 1e-3); --optimizer adam|adamw (default adam)
                   --seed N            split, initialization, shuffling, synthetic experts (default 1)
                   --threads T         threads for the dense algebra (default 0 = all cores; the model does
                                       not depend on it)
@@ -335,7 +335,7 @@ final class TrainCommand implements Command {
         String hidden = args.value("hidden", "64");
         TrainOptions o = TrainOptions.DEFAULT
                 .withHidden(hidden.equals("none") ? new int[0] : ints("hidden", hidden, 1))
-                .withOptimizer(Adam.Kind.byName(args.value("optimizer", "adamw")))
+                .withOptimizer(Adam.Kind.byName(args.value("optimizer", TrainOptions.DEFAULT.optimizer().label())))
                 .withLr(args.doubleValue("lr", 1e-3, 1e-12, 1e3))
                 .withWeightDecay(args.doubleValue("weight-decay", 1e-3, 0, 1e3))
                 .withBatch(args.intValue("batch", 1024, 1, 1 << 24))

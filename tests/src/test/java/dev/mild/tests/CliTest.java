@@ -715,16 +715,17 @@ class CliTest {
         assertEquals(0, text.code, text.err);
         assertTrue(text.out.contains("synthetic experts") && text.out.contains("noise of std 0.2 on the training costs")
                 && text.out.contains("Setup severe (9/1), cost (a) error"), text.out);
-        // --optimizer adam (the paper's image runs) is taken and reported. (On these tiny random images the two
-        // optimizers route the test rows alike, so the losses cannot show it; AdamTest checks both update rules.)
+        // --optimizer adamw is taken and reported, and the default is adam (the paper's image runs). (On these tiny
+        // random images the two optimizers route the test rows alike, so the losses cannot show it; AdamTest checks
+        // both update rules.)
         String[] tiny = {"repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "1", "--epochs",
                 "2", "--json"};
         List<String> withOption = new ArrayList<>(List.of(tiny));
-        withOption.addAll(List.of("--optimizer", "adam"));
-        Run adam = run(withOption.toArray(String[]::new));
-        assertEquals(0, adam.code, adam.err);
-        assertEquals("adam", ((Map<?, ?>) Json.parse(adam.lines().get(0), "repro")).get("optimizer"));
-        assertEquals("adamw", ((Map<?, ?>) Json.parse(run(tiny).lines().get(0), "repro")).get("optimizer"));
+        withOption.addAll(List.of("--optimizer", "adamw"));
+        Run adamw = run(withOption.toArray(String[]::new));
+        assertEquals(0, adamw.code, adamw.err);
+        assertEquals("adamw", ((Map<?, ?>) Json.parse(adamw.lines().get(0), "repro")).get("optimizer"));
+        assertEquals("adam", ((Map<?, ?>) Json.parse(run(tiny).lines().get(0), "repro")).get("optimizer"));
         for (String[] bad : new String[][] {{"--experts", "oracle"}, {"--cost-noise", "-1"}, {"--setups", "IV"},
                 {"--optimizer", "sgd"}}) {
             Run b = run("repro", "--dir", tmp.toString(), bad[0], bad[1]);
