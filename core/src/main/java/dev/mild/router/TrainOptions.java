@@ -7,7 +7,8 @@ import java.util.Arrays;
  * How to train a router: network shape, optimizer and schedule. The defaults are the MILD paper's image
  * settings (Adam with weight decay 1e-3 as an L2 term, learning rate 1e-3, batch 1024; its MMLU runs used
  * AdamW) and one hidden layer of 64 ReLU units. Adam is the default because it trained better routers than
- * AdamW with the same decay in 9 of the 12 Fashion-MNIST protocol runs measured (README, "Measured results").
+ * AdamW with the same decay in 11 of the 12 Fashion-MNIST protocol comparisons measured (setups I-III, two
+ * costs, TDEF and MILD; README, "Measured results").
  *
  * @param hidden      widths of the hidden layers (may be empty: a linear router)
  * @param optimizer   {@link Adam.Kind#ADAMW} (decoupled decay) or {@link Adam.Kind#ADAM} (L2 in the gradient)
