@@ -83,7 +83,7 @@ public final class OpenClLoss implements AutoCloseable {
     private final long directMaxGroup;
     private final long tiledStaticLocal;
 
-    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | expDelta].
+    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | logA | 1 - nu].
     private LossConfig uploaded;
     private cl_mem configInts;
     private cl_mem configFloats;
@@ -387,7 +387,7 @@ public final class OpenClLoss implements AutoCloseable {
         int p = config.experts();
         int g = config.groups();
         int ints = g + 1 + p;
-        int floats = g + 2 * p;
+        int floats = 2 * g + p + 1;
         if (configIntsHost.length < ints) {
             configIntsHost = new int[ints];
         }
@@ -405,8 +405,11 @@ public final class OpenClLoss implements AutoCloseable {
         }
         for (int k = 0; k < p; k++) {
             configFloatsHost[g + k] = (float) config.delta(k);
-            configFloatsHost[g + p + k] = (float) config.expDelta(k);
         }
+        for (int i = 0; i < g; i++) {
+            configFloatsHost[g + p + i] = (float) Math.log(config.groupInverseMargin(i));
+        }
+        configFloatsHost[2 * g + p] = (float) (1.0 - config.nu()); // not 1 - (float) nu: see phi_of_log
         // Forgotten before anything changes: if an allocation below fails, the next call must not trust buffers
         // that were released (PoCL aborted the JVM on them) or replaced and never written.
         uploaded = null;

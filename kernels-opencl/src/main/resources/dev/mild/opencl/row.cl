@@ -33,7 +33,8 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
     __global const int *members = cfgI + groups + 1;
     __global const float *groupA = cfgF;
     __global const float *delta = cfgF + groups;
-    __global const float *expDelta = cfgF + groups + p;
+    __global const float *logA = cfgF + groups + p;
+    const float q = cfgF[2 * groups + p]; /* 1 - nu, rounded once from double */
 
     float m = f[0];
     uint top = 0;
@@ -104,28 +105,35 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                 const float wk = w[k];
                 /* others >= 1 when k != top (it holds e_top = 1), so Z - e_k loses nothing that matters. */
                 const float others = (uint)k == top ? zRest : 1.0f + ((rest.x - exp(a * (f[k] - m))) + rest.y);
-                const float u = delta[k] + a * (m - f[k]);
+                const float x = a * (m - f[k]);
+                const float u = delta[k] + x;
                 const float lo = log(others);
                 const float s = u + lo;
                 const float sp = log1p(exp(-fabs(s)));
                 const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
-                loss = csum_add(loss, wk * phi_of_log(logS, nu));
+                loss = csum_add(loss, wk * phi_of_log(logS, q));
                 if (doGrad) {
                     /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
                        with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
-                    const float ex = s > 0.0f ? (1.0f - nu) * u - nu * (lo + sp) : u - nu * sp;
-                    const float eEx = exp(ex); /* exp(delta + x) S^-nu, and eEx * others = (S - 1) S^-nu */
-                    const float ck = wk * a * eEx;
+                    const float ex = s > 0.0f ? q * u - nu * (lo + sp) : u - nu * sp;
+                    /* aEx = a exp(delta + x) S^-nu, and aEx others = a (S - 1) S^-nu. exp(ex) alone fell below
+                       float32's normal range (ex < -87) where a times it did not (a up to 1e30): rho of 3e-27
+                       with nu = 10 gave a gradient of 4e-33 for 1.4e-27. There log a goes into the exponent. */
+                    const float aEx = ex > -80.0f ? a * exp(ex) : exp(ex + logA[grp]);
+                    const float ck = wk * aEx;
                     c = csum_add(c, ck);
                     if ((uint)k == top) {
+                        /* x = 0 at the top expert: aEx = a e^delta S^-nu, and S - 1 = e^delta zRest */
                         topIn = 1;
-                        topOwn = -a * wk * exp(-nu * logS) * expDelta[k] * zRest;
+                        topOwn = -wk * aEx * zRest;
                     } else {
                         cRest = csum_add(cRest, ck);
-                        /* S^-nu (S - 1 + e^delta) with S - 1 = eEx S^nu others: no 1 - 1/S, which lost the whole
-                           term when S - 1 is below float32's resolution (a negative delta). */
-                        const float own = eEx * others + expDelta[k] * exp(-nu * logS);
-                        g[k] -= a * wk * own * gradScale;
+                        /* a S^-nu (S - 1 + e^delta) = aEx (others + e^-x): no 1 - 1/S, which lost the whole term
+                           when S - 1 is below float32's resolution (a negative delta), and no e^delta S^-nu
+                           apart, which fell below float32's range (delta = 66, nu = 2: S^-nu ~ e^-132) while
+                           its product did not (the gradient was 18 times too large) */
+                        const float own = aEx * (others + exp(-x));
+                        g[k] -= wk * own * gradScale;
                     }
                 }
             }

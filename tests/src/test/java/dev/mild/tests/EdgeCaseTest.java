@@ -55,6 +55,7 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": delta at both ends of the accepted range", () -> on(name, EdgeCaseTest::additiveMarginRangeEnds)));
             tests.add(dynamicTest(name + ": delta at the ends of the accepted range, cancelled by the scores", () -> on(name, EdgeCaseTest::additiveMarginCancelled)));
             tests.add(dynamicTest(name + ": finite at the limits validation accepts", () -> on(name, EdgeCaseTest::acceptedLimitsStayFinite)));
+            tests.add(dynamicTest(name + ": general member whose factors alone leave float32's range, nu near 1", () -> on(name, EdgeCaseTest::generalMemberFactors)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
         }
@@ -304,6 +305,56 @@ class EdgeCaseTest {
         assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
                 k.name() + ": non-finite output for " + what);
         assertWithin(k, loss, grad, expLoss, expGrad, what);
+    }
+
+    /**
+     * The general member where a factor of a gradient term leaves float32's range while the term does not, and
+     * where nu is not a float32. Two experts, one row each, against {@link #twoExpertsClosedForm(LossKernel,
+     * double[], double[], double, float[], float[])} (values from mpmath at 50 digits in the comments):
+     * <ul>
+     *   <li>rho 1, delta 60 on both, nu = 2, equal scores, weights (1, 0) and (0, 1): the gradient is
+     *       {@code +-e^60 / (1 + e^60)^2 = 8.7565107626965203e-27}, loss 1. OpenCL formed {@code e^delta S^-nu}
+     *       with {@code S^-nu ~ e^-120} below float32's range: 0 and 8.8e-27 for the first row.</li>
+     *   <li>rho 1e-27 on both, nu = 10, scores (1.1e-26, 0), weights (0, 1): {@code (f_0 - f_1)/rho = 11},
+     *       gradient {@code +-1.0110551472895554e-16}, loss 1/9. {@code exp(delta + x - nu log S) ~ e^-99} is below
+     *       float32's range, {@code 1/rho} times it is not; OpenCL gave about 1e-22.</li>
+     *   <li>rho 1, nu = 1.001, scores (3000, 0), weights (0, 1): loss {@code (1 - e^-3.003...)/0.001 =
+     *       950.21293163222426}, gradient {@code +-0.049787068367880393}. OpenCL used {@code 1 - (float) nu}, a
+     *       relative 4.7e-5 off, which {@code log S = 3000} turned into 3.9e-5 of the loss.</li>
+     * </ul>
+     */
+    static void generalMemberFactors(LossKernel k) {
+        twoExpertsClosedForm(k, new double[] {1, 1}, new double[] {60, 60}, 2.0, new float[] {0f, 0f}, new float[] {1f, 0f});
+        twoExpertsClosedForm(k, new double[] {1, 1}, new double[] {60, 60}, 2.0, new float[] {0f, 0f}, new float[] {0f, 1f});
+        twoExpertsClosedForm(k, new double[] {1e-27, 1e-27}, null, 10.0, new float[] {1.1e-26f, 0f}, new float[] {0f, 1f});
+        twoExpertsClosedForm(k, new double[] {1, 1}, null, 1.001, new float[] {3000f, 0f}, new float[] {0f, 1f});
+    }
+
+    /**
+     * One row of two experts with any nu against MATH.md in closed form: {@code S_k = 1 + e^u_k},
+     * {@code u_k = delta_k + (f_o - f_k)/rho_k}, loss {@code sum_k w_k Phi(S_k)}, and {@code dPhi(S_k)/df_o =
+     * a_k e^(u_k - nu log S_k) = -dPhi(S_k)/df_k}.
+     */
+    static void twoExpertsClosedForm(LossKernel k, double[] rho, double[] delta, double nu, float[] f, float[] w) {
+        LossConfig c = LossConfig.of(rho, delta, nu);
+        Checks.scores("scores", c, f, 0, 1);
+        float[] loss = new float[1];
+        float[] grad = new float[2];
+        k.lossAndGradient(c, 1, f, 0, w, 0, loss, 0, grad, 0);
+        double[] expLoss = {0};
+        double[] expGrad = new double[2];
+        for (int kk = 0; kk < 2; kk++) {
+            int o = 1 - kk;
+            double a = 1 / rho[kk];
+            double u = (delta == null ? 0 : delta[kk]) + a * ((double) f[o] - f[kk]);
+            double logS = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
+            expLoss[0] += w[kk] * (nu == 1 ? logS : Math.expm1((1 - nu) * logS) / (1 - nu));
+            double t = w[kk] * a * Math.exp(u - nu * logS);
+            expGrad[o] += t;
+            expGrad[kk] -= t;
+        }
+        assertWithin(k, loss, grad, expLoss, expGrad, "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta)
+                + ", nu " + nu + ", scores " + Arrays.toString(f) + ", weights " + Arrays.toString(w));
     }
 
     static void mixedMargins(LossKernel k) {
