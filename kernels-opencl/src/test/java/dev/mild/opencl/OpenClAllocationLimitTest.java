@@ -93,9 +93,10 @@ class OpenClAllocationLimitTest {
      */
     @Test
     void aConfigurationTooLargeForTheDeviceLeavesTheLossUsable() {
-        // 100 floats (400 bytes) per data buffer fit; 100 experts' margins (201 floats) do not.
+        // 100 floats (400 bytes) per data buffer fit; 100 experts with distinct margins do not (201 ints for the
+        // groups, 301 floats: a and log a per group, delta per expert, 1 - nu).
         RandomBatch narrow = RandomBatch.of(13, 25, P, false);
-        RandomBatch wide = RandomBatch.of(14, 1, 100, true);
+        RandomBatch wide = RandomBatch.of(14, 1, 100, false);
         try (OpenClLoss loss = new OpenClLoss(withAllocationLimit(500), Layout.DIRECT)) {
             DeviceBuffer scores = loss.allocate(100, "scores");
             DeviceBuffer weights = loss.allocate(100, "weights");
