@@ -121,7 +121,10 @@ public final class ScalarKernel extends RowBlockKernel {
                         int k = config.groupMember(t);
                         float wk = weights[w + k];
                         double others = k == top ? zRest : z - e[k];
-                        double x = a * (m - scores[s + k]);
+                        // x in double from the float scores (the difference is exact there): formed in float it
+                        // kept 1.5 ulp of itself, and Phi ~ e^((1-nu) x) turned that into 1e-5 of the loss near
+                        // the score spread's limit (nu = 0, x = 66)
+                        double x = config.inverseMargin(k) * ((double) m - scores[s + k]);
                         double logS = LogSpace.softplus(config.delta(k) + x + Math.log(others));
                         loss += wk * LogSpace.phi(logS, nu);
                         if (grad != null) {

@@ -83,7 +83,7 @@ public final class OpenClLoss implements AutoCloseable {
     private final long directMaxGroup;
     private final long tiledStaticLocal;
 
-    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | logA | 1 - nu].
+    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | logA | 1 - nu | aLo | deltaLo].
     private LossConfig uploaded;
     private cl_mem configInts;
     private cl_mem configFloats;
@@ -387,7 +387,7 @@ public final class OpenClLoss implements AutoCloseable {
         int p = config.experts();
         int g = config.groups();
         int ints = g + 1 + p;
-        int floats = 2 * g + p + 1;
+        int floats = 3 * g + 2 * p + 1;
         if (configIntsHost.length < ints) {
             configIntsHost = new int[ints];
         }
@@ -410,6 +410,13 @@ public final class OpenClLoss implements AutoCloseable {
             configFloatsHost[g + p + i] = (float) Math.log(config.groupInverseMargin(i));
         }
         configFloatsHost[2 * g + p] = (float) (1.0 - config.nu()); // not 1 - (float) nu: see phi_of_log
+        for (int i = 0; i < g; i++) {
+            double a = config.groupInverseMargin(i);
+            configFloatsHost[2 * g + p + 1 + i] = (float) (a - (float) a);
+        }
+        for (int k = 0; k < p; k++) {
+            configFloatsHost[3 * g + p + 1 + k] = (float) (config.delta(k) - (float) config.delta(k));
+        }
         // Forgotten before anything changes: if an allocation below fails, the next call must not trust buffers
         // that were released (PoCL aborted the JVM on them) or replaced and never written.
         uploaded = null;

@@ -38,10 +38,34 @@ float phi_of_log(const float logS, const float q)
     return q == 0.0f ? logS : expm1(q * logS) / q;
 }
 
+/* The rounding error of s = a + b (TwoSum): a + b = s + two_sum_err(a, b, s) exactly. */
+float two_sum_err(const float a, const float b, const float s)
+{
+    const float bp = s - a;
+    return (a - (s - bp)) + (b - bp);
+}
+
+/*
+ * Phi(S) from log S = logS + logSErr (logSErr a small correction): with t = q log S split as hi + lo,
+ * (e^hi (1 + lo) - 1) / q = (expm1(hi) + e^hi lo) / q. q log S rounded to one float32 kept up to half an ulp
+ * of values up to 69, 3.8e-6 of Phi.
+ */
+float phi_of_log2(const float logS, const float logSErr, const float q)
+{
+    if (q == 0.0f) {
+        return logS + logSErr;
+    }
+    const float hi = q * logS;
+    const float lo = fma(q, logS, -hi) + q * logSErr;
+    return (expm1(hi) + exp(hi) * lo) / q;
+}
+
 /*
  * The loss configuration in two small device buffers (uploaded only when the configuration changes):
  *   cfgI = [groupStart[0..G] | members[0..p-1]]            experts grouped by distinct margin
- *   cfgF = [groupA[0..G-1] | delta[0..p-1] | logA[0..G-1] | 1 - nu]      logA = log(groupA), 1 - nu from double
+ *   cfgF = [groupA[0..G-1] | delta[0..p-1] | logA[0..G-1] | 1 - nu | aLo[0..G-1] | deltaLo[0..p-1]]
+ *          logA = log(groupA), 1 - nu from double, aLo = 1/rho - groupA and deltaLo = delta - (float) delta
+ *          (what rounding a and delta to float32 left, for the loss's exponent)
  */
 #define CONFIG_PARAMS const uint groups, __global const int *cfgI, __global const float *cfgF, \
                       const float nu, const int logSumExp

@@ -35,6 +35,8 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
     __global const float *delta = cfgF + groups;
     __global const float *logA = cfgF + groups + p;
     const float q = cfgF[2 * groups + p]; /* 1 - nu, rounded once from double */
+    __global const float *aLo = cfgF + 2 * groups + p + 1;      /* 1/rho - a */
+    __global const float *deltaLo = cfgF + 3 * groups + p + 1;  /* delta - (float) delta */
 
     float m = f[0];
     uint top = 0;
@@ -105,13 +107,25 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                 const float wk = w[k];
                 /* others >= 1 when k != top (it holds e_top = 1), so Z - e_k loses nothing that matters. */
                 const float others = (uint)k == top ? zRest : 1.0f + ((rest.x - exp(a * (f[k] - m))) + rest.y);
-                const float x = a * (m - f[k]);
+                /* s = delta + x + log others with the float32 roundings of a, delta, m - f, a (m - f) and the
+                   sums kept apart in sErr: formed plainly they left up to 2 ulp of s ~ 69, which
+                   Phi ~ e^((1-nu) log S) turned into 1.1e-5 of the loss near the score spread's limit. */
+                const float d = m - f[k];
+                const float dErr = two_sum_err(m, -f[k], d);
+                const float x = a * d;
+                const float xErr = fma(a, d, -x) + fma(a, dErr, aLo[grp] * d);
                 const float u = delta[k] + x;
+                const float uErr = two_sum_err(delta[k], x, u) + (xErr + deltaLo[k]);
                 const float lo = log(others);
                 const float s = u + lo;
-                const float sp = log1p(exp(-fabs(s)));
+                /* others = 0 (the top expert when every other exp underflowed): s = -inf, S = 1, no correction */
+                const float sErr = isinf(lo) ? 0.0f : two_sum_err(u, lo, s) + uErr;
+                const float tail = exp(-fabs(s));
+                const float sp = log1p(tail);
                 const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
-                loss = csum_add(loss, wk * phi_of_log(logS, q));
+                /* log S = logS + logSErr to first order: d softplus(s)/ds = sigmoid(s) */
+                const float logSErr = sErr * (s > 0.0f ? 1.0f : tail) / (1.0f + tail);
+                loss = csum_add(loss, wk * phi_of_log2(logS, logSErr, q));
                 if (doGrad) {
                     /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
                        with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */

@@ -94,7 +94,7 @@ class OpenClAllocationLimitTest {
     @Test
     void aConfigurationTooLargeForTheDeviceLeavesTheLossUsable() {
         // 100 floats (400 bytes) per data buffer fit; 100 experts with distinct margins do not (201 ints for the
-        // groups, 301 floats: a and log a per group, delta per expert, 1 - nu).
+        // groups, 501 floats: a, log a and a's rounding per group, delta and its rounding per expert, 1 - nu).
         RandomBatch narrow = RandomBatch.of(13, 25, P, false);
         RandomBatch wide = RandomBatch.of(14, 1, 100, false);
         try (OpenClLoss loss = new OpenClLoss(withAllocationLimit(500), Layout.DIRECT)) {

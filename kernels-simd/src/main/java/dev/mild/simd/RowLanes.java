@@ -72,7 +72,7 @@ final class RowLanes {
         int L = Species.L;
         boolean withGrad = grad != null;
         gatherColumns(plan, scores, s, weights, w, sc);
-        markTop(p, plan.skipTop, sc, withGrad);
+        markTop(p, plan.skipTop, !plan.logSumExp, sc, withGrad);
         Arrays.fill(sc.loss, 0.0);
         Arrays.fill(sc.lossHi, 0f);
         Arrays.fill(sc.lossLo, 0f);
@@ -123,13 +123,17 @@ final class RowLanes {
      * {@code d -= m}; {@code dExp = d} with {@code -inf} at each row's first argmax; {@code g = 0}; with
      * {@code skipTop}, {@code dRest} = d's first p - 1 columns with the last column's d at the top expert.
      */
-    private static void markTop(int p, boolean skipTop, Scratch sc, boolean withGrad) {
+    private static void markTop(int p, boolean skipTop, boolean keepScores, Scratch sc, boolean withGrad) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < p; j++) {
             FloatVector f = FloatVector.fromArray(F, sc.d, j * L);
             m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2
+        }
+        if (keepScores) { // the general member forms x = a (m - f_k) from them in double (see memberInputs)
+            m.intoArray(sc.m, 0);
+            System.arraycopy(sc.d, 0, sc.f, 0, p * L);
         }
         VectorMask<Float> seen = F.maskAll(false);
         FloatVector dLast = FloatVector.fromArray(F, sc.d, (p - 1) * L).sub(m);
@@ -249,7 +253,7 @@ final class RowLanes {
         Arrays.fill(sc.topD, 0.0);
         for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
             int k = plan.members[t];
-            memberInputs(k, b, a, eOff, sc);
+            memberInputs(k, b, plan.config.inverseMargin(k), eOff, sc);
             CompSum.terms(sc, a, plan.delta[k], plan.expDelta[k], plan.nu, withGrad);
             if (withGrad) {
                 subtractOwn(k, sc);
@@ -262,8 +266,11 @@ final class RowLanes {
         }
     }
 
-    /** Expert k's others, x, weight and d (-inf at the top expert), widened to double into {@code sc.xOthers, xX, xW, xTop}. */
-    private static void memberInputs(int k, int b, float a, int eOff, Scratch sc) {
+    /**
+     * Expert k's others, x (from the scores, with the double inverse margin a), weight and d (-inf at the top
+     * expert), in double into {@code sc.xOthers, xX, xW, xTop}.
+     */
+    private static void memberInputs(int k, int b, double a, int eOff, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
@@ -271,8 +278,11 @@ final class RowLanes {
         zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
                 .intoArray(sc.lanesF, 0);
         widen(sc.lanesF, 0, sc.xOthers);
-        FloatVector.fromArray(F, sc.d, k * L).mul(-a).intoArray(sc.lanesF, 0);
-        widen(sc.lanesF, 0, sc.xX);
+        // x = a (m - f_k) in double (the difference of two floats is exact there): as -a d in float it kept
+        // 1.5 ulp of itself, and Phi ~ e^((1-nu) x) turned that into 1e-5 of the loss near the spread's limit
+        for (int i = 0; i < L; i++) {
+            sc.xX[i] = a * ((double) sc.m[i] - sc.f[k * L + i]);
+        }
         widen(sc.w, k * L, sc.xW);
         widen(sc.dExp, k * L, sc.xTop); // -inf marks the top expert
     }

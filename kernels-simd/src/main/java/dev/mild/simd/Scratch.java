@@ -4,6 +4,9 @@ package dev.mild.simd;
 final class Scratch {
     /** Scores minus the row maximum: {@code p x L} (rows in lanes) or p padded to whole vectors (experts in lanes). */
     float[] d = new float[0];
+    /** General member, rows in lanes: the scores themselves, {@code p x L}, and each row's maximum. */
+    float[] f = new float[0];
+    final float[] m = new float[Species.L];
     /** The same with {@code -inf} at each row's first argmax, so exp2 gives 0 there and sums skip it. */
     float[] dExp = new float[0];
     /** {@link Plan#skipTop}: the exps' inputs, p - 1 columns, the last expert's d in each row's top column. */
@@ -50,6 +53,7 @@ final class Scratch {
         int need = Math.max(p * Species.L, plan.expLength);
         if (d.length < need) {
             d = new float[need];
+            f = new float[need];
             dExp = new float[need];
             dRest = new float[need];
             w = new float[need];

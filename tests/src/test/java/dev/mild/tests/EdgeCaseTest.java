@@ -56,6 +56,7 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": delta at the ends of the accepted range, cancelled by the scores", () -> on(name, EdgeCaseTest::additiveMarginCancelled)));
             tests.add(dynamicTest(name + ": finite at the limits validation accepts", () -> on(name, EdgeCaseTest::acceptedLimitsStayFinite)));
             tests.add(dynamicTest(name + ": general member whose factors alone leave float32's range, nu near 1", () -> on(name, EdgeCaseTest::generalMemberFactors)));
+            tests.add(dynamicTest(name + ": nu = 0 at the score spread's limit", () -> on(name, EdgeCaseTest::spreadLimitExponent)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
         }
@@ -355,6 +356,27 @@ class EdgeCaseTest {
         }
         assertWithin(k, loss, grad, expLoss, expGrad, "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta)
                 + ", nu " + nu + ", scores " + Arrays.toString(f) + ", weights " + Arrays.toString(w));
+    }
+
+    /**
+     * {@code nu = 0} with scores near {@link LossConfig#maxScoreSpread}: {@code Phi(S) = S - 1 ~ e^x} with
+     * {@code x = (f_0 - f_1)/rho ~ 67}, so the loss's relative error is the absolute error of x. Formed in float32
+     * as {@code (float) a * (m - f)}, x kept up to 1.5 ulp (about 1e-5 at 67), and every float32 backend gave
+     * 5.355366e28, 1.149e-5 above the loss; mpmath at 40 digits: 5.3553046522467437e28.
+     */
+    static void spreadLimitExponent(LossKernel k) {
+        LossConfig c = LossConfig.uniform(3, 0.2456, 0.0);
+        float[] scores = {7.616997f, -8.700213f, -0.506757f};
+        float[] weights = {0.25f, 0.75f, 1f};
+        Checks.scores("scores", c, scores, 0, 1);
+        double[] expLoss = new double[1];
+        double[] expGrad = new double[3];
+        byDefinition(c, 1, toDouble(scores), toDouble(weights), expLoss, expGrad);
+        assertEquals(5.3553046522467437e28, expLoss[0], 1e-12 * expLoss[0], "byDefinition against mpmath");
+        float[] loss = new float[1];
+        float[] grad = new float[3];
+        k.lossAndGradient(c, 1, scores, 0, weights, 0, loss, 0, grad, 0);
+        assertWithin(k, loss, grad, expLoss, expGrad);
     }
 
     static void mixedMargins(LossKernel k) {
