@@ -28,16 +28,6 @@ float csum_value(const float2 acc)
     return acc.x + acc.y;
 }
 
-/*
- * MATH.md's Phi(S) from log S: log S when nu = 1, else expm1(q log S) / q with q = 1 - nu, exact near S = 1.
- * q comes from the host, rounded once from the double 1 - nu: 1.0f - (float)nu took nu's rounding (a relative
- * 4.7e-5 of q at nu = 1.001) into q log S, and the loss was 7.8e-5 off where log S is in the thousands.
- */
-float phi_of_log(const float logS, const float q)
-{
-    return q == 0.0f ? logS : expm1(q * logS) / q;
-}
-
 /* The rounding error of s = a + b (TwoSum): a + b = s + two_sum_err(a, b, s) exactly. */
 float two_sum_err(const float a, const float b, const float s)
 {
@@ -46,11 +36,14 @@ float two_sum_err(const float a, const float b, const float s)
 }
 
 /*
- * Phi(S) from log S = logS + logSErr (logSErr a small correction): with t = q log S split as hi + lo,
- * (e^hi (1 + lo) - 1) / q = (expm1(hi) + e^hi lo) / q. q log S rounded to one float32 kept up to half an ulp
+ * MATH.md's Phi(S) from log S = logS + logSErr (logSErr a small correction): log S when nu = 1, else
+ * expm1(q log S) / q with q = 1 - nu, exact near S = 1. q comes from the host, rounded once from the double
+ * 1 - nu: 1.0f - (float)nu took nu's rounding (a relative 4.7e-5 of q at nu = 1.001) into q log S, and the loss
+ * was 7.8e-5 off where log S is in the thousands. With t = q log S split as hi + lo,
+ * (e^hi (1 + lo) - 1) / q = (expm1(hi) + e^hi lo) / q: q log S rounded to one float32 kept up to half an ulp
  * of values up to 69, 3.8e-6 of Phi.
  */
-float phi_of_log2(const float logS, const float logSErr, const float q)
+float phi_of_log(const float logS, const float logSErr, const float q)
 {
     if (q == 0.0f) {
         return logS + logSErr;

@@ -125,7 +125,7 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
                 const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
                 /* log S = logS + logSErr to first order: d softplus(s)/ds = sigmoid(s) */
                 const float logSErr = sErr * (s > 0.0f ? 1.0f : tail) / (1.0f + tail);
-                loss = csum_add(loss, wk * phi_of_log2(logS, logSErr, q));
+                loss = csum_add(loss, wk * phi_of_log(logS, logSErr, q));
                 if (doGrad) {
                     /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
                        with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
