@@ -280,32 +280,11 @@ class EdgeCaseTest {
     }
 
     /**
-     * p = 2: loss = sum_k w_k Phi(1 + e^delta_k e^(a_k (f_other - f_k))), in closed form with log1p/exp, for a
-     * configuration and scores that validation accepts.
+     * p = 2, nu = 1, weights (0.7, 1.3): the closed form below with loss = sum_k w_k log(1 + e^delta_k
+     * e^(a_k (f_other - f_k))), for a configuration and scores that validation accepts.
      */
     static void twoExpertsClosedForm(LossKernel k, double[] rho, double[] delta, float[] f) {
-        LossConfig c = LossConfig.of(rho, delta, 1.0);
-        Checks.scores("scores", c, f, 0, 1);
-        float[] w = {0.7f, 1.3f};
-        float[] loss = new float[1];
-        float[] grad = new float[2];
-        k.lossAndGradient(c, 1, f, 0, w, 0, loss, 0, grad, 0);
-        double[] expLoss = {0};
-        double[] expGrad = new double[2];
-        for (int kk = 0; kk < 2; kk++) {
-            int o = 1 - kk;
-            double a = 1 / rho[kk];
-            double u = (delta == null ? 0 : delta[kk]) + a * ((double) f[o] - f[kk]);
-            double softplus = u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u));
-            double sigmoid = u > 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u));
-            expLoss[0] += w[kk] * softplus;
-            expGrad[o] += w[kk] * a * sigmoid;
-            expGrad[kk] -= w[kk] * a * sigmoid;
-        }
-        String what = "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta) + ", scores " + Arrays.toString(f);
-        assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
-                k.name() + ": non-finite output for " + what);
-        assertWithin(k, loss, grad, expLoss, expGrad, what);
+        twoExpertsClosedForm(k, rho, delta, 1.0, f, new float[] {0.7f, 1.3f});
     }
 
     /**
@@ -354,8 +333,11 @@ class EdgeCaseTest {
             expGrad[o] += t;
             expGrad[kk] -= t;
         }
-        assertWithin(k, loss, grad, expLoss, expGrad, "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta)
-                + ", nu " + nu + ", scores " + Arrays.toString(f) + ", weights " + Arrays.toString(w));
+        String what = "rho " + Arrays.toString(rho) + ", delta " + Arrays.toString(delta) + ", nu " + nu + ", scores "
+                + Arrays.toString(f) + ", weights " + Arrays.toString(w);
+        assertTrue(Float.isFinite(loss[0]) && Float.isFinite(grad[0]) && Float.isFinite(grad[1]),
+                k.name() + ": non-finite output for " + what);
+        assertWithin(k, loss, grad, expLoss, expGrad, what);
     }
 
     /**
