@@ -33,8 +33,8 @@ final class Plots {
 
     static CategoryChart ratios(Evaluation.Result r, List<String> experts, String split) {
         CategoryChart c = new CategoryChartBuilder().width(640).height(420)
-                .title(String.format(java.util.Locale.ROOT, "Deferral ratios (%s): router %.4f vs oracle %.4f",
-                        split, r.report().meanLoss(), r.report().oracleLoss()))
+                .title(String.format(java.util.Locale.ROOT, "Deferral ratios (%s): router %s vs oracle %s",
+                        split, dev.mild.io.Figures.of(r.report().meanLoss()), dev.mild.io.Figures.of(r.report().oracleLoss())))
                 .xAxisTitle("expert").yAxisTitle("share of rows (%)").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         c.addSeries("router", experts, percents(r.report().ratios()));

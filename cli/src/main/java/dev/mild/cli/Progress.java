@@ -1,5 +1,6 @@
 package dev.mild.cli;
 
+import dev.mild.io.Figures;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.Trainer;
@@ -33,9 +34,9 @@ final class Progress implements RouterTraining.Listener {
         if (quiet) {
             return;
         }
-        String line = String.format(Locale.ROOT, "  %-10s epoch %3d/%d  surrogate loss %.4f  valid deferral loss %.4f"
-                + "  (best %.4f at epoch %d)", phase, e.epoch(), e.epochs(), e.trainLoss(), e.validLoss(),
-                e.bestValidLoss(), e.bestEpoch());
+        String line = String.format(Locale.ROOT, "  %-10s epoch %3d/%d  surrogate loss %s  valid deferral loss %s"
+                + "  (best %s at epoch %d)", phase, e.epoch(), e.epochs(), Figures.of(e.trainLoss()),
+                Figures.of(e.validLoss()), Figures.of(e.bestValidLoss()), e.bestEpoch());
         show(line);
     }
 
@@ -51,8 +52,8 @@ final class Progress implements RouterTraining.Listener {
 
     @Override
     public void point(RhoSearch.Point p, int index, int total) {
-        String line = String.format(Locale.ROOT, "  grid %2d/%d  mean margin %-4s gamma %-4s -> valid deferral loss %.4f",
-                index, total, Reports.fraction(p.meanMargin()), Reports.fraction(p.gamma()), p.validLoss());
+        String line = String.format(Locale.ROOT, "  grid %2d/%d  mean margin %-4s gamma %-4s -> valid deferral loss %s",
+                index, total, Reports.fraction(p.meanMargin()), Reports.fraction(p.gamma()), Figures.of(p.validLoss()));
         if (!quiet) {
             show(line);
         }

@@ -1,5 +1,6 @@
 package dev.mild.cli;
 
+import dev.mild.io.Figures;
 import dev.mild.io.JsonOut;
 import dev.mild.router.Evaluation;
 import dev.mild.router.RhoSearch;
@@ -45,8 +46,9 @@ final class Reports {
             head.append("  ").append(String.format(Locale.ROOT, "%" + widths[k] + "s", experts.get(k)));
         }
         out.println(head.toString().stripTrailing());
+        String loss = Figures.pattern(13, lines.stream().mapToDouble(Line::loss).toArray());
         for (Line l : lines) {
-            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-" + labelWidth + "s %13.4f", "  " + l.label(),
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-" + labelWidth + "s " + loss, "  " + l.label(),
                     l.loss()));
             for (int k = 0; k < experts.size(); k++) {
                 sb.append("  ").append(String.format(Locale.ROOT, "%" + widths[k] + "s", percent(l.ratios()[k])));
@@ -58,8 +60,9 @@ final class Reports {
     /** "Always one expert (test deferral loss): e0 0.6000, e1 0.4000", the single-expert baselines. */
     static void alwaysOneExpert(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
         StringBuilder sb = new StringBuilder("Always one expert (" + what + " deferral loss):");
+        String loss = Figures.pattern(0, r.alwaysOneExpert());
         for (int k = 0; k < experts.size(); k++) {
-            sb.append(String.format(Locale.ROOT, " %s %.4f%s", experts.get(k), r.alwaysOneExpert()[k],
+            sb.append(String.format(Locale.ROOT, " %s " + loss + "%s", experts.get(k), r.alwaysOneExpert()[k],
                     k + 1 < experts.size() ? "," : ""));
         }
         out.println(sb);
@@ -72,7 +75,8 @@ final class Reports {
     static void noteIfWorseThanOneExpert(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
         int best = r.bestSingleExpert();
         if (r.rows() > 0 && r.report().meanLoss() > r.alwaysOneExpert()[best]) {
-            out.printf(Locale.ROOT, "Note: on %s the router (%.4f) does worse than always picking %s (%.4f): the"
+            String loss = Figures.pattern(0, r.report().meanLoss(), r.alwaysOneExpert()[best]);
+            out.printf(Locale.ROOT, "Note: on %s the router (" + loss + ") does worse than always picking %s (" + loss + "): the"
                     + " features may not tell the experts apart, or the training has not settled (see --epochs, --scale"
                     + " and --weight-decay in ./mild train --help)%n", what, r.report().meanLoss(),
                     experts.get(best), r.alwaysOneExpert()[best]);
@@ -132,8 +136,8 @@ final class Reports {
 
     static String json(Trainer.Result t) {
         return "{\"bestEpoch\": " + t.bestEpoch() + ", \"epochsRun\": " + t.epochsRun()
-                + ", \"trainLoss\": " + JsonOut.array(t.trainLoss()) + ", \"validDeferralLoss\": "
-                + JsonOut.array(t.validLoss()) + "}";
+                + ", \"trainLoss\": " + JsonOut.array(t.trainLoss()) + ", \"lossWeightScale\": "
+                + JsonOut.number(t.weightScale()) + ", \"validDeferralLoss\": " + JsonOut.array(t.validLoss()) + "}";
     }
 
     static String list(List<String> names) {

@@ -5,6 +5,7 @@ import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.data.Decimal;
 import dev.mild.defer.Rewards;
+import dev.mild.io.Figures;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
 import dev.mild.io.JsonOut;
@@ -277,9 +278,12 @@ final class TrainCommand implements Command {
     static void printGrid(PrintStream p, RhoSearch.Result s) {
         p.printf(Locale.ROOT, "rho auto: validation deferral loss per grid point (each warm-started from the uniform-margin"
                 + " base, %d epochs; base best epoch %d):%n", s.searchEpochs(), s.base().bestEpoch());
+        String loss = Figures.pattern(0, s.grid().stream().mapToDouble(RhoSearch.Point::validLoss).toArray());
+        int width = String.format(Locale.ROOT, loss, 0.0).length() + 2; // a space before, the mark after
+        loss = "%" + (width - 1) + loss.substring(1);
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "  %-22s", "mean margin \\ gamma"));
         for (double g : RhoSearch.TILTS) {
-            head.append(String.format(Locale.ROOT, "%9s", Reports.fraction(g)));
+            head.append(String.format(Locale.ROOT, "%" + width + "s", Reports.fraction(g)));
         }
         p.println(head);
         int i = 0;
@@ -287,16 +291,16 @@ final class TrainCommand implements Command {
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-22s", Reports.fraction(m)));
             for (int g = 0; g < RhoSearch.TILTS.length; g++) {
                 RhoSearch.Point pt = s.grid().get(i++);
-                row.append(String.format(Locale.ROOT, "%8.4f%s", pt.validLoss(), pt == s.chosen() ? "*" : " "));
+                row.append(String.format(Locale.ROOT, loss + "%s", pt.validLoss(), pt == s.chosen() ? "*" : " "));
             }
             p.println(row);
         }
         p.printf(Locale.ROOT, "  chosen (*): mean margin %s, gamma %s -> rho %s%n", Reports.fraction(s.chosen().meanMargin()),
                 Reports.fraction(s.chosen().gamma()), Reports.rho(s.chosen().rho()));
         if (s.baseKept()) {
-            p.printf(Locale.ROOT, "  trained from scratch there it scored %.4f on validation, above the base's %.4f:"
-                    + " the base (uniform margins 1, TDEF's) is the final model%n", s.rejectedValidLoss(),
-                    s.base().bestValidLoss());
+            p.printf(Locale.ROOT, "  trained from scratch there it scored %s on validation, above the base's %s:"
+                    + " the base (uniform margins 1, TDEF's) is the final model%n", Figures.of(s.rejectedValidLoss()),
+                    Figures.of(s.base().bestValidLoss()));
         }
     }
 

@@ -9,6 +9,7 @@ import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
+import dev.mild.io.Figures;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
@@ -369,6 +370,17 @@ public final class RouterTraining {
             double[] norms = Rho.rowNorms(train.features(), train.rows(), d);
 
             Function<double[], Surrogate> lossAt = rho -> surrogate(spec, rho, p, counts);
+            // The weights depend on the costs (and counts), not on the margins: one scale for every training here.
+            double meanWeight = Trainer.meanWeightMagnitude(spec.hasMargins() ? lossAt.apply(Rho.uniform(p, 1.0))
+                    : surrogate(spec, null, p, counts), train);
+            double weightScale = Trainer.weightScale(meanWeight);
+            if (weightScale != 1.0) {
+                listener.message(String.format(Locale.ROOT, "the loss weights average %.3g in magnitude (they follow"
+                        + " the costs' units); training multiplies them by %s, as if the costs were in units %s times"
+                        + " %s, so that the learning rate and weight decay fit. The router is judged and reported in"
+                        + " the costs as given", meanWeight, plain(weightScale),
+                        plain(weightScale > 1 ? weightScale : 1 / weightScale), weightScale > 1 ? "smaller" : "larger"));
+            }
             double[] rho = null;
             RhoSearch.Result search = null;
             Trainer.Result training;
@@ -394,9 +406,9 @@ public final class RouterTraining {
                     // auto is never worse than TDEF on validation (MATH.md): the grid scored warm starts, and the
                     // model trained from scratch at the winner can still end above the base, TDEF's training.
                     if (training.bestValidLoss() > search.base().bestValidLoss()) {
-                        listener.message(String.format(Locale.ROOT, "the final model's validation deferral loss %.4f"
-                                + " is above the base's %.4f: the base (uniform margins 1) is kept",
-                                training.bestValidLoss(), search.base().bestValidLoss()));
+                        listener.message(String.format(Locale.ROOT, "the final model's validation deferral loss %s"
+                                + " is above the base's %s: the base (uniform margins 1) is kept",
+                                Figures.of(training.bestValidLoss()), Figures.of(search.base().bestValidLoss())));
                         search = search.keepingBase(training.bestValidLoss());
                         training = search.base();
                         rho = Rho.uniform(p, 1.0);

@@ -3,6 +3,7 @@ package dev.mild.router;
 import dev.mild.InvalidInputException;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.Figures;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.SplittableRandom;
  *
  * <p>Per epoch: shuffle the training rows (seeded), one optimizer step per mini-batch on the gradient of the
  * batch's mean surrogate loss, then route the validation rows and keep a copy of the parameters whenever the
- * validation deferral loss is strictly lower than before. Training stops after {@code epochs} epochs, or after
+ * validation deferral loss is strictly lower than before. The surrogate's weights are first brought to a scale
+ * near 1 by a power of ten when the costs are far from it ({@link #weightScale}). Training stops after {@code epochs} epochs, or after
  * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
  * the best copy. The same options, data, kernel
  * thread count and start give the same network bit for bit.
@@ -40,7 +42,8 @@ public final class Trainer {
     }
 
     /**
-     * @param trainLoss     mean surrogate loss over the epoch's batches
+     * @param trainLoss     mean surrogate loss over the epoch's batches (with the weights as trained, times
+     *                      {@link #weightScale})
      * @param validLoss     validation deferral loss after the epoch ({@code NaN} without validation rows)
      * @param bestValidLoss lowest validation deferral loss so far
      */
@@ -51,18 +54,20 @@ public final class Trainer {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "epoch %d/%d  loss %.4f  valid deferral %.4f  (best %.4f at %d)",
-                    epoch, epochs, trainLoss, validLoss, bestValidLoss, bestEpoch);
+            return String.format(Locale.ROOT, "epoch %d/%d  loss %s  valid deferral %s  (best %s at %d)",
+                    epoch, epochs, Figures.of(trainLoss), Figures.of(validLoss), Figures.of(bestValidLoss), bestEpoch);
         }
     }
 
     /**
      * @param network       the parameters of the best epoch
      * @param bestEpoch     that epoch (1-based)
-     * @param trainLoss     mean surrogate loss per epoch run
+     * @param trainLoss     mean surrogate loss per epoch run, with the weights multiplied by {@code weightScale}
      * @param validLoss     validation deferral loss per epoch run
+     * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale})
      */
-    public record Result(Mlp network, int bestEpoch, double bestValidLoss, double[] trainLoss, double[] validLoss) {
+    public record Result(Mlp network, int bestEpoch, double bestValidLoss, double[] trainLoss, double[] validLoss,
+                         double weightScale) {
         public int epochsRun() {
             return trainLoss.length;
         }
@@ -113,6 +118,12 @@ public final class Trainer {
         Adam adam = Adam.forNetwork(options.optimizer(), options.lr(), options.weightDecay(), net);
         float[] weights = new float[Math.multiplyExact(train.rows(), p)];
         surrogate.weights(train.costs(), train.rows(), weights);
+        float scale = (float) weightScale(meanWeightMagnitude(weights));
+        if (scale != 1f) {
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] *= scale;
+            }
+        }
 
         int n = train.rows();
         int[] order = new int[n];
@@ -155,7 +166,50 @@ public final class Trainer {
                 break;
             }
         }
-        return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run));
+        return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run), scale);
+    }
+
+    /** Loss weights whose mean magnitude lies in this band are used as they are (see {@link #weightScale}). */
+    static final double WEIGHT_BAND_LOW = 1e-2;
+    static final double WEIGHT_BAND_HIGH = 1e2;
+
+    /**
+     * The power of ten the training multiplies the surrogate's weights by: 1 when their mean magnitude
+     * ({@link #meanWeightMagnitude}) is within [0.01, 100] (or 0), else the power that brings it nearest to 1.
+     *
+     * <p>Why: the loss, and so its gradient, scales with the weights, which scale with the costs, while the
+     * defaults of the learning rate and the weight decay were set for costs of about 1 (errors of 0 or 1, prices
+     * below 1). Costs in dollars per query (1e-5) gave a gradient far below the decay term, which then ran the
+     * training: the router shrank to near-constant scores and sent 78% of the rows to one expert where the same
+     * costs in other units gave 58%. Scaling every weight by one positive factor leaves the loss's minimizers and
+     * the costs the router is judged by unchanged; it is the same as giving the costs in other units. A power of
+     * ten, not the mean itself, so that the factor is exact to state; and a wide band, so that costs that already
+     * train well train as before: on that problem (TDEF, 150 epochs) mean weights of 0.02 and 200 routed as at
+     * 1 (test loss 1.8-2.0 times the oracle's, the same shares within a point), 0.003 moved the shares by two
+     * points, and the 1.8e-5 of the costs in dollars by twenty.
+     */
+    public static double weightScale(double meanWeightMagnitude) {
+        double m = meanWeightMagnitude;
+        if (m == 0.0 || (m >= WEIGHT_BAND_LOW && m <= WEIGHT_BAND_HIGH)) {
+            return 1.0;
+        }
+        return Math.pow(10.0, -Math.round(Math.log10(m)));
+    }
+
+    /** The mean of {@code |w|} over every row and expert (0 for no weights). */
+    public static double meanWeightMagnitude(float[] weights) {
+        double sum = 0.0;
+        for (float w : weights) {
+            sum += Math.abs(w);
+        }
+        return weights.length == 0 ? 0.0 : sum / weights.length;
+    }
+
+    /** {@link #meanWeightMagnitude(float[])} of {@code surrogate}'s weights for {@code train}'s costs. */
+    public static double meanWeightMagnitude(Surrogate surrogate, Examples train) {
+        float[] weights = new float[Math.multiplyExact(train.rows(), train.p())];
+        surrogate.weights(train.costs(), train.rows(), weights);
+        return meanWeightMagnitude(weights);
     }
 
     /**

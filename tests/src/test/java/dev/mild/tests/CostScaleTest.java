@@ -1,0 +1,103 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.data.Dataset;
+import dev.mild.defer.Surrogate;
+import dev.mild.router.Router;
+import dev.mild.router.RouterTraining;
+import dev.mild.router.Trainer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Costs in other units train the same router. The surrogate's weights follow the costs' units, and the defaults
+ * of the learning rate and weight decay were set for costs near 1: costs in dollars per query (1e-5) once left the
+ * decay term in charge, and the router drifted towards one expert. {@link Trainer#weightScale} brings such weights
+ * to a scale near 1 by a power of ten.
+ */
+class CostScaleTest {
+
+    @Test
+    void weightScaleIsOneNearUnitScaleAndThePowerOfTenNearestToOneElsewhere() {
+        assertEquals(1.0, Trainer.weightScale(0.0), "no weights, nothing to scale");
+        assertEquals(1.0, Trainer.weightScale(0.01));
+        assertEquals(1.0, Trainer.weightScale(0.2554), "MMLU's costs (mean weight 0.255) train as they are");
+        assertEquals(1.0, Trainer.weightScale(1.2));
+        assertEquals(1.0, Trainer.weightScale(100.0));
+        // log10(1.82e-5) = -4.74: the power 10^5 brings the mean to 1.82
+        assertEquals(1e5, Trainer.weightScale(1.82e-5), 1e5 * 1e-15);
+        // log10(0.00999) = -2.0004: 100, the mean becomes 0.999
+        assertEquals(100.0, Trainer.weightScale(0.00999), 1e-12);
+        // log10(0.004) = -2.40: 100, the mean becomes 0.4
+        assertEquals(100.0, Trainer.weightScale(0.004), 1e-12);
+        // log10(2500) = 3.40: 10^-3, the mean becomes 2.5
+        assertEquals(1e-3, Trainer.weightScale(2500.0), 1e-18);
+        assertEquals(1e-37, Trainer.weightScale(3e37), 1e-50);
+    }
+
+    @Test
+    void meanWeightMagnitudeIsTheMeanOfAbsoluteValues() {
+        assertEquals(0.0, Trainer.meanWeightMagnitude(new float[0]));
+        assertEquals((1.0 + 2.0 + 0.5 + 0.5) / 4, Trainer.meanWeightMagnitude(new float[] {1f, -2f, 0.5f, -0.5f}), 1e-15);
+    }
+
+    /**
+     * The separable problem of {@link RouterTrainingTest} with its error costs (0 or 1) given in units 10^5 times
+     * larger (1e-5 for a wrong answer): TDEF routes the test rows as with the unit costs and reaches the oracle.
+     * Before the weights were scaled, the same training kept the decay term in charge and its test loss was far
+     * above the oracle's.
+     */
+    @Test
+    void costsInSmallUnitsTrainLikeTheSameCostsNearOne() {
+        Dataset separable = RouterTrainingTest.separable(4000, 3);
+        Dataset unit = withCosts(separable, 1.0);
+        Dataset tiny = withCosts(separable, 1e-5);
+        List<String> messages = new ArrayList<>();
+        RouterTraining.Listener listener = new RouterTraining.Listener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+        RouterTraining.Outcome u = RouterTraining.run(unit, null, null,
+                RouterTrainingTest.spec(Surrogate.Kind.TDEF, null, 60, 1), RouterTraining.Listener.SILENT);
+        RouterTraining.Outcome t = RouterTraining.run(tiny, null, null,
+                RouterTrainingTest.spec(Surrogate.Kind.TDEF, null, 60, 1), listener);
+        assertEquals(1.0, u.training().weightScale());
+        assertEquals(1e5, t.training().weightScale(), 1e-10);
+        assertTrue(messages.stream().anyMatch(m -> m.contains("multiplies them by 100000")), String.join("\n", messages));
+
+        // Same rows, same test split (same seed): the routers agree on nearly every test row, and the small-unit
+        // router's loss is the unit one's in its units (the float32 weights differ in their last bits).
+        double uLoss = u.test().report().meanLoss();
+        double tLoss = t.test().report().meanLoss();
+        assertTrue(uLoss <= 0.02, "unit costs reach the oracle (0): " + uLoss);
+        assertTrue(tLoss <= 0.02e-5, "costs 1e-5 reach it too: " + tLoss + " (unit costs: " + uLoss + ")");
+        Router ru = u.model().router();
+        Router rt = t.model().router();
+        int d = separable.featureNames().size();
+        int agree = 0;
+        float[] row = new float[d];
+        for (int i = 0; i < separable.rows(); i++) {
+            System.arraycopy(separable.features(), i * d, row, 0, d);
+            agree += ru.route(row) == rt.route(row) ? 1 : 0;
+        }
+        assertTrue(agree >= 0.98 * separable.rows(), agree + " of " + separable.rows() + " rows routed alike");
+    }
+
+    /** The data set with costs {@code unit} for a wrong prediction and 0 for a right one. */
+    private static Dataset withCosts(Dataset d, double unit) {
+        int p = d.experts().size();
+        double[] costs = new double[d.rows() * p];
+        for (int i = 0; i < d.rows(); i++) {
+            for (int k = 0; k < p; k++) {
+                costs[i * p + k] = d.predictions()[i * p + k] == d.labels()[i] ? 0.0 : unit;
+            }
+        }
+        return new Dataset(d.source() + " x" + unit, d.featureNames(), d.features(), d.rows(), null, d.experts(),
+                costs, null, null);
+    }
+}
