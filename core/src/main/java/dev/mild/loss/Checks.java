@@ -10,6 +10,27 @@ public final class Checks {
     private Checks() {
     }
 
+    /** {@code value}, or an error saying that {@code what} is missing (an argument of a public constructor). */
+    public static <T> T required(String what, T value) {
+        if (value == null) {
+            throw new InvalidInputException(what + " is missing (null)");
+        }
+        return value;
+    }
+
+    /** {@code list}, or an error saying that it, or its first null element (1-based), is missing. */
+    public static <T extends java.util.List<?>> T requiredElements(String what, T list) {
+        required(what, list);
+        int i = 0;
+        for (Object element : list) {   // not list.get(i): a LinkedList would make this quadratic
+            i++;
+            if (element == null) {
+                throw new InvalidInputException(what + ": item " + i + " (1-based) is missing (null)");
+            }
+        }
+        return list;
+    }
+
     /** Rows {@code fromRow .. fromRow+rows-1} of a matrix with p columns: present, long enough, all finite. */
     public static void finiteMatrix(String what, float[] m, int fromRow, int rows, int p) {
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);

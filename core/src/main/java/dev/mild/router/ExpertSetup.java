@@ -2,6 +2,7 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
+import dev.mild.loss.Checks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -72,7 +73,10 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
     public static final int STREAM_VALID = 2;
 
     public ExpertSetup {
-        names = List.copyOf(names);
+        Checks.required("expert setup: source", source);
+        names = List.copyOf(Checks.requiredElements("expert setup: names", names));
+        Checks.required("expert setup: blocks (an empty array for none)", blocks);
+        Checks.required("expert setup: beta (zeros for no price)", beta);
         blocks = blocks.clone();
         beta = beta.clone();
         if (names.isEmpty()) {

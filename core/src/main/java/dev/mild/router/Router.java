@@ -2,6 +2,7 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.defer.Deferral;
+import dev.mild.loss.Checks;
 import java.util.List;
 
 /**
@@ -59,6 +60,9 @@ public final class Router {
      * @param experts      the {@code p} expert names, in score order
      */
     public Router(Standardizer standardizer, Mlp network, List<String> experts) {
+        Checks.required("router: standardizer", standardizer);
+        Checks.required("router: network", network);
+        Checks.requiredElements("router: expert names", experts);
         if (standardizer.features() != network.inputs()) {
             throw new InvalidInputException("the standardizer has " + standardizer.features()
                     + " features but the network " + network.inputs() + " inputs");

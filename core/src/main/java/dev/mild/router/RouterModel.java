@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,20 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
                           List<Mlp> expertClassifiers, Map<String, String> info) {
 
     public RouterModel {
+        // A null part was a NullPointerException from List.copyOf or a size() call below, naming nothing.
+        Checks.requiredElements("model: feature names", featureNames);
+        Checks.required("model: standardizer", standardizer);
+        Checks.required("model: network", network);
+        Checks.required("model: expert setup", experts);
+        Checks.requiredElements("model: expert classifiers (an empty list when the experts are not trained)",
+                expertClassifiers);
+        Checks.required("model: info (an empty map for none)", info);
+        info.forEach((key, value) -> {
+            if (key == null || value == null) { // the model file stores strings
+                throw new InvalidInputException("model: info " + (key == null ? "has a null key"
+                        : "value of \"" + key + "\" is missing (null)"));
+            }
+        });
         featureNames = List.copyOf(featureNames);
         expertClassifiers = List.copyOf(expertClassifiers);
         info = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(info));

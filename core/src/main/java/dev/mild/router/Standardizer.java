@@ -2,6 +2,7 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
+import dev.mild.loss.Checks;
 import java.util.Arrays;
 import java.util.List;
 
@@ -34,6 +35,12 @@ public final class Standardizer {
      * @param featureNames one name per feature, or null to name a feature by its column
      */
     public Standardizer(float[] mean, float[] std, List<String> featureNames) {
+        Checks.required("standardizer: mean", mean);
+        Checks.required("standardizer: std", std);
+        if (featureNames != null && featureNames.size() != mean.length) {
+            throw new InvalidInputException("standardizer: " + featureNames.size() + " feature names for "
+                    + mean.length + " features");
+        }
         if (mean.length != std.length) {
             throw new InvalidInputException("standardizer: " + mean.length + " means but " + std.length + " deviations");
         }

@@ -9,12 +9,19 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.Loss;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.ScalarKernel;
+import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
+import dev.mild.router.Mlp;
+import dev.mild.router.Router;
+import dev.mild.router.RouterModel;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.Standardizer;
 import dev.mild.router.TrainOptions;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,5 +131,58 @@ class EmbeddingMistakesTest {
         // A null listener means no progress reports.
         assertEquals(140, RouterTraining.run(data(FEATURES, x, ROWS, EXPERTS, costs(x)), null, null, spec(), null)
                 .trainRows());
+    }
+
+    /**
+     * The router and model constructors are public (embedders normally get them from ModelFile): a null part was a
+     * NullPointerException from inside, and an expert setup or standardizer with a null array one from its
+     * constructor.
+     */
+    @Test
+    void missingPartsOfARouterOrModelAreNamed() {
+        Standardizer standardizer = new Standardizer(new float[2], new float[] {1f, 1f});
+        Mlp network = new Mlp(2, 3, 2);
+        ExpertSetup costs = new ExpertSetup(ExpertSetup.Source.COSTS, EXPERTS, 0, new int[0], new double[2], 0);
+        fails(() -> new Router(null, network, EXPERTS), "router: standardizer is missing (null)");
+        fails(() -> new Router(standardizer, null, EXPERTS), "router: network is missing (null)");
+        fails(() -> new Router(standardizer, network, null), "router: expert names is missing (null)");
+        fails(() -> new Router(standardizer, network, Arrays.asList("big", null)),
+                "router: expert names: item 2 (1-based) is missing (null)");
+        // Shapes that do not match were already named.
+        fails(() -> new Router(new Standardizer(new float[3], new float[3]), network, EXPERTS),
+                "the standardizer has 3 features but the network 2 inputs");
+
+        fails(() -> new RouterModel(null, standardizer, network, costs, List.of(), Map.of()),
+                "model: feature names is missing (null)");
+        fails(() -> new RouterModel(Arrays.asList(null, "b"), standardizer, network, costs, List.of(), Map.of()),
+                "model: feature names: item 1 (1-based) is missing (null)");
+        fails(() -> new RouterModel(FEATURES, null, network, costs, List.of(), Map.of()),
+                "model: standardizer is missing (null)");
+        fails(() -> new RouterModel(FEATURES, standardizer, null, costs, List.of(), Map.of()),
+                "model: network is missing (null)");
+        fails(() -> new RouterModel(FEATURES, standardizer, network, null, List.of(), Map.of()),
+                "model: expert setup is missing (null)");
+        fails(() -> new RouterModel(FEATURES, standardizer, network, costs, null, Map.of()),
+                "model: expert classifiers (an empty list when the experts are not trained) is missing (null)");
+        fails(() -> new RouterModel(FEATURES, standardizer, network, costs, List.of(), null),
+                "model: info (an empty map for none) is missing (null)");
+        Map<String, String> info = new HashMap<>();
+        info.put("seed", null);
+        fails(() -> new RouterModel(FEATURES, standardizer, network, costs, List.of(), info),
+                "model: info value of \"seed\" is missing (null)");
+
+        fails(() -> new ExpertSetup(null, EXPERTS, 0, new int[0], new double[2], 0), "expert setup: source is missing");
+        fails(() -> new ExpertSetup(ExpertSetup.Source.COSTS, null, 0, new int[0], new double[2], 0),
+                "expert setup: names is missing (null)");
+        fails(() -> new ExpertSetup(ExpertSetup.Source.COSTS, EXPERTS, 0, null, new double[2], 0),
+                "expert setup: blocks (an empty array for none) is missing (null)");
+        fails(() -> new ExpertSetup(ExpertSetup.Source.COSTS, EXPERTS, 0, new int[0], null, 0),
+                "expert setup: beta (zeros for no price) is missing (null)");
+        fails(() -> new Standardizer(null, new float[2]), "standardizer: mean is missing (null)");
+        fails(() -> new Standardizer(new float[2], null), "standardizer: std is missing (null)");
+
+        // The well-formed parts make a model that routes.
+        RouterModel model = new RouterModel(FEATURES, standardizer, network, costs, List.of(), Map.of("seed", "1"));
+        assertEquals(2, model.router().experts());
     }
 }
