@@ -39,7 +39,7 @@ public final class Router {
     private final List<String> experts;
     private final ThreadLocal<Scratch> scratch;
 
-    /** Per-thread working memory of {@link #route(float[], float[], Scratch)}. */
+    /** Per-thread working memory of {@link #route(float[], float[], Scratch)} and the same {@code routeBatch}. */
     public static final class Scratch {
         final float[] x;
         final float[] h0;
@@ -150,15 +150,19 @@ public final class Router {
         if (scoresOut == null || scoresOut.length < p) {
             throw new InvalidInputException("scoresOut needs room for " + p + " scores");
         }
-        // A scratch of a smaller router failed deep in the network with an ArrayIndexOutOfBoundsException.
+        checkScratch(s);
+        forward(features, 0, scoresOut, 0, s);
+        return Deferral.route(scoresOut, 0, p);
+    }
+
+    /** A scratch of a smaller router failed deep in the network with an ArrayIndexOutOfBoundsException. */
+    private void checkScratch(Scratch s) {
         if (s == null || s.x.length < d || s.h0.length < width || s.scores.length < p) {
             throw new InvalidInputException("scratch " + (s == null ? "is missing (null)"
                     : "of " + s.x.length + " features, " + s.h0.length + " units and " + s.scores.length
                     + " experts is too small for this router of " + d + ", " + width + " and " + p)
                     + ": take one from this router's newScratch()");
         }
-        forward(features, 0, scoresOut, 0, s);
-        return Deferral.route(scoresOut, 0, p);
     }
 
     /**
@@ -171,6 +175,15 @@ public final class Router {
      *                               rows before the bad one have been routed
      */
     public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut) {
+        routeBatch(features, rows, choiceOut, scoresOut, scratch.get());
+    }
+
+    /**
+     * The same with caller-owned scratch (one per thread), as {@link #route(float[], float[], Scratch)}.
+     *
+     * @throws InvalidInputException also when {@code s} is missing or too small for this router
+     */
+    public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut, Scratch s) {
         if (rows < 0 || features == null || (long) rows * d > features.length) {
             throw new InvalidInputException(rows + " rows of " + d + " features need " + ((long) rows * d)
                     + " values, got " + (features == null ? "null" : features.length));
@@ -181,7 +194,7 @@ public final class Router {
         if (scoresOut != null && (long) rows * p > scoresOut.length) {
             throw new InvalidInputException("scoresOut needs room for " + rows + " x " + p + " scores");
         }
-        Scratch s = scratch.get();
+        checkScratch(s);
         for (int r = 0; r < rows; r++) {
             float[] out = scoresOut != null ? scoresOut : s.scores;
             int o = scoresOut != null ? r * p : 0;

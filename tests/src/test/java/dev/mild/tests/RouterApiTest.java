@@ -59,6 +59,33 @@ class RouterApiTest {
         assertArrayEquals(own, scores);
     }
 
+    /** routeBatch had no caller-owned scratch, as route has; with one it gives each row what route gives. */
+    @Test
+    void aBatchWithCallerOwnedScratchRoutesEachRowAsRouteDoes() {
+        Router r = router(6, 16, 3, 4);
+        Router bigger = router(8, 32, 5, 5);
+        int n = 20;
+        float[] x = rows(n, 6, 6);
+        int[] choice = new int[n];
+        float[] scores = new float[n * 3];
+        r.routeBatch(x, n, choice, scores, r.newScratch());
+        int[] choiceNoScores = new int[n];
+        r.routeBatch(x, n, choiceNoScores, null, bigger.newScratch()); // a larger router's scratch fits
+        float[] one = new float[6];
+        float[] oneScores = new float[3];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x, i * 6, one, 0, 6);
+            int expected = r.route(one, oneScores, r.newScratch());
+            assertEquals(expected, choice[i], "row " + i);
+            assertEquals(expected, choiceNoScores[i], "row " + i + " without scores");
+            assertArrayEquals(oneScores, Arrays.copyOfRange(scores, i * 3, i * 3 + 3), "row " + i);
+        }
+        Router small = router(2, 4, 3, 2);
+        ValidationTest.fails(() -> r.routeBatch(x, n, choice, scores, small.newScratch()), "scratch of 2 features, 4"
+                + " units and 3 experts is too small for this router of 6, 16 and 3", "newScratch()");
+        ValidationTest.fails(() -> r.routeBatch(x, n, choice, null, null), "scratch is missing (null)");
+    }
+
     /** The message named the column only: in a batch the row is needed too. */
     @Test
     void aBadValueInABatchNamesItsRow() {
@@ -123,6 +150,7 @@ class RouterApiTest {
                 sink += r.route(one) + r.route(one, scores) + r.route(one, scores, scratch);
                 if (i % 64 == 0) {
                     r.routeBatch(x, 64, choice, batchScores);
+                    r.routeBatch(x, 64, choice, null, scratch);
                 }
             }
             long allocated = threads.getCurrentThreadAllocatedBytes() - before;
