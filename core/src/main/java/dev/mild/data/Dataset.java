@@ -1,6 +1,7 @@
 package dev.mild.data;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -176,5 +177,11 @@ public record Dataset(String source, List<String> featureNames, float[] features
             }
         }
         return max + 1;
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

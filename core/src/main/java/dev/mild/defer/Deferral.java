@@ -1,5 +1,6 @@
 package dev.mild.defer;
 
+import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 
 /**
@@ -111,5 +112,10 @@ public final class Deferral {
      */
     public record Report(int experts, int[] choice, double[] rowLoss, double meanLoss, double[] ratios,
                          int[] oracleChoice, double oracleLoss, double[] oracleRatios) {
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
+        }
     }
 }

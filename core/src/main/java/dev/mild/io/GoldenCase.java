@@ -1,6 +1,7 @@
 package dev.mild.io;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
@@ -184,5 +185,11 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
 
     static String describe(Object o) {
         return o == null ? "nothing" : o instanceof List ? "an array" : o instanceof Map ? "an object" : o.toString();
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

@@ -1,6 +1,7 @@
 package dev.mild.io;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -50,6 +51,12 @@ public final class OutputFile {
             try (InputStream in = Files.newInputStream(file)) {
                 return Arrays.equals(in.readNBytes(signature.length), signature);
             }
+        }
+
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
         }
     }
 

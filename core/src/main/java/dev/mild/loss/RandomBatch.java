@@ -1,5 +1,6 @@
 package dev.mild.loss;
 
+import dev.mild.RecordText;
 import java.util.SplittableRandom;
 
 /**
@@ -27,5 +28,11 @@ public record RandomBatch(int rows, int experts, float[] scores, float[] weights
             rho[k] = equalRho || experts == 1 ? 1.0 : 0.5 + 1.5 * k / (experts - 1);
         }
         return new RandomBatch(rows, experts, scores, weights, LossConfig.of(rho, null, nu));
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

@@ -1,5 +1,6 @@
 package dev.mild.router;
 
+import dev.mild.RecordText;
 import dev.mild.defer.Deferral;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +18,11 @@ public final class Evaluation {
 
     /** The same numbers restricted to the rows whose label lies in one class block (or one class). */
     public record Block(String name, int rows, double loss, double[] ratios, double oracleLoss, double[] oracleRatios) {
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
+        }
     }
 
     /**
@@ -42,6 +48,12 @@ public final class Evaluation {
                 }
             }
             return best;
+        }
+
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
         }
     }
 

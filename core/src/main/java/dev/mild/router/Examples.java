@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 
 /**
@@ -28,5 +29,11 @@ public record Examples(float[] features, double[] costs, int rows, int d, int p)
             System.arraycopy(costs, idx[i] * p, c, i * p, p);
         }
         return new Examples(x, c, idx.length, d, p);
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.data.Dataset;
 import dev.mild.loss.Checks;
 import java.util.ArrayList;
@@ -348,5 +349,11 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
             }
         }
         return sb.toString();
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

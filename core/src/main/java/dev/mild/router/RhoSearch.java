@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.LossKernel;
@@ -45,6 +46,12 @@ public final class RhoSearch {
         public boolean isUniformOne() {
             return gamma == 0.0 && meanMargin == 1.0;
         }
+
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
+        }
     }
 
     /**
@@ -66,6 +73,12 @@ public final class RhoSearch {
         /** This result, with the base kept because the model trained at {@code chosen} scored {@code validLoss}. */
         Result keepingBase(double validLoss) {
             return new Result(grid, chosen, searchEpochs, base, validLoss);
+        }
+
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -78,5 +79,11 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
 
     public List<String> expertNames() {
         return experts.names();
+    }
+
+    /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+    @Override
+    public String toString() {
+        return RecordText.of(this);
     }
 }

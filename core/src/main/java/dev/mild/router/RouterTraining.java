@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Decimal;
 import dev.mild.data.Dataset;
@@ -246,6 +247,11 @@ public final class RouterTraining {
                           String testSource, double[] rho, RhoSearch.Result search, Trainer.Result training,
                           Evaluation.Result valid, Evaluation.Result test, double[] trainOracle,
                           List<Trainer.Result> expertTraining) {
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.data.Dataset;
 import dev.mild.loss.Checks;
 import java.util.Arrays;
@@ -221,5 +222,12 @@ public final class Standardizer {
         return new InvalidInputException(where + ": value " + value + " lies too far from the training mean " + mean[c]
                 + " (standard deviation " + std[c] + ") to standardize in float32 ((x - mean) / std overflows);"
                 + " the router was not trained on anything like it");
+    }
+
+    /** The statistics by length and first values (a model's RouterModel.toString shows this). */
+    @Override
+    public String toString() {
+        return "Standardizer[features=" + mean.length + ", mean=" + RecordText.value(mean) + ", std="
+                + RecordText.value(std) + "]";
     }
 }

@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.RecordText;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.Figures;
@@ -70,6 +71,12 @@ public final class Trainer {
                          double weightScale) {
         public int epochsRun() {
             return trainLoss.length;
+        }
+
+        /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
+        @Override
+        public String toString() {
+            return RecordText.of(this);
         }
     }
 
