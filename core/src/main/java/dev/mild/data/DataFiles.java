@@ -41,7 +41,7 @@ public final class DataFiles {
             raw.reset();
             if (isGzipMagic(b0, b1)) {
                 // Reads the gzip header: a file cut short there fails here, before the caller holds a stream.
-                return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
+                return new BufferedInputStream(new WholeGzipInputStream(file, raw), 1 << 16);
             }
             return raw;
         } catch (IOException | RuntimeException e) {
@@ -52,6 +52,84 @@ public final class DataFiles {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * gzip data with nothing after it. GZIPInputStream reads concatenated members (what {@code cat a.gz b.gz}
+     * makes) as one stream, as {@code gzip -d} does; but at bytes after the last member that do not start another
+     * (something appended by mistake, a damaged header of a second member) it stopped without a word, and the
+     * rows there were lost. Those bytes are an error here, naming the offset where they start.
+     */
+    private static final class WholeGzipInputStream extends GZIPInputStream {
+        private static final int TRAILER_BYTES = 8;   // CRC-32 and size of each member
+
+        private final Path file;
+        private final CountingInputStream source;
+        private long bufferEnd;   // the file offset just after the bytes of the last fill()
+        private boolean endChecked;
+
+        WholeGzipInputStream(Path file, InputStream raw) throws IOException {
+            this(file, new CountingInputStream(raw));
+        }
+
+        private WholeGzipInputStream(Path file, CountingInputStream source) throws IOException {
+            super(source, 1 << 16);
+            this.file = file;
+            this.source = source;
+        }
+
+        @Override
+        protected void fill() throws IOException {
+            super.fill();
+            bufferEnd = source.count;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int n) throws IOException {
+            int r = super.read(b, off, n);
+            if (r == -1 && !endChecked) {
+                endChecked = true;
+                // The inflater left the last member's trailer, and anything after it, unread in the buffer.
+                long end = bufferEnd - inf.getRemaining() + TRAILER_BYTES;
+                // GZIPInputStream looked for another member there and may have taken bytes past the buffer.
+                if (source.count > end || source.read() != -1) {
+                    throw new InvalidInputException(file + ": trailing bytes after the gzip data at byte offset " + end
+                            + " (they do not start another gzip member): the file is damaged or something was"
+                            + " appended to it; copy or download it again");
+                }
+            }
+            return r;
+        }
+    }
+
+    /** Counts the bytes read through it. */
+    private static final class CountingInputStream extends java.io.FilterInputStream {
+        long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            count += b < 0 ? 0 : 1;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            count += Math.max(n, 0);
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = in.skip(n);
+            count += skipped;
+            return skipped;
         }
     }
 

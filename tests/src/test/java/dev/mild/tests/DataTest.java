@@ -178,6 +178,61 @@ class DataTest {
         }
     }
 
+    /**
+     * Concatenated gzip members ({@code cat a.gz b.gz}) are valid gzip and read as one stream; bytes after the last
+     * member that start no other were silently dropped (GZIPInputStream stops there), with the rows in them.
+     */
+    @Test
+    void bytesAfterTheGzipDataAreAnErrorButConcatenatedMembersAreRead() throws IOException {
+        // A small file, and one whose compressed data spans several of the reader's 64 KiB buffers.
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        StringBuilder big = new StringBuilder();
+        for (int i = 0; i < 20_000; i++) {
+            big.append(rnd.nextInt(1_000_000)).append(',').append(rnd.nextInt(1000)).append('\n');
+        }
+        for (String rows : new String[] {"1,0.5\n2,0.25\n", big.toString()}) {
+            byte[] head = Files.readAllBytes(gzip("head.gz", ("x,cost:e\n" + rows).getBytes(StandardCharsets.UTF_8)));
+            byte[] tail = Files.readAllBytes(gzip("tail.gz", "7,0.75\n".getBytes(StandardCharsets.UTF_8)));
+            int n = (int) rows.lines().count();
+            Path joined = tmp.resolve("joined.csv.gz");
+            Files.write(joined, concat(head, tail));
+            Dataset both = DataFiles.read(joined);
+            assertEquals(n + 1, both.rows());
+            assertEquals(7f, both.features()[n]);
+            assertEquals(0.75, both.costs()[n]);
+
+            byte[] bigJunk = new byte[100_000];
+            rnd.nextBytes(bigJunk);
+            byte[][] junks = {{'x'}, "junk\n".getBytes(StandardCharsets.US_ASCII), {0x1f, (byte) 0x8b, 9, 9},
+                    new byte[512], bigJunk};
+            for (byte[] junk : junks) {
+                for (byte[] members : new byte[][] {head, concat(head, tail)}) {
+                    Path f = tmp.resolve("junk.csv.gz");
+                    Files.write(f, concat(members, junk));
+                    InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+                    assertEquals(f + ": trailing bytes after the gzip data at byte offset " + members.length + " (they do"
+                            + " not start another gzip member): the file is damaged or something was appended to it;"
+                            + " copy or download it again", e.getMessage());
+                }
+            }
+        }
+        // The labels file beside a gzipped IDX images file too.
+        byte[][] pair = idx(3, 3, false);
+        Path images = gzip("junk-images-idx3-ubyte.gz", pair[0]);
+        Path labels = gzip("junk-labels-idx1-ubyte.gz", pair[1]);
+        long labelsLength = Files.size(labels);
+        Files.write(labels, new byte[] {'!'}, java.nio.file.StandardOpenOption.APPEND);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(images));
+        assertTrue(e.getMessage().startsWith(labels + ": trailing bytes after the gzip data at byte offset "
+                + labelsLength + " "), e.getMessage());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     private static long openFiles(Path fds) throws IOException {
         try (var list = Files.list(fds)) {
             return list.count();
