@@ -50,15 +50,80 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file + ": is a directory; give a golden JSON file");
         }
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (MalformedInputException e) {
-            throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
+        // Refused before reading: a file larger than the heap can parse failed with the general out-of-memory
+        // message, which did not name the file (or, over 2 GiB, "Required array size too large").
+        long size = Files.isRegularFile(file) ? sizeOf(file) : -1;
+        long limit = maxFileBytes();
+        if (size > limit) {
+            throw tooLarge(file, size, limit);
         }
-        return Json.parse(text.startsWith(BYTE_ORDER_MARK) ? text.substring(1) : text, file.toString());
+        try {
+            String text;
+            try {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (MalformedInputException e) {
+                throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
+            } catch (IOException e) {
+                throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
+            }
+            return Json.parse(text.startsWith(BYTE_ORDER_MARK) ? text.substring(1) : text, file.toString());
+        } catch (OutOfMemoryError e) {
+            // Under the limit, but the heap held other things (or the numbers were denser than estimated). What was
+            // being built is unreachable once this is thrown, so reporting it is safe.
+            throw outOfMemory(file, size, e);
+        }
+    }
+
+    /**
+     * Heap a golden file takes per byte of it, at most: its text, and numbers as boxed Doubles in lists, measured
+     * at 22 bytes per byte for a file of short numbers like {@code [0,0],} (about 2 for real cases), plus the
+     * cases built from them.
+     */
+    static final int HEAP_BYTES_PER_FILE_BYTE = 32;
+
+    /**
+     * The largest golden file {@link #readJson} reads: a {@value #HEAP_BYTES_PER_FILE_BYTE}th of the most heap
+     * this JVM may use, and at most what one Java string holds.
+     */
+    public static long maxFileBytes() {
+        return Math.min(Integer.MAX_VALUE - 8L, Runtime.getRuntime().maxMemory() / HEAP_BYTES_PER_FILE_BYTE);
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;   // reading it says what is wrong
+        }
+    }
+
+    private static InvalidInputException tooLarge(Path file, long size, long limit) {
+        String what = file + ": the golden file of " + bytes(size) + " is too large to read: it is parsed whole in"
+                + " memory, which takes up to " + HEAP_BYTES_PER_FILE_BYTE + " times its size; ";
+        if (size > Integer.MAX_VALUE - 8L) {
+            return new InvalidInputException(what + "the limit is " + mebibytes(Integer.MAX_VALUE - 8L) + ", the most"
+                    + " one Java string holds: split the cases into several files");
+        }
+        long gibibytes = Math.ceilDiv(size * HEAP_BYTES_PER_FILE_BYTE, 1L << 30);
+        return new InvalidInputException(what + "the limit is " + mebibytes(limit) + " with a Java heap of "
+                + mebibytes(Runtime.getRuntime().maxMemory()) + ": give Java a heap of " + gibibytes + " GiB or more"
+                + " with -Xmx (MILD_JVM_OPTS=-Xmx" + gibibytes + "g ./mild golden ...), or split the cases into"
+                + " several files");
+    }
+
+    private static InvalidInputException outOfMemory(Path file, long size, OutOfMemoryError e) {
+        return new InvalidInputException(file + ": the golden file" + (size < 0 ? "" : " of " + bytes(size))
+                + " does not fit in the memory Java may use (the heap limit is "
+                + mebibytes(Runtime.getRuntime().maxMemory()) + "): give Java a larger heap with -Xmx, e.g."
+                + " MILD_JVM_OPTS=-Xmx8g ./mild golden ...", e);
+    }
+
+    private static String bytes(long size) {
+        return String.format(java.util.Locale.ROOT, "%,d bytes (%s)", size, mebibytes(size));
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%,.1f MiB", bytes / (double) (1 << 20));
     }
 
     /** Parses a golden document; {@code source} names it in error messages. */

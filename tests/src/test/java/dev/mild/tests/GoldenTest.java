@@ -2,9 +2,12 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import dev.mild.InvalidInputException;
 import dev.mild.io.GoldenCase;
 import dev.mild.io.GoldenCheck;
 import dev.mild.loss.Backends;
@@ -14,12 +17,17 @@ import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.loss.RowBlockKernel;
 import dev.mild.loss.Tolerance;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every backend present, on every case of ../shared/golden/surrogate-cases.json (float64 values computed
@@ -49,6 +57,38 @@ class GoldenTest {
             scale = Math.max(scale, Math.abs(want[i]));
         }
         return scale == 0 ? diff : diff / scale;
+    }
+
+    /**
+     * A golden file larger than the heap can parse failed with the general out-of-memory message (over 2 GiB,
+     * "Required array size too large"), naming no file. It is now refused before reading, with its size and the
+     * limit. The files are sparse (no disk used): one as large as the heap (or, with a heap over 2 GiB, as one Java
+     * string), which the heap can never hold parsed, and one of 2 GiB, more than a string holds whatever the heap.
+     */
+    @Test
+    void aGoldenFileTooLargeForTheHeapIsRefusedBeforeReading(@TempDir Path dir) throws IOException {
+        long heap = Runtime.getRuntime().maxMemory();
+        assumeTrue(heap < (1L << 40), "no heap limit to test against");
+        long heapSized = Math.min(heap, Integer.MAX_VALUE - 8);
+        String m = refused(dir.resolve("heap-sized.json"), heapSized);
+        assertTrue(m.contains(" with a Java heap of " + String.format(Locale.ROOT, "%,.1f MiB", heap / 1048576.0)
+                + ": give Java a heap of "), m);
+        assertTrue(m.contains("-Xmx"), m);
+        m = refused(dir.resolve("over-2-GiB.json"), 1L << 31);
+        assertTrue(m.endsWith("the limit is 2,048.0 MiB, the most one Java string holds: split the cases into several"
+                + " files"), m);
+    }
+
+    private static String refused(Path file, long size) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> GoldenCase.readJson(file));
+        String m = e.getMessage();
+        assertTrue(m.startsWith(file + ": the golden file of " + String.format(Locale.ROOT, "%,d", size) + " bytes ("),
+                m);
+        assertTrue(m.contains("is too large to read: it is parsed whole in memory"), m);
+        return m;
     }
 
     /**
