@@ -87,6 +87,8 @@ public final class CsvReader {
         Kind[] kind = new Kind[cols];
         List<String> features = new ArrayList<>();
         List<String> experts = new ArrayList<>();
+        IntGrowable featureColumns = new IntGrowable();   // 1-based file columns, for messages after alignment
+        IntGrowable expertColumns = new IntGrowable();
         int labelCol = -1;
         boolean anyCost = false;
         boolean anyPred = false;
@@ -129,9 +131,11 @@ public final class CsvReader {
                             + ": expert \"" + expert + "\" has two columns");
                 }
                 experts.add(expert);
+                expertColumns.add(c + 1);
             } else {
                 kind[c] = Kind.FEATURE;
                 features.add(name);
+                featureColumns.add(c + 1);
             }
         }
         if (anyCost && anyPred) {
@@ -189,7 +193,8 @@ public final class CsvReader {
         }
         return new Dataset(source, features, x.trim(), rows, labels == null ? null : labels.trim(), experts,
                 costs == null ? null : costs.trim(),
-                preds == null ? null : preds.trim(), lines.trim(), null, labelCol + 1);
+                preds == null ? null : preds.trim(), lines.trim(), null, labelCol + 1, featureColumns.trim(),
+                expertColumns.trim());
     }
 
     private enum Kind { FEATURE, COST, PRED, LABEL }

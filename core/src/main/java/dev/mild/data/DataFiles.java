@@ -250,10 +250,10 @@ public final class DataFiles {
         }
         // Sets, not List.contains per column: with 100,000 features that was 10^10 comparisons (12 s).
         Set<String> wanted = new HashSet<>(featureNames);
-        for (String f : data.featureNames()) {
-            if (!wanted.contains(f)) {
-                throw new InvalidInputException(data.source() + ": column \"" + f + "\" is not a feature of the model"
-                        + " (the model's features: " + abbreviate(featureNames) + ")");
+        for (int c = 0; c < data.d(); c++) {
+            if (!wanted.contains(data.featureNames().get(c))) {
+                throw new InvalidInputException(data.source() + ": " + data.featureColumn(c) + " is not a feature of"
+                        + " the model (the model's features: " + abbreviate(featureNames) + ")");
             }
         }
         int d = featureNames.size();
@@ -283,14 +283,15 @@ public final class DataFiles {
         }
         double[] costs = data.costs();
         int[] preds = data.predictions();
+        int[] ef = null;   // the data's expert column of each of the model's experts
         if (!data.experts().isEmpty()) {
             int p = experts.size();
-            int[] ef = new int[p];
+            ef = new int[p];
             Set<String> known = new HashSet<>(experts);
-            for (String e : data.experts()) {
-                if (!known.contains(e)) {
-                    throw new InvalidInputException(data.source() + ": column " + (costs != null ? "cost:" : "pred:") + e
-                            + " names an expert the model does not know (its experts: " + String.join(", ", experts) + ")");
+            for (int k = 0; k < data.experts().size(); k++) {
+                if (!known.contains(data.experts().get(k))) {
+                    throw new InvalidInputException(data.source() + ": " + data.expertColumn(k) + " names an expert the"
+                            + " model does not know (its experts: " + String.join(", ", experts) + ")");
                 }
             }
             Map<String, Integer> column = new HashMap<>();
@@ -325,9 +326,20 @@ public final class DataFiles {
                 preds = p2;
             }
         }
+        // The file's columns in the model's order, so that a message about an aligned column still names its place.
+        int[] featureColumns = data.featureColumns() == null ? null : permuted(data.featureColumns(), from);
+        int[] expertColumns = data.expertColumns() == null || ef == null ? null : permuted(data.expertColumns(), ef);
         return new Dataset(data.source(), featureNames, x, data.rows(), data.labels(),
                 data.experts().isEmpty() ? List.of() : experts, costs, preds, data.lines(), data.labelsFile(),
-                data.labelColumn());
+                data.labelColumn(), featureColumns, expertColumns);
+    }
+
+    private static int[] permuted(int[] values, int[] from) {
+        int[] out = new int[from.length];
+        for (int i = 0; i < from.length; i++) {
+            out[i] = values[from[i]];
+        }
+        return out;
     }
 
     /** Column names for a message: all of them up to 8, else the first 6 and the count. */

@@ -24,10 +24,13 @@ import java.util.Set;
  * @param labelsFile   the IDX labels file the labels were read from (rows are then the images of {@code source}),
  *                     or null (labels from a CSV label column, or none)
  * @param labelColumn  the CSV column of the labels (1-based), for messages; 0 when unknown or not a CSV column
+ * @param featureColumns the CSV column (1-based) of each feature, for messages; null when unknown
+ * @param expertColumns  the CSV column (1-based) of each expert's {@code cost:} or {@code pred:} column, for
+ *                       messages; null when unknown
  */
 public record Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
                       List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile,
-                      int labelColumn) {
+                      int labelColumn, int[] featureColumns, int[] expertColumns) {
 
     /**
      * Checks what the readers check, for data made in code (a service that trains from its own logs): shapes that
@@ -64,6 +67,11 @@ public record Dataset(String source, List<String> featureNames, float[] features
                 p + " experts");
         length(source, "labels", labels == null ? 0 : labels.length, labels == null ? 0 : rows, 1, "one label");
         length(source, "lines", lines == null ? 0 : lines.length, lines == null ? 0 : rows, 1, "one line number");
+        if (featureColumns != null && featureColumns.length != d || expertColumns != null && expertColumns.length != p) {
+            throw new InvalidInputException(source + ": " + (featureColumns != null && featureColumns.length != d
+                    ? "featureColumns has " + featureColumns.length + " values for " + d + " features"
+                    : "expertColumns has " + expertColumns.length + " values for " + p + " experts"));
+        }
         for (int i = 0; i < rows; i++) {
             for (int c = 0; c < d; c++) {
                 float v = features[i * d + c];
@@ -134,6 +142,14 @@ public record Dataset(String source, List<String> featureNames, float[] features
         this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, null, 0);
     }
 
+    /** A data set whose feature and expert columns' places in a file are not known. */
+    public Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
+                   List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile,
+                   int labelColumn) {
+        this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, labelsFile, labelColumn,
+                null, null);
+    }
+
     public int d() {
         return featureNames.size();
     }
@@ -166,6 +182,18 @@ public record Dataset(String source, List<String> featureNames, float[] features
             return labelsFile + ", label " + (i + 1) + " (1-based, for image " + (i + 1) + ")";
         }
         return where(i) + ", column " + (labelColumn > 0 ? labelColumn + " (" + CsvReader.LABEL + ")" : CsvReader.LABEL);
+    }
+
+    /** Feature {@code c}'s column, for messages: "column 4 (x1)" as the CSV reader names it, or "column \"x1\"". */
+    public String featureColumn(int c) {
+        String name = featureNames.get(c);
+        return featureColumns == null ? "column \"" + name + "\"" : "column " + featureColumns[c] + " (" + name + ")";
+    }
+
+    /** Expert {@code k}'s cost or prediction column, for messages: "column 5 (cost:b)", or "column cost:b". */
+    public String expertColumn(int k) {
+        String name = (costs != null ? CsvReader.COST_PREFIX : CsvReader.PRED_PREFIX) + experts.get(k);
+        return expertColumns == null ? "column " + name : "column " + expertColumns[k] + " (" + name + ")";
     }
 
     /** Largest label + 1, or 0 without labels. */

@@ -529,8 +529,8 @@ public final class RouterTraining {
             for (int k = 0; k < p; k++) {
                 double c = costs[i * p + k];
                 if (!(c >= 0 && c <= 1)) {
-                    String name = setup.names().get(k);
-                    String where = setup.source() == ExpertSetup.Source.COSTS ? "column cost:" + name : "expert " + name;
+                    String where = setup.source() == ExpertSetup.Source.COSTS ? data.expertColumn(k)
+                            : "expert " + setup.names().get(k);
                     String price = beta[k] != 0 ? " (with its price " + beta[k] + " from --beta or --coverage)" : "";
                     throw new InvalidInputException(data.where(i) + ", " + where + ": cost " + c + price
                             + " is outside [0, 1], which --rewards one-minus needs (its reward is 1 - cost);"

@@ -605,7 +605,7 @@ class CliTest {
             Run r = run("train", "--data", data.toString(), "--rewards", "one-minus", "--seed", seed,
                     "--out", model.toString());
             assertEquals(2, r.code, r.err);
-            assertTrue(r.err.contains("unit.csv, line 32, column cost:b: cost 1.25 is outside [0, 1]"), r.err);
+            assertTrue(r.err.contains("unit.csv, line 32, column 3 (cost:b): cost 1.25 is outside [0, 1]"), r.err);
         }
         assertFalse(Files.exists(model), "no model is written for bad input");
         // The default rewards take any cost >= 0.
@@ -615,7 +615,7 @@ class CliTest {
         Files.writeString(data, sb.toString().replace("1.25", "1"));
         Run priced = run("train", "--data", data.toString(), "--rewards", "one-minus", "--beta", "0,0.5");
         assertEquals(2, priced.code, priced.err);
-        assertTrue(priced.err.contains("unit.csv, line 2, column cost:b: cost 1.5 (with its price 0.5"), priced.err);
+        assertTrue(priced.err.contains("unit.csv, line 2, column 3 (cost:b): cost 1.5 (with its price 0.5"), priced.err);
         Run noisy = run("train", "--data", data.toString(), "--rewards", "one-minus", "--cost-noise", "0.1");
         assertEquals(2, noisy.code, noisy.err);
         assertTrue(noisy.err.contains("--cost-noise with --rewards one-minus"), noisy.err);

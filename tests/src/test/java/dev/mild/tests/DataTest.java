@@ -472,20 +472,35 @@ class DataTest {
         assertTrue(e.getMessage().contains("preds.csv") && e.getMessage().contains("need a label column"), e.getMessage());
     }
 
+    /**
+     * Errors about a column name its place in the file (1-based), as the reader's do: an unknown column was named
+     * by its name alone, and after alignment the data set no longer knew where its columns were in the file.
+     */
     @Test
     void alignmentToAModelNamesUnknownAndMissingColumns() throws IOException {
-        Dataset d = DataFiles.read(write(tmp, "other.csv", "b,a,cost:x,cost:y\n1,2,0,1\n"));
+        Dataset d = DataFiles.read(write(tmp, "other.csv", "b,label,a,cost:x,cost:y\n1,0,2,0,1\n"));
         Dataset aligned = DataFiles.align(d, List.of("a", "b"), List.of("y", "x"));
         assertArrayEquals(new float[] {2, 1}, aligned.features());
         assertArrayEquals(new double[] {1, 0}, aligned.costs());
+        assertEquals("column 3 (a)", aligned.featureColumn(0));
+        assertEquals("column 1 (b)", aligned.featureColumn(1));
+        assertEquals("column 5 (cost:y)", aligned.expertColumn(0));
+        assertEquals("column 4 (cost:x)", aligned.expertColumn(1));
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> DataFiles.align(d, List.of("a", "b"), List.of("x", "z")));
-        assertTrue(e.getMessage().contains("other.csv") && e.getMessage().contains("cost:y")
-                && e.getMessage().contains("does not know"), e.getMessage());
+        assertEquals(d.source() + ": column 5 (cost:y) names an expert the model does not know (its experts: x, z)",
+                e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> DataFiles.align(d, List.of("a", "b", "c"), List.of("x", "y")));
         assertTrue(e.getMessage().contains("needs feature column \"c\""), e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> DataFiles.align(d, List.of("a"), List.of("x", "y")));
-        assertTrue(e.getMessage().contains("\"b\" is not a feature"), e.getMessage());
+        assertEquals(d.source() + ": column 1 (b) is not a feature of the model (the model's features: a)",
+                e.getMessage());
+        // Data made in code has no file columns: named as before.
+        Dataset made = new Dataset("mine", List.of("b", "a"), new float[] {1, 2}, 1, null, List.of("x", "y"),
+                new double[] {0, 1}, null, null);
+        e = assertThrows(InvalidInputException.class, () -> DataFiles.align(made, List.of("a"), List.of("x", "y")));
+        assertTrue(e.getMessage().startsWith("mine: column \"b\" is not a feature of the model"), e.getMessage());
+        assertEquals("column cost:y", DataFiles.align(made, List.of("a", "b"), List.of("y", "x")).expertColumn(0));
     }
 
     @Test
