@@ -59,7 +59,8 @@ public final class DataFiles {
      * gzip data with nothing after it. GZIPInputStream reads concatenated members (what {@code cat a.gz b.gz}
      * makes) as one stream, as {@code gzip -d} does; but at bytes after the last member that do not start another
      * (something appended by mistake, a damaged header of a second member) it stopped without a word, and the
-     * rows there were lost. Those bytes are an error here, naming the offset where they start.
+     * rows there were lost. Those bytes are an error here, naming the offset where they start. Zero bytes alone
+     * are padding (tape and block devices write it, tar pads to blocks), which {@code gzip -d} ignores too.
      */
     private static final class WholeGzipInputStream extends GZIPInputStream {
         private static final int TRAILER_BYTES = 8;   // CRC-32 and size of each member
@@ -92,8 +93,10 @@ public final class DataFiles {
                 endChecked = true;
                 // The inflater left the last member's trailer, and anything after it, unread in the buffer.
                 long end = bufferEnd - inf.getRemaining() + TRAILER_BYTES;
-                // GZIPInputStream looked for another member there and may have taken bytes past the buffer.
-                if (source.count > end || source.read() != -1) {
+                // GZIPInputStream looked for another member there and may have taken bytes past the buffer; the
+                // rest is read here, and only zeros may follow the end.
+                source.drain();
+                if (source.lastNonZero >= end) {
                     throw new InvalidInputException(file + ": trailing bytes after the gzip data at byte offset " + end
                             + " (they do not start another gzip member): the file is damaged or something was"
                             + " appended to it; copy or download it again");
@@ -103,9 +106,10 @@ public final class DataFiles {
         }
     }
 
-    /** Counts the bytes read through it. */
+    /** Counts the bytes read through it and remembers the offset of the last one that is not zero. */
     private static final class CountingInputStream extends java.io.FilterInputStream {
         long count;
+        long lastNonZero = -1;
 
         CountingInputStream(InputStream in) {
             super(in);
@@ -114,6 +118,9 @@ public final class DataFiles {
         @Override
         public int read() throws IOException {
             int b = in.read();
+            if (b > 0) {
+                lastNonZero = count;
+            }
             count += b < 0 ? 0 : 1;
             return b;
         }
@@ -121,15 +128,34 @@ public final class DataFiles {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             int n = in.read(b, off, len);
+            for (int i = n - 1; i >= 0; i--) {
+                if (b[off + i] != 0) {
+                    lastNonZero = count + i;
+                    break;
+                }
+            }
             count += Math.max(n, 0);
             return n;
         }
 
         @Override
         public long skip(long n) throws IOException {
+            // Never called by GZIPInputStream on its source (it reads headers byte by byte); counted as non-zero
+            // so that a skip cannot hide trailing bytes.
             long skipped = in.skip(n);
+            if (skipped > 0) {
+                lastNonZero = count + skipped - 1;
+            }
             count += skipped;
             return skipped;
+        }
+
+        /** Reads what is left. */
+        void drain() throws IOException {
+            byte[] buf = new byte[8192];
+            while (read(buf, 0, buf.length) != -1) {
+                // counting only
+            }
         }
     }
 

@@ -203,8 +203,10 @@ class DataTest {
 
             byte[] bigJunk = new byte[100_000];
             rnd.nextBytes(bigJunk);
+            byte[] zerosThenX = new byte[600];
+            zerosThenX[599] = 'x';
             byte[][] junks = {{'x'}, "junk\n".getBytes(StandardCharsets.US_ASCII), {0x1f, (byte) 0x8b, 9, 9},
-                    new byte[512], bigJunk};
+                    zerosThenX, bigJunk};
             for (byte[] junk : junks) {
                 for (byte[] members : new byte[][] {head, concat(head, tail)}) {
                     Path f = tmp.resolve("junk.csv.gz");
@@ -214,6 +216,12 @@ class DataTest {
                             + " not start another gzip member): the file is damaged or something was appended to it;"
                             + " copy or download it again", e.getMessage());
                 }
+            }
+            // Zero padding after the data (tar pads to 512-byte blocks, tapes to theirs) is ignored, as gzip -d does.
+            for (int zeros : new int[] {1, 512, 70_000}) {
+                Path padded = tmp.resolve("padded.csv.gz");
+                Files.write(padded, concat(concat(head, tail), new byte[zeros]));
+                assertEquals(n + 1, DataFiles.read(padded).rows(), zeros + " zero bytes of padding");
             }
         }
         // The labels file beside a gzipped IDX images file too.
