@@ -181,7 +181,7 @@ public final class Standardizer {
         for (int r = 0; r < data.rows(); r++) {
             int bad = applyRowAt(x, r * d, out, r * d);
             if (bad >= 0) {
-                throw overflow(data.where(r) + ", feature " + data.featureNames().get(bad), bad, x[r * d + bad]);
+                throw overflow(data.where(r) + ", " + data.featureColumn(bad), bad, x[r * d + bad]);
             }
         }
         return out;

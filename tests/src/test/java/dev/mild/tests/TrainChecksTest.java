@@ -394,11 +394,13 @@ class TrainChecksTest {
         }
         Path data = write(tmp, "costs.csv", train.toString());
         // 1.5e38 is a valid float32 feature, but with the training split's scale (values in [0, 1]) it overflows.
-        Path test = write(tmp, "far.csv", "x0,x1,cost:a,cost:b\n0.5,0.5,0,1\n1.5e38,0.5,0,1\n");
+        // The test file's columns in another order: the message names x0 by its place in that file.
+        Path test = write(tmp, "far.csv", "x1,x0,cost:a,cost:b\n0.5,0.5,0,1\n0.5,1.5e38,0,1\n");
         Path model = tmp.resolve("far.mild");
         Run r = run("train", "--data", data.toString(), "--test", test.toString(), "--epochs", "2", "--out",
                 model.toString());
-        assertRefusedBeforeTraining(r, model, "far.csv", "line 3", "lies too far from the training mean");
+        assertRefusedBeforeTraining(r, model, "far.csv, line 3, column 2 (x0): value 1.5E38",
+                "lies too far from the training mean");
     }
 
     @Test
