@@ -452,7 +452,7 @@ class DataTest {
         // y has std 5e-6: 1e34 standardizes to 2e39, beyond float32.
         Dataset far = DataFiles.read(write(tmp, "far.csv", "x,y,cost:a\n0.5,0,0\n\n0.5,1e34,0\n"));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> s.apply(far));
-        assertTrue(e.getMessage().contains("far.csv, line 4, feature y") && e.getMessage().contains("1.0E34"),
+        assertTrue(e.getMessage().contains("far.csv, line 4, column 2 (y)") && e.getMessage().contains("1.0E34"),
                 e.getMessage());
         e = assertThrows(InvalidInputException.class, () -> s.apply(far.features()));
         assertTrue(e.getMessage().contains("row 2, feature column 2"), e.getMessage());
