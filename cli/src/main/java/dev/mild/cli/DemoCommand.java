@@ -67,7 +67,9 @@ final class DemoCommand implements Command {
                 Options:
                   --rows N    rows to generate (default 10000; 70% train, 10% validation, 20% test)
                   --seed S    random seed for the data, the split and the training (default 1)
-                  --epochs N  most epochs per training (default 300, early stopping after 10 without gain)
+                  --epochs N  most epochs per training (default auto, as ./mild train: 100, or 4000
+                              optimizer steps on small data; early stopping after 10 epochs or 400
+                              steps without gain)
                   --family    also check the whole loss family (mild, compsum, tdef, realizable-log,
                               realizable-mae, ce, cwce, ldam) on every backend against the float64
                               reference, on the same costs with random scores; ./mild golden checks the
@@ -93,7 +95,7 @@ final class DemoCommand implements Command {
         args.positional(0, "no positional arguments");
         int rows = args.intValue("rows", 10000, 50, 5_000_000);
         int seed = args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
-        int epochs = args.intValue("epochs", 300, 1, 100_000);
+        int epochs = TrainCommand.countOrAuto(args, "epochs");
         PrintStream out = console.out();
         int[] blocks = {7, 2, 1};
         Dataset data = Generated.clusters(rows, 10, DIMENSIONS, SEPARATION, seed);

@@ -181,7 +181,9 @@ final class ReproCommand implements Command {
                         spec.blocks = setup.blocks;
                         spec.coverage = cost.equals("b");
                         spec.costNoise = costNoise;
-                        spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs).withOptimizer(optimizer)
+                        // The paper's schedule as such, epochs and patience 10 (not the automatic one of train).
+                        spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
+                                .withPatience(TrainOptions.AUTO_PATIENCE).withOptimizer(optimizer)
                                 .withThreads(Runtime.getRuntime().availableProcessors());
                         long t0 = System.nanoTime();
                         RouterTraining.Outcome o = RouterTraining.run(train, null, test, spec, RouterTraining.Listener.SILENT);

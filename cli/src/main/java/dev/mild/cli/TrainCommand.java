@@ -97,8 +97,10 @@ final class TrainCommand implements Command {
                   --coverage          price = the expert's block share (0.7,0.2,0.1 for 7,2,1)
                   --cost-noise S      Gaussian noise of std S on the training costs only
                   --hidden 64         hidden layer widths, comma-separated ("none" for a linear router)
-                  --epochs N          most epochs (default 100); --patience N stops after N epochs
-                                      without a better validation deferral loss (default 10)
+                  --epochs N          most epochs; --patience N stops after N epochs without a better
+                                      validation deferral loss (not before 2N). Default auto: 100 and 10,
+                                      or on small data as many as make 4000 and 400 optimizer steps
+                                      (2,000 rows at batch 1024 are 2 steps an epoch: 2000 and 200)
                   --batch N           mini-batch (default 1024); --lr X (default 1e-3);
                   --weight-decay X    (default 1e-3); --optimizer adam|adamw (default adam)
                   --seed N            split, initialization, shuffling, synthetic experts (default 1)
@@ -244,7 +246,7 @@ final class TrainCommand implements Command {
             printGrid(p, o.search());
         }
         p.printf(Locale.ROOT, "Training: best epoch %d of %d run (%s)%n%n", o.training().bestEpoch(),
-                o.training().epochsRun(), spec.options);
+                o.training().epochsRun(), spec.options.describe(o.trainRows()));
         List<Reports.Line> lines = new ArrayList<>(Reports.lines("validation", o.valid()));
         if (o.test() != null) {
             lines.addAll(Reports.lines("test", o.test()));
@@ -273,6 +275,12 @@ final class TrainCommand implements Command {
             throw plotError;
         }
         return Main.OK;
+    }
+
+    /** A count option that also takes {@code auto} (the default): {@link TrainOptions#AUTO}. */
+    static int countOrAuto(Args args, String name) {
+        String v = args.value(name, "auto");
+        return v.trim().equals("auto") ? TrainOptions.AUTO : args.intValue(name, TrainOptions.AUTO, 1, 1_000_000);
     }
 
     static void printGrid(PrintStream p, RhoSearch.Result s) {
@@ -343,8 +351,8 @@ final class TrainCommand implements Command {
                 .withLr(args.doubleValue("lr", 1e-3, 1e-12, 1e3))
                 .withWeightDecay(args.doubleValue("weight-decay", 1e-3, 0, 1e3))
                 .withBatch(args.intValue("batch", 1024, 1, 1 << 24))
-                .withEpochs(args.intValue("epochs", 100, 1, 1_000_000))
-                .withPatience(args.intValue("patience", 10, 1, 1_000_000))
+                .withEpochs(countOrAuto(args, "epochs"))
+                .withPatience(countOrAuto(args, "patience"))
                 .withSeed(args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE))
                 .withThreads(threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
         s.options = o;

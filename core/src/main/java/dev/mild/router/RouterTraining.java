@@ -396,7 +396,8 @@ public final class RouterTraining {
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
             } else if (rule.equals("auto") && p > 1) {
-                int searchEpochs = spec.searchEpochs() > 0 ? Math.min(spec.searchEpochs(), spec.options.epochs()) : 0;
+                int searchEpochs = spec.searchEpochs() > 0
+                        ? Math.min(spec.searchEpochs(), spec.options.epochsFor(train.rows())) : 0;
                 listener.message("rho auto: a base training with uniform margins 1, then 25 grid points warm-started"
                         + " from it");
                 search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs, listener);
@@ -472,7 +473,7 @@ public final class RouterTraining {
                 info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
                 info.put("rho.auto.baseKept", Boolean.toString(search.baseKept()));
             }
-            info.put("options", spec.options.toString());
+            info.put("options", spec.options.describe(train.rows()));
             info.put("scale", spec.scaling.label);
             info.put("costNoise", Double.toString(spec.costNoise));
             info.put("trainRows", Integer.toString(train.rows()));
@@ -745,8 +746,10 @@ public final class RouterTraining {
                                              Listener listener) {
         int classes = setup.classes();
         Surrogate ce = Surrogate.ce(classes);
-        TrainOptions opts = spec.options.withEpochs(Math.min(spec.options.epochs(), spec.expertEpochs))
-                .withPatience(Math.min(spec.options.patience(), 5));
+        // The experts keep the schedule of the paper's protocol (the automatic one is for the router).
+        int epochs = spec.options.epochs() == TrainOptions.AUTO ? TrainOptions.AUTO_EPOCHS : spec.options.epochs();
+        int patience = spec.options.patience() == TrainOptions.AUTO ? TrainOptions.AUTO_PATIENCE : spec.options.patience();
+        TrainOptions opts = spec.options.withEpochs(Math.min(epochs, spec.expertEpochs)).withPatience(Math.min(patience, 5));
         List<Trainer.Result> out = new ArrayList<>();
         int d = data.d();
         for (int k = 0; k < setup.experts(); k++) {

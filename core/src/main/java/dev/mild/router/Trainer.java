@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  *
  * <p>Per epoch: shuffle the training rows (seeded), one optimizer step per mini-batch on the gradient of the
  * batch's mean surrogate loss, then route the validation rows and keep a copy of the parameters whenever the
- * validation deferral loss is strictly lower than before. The surrogate's weights are first brought to a scale
+ * validation deferral loss is strictly lower than before (epochs and patience as {@link TrainOptions#epochsFor} and
+ * {@link TrainOptions#patienceFor} set them for the training rows). The surrogate's weights are first brought to a scale
  * near 1 by a power of ten when the costs are far from it ({@link #weightScale}). Training stops after {@code epochs} epochs, or after
  * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
  * the best copy. The same options, data, kernel
@@ -142,10 +143,12 @@ public final class Trainer {
         // The start is not a candidate: the result is always a trained epoch (a warm start must show its own loss).
         double bestLoss = Double.POSITIVE_INFINITY;
         int bestEpoch = 0;
-        double[] trainLoss = new double[options.epochs()];
-        double[] validLoss = new double[options.epochs()];
+        int epochs = options.epochsFor(n);
+        int patience = options.patienceFor(n);
+        double[] trainLoss = new double[epochs];
+        double[] validLoss = new double[epochs];
         int run = 0;
-        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+        for (int epoch = 1; epoch <= epochs; epoch++) {
             shuffle(order, shuffle);
             double sum = 0.0;
             for (int from = 0; from < n; from += batch) {
@@ -166,10 +169,10 @@ public final class Trainer {
                 bestEpoch = epoch;
                 best.copyFrom(net);
             }
-            listener.epoch(new Epoch(epoch, options.epochs(), epochLoss, v, bestLoss, bestEpoch));
+            listener.epoch(new Epoch(epoch, epochs, epochLoss, v, bestLoss, bestEpoch));
             // Early epochs can move away from the best before settling (sharp margins over-correct first), so
             // stopping waits for at least 2 x patience epochs.
-            if (valid.rows() > 0 && epoch - bestEpoch >= options.patience() && epoch >= 2 * options.patience()) {
+            if (valid.rows() > 0 && epoch - bestEpoch >= patience && epoch >= 2 * patience) {
                 break;
             }
         }
