@@ -45,7 +45,7 @@ public final class ReferenceKernel implements LossKernel {
                 f[j] = scores[scoresOffset + i * p + j];
                 w[j] = weights[weightsOffset + i * p + j];
             }
-            row(config, f, 0, w, 0, grad == null ? null : g, 0, 1.0 / rows, out);
+            row(config, f, 0, w, 0, grad == null ? null : g, null, 0, 1.0 / rows, out);
             double loss = out[0];
             if (rowLoss != null) {
                 rowLoss[rowLossOffset + i] = (float) loss;
@@ -82,11 +82,34 @@ public final class ReferenceKernel implements LossKernel {
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad, double[] rowTermSize) {
+        return evaluate(config, rows, scores, weights, rowLoss, grad, rowTermSize, null);
+    }
+
+    /**
+     * {@link #evaluate(LossConfig, int, double[], double[], double[], double[], double[])}, and also the size of
+     * each gradient entry's terms: the scale {@link Tolerance} measures a float32 backend's gradient error against
+     * near a stationary point, where the gradient is far smaller than its terms. For entry (i, j) it is the sum of
+     * the absolute values of MATH.md's additive contributions to {@code d(mean loss)/d f_ij}:
+     * <pre>
+     *   T_ij = (1/B) [ sum_{k != j} |w_k| a_k exp(delta_k + a_k (f_j - f_k)) S_k^(-nu)      (expert k's softmax part)
+     *                  + |w_j| a_j (S_j - 1) S_j^(-nu) ]                                    (expert j's own part)
+     * </pre>
+     * so {@code |g_ij| <= T_ij}, with equality when the contributions share a sign. The own part
+     * {@code a_j (S_j - 1) = sum_{k != j} a_j exp(delta_j + a_j (f_k - f_j))} is itself a sum of positive terms,
+     * so how it is split does not change T. (For nu = 1, delta = 0 MATH.md also writes the gradient as
+     * {@code sum_k w_k a_k (softmax(a_k f)_j - 1[j == k])}, which splits the own part into two terms that cancel
+     * in part; T is the smaller, unsplit size.)
+     *
+     * @param gradTermSize {@code T}, {@code rows x p}, or {@code null}. Modified. The other outputs are the same
+     *                     whether or not it is given.
+     */
+    public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
+                                  double[] rowLoss, double[] grad, double[] rowTermSize, double[] gradTermSize) {
         int p = config.experts();
         double[] out = new double[2];
         double sum = 0.0;
         for (int i = 0; i < rows; i++) {
-            row(config, scores, i * p, weights, i * p, grad, i * p, 1.0 / rows, out);
+            row(config, scores, i * p, weights, i * p, grad, gradTermSize, i * p, 1.0 / rows, out);
             if (rowLoss != null) {
                 rowLoss[i] = out[0];
             }
@@ -100,15 +123,18 @@ public final class ReferenceKernel implements LossKernel {
 
     /**
      * One row: {@code out[0] = loss_i}, {@code out[1] = sum_k |w_k| Phi(S_k)}; writes {@code gradScale * dloss_i/df}
-     * into {@code grad} when non-null.
+     * into {@code grad} and the size of its terms into {@code gradTerms}, each when non-null.
      */
-    private static void row(LossConfig c, double[] f, int fo, double[] w, int wo, double[] grad, int go,
-                            double gradScale, double[] out) {
+    private static void row(LossConfig c, double[] f, int fo, double[] w, int wo, double[] grad, double[] gradTerms,
+                            int go, double gradScale, double[] out) {
         int p = c.experts();
         double nu = c.nu();
-        if (grad != null) {
-            for (int j = 0; j < p; j++) {
+        for (int j = 0; j < p; j++) {
+            if (grad != null) {
                 grad[go + j] = 0.0;
+            }
+            if (gradTerms != null) {
+                gradTerms[go + j] = 0.0;
             }
         }
         double loss = 0.0;
@@ -137,12 +163,19 @@ public final class ReferenceKernel implements LossKernel {
             double phi = LogSpace.phi(logS, nu);
             loss += w[wo + k] * phi;
             termSize += Math.abs(w[wo + k]) * phi;
-            if (grad != null) {
+            if (grad != null || gradTerms != null) {
                 for (int j = 0; j < p; j++) {
                     if (j != k) {
+                        // w_k S_k^-nu dS_k/df_j: expert k's softmax part of entry j, and one piece of its own part
                         double t = w[wo + k] * a * Math.exp(delta + a * (f[fo + j] - f[fo + k]) - nu * logS) * gradScale;
-                        grad[go + j] += t;
-                        grad[go + k] -= t;
+                        if (grad != null) {
+                            grad[go + j] += t;
+                            grad[go + k] -= t;
+                        }
+                        if (gradTerms != null) {
+                            gradTerms[go + j] += Math.abs(t);
+                            gradTerms[go + k] += Math.abs(t);
+                        }
                     }
                 }
             }
