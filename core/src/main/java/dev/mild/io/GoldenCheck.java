@@ -1,5 +1,6 @@
 package dev.mild.io;
 
+import dev.mild.loss.GradientError;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.ReferenceKernel;
 
@@ -7,24 +8,27 @@ import dev.mild.loss.ReferenceKernel;
  * Runs a backend on a golden case and measures how far it is from the expected float64 values, as
  * {@link dev.mild.loss.Tolerance} states them:
  * <pre>
- *   lossRelErr = max_i |l_i - l*_i| / max(1, m*_i),   m*_i = sum_k |w_k| Phi(S_k), the size of row i's terms
- *   gradErr    = max |g - g*| / max |g*|        (0 when g* = 0; the numerator alone when g* = 0 but g is not)
+ *   lossRelErr  = max_i |l_i - l*_i| / max(1, m*_i),   m*_i = sum_k |w_k| Phi(S_k), the size of row i's terms
+ *   gradErr     = max |g - g*| / max |g*|    (0 when g* = 0; the numerator alone when g* = 0 but g is not)
+ *   gradTermErr = max |g - g*| / max T*      T*_ij, the size of the terms of entry (i, j) ({@link GradientError})
  * </pre>
- * The reference backend runs on the file's float64 inputs; float backends on their float32 rounding. The term
- * sizes {@code m*} come from the reference on the file's inputs (they only set the scale; with weights >= 0
- * they equal {@code |l*|}).
+ * and the gradient is accepted when either of its errors is within its bound. The reference backend runs on the
+ * file's float64 inputs; float backends on their float32 rounding. The term sizes {@code m*} and {@code T*} come
+ * from the reference on the file's inputs (they only set the scale; with weights >= 0 {@code m*} equals
+ * {@code |l*|}).
  */
 public final class GoldenCheck {
     private GoldenCheck() {
     }
 
     /** The outcome of one case on one backend. */
-    public record Result(String caseName, String backend, double lossRelErr, double gradErr, boolean ok) {
+    public record Result(String caseName, String backend, double lossRelErr, double gradErr, double gradTermErr,
+                         boolean ok) {
         /** One line of JSON, as {@code mild golden} prints it. */
         public String toJson() {
             return "{\"case\": " + JsonOut.quote(caseName) + ", \"backend\": " + JsonOut.quote(backend)
                     + ", \"lossRelErr\": " + JsonOut.number(lossRelErr) + ", \"gradErr\": " + JsonOut.number(gradErr)
-                    + ", \"ok\": " + ok + "}";
+                    + ", \"gradTermErr\": " + JsonOut.number(gradTermErr) + ", \"ok\": " + ok + "}";
         }
     }
 
@@ -34,12 +38,15 @@ public final class GoldenCheck {
         double[] loss;
         double[] grad;
         double[] termSize = new double[c.rows()];
+        double[] gradTermSize = new double[n];
         if (kernel instanceof ReferenceKernel) {
             loss = new double[c.rows()];
             grad = new double[n];
-            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad, termSize);
+            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), loss, grad, termSize,
+                    gradTermSize);
         } else {
-            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), null, null, termSize);
+            ReferenceKernel.evaluate(c.config(), c.rows(), c.scores64(), c.weights64(), null, null, termSize,
+                    gradTermSize);
             float[] lossF = new float[c.rows()];
             float[] gradF = new float[n];
             kernel.lossAndGradient(c.config(), c.rows(), c.scores(), 0, c.weights(), 0, lossF, 0, gradF, 0);
@@ -47,8 +54,9 @@ public final class GoldenCheck {
             grad = toDouble(gradF);
         }
         double lossErr = lossRelErr(loss, c.rowLoss(), termSize);
-        double gradErr = gradErr(grad, c.gradMeanLoss());
-        return new Result(c.name(), kernel.name(), lossErr, gradErr, kernel.tolerance().accepts(lossErr, gradErr));
+        GradientError gradErr = GradientError.of(grad, c.gradMeanLoss(), gradTermSize);
+        return new Result(c.name(), kernel.name(), lossErr, gradErr.normwise(), gradErr.termwise(),
+                kernel.tolerance().accepts(lossErr, gradErr));
     }
 
     /**
@@ -77,17 +85,12 @@ public final class GoldenCheck {
         return lossRelErr(got, expected, size);
     }
 
-    /** {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. */
+    /**
+     * {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. The normwise measure alone; with
+     * the reference's term sizes, {@link GradientError#of} gives both.
+     */
     public static double gradErr(double[] got, double[] expected) {
-        double diff = maxAbsDiff(got, expected);
-        double scale = 0.0;
-        for (double e : expected) {
-            scale = Math.max(scale, Math.abs(e));
-        }
-        if (Double.isNaN(diff)) {
-            return Double.NaN;
-        }
-        return scale == 0.0 ? diff : diff / scale;
+        return GradientError.normwiseOnly(got, expected).normwise();
     }
 
     /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */

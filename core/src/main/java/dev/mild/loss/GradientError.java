@@ -1,0 +1,64 @@
+package dev.mild.loss;
+
+/**
+ * How far a backend's gradient {@code g} is from the float64 truth {@code g*}, in the two measures
+ * {@link Tolerance} bounds, each a maximum over every entry of the batch:
+ * <pre>
+ *   normwise = max|g - g*| / max|g*|     (the numerator alone when g* = 0)
+ *   termwise = max|g - g*| / max T*      (the numerator alone when T* = 0)
+ * </pre>
+ * where {@code T*} is the size of each entry's terms, from
+ * {@link ReferenceKernel#evaluate(LossConfig, int, double[], double[], double[], double[], double[], double[])}.
+ * A NaN anywhere in {@code g} gives NaN in both, which no tolerance accepts.
+ */
+public record GradientError(double normwise, double termwise) {
+
+    /** Both measures of {@code got} against {@code expected}, with {@code termSize} the reference's {@code T*}. */
+    public static GradientError of(double[] got, double[] expected, double[] termSize) {
+        if (termSize.length != expected.length) {
+            throw new IllegalArgumentException("term sizes: " + termSize.length + " entries for a gradient of "
+                    + expected.length);
+        }
+        double diff = maxAbsDiff(got, expected);
+        return new GradientError(relative(diff, maxAbs(expected)), relative(diff, maxAbs(termSize)));
+    }
+
+    /**
+     * The normwise measure alone, for a truth without term sizes (a golden file's values): the termwise one is
+     * {@code +inf}, so only the normwise bound can accept it.
+     */
+    public static GradientError normwiseOnly(double[] got, double[] expected) {
+        double normwise = relative(maxAbsDiff(got, expected), maxAbs(expected));
+        return new GradientError(normwise, Double.isNaN(normwise) ? Double.NaN : Double.POSITIVE_INFINITY);
+    }
+
+    /** The worse of two measurements of the same gradient (e.g. a first call and a later one), measure by measure. */
+    public GradientError max(GradientError other) {
+        return new GradientError(Math.max(normwise, other.normwise), Math.max(termwise, other.termwise));
+    }
+
+    @Override
+    public String toString() {
+        return "normwise " + normwise + ", termwise " + termwise;
+    }
+
+    private static double relative(double diff, double scale) {
+        return scale == 0.0 ? diff : diff / scale;
+    }
+
+    private static double maxAbsDiff(double[] got, double[] expected) {
+        double worst = 0.0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen
+        }
+        return worst;
+    }
+
+    private static double maxAbs(double[] v) {
+        double m = 0.0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+}
