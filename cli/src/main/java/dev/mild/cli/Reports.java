@@ -83,6 +83,19 @@ final class Reports {
         }
     }
 
+    /**
+     * A note when the final training ran out of epochs while its validation loss was still falling: the router
+     * is likely undertrained, which its loss alone does not show.
+     */
+    static void noteIfStillImproving(PrintStream out, Trainer.Result t) {
+        if (t.stillImproving()) {
+            out.printf(Locale.ROOT, "Note: the training ran all its %d epochs and the validation deferral loss was"
+                    + " still falling at the end (best at epoch %d): more --epochs, or a larger --lr, may give a better"
+                    + " router%n",
+                    t.maxEpochs(), t.bestEpoch());
+        }
+    }
+
     /** Most class blocks (or classes) {@link #blocks} prints; the JSON output has them all. */
     static final int MAX_BLOCKS_SHOWN = 30;
 
@@ -136,6 +149,8 @@ final class Reports {
 
     static String json(Trainer.Result t) {
         return "{\"bestEpoch\": " + t.bestEpoch() + ", \"epochsRun\": " + t.epochsRun()
+                + ", \"maxEpochs\": " + t.maxEpochs() + ", \"patience\": " + t.patience()
+                + ", \"stillImproving\": " + t.stillImproving()
                 + ", \"trainLoss\": " + JsonOut.array(t.trainLoss()) + ", \"lossWeightScale\": "
                 + JsonOut.number(t.weightScale()) + ", \"validDeferralLoss\": " + JsonOut.array(t.validLoss()) + "}";
     }

@@ -260,6 +260,7 @@ final class TrainCommand implements Command {
         if (o.test() != null) {
             Reports.noteIfWorseThanOneExpert(p, "test", o.test(), experts);
         }
+        Reports.noteIfStillImproving(p, o.training());
         if (o.test() != null && !o.test().blocks().isEmpty()) {
             p.println();
             p.println("Test rows by class block:");

@@ -67,11 +67,22 @@ public final class Trainer {
      * @param trainLoss     mean surrogate loss per epoch run, with the weights multiplied by {@code weightScale}
      * @param validLoss     validation deferral loss per epoch run
      * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale})
+     * @param maxEpochs     the most epochs this training could run ({@link TrainOptions#epochsFor})
+     * @param patience      its patience ({@link TrainOptions#patienceFor})
      */
     public record Result(Mlp network, int bestEpoch, double bestValidLoss, double[] trainLoss, double[] validLoss,
-                         double weightScale) {
+                         double weightScale, int maxEpochs, int patience) {
         public int epochsRun() {
             return trainLoss.length;
+        }
+
+        /**
+         * Whether the validation loss was still falling when the epochs ran out: every epoch ran and the best came
+         * in the last quarter of them and within the last {@code patience} (so early stopping had not seen a
+         * plateau). More epochs (or a larger learning rate) may then give a better router.
+         */
+        public boolean stillImproving() {
+            return epochsRun() == maxEpochs && maxEpochs - bestEpoch < Math.min(patience, Math.max(1, maxEpochs / 4));
         }
 
         /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
@@ -176,7 +187,8 @@ public final class Trainer {
                 break;
             }
         }
-        return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run), scale);
+        return new Result(best, bestEpoch, bestLoss, Arrays.copyOf(trainLoss, run), Arrays.copyOf(validLoss, run), scale,
+                epochs, patience);
     }
 
     /** Loss weights whose mean magnitude lies in this band are used as they are (see {@link #weightScale}). */

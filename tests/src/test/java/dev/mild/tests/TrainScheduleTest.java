@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +79,55 @@ class TrainScheduleTest {
                 + " after " + o.training().epochsRun() + " epochs");
         assertTrue(o.training().epochsRun() > 100, "more than the 100 epochs of the old default: "
                 + o.training().epochsRun());
+    }
+
+    @Test
+    void aTrainingThatRanOutOfEpochsWhileImprovingSaysSo() {
+        // 10 epochs with patience 4: the best in the last quarter (2 epochs) and the last 4 epochs: 9 and 10.
+        assertTrue(result(9, 10, 10, 4).stillImproving());
+        assertTrue(result(10, 10, 10, 4).stillImproving());
+        assertFalse(result(8, 10, 10, 4).stillImproving(), "2 epochs without a gain at the end");
+        assertFalse(result(9, 9, 10, 4).stillImproving(), "stopped early: the epochs did not run out");
+        // 286 epochs with patience 29 (20 experts, 14 steps an epoch): best at 284 of 286.
+        assertTrue(result(284, 286, 286, 29).stillImproving());
+        assertFalse(result(250, 286, 286, 29).stillImproving());
+        // 3 epochs, patience 400: the best at the last epoch only.
+        assertTrue(result(3, 3, 3, 400).stillImproving());
+        assertFalse(result(1, 3, 3, 400).stillImproving());
+    }
+
+    @Test
+    void trainPrintsTheNoteWhenTheEpochsRanOut() throws java.io.IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("schedule");
+        StringBuilder csv = new StringBuilder("x1,x2,cost:e1,cost:e2,cost:e3,cost:e4,cost:e5,cost:never\n");
+        Dataset d = sixExperts(3000, 2);
+        for (int i = 0; i < d.rows(); i++) {
+            csv.append(d.features()[2 * i]).append(',').append(d.features()[2 * i + 1]);
+            for (int k = 0; k < 6; k++) {
+                csv.append(',').append(d.costs()[i * 6 + k]);
+            }
+            csv.append('\n');
+        }
+        java.nio.file.Path data = java.nio.file.Files.writeString(dir.resolve("six.csv"), csv);
+        String model = dir.resolve("six.mild").toString();
+        // 40 epochs of 3 steps: far from trained (the automatic schedule runs up to 1334), the loss still falls.
+        CliTest.Run run = CliTest.run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "40", "--out", model);
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("Note: the training ran all its 40 epochs and the validation deferral loss was still"
+                + " falling at the end (best at epoch "), run.out());
+        CliTest.Run json = CliTest.run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "40", "--out", model,
+                "--json");
+        assertEquals(0, json.code(), json.err());
+        assertTrue(json.out().contains("\"maxEpochs\": 40, \"patience\": 134, \"stillImproving\": true"), json.out());
+        // The automatic schedule trains on to a plateau: no note.
+        CliTest.Run full = CliTest.run("train", "--data", data.toString(), "--loss", "tdef", "--out", model);
+        assertEquals(0, full.code(), full.err());
+        assertFalse(full.out().contains("still falling"), full.out());
+    }
+
+    private static dev.mild.router.Trainer.Result result(int best, int run, int maxEpochs, int patience) {
+        return new dev.mild.router.Trainer.Result(null, best, 0.5, new double[run], new double[run], 1.0, maxEpochs,
+                patience);
     }
 
     /** Costs 0.1 for the row's best expert (set by two features), 0.6 for the others, 0.9 for one never best. */
