@@ -384,8 +384,8 @@ public final class RouterTraining {
                 listener.message(String.format(Locale.ROOT, "the loss weights average %.3g in magnitude (they follow"
                         + " the costs' units); training multiplies them by %s, as if the costs were in units %s times"
                         + " %s, so that the learning rate and weight decay fit. The router is judged and reported in"
-                        + " the costs as given", meanWeight, plain(weightScale),
-                        plain(weightScale > 1 ? weightScale : 1 / weightScale), weightScale > 1 ? "smaller" : "larger"));
+                        + " the costs as given", meanWeight, powerOfTen(weightScale),
+                        powerOfTen(weightScale > 1 ? weightScale : 1 / weightScale), weightScale > 1 ? "smaller" : "larger"));
             }
             double[] rho = null;
             RhoSearch.Result search = null;
@@ -810,6 +810,12 @@ public final class RouterTraining {
     }
 
     /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
+    /** A power of ten as 100000 up to a million, else as 1e-38 (not 38 zeros). */
+    static String powerOfTen(double v) {
+        long exponent = Math.round(Math.log10(v));
+        return Math.abs(exponent) <= 6 ? plain(v) : "1e" + exponent;
+    }
+
     private static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }

@@ -137,10 +137,11 @@ public final class Trainer {
         Adam adam = Adam.forNetwork(options.optimizer(), options.lr(), options.weightDecay(), net);
         float[] weights = new float[Math.multiplyExact(train.rows(), p)];
         surrogate.weights(train.costs(), train.rows(), weights);
-        float scale = (float) weightScale(meanWeightMagnitude(weights));
-        if (scale != 1f) {
+        // In double: a float 1e-38 is subnormal, with a few significant bits fewer.
+        double scale = weightScale(meanWeightMagnitude(weights));
+        if (scale != 1.0) {
             for (int i = 0; i < weights.length; i++) {
-                weights[i] *= scale;
+                weights[i] = (float) (weights[i] * scale);
             }
         }
 

@@ -88,6 +88,31 @@ class CostScaleTest {
         assertTrue(agree >= 0.98 * separable.rows(), agree + " of " + separable.rows() + " rows routed alike");
     }
 
+    /**
+     * Costs near the top of float32 (1.5e38 for a wrong answer): the weights fit float32, but the loss, a weight
+     * times log S, did not, and training stopped at epoch 1 with "diverged ... Lower the learning rate", which
+     * could not help. Scaled by 1e-38 it trains and routes as the unit costs do.
+     */
+    @Test
+    void costsNearTheTopOfFloat32TrainInsteadOfDiverging() {
+        Dataset separable = RouterTrainingTest.separable(2000, 5);
+        Dataset huge = withCosts(separable, 1.5e38);
+        List<String> messages = new ArrayList<>();
+        RouterTraining.Listener listener = new RouterTraining.Listener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
+        RouterTraining.Outcome t = RouterTraining.run(huge, null, null,
+                RouterTrainingTest.spec(Surrogate.Kind.TDEF, null, 60, 1), listener);
+        assertEquals(1e-38, t.training().weightScale(), 1e-50);
+        assertTrue(messages.stream().anyMatch(m -> m.contains("multiplies them by 1e-38, as if the costs were in units"
+                + " 1e38 times larger")), String.join("\n", messages));
+        double loss = t.test().report().meanLoss();
+        assertTrue(Double.isFinite(loss) && loss <= 0.02 * 1.5e38, "test deferral loss " + loss);
+    }
+
     /** The data set with costs {@code unit} for a wrong prediction and 0 for a right one. */
     private static Dataset withCosts(Dataset d, double unit) {
         int p = d.experts().size();
