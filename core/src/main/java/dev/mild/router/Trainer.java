@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * batch's mean surrogate loss, then route the validation rows and keep a copy of the parameters whenever the
  * validation deferral loss is strictly lower than before (epochs and patience as {@link TrainOptions#epochsFor} and
  * {@link TrainOptions#patienceFor} set them for the training rows). The surrogate's weights are first brought to a scale
- * near 1 by a power of ten when the costs are far from it ({@link #weightScale}). Training stops after {@code epochs} epochs, or after
+ * near 1 by a power of ten when the costs are far from it ({@link #weightScale(Surrogate, Examples)}). Training stops after {@code epochs} epochs, or after
  * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
  * the best copy. The same options, data, kernel
  * thread count and start give the same network bit for bit.
@@ -66,7 +66,7 @@ public final class Trainer {
      * @param bestEpoch     that epoch (1-based)
      * @param trainLoss     mean surrogate loss per epoch run, with the weights multiplied by {@code weightScale}
      * @param validLoss     validation deferral loss per epoch run
-     * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale})
+     * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale(Surrogate, Examples)})
      * @param maxEpochs     the most epochs this training could run ({@link TrainOptions#epochsFor})
      * @param patience      its patience ({@link TrainOptions#patienceFor})
      */
@@ -138,7 +138,7 @@ public final class Trainer {
         float[] weights = new float[Math.multiplyExact(train.rows(), p)];
         surrogate.weights(train.costs(), train.rows(), weights);
         // In double: a float 1e-38 is subnormal, with a few significant bits fewer.
-        double scale = weightScale(meanWeightMagnitude(weights));
+        double scale = weightScale(surrogate, weights);
         if (scale != 1.0) {
             for (int i = 0; i < weights.length; i++) {
                 weights[i] = (float) (weights[i] * scale);
@@ -217,6 +217,23 @@ public final class Trainer {
             return 1.0;
         }
         return Math.pow(10.0, -Math.round(Math.log10(m)));
+    }
+
+    /**
+     * The factor {@link #train} multiplies {@code surrogate}'s weights for {@code train}'s costs by:
+     * {@link #weightScale(double)} of their mean magnitude when they follow the costs (a loss with rewards), and 1
+     * for the one-hot losses (ce, cwce, ldam), whose weights are about 1 per row whatever the costs' units: their
+     * mean over a row's p entries is about 1/p, which for more than 100 experts or classes fell below the band
+     * and multiplied the loss by 100.
+     */
+    public static double weightScale(Surrogate surrogate, Examples train) {
+        float[] weights = new float[Math.multiplyExact(train.rows(), train.p())];
+        surrogate.weights(train.costs(), train.rows(), weights);
+        return weightScale(surrogate, weights);
+    }
+
+    private static double weightScale(Surrogate surrogate, float[] weights) {
+        return surrogate.rewards() == null ? 1.0 : weightScale(meanWeightMagnitude(weights));
     }
 
     /** The mean of {@code |w|} over every row and expert (0 for no weights). */

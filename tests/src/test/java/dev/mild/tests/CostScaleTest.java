@@ -4,12 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.data.Dataset;
+import dev.mild.defer.Deferral;
 import dev.mild.defer.Surrogate;
+import dev.mild.loss.Backends;
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossKernel;
+import dev.mild.router.Examples;
 import dev.mild.router.Router;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.TrainOptions;
 import dev.mild.router.Trainer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,6 +118,57 @@ class CostScaleTest {
                 + " 1e38 times larger")), String.join("\n", messages));
         double loss = t.test().report().meanLoss();
         assertTrue(Double.isFinite(loss) && loss <= 0.02 * 1.5e38, "test deferral loss " + loss);
+    }
+
+    /**
+     * The one-hot losses (ce, cwce, ldam) weigh a row's oracle expert by about 1 whatever the costs' units, so
+     * their weights average about 1/p over a row's p entries: with more than 100 experts, or a trained expert's
+     * classifier of more than 100 classes (Tiny ImageNet's 200), that fell below the band, the loss was multiplied
+     * by 100 and the message said the weights "follow the costs' units". TDEF's weights on the same 0/1 costs do
+     * follow them (sums of 199 costs) and are still scaled.
+     */
+    @Test
+    void oneHotLossesAreNotScaledForTheirNumberOfExperts() {
+        int rows = 300;
+        int p = 200;
+        SplittableRandom rnd = new SplittableRandom(7);
+        float[] x = new float[rows * 2];
+        double[] costs = new double[rows * p];
+        java.util.Arrays.fill(costs, 1.0);
+        for (int i = 0; i < rows; i++) {
+            x[2 * i] = (float) rnd.nextGaussian();
+            x[2 * i + 1] = (float) rnd.nextGaussian();
+            costs[i * p + rnd.nextInt(p)] = 0.0;
+        }
+        Examples train = new Examples(x, costs, rows, 2, p);
+        int[] counts = Deferral.counts(Deferral.oracleLabels(costs, rows, p), p);
+        TrainOptions oneEpoch = TrainOptions.DEFAULT.withEpochs(1);
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            for (Surrogate s : List.of(Surrogate.ce(p), Surrogate.cwce(counts), Surrogate.ldam(counts, 1.0, 0.5))) {
+                assertEquals(1.0, Trainer.train(kernel, s, train, train, null, oneEpoch, Trainer.Listener.NONE)
+                        .weightScale(), s.kind().label());
+            }
+            assertEquals(0.01, Trainer.train(kernel, Surrogate.tdef(p), train, train, null, oneEpoch,
+                    Trainer.Listener.NONE).weightScale(), 1e-17, "tdef: weights of about 199");
+        }
+
+        List<String> names = new ArrayList<>();
+        for (int k = 0; k < p; k++) {
+            names.add("e" + k);
+        }
+        Dataset data = new Dataset("200 experts", List.of("x1", "x2"), x, rows, null, names, costs, null, null);
+        List<String> messages = new ArrayList<>();
+        RouterTraining.Spec spec = new RouterTraining.Spec();
+        spec.loss = Surrogate.Kind.CE;
+        spec.options = oneEpoch;
+        RouterTraining.Outcome o = RouterTraining.run(data, null, null, spec, new RouterTraining.Listener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        });
+        assertEquals(1.0, o.training().weightScale());
+        assertTrue(messages.stream().noneMatch(m -> m.contains("multiplies them")), String.join("\n", messages));
     }
 
     /** The data set with costs {@code unit} for a wrong prediction and 0 for a right one. */
