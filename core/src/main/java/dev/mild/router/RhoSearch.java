@@ -101,12 +101,12 @@ public final class RhoSearch {
     /**
      * Epochs per grid point by default: about {@value #SEARCH_STEPS} optimizer steps, but no more epochs than
      * the base needed to reach its best validation loss (longer would only measure over-fitting), and at least 2;
-     * never more than {@code options.epochsFor(trainRows)}, the most epochs any training of the run may take (with 1, a point
-     * trained 2 would be compared with a final model trained 1).
+     * never more than {@code options.epochsFor(trainRows)}, the most epochs any training of the run may take (with
+     * 1, a point trained 2 would be compared with a final model trained 1).
      */
     public static int defaultSearchEpochs(int trainRows, TrainOptions options, int baseBestEpoch) {
-        int batches = Math.max(1, (trainRows + options.batch() - 1) / options.batch());
-        int e = Math.min((SEARCH_STEPS + batches - 1) / batches, Math.max(2, baseBestEpoch));
+        int batches = options.stepsPerEpoch(trainRows);
+        int e = Math.min(Math.ceilDiv(SEARCH_STEPS, batches), Math.max(2, baseBestEpoch));
         return Math.min(Math.max(2, e), options.epochsFor(trainRows));
     }
 
