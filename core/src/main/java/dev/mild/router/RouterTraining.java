@@ -809,13 +809,13 @@ public final class RouterTraining {
         return out;
     }
 
-    /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
     /** A power of ten as 100000 up to a million, else as 1e-38 (not 38 zeros). */
     static String powerOfTen(double v) {
         long exponent = Math.round(Math.log10(v));
         return Math.abs(exponent) <= 6 ? plain(v) : "1e" + exponent;
     }
 
+    /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
     private static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
