@@ -281,7 +281,14 @@ final class TrainCommand implements Command {
     /** A count option that also takes {@code auto} (the default): {@link TrainOptions#AUTO}. */
     static int countOrAuto(Args args, String name) {
         String v = args.value(name, "auto");
-        return v.trim().equals("auto") ? TrainOptions.AUTO : args.intValue(name, TrainOptions.AUTO, 1, 1_000_000);
+        if (v.trim().equals("auto")) {
+            return TrainOptions.AUTO;
+        }
+        try {
+            return args.intValue(name, TrainOptions.AUTO, 1, 1_000_000);
+        } catch (UsageException e) {
+            throw new UsageException(e.getMessage() + " (or auto, the default)");   // else 0 reads as the way to it
+        }
     }
 
     static void printGrid(PrintStream p, RhoSearch.Result s) {

@@ -126,7 +126,10 @@ class TrainChecksTest {
         Path model = tmp.resolve("m.mild");
         String[] trained = {"train", "--data", data.toString(), "--experts", "synthetic", "--blocks", "7,2,1"};
         assertOptionRefused(trained, model, "--lr", "1e-3f", "--lr must be a number, got \"1e-3f\"");
-        assertOptionRefused(trained, model, "--epochs", "0x10", "--epochs must be a whole number, got \"0x10\"");
+        assertOptionRefused(trained, model, "--epochs", "0x10", "--epochs must be a whole number, got \"0x10\""
+                + " (or auto, the default)");
+        assertOptionRefused(trained, model, "--patience", "0", "--patience must be between 1 and 1000000, got 0"
+                + " (or auto, the default)");
         assertOptionRefused(trained, model, "--beta", "0,0.2d,0",
                 "--beta takes numbers separated by commas, got \"0,0.2d,0\"");
         assertOptionRefused(trained, model, "--rho", "1,2f,1", "--rho: \"2f\" (expert 2) is not a number");
