@@ -79,10 +79,12 @@ public final class Trainer {
         /**
          * Whether the validation loss was still falling when the epochs ran out: every epoch ran and the best came
          * in the last quarter of them and within the last {@code patience} (so early stopping had not seen a
-         * plateau). More epochs (or a larger learning rate) may then give a better router.
+         * plateau). More epochs (or a larger learning rate) may then give a better router. False without
+         * validation rows (a NaN loss): then nothing was seen falling.
          */
         public boolean stillImproving() {
-            return epochsRun() == maxEpochs && maxEpochs - bestEpoch < Math.min(patience, Math.max(1, maxEpochs / 4));
+            return !Double.isNaN(bestValidLoss) && epochsRun() == maxEpochs
+                    && maxEpochs - bestEpoch < Math.min(patience, Math.max(1, maxEpochs / 4));
         }
 
         /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */

@@ -96,6 +96,25 @@ class TrainScheduleTest {
         assertFalse(result(1, 3, 3, 400).stillImproving());
     }
 
+    /**
+     * Without validation rows (Trainer's library use) every epoch runs and the last is the result, with a NaN
+     * validation loss: nothing was seen falling, and stillImproving said it was.
+     */
+    @Test
+    void withoutValidationRowsNothingIsStillImproving() {
+        Dataset d = sixExperts(200, 3);
+        dev.mild.router.Examples train = new dev.mild.router.Examples(d.features(), d.costs(), d.rows(), 2, 6);
+        try (dev.mild.loss.LossKernel kernel = dev.mild.loss.Backends.open("scalar",
+                dev.mild.loss.KernelOptions.DEFAULT)) {
+            dev.mild.router.Trainer.Result r = dev.mild.router.Trainer.train(kernel, Surrogate.tdef(6), train,
+                    train.select(new int[0]), null, TrainOptions.DEFAULT.withEpochs(3), dev.mild.router.Trainer.Listener.NONE);
+            assertEquals(3, r.epochsRun());
+            assertEquals(3, r.bestEpoch(), "the last epoch is the result");
+            assertTrue(Double.isNaN(r.bestValidLoss()));
+            assertFalse(r.stillImproving());
+        }
+    }
+
     @Test
     void trainPrintsTheNoteWhenTheEpochsRanOut() throws java.io.IOException {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("schedule");
