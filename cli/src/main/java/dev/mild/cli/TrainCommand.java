@@ -134,8 +134,12 @@ final class TrainCommand implements Command {
                 validation rows), the experts and splits, the rho grid for auto, then a table per split:
                 deferral loss and the share of rows sent to each expert, for the router and for the oracle,
                 the loss of always picking one expert (a router should beat the best of these; a note says
-                when it does not), and the test rows per class block when labels are known. --json also
-                gives the oracle's shares on the training split (trainOracleRatios). The model file holds
+                when it does not; another when the training ran all its epochs with the validation loss
+                still falling, where more --epochs help), and the test rows per class block when labels
+                are known. --json also gives the oracle's shares on the training split (trainOracleRatios),
+                and for the final training (training) maxEpochs, patience, stillImproving and lossWeightScale
+                (the power of ten the loss weights were multiplied by, 1 unless the costs are far from 1).
+                The model file holds
                 what eval and route need (feature names, experts, standardization, expert setup).
                 """;
     }
