@@ -87,7 +87,7 @@ public final class RouterTraining {
         public Double testFraction;
         /** Epochs per grid point of the auto search; null or 0 for {@link RhoSearch#defaultSearchEpochs}. */
         public Integer searchEpochs;
-        /** Epochs cap for trained experts' classifiers. */
+        /** Epochs cap for trained experts' classifiers, {@code >= 1} (no automatic value: they keep the paper's). */
         public int expertEpochs = 20;
         public TrainOptions options = TrainOptions.DEFAULT;
         /** Loss backend by name, or null for the fastest present. */
@@ -206,6 +206,11 @@ public final class RouterTraining {
             }
             if (searchEpochs != null && searchEpochs < 0) {
                 throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
+            }
+            if (expertEpochs < 1) {
+                // 0 would pass on to TrainOptions as its AUTO: up to 4000 steps, silently, instead of a cap.
+                throw new InvalidInputException("expertEpochs (the most epochs of a trained expert's classifier) must"
+                        + " be >= 1, got " + expertEpochs);
             }
             if (scaling == null) {
                 // Read only when the model is saved: null would fail after the whole training.

@@ -157,6 +157,21 @@ class TrainEdgeCaseTest {
     }
 
     /**
+     * expertEpochs caps the trained experts' epochs; 0, which TrainOptions reads as AUTO, trained them for up to
+     * 4000 steps instead of refusing the cap (as it did before epochs had an automatic value).
+     */
+    @Test
+    void anExpertEpochsCapBelowOneIsRefused() {
+        for (int cap : new int[] {0, -3}) {
+            RouterTraining.Spec s = new RouterTraining.Spec();
+            s.expertEpochs = cap;
+            InvalidInputException e = assertThrows(InvalidInputException.class, s::check);
+            assertEquals("expertEpochs (the most epochs of a trained expert's classifier) must be >= 1, got " + cap,
+                    e.getMessage());
+        }
+    }
+
+    /**
      * Three rows and the default fractions: 10% of 3 rows rounds to no validation row. The message told a user who
      * had given no fraction to "give a --valid-fraction that leaves at least one row"; it now says the default was
      * in effect, how the rows came to 0, and the smallest fraction that leaves one.
