@@ -80,7 +80,8 @@ final class ReproCommand implements Command {
                                   robustness test uses 0.2); validation and test costs stay exact
                   --seeds N       seeds 1..N (default 5)
                   --train-rows N  use a seeded sample of N training images (default: all 60000)
-                  --epochs N      most epochs per training (default 100)
+                  --epochs N      most epochs per training (default 100; early stopping after 10
+                                  epochs without gain, the paper's schedule, not train's auto)
                   --optimizer adam|adamw
                                   adam (default; weight decay as an L2 term, what the paper's image
                                   experiments used) or adamw (decoupled weight decay)

@@ -208,7 +208,7 @@ public final class RouterTraining {
                 throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
             }
             if (expertEpochs < 1) {
-                // 0 would pass on to TrainOptions as its AUTO: up to 4000 steps, silently, instead of a cap.
+                // A cap below 1 is no cap; (as TrainOptions' AUTO it would silently train up to 4000 steps).
                 throw new InvalidInputException("expertEpochs (the most epochs of a trained expert's classifier) must"
                         + " be >= 1, got " + expertEpochs);
             }
@@ -480,6 +480,7 @@ public final class RouterTraining {
             }
             info.put("options", spec.options.describe(train.rows()));
             info.put("scale", spec.scaling.label);
+            info.put("lossWeightScale", Double.toString(training.weightScale()));
             info.put("costNoise", Double.toString(spec.costNoise));
             info.put("trainRows", Integer.toString(train.rows()));
             info.put("validRows", Integer.toString(valid.rows()));

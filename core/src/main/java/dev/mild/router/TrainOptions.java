@@ -24,8 +24,11 @@ import java.util.Arrays;
 public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double weightDecay, int batch, int epochs,
                            int patience, long seed, int threads) {
 
-    /** Epochs or patience set from the size of the training split: {@link #epochsFor}, {@link #patienceFor}. */
-    public static final int AUTO = 0;
+    /**
+     * Epochs or patience set from the size of the training split: {@link #epochsFor}, {@link #patienceFor}. Not 0,
+     * so that a count computed as 0 by mistake is an error, not the automatic schedule.
+     */
+    public static final int AUTO = -1;
 
     /**
      * The automatic schedule: the paper's image one, at most 100 epochs stopping after 10 without a gain, where an
@@ -62,8 +65,8 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
             throw new InvalidInputException("weight decay must be finite and >= 0, got " + weightDecay);
         }
-        if (batch < 1 || epochs < 0 || patience < 0 || threads < 1) {
-            throw new InvalidInputException("batch and threads must be >= 1, epochs and patience >= 1 or 0 for"
+        if (batch < 1 || (epochs < 1 && epochs != AUTO) || (patience < 1 && patience != AUTO) || threads < 1) {
+            throw new InvalidInputException("batch and threads must be >= 1, epochs and patience >= 1 or AUTO (-1) for"
                     + " automatic, got " + batch + ", " + threads + ", " + epochs + ", " + patience);
         }
     }

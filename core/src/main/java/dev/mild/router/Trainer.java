@@ -44,8 +44,8 @@ public final class Trainer {
     }
 
     /**
-     * @param trainLoss     mean surrogate loss over the epoch's batches (with the weights as trained, times
-     *                      {@link #weightScale})
+     * @param trainLoss     mean surrogate loss over the epoch's batches, in the costs' units (the training's
+     *                      weights divided by {@link #weightScale} again)
      * @param validLoss     validation deferral loss after the epoch ({@code NaN} without validation rows)
      * @param bestValidLoss lowest validation deferral loss so far
      */
@@ -64,7 +64,7 @@ public final class Trainer {
     /**
      * @param network       the parameters of the best epoch
      * @param bestEpoch     that epoch (1-based)
-     * @param trainLoss     mean surrogate loss per epoch run, with the weights multiplied by {@code weightScale}
+     * @param trainLoss     mean surrogate loss per epoch run, in the costs' units (divided by {@code weightScale})
      * @param validLoss     validation deferral loss per epoch run
      * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale(Surrogate, Examples)})
      * @param maxEpochs     the most epochs this training could run ({@link TrainOptions#epochsFor})
@@ -78,13 +78,13 @@ public final class Trainer {
 
         /**
          * Whether the validation loss was still falling when the epochs ran out: every epoch ran and the best came
-         * in the last quarter of them and within the last {@code patience} (so early stopping had not seen a
-         * plateau). More epochs (or a larger learning rate) may then give a better router. False without
-         * validation rows (a NaN loss): then nothing was seen falling.
+         * in the last quarter of them and within the last half patience (a best 56 epochs before the end, with
+         * patience 58, is a plateau more than a fall). More epochs (or a larger learning rate) may then give a
+         * better router. False without validation rows (a NaN loss): then nothing was seen falling.
          */
         public boolean stillImproving() {
             return !Double.isNaN(bestValidLoss) && epochsRun() == maxEpochs
-                    && maxEpochs - bestEpoch < Math.min(patience, Math.max(1, maxEpochs / 4));
+                    && maxEpochs - bestEpoch < Math.max(1, Math.min(patience / 2, maxEpochs / 4));
         }
 
         /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
@@ -175,7 +175,7 @@ public final class Trainer {
                 throw diverged(epoch, epochLoss, surrogate.config(), train, options);
             }
             double v = valid.rows() > 0 ? deferralLoss(bp, valid) : Double.NaN;
-            trainLoss[run] = epochLoss;
+            trainLoss[run] = epochLoss / scale; // the costs' units, as every other loss printed (exact: linear in w)
             validLoss[run] = v;
             run++;
             if (valid.rows() == 0 || v < bestLoss) {
@@ -183,7 +183,7 @@ public final class Trainer {
                 bestEpoch = epoch;
                 best.copyFrom(net);
             }
-            listener.epoch(new Epoch(epoch, epochs, epochLoss, v, bestLoss, bestEpoch));
+            listener.epoch(new Epoch(epoch, epochs, epochLoss / scale, v, bestLoss, bestEpoch));
             // Early epochs can move away from the best before settling (sharp margins over-correct first), so
             // stopping waits for at least 2 x patience epochs.
             if (valid.rows() > 0 && epoch - bestEpoch >= patience && epoch >= 2 * patience) {

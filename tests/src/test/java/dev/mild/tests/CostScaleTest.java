@@ -76,6 +76,11 @@ class CostScaleTest {
         assertEquals(1.0, u.training().weightScale());
         assertEquals(1e5, t.training().weightScale(), 1e-10);
         assertTrue(messages.stream().anyMatch(m -> m.contains("multiplies them by 100000")), String.join("\n", messages));
+        // The surrogate loss is reported in the costs' units, as the deferral losses are: the first epoch (same
+        // start, same batches, weights equal but for float32 rounding) 1e-5 times the unit costs' one.
+        double uFirst = u.training().trainLoss()[0];
+        double tFirst = t.training().trainLoss()[0];
+        assertEquals(uFirst * 1e-5, tFirst, uFirst * 1e-5 * 1e-4, "first epoch's surrogate loss");
 
         // Same rows, same test split (same seed): the routers agree on nearly every test row, and the small-unit
         // router's loss is the unit one's in its units (the float32 weights differ in their last bits).

@@ -47,9 +47,13 @@ class TrainScheduleTest {
     }
 
     @Test
-    void negativeEpochsOrPatienceAreRefused() {
-        assertThrows(InvalidInputException.class, () -> TrainOptions.DEFAULT.withEpochs(-1));
-        assertThrows(InvalidInputException.class, () -> TrainOptions.DEFAULT.withPatience(-1));
+    void zeroOrNegativeEpochsOrPatienceAreRefusedButAuto() {
+        // 0 is an error, not the automatic schedule: a count computed as 0 by mistake must not train 4000 steps.
+        for (int bad : new int[] {0, -2, Integer.MIN_VALUE}) {
+            assertThrows(InvalidInputException.class, () -> TrainOptions.DEFAULT.withEpochs(bad));
+            assertThrows(InvalidInputException.class, () -> TrainOptions.DEFAULT.withPatience(bad));
+        }
+        assertEquals(TrainOptions.AUTO, TrainOptions.DEFAULT.withEpochs(5).withEpochs(TrainOptions.AUTO).epochs());
     }
 
     @Test
@@ -83,14 +87,17 @@ class TrainScheduleTest {
 
     @Test
     void aTrainingThatRanOutOfEpochsWhileImprovingSaysSo() {
-        // 10 epochs with patience 4: the best in the last quarter (2 epochs) and the last 4 epochs: 9 and 10.
+        // 10 epochs with patience 4: the best within the last half patience (2 epochs): 9 and 10.
         assertTrue(result(9, 10, 10, 4).stillImproving());
         assertTrue(result(10, 10, 10, 4).stillImproving());
         assertFalse(result(8, 10, 10, 4).stillImproving(), "2 epochs without a gain at the end");
         assertFalse(result(9, 9, 10, 4).stillImproving(), "stopped early: the epochs did not run out");
-        // 286 epochs with patience 29 (20 experts, 14 steps an epoch): best at 284 of 286.
+        // 286 epochs with patience 29 (20 experts, 14 steps an epoch): best at 284 of 286; 14 epochs is a plateau.
         assertTrue(result(284, 286, 286, 29).stillImproving());
-        assertFalse(result(250, 286, 286, 29).stillImproving());
+        assertTrue(result(273, 286, 286, 29).stillImproving());
+        assertFalse(result(272, 286, 286, 29).stillImproving());
+        // The demo's data: best at 516 of 572 with patience 58, 56 epochs without a gain: not a fall.
+        assertFalse(result(516, 572, 572, 58).stillImproving());
         // 3 epochs, patience 400: the best at the last epoch only.
         assertTrue(result(3, 3, 3, 400).stillImproving());
         assertFalse(result(1, 3, 3, 400).stillImproving());
