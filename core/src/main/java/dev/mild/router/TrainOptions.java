@@ -90,8 +90,7 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
 
     /** {@link #toString} with the schedule on {@code trainRows} rows, saying which values are automatic. */
     public String describe(int trainRows) {
-        return "hidden " + Arrays.toString(hidden) + ", " + optimizer.label() + " lr " + lr + " wd " + weightDecay
-                + ", batch " + batch + ", epochs " + epochsFor(trainRows) + (epochs == AUTO ? " auto" : "")
+        return network() + ", epochs " + epochsFor(trainRows) + (epochs == AUTO ? " auto" : "")
                 + ", patience " + patienceFor(trainRows) + (patience == AUTO ? " auto" : "")
                 + (epochs == AUTO || patience == AUTO ? " (" + stepsPerEpoch(trainRows) + " steps an epoch)" : "")
                 + ", seed " + seed;
@@ -152,8 +151,13 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
 
     @Override
     public String toString() {
-        return "hidden " + Arrays.toString(hidden) + ", " + optimizer.label() + " lr " + lr + " wd " + weightDecay
-                + ", batch " + batch + ", epochs " + (epochs == AUTO ? "auto" : epochs) + " (patience "
+        return network() + ", epochs " + (epochs == AUTO ? "auto" : epochs) + " (patience "
                 + (patience == AUTO ? "auto" : patience) + "), seed " + seed;
+    }
+
+    /** The shape, optimizer and batch: the part of {@link #toString} and {@link #describe} that is not the schedule. */
+    private String network() {
+        return "hidden " + Arrays.toString(hidden) + ", " + optimizer.label() + " lr " + lr + " wd " + weightDecay
+                + ", batch " + batch;
     }
 }
