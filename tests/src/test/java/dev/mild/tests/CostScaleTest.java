@@ -63,12 +63,7 @@ class CostScaleTest {
         Dataset unit = withCosts(separable, 1.0);
         Dataset tiny = withCosts(separable, 1e-5);
         List<String> messages = new ArrayList<>();
-        RouterTraining.Listener listener = new RouterTraining.Listener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        };
+        RouterTraining.Listener listener = collecting(messages);
         RouterTraining.Outcome u = RouterTraining.run(unit, null, null,
                 RouterTrainingTest.spec(Surrogate.Kind.TDEF, null, 60, 1), RouterTraining.Listener.SILENT);
         RouterTraining.Outcome t = RouterTraining.run(tiny, null, null,
@@ -110,12 +105,7 @@ class CostScaleTest {
         Dataset separable = RouterTrainingTest.separable(2000, 5);
         Dataset huge = withCosts(separable, 1.5e38);
         List<String> messages = new ArrayList<>();
-        RouterTraining.Listener listener = new RouterTraining.Listener() {
-            @Override
-            public void message(String text) {
-                messages.add(text);
-            }
-        };
+        RouterTraining.Listener listener = collecting(messages);
         RouterTraining.Outcome t = RouterTraining.run(huge, null, null,
                 RouterTrainingTest.spec(Surrogate.Kind.TDEF, null, 60, 1), listener);
         assertEquals(1e-38, t.training().weightScale(), 1e-50);
@@ -174,6 +164,16 @@ class CostScaleTest {
         });
         assertEquals(1.0, o.training().weightScale());
         assertTrue(messages.stream().noneMatch(m -> m.contains("multiplies them")), String.join("\n", messages));
+    }
+
+    /** A listener that keeps the messages. */
+    private static RouterTraining.Listener collecting(List<String> messages) {
+        return new RouterTraining.Listener() {
+            @Override
+            public void message(String text) {
+                messages.add(text);
+            }
+        };
     }
 
     /** The data set with costs {@code unit} for a wrong prediction and 0 for a right one. */
