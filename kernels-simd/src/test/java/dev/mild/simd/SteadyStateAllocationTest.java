@@ -23,12 +23,14 @@ import org.junit.jupiter.api.Test;
  * allocates kilobytes per row and runs several times slower while every value stays right.
  *
  * <p>Each configuration is called until a round of calls allocates nothing. The check runs in a fresh JVM
- * ({@link #main}), as an embedder's service starts, and up to three of them: which code C2 ends up with depends
- * on the order its compilations finish in, and that order on timing. With both cores busy during warm-up, a JVM
- * got stuck in a state where the general member's double-lane code allocates, and stays so (1 of 10 runs of the
- * 2026-12-01 build before this change and 3 of 14 after it, 0 of 12 on a quiet machine; the same in-process check
- * failed once in CI, after the other test classes had compiled the kernel with their own profiles). A change that
- * boxes vectors fails in every JVM; a stuck JVM passes on a retry.
+ * ({@link #main}), as an embedder's service starts, with {@code -Xbatch}, and up to three of them: which code C2
+ * ends up with depends on the order its compilations finish in, and with compilation in the background that
+ * order depends on timing. With both cores busy during warm-up, a JVM got stuck in a state where the general
+ * member's double-lane code allocates, and stays so (5 of 34 runs; 0 of 12 on a quiet machine; the in-process
+ * check failed once in CI, and three fresh JVMs without {@code -Xbatch} in a row once, on a host busy with other
+ * work). With {@code -Xbatch} each compilation finishes before the code that asked for it goes on, so the order
+ * is the program's own: 0 of 12 stuck, 8 of them with both cores busy. A change that boxes vectors fails in
+ * every JVM, in any order.
  */
 class SteadyStateAllocationTest {
 
@@ -47,7 +49,7 @@ class SteadyStateAllocationTest {
             Path out = Files.createTempFile("steady-state", ".txt");
             try {
                 List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path")));
+                        "--add-modules", "jdk.incubator.vector", "-Xbatch", "-cp", System.getProperty("java.class.path")));
                 cmd.add(SteadyStateAllocationTest.class.getName());
                 Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
                 boolean done = child.waitFor(12 * WARM_UP_SECONDS + 120, TimeUnit.SECONDS);
