@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * ({@link #main}), as an embedder's service starts, with {@code -Xbatch}, and up to three of them: which code C2
  * ends up with depends on the order its compilations finish in, and with compilation in the background that
  * order depends on timing. With both cores busy during warm-up, a JVM got stuck in a state where the general
- * member's double-lane code allocates, and stays so (5 of 34 runs; 0 of 12 on a quiet machine; the in-process
+ * member's double-lane code allocates, and stays so (6 of 36 runs; 0 of 12 on a quiet machine; the in-process
  * check failed once in CI, and three fresh JVMs without {@code -Xbatch} in a row once, on a host busy with other
  * work). With {@code -Xbatch} each compilation finishes before the code that asked for it goes on, so the order
  * is the program's own: 0 of 12 stuck, 8 of them with both cores busy. A change that boxes vectors fails in
