@@ -137,8 +137,7 @@ public final class Trainer {
                               Backprop bp, int batch, TrainOptions options, Listener listener) {
         int p = train.p();
         Adam adam = Adam.forNetwork(options.optimizer(), options.lr(), options.weightDecay(), net);
-        float[] weights = new float[Math.multiplyExact(train.rows(), p)];
-        surrogate.weights(train.costs(), train.rows(), weights);
+        float[] weights = weightsOf(surrogate, train);
         // In double: a float 1e-38 is subnormal, with a few significant bits fewer.
         double scale = weightScale(surrogate, weights);
         if (scale != 1.0) {
@@ -229,9 +228,7 @@ public final class Trainer {
      * and multiplied the loss by 100.
      */
     public static double weightScale(Surrogate surrogate, Examples train) {
-        float[] weights = new float[Math.multiplyExact(train.rows(), train.p())];
-        surrogate.weights(train.costs(), train.rows(), weights);
-        return weightScale(surrogate, weights);
+        return weightScale(surrogate, weightsOf(surrogate, train));
     }
 
     private static double weightScale(Surrogate surrogate, float[] weights) {
@@ -249,9 +246,14 @@ public final class Trainer {
 
     /** {@link #meanWeightMagnitude(float[])} of {@code surrogate}'s weights for {@code train}'s costs. */
     public static double meanWeightMagnitude(Surrogate surrogate, Examples train) {
+        return meanWeightMagnitude(weightsOf(surrogate, train));
+    }
+
+    /** {@code surrogate}'s float32 weights for {@code train}'s costs, {@code rows x p}. */
+    private static float[] weightsOf(Surrogate surrogate, Examples train) {
         float[] weights = new float[Math.multiplyExact(train.rows(), train.p())];
         surrogate.weights(train.costs(), train.rows(), weights);
-        return meanWeightMagnitude(weights);
+        return weights;
     }
 
     /**
