@@ -95,11 +95,7 @@ public final class GoldenCheck {
 
     /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */
     public static double maxAbsDiff(double[] got, double[] expected) {
-        double worst = 0.0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(got[i] - expected[i])); // NaN-sticky, as in lossRelErr
-        }
-        return worst;
+        return GradientError.maxAbsDiff(got, expected);
     }
 
     /** A backend's float32 output widened (exactly) to double, to compare with the float64 reference. */

@@ -46,7 +46,8 @@ public record GradientError(double normwise, double termwise) {
         return scale == 0.0 ? diff : diff / scale;
     }
 
-    private static double maxAbsDiff(double[] got, double[] expected) {
+    /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */
+    public static double maxAbsDiff(double[] got, double[] expected) {
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen
