@@ -1,6 +1,7 @@
 package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.Figures;
 import dev.mild.io.OutputFile;
 import dev.mild.router.Evaluation;
 import dev.mild.router.RouterTraining;
@@ -34,7 +35,7 @@ final class Plots {
     static CategoryChart ratios(Evaluation.Result r, List<String> experts, String split) {
         CategoryChart c = new CategoryChartBuilder().width(640).height(420)
                 .title(String.format(java.util.Locale.ROOT, "Deferral ratios (%s): router %s vs oracle %s",
-                        split, dev.mild.io.Figures.of(r.report().meanLoss()), dev.mild.io.Figures.of(r.report().oracleLoss())))
+                        split, Figures.of(r.report().meanLoss()), Figures.of(r.report().oracleLoss())))
                 .xAxisTitle("expert").yAxisTitle("share of rows (%)").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         c.addSeries("router", experts, percents(r.report().ratios()));

@@ -208,7 +208,7 @@ public final class RouterTraining {
                 throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
             }
             if (expertEpochs < 1) {
-                // A cap below 1 is no cap; (as TrainOptions' AUTO it would silently train up to 4000 steps).
+                // A cap below 1 is no cap (and as TrainOptions' AUTO it would silently train up to 4000 steps).
                 throw new InvalidInputException("expertEpochs (the most epochs of a trained expert's classifier) must"
                         + " be >= 1, got " + expertEpochs);
             }
