@@ -40,6 +40,7 @@ public class ExpRooflineBenchmark {
     private float[] d;
     private float[] z;
     private float[] out;
+    private float[] inverse;
     private float[] sum;
 
     @Setup
@@ -48,6 +49,7 @@ public class ExpRooflineBenchmark {
         d = new float[ELEMENTS];
         z = new float[ELEMENTS];
         out = new float[ELEMENTS];
+        inverse = new float[ELEMENTS];
         sum = new float[SimdRoofline.blockLength()];
         for (int i = 0; i < ELEMENTS; i++) {
             d[i] = (float) (-6.0 * Math.abs(rnd.nextGaussian())); // scores of N(0, 2^2) minus the row maximum
@@ -66,7 +68,7 @@ public class ExpRooflineBenchmark {
     /**
      * The same exps in calls of 8 vectors (4 loop iterations): not the roofline, but how much of it short loops
      * keep. Shorter than the kernel's calls: at p = 8 with distinct margins it skips the top expert's exp and
-     * takes two groups of 7 columns per call ({@code Lanes.exp2SumPair}, 7 iterations), one group of 8 before.
+     * takes two groups of 7 columns per call ({@code VectorMath.exp2SumPair}, 7 iterations), one group of 8 before.
      */
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
@@ -77,7 +79,7 @@ public class ExpRooflineBenchmark {
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)
     public float log() {
-        return SimdRoofline.log1p(z, out);
+        return SimdRoofline.log1p(z, out, inverse);
     }
 
     /** The Vector API's own EXP lanes in the same loop (SVML on x86): what the kernel's exp was chosen against. */

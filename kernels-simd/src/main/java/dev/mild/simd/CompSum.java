@@ -1,5 +1,6 @@
 package dev.mild.simd;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorMask;
 
@@ -35,48 +36,46 @@ final class CompSum {
      * <p>Modified: {@code sc.loss} ({@code += w Phi(S)}); with the gradient also {@code sc.coefD}
      * ({@code += coef = w a exp(delta + x - nu log S)}), {@code sc.topD} ({@code += coef} off the top expert,
      * {@code -a w S^-nu e^delta zRest} at it) and {@code sc.ownD} ({@code = own_k}, 0 at the top expert).
-     * The work is split into small steps that pass arrays, so that C2 compiles each with its vector math
-     * inlined (see {@link Lanes}).
+     * The work is split into small steps that pass arrays, never vectors: wherever C2 stops inlining, a step
+     * is an ordinary call, and no vector is boxed on the heap (see {@link VectorMath}'s double lanes).
      */
     static void terms(Scratch sc, double a, double delta, double expDelta, double nu, boolean withGrad) {
         int n = Species.D.length();
         for (int off = 0; off < Species.L; off += n) {
             logOthers(sc, delta, off);
-            expNegAbs(sc, off);
-            logS(sc, off);
+            VectorMath.softplus(sc.xLogS, sc.ownD, sc.xLogS, off); // log S; ownD is free until the gradient step
             loss(sc, nu, off);
             if (withGrad) {
                 coefficient(sc, a, delta, nu, off);
-                inversePower(sc, nu, off);
-                own(sc, a, expDelta, off);
+                own(sc, a, expDelta, nu, off);
             }
         }
     }
 
-    /** {@code y = delta + x + log others} into {@code sc.xLogS}. */
+    // Each step calls at most one of VectorMath's functions, which C2 can then inline into the step's own
+    // compile (one exp or log fills much of its node budget); the steps and those functions pass arrays, never
+    // vectors, so wherever C2 stops inlining the call is a plain call, not a boxed vector on the heap.
+
+    /** {@code y = log others + x + delta} into {@code sc.xLogS}: log S is softplus(y). */
     private static void logOthers(Scratch sc, double delta, int off) {
-        DoubleVector others = DoubleVector.fromArray(Species.D, sc.xOthers, off);
+        VectorMath.log(sc.xOthers, sc.xLogS, off);
         DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
-        VectorMath.log(others).add(x).add(delta).intoArray(sc.xLogS, off);
+        DoubleVector.fromArray(Species.D, sc.xLogS, off).add(x).add(delta).intoArray(sc.xLogS, off);
     }
 
-    /** {@code e^-|y|} into {@code sc.ownD} (free until the gradient step): softplus, first half. */
-    private static void expNegAbs(Scratch sc, int off) {
-        VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).abs().neg()).intoArray(sc.ownD, off);
-    }
-
-    /** {@code log S = softplus(y) = max(y, 0) + log1p(e^-|y|)}, in place in {@code sc.xLogS}. */
-    private static void logS(Scratch sc, int off) {
-        DoubleVector y = DoubleVector.fromArray(Species.D, sc.xLogS, off);
-        y.blend(0.0, y.lt(0.0)).add(VectorMath.log1p(DoubleVector.fromArray(Species.D, sc.ownD, off))).intoArray(sc.xLogS, off);
-    }
-
-    /** {@code loss += w Phi(S)}. */
+    /** {@code loss += w Phi(S)}: {@code log S} for nu = 1, else {@code (S^(1-nu) - 1) / (1 - nu) = expm1((1 - nu) log S) / (1 - nu)}. */
     private static void loss(Scratch sc, double nu, int off) {
-        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
+        double[] phi = sc.xLogS; // an array, not a vector, chosen by the branch: no vector merges two paths
+        double divisor = 1.0;
+        if (nu != 1.0) {
+            DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(1.0 - nu).intoArray(sc.ownD, off);
+            VectorMath.expm1(sc.ownD, sc.phiD, off);
+            phi = sc.phiD;
+            divisor = 1.0 - nu;
+        }
         DoubleVector w = DoubleVector.fromArray(Species.D, sc.xW, off);
-        DoubleVector phi = nu == 1.0 ? logS : VectorMath.expm1(logS.mul(1.0 - nu)).div(1.0 - nu);
-        DoubleVector.fromArray(Species.D, sc.loss, off).add(w.mul(phi)).intoArray(sc.loss, off);
+        DoubleVector term = w.mul(DoubleVector.fromArray(Species.D, phi, off).div(divisor));
+        DoubleVector.fromArray(Species.D, sc.loss, off).add(term).intoArray(sc.loss, off);
     }
 
     /**
@@ -85,18 +84,14 @@ final class CompSum {
      */
     private static void coefficient(Scratch sc, double a, double delta, double nu, int off) {
         DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
-        DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
+        DoubleVector.fromArray(Species.D, sc.xX, off).add(delta).sub(logS.mul(nu)).intoArray(sc.ownD, off);
+        VectorMath.exp(sc.ownD, sc.ownD, off);
         DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a)
-                .mul(VectorMath.exp(x.add(delta).sub(logS.mul(nu))));
+                .mul(DoubleVector.fromArray(Species.D, sc.ownD, off));
         VectorMask<Double> top = DoubleVector.fromArray(Species.D, sc.xTop, off).eq(Double.NEGATIVE_INFINITY);
         coef.intoArray(sc.xX, off); // x is not needed again; own() takes this item's coef from here
         DoubleVector.fromArray(Species.D, sc.coefD, off).add(coef).intoArray(sc.coefD, off);
         DoubleVector.fromArray(Species.D, sc.topD, off).add(coef.blend(0.0, top)).intoArray(sc.topD, off);
-    }
-
-    /** {@code S^(-nu)} into {@code sc.ownD} (one exp per step keeps each step within C2's inlining budget). */
-    private static void inversePower(Scratch sc, double nu, int off) {
-        VectorMath.exp(DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(-nu)).intoArray(sc.ownD, off);
     }
 
     /**
@@ -106,7 +101,9 @@ final class CompSum {
      * delta); at the top expert {@code coef - own = -a w S^-nu e^delta zRest} into {@code sc.topD} (others =
      * zRest there).
      */
-    private static void own(Scratch sc, double a, double expDelta, int off) {
+    private static void own(Scratch sc, double a, double expDelta, double nu, int off) {
+        DoubleVector.fromArray(Species.D, sc.xLogS, off).mul(-nu).intoArray(sc.ownD, off);
+        VectorMath.exp(sc.ownD, sc.ownD, off);
         DoubleVector invSnu = DoubleVector.fromArray(Species.D, sc.ownD, off);
         DoubleVector aw = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a);
         DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xX, off); // stored by coefficient()
@@ -120,9 +117,11 @@ final class CompSum {
     /** {@code out[k] = exp(in[k])} with the kernel's exp, so that e^delta cancels exactly where the math says it does. */
     static void expOf(double[] in, double[] out) {
         int n = Species.D.length();
-        for (int i = 0; i < in.length; i += n) {
-            VectorMask<Double> m = Species.D.indexInRange(i, in.length);
-            VectorMath.exp(DoubleVector.fromArray(Species.D, in, i, m)).intoArray(out, i, m);
+        double[] x = Arrays.copyOf(in, (in.length + n - 1) / n * n); // whole vectors; built once per plan
+        double[] e = new double[x.length];
+        for (int i = 0; i < x.length; i += n) {
+            VectorMath.exp(x, e, i);
         }
+        System.arraycopy(e, 0, out, 0, in.length);
     }
 }

@@ -56,7 +56,7 @@ final class ExpertLanes {
             double sumWAll = sc.loss[1];
             sc.g[top] = 0f; // the top expert's terms are added per group below, in double
             for (int grp = 0; grp < plan.groups; grp++) {
-                Lanes.exp2Sum(sc.d, sc.e, 0, plan.expLength, plan.groupScale[grp], sc.zRest, 0);
+                VectorMath.exp2Sum(sc.d, sc.e, 0, plan.expLength, plan.groupScale[grp], sc.zRest, 0);
                 double zRest = laneSum(sc.zRest);
                 double z = 1.0 + zRest;
                 double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected

@@ -81,16 +81,19 @@ final class RowLanes {
         // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
         for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
             int batch = Math.min(plan.groupBatch, plan.groups - g0);
-            // One call site of the exp loop (each inlined copy costs C2 node budget, see Lanes.exp2SumPair):
+            // One call site of the exp loop (each inlined copy costs C2 node budget, see VectorMath.exp2SumPair):
             // skipTop, groups b and b + 1 over the same p - 1 columns; otherwise group b's two halves.
             boolean pairs = plan.skipTop;
             float[] expIn = pairs ? sc.dRest : sc.dExp;
             int each = pairs ? length : length / 2;
             for (int b = 0; b < batch; b += pairs ? 2 : 1) {
                 int b1 = pairs ? b + 1 : b;
-                Lanes.exp2SumPair(expIn, pairs ? 0 : each, each, sc.e, b * length,
+                VectorMath.exp2SumPair(expIn, pairs ? 0 : each, each, sc.e, b * length,
                         pairs ? b1 * length : b * length + each, plan.groupScale[g0 + b], plan.groupScale[g0 + b1],
                         sc.zRest, b * L, b1 * L, !pairs);
+            }
+            if (plan.logSumExp) {
+                VectorMath.log1p(sc.zRest, sc.logZ, sc.invZ, batch * L);
             }
             if (plan.logSumExp && plan.oneMemberGroups) {
                 singleMemberGroups(plan, g0, batch, sc, withGrad);
@@ -129,7 +132,7 @@ final class RowLanes {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < p; j++) {
             FloatVector f = FloatVector.fromArray(F, sc.d, j * L);
-            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2
+            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2SumPair
         }
         if (keepScores) { // the general member forms x = a (m - f_k) from them in double (see memberInputs)
             m.intoArray(sc.m, 0);
@@ -165,9 +168,8 @@ final class RowLanes {
         int L = Species.L;
         float a = plan.groupA[grp];
         FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
-        FloatVector z = zRest.add(1f);
-        FloatVector invZ = z.broadcast(1f).div(z);
-        FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
+        FloatVector invZ = FloatVector.fromArray(F, sc.invZ, b * L);
+        FloatVector logZ = FloatVector.fromArray(F, sc.logZ, b * L);
         // Row losses as compensated float sums (TwoSum): float64-grade sums without converting lanes.
         FloatVector lossHi = FloatVector.fromArray(F, sc.lossHi, 0);
         FloatVector lossLo = FloatVector.fromArray(F, sc.lossLo, 0);
@@ -214,9 +216,8 @@ final class RowLanes {
             float a = plan.groupA[grp];
             int k = plan.members[grp];
             FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
-            FloatVector z = zRest.add(1f);
-            FloatVector invZ = z.broadcast(1f).div(z);
-            FloatVector logZ = VectorMath.log1p(zRest, z, invZ);
+            FloatVector invZ = FloatVector.fromArray(F, sc.invZ, b * L);
+            FloatVector logZ = FloatVector.fromArray(F, sc.logZ, b * L);
             FloatVector wk = FloatVector.fromArray(F, sc.w, k * L);
             FloatVector term = wk.mul(FloatVector.fromArray(F, sc.d, k * L).mul(-a).add(logZ));
             // TwoSum written out, as in logSumExpGroup: one shared method in VectorMath for both made the kernel
@@ -230,7 +231,7 @@ final class RowLanes {
                 FloatVector coef = wk.mul(a).mul(invZ);
                 coef.intoArray(sc.coef, b * L);
                 // The top expert's share: coef where k is not the top expert, -a w_k zRest / Z where it is.
-                topSum = topSum.add(coef.mul(z.broadcast(1f).blend(zRest.neg(), top)));
+                topSum = topSum.add(coef.mul(zRest.broadcast(1f).blend(zRest.neg(), top)));
             }
         }
         lossHi.intoArray(sc.lossHi, 0);

@@ -22,6 +22,9 @@ final class Scratch {
     float[] zRest = new float[0];
     /** Each group's softmax coefficient, multiplied into its exps for the gradient. */
     float[] coef = new float[0];
+    /** Logsumexp member, rows in lanes: each group's {@code log Z} and {@code 1/Z}, {@code Z = 1 + zRest}. */
+    float[] logZ = new float[0];
+    float[] invZ = new float[0];
     /** What the top expert's gradient gets, summed over groups. */
     final float[] topSum = new float[Species.L];
     /** One vector of floats for conversions. */
@@ -41,6 +44,8 @@ final class Scratch {
     final double[] xW = new double[Species.L];
     final double[] xTop = new double[Species.L];
     final double[] xLogS = new double[Species.L];
+    /** {@code S^(1-nu) - 1} of the general member's loss for {@code nu != 1}. */
+    final double[] phiD = new double[Species.L];
 
     /** Rows in lanes: the last partial block, zero-padded to L rows. Experts in lanes: the last row, padded. */
     float[] tailScores = new float[0];
@@ -69,6 +74,8 @@ final class Scratch {
         if (zRest.length < batch * Species.L) {
             zRest = new float[batch * Species.L];
             coef = new float[batch * Species.L];
+            logZ = new float[batch * Species.L];
+            invZ = new float[batch * Species.L];
         }
         return this;
     }

@@ -20,8 +20,8 @@ public final class SimdRoofline {
 
     /**
      * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
-     * element, the experts-in-lanes layout's exp loop ({@link Lanes#exp2Sum}; rows in lanes runs the same exp,
-     * two per iteration too, through {@link Lanes#exp2SumPair}). Returns a value derived from the result (a sink
+     * element, the experts-in-lanes layout's exp loop ({@link VectorMath#exp2Sum}; rows in lanes runs the same exp,
+     * two per iteration too, through {@link VectorMath#exp2SumPair}). Returns a value derived from the result (a sink
      * for benchmarks).
      *
      * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
@@ -29,7 +29,7 @@ public final class SimdRoofline {
      * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
      */
     public static float exp2(float[] d, float[] e, float scale, float[] sum) {
-        Lanes.exp2Sum(d, e, 0, d.length, scale, sum, 0);
+        VectorMath.exp2Sum(d, e, 0, d.length, scale, sum, 0);
         return sum[0];
     }
 
@@ -50,7 +50,7 @@ public final class SimdRoofline {
                     + blockLength() + " that divides the input length " + d.length);
         }
         for (int off = 0; off < d.length; off += callLength) { // as many exps as d has elements, like exp2
-            Lanes.exp2Sum(d, e, off, callLength, scale, sum, 0);
+            VectorMath.exp2Sum(d, e, off, callLength, scale, sum, 0);
         }
         return sum[0];
     }
@@ -61,9 +61,10 @@ public final class SimdRoofline {
      *
      * @param z inputs {@code >= 0}, length a multiple of {@link #blockLength()}. Not modified.
      * @param out outputs, same length. Modified.
+     * @param inverse {@code 1 / (1 + z)}, same length. Modified.
      */
-    public static float log1p(float[] z, float[] out) {
-        Lanes.log1p(z, out, z.length);
+    public static float log1p(float[] z, float[] out, float[] inverse) {
+        VectorMath.log1p(z, out, inverse, z.length);
         return out[0];
     }
 

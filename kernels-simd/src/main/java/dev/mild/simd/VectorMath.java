@@ -10,18 +10,20 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The transcendental lanes the SIMD kernel needs, written out in ordinary lane-wise operations (add, multiply,
- * fused multiply-add, integer shifts) of whatever species the arguments have.
+ * fused multiply-add, integer shifts): the float exp loop and log loop of the logsumexp member, and the double
+ * functions of the general member. Every method takes and fills arrays; none takes or returns a vector (see the
+ * double lanes below for why).
  *
  * <p>Why not {@code VectorOperators.EXP}/{@code LOG}: on this JDK they call Intel SVML once C2 has compiled
  * the caller and a per-lane {@code Math.exp} before that, so the same inputs gave different bits on the first
  * call and after warm-up (659 of 65536 lanes differed in a measurement), which breaks the kernel's promise of
  * bit-identical results. They were also no faster here: AVX-512, one thread, ~2.9e9 exp/s for SVML against
- * ~2.9e9 for {@link #exp2} (see the README's performance section). Everything below uses only IEEE basic
+ * ~2.9e9 for this class's exp2 (see the README's performance section). Everything below uses only IEEE basic
  * operations and {@code fma}, which give the same bits compiled or interpreted.
  *
  * <p>Accuracy (maximum relative error, measured by {@code VectorMathTest} against {@link StrictMath} over the
- * ranges the kernel uses): float {@link #exp2} 7.9e-8 (1.3 units of 2^-24) for {@code u} in [-126, 1],
- * float {@link #log1p} 8.1e-8 for z in [1e-30, 1e6]; double exp, log, log1p 2.2e-16, softplus 3.8e-16,
+ * ranges the kernel uses): float exp2 ({@link #exp2SumPair}) 7.9e-8 (1.3 units of 2^-24) for {@code u} in [-126, 1],
+ * float {@code log1p} 8.1e-8 for z in [1e-30, 1e6]; double exp, log, log1p 2.2e-16, softplus 3.8e-16,
  * expm1 4.3e-16. The float32 golden tolerance is 1e-5.
  */
 final class VectorMath {
@@ -53,33 +55,76 @@ final class VectorMath {
     private static final long SQRT_HALF_D_BITS = 0x3fe6a09e667f3bcdL;       // sqrt(1/2) as double
 
     /**
-     * {@code 2^u} for {@code u <= 127}, in float lanes. Results below 2^-126 (the smallest normal float) are
-     * flushed towards zero ({@code u <= -127} gives exactly 0, {@code -inf} included), which is harmless
-     * where this is used: terms added to a sum that already holds 1.
+     * The exp loop: {@code e[eOff0 + i] = 2^(d[i] scale0)} with their lane-wise sum into {@code sum[sumOff0 ..
+     * sumOff0 + L)}, and {@code e[eOff1 + i] = 2^(d[dOff1 + i] scale1)} with theirs into {@code sum[sumOff1..]},
+     * for {@code i < length} (a multiple of L; callers pad with {@code -inf}, whose exp is 0). With {@code
+     * combine}, both sums are added into {@code sum[sumOff0..]}: the two halves of one softmax's terms. Two
+     * exps per iteration into two partial sums: measured 30% faster than one at the kernel's lengths.
      *
-     * <p>{@code u = n + r} with n the nearest integer and {@code |r| <= 1/2} (exact in float), {@code 2^r} by the
-     * minimax polynomial, {@code 2^n} built in the exponent bits: 12 lane operations.
+     * <p>{@code 2^u} for {@code u <= 127}. Results below 2^-126 (the smallest normal float) are flushed towards
+     * zero ({@code u <= -127} gives exactly 0, {@code -inf} included), which is harmless where this is used:
+     * terms added to a sum that already holds 1. {@code u = n + r} with n the nearest integer and {@code |r| <=
+     * 1/2} (exact in float), {@code 2^r} by the minimax polynomial, {@code 2^n} built in the exponent bits: 12
+     * lane operations. Written out once per stream in the loop rather than called with a vector, for the reason
+     * given at the double lanes below; the two copies are the same statements, interleaved.
      */
-    static FloatVector exp2(FloatVector u) {
-        // A compare and a blend: max() has Math.max's -0.0 and NaN rules, which cost C2 six instructions.
-        u = u.blend(V_MIN_EXP2, u.lt(V_MIN_EXP2));
-        FloatVector t = u.add(V_ROUND_F);
-        FloatVector r = u.sub(t.sub(V_ROUND_F));
-        FloatVector q = r.fma(V_E6, V_E5);
-        q = q.fma(r, V_E4);
-        q = q.fma(r, V_E3);
-        q = q.fma(r, V_E2);
-        q = q.fma(r, V_E1);
-        q = q.fma(r, V_ONE);
-        // The low bits of t hold n; (n + 127) << 23 is 2^n, and 0 when n = -127.
-        FloatVector scale = ((IntVector) t.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return q.mul(scale);
+    static void exp2SumPair(float[] d, int dOff1, int length, float[] e, int eOff0, int eOff1,
+                            float scale0, float scale1, float[] sum, int sumOff0, int sumOff1, boolean combine) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        FloatVector z0 = FloatVector.zero(F);
+        FloatVector z1 = FloatVector.zero(F);
+        for (int i = 0; i < length; i += L) {
+            FloatVector u0 = FloatVector.fromArray(F, d, i).mul(scale0);
+            FloatVector u1 = FloatVector.fromArray(F, d, dOff1 + i).mul(scale1);
+            // A compare and a blend: max() has Math.max's -0.0 and NaN rules, which cost C2 six instructions.
+            u0 = u0.blend(V_MIN_EXP2, u0.lt(V_MIN_EXP2));
+            u1 = u1.blend(V_MIN_EXP2, u1.lt(V_MIN_EXP2));
+            FloatVector t0 = u0.add(V_ROUND_F);
+            FloatVector t1 = u1.add(V_ROUND_F);
+            FloatVector r0 = u0.sub(t0.sub(V_ROUND_F));
+            FloatVector r1 = u1.sub(t1.sub(V_ROUND_F));
+            FloatVector q0 = r0.fma(V_E6, V_E5);
+            FloatVector q1 = r1.fma(V_E6, V_E5);
+            q0 = q0.fma(r0, V_E4);
+            q1 = q1.fma(r1, V_E4);
+            q0 = q0.fma(r0, V_E3);
+            q1 = q1.fma(r1, V_E3);
+            q0 = q0.fma(r0, V_E2);
+            q1 = q1.fma(r1, V_E2);
+            q0 = q0.fma(r0, V_E1);
+            q1 = q1.fma(r1, V_E1);
+            q0 = q0.fma(r0, V_ONE);
+            q1 = q1.fma(r1, V_ONE);
+            // The low bits of t hold n; (n + 127) << 23 is 2^n, and 0 when n = -127.
+            FloatVector e0 = q0.mul(((IntVector) t0.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats());
+            FloatVector e1 = q1.mul(((IntVector) t1.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats());
+            e0.intoArray(e, eOff0 + i);
+            e1.intoArray(e, eOff1 + i);
+            z0 = z0.add(e0);
+            z1 = z1.add(e1);
+        }
+        if (combine) {
+            z0.add(z1).intoArray(sum, sumOff0);
+        } else {
+            z0.intoArray(sum, sumOff0);
+            z1.intoArray(sum, sumOff1);
+        }
+    }
+
+    /**
+     * {@code e[eOff + i] = 2^(d[i] scale)} for {@code i < length} (a multiple of 2L) and the lane-wise sum of
+     * those vectors into {@code sum[sumOff .. sumOff + L)}: {@link #exp2SumPair} over the two halves.
+     */
+    static void exp2Sum(float[] d, float[] e, int eOff, int length, float scale, float[] sum, int sumOff) {
+        int half = length / 2;
+        exp2SumPair(d, half, half, e, eOff, eOff + half, scale, scale, sum, sumOff, sumOff, true);
     }
 
     // exp2's constants as vectors: C2 folds static final vectors into constant loads, which keeps the
-    // compiled graph of a loop with two inlined exp2 small enough that C2 keeps inlining (it stops at a node
-    // budget, and then boxes every vector it passes to a call).
+    // compiled graph of the exp loop small (C2 stops inlining past a node budget).
     private static final FloatVector V_MIN_EXP2 = FloatVector.broadcast(Species.F, -127f);
     private static final FloatVector V_ROUND_F = FloatVector.broadcast(Species.F, ROUND_F);
     private static final FloatVector V_E1 = FloatVector.broadcast(Species.F, E1);
@@ -92,9 +137,12 @@ final class VectorMath {
     private static final IntVector V_BIAS = IntVector.broadcast(VectorSpecies.of(int.class, Species.F.vectorShape()), 127);
 
     /**
-     * {@code log(1 + z)} for {@code 0 <= z < 2^24}, in float lanes, given {@code u = 1 + z} (rounded) and
-     * {@code invU = 1 / u}, which the caller needs anyway ({@code Z} and {@code 1/Z} of a softmax). Exact
-     * for tiny z (the rounding of u is corrected), so {@code log Z} keeps its digits when the winner dominates.
+     * {@code out[i] = log(1 + z[i])} and {@code inverse[i] = 1 / u} with {@code u = 1 + z[i]} rounded, for
+     * {@code i < length} (a multiple of L) and {@code 0 <= z < 2^24}, in float lanes: a softmax's {@code log Z} and
+     * the {@code 1/Z} its gradient needs, from {@code zRest = Z - 1}. Exact for tiny z (the rounding of u is
+     * corrected), so {@code log Z} keeps its digits when the winner dominates. A loop over arrays, not a function
+     * of vectors, for the reason given at the double lanes below; the logs of a batch of softmaxes are
+     * independent, so the CPU overlaps their divisions.
      *
      * <pre>
      *   u = 2^k (1 + f),  sqrt(1/2) &lt;= 1 + f &lt; sqrt(2)
@@ -103,46 +151,53 @@ final class VectorMath {
      * </pre>
      * R is the atanh series to {@code s^9} (truncation below 2e-9 relative).
      */
-    static FloatVector log1p(FloatVector z, FloatVector u, FloatVector invU) {
-        IntVector ix = ((IntVector) u.reinterpretAsInts()).sub(SQRT_HALF_F_BITS);
-        IntVector k = ix.lanewise(VectorOperators.ASHR, 23);
-        FloatVector m = ix.and(0x007fffff).add(SQRT_HALF_F_BITS).reinterpretAsFloats();
-        FloatVector f = m.sub(1f);
-        FloatVector s = f.div(f.add(2f));
-        FloatVector s2 = s.mul(s);
-        FloatVector r = s2.fma(2f / 9, 2f / 7);
-        r = r.fma(s2, s2.broadcast(2f / 5));
-        r = r.fma(s2, s2.broadcast(2f / 3));
-        r = r.mul(s2);
-        FloatVector hfsq = f.mul(f).mul(0.5f);
-        FloatVector kf = (FloatVector) k.convert(VectorOperators.I2F, 0);
-        FloatVector corr = z.sub(u.sub(1f)).mul(invU);
-        FloatVector low = s.fma(hfsq.add(r), kf.fma(kf.broadcast(LN2_LO_F), corr));
-        return kf.fma(kf.broadcast(LN2_HI_F), f.sub(hfsq.sub(low)));
+    static void log1p(float[] z, float[] out, float[] inverse, int length) {
+        for (int i = 0; i < length; i += Species.L) {
+            FloatVector zi = FloatVector.fromArray(Species.F, z, i);
+            FloatVector u = zi.add(1f);
+            FloatVector invU = u.broadcast(1f).div(u);
+            IntVector ix = ((IntVector) u.reinterpretAsInts()).sub(SQRT_HALF_F_BITS);
+            IntVector k = ix.lanewise(VectorOperators.ASHR, 23);
+            FloatVector m = ix.and(0x007fffff).add(SQRT_HALF_F_BITS).reinterpretAsFloats();
+            FloatVector f = m.sub(1f);
+            FloatVector s = f.div(f.add(2f));
+            FloatVector s2 = s.mul(s);
+            FloatVector r = s2.fma(2f / 9, 2f / 7);
+            r = r.fma(s2, s2.broadcast(2f / 5));
+            r = r.fma(s2, s2.broadcast(2f / 3));
+            r = r.mul(s2);
+            FloatVector hfsq = f.mul(f).mul(0.5f);
+            FloatVector kf = (FloatVector) k.convert(VectorOperators.I2F, 0);
+            FloatVector corr = zi.sub(u.sub(1f)).mul(invU);
+            FloatVector low = s.fma(hfsq.add(r), kf.fma(kf.broadcast(LN2_LO_F), corr));
+            invU.intoArray(inverse, i);
+            kf.fma(kf.broadcast(LN2_HI_F), f.sub(hfsq.sub(low))).intoArray(out, i);
+        }
     }
 
     // ---- double lanes, for the general member of the family (nu != 1 or delta != 0) -------------------------
+    //
+    // These pass arrays, never vectors: each reads one vector of Species.D lanes at {@code off} and writes one.
+    // C2 boxes a vector on the heap when it passes it to a method it did not inline, and whether it inlines a
+    // call depends on how large the compile the call lands in has grown (a node budget), which depends on the
+    // order compilations finish in. A helper that took vectors left some JVMs allocating on every call of the
+    // general member and others not (SteadyStateAllocationTest); a call that passes arrays costs a plain call
+    // at worst. So each function below is written out in one method, and composite ones call others through
+    // arrays.
 
     /**
-     * {@code e^x} in double lanes: {@code x = n ln2 + r} (Cody-Waite, {@code |r| <= ln2/2}), Taylor series of
-     * {@code e^r} to degree 13 (truncation 4e-18), {@code 2^n} in the exponent bits. Overflows to +inf above
-     * ~709.7; below ~-708.4 flushes towards 0 ({@code -inf} gives 0).
+     * {@code out = e^x} in double lanes ({@code out} may be {@code x}): {@code x = n ln2 + r} (Cody-Waite,
+     * {@code |r| <= ln2/2}), Taylor series of {@code e^r} to degree 13 (truncation 4e-18) by Horner, {@code 2^n}
+     * in the exponent bits. Overflows to +inf above ~709.7; below ~-708.4 flushes towards 0 ({@code -inf} gives 0).
      */
-    static DoubleVector exp(DoubleVector x) {
-        x = x.blend(-709.0, x.lt(-709.0)); // not max/min: see exp2
-        x = x.blend(709.8, x.compare(VectorOperators.GT, 709.8));
-        DoubleVector t = x.fma(LOG2E, ROUND_D);
+    static void exp(double[] x, double[] out, int off) {
+        DoubleVector v = DoubleVector.fromArray(Species.D, x, off);
+        v = v.blend(-709.0, v.lt(-709.0)); // not max/min: see exp2
+        v = v.blend(709.8, v.compare(VectorOperators.GT, 709.8));
+        DoubleVector t = v.fma(LOG2E, ROUND_D);
         DoubleVector n = t.sub(ROUND_D);
-        DoubleVector r = n.fma(n.broadcast(-LN2_HI), x);
+        DoubleVector r = n.fma(n.broadcast(-LN2_HI), v);
         r = n.fma(n.broadcast(-LN2_LO), r);
-        DoubleVector q = expTaylor(r);
-        DoubleVector scale = ((LongVector) t.reinterpretAsLongs()).add(1023L).lanewise(VectorOperators.LSHL, 52)
-                .reinterpretAsDoubles();
-        return q.mul(scale);
-    }
-
-    /** {@code sum_{i=0..13} r^i / i!} by Horner. */
-    private static DoubleVector expTaylor(DoubleVector r) {
         DoubleVector q = r.fma(F13, F12);
         q = q.fma(r, F11);
         q = q.fma(r, F10);
@@ -155,12 +210,15 @@ final class VectorMath {
         q = q.fma(r, F3);
         q = q.fma(r, F2);
         q = q.fma(r, F1);
-        return q.fma(r, F0);
+        q = q.fma(r, F0);
+        DoubleVector scale = ((LongVector) t.reinterpretAsLongs()).add(1023L).lanewise(VectorOperators.LSHL, 52)
+                .reinterpretAsDoubles();
+        q.mul(scale).intoArray(out, off);
     }
 
     // Polynomial coefficients as constant vectors (C2 folds static final vectors into constant loads): fewer
     // graph nodes than a broadcast per use, which keeps each compiled method within the node budget past
-    // which C2 stops inlining vector calls and boxes their arguments.
+    // which C2 stops inlining.
     private static final DoubleVector F0 = inverseFactorial(0);
     private static final DoubleVector F1 = inverseFactorial(1);
     private static final DoubleVector F2 = inverseFactorial(2);
@@ -176,6 +234,8 @@ final class VectorMath {
     private static final DoubleVector F12 = inverseFactorial(12);
     private static final DoubleVector F13 = inverseFactorial(13);
     private static final DoubleVector F14 = inverseFactorial(14);
+    private static final DoubleVector V_LN2_HI = DoubleVector.broadcast(Species.D, LN2_HI);
+    private static final DoubleVector V_LN2_LO = DoubleVector.broadcast(Species.D, LN2_LO);
     private static final DoubleVector A1 = DoubleVector.broadcast(Species.D, 2.0 / 3);
     private static final DoubleVector A2 = DoubleVector.broadcast(Species.D, 2.0 / 5);
     private static final DoubleVector A3 = DoubleVector.broadcast(Species.D, 2.0 / 7);
@@ -196,79 +256,76 @@ final class VectorMath {
     }
 
     /**
-     * {@code e^x - 1} in double lanes: the Taylor series without its constant term where {@code |x| < ln2/2}
-     * (no cancellation near 0), {@code exp(x) - 1} elsewhere.
+     * {@code out = e^x - 1} in double lanes, {@code out} not {@code x}: the Taylor series without its constant
+     * term where {@code |x| < ln2/2} (no cancellation near 0), {@code exp(x) - 1} elsewhere.
      */
-    static DoubleVector expm1(DoubleVector x) {
-        DoubleVector q = x.fma(F14, F13);
-        q = q.fma(x, F12);
-        q = q.fma(x, F11);
-        q = q.fma(x, F10);
-        q = q.fma(x, F9);
-        q = q.fma(x, F8);
-        q = q.fma(x, F7);
-        q = q.fma(x, F6);
-        q = q.fma(x, F5);
-        q = q.fma(x, F4);
-        q = q.fma(x, F3);
-        q = q.fma(x, F2);
-        DoubleVector small = q.mul(x).fma(x, x);
-        VectorMask<Double> isSmall = x.abs().lt(0.34657359027997264);
-        return exp(x).sub(1.0).blend(small, isSmall);
+    static void expm1(double[] x, double[] out, int off) {
+        exp(x, out, off);
+        DoubleVector v = DoubleVector.fromArray(Species.D, x, off);
+        DoubleVector q = v.fma(F14, F13);
+        q = q.fma(v, F12);
+        q = q.fma(v, F11);
+        q = q.fma(v, F10);
+        q = q.fma(v, F9);
+        q = q.fma(v, F8);
+        q = q.fma(v, F7);
+        q = q.fma(v, F6);
+        q = q.fma(v, F5);
+        q = q.fma(v, F4);
+        q = q.fma(v, F3);
+        q = q.fma(v, F2);
+        DoubleVector small = q.mul(v).fma(v, v);
+        VectorMask<Double> isSmall = v.abs().lt(0.34657359027997264);
+        DoubleVector.fromArray(Species.D, out, off).sub(1.0).blend(small, isSmall).intoArray(out, off);
     }
 
-    /** {@code log(x)} in double lanes for normal {@code x > 0}; {@code x == 0} gives {@code -inf}. */
-    static DoubleVector log(DoubleVector x) {
-        LongVector ix = ((LongVector) x.reinterpretAsLongs()).sub(SQRT_HALF_D_BITS);
-        DoubleVector f = ix.and(0x000fffffffffffffL).add(SQRT_HALF_D_BITS).reinterpretAsDoubles().sub(1.0);
-        DoubleVector y = log1pReduced(f, exponent(ix), x.broadcast(0.0));
-        return y.blend(Double.NEGATIVE_INFINITY, x.eq(0.0));
+    /** {@code out = log(x)} in double lanes for normal {@code x > 0}; {@code x == 0} gives {@code -inf}. */
+    static void log(double[] x, double[] out, int off) {
+        logOf(x, false, out, off);
     }
 
-    /** {@code log(1 + v)} in double lanes for {@code 0 <= v < 2^52}, exact for tiny v. */
-    static DoubleVector log1p(DoubleVector v) {
-        DoubleVector u = v.add(1.0);
+    /** {@code out = log(1 + v)} in double lanes for {@code 0 <= v < 2^52}, exact for tiny v. */
+    static void log1p(double[] v, double[] out, int off) {
+        logOf(v, true, out, off);
+    }
+
+    /**
+     * {@code log(u) + corr} with {@code u = x} ({@code corr = 0}) or {@code u = 1 + x} rounded ({@code corr
+     * = (x - (u - 1)) / u}, the rounding of u corrected). {@code u = 2^k (1 + f)} with {@code sqrt(1/2) <= 1 + f
+     * < sqrt(2)}; {@code log(1 + f)} by the atanh series in {@code s = f/(2+f)} to {@code s^21} (truncation below
+     * 1e-18 relative), arranged as in fdlibm so that the leading {@code f} is added last. The two cases differ by
+     * blends, not branches, so the method holds no vector that depends on control flow wherever C2 compiles it.
+     */
+    private static void logOf(double[] x, boolean onePlus, double[] out, int off) {
+        DoubleVector v = DoubleVector.fromArray(Species.D, x, off);
+        DoubleVector u = v.add(onePlus ? 1.0 : 0.0);
+        DoubleVector corr = v.sub(u.sub(1.0)).div(u).blend(0.0, Species.D.maskAll(!onePlus));
         LongVector ix = ((LongVector) u.reinterpretAsLongs()).sub(SQRT_HALF_D_BITS);
         DoubleVector f = ix.and(0x000fffffffffffffL).add(SQRT_HALF_D_BITS).reinterpretAsDoubles().sub(1.0);
-        DoubleVector corr = v.sub(u.sub(1.0)).div(u);
-        return log1pReduced(f, exponent(ix), corr);
-    }
-
-    /**
-     * The k of {@code x = 2^k (1 + f)} as a double, from {@code ix = bits(x) - bits(sqrt(1/2))}: shifted with
-     * a bias so the shift is logical, and converted through the 1.5 * 2^52 trick, because AVX2 has neither
-     * a 64-bit arithmetic shift nor a long-to-double conversion.
-     */
-    private static DoubleVector exponent(LongVector ix) {
-        return ix.add(1023L << 52).lanewise(VectorOperators.LSHR, 52).add(Double.doubleToRawLongBits(ROUND_D))
+        // k shifted with a bias so the shift is logical, and converted through the 1.5 * 2^52 trick, because
+        // AVX2 has neither a 64-bit arithmetic shift nor a long-to-double conversion.
+        DoubleVector kd = ix.add(1023L << 52).lanewise(VectorOperators.LSHR, 52).add(Double.doubleToRawLongBits(ROUND_D))
                 .reinterpretAsDoubles().sub(ROUND_D + 1023.0);
-    }
-
-    /**
-     * {@code k ln2 + log(1 + f) + corr} for {@code sqrt(1/2) <= 1 + f < sqrt(2)}: the atanh series in
-     * {@code s = f/(2+f)} to {@code s^21} (truncation below 1e-18 relative), arranged as in fdlibm so that
-     * the leading {@code f} is added last.
-     */
-    private static DoubleVector log1pReduced(DoubleVector f, DoubleVector kd, DoubleVector corr) {
         DoubleVector s = f.div(f.add(2.0));
         DoubleVector z = s.mul(s);
-        DoubleVector r = z.fma(A10, A9);
-        r = r.fma(z, A8);
-        r = r.fma(z, A7);
-        r = r.fma(z, A6);
-        r = r.fma(z, A5);
-        r = r.fma(z, A4);
-        r = r.fma(z, A3);
-        r = r.fma(z, A2);
-        r = r.fma(z, A1);
-        r = r.mul(z);
+        // One chain, not a statement per step: fewer bytecodes keep this method under C2's size limit for
+        // inlining a hot call (FreqInlineSize, 325 bytes), so log and log1p inline it.
+        DoubleVector r = z.fma(A10, A9).fma(z, A8).fma(z, A7).fma(z, A6).fma(z, A5).fma(z, A4).fma(z, A3).fma(z, A2)
+                .fma(z, A1).mul(z);
         DoubleVector hfsq = f.mul(f).mul(0.5);
-        DoubleVector low = s.fma(hfsq.add(r), kd.fma(kd.broadcast(LN2_LO), corr));
-        return kd.fma(kd.broadcast(LN2_HI), f.sub(hfsq.sub(low)));
+        DoubleVector low = s.fma(hfsq.add(r), kd.fma(V_LN2_LO, corr));
+        kd.fma(V_LN2_HI, f.sub(hfsq.sub(low))).blend(Double.NEGATIVE_INFINITY, u.eq(0.0)).intoArray(out, off);
     }
 
-    /** {@code log(1 + e^y) = max(y, 0) + log1p(e^-|y|)}: no overflow, {@code softplus(-inf) = 0}. */
-    static DoubleVector softplus(DoubleVector y) {
-        return y.blend(0.0, y.lt(0.0)).add(log1p(exp(y.abs().neg())));
+    /**
+     * {@code out = log(1 + e^y) = max(y, 0) + log1p(e^-|y|)} ({@code out} may be {@code y}; {@code tmp} is
+     * overwritten): no overflow, {@code softplus(-inf) = 0}.
+     */
+    static void softplus(double[] y, double[] tmp, double[] out, int off) {
+        DoubleVector.fromArray(Species.D, y, off).abs().neg().intoArray(tmp, off);
+        exp(tmp, tmp, off);
+        log1p(tmp, tmp, off);
+        DoubleVector yv = DoubleVector.fromArray(Species.D, y, off);
+        yv.blend(0.0, yv.lt(0.0)).add(DoubleVector.fromArray(Species.D, tmp, off)).intoArray(out, off);
     }
 }
