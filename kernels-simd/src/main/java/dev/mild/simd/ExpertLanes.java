@@ -56,7 +56,7 @@ final class ExpertLanes {
             double sumWAll = sc.loss[1];
             sc.g[top] = 0f; // the top expert's terms are added per group below, in double
             for (int grp = 0; grp < plan.groups; grp++) {
-                VectorMath.exp2Sum(sc.d, sc.e, 0, plan.expLength, plan.groupScale[grp], sc.zRest, 0);
+                VectorMath.exp2Groups(sc.d, plan.expLength, sc.e, 0, plan.groupScale, grp, sc.zRest, 0, 1);
                 double zRest = laneSum(sc.zRest);
                 double z = 1.0 + zRest;
                 double logZ = Math.log(z) + (zRest - (z - 1.0)) / z; // log1p(zRest), rounding of z corrected
@@ -135,7 +135,7 @@ final class ExpertLanes {
         }
         sc.d[top] = Float.NEGATIVE_INFINITY;
         if (plan.expLength > padded) {
-            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.d, padded); // exp2Sum's padding
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).intoArray(sc.d, padded); // the exp loop's padding
         }
         xLo.add(xHi).intoArray(sc.coefD, 0);
         wLo.add(wHi).intoArray(sc.topD, 0);

@@ -81,17 +81,9 @@ final class RowLanes {
         // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
         for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
             int batch = Math.min(plan.groupBatch, plan.groups - g0);
-            // One call site of the exp loop (each inlined copy costs C2 node budget, see VectorMath.exp2SumPair):
-            // skipTop, groups b and b + 1 over the same p - 1 columns; otherwise group b's two halves.
-            boolean pairs = plan.skipTop;
-            float[] expIn = pairs ? sc.dRest : sc.dExp;
-            int each = pairs ? length : length / 2;
-            for (int b = 0; b < batch; b += pairs ? 2 : 1) {
-                int b1 = pairs ? b + 1 : b;
-                VectorMath.exp2SumPair(expIn, pairs ? 0 : each, each, sc.e, b * length,
-                        pairs ? b1 * length : b * length + each, plan.groupScale[g0 + b], plan.groupScale[g0 + b1],
-                        sc.zRest, b * L, b1 * L, !pairs);
-            }
+            // All exps of the batch in one call; with skipTop the groups' inputs are the p - 1 columns of dRest.
+            VectorMath.exp2Groups(plan.skipTop ? sc.dRest : sc.dExp, length, sc.e, 0, plan.groupScale, g0, sc.zRest, 0,
+                    batch);
             if (plan.logSumExp) {
                 VectorMath.log1p(sc.zRest, sc.logZ, sc.invZ, batch * L);
             }
@@ -132,7 +124,7 @@ final class RowLanes {
         FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < p; j++) {
             FloatVector f = FloatVector.fromArray(F, sc.d, j * L);
-            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2SumPair
+            m = m.blend(f, f.compare(VectorOperators.GT, m)); // not max(): see VectorMath.exp2Groups
         }
         if (keepScores) { // the general member forms x = a (m - f_k) from them in double (see memberInputs)
             m.intoArray(sc.m, 0);

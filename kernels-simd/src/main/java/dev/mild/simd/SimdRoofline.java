@@ -20,16 +20,15 @@ public final class SimdRoofline {
 
     /**
      * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
-     * element, the experts-in-lanes layout's exp loop ({@link VectorMath#exp2Sum}; rows in lanes runs the same exp,
-     * two per iteration too, through {@link VectorMath#exp2SumPair}). Returns a value derived from the result (a sink
-     * for benchmarks).
+     * element, the kernel's exp loop ({@link VectorMath#exp2Groups}) as one softmax over all of {@code d}, in its two
+     * halves. Returns a value derived from the result (a sink for benchmarks).
      *
      * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
      * @param e   outputs, same length. Modified.
      * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
      */
     public static float exp2(float[] d, float[] e, float scale, float[] sum) {
-        VectorMath.exp2Sum(d, e, 0, d.length, scale, sum, 0);
+        VectorMath.exp2Groups(d, d.length, e, 0, new float[] {scale}, 0, sum, 0, 1);
         return sum[0];
     }
 
@@ -49,8 +48,9 @@ public final class SimdRoofline {
             throw new IllegalArgumentException("callLength " + callLength + " must be a positive multiple of "
                     + blockLength() + " that divides the input length " + d.length);
         }
+        float[] scales = {scale};
         for (int off = 0; off < d.length; off += callLength) { // as many exps as d has elements, like exp2
-            VectorMath.exp2Sum(d, e, off, callLength, scale, sum, 0);
+            VectorMath.exp2Groups(d, callLength, e, off, scales, 0, sum, 0, 1);
         }
         return sum[0];
     }

@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * operations and {@code fma}, which give the same bits compiled or interpreted.
  *
  * <p>Accuracy (maximum relative error, measured by {@code VectorMathTest} against {@link StrictMath} over the
- * ranges the kernel uses): float exp2 ({@link #exp2SumPair}) 7.9e-8 (1.3 units of 2^-24) for {@code u} in [-126, 1],
+ * ranges the kernel uses): float exp2 ({@link #exp2Groups}) 7.9e-8 (1.3 units of 2^-24) for {@code u} in [-126, 1],
  * float {@code log1p} 8.1e-8 for z in [1e-30, 1e6]; double exp, log, log1p 2.2e-16, softplus 3.8e-16,
  * expm1 4.3e-16. The float32 golden tolerance is 1e-5.
  */
@@ -55,78 +55,73 @@ final class VectorMath {
     private static final long SQRT_HALF_D_BITS = 0x3fe6a09e667f3bcdL;       // sqrt(1/2) as double
 
     /**
-     * The exp loop: {@code e[eOff0 + i] = 2^(d[i] scale0)} with their lane-wise sum into {@code sum[sumOff0 ..
-     * sumOff0 + L)}, and {@code e[eOff1 + i] = 2^(d[dOff1 + i] scale1)} with theirs into {@code sum[sumOff1..]},
-     * for {@code i < length} (a multiple of L; callers pad with {@code -inf}, whose exp is 0). With {@code
-     * combine}, both sums are added into {@code sum[sumOff0..]}: the two halves of one softmax's terms. Two
-     * exps per iteration into two partial sums: measured 30% faster than one at the kernel's lengths.
+     * The exp loop, for {@code count} softmaxes (groups) over the same inputs: {@code e[eOff + g length + i] =
+     * 2^(d[i] scales[scaleOff + g])} for {@code i < length}, and the lane-wise sum of group g's vectors into
+     * {@code sum[sumOff + g L .. + L)}. {@code length} is a multiple of L, and of 2L when count is odd; callers pad
+     * with {@code -inf}, whose exp is 0. Two exps per iteration into two partial sums (measured 30% faster than
+     * one): groups go through in pairs, and an odd last group as its two halves.
      *
      * <p>{@code 2^u} for {@code u <= 127}. Results below 2^-126 (the smallest normal float) are flushed towards
      * zero ({@code u <= -127} gives exactly 0, {@code -inf} included), which is harmless where this is used:
      * terms added to a sum that already holds 1. {@code u = n + r} with n the nearest integer and {@code |r| <=
-     * 1/2} (exact in float), {@code 2^r} by the minimax polynomial, {@code 2^n} built in the exponent bits: 12
-     * lane operations. Written out once per stream in the loop rather than called with a vector, for the reason
-     * given at the double lanes below; the two copies are the same statements, interleaved.
+     * 1/2} (exact in float), {@code 2^r} by the minimax polynomial, {@code 2^n} built in the exponent bits: 11
+     * lane operations.
+     *
+     * <p>Written out once per stream rather than called with a vector (see the double lanes below for why not
+     * vectors; through an array, one vector at a time, the kernel ran at 0.84x). All groups of a call in one
+     * method: as a call per pair of groups, too large for C2 to inline into the kernel's block loop, the kernel
+     * ran at 0.94x at p = 8 with distinct margins.
      */
-    static void exp2SumPair(float[] d, int dOff1, int length, float[] e, int eOff0, int eOff1,
-                            float scale0, float scale1, float[] sum, int sumOff0, int sumOff1, boolean combine) {
-        VectorSpecies<Float> F = Species.F;
+    static void exp2Groups(float[] d, int length, float[] e, int eOff, float[] scales, int scaleOff,
+                           float[] sum, int sumOff, int count) {
         int L = Species.L;
-        FloatVector z0 = FloatVector.zero(F);
-        FloatVector z1 = FloatVector.zero(F);
-        for (int i = 0; i < length; i += L) {
-            FloatVector u0 = FloatVector.fromArray(F, d, i).mul(scale0);
-            FloatVector u1 = FloatVector.fromArray(F, d, dOff1 + i).mul(scale1);
-            // A compare and a blend: max() has Math.max's -0.0 and NaN rules, which cost C2 six instructions.
-            u0 = u0.blend(V_MIN_EXP2, u0.lt(V_MIN_EXP2));
-            u1 = u1.blend(V_MIN_EXP2, u1.lt(V_MIN_EXP2));
-            FloatVector t0 = u0.add(V_ROUND_F);
-            FloatVector t1 = u1.add(V_ROUND_F);
-            FloatVector r0 = u0.sub(t0.sub(V_ROUND_F));
-            FloatVector r1 = u1.sub(t1.sub(V_ROUND_F));
-            FloatVector q0 = r0.fma(V_E6, V_E5);
-            FloatVector q1 = r1.fma(V_E6, V_E5);
-            q0 = q0.fma(r0, V_E4);
-            q1 = q1.fma(r1, V_E4);
-            q0 = q0.fma(r0, V_E3);
-            q1 = q1.fma(r1, V_E3);
-            q0 = q0.fma(r0, V_E2);
-            q1 = q1.fma(r1, V_E2);
-            q0 = q0.fma(r0, V_E1);
-            q1 = q1.fma(r1, V_E1);
-            q0 = q0.fma(r0, V_ONE);
-            q1 = q1.fma(r1, V_ONE);
-            // The low bits of t hold n; (n + 127) << 23 is 2^n, and 0 when n = -127.
-            FloatVector e0 = q0.mul(((IntVector) t0.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
-                    .reinterpretAsFloats());
-            FloatVector e1 = q1.mul(((IntVector) t1.reinterpretAsInts()).add(V_BIAS).lanewise(VectorOperators.LSHL, 23)
-                    .reinterpretAsFloats());
-            e0.intoArray(e, eOff0 + i);
-            e1.intoArray(e, eOff1 + i);
-            z0 = z0.add(e0);
-            z1 = z1.add(e1);
+        for (int g = 0; g < count; g += 2) {
+            boolean pair = g + 1 < count;
+            int each = pair ? length : length / 2;         // an odd last group: its two halves
+            int dOff1 = pair ? 0 : each;
+            int eOff0 = eOff + g * length;
+            int eOff1 = pair ? eOff0 + length : eOff0 + each;
+            float scale0 = scales[scaleOff + g];
+            float scale1 = scales[scaleOff + (pair ? g + 1 : g)];
+            FloatVector z0 = FloatVector.zero(Species.F);
+            FloatVector z1 = z0;
+            for (int i = 0; i < each; i += L) {
+                FloatVector u0 = FloatVector.fromArray(Species.F, d, i).mul(scale0);
+                FloatVector u1 = FloatVector.fromArray(Species.F, d, dOff1 + i).mul(scale1);
+                // A compare and a blend: max() has Math.max's -0.0 and NaN rules, which cost C2 six instructions.
+                u0 = u0.blend(V_MIN_EXP2, u0.lt(V_MIN_EXP2));
+                u1 = u1.blend(V_MIN_EXP2, u1.lt(V_MIN_EXP2));
+                FloatVector t0 = u0.add(V_ROUND_BIASED);
+                FloatVector t1 = u1.add(V_ROUND_BIASED);
+                FloatVector r0 = u0.sub(t0.sub(V_ROUND_BIASED));
+                FloatVector r1 = u1.sub(t1.sub(V_ROUND_BIASED));
+                // The low bits of t hold n + 127 (the bits above them shift out): << 23 is 2^n, 0 when n = -127.
+                FloatVector e0 = r0.fma(V_E6, V_E5).fma(r0, V_E4).fma(r0, V_E3).fma(r0, V_E2).fma(r0, V_E1)
+                        .fma(r0, V_ONE).mul(t0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                FloatVector e1 = r1.fma(V_E6, V_E5).fma(r1, V_E4).fma(r1, V_E3).fma(r1, V_E2).fma(r1, V_E1)
+                        .fma(r1, V_ONE).mul(t1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                e0.intoArray(e, eOff0 + i);
+                e1.intoArray(e, eOff1 + i);
+                z0 = z0.add(e0);
+                z1 = z1.add(e1);
+            }
+            if (pair) {
+                z0.intoArray(sum, sumOff + g * L);
+                z1.intoArray(sum, sumOff + (g + 1) * L);
+            } else {
+                z0.add(z1).intoArray(sum, sumOff + g * L);
+            }
         }
-        if (combine) {
-            z0.add(z1).intoArray(sum, sumOff0);
-        } else {
-            z0.intoArray(sum, sumOff0);
-            z1.intoArray(sum, sumOff1);
-        }
-    }
-
-    /**
-     * {@code e[eOff + i] = 2^(d[i] scale)} for {@code i < length} (a multiple of 2L) and the lane-wise sum of
-     * those vectors into {@code sum[sumOff .. sumOff + L)}: {@link #exp2SumPair} over the two halves.
-     */
-    static void exp2Sum(float[] d, float[] e, int eOff, int length, float scale, float[] sum, int sumOff) {
-        int half = length / 2;
-        exp2SumPair(d, half, half, e, eOff, eOff + half, scale, scale, sum, sumOff, sumOff, true);
     }
 
     // exp2's constants as vectors: C2 folds static final vectors into constant loads, which keeps the
     // compiled graph of the exp loop small (C2 stops inlining past a node budget).
     private static final FloatVector V_MIN_EXP2 = FloatVector.broadcast(Species.F, -127f);
-    private static final FloatVector V_ROUND_F = FloatVector.broadcast(Species.F, ROUND_F);
+    /**
+     * 1.5 * 2^23 + 127, exact in float: {@code u + this} rounds u to the nearest integer n and holds n + 127 in
+     * its low mantissa bits, so 2^n is those bits shifted into the exponent, without adding the bias.
+     */
+    private static final FloatVector V_ROUND_BIASED = FloatVector.broadcast(Species.F, ROUND_F + 127f);
     private static final FloatVector V_E1 = FloatVector.broadcast(Species.F, E1);
     private static final FloatVector V_E2 = FloatVector.broadcast(Species.F, E2);
     private static final FloatVector V_E3 = FloatVector.broadcast(Species.F, E3);
@@ -134,7 +129,6 @@ final class VectorMath {
     private static final FloatVector V_E5 = FloatVector.broadcast(Species.F, E5);
     private static final FloatVector V_E6 = FloatVector.broadcast(Species.F, E6);
     private static final FloatVector V_ONE = FloatVector.broadcast(Species.F, 1f);
-    private static final IntVector V_BIAS = IntVector.broadcast(VectorSpecies.of(int.class, Species.F.vectorShape()), 127);
 
     /**
      * {@code out[i] = log(1 + z[i])} and {@code inverse[i] = 1 / u} with {@code u = 1 + z[i]} rounded, for

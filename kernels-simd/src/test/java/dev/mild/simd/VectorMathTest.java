@@ -3,6 +3,7 @@ package dev.mild.simd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.DoubleUnaryOperator;
@@ -65,19 +66,32 @@ class VectorMathTest {
         assertTrue(worst <= bound, what + ": max relative error " + worst + " > " + bound);
     }
 
-    /** {@code 2^u} of every element of {@code u} (length a multiple of 2L) through the exp loop, checking its sum. */
+    /**
+     * {@code 2^u} of every element of {@code u} (length a multiple of 2L) through the exp loop, checking its sums:
+     * as three groups with scales 1, 1/2 and 1 (a pair over all of u, then the odd group in halves).
+     */
     static float[] exp2(float[] u) {
-        float[] e = new float[u.length];
-        float[] sum = new float[F];
-        VectorMath.exp2Sum(u, e, 0, u.length, 1f, sum, 0);
-        double[] want = new double[F];
-        for (int i = 0; i < u.length; i++) {
-            want[i % F] += e[i];
+        int n = u.length;
+        float[] e = new float[3 * n];
+        float[] sum = new float[3 * F];
+        VectorMath.exp2Groups(u, n, e, 0, new float[] {1f, 0.5f, 1f}, 0, sum, 0, 3);
+        for (int g = 0; g < 3; g++) {
+            double[] want = new double[F];
+            for (int i = 0; i < n; i++) {
+                want[i % F] += e[g * n + i];
+            }
+            for (int l = 0; l < F; l++) {
+                // A float sum of m positive terms is within m 2^-24 of itself (recursive summation's bound).
+                double bound = (double) n / F * 0x1p-24 * want[l];
+                assertEquals(want[l], sum[g * F + l], bound, "group " + g + ", lane " + l + ": sum of the exps");
+            }
         }
-        for (int l = 0; l < F; l++) {
-            assertEquals(want[l], sum[l], 1e-4 * want[l], "lane " + l + "'s sum of the exps (float sums of up to 10^5 terms)");
+        for (int i = 0; i < n; i++) {
+            assertEquals(e[i], e[2 * n + i], 0f, "the same exp as the first of a pair and in the halves of an odd group");
+            float half = (float) StrictMath.pow(2.0, u[i] * 0.5f);
+            assertEquals(half, e[n + i], 2e-7f * half, "2^(u/2): the pair's second group has its own scale");
         }
-        return e;
+        return Arrays.copyOf(e, n);
     }
 
     /** Max relative error of the exp loop's {@code 2^u} over {@code us}. */
