@@ -2,10 +2,14 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
+import dev.mild.data.Decimal;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.CommaList;
+import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 
@@ -19,7 +23,9 @@ import java.util.function.Function;
  *
  * {@code gamma = 0} is uniform margins (with mean margin 1, exactly TDEF), {@code gamma = 1} the paper's theory.
  * The point with the lowest validation deferral loss wins; ties go to the smaller {@code gamma}, then to the
- * mean margin closest to 1.
+ * mean margin closest to 1. The mean margins can be replaced ({@code --rho-grid}, {@link #checkMeanMargins}); the
+ * tilts stay. When the winner's mean margin is the grid's smallest or largest ({@link Result#chosenAtEdge}), a better
+ * one may lie outside the grid: {@link Result#widerMeanMargins} is a grid reaching past that edge.
  *
  * <p><b>Cost.</b> 25 full trainings would cost 25 times one. Instead: one <em>base</em> training with uniform
  * margins 1 (the grid's TDEF point) on the full schedule, then every grid point is a <em>warm start</em> from
@@ -30,6 +36,7 @@ import java.util.function.Function;
  * at the chosen point (the base itself when the TDEF point wins, since that is the same training).
  */
 public final class RhoSearch {
+    /** The default mean margins (MATH.md's protocol). A copy is passed around; never change this array. */
     public static final double[] MEAN_MARGINS = {0.125, 0.25, 0.5, 1.0, 2.0};
     public static final double[] TILTS = {0.0, 0.25, 0.5, 0.75, 1.0};
 
@@ -55,7 +62,8 @@ public final class RhoSearch {
     }
 
     /**
-     * @param grid              every point, mean margin major, in the order of {@link #MEAN_MARGINS} and {@link #TILTS}
+     * @param grid              every point, mean margin major, in the order of {@code meanMargins} and {@link #TILTS}
+     * @param meanMargins       the grid's mean margins, ascending ({@link #MEAN_MARGINS} unless replaced)
      * @param chosen            the winner
      * @param searchEpochs      epochs each point was trained from the base
      * @param base              the base training (uniform margins 1, full schedule: TDEF's margins)
@@ -63,16 +71,57 @@ public final class RhoSearch {
      *                          on validation and the base was kept as the final model instead, that model's best
      *                          validation deferral loss
      */
-    public record Result(List<Point> grid, Point chosen, int searchEpochs, Trainer.Result base,
+    public record Result(List<Point> grid, double[] meanMargins, Point chosen, int searchEpochs, Trainer.Result base,
                          double rejectedValidLoss) {
+        public Result {
+            meanMargins = meanMargins.clone();
+        }
+
+        @Override
+        public double[] meanMargins() {
+            return meanMargins.clone();
+        }
+
         /** True when the base, not a model trained at {@code chosen}, is the final model. */
         public boolean baseKept() {
             return !Double.isNaN(rejectedValidLoss);
         }
 
+        /**
+         * True when the grid has more than one mean margin and the winner's is its smallest or largest: the best
+         * mean margin may then lie outside the grid.
+         */
+        public boolean chosenAtEdge() {
+            return meanMargins.length > 1 && (chosen.meanMargin == meanMargins[0]
+                    || chosen.meanMargin == meanMargins[meanMargins.length - 1]);
+        }
+
+        /**
+         * When {@link #chosenAtEdge}, the grid's mean margins extended past that edge by two halvings (smallest
+         * chosen: a quarter and a half of it first) or two doublings (largest chosen: twice and four times it
+         * last); otherwise the grid's own mean margins.
+         */
+        public double[] widerMeanMargins() {
+            if (!chosenAtEdge()) {
+                return meanMargins();
+            }
+            int n = meanMargins.length;
+            double[] wider = new double[n + 2];
+            if (chosen.meanMargin == meanMargins[0]) {
+                wider[0] = meanMargins[0] / 4;
+                wider[1] = meanMargins[0] / 2;
+                System.arraycopy(meanMargins, 0, wider, 2, n);
+            } else {
+                System.arraycopy(meanMargins, 0, wider, 0, n);
+                wider[n] = meanMargins[n - 1] * 2;
+                wider[n + 1] = meanMargins[n - 1] * 4;
+            }
+            return wider;
+        }
+
         /** This result, with the base kept because the model trained at {@code chosen} scored {@code validLoss}. */
         Result keepingBase(double validLoss) {
-            return new Result(grid, chosen, searchEpochs, base, validLoss);
+            return new Result(grid, meanMargins, chosen, searchEpochs, base, validLoss);
         }
 
         /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
@@ -111,6 +160,74 @@ public final class RhoSearch {
     }
 
     /**
+     * The mean margins of {@code --rho-grid}: comma-separated plain decimals, checked by {@link #checkMeanMargins}.
+     * A mistake names the option and the item.
+     */
+    public static double[] parseMeanMargins(String text) {
+        String[] items = CommaList.items("rho-grid", text);
+        double[] margins = new double[items.length];
+        for (int i = 0; i < items.length; i++) {
+            try {
+                margins[i] = Decimal.parseDouble(items[i]);
+            } catch (NumberFormatException e) {
+                throw new InvalidInputException("--rho-grid: \"" + items[i] + "\" (item " + (i + 1) + " of \"" + text
+                        + "\") is not a number; give mean margins > 0 separated by commas, e.g. 0.5,1,2,4");
+            }
+        }
+        check(margins, items);
+        return margins;
+    }
+
+    /**
+     * The mean margins of a grid, ascending: at least one, each finite and > 0 (in [{@link LossConfig#MIN_RHO},
+     * {@link LossConfig#MAX_RHO}], where the kernels take a margin), no two equal (the same points twice).
+     *
+     * @throws InvalidInputException naming {@code --rho-grid} and the offending item, counted from 1
+     */
+    public static double[] checkMeanMargins(double[] meanMargins) {
+        if (meanMargins == null) {
+            throw new InvalidInputException("--rho-grid is null; give at least one mean margin, e.g. 0.5,1,2,4");
+        }
+        String[] shown = new String[meanMargins.length];
+        for (int i = 0; i < shown.length; i++) {
+            shown[i] = Double.toString(meanMargins[i]);
+        }
+        return check(meanMargins, shown);
+    }
+
+    /** {@link #checkMeanMargins}, naming each item as {@code shown} (as typed, when parsed). */
+    private static double[] check(double[] meanMargins, String[] shown) {
+        if (meanMargins.length == 0) {
+            throw new InvalidInputException("--rho-grid needs at least one mean margin, e.g. 0.5,1,2,4 (default "
+                    + "0.125,0.25,0.5,1,2)");
+        }
+        for (int i = 0; i < meanMargins.length; i++) {
+            double m = meanMargins[i];
+            if (!(m >= LossConfig.MIN_RHO && m <= LossConfig.MAX_RHO)) {
+                throw new InvalidInputException("--rho-grid: item " + (i + 1) + " is " + shown[i] + "; every mean"
+                        + " margin must be finite and > 0 (in [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO
+                        + "], where the float32 kernels take a margin)");
+            }
+            for (int j = 0; j < i; j++) {
+                if (meanMargins[j] == m) {
+                    throw new InvalidInputException("--rho-grid: item " + (i + 1) + " (" + shown[i] + ") repeats item "
+                            + (j + 1) + " (" + shown[j] + "); give each mean margin once");
+                }
+            }
+        }
+        double[] sorted = meanMargins.clone();
+        Arrays.sort(sorted);
+        return sorted;
+    }
+
+    /** Runs the search over the default grid, {@link #MEAN_MARGINS} x {@link #TILTS}. */
+    public static Result search(LossKernel kernel, Function<double[], Surrogate> lossAt, int[] oracleLabels,
+                                double[] norms, Examples train, Examples valid, TrainOptions options,
+                                int searchEpochs, Listener listener) {
+        return search(kernel, lossAt, oracleLabels, norms, train, valid, options, searchEpochs, MEAN_MARGINS, listener);
+    }
+
+    /**
      * Runs the search.
      *
      * @param lossAt       the surrogate for a margin vector (MILD or comp-sum with the chosen rewards)
@@ -118,10 +235,13 @@ public final class RhoSearch {
      * @param norms        the L2 norm of each training row's router input (standardized features)
      * @param valid        the validation rows, at least one
      * @param searchEpochs epochs per grid point, or 0 for {@link #defaultSearchEpochs}
+     * @param meanMargins  the grid's mean margins (checked by {@link #checkMeanMargins}; searched ascending),
+     *                     e.g. {@link #MEAN_MARGINS}
      */
     public static Result search(LossKernel kernel, Function<double[], Surrogate> lossAt, int[] oracleLabels,
                                 double[] norms, Examples train, Examples valid, TrainOptions options,
-                                int searchEpochs, Listener listener) {
+                                int searchEpochs, double[] meanMargins, Listener listener) {
+        double[] means = checkMeanMargins(meanMargins);
         if (valid.rows() < 1) {
             // Every point would score NaN and the first of the grid would win by default, silently.
             throw new InvalidInputException("rho auto scores each grid point by its validation deferral loss, but there"
@@ -136,9 +256,9 @@ public final class RhoSearch {
         listener.searchEpochs(searchEpochs);
         TrainOptions fine = options.withEpochs(searchEpochs);
         List<Point> grid = new ArrayList<>();
-        int total = MEAN_MARGINS.length * TILTS.length;
+        int total = means.length * TILTS.length;
         Point best = null;
-        for (double mean : MEAN_MARGINS) {
+        for (double mean : means) {
             for (double gamma : TILTS) {
                 double[] rho = Rho.tilted(oracleLabels, norms, p, mean * p, gamma);
                 Trainer.Result r = Trainer.train(kernel, lossAt.apply(rho), train, valid, base.network(), fine,
@@ -151,7 +271,7 @@ public final class RhoSearch {
                 listener.point(pt, grid.size(), total);
             }
         }
-        return new Result(List.copyOf(grid), best, searchEpochs, base, Double.NaN);
+        return new Result(List.copyOf(grid), means, best, searchEpochs, base, Double.NaN);
     }
 
     private static boolean better(Point a, Point b) {

@@ -57,8 +57,8 @@ public final class RouterTraining {
 
     /**
      * What to train; public fields with the defaults of {@code ./mild train}. The loss's own options ({@code rho},
-     * {@code rhoMean}, {@code searchEpochs}, {@code rewards}, {@code nu}) are null when not given: {@link #check}
-     * refuses one the loss does not use, and the accessors of the same name give the value in effect.
+     * {@code rhoMean}, {@code searchEpochs}, {@code rhoGrid}, {@code rewards}, {@code nu}) are null when not given:
+     * {@link #check} refuses one the loss does not use, and the accessors of the same name give the value in effect.
      */
     public static final class Spec {
         public Surrogate.Kind loss = Surrogate.Kind.MILD;
@@ -87,6 +87,8 @@ public final class RouterTraining {
         public Double testFraction;
         /** Epochs per grid point of the auto search; null or 0 for {@link RhoSearch#defaultSearchEpochs}. */
         public Integer searchEpochs;
+        /** Mean margins of the auto search ({@code --rho-grid}), any order; null for {@link RhoSearch#MEAN_MARGINS}. */
+        public double[] rhoGrid;
         /** Epochs cap for trained experts' classifiers, {@code >= 1} (no automatic value: they keep the paper's). */
         public int expertEpochs = 20;
         public TrainOptions options = TrainOptions.DEFAULT;
@@ -126,6 +128,11 @@ public final class RouterTraining {
 
         public int searchEpochs() {
             return searchEpochs == null ? 0 : searchEpochs;
+        }
+
+        /** The auto search's mean margins in effect, ascending (checked: run {@link #check} first). */
+        public double[] rhoGrid() {
+            return RhoSearch.checkMeanMargins(rhoGrid == null ? RhoSearch.MEAN_MARGINS : rhoGrid);
         }
 
         public Rewards rewards() {
@@ -172,6 +179,10 @@ public final class RouterTraining {
                     throw new InvalidInputException("--search-epochs (the epochs of the --rho auto search) applies to"
                             + " --loss mild and compsum" + why + ", so there is no search");
                 }
+                if (rhoGrid != null) {
+                    throw new InvalidInputException("--rho-grid (the mean margins of the --rho auto search) applies to"
+                            + " --loss mild and compsum" + why + ", so there is no search");
+                }
                 if (rewards != null) {
                     throw new InvalidInputException("--rewards applies to --loss mild and compsum; " + name
                             + switch (loss) {
@@ -190,6 +201,10 @@ public final class RouterTraining {
                     throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
                             + " --rho " + rule + " there is no search");
                 }
+                if (rhoGrid != null && !rule.equals("auto")) {
+                    throw new InvalidInputException("--rho-grid sets the mean margins searched by --rho auto; with"
+                            + " --rho " + rule + " there is no search");
+                }
                 if (listsRho()) {
                     parseRho(rule, 0);   // the numbers; their count needs the experts
                 }
@@ -203,6 +218,9 @@ public final class RouterTraining {
             }
             if (nu != null && (!(nu >= 0) || !Double.isFinite(nu))) {
                 throw new InvalidInputException("--nu must be finite and >= 0, got " + nu);
+            }
+            if (rhoGrid != null) {
+                RhoSearch.checkMeanMargins(rhoGrid);
             }
             if (searchEpochs != null && searchEpochs < 0) {
                 throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
@@ -403,9 +421,11 @@ public final class RouterTraining {
             } else if (rule.equals("auto") && p > 1) {
                 int searchEpochs = spec.searchEpochs() > 0
                         ? Math.min(spec.searchEpochs(), spec.options.epochsFor(train.rows())) : 0;
-                listener.message("rho auto: a base training with uniform margins 1, then 25 grid points warm-started"
-                        + " from it");
-                search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs, listener);
+                double[] meanMargins = spec.rhoGrid();
+                listener.message("rho auto: a base training with uniform margins 1, then "
+                        + meanMargins.length * RhoSearch.TILTS.length + " grid points warm-started from it");
+                search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs,
+                        meanMargins, listener);
                 rho = search.chosen().rho();
                 surrogate = lossAt.apply(rho);
                 if (search.chosen().isUniformOne()) {
@@ -477,6 +497,7 @@ public final class RouterTraining {
                 info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
                 info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
                 info.put("rho.auto.baseKept", Boolean.toString(search.baseKept()));
+                info.put("rho.auto.meanMargins", joined(search.meanMargins()));
             }
             info.put("options", spec.options.describe(train.rows()));
             info.put("scale", spec.scaling.label);
