@@ -19,6 +19,7 @@ import dev.mild.router.Standardizer;
 import dev.mild.router.TrainOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,6 +76,12 @@ final class TrainCommand implements Command {
                                       theory alone can over-correct (on Fashion-MNIST with error +
                                       coverage costs it sent most rows to the cheapest expert); auto keeps
                                       it as a candidate and includes TDEF's uniform margins.
+                  --rho-grid M1,M2,.. the mean margins (rho_bar / p) --rho auto searches: comma-separated,
+                                      each > 0, no repeats (default 0.125,0.25,0.5,1,2; the tilts gamma
+                                      stay). Each adds 5 points, 5 short trainings, to the search. When
+                                      the search picks the grid's smallest or largest mean margin, the
+                                      best may lie beyond it: a note says so and suggests a wider grid,
+                                      e.g. --rho-grid 0.125,0.25,0.5,1,2,4,8
                   --rho-mean M        mean margin for --rho theory and uniform (default 1)
                   --search-epochs N   epochs per grid point of --rho auto (default: about 150 optimizer steps,
                                       at most the base's best epoch, at least 2); each point is warm-
@@ -85,9 +92,10 @@ final class TrainCommand implements Command {
                                       realizable
                   --nu X              exponent of compsum / multitask (default 0.5)
                                       An option the chosen loss or rho rule does not use is refused, not
-                                      ignored: --rho, --rho-mean, --search-epochs and --rewards need mild or
-                                      compsum (--rho-mean with --rho theory|uniform, --search-epochs with
-                                      auto), --nu needs compsum or multitask.
+                                      ignored: --rho, --rho-mean, --search-epochs, --rho-grid and --rewards
+                                      need mild or compsum (--rho-mean with --rho theory|uniform,
+                                      --search-epochs and --rho-grid with auto), --nu needs compsum or
+                                      multitask.
                   --experts KIND      synthetic: expert k is always right on its block of classes and
                                       guesses uniformly elsewhere; trained: expert k is an MLP classifier
                                       trained on its block plus 1% of the other classes (needs a label column,
@@ -131,10 +139,11 @@ final class TrainCommand implements Command {
                                --experts synthetic --blocks 7,2,1 --coverage --out fashion.mild
 
                 Output: the data, progress per epoch (surrogate loss on training rows, deferral loss on
-                validation rows), the experts and splits, the rho grid for auto, then a table per split:
-                deferral loss and the share of rows sent to each expert, for the router and for the oracle,
-                the loss of always picking one expert (a router should beat the best of these; a note says
-                when it does not; another when the training ran all its epochs with the validation loss
+                validation rows), the experts and splits, the rho grid for auto (with a note when it chose
+                the grid's smallest or largest mean margin; --json: search.chosenAtEdge), then a table per
+                split: deferral loss and the share of rows sent to each expert, for the router and for the
+                oracle, the loss of always picking one expert (a router should beat the best of these; a note
+                says when it does not; another when the training ran all its epochs with the validation loss
                 still falling, where more --epochs help), and the test rows per class block when labels
                 are known. --json also gives the oracle's shares on the training split (trainOracleRatios),
                 and for the final training (training) maxEpochs, patience, stillImproving and lossWeightScale
@@ -146,8 +155,8 @@ final class TrainCommand implements Command {
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("data", "valid", "test", "loss", "rho", "rho-mean", "search-epochs", "rewards", "nu", "experts",
-                "blocks", "beta", "cost-noise", "hidden", "epochs", "patience", "batch", "lr", "weight-decay",
+        return Set.of("data", "valid", "test", "loss", "rho", "rho-mean", "search-epochs", "rho-grid", "rewards", "nu",
+                "experts", "blocks", "beta", "cost-noise", "hidden", "epochs", "patience", "batch", "lr", "weight-decay",
                 "optimizer", "seed", "threads", "backend", "scale", "valid-fraction", "test-fraction", "out", "plot");
     }
 
@@ -307,7 +316,7 @@ final class TrainCommand implements Command {
         }
         p.println(head);
         int i = 0;
-        for (double m : RhoSearch.MEAN_MARGINS) {
+        for (double m : s.meanMargins()) {
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "  %-22s", Reports.fraction(m)));
             for (int g = 0; g < RhoSearch.TILTS.length; g++) {
                 RhoSearch.Point pt = s.grid().get(i++);
@@ -322,6 +331,23 @@ final class TrainCommand implements Command {
                     + " the base (uniform margins 1, TDEF's) is the final model%n", Figures.of(s.rejectedValidLoss()),
                     Figures.of(s.base().bestValidLoss()));
         }
+        if (s.chosenAtEdge()) {
+            double[] grid = s.meanMargins();
+            boolean smallest = s.chosen().meanMargin() == grid[0];
+            p.printf(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge: a better"
+                    + " one may lie %s it. Try a wider grid, e.g. --rho-grid %s%n", smallest ? "smallest" : "largest",
+                    Reports.fraction(s.chosen().meanMargin()), smallest ? "below" : "above",
+                    decimals(s.widerMeanMargins()));
+        }
+    }
+
+    /** Numbers as --rho-grid takes them: plain decimals ("0.125", "4"), comma-separated. */
+    static String decimals(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(BigDecimal.valueOf(v[i]).stripTrailingZeros().toPlainString());
+        }
+        return sb.toString();
     }
 
     /**
@@ -334,6 +360,11 @@ final class TrainCommand implements Command {
         s.rho = args.value("rho");
         s.rhoMean = args.optionalDouble("rho-mean", 1e-6, 1e6);
         s.searchEpochs = args.optionalInt("search-epochs", 0, 100_000);
+        try {
+            s.rhoGrid = args.value("rho-grid") == null ? null : RhoSearch.parseMeanMargins(args.value("rho-grid"));
+        } catch (InvalidInputException e) {
+            throw new UsageException(e.getMessage());
+        }
         if (args.value("rewards") != null) {
             s.rewards = Rewards.byName(args.value("rewards"));
         }
@@ -433,6 +464,8 @@ final class TrainCommand implements Command {
             sb.append("], \"chosen\": ").append(point(s.chosen()));
             sb.append(", \"baseValidDeferralLoss\": ").append(JsonOut.number(s.base().bestValidLoss()));
             sb.append(", \"baseKept\": ").append(s.baseKept());
+            sb.append(", \"meanMargins\": ").append(JsonOut.array(s.meanMargins()));
+            sb.append(", \"chosenAtEdge\": ").append(s.chosenAtEdge());
             sb.append(", \"rejectedValidDeferralLoss\": ").append(JsonOut.number(s.rejectedValidLoss())).append('}');
         }
         sb.append(", \"training\": ").append(Reports.json(o.training()));
