@@ -58,8 +58,18 @@ class SteadyStateAllocationTest {
         assertEquals(null, failure, "a vector is boxed where C2 does not inline one of the kernel's methods");
     }
 
+    /**
+     * Runs at the CPU's own width and at a forced one (the child JVM gets the same width), except 128 bits on
+     * x86: there the general member's double lanes have two lanes, and x86's C2 has no two-lane masks (its
+     * smallest mask vector is 4 bytes), so every compare and blend of {@code DoubleVector}s allocates (measured:
+     * 232 bytes a blend, about 4 KB a row). Only the tests force that width on x86; on aarch64 128 bits is NEON's
+     * own, where C2 keeps two-lane masks in registers (not measured here: no such machine).
+     */
     static void assumeCountable() {
-        assumeTrue(SimdKernelProvider.forcedBits() == 0, "checked at the CPU's own width only");
+        int bits = SimdKernelProvider.forcedBits();
+        boolean x86 = System.getProperty("os.arch").matches("amd64|x86_64");
+        assumeTrue(!(x86 && Species.D.length() == 2), "two-lane double masks are not intrinsified on x86 (" + bits
+                + "-bit lanes forced)");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported(), "this JVM does not count allocated bytes");
     }
@@ -70,6 +80,9 @@ class SteadyStateAllocationTest {
         try {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--add-modules", "jdk.incubator.vector"));
+            if (SimdKernelProvider.forcedBits() > 0) {
+                cmd.add("-D" + SimdKernelProvider.BITS_PROPERTY + "=" + SimdKernelProvider.forcedBits());
+            }
             cmd.addAll(jvmFlags);
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SteadyStateAllocationTest.class.getName()));
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -123,7 +136,7 @@ class SteadyStateAllocationTest {
                                 + WARM_UP_SECONDS + " s of warm-up (layout " + k.layoutOf(config) + ")");
                         System.exit(1);
                     }
-                    System.out.println("p=" + p + " variant " + v + ": 0 bytes");
+                    System.out.println("p=" + p + " variant " + v + ": 0 bytes (" + Species.describe() + ")");
                 }
             }
         }
