@@ -63,7 +63,8 @@ class SteadyStateAllocationTest {
      * x86: there the general member's double lanes have two lanes, and x86's C2 has no two-lane masks (its
      * smallest mask vector is 4 bytes), so every compare and blend of {@code DoubleVector}s allocates (measured:
      * 232 bytes a blend, about 4 KB a row). Only the tests force that width on x86; on aarch64 128 bits is NEON's
-     * own, where C2 keeps two-lane masks in registers (not measured here: no such machine).
+     * own, this check runs as the CPU's own width (whether C2 keeps two-lane masks in registers there is not
+     * measured here: no such machine).
      */
     static void assumeCountable() {
         int bits = SimdKernelProvider.forcedBits();
