@@ -401,9 +401,9 @@ public final class RouterTraining {
             Function<double[], Surrogate> lossAt = rho -> surrogate(spec, rho, p, counts);
             // The weights depend on the costs (and counts), not on the margins: one scale for every training here.
             Surrogate unitMargins = spec.hasMargins() ? lossAt.apply(Rho.uniform(p, 1.0)) : surrogate(spec, null, p, counts);
-            double weightScale = Trainer.weightScale(unitMargins, train);
+            double meanWeight = Trainer.meanWeightMagnitude(unitMargins, train);
+            double weightScale = Trainer.weightScale(unitMargins, meanWeight);
             if (weightScale != 1.0) {
-                double meanWeight = Trainer.meanWeightMagnitude(unitMargins, train);
                 listener.message(String.format(Locale.ROOT, "the loss weights average %.3g in magnitude (they follow"
                         + " the costs' units); training multiplies them by %s, as if the costs were in units %s times"
                         + " %s, so that the learning rate and weight decay fit. The router is judged and reported in"

@@ -232,7 +232,12 @@ public final class Trainer {
     }
 
     private static double weightScale(Surrogate surrogate, float[] weights) {
-        return surrogate.rewards() == null ? 1.0 : weightScale(meanWeightMagnitude(weights));
+        return weightScale(surrogate, meanWeightMagnitude(weights));
+    }
+
+    /** {@link #weightScale(Surrogate, Examples)} from the weights' mean magnitude, when the caller has it already. */
+    public static double weightScale(Surrogate surrogate, double meanWeightMagnitude) {
+        return surrogate.rewards() == null ? 1.0 : weightScale(meanWeightMagnitude);
     }
 
     /** The mean of {@code |w|} over every row and expert (0 for no weights). */
