@@ -75,6 +75,7 @@ final class VectorMath {
     static void exp2Groups(float[] d, int length, float[] e, int eOff, float[] scales, int scaleOff,
                            float[] sum, int sumOff, int count) {
         int L = Species.L;
+        assert length % L == 0 && (count % 2 == 0 || length % (2 * L) == 0) : "length " + length + ", count " + count;
         for (int g = 0; g < count; g += 2) {
             boolean pair = g + 1 < count;
             int each = pair ? length : length / 2;         // an odd last group: its two halves
