@@ -334,9 +334,13 @@ final class TrainCommand implements Command {
         if (s.chosenAtEdge()) {
             double[] grid = s.meanMargins();
             boolean smallest = s.chosen().meanMargin() == grid[0];
-            p.printf(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge: a better"
+            RhoSearch.Point tie = s.interiorTie();
+            String tieText = tie == null ? "" : String.format(Locale.ROOT, " (it ties on validation with mean margin %s,"
+                    + " gamma %s, inside the grid, and won by the tie rule)", Reports.fraction(tie.meanMargin()),
+                    Reports.fraction(tie.gamma()));
+            p.printf(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge%s: a better"
                     + " one may lie %s it. Try a wider grid, e.g. --rho-grid %s%n", smallest ? "smallest" : "largest",
-                    Reports.fraction(s.chosen().meanMargin()), smallest ? "below" : "above",
+                    Reports.fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above",
                     decimals(s.widerMeanMargins()));
         }
     }

@@ -97,6 +97,25 @@ public final class RhoSearch {
         }
 
         /**
+         * When {@link #chosenAtEdge}, a point inside the grid (neither its smallest nor its largest mean margin)
+         * with the same validation loss as the winner, which then won by the tie rule, not by a lower loss: the
+         * first in grid order, or null when there is none (or the winner is not at the edge). On MMLU the default
+         * grid's winner, mean margin 2 and gamma 0, tied with mean margin 1 and gamma 1/4.
+         */
+        public Point interiorTie() {
+            if (!chosenAtEdge()) {
+                return null;
+            }
+            for (Point pt : grid) {
+                boolean inside = pt.meanMargin != meanMargins[0] && pt.meanMargin != meanMargins[meanMargins.length - 1];
+                if (inside && pt.validLoss == chosen.validLoss) {
+                    return pt;
+                }
+            }
+            return null;
+        }
+
+        /**
          * When {@link #chosenAtEdge}, the grid's mean margins extended past that edge by two halvings (smallest
          * chosen: a quarter and a half of it first) or two doublings (largest chosen: twice and four times it
          * last); otherwise the grid's own mean margins.
