@@ -68,7 +68,8 @@ public class ExpRooflineBenchmark {
     /**
      * The same exps in calls of 8 vectors (4 loop iterations): not the roofline, but how much of it short loops
      * keep. Shorter than the kernel's calls: at p = 8 with distinct margins it skips the top expert's exp and
-     * takes two groups of 7 columns per call (7 iterations), one group of 8 before; since 2026-12-01 all groups of a batch in one call ({@code VectorMath.exp2Groups}).
+     * takes two groups of 7 columns per call (7 iterations), one group of 8 before; since 2026-12-01 all groups
+     * of a batch in one call ({@code VectorMath.exp2Groups}).
      */
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)

@@ -63,7 +63,10 @@ final class CompSum {
         DoubleVector.fromArray(Species.D, sc.xLogS, off).add(x).add(delta).intoArray(sc.xLogS, off);
     }
 
-    /** {@code loss += w Phi(S)}: {@code log S} for nu = 1, else {@code (S^(1-nu) - 1) / (1 - nu) = expm1((1 - nu) log S) / (1 - nu)}. */
+    /**
+     * {@code loss += w Phi(S)}: {@code log S} for nu = 1, else {@code (S^(1-nu) - 1) / (1 - nu) = expm1((1 - nu)
+     * log S) / (1 - nu)}.
+     */
     private static void loss(Scratch sc, double nu, int off) {
         double[] phi = sc.xLogS; // an array, not a vector, chosen by the branch: no vector merges two paths
         double divisor = 1.0;

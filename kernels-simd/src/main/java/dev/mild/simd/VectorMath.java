@@ -18,8 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the caller and a per-lane {@code Math.exp} before that, so the same inputs gave different bits on the first
  * call and after warm-up (659 of 65536 lanes differed in a measurement), which breaks the kernel's promise of
  * bit-identical results. They were also slower here: AVX-512, one thread, 4.36e9 exps/s for SVML against 5.34e9
- * for this class's exp2 in the same loop (the README's performance section, 2026-12-01). Everything below uses only IEEE basic
- * operations and {@code fma}, which give the same bits compiled or interpreted.
+ * for this class's exp2 in the same loop (the README's performance section, 2026-12-01). Everything below uses
+ * only IEEE basic operations and {@code fma}, which give the same bits compiled or interpreted.
  *
  * <p>Accuracy (maximum relative error, measured by {@code VectorMathTest} against {@link StrictMath} over the
  * ranges the kernel uses): float exp2 ({@link #exp2Groups}) 7.9e-8 (1.3 units of 2^-24) for {@code u} in [-126, 1],
@@ -187,7 +187,7 @@ final class VectorMath {
      */
     static void exp(double[] x, double[] out, int off) {
         DoubleVector v = DoubleVector.fromArray(Species.D, x, off);
-        v = v.blend(-709.0, v.lt(-709.0)); // not max/min: see exp2
+        v = v.blend(-709.0, v.lt(-709.0)); // not max/min: see exp2Groups
         v = v.blend(709.8, v.compare(VectorOperators.GT, 709.8));
         DoubleVector t = v.fma(LOG2E, ROUND_D);
         DoubleVector n = t.sub(ROUND_D);
