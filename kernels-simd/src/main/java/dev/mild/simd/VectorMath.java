@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * the caller and a per-lane {@code Math.exp} before that, so the same inputs gave different bits on the first
  * call and after warm-up (659 of 65536 lanes differed in a measurement), which breaks the kernel's promise of
  * bit-identical results. They were also slower here: AVX-512, one thread, 4.36e9 exps/s for SVML against 5.34e9
- * for this class's exp2 in the same loop (the README's performance section, 2026-12-01). Everything below uses
+ * for this class's exp2 in the same loop (bench/report.sh, 2026-12-01 11:01 UTC). Everything below uses
  * only IEEE basic operations and {@code fma}, which give the same bits compiled or interpreted.
  *
  * <p>Accuracy (maximum relative error, measured by {@code VectorMathTest} against {@link StrictMath} over the
