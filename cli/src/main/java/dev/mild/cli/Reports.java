@@ -6,6 +6,7 @@ import dev.mild.router.Evaluation;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.Trainer;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Locale;
 
@@ -164,12 +165,38 @@ final class Reports {
     }
 
     /**
-     * What rho auto chose, in words: "mean margin 2, gamma 0", plus, when the model trained at that point scored
+     * What rho auto chose, in words: "mean margin 1, gamma 0", "mean margin 2 (the grid's edge), gamma 0", plus, when the model trained at that point scored
      * above the base on validation, that the base was kept.
      */
     static String searchChoice(RhoSearch.Result s) {
-        return "mean margin " + fraction(s.chosen().meanMargin()) + ", gamma " + fraction(s.chosen().gamma())
+        return "mean margin " + fraction(s.chosen().meanMargin()) + (s.chosenAtEdge() ? " (the grid's edge)" : "") + ", gamma " + fraction(s.chosen().gamma())
                 + (s.baseKept() ? " (the base, margins 1, kept: better on validation than the model trained there)" : "");
+    }
+
+    /**
+     * The note after a rho auto search that chose the grid's smallest or largest mean margin (the best one may lie
+     * beyond it), with a wider grid to try; null when it chose inside the grid.
+     */
+    static String edgeNote(RhoSearch.Result s) {
+        if (!s.chosenAtEdge()) {
+            return null;
+        }
+        boolean smallest = s.chosen().meanMargin() == s.meanMargins()[0];
+        RhoSearch.Point tie = s.interiorTie();
+        String tieText = tie == null ? "" : String.format(Locale.ROOT, " (it ties on validation with mean margin %s,"
+                + " gamma %s, inside the grid, and won by the tie rule)", fraction(tie.meanMargin()), fraction(tie.gamma()));
+        return String.format(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge%s: a"
+                + " better one may lie %s it. Try a wider grid, e.g. --rho-grid %s", smallest ? "smallest" : "largest",
+                fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above", decimals(s.widerMeanMargins()));
+    }
+
+    /** Numbers as --rho-grid takes them: plain decimals ("0.125", "4"), comma-separated. */
+    static String decimals(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(BigDecimal.valueOf(v[i]).stripTrailingZeros().toPlainString());
+        }
+        return sb.toString();
     }
 
     /**

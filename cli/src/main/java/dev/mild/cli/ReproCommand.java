@@ -51,7 +51,8 @@ final class ReproCommand implements Command {
         return """
                 Usage: ./mild repro [--quick] [--dir DIR] [--setups I,II,III,severe] [--costs a,b]
                                     [--experts synthetic|trained] [--cost-noise S] [--seeds N]
-                                    [--train-rows N] [--epochs N] [--optimizer adam|adamw] [--json]
+                                    [--train-rows N] [--epochs N] [--optimizer adam|adamw]
+                                    [--rho-grid M1,M2,..] [--json]
 
                 Reruns the MILD paper's image experiments (App. C.1) with this engine on Fashion-MNIST
                 (Debian's dataset-fashion-mnist). Expert k owns a block of the 10 classes. Setups: I = 7/2/1
@@ -66,7 +67,9 @@ final class ReproCommand implements Command {
 
                 Output: one line per run, then a table per setup and cost: test deferral loss as mean +- the
                 sample standard deviation (n - 1) over the seeds (lower is better), the mean share of test
-                rows per expert, and the oracle's.
+                rows per expert, and the oracle's. A run whose rho auto search chose the grid's smallest or
+                largest mean margin is marked "(the grid's edge)", and a note after the table counts those
+                seeds and suggests a wider --rho-grid: the best mean margin may lie beyond the edge.
                 The paper's claim: MILD's loss is lower than TDEF's and its shares are closer to the oracle's.
 
                 Options:
@@ -85,21 +88,29 @@ final class ReproCommand implements Command {
                   --optimizer adam|adamw
                                   adam (default; weight decay as an L2 term, what the paper's image
                                   experiments used) or adamw (decoupled weight decay)
+                  --rho-grid M1,M2,..
+                                  the mean margins (rho_bar / p) MILD's rho auto search tries in every
+                                  run: comma-separated, each > 0, no repeats (default 0.125,0.25,0.5,1,2,
+                                  as train; the tilts gamma stay). Each adds 5 short trainings per run.
+                                  E.g. --rho-grid 0.125,0.25,0.5,1,2,4,8 when the note says the search
+                                  chose the largest, 2
                   --json          one JSON object per setup and cost instead of tables: per-seed test
-                                  losses, mean shares, and per seed what rho auto chose (mildSearch)
+                                  losses, mean shares, the mean margins searched (meanMargins), and per
+                                  seed what rho auto chose (mildSearch, with chosenAtEdge)
 
                 Example:
                   ./mild repro --quick
                   ./mild repro --setups I --seeds 5        (full data; about 15 minutes on two cores)
                   ./mild repro --setups severe --costs a   (the severe imbalance)
                   ./mild repro --setups I --cost-noise 0.2 (noisy training costs)
+                  ./mild repro --setups I --rho-grid 0.125,0.25,0.5,1,2,4,8   (a wider rho auto grid)
                 """.formatted(DEFAULT_DIR);
     }
 
     @Override
     public Set<String> valueOptions() {
         return Set.of("dir", "setups", "costs", "experts", "cost-noise", "seeds", "train-rows", "epochs",
-                "optimizer");
+                "optimizer", "rho-grid");
     }
 
     @Override
@@ -131,6 +142,8 @@ final class ReproCommand implements Command {
         int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
         int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
         Adam.Kind optimizer = Adam.Kind.byName(args.value("optimizer", TrainOptions.DEFAULT.optimizer().label()));
+        double[] rhoGrid = TrainCommand.rhoGrid(args);   // null: the default grid; checked before any data is read
+        double[] meanMargins = RhoSearch.checkMeanMargins(rhoGrid == null ? RhoSearch.MEAN_MARGINS : rhoGrid); // ascending
         boolean json = args.flag("json");
         PrintStream out = console.out();
 
@@ -160,10 +173,10 @@ final class ReproCommand implements Command {
         }
         if (!json) {
             out.printf(Locale.ROOT, "Fashion-MNIST: %d training images (10%% for validation), %d test images; %s experts;"
-                    + " %d seed(s), at most %d epochs, %s%s.%n%n", train.rows(), test.rows(), expertsName, seeds, epochs,
-                    optimizer.label(),
+                    + " %d seed(s), at most %d epochs, %s%s; MILD's rho auto grid: mean margins %s.%n%n", train.rows(),
+                    test.rows(), expertsName, seeds, epochs, optimizer.label(),
                     costNoise > 0 ? String.format(Locale.ROOT, "; noise of std %s on the training costs",
-                            costNoise) : "");
+                            costNoise) : "", Reports.decimals(meanMargins));
         }
         for (Setup setup : setups) {
             for (String cost : costs) {
@@ -173,6 +186,7 @@ final class ReproCommand implements Command {
                 double[] oracle = new double[seeds];
                 double[] oracleShares = new double[p];
                 List<String> mildSearch = new ArrayList<>(); // per seed, what rho auto chose (JSON objects)
+                List<RhoSearch.Result> searches = new ArrayList<>();
                 String[] methods = {"TDEF", "MILD"};
                 for (int s = 0; s < seeds; s++) {
                     for (int m = 0; m < 2; m++) {
@@ -182,6 +196,9 @@ final class ReproCommand implements Command {
                         spec.blocks = setup.blocks;
                         spec.coverage = cost.equals("b");
                         spec.costNoise = costNoise;
+                        if (spec.loss == Surrogate.Kind.MILD) {
+                            spec.rhoGrid = rhoGrid;   // TDEF has fixed margins and refuses a grid
+                        }
                         // The paper's schedule as such, epochs and patience 10 (not the automatic one of train).
                         spec.options = TrainOptions.DEFAULT.withSeed(s + 1).withEpochs(epochs)
                                 .withPatience(TrainOptions.AUTO_PATIENCE).withOptimizer(optimizer)
@@ -199,8 +216,10 @@ final class ReproCommand implements Command {
                         oracle[s] = r.oracleLoss();
                         if (o.search() != null) {
                             RhoSearch.Result found = o.search();
+                            searches.add(found);
                             mildSearch.add("{\"meanMargin\": " + JsonOut.number(found.chosen().meanMargin()) + ", \"gamma\": "
-                                    + JsonOut.number(found.chosen().gamma()) + ", \"baseKept\": " + found.baseKept() + "}");
+                                    + JsonOut.number(found.chosen().gamma()) + ", \"baseKept\": " + found.baseKept()
+                                    + ", \"chosenAtEdge\": " + found.chosenAtEdge() + "}");
                         }
                         if (!json) {
                             out.printf(Locale.ROOT, "  setup %-3s cost (%s) seed %d %s: test deferral loss %.4f, shares %s (%.0f s%s)%n",
@@ -218,6 +237,7 @@ final class ReproCommand implements Command {
                             + JsonOut.array(loss[1]) + ", \"oracle\": " + JsonOut.array(oracle) + ", \"tdefShares\": "
                             + JsonOut.array(shares[0]) + ", \"mildShares\": " + JsonOut.array(shares[1])
                             + ", \"oracleShares\": " + JsonOut.array(oracleShares)
+                            + ", \"meanMargins\": " + JsonOut.array(meanMargins)
                             + ", \"mildSearch\": [" + String.join(", ", mildSearch) + "]}");
                     continue;
                 }
@@ -228,10 +248,70 @@ final class ReproCommand implements Command {
                 for (int m = 0; m < 2; m++) {
                     out.printf(Locale.ROOT, "  %-8s %-19s %s%n", methods[m], meanStd(loss[m]), percents(shares[m]));
                 }
+                String note = edgeNote(searches);
+                if (note != null) {
+                    out.println(note);
+                }
                 out.println();
             }
         }
         return Main.OK;
+    }
+
+    /**
+     * The note after a setup and cost's table when MILD's search chose the grid's smallest or largest mean margin
+     * in any seed, so that a better one may lie beyond it: in how many seeds, which edge (both when seeds differ),
+     * how many of them won only by the tie rule (tying with a point inside the grid), and a grid widened past
+     * each edge hit ({@link RhoSearch#widerMeanMargins(double[], boolean, boolean)}). Null when every seed's
+     * choice was inside the grid.
+     *
+     * @param searches one per seed, all over the same mean margins
+     */
+    static String edgeNote(List<RhoSearch.Result> searches) {
+        if (searches.isEmpty()) {
+            return null;
+        }
+        double[] grid = searches.getFirst().meanMargins();
+        int atSmallest = 0;
+        int atLargest = 0;
+        int byTie = 0;
+        for (RhoSearch.Result s : searches) {
+            if (!Arrays.equals(s.meanMargins(), grid)) {
+                throw new IllegalArgumentException("the seeds' searches have different grids: " + Arrays.toString(grid)
+                        + " and " + Arrays.toString(s.meanMargins()));
+            }
+            if (!s.chosenAtEdge()) {
+                continue;
+            }
+            if (s.chosen().meanMargin() == grid[0]) {
+                atSmallest++;
+            } else {
+                atLargest++;
+            }
+            if (s.interiorTie() != null) {
+                byTie++;
+            }
+        }
+        if (atSmallest + atLargest == 0) {
+            return null;
+        }
+        String ofSeeds = " of " + searches.size() + (searches.size() == 1 ? " seed" : " seeds");
+        String smallest = Reports.fraction(grid[0]);
+        String largest = Reports.fraction(grid[grid.length - 1]);
+        String where;
+        if (atLargest == 0) {
+            where = "the grid's smallest mean margin (" + smallest + ") in " + atSmallest + ofSeeds;
+        } else if (atSmallest == 0) {
+            where = "the grid's largest mean margin (" + largest + ") in " + atLargest + ofSeeds;
+        } else {
+            where = "the grid's largest mean margin (" + largest + ") in " + atLargest + " and its smallest ("
+                    + smallest + ") in " + atSmallest + ofSeeds;
+        }
+        String tie = byTie == 0 ? "" : " (in " + byTie + " of them it tied on validation with a point inside the grid"
+                + " and won by the tie rule)";
+        String beyond = atLargest == 0 ? "below it" : atSmallest == 0 ? "above it" : "outside it";
+        return "Note: MILD's search chose " + where + tie + "; a better one may lie " + beyond + ": try --rho-grid "
+                + Reports.decimals(RhoSearch.widerMeanMargins(grid, atSmallest > 0, atLargest > 0));
     }
 
     static Dataset sample(Dataset d, int n) {

@@ -19,7 +19,6 @@ import dev.mild.router.Standardizer;
 import dev.mild.router.TrainOptions;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -331,27 +330,19 @@ final class TrainCommand implements Command {
                     + " the base (uniform margins 1, TDEF's) is the final model%n", Figures.of(s.rejectedValidLoss()),
                     Figures.of(s.base().bestValidLoss()));
         }
-        if (s.chosenAtEdge()) {
-            double[] grid = s.meanMargins();
-            boolean smallest = s.chosen().meanMargin() == grid[0];
-            RhoSearch.Point tie = s.interiorTie();
-            String tieText = tie == null ? "" : String.format(Locale.ROOT, " (it ties on validation with mean margin %s,"
-                    + " gamma %s, inside the grid, and won by the tie rule)", Reports.fraction(tie.meanMargin()),
-                    Reports.fraction(tie.gamma()));
-            p.printf(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge%s: a better"
-                    + " one may lie %s it. Try a wider grid, e.g. --rho-grid %s%n", smallest ? "smallest" : "largest",
-                    Reports.fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above",
-                    decimals(s.widerMeanMargins()));
+        String note = Reports.edgeNote(s);
+        if (note != null) {
+            p.println(note);
         }
     }
 
-    /** Numbers as --rho-grid takes them: plain decimals ("0.125", "4"), comma-separated. */
-    static String decimals(double[] v) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < v.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(BigDecimal.valueOf(v[i]).stripTrailingZeros().toPlainString());
+    /** {@code --rho-grid}'s mean margins as given, or null when not given; a bad item is a usage error. */
+    static double[] rhoGrid(Args args) {
+        try {
+            return args.value("rho-grid") == null ? null : RhoSearch.parseMeanMargins(args.value("rho-grid"));
+        } catch (InvalidInputException e) {
+            throw new UsageException(e.getMessage());
         }
-        return sb.toString();
     }
 
     /**
@@ -364,11 +355,7 @@ final class TrainCommand implements Command {
         s.rho = args.value("rho");
         s.rhoMean = args.optionalDouble("rho-mean", 1e-6, 1e6);
         s.searchEpochs = args.optionalInt("search-epochs", 0, 100_000);
-        try {
-            s.rhoGrid = args.value("rho-grid") == null ? null : RhoSearch.parseMeanMargins(args.value("rho-grid"));
-        } catch (InvalidInputException e) {
-            throw new UsageException(e.getMessage());
-        }
+        s.rhoGrid = rhoGrid(args);
         if (args.value("rewards") != null) {
             s.rewards = Rewards.byName(args.value("rewards"));
         }

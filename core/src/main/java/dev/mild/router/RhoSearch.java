@@ -118,24 +118,12 @@ public final class RhoSearch {
         /**
          * When {@link #chosenAtEdge}, the grid's mean margins extended past that edge by two halvings (smallest
          * chosen: a quarter and a half of it first) or two doublings (largest chosen: twice and four times it
-         * last); otherwise the grid's own mean margins.
+         * last); otherwise the grid's own mean margins. See {@link RhoSearch#widerMeanMargins(double[], boolean,
+         * boolean)}.
          */
         public double[] widerMeanMargins() {
-            if (!chosenAtEdge()) {
-                return meanMargins();
-            }
-            int n = meanMargins.length;
-            double[] wider = new double[n + 2];
-            if (chosen.meanMargin == meanMargins[0]) {
-                wider[0] = meanMargins[0] / 4;
-                wider[1] = meanMargins[0] / 2;
-                System.arraycopy(meanMargins, 0, wider, 2, n);
-            } else {
-                System.arraycopy(meanMargins, 0, wider, 0, n);
-                wider[n] = meanMargins[n - 1] * 2;
-                wider[n + 1] = meanMargins[n - 1] * 4;
-            }
-            return wider;
+            boolean smallest = chosenAtEdge() && chosen.meanMargin == meanMargins[0];
+            return RhoSearch.widerMeanMargins(meanMargins, smallest, chosenAtEdge() && !smallest);
         }
 
         /** This result, with the base kept because the model trained at {@code chosen} scored {@code validLoss}. */
@@ -148,6 +136,27 @@ public final class RhoSearch {
         public String toString() {
             return RecordText.of(this);
         }
+    }
+
+    /**
+     * A grid's mean margins (ascending) extended past its smallest by two halvings ({@code below}: a quarter and a
+     * half of it first) and past its largest by two doublings ({@code above}: twice and four times it last): the
+     * wider grid to try when searches chose an edge (several seeds may hit both).
+     */
+    public static double[] widerMeanMargins(double[] meanMargins, boolean below, boolean above) {
+        int n = meanMargins.length;
+        int first = below ? 2 : 0;
+        double[] wider = new double[n + first + (above ? 2 : 0)];
+        if (below) {
+            wider[0] = meanMargins[0] / 4;
+            wider[1] = meanMargins[0] / 2;
+        }
+        System.arraycopy(meanMargins, 0, wider, first, n);
+        if (above) {
+            wider[first + n] = meanMargins[n - 1] * 2;
+            wider[first + n + 1] = meanMargins[n - 1] * 4;
+        }
+        return wider;
     }
 
     /** Progress callbacks. */

@@ -85,4 +85,54 @@ class EdgeNoteTest {
         assertNull(inside.interiorTie());
         assertFalse(printed(inside).contains("Note:"), printed(inside));
     }
+
+    /**
+     * repro's note after a setup and cost's table counts the seeds whose search chose an edge of the grid (here
+     * 1/2, 1, 2): the largest in 4 of 5 seeds, the fifth inside.
+     */
+    @Test
+    void reprosNoteCountsTheSeedsThatChoseAnEdge() {
+        RhoSearch.Result top = grid(2, 0, new int[] {2, 0});
+        RhoSearch.Result inside = grid(1, 2, new int[] {1, 2});
+        assertEquals("Note: MILD's search chose the grid's largest mean margin (2) in 4 of 5 seeds; a better one may"
+                + " lie above it: try --rho-grid 0.5,1,2,4,8", ReproCommand.edgeNote(List.of(top, top, inside, top, top)));
+
+        RhoSearch.Result bottom = grid(0, 1, new int[] {0, 1});
+        assertEquals("Note: MILD's search chose the grid's smallest mean margin (1/2) in 1 of 2 seeds; a better one"
+                + " may lie below it: try --rho-grid 0.125,0.25,0.5,1,2", ReproCommand.edgeNote(List.of(inside, bottom)));
+        assertEquals("Note: MILD's search chose the grid's smallest mean margin (1/2) in 1 of 1 seed; a better one"
+                + " may lie below it: try --rho-grid 0.125,0.25,0.5,1,2", ReproCommand.edgeNote(List.of(bottom)));
+
+        // Every seed inside the grid, or no seed: no note.
+        assertNull(ReproCommand.edgeNote(List.of(inside, inside)));
+        assertNull(ReproCommand.edgeNote(List.of()));
+    }
+
+    /** Seeds at both edges: both are counted and the suggested grid reaches past each. */
+    @Test
+    void reprosNoteNamesBothEdgesWhenSeedsDiffer() {
+        RhoSearch.Result top = grid(2, 3, new int[] {2, 3});
+        RhoSearch.Result bottom = grid(0, 0, new int[] {0, 0});
+        assertEquals("Note: MILD's search chose the grid's largest mean margin (2) in 2 and its smallest (1/2) in 1 of"
+                + " 3 seeds; a better one may lie outside it: try --rho-grid 0.125,0.25,0.5,1,2,4,8",
+                ReproCommand.edgeNote(List.of(top, bottom, top)));
+    }
+
+    /** Edge winners that tie with a point inside the grid won by the tie rule; the note counts them. */
+    @Test
+    void reprosNoteCountsTheEdgeWinsThatCameFromTheTieRule() {
+        RhoSearch.Result tied = grid(2, 0, new int[] {2, 0}, new int[] {1, 1});
+        RhoSearch.Result clear = grid(2, 0, new int[] {2, 0});
+        RhoSearch.Result otherEdgeTie = grid(2, 0, new int[] {2, 0}, new int[] {0, 3});   // not inside the grid
+        assertEquals("Note: MILD's search chose the grid's largest mean margin (2) in 3 of 3 seeds (in 1 of them it"
+                + " tied on validation with a point inside the grid and won by the tie rule); a better one may lie"
+                + " above it: try --rho-grid 0.5,1,2,4,8", ReproCommand.edgeNote(List.of(clear, tied, otherEdgeTie)));
+    }
+
+    /** The per-run choice (repro's run lines, demo) marks an edge winner. */
+    @Test
+    void theChoiceInWordsMarksTheGridsEdge() {
+        assertEquals("mean margin 2 (the grid's edge), gamma 0", Reports.searchChoice(grid(2, 0, new int[] {2, 0})));
+        assertEquals("mean margin 1, gamma 1/2", Reports.searchChoice(grid(1, 2, new int[] {1, 2})));
+    }
 }

@@ -735,6 +735,81 @@ class CliTest {
     }
 
     /**
+     * {@code repro --rho-grid}: MILD's search in every run tries exactly the given mean margins (JSON meanMargins),
+     * and a grid of two has no inside, so every seed chooses an edge: each mildSearch entry says chosenAtEdge, each
+     * run line is marked, and the note after the table counts the seeds per edge (the counts read from the JSON
+     * of the same deterministic runs). Without the option the default grid is reported, and chosenAtEdge is true
+     * exactly for its ends, 1/8 and 2.
+     */
+    @Test
+    void reproTakesARhoGridAndSaysWhenTheSearchChoseItsEdge() throws IOException {
+        idxPair("train", 600, 1);
+        idxPair("t10k", 200, 2);
+        String[] args = {"repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "2", "--epochs",
+                "2", "--rho-grid", "2,0.5"};
+        String[] jsonArgs = java.util.Arrays.copyOf(args, args.length + 1);
+        jsonArgs[args.length] = "--json";
+        Run json = run(jsonArgs);
+        assertEquals(0, json.code, json.err);
+        Map<?, ?> m = (Map<?, ?>) Json.parse(json.lines().get(0), "repro");
+        assertEquals(List.of(0.5, 2.0), m.get("meanMargins"));
+        int atLargest = 0;
+        for (Object o : (List<?>) m.get("mildSearch")) {
+            Map<?, ?> choice = (Map<?, ?>) o;
+            assertEquals(Boolean.TRUE, choice.get("chosenAtEdge"), choice.toString());
+            assertTrue(List.of(0.5, 2.0).contains(choice.get("meanMargin")), choice.toString());
+            atLargest += choice.get("meanMargin").equals(2.0) ? 1 : 0;
+        }
+        Run text = run(args);
+        assertEquals(0, text.code, text.err);
+        assertTrue(text.out.contains("MILD's rho auto grid: mean margins 0.5,2."), text.out);
+        assertEquals(2, text.out.lines().filter(l -> l.contains(" MILD: ") && l.contains("(the grid's edge), gamma")).count(),
+                text.out);
+        String note = switch (atLargest) {
+            case 2 -> "the grid's largest mean margin (2) in 2 of 2 seeds; a better one may lie above it: try"
+                    + " --rho-grid 0.5,2,4,8";
+            case 0 -> "the grid's smallest mean margin (1/2) in 2 of 2 seeds; a better one may lie below it: try"
+                    + " --rho-grid 0.125,0.25,0.5,2";
+            default -> "the grid's largest mean margin (2) in 1 and its smallest (1/2) in 1 of 2 seeds; a better one"
+                    + " may lie outside it: try --rho-grid 0.125,0.25,0.5,2,4,8";
+        };
+        assertTrue(text.out.contains("Note: MILD's search chose " + note), note + " in\n" + text.out);
+
+        Run byDefault = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "1",
+                "--epochs", "2", "--json");
+        assertEquals(0, byDefault.code, byDefault.err);
+        Map<?, ?> d = (Map<?, ?>) Json.parse(byDefault.lines().get(0), "repro");
+        assertEquals(List.of(0.125, 0.25, 0.5, 1.0, 2.0), d.get("meanMargins"));
+        Map<?, ?> choice = (Map<?, ?>) ((List<?>) d.get("mildSearch")).get(0);
+        Object margin = choice.get("meanMargin");
+        assertEquals(margin.equals(0.125) || margin.equals(2.0), choice.get("chosenAtEdge"), choice.toString());
+    }
+
+    /**
+     * A bad {@code repro --rho-grid} item is a usage error naming the option and the item, exit 2, found before
+     * any data is read (the directory here does not exist, which would be the error otherwise). The help explains
+     * the option with an example.
+     */
+    @Test
+    void reproRefusesABadRhoGridBeforeReadingData() {
+        String[][] cases = {
+                {"1,-2", "--rho-grid: item 2 is -2; every mean margin must be finite and > 0"},
+                {"1,abc", "--rho-grid: \"abc\" (item 2 of \"1,abc\") is not a number"},
+                {"0.5,1,1.0", "--rho-grid: item 3 (1.0) repeats item 2 (1); give each mean margin once"},
+                {"1,,2", "--rho-grid \"1,,2\": item 2 of 3 is empty"}};
+        for (String[] c : cases) {
+            Run r = run("repro", "--dir", tmp.resolve("nowhere").toString(), "--rho-grid", c[0]);
+            assertEquals(2, r.code, c[0] + ": " + r.out + r.err);
+            assertTrue(r.err.contains(c[1]) && r.err.contains("(see ./mild repro --help)"), c[0] + ": " + r.err);
+            assertFalse(r.err.contains("IDX files not found"), "the grid is checked first: " + r.err);
+        }
+        String help = run("repro", "--help").out.replaceAll("\\s+", " ");
+        assertTrue(help.contains("[--rho-grid M1,M2,..]") && help.contains("the mean margins (rho_bar / p) MILD's rho"
+                + " auto search tries in every run") && help.contains("./mild repro --setups I --rho-grid"
+                + " 0.125,0.25,0.5,1,2,4,8"), help);
+    }
+
+    /**
      * The +- of repro's tables is the sample standard deviation (n - 1) of the per-seed losses, and the output
      * says so (the paper does not say which; with 5 seeds the population one is 11% smaller). The per-seed
      * losses come from --json of the same (deterministic) runs; the help names the paper's severe setting.
