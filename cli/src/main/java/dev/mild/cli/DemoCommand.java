@@ -46,7 +46,7 @@ final class DemoCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: ./mild demo [--rows N] [--seed S] [--epochs N] [--family]
+                Usage: ./mild demo [--rows N] [--seed S] [--epochs N] [--rho-grid M1,M2,..] [--family]
 
                 A self-contained tour, no data needed (under a minute on two cores). It generates a
                 10-class problem (Gaussian clusters in 8 dimensions that overlap a little) with three
@@ -56,7 +56,9 @@ final class DemoCommand implements Command {
                 rows they are right on, and expert 1 is best for most rows (the imbalance MILD is built for).
 
                 It trains two routers (the same small network, seed and data): TDEF, the two-stage baseline
-                (all margins 1), and MILD with margins chosen by ./mild train's default search (rho auto).
+                (all margins 1), and MILD with margins chosen by ./mild train's default search (rho auto;
+                a note says when it chose the grid's smallest or largest mean margin, where a better one
+                may lie beyond it, and suggests a wider --rho-grid).
                 Then, on held-out test rows:
                   deferral loss   the mean cost of the expert each router picks (lower is better)
                   shares          the share of rows sent to each expert
@@ -71,6 +73,9 @@ final class DemoCommand implements Command {
                   --epochs N  most epochs per training (default auto, as ./mild train: 100, or 4000
                               optimizer steps on small data; early stopping after 10 epochs or 400
                               steps without gain)
+                  --rho-grid M1,M2,..
+                              the mean margins MILD's search tries, as ./mild train's option
+                              (default 0.125,0.25,0.5,1,2), e.g. --rho-grid 0.125,0.25,0.5,1,2,4,8
                   --family    also check the whole loss family (mild, compsum, tdef, realizable-log,
                               realizable-mae, ce, cwce, ldam) on every backend against the float64
                               reference, on the same costs with random scores; ./mild golden checks the
@@ -83,7 +88,7 @@ final class DemoCommand implements Command {
 
     @Override
     public Set<String> valueOptions() {
-        return Set.of("rows", "seed", "epochs");
+        return Set.of("rows", "seed", "epochs", "rho-grid");
     }
 
     @Override
@@ -97,6 +102,7 @@ final class DemoCommand implements Command {
         int rows = args.intValue("rows", 10000, 50, 5_000_000);
         int seed = args.intValue("seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
         int epochs = TrainCommand.countOrAuto(args, "epochs");
+        double[] rhoGrid = TrainCommand.rhoGrid(args);   // null: the default grid
         PrintStream out = console.out();
         int[] blocks = {7, 2, 1};
         Dataset data = Generated.clusters(rows, 10, DIMENSIONS, SEPARATION, seed);
@@ -106,10 +112,14 @@ final class DemoCommand implements Command {
         out.println("cost = error + coverage price 0.7 / 0.2 / 0.1.");
         out.println();
 
-        RouterTraining.Outcome tdef = train(data, Surrogate.Kind.TDEF, blocks, seed, epochs, out, "TDEF (margins 1)");
-        RouterTraining.Outcome mild = train(data, Surrogate.Kind.MILD, blocks, seed, epochs, out, "MILD (rho auto)");
+        RouterTraining.Outcome tdef = train(data, Surrogate.Kind.TDEF, null, blocks, seed, epochs, out, "TDEF (margins 1)");
+        RouterTraining.Outcome mild = train(data, Surrogate.Kind.MILD, rhoGrid, blocks, seed, epochs, out, "MILD (rho auto)");
         out.printf(Locale.ROOT, "  MILD's search chose %s: rho = %s%n", Reports.searchChoice(mild.search()),
                 Reports.rho(mild.rho()));
+        String note = Reports.edgeNote(mild.search());
+        if (note != null) {
+            out.println(note);
+        }
         out.println();
 
         List<String> experts = mild.model().expertNames();
@@ -131,10 +141,12 @@ final class DemoCommand implements Command {
         return family(out, rows, seed) ? Main.OK : Main.CHECK_FAILED;
     }
 
-    private static RouterTraining.Outcome train(Dataset data, Surrogate.Kind loss, int[] blocks, int seed, int epochs,
-                                                PrintStream out, String label) {
+    /** {@code rhoGrid}: the mean margins of MILD's search, or null for the default (TDEF's must be null). */
+    private static RouterTraining.Outcome train(Dataset data, Surrogate.Kind loss, double[] rhoGrid, int[] blocks,
+                                                int seed, int epochs, PrintStream out, String label) {
         RouterTraining.Spec spec = new RouterTraining.Spec();
         spec.loss = loss;
+        spec.rhoGrid = rhoGrid;
         spec.experts = ExpertSetup.Source.SYNTHETIC;
         spec.blocks = blocks;
         spec.coverage = true;

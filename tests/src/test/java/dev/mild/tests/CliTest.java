@@ -403,6 +403,31 @@ class CliTest {
         assertTrue(r.out.contains("./mild golden"), "points to the loss-family check");
     }
 
+    /**
+     * demo's MILD search takes {@code --rho-grid}; with two mean margins whatever it chooses is an edge, and demo
+     * says so with train's note and a wider grid. A bad item is refused before anything is trained.
+     */
+    @Test
+    void demoSaysWhenMildsSearchChoseTheEdgeOfTheGrid() {
+        Run r = run("demo", "--rows", "600", "--epochs", "3", "--rho-grid", "0.5,2");
+        assertEquals(0, r.code, r.out + r.err);
+        boolean largest = r.out.contains("MILD's search chose mean margin 2 (the grid's edge), gamma");
+        boolean smallest = r.out.contains("MILD's search chose mean margin 1/2 (the grid's edge), gamma");
+        assertTrue(largest != smallest, r.out);
+        String note = largest
+                ? "Note: the search chose the largest mean margin of the grid (2), its edge: a better one may lie above"
+                        + " it. Try a wider grid, e.g. --rho-grid 0.5,2,4,8"
+                : "Note: the search chose the smallest mean margin of the grid (1/2), its edge: a better one may lie"
+                        + " below it. Try a wider grid, e.g. --rho-grid 0.125,0.25,0.5,2";
+        assertTrue(r.out.contains(note), note + " in\n" + r.out);
+
+        Run bad = run("demo", "--rows", "600", "--rho-grid", "0");
+        assertEquals(2, bad.code, bad.out + bad.err);
+        assertTrue(bad.err.contains("--rho-grid: item 1 is 0; every mean margin must be finite and > 0"), bad.err);
+        assertEquals("", bad.out, "nothing generated or trained");
+        assertTrue(run("demo", "--help").out.contains("--rho-grid M1,M2,.."));
+    }
+
     @Test
     void demoFamilyChecksEveryBackendAgainstTheReference() {
         Run r = run("demo", "--rows", "600", "--epochs", "3", "--family");
