@@ -165,11 +165,12 @@ final class Reports {
     }
 
     /**
-     * What rho auto chose, in words: "mean margin 1, gamma 0", "mean margin 2 (the grid's edge), gamma 0", plus, when the model trained at that point scored
-     * above the base on validation, that the base was kept.
+     * What rho auto chose, in words: "mean margin 1, gamma 0", "mean margin 2 (the grid's edge), gamma 0", plus,
+     * when the model trained at that point scored above the base on validation, that the base was kept.
      */
     static String searchChoice(RhoSearch.Result s) {
-        return "mean margin " + fraction(s.chosen().meanMargin()) + (s.chosenAtEdge() ? " (the grid's edge)" : "") + ", gamma " + fraction(s.chosen().gamma())
+        return "mean margin " + fraction(s.chosen().meanMargin()) + (s.chosenAtEdge() ? " (the grid's edge)" : "")
+                + ", gamma " + fraction(s.chosen().gamma())
                 + (s.baseKept() ? " (the base, margins 1, kept: better on validation than the model trained there)" : "");
     }
 
