@@ -4,7 +4,9 @@ package dev.mild.loss;
  * The float64 truth the tests and {@code mild golden} compare every backend with. Written to be obviously
  * correct rather than fast: for every expert k it evaluates MATH.md's formulas term by term, O(p^2) per row,
  * in log space (a log-sum-exp over {@code k' != k} with its own maximum), so it shares no algebraic shortcut
- * with the fast kernels.
+ * with the fast kernels. Exponents are split at the row maximum m, {@code a_k (f_j - f_k) = a_k (f_j - m) +
+ * a_k (m - f_k)}, so that the large part {@code x = a_k (m - f_k)} cancels exactly in the gradient's
+ * {@code x - nu log S} when nu = 1 instead of rounding away the small terms beside it.
  *
  * <pre>
  *   log S_k     = softplus(delta_k + logsumexp_{k' != k} a_k (f_k' - f_k))
@@ -137,16 +139,23 @@ public final class ReferenceKernel implements LossKernel {
                 gradTerms[go + j] = 0.0;
             }
         }
+        // Exponents are taken relative to the row maximum m: a (f_j - f_k) = y_j + x with y_j = a (f_j - m) <= 0
+        // and x = a (m - f_k) >= 0, and x never meets the small terms it would swallow (see below).
+        double m = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < p; j++) {
+            m = Math.max(m, f[fo + j]);
+        }
         double loss = 0.0;
         double termSize = 0.0;
         for (int k = 0; k < p; k++) {
             double a = c.inverseMargin(k);
             double delta = c.delta(k);
-            // log of sum_{k' != k} exp(a (f_k' - f_k)), shifted by its own maximum.
+            double x = a * (m - f[fo + k]);
+            // logOthers = log sum_{j != k} exp(y_j), shifted by its own maximum.
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < p; j++) {
                 if (j != k) {
-                    max = Math.max(max, a * (f[fo + j] - f[fo + k]));
+                    max = Math.max(max, a * (f[fo + j] - m));
                 }
             }
             double logOthers = Double.NEGATIVE_INFINITY;
@@ -154,20 +163,28 @@ public final class ReferenceKernel implements LossKernel {
                 double s = 0.0;
                 for (int j = 0; j < p; j++) {
                     if (j != k) {
-                        s += Math.exp(a * (f[fo + j] - f[fo + k]) - max);
+                        s += Math.exp(a * (f[fo + j] - m) - max);
                     }
                 }
                 logOthers = max + Math.log(s);
             }
-            double logS = LogSpace.softplus(delta + logOthers);
+            // log S = softplus(v), v = u + logOthers, u = delta + x
+            double u = delta + x;
+            double v = u + logOthers;
+            double tail = Math.log1p(Math.exp(-Math.abs(v)));
+            double logS = Math.max(v, 0.0) + tail;
             double phi = LogSpace.phi(logS, nu);
             loss += w[wo + k] * phi;
             termSize += Math.abs(w[wo + k]) * phi;
             if (grad != null || gradTerms != null) {
+                // u - nu log S, the exponent every term of expert k shares. Written as u - nu (u + logOthers + tail)
+                // it took logOthers back out of a sum with u, where x of 1e16 (rho 1e-16, a score gap of 1) had
+                // rounded it away: the gradient was 2x off for two tied top scores, and 2e-4 off at x = 3e12.
+                double shared = v > 0 ? (1.0 - nu) * u - nu * (logOthers + tail) : u - nu * tail;
                 for (int j = 0; j < p; j++) {
                     if (j != k) {
                         // w_k S_k^-nu dS_k/df_j: expert k's softmax part of entry j, and one piece of its own part
-                        double t = w[wo + k] * a * Math.exp(delta + a * (f[fo + j] - f[fo + k]) - nu * logS) * gradScale;
+                        double t = w[wo + k] * a * Math.exp(a * (f[fo + j] - m) + shared) * gradScale;
                         if (grad != null) {
                             grad[go + j] += t;
                             grad[go + k] -= t;

@@ -125,10 +125,17 @@ public final class ScalarKernel extends RowBlockKernel {
                         // kept 1.5 ulp of itself, and Phi ~ e^((1-nu) x) turned that into 1e-5 of the loss near
                         // the score spread's limit (nu = 0, x = 66)
                         double x = config.inverseMargin(k) * ((double) m - scores[s + k]);
-                        double logS = LogSpace.softplus(config.delta(k) + x + Math.log(others));
+                        double u = config.delta(k) + x;
+                        double logOthers = Math.log(others);
+                        double v = u + logOthers;
+                        double tail = Math.log1p(Math.exp(-Math.abs(v)));
+                        double logS = Math.max(v, 0.0) + tail; // softplus(v)
                         loss += wk * LogSpace.phi(logS, nu);
                         if (grad != null) {
-                            double eEx = Math.exp(config.delta(k) + x - nu * logS); // eEx * others = (S - 1) S^-nu
+                            // eEx = exp(u - nu log S), and eEx * others = (S - 1) S^-nu. Not formed as
+                            // u - nu (u + logOthers + tail): x of 1e16 (rho 1e-16, a score gap of 1) had rounded
+                            // logOthers away in the sum, and the gradient was 2x off for two tied top scores.
+                            double eEx = Math.exp(v > 0 ? (1.0 - nu) * u - nu * (logOthers + tail) : u - nu * tail);
                             double ck = wk * a * eEx;
                             coef += ck;
                             if (k == top) {

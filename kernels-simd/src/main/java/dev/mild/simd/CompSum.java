@@ -3,6 +3,7 @@ package dev.mild.simd;
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The general member of the family ({@code nu != 1} or some {@code delta != 0}), per (row, expert) item, in
@@ -43,7 +44,7 @@ final class CompSum {
         int n = Species.D.length();
         for (int off = 0; off < Species.L; off += n) {
             logOthers(sc, delta, off);
-            VectorMath.softplus(sc.xLogS, sc.ownD, sc.xLogS, off); // log S; ownD is free until the gradient step
+            VectorMath.softplus(sc.xV, sc.xTail, sc.xLogS, off); // log S = max(v, 0) + tail
             loss(sc, nu, off);
             if (withGrad) {
                 coefficient(sc, a, delta, nu, off);
@@ -56,11 +57,11 @@ final class CompSum {
     // compile (one exp or log fills much of its node budget); the steps and those functions pass arrays, never
     // vectors, so wherever C2 stops inlining the call is a plain call, not a boxed vector on the heap.
 
-    /** {@code y = log others + x + delta} into {@code sc.xLogS}: log S is softplus(y). */
+    /** {@code log others} into {@code sc.xLogOthers} and {@code v = log others + x + delta} into {@code sc.xV}: log S is softplus(v). */
     private static void logOthers(Scratch sc, double delta, int off) {
-        VectorMath.log(sc.xOthers, sc.xLogS, off);
+        VectorMath.log(sc.xOthers, sc.xLogOthers, off);
         DoubleVector x = DoubleVector.fromArray(Species.D, sc.xX, off);
-        DoubleVector.fromArray(Species.D, sc.xLogS, off).add(x).add(delta).intoArray(sc.xLogS, off);
+        DoubleVector.fromArray(Species.D, sc.xLogOthers, off).add(x).add(delta).intoArray(sc.xV, off);
     }
 
     /**
@@ -83,11 +84,17 @@ final class CompSum {
 
     /**
      * {@code coef = w a exp(delta + x - nu log S)}: into {@code sc.coefD}, into {@code sc.topD} off the top expert,
-     * and this item's coef into {@code sc.xX} for {@link #own}.
+     * and this item's coef into {@code sc.xX} for {@link #own}. With {@code u = delta + x} and {@code log S =
+     * max(v, 0) + tail}, the exponent is {@code (1 - nu) u - nu (log others + tail)} where v > 0: formed as
+     * {@code u - nu log S} it took log others back out of its sum with u, where x of 1e16 (rho 1e-16, a score gap
+     * of 1) had rounded it away, and the gradient was 2x off for two tied top scores.
      */
     private static void coefficient(Scratch sc, double a, double delta, double nu, int off) {
-        DoubleVector logS = DoubleVector.fromArray(Species.D, sc.xLogS, off);
-        DoubleVector.fromArray(Species.D, sc.xX, off).add(delta).sub(logS.mul(nu)).intoArray(sc.ownD, off);
+        DoubleVector u = DoubleVector.fromArray(Species.D, sc.xX, off).add(delta);
+        DoubleVector nuTail = DoubleVector.fromArray(Species.D, sc.xTail, off).mul(nu);
+        DoubleVector large = u.mul(1.0 - nu).sub(DoubleVector.fromArray(Species.D, sc.xLogOthers, off).mul(nu));
+        VectorMask<Double> positive = DoubleVector.fromArray(Species.D, sc.xV, off).compare(VectorOperators.GT, 0.0);
+        u.blend(large, positive).sub(nuTail).intoArray(sc.ownD, off);
         VectorMath.exp(sc.ownD, sc.ownD, off);
         DoubleVector coef = DoubleVector.fromArray(Species.D, sc.xW, off).mul(a)
                 .mul(DoubleVector.fromArray(Species.D, sc.ownD, off));

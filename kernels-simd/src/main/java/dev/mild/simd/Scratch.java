@@ -44,6 +44,10 @@ final class Scratch {
     final double[] xW = new double[Species.L];
     final double[] xTop = new double[Species.L];
     final double[] xLogS = new double[Species.L];
+    /** The parts of log S = softplus(v) = max(v, 0) + tail, v = delta + x + log others, for the gradient's exponent. */
+    final double[] xLogOthers = new double[Species.L];
+    final double[] xV = new double[Species.L];
+    final double[] xTail = new double[Species.L];
     /** {@code S^(1-nu) - 1} of the general member's loss for {@code nu != 1}. */
     final double[] phiD = new double[Species.L];
 
