@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UTFDataFormatException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -135,10 +136,18 @@ public final class ModelFile {
                     + " build reads version " + VERSION + "); retrain the model with this build");
         }
         long n = buf.getLong(12);
-        long expected = HEADER + n + TRAILER;
-        if (n < 0 || bytes.length != expected) {
-            throw new InvalidInputException(source + ": " + (n >= 0 && bytes.length < expected ? "truncated" : "corrupt")
-                    + " model file: the header announces " + n + " payload bytes (" + expected + " in all), the file has "
+        if (n < 0) {
+            throw new InvalidInputException(source + ": corrupt model file: the header announces a negative payload"
+                    + " length (" + n + "), the file has " + bytes.length + " bytes");
+        }
+        // Compared without adding the header to n: a damaged length near 2^63 overflowed the sum, and the message
+        // gave the whole file a negative size.
+        long payloadBytes = bytes.length - HEADER - TRAILER;
+        if (n != payloadBytes) {
+            boolean possible = n <= Long.MAX_VALUE - HEADER - TRAILER;   // else no file could be that long
+            String total = possible ? Long.toString(HEADER + n + TRAILER) : "more than a file can hold";
+            throw new InvalidInputException(source + ": " + (n > payloadBytes && possible ? "truncated" : "corrupt")
+                    + " model file: the header announces " + n + " payload bytes (" + total + " in all), the file has "
                     + bytes.length);
         }
         CRC32 crc = new CRC32();
@@ -149,15 +158,17 @@ public final class ModelFile {
                     "%s: corrupt model file: checksum mismatch (stored CRC32 %08x, computed %08x)", source, stored,
                     (int) crc.getValue()));
         }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, HEADER, (int) n))) {
-            RouterModel m = readPayload(in, (int) n);
-            if (in.available() != 0) {
-                throw new InvalidInputException(source + ": corrupt model file: " + in.available()
+        Payload in = new Payload(bytes, (int) n);
+        try {
+            RouterModel m = readPayload(in);
+            if (in.remaining() != 0) {
+                throw new InvalidInputException(source + ": corrupt model file: " + in.remaining()
                         + " unexpected bytes after the model");
             }
             return m;
         } catch (EOFException e) {
-            throw new InvalidInputException(source + ": corrupt model file: the payload ends early", e);
+            throw new InvalidInputException(source + ": corrupt model file: the payload (" + n + " bytes) ends early,"
+                    + " in " + in.part, e);
         } catch (IOException | RuntimeException e) {
             if (e instanceof InvalidInputException iie) {
                 throw new InvalidInputException(source + ": corrupt model file: " + iie.getMessage(), e);
@@ -243,32 +254,35 @@ public final class ModelFile {
         }
     }
 
-    private static RouterModel readPayload(DataInputStream in, int payload) throws IOException {
-        int infoCount = count(in, payload, "info entries");
+    private static RouterModel readPayload(Payload in) throws IOException {
+        int infoCount = in.count("info entries", 4);   // two strings, each at least its 2-byte length
         Map<String, String> info = new LinkedHashMap<>();
         for (int i = 0; i < infoCount; i++) {
-            info.put(in.readUTF(), in.readUTF());
+            info.put(in.readName("the key of info entry " + (i + 1)), in.readName("the value of info entry " + (i + 1)));
         }
-        int d = count(in, payload, "features");
+        in.part = "the feature names";
+        int d = in.count("features", 2 + 8);   // a name, a mean and a std
         List<String> features = new ArrayList<>(d);
         for (int c = 0; c < d; c++) {
-            features.add(in.readUTF());
+            features.add(in.readName("the name of feature " + (c + 1)));
         }
-        float[] mean = readFloats(in, d);
-        float[] std = readFloats(in, d);
+        in.part = "the standardization";
+        float[] mean = in.readFloats(d);
+        float[] std = in.readFloats(d);
         Standardizer standardizer = new Standardizer(mean, std, features);   // checks them, naming the feature
-        Mlp network = readNetwork(in, payload, "the router network");
-        ExpertSetup.Source source = ExpertSetup.Source.byName(in.readUTF());
-        int p = count(in, payload, "experts");
+        Mlp network = readNetwork(in, "the router network");
+        in.part = "the expert setup";
+        ExpertSetup.Source source = ExpertSetup.Source.byName(in.readName("the source of the experts' costs"));
+        int p = in.count("experts", 2 + 8);   // a name and a price
         List<String> names = new ArrayList<>(p);
         for (int k = 0; k < p; k++) {
-            names.add(in.readUTF());
+            names.add(in.readName("the name of expert " + (k + 1)));
         }
         int classes = in.readInt();   // not a size (nothing per class is stored): bounded like a data file's labels
         if (classes < 0 || classes > dev.mild.data.CsvReader.MAX_CLASS + 1) {
-            throw new InvalidInputException("impossible number of classes: " + classes);
+            throw new InvalidInputException(in.part + ": impossible number of classes: " + classes);
         }
-        int nb = count(in, payload, "blocks");
+        int nb = in.count("blocks", 4);
         int[] blocks = new int[nb];
         for (int i = 0; i < nb; i++) {
             blocks[i] = in.readInt();
@@ -278,22 +292,84 @@ public final class ModelFile {
             beta[k] = in.readDouble();
         }
         long seed = in.readLong();
-        int nc = count(in, payload, "classifiers");
+        in.part = "the expert classifiers";
+        int nc = in.count("classifiers", 4 + 2 * 4 + 2 * 4);   // the smallest network: 1 -> 1, one weight, one bias
         List<Mlp> classifiers = new ArrayList<>(nc);
         for (int i = 0; i < nc; i++) {
-            classifiers.add(readNetwork(in, payload, "the classifier of expert " + (i + 1)));
+            classifiers.add(readNetwork(in, "the classifier of expert " + (i + 1)));
         }
         return new RouterModel(features, standardizer, network,
                 new ExpertSetup(source, names, classes, blocks, beta, seed), classifiers, info);
     }
 
-    // A count can never exceed the payload's size: this keeps a corrupt count from allocating gigabytes.
-    private static int count(DataInputStream in, int payload, String what) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > payload) {
-            throw new InvalidInputException("impossible number of " + what + ": " + n);
+    /**
+     * The payload being parsed, and the part of it being read ({@code part}), so that damage found there (a count
+     * larger than the bytes left, a string that is not modified UTF-8, the end coming early) is named by its place.
+     */
+    private static final class Payload {
+        private final ByteArrayInputStream bytes;
+        private final DataInputStream in;
+        String part = "the info entries";
+
+        Payload(byte[] file, int length) {
+            bytes = new ByteArrayInputStream(file, HEADER, length);
+            in = new DataInputStream(bytes);
         }
-        return n;
+
+        int remaining() {
+            return bytes.available();   // exact for an in-memory stream
+        }
+
+        int readInt() throws IOException {
+            return in.readInt();
+        }
+
+        long readLong() throws IOException {
+            return in.readLong();
+        }
+
+        double readDouble() throws IOException {
+            return in.readDouble();
+        }
+
+        /** A string; {@code what} names it in the message when its bytes are not modified UTF-8. */
+        String readName(String what) throws IOException {
+            try {
+                return in.readUTF();
+            } catch (UTFDataFormatException e) {
+                // Its own words ("malformed input around byte 7") said neither which string nor that it is the file's.
+                throw new InvalidInputException(part + ": " + what + " is not text (its bytes are not the modified"
+                        + " UTF-8 a model file stores strings in)", e);
+            }
+        }
+
+        /**
+         * A count of elements of at least {@code bytesEach} bytes: refused when negative, or when that many could
+         * not fit in the rest of the payload, before anything is allocated for them.
+         */
+        int count(String what, int bytesEach) throws IOException {
+            int n = in.readInt();
+            if (n < 0) {
+                throw new InvalidInputException(part + ": impossible number of " + what + ": " + n);
+            }
+            if ((long) n * bytesEach > remaining()) {
+                throw new InvalidInputException(part + ": impossible number of " + what + ": " + n + " (they take at"
+                        + " least " + bytesEach + " bytes each, and only " + remaining() + " bytes of the payload follow)");
+            }
+            return n;
+        }
+
+        float[] readFloats(int n) throws IOException {
+            float[] v = new float[n];
+            readInto(v);
+            return v;
+        }
+
+        void readInto(float[] v) throws IOException {
+            byte[] raw = new byte[v.length * 4];
+            in.readFully(raw);
+            ByteBuffer.wrap(raw).asFloatBuffer().get(v);
+        }
     }
 
     private static void writeNetwork(DataOutputStream out, Mlp net) throws IOException {
@@ -308,24 +384,36 @@ public final class ModelFile {
     }
 
     /** {@code what} names the network in messages ("the router network"). */
-    private static Mlp readNetwork(DataInputStream in, int payload, String what) throws IOException {
-        int n = count(in, payload, "layers");
+    private static Mlp readNetwork(Payload in, String what) throws IOException {
+        in.part = what;
+        int n = in.count("layer sizes", 4);
         int[] sizes = new int[n];
-        long params = 0;
         for (int i = 0; i < n; i++) {
-            sizes[i] = count(in, payload, "units");
-            if (i > 0) {
-                params += (long) sizes[i - 1] * sizes[i] + sizes[i];
+            sizes[i] = in.readInt();
+            if (sizes[i] < 1) {
+                throw new InvalidInputException(what + ": layer " + i + " has " + sizes[i] + " units (every layer"
+                        + " needs >= 1)");
             }
         }
-        if (params * 4 > payload) {
-            throw new InvalidInputException("a network of sizes " + java.util.Arrays.toString(sizes)
-                    + " cannot fit in the file");
+        // Checked layer by layer, before the network is allocated: a damaged size cannot ask for more parameters
+        // than the bytes left hold (and the running sum stays far from overflowing a long).
+        long params = 0;
+        for (int i = 1; i < n; i++) {
+            params += (long) sizes[i - 1] * sizes[i] + sizes[i];
+            if (params * 4 > in.remaining()) {
+                throw new InvalidInputException(what + ": a network of sizes " + java.util.Arrays.toString(sizes)
+                        + " cannot fit in the file (" + in.remaining() + " bytes of the payload follow)");
+            }
         }
-        Mlp net = new Mlp(sizes);
+        Mlp net;
+        try {
+            net = new Mlp(sizes);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(what + ": " + e.getMessage(), e);
+        }
         for (int l = 0; l < net.layers(); l++) {
-            readInto(in, net.weights(l));
-            readInto(in, net.biases(l));
+            in.readInto(net.weights(l));
+            in.readInto(net.biases(l));
             finite(what + ", layer " + (l + 1) + " weights", net.weights(l));
             finite(what + ", layer " + (l + 1) + " biases", net.biases(l));
         }
@@ -347,17 +435,5 @@ public final class ModelFile {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4);
         b.asFloatBuffer().put(v);
         out.write(b.array());
-    }
-
-    private static float[] readFloats(DataInputStream in, int n) throws IOException {
-        float[] v = new float[n];
-        readInto(in, v);
-        return v;
-    }
-
-    private static void readInto(DataInputStream in, float[] v) throws IOException {
-        byte[] raw = new byte[v.length * 4];
-        in.readFully(raw);
-        ByteBuffer.wrap(raw).asFloatBuffer().get(v);
     }
 }

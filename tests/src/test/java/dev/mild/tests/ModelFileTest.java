@@ -185,6 +185,58 @@ class ModelFileTest {
                 "model: expert name \"expert1\" appears twice");
     }
 
+    /**
+     * Damage inside the payload with the checksum redone (found by fuzzing): each is refused naming the file and the
+     * part of the payload. A string whose bytes are not modified UTF-8 read "java.io.UTFDataFormatException:
+     * malformed input around byte 0"; a count larger than the bytes left was allocated and read until the payload
+     * ran out ("the payload ends early", naming no part).
+     */
+    @Test
+    void damageInsideThePayloadNamesThePart() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        int features = featureCountOffset(good);   // the feature count, then the names: x0, x1, ...
+        assertEquals(model.featureNames().size(), ByteBuffer.wrap(good).getInt(features));
+        assertEquals(2, ByteBuffer.wrap(good).getShort(features + 4), "x0 takes two bytes");
+        byte[] notText = good.clone();
+        notText[features + 4 + 2 + 2 + 2] = (byte) 0xff;   // the 'x' of x1: no modified UTF-8 byte is 0xff
+        assertError(withChecksum(notText), "corrupt model file: the feature names: the name of feature 2 is not text");
+        byte[] tooMany = good.clone();
+        int after = good.length - 4 - (features + 4);   // payload bytes after the count
+        ByteBuffer.wrap(tooMany).putInt(features, after / 10 + 1);   // each feature takes a name, a mean, a std
+        assertError(withChecksum(tooMany), "the feature names: impossible number of features: " + (after / 10 + 1)
+                + " (they take at least 10 bytes each, and only " + after + " bytes of the payload follow)");
+        byte[] longName = good.clone();
+        ByteBuffer.wrap(longName).putShort(features + 4, (short) 0xffff);   // x0 "runs" past the end of the file
+        assertTrue(good.length < 0xffff);
+        assertError(withChecksum(longName), "corrupt model file: the payload (" + (good.length - 24)
+                + " bytes) ends early, in the feature names");
+    }
+
+    @Test
+    void aPayloadLengthBeyondAnyFileIsNamedWithoutOverflow() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        // 20 + n + 4 overflowed a long: "the header announces 9223372036854775807 payload bytes
+        // (-9223372036854775786 in all)".
+        byte[] huge = good.clone();
+        ByteBuffer.wrap(huge).putLong(12, Long.MAX_VALUE);
+        assertError(huge, "corrupt model file: the header announces 9223372036854775807 payload bytes (more than a"
+                + " file can hold in all), the file has " + good.length);
+        byte[] negative = good.clone();
+        ByteBuffer.wrap(negative).putLong(12, -1);
+        assertError(negative, "corrupt model file: the header announces a negative payload length (-1), the file has "
+                + good.length + " bytes");
+    }
+
+    /** The offset in a model file's bytes of the feature count (after the info entries). */
+    private static int featureCountOffset(byte[] file) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(file, 20, file.length - 24));
+        for (int i = in.readInt(); i > 0; i--) {
+            in.readUTF();
+            in.readUTF();
+        }
+        return file.length - 4 - in.available();
+    }
+
     /** {@code bytes} with the one occurrence of {@code from} (ASCII) replaced by {@code to}, of the same length. */
     private static byte[] replaceOnce(byte[] bytes, String from, String to) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
