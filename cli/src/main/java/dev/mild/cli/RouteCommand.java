@@ -121,7 +121,7 @@ final class RouteCommand implements Command {
                     throw new InvalidInputException("stdin, line " + lineNo + ": " + parts.length + " values, expected "
                             + cells + (columnOf == null
                             ? " (the model's features, in order: " + DataFiles.abbreviate(features) + ")"
-                            : " (as many as the header)"));
+                            : " (as many as the header)") + CsvReader.quotingHint(line, null));
                 }
                 for (int c = 0; c < parts.length; c++) {
                     int f = columnOf == null ? c : columnOf[c];

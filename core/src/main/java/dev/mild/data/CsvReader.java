@@ -161,7 +161,7 @@ public final class CsvReader {
             String[] cells = line.split(",", -1);
             if (cells.length != cols) {
                 throw new InvalidInputException(source + ", line " + lineNo + ": " + cells.length
-                        + " cells but the header has " + cols + " columns");
+                        + " cells but the header has " + cols + " columns" + quotingHint(line, headerLine));
             }
             for (int c = 0; c < cols; c++) {
                 String cell = cells[c].trim();
@@ -324,7 +324,56 @@ public final class CsvReader {
                 // Quoted text: the column is not numeric; say so as for any other text.
             }
         }
-        return describe(cell) + " is not a number";
+        return describe(cell) + " is not a number" + hiddenCharacter(cell);
+    }
+
+    /**
+     * For a cell holding a character a message cannot show plainly, which one it is: a byte-order mark in the
+     * middle of a file (files joined with cat), a no-break space, the decoder's stand-in for bytes that are not
+     * UTF-8. "\"\uFEFF1\" is not a number" read as "\"1\" is not a number". Empty when there is none.
+     */
+    private static String hiddenCharacter(String cell) {
+        for (int i = 0; i < cell.length(); i++) {
+            char c = cell.charAt(i);
+            if (c == BYTE_ORDER_MARK) {
+                return " (it holds U+FEFF, the byte-order mark that starts some files: were files joined, e.g. with"
+                        + " cat? remove it)";
+            }
+            if (c == REPLACEMENT_CHARACTER) {
+                return " (it holds bytes that are not UTF-8 text, shown as \uFFFD: the file is in another encoding"
+                        + " (Windows-1252? Latin-1?); save it as UTF-8)";
+            }
+            int type = Character.getType(c);
+            if (Character.isWhitespace(c) || Character.isSpaceChar(c) || type == Character.FORMAT
+                    || type == Character.CONTROL) {
+                return String.format(Locale.ROOT, " (it holds U+%04X %s, which no number has)", (int) c,
+                        Character.getName(c));
+            }
+        }
+        return "";
+    }
+
+    /**
+     * For a line whose cell count differs from the header's, the likely reason when double quotes are involved: a
+     * quoted value or header name with a comma inside ({@code "1,5"}, {@code "Smith, J."}), which this reader,
+     * without quoting, splits in two. Empty otherwise (also for header names that are quoted whole, which are read).
+     *
+     * @param headerLine the header, or null when there is none (route's input)
+     */
+    public static String quotingHint(String line, String headerLine) {
+        if (line.indexOf('"') >= 0) {
+            return " (the line has double quotes: a quoted value with a comma inside is split there, as values are"
+                    + " read without quoting)";
+        }
+        if (headerLine != null) {
+            for (String name : headerLine.split(",", -1)) {
+                if (unquote(name.trim()).indexOf('"') >= 0) {
+                    return " (the header has a stray double quote: a quoted name with a comma inside is split there,"
+                            + " as names are read without quoting)";
+                }
+            }
+        }
+        return "";
     }
 
     private static String describe(String cell) {

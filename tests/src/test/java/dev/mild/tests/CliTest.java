@@ -530,6 +530,12 @@ class CliTest {
         bad = runWithInput("x0,x1,zz\n", "route", "--model", model.toString());
         assertEquals(2, bad.code);
         assertTrue(bad.err.contains("\"zz\" is not a feature"), bad.err);
+        // A quoted value with a comma inside is split (values are read without quoting): the quotes are named.
+        bad = runWithInput("1,\"2,5\",3\n", "route", "--model", model.toString());
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("stdin, line 1: 4 values, expected 3") && bad.err.contains("(the line has double"
+                + " quotes: a quoted value with a comma inside is split there, as values are read without quoting)"),
+                bad.err);
     }
 
     @Test

@@ -291,6 +291,48 @@ class DataTest {
     }
 
     /**
+     * Characters a message cannot show plainly are named (found by fuzzing): a byte-order mark in the middle of a
+     * file (two files joined with cat) read as "\"1.5\" is not a number", a no-break space as "\"2 \" is not a
+     * number", a byte that is not UTF-8 as a bare "\"\uFFFD\"".
+     */
+    @Test
+    void aCellWithAnInvisibleCharacterSaysWhichItIs() throws IOException {
+        bad("joined.csv", "a,cost:e\n1,0\n\uFEFF1.5,1\n", "joined.csv, line 3, column 1 (a)",
+                "is not a number (it holds U+FEFF, the byte-order mark that starts some files: were files joined, e.g."
+                        + " with cat? remove it)");
+        bad("nbsp.csv", "a,cost:e\n2\u00a0,0\n", "nbsp.csv, line 2, column 1 (a)",
+                "\"2\u00a0\" is not a number (it holds U+00A0 NO-BREAK SPACE, which no number has)");
+        Path latin1 = tmp.resolve("latin1cell.csv");
+        Files.write(latin1, "a,cost:e\n1,0\n\u00b21,0\n".getBytes(StandardCharsets.ISO_8859_1));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(latin1));
+        assertEquals(latin1 + ", line 3, column 1 (a): \"\uFFFD1\" is not a number (it holds bytes that are not UTF-8"
+                + " text, shown as \uFFFD: the file is in another encoding (Windows-1252? Latin-1?); save it as UTF-8)",
+                e.getMessage());
+        // Text without such characters is described as before.
+        bad("word.csv", "a,cost:e\ncaf\u00e9,0\n", "word.csv, line 2, column 1 (a)", "\"caf\u00e9\" is not a number");
+    }
+
+    /**
+     * Values are read without quoting (the reader's contract): a quoted value with a comma inside is split in two,
+     * and the cell count said only "4 cells but the header has 3 columns". The quotes are now named as the likely
+     * reason, in a data line or as a stray quote in the header; a header of names quoted whole is read as before.
+     */
+    @Test
+    void aCellCountThrownOffByQuotingSaysSo() throws IOException {
+        bad("quotedcomma.csv", "a,b,cost:e\n1,\"2,5\",0\n", "quotedcomma.csv, line 2",
+                "4 cells but the header has 3 columns (the line has double quotes: a quoted value with a comma inside is"
+                        + " split there, as values are read without quoting)");
+        bad("quotedname.csv", "a,\"b,c\",cost:e\n1,2,0\n", "quotedname.csv, line 2",
+                "3 cells but the header has 4 columns (the header has a stray double quote: a quoted name with a comma"
+                        + " inside is split there, as names are read without quoting)");
+        Path f = write(tmp, "quotednames.csv", "\"a\",\"b\",\"cost:e\"\n1,2\n");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+        assertEquals(f + ", line 2: 2 cells but the header has 3 columns", e.getMessage());
+        assertEquals(List.of("a", "b"), DataFiles.read(write(tmp, "ok.csv", "\"a\",\"b\",\"cost:e\"\n1,2,0\n"))
+                .featureNames());
+    }
+
+    /**
      * A wide header is read in time linear in its columns: each expert name was looked for among all before it, so
      * a header of 100,000 cost columns (a 1 MB line) took 40 s.
      */
