@@ -462,7 +462,10 @@ public final class RouterTraining {
             }
 
             Mlp net = training.network();
-            Evaluation.Result validReport = Evaluation.of(Trainer.scores(net, valid.features(), valid.rows()),
+            Router scorer = new Router(standardizer, net, setup.names());   // only to name a row that fails
+            Evaluation.Result validReport = Evaluation.of(validFile != null
+                            ? reportScores(net, scorer, valid.features(), validFile, all(validFile.rows()))
+                            : reportScores(net, scorer, valid.features(), data, validIdx),
                     valid.costs(), valid.rows(), validFile != null ? validFile.labels() : select(data.labels(), validIdx),
                     setup);
             Evaluation.Result testReport = null;
@@ -471,14 +474,14 @@ public final class RouterTraining {
             if (testFile != null) {
                 // The test file is used here, after training and selection, and only for the report (checked above).
                 double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
-                testReport = Evaluation.of(Trainer.scores(net, testStd, testFile.rows()), testCosts, testFile.rows(),
-                        testFile.labels(), setup);
+                testReport = Evaluation.of(reportScores(net, scorer, testStd, testFile, all(testFile.rows())), testCosts,
+                        testFile.rows(), testFile.labels(), setup);
                 testSource = testFile.source();
                 testRows = testFile.rows();
             } else if (testIdx.length > 0) {
                 Examples test = all.select(testIdx);
-                testReport = Evaluation.of(Trainer.scores(net, test.features(), test.rows()), test.costs(), test.rows(),
-                        select(data.labels(), testIdx), setup);
+                testReport = Evaluation.of(reportScores(net, scorer, test.features(), data, testIdx), test.costs(),
+                        test.rows(), select(data.labels(), testIdx), setup);
                 testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction(), data.source());
                 testRows = testIdx.length;
             }
@@ -815,6 +818,34 @@ public final class RouterTraining {
             c[i * classes + labels[rows[i]]] = 0.0;
         }
         return new Examples(f, c, rows.length, d, classes);
+    }
+
+    /**
+     * The network's scores of rows of {@code file} for a report ({@code standardized}: those rows, standardized, in
+     * order). A validation or test row far outside the training data (a feature of 1e38, which standardization
+     * alone does not overflow) can make the scores overflow float32: it failed as "scores: row 0, column 0 is NaN
+     * (must be finite)", naming neither the file nor the line. It is named here as eval names it, by file and line
+     * and the feature furthest out ({@code scorer}, the same network, gives those words).
+     *
+     * @param rows the index in {@code file} of each row
+     */
+    private static float[] reportScores(Mlp net, Router scorer, float[] standardized, Dataset file, int[] rows) {
+        float[] scores = Trainer.scores(net, standardized, rows.length);
+        int p = net.outputs();
+        int d = file.d();
+        for (int i = 0; i < scores.length; i++) {
+            if (!Float.isFinite(scores[i])) {
+                int row = rows[i / p];
+                String why = "the router's scores are not finite for this row";
+                try {
+                    scorer.route(Arrays.copyOfRange(file.features(), row * d, (row + 1) * d));
+                } catch (InvalidInputException e) {
+                    why = e.getMessage();
+                }
+                throw new InvalidInputException(file.where(row) + ": " + why);
+            }
+        }
+        return scores;
     }
 
     private static int[] all(int n) {

@@ -64,6 +64,27 @@ class TrainChecksTest {
         return write(tmp, name, sb.toString());
     }
 
+    /**
+     * A validation or test row far outside the training data (features of 1.7e38: within what a data file may hold,
+     * and standardized without overflow; here used as they are) makes the trained router's scores overflow float32. That is only known
+     * after training; it failed there as "scores: row 1, column 0 is NaN (must be finite)", naming neither the
+     * file nor the line (found by fuzzing). Now the file, line and feature are named, as eval names them.
+     */
+    @Test
+    void aRowWhoseScoresOverflowIsNamedByFileAndLine() throws IOException {
+        Path data = labelled("lab.csv", 300, 10);
+        Path far = write(tmp, "far.csv", "x0,x1,x2,label\n1,1,1,3\n1.7e38,1.7e38,1.7e38,4\n3,3,3,5\n");
+        Path model = tmp.resolve("m.mild");
+        for (String option : new String[] {"--valid", "--test"}) {
+            Run r = run("train", "--data", data.toString(), option, far.toString(), "--experts", "synthetic",
+                    "--blocks", "7,2,1", "--epochs", "2", "--scale", "none", "--out", model.toString());
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("mild train: error: " + far + ", line 3: feature column ")
+                    && r.err().contains("the router's scores overflow float32 for this row"), option + ": " + r.err());
+            assertFalse(Files.exists(model), "no model written");
+        }
+    }
+
     @Test
     void aBadTestFileFailsBeforeTraining() throws IOException {
         Path data = labelled("lab.csv", 300, 10);
