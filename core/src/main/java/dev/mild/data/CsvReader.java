@@ -48,6 +48,11 @@ public final class CsvReader {
 
     private static final char BYTE_ORDER_MARK = '\uFEFF';
     private static final char REPLACEMENT_CHARACTER = '\uFFFD';
+    /**
+     * How a model file starts (ModelFile's magic): given as data (eval's --model and --data swapped), it was "a NUL
+     * byte ... not text at all?".
+     */
+    private static final String MODEL_MAGIC = "MILDRTR\u001A";
 
     private CsvReader() {
     }
@@ -80,6 +85,10 @@ public final class CsvReader {
         }
         if (headerLine == null) {
             throw new InvalidInputException(source + ": empty file (expected a header line naming the columns)");
+        }
+        if (headerLine.startsWith(MODEL_MAGIC)) {
+            throw new InvalidInputException(source + ": this is a MILD model file (from ./mild train), not a data file;"
+                    + " give it as --model, and the data as --data");
         }
         rejectNul(headerLine, source, lineNo);
         String[] header = headerLine.split(",", -1);

@@ -47,7 +47,7 @@ import java.util.zip.CRC32;
  * never half of one. Loading checks magic, version, length and checksum before parsing, and names what is wrong.
  */
 public final class ModelFile {
-    static final byte[] MAGIC = {'M', 'I', 'L', 'D', 'R', 'T', 'R', 0x1A};
+    static final byte[] MAGIC = {'M', 'I', 'L', 'D', 'R', 'T', 'R', 0x1A};   // CsvReader knows it (a model as data)
     public static final int VERSION = 1;
     static final int HEADER = 20;
     static final int TRAILER = 4;

@@ -290,6 +290,16 @@ class DataTest {
                 e.getMessage());
     }
 
+    /** A model file given as data (eval's --model and --data swapped) is named as one, not as text with a NUL. */
+    @Test
+    void aModelFileGivenAsDataIsNamedAsOne() throws IOException {
+        Path f = tmp.resolve("router.mild");
+        Files.write(f, new byte[] {'M', 'I', 'L', 'D', 'R', 'T', 'R', 0x1A, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+        assertEquals(f + ": this is a MILD model file (from ./mild train), not a data file; give it as --model, and the"
+                + " data as --data", e.getMessage());
+    }
+
     /**
      * Characters a message cannot show plainly are named (found by fuzzing): a byte-order mark in the middle of a
      * file (two files joined with cat) read as "\"1.5\" is not a number", a no-break space as "\"2 \" is not a
