@@ -400,7 +400,7 @@ public final class ModelFile {
         long params = 0;
         for (int i = 1; i < n; i++) {
             params += (long) sizes[i - 1] * sizes[i] + sizes[i];
-            if (params * 4 > in.remaining()) {
+            if (params > in.remaining() / 4) {   // not params * 4: two sizes near 2^31 overflow that
                 throw new InvalidInputException(what + ": a network of sizes " + java.util.Arrays.toString(sizes)
                         + " cannot fit in the file (" + in.remaining() + " bytes of the payload follow)");
             }

@@ -212,6 +212,29 @@ class ModelFileTest {
                 + " bytes) ends early, in the feature names");
     }
 
+    /** Layer sizes near 2^31 (checksum redone) are refused as not fitting the file, without overflowing the count. */
+    @Test
+    void hugeLayerSizesAreRefusedBeforeAllocating() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(good, 20, good.length - 24));
+        for (int i = in.readInt(); i > 0; i--) {
+            in.readUTF();
+            in.readUTF();
+        }
+        int d = in.readInt();
+        for (int c = 0; c < d; c++) {
+            in.readUTF();
+        }
+        in.skipBytes(8 * d);   // the standardization
+        assertEquals(model.network().sizes().length, in.readInt());
+        int sizes = good.length - 4 - in.available();   // the router network's first size
+        byte[] huge = good.clone();
+        // 4 x (s0 s1 + s1 + s1 s2 + s2) is 2^64 here, 0 in a long: that product let these sizes through.
+        ByteBuffer.wrap(huge).putInt(sizes, Integer.MAX_VALUE).putInt(sizes + 4, Integer.MAX_VALUE).putInt(sizes + 8, 1);
+        assertError(withChecksum(huge), "corrupt model file: the router network: a network of sizes [2147483647,"
+                + " 2147483647, 1] cannot fit in the file");
+    }
+
     @Test
     void aPayloadLengthBeyondAnyFileIsNamedWithoutOverflow() throws IOException {
         byte[] good = ModelFile.toBytes(model);
