@@ -313,8 +313,8 @@ final class VectorMath {
     }
 
     /**
-     * {@code out = log(1 + e^y) = max(y, 0) + log1p(e^-|y|)} ({@code out} may be {@code y}; {@code tmp} is
-     * overwritten): no overflow, {@code softplus(-inf) = 0}.
+     * {@code out = log(1 + e^y) = max(y, 0) + log1p(e^-|y|)} ({@code out} may be {@code y}), and {@code tmp =
+     * log1p(e^-|y|)}, the tail, which CompSum's gradient exponent uses: no overflow, {@code softplus(-inf) = 0}.
      */
     static void softplus(double[] y, double[] tmp, double[] out, int off) {
         DoubleVector.fromArray(Species.D, y, off).abs().neg().intoArray(tmp, off);
