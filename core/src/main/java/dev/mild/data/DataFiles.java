@@ -1,6 +1,7 @@
 package dev.mild.data;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.OutputFile;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -194,8 +195,8 @@ public final class DataFiles {
             return new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage() + "): the file is"
                     + " damaged; copy or download it again", e);
         }
-        return new InvalidInputException(file + ": cannot read: " + (e.getMessage() == null ? e.toString()
-                : e.getMessage()), e);
+        // OutputFile.reason: an AccessDeniedException's own message is only the path again.
+        return new InvalidInputException(file + ": cannot read: " + OutputFile.reason(e), e);
     }
 
     static String tooLarge(Path file) {
