@@ -76,6 +76,7 @@ public final class CsvReader {
 
     /** Reads from a stream; {@code source} names it in messages. */
     public static Dataset read(InputStream in, String source) throws IOException {
+        rejectNulInFirstLine(in, source);
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
         String headerLine = withoutByteOrderMark(reader.readLine());
         int lineNo = 1;
@@ -87,8 +88,7 @@ public final class CsvReader {
             throw new InvalidInputException(source + ": empty file (expected a header line naming the columns)");
         }
         if (headerLine.startsWith(MODEL_MAGIC)) {
-            throw new InvalidInputException(source + ": this is a MILD model file (from ./mild train), not a data file;"
-                    + " give it as --model, and the data as --data");
+            throw modelFileAsData(source);
         }
         rejectNul(headerLine, source, lineNo);
         String[] header = headerLine.split(",", -1);
@@ -229,6 +229,36 @@ public final class CsvReader {
             throw new InvalidInputException(source + ", line " + lineNo + ", column " + column + ": a NUL byte, which"
                     + " CSV text never holds: is this a file saved as UTF-16 (save it as UTF-8), or not text at all?");
         }
+    }
+
+    /**
+     * A model file given as data, and {@link #rejectNul} for the first line before it is read as a line: binary data with no newline in it (a
+     * device such as /dev/zero given as --data) was read as one endless line until the heap ran out, and then
+     * reported as a file too large for memory. The first {@value #SNIFF_BYTES} bytes are looked at and put back.
+     */
+    private static void rejectNulInFirstLine(InputStream in, String source) throws IOException {
+        if (!in.markSupported()) {
+            return;
+        }
+        in.mark(SNIFF_BYTES);
+        byte[] head = in.readNBytes(SNIFF_BYTES);
+        in.reset();
+        if (new String(head, StandardCharsets.ISO_8859_1).startsWith(MODEL_MAGIC)) {
+            throw modelFileAsData(source);
+        }
+        for (int i = 0; i < head.length && head[i] != '\n'; i++) {
+            if (head[i] == 0) {
+                // A comma is one byte in UTF-8 and never part of another character's bytes.
+                rejectNul(new String(head, 0, i + 1, StandardCharsets.ISO_8859_1), source, 1);
+            }
+        }
+    }
+
+    private static final int SNIFF_BYTES = 1 << 16;
+
+    private static InvalidInputException modelFileAsData(String source) {
+        return new InvalidInputException(source + ": this is a MILD model file (from ./mild train), not a data file;"
+                + " give it as --model, and the data as --data");
     }
 
     /** A header name without the double quotes some exports put around it (as the header line is read here). */

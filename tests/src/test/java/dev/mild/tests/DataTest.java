@@ -40,6 +40,58 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Reading CSV (plain and gzipped) and IDX files, and every kind of bad input, named by file, line and column. */
 class DataTest {
+
+    /**
+     * Binary data with no newline, such as /dev/zero given as --data, was read as one endless first line until
+     * the heap ran out (and then called too large for memory); its NUL bytes are now refused from the first
+     * bytes. Here 64 MB of zeros stand for the endless device: the old reader took all of them into one line
+     * before refusing it.
+     */
+    @Test
+    void binaryDataIsRefusedFromItsFirstBytes() {
+        long[] consumed = {0};
+        java.io.InputStream zeros = new java.io.InputStream() {
+            @Override
+            public int read() {
+                if (consumed[0] >= 64 << 20) {
+                    return -1;
+                }
+                consumed[0]++;
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = (int) Math.min(len, (64 << 20) - consumed[0]);
+                if (n <= 0) {
+                    return -1;
+                }
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                consumed[0] += n;
+                return n;
+            }
+        };
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> CsvReader.read(new java.io.BufferedInputStream(zeros), "zeros"));
+        assertEquals("zeros, line 1, column 1: a NUL byte, which CSV text never holds: is this a file saved as"
+                + " UTF-16 (save it as UTF-8), or not text at all?", e.getMessage());
+        assertTrue(consumed[0] <= 1 << 20, consumed[0] + " bytes read before the refusal");
+        Path dev = Path.of("/dev/zero");
+        if (Files.isReadable(dev)) {
+            InvalidInputException fromFile = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                    () -> assertThrows(InvalidInputException.class, () -> DataFiles.read(dev)));
+            assertTrue(fromFile.getMessage().startsWith("/dev/zero, line 1, column 1: a NUL byte"), fromFile.getMessage());
+        }
+    }
+
+    /** That check, on the first bytes, counts the columns before the NUL as the line-by-line one does. */
+    @Test
+    void aNulInALongFirstLineIsPlacedByColumn() {
+        byte[] text = ("a,b,c" + ",x".repeat(20_000) + "\0").getBytes(StandardCharsets.UTF_8); // within 64 KB
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> CsvReader.read(new java.io.BufferedInputStream(new java.io.ByteArrayInputStream(text)), "long"));
+        assertTrue(e.getMessage().startsWith("long, line 1, column 20003: a NUL byte"), e.getMessage());
+    }
     @TempDir
     Path tmp;
 
