@@ -148,17 +148,8 @@ class ModelFileTest {
     void aBadStandardizationIsRefusedOnLoadingNamingTheFeature() throws IOException {
         // The format's payload starts with the info entries and the feature names; the means follow, then the stds.
         byte[] good = ModelFile.toBytes(model);
-        int header = 20;
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(good, header, good.length - header - 4));
-        for (int i = in.readInt(); i > 0; i--) {
-            in.readUTF();
-            in.readUTF();
-        }
-        int d = in.readInt();
-        for (int c = 0; c < d; c++) {
-            in.readUTF();
-        }
-        int means = good.length - 4 - in.available();
+        int d = model.featureNames().size();
+        int means = standardizationOffset(good);
         String second = model.featureNames().get(1);
         assertError(withChecksum(good, means + 4, Float.NaN), "feature \"" + second + "\"", "NaN");
         // A negative deviation is finite, but no deviation: named too (it was refused without the name).
@@ -212,22 +203,30 @@ class ModelFileTest {
                 + " bytes) ends early, in the feature names");
     }
 
-    /** Layer sizes near 2^31 (checksum redone) are refused as not fitting the file, without overflowing the count. */
-    @Test
-    void hugeLayerSizesAreRefusedBeforeAllocating() throws IOException {
-        byte[] good = ModelFile.toBytes(model);
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(good, 20, good.length - 24));
+    /**
+     * Where a model file's standardization (the means, then the stds) starts: after the 20-byte header, the info
+     * entries (a count, then key and value strings) and the feature names (a count, then the names). Read here
+     * with the format's own layout, not through ModelFile.
+     */
+    private static int standardizationOffset(byte[] file) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(file, 20, file.length - 24));
         for (int i = in.readInt(); i > 0; i--) {
             in.readUTF();
             in.readUTF();
         }
-        int d = in.readInt();
-        for (int c = 0; c < d; c++) {
+        for (int c = in.readInt(); c > 0; c--) {
             in.readUTF();
         }
-        in.skipBytes(8 * d);   // the standardization
-        assertEquals(model.network().sizes().length, in.readInt());
-        int sizes = good.length - 4 - in.available();   // the router network's first size
+        return file.length - 4 - in.available();
+    }
+
+    /** Layer sizes near 2^31 (checksum redone) are refused as not fitting the file, without overflowing the count. */
+    @Test
+    void hugeLayerSizesAreRefusedBeforeAllocating() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        int layers = standardizationOffset(good) + 8 * model.featureNames().size();   // after means and stds
+        assertEquals(model.network().sizes().length, ByteBuffer.wrap(good).getInt(layers));
+        int sizes = layers + 4;   // the router network's first size
         byte[] huge = good.clone();
         // 4 x (s0 s1 + s1 + s1 s2 + s2) is 2^64 here, 0 in a long: that product let these sizes through.
         ByteBuffer.wrap(huge).putInt(sizes, Integer.MAX_VALUE).putInt(sizes + 4, Integer.MAX_VALUE).putInt(sizes + 8, 1);
