@@ -148,7 +148,7 @@ final class KernelFuzz {
                 }
             }
             case "groups" -> pickFrom(rho, 2 + r.nextInt(3), -1.5, 3, r);
-            case "lastFloatBit" -> { // margins one float32 ulp apart: equal or distinct groups after rounding?
+            case "lastFloatBit" -> { // margins equal or one float32 ulp apart
                 float base = (float) Math.pow(10, -3 + 6 * r.nextDouble());
                 for (int k = 0; k < p; k++) {
                     int t = r.nextInt(3);
