@@ -356,7 +356,9 @@ public final class OpenClLoss implements AutoCloseable {
         for (int g = 0; g < 2 * groups; g += 2) {
             sum += (double) partialsHost[g] + (double) partialsHost[g + 1];
         }
-        return sum / rows;
+        // The kernel summed each work-group's losses divided by the power of two at or above its size (so that
+        // the sum cannot overflow float32; see block_partial in kernels.cl): multiplied back exactly here.
+        return sum * Integer.highestOneBit(2 * pl.rowsPerGroup - 1) / rows;
     }
 
     private Plan plan(int p) {

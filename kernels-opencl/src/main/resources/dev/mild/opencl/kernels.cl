@@ -1,7 +1,8 @@
 /*
  * The two launch layouts of the loss. Both run one work-group per block of R = get_local_size(0) rows and
  * one work-item per row, and both end the same way: the work-group's row losses are summed in local memory
- * (a compensated tree, fixed shape) into partials[group], which the host adds in group order in float64.
+ * (a compensated tree, fixed shape, each loss divided by a power of two; see block_partial) into partials[group],
+ * which the host scales back and adds in group order in float64.
  * The tree's shape depends only on R, so results are bit-identical from call to call.
  *
  * loss_tiled (GPUs, devices with dedicated local memory): the block's rows are contiguous in the row-major
@@ -16,16 +17,22 @@
  * take part in the barriers.
  */
 
+/*
+ * Each row's loss enters the sum divided by span, the power of two at or above R (exact: only the exponent
+ * changes), and the host multiplies the partial back: a sum of R finite losses then stays below float32's
+ * largest value. Unscaled, 33 row losses of 3e37 (weights of 1e6, margins of 1e-30) summed to infinity and the
+ * compensated pair to NaN, while the CPU backends, which sum in float64, gave the mean 1.7e37.
+ */
 void block_partial(const float loss, __local float2 *lsum, __global float2 *partials)
 {
     const uint lid = get_local_id(0);
     const uint r = get_local_size(0);
-    lsum[lid] = (float2)(loss, 0.0f);
-    barrier(CLK_LOCAL_MEM_FENCE);
     uint span = 1;
     while (span < r) {
         span <<= 1;
     }
+    lsum[lid] = (float2)(loss / (float)span, 0.0f);
+    barrier(CLK_LOCAL_MEM_FENCE);
     for (span >>= 1; span > 0; span >>= 1) {
         if (lid < span && lid + span < r) {
             lsum[lid] = csum_merge(lsum[lid], lsum[lid + span]);

@@ -145,6 +145,33 @@ class OpenClTest {
         return tests.stream();
     }
 
+    /**
+     * A batch whose row losses are finite but whose sum is beyond float32 (33 rows of 1.4e37; weights need only be
+     * finite): the work-group sums overflowed to infinity and the mean came back NaN (found by KernelFuzzTest,
+     * case 11007081), while the CPU backends sum in float64. The mean must match the reference.
+     */
+    @TestFactory
+    Stream<DynamicTest> aBatchSumBeyondFloat32KeepsAFiniteMean() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Layout layout : LAYOUTS) {
+            tests.add(dynamicTest(layout.toString(), () -> {
+                int rows = 33;
+                LossConfig config = LossConfig.mild(1.0, 1.0);
+                float[] scores = new float[rows * 2];
+                float[] weights = new float[rows * 2];
+                java.util.Arrays.fill(weights, 1e37f);
+                double want = new ReferenceKernel().lossAndGradient(config, rows, scores, 0, weights, 0, null, 0, null, 0);
+                assertEquals(2 * (double) 1e37f * Math.log(2), want, 1e-12 * want, "reference: w (log 2 + log 2) a row");
+                try (OpenClKernel kernel = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, layout))) {
+                    float[] rowLoss = new float[rows];
+                    double got = kernel.lossAndGradient(config, rows, scores, 0, weights, 0, rowLoss, 0, null, 0);
+                    assertEquals(want, got, 1e-5 * want, layout + ": mean of 33 rows of " + rowLoss[0]);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
     /** {@link AgreementTest#variant}s to run: 1 and 3 have one margin; 0 and 2 one per expert (see above). */
     static int[] variants(int p, int rows) {
         boolean distinctToo = rows <= 7 || p <= 40 || (p >= 63 && p <= 65) || p >= 127;
