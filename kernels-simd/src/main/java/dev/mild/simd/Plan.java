@@ -58,6 +58,16 @@ final class Plan {
     final int expColumns;
     static final int BATCH_FLOATS = 4096;
 
+    /**
+     * General member with a large additive margin: some expert has {@code delta_k + max(0, log a_k)} above
+     * {@value #OTHERS_IN_DOUBLE_ABOVE}. Its {@code others_k} is then summed in double from the scores instead of
+     * from the float exps, which are flushed below 2^-126: {@code e^delta} lifts such a term back (delta 67 and
+     * weights of 3e5 lost a row loss of 2.3e-4, KernelFuzzTest case 128003845). Below the threshold a flushed
+     * term changes a loss or gradient by at most {@code |w| e^30 2^-126}, about {@code 1e-25 |w|}.
+     */
+    final boolean othersInDouble;
+    static final double OTHERS_IN_DOUBLE_ABOVE = 30.0;
+
     /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
     final int[] laneStride;
 
@@ -95,6 +105,11 @@ final class Plan {
             delta[k] = config.delta(k);
         }
         CompSum.expOf(delta, expDelta);
+        boolean large = false;
+        for (int k = 0; k < p && !logSumExp; k++) {
+            large |= delta[k] + Math.max(0.0, Math.log(config.inverseMargin(k))) > OTHERS_IN_DOUBLE_ABOVE;
+        }
+        othersInDouble = large;
         skipTop = layout == ROWS_IN_LANES && logSumExp && groups % 2 == 0;
         expColumns = skipTop ? p - 1 : p;
         expLength = layout == ROWS_IN_LANES

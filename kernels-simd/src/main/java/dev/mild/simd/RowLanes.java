@@ -246,7 +246,7 @@ final class RowLanes {
         Arrays.fill(sc.topD, 0.0);
         for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
             int k = plan.members[t];
-            memberInputs(k, b, plan.config.inverseMargin(k), eOff, sc);
+            memberInputs(plan, k, b, plan.config.inverseMargin(k), eOff, sc);
             CompSum.terms(sc, a, plan.delta[k], plan.expDelta[k], plan.nu, withGrad);
             if (withGrad) {
                 subtractOwn(k, sc);
@@ -263,14 +263,18 @@ final class RowLanes {
      * Expert k's others, x (from the scores, with the double inverse margin a), weight and d (-inf at the top
      * expert), in double into {@code sc.xOthers, xX, xW, xTop}.
      */
-    private static void memberInputs(int k, int b, double a, int eOff, Scratch sc) {
+    private static void memberInputs(Plan plan, int k, int b, double a, int eOff, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
         FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
         zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
                 .intoArray(sc.lanesF, 0);
-        widen(sc.lanesF, 0, sc.xOthers);
+        if (plan.othersInDouble) {
+            othersInDouble(plan.p, k, a, sc);
+        } else {
+            widen(sc.lanesF, 0, sc.xOthers);
+        }
         // x = a (m - f_k) in double (the difference of two floats is exact there): as -a d in float it kept
         // 1.5 ulp of itself, and Phi ~ e^((1-nu) x) turned that into 1e-5 of the loss near the spread's limit
         for (int i = 0; i < L; i++) {
@@ -278,6 +282,30 @@ final class RowLanes {
         }
         widen(sc.w, k * L, sc.xW);
         widen(sc.dExp, k * L, sc.xTop); // -inf marks the top expert
+    }
+
+    /**
+     * {@code others_k = sum_{j != k} exp(a (f_j - m))} per lane, in double from the scores (see
+     * {@link Plan#othersInDouble}): the kernel's double exp, one vector of lanes at a time, j in order.
+     */
+    private static void othersInDouble(int p, int k, double a, Scratch sc) {
+        int L = Species.L;
+        int n = Species.D.length();
+        java.util.Arrays.fill(sc.xOthers, 0.0);
+        for (int j = 0; j < p; j++) {
+            if (j == k) {
+                continue;
+            }
+            for (int i = 0; i < L; i++) {
+                sc.xTerm[i] = a * ((double) sc.f[j * L + i] - sc.m[i]);
+            }
+            for (int off = 0; off < L; off += n) {
+                VectorMath.exp(sc.xTerm, sc.xTerm, off);
+            }
+            for (int i = 0; i < L; i++) {
+                sc.xOthers[i] += sc.xTerm[i];
+            }
+        }
     }
 
     /** {@code g_k -= own_k}. */

@@ -40,6 +40,8 @@ final class Scratch {
     final double[] ownD = new double[Species.L];
     /** Inputs and log S of the general member's terms for one expert, widened to double. */
     final double[] xOthers = new double[Species.L];
+    /** {@link Plan#othersInDouble}: one softmax term per lane, in double, while others is summed. */
+    final double[] xTerm = new double[Species.L];
     final double[] xX = new double[Species.L];
     final double[] xW = new double[Species.L];
     final double[] xTop = new double[Species.L];

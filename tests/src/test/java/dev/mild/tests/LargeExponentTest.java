@@ -113,6 +113,32 @@ class LargeExponentTest {
         return tests.stream();
     }
 
+    /**
+     * A large additive margin lifts a softmax term below float32's normal range back into the loss: rho 5 (a =
+     * 0.2), delta (0, 67), scores (-440, 0), weights (0, 1e6). The top expert's S = 1 + e^67 e^(-88) = 1 + e^-21,
+     * where e^-88 = 6e-39 is below 2^-126 and the SIMD kernel's float exp flushes it; the row loss is
+     * {@code 1e6 log1p(e^-21) = 7.6e-4}, which SIMD gave as 0 (found by KernelFuzzTest, case 128003845). The
+     * loss only: that term's softmax part of the gradient is still lost on SIMD, the documented flush.
+     */
+    @TestFactory
+    Stream<DynamicTest> aLargeAdditiveMarginLiftsATermBelowFloat32BackIntoTheLoss() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : EdgeCaseTest.allBackends()) {
+            tests.add(dynamicTest(name, () -> {
+                try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
+                    LossConfig config = LossConfig.of(new double[] {5, 5}, new double[] {0, 67}, 1.0);
+                    float[] loss = new float[1];
+                    k.lossAndGradient(config, 1, new float[] {-440f, 0f}, 0, new float[] {0f, 1e6f}, 0, loss, 0, null, 0);
+                    double want = 1e6 * Math.log1p(Math.exp(67 - 0.2 * 440));
+                    // The loss tolerance is relative to max(1, the row's terms): here 1e-5 absolute.
+                    assertTrue(Math.abs(loss[0] - want) <= k.tolerance().lossRelative(), k.name() + ": row loss "
+                            + loss[0] + " for " + want);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
     static void check(LossKernel k, Row row) {
         float[] loss = new float[1];
         float[] grad = new float[row.p()];
