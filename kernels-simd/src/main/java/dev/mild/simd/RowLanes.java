@@ -266,13 +266,13 @@ final class RowLanes {
     private static void memberInputs(Plan plan, int k, int b, double a, int eOff, Scratch sc) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
-        FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
-        FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
-        zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
-                .intoArray(sc.lanesF, 0);
         if (plan.othersInDouble) {
             othersInDouble(plan.p, k, a, sc);
         } else {
+            FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
+            FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
+            zRest.add(1f).sub(FloatVector.fromArray(F, sc.e, eOff + k * L)).blend(zRest, dExp.eq(Float.NEGATIVE_INFINITY))
+                    .intoArray(sc.lanesF, 0);
             widen(sc.lanesF, 0, sc.xOthers);
         }
         // x = a (m - f_k) in double (the difference of two floats is exact there): as -a d in float it kept
