@@ -421,11 +421,12 @@ final class KernelFuzz {
     /** The rule that excuses {@code got}'s gradient on {@code backend}, or null when none does. */
     static Excuse excuse(Case c, Truth truth, double[] got, String backend) {
         double error = GradientError.maxAbsDiff(got, truth.grad());
-        if (maxAbs(truth.grad()) < Float.MIN_NORMAL && error < Float.MIN_NORMAL) {
+        if (Support.maxAbs(truth.grad()) < Float.MIN_NORMAL && error < Float.MIN_NORMAL) {
             return Excuse.GRADIENT_BELOW_FLOAT32_NORMALS;
         }
         Tolerance tol = Tolerance.FLOAT32;
-        double allowed = Math.max(tol.gradNormwise() * maxAbs(truth.grad()), tol.gradTermwise() * maxAbs(truth.gradTerms()));
+        double allowed = Math.max(tol.gradNormwise() * Support.maxAbs(truth.grad()),
+                tol.gradTermwise() * Support.maxAbs(truth.gradTerms()));
         if (explainedBy(lostContributions(c, false), got, truth, allowed)) {
             return Excuse.FLUSHED_SOFTMAX_TERMS;
         }
@@ -437,7 +438,7 @@ final class KernelFuzz {
 
     /** The bound exceeds the tolerance somewhere, and every entry's error is within its bound plus the tolerance. */
     private static boolean explainedBy(double[] bound, double[] got, Truth truth, double allowed) {
-        if (maxAbs(bound) <= allowed) {
+        if (Support.maxAbs(bound) <= allowed) {
             return false; // these inputs cannot put the gradient outside the tolerance: no excuse
         }
         for (int q = 0; q < got.length; q++) {
@@ -507,14 +508,6 @@ final class KernelFuzz {
             }
         }
         return lost;
-    }
-
-    static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
     }
 
     // ---- running --------------------------------------------------------------------------------------------

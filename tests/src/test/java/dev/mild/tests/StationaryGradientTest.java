@@ -146,8 +146,8 @@ class StationaryGradientTest {
     void theCasesAreNearStationaryPoints() {
         for (Case c : cases()) {
             Truth t = Truth.of(c);
-            double grad = maxAbs(t.grad());
-            double terms = maxAbs(t.gradTerms());
+            double grad = Support.maxAbs(t.grad());
+            double terms = Support.maxAbs(t.gradTerms());
             assertTrue(terms > 0, c.name() + ": terms");
             assertTrue(grad <= 1e-3 * terms, c.name() + ": gradient " + grad + " against terms " + terms);
         }
@@ -210,7 +210,7 @@ class StationaryGradientTest {
                                 what + ": the backend's own gradient");
 
                         double[] moved = g.clone();
-                        moved[3] += 1e-4 * maxAbs(t.gradTerms());
+                        moved[3] += 1e-4 * Support.maxAbs(t.gradTerms());
                         GradientError movedErr = GradientError.of(moved, t.grad(), t.gradTerms());
                         assertFalse(Tolerance.FLOAT32.acceptsGradient(movedErr), what + ": entry moved, " + movedErr);
 
@@ -398,13 +398,5 @@ class StationaryGradientTest {
         double[] a = new double[n];
         Arrays.fill(a, v);
         return a;
-    }
-
-    static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
     }
 }

@@ -97,4 +97,16 @@ final class Support {
         Path dir = p != null ? Path.of(p) : Path.of("..", "..", "shared");
         return Files.isDirectory(dir) ? dir.normalize() : null;
     }
+
+    /**
+     * The largest {@code |v_i|} (0 for none): the scale tests set their tolerances by, computed here rather than
+     * through {@code GradientError}, whose measures some tests check.
+     */
+    static double maxAbs(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
 }
