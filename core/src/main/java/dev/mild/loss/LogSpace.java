@@ -5,9 +5,13 @@ public final class LogSpace {
     private LogSpace() {
     }
 
-    /** {@code log(1 + exp(x))} without overflow; {@code softplus(-inf) = 0} (p = 1: no other expert). */
-    public static double softplus(double x) {
-        return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+    /**
+     * {@code log1p(exp(-|v|))}, the tail of {@code softplus(v) = log(1 + e^v) = max(v, 0) + tail}, which never
+     * overflows ({@code softplus(-inf) = 0}: p = 1, no other expert). The kernels keep the two parts apart: the
+     * gradient's exponent {@code u - nu log S} is formed from them without taking a sum apart again.
+     */
+    public static double softplusTail(double v) {
+        return Math.log1p(Math.exp(-Math.abs(v)));
     }
 
     /**

@@ -171,7 +171,7 @@ public final class ReferenceKernel implements LossKernel {
             // log S = softplus(v), v = u + logOthers, u = delta + x
             double u = delta + x;
             double v = u + logOthers;
-            double tail = Math.log1p(Math.exp(-Math.abs(v)));
+            double tail = LogSpace.softplusTail(v);
             double logS = Math.max(v, 0.0) + tail;
             double phi = LogSpace.phi(logS, nu);
             loss += w[wo + k] * phi;

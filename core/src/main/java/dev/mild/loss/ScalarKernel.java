@@ -128,7 +128,7 @@ public final class ScalarKernel extends RowBlockKernel {
                         double u = config.delta(k) + x;
                         double logOthers = Math.log(others);
                         double v = u + logOthers;
-                        double tail = Math.log1p(Math.exp(-Math.abs(v)));
+                        double tail = LogSpace.softplusTail(v);
                         double logS = Math.max(v, 0.0) + tail; // softplus(v)
                         loss += wk * LogSpace.phi(logS, nu);
                         if (grad != null) {
