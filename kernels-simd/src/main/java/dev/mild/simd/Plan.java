@@ -60,13 +60,33 @@ final class Plan {
 
     /**
      * General member with a large additive margin: some expert has {@code delta_k + max(0, log a_k)} above
-     * {@value #OTHERS_IN_DOUBLE_ABOVE}. Its {@code others_k} is then summed in double from the scores instead of
-     * from the float exps, which are flushed below 2^-126: {@code e^delta} lifts such a term back (delta 67 and
-     * weights of 3e5 lost a row loss of 2.3e-4, KernelFuzzTest case 128003845). Below the threshold a flushed
+     * {@value #OTHERS_IN_DOUBLE_ABOVE}. Its {@code others_k}, and the softmax part of its gradient, are then
+     * formed in double from the scores instead of from the float exps, which are flushed below 2^-126:
+     * {@code e^delta} lifts such a term back (delta 67 and weights of 3e5 lost a row loss of 2.3e-4 and the
+     * gradient's entry of the flushed expert, KernelFuzzTest case 128003845). Below the threshold a flushed
      * term changes a loss or gradient by at most {@code |w| e^30 2^-126}, about {@code 1e-25 |w|}.
      */
     final boolean othersInDouble;
     static final double OTHERS_IN_DOUBLE_ABOVE = 30.0;
+
+    /**
+     * Whether a configuration takes the logsumexp member's float path: {@code nu = 1}, no additive margin, and no
+     * inverse margin above {@code e^}{@value #OTHERS_IN_DOUBLE_ABOVE} (rho below about 1e-13). Past that a
+     * softmax term the float exp flushes below 2^-126 carries a gradient contribution of up to {@code a |w| 2^-126},
+     * which float32 holds (with rho 1e-20 it can be the whole gradient), so such configurations take the general
+     * member's path, where {@link #othersInDouble} keeps those terms.
+     */
+    static boolean logSumExpPath(LossConfig config) {
+        if (!config.isLogSumExp()) {
+            return false;
+        }
+        for (int k = 0; k < config.experts(); k++) {
+            if (Math.log(config.inverseMargin(k)) > OTHERS_IN_DOUBLE_ABOVE) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
     final int[] laneStride;
@@ -76,7 +96,7 @@ final class Plan {
         this.p = config.experts();
         this.groups = config.groups();
         this.layout = layout;
-        this.logSumExp = config.isLogSumExp();
+        this.logSumExp = logSumExpPath(config);
         this.nu = config.nu();
         groupA = new float[groups];
         groupScale = new float[groups];

@@ -253,6 +253,9 @@ final class RowLanes {
             }
         }
         if (withGrad) {
+            if (plan.othersInDouble) {
+                softmaxPartInDouble(plan.p, plan.config.inverseMargin(plan.members[plan.groupStart[grp]]), sc);
+            }
             toFloats(sc.coefD, sc.coef, b * L);
             toFloats(sc.topD, sc.lanesF, 0);
             FloatVector.fromArray(F, sc.topSum, 0).add(FloatVector.fromArray(F, sc.lanesF, 0)).intoArray(sc.topSum, 0);
@@ -306,6 +309,31 @@ final class RowLanes {
                 sc.xOthers[i] += sc.xTerm[i];
             }
         }
+    }
+
+    /**
+     * With {@link Plan#othersInDouble}, the group's softmax part of the gradient, {@code g_j += coef e_j}, in double
+     * from the scores ({@code e_j = exp(a (f_j - m))}, 0 at the row's top expert, whose share goes through
+     * {@code topSum}), and {@code coefD} cleared so that the float pass over the exps adds nothing: the float exps
+     * are flushed below 2^-126, and a coefficient of up to {@code |w| a e^delta} lifts such a term back into the
+     * gradient, as it does into the loss.
+     */
+    private static void softmaxPartInDouble(int p, double a, Scratch sc) {
+        int L = Species.L;
+        int n = Species.D.length();
+        for (int j = 0; j < p; j++) {
+            for (int i = 0; i < L; i++) {
+                sc.xTerm[i] = sc.dExp[j * L + i] == Float.NEGATIVE_INFINITY
+                        ? Double.NEGATIVE_INFINITY : a * ((double) sc.f[j * L + i] - sc.m[i]);
+            }
+            for (int off = 0; off < L; off += n) {
+                VectorMath.exp(sc.xTerm, sc.xTerm, off);
+            }
+            for (int i = 0; i < L; i++) {
+                sc.g[j * L + i] += (float) (sc.coefD[i] * sc.xTerm[i]);
+            }
+        }
+        Arrays.fill(sc.coefD, 0.0);
     }
 
     /** {@code g_k -= own_k}. */

@@ -62,7 +62,7 @@ public final class SimdKernel extends RowBlockKernel {
      */
     static int layoutFor(LossConfig config) {
         int p = config.experts();
-        return config.isLogSumExp() && p > 32 && config.groups() <= Math.max(2, p / 32)
+        return Plan.logSumExpPath(config) && p > 32 && config.groups() <= Math.max(2, p / 32)
                 ? Plan.EXPERTS_IN_LANES : Plan.ROWS_IN_LANES;
     }
 
@@ -78,7 +78,7 @@ public final class SimdKernel extends RowBlockKernel {
                 return pl;
             }
         }
-        int layout = forcedLayout >= 0 && !(forcedLayout == Plan.EXPERTS_IN_LANES && !config.isLogSumExp())
+        int layout = forcedLayout >= 0 && !(forcedLayout == Plan.EXPERTS_IN_LANES && !Plan.logSumExpPath(config))
                 ? forcedLayout : layoutFor(config);
         Plan pl = new Plan(config, Species.L, layout);
         Plan[] next = new Plan[Math.min(kept.length + 1, PLANS_KEPT)];

@@ -118,21 +118,62 @@ class LargeExponentTest {
      * 0.2), delta (0, 67), scores (-440, 0), weights (0, 1e6). The top expert's S = 1 + e^67 e^(-88) = 1 + e^-21,
      * where e^-88 = 6e-39 is below 2^-126 and the SIMD kernel's float exp flushes it; the row loss is
      * {@code 1e6 log1p(e^-21) = 7.6e-4}, which SIMD gave as 0 (found by KernelFuzzTest, case 128003845). The
-     * loss only: that term's softmax part of the gradient is still lost on SIMD, the documented flush.
+     * gradient is {@code (c, -c)} with {@code c = 1e6 a e^-21 / (1 + e^-21) = 1.5e-4}, the first entry that
+     * term's softmax part alone, which SIMD also gave as 0 until its gradient took the double path too.
      */
     @TestFactory
-    Stream<DynamicTest> aLargeAdditiveMarginLiftsATermBelowFloat32BackIntoTheLoss() {
+    Stream<DynamicTest> aLargeAdditiveMarginLiftsATermBelowFloat32BackIntoTheLossAndGradient() {
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : EdgeCaseTest.allBackends()) {
             tests.add(dynamicTest(name, () -> {
                 try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
                     LossConfig config = LossConfig.of(new double[] {5, 5}, new double[] {0, 67}, 1.0);
                     float[] loss = new float[1];
-                    k.lossAndGradient(config, 1, new float[] {-440f, 0f}, 0, new float[] {0f, 1e6f}, 0, loss, 0, null, 0);
+                    float[] grad = new float[2];
+                    k.lossAndGradient(config, 1, new float[] {-440f, 0f}, 0, new float[] {0f, 1e6f}, 0, loss, 0, grad, 0);
                     double want = 1e6 * Math.log1p(Math.exp(67 - 0.2 * 440));
                     // The loss tolerance is relative to max(1, the row's terms): here 1e-5 absolute.
                     assertTrue(Math.abs(loss[0] - want) <= k.tolerance().lossRelative(), k.name() + ": row loss "
                             + loss[0] + " for " + want);
+                    double c = 1e6 * 0.2 * Math.exp(67 - 0.2 * 440) / (1 + Math.exp(67 - 0.2 * 440));
+                    double[] wantGrad = {c, -c};
+                    double normwise = GradientError.maxAbsDiff(new double[] {grad[0], grad[1]}, wantGrad) / c;
+                    // float32 outputs: the float64 reference rounds to 2^-24 of c too
+                    assertTrue(normwise <= Math.max(k.tolerance().gradNormwise(), 2e-7), k.name() + ": gradient "
+                            + Arrays.toString(grad) + " for " + Arrays.toString(wantGrad));
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    /**
+     * A tiny margin makes a softmax term below float32's normal range the whole gradient: logsumexp, rho 1e-20
+     * (a = 1e20), scores (0, -8.8e-19), weights (1, 0). The top expert's others term is {@code e^x} with {@code x =
+     * a (f_1 - f_0) = -88}, 6e-39, below 2^-126; the gradient is {@code (-c, c)} with {@code c = a e^x / (1 + e^x)
+     * = 6e-19}, a normal float32, and the row loss {@code log1p(e^x)}. SIMD's float exp flushed the term and gave a
+     * zero gradient, until such margins took its double path ({@code Plan.logSumExpPath}). The scalar and OpenCL
+     * kernels keep e^x as a float32 subnormal, to 2^-22 of itself.
+     */
+    @TestFactory
+    Stream<DynamicTest> aTinyMarginMakesATermBelowFloat32TheWholeGradient() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : EdgeCaseTest.allBackends()) {
+            tests.add(dynamicTest(name, () -> {
+                try (LossKernel k = Backends.open(name, KernelOptions.threads(1))) {
+                    LossConfig config = LossConfig.of(new double[] {1e-20, 1e-20}, null, 1.0);
+                    float low = -8.8e-19f;
+                    float[] loss = new float[1];
+                    float[] grad = new float[2];
+                    k.lossAndGradient(config, 1, new float[] {0f, low}, 0, new float[] {1f, 0f}, 0, loss, 0, grad, 0);
+                    double x = 1e20 * low;
+                    double c = 1e20 * Math.exp(x) / (1 + Math.exp(x));
+                    double[] wantGrad = {-c, c};
+                    double normwise = GradientError.maxAbsDiff(new double[] {grad[0], grad[1]}, wantGrad) / c;
+                    assertTrue(normwise <= Math.max(k.tolerance().gradNormwise(), 1e-6), k.name() + ": gradient "
+                            + Arrays.toString(grad) + " for " + Arrays.toString(wantGrad));
+                    assertTrue(Math.abs(loss[0] - Math.log1p(Math.exp(x))) <= k.tolerance().lossRelative(),
+                            k.name() + ": row loss " + loss[0]);
                 }
             }));
         }
