@@ -4,13 +4,12 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Decimal;
+import dev.mild.data.LineReader;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -83,7 +82,7 @@ final class RouteCommand implements Command {
         }
         int d = router.features();
         boolean withScores = args.flag("scores");
-        BufferedReader in = new BufferedReader(new InputStreamReader(console.in(), StandardCharsets.UTF_8), 1 << 16);
+        LineReader in = new LineReader(console.in(), "stdin");
         BufferedWriter out = new BufferedWriter(new OutputStreamWriter(console.out(), StandardCharsets.UTF_8), 1 << 16);
         float[] row = new float[d];
         float[] scores = new float[router.experts()];
@@ -94,7 +93,7 @@ final class RouteCommand implements Command {
         boolean first = true;
         try {
             while ((line = in.readLine()) != null) {
-                lineNo++;
+                lineNo = in.lineNumber();
                 if (lineNo == 1) {
                     line = CsvReader.withoutByteOrderMark(line);
                 }

@@ -1,10 +1,8 @@
 package dev.mild.data;
 
 import dev.mild.InvalidInputException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +27,9 @@ import java.util.Set;
  * spacing ({@code Label}, {@code Cost:a}, {@code cost :a}) is an error rather than a feature. A leading UTF-8
  * byte-order mark is skipped. Numbers must fit float32 (training computes in it); features must also stay within
  * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. The text is UTF-8:
- * a NUL character (UTF-16 text, binary data), or a header name with bytes that are not UTF-8, is an error. Every
- * error names the file, the line and the column (number and name).
+ * a NUL character (UTF-16 text, binary data), a header name with bytes that are not UTF-8, or a line longer than
+ * {@link LineReader#MAX_LINE_CHARS} is an error. Every error names the file, the line and the column (number and
+ * name).
  */
 public final class CsvReader {
     public static final String LABEL = "label";
@@ -77,13 +76,12 @@ public final class CsvReader {
     /** Reads from a stream; {@code source} names it in messages. */
     public static Dataset read(InputStream in, String source) throws IOException {
         rejectNulInFirstLine(in, source);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+        LineReader reader = new LineReader(in, source);
         String headerLine = withoutByteOrderMark(reader.readLine());
-        int lineNo = 1;
         while (headerLine != null && headerLine.isBlank()) {
             headerLine = reader.readLine();
-            lineNo++;
         }
+        int lineNo = reader.lineNumber();
         if (headerLine == null) {
             throw new InvalidInputException(source + ": empty file (expected a header line naming the columns)");
         }
@@ -162,7 +160,7 @@ public final class CsvReader {
         IntGrowable lines = new IntGrowable();
         String line;
         while ((line = reader.readLine()) != null) {
-            lineNo++;
+            lineNo = reader.lineNumber();
             rejectNul(line, source, lineNo);
             if (line.isBlank()) {
                 continue;

@@ -1046,6 +1046,30 @@ class CliTest {
                 label.err);
     }
 
+    /**
+     * route reads stdin through the same line reader as data files: an endless line of text (no NUL in it) was
+     * read until the heap ran out. It is refused after {@code LineReader.MAX_LINE_CHARS}, the rows before it
+     * answered.
+     */
+    @Test
+    void routeRefusesAnEndlessLineAtTheLineLimit() throws IOException {
+        Path data = tmp.resolve("xy.csv");
+        Files.writeString(data, "x,y,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(50));
+        Path model = tmp.resolve("xy.mild");
+        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        long[] consumed = {0};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(DataTest.endlessLine("1,2\n", consumed, 3L << 30),
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin, line 2: the line is longer than 67108864 characters: is this a CSV"
+                + " file with one row per line?", err.toString(StandardCharsets.UTF_8).strip());
+        assertEquals(1, out.toString(StandardCharsets.UTF_8).lines().count(), "the first row is answered");
+        assertTrue(consumed[0] <= (64 << 20) + (1 << 20), consumed[0] + " bytes read before the refusal");
+    }
+
     @Test
     void routeNamesAHeaderOfOtherFeaturesAsAHeader() throws IOException {
         Path data = tmp.resolve("xy.csv");

@@ -15,6 +15,7 @@ import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
 import dev.mild.data.Decimal;
 import dev.mild.data.IdxReader;
+import dev.mild.data.LineReader;
 import dev.mild.defer.Rewards;
 import dev.mild.io.Json;
 import dev.mild.router.Evaluation;
@@ -82,6 +83,98 @@ class DataTest {
                     () -> assertThrows(InvalidInputException.class, () -> DataFiles.read(dev)));
             assertTrue(fromFile.getMessage().startsWith("/dev/zero, line 1, column 1: a NUL byte"), fromFile.getMessage());
         }
+    }
+
+    /**
+     * Text without newlines (files joined into one line, {@code yes 1, | tr -d '\n'} given as --data) has no NUL to
+     * refuse it by, and was read as one endless line until the heap ran out. A line longer than
+     * {@link LineReader#MAX_LINE_CHARS} is now refused once that much is read: here an endless second line stops
+     * after the limit and a buffer or two (the old reader read on, and took all 3 GB of such a file).
+     */
+    @Test
+    void anEndlessLineOfTextStopsAtTheLineLimit() throws IOException {
+        long[] consumed = {0};
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> CsvReader.read(
+                new java.io.BufferedInputStream(endlessLine("a,cost:e\n", consumed, 3L << 30)), "joined.csv"));
+        assertEquals("joined.csv, line 2: the line is longer than 67108864 characters: is this a CSV file with one"
+                + " row per line?", e.getMessage());
+        assertEquals(64 << 20, LineReader.MAX_LINE_CHARS);
+        assertTrue(consumed[0] > 64 << 20 && consumed[0] <= (64 << 20) + (1 << 20),
+                consumed[0] + " bytes read before the refusal");
+        // A line of exactly the limit is read: the limit is the longest line, not one past it.
+        LineReader lines = new LineReader(endlessLine("", new long[1], LineReader.MAX_LINE_CHARS), "longest");
+        assertEquals(LineReader.MAX_LINE_CHARS, lines.readLine().length());
+        assertNull(lines.readLine());
+    }
+
+    /**
+     * LineReader ends lines where BufferedReader.readLine did, which read the files before it: at \n, \r and
+     * \r\n, also when a \r\n is split between two reads (input trickling in a byte at a time, as from a pipe),
+     * and a last line without a line end.
+     */
+    @Test
+    void linesEndWhereBufferedReaderEndedThem() throws IOException {
+        String pad = "x".repeat((1 << 16) - 1);   // the \r at the end of LineReader's buffer
+        for (String text : List.of("", "\n", "a", "a\n", "a\r\nb\rc\n\nd", "a\r\r\nb\r", "\r\n\r\n",
+                "\u00e9\r\n\u20ac", pad + "\r\nb", "y" + pad + "\r\nb\r\n")) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            for (boolean trickle : new boolean[] {false, true}) {
+                java.io.InputStream in = new java.io.ByteArrayInputStream(bytes);
+                if (trickle) {
+                    in = new java.io.FilterInputStream(in) {
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            return super.read(b, off, Math.min(len, 1));
+                        }
+
+                        @Override
+                        public int available() {
+                            return 0;
+                        }
+                    };
+                }
+                java.io.BufferedReader expected = new java.io.BufferedReader(new java.io.StringReader(text));
+                LineReader lines = new LineReader(in, "t");
+                int n = 0;
+                String want;
+                do {
+                    want = expected.readLine();
+                    assertEquals(want, lines.readLine(), "line " + (n + 1) + " of " + text.length() + " characters"
+                            + (trickle ? ", a byte at a time" : ""));
+                    n += want == null ? 0 : 1;
+                } while (want != null);
+                assertEquals(n, lines.lineNumber());
+            }
+        }
+    }
+
+    /**
+     * {@code head} (ASCII), then "1," without end, or until {@code limit} bytes in all; {@code consumed[0]} counts
+     * the bytes read. Shared with {@link CliTest}.
+     */
+    static java.io.InputStream endlessLine(String head, long[] consumed, long limit) {
+        byte[] first = head.getBytes(StandardCharsets.US_ASCII);
+        return new java.io.InputStream() {
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = (int) Math.min(len, limit - consumed[0]);
+                if (n <= 0) {
+                    return -1;
+                }
+                for (int i = 0; i < n; i++) {
+                    long at = consumed[0] + i;
+                    b[off + i] = at < first.length ? first[(int) at] : (at - first.length) % 2 == 0 ? (byte) '1' : (byte) ',';
+                }
+                consumed[0] += n;
+                return n;
+            }
+        };
     }
 
     /** That check, on the first bytes, counts the columns before the NUL as the line-by-line one does. */
