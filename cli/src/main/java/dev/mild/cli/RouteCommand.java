@@ -186,6 +186,7 @@ final class RouteCommand implements Command {
             String name = CsvReader.unquote(parts[c].trim());
             Integer index = featureIndex.get(name);
             if (index == null) {
+                CsvReader.rejectHiddenCharacter(name, "stdin, line " + lineNo + ", column " + (c + 1));
                 CsvReader.rejectReservedLookalike(name, "stdin, line " + lineNo + ", column " + (c + 1));
             }
             if (CsvReader.isLabelOrExpertColumn(name)) {

@@ -27,7 +27,8 @@ import java.util.Set;
  * spacing ({@code Label}, {@code Cost:a}, {@code cost :a}) is an error rather than a feature. A leading UTF-8
  * byte-order mark is skipped. Numbers must fit float32 (training computes in it); features must also stay within
  * {@link #FEATURE_LIMIT}, so that standardizing them cannot overflow. Blank lines are skipped. The text is UTF-8:
- * a NUL character (UTF-16 text, binary data), a header name with bytes that are not UTF-8, or a line longer than
+ * a NUL character (UTF-16 text, binary data), a header name with bytes that are not UTF-8 or with a character that
+ * does not show ({@link #rejectHiddenCharacter}), or a line longer than
  * {@link LineReader#MAX_LINE_CHARS} is an error. Every error names the file, the line and the column (number and
  * name).
  */
@@ -115,6 +116,7 @@ public final class CsvReader {
                         + name + "\" has bytes that are not UTF-8 text (shown as \uFFFD): the file is in another"
                         + " encoding (Windows-1252? Latin-1?); save it as UTF-8");
             }
+            rejectHiddenCharacter(name, source + ", line " + lineNo + ", column " + (c + 1));
             rejectReservedLookalike(name, source + ", line " + lineNo + ", column " + (c + 1));
             if (!seen.add(name)) {
                 throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
@@ -311,6 +313,24 @@ public final class CsvReader {
     }
 
     /**
+     * Rejects a header name holding a character that does not show ({@link #hiddenCharacterAt}): kept, the column's
+     * name would silently differ from the one printed and typed ("\uFEFFb" from two files joined with cat is not
+     * the feature b a model or a command looks for). Plain spaces are part of names. (A data file's bytes that are
+     * not UTF-8 are refused before this, in words of their own.)
+     *
+     * @param where names the header cell in the message, e.g. {@code "rows.csv, line 1, column 3"}
+     */
+    public static void rejectHiddenCharacter(String name, String where) {
+        int at = hiddenCharacterAt(name, false);
+        if (at >= 0) {
+            char c = name.charAt(at);
+            throw new InvalidInputException(where + ": the name \"" + name + "\" holds " + characterName(c)
+                    + (namedWithFix(c) ? "" : ", which does not show as itself: the name differs from the one you"
+                    + " see; remove or replace it"));
+        }
+    }
+
+    /**
      * The reserved name or prefix ({@code label}, {@code cost:<expert>}, {@code pred:<expert>}) that a header
      * name matches only up to case or whitespace, as it should be written; null when it matches one exactly or
      * none. Names are compared after {@code trim()}, so surrounding spaces alone are fine.
@@ -370,24 +390,48 @@ public final class CsvReader {
      * UTF-8. "\"\uFEFF1\" is not a number" read as "\"1\" is not a number". Empty when there is none.
      */
     private static String hiddenCharacter(String cell) {
-        for (int i = 0; i < cell.length(); i++) {
-            char c = cell.charAt(i);
-            if (c == BYTE_ORDER_MARK) {
-                return " (it holds U+FEFF, the byte-order mark that starts some files: were files joined, e.g. with"
-                        + " cat? remove it)";
-            }
-            if (c == REPLACEMENT_CHARACTER) {
-                return " (it holds bytes that are not UTF-8 text, shown as \uFFFD: the file is in another encoding"
-                        + " (Windows-1252? Latin-1?); save it as UTF-8)";
-            }
+        int at = hiddenCharacterAt(cell, true);
+        if (at < 0) {
+            return "";
+        }
+        char c = cell.charAt(at);
+        return " (it holds " + characterName(c) + (namedWithFix(c) ? ")" : ", which no number has)");
+    }
+
+    /**
+     * Where the first character of {@code text} is that a message cannot show plainly (a byte-order mark, a
+     * no-break space or other space, a control or format character, the decoder's stand-in for bytes that are not
+     * UTF-8), or -1. A plain space counts only when {@code spaceCounts}: names have them, numbers do not.
+     */
+    private static int hiddenCharacterAt(String text, boolean spaceCounts) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
             int type = Character.getType(c);
-            if (Character.isWhitespace(c) || Character.isSpaceChar(c) || type == Character.FORMAT
-                    || type == Character.CONTROL) {
-                return String.format(Locale.ROOT, " (it holds U+%04X %s, which no number has)", (int) c,
-                        Character.getName(c));
+            if ((c != ' ' || spaceCounts) && (c == REPLACEMENT_CHARACTER || Character.isWhitespace(c)
+                    || Character.isSpaceChar(c) || type == Character.FORMAT || type == Character.CONTROL)) {
+                return i;
             }
         }
-        return "";
+        return -1;
+    }
+
+    /**
+     * A character {@link #hiddenCharacterAt} finds, for a message: what it is, and for the two usual ones
+     * ({@link #namedWithFix}) where it comes from and the fix.
+     */
+    private static String characterName(char c) {
+        if (c == BYTE_ORDER_MARK) {
+            return "U+FEFF, the byte-order mark that starts some files: were files joined, e.g. with cat? remove it";
+        }
+        if (c == REPLACEMENT_CHARACTER) {
+            return "bytes that are not UTF-8 text, shown as \uFFFD: the file is in another encoding (Windows-1252?"
+                    + " Latin-1?); save it as UTF-8";
+        }
+        return String.format(Locale.ROOT, "U+%04X %s", (int) c, Character.getName(c));
+    }
+
+    private static boolean namedWithFix(char c) {
+        return c == BYTE_ORDER_MARK || c == REPLACEMENT_CHARACTER;
     }
 
     /**

@@ -1040,6 +1040,11 @@ class CliTest {
         Run bom = runWithInput("\uFEFFx2,x0,x1\n0.2,0.5,0.1\n", "route", "--model", model.toString());
         assertEquals(0, bom.code, bom.err);
         assertEquals(ok.lines().get(0), bom.lines().get(0));
+        // A mark inside the header (joined input) is named, not "\uFEFFx1" is not a feature of the model.
+        Run joined = runWithInput("x0,\uFEFFx1,x2\n0.5,0.1,0.2\n", "route", "--model", model.toString());
+        assertEquals(2, joined.code, joined.err);
+        assertTrue(joined.err.contains("stdin, line 1, column 2: the name \"\uFEFFx1\" holds U+FEFF, the byte-order"
+                + " mark"), joined.err);
         Run label = runWithInput("x0,x1,x2,Label\n0.5,0.1,0.2,1\n", "route", "--model", model.toString());
         assertEquals(2, label.code, label.err);
         assertTrue(label.err.contains("stdin, line 1, column 4: \"Label\" looks like the reserved column label"),

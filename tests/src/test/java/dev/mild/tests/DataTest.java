@@ -435,6 +435,27 @@ class DataTest {
                 e.getMessage());
     }
 
+    /**
+     * A header name holding a character that does not show is refused as such a cell is: "a,\uFEFFb" (two files
+     * joined with cat, the second's mark inside the header) made a feature "\uFEFFb" that no lookup of b found,
+     * and a no-break or zero-width space gave names that print like others. Plain spaces inside a name are kept.
+     */
+    @Test
+    void aHeaderNameWithAnInvisibleCharacterSaysWhichItIs() throws IOException {
+        Path joined = write(tmp, "joined.csv", "a,\uFEFFb,cost:e\n1,2,0\n");
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(joined));
+        assertEquals(joined + ", line 1, column 2: the name \"\uFEFFb\" holds U+FEFF, the byte-order mark that starts"
+                + " some files: were files joined, e.g. with cat? remove it", e.getMessage());
+        Path nbsp = write(tmp, "nbsp.csv", "\n\"petal\u00a0width\",cost:e\n1,0\n");
+        e = assertThrows(InvalidInputException.class, () -> DataFiles.read(nbsp));
+        assertEquals(nbsp + ", line 2, column 1: the name \"petal\u00a0width\" holds U+00A0 NO-BREAK SPACE, which does"
+                + " not show as itself: the name differs from the one you see; remove or replace it", e.getMessage());
+        bad("zwsp.csv", "x,y\u200b,cost:e\n1,2,0\n", "zwsp.csv, line 1, column 2: the name",
+                "holds U+200B ZERO WIDTH SPACE, which does not show as itself");
+        assertEquals(List.of("petal width", "x"),
+                DataFiles.read(write(tmp, "spaced.csv", "petal width,x,cost:e\n1,2,0\n")).featureNames());
+    }
+
     /** A model file given as data (eval's --model and --data swapped) is named as one, not as text with a NUL. */
     @Test
     void aModelFileGivenAsDataIsNamedAsOne() throws IOException {
