@@ -823,9 +823,10 @@ public final class RouterTraining {
     /**
      * The network's scores of rows of {@code file} for a report ({@code standardized}: those rows, standardized, in
      * order). A validation or test row far outside the training data (a feature of 1e38, which standardization
-     * alone does not overflow) can make the scores overflow float32: it failed as "scores: row 0, column 0 is NaN
-     * (must be finite)", naming neither the file nor the line. It is named here as eval names it, by file and line
-     * and the feature furthest out ({@code scorer}, the same network, gives those words).
+     * alone does not overflow; one that does was refused before training, where the files are standardized) can
+     * make the scores overflow float32, which only the trained network tells: it failed as "scores: row 0, column 0
+     * is NaN (must be finite)", naming neither the file nor the line. It is named here as eval names it, by file and
+     * line and the feature furthest out ({@code scorer}, the same network, gives those words).
      *
      * @param rows the index in {@code file} of each row
      */

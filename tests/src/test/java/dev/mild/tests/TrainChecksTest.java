@@ -409,6 +409,7 @@ class TrainChecksTest {
         assertArrayEquals(new double[] {0, 1}, r.blocks().get(1).oracleRatios());
     }
 
+    /** In a --test or a --valid file, both standardized right after the standardizer is fitted. */
     @Test
     void aTestFileValueThatOverflowsStandardizationFailsBeforeTraining() throws IOException {
         StringBuilder train = new StringBuilder("x0,x1,cost:a,cost:b\n");
@@ -421,10 +422,12 @@ class TrainChecksTest {
         // The test file's columns in another order: the message names x0 by its place in that file.
         Path test = write(tmp, "far.csv", "x1,x0,cost:a,cost:b\n0.5,0.5,0,1\n0.5,1.5e38,0,1\n");
         Path model = tmp.resolve("far.mild");
-        Run r = run("train", "--data", data.toString(), "--test", test.toString(), "--epochs", "2", "--out",
-                model.toString());
-        assertRefusedBeforeTraining(r, model, "far.csv, line 3, column 2 (x0): value 1.5E38",
-                "lies too far from the training mean");
+        for (String option : new String[] {"--test", "--valid"}) {
+            Run r = run("train", "--data", data.toString(), option, test.toString(), "--epochs", "2", "--out",
+                    model.toString());
+            assertRefusedBeforeTraining(r, model, "far.csv, line 3, column 2 (x0): value 1.5E38",
+                    "lies too far from the training mean");
+        }
     }
 
     @Test
