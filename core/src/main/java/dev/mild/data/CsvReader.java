@@ -416,7 +416,7 @@ public final class CsvReader {
     }
 
     /**
-     * A character {@link #hiddenCharacterAt} finds, for a message: what it is, and for the two usual ones
+     * A character {@link #hiddenCharacterAt} finds, for a message: what it is, and for the usual ones
      * ({@link #namedWithFix}) where it comes from and the fix.
      */
     private static String characterName(char c) {
@@ -427,11 +427,14 @@ public final class CsvReader {
             return "bytes that are not UTF-8 text, shown as \uFFFD: the file is in another encoding (Windows-1252?"
                     + " Latin-1?); save it as UTF-8";
         }
+        if (c == '\t') {
+            return "a tab: is the file tab-separated? columns are separated by commas (e.g. tr '\\t' ',' < in > out.csv)";
+        }
         return String.format(Locale.ROOT, "U+%04X %s", (int) c, Character.getName(c));
     }
 
     private static boolean namedWithFix(char c) {
-        return c == BYTE_ORDER_MARK || c == REPLACEMENT_CHARACTER;
+        return c == BYTE_ORDER_MARK || c == REPLACEMENT_CHARACTER || c == '\t';
     }
 
     /**

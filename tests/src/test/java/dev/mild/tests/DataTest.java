@@ -452,6 +452,11 @@ class DataTest {
                 + " not show as itself: the name differs from the one you see; remove or replace it", e.getMessage());
         bad("zwsp.csv", "x,y\u200b,cost:e\n1,2,0\n", "zwsp.csv, line 1, column 2: the name",
                 "holds U+200B ZERO WIDTH SPACE, which does not show as itself");
+        // A tab-separated file fails at its header, and says so (it read as a tab inside one name).
+        Path tsv = write(tmp, "rows.tsv", "x\ty\tcost:e\n1\t2\t0\n");
+        e = assertThrows(InvalidInputException.class, () -> DataFiles.read(tsv));
+        assertEquals(tsv + ", line 1, column 1: the name \"x\ty\tcost:e\" holds a tab: is the file tab-separated?"
+                + " columns are separated by commas (e.g. tr '\\t' ',' < in > out.csv)", e.getMessage());
         assertEquals(List.of("petal width", "x"),
                 DataFiles.read(write(tmp, "spaced.csv", "petal width,x,cost:e\n1,2,0\n")).featureNames());
     }
