@@ -110,8 +110,8 @@ final class RowLanes {
 
     /** Columns in: {@code d[j L + i] = f(row i, expert j)}, same for weights. */
     private static void gatherColumns(Plan plan, float[] scores, int s, float[] weights, int w, Scratch sc) {
-        Transpose.columnsIn(scores, s, plan.p, plan.laneStride, sc.d, sc.e);
-        Transpose.columnsIn(weights, w, plan.p, plan.laneStride, sc.w, sc.e);
+        Transpose.columnsIn(scores, s, plan.p, plan.laneStride, sc.d);
+        Transpose.columnsIn(weights, w, plan.p, plan.laneStride, sc.w);
     }
 
     /**
@@ -370,7 +370,7 @@ final class RowLanes {
             FloatVector own = FloatVector.fromArray(F, sc.w, j * L).mul(plan.negA[j]);
             last.add(own).blend(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
         }
-        Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go, sc.e);
+        Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go);
     }
 
     /** Writes the L rows' losses (rounded to float) and returns the sum of the first n, in row order, in double. */
