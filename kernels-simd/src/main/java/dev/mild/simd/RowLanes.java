@@ -73,10 +73,15 @@ final class RowLanes {
         boolean withGrad = grad != null;
         gatherColumns(plan, scores, s, weights, w, sc);
         markTop(p, plan.skipTop, !plan.logSumExp, sc, withGrad);
-        Arrays.fill(sc.loss, 0.0);
-        Arrays.fill(sc.lossHi, 0f);
-        Arrays.fill(sc.lossLo, 0f);
-        Arrays.fill(sc.topSum, 0f);
+        // One vector store each, not Arrays.fill (a call into a fill stub per array, measurable at small p)
+        FloatVector zero = FloatVector.zero(Species.F);
+        zero.intoArray(sc.topSum, 0);
+        if (plan.logSumExp) {
+            zero.intoArray(sc.lossHi, 0);
+            zero.intoArray(sc.lossLo, 0);
+        } else {
+            Arrays.fill(sc.loss, 0.0);
+        }
         // Groups in batches: all exps of the batch, then the batch's logs (independent, so they overlap in the
         // CPU instead of waiting on each other's division and log latency), then one pass over the gradient.
         for (int g0 = 0; g0 < plan.groups; g0 += plan.groupBatch) {
