@@ -59,7 +59,8 @@ final class Plan {
     static final int BATCH_FLOATS = 4096;
 
     /**
-     * General member with a large additive margin: some expert has {@code delta_k + max(0, log a_k)} above
+     * General member (which the logsumexp member with rho below about 1e-13 takes, see {@link #logSumExpPath})
+     * with a large margin: some expert has {@code delta_k + max(0, log a_k)} above
      * {@value #OTHERS_IN_DOUBLE_ABOVE}. Its {@code others_k}, and the softmax part of its gradient, are then
      * formed in double from the scores instead of from the float exps, which are flushed below 2^-126:
      * {@code e^delta} lifts such a term back (delta 67 and weights of 3e5 lost a row loss of 2.3e-4 and the
@@ -88,7 +89,7 @@ final class Plan {
         return true;
     }
 
-    /** Gather/scatter map for rows in lanes (p not a power of two): lane i reads offset {@code i * p}. */
+    /** Gather/scatter map for rows in lanes where {@link Transpose} has no network (e.g. p = 3): lane i reads offset {@code i * p}. */
     final int[] laneStride;
 
     Plan(LossConfig config, int lanes, int layout) {
