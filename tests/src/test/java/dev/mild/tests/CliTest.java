@@ -1051,6 +1051,16 @@ class CliTest {
                 label.err);
     }
 
+    /** A model of two features x, y and experts a, b, trained for one epoch, for route's tests. */
+    private Path xyModel() throws IOException {
+        Path data = tmp.resolve("xy.csv");
+        Files.writeString(data, "x,y,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(50));
+        Path model = tmp.resolve("xy.mild");
+        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        return model;
+    }
+
     /**
      * route reads stdin through the same line reader as data files: an endless line of text (no NUL in it) was
      * read until the heap ran out. It is refused after {@code LineReader.MAX_LINE_CHARS}, the rows before it
@@ -1058,11 +1068,7 @@ class CliTest {
      */
     @Test
     void routeRefusesAnEndlessLineAtTheLineLimit() throws IOException {
-        Path data = tmp.resolve("xy.csv");
-        Files.writeString(data, "x,y,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(50));
-        Path model = tmp.resolve("xy.mild");
-        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
-        assertEquals(0, t.code, t.err);
+        Path model = xyModel();
         long[] consumed = {0};
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -1077,11 +1083,7 @@ class CliTest {
 
     @Test
     void routeNamesAHeaderOfOtherFeaturesAsAHeader() throws IOException {
-        Path data = tmp.resolve("xy.csv");
-        Files.writeString(data, "x,y,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(50));
-        Path model = tmp.resolve("xy.mild");
-        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
-        assertEquals(0, t.code, t.err);
+        Path model = xyModel();
         // A file of another data set: its header names none of the model's features.
         Run r = runWithInput("u,v\n1,2\n", "route", "--model", model.toString());
         assertEquals(2, r.code);
