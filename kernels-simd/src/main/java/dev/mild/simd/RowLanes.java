@@ -249,9 +249,13 @@ final class RowLanes {
         int eOff = b * plan.expLength;
         Arrays.fill(sc.coefD, 0.0);
         Arrays.fill(sc.topD, 0.0);
+        double aDouble = plan.config.groupInverseMargin(grp);
+        if (plan.othersInDouble) {
+            termsInDouble(plan.p, aDouble, sc);
+        }
         for (int t = plan.groupStart[grp]; t < plan.groupStart[grp + 1]; t++) {
             int k = plan.members[t];
-            memberInputs(plan, k, b, plan.config.inverseMargin(k), eOff, sc);
+            memberInputs(plan, k, b, aDouble, eOff, sc);
             CompSum.terms(sc, a, plan.delta[k], plan.expDelta[k], plan.nu, withGrad);
             if (withGrad) {
                 subtractOwn(k, sc);
@@ -259,7 +263,7 @@ final class RowLanes {
         }
         if (withGrad) {
             if (plan.othersInDouble) {
-                softmaxPartInDouble(plan.p, plan.config.inverseMargin(plan.members[plan.groupStart[grp]]), sc);
+                softmaxPartInDouble(plan.p, sc);
             }
             toFloats(sc.coefD, sc.coef, b * L);
             toFloats(sc.topD, sc.lanesF, 0);
@@ -275,7 +279,7 @@ final class RowLanes {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         if (plan.othersInDouble) {
-            othersInDouble(plan.p, k, a, sc);
+            othersInDouble(plan.p, k, sc);
         } else {
             FloatVector zRest = FloatVector.fromArray(F, sc.zRest, b * L);
             FloatVector dExp = FloatVector.fromArray(F, sc.dExp, k * L);
@@ -293,49 +297,49 @@ final class RowLanes {
     }
 
     /**
-     * {@code others_k = sum_{j != k} exp(a (f_j - m))} per lane, in double from the scores (see
-     * {@link Plan#othersInDouble}): the kernel's double exp, one vector of lanes at a time, j in order.
+     * {@link Plan#othersInDouble}: the group's softmax terms {@code termsD[j L + i] = exp(a (f_j - m))} of every
+     * expert j in double from the scores (1 at each row's top expert), with the kernel's double exp, once per
+     * group: every member's others and the group's softmax part of the gradient are formed from them.
      */
-    private static void othersInDouble(int p, int k, double a, Scratch sc) {
+    private static void termsInDouble(int p, double a, Scratch sc) {
         int L = Species.L;
-        int n = Species.D.length();
-        java.util.Arrays.fill(sc.xOthers, 0.0);
+        for (int j = 0; j < p; j++) {
+            for (int i = 0; i < L; i++) {
+                sc.termsD[j * L + i] = a * ((double) sc.f[j * L + i] - sc.m[i]);
+            }
+        }
+        for (int off = 0; off < p * L; off += Species.D.length()) {
+            VectorMath.exp(sc.termsD, sc.termsD, off);
+        }
+    }
+
+    /** {@code others_k = sum_{j != k} termsD_j} per lane, j in order (see {@link #termsInDouble}). */
+    private static void othersInDouble(int p, int k, Scratch sc) {
+        int L = Species.L;
+        Arrays.fill(sc.xOthers, 0.0);
         for (int j = 0; j < p; j++) {
             if (j == k) {
                 continue;
             }
             for (int i = 0; i < L; i++) {
-                sc.xTerm[i] = a * ((double) sc.f[j * L + i] - sc.m[i]);
-            }
-            for (int off = 0; off < L; off += n) {
-                VectorMath.exp(sc.xTerm, sc.xTerm, off);
-            }
-            for (int i = 0; i < L; i++) {
-                sc.xOthers[i] += sc.xTerm[i];
+                sc.xOthers[i] += sc.termsD[j * L + i];
             }
         }
     }
 
     /**
      * With {@link Plan#othersInDouble}, the group's softmax part of the gradient, {@code g_j += coef e_j}, in double
-     * from the scores ({@code e_j = exp(a (f_j - m))}, 0 at the row's top expert, whose share goes through
-     * {@code topSum}), and {@code coefD} cleared so that the float pass over the exps adds nothing: the float exps
-     * are flushed below 2^-126, and a coefficient of up to {@code |w| a e^delta} lifts such a term back into the
-     * gradient, as it does into the loss.
+     * from {@link #termsInDouble}'s terms (0 at the row's top expert, whose share goes through {@code topSum}), and
+     * {@code coefD} cleared so that the float pass over the exps adds nothing: the float exps are flushed below
+     * 2^-126, and a coefficient of up to {@code |w| a e^delta} lifts such a term back into the gradient, as it
+     * does into the loss.
      */
-    private static void softmaxPartInDouble(int p, double a, Scratch sc) {
+    private static void softmaxPartInDouble(int p, Scratch sc) {
         int L = Species.L;
-        int n = Species.D.length();
         for (int j = 0; j < p; j++) {
             for (int i = 0; i < L; i++) {
-                sc.xTerm[i] = sc.dExp[j * L + i] == Float.NEGATIVE_INFINITY
-                        ? Double.NEGATIVE_INFINITY : a * ((double) sc.f[j * L + i] - sc.m[i]);
-            }
-            for (int off = 0; off < L; off += n) {
-                VectorMath.exp(sc.xTerm, sc.xTerm, off);
-            }
-            for (int i = 0; i < L; i++) {
-                sc.g[j * L + i] += (float) (sc.coefD[i] * sc.xTerm[i]);
+                double e = sc.dExp[j * L + i] == Float.NEGATIVE_INFINITY ? 0.0 : sc.termsD[j * L + i];
+                sc.g[j * L + i] += (float) (sc.coefD[i] * e);
             }
         }
         Arrays.fill(sc.coefD, 0.0);

@@ -40,8 +40,6 @@ final class Scratch {
     final double[] ownD = new double[Species.L];
     /** Inputs and log S of the general member's terms for one expert, widened to double. */
     final double[] xOthers = new double[Species.L];
-    /** {@link Plan#othersInDouble}: one softmax term per lane, in double, while others is summed. */
-    final double[] xTerm = new double[Species.L];
     final double[] xX = new double[Species.L];
     final double[] xW = new double[Species.L];
     final double[] xTop = new double[Species.L];
@@ -52,6 +50,9 @@ final class Scratch {
     final double[] xTail = new double[Species.L];
     /** {@code S^(1-nu) - 1} of the general member's loss for {@code nu != 1}. */
     final double[] phiD = new double[Species.L];
+
+    /** {@link Plan#othersInDouble}: a group's softmax terms in double, {@code p x L}. */
+    double[] termsD = new double[0];
 
     /** Rows in lanes: the last partial block, zero-padded to L rows. Experts in lanes: the last row, padded. */
     float[] tailScores = new float[0];
@@ -72,6 +73,9 @@ final class Scratch {
             tailScores = new float[need];
             tailWeights = new float[need];
             tailGrad = new float[need];
+        }
+        if (plan.othersInDouble && termsD.length < p * Species.L) {
+            termsD = new double[p * Species.L];
         }
         int batch = plan.layout == Plan.ROWS_IN_LANES ? plan.groupBatch : 1;
         if (e.length < batch * plan.expLength) {
