@@ -1,6 +1,7 @@
 package dev.mild.bench;
 
 import dev.mild.router.Dense;
+import dev.mild.router.DenseProduct;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.ejml.data.FMatrixRMaj;
@@ -21,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One question: how fast is the trainer's batch forward product {@code Z = X W} ({@code batch x d} times
  * {@code d x hidden}) with the router's row-array kernel ({@link Dense#multiply}) against EJML's
- * {@code CommonOps_FDRM.mult} on flat row-major matrices? Single thread, microseconds per batch; the
- * multiply-adds per batch are {@code batch x d x hidden}. This measurement is why the trainer uses
- * {@link Dense} rather than EJML (see that class's comment).
+ * {@code CommonOps_FDRM.mult} on flat row-major matrices, and with the vector dense product ({@code denseSimd},
+ * {@link DenseProduct} "simd", what the trainer's forward pass runs where the Vector API is added)? Single thread,
+ * microseconds per batch; the multiply-adds per batch are {@code batch x d x hidden}. This measurement is why
+ * the trainer uses {@link Dense} rather than EJML (see that class's comment).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,6 +49,7 @@ public class DenseProductBenchmark {
     private FMatrixRMaj z;
     private float[][] wRows;
     private float[][] zRows;
+    private DenseProduct.Layer simd;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -62,6 +65,8 @@ public class DenseProductBenchmark {
         }
         wRows = Dense.rows(w.data, d, hidden);
         zRows = new float[batch][hidden];
+        simd = DenseProduct.named("simd").layer(d, hidden);
+        simd.load(w.data);
     }
 
     @Benchmark
@@ -74,6 +79,15 @@ public class DenseProductBenchmark {
     public float denseRows() {
         for (int r = 0; r < batch; r++) {
             Dense.multiply(x.data, r * d, d, wRows, zRows[r], hidden);
+        }
+        return zRows[0][0];
+    }
+
+    /** The vector dense product the trainer's forward pass and the router use where the Vector API is added. */
+    @Benchmark
+    public float denseSimd() {
+        for (int r = 0; r < batch; r++) {
+            simd.multiply(x.data, r * d, zRows[r]);
         }
         return zRows[0][0];
     }

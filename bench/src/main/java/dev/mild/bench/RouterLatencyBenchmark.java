@@ -1,5 +1,6 @@
 package dev.mild.bench;
 
+import dev.mild.router.DenseProduct;
 import dev.mild.router.Mlp;
 import dev.mild.router.Router;
 import dev.mild.router.Standardizer;
@@ -28,6 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code route}: {@link Router#route(float[])}, the service call (per-thread scratch from a ThreadLocal);</li>
  *   <li>{@code routeOwnScratch}: the overload with caller-owned scratch (no ThreadLocal lookup);</li>
+ *   <li>both with each {@link DenseProduct} ({@code dense}): on vector lanes, and plain Java;</li>
  *   <li>{@code dotProductLayout}: the same network with the first layer stored output-major and computed as
  *       {@code h_j = sum_c x_c W[j, c]} (one reduction per hidden unit): the layout the Router avoids, kept
  *       here so the ratio is measured side by side.</li>
@@ -50,6 +52,10 @@ public class RouterLatencyBenchmark {
 
     @Param({"3"})
     public int experts;
+
+    /** The router's {@link DenseProduct}: {@code simd} (the default where the Vector API is added) or {@code plain}. */
+    @Param({"simd", "plain"})
+    public String dense;
 
     private static final int QUERIES = 1024;
 
@@ -90,7 +96,7 @@ public class RouterLatencyBenchmark {
         for (int k = 0; k < experts; k++) {
             names.add("e" + k);
         }
-        router = new Router(std, net, names);
+        router = new Router(std, net, names, DenseProduct.named(dense));
         scratch = router.newScratch();
         scores = new float[experts];
         queries = new float[QUERIES][d];

@@ -1,6 +1,7 @@
 package dev.mild.cli;
 
 import dev.mild.loss.Backends;
+import dev.mild.router.DenseProduct;
 import java.util.Locale;
 import java.util.Set;
 
@@ -31,8 +32,22 @@ final class BackendsCommand implements Command {
                   ./mild backends
 
                 Output columns: name, status (default / available / unavailable), priority, and a
-                description, or the reason the backend cannot run and what to do about it.
+                description, or the reason the backend cannot run and what to do about it. A last line
+                names the routers' dense product (how train, eval and route multiply a layer's weights:
+                simd on vector lanes, or plain Java; both give the same bits, so only speed differs).
                 """;
+    }
+
+    /** Why the vector dense product is not in use, or null when none is present or it was forced off. */
+    private static String denseFallbackReason() {
+        try {
+            DenseProduct.named("simd");
+            return null; // usable, so -Dmild.dense=plain chose plain
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            int at = m.indexOf("cannot run here: ");
+            return at < 0 ? null : m.substring(at + "cannot run here: ".length());
+        }
     }
 
     @Override
@@ -51,6 +66,10 @@ final class BackendsCommand implements Command {
             String notes = b.available() ? b.description() : b.unavailableReason();
             console.out().println(String.format(Locale.ROOT, "%-10s %-12s %-9s %s", b.name(), status, prio, notes));
         }
+        DenseProduct dense = DenseProduct.fastest();
+        String why = dense.name().equals("plain") ? denseFallbackReason() : null;
+        console.out().println("routers' dense product: " + dense.name()
+                + (why == null ? "" : " (simd cannot run: " + why + ")"));
         return Main.OK;
     }
 }

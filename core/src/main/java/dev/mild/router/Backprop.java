@@ -23,11 +23,12 @@ import java.util.concurrent.Future;
  * The output delta is the loss kernel's gradient of the <em>mean</em> surrogate loss with respect to the
  * scores, so the parameter gradients are those of the batch mean.
  *
- * <p>Layout: batch matrices and a working copy of the weights are row arrays, and the products are
- * {@link Dense}'s vectorizable kernels (the same ones the {@link Router} uses, so scores agree bit for bit).
- * The network's flat weights are copied into the rows at each pass ({@code d x h} floats against
- * {@code B x d x h} multiply-adds) and the gradients copied back to flat arrays for the optimizer. A batch is
- * gathered row by row (rows picked by an index array, so a shuffled epoch needs no copy of the data set).
+ * <p>Layout: batch matrices are row arrays. The forward products go through {@link DenseProduct#fastest()}, as
+ * the {@link Router}'s do (every dense product gives the same bits, so scores agree bit for bit); the backward
+ * products are {@link Dense}'s vectorizable kernels on a working copy of the weights as row arrays. The
+ * network's flat weights are copied into both at each pass ({@code d x h} floats against {@code B x d x h}
+ * multiply-adds) and the gradients copied back to flat arrays for the optimizer. A batch is gathered row by
+ * row (rows picked by an index array, so a shuffled epoch needs no copy of the data set).
  *
  * <p>Threads: batch rows (forward, delta) and weight rows (gradient) are split into contiguous ranges, one per
  * thread; every output element is computed by one thread in a fixed order, so results do not depend on the
@@ -38,7 +39,8 @@ public final class Backprop implements AutoCloseable {
     private final int maxRows;
     private final int threads;
     private final ExecutorService pool;
-    private final float[][][] w;       // working copy of each layer's weights as rows (n_l rows of n_{l+1})
+    private final DenseProduct.Layer[] forwardWeights; // each layer's weights for the forward product
+    private final float[][][] w;       // working copy of each layer's weights as rows (n_l rows of n_{l+1}), backward
     private final float[][] input;     // batch input rows
     private final float[][][] z;       // pre-activations per layer; z[L-1] holds the scores
     private final float[][][] a;       // ReLU activations of hidden layers (a[l] = relu(z[l]), l < L-1)
@@ -68,6 +70,8 @@ public final class Backprop implements AutoCloseable {
             return t;
         }) : null;
         int layers = net.layers();
+        DenseProduct product = DenseProduct.fastest();
+        forwardWeights = new DenseProduct.Layer[layers];
         w = new float[layers][][];
         z = new float[layers][][];
         a = new float[layers][][];
@@ -79,7 +83,8 @@ public final class Backprop implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             int in = net.size(l);
             int out = net.size(l + 1);
-            w[l] = new float[in][out];
+            forwardWeights[l] = product.layer(in, out);
+            w[l] = l > 0 ? new float[in][out] : null; // the backward pass multiplies by W_l only above the input
             z[l] = new float[maxRows][out];
             a[l] = l < layers - 1 ? new float[maxRows][out] : null;
             delta[l] = new float[maxRows][out];
@@ -113,7 +118,10 @@ public final class Backprop implements AutoCloseable {
         }
         int d = net.inputs();
         for (int l = 0; l < net.layers(); l++) {
-            Dense.copyIn(net.weights(l), w[l], net.size(l), net.size(l + 1));
+            forwardWeights[l].load(net.weights(l));
+            if (w[l] != null) {
+                Dense.copyIn(net.weights(l), w[l], net.size(l), net.size(l + 1));
+            }
         }
         for (int r = 0; r < rows; r++) {
             int src = (order == null ? from + r : order[from + r]) * d;
@@ -133,7 +141,7 @@ public final class Backprop implements AutoCloseable {
             float[] b = net.biases(l);
             for (int r = r0; r < r1; r++) {
                 float[] zr = z[l][r];
-                Dense.multiply(src[r], 0, in, w[l], zr, out);
+                forwardWeights[l].multiply(src[r], 0, zr);
                 for (int j = 0; j < out; j++) {
                     zr[j] += b[j];
                 }

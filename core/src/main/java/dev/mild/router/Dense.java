@@ -15,8 +15,9 @@ package dev.mild.router;
  *
  * <p>Four rows of {@code W} per pass ({@code y[j] += a0 w0[j] + a1 w1[j] + a2 w2[j] + a3 w3[j]}) cut the loads
  * and stores of {@code y} by four. The summation order is fixed (blocks of four in input order, left to
- * right), so results are deterministic, and the router and the trainer, which share these methods, compute
- * bit-identical scores.
+ * right), so results are deterministic. {@link #multiply}'s order is the one every {@link DenseProduct} keeps
+ * (this is {@link DenseProduct#plain()}), so the router and the trainer compute bit-identical scores whichever
+ * product runs.
  */
 public final class Dense {
     private Dense() {

@@ -13,9 +13,9 @@ import java.util.SplittableRandom;
  * </pre>
  *
  * Layer {@code l} stores {@code W_l} as a row-major {@code sizes[l] x sizes[l+1]} matrix (input-major:
- * {@code W_l[c, j]} at {@code c * sizes[l+1] + j}). That one layout serves both paths: a batch forward is
- * {@code X W} ({@link Dense}), and a single-row forward is a sequence of axpy updates
- * {@code h += x_c W[c, :]} over contiguous rows, which the JIT vectorizes (dot-product reductions it does not).
+ * {@code W_l[c, j]} at {@code c * sizes[l+1] + j}). That one layout serves both paths: each row's product
+ * {@code x W} goes through a {@link DenseProduct}, as sums over {@code x_c W[c, :]} with the outputs in vector
+ * lanes (one reduction per output, which the JIT does not vectorize, would be the other way).
  *
  * <p>Mutable: the trainer updates the arrays in place. Arrays returned by {@link #weights} and {@link #biases}
  * are the live storage.

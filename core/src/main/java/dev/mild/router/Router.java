@@ -21,11 +21,10 @@ import java.util.List;
  * ({@code d + 2 width + p} floats); keep {@link Scratch}es per worker there and pass one. Thread-safe: the
  * parameters are never written after construction.
  *
- * <p><b>Speed:</b> every layer is a sequence of axpy updates {@code h += a_c W[c, :]} over the rows of the
- * input-major weights, each row its own array, four rows per pass ({@link Dense#multiply}): a loop the JIT
- * compiles to SIMD multiply-adds (a dot-product form would need a reduction per output, which it does not
- * vectorize, and a flat weight array defeats the JIT's alias analysis; see {@link Dense}). Scores are
- * bit-identical to the trainer's batch forward ({@link Trainer#scores}): the same kernel, the same order.
+ * <p><b>Speed:</b> each layer's product goes through a {@link DenseProduct}, by default
+ * {@link DenseProduct#fastest()}: on vector lanes when {@code jdk.incubator.vector} is added (the launcher does),
+ * plain Java otherwise. All of them sum in the same order, so scores are bit-identical whichever runs, and
+ * bit-identical to the trainer's batch forward ({@link Trainer#scores}).
  */
 public final class Router {
     private final int d;
@@ -33,7 +32,7 @@ public final class Router {
     private final int layers;
     private final int[] sizes;
     private final Standardizer standardizer;
-    private final float[][][] w;   // per layer: n_l rows of n_{l+1} weights
+    private final DenseProduct.Layer[] w;   // per layer: n_l x n_{l+1} weights
     private final float[][] b;
     private final int width;
     private final List<String> experts;
@@ -60,7 +59,17 @@ public final class Router {
      * @param experts      the {@code p} expert names, in score order
      */
     public Router(Standardizer standardizer, Mlp network, List<String> experts) {
+        this(standardizer, network, experts, DenseProduct.fastest());
+    }
+
+    /**
+     * The same with a chosen dense product (all give the same scores; see {@link DenseProduct}).
+     *
+     * @param product how each layer's product is computed, e.g. {@link DenseProduct#plain()}
+     */
+    public Router(Standardizer standardizer, Mlp network, List<String> experts, DenseProduct product) {
         Checks.required("router: standardizer", standardizer);
+        Checks.required("router: dense product", product);
         Checks.required("router: network", network);
         Checks.requiredElements("router: expert names", experts);
         if (standardizer.features() != network.inputs()) {
@@ -76,10 +85,11 @@ public final class Router {
         this.layers = network.layers();
         this.sizes = network.sizes();
         this.standardizer = standardizer;
-        this.w = new float[layers][][];
+        this.w = new DenseProduct.Layer[layers];
         this.b = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            w[l] = Dense.rows(network.weights(l), sizes[l], sizes[l + 1]);
+            w[l] = product.layer(sizes[l], sizes[l + 1]);
+            w[l].load(network.weights(l));
             b[l] = network.biases(l).clone();
         }
         this.width = network.maxWidth();
@@ -247,7 +257,7 @@ public final class Router {
         for (int l = 0; l < layers; l++) {
             int nOut = sizes[l + 1];
             float[] next = cur == s.h0 ? s.h1 : s.h0;
-            Dense.multiply(cur, 0, sizes[l], w[l], next, nOut);
+            w[l].multiply(cur, 0, next);
             float[] bl = b[l];
             if (l == layers - 1) {
                 boolean finite = true;

@@ -37,6 +37,11 @@ public final class SimdKernelProvider implements LossKernelProvider {
 
     @Override
     public String unavailableReason() {
+        return vectorProblem();
+    }
+
+    /** Why the Vector API cannot be used here, or {@code null}: shared with {@link SimdDenseProduct}. */
+    static String vectorProblem() {
         if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
             return MODULE + " is not added: pass --add-modules " + MODULE;
         }

@@ -141,6 +141,28 @@ class SteadyStateAllocationTest {
                 }
             }
         }
+        // The router's dense product (DenseProduct "simd"): a Fashion-MNIST layer, a hidden one, a score layer.
+        for (int[] shape : new int[][] {{784, 64}, {64, 64}, {64, 3}}) {
+            SimdDenseLayer layer = new SimdDenseLayer(shape[0], shape[1]);
+            layer.load(new float[shape[0] * shape[1]]);
+            float[] in = new float[shape[0]];
+            float[] out = new float[shape[1]];
+            long deadline = System.nanoTime() + WARM_UP_SECONDS * 1_000_000_000L;
+            long bytes = Long.MAX_VALUE;
+            while (bytes > 0 && System.nanoTime() < deadline) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) {
+                    layer.multiply(in, 0, out);
+                }
+                bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            }
+            if (bytes > 0) {
+                System.out.println("dense layer " + shape[0] + " x " + shape[1] + ": 200 products still allocate " + bytes
+                        + " bytes after " + WARM_UP_SECONDS + " s of warm-up");
+                System.exit(1);
+            }
+            System.out.println("dense layer " + shape[0] + " x " + shape[1] + ": 0 bytes");
+        }
         System.out.println("every configuration: 0 bytes");
     }
 }

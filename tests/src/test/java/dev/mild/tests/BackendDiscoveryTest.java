@@ -2,12 +2,14 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.loss.Backends;
 import dev.mild.loss.Loss;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
+import dev.mild.router.DenseProduct;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +46,23 @@ class BackendDiscoveryTest {
             assertTrue(simd.available(), simd.unavailableReason());
             assertEquals("simd", Backends.defaultName());
         }
+    }
+
+    /** The router's dense product follows the same rule: simd with the module, plain without, and says why. */
+    @Test
+    void theDenseProductIsSimdWithTheVectorModuleAndPlainWithout() {
+        if (Boolean.getBoolean("mild.test.noVector")) {
+            assertEquals("plain", DenseProduct.fastest().name());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DenseProduct.named("simd"));
+            assertEquals("dense product 'simd' cannot run here: jdk.incubator.vector is not added: pass --add-modules"
+                    + " jdk.incubator.vector", e.getMessage());
+        } else {
+            assertEquals("simd", DenseProduct.fastest().name());
+            assertEquals("simd", DenseProduct.named("simd").name());
+        }
+        assertEquals("plain", DenseProduct.named("plain").name());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DenseProduct.named("gpu"));
+        assertEquals("no dense product called 'gpu' (present: plain, simd)", e.getMessage());
     }
 
     @Test

@@ -276,6 +276,7 @@ class CliTest {
         assertEquals(0, r.code);
         assertTrue(r.out.contains("default"));
         assertTrue(r.out.contains("reference") && r.out.contains("scalar"));
+        assertTrue(r.out.contains("routers' dense product: simd\n"), r.out);
     }
 
     @Test

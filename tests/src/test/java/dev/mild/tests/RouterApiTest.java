@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mild.router.DenseProduct;
 import dev.mild.router.Mlp;
 import dev.mild.router.Router;
 import dev.mild.router.Standardizer;
@@ -158,6 +159,39 @@ class RouterApiTest {
                 assertTrue(allocated <= AllocationTest.NOISE_BYTES, "routing allocated " + allocated
                         + " bytes over 150,000 calls (checksum " + sink + ")");
             }
+        }
+    }
+
+    /**
+     * The dense product is a matter of speed only: a router on the vector product (the default where the tests
+     * run) and the same model on the plain one give every row the same scores, bit for bit, over shapes that
+     * leave tails of inputs and of outputs (DenseProduct's promise, which a trained model relies on).
+     */
+    @Test
+    void everyDenseProductGivesTheSameScores() {
+        for (int[] shape : new int[][] {{186, 64, 3}, {7, 33, 5}, {784, 64, 2}, {13, 100, 17}}) {
+            int d = shape[0];
+            int p = shape[2];
+            float[] std = new float[d];
+            Arrays.fill(std, 0.5f);
+            Mlp net = Mlp.initialized(new int[] {d, shape[1], shape[1], p}, 11);
+            List<String> names = new ArrayList<>();
+            for (int k = 0; k < p; k++) {
+                names.add("e" + k);
+            }
+            Router fast = new Router(new Standardizer(new float[d], std), net, names);
+            Router plain = new Router(new Standardizer(new float[d], std), net, names, DenseProduct.plain());
+            int n = 200;
+            float[] x = rows(n, d, 13);
+            int[] fastChoice = new int[n];
+            int[] plainChoice = new int[n];
+            float[] fastScores = new float[n * p];
+            float[] plainScores = new float[n * p];
+            fast.routeBatch(x, n, fastChoice, fastScores);
+            plain.routeBatch(x, n, plainChoice, plainScores);
+            String what = d + " x " + shape[1] + " x " + shape[1] + " x " + p;
+            assertArrayEquals(plainScores, fastScores, DenseProduct.fastest().name() + " against plain, " + what);
+            assertArrayEquals(plainChoice, fastChoice, what);
         }
     }
 

@@ -1,0 +1,90 @@
+package dev.mild.router;
+
+import dev.mild.InvalidInputException;
+import java.util.ServiceLoader;
+
+/**
+ * How a dense layer's forward product {@code out = in W} is computed ({@code W}: {@code nIn x nOut}, row-major,
+ * as {@link Mlp#weights} holds it), for the {@link Router} and the trainer's forward pass.
+ *
+ * <p><b>Every implementation gives the same bits.</b> Each output is summed in {@link Dense#multiply}'s order
+ * (inputs in blocks of four, {@code ((in_c w_c + in_c+1 w_c+1) + in_c+2 w_c+2) + in_c+3 w_c+3} added to the
+ * running sum, then the inputs left over one at a time), with separate float multiplies and adds (no fused
+ * multiply-add). So a model trained where one implementation ran routes every row the same where another runs,
+ * and the choice is a matter of speed only.
+ *
+ * <p>{@link #fastest()} takes an implementation found with {@link ServiceLoader} ({@code kernels-simd} adds one
+ * on the Vector API, used when {@code jdk.incubator.vector} is added) and falls back to {@link #plain()}.
+ * System property {@value #PROPERTY}{@code =plain} forces the plain one (for comparisons).
+ */
+public interface DenseProduct {
+
+    /** {@code -Dmild.dense=NAME}: the implementation {@link #fastest()} returns ({@code plain}, {@code simd}). */
+    String PROPERTY = "mild.dense";
+
+    /** Short name ({@code plain}, {@code simd}). */
+    String name();
+
+    /**
+     * {@code null} when this implementation can run here, otherwise why not. An implementation loaded by
+     * {@link ServiceLoader} must not touch hardware-specific classes before this says yes.
+     */
+    String unavailableReason();
+
+    /** An empty layer of this implementation: {@link Layer#load} its weights before the first product. */
+    Layer layer(int nIn, int nOut);
+
+    /** One layer's weights, held in the layout its implementation reads fastest. */
+    interface Layer {
+        /** Copies {@code nIn x nOut} weights (flat, row-major: input-major) in. Not thread-safe with {@link #multiply}. */
+        void load(float[] weights);
+
+        /**
+         * {@code out[j] = sum_c in[inOff + c] W[c][j]} for {@code j < nOut}, in the order above. Reads the weights
+         * only, so many threads may call it at once. Allocates nothing once compiled.
+         */
+        void multiply(float[] in, int inOff, float[] out);
+    }
+
+    /** Plain Java on row arrays ({@link Dense#multiply}): runs everywhere. */
+    static DenseProduct plain() {
+        return PlainDenseProduct.INSTANCE;
+    }
+
+    /**
+     * The fastest implementation usable here (the first {@link ServiceLoader} finds whose
+     * {@link #unavailableReason()} is {@code null}), else {@link #plain()}; or the one {@value #PROPERTY} names.
+     *
+     * @throws InvalidInputException when {@value #PROPERTY} names one that is not present or cannot run here
+     */
+    static DenseProduct fastest() {
+        String forced = System.getProperty(PROPERTY);
+        if (forced != null && !forced.isBlank()) {
+            return named(forced.trim());
+        }
+        return PlainDenseProduct.Fastest.FOUND;
+    }
+
+    /**
+     * The implementation called {@code name}.
+     *
+     * @throws InvalidInputException when none is called so, or the one called so cannot run here (saying why)
+     */
+    static DenseProduct named(String name) {
+        if (PlainDenseProduct.INSTANCE.name().equals(name)) {
+            return PlainDenseProduct.INSTANCE;
+        }
+        StringBuilder known = new StringBuilder(PlainDenseProduct.INSTANCE.name());
+        for (DenseProduct product : ServiceLoader.load(DenseProduct.class, DenseProduct.class.getClassLoader())) {
+            if (product.name().equals(name)) {
+                String why = product.unavailableReason();
+                if (why != null) {
+                    throw new InvalidInputException("dense product '" + name + "' cannot run here: " + why);
+                }
+                return product;
+            }
+            known.append(", ").append(product.name());
+        }
+        throw new InvalidInputException("no dense product called '" + name + "' (present: " + known + ")");
+    }
+}

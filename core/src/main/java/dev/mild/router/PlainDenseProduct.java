@@ -1,0 +1,54 @@
+package dev.mild.router;
+
+import java.util.ServiceLoader;
+
+/** {@link DenseProduct#plain()}: the weights as row arrays, {@link Dense#multiply} (C2 vectorizes its axpys). */
+final class PlainDenseProduct implements DenseProduct {
+    static final PlainDenseProduct INSTANCE = new PlainDenseProduct();
+
+    private PlainDenseProduct() {
+    }
+
+    @Override
+    public String name() {
+        return "plain";
+    }
+
+    @Override
+    public String unavailableReason() {
+        return null;
+    }
+
+    @Override
+    public Layer layer(int nIn, int nOut) {
+        if (nIn < 1 || nOut < 1) {
+            throw new IllegalArgumentException("a layer needs at least one input and one output, got " + nIn + " x " + nOut);
+        }
+        float[][] rows = new float[nIn][nOut];
+        return new Layer() {
+            @Override
+            public void load(float[] weights) {
+                Dense.copyIn(weights, rows, nIn, nOut);
+            }
+
+            @Override
+            public void multiply(float[] in, int inOff, float[] out) {
+                Dense.multiply(in, inOff, nIn, rows, out, nOut);
+            }
+        };
+    }
+
+    /** Found once, when first asked for (class initialization is lazy and thread-safe). */
+    static final class Fastest {
+        static final DenseProduct FOUND = find();
+
+        private static DenseProduct find() {
+            for (DenseProduct product : ServiceLoader.load(DenseProduct.class, DenseProduct.class.getClassLoader())) {
+                if (product.unavailableReason() == null) {
+                    return product;
+                }
+            }
+            return INSTANCE;
+        }
+    }
+}

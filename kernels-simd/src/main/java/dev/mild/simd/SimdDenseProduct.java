@@ -1,0 +1,26 @@
+package dev.mild.simd;
+
+import dev.mild.router.DenseProduct;
+
+/**
+ * Registers the {@code simd} dense product ({@link SimdDenseLayer}). Like {@link SimdKernelProvider}, this class
+ * names no Vector API type, so it loads on any JVM; the layer class is loaded only once the module is known to
+ * be present.
+ */
+public final class SimdDenseProduct implements DenseProduct {
+
+    @Override
+    public String name() {
+        return "simd";
+    }
+
+    @Override
+    public String unavailableReason() {
+        return SimdKernelProvider.vectorProblem();
+    }
+
+    @Override
+    public Layer layer(int nIn, int nOut) {
+        return new SimdDenseLayer(nIn, nOut);
+    }
+}
