@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code CommonOps_FDRM.mult} on flat row-major matrices, and with the vector dense product ({@code denseSimd},
  * {@link DenseProduct} "simd", what the trainer's forward pass runs where the Vector API is added)? Single thread,
  * microseconds per batch; the multiply-adds per batch are {@code batch x d x hidden}. This measurement is why
- * the trainer uses {@link Dense} rather than EJML (see that class's comment).
+ * the trainer uses {@link Dense} rather than EJML (see that class's comment). {@code gradientRows} and
+ * {@code gradientSimd}: the backward pass's weight gradient {@code X^T D} ({@code d x hidden} over the batch),
+ * plain and simd.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -50,6 +52,9 @@ public class DenseProductBenchmark {
     private float[][] wRows;
     private float[][] zRows;
     private DenseProduct.Layer simd;
+    private DenseProduct simdProduct;
+    private float[][] xRows;
+    private float[][] gradRows;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -65,7 +70,15 @@ public class DenseProductBenchmark {
         }
         wRows = Dense.rows(w.data, d, hidden);
         zRows = new float[batch][hidden];
-        simd = DenseProduct.named("simd").layer(d, hidden);
+        simdProduct = DenseProduct.named("simd");
+        simd = simdProduct.layer(d, hidden);
+        xRows = Dense.rows(x.data, batch, d);
+        gradRows = new float[d][hidden];
+        for (float[] zr : zRows) { // a delta for the gradient benchmarks (the forward ones overwrite it alike)
+            for (int j = 0; j < hidden; j++) {
+                zr[j] = (float) rnd.nextGaussian();
+            }
+        }
         simd.load(w.data);
     }
 
@@ -81,6 +94,26 @@ public class DenseProductBenchmark {
             Dense.multiply(x.data, r * d, d, wRows, zRows[r], hidden);
         }
         return zRows[0][0];
+    }
+
+    /** The trainer's weight gradient {@code dW = X^T D} ({@code d x hidden}), plain: {@link Dense#accumulateOuter}. */
+    @Benchmark
+    public float gradientRows() {
+        for (float[] g : gradRows) {
+            java.util.Arrays.fill(g, 0f);
+        }
+        Dense.accumulateOuter(xRows, zRows, batch, gradRows, 0, d, hidden);
+        return gradRows[0][0];
+    }
+
+    /** The same with the vector dense product ({@link DenseProduct#accumulateOuter}, same bits). */
+    @Benchmark
+    public float gradientSimd() {
+        for (float[] g : gradRows) {
+            java.util.Arrays.fill(g, 0f);
+        }
+        simdProduct.accumulateOuter(xRows, zRows, batch, gradRows, 0, d, hidden);
+        return gradRows[0][0];
     }
 
     /** The vector dense product the trainer's forward pass and the router use where the Vector API is added. */

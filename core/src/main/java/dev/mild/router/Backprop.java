@@ -23,11 +23,12 @@ import java.util.concurrent.Future;
  * The output delta is the loss kernel's gradient of the <em>mean</em> surrogate loss with respect to the
  * scores, so the parameter gradients are those of the batch mean.
  *
- * <p>Layout: batch matrices are row arrays. The forward products go through {@link DenseProduct#fastest()}, as
- * the {@link Router}'s do (every dense product gives the same bits, so scores agree bit for bit); the backward
- * products are {@link Dense}'s vectorizable kernels on a working copy of the weights as row arrays. The
- * network's flat weights are copied into both at each pass ({@code d x h} floats against {@code B x d x h}
- * multiply-adds) and the gradients copied back to flat arrays for the optimizer. A batch is gathered row by
+ * <p>Layout: batch matrices are row arrays. The forward products and the weight gradients go through
+ * {@link DenseProduct#fastest()}, as the {@link Router}'s products do (every dense product gives the same bits,
+ * so scores agree bit for bit and training gives the same model); the product passing the delta down a layer
+ * is {@link Dense#multiplyTransposed} on a working copy of the weights as row arrays. The network's flat
+ * weights are copied into both at each pass ({@code d x h} floats against {@code B x d x h} multiply-adds) and
+ * the gradients copied back to flat arrays for the optimizer. A batch is gathered row by
  * row (rows picked by an index array, so a shuffled epoch needs no copy of the data set).
  *
  * <p>Threads: batch rows (forward, delta) and weight rows (gradient) are split into contiguous ranges, one per
@@ -39,6 +40,7 @@ public final class Backprop implements AutoCloseable {
     private final int maxRows;
     private final int threads;
     private final ExecutorService pool;
+    private final DenseProduct product;
     private final DenseProduct.Layer[] forwardWeights; // each layer's weights for the forward product
     private final float[][][] w;       // working copy of each layer's weights as rows (n_l rows of n_{l+1}), backward
     private final float[][] input;     // batch input rows
@@ -70,7 +72,7 @@ public final class Backprop implements AutoCloseable {
             return t;
         }) : null;
         int layers = net.layers();
-        DenseProduct product = DenseProduct.fastest();
+        product = DenseProduct.fastest();
         forwardWeights = new DenseProduct.Layer[layers];
         w = new float[layers][][];
         z = new float[layers][][];
@@ -182,7 +184,7 @@ public final class Backprop implements AutoCloseable {
             for (int c = 0; c < in; c++) {
                 java.util.Arrays.fill(g[c], 0f);
             }
-            parallel(in, (c0, c1) -> Dense.accumulateOuter(src, delta[layer], rows, g, c0, c1, out));
+            parallel(in, (c0, c1) -> product.accumulateOuter(src, delta[layer], rows, g, c0, c1, out));
             Dense.copyOut(g, in, out, gradW[l]);
             float[] gb = gradB[l];
             java.util.Arrays.fill(gb, 0f);

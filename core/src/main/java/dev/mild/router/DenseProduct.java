@@ -10,8 +10,9 @@ import java.util.ServiceLoader;
  * <p><b>Every implementation gives the same bits.</b> Each output is summed in {@link Dense#multiply}'s order
  * (inputs in blocks of four, {@code ((in_c w_c + in_c+1 w_c+1) + in_c+2 w_c+2) + in_c+3 w_c+3} added to the
  * running sum, then the inputs left over one at a time), with separate float multiplies and adds (no fused
- * multiply-add). So a model trained where one implementation ran routes every row the same where another runs,
- * and the choice is a matter of speed only.
+ * multiply-add); the weight gradient likewise keeps {@link Dense#accumulateOuter}'s order. So a model trained
+ * where one implementation ran is the same model where another runs, routes every row the same, and the choice
+ * is a matter of speed only.
  *
  * <p>{@link #fastest()} takes an implementation found with {@link ServiceLoader} ({@code kernels-simd} adds one
  * on the Vector API, used when {@code jdk.incubator.vector} is added) and falls back to {@link #plain()}.
@@ -33,6 +34,14 @@ public interface DenseProduct {
 
     /** An empty layer of this implementation: {@link Layer#load} its weights before the first product. */
     Layer layer(int nIn, int nOut);
+
+    /**
+     * A layer's weight gradient over a batch, {@code dw[c][j] += sum_{r < rows} in[r][c] delta[r][j]} for
+     * {@code c0 <= c < c1}, {@code j < n}, bit-identical to {@link Dense#accumulateOuter} (each element adds the
+     * rows in its blocks of four, then the rest, to its value in {@code dw}): so splitting {@code [c0, c1)}
+     * between threads gives the same result.
+     */
+    void accumulateOuter(float[][] in, float[][] delta, int rows, float[][] dw, int c0, int c1, int n);
 
     /** One layer's weights, held in the layout its implementation reads fastest. */
     interface Layer {

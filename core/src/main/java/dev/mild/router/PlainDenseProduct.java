@@ -38,6 +38,11 @@ final class PlainDenseProduct implements DenseProduct {
         };
     }
 
+    @Override
+    public void accumulateOuter(float[][] in, float[][] delta, int rows, float[][] dw, int c0, int c1, int n) {
+        Dense.accumulateOuter(in, delta, rows, dw, c0, c1, n);
+    }
+
     /** Found once, when first asked for (class initialization is lazy and thread-safe). */
     static final class Fastest {
         static final DenseProduct FOUND = find();

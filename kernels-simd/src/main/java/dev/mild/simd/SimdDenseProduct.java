@@ -3,7 +3,7 @@ package dev.mild.simd;
 import dev.mild.router.DenseProduct;
 
 /**
- * Registers the {@code simd} dense product ({@link SimdDenseLayer}). Like {@link SimdKernelProvider}, this class
+ * Registers the {@code simd} dense product ({@link SimdDenseLayer}, {@link SimdOuterProduct}). Like {@link SimdKernelProvider}, this class
  * names no Vector API type, so it loads on any JVM; the layer class is loaded only once the module is known to
  * be present.
  */
@@ -22,5 +22,10 @@ public final class SimdDenseProduct implements DenseProduct {
     @Override
     public Layer layer(int nIn, int nOut) {
         return new SimdDenseLayer(nIn, nOut);
+    }
+
+    @Override
+    public void accumulateOuter(float[][] in, float[][] delta, int rows, float[][] dw, int c0, int c1, int n) {
+        SimdOuterProduct.accumulate(in, delta, rows, dw, c0, c1, n);
     }
 }

@@ -163,6 +163,29 @@ class SteadyStateAllocationTest {
             }
             System.out.println("dense layer " + shape[0] + " x " + shape[1] + ": 0 bytes");
         }
+        // Its weight gradient over a batch of 67 rows (a tile of four weight rows, single vectors, single outputs).
+        {
+            int nIn = 7;
+            int n = 3 * Species.L + 3;
+            float[][] in = new float[67][nIn];
+            float[][] delta = new float[67][n];
+            float[][] dw = new float[nIn][n];
+            long deadline = System.nanoTime() + WARM_UP_SECONDS * 1_000_000_000L;
+            long bytes = Long.MAX_VALUE;
+            while (bytes > 0 && System.nanoTime() < deadline) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) {
+                    SimdOuterProduct.accumulate(in, delta, 67, dw, 0, nIn, n);
+                }
+                bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            }
+            if (bytes > 0) {
+                System.out.println("dense weight gradient: 200 calls still allocate " + bytes + " bytes after "
+                        + WARM_UP_SECONDS + " s of warm-up");
+                System.exit(1);
+            }
+            System.out.println("dense weight gradient: 0 bytes");
+        }
         System.out.println("every configuration: 0 bytes");
     }
 }

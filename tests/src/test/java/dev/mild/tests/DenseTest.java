@@ -77,6 +77,14 @@ class DenseTest {
         float[] gFlat = new float[nIn * nOut];
         Dense.copyOut(g, nIn, nOut, gFlat);
         close("A^T D " + shape, gFlat, g64.data);
+        for (DenseProduct product : List.of(DenseProduct.plain(), DenseProduct.fastest())) {
+            float[][] viaProduct = new float[nIn][nOut];
+            product.accumulateOuter(aRows, dRows, rows, viaProduct, 0, nIn, nOut);
+            for (int c = 0; c < nIn; c++) {
+                assertArrayEquals(g[c], viaProduct[c], product.name() + " weight gradient gives Dense's bits, row " + c
+                        + ", " + shape);
+            }
+        }
         // Split into two ranges of weight rows (as threads do): bit-identical.
         float[][] split = new float[nIn][nOut];
         Dense.accumulateOuter(aRows, dRows, rows, split, 0, nIn / 2, nOut);
