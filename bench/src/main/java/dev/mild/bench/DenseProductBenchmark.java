@@ -116,7 +116,14 @@ public class DenseProductBenchmark {
         return gradRows[0][0];
     }
 
-    /** The vector dense product the trainer's forward pass and the router use where the Vector API is added. */
+    /** The same batch through {@link DenseProduct.Layer#multiplyRows} (four rows per weight load), as the trainer runs it. */
+    @Benchmark
+    public float denseSimdRows() {
+        simd.multiplyRows(xRows, 0, batch, zRows);
+        return zRows[0][0];
+    }
+
+    /** The vector dense product row by row, as the router runs it where the Vector API is added. */
     @Benchmark
     public float denseSimd() {
         for (int r = 0; r < batch; r++) {

@@ -137,13 +137,12 @@ public final class Backprop implements AutoCloseable {
 
     private void forwardRows(int r0, int r1) {
         for (int l = 0; l < net.layers(); l++) {
-            int in = net.size(l);
             int out = net.size(l + 1);
             float[][] src = l == 0 ? input : a[l - 1];
             float[] b = net.biases(l);
+            forwardWeights[l].multiplyRows(src, r0, r1, z[l]);
             for (int r = r0; r < r1; r++) {
                 float[] zr = z[l][r];
-                forwardWeights[l].multiply(src[r], 0, zr);
                 for (int j = 0; j < out; j++) {
                     zr[j] += b[j];
                 }

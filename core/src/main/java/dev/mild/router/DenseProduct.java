@@ -53,6 +53,16 @@ public interface DenseProduct {
          * only, so many threads may call it at once. Allocates nothing once compiled.
          */
         void multiply(float[] in, int inOff, float[] out);
+
+        /**
+         * Rows {@code from..to-1} of a batch, {@code out[r] = in[r] W}, with exactly the bits {@link #multiply} gives
+         * each row (an implementation may share weight loads between rows). Thread-safe as {@link #multiply}.
+         */
+        default void multiplyRows(float[][] in, int from, int to, float[][] out) {
+            for (int r = from; r < to; r++) {
+                multiply(in[r], 0, out[r]);
+            }
+        }
     }
 
     /** Plain Java on row arrays ({@link Dense#multiply}): runs everywhere. */

@@ -43,11 +43,104 @@ final class SimdDenseLayer implements DenseProduct.Layer {
 
     @Override
     public void multiply(float[] in, int inOff, float[] out) {
+        multiplyFrom(in, inOff, out, 0);
+    }
+
+    /**
+     * Four rows at a time ({@link #fourRows}) for the outputs two vectors at a time cover, the rest of those rows
+     * and the rows left over one by one.
+     */
+    @Override
+    public void multiplyRows(float[][] in, int from, int to, float[][] out) {
+        int pairs = nOut / (2 * Species.L) * (2 * Species.L);
+        int r = from;
+        for (; r + 4 <= to && pairs > 0; r += 4) {
+            fourRows(in, r, out, pairs);
+            for (int k = r; k < r + 4; k++) {
+                multiplyFrom(in[k], 0, out[k], pairs);
+            }
+        }
+        for (; r < to; r++) {
+            multiplyFrom(in[r], 0, out[r], 0);
+        }
+    }
+
+    /**
+     * Rows r..r+3, outputs below {@code pairs} (a multiple of 2L), two vectors at a time: eight sums in registers,
+     * and each weight vector loaded once for four rows instead of once per row (measured: 2.1x at 784 inputs,
+     * where the weights come from L2, 1.3x at 186).
+     */
+    private void fourRows(float[][] in, int r, float[][] out, int pairs) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         int n = nOut;
         int blocks = nIn / 4 * 4;
-        int j = 0;
+        float[] x0 = in[r];
+        float[] x1 = in[r + 1];
+        float[] x2 = in[r + 2];
+        float[] x3 = in[r + 3];
+        for (int j = 0; j < pairs; j += 2 * L) {
+            FloatVector p0 = FloatVector.zero(F);
+            FloatVector p1 = FloatVector.zero(F);
+            FloatVector q0 = FloatVector.zero(F);
+            FloatVector q1 = FloatVector.zero(F);
+            FloatVector u0 = FloatVector.zero(F);
+            FloatVector u1 = FloatVector.zero(F);
+            FloatVector v0 = FloatVector.zero(F);
+            FloatVector v1 = FloatVector.zero(F);
+            int c = 0;
+            for (; c < blocks; c += 4) {
+                int o0 = c * n + j;
+                int o1 = o0 + n;
+                int o2 = o1 + n;
+                int o3 = o2 + n;
+                FloatVector w00 = FloatVector.fromArray(F, w, o0);
+                FloatVector w10 = FloatVector.fromArray(F, w, o1);
+                FloatVector w20 = FloatVector.fromArray(F, w, o2);
+                FloatVector w30 = FloatVector.fromArray(F, w, o3);
+                FloatVector w01 = FloatVector.fromArray(F, w, o0 + L);
+                FloatVector w11 = FloatVector.fromArray(F, w, o1 + L);
+                FloatVector w21 = FloatVector.fromArray(F, w, o2 + L);
+                FloatVector w31 = FloatVector.fromArray(F, w, o3 + L);
+                p0 = p0.add(w00.mul(x0[c]).add(w10.mul(x0[c + 1])).add(w20.mul(x0[c + 2])).add(w30.mul(x0[c + 3])));
+                p1 = p1.add(w01.mul(x0[c]).add(w11.mul(x0[c + 1])).add(w21.mul(x0[c + 2])).add(w31.mul(x0[c + 3])));
+                q0 = q0.add(w00.mul(x1[c]).add(w10.mul(x1[c + 1])).add(w20.mul(x1[c + 2])).add(w30.mul(x1[c + 3])));
+                q1 = q1.add(w01.mul(x1[c]).add(w11.mul(x1[c + 1])).add(w21.mul(x1[c + 2])).add(w31.mul(x1[c + 3])));
+                u0 = u0.add(w00.mul(x2[c]).add(w10.mul(x2[c + 1])).add(w20.mul(x2[c + 2])).add(w30.mul(x2[c + 3])));
+                u1 = u1.add(w01.mul(x2[c]).add(w11.mul(x2[c + 1])).add(w21.mul(x2[c + 2])).add(w31.mul(x2[c + 3])));
+                v0 = v0.add(w00.mul(x3[c]).add(w10.mul(x3[c + 1])).add(w20.mul(x3[c + 2])).add(w30.mul(x3[c + 3])));
+                v1 = v1.add(w01.mul(x3[c]).add(w11.mul(x3[c + 1])).add(w21.mul(x3[c + 2])).add(w31.mul(x3[c + 3])));
+            }
+            for (; c < nIn; c++) {
+                FloatVector w0 = FloatVector.fromArray(F, w, c * n + j);
+                FloatVector w1 = FloatVector.fromArray(F, w, c * n + j + L);
+                p0 = p0.add(w0.mul(x0[c]));
+                p1 = p1.add(w1.mul(x0[c]));
+                q0 = q0.add(w0.mul(x1[c]));
+                q1 = q1.add(w1.mul(x1[c]));
+                u0 = u0.add(w0.mul(x2[c]));
+                u1 = u1.add(w1.mul(x2[c]));
+                v0 = v0.add(w0.mul(x3[c]));
+                v1 = v1.add(w1.mul(x3[c]));
+            }
+            p0.intoArray(out[r], j);
+            p1.intoArray(out[r], j + L);
+            q0.intoArray(out[r + 1], j);
+            q1.intoArray(out[r + 1], j + L);
+            u0.intoArray(out[r + 2], j);
+            u1.intoArray(out[r + 2], j + L);
+            v0.intoArray(out[r + 3], j);
+            v1.intoArray(out[r + 3], j + L);
+        }
+    }
+
+    /** One row, outputs from {@code j0}: four vectors at a time, then one, then one output at a time. */
+    private void multiplyFrom(float[] in, int inOff, float[] out, int j0) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        int n = nOut;
+        int blocks = nIn / 4 * 4;
+        int j = j0;
         for (; j + 4 * L <= n; j += 4 * L) {
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = FloatVector.zero(F);

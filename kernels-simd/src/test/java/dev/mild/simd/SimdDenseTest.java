@@ -49,6 +49,20 @@ class SimdDenseTest {
         float[] plain = new float[nOut];
         Dense.multiply(in, inOff, nIn, Dense.rows(w, nIn, nOut), plain, nOut);
         assertArrayEquals(plain, got, "against Dense.multiply, " + shape);
+        // A batch through multiplyRows (four rows at a time, then the rest): each row's bits as multiply gives them.
+        int rows = 1 + rnd.nextInt(10);
+        float[][] batch = new float[rows + 2][nIn];
+        for (float[] row : batch) {
+            for (int c = 0; c < nIn; c++) {
+                row[c] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 3));
+            }
+        }
+        float[][] outs = new float[rows + 2][nOut];
+        layer.multiplyRows(batch, 1, rows + 1, outs); // rows 1..rows: a batch that does not start at row 0
+        for (int r = 0; r < rows + 2; r++) {
+            float[] want = r >= 1 && r <= rows ? promisedOrder(batch[r], 0, w, nIn, nOut) : new float[nOut];
+            assertArrayEquals(want, outs[r], "multiplyRows, row " + r + " of rows 1.." + rows + ", " + shape);
+        }
     }
 
     /** DenseProduct's order, one output at a time: blocks of four inputs left to right, then the rest. */

@@ -147,6 +147,8 @@ class SteadyStateAllocationTest {
             layer.load(new float[shape[0] * shape[1]]);
             float[] in = new float[shape[0]];
             float[] out = new float[shape[1]];
+            float[][] batch = new float[7][shape[0]];
+            float[][] outs = new float[7][shape[1]];
             long deadline = System.nanoTime() + WARM_UP_SECONDS * 1_000_000_000L;
             long bytes = Long.MAX_VALUE;
             while (bytes > 0 && System.nanoTime() < deadline) {
@@ -154,6 +156,7 @@ class SteadyStateAllocationTest {
                 for (int i = 0; i < 200; i++) {
                     layer.multiply(in, 0, out);
                 }
+                layer.multiplyRows(batch, 0, 7, outs); // four rows at a time, then three
                 bytes = mx.getCurrentThreadAllocatedBytes() - before;
             }
             if (bytes > 0) {

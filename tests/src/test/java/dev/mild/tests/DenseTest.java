@@ -63,10 +63,13 @@ class DenseTest {
             DenseProduct.Layer layer = product.layer(nIn, nOut);
             layer.load(w);
             float[] out = new float[nOut];
+            float[][] batchOut = new float[rows][nOut];
+            layer.multiplyRows(aRows, 0, rows, batchOut);
             for (int r = 0; r < rows; r++) {
                 layer.multiply(a, r * nIn, out);
                 assertArrayEquals(Arrays.copyOfRange(z, r * nOut, (r + 1) * nOut), out,
                         product.name() + " dense product gives Dense.multiply's bits, row " + r + ", " + shape);
+                assertArrayEquals(out, batchOut[r], product.name() + " multiplyRows, row " + r + ", " + shape);
             }
         }
 
