@@ -23,12 +23,11 @@ import java.util.concurrent.Future;
  * The output delta is the loss kernel's gradient of the <em>mean</em> surrogate loss with respect to the
  * scores, so the parameter gradients are those of the batch mean.
  *
- * <p>Layout: batch matrices are row arrays. The forward products and the weight gradients go through
- * {@link DenseProduct#fastest()}, as the {@link Router}'s products do (every dense product gives the same bits,
- * so scores agree bit for bit and training gives the same model); the product passing the delta down a layer
- * is {@link Dense#multiplyTransposed} on a working copy of the weights as row arrays. The network's flat
- * weights are copied into both at each pass ({@code d x h} floats against {@code B x d x h} multiply-adds) and
- * the gradients copied back to flat arrays for the optimizer. A batch is gathered row by
+ * <p>Layout: batch matrices are row arrays. Every product (forward, weight gradient, the delta passed down a
+ * layer) goes through {@link DenseProduct#fastest()}, as the {@link Router}'s do (every dense product gives the
+ * same bits, so scores agree bit for bit and training gives the same model). The network's flat weights are
+ * copied into the product's layers at each pass ({@code d x h} floats against {@code B x d x h} multiply-adds)
+ * and the gradients copied back to flat arrays for the optimizer. A batch is gathered row by
  * row (rows picked by an index array, so a shuffled epoch needs no copy of the data set).
  *
  * <p>Threads: batch rows (forward, delta) and weight rows (gradient) are split into contiguous ranges, one per
@@ -41,8 +40,7 @@ public final class Backprop implements AutoCloseable {
     private final int threads;
     private final ExecutorService pool;
     private final DenseProduct product;
-    private final DenseProduct.Layer[] forwardWeights; // each layer's weights for the forward product
-    private final float[][][] w;       // working copy of each layer's weights as rows (n_l rows of n_{l+1}), backward
+    private final DenseProduct.Layer[] layerWeights; // each layer's weights, in the dense product's layout
     private final float[][] input;     // batch input rows
     private final float[][][] z;       // pre-activations per layer; z[L-1] holds the scores
     private final float[][][] a;       // ReLU activations of hidden layers (a[l] = relu(z[l]), l < L-1)
@@ -73,8 +71,7 @@ public final class Backprop implements AutoCloseable {
         }) : null;
         int layers = net.layers();
         product = DenseProduct.fastest();
-        forwardWeights = new DenseProduct.Layer[layers];
-        w = new float[layers][][];
+        layerWeights = new DenseProduct.Layer[layers];
         z = new float[layers][][];
         a = new float[layers][][];
         delta = new float[layers][][];
@@ -85,8 +82,8 @@ public final class Backprop implements AutoCloseable {
         for (int l = 0; l < layers; l++) {
             int in = net.size(l);
             int out = net.size(l + 1);
-            forwardWeights[l] = product.layer(in, out);
-            w[l] = l > 0 ? new float[in][out] : null; // the backward pass multiplies by W_l only above the input
+            // The backward pass multiplies by W_l^T only above the input layer.
+            layerWeights[l] = l > 0 ? product.trainingLayer(in, out) : product.layer(in, out);
             z[l] = new float[maxRows][out];
             a[l] = l < layers - 1 ? new float[maxRows][out] : null;
             delta[l] = new float[maxRows][out];
@@ -120,10 +117,7 @@ public final class Backprop implements AutoCloseable {
         }
         int d = net.inputs();
         for (int l = 0; l < net.layers(); l++) {
-            forwardWeights[l].load(net.weights(l));
-            if (w[l] != null) {
-                Dense.copyIn(net.weights(l), w[l], net.size(l), net.size(l + 1));
-            }
+            layerWeights[l].load(net.weights(l));
         }
         for (int r = 0; r < rows; r++) {
             int src = (order == null ? from + r : order[from + r]) * d;
@@ -140,7 +134,7 @@ public final class Backprop implements AutoCloseable {
             int out = net.size(l + 1);
             float[][] src = l == 0 ? input : a[l - 1];
             float[] b = net.biases(l);
-            forwardWeights[l].multiplyRows(src, r0, r1, z[l]);
+            layerWeights[l].multiplyRows(src, r0, r1, z[l]);
             for (int r = r0; r < r1; r++) {
                 float[] zr = z[l][r];
                 for (int j = 0; j < out; j++) {
@@ -197,7 +191,7 @@ public final class Backprop implements AutoCloseable {
                 parallel(rows, (r0, r1) -> {
                     for (int r = r0; r < r1; r++) {
                         float[] below = delta[layer - 1][r];
-                        Dense.multiplyTransposed(delta[layer][r], out, w[layer], in, below);
+                        layerWeights[layer].multiplyTransposed(delta[layer][r], below);
                         float[] zr = z[layer - 1][r];
                         for (int c = 0; c < in; c++) {
                             if (!(zr[c] > 0f)) {

@@ -36,6 +36,12 @@ public interface DenseProduct {
     Layer layer(int nIn, int nOut);
 
     /**
+     * An empty layer that also multiplies by {@code W^T} ({@link Layer#multiplyTransposed}, for the trainer's
+     * backward pass); an implementation may hold the weights a second time, transposed, for it.
+     */
+    Layer trainingLayer(int nIn, int nOut);
+
+    /**
      * A layer's weight gradient over a batch, {@code dw[c][j] += sum_{r < rows} in[r][c] delta[r][j]} for
      * {@code c0 <= c < c1}, {@code j < n}, bit-identical to {@link Dense#accumulateOuter} (each element adds the
      * rows in its blocks of four, then the rest, to its value in {@code dw}): so splitting {@code [c0, c1)}
@@ -63,6 +69,16 @@ public interface DenseProduct {
                 multiply(in[r], 0, out[r]);
             }
         }
+
+        /**
+         * {@code out[c] = sum_j delta[j] W[c][j]} for {@code c < nIn}: the delta passed to the layer below,
+         * bit-identical to {@link Dense#multiplyTransposed} (each output sums {@code j = 0, 1, ..} in order).
+         * Thread-safe as {@link #multiply}.
+         *
+         * @throws IllegalStateException when the layer was made by {@link DenseProduct#layer} rather than
+         *                               {@link DenseProduct#trainingLayer}
+         */
+        void multiplyTransposed(float[] delta, float[] out);
     }
 
     /** Plain Java on row arrays ({@link Dense#multiply}): runs everywhere. */

@@ -35,7 +35,18 @@ final class PlainDenseProduct implements DenseProduct {
             public void multiply(float[] in, int inOff, float[] out) {
                 Dense.multiply(in, inOff, nIn, rows, out, nOut);
             }
+
+            @Override
+            public void multiplyTransposed(float[] delta, float[] out) {
+                Dense.multiplyTransposed(delta, nOut, rows, nIn, out);
+            }
         };
+    }
+
+    /** The row arrays serve both products, so a training layer is a plain one. */
+    @Override
+    public Layer trainingLayer(int nIn, int nOut) {
+        return layer(nIn, nOut);
     }
 
     @Override

@@ -20,8 +20,10 @@ final class SimdDenseLayer implements DenseProduct.Layer {
     private final int nIn;
     private final int nOut;
     private final float[] w;
+    /** A training layer's weights again, transposed ({@code nOut x nIn}), for {@link #multiplyTransposed}; else null. */
+    private final float[] wt;
 
-    SimdDenseLayer(int nIn, int nOut) {
+    SimdDenseLayer(int nIn, int nOut, boolean transposedToo) {
         if (nIn < 1 || nOut < 1) {
             throw new IllegalArgumentException("a layer needs at least one input and one output, got " + nIn + " x " + nOut);
         }
@@ -31,6 +33,7 @@ final class SimdDenseLayer implements DenseProduct.Layer {
         this.nIn = nIn;
         this.nOut = nOut;
         this.w = new float[nIn * nOut];
+        this.wt = transposedToo ? new float[nIn * nOut] : null;
     }
 
     @Override
@@ -39,6 +42,63 @@ final class SimdDenseLayer implements DenseProduct.Layer {
             throw new IllegalArgumentException(weights.length + " weights for a layer of " + nIn + " x " + nOut);
         }
         System.arraycopy(weights, 0, w, 0, w.length);
+        if (wt != null) {
+            for (int c = 0; c < nIn; c++) {
+                for (int j = 0; j < nOut; j++) {
+                    wt[j * nIn + c] = w[c * nOut + j];
+                }
+            }
+        }
+    }
+
+    /**
+     * Lanes are inputs {@code c} here, over the transposed copy: each output's sum runs over {@code j} in order,
+     * as {@link dev.mild.router.Dense#multiplyTransposed}'s scalar loop does, four vectors of sums at a time in
+     * registers (then one, then one output at a time). Plain Java cannot vectorize that loop: a float sum in a
+     * fixed order is a chain C2 keeps scalar.
+     */
+    @Override
+    public void multiplyTransposed(float[] delta, float[] out) {
+        if (wt == null) {
+            throw new IllegalStateException("this layer was made by DenseProduct.layer; multiplying by W^T needs one"
+                    + " made by trainingLayer");
+        }
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        int n = nIn; // outputs of this product: one per input of the layer
+        int c = 0;
+        for (; c + 4 * L <= n; c += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
+            FloatVector s2 = FloatVector.zero(F);
+            FloatVector s3 = FloatVector.zero(F);
+            for (int j = 0; j < nOut; j++) {
+                float dj = delta[j];
+                int o = j * n + c;
+                s0 = s0.add(FloatVector.fromArray(F, wt, o).mul(dj));
+                s1 = s1.add(FloatVector.fromArray(F, wt, o + L).mul(dj));
+                s2 = s2.add(FloatVector.fromArray(F, wt, o + 2 * L).mul(dj));
+                s3 = s3.add(FloatVector.fromArray(F, wt, o + 3 * L).mul(dj));
+            }
+            s0.intoArray(out, c);
+            s1.intoArray(out, c + L);
+            s2.intoArray(out, c + 2 * L);
+            s3.intoArray(out, c + 3 * L);
+        }
+        for (; c + L <= n; c += L) {
+            FloatVector s = FloatVector.zero(F);
+            for (int j = 0; j < nOut; j++) {
+                s = s.add(FloatVector.fromArray(F, wt, j * n + c).mul(delta[j]));
+            }
+            s.intoArray(out, c);
+        }
+        for (; c < n; c++) {
+            float s = 0f;
+            for (int j = 0; j < nOut; j++) {
+                s += delta[j] * wt[j * n + c];
+            }
+            out[c] = s;
+        }
     }
 
     @Override

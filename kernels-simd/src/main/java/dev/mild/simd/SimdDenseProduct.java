@@ -21,7 +21,12 @@ public final class SimdDenseProduct implements DenseProduct {
 
     @Override
     public Layer layer(int nIn, int nOut) {
-        return new SimdDenseLayer(nIn, nOut);
+        return new SimdDenseLayer(nIn, nOut, false);
+    }
+
+    @Override
+    public Layer trainingLayer(int nIn, int nOut) {
+        return new SimdDenseLayer(nIn, nOut, true);
     }
 
     @Override

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * The vector dense products give exactly the bits of the order {@link DenseProduct} promises, checked against
  * that order written out here in scalar Java and against {@link Dense}: the forward product at every output count
  * around the vector blocks (1..70, 128, 130: the four-vector blocks, single vectors and the scalar tail at 4, 8
- * and 16 lanes, this module's three widths) and input counts around the blocks of four; the weight gradient at
+ * and 16 lanes, this module's three widths) and input counts around the blocks of four (and the product by
+ * {@code W^T}, whose lanes are the inputs, at the same shapes: 784 and 130 inputs cover its blocks); the weight gradient at
  * output counts 1..70 and 128, weight-row ranges around its tiles of four, and batch sizes around the blocks of
  * four rows.
  */
@@ -40,7 +41,7 @@ class SimdDenseTest {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) rnd.nextGaussian();
         }
-        DenseProduct.Layer layer = new SimdDenseProduct().layer(nIn, nOut);
+        DenseProduct.Layer layer = new SimdDenseProduct().trainingLayer(nIn, nOut);
         layer.load(w);
         float[] got = new float[nOut];
         layer.multiply(in, inOff, got);
@@ -49,6 +50,25 @@ class SimdDenseTest {
         float[] plain = new float[nOut];
         Dense.multiply(in, inOff, nIn, Dense.rows(w, nIn, nOut), plain, nOut);
         assertArrayEquals(plain, got, "against Dense.multiply, " + shape);
+        // Times W^T (the delta passed down a layer): out[c] = sum_j delta[j] W[c][j], j in order.
+        float[] deltaRow = new float[nOut];
+        for (int j = 0; j < nOut; j++) {
+            deltaRow[j] = (float) (rnd.nextGaussian() * Math.exp(rnd.nextGaussian() * 3));
+        }
+        float[] back = new float[nIn];
+        layer.multiplyTransposed(deltaRow, back);
+        float[] wantBack = new float[nIn];
+        for (int c = 0; c < nIn; c++) {
+            float sum = 0f;
+            for (int j = 0; j < nOut; j++) {
+                sum = sum + deltaRow[j] * w[c * nOut + j];
+            }
+            wantBack[c] = sum;
+        }
+        assertArrayEquals(wantBack, back, "times W^T against the promised order, " + shape);
+        float[] plainBack = new float[nIn];
+        Dense.multiplyTransposed(deltaRow, nOut, Dense.rows(w, nIn, nOut), nIn, plainBack);
+        assertArrayEquals(plainBack, back, "times W^T against Dense.multiplyTransposed, " + shape);
         // A batch through multiplyRows (four rows at a time, then the rest): each row's bits as multiply gives them.
         int rows = 1 + rnd.nextInt(10);
         float[][] batch = new float[rows + 2][nIn];
@@ -163,5 +183,9 @@ class SimdDenseTest {
         DenseProduct.Layer layer = product.layer(3, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> layer.load(new float[11]));
         assertEquals("11 weights for a layer of 3 x 4", e.getMessage());
+        IllegalStateException s = assertThrows(IllegalStateException.class,
+                () -> layer.multiplyTransposed(new float[4], new float[3]));
+        assertEquals("this layer was made by DenseProduct.layer; multiplying by W^T needs one made by trainingLayer",
+                s.getMessage());
     }
 }

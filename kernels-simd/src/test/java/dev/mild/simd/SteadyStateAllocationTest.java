@@ -143,7 +143,7 @@ class SteadyStateAllocationTest {
         }
         // The router's dense product (DenseProduct "simd"): a Fashion-MNIST layer, a hidden one, a score layer.
         for (int[] shape : new int[][] {{784, 64}, {64, 64}, {64, 3}}) {
-            SimdDenseLayer layer = new SimdDenseLayer(shape[0], shape[1]);
+            SimdDenseLayer layer = new SimdDenseLayer(shape[0], shape[1], true);
             layer.load(new float[shape[0] * shape[1]]);
             float[] in = new float[shape[0]];
             float[] out = new float[shape[1]];
@@ -157,6 +157,7 @@ class SteadyStateAllocationTest {
                     layer.multiply(in, 0, out);
                 }
                 layer.multiplyRows(batch, 0, 7, outs); // four rows at a time, then three
+                layer.multiplyTransposed(out, in);
                 bytes = mx.getCurrentThreadAllocatedBytes() - before;
             }
             if (bytes > 0) {

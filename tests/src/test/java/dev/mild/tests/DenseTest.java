@@ -60,7 +60,7 @@ class DenseTest {
         }
         close("A W " + shape, z, z64.data);
         for (DenseProduct product : List.of(DenseProduct.plain(), DenseProduct.fastest())) {
-            DenseProduct.Layer layer = product.layer(nIn, nOut);
+            DenseProduct.Layer layer = product.trainingLayer(nIn, nOut);
             layer.load(w);
             float[] out = new float[nOut];
             float[][] batchOut = new float[rows][nOut];
@@ -105,6 +105,16 @@ class DenseTest {
             System.arraycopy(row, 0, t, r * nIn, nIn);
         }
         close("D W^T " + shape, t, t64.data);
+        for (DenseProduct product : List.of(DenseProduct.plain(), DenseProduct.fastest())) {
+            DenseProduct.Layer layer = product.trainingLayer(nIn, nOut);
+            layer.load(w);
+            float[] viaProduct = new float[nIn];
+            for (int r = 0; r < rows; r++) {
+                layer.multiplyTransposed(dRows[r], viaProduct);
+                assertArrayEquals(Arrays.copyOfRange(t, r * nIn, (r + 1) * nIn), viaProduct,
+                        product.name() + " times W^T gives Dense's bits, row " + r + ", " + shape);
+            }
+        }
 
         // The float32 EJML product agrees too (a second, flat-layout implementation).
         FMatrixRMaj z32 = new FMatrixRMaj(rows, nOut);
