@@ -9,9 +9,11 @@ import jdk.incubator.vector.VectorSpecies;
  * (see {@link DenseProduct}): lanes are outputs, and each output's sum runs over the inputs in the same blocks of
  * four with separate multiplies and adds, so only the number of outputs done at once differs.
  *
- * <p>Written out in one method, no helper taking or returning a vector (C2 boxes a vector it passes to a call it
- * did not inline). Outputs go four vectors at a time (then one, then one by one), each block's sums held in registers over
- * all inputs, and the weights are one flat array read row after row. The plain product instead keeps its sums
+ * <p>Each loop nest is written out in one method that takes and returns no vector (C2 boxes a vector it passes to
+ * a call it did not inline). One row ({@link #multiply}): outputs four vectors at a time (then one, then one by
+ * one), each block's sums held in registers over all inputs, the weights one flat array read row after row. A
+ * batch ({@link #multiplyRows}): four rows at a time share each weight vector. Times {@code W^T}
+ * ({@link #multiplyTransposed}, training layers only): the inputs are the lanes, over a transposed copy. The plain product instead keeps its sums
  * in memory and the weights as row arrays, which C2 needs to vectorize it at all, and then does so with
  * 128-bit vectors. Measured on an AVX-512 machine (Zen 5), 64 outputs: d = 186 inputs 0.21 us against 0.87 us,
  * d = 784 1.6 us against 3.7 us (the weights no longer fit in L1 there); bench/PERFORMANCE.md has the JMH runs.
