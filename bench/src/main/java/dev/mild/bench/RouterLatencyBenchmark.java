@@ -29,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code route}: {@link Router#route(float[])}, the service call (per-thread scratch from a ThreadLocal);</li>
  *   <li>{@code routeOwnScratch}: the overload with caller-owned scratch (no ThreadLocal lookup);</li>
- *   <li>both with each {@link DenseProduct} ({@code dense}): on vector lanes, and plain Java;</li>
+ *   <li>{@code routeBatch16}: {@link Router#routeBatch} of 16 rows (divide by 16 for a row), which takes four rows
+ *       at a time through the network;</li>
+ *   <li>each with each {@link DenseProduct} ({@code dense}): on vector lanes, and plain Java;</li>
  *   <li>{@code dotProductLayout}: the same network with the first layer stored output-major and computed as
  *       {@code h_j = sum_c x_c W[j, c]} (one reduction per hidden unit): the layout the Router avoids, kept
  *       here so the ratio is measured side by side.</li>
@@ -58,6 +60,12 @@ public class RouterLatencyBenchmark {
     public String dense;
 
     private static final int QUERIES = 1024;
+    private static final int BATCH = 16;
+
+    private float[][] batches;     // the queries again, 16 rows to a flat array, for routeBatch16
+    private int nextBatch;
+    private final int[] batchChoice = new int[BATCH];
+    private float[] batchScores;
 
     private Router router;
     private Router.Scratch scratch;
@@ -119,6 +127,11 @@ public class RouterLatencyBenchmark {
         b2 = net.biases(1).clone();
         h = new float[hidden];
         xs = new float[d];
+        batches = new float[QUERIES / BATCH][BATCH * d];
+        for (int q = 0; q < QUERIES; q++) {
+            System.arraycopy(queries[q], 0, batches[q / BATCH], (q % BATCH) * d, d);
+        }
+        batchScores = new float[BATCH * experts];
     }
 
     private float[] nextQuery() {
@@ -135,6 +148,15 @@ public class RouterLatencyBenchmark {
     @Benchmark
     public int routeOwnScratch() {
         return router.route(nextQuery(), scores, scratch);
+    }
+
+    /** {@link Router#routeBatch} over 16 rows (one op; divide by 16 for a row): four rows at a time through the network. */
+    @Benchmark
+    public int routeBatch16() {
+        float[] batch = batches[nextBatch];
+        nextBatch = (nextBatch + 1) % batches.length;
+        router.routeBatch(batch, BATCH, batchChoice, batchScores, scratch);
+        return batchChoice[0];
     }
 
     @Benchmark

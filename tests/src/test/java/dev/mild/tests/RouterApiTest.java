@@ -99,6 +99,49 @@ class RouterApiTest {
         x[4 * 6 + 5] = Float.MAX_VALUE; // finite, but (x - mean) / std overflows float32
         ValidationTest.fails(() -> r.routeBatch(x, 5, new int[5], new float[15]), "row 5 of the batch (1-based)",
                 "feature column 6", "too far from the training mean");
+        // Four rows go through the network at a time: a bad row in the second four still leaves every row before
+        // it routed, as documented, with and without scores.
+        float[] y = rows(10, 6, 8);
+        y[6 * 6 + 2] = Float.POSITIVE_INFINITY;
+        int[] choice = new int[10];
+        int[] choiceNoScores = new int[10];
+        Arrays.fill(choice, -1);
+        Arrays.fill(choiceNoScores, -1);
+        ValidationTest.fails(() -> r.routeBatch(y, 10, choice, new float[30]), "row 7 of the batch (1-based)",
+                "feature column 3");
+        ValidationTest.fails(() -> r.routeBatch(y, 10, choiceNoScores, null), "row 7 of the batch (1-based)");
+        for (int i = 0; i < 6; i++) {
+            int expected = r.route(Arrays.copyOfRange(y, i * 6, i * 6 + 6));
+            assertEquals(expected, choice[i], "row " + i + " before the bad one");
+            assertEquals(expected, choiceNoScores[i], "row " + i + " before the bad one, without scores");
+        }
+    }
+
+    /** routeBatch takes four rows at a time through the network: every batch size gives each row what route gives. */
+    @Test
+    void everyBatchSizeRoutesEachRowAsRouteDoes() {
+        for (DenseProduct product : List.of(DenseProduct.plain(), DenseProduct.fastest())) {
+            float[] std = new float[7];
+            Arrays.fill(std, 0.5f);
+            Router r = new Router(new Standardizer(new float[7], std), Mlp.initialized(new int[] {7, 40, 24, 3}, 3),
+                    List.of("a", "b", "c"), product);
+            for (int n = 0; n <= 11; n++) {
+                float[] x = rows(n, 7, 20 + n);
+                int[] choice = new int[n];
+                int[] choiceNoScores = new int[n];
+                float[] scores = new float[n * 3];
+                r.routeBatch(x, n, choice, scores);
+                r.routeBatch(x, n, choiceNoScores, null);
+                float[] one = new float[3];
+                for (int i = 0; i < n; i++) {
+                    int expected = r.route(Arrays.copyOfRange(x, i * 7, i * 7 + 7), one);
+                    String what = product.name() + ", row " + i + " of " + n;
+                    assertArrayEquals(one, Arrays.copyOfRange(scores, i * 3, i * 3 + 3), what);
+                    assertEquals(expected, choice[i], what);
+                    assertEquals(expected, choiceNoScores[i], what + " without scores");
+                }
+            }
+        }
     }
 
     /**
@@ -127,6 +170,10 @@ class RouterApiTest {
         float[] batch = new float[12];
         System.arraycopy(x, 0, batch, 6, 6);
         ValidationTest.fails(() -> r.routeBatch(batch), "row 2 of the batch (1-based)", "feature column 2");
+        float[] six = new float[36]; // the same inside a batch's first four rows
+        System.arraycopy(x, 0, six, 12, 6);
+        ValidationTest.fails(() -> r.routeBatch(six, 6, new int[6], new float[18]), "row 3 of the batch (1-based)",
+                "feature column 2", "scores overflow float32");
     }
 
     /** The README promises no allocation per call once warm, with the built-in or a caller-owned scratch. */
