@@ -38,18 +38,6 @@ final class BackendsCommand implements Command {
                 """;
     }
 
-    /** Why the vector dense product is not in use, or null when none is present or it was forced off. */
-    private static String denseFallbackReason() {
-        try {
-            DenseProduct.named("simd");
-            return null; // usable, so -Dmild.dense=plain chose plain
-        } catch (IllegalArgumentException e) {
-            String m = e.getMessage();
-            int at = m.indexOf("cannot run here: ");
-            return at < 0 ? null : m.substring(at + "cannot run here: ".length());
-        }
-    }
-
     @Override
     public Set<String> valueOptions() {
         return Set.of();
@@ -66,10 +54,14 @@ final class BackendsCommand implements Command {
             String notes = b.available() ? b.description() : b.unavailableReason();
             console.out().println(String.format(Locale.ROOT, "%-10s %-12s %-9s %s", b.name(), status, prio, notes));
         }
-        DenseProduct dense = DenseProduct.fastest();
-        String why = dense.name().equals("plain") ? denseFallbackReason() : null;
-        console.out().println("routers' dense product: " + dense.name()
-                + (why == null ? "" : " (simd cannot run: " + why + ")"));
+        StringBuilder dense = new StringBuilder("routers' dense product: " + DenseProduct.fastest().name());
+        for (DenseProduct other : DenseProduct.present()) {
+            String why = other.unavailableReason();
+            if (why != null) {
+                dense.append(" (").append(other.name()).append(" cannot run: ").append(why).append(')');
+            }
+        }
+        console.out().println(dense);
         return Main.OK;
     }
 }

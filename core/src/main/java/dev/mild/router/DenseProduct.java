@@ -1,16 +1,21 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * How a dense layer's forward product {@code out = in W} is computed ({@code W}: {@code nIn x nOut}, row-major,
- * as {@link Mlp#weights} holds it), for the {@link Router} and the trainer's forward pass.
+ * How a dense layer's products are computed ({@code W}: {@code nIn x nOut}, row-major, as {@link Mlp#weights}
+ * holds it): {@code out = in W} for the {@link Router} and the trainer's forward pass (a row, or a batch's rows),
+ * and for the trainer's backward pass the delta passed down a layer, {@code delta W^T}, and the weight gradient
+ * {@code dW += A^T D}.
  *
- * <p><b>Every implementation gives the same bits.</b> Each output is summed in {@link Dense#multiply}'s order
- * (inputs in blocks of four, {@code ((in_c w_c + in_c+1 w_c+1) + in_c+2 w_c+2) + in_c+3 w_c+3} added to the
- * running sum, then the inputs left over one at a time), with separate float multiplies and adds (no fused
- * multiply-add); the weight gradient likewise keeps {@link Dense#accumulateOuter}'s order. So a model trained
+ * <p><b>Every implementation gives the same bits.</b> Each output of {@code in W} is summed in
+ * {@link Dense#multiply}'s order (inputs in blocks of four, {@code ((in_c w_c + in_c+1 w_c+1) + in_c+2 w_c+2) +
+ * in_c+3 w_c+3} added to the running sum, then the inputs left over one at a time), with separate float
+ * multiplies and adds (no fused multiply-add); {@code delta W^T} and the weight gradient likewise keep
+ * {@link Dense#multiplyTransposed}'s and {@link Dense#accumulateOuter}'s orders. So a model trained
  * where one implementation ran is the same model where another runs, routes every row the same, and the choice
  * is a matter of speed only.
  *
@@ -81,13 +86,24 @@ public interface DenseProduct {
         void multiplyTransposed(float[] delta, float[] out);
     }
 
+    /**
+     * Every implementation present, usable here or not ({@link #unavailableReason()}): {@link #plain()} first, then
+     * those {@link ServiceLoader} finds, in its order.
+     */
+    static List<DenseProduct> present() {
+        List<DenseProduct> all = new ArrayList<>();
+        all.add(PlainDenseProduct.INSTANCE);
+        ServiceLoader.load(DenseProduct.class, DenseProduct.class.getClassLoader()).forEach(all::add);
+        return all;
+    }
+
     /** Plain Java on row arrays ({@link Dense#multiply}): runs everywhere. */
     static DenseProduct plain() {
         return PlainDenseProduct.INSTANCE;
     }
 
     /**
-     * The fastest implementation usable here (the first {@link ServiceLoader} finds whose
+     * The fastest implementation usable here (the first of {@link #present()} after {@link #plain()} whose
      * {@link #unavailableReason()} is {@code null}), else {@link #plain()}; or the one {@value #PROPERTY} names.
      *
      * @throws InvalidInputException when {@value #PROPERTY} names one that is not present or cannot run here
@@ -106,11 +122,8 @@ public interface DenseProduct {
      * @throws InvalidInputException when none is called so, or the one called so cannot run here (saying why)
      */
     static DenseProduct named(String name) {
-        if (PlainDenseProduct.INSTANCE.name().equals(name)) {
-            return PlainDenseProduct.INSTANCE;
-        }
-        StringBuilder known = new StringBuilder(PlainDenseProduct.INSTANCE.name());
-        for (DenseProduct product : ServiceLoader.load(DenseProduct.class, DenseProduct.class.getClassLoader())) {
+        List<DenseProduct> all = present();
+        for (DenseProduct product : all) {
             if (product.name().equals(name)) {
                 String why = product.unavailableReason();
                 if (why != null) {
@@ -118,8 +131,8 @@ public interface DenseProduct {
                 }
                 return product;
             }
-            known.append(", ").append(product.name());
         }
-        throw new InvalidInputException("no dense product called '" + name + "' (present: " + known + ")");
+        throw new InvalidInputException("no dense product called '" + name + "' (present: "
+                + String.join(", ", all.stream().map(DenseProduct::name).toList()) + ")");
     }
 }

@@ -1,7 +1,5 @@
 package dev.mild.router;
 
-import java.util.ServiceLoader;
-
 /** {@link DenseProduct#plain()}: the weights as row arrays, {@link Dense#multiply} (C2 vectorizes its axpys). */
 final class PlainDenseProduct implements DenseProduct {
     static final PlainDenseProduct INSTANCE = new PlainDenseProduct();
@@ -59,8 +57,8 @@ final class PlainDenseProduct implements DenseProduct {
         static final DenseProduct FOUND = find();
 
         private static DenseProduct find() {
-            for (DenseProduct product : ServiceLoader.load(DenseProduct.class, DenseProduct.class.getClassLoader())) {
-                if (product.unavailableReason() == null) {
+            for (DenseProduct product : DenseProduct.present()) {
+                if (product != INSTANCE && product.unavailableReason() == null) {
                     return product;
                 }
             }

@@ -239,45 +239,30 @@ public final class Router {
 
     /**
      * Rows {@code r..r+3} of a batch through the network together ({@link DenseProduct.Layer#multiplyRows}: the
-     * weights are read once for four rows), each row's scores bit-identical to {@link #forward}'s. Returns false,
-     * having routed nothing for sure, when one of the rows is not finite, does not standardize, or overflows the
-     * scores: the caller then goes row by row, which says which and how.
+     * weights are read once for four rows), each row's scores bit-identical to {@link #forward}'s: the same steps
+     * ({@link #standardize}, {@link #hidden}, {@link #scores}). Returns false when one of the rows is not finite,
+     * does not standardize, or overflows the scores (some scores of the four may be written by then): the caller
+     * then routes the four row by row, which says which row and why.
      */
     private boolean forwardFour(float[] x, int r, float[] out, int first, Scratch s) {
         for (int k = 0; k < 4; k++) {
-            int off = (r + k) * d;
-            for (int c = 0; c < d; c++) {
-                if (!Float.isFinite(x[off + c])) {
-                    return false;
-                }
-            }
             try {
-                standardizer.apply(x, off, s.x4[k], 0);
+                standardize(x, (r + k) * d, s.x4[k]);
             } catch (InvalidInputException e) {
                 return false;
             }
         }
         float[][] cur = s.x4;
         for (int l = 0; l < layers; l++) {
-            int nOut = sizes[l + 1];
             float[][] next = cur == s.h4a ? s.h4b : s.h4a;
             w[l].multiplyRows(cur, 0, 4, next);
-            float[] bl = b[l];
             for (int k = 0; k < 4; k++) {
-                float[] row = next[k];
                 if (l == layers - 1) {
-                    int o = (first + k) * p;
-                    for (int j = 0; j < nOut; j++) {
-                        float score = row[j] + bl[j];
-                        if (!Float.isFinite(score)) {
-                            return false;
-                        }
-                        out[o + j] = score;
+                    if (!scores(next[k], out, (first + k) * p)) {
+                        return false;
                     }
                 } else {
-                    for (int j = 0; j < nOut; j++) {
-                        row[j] = Math.max(row[j] + bl[j], 0f);
-                    }
+                    hidden(l, next[k]);
                 }
             }
             cur = next;
@@ -313,6 +298,24 @@ public final class Router {
 
     private void forward(float[] x, int xOff, float[] out, int outOff, Scratch s) {
         float[] in = s.x;
+        standardize(x, xOff, in);
+        float[] cur = in;
+        for (int l = 0; l < layers; l++) {
+            float[] next = cur == s.h0 ? s.h1 : s.h0;
+            w[l].multiply(cur, 0, next);
+            if (l == layers - 1) {
+                if (!scores(next, out, outOff)) {
+                    throw overflow(x, xOff, in);
+                }
+            } else {
+                hidden(l, next);
+            }
+            cur = next;
+        }
+    }
+
+    /** {@code into} = the row standardized; a value that is not finite, or too far out to standardize, is an error. */
+    private void standardize(float[] x, int xOff, float[] into) {
         for (int c = 0; c < d; c++) {
             float v = x[xOff + c];
             if (!Float.isFinite(v)) {
@@ -320,29 +323,26 @@ public final class Router {
                         + " (must be finite)");
             }
         }
-        standardizer.apply(x, xOff, in, 0); // a value too far from the training mean to standardize is an error
-        float[] cur = in;
-        for (int l = 0; l < layers; l++) {
-            int nOut = sizes[l + 1];
-            float[] next = cur == s.h0 ? s.h1 : s.h0;
-            w[l].multiply(cur, 0, next);
-            float[] bl = b[l];
-            if (l == layers - 1) {
-                boolean finite = true;
-                for (int j = 0; j < nOut; j++) {
-                    float score = next[j] + bl[j];
-                    out[outOff + j] = score;
-                    finite &= Float.isFinite(score);
-                }
-                if (!finite) {
-                    throw overflow(x, xOff, in);
-                }
-            } else {
-                for (int j = 0; j < nOut; j++) {
-                    next[j] = Math.max(next[j] + bl[j], 0f);
-                }
-            }
-            cur = next;
+        standardizer.apply(x, xOff, into, 0); // a value too far from the training mean to standardize is an error
+    }
+
+    /** Hidden layer l's units from their products, in place: ReLU of product plus bias. */
+    private void hidden(int l, float[] units) {
+        float[] bl = b[l];
+        for (int j = 0; j < sizes[l + 1]; j++) {
+            units[j] = Math.max(units[j] + bl[j], 0f);
         }
+    }
+
+    /** The scores from the last layer's products, into {@code out[o..o+p)}; false when one is not finite. */
+    private boolean scores(float[] products, float[] out, int o) {
+        float[] bl = b[layers - 1];
+        boolean finite = true;
+        for (int j = 0; j < p; j++) {
+            float score = products[j] + bl[j];
+            out[o + j] = score;
+            finite &= Float.isFinite(score);
+        }
+        return finite;
     }
 }
