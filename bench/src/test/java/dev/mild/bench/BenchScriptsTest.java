@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * bench/report.sh, bench/ab.sh and bench/hsdis/build.sh on wrong use: each says what is wrong and exits nonzero, and none of these
+ * bench/report.sh, bench/ab.sh, bench/train-ab.sh and bench/hsdis/build.sh on wrong use: each says what is wrong and exits nonzero, and none of these
  * cases runs a benchmark. The scripts run from a copy of bench/ beside a stand-in for the ./mild launcher, so
  * nothing is built: the stand-in prints this JVM's home for {@code java-home} and, for {@code bench}, does what
  * the test puts in its MILD_STUB_BENCH (a JMH run that measures nothing, or one that fails).
@@ -289,6 +289,77 @@ class BenchScriptsTest {
         assertEquals(2, r.code(), r.err());
         assertEquals("", r.out());
         assertTrue(r.err().startsWith("bench/ab.sh: " + jar + " throughput --backend simd --experts 4 failed:\n"), r.err());
+        assertTrue(r.err().contains("Invalid or corrupt jarfile " + jar), r.err());
+    }
+
+    @Test
+    void trainAbSaysWhatIsWrongWithItsArguments(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "train-ab.sh");
+        Path jar = Files.writeString(dir.resolve("a.jar"), "not a jar");
+
+        Run help = run(root, "train-ab.sh", "", "--help");
+        assertEquals(0, help.code(), help.err());
+        assertTrue(help.out().startsWith("Usage: bench/train-ab.sh ROUNDS OLD.jar NEW.jar TRAIN OPTIONS\n"), help.out());
+
+        Run tooFew = run(root, "train-ab.sh", "", "7", jar.toString(), jar.toString());
+        assertEquals(2, tooFew.code());
+        assertTrue(tooFew.err().startsWith("Usage: bench/train-ab.sh"), tooFew.err());
+
+        for (String rounds : List.of("seven", "0", "-1", "2.5")) {
+            Run r = run(root, "train-ab.sh", "", rounds, jar.toString(), jar.toString(), "--data", "x.csv");
+            assertEquals(2, r.code(), rounds);
+            assertEquals("bench/train-ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \""
+                    + rounds + "\"", r.err().strip());
+        }
+        Run out = run(root, "train-ab.sh", "", "1", jar.toString(), jar.toString(), "--data", "x.csv", "--out", "m.mild");
+        assertEquals(2, out.code());
+        assertEquals("bench/train-ab.sh: leave --out out: each build writes to a temporary file", out.err().strip());
+
+        Run missing = run(root, "train-ab.sh", "", "1", jar.toString(), dir.resolve("none.jar").toString(), "--data", "x");
+        assertEquals(2, missing.code());
+        assertEquals("bench/train-ab.sh: no such jar: " + dir.resolve("none.jar"), missing.err().strip());
+    }
+
+    /**
+     * As bench/ab.sh, OLD first in odd rounds and NEW first in even ones; each build's model goes to its own file,
+     * and the last line says whether the two are the same. The stand-in java logs the order and writes a model
+     * whose content is MODEL_OLD or MODEL_NEW's.
+     */
+    @Test
+    void trainAbAlternatesTheJarsAndComparesTheirModels(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "train-ab.sh");
+        Path oldJar = Files.writeString(dir.resolve("old.jar"), "");
+        Path newJar = Files.writeString(dir.resolve("new.jar"), "");
+        Path order = dir.resolve("order.txt");
+        String stub = "for a; do [[ $prev == -jar ]] && jar=$(basename \"$a\" .jar); [[ $prev == --out ]] && model=$a; "
+                + "prev=$a; done; echo \"$jar $*\" >> " + order + "; "
+                + "if [[ $jar == old ]]; then echo \"$MODEL_OLD\" > \"$model\"; else echo \"$MODEL_NEW\" > \"$model\"; fi";
+        for (String newModel : List.of("same", "other")) {
+            Files.deleteIfExists(order);
+            Run r = runWithEnv(root, root.resolve("stub-jdk").toString(), Map.of("MODEL_OLD", "same", "MODEL_NEW", newModel),
+                    "train-ab.sh", stub, "3", oldJar.toString(), newJar.toString(), "--data", "x.csv", "--loss", "tdef");
+            assertEquals(0, r.code(), r.err());
+            List<String> runs = Files.readAllLines(order);
+            assertEquals(List.of("old", "new", "new", "old", "old", "new"), runs.stream().map(l -> l.split(" ")[0]).toList());
+            assertTrue(runs.get(0).contains(" train --data x.csv --loss tdef --out "), runs.get(0));
+            String[] lines = r.out().split("\n");
+            assertEquals(3, lines.length, r.out());
+            assertTrue(lines[0].matches("old median [0-9.]+ s, new median [0-9.]+ s"), lines[0]);
+            assertTrue(lines[1].matches("paired old/new: [0-9.]+ [0-9.]+ [0-9.]+; median [0-9.]+"), lines[1]);
+            assertEquals(newModel.equals("same") ? "model files: the same, byte for byte" : "model files: they differ",
+                    lines[2]);
+        }
+    }
+
+    /** A training that fails shows the jar's own error, and nothing is compared. */
+    @Test
+    void trainAbShowsTheErrorOfARunThatFails(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "train-ab.sh");
+        Path jar = Files.writeString(dir.resolve("broken.jar"), "not a jar");
+        Run r = run(root, "train-ab.sh", "", "1", jar.toString(), jar.toString(), "--data", "x.csv");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("bench/train-ab.sh: " + jar + " train --data x.csv failed:\n"), r.err());
         assertTrue(r.err().contains("Invalid or corrupt jarfile " + jar), r.err());
     }
 }

@@ -30,6 +30,11 @@ public final class SimdDenseProduct implements DenseProduct {
     }
 
     @Override
+    public boolean warmUp(long maxMillis) {
+        return SimdWarmUp.run(maxMillis);
+    }
+
+    @Override
     public void accumulateOuter(float[][] in, float[][] delta, int rows, float[][] dw, int c0, int c1, int n) {
         SimdOuterProduct.accumulate(in, delta, rows, dw, c0, c1, n);
     }

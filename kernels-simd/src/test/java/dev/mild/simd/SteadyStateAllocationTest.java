@@ -77,7 +77,25 @@ class SteadyStateAllocationTest {
 
     /** Runs {@link #main} in a fresh JVM with {@code jvmFlags}: null if every configuration got to 0 bytes, else what happened. */
     static String checkInChild(List<String> jvmFlags) throws IOException, InterruptedException {
-        Path out = Files.createTempFile("steady-state", ".txt");
+        Child child = runChild(SteadyStateAllocationTest.class, jvmFlags, 12 * WARM_UP_SECONDS + 120);
+        if (child.exit() == 0) {
+            assertTrue(child.output().contains("every configuration: 0 bytes"), child.output());
+            return null;
+        }
+        return (child.exit() > 0 ? ", exit " + child.exit() : ", timed out") + ":\n" + child.output();
+    }
+
+    /** What a child JVM printed, and its exit code (-1: killed after the time allowed). */
+    record Child(int exit, String output) {
+    }
+
+    /**
+     * Runs {@code main}'s {@code main(args)} in a fresh JVM with the module, this JVM's class path and forced width,
+     * and {@code jvmFlags}.
+     */
+    static Child runChild(Class<?> main, List<String> jvmFlags, long seconds, String... args)
+            throws IOException, InterruptedException {
+        Path out = Files.createTempFile("child-jvm", ".txt");
         try {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--add-modules", "jdk.incubator.vector"));
@@ -85,18 +103,14 @@ class SteadyStateAllocationTest {
                 cmd.add("-D" + SimdKernelProvider.BITS_PROPERTY + "=" + SimdKernelProvider.forcedBits());
             }
             cmd.addAll(jvmFlags);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), SteadyStateAllocationTest.class.getName()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+            cmd.addAll(List.of(args));
             Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            boolean done = child.waitFor(12 * WARM_UP_SECONDS + 120, TimeUnit.SECONDS);
+            boolean done = child.waitFor(seconds, TimeUnit.SECONDS);
             if (!done) {
                 child.destroyForcibly();
             }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
-            if (done && child.exitValue() == 0) {
-                assertTrue(text.contains("every configuration: 0 bytes"), text);
-                return null;
-            }
-            return (done ? ", exit " + child.exitValue() : ", timed out") + ":\n" + text;
+            return new Child(done ? child.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(out);
         }

@@ -1,0 +1,99 @@
+package dev.mild.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SimdDenseProduct#warmUp} does what it promises: once it says the products are compiled, the first calls on
+ * new layers of real shapes (a Fashion-MNIST layer, a hidden one, a score layer) allocate nothing, where in a JVM
+ * without it the same calls allocate (so the count can see it). Each in a fresh JVM ({@link #main}), as a command
+ * or a service starts.
+ */
+class SimdWarmUpTest {
+    private static final Pattern BYTES = Pattern.compile("first calls: (\\d+) bytes");
+
+    @Test
+    void afterTheWarmUpTheFirstProductsOnRealShapesAllocateNothing() throws IOException, InterruptedException {
+        // Float lanes only, so every width counts (SteadyStateAllocationTest's 128-bit exception is about double masks).
+        assumeTrue(((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).isThreadAllocatedMemorySupported(),
+                "this JVM does not count allocated bytes");
+        SteadyStateAllocationTest.Child cold = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120, "cold");
+        assertEquals(0, cold.exit(), cold.output());
+        assertTrue(bytes(cold) > 0, "without the warm-up the first calls run uncompiled and allocate: " + cold.output());
+
+        SteadyStateAllocationTest.Child warm = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120, "warm");
+        assertEquals(0, warm.exit(), warm.output());
+        assumeTrue(warm.output().contains("warmUp: true"), "the compiler did not finish within the bound here: "
+                + warm.output());
+        assertEquals(0, bytes(warm), "the first calls after warmUp() allocate: " + warm.output());
+    }
+
+    @Test
+    void laterCallsReturnAtOnceAndTheBoundIsKept() {
+        long t0 = System.nanoTime();
+        boolean first = SimdWarmUp.run(1);   // 1 ms: far too short to see compiled code, unless already compiled
+        long took = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(took < 1000, "a 1 ms bound took " + took + " ms"); // one chunk of rounds past the bound at most
+        if (first) {
+            assertTrue(SimdWarmUp.run(0));
+        }
+    }
+
+    private static long bytes(SteadyStateAllocationTest.Child child) {
+        Matcher m = BYTES.matcher(child.output());
+        assertTrue(m.find(), child.output());
+        return Long.parseLong(m.group(1));
+    }
+
+    /** {@code warm}: {@link SimdWarmUp#run} first; {@code cold}: not. Then the first calls of every product. */
+    public static void main(String[] args) {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        if (args[0].equals("warm")) {
+            System.out.println("warmUp: " + new SimdDenseProduct().warmUp(60_000));
+        }
+        Random rnd = new Random(7);
+        long bytes = 0;
+        for (int[] shape : new int[][] {{784, 64}, {64, 64}, {64, 3}}) {
+            SimdDenseLayer layer = new SimdDenseLayer(shape[0], shape[1], true);
+            float[] w = new float[shape[0] * shape[1]];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rnd.nextGaussian() * 0.05f;
+            }
+            layer.load(w);
+            int rows = 67;
+            float[][] in = new float[rows][shape[0]];
+            float[][] delta = new float[rows][shape[1]];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < shape[0]; c++) {
+                    in[r][c] = (float) rnd.nextGaussian();
+                }
+                for (int j = 0; j < shape[1]; j++) {
+                    delta[r][j] = (float) rnd.nextGaussian();
+                }
+            }
+            float[][] out = new float[rows][shape[1]];
+            float[] down = new float[shape[0]];
+            float[][] dw = new float[shape[0]][shape[1]];
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 3; i++) {
+                layer.multiply(in[i], 0, out[i]);
+                layer.multiplyRows(in, 0, rows, out);
+                layer.multiplyTransposed(delta[i], down);
+                SimdOuterProduct.accumulate(in, delta, rows, dw, 0, shape[0], shape[1]);
+            }
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            System.out.println(shape[0] + " x " + shape[1] + ": " + allocated + " bytes");
+            bytes += allocated;
+        }
+        System.out.println("first calls: " + bytes + " bytes");
+    }
+}
