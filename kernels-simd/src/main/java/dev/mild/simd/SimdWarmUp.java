@@ -59,7 +59,7 @@ final class SimdWarmUp {
                 manyToFew.multiplyTransposed(in[0], out[1]);
                 fewToMany.multiplyTransposed(in[1], out[2]);
                 SimdOuterProduct.accumulate(in, in, rows, grad, 0, narrow, wide);
-                SimdOuterProduct.accumulate(in, in, rows, grad, 0, narrow, narrow);
+                SimdOuterProduct.accumulate(in, in, rows, grad, 0, wide, narrow);   // weight rows as lanes
                 if (i % 64 == 0) {
                     for (float[] g : grad) {
                         java.util.Arrays.fill(g, 0f);   // keeps the sums small

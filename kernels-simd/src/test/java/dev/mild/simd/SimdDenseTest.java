@@ -116,6 +116,14 @@ class SimdDenseTest {
                 }
                 checkGradient(rnd, rows, nIn, 128);
             }
+            // Weight rows as lanes, for the outputs fewer than a vector holds (the score layer): one and more
+            // vectors of weight rows with and without rows left over, next to outputs in vectors.
+            for (int nIn : new int[] {16, 17, 33, 64, 70}) {
+                for (int n = 1; n <= 20; n++) {
+                    checkGradient(rnd, rows, nIn, n);
+                }
+                checkGradient(rnd, rows, nIn, 2 * Species.L + 3);
+            }
         }
     }
 

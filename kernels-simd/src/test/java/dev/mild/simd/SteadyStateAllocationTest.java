@@ -181,10 +181,11 @@ class SteadyStateAllocationTest {
             }
             System.out.println("dense layer " + shape[0] + " x " + shape[1] + ": 0 bytes");
         }
-        // Its weight gradient over a batch of 67 rows (a tile of four weight rows, single vectors, single outputs).
-        {
-            int nIn = 7;
-            int n = 3 * Species.L + 3;
+        // Its weight gradient over a batch of 67 rows: a tile of four weight rows, single vectors, single outputs;
+        // and a score layer's, whose outputs are fewer than a vector holds (weight rows as lanes).
+        for (int[] shape : new int[][] {{7, 3 * Species.L + 3}, {64, 3}}) {
+            int nIn = shape[0];
+            int n = shape[1];
             float[][] in = new float[67][nIn];
             float[][] delta = new float[67][n];
             float[][] dw = new float[nIn][n];
@@ -198,11 +199,11 @@ class SteadyStateAllocationTest {
                 bytes = mx.getCurrentThreadAllocatedBytes() - before;
             }
             if (bytes > 0) {
-                System.out.println("dense weight gradient: 200 calls still allocate " + bytes + " bytes after "
-                        + WARM_UP_SECONDS + " s of warm-up");
+                System.out.println("dense weight gradient " + nIn + " x " + n + ": 200 calls still allocate " + bytes
+                        + " bytes after " + WARM_UP_SECONDS + " s of warm-up");
                 System.exit(1);
             }
-            System.out.println("dense weight gradient: 0 bytes");
+            System.out.println("dense weight gradient " + nIn + " x " + n + ": 0 bytes");
         }
         System.out.println("every configuration: 0 bytes");
     }
