@@ -33,8 +33,10 @@ final class BackendsCommand implements Command {
 
                 Output columns: name, status (default / available / unavailable), priority, and a
                 description, or the reason the backend cannot run and what to do about it. A last line
-                names the routers' dense product (how train, eval and route multiply a layer's weights:
-                simd on vector lanes, or plain Java; both give the same bits, so only speed differs).
+                names the routers' dense product (how train and an embedded router multiply a layer's
+                weights: simd on vector lanes, or plain Java; both give the same bits, so only speed
+                differs). eval and route use plain Java: they route each row once, and finish before
+                the JIT has compiled simd (-Dmild.dense=simd forces it, see README.md).
                 """;
     }
 
@@ -55,6 +57,7 @@ final class BackendsCommand implements Command {
             console.out().println(String.format(Locale.ROOT, "%-10s %-12s %-9s %s", b.name(), status, prio, notes));
         }
         StringBuilder dense = new StringBuilder("routers' dense product: " + DenseProduct.fastest().name());
+        dense.append(" (eval and route: ").append(DenseProducts.forRoutingOnce().name()).append(')');
         for (DenseProduct other : DenseProduct.present()) {
             String why = other.unavailableReason();
             if (why != null) {

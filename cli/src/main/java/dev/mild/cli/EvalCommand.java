@@ -121,7 +121,7 @@ final class EvalCommand implements Command {
         float[] standardized = model.standardizer().apply(data);
         int stream = ExpertSetup.STREAM_TEST;
         double[] costs = model.experts().costsFor(data, standardized, model.expertClassifiers(), stream);
-        Router router = model.router();
+        Router router = model.router(DenseProducts.forRoutingOnce());
         int p = router.experts();
         float[] scores = new float[data.rows() * p];
         // Row by row, so that a row the router cannot score (its scores overflow) is named by file and line.

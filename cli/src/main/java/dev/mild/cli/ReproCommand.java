@@ -153,7 +153,7 @@ final class ReproCommand implements Command {
             throw new InvalidInputException(dir + ": Fashion-MNIST IDX files not found (train-images-idx3-ubyte.gz,"
                     + " t10k-images-idx3-ubyte.gz); on Debian: apt-get install dataset-fashion-mnist");
         }
-        WarmUp.startInBackground();
+        DenseProducts.warmUpInBackground();
         Dataset train = DataFiles.read(trainImages);
         Dataset test = DataFiles.read(testImages);
         if (trainRows > 0 && trainRows < train.rows()) {

@@ -73,7 +73,7 @@ final class RouteCommand implements Command {
             throw new UsageException("--model MODEL is required");
         }
         RouterModel model = ModelFile.load(Path.of(modelPath));
-        Router router = model.router();
+        Router router = model.router(DenseProducts.forRoutingOnce());
         List<String> features = model.featureNames();
         // Looked up by name once per header cell: List.indexOf there took 31 s for a 100,000-feature header.
         Map<String, Integer> featureIndex = new HashMap<>();

@@ -218,7 +218,7 @@ final class TrainCommand implements Command {
         PrintStream text = json ? console.err() : console.out();
         Progress progress = new Progress(text, console.terminal() && !json, false);
 
-        WarmUp.startInBackground();
+        DenseProducts.warmUpInBackground();
         long t0 = System.nanoTime();
         Dataset data = DataFiles.read(Path.of(dataPath));
         Dataset valid = args.value("valid") == null ? null : DataFiles.read(Path.of(args.value("valid")));

@@ -276,7 +276,8 @@ class CliTest {
         assertEquals(0, r.code);
         assertTrue(r.out.contains("default"));
         assertTrue(r.out.contains("reference") && r.out.contains("scalar"));
-        String dense = Boolean.getBoolean("mild.test.noVector") ? "plain (simd cannot run: " : "simd\n";
+        String dense = Boolean.getBoolean("mild.test.noVector") ? "plain (eval and route: plain) (simd cannot run: "
+                : "simd (eval and route: plain)\n";
         assertTrue(r.out.contains("routers' dense product: " + dense), r.out);
     }
 

@@ -9,6 +9,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
 import dev.mild.data.Generated;
 import dev.mild.defer.Surrogate;
+import dev.mild.router.DenseProduct;
 import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
@@ -66,15 +67,21 @@ class ModelFileTest {
         assertArrayEquals(model.standardizer().std(), back.standardizer().std());
         Router a = model.router();
         Router b = back.router();
+        Router plain = back.router(DenseProduct.plain()); // as ./mild eval and route route: the same bits
         int n = data.rows();
         int[] ca = new int[n];
         int[] cb = new int[n];
+        int[] cp = new int[n];
         float[] sa = new float[n * 3];
         float[] sb = new float[n * 3];
+        float[] sp = new float[n * 3];
         a.routeBatch(data.features(), n, ca, sa);
         b.routeBatch(data.features(), n, cb, sb);
+        plain.routeBatch(data.features(), n, cp, sp);
         assertArrayEquals(ca, cb);
         assertArrayEquals(sa, sb);
+        assertArrayEquals(ca, cp);
+        assertArrayEquals(sa, sp);
         assertArrayEquals(ModelFile.toBytes(model), ModelFile.toBytes(back), "saving again gives the same bytes");
     }
 
