@@ -190,14 +190,8 @@ public final class Backprop implements AutoCloseable {
             if (l > 0) {
                 parallel(rows, (r0, r1) -> {
                     for (int r = r0; r < r1; r++) {
-                        float[] below = delta[layer - 1][r];
-                        layerWeights[layer].multiplyTransposed(delta[layer][r], below);
-                        float[] zr = z[layer - 1][r];
-                        for (int c = 0; c < in; c++) {
-                            if (!(zr[c] > 0f)) {
-                                below[c] = 0f;
-                            }
-                        }
+                        layerWeights[layer].multiplyTransposedThroughRelu(delta[layer][r], z[layer - 1][r],
+                                delta[layer - 1][r]);
                     }
                 });
             }

@@ -104,13 +104,21 @@ public final class Dense {
 
     /** {@code out[c] = sum_j delta[j] * w[c][j]} for {@code c < nIn}: the gradient passed to the layer below. */
     public static void multiplyTransposed(float[] delta, int n, float[][] w, int nIn, float[] out) {
+        multiplyTransposed(delta, n, w, nIn, null, out);
+    }
+
+    /**
+     * The same, through a ReLU: {@code out[c] = z[c] > 0 ? sum : 0} ({@code z} null: no ReLU). The select is a
+     * conditional move in C2's code where its profile finds the condition unpredictable.
+     */
+    public static void multiplyTransposed(float[] delta, int n, float[][] w, int nIn, float[] z, float[] out) {
         for (int c = 0; c < nIn; c++) {
             float[] wc = w[c];
             float s = 0f;
             for (int j = 0; j < n; j++) {
                 s += delta[j] * wc[j];
             }
-            out[c] = s;
+            out[c] = z == null || z[c] > 0f ? s : 0f;
         }
     }
 

@@ -104,6 +104,18 @@ public interface DenseProduct {
          *                               {@link DenseProduct#trainingLayer}
          */
         void multiplyTransposed(float[] delta, float[] out);
+
+        /**
+         * {@link #multiplyTransposed} through a ReLU: {@code out[c]} is that sum where {@code z[c] > 0} and 0 elsewhere
+         * (a NaN {@code z[c]} included), the delta passed to a hidden layer whose outputs {@code z} went through
+         * {@code max(0, z)}; the same bits as {@link #multiplyTransposed} followed by zeroing. An implementation picks
+         * per element without a branch: a branch on the sign of {@code z} goes either way about as often, and on a
+         * network of 8 features and 64 hidden units its mispredictions took about a third of the training time.
+         * Thread-safe as {@link #multiply}.
+         *
+         * @throws IllegalStateException as {@link #multiplyTransposed}
+         */
+        void multiplyTransposedThroughRelu(float[] delta, float[] z, float[] out);
     }
 
     /**

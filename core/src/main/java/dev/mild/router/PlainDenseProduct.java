@@ -38,6 +38,11 @@ final class PlainDenseProduct implements DenseProduct {
             public void multiplyTransposed(float[] delta, float[] out) {
                 Dense.multiplyTransposed(delta, nOut, rows, nIn, out);
             }
+
+            @Override
+            public void multiplyTransposedThroughRelu(float[] delta, float[] z, float[] out) {
+                Dense.multiplyTransposed(delta, nOut, rows, nIn, z, out);
+            }
         };
     }
 

@@ -2,6 +2,7 @@ package dev.mild.simd;
 
 import dev.mild.router.DenseProduct;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,6 +62,17 @@ final class SimdDenseLayer implements DenseProduct.Layer {
      */
     @Override
     public void multiplyTransposed(float[] delta, float[] out) {
+        transposed(delta, null, out);
+    }
+
+    /** A lane's sum where its {@code z} is above 0, else 0: a compare and a blend, no branch. */
+    @Override
+    public void multiplyTransposedThroughRelu(float[] delta, float[] z, float[] out) {
+        transposed(delta, z, out);
+    }
+
+    /** Both products by {@code W^T}; {@code z} null: no ReLU. */
+    private void transposed(float[] delta, float[] z, float[] out) {
         if (wt == null) {
             throw new IllegalStateException("this layer was made by DenseProduct.layer; multiplying by W^T needs one"
                     + " made by trainingLayer");
@@ -82,6 +94,13 @@ final class SimdDenseLayer implements DenseProduct.Layer {
                 s2 = s2.add(FloatVector.fromArray(F, wt, o + 2 * L).mul(dj));
                 s3 = s3.add(FloatVector.fromArray(F, wt, o + 3 * L).mul(dj));
             }
+            if (z != null) {
+                FloatVector zero = FloatVector.zero(F);
+                s0 = zero.blend(s0, FloatVector.fromArray(F, z, c).compare(VectorOperators.GT, 0f));
+                s1 = zero.blend(s1, FloatVector.fromArray(F, z, c + L).compare(VectorOperators.GT, 0f));
+                s2 = zero.blend(s2, FloatVector.fromArray(F, z, c + 2 * L).compare(VectorOperators.GT, 0f));
+                s3 = zero.blend(s3, FloatVector.fromArray(F, z, c + 3 * L).compare(VectorOperators.GT, 0f));
+            }
             s0.intoArray(out, c);
             s1.intoArray(out, c + L);
             s2.intoArray(out, c + 2 * L);
@@ -92,6 +111,9 @@ final class SimdDenseLayer implements DenseProduct.Layer {
             for (int j = 0; j < nOut; j++) {
                 s = s.add(FloatVector.fromArray(F, wt, j * n + c).mul(delta[j]));
             }
+            if (z != null) {
+                s = FloatVector.zero(F).blend(s, FloatVector.fromArray(F, z, c).compare(VectorOperators.GT, 0f));
+            }
             s.intoArray(out, c);
         }
         for (; c < n; c++) {
@@ -99,7 +121,7 @@ final class SimdDenseLayer implements DenseProduct.Layer {
             for (int j = 0; j < nOut; j++) {
                 s += delta[j] * wt[j * n + c];
             }
-            out[c] = s;
+            out[c] = z == null || z[c] > 0f ? s : 0f;
         }
     }
 

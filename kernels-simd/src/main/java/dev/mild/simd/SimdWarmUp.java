@@ -58,6 +58,8 @@ final class SimdWarmUp {
                 manyToFew.multiplyRows(in, 0, rows, out);
                 manyToFew.multiplyTransposed(in[0], out[1]);
                 fewToMany.multiplyTransposed(in[1], out[2]);
+                manyToFew.multiplyTransposedThroughRelu(in[2], in[3], out[3]);   // some inputs above 0, some not
+                fewToMany.multiplyTransposedThroughRelu(in[3], in[4], out[4]);
                 SimdOuterProduct.accumulate(in, in, rows, grad, 0, narrow, wide);
                 SimdOuterProduct.accumulate(in, in, rows, grad, 0, wide, narrow);   // weight rows as lanes
                 if (i % 64 == 0) {

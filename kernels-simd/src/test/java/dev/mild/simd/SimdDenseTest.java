@@ -69,6 +69,23 @@ class SimdDenseTest {
         float[] plainBack = new float[nIn];
         Dense.multiplyTransposed(deltaRow, nOut, Dense.rows(w, nIn, nOut), nIn, plainBack);
         assertArrayEquals(plainBack, back, "times W^T against Dense.multiplyTransposed, " + shape);
+        // Through a ReLU: the sum where z > 0, else 0 (z of every sign, zeros of both signs, NaN).
+        float[] z = new float[nIn];
+        float[] special = {0f, -0f, Float.NaN, Float.MIN_VALUE, -Float.MIN_VALUE};
+        for (int c = 0; c < nIn; c++) {
+            z[c] = rnd.nextInt(4) == 0 ? special[rnd.nextInt(special.length)] : (float) rnd.nextGaussian();
+        }
+        float[] gated = new float[nIn];
+        java.util.Arrays.fill(gated, 7f); // every element written
+        layer.multiplyTransposedThroughRelu(deltaRow, z, gated);
+        float[] wantGated = new float[nIn];
+        for (int c = 0; c < nIn; c++) {
+            wantGated[c] = z[c] > 0f ? wantBack[c] : 0f;
+        }
+        assertArrayEquals(wantGated, gated, "times W^T through a ReLU against the promised order, " + shape);
+        float[] plainGated = new float[nIn];
+        Dense.multiplyTransposed(deltaRow, nOut, Dense.rows(w, nIn, nOut), nIn, z, plainGated);
+        assertArrayEquals(plainGated, gated, "times W^T through a ReLU against Dense, " + shape);
         // A batch through multiplyRows (four rows at a time, then the rest): each row's bits as multiply gives them.
         int rows = 1 + rnd.nextInt(10);
         float[][] batch = new float[rows + 2][nIn];
@@ -193,6 +210,10 @@ class SimdDenseTest {
         assertEquals("11 weights for a layer of 3 x 4", e.getMessage());
         IllegalStateException s = assertThrows(IllegalStateException.class,
                 () -> layer.multiplyTransposed(new float[4], new float[3]));
+        assertEquals("this layer was made by DenseProduct.layer; multiplying by W^T needs one made by trainingLayer",
+                s.getMessage());
+        IllegalStateException g = assertThrows(IllegalStateException.class,
+                () -> layer.multiplyTransposedThroughRelu(new float[4], new float[3], new float[3]));
         assertEquals("this layer was made by DenseProduct.layer; multiplying by W^T needs one made by trainingLayer",
                 s.getMessage());
     }

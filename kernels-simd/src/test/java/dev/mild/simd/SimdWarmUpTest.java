@@ -88,6 +88,7 @@ class SimdWarmUpTest {
                 layer.multiply(in[i], 0, out[i]);
                 layer.multiplyRows(in, 0, rows, out);
                 layer.multiplyTransposed(delta[i], down);
+                layer.multiplyTransposedThroughRelu(delta[i], in[i + 1], down);
                 SimdOuterProduct.accumulate(in, delta, rows, dw, 0, shape[0], shape[1]);
             }
             long allocated = mx.getCurrentThreadAllocatedBytes() - before;

@@ -172,6 +172,7 @@ class SteadyStateAllocationTest {
                 }
                 layer.multiplyRows(batch, 0, 7, outs); // four rows at a time, then three
                 layer.multiplyTransposed(out, in);
+                layer.multiplyTransposedThroughRelu(out, batch[0], in);
                 bytes = mx.getCurrentThreadAllocatedBytes() - before;
             }
             if (bytes > 0) {

@@ -3,6 +3,7 @@ package dev.mild.tests;
 import static dev.mild.testing.TestArrays.gaussian;
 import static dev.mild.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.router.Dense;
@@ -113,6 +114,12 @@ class DenseTest {
                 layer.multiplyTransposed(dRows[r], viaProduct);
                 assertArrayEquals(Arrays.copyOfRange(t, r * nIn, (r + 1) * nIn), viaProduct,
                         product.name() + " times W^T gives Dense's bits, row " + r + ", " + shape);
+                // Through a ReLU whose inputs are the rows of A: the same sums where A > 0, zeros elsewhere.
+                layer.multiplyTransposedThroughRelu(dRows[r], aRows[r], viaProduct);
+                for (int c = 0; c < nIn; c++) {
+                    assertEquals(aRows[r][c] > 0f ? t[r * nIn + c] : 0f, viaProduct[c],
+                            product.name() + " times W^T through a ReLU, row " + r + ", input " + c + ", " + shape);
+                }
             }
         }
 
