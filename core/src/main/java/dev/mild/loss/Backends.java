@@ -17,6 +17,11 @@ import java.util.stream.Collectors;
  * the usable backend with the highest {@link LossKernelProvider#autoPriority()} wins
  * ({@code simd} 30, {@code scalar} 10; {@code opencl} and {@code reference} only by name); when a preferred
  * backend cannot run, one warning says why and what to do.
+ *
+ * <p>A backend is asked whether it can run here ({@link LossKernelProvider#unavailableReason()}) only when that
+ * matters: the automatic choice asks the automatic ones only, a name asks that backend, {@link #list()} asks all.
+ * Asking {@code opencl} starts the OpenCL platform (45-57 ms with PoCL on the Zen 5 machine, more with some GPU
+ * drivers, and a broken driver can fail in it), which a run on {@code simd} has no use for.
  */
 public final class Backends {
 
@@ -41,26 +46,66 @@ public final class Backends {
         }
     }
 
-    private record Entry(LossKernelProvider provider, Info info) {
+    /** A backend found, and whether it can run here once asked (asked once per JVM). */
+    private static final class Entry {
+        final LossKernelProvider provider;
+        final String name;
+        final int autoPriority;
+        private volatile Info info;
+
+        Entry(LossKernelProvider provider) {
+            this.provider = provider;
+            this.name = provider.name();
+            this.autoPriority = provider.autoPriority();
+        }
+
+        boolean automatic() {
+            return autoPriority >= 0;
+        }
+
+        /** Asks the backend whether it can run here, the first time. */
+        Info info() {
+            Info i = info;
+            if (i == null) {
+                synchronized (this) {
+                    i = info;
+                    if (i == null) {
+                        String reason;
+                        try {
+                            reason = provider.unavailableReason();
+                        } catch (RuntimeException | LinkageError err) {
+                            reason = "failed to start: " + err;
+                        }
+                        i = new Info(name, provider.description(), autoPriority, reason);
+                        info = i;
+                    }
+                }
+            }
+            return i;
+        }
     }
 
-    /** Every backend found, usable ones first, each group by automatic priority (highest first). */
+    /** Every backend found, usable ones first, each group by automatic priority (highest first). Asks every one. */
     public static List<Info> list() {
-        return entries().stream().map(Entry::info).toList();
+        return entries().stream().map(Entry::info)
+                .sorted(Comparator.comparing((Info x) -> !x.available())
+                        .thenComparing(x -> -x.autoPriority())
+                        .thenComparing(Info::name))
+                .toList();
     }
 
     /** Names of the backends usable here, in {@link #list()} order. */
     public static List<String> availableNames() {
-        return entries().stream().filter(e -> e.info.available()).map(e -> e.info.name()).toList();
+        return list().stream().filter(Info::available).map(Info::name).toList();
     }
 
     /** The name {@link #openDefault} would use: the {@value #PROPERTY} property if set, else the automatic choice. */
     public static String defaultName() {
         String forced = System.getProperty(PROPERTY);
         if (forced != null && !forced.isBlank()) {
-            return require(forced.trim()).info.name();
+            return require(forced.trim()).name;
         }
-        return automatic().info.name();
+        return automatic().name;
     }
 
     /**
@@ -144,10 +189,10 @@ public final class Backends {
 
     private static Entry require(String name) {
         for (Entry e : entries()) {
-            if (e.info.name().equals(name)) {
-                if (!e.info.available()) {
+            if (e.name.equals(name)) {
+                if (!e.info().available()) {
                     throw new InvalidInputException("backend \"" + name + "\" is not available here: "
-                            + e.info.unavailableReason() + " (available: " + String.join(", ", availableNames()) + ")");
+                            + e.info().unavailableReason() + " (available: " + String.join(", ", availableNames()) + ")");
                 }
                 return e;
             }
@@ -163,27 +208,22 @@ public final class Backends {
         Entry best = null;
         List<String> skipped = new ArrayList<>();
         for (Entry e : entries()) {
-            if (!e.info.automatic()) {
-                continue;
-            }
-            if (e.info.available()) {
-                if (best == null || e.info.autoPriority() > best.info.autoPriority()) {
-                    best = e;
-                }
+            if (e.automatic() && e.info().available() && (best == null || e.autoPriority > best.autoPriority)) {
+                best = e;
             }
         }
         if (best == null) {
             throw new IllegalStateException("no loss backend found: the scalar backend in mild-core should always be present");
         }
         for (Entry e : entries()) {
-            if (e.info.automatic() && !e.info.available() && e.info.autoPriority() > best.info.autoPriority()) {
-                skipped.add(e.info.name() + " (" + e.info.unavailableReason() + ")");
+            if (e.automatic() && !e.info().available() && e.autoPriority > best.autoPriority) {
+                skipped.add(e.name + " (" + e.info().unavailableReason() + ")");
             }
         }
         if (!choiceLogged) {
             choiceLogged = true;
             if (!skipped.isEmpty()) {
-                LOG.log(System.Logger.Level.WARNING, "using the " + best.info.name() + " backend; not available: "
+                LOG.log(System.Logger.Level.WARNING, "using the " + best.name + " backend; not available: "
                         + String.join("; ", skipped));
             }
         }
@@ -218,27 +258,17 @@ public final class Backends {
                 LOG.log(System.Logger.Level.WARNING, "a loss backend failed to load: " + err);
                 continue;
             }
-            String reason;
-            try {
-                reason = provider.unavailableReason();
-            } catch (RuntimeException | LinkageError err) {
-                reason = "failed to start: " + err;
+            if (found.stream().noneMatch(x -> x.name.equals(provider.name()))) {
+                found.add(new Entry(provider));
             }
-            if (found.stream().anyMatch(x -> x.info.name().equals(provider.name()))) {
-                continue;
-            }
-            found.add(new Entry(provider, new Info(provider.name(), provider.description(), provider.autoPriority(), reason)));
         }
-        found.sort(Comparator.comparing((Entry x) -> !x.info.available())
-                .thenComparing(x -> -x.info.autoPriority())
-                .thenComparing(x -> x.info.name()));
         return List.copyOf(found);
     }
 
     /** For messages: "name (reason)" of every backend that cannot run here. */
     public static String unavailableSummary() {
-        return entries().stream().filter(e -> !e.info.available())
-                .map(e -> e.info.name() + " (" + e.info.unavailableReason() + ")")
+        return list().stream().filter(i -> !i.available())
+                .map(i -> i.name() + " (" + i.unavailableReason() + ")")
                 .collect(Collectors.joining("; "));
     }
 }

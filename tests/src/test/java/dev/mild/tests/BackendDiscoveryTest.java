@@ -9,8 +9,14 @@ import dev.mild.loss.Backends;
 import dev.mild.loss.Loss;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
+import dev.mild.loss.KernelOptions;
 import dev.mild.router.DenseProduct;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The expected backends are discovered, and the automatic choice follows the stated order. */
@@ -109,6 +115,50 @@ class BackendDiscoveryTest {
                 System.clearProperty(Backends.PROPERTY);
             } else {
                 System.setProperty(Backends.PROPERTY, old);
+            }
+        }
+    }
+
+    /**
+     * The automatic choice asks only the automatic backends whether they can run: asking opencl starts the OpenCL
+     * platform (JOCL's native library, the ICD loader, PoCL), which a run on simd or scalar has no use for. Checked
+     * by the classes a fresh JVM loads ({@code -Xlog:class+load}): none of JOCL's for the automatic choice, JOCL's
+     * for {@link Backends#list()} (so the check can see them).
+     */
+    @Test
+    void theAutomaticChoiceDoesNotStartOpenCl() throws IOException, InterruptedException {
+        String auto = childClassLoads("default");
+        assertTrue(auto.contains("chose "), auto);
+        assertFalse(auto.contains("org.jocl."), "the automatic choice loaded JOCL:\n" + auto.lines()
+                .filter(l -> l.contains("org.jocl.")).limit(5).toList());
+        String all = childClassLoads("list");
+        assertTrue(all.contains("listed "), all);
+        assertTrue(all.contains("org.jocl."), "listing every backend asks opencl, which loads JOCL");
+    }
+
+    private static String childClassLoads(String what) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xlog:class+load=info", "--enable-native-access=ALL-UNNAMED"));
+        if (!Boolean.getBoolean("mild.test.noVector")) {
+            cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChooseInChild.class.getName(), what));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
+    /** The child JVM of {@link #theAutomaticChoiceDoesNotStartOpenCl}. */
+    static final class ChooseInChild {
+        public static void main(String[] args) {
+            if (args[0].equals("default")) {
+                try (LossKernel k = Backends.openDefault(KernelOptions.threads(1))) {
+                    System.out.println("chose " + k.name());
+                }
+            } else {
+                System.out.println("listed " + Backends.list().stream().map(Backends.Info::name).toList());
             }
         }
     }
