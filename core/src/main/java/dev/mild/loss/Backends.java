@@ -167,6 +167,11 @@ public final class Backends {
         }
 
         @Override
+        public boolean warmUp(long maxMillis) {
+            return kernel.warmUp(maxMillis);
+        }
+
+        @Override
         public double lossAndGradient(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
                                       int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad,
                                       int gradOffset) {

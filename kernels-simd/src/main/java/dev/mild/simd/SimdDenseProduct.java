@@ -31,7 +31,7 @@ public final class SimdDenseProduct implements DenseProduct {
 
     @Override
     public boolean warmUp(long maxMillis) {
-        return SimdWarmUp.run(maxMillis);
+        return SimdWarmUp.denseProducts(maxMillis);
     }
 
     @Override

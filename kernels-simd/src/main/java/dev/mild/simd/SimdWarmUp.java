@@ -1,9 +1,15 @@
 package dev.mild.simd;
 
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.RandomBatch;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * {@link SimdDenseProduct#warmUp}: every path of {@link SimdDenseLayer} and {@link SimdOuterProduct} (blocks of
- * four vectors, pairs, single vectors, single outputs, row and input tails) on two small layers, round after
- * round, until the JIT has compiled them. Until then the Vector API runs as plain Java that allocates an object
+ * {@link SimdDenseProduct#warmUp} and {@link SimdKernel#warmUp}: every path of the kernels on small made-up inputs
+ * (for the dense products, blocks of four vectors, pairs, single vectors, single outputs, row and input tails on
+ * two small layers), round after round, until the JIT has compiled them. Until then the Vector API runs as plain Java that allocates an object
  * per vector operation, 10-100 times slower: on the Zen 5 machine a Fashion-MNIST training spent about its
  * first second there (a one-epoch training took 2.1 s, 1.7 s with this run while the data loads).
  *
@@ -18,14 +24,15 @@ final class SimdWarmUp {
     private SimdWarmUp() {
     }
 
-    private static final int ROUNDS_PER_CHUNK = 250;
     /** HotSpot's tiered policy compiles a method with C2 after 5,000 calls (fewer with loops): past that, twice. */
     private static final int MIN_ROUNDS = 10_000;
 
-    private static boolean compiled;
+    private static boolean denseCompiled;
+    private static boolean lossCompiled;
 
-    static synchronized boolean run(long maxMillis) {
-        if (compiled) {
+    /** {@link SimdDenseProduct#warmUp}. */
+    static synchronized boolean denseProducts(long maxMillis) {
+        if (denseCompiled) {
             return true;
         }
         int L = Species.L;
@@ -48,32 +55,89 @@ final class SimdWarmUp {
         }
         float[][] out = new float[rows][wide];
         float[][] grad = new float[wide][wide];
-        com.sun.management.ThreadMXBean allocations = allocationCounter();
-        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
-        for (int round = 0; ; round += ROUNDS_PER_CHUNK) {
-            long before = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < ROUNDS_PER_CHUNK; i++) {
-                fewToMany.multiply(in[0], 0, out[0]);
-                fewToMany.multiplyRows(in, 0, rows, out);
-                manyToFew.multiplyRows(in, 0, rows, out);
-                manyToFew.multiplyTransposed(in[0], out[1]);
-                fewToMany.multiplyTransposed(in[1], out[2]);
-                manyToFew.multiplyTransposedThroughRelu(in[2], in[3], out[3]);   // some inputs above 0, some not
-                fewToMany.multiplyTransposedThroughRelu(in[3], in[4], out[4]);
-                SimdOuterProduct.accumulate(in, in, rows, grad, 0, narrow, wide);
-                SimdOuterProduct.accumulate(in, in, rows, grad, 0, wide, narrow);   // weight rows as lanes
-                if (i % 64 == 0) {
-                    for (float[] g : grad) {
-                        java.util.Arrays.fill(g, 0f);   // keeps the sums small
-                    }
+        denseCompiled = untilCompiled(250, maxMillis, i -> {
+            fewToMany.multiply(in[0], 0, out[0]);
+            fewToMany.multiplyRows(in, 0, rows, out);
+            manyToFew.multiplyRows(in, 0, rows, out);
+            manyToFew.multiplyTransposed(in[0], out[1]);
+            fewToMany.multiplyTransposed(in[1], out[2]);
+            manyToFew.multiplyTransposedThroughRelu(in[2], in[3], out[3]);   // some inputs above 0, some not
+            fewToMany.multiplyTransposedThroughRelu(in[3], in[4], out[4]);
+            SimdOuterProduct.accumulate(in, in, rows, grad, 0, narrow, wide);
+            SimdOuterProduct.accumulate(in, in, rows, grad, 0, wide, narrow);   // weight rows as lanes
+            if (i % 64 == 0) {
+                for (float[] g : grad) {
+                    java.util.Arrays.fill(g, 0f);   // keeps the sums small
                 }
             }
+        });
+        return denseCompiled;
+    }
+
+    /**
+     * {@link SimdKernel#warmUp}: both layouts and both members on batches of 17 rows (a block of lanes and a row
+     * left over at every width): 2, 3 (not a power of two), 8 and 16 experts (tiles in registers) with distinct
+     * margins, 8 with equal ones; experts in lanes at 40, 64 and 130 experts with equal margins and at 64 with two
+     * margins (3 rows each); at 8 the general member ({@code nu = 0.5}) and additive margins. With experts in lanes
+     * at 40 only, calls at 64 experts (16 lanes) and at 96 and 130 (8 lanes) after the warm-up allocated again: the
+     * number of vectors a row takes reaches code C2 had not compiled. One kernel per configuration, single-threaded, so each keeps its plan.
+     */
+    static synchronized boolean lossKernel(long maxMillis) {
+        if (lossCompiled) {
+            return true;
+        }
+        int rows = 17;
+        double[] delta = new double[8];
+        java.util.Arrays.fill(delta, 0.25);
+        RandomBatch eight = RandomBatch.of(8, rows, 8, false);
+        RandomBatch many = RandomBatch.of(64, 3, 64, true);
+        double[] twoMargins = new double[64];
+        for (int k = 0; k < 64; k++) {
+            twoMargins[k] = k < 32 ? 1.0 : 0.5;
+        }
+        List<RandomBatch> batches = List.of(RandomBatch.of(2, rows, 2, false), RandomBatch.of(3, rows, 3, false),
+                eight, RandomBatch.of(16, rows, 16, false), RandomBatch.of(9, rows, 8, true),
+                RandomBatch.of(40, 3, 40, true), many, RandomBatch.of(130, 3, 130, true),
+                new RandomBatch(3, 64, many.scores(), many.weights(), LossConfig.of(twoMargins, null, 1.0)),
+                RandomBatch.of(5, rows, 8, false, 0.5),
+                new RandomBatch(rows, 8, eight.scores(), eight.weights(), LossConfig.of(eight.config().rho(), delta, 1.0)));
+        List<SimdKernel> kernels = new ArrayList<>();
+        float[] loss = new float[rows];
+        float[] grad = new float[rows * 130];
+        try {
+            for (int k = 0; k < batches.size(); k++) {
+                kernels.add(new SimdKernel(KernelOptions.threads(1)));
+            }
+            lossCompiled = untilCompiled(20, maxMillis, i -> {
+                for (int k = 0; k < batches.size(); k++) {
+                    RandomBatch b = batches.get(k);
+                    kernels.get(k).lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
+                }
+            });
+        } finally {
+            kernels.forEach(SimdKernel::close);
+        }
+        return lossCompiled;
+    }
+
+    /**
+     * Runs {@code round} (given its number in the chunk) in chunks of {@code roundsPerChunk}: {@code true} at the
+     * first chunk that allocates nothing; {@code false} past {@code maxMillis}, or, where the JVM does not count
+     * allocated bytes, after {@link #MIN_ROUNDS} rounds.
+     */
+    private static boolean untilCompiled(int roundsPerChunk, long maxMillis, java.util.function.IntConsumer round) {
+        com.sun.management.ThreadMXBean allocations = allocationCounter();
+        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        for (int done = 0; ; done += roundsPerChunk) {
+            long before = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < roundsPerChunk; i++) {
+                round.accept(i);
+            }
             if (allocations == null) {
-                if (round + ROUNDS_PER_CHUNK >= MIN_ROUNDS || System.nanoTime() >= deadline) {
+                if (done + roundsPerChunk >= MIN_ROUNDS || System.nanoTime() >= deadline) {
                     return false;
                 }
             } else if (allocations.getCurrentThreadAllocatedBytes() == before) {
-                compiled = true;
                 return true;
             } else if (System.nanoTime() >= deadline) {
                 return false;

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.RandomBatch;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
@@ -37,14 +40,32 @@ class SimdWarmUpTest {
         assertEquals(0, bytes(warm), "the first calls after warmUp() allocate: " + warm.output());
     }
 
+    /**
+     * The loss kernel's warm-up: afterwards calls on real batch sizes allocate nothing from the second call of each
+     * configuration on (the first may grow the per-thread scratch once), where without it they allocate.
+     */
+    @Test
+    void afterTheWarmUpTheLossKernelAllocatesNothing() throws IOException, InterruptedException {
+        SteadyStateAllocationTest.assumeCountable(); // the general member's double masks at 128 bits on x86 allocate
+        SteadyStateAllocationTest.Child cold = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120, "cold", "loss");
+        assertEquals(0, cold.exit(), cold.output());
+        assertTrue(bytes(cold) > 0, "without the warm-up the calls run uncompiled and allocate: " + cold.output());
+
+        SteadyStateAllocationTest.Child warm = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120, "warm", "loss");
+        assertEquals(0, warm.exit(), warm.output());
+        assumeTrue(warm.output().contains("warmUp: true"), "the compiler did not finish within the bound here: "
+                + warm.output());
+        assertEquals(0, bytes(warm), "calls after warmUp() allocate: " + warm.output());
+    }
+
     @Test
     void laterCallsReturnAtOnceAndTheBoundIsKept() {
         long t0 = System.nanoTime();
-        boolean first = SimdWarmUp.run(1);   // 1 ms: far too short to see compiled code, unless already compiled
+        boolean first = SimdWarmUp.denseProducts(1);   // 1 ms: far too short to see compiled code, unless already compiled
         long took = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(took < 1000, "a 1 ms bound took " + took + " ms"); // one chunk of rounds past the bound at most
         if (first) {
-            assertTrue(SimdWarmUp.run(0));
+            assertTrue(SimdWarmUp.denseProducts(0));
         }
     }
 
@@ -54,9 +75,13 @@ class SimdWarmUpTest {
         return Long.parseLong(m.group(1));
     }
 
-    /** {@code warm}: {@link SimdWarmUp#run} first; {@code cold}: not. Then the first calls of every product. */
+    /** {@code warm}: the warm-up first; {@code cold}: not. Then the first calls of every dense product, or with {@code loss} the loss kernel. */
     public static void main(String[] args) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        if (args.length > 1 && args[1].equals("loss")) {
+            loss(args[0].equals("warm"), mx);
+            return;
+        }
         if (args[0].equals("warm")) {
             System.out.println("warmUp: " + new SimdDenseProduct().warmUp(60_000));
         }
@@ -94,6 +119,48 @@ class SimdWarmUpTest {
             long allocated = mx.getCurrentThreadAllocatedBytes() - before;
             System.out.println(shape[0] + " x " + shape[1] + ": " + allocated + " bytes");
             bytes += allocated;
+        }
+        System.out.println("first calls: " + bytes + " bytes");
+    }
+
+    /**
+     * The loss kernel: one call each of seven configurations at sizes the warm-up did not use (4099 rows; 200 rows
+     * of 64, 96 and 130 experts in lanes), then three more measured.
+     */
+    private static void loss(boolean warmUp, com.sun.management.ThreadMXBean mx) {
+        if (warmUp) {
+            try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+                System.out.println("warmUp: " + k.warmUp(20_000));
+            }
+        }
+        int rows = 4099;
+        double[] delta = new double[8];
+        java.util.Arrays.fill(delta, 0.5);
+        RandomBatch eight = RandomBatch.of(1, rows, 8, false);
+        double[] twoMargins = new double[96];
+        for (int k = 0; k < 96; k++) {
+            twoMargins[k] = k % 2 == 0 ? 1.0 : 2.0;
+        }
+        RandomBatch wide = RandomBatch.of(6, 200, 96, false);
+        List<RandomBatch> batches = List.of(eight, RandomBatch.of(2, rows, 3, true), RandomBatch.of(3, 200, 64, true),
+                RandomBatch.of(7, 200, 130, true), new RandomBatch(200, 96, wide.scores(), wide.weights(),
+                        LossConfig.of(twoMargins, null, 1.0)),
+                RandomBatch.of(4, rows, 5, false, 0.5),
+                new RandomBatch(rows, 8, eight.scores(), eight.weights(), LossConfig.of(eight.config().rho(), delta, 1.0)));
+        long bytes = 0;
+        try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+            float[] loss = new float[rows];
+            float[] grad = new float[rows * 130];
+            for (RandomBatch b : batches) {
+                k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 3; i++) {
+                    k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
+                }
+                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                System.out.println(b.experts() + " experts, " + b.config() + ": " + allocated + " bytes");
+                bytes += allocated;
+            }
         }
         System.out.println("first calls: " + bytes + " bytes");
     }
