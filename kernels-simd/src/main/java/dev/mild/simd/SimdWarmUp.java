@@ -41,12 +41,16 @@ final class SimdWarmUp {
         int narrow = 5;             // one block of four inputs and one left over; fewer outputs than lanes
         SimdDenseLayer fewToMany = new SimdDenseLayer(narrow, wide, true);
         SimdDenseLayer manyToFew = new SimdDenseLayer(wide, narrow, true);
+        // Outputs that fill whole vectors too: C2 turns a branch never taken into a trap, and at 64 outputs the
+        // first real products then fell back to the interpreter (SimdWarmUpTest).
+        SimdDenseLayer whole = new SimdDenseLayer(narrow, 2 * L, true);
         float[] weights = new float[narrow * wide];
         for (int i = 0; i < weights.length; i++) {
             weights[i] = ((i * 37) % 17 - 8) / 64f;
         }
         fewToMany.load(weights);
         manyToFew.load(weights);
+        whole.load(weights);
         float[][] in = new float[rows][wide];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < wide; c++) {
@@ -59,6 +63,8 @@ final class SimdWarmUp {
             fewToMany.multiply(in[0], 0, out[0]);
             fewToMany.multiplyRows(in, 0, rows, out);
             manyToFew.multiplyRows(in, 0, rows, out);
+            whole.multiply(in[1], 0, out[1]);
+            whole.multiplyRows(in, 0, rows, out);
             manyToFew.multiplyTransposed(in[0], out[1]);
             fewToMany.multiplyTransposed(in[1], out[2]);
             manyToFew.multiplyTransposedThroughRelu(in[2], in[3], out[3]);   // some inputs above 0, some not
