@@ -107,10 +107,7 @@ public final class Dense {
         multiplyTransposed(delta, n, w, nIn, null, out);
     }
 
-    /**
-     * The same, through a ReLU: {@code out[c] = z[c] > 0 ? sum : 0} ({@code z} null: no ReLU). The select is a
-     * conditional move in C2's code where its profile finds the condition unpredictable.
-     */
+    /** The same, through a ReLU: {@code out[c] = z[c] > 0 ? sum : 0} ({@code z} null: no ReLU). */
     public static void multiplyTransposed(float[] delta, int n, float[][] w, int nIn, float[] z, float[] out) {
         for (int c = 0; c < nIn; c++) {
             float[] wc = w[c];
