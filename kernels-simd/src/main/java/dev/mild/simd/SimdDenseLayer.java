@@ -137,16 +137,71 @@ final class SimdDenseLayer implements DenseProduct.Layer {
      */
     @Override
     public void multiplyRows(float[][] in, int from, int to, float[][] out) {
-        int pairs = nOut / (2 * Species.L) * (2 * Species.L);
+        int L = Species.L;
+        int pairs = nOut / (2 * L) * (2 * L);
         int r = from;
-        for (; r + 4 <= to && pairs > 0; r += 4) {
-            fourRows(in, r, out, pairs);
-            for (int k = r; k < r + 4; k++) {
-                multiplyFrom(in[k], 0, out[k], pairs);
+        for (; r + 4 <= to; r += 4) {
+            if (pairs > 0) {
+                fourRows(in, r, out, pairs);
+            }
+            for (int j = pairs; j < nOut; j += L) {
+                fourRowsOneVector(in, r, out, j);
             }
         }
         for (; r < to; r++) {
             multiplyFrom(in[r], 0, out[r], 0);
+        }
+    }
+
+    /**
+     * Rows r..r+3, the outputs from j in one vector (all L of them, or the fewer that are left: the score layer's,
+     * whose extra lanes read the next weight row or the padding and are not stored): four sums in registers
+     * sharing each weight vector, as {@link #fourRows} does for pairs of vectors.
+     */
+    private void fourRowsOneVector(float[][] in, int r, float[][] out, int j) {
+        VectorSpecies<Float> F = Species.F;
+        int L = Species.L;
+        int n = nOut;
+        int blocks = nIn / 4 * 4;
+        float[] x0 = in[r];
+        float[] x1 = in[r + 1];
+        float[] x2 = in[r + 2];
+        float[] x3 = in[r + 3];
+        FloatVector p = FloatVector.zero(F);
+        FloatVector q = FloatVector.zero(F);
+        FloatVector u = FloatVector.zero(F);
+        FloatVector v = FloatVector.zero(F);
+        int c = 0;
+        for (; c < blocks; c += 4) {
+            int o0 = c * n + j;
+            FloatVector w0 = FloatVector.fromArray(F, w, o0);
+            FloatVector w1 = FloatVector.fromArray(F, w, o0 + n);
+            FloatVector w2 = FloatVector.fromArray(F, w, o0 + 2 * n);
+            FloatVector w3 = FloatVector.fromArray(F, w, o0 + 3 * n);
+            p = p.add(w0.mul(x0[c]).add(w1.mul(x0[c + 1])).add(w2.mul(x0[c + 2])).add(w3.mul(x0[c + 3])));
+            q = q.add(w0.mul(x1[c]).add(w1.mul(x1[c + 1])).add(w2.mul(x1[c + 2])).add(w3.mul(x1[c + 3])));
+            u = u.add(w0.mul(x2[c]).add(w1.mul(x2[c + 1])).add(w2.mul(x2[c + 2])).add(w3.mul(x2[c + 3])));
+            v = v.add(w0.mul(x3[c]).add(w1.mul(x3[c + 1])).add(w2.mul(x3[c + 2])).add(w3.mul(x3[c + 3])));
+        }
+        for (; c < nIn; c++) {
+            FloatVector w0 = FloatVector.fromArray(F, w, c * n + j);
+            p = p.add(w0.mul(x0[c]));
+            q = q.add(w0.mul(x1[c]));
+            u = u.add(w0.mul(x2[c]));
+            v = v.add(w0.mul(x3[c]));
+        }
+        if (j + L <= n) {
+            p.intoArray(out[r], j);
+            q.intoArray(out[r + 1], j);
+            u.intoArray(out[r + 2], j);
+            v.intoArray(out[r + 3], j);
+        } else {
+            for (int k = 0; j + k < n; k++) { // lane by lane: a masked store past a row's end allocates
+                out[r][j + k] = p.lane(k);
+                out[r + 1][j + k] = q.lane(k);
+                out[r + 2][j + k] = u.lane(k);
+                out[r + 3][j + k] = v.lane(k);
+            }
         }
     }
 
