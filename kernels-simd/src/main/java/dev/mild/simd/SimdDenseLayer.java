@@ -325,7 +325,9 @@ final class SimdDenseLayer implements DenseProduct.Layer {
             s2.intoArray(out, j + 2 * L);
             s3.intoArray(out, j + 3 * L);
         }
-        for (; j + L <= n; j += L) {
+        // Then one vector at a time. The last may hold fewer outputs than lanes (the score layer: one per expert):
+        // its lanes past n read the next weight row or the padding, and are not stored.
+        for (; j < n; j += L) {
             FloatVector s = FloatVector.zero(F);
             int c = 0;
             for (; c < blocks; c += 4) {
@@ -338,25 +340,12 @@ final class SimdDenseLayer implements DenseProduct.Layer {
             for (; c < nIn; c++) {
                 s = s.add(FloatVector.fromArray(F, w, c * n + j).mul(in[inOff + c]));
             }
-            s.intoArray(out, j);
-        }
-        if (j < n) {
-            // Fewer outputs left than a vector holds (the score layer: one per expert): one vector whose lanes past
-            // n read the next weight row or the padding, and are not stored.
-            FloatVector s = FloatVector.zero(F);
-            int c = 0;
-            for (; c < blocks; c += 4) {
-                int o0 = c * n + j;
-                s = s.add(FloatVector.fromArray(F, w, o0).mul(in[inOff + c])
-                        .add(FloatVector.fromArray(F, w, o0 + n).mul(in[inOff + c + 1]))
-                        .add(FloatVector.fromArray(F, w, o0 + 2 * n).mul(in[inOff + c + 2]))
-                        .add(FloatVector.fromArray(F, w, o0 + 3 * n).mul(in[inOff + c + 3])));
-            }
-            for (; c < nIn; c++) {
-                s = s.add(FloatVector.fromArray(F, w, c * n + j).mul(in[inOff + c]));
-            }
-            for (int k = 0; j + k < n; k++) {
-                out[j + k] = s.lane(k); // not a masked store: one past the array's end takes the Vector API's slow path
+            if (j + L <= n) {
+                s.intoArray(out, j);
+            } else {
+                for (int k = 0; j + k < n; k++) {
+                    out[j + k] = s.lane(k); // not a masked store: one past the array's end takes the Vector API's slow path
+                }
             }
         }
     }
