@@ -53,55 +53,119 @@ public final class Checks {
      * <p>Costs what the finiteness scan did: one vectorizable pass takes the block's largest and smallest score,
      * and when their difference is within the limit so is every row's (a NaN or an infinity makes it fail).
      * Only otherwise are the rows looked at one by one.
+     *
+     * @return a bound on every row's spread (at most {@link LossConfig#maxScoreSpread}), for {@link #weights}
      */
-    public static void scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
+    public static double scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
         int p = config.experts();
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);
+        return scoresAt(what, config, m, fromRow * p, rows, new Rows(fromRow, -1));
+    }
+
+    /** How a message names row {@code i} of a check: counted from a first row, or within a call from an element. */
+    private record Rows(int first, int element) {
+        String name(int i) {
+            return element < 0 ? "row " + (first + i) : "row " + i + " of the call (elements from " + element + ")";
+        }
+    }
+
+    private static double scoresAt(String what, LossConfig config, float[] m, int off, int rows, Rows names) {
+        int p = config.experts();
         double limit = config.maxScoreSpread();
         float max = Float.NEGATIVE_INFINITY;
         float min = Float.POSITIVE_INFINITY;
-        for (int i = fromRow * p; i < (fromRow + rows) * p; i++) {
+        for (int i = off; i < off + rows * p; i++) {
             max = Math.max(max, m[i]); // Math.max and min keep a NaN
             min = Math.min(min, m[i]);
         }
-        if ((double) max - min <= limit) { // also when rows == 0: -inf - inf
-            return;
+        double spread = (double) max - min;
+        if (spread <= limit) { // also when rows == 0: -inf - inf
+            return Math.max(spread, 0.0);
         }
         float half = (float) Math.min(limit / 2, Float.MAX_VALUE); // an infinite score is never near
-        for (int i = fromRow; i < fromRow + rows; i++) {
-            int row = i * p;
+        for (int i = 0; i < rows; i++) {
+            int row = off + i * p;
             // Within limit/2 of the first score is within the limit, without the branches of a row maximum.
             boolean near = true;
             for (int j = 0; j < p; j++) {
                 near &= Math.abs(m[row + j] - m[row]) <= half;
             }
             if (!near) {
-                checkScoreRow(what, config, m, i, p, limit);
+                checkScoreRow(what, config, m, row, names.name(i), p, limit);
             }
         }
+        return limit;
     }
 
-    private static void checkScoreRow(String what, LossConfig config, float[] m, int i, int p, double limit) {
-        int row = i * p;
+    private static void checkScoreRow(String what, LossConfig config, float[] m, int row, String name, int p,
+                                      double limit) {
         int top = 0;
         int bottom = 0;
         for (int j = 0; j < p; j++) {
             float v = m[row + j];
             if (!Float.isFinite(v)) {
-                throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                        + " (must be finite)");
+                throw new InvalidInputException(what + ": " + name + ", column " + j + " is " + v + " (must be finite)");
             }
             top = v > m[row + top] ? j : top;
             bottom = v < m[row + bottom] ? j : bottom;
         }
         double spread = (double) m[row + top] - m[row + bottom];
         if (!(spread <= limit)) {
-            throw new InvalidInputException(what + ": row " + i + ", column " + bottom + " is " + m[row + bottom]
+            throw new InvalidInputException(what + ": " + name + ", column " + bottom + " is " + m[row + bottom]
                     + " and column " + top + " is " + m[row + top] + " (row and columns 0-based)"
                     // the reason names the sharpest margin's expert 1-based, as the CLI counts experts
                     + ": a spread of " + brief(spread)
                     + " where this loss takes at most " + brief(limit) + ", because " + config.scoreSpreadReason());
         }
+    }
+
+    /**
+     * Weights for {@code config}: rows {@code fromRow .. fromRow+rows-1} present, all finite, and each row's
+     * {@code sum_k |w_k|} within {@link LossConfig#maxRowWeight} of the scores' spread bound (what
+     * {@link #scores} returned), so that the loss and its gradient stay finite in float32 on every backend:
+     * weights of 1e9 with rho of 1e-30, or of 1e37 with rho 1 and scores 100 apart, were accepted and overflowed,
+     * some backends to infinity and others to NaN. One pass, as the finiteness scan was.
+     */
+    public static void weights(String what, LossConfig config, float[] w, int fromRow, int rows, double spread) {
+        int p = config.experts();
+        shape(what, w == null ? -1 : w.length, fromRow, rows, p);
+        weightsAt(what, config, w, fromRow * p, rows, spread, new Rows(fromRow, -1));
+    }
+
+    private static void weightsAt(String what, LossConfig config, float[] w, int off, int rows, double spread,
+                                  Rows names) {
+        int p = config.experts();
+        double limit = config.maxRowWeight(spread);
+        for (int i = 0; i < rows; i++) {
+            int row = off + i * p;
+            double sum = 0.0;
+            for (int j = 0; j < p; j++) {
+                sum += Math.abs(w[row + j]); // a NaN or an infinity fails the test below
+            }
+            if (!(sum <= limit)) {
+                for (int j = 0; j < p; j++) {
+                    if (!Float.isFinite(w[row + j])) {
+                        throw new InvalidInputException(what + ": " + names.name(i) + ", column " + j + " is "
+                                + w[row + j] + " (must be finite)");
+                    }
+                }
+                throw new InvalidInputException(what + ": " + names.name(i) + " has weights whose magnitudes sum to "
+                        + brief(sum) + ", beyond the " + brief(limit) + " this loss takes with scores that spread up to "
+                        + brief(spread) + ": the loss and its gradient would overflow float32 (3.4e38). Scale the"
+                        + " costs or weights down (the router's choices do not change when every weight is scaled)");
+            }
+        }
+    }
+
+    /**
+     * One checked {@link LossKernel#lossAndGradient} call with separate element offsets: {@link #call}, then the
+     * values as {@link #scores} and {@link #weights} check them (messages count rows from each array's offset).
+     */
+    static void callValues(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
+                           int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
+        call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
+        double spread = scoresAt("scores", config, scores, scoresOffset, rows, new Rows(0, scoresOffset));
+        weightsAt("weights", config, weights, weightsOffset, rows, spread, new Rows(0, weightsOffset));
     }
 
     private static String brief(double v) {
@@ -157,6 +221,52 @@ public final class Checks {
                     + out + " " + outFrom + ".." + (outFrom + outLength - 1) + ", " + other + " " + otherFrom + ".."
                     + (otherFrom + otherLength - 1) + "): the kernel would overwrite what it still reads; pass "
                     + out + " its own array");
+        }
+    }
+
+    /**
+     * The arguments of one {@link LossKernel#lossAndGradient} call, in constant time (no element is read): a
+     * configuration, {@code rows >= 0}, present inputs, and every array's range (offset and {@code rows x p}
+     * elements, {@code rows} for {@code rowLoss}) inside it, outputs sharing no element with the inputs or each
+     * other. Every kernel runs this before it writes anything, so a call that a wrong offset or a short array would
+     * have failed half-way, with some outputs already written, fails before the first write and names the array.
+     * The values themselves (finite, within {@link LossConfig#maxScoreSpread}) are {@link Loss}'s to check: that
+     * costs a pass over the data, which a trainer that validated its data once does not pay per batch.
+     */
+    public static void call(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
+                            int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
+        if (config == null) {
+            throw new InvalidInputException("config is missing (null)");
+        }
+        if (rows < 0) {
+            throw new InvalidInputException("rows must be >= 0, got " + rows);
+        }
+        int p = config.experts();
+        long n = (long) rows * p;
+        range("scores", scores, false, scoresOffset, n, rows, p);
+        range("weights", weights, false, weightsOffset, n, rows, p);
+        range("rowLoss", rowLoss, true, rowLossOffset, rows, rows, 1);
+        range("grad", grad, true, gradOffset, n, rows, p);
+        disjoint("grad", grad, gradOffset, n, "scores", scores, scoresOffset, n);
+        disjoint("grad", grad, gradOffset, n, "weights", weights, weightsOffset, n);
+        disjoint("rowLoss", rowLoss, rowLossOffset, rows, "scores", scores, scoresOffset, n);
+        disjoint("rowLoss", rowLoss, rowLossOffset, rows, "weights", weights, weightsOffset, n);
+        disjoint("rowLoss", rowLoss, rowLossOffset, rows, "grad", grad, gradOffset, n);
+    }
+
+    /** {@code count} elements from {@code offset} inside {@code a} ({@code rows x width} of them, for the message). */
+    private static void range(String what, float[] a, boolean optional, int offset, long count, int rows, int width) {
+        if (a == null) {
+            if (optional) {
+                return;
+            }
+            throw new InvalidInputException(what + " is missing (null)");
+        }
+        if (offset < 0 || offset + count > a.length) {
+            String shape = width == 1 ? rows + " rows" : rows + " rows x " + width + " experts";
+            throw new InvalidInputException(what + ": offset " + offset + " and " + count + " elements (" + shape
+                    + ") need elements " + offset + ".." + (offset + count - 1) + ", the array has " + a.length
+                    + (offset < 0 ? " (the offset must be >= 0)" : ""));
         }
     }
 

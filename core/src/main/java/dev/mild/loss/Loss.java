@@ -11,8 +11,9 @@ package dev.mild.loss;
  * double mean = loss.evaluate(scores, weights, null, grad);
  * }</pre>
  *
- * Thread-safe when its kernel is. Trainers that validated their data once can call {@link #kernel()}
- * directly with separate offsets.
+ * Thread-safe when its kernel is. {@link #evaluate(int, float[], int, float[], int, float[], int, float[], int)}
+ * takes a separate offset per array; trainers that validated their data once can call {@link #kernel()} directly,
+ * which checks only the call's shape.
  */
 public final class Loss {
     private final LossConfig config;
@@ -79,22 +80,35 @@ public final class Loss {
      *
      * @return the mean loss over the view; {@code 0} when {@code rows == 0}
      * @throws dev.mild.InvalidInputException on a missing or too short array, a negative {@code fromRow} or
-     *                                        {@code rows}, a non-finite value or a row whose scores spread too far
+     *                                        {@code rows}, a non-finite value, a row whose scores spread too far
+     *                                        or whose weights are too large for float32 ({@link Checks#weights})
      *                                        (naming the array, row and column), or overlapping outputs
      */
     public double evaluate(float[] scores, float[] weights, int fromRow, int rows, float[] rowLoss, float[] grad) {
         int p = config.experts();
-        Checks.scores("scores", config, scores, fromRow, rows);
-        Checks.finiteMatrix("weights", weights, fromRow, rows, p);
+        double spread = Checks.scores("scores", config, scores, fromRow, rows);
+        Checks.weights("weights", config, weights, fromRow, rows, spread);
         Checks.output("rowLoss", rowLoss, fromRow, rows, 1);
         Checks.output("grad", grad, fromRow, rows, p);
         int offset = fromRow * p; // within the arrays' lengths, checked above
-        int n = rows * p;
-        Checks.disjoint("grad", grad, offset, n, "scores", scores, offset, n);
-        Checks.disjoint("grad", grad, offset, n, "weights", weights, offset, n);
-        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "scores", scores, offset, n);
-        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "weights", weights, offset, n);
-        Checks.disjoint("rowLoss", rowLoss, fromRow, rows, "grad", grad, offset, n);
+        Checks.call(config, rows, scores, offset, weights, offset, rowLoss, fromRow, grad, offset); // the overlaps
         return kernel.lossAndGradient(config, rows, scores, offset, weights, offset, rowLoss, fromRow, grad, offset);
+    }
+
+    /**
+     * {@link LossKernel#lossAndGradient}'s form, with a separate element offset per array (a trainer's mini-batch
+     * in arrays laid out differently), checked as {@link #evaluate(float[], float[], int, int, float[], float[])}
+     * checks its view: shapes, finite values, the scores' spread and the weights' size. Messages count rows from
+     * each array's offset ("row 3 of the call").
+     *
+     * @return the mean loss over the rows; {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException before anything is written
+     */
+    public double evaluate(int rows, float[] scores, int scoresOffset, float[] weights, int weightsOffset,
+                           float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
+        Checks.callValues(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad,
+                gradOffset);
+        return kernel.lossAndGradient(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss,
+                rowLossOffset, grad, gradOffset);
     }
 }

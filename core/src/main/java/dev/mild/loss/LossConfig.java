@@ -64,7 +64,7 @@ public final class LossConfig {
     private LossConfig(double[] rho, double[] delta, double nu) {
         this.p = rho.length;
         this.rho = rho;
-        this.nu = nu;
+        this.nu = nu + 0.0; // -0.0 becomes 0.0: equals compares nu with ==, hashCode its bits
         this.a = new double[p];
         for (int k = 0; k < p; k++) {
             a[k] = 1.0 / rho[k];
@@ -73,6 +73,7 @@ public final class LossConfig {
         this.expDelta = new double[p];
         boolean anyDelta = false;
         for (int k = 0; k < p; k++) {
+            delta[k] += 0.0; // -0.0 becomes 0.0, the same loss, so the same config for equals and hashCode
             expDelta[k] = Math.exp(delta[k]);
             anyDelta |= delta[k] != 0.0;
         }
@@ -272,6 +273,33 @@ public final class LossConfig {
             }
         }
         return limit;
+    }
+
+    /**
+     * The largest {@code sum_k |w_k|} of a row's weights this loss accepts when the row's scores spread at most
+     * {@code spread} (at most {@link #maxScoreSpread}). Per unit of weight, the loss is at most {@code Phi(S_max)}
+     * with {@code log S_max = max(delta, 0) + log p + max_k a_k spread}; the gradient's entries for expert k sum to
+     * at most {@code 2 a_k S_max^(max(0, 1-nu))}; and the kernels form the top expert's coefficient
+     * {@code a_k e^delta_k S^-nu} before it meets the small softmax terms it multiplies, so that counts too. The
+     * weights may take float32's range up to 1/16 of what the largest of those factors leaves (the rest is room for
+     * the sums over experts). With rho = 1, no delta, scores 10 apart and 3 experts that is about 1.9e36; with
+     * rho = 1e-30, about 1e7. {@link Checks#weights} rejects rows beyond it.
+     */
+    public double maxRowWeight(double spread) {
+        double maxA = 0.0;
+        double deltaPlus = 0.0;
+        for (int k = 0; k < p; k++) {
+            maxA = Math.max(maxA, a[k]);
+            deltaPlus = Math.max(deltaPlus, delta[k]);
+        }
+        double logS = deltaPlus + Math.log(p) + maxA * Math.max(spread, 0.0);
+        double grow = nu >= 1.0 ? 1.0 : Math.exp((1.0 - nu) * logS);   // S^(1-nu), at most 1 for nu >= 1
+        double phi = nu >= 1.0 ? logS : grow / (1.0 - nu);              // (1 - S^(1-nu))/(nu - 1) <= log S
+        double factor = Math.max(1.0, phi);
+        for (int k = 0; k < p; k++) {
+            factor = Math.max(factor, a[k] * Math.max(2.0 * grow, expDelta[k]));
+        }
+        return Float.MAX_VALUE / 16.0 / factor;
     }
 
     /** Why {@link #maxScoreSpread} is what it is, for error messages. */

@@ -7,8 +7,10 @@ package dev.mild.loss;
  * <p>Arrays are row-major with {@code p = config.experts()} columns. Offsets are element offsets, so a
  * trainer can run mini-batches as views into larger arrays without copying. The outputs may not share elements
  * with the inputs or with each other: a kernel writes them while it still reads the inputs. Implementations
- * trust their input (shapes, finiteness, no overlap): {@link Loss} and {@link Checks} validate once, before
- * the hot path.
+ * check the call's shape in constant time before they write anything ({@link Checks#call}: offsets, lengths,
+ * {@code rows >= 0}, no overlap; an {@link dev.mild.InvalidInputException} names the array) and trust the values:
+ * finiteness, the scores' spread and the weights' size cost a pass over the data, which {@link Loss} makes
+ * (also with separate offsets per array) and a trainer that validated its data once may skip.
  *
  * <p>Implementations must be safe to call from several threads (a backend with internal threads may serialize
  * calls), and must give bit-identical results for the same inputs and thread count. The CPU backends
@@ -44,6 +46,7 @@ public interface LossKernel extends AutoCloseable {
      * @param grad          {@code d(mean loss)/d f}, {@code rows x p} from {@code gradOffset}, overwritten;
      *                      {@code null} to skip the backward pass. Modified.
      * @return the mean loss {@code (1/B) sum_i loss_i}, accumulated in float64; {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException as {@link Checks#call}, before anything is written
      */
     double lossAndGradient(LossConfig config, int rows,
                            float[] scores, int scoresOffset,

@@ -36,6 +36,7 @@ public final class ReferenceKernel implements LossKernel {
                                   float[] weights, int weightsOffset,
                                   float[] rowLoss, int rowLossOffset,
                                   float[] grad, int gradOffset) {
+        Checks.call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
         int p = config.experts();
         double[] f = new double[p];
         double[] w = new double[p];

@@ -82,6 +82,7 @@ public abstract class RowBlockKernel implements LossKernel {
         if (closed) {
             throw closedException();
         }
+        Checks.call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
         if (rows == 0) {
             return 0.0;
         }

@@ -1,5 +1,6 @@
 package dev.mild.opencl;
 
+import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
@@ -66,6 +67,8 @@ public final class OpenClKernel implements LossKernel {
                                   float[] weights, int weightsOffset,
                                   float[] rowLoss, int rowLossOffset,
                                   float[] grad, int gradOffset) {
+        // Every host range before any device work: a short grad used to be written in full, then rejected
+        Checks.call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
         if (rows == 0) {
             return loss.run(config, 0, null, 0, null, 0, null, 0, null, 0); // 0, or closed
         }

@@ -46,7 +46,9 @@ final class KernelFuzz {
     /** "mixed" (last) draws one of the others per row. */
     static final String[] SCORES = {"gauss", "equal", "tieMax", "signedZero", "subnormal", "threshold", "plus88",
         "maxFirst", "maxLast", "big", "tinyScale", "rhoScaled", "rhoScaled", "nearTie", "mixed"};
-    static final String[] WEIGHTS = {"pos", "signed", "zeroRows", "oneHot", "realizable", "equal", "huge", "tiny"};
+    /** "atLimit": each row's {@code sum |w|} just under {@link LossConfig#maxRowWeight} of the row's own spread. */
+    static final String[] WEIGHTS = {"pos", "signed", "zeroRows", "oneHot", "realizable", "equal", "huge", "tiny",
+        "atLimit"};
 
     /** Written around every output view: a kernel must leave it alone. */
     static final float SENTINEL = -12345.5f;
@@ -120,6 +122,9 @@ final class KernelFuzz {
             fitSpread(config, f);
             System.arraycopy(f, 0, scores, scoresAt + i * p, p);
             rowWeights(weightKind, w, r);
+            if (weightKind.equals("atLimit")) {
+                toLimit(config, f, w);
+            }
             System.arraycopy(w, 0, weights, weightsAt + i * p, p);
         }
         String description = String.format(Locale.ROOT,
@@ -348,7 +353,33 @@ final class KernelFuzz {
             }
             case "equal" -> Arrays.fill(w, (float) (r.nextBoolean() ? 1 : 4 * r.nextGaussian()));
             case "huge" -> scaledUniform(w, r, 1e6f);
+            case "atLimit" -> scaledUniform(w, r, 1f); // then scaled by toLimit
             default -> scaledUniform(w, r, 1e-6f); // tiny
+        }
+    }
+
+    /**
+     * Scales the row's weights so that their magnitudes sum to just under what {@link dev.mild.loss.Checks#weights}
+     * accepts with the row's own spread (validation uses the batch's, never smaller): the largest weights a caller
+     * of {@link dev.mild.loss.Loss} can pass, where every backend must still stay finite and agree.
+     */
+    static void toLimit(LossConfig c, float[] f, float[] w) {
+        float max = Float.NEGATIVE_INFINITY;
+        float min = Float.POSITIVE_INFINITY;
+        for (float v : f) {
+            max = Math.max(max, v);
+            min = Math.min(min, v);
+        }
+        double sum = 0.0;
+        for (float v : w) {
+            sum += Math.abs(v);
+        }
+        if (sum == 0.0) {
+            return;
+        }
+        double scale = 0.999 * c.maxRowWeight((double) max - min) / sum;
+        for (int k = 0; k < w.length; k++) {
+            w[k] = (float) (w[k] * scale);
         }
     }
 
