@@ -13,8 +13,13 @@ public final class Deferral {
     private Deferral() {
     }
 
-    /** The router's choice for one row: the highest score, ties to the highest index. */
+    /**
+     * The router's choice for one row: the highest score, ties to the highest index. The scores must be finite
+     * ({@link dev.mild.router.Router} and {@link #evaluate} check them; this is their hot path, which checks only
+     * the row's place in the array).
+     */
     public static int route(float[] scores, int offset, int p) {
+        row(scores == null ? -1 : scores.length, offset, p, "scores");
         int best = 0;
         float max = scores[offset];
         for (int k = 1; k < p; k++) {
@@ -26,8 +31,9 @@ public final class Deferral {
         return best;
     }
 
-    /** The oracle's choice for one row: the lowest cost, ties to the lowest index. */
+    /** The oracle's choice for one row: the lowest cost, ties to the lowest index. The costs must be finite. */
     public static int oracle(double[] costs, int offset, int p) {
+        row(costs == null ? -1 : costs.length, offset, p, "costs");
         int best = 0;
         double min = costs[offset];
         for (int k = 1; k < p; k++) {
@@ -49,8 +55,18 @@ public final class Deferral {
         return labels;
     }
 
+    /** One row of p values from {@code offset} inside an array of {@code length} (-1: missing). */
+    private static void row(int length, int offset, int p, String what) {
+        if (p < 1 || length < 0 || offset < 0 || (long) offset + p > length) {
+            throw new dev.mild.InvalidInputException(p < 1 ? "need at least one expert (p >= 1), got " + p
+                    : length < 0 ? what + " is missing (null)"
+                    : what + ": a row of " + p + " from offset " + offset + " does not fit in " + length + " values");
+        }
+    }
+
     /** How many rows the oracle gives each expert ({@code m_j} of MATH.md). */
     public static int[] counts(int[] labels, int p) {
+        choices("labels", labels, p);
         int[] m = new int[p];
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] < 0 || labels[i] >= p) {
@@ -89,6 +105,7 @@ public final class Deferral {
 
     /** Share of rows given to each expert (all zero when there are no rows). */
     public static double[] ratios(int[] choice, int p) {
+        choices("choices", choice, p);
         double[] r = new double[p];
         for (int c : choice) {
             r[c]++;
@@ -97,6 +114,20 @@ public final class Deferral {
             r[k] = choice.length == 0 ? 0.0 : r[k] / choice.length;
         }
         return r;
+    }
+
+    /** Expert indexes, one per row: present, each in {@code 0..p-1}, for {@code p >= 1}. */
+    private static void choices(String what, int[] c, int p) {
+        if (p < 1) {
+            throw new dev.mild.InvalidInputException("need at least one expert (p >= 1), got " + p);
+        }
+        Checks.required(what, c);
+        for (int i = 0; i < c.length; i++) {
+            if (c[i] < 0 || c[i] >= p) {
+                throw new dev.mild.InvalidInputException(what + ": row " + i + " (0-based) is " + c[i] + ", outside 0.."
+                        + (p - 1));
+            }
+        }
     }
 
     /**

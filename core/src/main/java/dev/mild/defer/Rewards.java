@@ -70,17 +70,21 @@ public enum Rewards {
         check(costs, rows, p);
         Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
         double[] tmp = new double[p];
-        for (int i = 0; i < rows; i++) {
-            row(costs, i * p, p, tmp, 0);
-            for (int k = 0; k < p; k++) {
-                float w = (float) tmp[k];
-                if (!Float.isFinite(w)) {
-                    // An infinite weight would surface much later as a "diverged" training run.
-                    throw new InvalidInputException("costs: row " + i + ", column " + k + " (0-based): its " + label
-                            + " weight is " + tmp[k] + ", outside the float32 range (at most " + Float.MAX_VALUE
-                            + ") the kernels compute in; scale the costs down");
+        // Two passes, so that a row refused late leaves out as it was (the first pass only checks)
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < rows; i++) {
+                row(costs, i * p, p, tmp, 0);
+                for (int k = 0; k < p; k++) {
+                    float w = (float) tmp[k];
+                    if (pass == 1) {
+                        out[i * p + k] = w;
+                    } else if (!Float.isFinite(w)) {
+                        // An infinite weight would surface much later as a "diverged" training run.
+                        throw new InvalidInputException("costs: row " + i + ", column " + k + " (0-based): its " + label
+                                + " weight is " + tmp[k] + ", outside the float32 range (at most " + Float.MAX_VALUE
+                                + ") the kernels compute in; scale the costs down");
+                    }
                 }
-                out[i * p + k] = w;
             }
         }
     }

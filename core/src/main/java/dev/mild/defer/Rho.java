@@ -53,8 +53,27 @@ public final class Rho {
             rho[j] = Math.pow(t[j], gamma);
             sum += rho[j];
         }
+        if (!(sum > 0) || !Double.isFinite(sum)) {
+            // t^gamma relative to the largest, in log space: pow overflowed at gamma = 1000 (NaN margins)
+            double top = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < p; j++) {
+                rho[j] = gamma * Math.log(t[j]);
+                top = Math.max(top, rho[j]);
+            }
+            sum = 0.0;
+            for (int j = 0; j < p; j++) {
+                rho[j] = Math.exp(rho[j] - top);
+                sum += rho[j];
+            }
+        }
         for (int j = 0; j < p; j++) {
             rho[j] = rhoBar * rho[j] / sum;
+            if (!(rho[j] >= Double.MIN_NORMAL) || !Double.isFinite(rho[j])) {
+                throw new InvalidInputException("gamma = " + gamma + " with rho_bar = " + rhoBar + " gives expert "
+                        + (j + 1) + " (1-based) a margin of " + rho[j] + ": the strengths t_j = (m_j X_j^2)^(1/3) "
+                        + Arrays.toString(t) + " raised to gamma span more than double's range; use a gamma nearer"
+                        + " 0..1");
+            }
         }
         return rho;
     }
@@ -63,6 +82,9 @@ public final class Rho {
     public static double[] strengths(int[] labels, double[] norms, int p) {
         if (p < 1) {
             throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
+        }
+        if (labels == null || norms == null) {
+            throw new InvalidInputException((labels == null ? "oracle labels" : "norms") + " are missing (null)");
         }
         if (labels.length != norms.length) {
             throw new InvalidInputException(labels.length + " oracle labels but " + norms.length
@@ -86,6 +108,10 @@ public final class Rho {
         double floor = Double.POSITIVE_INFINITY;
         for (int j = 0; j < p; j++) {
             t[j] = Math.cbrt(m[j] * x[j] * x[j]);
+            if (t[j] == Double.POSITIVE_INFINITY) { // X^2 overflowed (X = 1e200): the same value, formed without it
+                double c = Math.cbrt(x[j]);
+                t[j] = Math.cbrt(m[j]) * c * c;
+            }
             if (t[j] > 0) {
                 floor = Math.min(floor, t[j]);
             }
@@ -102,8 +128,14 @@ public final class Rho {
         return t;
     }
 
-    /** Every margin equal to {@code rho}. */
+    /** Every margin equal to {@code rho} (finite and {@code > 0}), for {@code p >= 1} experts. */
     public static double[] uniform(int p, double rho) {
+        if (p < 1) {
+            throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
+        }
+        if (!(rho > 0) || !Double.isFinite(rho)) {
+            throw new InvalidInputException("rho must be finite and > 0, got " + rho);
+        }
         double[] r = new double[p];
         Arrays.fill(r, rho);
         return r;
@@ -111,6 +143,13 @@ public final class Rho {
 
     /** L2 norm of each row of a {@code rows x d} feature matrix (the {@code X_j} input of {@link #strengths}). */
     public static double[] rowNorms(float[] features, int rows, int d) {
+        if (d < 1 || rows < 0) {
+            throw new InvalidInputException("rows must be >= 0 and features per row d >= 1, got " + rows + " and " + d);
+        }
+        if (features == null || (long) rows * d > features.length) {
+            throw new InvalidInputException(rows + " rows of " + d + " features need " + (long) rows * d + " values, got "
+                    + (features == null ? "null" : features.length));
+        }
         double[] n = new double[rows];
         for (int i = 0; i < rows; i++) {
             double s = 0.0;

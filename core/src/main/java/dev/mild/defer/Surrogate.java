@@ -100,6 +100,9 @@ public final class Surrogate {
 
     /** Cross-entropy on the oracle expert. */
     public static Surrogate ce(int p) {
+        if (p < 1) {
+            throw new InvalidInputException("a loss needs at least one expert (p >= 1), got p = " + p);
+        }
         double[] ones = new double[p];
         Arrays.fill(ones, 1.0);
         return new Surrogate(Kind.CE, LossConfig.uniform(p, 1.0, 1.0), null, ones);
@@ -112,6 +115,7 @@ public final class Surrogate {
      * @param oracleCounts {@code n_k}, rows the oracle gives each expert on the training split
      */
     public static Surrogate cwce(int[] oracleCounts) {
+        counts("CWCE", oracleCounts);
         int p = oracleCounts.length;
         long n = Arrays.stream(oracleCounts).asLongStream().sum();
         double[] w = new double[p];
@@ -131,6 +135,7 @@ public final class Surrogate {
      * 10-row expert 0.28 instead of 0.5).
      */
     public static Surrogate ldam(int[] oracleCounts, double scale, double maxMargin) {
+        counts("LDAM", oracleCounts);
         int p = oracleCounts.length;
         if (!(scale > 0) || !Double.isFinite(scale) || !(maxMargin >= 0) || !Double.isFinite(maxMargin)) {
             throw new InvalidInputException("LDAM needs a finite scale s > 0 and max margin >= 0, got s = " + scale
@@ -138,10 +143,6 @@ public final class Surrogate {
         }
         double minQuarter = Double.POSITIVE_INFINITY;
         for (int k = 0; k < p; k++) {
-            if (oracleCounts[k] < 0) {
-                throw new InvalidInputException("LDAM: the oracle count of expert " + (k + 1) + " (1-based) is "
-                        + oracleCounts[k] + "; counts are rows, >= 0");
-            }
             if (oracleCounts[k] > 0) {
                 minQuarter = Math.min(minQuarter, Math.pow(oracleCounts[k], 0.25));
             }
@@ -167,6 +168,16 @@ public final class Surrogate {
                                     double lambdaClass, double lambdaReg, double[] beta) {
         Checks.finiteMatrix("class errors", classError, 0, rows, p);
         Checks.finiteMatrix("regression losses", regression, 0, rows, p);
+        if (!Double.isFinite(lambdaClass) || !Double.isFinite(lambdaReg)) {
+            throw new InvalidInputException("the mixing weights must be finite, got lambdaClass = " + lambdaClass
+                    + ", lambdaReg = " + lambdaReg);
+        }
+        if (beta != null) {
+            if (beta.length != p) {
+                throw new InvalidInputException("beta has " + beta.length + " prices for " + p + " experts");
+            }
+            Checks.finiteMatrix("beta", beta, 0, 1, p);
+        }
         double[] c = new double[rows * p];
         for (int i = 0; i < rows; i++) {
             for (int k = 0; k < p; k++) {
@@ -175,6 +186,20 @@ public final class Surrogate {
             }
         }
         return c;
+    }
+
+    /** Oracle counts for the one-hot losses: present, at least one expert, none negative. */
+    private static void counts(String loss, int[] oracleCounts) {
+        Checks.required(loss + ": oracle counts", oracleCounts);
+        if (oracleCounts.length < 1) {
+            throw new InvalidInputException(loss + ": a loss needs at least one expert (p >= 1), got no counts");
+        }
+        for (int k = 0; k < oracleCounts.length; k++) {
+            if (oracleCounts[k] < 0) {
+                throw new InvalidInputException(loss + ": the oracle count of expert " + (k + 1) + " (1-based) is "
+                        + oracleCounts[k] + "; counts are rows, >= 0");
+            }
+        }
     }
 
     public Kind kind() {

@@ -14,9 +14,17 @@ public record KernelOptions(int threads, String device) {
     /** All cores, default device. */
     public static final KernelOptions DEFAULT = new KernelOptions(0, null);
 
+    /**
+     * The most threads a backend may be given: far past any core count worth splitting a batch over, and far
+     * below what would exhaust memory (Integer.MAX_VALUE threads failed with an OutOfMemoryError; the CLI's
+     * {@code --threads} takes the same bound).
+     */
+    public static final int MAX_THREADS = 4096;
+
     public KernelOptions {
-        if (threads < 0) {
-            throw new dev.mild.InvalidInputException("threads must be >= 0 (0 = all cores), got " + threads);
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new dev.mild.InvalidInputException("threads must be in 0.." + MAX_THREADS + " (0 = all cores), got "
+                    + threads);
         }
     }
 

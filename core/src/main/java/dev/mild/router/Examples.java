@@ -22,6 +22,13 @@ public record Examples(float[] features, double[] costs, int rows, int d, int p)
 
     /** Rows {@code idx[i]} of this set, in that order. */
     public Examples select(int[] idx) {
+        Checks.required("row indexes", idx);
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i] < 0 || idx[i] >= rows) {
+                throw new InvalidInputException("row index " + i + " (0-based) is " + idx[i] + ", outside the "
+                        + rows + " rows 0.." + (rows - 1));
+            }
+        }
         float[] x = new float[Math.multiplyExact(idx.length, d)];
         double[] c = new double[Math.multiplyExact(idx.length, p)];
         for (int i = 0; i < idx.length; i++) {

@@ -79,6 +79,9 @@ public final class Mlp {
 
     /** Sizes for {@code inputs -> hidden... -> outputs}. */
     public static int[] sizes(int inputs, int[] hidden, int outputs) {
+        if (hidden == null) {
+            throw new InvalidInputException("hidden layer sizes are missing (null); give an empty array for none");
+        }
         int[] s = new int[hidden.length + 2];
         s[0] = inputs;
         System.arraycopy(hidden, 0, s, 1, hidden.length);
@@ -141,6 +144,9 @@ public final class Mlp {
 
     /** Overwrites this network's parameters with those of {@code other} (same sizes). */
     public void copyFrom(Mlp other) {
+        if (other == null) {
+            throw new InvalidInputException("the network to copy from is missing (null)");
+        }
         if (!Arrays.equals(sizes, other.sizes)) {
             throw new IllegalArgumentException("sizes differ: " + Arrays.toString(sizes) + " vs "
                     + Arrays.toString(other.sizes));
@@ -166,6 +172,28 @@ public final class Mlp {
             }
         }
         return true;
+    }
+
+    /**
+     * Refuses a NaN or infinite parameter, naming it: such a network routes every row by NaN scores (to the last
+     * expert, or blamed on an input column when the scores overflow).
+     *
+     * @param what the network's name in the message, e.g. "router: network"
+     * @throws InvalidInputException naming the layer (1-based) and the weight or bias (0-based, row-major)
+     */
+    public void checkFinite(String what) {
+        for (int l = 0; l < layers(); l++) {
+            for (int pass = 0; pass < 2; pass++) {
+                float[] v = pass == 0 ? weights[l] : biases[l];
+                for (int i = 0; i < v.length; i++) {
+                    if (!Float.isFinite(v[i])) {
+                        throw new InvalidInputException(what + ": layer " + (l + 1) + (pass == 0 ? " weight " : " bias ")
+                                + i + (pass == 0 ? " (input " + i / sizes[l + 1] + ", output " + i % sizes[l + 1] + ")" : "")
+                                + " is " + v[i] + " (every parameter must be finite)");
+                    }
+                }
+            }
+        }
     }
 
     /** Bit-for-bit equality of sizes and parameters. */

@@ -89,6 +89,13 @@ public final class Router {
             throw new InvalidInputException(experts.size() + " expert names for a network with " + network.outputs()
                     + " outputs");
         }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String name : experts) {
+            if (!seen.add(name)) { // a route names its expert: two of one name could not be told apart
+                throw new InvalidInputException("router: expert name \"" + name + "\" appears twice in " + experts);
+            }
+        }
+        network.checkFinite("router: network");
         this.d = network.inputs();
         this.p = network.outputs();
         this.layers = network.layers();
@@ -213,6 +220,8 @@ public final class Router {
         if (scoresOut != null && (long) rows * p > scoresOut.length) {
             throw new InvalidInputException("scoresOut needs room for " + rows + " x " + p + " scores");
         }
+        // Row r's scores would overwrite the features of rows still to come
+        Checks.disjoint("scoresOut", scoresOut, 0, (long) rows * p, "features", features, 0, (long) rows * d);
         checkScratch(s);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {

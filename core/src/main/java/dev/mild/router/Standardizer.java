@@ -100,6 +100,9 @@ public final class Standardizer {
     /** {@link #fit(float[], int, int[])} for {@link Scaling#COLUMNS}; the identity for {@link Scaling#NONE}. */
     public static Standardizer fit(float[] x, int d, int[] rows, Scaling scaling) {
         if (scaling == Scaling.NONE) {
+            if (d < 1) {
+                throw new InvalidInputException("need at least one feature (d >= 1), got " + d);
+            }
             float[] one = new float[d];
             Arrays.fill(one, 1f);
             return new Standardizer(new float[d], one);
@@ -109,10 +112,25 @@ public final class Standardizer {
 
     /** Statistics of rows {@code rows[i]} of an {@code n x d} matrix (population standard deviation). */
     public static Standardizer fit(float[] x, int d, int[] rows) {
+        if (d < 1) {
+            throw new InvalidInputException("need at least one feature (d >= 1), got " + d);
+        }
+        Checks.required("features", x);
+        Checks.required("row indexes", rows);
         double[] sum = new double[d];
-        for (int r : rows) {
+        for (int i = 0; i < rows.length; i++) {
+            int r = rows[i];
+            if (r < 0 || (long) r * d + d > x.length) {
+                throw new InvalidInputException("row index " + i + " (0-based) is " + r + ", outside the "
+                        + x.length / d + " rows of " + d + " features");
+            }
             for (int c = 0; c < d; c++) {
-                sum[c] += x[r * d + c];
+                float v = x[r * d + c];
+                if (!Float.isFinite(v)) {
+                    throw new InvalidInputException("features: row " + r + ", column " + c + " (0-based) is " + v
+                            + " (must be finite)");
+                }
+                sum[c] += v;
             }
         }
         int n = Math.max(rows.length, 1);
@@ -161,8 +179,12 @@ public final class Standardizer {
      * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
      */
     public float[] apply(float[] x) {
-        float[] out = new float[x.length];
         int d = mean.length;
+        Checks.required("features", x);
+        if (x.length % d != 0) {
+            throw new InvalidInputException("features: " + x.length + " values are not whole rows of " + d);
+        }
+        float[] out = new float[x.length];
         for (int o = 0; o + d <= x.length; o += d) {
             int bad = applyRowAt(x, o, out, o);
             if (bad >= 0) {
@@ -189,6 +211,13 @@ public final class Standardizer {
 
     /** One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c} (overflow as above). */
     public void apply(float[] x, int offset, float[] out, int outOffset) {
+        int d = mean.length;
+        if (x == null || out == null || offset < 0 || outOffset < 0 || (long) offset + d > x.length
+                || (long) outOffset + d > out.length) {
+            throw new InvalidInputException("a row of " + d + " features from offset " + offset + " into offset "
+                    + outOffset + " does not fit arrays of " + (x == null ? "null" : x.length) + " and "
+                    + (out == null ? "null" : out.length) + " values");
+        }
         int bad = applyRowAt(x, offset, out, outOffset);
         if (bad >= 0) {
             throw overflow("feature column " + (bad + 1) + " (1-based, in the model's order)", bad, x[offset + bad]);

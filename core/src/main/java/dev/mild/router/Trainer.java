@@ -105,6 +105,12 @@ public final class Trainer {
      */
     public static Result train(LossKernel kernel, Surrogate surrogate, Examples train, Examples valid, Mlp start,
                                TrainOptions options, Listener listener) {
+        dev.mild.loss.Checks.required("kernel", kernel);
+        dev.mild.loss.Checks.required("surrogate", surrogate);
+        dev.mild.loss.Checks.required("training rows", train);
+        dev.mild.loss.Checks.required("validation rows (an empty set for none)", valid);
+        dev.mild.loss.Checks.required("options", options);
+        dev.mild.loss.Checks.required("listener", listener);
         int d = train.d();
         int p = train.p();
         if (surrogate.experts() != p) {
@@ -323,6 +329,8 @@ public final class Trainer {
 
     /** Scores of every row of {@code x} ({@code rows x d}) with the batch forward of the trainer. */
     public static float[] scores(Mlp net, float[] x, int rows) {
+        dev.mild.loss.Checks.required("network", net);
+        dev.mild.loss.Checks.finiteMatrix("features", x, 0, rows, net.inputs());
         int p = net.outputs();
         float[] out = new float[Math.multiplyExact(rows, p)];
         if (rows == 0) {

@@ -39,6 +39,14 @@ import org.jocl.cl_mem;
  * any p too wide for local memory). Nothing is allocated per call in steady state: the configuration
  * (uploaded only when it changes) and the partials buffer grow to the largest size seen.
  *
+ * <p>What a call checks: the buffers' ranges, overlaps, and that they are open and of this loss (on the host, in
+ * constant time). Not the values: the data is on the device, and reading it back to check it would cost what this
+ * API saves. Scores and weights must be what {@link dev.mild.loss.Loss} accepts (finite, each row's spread within
+ * {@link LossConfig#maxScoreSpread}, its weights within {@link LossConfig#maxRowWeight}); validate them on the
+ * host before they go to the device, as {@link dev.mild.loss.Checks#scores} and
+ * {@link dev.mild.loss.Checks#weights} do. Outside that the results are undefined (NaN in, NaN out; a score
+ * spread beyond the limit gives wrong values, not an error).
+ *
  * <p>Accuracy: float32 with the accurate {@code exp}/{@code log} builtins (not {@code native_*}) and
  * compensated float sums, held to {@link dev.mild.loss.Tolerance#FLOAT32} like the CPU backends. Results are
  * bit-identical from call to call for the same device and p (fixed work-group shape, partials summed on the

@@ -126,7 +126,8 @@ class EmbeddingMistakesTest {
         fails(() -> Backends.openDefault(null), "kernel options are missing (null)");
         fails(() -> new Loss(null, new ScalarKernel()), "config is missing (null)");
         fails(() -> new Loss(LossConfig.mild(1, 1), null), "kernel is missing (null)");
-        fails(() -> KernelOptions.threads(-1), "threads must be >= 0");
+        fails(() -> KernelOptions.threads(-1), "threads must be in 0..4096");
+        fails(() -> KernelOptions.threads(Integer.MAX_VALUE), "threads must be in 0..4096", "2147483647");
         fails(() -> TrainOptions.DEFAULT.withHidden((int[]) null), "hidden layer widths are missing (null)");
         // A null listener means no progress reports.
         assertEquals(140, RouterTraining.run(data(FEATURES, x, ROWS, EXPERTS, costs(x)), null, null, spec(), null)

@@ -1,0 +1,140 @@
+package dev.mild.tests;
+
+import static dev.mild.tests.ValidationTest.fails;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.defer.Deferral;
+import dev.mild.defer.Rewards;
+import dev.mild.defer.Rho;
+import dev.mild.defer.Surrogate;
+import dev.mild.router.Examples;
+import dev.mild.router.Mlp;
+import dev.mild.router.Router;
+import dev.mild.router.Standardizer;
+import dev.mild.router.Trainer;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The public helpers around the kernel, given what a program embedding the engine can pass by mistake (found by a
+ * review that called each with edge cases): each is an InvalidInputException that says what and where, never an
+ * ArrayIndexOutOfBounds, NegativeArraySize or NullPointerException, a NaN result, a wrong answer or a half-written
+ * output.
+ */
+class ApiMistakesTest {
+
+    static Router router(Mlp net, List<String> names) {
+        float[] one = new float[net.inputs()];
+        Arrays.fill(one, 1f);
+        return new Router(new Standardizer(new float[net.inputs()], one), net, names);
+    }
+
+    /** A NaN parameter used to pass, and a route then blamed an input column for the NaN scores. */
+    @Test
+    void routerRefusesNonFiniteParametersAndRepeatedNames() {
+        Mlp net = Mlp.initialized(new int[] {4, 8, 3}, 1);
+        net.weights(1)[5] = Float.NaN;
+        fails(() -> router(net, List.of("a", "b", "c")), "router: network", "layer 2 weight 5", "input 1, output 2",
+                "NaN");
+        Mlp net2 = Mlp.initialized(new int[] {4, 8, 3}, 1);
+        net2.biases(0)[3] = Float.POSITIVE_INFINITY;
+        fails(() -> router(net2, List.of("a", "b", "c")), "layer 1 bias 3", "Infinity");
+        fails(() -> router(Mlp.initialized(new int[] {4, 8, 3}, 1), List.of("a", "a", "b")), "\"a\" appears twice");
+    }
+
+    /** Scores written over the features of rows still to come changed later rows' choices, silently. */
+    @Test
+    void routeBatchRefusesScoresOverItsFeatures() {
+        Router wide = router(Mlp.initialized(new int[] {2, 8, 5}, 3), List.of("a", "b", "c", "d", "e"));
+        float[] x = new float[8 * 5];
+        for (int i = 0; i < 16; i++) {
+            x[i] = (float) Math.sin(i);
+        }
+        int[] choices = new int[8];
+        float[] before = x.clone();
+        fails(() -> wide.routeBatch(x, 8, choices, x), "scoresOut and features are the same array");
+        assertArrayEquals(before, x);
+        // separate arrays route as before, the same choices with or without scores
+        int[] c1 = new int[8];
+        int[] c2 = new int[8];
+        wide.routeBatch(x, 8, c1, new float[40]);
+        wide.routeBatch(x, 8, c2, null);
+        assertArrayEquals(c1, c2);
+    }
+
+    /** pow and X^2 overflowed into NaN margins; margins that do not fit a double are named, not returned. */
+    @Test
+    void rhoStaysFiniteOrSaysWhy() {
+        int[] labels = {0, 0, 1, 2};
+        double[] norms = {1, 2, 1, 3};
+        fails(() -> Rho.tilted(labels, norms, 3, 3, 1000), "gamma = 1000", "span more than double's range");
+        fails(() -> Rho.tilted(labels, norms, 3, 3, -1000), "gamma = -1000");
+        double[] big = Rho.theory(new int[] {0, 1, 2, 2}, new double[] {1e200, 1, 1, 1}, 3, 3);
+        for (double r : big) {
+            assertTrue(r > 0 && Double.isFinite(r), Arrays.toString(big));
+        }
+        // the same proportions as without the overflow: t = m^(1/3) X^(2/3), so 1e200 -> 1e133.33 against 1 and 2^(1/3)
+        assertEquals(3.0, big[0] + big[1] + big[2], 1e-12);
+        assertEquals(Math.cbrt(2.0), big[2] / big[1], 1e-12);
+        fails(() -> Rho.uniform(-1, 1), "p >= 1");
+        fails(() -> Rho.uniform(2, Double.NaN), "rho must be finite and > 0");
+        fails(() -> Rho.rowNorms(new float[5], 2, 3), "2 rows of 3 features need 6 values, got 5");
+        fails(() -> Rho.rowNorms(new float[5], 1, -1), "d >= 1");
+        fails(() -> Rho.strengths(null, new double[0], 2), "oracle labels are missing");
+    }
+
+    @Test
+    void deferralHelpersCheckTheirArguments() {
+        fails(() -> Deferral.route(new float[3], 0, 0), "p >= 1");
+        fails(() -> Deferral.route(null, 0, 2), "scores is missing");
+        fails(() -> Deferral.route(new float[3], 2, 2), "from offset 2 does not fit in 3");
+        fails(() -> Deferral.oracle(new double[3], -1, 2), "offset -1");
+        fails(() -> Deferral.counts(null, 2), "labels is missing");
+        fails(() -> Deferral.counts(new int[] {0}, -1), "p >= 1");
+        fails(() -> Deferral.ratios(new int[] {0, 2}, 2), "choices: row 1", "is 2, outside 0..1");
+        assertArrayEquals(new double[] {0.5, 0.5}, Deferral.ratios(new int[] {0, 1}, 2));
+    }
+
+    @Test
+    void surrogateFactoriesCheckTheirArguments() {
+        fails(() -> Surrogate.ce(-1), "p >= 1");
+        fails(() -> Surrogate.cwce(null), "CWCE: oracle counts is missing");
+        fails(() -> Surrogate.ldam(null, 30, 0.5), "LDAM: oracle counts is missing");
+        fails(() -> Surrogate.cwce(new int[] {-5, 1}), "CWCE", "expert 1", "-5");
+        double[] ones = {1, 1};
+        fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1}), "beta has 1 prices for 2 experts");
+        fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1, Double.NaN}), "beta", "NaN");
+        fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, Double.POSITIVE_INFINITY, 1, null), "lambdaClass = Infinity");
+    }
+
+    /** Row 0 used to be written, then row 1 refused. */
+    @Test
+    void rewardsWriteNothingWhenARowIsRefused() {
+        float[] out = new float[6];
+        Arrays.fill(out, -1f);
+        fails(() -> Rewards.SUM_OTHERS.apply(new double[] {1, 2, 3, 2e38, 2e38, 2e38}, 2, 3, out), "costs: row 1",
+                "outside the float32 range");
+        assertArrayEquals(new float[] {-1, -1, -1, -1, -1, -1}, out);
+    }
+
+    @Test
+    void trainerExamplesStandardizerAndNetworkCheckTheirArguments() {
+        Examples ex = new Examples(new float[6], new double[6], 3, 2, 2);
+        fails(() -> ex.select(new int[] {0, 3}), "row index 1 (0-based) is 3", "3 rows");
+        fails(() -> ex.select(new int[] {-1}), "is -1");
+        Mlp net = Mlp.initialized(new int[] {2, 4, 2}, 1);
+        fails(() -> Trainer.scores(net, new float[4], 3), "features", "need 6");
+        fails(() -> Trainer.scores(net, new float[] {Float.NaN, 0}, 1), "features: row 0, column 0", "NaN");
+        fails(() -> Standardizer.fit(new float[6], 2, new int[] {0, 3}), "row index 1 (0-based) is 3");
+        float[] nan = {1, 2, 3, Float.NaN};
+        fails(() -> Standardizer.fit(nan, 2, new int[] {0, 1}), "features: row 1, column 1", "NaN");
+        Standardizer st = Standardizer.fit(new float[] {1, 2, 3, 4}, 2, new int[] {0, 1});
+        fails(() -> st.apply(new float[3]), "3 values are not whole rows of 2");
+        fails(() -> st.apply(new float[2], 1, new float[2], 0), "does not fit");
+        fails(() -> Mlp.sizes(3, null, 2), "hidden layer sizes are missing");
+        fails(() -> net.copyFrom(null), "missing");
+    }
+}
