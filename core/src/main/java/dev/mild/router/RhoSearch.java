@@ -276,6 +276,7 @@ public final class RhoSearch {
                     + " are no validation rows; give some, or fixed margins (theory, uniform or a list)");
         }
         int p = train.p();
+        checkGrid(lossAt, oracleLabels, norms, p, means);
         Trainer.Result base = Trainer.train(kernel, lossAt.apply(Rho.uniform(p, 1.0)), train, valid, null, options,
                 listener::baseEpoch);
         if (searchEpochs <= 0) {
@@ -300,6 +301,30 @@ public final class RhoSearch {
             }
         }
         return new Result(List.copyOf(grid), means, best, searchEpochs, base, Double.NaN);
+    }
+
+    /**
+     * Every grid point's margins and loss, before any training: a point whose margins fall outside what the loss
+     * accepts (a mean margin of 1e30 tilted by gamma 1/4) failed only after the base training and the points before
+     * it, which on real data take minutes, and the error named neither the grid nor the point.
+     */
+    static void checkGrid(Function<double[], Surrogate> lossAt, int[] oracleLabels, double[] norms, int p,
+                          double[] means) {
+        for (double mean : means) {
+            for (double gamma : TILTS) {
+                double[] rho = null;
+                try {
+                    rho = Rho.tilted(oracleLabels, norms, p, mean * p, gamma);
+                    lossAt.apply(rho);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("--rho-grid: mean margin " + mean + " with tilt gamma " + gamma
+                            + " gives " + (rho == null ? "no margins" : "margins " + Arrays.toString(rho))
+                            + ", which this loss cannot take: " + e.getMessage() + ". Every mean margin is tilted by gamma"
+                            + " up to 1 (the theory's spread between experts), so keep the grid's values well inside"
+                            + " [" + LossConfig.MIN_RHO + ", " + LossConfig.MAX_RHO + "]", e);
+                }
+            }
+        }
     }
 
     private static boolean better(Point a, Point b) {

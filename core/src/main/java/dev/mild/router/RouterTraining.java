@@ -453,10 +453,11 @@ public final class RouterTraining {
                     listener.message("rho auto: one expert gets every row whatever the margins, so there is nothing"
                             + " to search; margin 1");
                     rho = Rho.uniform(p, 1.0);
+                    surrogate = lossAt.apply(rho);
                 } else {
                     rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
+                    surrogate = surrogateFor(lossAt, rho, listedRho != null ? "the listed margins" : "--rho " + rule);
                 }
-                surrogate = lossAt.apply(rho);
                 listener.message("training " + surrogate);
                 training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
             }
@@ -590,6 +591,21 @@ public final class RouterTraining {
         }
     }
 
+    /**
+     * The loss at margins from a rule, or an error that names the rule: theory's margins follow the standardized
+     * inputs' norms and the experts' shares, and unscaled features of 1e17 gave one expert 4e-35, refused with a
+     * message that named only "rho of expert 2".
+     */
+    private static Surrogate surrogateFor(Function<double[], Surrogate> lossAt, double[] rho, String rule) {
+        try {
+            return lossAt.apply(rho);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(rule + " gives margins " + Arrays.toString(rho) + ": " + e.getMessage()
+                    + (rule.equals("--rho theory") ? ". The theory's margins grow with the largest input norm of each"
+                    + " expert's rows: standardize the features (--scale columns) or use --rho uniform or auto" : ""), e);
+        }
+    }
+
     /** {@code theory} or {@code uniform} with mean margin {@code mean} (checked by {@link Spec#check}). */
     static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
         return rule.equals("theory") ? Rho.theory(oracle, norms, p, mean * p) : Rho.uniform(p, mean);
@@ -674,6 +690,9 @@ public final class RouterTraining {
         if (spec.blocks.length > 0 && classes < 1) {
             throw new InvalidInputException(data.source() + ": --blocks needs a label column (blocks are classes)");
         }
+        if (spec.blocks.length > 0) {
+            everyClassHasRows(data, validFile, classes);
+        }
         double[] beta;
         if (spec.coverage) {
             if (spec.beta != null) {
@@ -698,6 +717,40 @@ public final class RouterTraining {
             beta = new double[names.size()];
         }
         return new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
+    }
+
+    /**
+     * The classes that --blocks splits among the experts are 0 to the largest label, so one label out of place
+     * (a corrupt byte: 200 among Fashion-MNIST's 0..9) made 201 classes, gave expert 1 every real class, and trained
+     * without an error. Every class up to the largest label must have a row in the data or validation file.
+     */
+    private static void everyClassHasRows(Dataset data, Dataset validFile, int classes) {
+        int[] rows = new int[classes];
+        int top = -1; // the first row with the largest label
+        for (int r = 0; r < data.rows(); r++) {
+            int label = data.labels()[r];
+            rows[label]++;
+            top = top < 0 || label > data.labels()[top] ? r : top;
+        }
+        if (validFile != null && validFile.hasLabels()) {
+            for (int label : validFile.labels()) {
+                rows[label]++;
+            }
+        }
+        List<Integer> empty = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            if (rows[c] == 0) {
+                empty.add(c);
+            }
+        }
+        if (!empty.isEmpty()) {
+            String list = empty.size() <= 8 ? empty.toString()
+                    : empty.subList(0, 8).toString().replace("]", ", ...] (" + empty.size() + " classes)");
+            throw new InvalidInputException(data.source() + ": the labels run up to " + (classes - 1)
+                    + (top >= 0 ? " (" + data.where(top) + ")" : "") + " but classes " + list + " have no rows: --blocks"
+                    + " splits the classes 0.." + (classes - 1) + " among the experts, so every class needs rows (labels"
+                    + " number the classes 0..C-1; is that label a corrupt value?)");
+        }
     }
 
     /**

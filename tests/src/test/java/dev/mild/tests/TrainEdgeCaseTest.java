@@ -201,4 +201,88 @@ class TrainEdgeCaseTest {
         s.validFraction = 0.17;
         assertEquals(1, RouterTraining.run(three, null, null, s, RouterTraining.Listener.SILENT).validRows());
     }
+
+    /** Labelled rows of 2 features: class {@code labels[i % labels.length]}, features moving with the class. */
+    private static Dataset labelled(int rows, int... labels) {
+        float[] x = new float[rows * 2];
+        int[] y = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            y[i] = labels[i % labels.length];
+            x[2 * i] = y[i] + (i % 7) / 10f;
+            x[2 * i + 1] = (i % 5) / 5f;
+        }
+        return new Dataset("lab.csv", List.of("a", "b"), x, rows, y, List.of(), null, null, null);
+    }
+
+    /**
+     * A grid point whose margins the loss refuses (mean margin 1e30, tilted) failed after the base training and
+     * the points before it; now before any training, naming the grid point.
+     */
+    @Test
+    void aGridPointOutOfRangeFailsBeforeAnyTraining() {
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.experts = dev.mild.router.ExpertSetup.Source.SYNTHETIC;
+        s.blocks = new int[] {2, 1};
+        s.rhoGrid = new double[] {1, 1e30};
+        s.options = TrainOptions.DEFAULT.withEpochs(2);
+        int[] epochs = {0};
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(
+                labelled(60, 0, 1, 2, 0, 1, 0), null, null, s, new RouterTraining.Listener() {
+                    @Override
+                    public void baseEpoch(Trainer.Epoch ep) {
+                        epochs[0]++;
+                    }
+                }));
+        assertEquals(0, epochs[0], "no base epoch before the grid is checked");
+        assertTrue(e.getMessage().startsWith("--rho-grid: mean margin 1.0E30 with tilt gamma"), e.getMessage());
+        assertTrue(e.getMessage().contains("outside the accepted"), e.getMessage());
+    }
+
+    /** One label out of place (200 among 0..2) made 201 classes and trained without an error. */
+    @Test
+    void labelsWithEmptyClassesAreRefusedForBlocks() {
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.experts = dev.mild.router.ExpertSetup.Source.SYNTHETIC;
+        s.blocks = new int[] {2, 1};
+        s.rho = "uniform";
+        s.options = TrainOptions.DEFAULT.withEpochs(1);
+        int[] labels = new int[60];
+        for (int i = 0; i < 60; i++) {
+            labels[i] = i % 3;
+        }
+        labels[17] = 200;
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> RouterTraining.run(
+                labelled(60, labels), null, null, s, RouterTraining.Listener.SILENT));
+        assertTrue(e.getMessage().contains("the labels run up to 200"), e.getMessage());
+        assertTrue(e.getMessage().contains("row 18") || e.getMessage().contains("row 17"), e.getMessage());
+        assertTrue(e.getMessage().contains("[3, 4, 5, 6, 7, 8, 9, 10, ...] (197 classes)"), e.getMessage());
+        // every class present: trains
+        labels[17] = 2;
+        assertEquals(3, RouterTraining.run(labelled(60, labels), null, null, s, RouterTraining.Listener.SILENT)
+                .model().experts().classes());
+    }
+
+    /** Theory margins out of range named only "rho of expert 2"; now the rule, the margins and what to change. */
+    @Test
+    void theoryMarginsOutOfRangeNameTheRule() {
+        int rows = 40;
+        float[] x = new float[rows];
+        double[] costs = new double[rows * 2];
+        for (int i = 0; i < rows; i++) {
+            boolean first = i % 2 == 0; // expert 1 best on rows of norm 1e17, expert 2 on rows of norm 1e-30
+            x[i] = first ? 1e17f : 1e-30f;
+            costs[2 * i] = first ? 0 : 1;
+            costs[2 * i + 1] = first ? 1 : 0;
+        }
+        Dataset data = new Dataset("norms.csv", List.of("x"), x, rows, null, List.of("big", "small"), costs, null, null);
+        RouterTraining.Spec s = new RouterTraining.Spec();
+        s.rho = "theory";
+        s.scaling = dev.mild.router.Standardizer.Scaling.NONE;
+        s.options = TrainOptions.DEFAULT.withEpochs(1);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RouterTraining.run(data, null, null, s, RouterTraining.Listener.SILENT));
+        assertTrue(e.getMessage().startsWith("--rho theory gives margins ["), e.getMessage());
+        assertTrue(e.getMessage().contains("outside the accepted") && e.getMessage().contains("--scale columns"),
+                e.getMessage());
+    }
 }
