@@ -226,6 +226,9 @@ final class TrainCommand implements Command {
         Dataset test = args.value("test") == null ? null : DataFiles.read(Path.of(args.value("test")));
         progress.message(String.format(Locale.ROOT, "Data: %s: %d rows, %d features%s", data.source(), data.rows(),
                 data.d(), data.hasLabels() ? ", labels 0.." + (data.labelCount() - 1) : ""));
+        if (!json) {
+            StdoutFailure.check(console.out());   // a report that cannot be written fails before the training, not after
+        }
 
         RouterTraining.Outcome o = RouterTraining.run(data, valid, test, spec, progress);
         progress.finishLine();
@@ -244,6 +247,7 @@ final class TrainCommand implements Command {
         String plotNote = plot == null ? "" : plotError == null ? " Plot: " + plot + "." : " No plot (see below).";
         if (json) {
             console.out().println(json(o, spec, out, seconds));
+            checkReport(console, out);
             return finish(plotError);
         }
         PrintStream p = console.out();
@@ -281,7 +285,15 @@ final class TrainCommand implements Command {
         }
         p.println();
         p.printf(Locale.ROOT, "Model saved to %s (%d bytes) in %.1f s.%s%n", out, Files.size(out), seconds, plotNote);
+        checkReport(console, out);
         return finish(plotError);
+    }
+
+    /** The report was lost (stdout full or closed) after the model was saved: say both. */
+    private static void checkReport(Console console, Path model) {
+        if (console.out().checkError()) {
+            throw new StdoutFailure(": the report is lost, but the model was saved to " + model);
+        }
     }
 
     private static int finish(InvalidInputException plotError) {

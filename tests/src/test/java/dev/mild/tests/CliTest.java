@@ -1191,4 +1191,103 @@ class CliTest {
         Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) Json.parse(json.out.trim(), "eval")).get("result");
         assertEquals(40, ((List<?>) result.get("blocks")).size());
     }
+
+    /** Runs a command with {@code stdin} as its input and a standard output whose every write fails (a full disk). */
+    static Run runIntoFullDisk(java.io.InputStream stdin, String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        };
+        Console c = new Console(stdin, new PrintStream(full, false, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        int code = Main.run(args, c);
+        return new Run(code, "", err.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A PrintStream keeps write errors to itself: route, eval --json, train --json and --help into a full disk (or
+     * a closed stdout) exited 0 with nothing written. Each now fails, exit 2, saying so; route stops reading at once.
+     */
+    @Test
+    void everyCommandFailsWhenStandardOutputCannotBeWritten() throws IOException {
+        Path model = xyModel();
+        Path data = tmp.resolve("xy.csv");
+        String stdout = "cannot write to standard output (disk full or closed)";
+        Run r = runIntoFullDisk(new ByteArrayInputStream("1,2\n-1,2\n".getBytes(StandardCharsets.UTF_8)), "route",
+                "--model", model.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild route: error: " + stdout, r.err.strip());
+        // Rows without end: route stops at the first failed write instead of routing them into the full disk forever.
+        long[] consumed = {0};
+        java.io.InputStream endless = new java.io.InputStream() {
+            private final byte[] row = "1,2\n".getBytes(StandardCharsets.UTF_8);
+
+            @Override
+            public int read() {
+                return row[(int) (consumed[0]++ % row.length)];
+            }
+        };
+        r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> runIntoFullDisk(endless, "route", "--model",
+                model.toString()));
+        assertEquals(2, r.code, r.err);
+        assertTrue(consumed[0] < 10 << 20, consumed[0] + " bytes read");
+        ByteArrayInputStream none = new ByteArrayInputStream(new byte[0]);
+        r = runIntoFullDisk(none, "eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + stdout, r.err.strip());
+        Path out = tmp.resolve("full.mild");
+        r = runIntoFullDisk(none, "train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--json",
+                "--out", out.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.endsWith("mild train: error: " + stdout + ": the report is lost, but the model was saved to "
+                + out + System.lineSeparator()), r.err);
+        assertTrue(Files.exists(out));
+        // Text output: the first line already fails, before any training.
+        Path notMade = tmp.resolve("not-made.mild");
+        r = runIntoFullDisk(none, "train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform",
+                "--out", notMade.toString());
+        assertEquals("mild train: error: " + stdout, r.err.strip());
+        assertFalse(Files.exists(notMade));
+        r = runIntoFullDisk(none, "--help");
+        assertEquals(2, r.code);
+        assertEquals("mild: error: " + stdout, r.err.strip());
+        r = runIntoFullDisk(none, "backends");
+        assertEquals("mild backends: error: " + stdout, r.err.strip());
+    }
+
+    /**
+     * stdin that cannot be read ({@code < somedir}) was "failed: java.io.IOException: Is a directory" from Main's
+     * catch-all; gzip data on stdin was "a NUL byte ... UTF-16?".
+     */
+    @Test
+    void routeSaysWhyStdinCannotBeReadAndRefusesGzipData() throws IOException {
+        Path model = xyModel();
+        java.io.InputStream directory = new java.io.InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new IOException("Is a directory");
+            }
+        };
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(directory, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin: cannot read: is a directory", err.toString(StandardCharsets.UTF_8).strip());
+
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz)) {
+            z.write("x,y\n1,2\n".getBytes(StandardCharsets.UTF_8));
+        }
+        err.reset();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        c = new Console(new ByteArrayInputStream(gz.toByteArray()), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin holds gzip-compressed data: decompress it first, e.g. zcat FILE |"
+                + " ./mild route --model MODEL", err.toString(StandardCharsets.UTF_8).strip());
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
 }
