@@ -21,7 +21,8 @@ import java.util.zip.ZipException;
 
 /**
  * Opening data files: gzip is recognized by its magic bytes (not the name), and the format by the first bytes
- * of the content: IDX ({@code 00 00 08 xx}) or CSV (anything else).
+ * of the content: IDX ({@code 00 00 TYPE DIMS}; only unsigned-byte images are read, other types are named) or CSV
+ * (anything else).
  */
 public final class DataFiles {
     private DataFiles() {
@@ -255,12 +256,16 @@ public final class DataFiles {
         }
     }
 
-    /** Whether the content starts like an IDX file; the stream (from {@link #open}) is left where it was. */
+    /**
+     * Whether the content starts like an IDX file: two zero bytes, then a type byte IDX defines (unsigned bytes,
+     * floats, ...), then the number of dimensions. Any type counts, so that the IDX reader names one it does not
+     * read (text never starts with two NULs). The stream (from {@link #open}) is left where it was.
+     */
     private static boolean isIdx(InputStream in) throws IOException {
         in.mark(3);
         byte[] head = in.readNBytes(3);
         in.reset();
-        return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
+        return head.length == 3 && head[0] == 0 && head[1] == 0 && IdxReader.isIdxType(head[2] & 0xff);
     }
 
     /**
