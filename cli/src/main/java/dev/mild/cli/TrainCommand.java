@@ -221,9 +221,13 @@ final class TrainCommand implements Command {
         DenseProducts.warmUpInBackground();
         long t0 = System.nanoTime();
         Dataset data = DataFiles.read(Path.of(dataPath));
-        Dataset valid = args.value("valid") == null ? null : DataFiles.read(Path.of(args.value("valid")));
+        // Their columns are matched to --data's here, where both files can be named by their options: the training
+        // would say "not a feature of the model" before there is one.
+        Dataset valid = args.value("valid") == null ? null
+                : DataFiles.alignToData(DataFiles.read(Path.of(args.value("valid"))), "--valid", data);
         // The test file is read and checked now (a bad file fails before training) but only used after it.
-        Dataset test = args.value("test") == null ? null : DataFiles.read(Path.of(args.value("test")));
+        Dataset test = args.value("test") == null ? null
+                : DataFiles.alignToData(DataFiles.read(Path.of(args.value("test"))), "--test", data);
         progress.message(String.format(Locale.ROOT, "Data: %s: %d rows, %d features%s", data.source(), data.rows(),
                 data.d(), data.hasLabels() ? ", labels 0.." + (data.labelCount() - 1) : ""));
         if (!json) {

@@ -1290,4 +1290,53 @@ class CliTest {
                 + " ./mild route --model MODEL", err.toString(StandardCharsets.UTF_8).strip());
         assertEquals("", out.toString(StandardCharsets.UTF_8));
     }
+
+    /**
+     * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
+     * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
+     */
+    @Test
+    void trainNamesTheOptionAndTheDataFileWhenAHeldOutFileDoesNotMatch() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x1,x2,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(20));
+        Path three = tmp.resolve("three.csv");
+        Files.writeString(three, "x1,x2,x3,cost:a,cost:b\n1,2,3,0,1\n");
+        Path out = tmp.resolve("m.mild");
+        Run r = run("train", "--data", data.toString(), "--test", three.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --test " + three + ": column 3 (x3) is not a column of --data " + data
+                + " (its features: x1, x2)", r.err.strip());
+        r = run("train", "--data", three.toString(), "--valid", data.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals("mild train: error: --valid " + data + ": no column \"x3\", which --data " + three
+                + " has as a feature", r.err.strip());
+        Path otherExpert = tmp.resolve("c.csv");
+        Files.writeString(otherExpert, "x1,x2,cost:a,cost:c\n1,2,0,1\n");
+        r = run("train", "--data", data.toString(), "--test", otherExpert.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals("mild train: error: --test " + otherExpert + ": column 4 (cost:c) names an expert that --data "
+                + data + " has no column for (its experts: a, b)", r.err.strip());
+
+        // IDX: 3x3 training images, 2x2 test images; and eval of the model on the 2x2 ones.
+        idxPair("train", 200, 1);
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + 4 * 4).putInt(0x00000803).putInt(4).putInt(2)
+                .putInt(2);
+        Files.write(tmp.resolve("small-images-idx3-ubyte"), img.array());
+        Files.write(tmp.resolve("small-labels-idx1-ubyte"), java.nio.ByteBuffer.allocate(8 + 4).putInt(0x00000801)
+                .putInt(4).array());
+        Path train = tmp.resolve("train-images-idx3-ubyte.gz");
+        Path small = tmp.resolve("small-images-idx3-ubyte");
+        r = run("train", "--data", train.toString(), "--test", small.toString(), "--experts", "synthetic", "--blocks",
+                "7,2,1", "--epochs", "1", "--rho", "uniform", "--out", out.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --test " + small + ": images are 2x2, the training images are 3x3 (--data "
+                + train + ")", r.err.strip());
+        r = run("train", "--data", train.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "1",
+                "--rho", "uniform", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        r = run("eval", "--model", out.toString(), "--data", small.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + small + ": images are 2x2, the model's are 3x3 (9 pixels)", r.err.strip());
+    }
 }
