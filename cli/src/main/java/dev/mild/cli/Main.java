@@ -90,7 +90,7 @@ public final class Main {
         } catch (UsageException e) {
             // Worded like every other error, plus where the options are explained (added here, for every one).
             console.err().println(prefix + ": error: " + e.getMessage()
-                    + " (see ./mild " + command.name() + " --help)");
+                    + (e.pointsToHelp() ? "" : " (see ./mild " + command.name() + " --help)"));
             code = BAD_INPUT;
         } catch (InvalidInputException e) {
             console.err().println(prefix + ": error: " + e.getMessage());

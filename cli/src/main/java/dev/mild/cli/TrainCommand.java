@@ -82,9 +82,10 @@ final class TrainCommand implements Command {
                                       best may lie beyond it: a note says so and suggests a wider grid,
                                       e.g. --rho-grid 0.125,0.25,0.5,1,2,4,8
                   --rho-mean M        mean margin for --rho theory and uniform (default 1)
-                  --search-epochs N   epochs per grid point of --rho auto (default: about 150 optimizer steps,
-                                      at most the base's best epoch, at least 2); each point is warm-
-                                      started from a base trained with uniform margins
+                  --search-epochs N   epochs per grid point of --rho auto, N >= 1 (default, without the
+                                      option: about 150 optimizer steps, at most the base's best epoch,
+                                      at least 2); each point is warm-started from a base trained with
+                                      uniform margins
                   --rewards NAME      how mild/compsum weigh each expert from a row's costs:
                                       sum-others (default, the paper's: the other experts' costs),
                                       one-minus (1 - cost; every cost, price included, in [0, 1]),
@@ -371,7 +372,13 @@ final class TrainCommand implements Command {
         s.loss = Surrogate.Kind.byName(args.value("loss", "mild"));
         s.rho = args.value("rho");
         s.rhoMean = args.optionalDouble("rho-mean", 1e-6, 1e6);
-        s.searchEpochs = args.optionalInt("search-epochs", 0, 100_000);
+        try {
+            // 1 and up: 0 was silently taken as the default, which is had by leaving the option out.
+            s.searchEpochs = args.optionalInt("search-epochs", 1, 100_000);
+        } catch (UsageException e) {
+            throw new UsageException(e.getMessage() + " (leave --search-epochs out for the default: about 150"
+                    + " optimizer steps per grid point)");
+        }
         s.rhoGrid = rhoGrid(args);
         if (args.value("rewards") != null) {
             s.rewards = Rewards.byName(args.value("rewards"));

@@ -1339,4 +1339,36 @@ class CliTest {
         assertEquals(2, r.code, r.err);
         assertEquals("mild eval: error: " + small + ": images are 2x2, the model's are 3x3 (9 pixels)", r.err.strip());
     }
+
+    /**
+     * A valued option given twice was refused, a flag given twice silently accepted; "-d FILE" and "-data FILE" were
+     * "expects no positional arguments"; --search-epochs 0 was silently the default while --epochs 0 was refused.
+     */
+    @Test
+    void repeatedFlagsSingleDashOptionsAndAZeroSearchEpochsAreRefused() {
+        Run r = run("eval", "--json", "--model", "m.mild", "--data", "d.csv", "--json");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: --json is given twice (see ./mild eval --help)", r.err.strip());
+        r = run("route", "--scores", "--model", "m.mild", "--scores");
+        assertEquals("mild route: error: --scores is given twice (see ./mild route --help)", r.err.strip());
+        r = run("train", "--data", "d.csv", "--coverage", "--coverage");
+        assertEquals("mild train: error: --coverage is given twice (see ./mild train --help)", r.err.strip());
+
+        r = run("train", "-d", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: unknown option -d (options start with --; see ./mild train --help)",
+                r.err.strip());
+        r = run("train", "-data", "d.csv");
+        assertEquals("mild train: error: unknown option -data (options start with --: --data; see ./mild train --help)",
+                r.err.strip());
+        r = run("eval", "--model", "m.mild", "-json=1");
+        assertEquals("mild eval: error: unknown option -json (options start with --: --json; see ./mild eval --help)",
+                r.err.strip());
+
+        r = run("train", "--data", "d.csv", "--search-epochs", "0");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --search-epochs must be between 1 and 100000, got 0 (leave --search-epochs"
+                + " out for the default: about 150 optimizer steps per grid point) (see ./mild train --help)",
+                r.err.strip());
+    }
 }
