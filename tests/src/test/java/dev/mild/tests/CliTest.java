@@ -1371,4 +1371,26 @@ class CliTest {
                 + " out for the default: about 150 optimizer steps per grid point) (see ./mild train --help)",
                 r.err.strip());
     }
+
+    /**
+     * The grid's mean margins far from 1: 1e20 was printed as 9223372036854775807 (cast to a long), 1e-20 as "0/2",
+     * and the note's wider grid as 0.0000000000000000000025,...
+     */
+    @Test
+    void rhoGridReportWritesMarginsFarFromOneReadably() throws IOException {
+        Path data = tmp.resolve("far.csv");
+        Files.writeString(data, "x1,x2,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n0.5,1,0.2,0.4\n".repeat(30));
+        Run r = run("train", "--data", data.toString(), "--rho-grid", "1e-20,1e20", "--epochs", "2", "--search-epochs",
+                "1", "--out", tmp.resolve("far.mild").toString());
+        assertEquals(0, r.code, r.err);
+        List<String> grid = r.out.lines().map(String::strip).toList();
+        assertTrue(grid.stream().anyMatch(l -> l.matches("1e-20 +[0-9.]+\\*? .*")), r.out);
+        assertTrue(grid.stream().anyMatch(l -> l.matches("1e\\+20 +[0-9.]+\\*? .*")), r.out);
+        assertFalse(r.out.contains("9223372036854775807") || r.out.contains("0/2"), r.out);
+        assertTrue(r.out.contains("chosen (*): mean margin 1e-20, gamma") || r.out.contains("chosen (*): mean margin"
+                + " 1e+20, gamma"), r.out);
+        // The grid chose one of its two points, so an edge: the wider grid is written as --rho-grid reads it.
+        assertTrue(r.out.contains("Try a wider grid, e.g. --rho-grid 2.5e-21,5e-21,1e-20,1e+20\n")
+                || r.out.contains("Try a wider grid, e.g. --rho-grid 1e-20,1e+20,2e+20,4e+20\n"), r.out);
+    }
 }
