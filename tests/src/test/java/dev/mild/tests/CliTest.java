@@ -1393,4 +1393,20 @@ class CliTest {
         assertTrue(r.out.contains("Try a wider grid, e.g. --rho-grid 2.5e-21,5e-21,1e-20,1e+20\n")
                 || r.out.contains("Try a wider grid, e.g. --rho-grid 1e-20,1e+20,2e+20,4e+20\n"), r.out);
     }
+
+    /** A key twice in one object silently kept the last value: a first "cases" array was never checked. */
+    @Test
+    void goldenRefusesAKeyGivenTwiceNamingItsPlace() throws IOException {
+        Path f = tmp.resolve("twice.json");
+        String good = Support.resource("surrogate-cases.json").strip();
+        // The file's cases, then a second "cases" key with an empty array (which alone would be refused as empty).
+        String text = good.substring(0, good.length() - 1) + ",\n \"cases\": []}";
+        Run r = goldenRefuses(f, text, "--backend", "scalar");
+        assertTrue(good.startsWith("{\n \"cases\": ["), "the resource's layout, for the place below");
+        assertEquals("mild golden: error: " + f + ": line " + text.lines().count() + ", column 2: duplicate key"
+                + " \"cases\" (first at line 2, column 2): an object names each key once", r.err.strip());
+        r = goldenRefuses(f, "{\"cases\": [{\"name\": \"a\", \"nu\": 1,\n \"nu\": 2}]}");
+        assertTrue(r.err.contains(f + ": line 2, column 2: duplicate key \"nu\" (first at line 1, column 26)"), r.err);
+        assertEquals("", r.out);
+    }
 }
