@@ -40,7 +40,11 @@ final class Args {
                     if (value != null) {
                         throw new UsageException("--" + name + " takes no value");
                     }
-                    a.flags.add(name);
+                    if (!a.flags.add(name)) {
+                        // As for a valued option: a repeated flag is more likely a slip (an edited command line) than
+                        // meant, and it is refused the same way.
+                        throw new UsageException("--" + name + " is given twice");
+                    }
                 } else if (valueOptions.contains(name)) {
                     if (value == null) {
                         if (i + 1 >= argv.length) {
@@ -65,11 +69,26 @@ final class Args {
                 } else {
                     throw new UsageException("unknown option --" + name + " for '" + command + "'");
                 }
+            } else if (s.startsWith("-") && s.length() > 1 && !isNumber(s)) {
+                // "-d FILE" or "-data FILE" was reported as positional arguments, which did not say what was wrong.
+                String name = s.substring(1).split("=", 2)[0];
+                boolean known = valueOptions.contains(name) || flagOptions.contains(name);
+                throw new UsageException("unknown option " + s.split("=", 2)[0] + " (options start with --"
+                        + (known ? ": --" + name : "") + "; see ./mild " + command + " --help)", true);
             } else {
                 a.positional.add(s);
             }
         }
         return a;
+    }
+
+    private static boolean isNumber(String s) {
+        try {
+            Decimal.parseDouble(s);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     boolean flag(String name) {

@@ -85,7 +85,8 @@ final class GoldenCommand implements Command {
                   ./mild golden ../shared/golden/deferral-cases.json
 
                 Exit code: 0 when every case is ok, 1 when any is not, 2 for a bad or unreadable file
-                (or --backend/--threads with a FILE of deferral cases).
+                (strict JSON: a key twice in one object is bad too) or for --backend/--threads with a
+                FILE of deferral cases.
                 """;
     }
 

@@ -1,6 +1,9 @@
 package dev.mild.cli;
 
 import dev.mild.InvalidInputException;
+import dev.mild.io.OutputFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +43,11 @@ public final class Main {
         System.exit(code);
     }
 
-    /** Runs one command line; never exits the JVM (tests call this). */
+    /**
+     * Runs one command line; never exits the JVM (tests call this). Whatever the command, its standard output is
+     * checked at the end: a PrintStream keeps write errors to itself, and a report lost to a full disk or a closed
+     * descriptor must not pass for success.
+     */
     public static int run(String[] argv, Console console) {
         Map<String, Command> byName = new LinkedHashMap<>();
         for (Command c : COMMANDS) {
@@ -49,7 +56,7 @@ public final class Main {
         if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
             if (argv.length >= 2 && byName.containsKey(argv[1])) {
                 console.out().print(byName.get(argv[1]).help());
-                return OK;
+                return outputChecked("mild", OK, console);
             }
             if (argv.length >= 2) {
                 // A misspelt name would otherwise print the general usage as if that were its help.
@@ -58,7 +65,7 @@ public final class Main {
                 return BAD_INPUT;
             }
             console.out().print(usage());
-            return argv.length == 0 ? BAD_INPUT : OK;
+            return outputChecked("mild", argv.length == 0 ? BAD_INPUT : OK, console);
         }
         Command command = byName.get(argv[0]);
         if (command == null) {
@@ -67,33 +74,68 @@ public final class Main {
             return BAD_INPUT;
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        String prefix = "mild " + command.name();
         if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
             console.out().print(command.help());
-            return OK;
+            return outputChecked(prefix, OK, console);
         }
+        int code;
         try {
             Args args = Args.parse(command.name(), rest, command.valueOptions(), command.flagOptions());
-            return command.run(args, console);
+            code = command.run(args, console);
+        } catch (StdoutFailure e) {
+            // Thrown by a command that stops writing at once (route); not reported twice below.
+            console.err().println(prefix + ": error: " + e.getMessage());
+            return BAD_INPUT;
         } catch (UsageException e) {
             // Worded like every other error, plus where the options are explained (added here, for every one).
-            console.err().println("mild " + command.name() + ": error: " + e.getMessage()
-                    + " (see ./mild " + command.name() + " --help)");
-            return BAD_INPUT;
+            console.err().println(prefix + ": error: " + e.getMessage()
+                    + (e.pointsToHelp() ? "" : " (see ./mild " + command.name() + " --help)"));
+            code = BAD_INPUT;
         } catch (InvalidInputException e) {
-            console.err().println("mild " + command.name() + ": error: " + e.getMessage());
-            return BAD_INPUT;
+            console.err().println(prefix + ": error: " + e.getMessage());
+            code = BAD_INPUT;
+        } catch (IOException | UncheckedIOException e) {
+            // Reading or writing failed somewhere no reader named the file: the system's reason, not Java's class.
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            console.err().println(prefix + ": error: cannot read or write: " + ioReason(io));
+            printStackTraceIfVerbose(e, console);
+            code = BAD_INPUT;
         } catch (OutOfMemoryError e) {
             // Data readers say which file was too large; this is the rest (a large network, many rows in training).
-            console.err().println("mild " + command.name() + ": error: out of memory (the Java heap limit is "
+            console.err().println(prefix + ": error: out of memory (the Java heap limit is "
                     + (Runtime.getRuntime().maxMemory() >> 20) + " MiB): give Java a larger heap with -Xmx, e.g."
                     + " MILD_JVM_OPTS=-Xmx8g ./mild " + command.name() + " ...");
             printStackTraceIfVerbose(e, console);
-            return BAD_INPUT;
+            code = BAD_INPUT;
         } catch (Exception | StackOverflowError e) {
-            console.err().println("mild " + command.name() + ": failed: " + e);
+            console.err().println(prefix + ": failed: " + e);
             printStackTraceIfVerbose(e, console);
+            code = BAD_INPUT;
+        }
+        return outputChecked(prefix, code, console);
+    }
+
+    /**
+     * {@code code}, or {@link #BAD_INPUT} with the reason on stderr when anything written to stdout was lost.
+     *
+     * @param prefix how the error line starts ("mild route")
+     */
+    private static int outputChecked(String prefix, int code, Console console) {
+        if (console.out().checkError()) {   // flushes first
+            console.err().println(prefix + ": error: " + StdoutFailure.MESSAGE);
             return BAD_INPUT;
         }
+        return code;
+    }
+
+    /** Why an I/O operation failed, in the system's words ("is a directory"), never Java's exception class. */
+    static String ioReason(IOException e) {
+        String reason = e.getMessage() == null ? null : OutputFile.reason(e);
+        if (reason == null || reason.isBlank()) {
+            return "input/output error";
+        }
+        return Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
     }
 
     private static void printStackTraceIfVerbose(Throwable e, Console console) {
@@ -125,7 +167,8 @@ public final class Main {
                   bench       (./mild script) build and run the JMH benchmarks (bench/README.md)
                   java-home   (./mild script) print the JDK the script uses
 
-                Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input.
+                Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (or an output that
+                cannot be written, such as a full disk or a closed standard output).
                 Environment: MILD_VERBOSE=1 logs the backend chosen and prints stack traces;
                 MILD_JVM_OPTS passes options to Java, e.g. MILD_JVM_OPTS=-Xmx8g for large data files.
                 """);

@@ -191,11 +191,15 @@ final class Reports {
                 fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above", decimals(s.widerMeanMargins()));
     }
 
-    /** Numbers as --rho-grid takes them: plain decimals ("0.125", "4"), comma-separated. */
+    /**
+     * Numbers as --rho-grid takes them: plain decimals ("0.125", "4"), comma-separated; far from 1 in the short
+     * scientific form ({@link #scientific}), not "0.0000000000000000000025".
+     */
     static String decimals(double[] v) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < v.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(BigDecimal.valueOf(v[i]).stripTrailingZeros().toPlainString());
+            sb.append(i == 0 ? "" : ",").append(farFromOne(v[i]) ? scientific(v[i])
+                    : BigDecimal.valueOf(v[i]).stripTrailingZeros().toPlainString());
         }
         return sb.toString();
     }
@@ -203,17 +207,34 @@ final class Reports {
     /**
      * "1/8", "1/4", "1/2", "3/4", "1", "2" for the grid's mean margins and tilts: a value strictly between 0 and 1
      * that is a fraction with a denominator up to 64 is written as the reduced fraction, like the README's grid.
+     * A value far from 1 (below 1e-3, or 1e6 and above) is written as "1e-20", "1e+20" ({@link #scientific}):
+     * 1e20 was cast to a long ("9223372036854775807") and 1e-20 rounded to "0/2".
      */
     static String fraction(double v) {
+        if (farFromOne(v)) {
+            return scientific(v);
+        }
         if (v < 1 && v > 0) {
             for (long q = 2; q <= 64; q++) { // the first denominator that fits gives the reduced fraction
                 long n = Math.round(v * q);
-                if (Math.abs(v * q - n) < 1e-9) {
+                if (n > 0 && Math.abs(v * q - n) < 1e-9) {
                     return n + "/" + q;
                 }
             }
         }
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static boolean farFromOne(double v) {
+        return v != 0 && Double.isFinite(v) && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6);
+    }
+
+    /** "1e+20", "2.5e-21": up to 6 significant digits, without trailing zeros (as --rho-grid reads it too). */
+    static String scientific(double v) {
+        String[] parts = String.format(Locale.ROOT, "%.5e", v).split("e");
+        String mantissa = parts[0].contains(".") ? parts[0].replaceAll("0+$", "").replaceAll("\\.$", "") : parts[0];
+        String exponent = parts[1].replaceFirst("^([+-])0+(?=\\d)", "$1");
+        return mantissa + "e" + exponent;
     }
 
     static String rho(double[] rho) {

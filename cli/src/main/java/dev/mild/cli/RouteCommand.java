@@ -8,8 +8,10 @@ import dev.mild.data.LineReader;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
+import java.io.BufferedInputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -45,6 +47,7 @@ final class RouteCommand implements Command {
                 file can be piped in as is). Without a header, each line holds exactly the model's features
                 in the model's order (a first line of names that are none of the model's features is an
                 error). Blank lines are skipped. A bad row stops with exit 2 and names the line and column.
+                The input is plain text: gzip data is refused (decompress it first, as in the example).
 
                 Options:
                   --model MODEL   a model file from ./mild train
@@ -82,8 +85,10 @@ final class RouteCommand implements Command {
         }
         int d = router.features();
         boolean withScores = args.flag("scores");
-        LineReader in = new LineReader(console.in(), "stdin");
-        BufferedWriter out = new BufferedWriter(new OutputStreamWriter(console.out(), StandardCharsets.UTF_8), 1 << 16);
+        LineReader in = new LineReader(notGzip(console.in()), "stdin");
+        // Fails as soon as stdout does: rows piped in without end would otherwise be routed into a full disk forever.
+        BufferedWriter out = new BufferedWriter(new OutputStreamWriter(StdoutFailure.checked(console.out()),
+                StandardCharsets.UTF_8), 1 << 16);
         float[] row = new float[d];
         float[] scores = new float[router.experts()];
         int[] columnOf = null;   // feature index per input column, -1 to ignore; null = no header (identity)
@@ -91,8 +96,9 @@ final class RouteCommand implements Command {
         String line;
         int lineNo = 0;
         boolean first = true;
+        RuntimeException failure = null;
         try {
-            while ((line = in.readLine()) != null) {
+            while ((line = readLine(in)) != null) {
                 lineNo = in.lineNumber();
                 if (lineNo == 1) {
                     line = CsvReader.withoutByteOrderMark(line);
@@ -142,15 +148,69 @@ final class RouteCommand implements Command {
                     }
                 }
                 out.write('\n');
-                if (!in.ready()) {
+                if (!ready(in)) {
                     out.flush();   // interactive use: answer each line as it comes
                 }
             }
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
             // The rows before a bad one are answered either way, whatever the buffering; the error follows them.
-            out.flush();
+            try {
+                out.flush();
+            } catch (StdoutFailure e) {
+                if (failure == null) {
+                    throw e;
+                }
+                // A bad row was the first error; Main's check of stdout reports the lost output after it.
+            }
         }
         return Main.OK;
+    }
+
+    /**
+     * Standard input, refused when it starts with gzip's magic bytes (1f 8b): read as text, a compressed file was
+     * "a NUL byte ... UTF-16?".
+     */
+    private static InputStream notGzip(InputStream stdin) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(stdin, 1 << 16);
+        in.mark(2);
+        int b0;
+        int b1;
+        try {
+            b0 = in.read();
+            b1 = b0 < 0 ? -1 : in.read();
+        } catch (IOException e) {
+            throw cannotRead(e);
+        }
+        in.reset();
+        if (b0 == 0x1f && b1 == 0x8b) {
+            throw new InvalidInputException("stdin holds gzip-compressed data: decompress it first, e.g."
+                    + " zcat FILE | ./mild route --model MODEL");
+        }
+        return in;
+    }
+
+    private static String readLine(LineReader in) {
+        try {
+            return in.readLine();
+        } catch (IOException e) {
+            throw cannotRead(e);
+        }
+    }
+
+    private static boolean ready(LineReader in) {
+        try {
+            return in.ready();
+        } catch (IOException e) {
+            throw cannotRead(e);
+        }
+    }
+
+    /** stdin failed (a directory redirected in, a device error): the reason in words, without Java's class. */
+    private static InvalidInputException cannotRead(IOException e) {
+        return new InvalidInputException("stdin: cannot read: " + Main.ioReason(e), e);
     }
 
     /** A first line is a header when one of its cells names a feature of the model or a label/cost/pred column. */

@@ -82,9 +82,10 @@ final class TrainCommand implements Command {
                                       best may lie beyond it: a note says so and suggests a wider grid,
                                       e.g. --rho-grid 0.125,0.25,0.5,1,2,4,8
                   --rho-mean M        mean margin for --rho theory and uniform (default 1)
-                  --search-epochs N   epochs per grid point of --rho auto (default: about 150 optimizer steps,
-                                      at most the base's best epoch, at least 2); each point is warm-
-                                      started from a base trained with uniform margins
+                  --search-epochs N   epochs per grid point of --rho auto, N >= 1 (default, without the
+                                      option: about 150 optimizer steps, at most the base's best epoch,
+                                      at least 2); each point is warm-started from a base trained with
+                                      uniform margins
                   --rewards NAME      how mild/compsum weigh each expert from a row's costs:
                                       sum-others (default, the paper's: the other experts' costs),
                                       one-minus (1 - cost; every cost, price included, in [0, 1]),
@@ -221,11 +222,18 @@ final class TrainCommand implements Command {
         DenseProducts.warmUpInBackground();
         long t0 = System.nanoTime();
         Dataset data = DataFiles.read(Path.of(dataPath));
-        Dataset valid = args.value("valid") == null ? null : DataFiles.read(Path.of(args.value("valid")));
+        // Their columns are matched to --data's here, where both files can be named by their options: the training
+        // would say "not a feature of the model" before there is one.
+        Dataset valid = args.value("valid") == null ? null
+                : DataFiles.alignToData(DataFiles.read(Path.of(args.value("valid"))), "--valid", data);
         // The test file is read and checked now (a bad file fails before training) but only used after it.
-        Dataset test = args.value("test") == null ? null : DataFiles.read(Path.of(args.value("test")));
+        Dataset test = args.value("test") == null ? null
+                : DataFiles.alignToData(DataFiles.read(Path.of(args.value("test"))), "--test", data);
         progress.message(String.format(Locale.ROOT, "Data: %s: %d rows, %d features%s", data.source(), data.rows(),
                 data.d(), data.hasLabels() ? ", labels 0.." + (data.labelCount() - 1) : ""));
+        if (!json) {
+            StdoutFailure.check(console.out());   // a report that cannot be written fails before the training, not after
+        }
 
         RouterTraining.Outcome o = RouterTraining.run(data, valid, test, spec, progress);
         progress.finishLine();
@@ -244,6 +252,7 @@ final class TrainCommand implements Command {
         String plotNote = plot == null ? "" : plotError == null ? " Plot: " + plot + "." : " No plot (see below).";
         if (json) {
             console.out().println(json(o, spec, out, seconds));
+            checkReport(console, out);
             return finish(plotError);
         }
         PrintStream p = console.out();
@@ -281,7 +290,15 @@ final class TrainCommand implements Command {
         }
         p.println();
         p.printf(Locale.ROOT, "Model saved to %s (%d bytes) in %.1f s.%s%n", out, Files.size(out), seconds, plotNote);
+        checkReport(console, out);
         return finish(plotError);
+    }
+
+    /** The report was lost (stdout full or closed) after the model was saved: say both. */
+    private static void checkReport(Console console, Path model) {
+        if (console.out().checkError()) {
+            throw new StdoutFailure(": the report is lost, but the model was saved to " + model);
+        }
     }
 
     private static int finish(InvalidInputException plotError) {
@@ -355,7 +372,13 @@ final class TrainCommand implements Command {
         s.loss = Surrogate.Kind.byName(args.value("loss", "mild"));
         s.rho = args.value("rho");
         s.rhoMean = args.optionalDouble("rho-mean", 1e-6, 1e6);
-        s.searchEpochs = args.optionalInt("search-epochs", 0, 100_000);
+        try {
+            // 1 and up: 0 was silently taken as the default, which is had by leaving the option out.
+            s.searchEpochs = args.optionalInt("search-epochs", 1, 100_000);
+        } catch (UsageException e) {
+            throw new UsageException(e.getMessage() + " (leave --search-epochs out for the default: about 150"
+                    + " optimizer steps per grid point)");
+        }
         s.rhoGrid = rhoGrid(args);
         if (args.value("rewards") != null) {
             s.rewards = Rewards.byName(args.value("rewards"));

@@ -21,7 +21,8 @@ import java.util.zip.ZipException;
 
 /**
  * Opening data files: gzip is recognized by its magic bytes (not the name), and the format by the first bytes
- * of the content: IDX ({@code 00 00 08 xx}) or CSV (anything else).
+ * of the content: IDX ({@code 00 00 TYPE DIMS}; only unsigned-byte images are read, other types are named) or CSV
+ * (anything else).
  */
 public final class DataFiles {
     private DataFiles() {
@@ -255,12 +256,16 @@ public final class DataFiles {
         }
     }
 
-    /** Whether the content starts like an IDX file; the stream (from {@link #open}) is left where it was. */
+    /**
+     * Whether the content starts like an IDX file: two zero bytes, then a type byte IDX defines (unsigned bytes,
+     * floats, ...), then the number of dimensions. Any type counts, so that the IDX reader names one it does not
+     * read (text never starts with two NULs). The stream (from {@link #open}) is left where it was.
+     */
     private static boolean isIdx(InputStream in) throws IOException {
         in.mark(3);
         byte[] head = in.readNBytes(3);
         in.reset();
-        return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] == 0x08;
+        return head.length == 3 && head[0] == 0 && head[1] == 0 && IdxReader.isIdxType(head[2] & 0xff);
     }
 
     /**
@@ -268,9 +273,146 @@ public final class DataFiles {
      * cost or prediction columns in the order of {@code experts}, matched by name.
      *
      * @throws InvalidInputException naming the file when a needed column is missing, a feature column is not one
-     *                               of the model's, or an expert column names an unknown expert
+     *                               of the model's, or an expert column names an unknown expert; for IDX images
+     *                               of another size than the model's, both sizes
      */
     public static Dataset align(Dataset data, List<String> featureNames, List<String> experts) {
+        String source = data.source();
+        Words model = new Words() {
+            @Override
+            public String notAFeature(String column) {
+                return source + ": " + column + " is not a feature of the model (the model's features: "
+                        + abbreviate(featureNames) + ")";
+            }
+
+            @Override
+            public String missingFeature(String name) {
+                return source + ": the model needs feature column \"" + name + "\", which the file does not have";
+            }
+
+            @Override
+            public String unknownExpert(String column) {
+                return source + ": " + column + " names an expert the model does not know (its experts: "
+                        + String.join(", ", experts) + ")";
+            }
+
+            @Override
+            public String missingExpert(String column, String expert) {
+                return source + ": no " + column + " column for the model's expert \"" + expert + "\"";
+            }
+
+            @Override
+            public String otherImageSize() {
+                int pixels = featureNames.size();
+                return source + ": images are " + imageSize(data) + ", the model's are " + (isSquare(pixels)
+                        ? square(pixels) + " (" + pixels + " pixels)" : "of " + pixels + " pixels");
+            }
+        };
+        boolean modelOfImages = !featureNames.isEmpty() && featureNames.get(0).equals("pixel0")
+                && featureNames.get(featureNames.size() - 1).equals("pixel" + (featureNames.size() - 1));
+        return align(data, featureNames, experts, modelOfImages, model);
+    }
+
+    /**
+     * {@code held} (train's --valid or --test file) with its columns in the order of {@code data}'s (the --data
+     * file), as {@link #align} does for a model: the messages name both files by their options, since there is
+     * no model yet ("--test t.csv: column 3 (x3) is not a column of --data d.csv").
+     *
+     * @param option the option that gave {@code held}, with its dashes ("--test")
+     */
+    public static Dataset alignToData(Dataset held, String option, Dataset data) {
+        String where = option + " " + held.source();
+        String other = "--data " + data.source();
+        Words files = new Words() {
+            @Override
+            public String notAFeature(String column) {
+                return where + ": " + column + " is not a column of " + other + " (its features: "
+                        + abbreviate(data.featureNames()) + ")";
+            }
+
+            @Override
+            public String missingFeature(String name) {
+                return where + ": no column \"" + name + "\", which " + other + " has as a feature";
+            }
+
+            @Override
+            public String unknownExpert(String column) {
+                return where + ": " + column + " names an expert that " + other + " has no column for (its experts: "
+                        + String.join(", ", data.experts()) + ")";
+            }
+
+            @Override
+            public String missingExpert(String column, String expert) {
+                return where + ": no " + column + " column, which " + other + " has";
+            }
+
+            @Override
+            public String otherImageSize() {
+                return where + ": images are " + imageSize(held) + ", the training images are " + imageSize(data)
+                        + " (" + other + ")";
+            }
+        };
+        return align(held, data.featureNames(), data.experts(), isImages(data), files);
+    }
+
+    /** How {@link #align} words what does not match, for a model or for another file. */
+    private interface Words {
+        String notAFeature(String column);
+
+        String missingFeature(String name);
+
+        String unknownExpert(String column);
+
+        String missingExpert(String column, String expert);
+
+        String otherImageSize();
+    }
+
+    /** Whether the rows are IDX images (read with their labels file). */
+    private static boolean isImages(Dataset data) {
+        return data.labelsFile() != null;
+    }
+
+    /**
+     * "28x28": the rows and columns of the IDX header for a regular file (a pipe is not opened again: it would wait
+     * for another writer), else from the pixel count when it is a square, else "of 600 pixels".
+     */
+    private static String imageSize(Dataset images) {
+        Path file = Path.of(images.source());
+        if (Files.isRegularFile(file)) {
+            try (InputStream in = open(file)) {
+                byte[] head = in.readNBytes(16);
+                if (head.length == 16) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(head);
+                    long rows = b.getInt(8);
+                    long cols = b.getInt(12);
+                    if (rows * cols == images.d()) {
+                        return rows + "x" + cols;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // the count below will do
+            }
+        }
+        return isSquare(images.d()) ? square(images.d()) : "of " + images.d() + " pixels";
+    }
+
+    private static boolean isSquare(int n) {
+        long r = Math.round(Math.sqrt(n));
+        return r * r == n;
+    }
+
+    private static String square(int n) {
+        long r = Math.round(Math.sqrt(n));
+        return r + "x" + r;
+    }
+
+    private static Dataset align(Dataset data, List<String> featureNames, List<String> experts, boolean ofImages,
+                                 Words words) {
+        if (ofImages && isImages(data) && data.d() != featureNames.size()) {
+            // "the model needs feature column pixel196" did not say that the images differ in size.
+            throw new InvalidInputException(words.otherImageSize());
+        }
         Map<String, Integer> have = new HashMap<>();
         for (int c = 0; c < data.d(); c++) {
             have.put(data.featureNames().get(c), c);
@@ -279,8 +421,7 @@ public final class DataFiles {
         Set<String> wanted = new HashSet<>(featureNames);
         for (int c = 0; c < data.d(); c++) {
             if (!wanted.contains(data.featureNames().get(c))) {
-                throw new InvalidInputException(data.source() + ": " + data.featureColumn(c) + " is not a feature of"
-                        + " the model (the model's features: " + abbreviate(featureNames) + ")");
+                throw new InvalidInputException(words.notAFeature(data.featureColumn(c)));
             }
         }
         int d = featureNames.size();
@@ -288,8 +429,7 @@ public final class DataFiles {
         for (int c = 0; c < d; c++) {
             Integer i = have.get(featureNames.get(c));
             if (i == null) {
-                throw new InvalidInputException(data.source() + ": the model needs feature column \"" + featureNames.get(c)
-                        + "\", which the file does not have");
+                throw new InvalidInputException(words.missingFeature(featureNames.get(c)));
             }
             from[c] = i;
         }
@@ -317,8 +457,7 @@ public final class DataFiles {
             Set<String> known = new HashSet<>(experts);
             for (int k = 0; k < data.experts().size(); k++) {
                 if (!known.contains(data.experts().get(k))) {
-                    throw new InvalidInputException(data.source() + ": " + data.expertColumn(k) + " names an expert the"
-                            + " model does not know (its experts: " + String.join(", ", experts) + ")");
+                    throw new InvalidInputException(words.unknownExpert(data.expertColumn(k)));
                 }
             }
             Map<String, Integer> column = new HashMap<>();
@@ -328,8 +467,8 @@ public final class DataFiles {
             for (int k = 0; k < p; k++) {
                 ef[k] = column.getOrDefault(experts.get(k), -1);
                 if (ef[k] < 0) {
-                    throw new InvalidInputException(data.source() + ": no " + (costs != null ? "cost:" : "pred:")
-                            + experts.get(k) + " column for the model's expert \"" + experts.get(k) + "\"");
+                    throw new InvalidInputException(words.missingExpert((costs != null ? "cost:" : "pred:")
+                            + experts.get(k), experts.get(k)));
                 }
             }
             int pIn = data.experts().size();

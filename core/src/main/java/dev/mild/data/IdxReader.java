@@ -56,16 +56,21 @@ public final class IdxReader {
      * file beside it ({@link #labelsFileFor}).
      */
     static Dataset read(Path images, InputStream in) throws IOException {
-        byte[] img = in.readAllBytes();
-        // A labels file given in place of its images file gets its own message before its name is looked at.
-        if (img.length >= 4 && header(img, 0) == LABELS_MAGIC) {
+        // The magic first, before the file is read whole or its labels file looked for by name: a labels file given
+        // in place of its images file, or an IDX file of another type (floats, 4 dimensions), is named as such.
+        in.mark(4);
+        byte[] head = in.readNBytes(4);
+        in.reset();
+        if (head.length == 4 && header(head, 0) == LABELS_MAGIC) {
             throw labelsInsteadOfImages(images);
         }
-        Path labels = labelsFileFor(images);
-        if (img.length >= 4 && header(img, 0) != IMAGES_MAGIC) {
-            throw new InvalidInputException(String.format("%s: not an IDX images file (magic 0x%08x, expected 0x%08x)",
-                    images, header(img, 0), IMAGES_MAGIC));
+        if (head.length == 4 && header(head, 0) != IMAGES_MAGIC) {
+            throw new InvalidInputException(images + ": " + describe(header(head, 0)) + ", which is not supported:"
+                    + " MILD reads IDX images of unsigned bytes (magic 0x00000803) with their labels file (magic"
+                    + " 0x00000801)");
         }
+        byte[] img = in.readAllBytes();
+        Path labels = labelsFileFor(images);
         if (img.length < 16) {
             throw new InvalidInputException(images + ": truncated: " + img.length + " bytes, but an IDX images header"
                     + " alone has 16 (magic, count, rows, columns)");
@@ -93,8 +98,8 @@ public final class IdxReader {
         }
         byte[] lab = readAll(labels);
         if (lab.length >= 4 && header(lab, 0) != LABELS_MAGIC) {
-            throw new InvalidInputException(String.format("%s: not an IDX labels file (magic 0x%08x, expected 0x%08x)",
-                    labels, header(lab, 0), LABELS_MAGIC));
+            throw new InvalidInputException(labels + ": not an IDX labels file of unsigned bytes (magic 0x00000801, the"
+                    + " only kind supported): " + describe(header(lab, 0)));
         }
         if (lab.length < 8) {
             throw new InvalidInputException(labels + ": truncated: " + lab.length + " bytes, but an IDX labels header"
@@ -125,6 +130,37 @@ public final class IdxReader {
             names.add("pixel" + c);
         }
         return new Dataset(images.toString(), names, x, n, y, List.of(), null, null, null, labels.toString(), 0);
+    }
+
+    /**
+     * The IDX type codes (the magic's third byte) and what each element is. The magic is {@code 00 00 TYPE DIMS}.
+     */
+    private static String typeName(int type) {
+        return switch (type) {
+            case 0x08 -> "unsigned bytes";
+            case 0x09 -> "signed bytes";
+            case 0x0B -> "2-byte integers";
+            case 0x0C -> "4-byte integers";
+            case 0x0D -> "4-byte floats";
+            case 0x0E -> "8-byte floats";
+            default -> null;
+        };
+    }
+
+    /** Whether the magic's type byte is one IDX defines. */
+    static boolean isIdxType(int type) {
+        return typeName(type) != null;
+    }
+
+    /** What a magic says: "an IDX file of 4-byte floats with 3 dimensions (magic 0x00000d03)", or that it is none. */
+    static String describe(int magic) {
+        int type = (magic >>> 8) & 0xff;
+        int dims = magic & 0xff;
+        if ((magic >>> 16) != 0 || !isIdxType(type)) {
+            return String.format("not an IDX file at all (magic 0x%08x)", magic);
+        }
+        return String.format("an IDX file of %s with %d dimension%s (magic 0x%08x)", typeName(type), dims,
+                dims == 1 ? "" : "s", magic);
     }
 
     private static InvalidInputException labelsInsteadOfImages(Path file) {

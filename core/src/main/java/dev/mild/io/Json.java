@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * A small strict JSON reader (RFC 8259) for the golden files: objects become {@code Map<String, Object>} in
  * file order, arrays {@code List<Object>}, numbers {@code Double} (finite: one beyond the float64 range is an
- * error), plus {@code String}, {@code Boolean} and {@code null}. Errors name the source, line and column. core
+ * error), plus {@code String}, {@code Boolean} and {@code null}. A key twice in one object is an error (RFC 8259
+ * leaves it to the reader; keeping the last value would hide the first). Errors name the source, line and column. core
  * takes no JSON dependency for this.
  */
 public final class Json {
@@ -77,6 +78,7 @@ public final class Json {
 
     private Map<String, Object> object() {
         Map<String, Object> map = new LinkedHashMap<>();
+        Map<String, Integer> keyAt = new java.util.HashMap<>();   // where each key starts, for a duplicate's message
         pos++;
         skipWhitespace();
         if (peek() == '}') {
@@ -88,7 +90,16 @@ public final class Json {
             if (peek() != '"') {
                 throw error("expected a quoted key");
             }
+            int keyStart = pos;
             String key = string();
+            Integer first = keyAt.putIfAbsent(key, keyStart);
+            if (first != null) {
+                // Kept, the last value silently replaced the first (two "cases" arrays: the first never checked).
+                int[] at = lineAndColumn(first);
+                pos = keyStart;
+                throw error("duplicate key \"" + key + "\" (first at line " + at[0] + ", column " + at[1] + "): an"
+                        + " object names each key once");
+            }
             skipWhitespace();
             expect(':');
             skipWhitespace();
@@ -268,9 +279,15 @@ public final class Json {
     }
 
     private InvalidInputException error(String what) {
+        int[] at = lineAndColumn(pos);
+        return new InvalidInputException(source + ": line " + at[0] + ", column " + at[1] + ": " + what);
+    }
+
+    /** The line and column (both 1-based) of the character at {@code offset}. */
+    private int[] lineAndColumn(int offset) {
         int line = 1;
         int col = 1;
-        for (int i = 0; i < Math.min(pos, text.length()); i++) {
+        for (int i = 0; i < Math.min(offset, text.length()); i++) {
             if (text.charAt(i) == '\n') {
                 line++;
                 col = 1;
@@ -278,6 +295,6 @@ public final class Json {
                 col++;
             }
         }
-        return new InvalidInputException(source + ": line " + line + ", column " + col + ": " + what);
+        return new int[] {line, col};
     }
 }

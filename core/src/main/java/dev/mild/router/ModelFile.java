@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UTFDataFormatException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -80,14 +81,59 @@ public final class ModelFile {
             throw new InvalidInputException(file + ": is a directory; give a model file saved by ./mild train");
         }
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        // The magic is checked before the rest is read: a device given as the model (/dev/zero) or a large file of
+        // another kind was read whole first, and then "out of memory: give Java a larger heap".
+        boolean regular = Files.isRegularFile(file);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(MAGIC.length);
+            checkMagic(magic, file + (regular ? "" : " (not a regular file: a device? a pipe?)"));
+            long limit = maxFileBytes();
+            if (regular) {
+                long size = Files.size(file);
+                if (size > limit) {
+                    throw tooLarge(file, size + " bytes", limit);
+                }
+            }
+            // readNBytes grows its buffer as bytes come, so a pipe is read up to the limit and no further.
+            byte[] rest = in.readNBytes((int) (limit - MAGIC.length + 1));
+            if (MAGIC.length + (long) rest.length > limit) {
+                throw tooLarge(file, "more than " + limit + " bytes", limit);
+            }
+            bytes = ByteBuffer.allocate(MAGIC.length + rest.length).put(magic).put(rest).array();
         } catch (NoSuchFileException e) {
             throw new InvalidInputException(file + ": no such model file");
         } catch (IOException e) {
             throw new InvalidInputException(file + ": cannot read the model: " + OutputFile.reason(e), e);
         }
         return fromBytes(bytes, file.toString());
+    }
+
+    /**
+     * The largest model file {@link #load} reads: what one Java array holds, and no more than the heap this JVM
+     * may use (the model is parsed from the file's bytes, in memory).
+     */
+    static long maxFileBytes() {
+        return Math.min(Integer.MAX_VALUE - 8L, Runtime.getRuntime().maxMemory());
+    }
+
+    private static InvalidInputException tooLarge(Path file, String size, long limit) {
+        boolean heap = limit < Integer.MAX_VALUE - 8L;
+        return new InvalidInputException(file + ": too large for a model file (" + size + "; at most " + limit
+                + " bytes are read, " + (heap ? "the Java heap limit: if it really is a model, give Java a larger"
+                + " heap with -Xmx, e.g. MILD_JVM_OPTS=-Xmx8g ./mild ..." : "the most one Java array holds") + ")");
+    }
+
+    /** Refuses bytes that do not start with the magic; {@code source} names them in the message. */
+    private static void checkMagic(byte[] bytes, String source) {
+        if (bytes.length < MAGIC.length) {
+            throw new InvalidInputException(source + ": not a MILD model file (" + bytes.length + " bytes, too short)");
+        }
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (bytes[i] != MAGIC[i]) {
+                throw new InvalidInputException(source + ": not a MILD model file (wrong magic bytes; a model starts"
+                        + " with \"MILDRTR\")");
+            }
+        }
     }
 
     /** The whole file's bytes for a model. */
@@ -116,15 +162,7 @@ public final class ModelFile {
         if (bytes == null) {
             throw new InvalidInputException(source + ": no model bytes (null)");
         }
-        if (bytes.length < MAGIC.length) {
-            throw new InvalidInputException(source + ": not a MILD model file (" + bytes.length + " bytes, too short)");
-        }
-        for (int i = 0; i < MAGIC.length; i++) {
-            if (bytes[i] != MAGIC[i]) {
-                throw new InvalidInputException(source + ": not a MILD model file (wrong magic bytes; a model starts with"
-                        + " \"MILDRTR\")");
-            }
-        }
+        checkMagic(bytes, source);
         if (bytes.length < HEADER) {
             throw new InvalidInputException(source + ": truncated model file (" + bytes.length + " bytes, the header"
                     + " alone has " + HEADER + ")");

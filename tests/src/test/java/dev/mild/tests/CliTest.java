@@ -1191,4 +1191,222 @@ class CliTest {
         Map<?, ?> result = (Map<?, ?>) ((Map<?, ?>) Json.parse(json.out.trim(), "eval")).get("result");
         assertEquals(40, ((List<?>) result.get("blocks")).size());
     }
+
+    /** Runs a command with {@code stdin} as its input and a standard output whose every write fails (a full disk). */
+    static Run runIntoFullDisk(java.io.InputStream stdin, String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        java.io.OutputStream full = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
+            }
+        };
+        Console c = new Console(stdin, new PrintStream(full, false, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        int code = Main.run(args, c);
+        return new Run(code, "", err.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A PrintStream keeps write errors to itself: route, eval --json, train --json and --help into a full disk (or
+     * a closed stdout) exited 0 with nothing written. Each now fails, exit 2, saying so; route stops reading at once.
+     */
+    @Test
+    void everyCommandFailsWhenStandardOutputCannotBeWritten() throws IOException {
+        Path model = xyModel();
+        Path data = tmp.resolve("xy.csv");
+        String stdout = "cannot write to standard output (disk full or closed)";
+        Run r = runIntoFullDisk(new ByteArrayInputStream("1,2\n-1,2\n".getBytes(StandardCharsets.UTF_8)), "route",
+                "--model", model.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild route: error: " + stdout, r.err.strip());
+        // Rows without end: route stops at the first failed write instead of routing them into the full disk forever.
+        long[] consumed = {0};
+        java.io.InputStream endless = new java.io.InputStream() {
+            private final byte[] row = "1,2\n".getBytes(StandardCharsets.UTF_8);
+
+            @Override
+            public int read() {
+                return row[(int) (consumed[0]++ % row.length)];
+            }
+        };
+        r = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> runIntoFullDisk(endless, "route", "--model",
+                model.toString()));
+        assertEquals(2, r.code, r.err);
+        assertTrue(consumed[0] < 10 << 20, consumed[0] + " bytes read");
+        ByteArrayInputStream none = new ByteArrayInputStream(new byte[0]);
+        r = runIntoFullDisk(none, "eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + stdout, r.err.strip());
+        Path out = tmp.resolve("full.mild");
+        r = runIntoFullDisk(none, "train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--json",
+                "--out", out.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.endsWith("mild train: error: " + stdout + ": the report is lost, but the model was saved to "
+                + out + System.lineSeparator()), r.err);
+        assertTrue(Files.exists(out));
+        // Text output: the first line already fails, before any training.
+        Path notMade = tmp.resolve("not-made.mild");
+        r = runIntoFullDisk(none, "train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform",
+                "--out", notMade.toString());
+        assertEquals("mild train: error: " + stdout, r.err.strip());
+        assertFalse(Files.exists(notMade));
+        r = runIntoFullDisk(none, "--help");
+        assertEquals(2, r.code);
+        assertEquals("mild: error: " + stdout, r.err.strip());
+        r = runIntoFullDisk(none, "backends");
+        assertEquals("mild backends: error: " + stdout, r.err.strip());
+    }
+
+    /**
+     * stdin that cannot be read ({@code < somedir}) was "failed: java.io.IOException: Is a directory" from Main's
+     * catch-all; gzip data on stdin was "a NUL byte ... UTF-16?".
+     */
+    @Test
+    void routeSaysWhyStdinCannotBeReadAndRefusesGzipData() throws IOException {
+        Path model = xyModel();
+        java.io.InputStream directory = new java.io.InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new IOException("Is a directory");
+            }
+        };
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(directory, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin: cannot read: is a directory", err.toString(StandardCharsets.UTF_8).strip());
+
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz)) {
+            z.write("x,y\n1,2\n".getBytes(StandardCharsets.UTF_8));
+        }
+        err.reset();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        c = new Console(new ByteArrayInputStream(gz.toByteArray()), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin holds gzip-compressed data: decompress it first, e.g. zcat FILE |"
+                + " ./mild route --model MODEL", err.toString(StandardCharsets.UTF_8).strip());
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
+     * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
+     */
+    @Test
+    void trainNamesTheOptionAndTheDataFileWhenAHeldOutFileDoesNotMatch() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x1,x2,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n".repeat(20));
+        Path three = tmp.resolve("three.csv");
+        Files.writeString(three, "x1,x2,x3,cost:a,cost:b\n1,2,3,0,1\n");
+        Path out = tmp.resolve("m.mild");
+        Run r = run("train", "--data", data.toString(), "--test", three.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --test " + three + ": column 3 (x3) is not a column of --data " + data
+                + " (its features: x1, x2)", r.err.strip());
+        r = run("train", "--data", three.toString(), "--valid", data.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals("mild train: error: --valid " + data + ": no column \"x3\", which --data " + three
+                + " has as a feature", r.err.strip());
+        Path otherExpert = tmp.resolve("c.csv");
+        Files.writeString(otherExpert, "x1,x2,cost:a,cost:c\n1,2,0,1\n");
+        r = run("train", "--data", data.toString(), "--test", otherExpert.toString(), "--epochs", "1", "--out",
+                out.toString());
+        assertEquals("mild train: error: --test " + otherExpert + ": column 4 (cost:c) names an expert that --data "
+                + data + " has no column for (its experts: a, b)", r.err.strip());
+
+        // IDX: 3x3 training images, 2x2 test images; and eval of the model on the 2x2 ones.
+        idxPair("train", 200, 1);
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + 4 * 4).putInt(0x00000803).putInt(4).putInt(2)
+                .putInt(2);
+        Files.write(tmp.resolve("small-images-idx3-ubyte"), img.array());
+        Files.write(tmp.resolve("small-labels-idx1-ubyte"), java.nio.ByteBuffer.allocate(8 + 4).putInt(0x00000801)
+                .putInt(4).array());
+        Path train = tmp.resolve("train-images-idx3-ubyte.gz");
+        Path small = tmp.resolve("small-images-idx3-ubyte");
+        r = run("train", "--data", train.toString(), "--test", small.toString(), "--experts", "synthetic", "--blocks",
+                "7,2,1", "--epochs", "1", "--rho", "uniform", "--out", out.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --test " + small + ": images are 2x2, the training images are 3x3 (--data "
+                + train + ")", r.err.strip());
+        r = run("train", "--data", train.toString(), "--experts", "synthetic", "--blocks", "7,2,1", "--epochs", "1",
+                "--rho", "uniform", "--out", out.toString());
+        assertEquals(0, r.code, r.err);
+        r = run("eval", "--model", out.toString(), "--data", small.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + small + ": images are 2x2, the model's are 3x3 (9 pixels)", r.err.strip());
+    }
+
+    /**
+     * A valued option given twice was refused, a flag given twice silently accepted; "-d FILE" and "-data FILE" were
+     * "expects no positional arguments"; --search-epochs 0 was silently the default while --epochs 0 was refused.
+     */
+    @Test
+    void repeatedFlagsSingleDashOptionsAndAZeroSearchEpochsAreRefused() {
+        Run r = run("eval", "--json", "--model", "m.mild", "--data", "d.csv", "--json");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: --json is given twice (see ./mild eval --help)", r.err.strip());
+        r = run("route", "--scores", "--model", "m.mild", "--scores");
+        assertEquals("mild route: error: --scores is given twice (see ./mild route --help)", r.err.strip());
+        r = run("train", "--data", "d.csv", "--coverage", "--coverage");
+        assertEquals("mild train: error: --coverage is given twice (see ./mild train --help)", r.err.strip());
+
+        r = run("train", "-d", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: unknown option -d (options start with --; see ./mild train --help)",
+                r.err.strip());
+        r = run("train", "-data", "d.csv");
+        assertEquals("mild train: error: unknown option -data (options start with --: --data; see ./mild train --help)",
+                r.err.strip());
+        r = run("eval", "--model", "m.mild", "-json=1");
+        assertEquals("mild eval: error: unknown option -json (options start with --: --json; see ./mild eval --help)",
+                r.err.strip());
+
+        r = run("train", "--data", "d.csv", "--search-epochs", "0");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --search-epochs must be between 1 and 100000, got 0 (leave --search-epochs"
+                + " out for the default: about 150 optimizer steps per grid point) (see ./mild train --help)",
+                r.err.strip());
+    }
+
+    /**
+     * The grid's mean margins far from 1: 1e20 was printed as 9223372036854775807 (cast to a long), 1e-20 as "0/2",
+     * and the note's wider grid as 0.0000000000000000000025,...
+     */
+    @Test
+    void rhoGridReportWritesMarginsFarFromOneReadably() throws IOException {
+        Path data = tmp.resolve("far.csv");
+        Files.writeString(data, "x1,x2,cost:a,cost:b\n" + "1,2,0,1\n-1,2,1,0\n0.5,1,0.2,0.4\n".repeat(30));
+        Run r = run("train", "--data", data.toString(), "--rho-grid", "1e-20,1e20", "--epochs", "2", "--search-epochs",
+                "1", "--out", tmp.resolve("far.mild").toString());
+        assertEquals(0, r.code, r.err);
+        List<String> grid = r.out.lines().map(String::strip).toList();
+        assertTrue(grid.stream().anyMatch(l -> l.matches("1e-20 +[0-9.]+\\*? .*")), r.out);
+        assertTrue(grid.stream().anyMatch(l -> l.matches("1e\\+20 +[0-9.]+\\*? .*")), r.out);
+        assertFalse(r.out.contains("9223372036854775807") || r.out.contains("0/2"), r.out);
+        assertTrue(r.out.contains("chosen (*): mean margin 1e-20, gamma") || r.out.contains("chosen (*): mean margin"
+                + " 1e+20, gamma"), r.out);
+        // The grid chose one of its two points, so an edge: the wider grid is written as --rho-grid reads it.
+        assertTrue(r.out.contains("Try a wider grid, e.g. --rho-grid 2.5e-21,5e-21,1e-20,1e+20\n")
+                || r.out.contains("Try a wider grid, e.g. --rho-grid 1e-20,1e+20,2e+20,4e+20\n"), r.out);
+    }
+
+    /** A key twice in one object silently kept the last value: a first "cases" array was never checked. */
+    @Test
+    void goldenRefusesAKeyGivenTwiceNamingItsPlace() throws IOException {
+        Path f = tmp.resolve("twice.json");
+        String good = Support.resource("surrogate-cases.json").strip();
+        // The file's cases, then a second "cases" key with an empty array (which alone would be refused as empty).
+        String text = good.substring(0, good.length() - 1) + ",\n \"cases\": []}";
+        Run r = goldenRefuses(f, text, "--backend", "scalar");
+        assertTrue(good.startsWith("{\n \"cases\": ["), "the resource's layout, for the place below");
+        assertEquals("mild golden: error: " + f + ": line " + text.lines().count() + ", column 2: duplicate key"
+                + " \"cases\" (first at line 2, column 2): an object names each key once", r.err.strip());
+        r = goldenRefuses(f, "{\"cases\": [{\"name\": \"a\", \"nu\": 1,\n \"nu\": 2}]}");
+        assertTrue(r.err.contains(f + ": line 2, column 2: duplicate key \"nu\" (first at line 1, column 26)"), r.err);
+        assertEquals("", r.out);
+    }
 }

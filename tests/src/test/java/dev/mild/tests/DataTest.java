@@ -841,6 +841,38 @@ class DataTest {
     }
 
     /**
+     * An IDX file of another type (floats) fell through to the CSV reader: "a NUL byte ... UTF-16?". Any IDX magic
+     * is recognized, and the type and dimensions it names are said, before the labels file is looked for.
+     */
+    @Test
+    void idxFilesOfAnotherTypeAreNamedAsSuch() throws IOException {
+        byte[][] pair = idx(3, 3, false);
+        Files.write(tmp.resolve("k-labels-idx1-ubyte"), pair[1]);
+        byte[] floats = pair[0].clone();
+        ByteBuffer.wrap(floats).putInt(0, 0x00000D03);
+        Files.write(tmp.resolve("k-images-idx3-ubyte"), floats);
+        String supported = ", which is not supported: MILD reads IDX images of unsigned bytes (magic 0x00000803) with"
+                + " their labels file (magic 0x00000801)";
+        idxError("k-images-idx3-ubyte", tmp.resolve("k-images-idx3-ubyte") + ": an IDX file of 4-byte floats with 3"
+                + " dimensions (magic 0x00000d03)" + supported);
+        // Under any name (no "images" in it to find a labels file by), and gzipped.
+        gzip("doubles.idx.gz", ByteBuffer.allocate(12).putInt(0x00000E02).putInt(1).putInt(1).array());
+        idxError("doubles.idx.gz", "doubles.idx.gz: an IDX file of 8-byte floats with 2 dimensions (magic 0x00000e02)"
+                + supported);
+        byte[] fourDimensions = pair[0].clone();
+        ByteBuffer.wrap(fourDimensions).putInt(0, 0x00000804);
+        Files.write(tmp.resolve("m-images-idx3-ubyte"), fourDimensions);
+        idxError("m-images-idx3-ubyte", "an IDX file of unsigned bytes with 4 dimensions (magic 0x00000804)" + supported);
+        // A labels file of signed bytes beside good images.
+        Files.write(tmp.resolve("n-images-idx3-ubyte"), pair[0]);
+        byte[] signed = pair[1].clone();
+        ByteBuffer.wrap(signed).putInt(0, 0x00000901);
+        Files.write(tmp.resolve("n-labels-idx1-ubyte"), signed);
+        idxError("n-images-idx3-ubyte", "n-labels-idx1-ubyte: not an IDX labels file of unsigned bytes (magic"
+                + " 0x00000801, the only kind supported): an IDX file of signed bytes with 1 dimension (magic 0x00000901)");
+    }
+
+    /**
      * Dimensions whose product overflows: 16 images of 2^30 x 2^30 pixels are 2^64 bytes, which wrapped to 0, so
      * a bare 16-byte header "had every pixel" and was read as 16 rows without a feature.
      */

@@ -320,6 +320,46 @@ class ModelFileTest {
         assertTrue(e.getMessage().contains("feature name \"xxxx") && e.getMessage().contains("65535"), e.getMessage());
     }
 
+    /**
+     * The model was read whole before its magic was looked at: /dev/zero as --model ran until the heap was full
+     * ("give Java a larger heap"), and a file too large for one array failed with Java's "Required array size too
+     * large". The magic comes first, then the size; a model through a pipe still loads.
+     */
+    @Test
+    void theMagicIsCheckedBeforeTheRestIsReadAndAbsurdSizesAreRefused() throws Exception {
+        Path zero = Path.of("/dev/zero");
+        Assumptions.assumeTrue(Files.exists(zero), "needs /dev/zero");
+        InvalidInputException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30), () -> assertThrows(InvalidInputException.class, () -> ModelFile.load(zero)));
+        assertEquals("/dev/zero (not a regular file: a device? a pipe?): not a MILD model file (wrong magic bytes; a"
+                + " model starts with \"MILDRTR\")", e.getMessage());
+
+        // A sparse file of 2 GiB and more that starts like a model: refused by its size, without reading it.
+        Path huge = tmp.resolve("huge.mild");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.write(ModelFile.toBytes(model), 0, 20);
+            f.setLength((1L << 31) + 100);
+        }
+        e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> assertThrows(InvalidInputException.class, () -> ModelFile.load(huge)));
+        assertTrue(e.getMessage().startsWith(huge + ": too large for a model file (2147483748 bytes; at most "),
+                e.getMessage());
+
+        Path fifo = tmp.resolve("pipe.mild");
+        Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "needs mkfifo");
+        byte[] good = ModelFile.toBytes(model);
+        Thread writer = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Files.write(fifo, good);
+            } catch (IOException ignored) {
+                // the reader failed; the assertion below says how
+            }
+        });
+        RouterModel back = ModelFile.load(fifo);
+        writer.join(10_000);
+        assertEquals(model.featureNames(), back.featureNames());
+    }
+
     private void assertError(byte[] bytes, String... expected) throws IOException {
         Path f = tmp.resolve("bad.mild");
         Files.write(f, bytes);
