@@ -222,8 +222,10 @@ public final class RouterTraining {
             if (rhoGrid != null) {
                 RhoSearch.checkMeanMargins(rhoGrid);
             }
-            if (searchEpochs != null && searchEpochs < 0) {
-                throw new InvalidInputException("--search-epochs must be >= 0 (0 for the default), got " + searchEpochs);
+            if (searchEpochs != null && searchEpochs < 1) {
+                throw new InvalidInputException("--search-epochs must be >= 1, got " + searchEpochs
+                        + " (leave it out, null in the API, for the default: about " + RhoSearch.SEARCH_STEPS
+                        + " optimizer steps per grid point)");
             }
             if (expertEpochs < 1) {
                 // A cap below 1 is no cap (and as TrainOptions' AUTO it would silently train up to 4000 steps).
