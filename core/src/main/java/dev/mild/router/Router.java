@@ -300,7 +300,7 @@ public final class Router {
         for (int c = 1; c < d; c++) {
             far = Math.abs(standardized[c]) > Math.abs(standardized[far]) ? c : far;
         }
-        return new InvalidInputException("feature column " + (far + 1) + " (1-based, in the model's order) is "
+        return new InvalidInputException(standardizer.describe(far) + " is "
                 + x[xOff + far] + ", " + standardized[far] + " standard deviations from the training mean: the"
                 + " router's scores overflow float32 for this row; it was not trained on anything like it");
     }
@@ -328,7 +328,7 @@ public final class Router {
         for (int c = 0; c < d; c++) {
             float v = x[xOff + c];
             if (!Float.isFinite(v)) {
-                throw new InvalidInputException("feature column " + (c + 1) + " (1-based, in the model's order) is " + v
+                throw new InvalidInputException(standardizer.describe(c) + " is " + v
                         + " (must be finite)");
             }
         }

@@ -74,12 +74,12 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
 
     /** A router over this model (a copy of the parameters), on {@link DenseProduct#fastest()}. */
     public Router router() {
-        return new Router(standardizer, network, experts.names());
+        return new Router(standardizer.named(featureNames), network, experts.names());
     }
 
     /** A router over this model on {@code product} (every product routes every row the same; only speed differs). */
     public Router router(DenseProduct product) {
-        return new Router(standardizer, network, experts.names(), product);
+        return new Router(standardizer.named(featureNames), network, experts.names(), product);
     }
 
     public List<String> expertNames() {

@@ -20,6 +20,7 @@ public final class Standardizer {
     private final float[] mean;
     private final float[] std;
     private final float[] invStd;
+    private final List<String> featureNames; // for messages; null: features are named by their column
 
     /**
      * @param mean per-feature mean. Not modified (copied).
@@ -59,10 +60,25 @@ public final class Standardizer {
         }
         this.mean = mean.clone();
         this.std = std.clone();
+        this.featureNames = featureNames == null ? null : List.copyOf(featureNames);
         this.invStd = new float[std.length];
         for (int c = 0; c < std.length; c++) {
             invStd[c] = std[c] > 0 ? 1f / std[c] : 1f;
         }
+    }
+
+    /**
+     * The same statistics with the features' names, so that a row refused when it is routed names its feature and
+     * not only a column number in the model's order, which is not the input's when a header reorders the columns.
+     */
+    public Standardizer named(List<String> names) {
+        return new Standardizer(mean, std, names);
+    }
+
+    /** Feature c in a message: {@code feature "x2" (column 2 of the model's, 1-based)}, or by its column alone. */
+    String describe(int c) {
+        return featureNames == null ? "feature column " + (c + 1) + " (1-based, in the model's order)"
+                : "feature \"" + featureNames.get(c) + "\" (column " + (c + 1) + " of the model's, 1-based)";
     }
 
     private static String featureName(List<String> featureNames, int c) {
@@ -220,7 +236,7 @@ public final class Standardizer {
         }
         int bad = applyRowAt(x, offset, out, outOffset);
         if (bad >= 0) {
-            throw overflow("feature column " + (bad + 1) + " (1-based, in the model's order)", bad, x[offset + bad]);
+            throw overflow(describe(bad), bad, x[offset + bad]);
         }
     }
 

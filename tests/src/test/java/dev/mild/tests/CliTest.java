@@ -553,6 +553,11 @@ class CliTest {
         Run e = run("eval", "--model", model.toString(), "--data", data.toString());
         assertEquals(2, e.code, e.err);
         assertTrue(e.err.contains("overflow.csv, line 4: ") && e.err.contains("overflow float32"), e.err);
+        // route with the columns in another order: the message names the feature, not only the model's column
+        Run r = runWithInput("x2,x0,x1\n0.1,0.2,0.3\n1.7e38,0.1,0.1\n", "route", "--model", model.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("stdin, line 3") && r.err.contains("feature \"x2\" (column 3 of the model's, 1-based)"),
+                r.err);
     }
 
     /**
@@ -1038,7 +1043,8 @@ class CliTest {
         }
         // A value far outside the training data cannot be standardized in float32: an error, not a NaN score.
         Run far = runWithInput("1,2,1e36\n", "route", "--model", model.toString());
-        assertTrue(far.err.contains("stdin, line 1: feature column 3") && far.err.contains("too far"), far.err);
+        assertTrue(far.err.contains("stdin, line 1: feature \"x2\" (column 3 of the model's") && far.err.contains("too far"),
+                far.err);
         // A byte-order mark before the header, and a reserved name in another case.
         Run bom = runWithInput("\uFEFFx2,x0,x1\n0.2,0.5,0.1\n", "route", "--model", model.toString());
         assertEquals(0, bom.code, bom.err);
