@@ -452,21 +452,11 @@ public final class ModelFile {
         for (int l = 0; l < net.layers(); l++) {
             in.readInto(net.weights(l));
             in.readInto(net.biases(l));
-            finite(what + ", layer " + (l + 1) + " weights", net.weights(l));
-            finite(what + ", layer " + (l + 1) + " biases", net.biases(l));
         }
+        // A NaN or infinite parameter (a damaged file whose checksum was recomputed, or another writer) would route
+        // every row by NaN scores; the file is refused instead.
+        net.checkFinite(what);
         return net;
-    }
-
-    // A NaN or infinite parameter (a damaged file whose checksum was recomputed, or another writer) would route
-    // every row by NaN scores; the file is refused instead.
-    private static void finite(String what, float... v) {
-        for (int i = 0; i < v.length; i++) {
-            if (!Float.isFinite(v[i])) {
-                throw new InvalidInputException(what + (v.length > 1 ? ", entry " + i : "") + " is " + v[i]
-                        + " (every parameter must be finite)");
-            }
-        }
     }
 
     private static void writeFloats(DataOutputStream out, float[] v) throws IOException {
