@@ -141,22 +141,25 @@ public final class RhoSearch {
     /**
      * A grid's mean margins (ascending) extended past its smallest by two halvings ({@code below}: a quarter and a
      * half of it first) and past its largest by two doublings ({@code above}: twice and four times it last): the
-     * wider grid to try when searches chose an edge (several seeds may hit both).
+     * wider grid to try when searches chose an edge (several seeds may hit both). Values outside the margins a loss
+     * takes ([{@link LossConfig#MIN_RHO}, {@link LossConfig#MAX_RHO}]) are left out: {@code --rho-grid} would refuse
+     * the suggestion.
      */
     public static double[] widerMeanMargins(double[] meanMargins, boolean below, boolean above) {
         int n = meanMargins.length;
-        int first = below ? 2 : 0;
-        double[] wider = new double[n + first + (above ? 2 : 0)];
+        double[] wider = new double[n + 4];
+        int size = 0;
         if (below) {
-            wider[0] = meanMargins[0] / 4;
-            wider[1] = meanMargins[0] / 2;
+            wider[size++] = meanMargins[0] / 4;
+            wider[size++] = meanMargins[0] / 2;
         }
-        System.arraycopy(meanMargins, 0, wider, first, n);
+        System.arraycopy(meanMargins, 0, wider, size, n);
+        size += n;
         if (above) {
-            wider[first + n] = meanMargins[n - 1] * 2;
-            wider[first + n + 1] = meanMargins[n - 1] * 4;
+            wider[size++] = meanMargins[n - 1] * 2;
+            wider[size++] = meanMargins[n - 1] * 4;
         }
-        return wider;
+        return Arrays.stream(wider, 0, size).filter(m -> m >= LossConfig.MIN_RHO && m <= LossConfig.MAX_RHO).toArray();
     }
 
     /** Progress callbacks. */

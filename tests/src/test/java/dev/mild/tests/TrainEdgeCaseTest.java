@@ -285,4 +285,15 @@ class TrainEdgeCaseTest {
         assertTrue(e.getMessage().contains("outside the accepted") && e.getMessage().contains("--scale columns"),
                 e.getMessage());
     }
+
+    /** The wider grid suggested after an edge was chosen: never past the margins a loss takes (--rho-grid refused it). */
+    @Test
+    void widerGridStaysWithinTheMarginsALossTakes() {
+        assertEquals(List.of(0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), java.util.Arrays.stream(
+                RhoSearch.widerMeanMargins(new double[] {0.5, 1, 2}, true, true)).boxed().toList());
+        assertEquals(List.of(1e29, 5e29, 1e30), java.util.Arrays.stream(
+                RhoSearch.widerMeanMargins(new double[] {1e29, 5e29}, false, true)).boxed().toList());
+        assertEquals(List.of(1e-30, 2e-30, 4e-30), java.util.Arrays.stream(
+                RhoSearch.widerMeanMargins(new double[] {2e-30, 4e-30}, true, false)).boxed().toList());
+    }
 }
