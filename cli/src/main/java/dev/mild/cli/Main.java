@@ -49,6 +49,7 @@ public final class Main {
      * descriptor must not pass for success.
      */
     public static int run(String[] argv, Console console) {
+        StdoutFailure.reset();
         Map<String, Command> byName = new LinkedHashMap<>();
         for (Command c : COMMANDS) {
             byName.put(c.name(), c);
@@ -85,6 +86,9 @@ public final class Main {
             code = command.run(args, console);
         } catch (StdoutFailure e) {
             // Thrown by a command that stops writing at once (route); not reported twice below.
+            if (StdoutFailure.readerGone()) {
+                return OK;
+            }
             console.err().println(prefix + ": error: " + e.getMessage());
             return BAD_INPUT;
         } catch (UsageException e) {
@@ -123,6 +127,9 @@ public final class Main {
      */
     private static int outputChecked(String prefix, int code, Console console) {
         if (console.out().checkError()) {   // flushes first
+            if (StdoutFailure.readerGone()) {
+                return code; // the reader had what it wanted (| head): the command's own result stands
+            }
             console.err().println(prefix + ": error: " + StdoutFailure.MESSAGE);
             return BAD_INPUT;
         }

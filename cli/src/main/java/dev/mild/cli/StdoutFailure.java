@@ -1,5 +1,6 @@
 package dev.mild.cli;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 
@@ -15,6 +16,61 @@ final class StdoutFailure extends RuntimeException {
 
     StdoutFailure(String more) {
         super(MESSAGE + more);
+    }
+
+    /** The last write error of a {@link #watched} stream (standard output's), or null. */
+    private static volatile IOException lastError;
+
+    /**
+     * {@code raw} recording the error of a failed write, which a {@link PrintStream} over it keeps to itself: so that
+     * a reader that went away ({@code ./mild route ... | head -1}: a broken pipe) can be told from a full disk.
+     */
+    static OutputStream watched(OutputStream raw) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                try {
+                    raw.write(b);
+                } catch (IOException e) {
+                    lastError = e;
+                    throw e;
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    raw.write(b, off, len);
+                } catch (IOException e) {
+                    lastError = e;
+                    throw e;
+                }
+            }
+
+            @Override
+            public void flush() throws IOException {
+                try {
+                    raw.flush();
+                } catch (IOException e) {
+                    lastError = e;
+                    throw e;
+                }
+            }
+        };
+    }
+
+    /** Forgets the last write error (each command line starts afresh). */
+    static void reset() {
+        lastError = null;
+    }
+
+    /**
+     * True when standard output failed because its reader closed the pipe: the reader had what it wanted, as when
+     * {@code head} exits, so the command stops quietly, as Unix tools do on SIGPIPE, instead of reporting an error.
+     */
+    static boolean readerGone() {
+        IOException e = lastError;
+        return e != null && e.getMessage() != null && e.getMessage().contains("Broken pipe");
     }
 
     /** Flushes {@code out} and throws when anything written to it so far was lost. */

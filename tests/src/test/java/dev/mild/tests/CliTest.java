@@ -1214,6 +1214,28 @@ class CliTest {
     }
 
     /**
+     * {@code ./mild route ... | head -1}: the reader closes the pipe after a line. That is not an error (the first
+     * version of the stdout check said "cannot write to standard output", exit 2, once the output outgrew the pipe's
+     * buffer): route stops quietly with exit 0, as Unix tools do, and does not read the rest.
+     */
+    @Test
+    void routeStopsQuietlyWhenItsReaderClosesThePipe() throws Exception {
+        Path model = xyModel();
+        Path rows = tmp.resolve("many.csv");
+        Files.writeString(rows, "1,2\n".repeat(300_000));
+        Path err = tmp.resolve("pipe-err.txt");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String script = "'" + java + "' -cp '" + System.getProperty("java.class.path") + "' dev.mild.cli.Main route"
+                + " --model '" + model + "' < '" + rows + "' 2> '" + err + "' | head -1; echo \"rc=${PIPESTATUS[0]}\"";
+        Process p = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals(2, out.lines().count(), out);   // one routed row, then the exit code
+        assertTrue(out.endsWith("rc=0\n"), out + Files.readString(err));
+        assertEquals("", Files.readString(err));
+    }
+
+    /**
      * A PrintStream keeps write errors to itself: route, eval --json, train --json and --help into a full disk (or
      * a closed stdout) exited 0 with nothing written. Each now fails, exit 2, saying so; route stops reading at once.
      */
