@@ -53,10 +53,16 @@ public final class Checks {
      * <p>Costs what the finiteness scan did: one vectorizable pass takes the block's largest and smallest score,
      * and when their difference is within the limit so is every row's (a NaN or an infinity makes it fail).
      * Only otherwise are the rows looked at one by one.
-     *
-     * @return a bound on every row's spread (at most {@link LossConfig#maxScoreSpread}), for {@link #weights}
      */
-    public static double scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
+    public static void scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
+        scoresSpread(what, config, m, fromRow, rows);
+    }
+
+    /**
+     * {@link #scores}, returning a bound on every row's spread (the batch's largest score less its smallest, at most
+     * {@link LossConfig#maxScoreSpread}) for {@link #weights}.
+     */
+    public static double scoresSpread(String what, LossConfig config, float[] m, int fromRow, int rows) {
         int p = config.experts();
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);
         return scoresAt(what, config, m, fromRow * p, rows, new Rows(fromRow, -1));
@@ -122,7 +128,7 @@ public final class Checks {
     /**
      * Weights for {@code config}: rows {@code fromRow .. fromRow+rows-1} present, all finite, and each row's
      * {@code sum_k |w_k|} within {@link LossConfig#maxRowWeight} of the scores' spread bound (what
-     * {@link #scores} returned), so that the loss and its gradient stay finite in float32 on every backend:
+     * {@link #scoresSpread} returned), so that the loss and its gradient stay finite in float32 on every backend:
      * weights of 1e9 with rho of 1e-30, or of 1e37 with rho 1 and scores 100 apart, were accepted and overflowed,
      * some backends to infinity and others to NaN. One pass, as the finiteness scan was.
      */
@@ -150,9 +156,10 @@ public final class Checks {
                     }
                 }
                 throw new InvalidInputException(what + ": " + names.name(i) + " has weights whose magnitudes sum to "
-                        + brief(sum) + ", beyond the " + brief(limit) + " this loss takes with scores that spread up to "
-                        + brief(spread) + ": the loss and its gradient would overflow float32 (3.4e38). Scale the"
-                        + " costs or weights down (the router's choices do not change when every weight is scaled)");
+                        + brief(sum) + ", beyond the " + brief(limit) + " this loss takes with " + rows + " rows of"
+                        + " scores spreading up to " + brief(spread) + " (the batch's largest score less its smallest):"
+                        + " the loss and its gradient could overflow float32 (3.4e38). Scale the costs or weights down"
+                        + " (scaling every weight by one constant does not move the loss's minimum)");
             }
         }
     }

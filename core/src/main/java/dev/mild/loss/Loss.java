@@ -86,7 +86,7 @@ public final class Loss {
      */
     public double evaluate(float[] scores, float[] weights, int fromRow, int rows, float[] rowLoss, float[] grad) {
         int p = config.experts();
-        double spread = Checks.scores("scores", config, scores, fromRow, rows);
+        double spread = Checks.scoresSpread("scores", config, scores, fromRow, rows);
         Checks.weights("weights", config, weights, fromRow, rows, spread);
         Checks.output("rowLoss", rowLoss, fromRow, rows, 1);
         Checks.output("grad", grad, fromRow, rows, p);

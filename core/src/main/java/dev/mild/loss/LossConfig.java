@@ -281,9 +281,12 @@ public final class LossConfig {
      * with {@code log S_max = max(delta, 0) + log p + max_k a_k spread}; the gradient's entries for expert k sum to
      * at most {@code 2 a_k S_max^(max(0, 1-nu))}; and the kernels form the top expert's coefficient
      * {@code a_k e^delta_k S^-nu} before it meets the small softmax terms it multiplies, so that counts too. The
-     * weights may take float32's range up to 1/16 of what the largest of those factors leaves (the rest is room for
-     * the sums over experts). With rho = 1, no delta, scores 10 apart and 3 experts that is about 1.9e36; with
-     * rho = 1e-30, about 1e7. {@link Checks#weights} rejects rows beyond it.
+     * weights may take float32's range up to {@code 1/(16 p)} of what the largest of those factors leaves: the rest is
+     * room for sums over experts, and for the top expert's gradient share, which the SIMD and OpenCL kernels form as
+     * {@code a w_top zRest} with {@code zRest} up to {@code p - 1} before they divide by Z (without the 1/p, tied
+     * scores with all the weight on the top expert overflowed there at p >= 34). With rho = 1, no delta, scores 10
+     * apart and 3 experts that is about 6e35; with rho = 1e-30 and 3 experts, about 3.5e6. {@link Checks#weights}
+     * rejects rows beyond it.
      */
     public double maxRowWeight(double spread) {
         double maxA = 0.0;
@@ -299,7 +302,7 @@ public final class LossConfig {
         for (int k = 0; k < p; k++) {
             factor = Math.max(factor, a[k] * Math.max(2.0 * grow, expDelta[k]));
         }
-        return Float.MAX_VALUE / 16.0 / factor;
+        return Float.MAX_VALUE / 16.0 / p / factor;
     }
 
     /** Why {@link #maxScoreSpread} is what it is, for error messages. */

@@ -188,7 +188,8 @@ public final class Mlp {
                 for (int i = 0; i < v.length; i++) {
                     if (!Float.isFinite(v[i])) {
                         throw new InvalidInputException(what + ": layer " + (l + 1) + (pass == 0 ? " weight " : " bias ")
-                                + i + (pass == 0 ? " (input " + i / sizes[l + 1] + ", output " + i % sizes[l + 1] + ")" : "")
+                                + i + (pass == 0 ? " (input " + i / sizes[l + 1] + ", output " + i % sizes[l + 1] + "; these"
+                                + " 0-based)" : " (0-based)")
                                 + " is " + v[i] + " (every parameter must be finite)");
                     }
                 }

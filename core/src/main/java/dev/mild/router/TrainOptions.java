@@ -65,8 +65,10 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
         if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
             throw new InvalidInputException("weight decay must be finite and >= 0, got " + weightDecay);
         }
-        if (batch < 1 || (epochs < 1 && epochs != AUTO) || (patience < 1 && patience != AUTO) || threads < 1) {
-            throw new InvalidInputException("batch and threads must be >= 1, epochs and patience >= 1 or AUTO (-1) for"
+        if (batch < 1 || (epochs < 1 && epochs != AUTO) || (patience < 1 && patience != AUTO) || threads < 1
+                || threads > dev.mild.loss.KernelOptions.MAX_THREADS) {
+            throw new InvalidInputException("batch must be >= 1, threads in 1.." + dev.mild.loss.KernelOptions.MAX_THREADS
+                    + ", epochs and patience >= 1 or AUTO (-1) for"
                     + " automatic, got " + batch + ", " + threads + ", " + epochs + ", " + patience);
         }
     }

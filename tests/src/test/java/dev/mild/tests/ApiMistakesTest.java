@@ -135,6 +135,7 @@ class ApiMistakesTest {
         fails(() -> st.apply(new float[3]), "3 values are not whole rows of 2");
         fails(() -> st.apply(new float[2], 1, new float[2], 0), "does not fit");
         fails(() -> Mlp.sizes(3, null, 2), "hidden layer sizes are missing");
+        fails(() -> dev.mild.router.TrainOptions.DEFAULT.withThreads(5000), "threads in 1..4096");
         fails(() -> net.copyFrom(null), "missing");
     }
 }

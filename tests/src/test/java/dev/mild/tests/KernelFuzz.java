@@ -120,8 +120,19 @@ final class KernelFuzz {
             String kind = scoreKind.equals("mixed") ? SCORES[r.nextInt(SCORES.length - 1)] : scoreKind;
             rowScores(kind, config, f, r);
             fitSpread(config, f);
+            // atLimit, one row in three: tied scores and all the weight on the top expert (the first of the tie). The
+            // top expert's share forms a w zRest with zRest = p - 1 before it divides by Z, an intermediate p times the
+            // bound's factor (OpenCL overflowed there at p >= 34 until the bound took p into account).
+            boolean tiedTop = weightKind.equals("atLimit") && r.nextInt(3) == 0;
+            if (tiedTop) {
+                Arrays.fill(f, f[0]);
+            }
             System.arraycopy(f, 0, scores, scoresAt + i * p, p);
             rowWeights(weightKind, w, r);
+            if (tiedTop) {
+                Arrays.fill(w, 0f);
+                w[0] = r.nextBoolean() ? 1f : -1f;
+            }
             if (weightKind.equals("atLimit")) {
                 toLimit(config, f, w);
             }

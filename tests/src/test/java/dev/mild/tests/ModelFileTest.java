@@ -144,11 +144,11 @@ class ModelFileTest {
         Mlp router = model.network().copy();
         router.weights(0)[3] = Float.NaN;
         assertError(ModelFile.toBytes(withNetwork(router)),
-                "the router network: layer 1 weight 3 (input 0, output 3) is NaN");
+                "the router network: layer 1 weight 3 (input 0, output 3; these 0-based) is NaN");
         router = model.network().copy();
         router.biases(router.layers() - 1)[1] = Float.POSITIVE_INFINITY;
         assertError(ModelFile.toBytes(withNetwork(router)), "the router network: layer "
-                + router.layers() + " bias 1 is Infinity");
+                + router.layers() + " bias 1 (0-based) is Infinity");
     }
 
     @Test
