@@ -119,11 +119,15 @@ public final class RhoSearch {
          * When {@link #chosenAtEdge}, the grid's mean margins extended past that edge by two halvings (smallest
          * chosen: a quarter and a half of it first) or two doublings (largest chosen: twice and four times it
          * last); otherwise the grid's own mean margins. See {@link RhoSearch#widerMeanMargins(double[], boolean,
-         * boolean)}.
+         * boolean)}. A suggested mean margin is left out when the grid's tilted margins, which scale with it, would
+         * leave what a loss takes ({@link RhoSearch#checkGrid} would refuse it before training).
          */
         public double[] widerMeanMargins() {
             boolean smallest = chosenAtEdge() && chosen.meanMargin == meanMargins[0];
-            return RhoSearch.widerMeanMargins(meanMargins, smallest, chosenAtEdge() && !smallest);
+            double[] wider = RhoSearch.widerMeanMargins(meanMargins, smallest, chosenAtEdge() && !smallest);
+            return Arrays.stream(wider).filter(m -> grid.stream().allMatch(pt -> Arrays.stream(pt.rho())
+                    .map(r -> r * (m / pt.meanMargin()))
+                    .allMatch(r -> r >= LossConfig.MIN_RHO && r <= LossConfig.MAX_RHO))).toArray();
         }
 
         /** This result, with the base kept because the model trained at {@code chosen} scored {@code validLoss}. */

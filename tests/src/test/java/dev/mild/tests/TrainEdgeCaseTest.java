@@ -300,5 +300,16 @@ class TrainEdgeCaseTest {
                 RhoSearch.widerMeanMargins(new double[] {1e29, 5e29}, false, true)).boxed().toList());
         assertEquals(List.of(1e-30, 2e-30, 4e-30), java.util.Arrays.stream(
                 RhoSearch.widerMeanMargins(new double[] {2e-30, 4e-30}, true, false)).boxed().toList());
+        // A search's suggestion also keeps its tilted margins in range. Here gamma 1 gives the first expert 2.5 times
+        // the mean margin: 4e28 puts it at 1e29, kept.
+        RhoSearch.Point low = new RhoSearch.Point(1e27, 1.0, new double[] {2.5e27, 0.25e27, 0.25e27}, 0.2);
+        RhoSearch.Point high = new RhoSearch.Point(1e28, 1.0, new double[] {2.5e28, 0.25e28, 0.25e28}, 0.1);
+        RhoSearch.Result r = new RhoSearch.Result(List.of(low, high), new double[] {1e27, 1e28}, high, 3, null, Double.NaN);
+        assertEquals(List.of(1e27, 1e28, 2e28, 4e28), java.util.Arrays.stream(r.widerMeanMargins()).boxed().toList());
+        RhoSearch.Point top = new RhoSearch.Point(2e29, 1.0, new double[] {5e29, 0.5e29, 0.5e29}, 0.1);
+        RhoSearch.Result edge = new RhoSearch.Result(List.of(low, top), new double[] {1e27, 2e29}, top, 3, null,
+                Double.NaN);
+        // 4e29 and 8e29 would put the first expert at 1e30 and 2e30: only the first stays
+        assertEquals(List.of(1e27, 2e29, 4e29), java.util.Arrays.stream(edge.widerMeanMargins()).boxed().toList());
     }
 }
