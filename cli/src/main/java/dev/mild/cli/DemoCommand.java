@@ -116,6 +116,11 @@ final class DemoCommand implements Command {
         RouterTraining.Outcome mild = train(data, Surrogate.Kind.MILD, rhoGrid, blocks, seed, epochs, out, "MILD (rho auto)");
         out.printf(Locale.ROOT, "  MILD's search chose %s: rho = %s%n", Reports.searchChoice(mild.search()),
                 Reports.rho(mild.rho()));
+        if (mild.search() != null && (mild.search().chosen().isUniformOne() || mild.search().baseKept())) {
+            // Otherwise a newcomer sees two identical rows below and wonders what MILD did.
+            out.println("  These are TDEF's margins (no other grid point did better on validation), so MILD's router");
+            out.println("  is TDEF's here; README.md, \"Measured results\", has data where the margins help.");
+        }
         String note = Reports.edgeNote(mild.search());
         if (note != null) {
             out.println(note);

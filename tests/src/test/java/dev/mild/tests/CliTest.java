@@ -404,6 +404,14 @@ class CliTest {
             assertTrue(r.out.contains(line), "demo shows " + line + ":\n" + r.out);
         }
         assertTrue(r.out.contains("./mild golden"), "points to the loss-family check");
+        // When the search kept TDEF's margins, the two rows are the same and demo says why; otherwise it says nothing.
+        boolean uniformOne = r.out.contains("MILD's search chose mean margin 1, gamma 0:");
+        assertEquals(uniformOne, r.out.contains("These are TDEF's margins"), r.out);
+        if (uniformOne) {
+            String tdefRow = r.out.lines().filter(l -> l.strip().startsWith("TDEF ")).findFirst().orElseThrow();
+            String mildRow = r.out.lines().filter(l -> l.strip().startsWith("MILD ")).findFirst().orElseThrow();
+            assertEquals(tdefRow.strip().substring(4), mildRow.strip().substring(4), r.out);
+        }
     }
 
     /**
