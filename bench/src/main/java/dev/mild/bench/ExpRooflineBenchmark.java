@@ -19,7 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * One question: how many exps (and logs) per second does the SIMD kernel's own exp loop reach on one thread?
  * That is the roofline for the loss: a row of the MILD loss costs p exps per distinct margin, so
  * {@code exps/s / (p * groups)} rows/s is the most any kernel built on this exp could do. Run it in the same
- * JMH run as {@link LossThroughputBenchmark} (bench/report.sh does) so both see the same machine state.
+ * JMH run as {@link LossThroughputBenchmark} (bench/report.sh does): the same build and JVM flags, though not the
+ * same moment (JMH runs one benchmark's forks after another's, minutes apart), so read a fraction of it as about
+ * +-5 points.
  *
  * <p>The score is calls per second; each call is {@value #ELEMENTS} exps (or logs). Inputs are what the
  * kernel sees: {@code d = f - m <= 0} scaled by {@code a log2 e}, and {@code zRest >= 0}.
@@ -27,10 +29,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 5, time = 1)
-// Three forks: within a fork the rate is steady (+-2%), but it moves by up to 15% from one JVM to the next
-// (4.28e9 to 4.84e9 exps/s in four forks of one run here), and the report divides by it.
+// Six warm-up seconds: with three, two of the three forks of the 2026-12-01 15:45 run still rose by 20-30% over
+// their measured iterations (1.65 to 2.16 million calls/s), which the median only just hid. Three forks: the
+// rate moves by up to 15% from one JVM to the next (4.28e9 to 4.84e9 exps/s in four forks of one run on the
+// Xeon), and the report divides by it.
 @Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class ExpRooflineBenchmark {
 
@@ -67,9 +71,9 @@ public class ExpRooflineBenchmark {
 
     /**
      * The same exps in calls of 8 vectors (4 loop iterations): not the roofline, but how much of it short loops
-     * keep. Shorter than the kernel's calls: at p = 8 with distinct margins it skips the top expert's exp and
-     * takes two groups of 7 columns per call (7 iterations), one group of 8 before; since 2026-12-01 all groups
-     * of a batch in one call ({@code VectorMath.exp2Groups}).
+     * keep. Shorter than the kernel's calls: at p = 8 with distinct margins the kernel skips the top expert's exp
+     * and takes a whole batch of groups per call ({@code VectorMath.exp2Groups}: 4 pairs of groups, 7 iterations
+     * each).
      */
     @Benchmark
     @CompilerControl(CompilerControl.Mode.DONT_INLINE)

@@ -105,7 +105,7 @@ public final class Report {
                 + "Vector API EXP: %.3g exps/s, LOG1P: %.3g logs/s", expsPerSecond, logsPerSecond,
                 apiExpsPerSecond, apiLogsPerSecond)
                 + (Double.isNaN(groupCallExpsPerSecond) ? "" : String.format(Locale.ROOT,
-                "; the same exp loop in calls of one p = 8 group: %.3g exps/s (%.0f%% of the roofline)",
+                "; the same exp loop in short calls of 8 vectors: %.3g exps/s (%.0f%% of the roofline)",
                 groupCallExpsPerSecond, 100 * groupCallExpsPerSecond / expsPerSecond)));
         out.add("");
         out.add("| experts | rho | scalar rows/s | simd rows/s | simd/scalar | exps/row | roofline rows/s | of roofline | of roofline with logs | of computed exps |");
