@@ -448,6 +448,9 @@ public final class DataFiles {
                 }
             }
         }
+        if (same && data.experts().isEmpty()) {
+            return data; // already in this order: the data set itself, not a copy that validates every value again
+        }
         double[] costs = data.costs();
         int[] preds = data.predictions();
         int[] ef = null;   // the data's expert column of each of the model's experts
@@ -470,6 +473,9 @@ public final class DataFiles {
                     throw new InvalidInputException(words.missingExpert((costs != null ? "cost:" : "pred:")
                             + experts.get(k), experts.get(k)));
                 }
+            }
+            if (same && experts.equals(data.experts())) {
+                return data; // as above (train aligns --valid and --test to --data, then to the model)
             }
             int pIn = data.experts().size();
             int n = data.rows();
