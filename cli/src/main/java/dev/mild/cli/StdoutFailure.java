@@ -75,8 +75,13 @@ final class StdoutFailure extends RuntimeException {
 
     /** Flushes {@code out} and throws when anything written to it so far was lost. */
     static void check(PrintStream out) {
+        check(out, "");
+    }
+
+    /** The same, with {@code more} after the message (what was saved regardless). */
+    static void check(PrintStream out, String more) {
         if (out.checkError()) {   // flushes first
-            throw new StdoutFailure("");
+            throw new StdoutFailure(more);
         }
     }
 

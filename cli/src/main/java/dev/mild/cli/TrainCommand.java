@@ -296,9 +296,7 @@ final class TrainCommand implements Command {
 
     /** The report was lost (stdout full or closed) after the model was saved: say both. */
     private static void checkReport(Console console, Path model) {
-        if (console.out().checkError()) {
-            throw new StdoutFailure(": the report is lost, but the model was saved to " + model);
-        }
+        StdoutFailure.check(console.out(), ": the report is lost, but the model was saved to " + model);
     }
 
     private static int finish(InvalidInputException plotError) {
@@ -376,8 +374,8 @@ final class TrainCommand implements Command {
             // 1 and up: 0 was silently taken as the default, which is had by leaving the option out.
             s.searchEpochs = args.optionalInt("search-epochs", 1, 100_000);
         } catch (UsageException e) {
-            throw new UsageException(e.getMessage() + " (leave --search-epochs out for the default: about 150"
-                    + " optimizer steps per grid point)");
+            throw new UsageException(e.getMessage() + " (leave --search-epochs out for the default: about "
+                    + RhoSearch.SEARCH_STEPS + " optimizer steps per grid point)");
         }
         s.rhoGrid = rhoGrid(args);
         if (args.value("rewards") != null) {

@@ -68,12 +68,8 @@ public final class Deferral {
     public static int[] counts(int[] labels, int p) {
         choices("labels", labels, p);
         int[] m = new int[p];
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] < 0 || labels[i] >= p) {
-                throw new dev.mild.InvalidInputException("label of row " + i + " is " + labels[i]
-                        + ", outside 0.." + (p - 1));
-            }
-            m[labels[i]]++;
+        for (int label : labels) {
+            m[label]++;
         }
         return m;
     }

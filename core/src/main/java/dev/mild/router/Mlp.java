@@ -159,19 +159,7 @@ public final class Mlp {
 
     /** True when every parameter is finite (training diverged otherwise). */
     public boolean isFinite() {
-        for (int l = 0; l < layers(); l++) {
-            for (float v : weights[l]) {
-                if (!Float.isFinite(v)) {
-                    return false;
-                }
-            }
-            for (float v : biases[l]) {
-                if (!Float.isFinite(v)) {
-                    return false;
-                }
-            }
-        }
-        return true;
+        return firstNonFinite() == null;
     }
 
     /**
@@ -182,19 +170,34 @@ public final class Mlp {
      * @throws InvalidInputException naming the layer (1-based) and the weight or bias (0-based, row-major)
      */
     public void checkFinite(String what) {
+        int[] at = firstNonFinite();
+        if (at == null) {
+            return;
+        }
+        int l = at[0];
+        int i = at[2];
+        boolean weight = at[1] == 0;
+        float v = weight ? weights[l][i] : biases[l][i];
+        throw new InvalidInputException(what + ": layer " + (l + 1) + (weight ? " weight " : " bias ") + i
+                + (weight ? " (input " + i / sizes[l + 1] + ", output " + i % sizes[l + 1] + "; these 0-based)"
+                : " (0-based)") + " is " + v + " (every parameter must be finite)");
+    }
+
+    /** {layer, 0 for a weight or 1 for a bias, index} of the first NaN or infinite parameter, or null. */
+    private int[] firstNonFinite() {
         for (int l = 0; l < layers(); l++) {
-            for (int pass = 0; pass < 2; pass++) {
-                float[] v = pass == 0 ? weights[l] : biases[l];
-                for (int i = 0; i < v.length; i++) {
-                    if (!Float.isFinite(v[i])) {
-                        throw new InvalidInputException(what + ": layer " + (l + 1) + (pass == 0 ? " weight " : " bias ")
-                                + i + (pass == 0 ? " (input " + i / sizes[l + 1] + ", output " + i % sizes[l + 1] + "; these"
-                                + " 0-based)" : " (0-based)")
-                                + " is " + v[i] + " (every parameter must be finite)");
-                    }
+            for (int i = 0; i < weights[l].length; i++) {
+                if (!Float.isFinite(weights[l][i])) {
+                    return new int[] {l, 0, i};
+                }
+            }
+            for (int i = 0; i < biases[l].length; i++) {
+                if (!Float.isFinite(biases[l][i])) {
+                    return new int[] {l, 1, i};
                 }
             }
         }
+        return null;
     }
 
     /** Bit-for-bit equality of sizes and parameters. */

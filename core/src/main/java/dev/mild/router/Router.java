@@ -89,12 +89,7 @@ public final class Router {
             throw new InvalidInputException(experts.size() + " expert names for a network with " + network.outputs()
                     + " outputs");
         }
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (String name : experts) {
-            if (!seen.add(name)) { // a route names its expert: two of one name could not be told apart
-                throw new InvalidInputException("router: expert name \"" + name + "\" appears twice in " + experts);
-            }
-        }
+        RouterModel.rejectRepeated("router", "expert", experts); // a route names its expert: two could not be told apart
         network.checkFinite("router: network");
         this.d = network.inputs();
         this.p = network.outputs();

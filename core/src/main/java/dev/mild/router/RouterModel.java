@@ -45,8 +45,8 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
         }
         // Names are how files meet the model (columns by feature name, cost:/pred: columns by expert name): a
         // repeated one matched one file column twice, silently (eval), or was "missing" from a header that had it.
-        rejectRepeated("feature", featureNames);
-        rejectRepeated("expert", experts.names());
+        rejectRepeated("model", "feature", featureNames);
+        rejectRepeated("model", "expert", experts.names());
         if (experts.experts() != network.outputs()) {
             throw new InvalidInputException("model: " + experts.experts() + " experts, network of "
                     + network.outputs() + " outputs");
@@ -63,11 +63,12 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
         }
     }
 
-    private static void rejectRepeated(String what, List<String> names) {
+    /** A name given twice, refused: {@code "<owner>: <what> name "x" appears twice"} (the Router's check too). */
+    static void rejectRepeated(String owner, String what, List<String> names) {
         Set<String> seen = new HashSet<>();
         for (String name : names) {
             if (!seen.add(name)) {
-                throw new InvalidInputException("model: " + what + " name \"" + name + "\" appears twice");
+                throw new InvalidInputException(owner + ": " + what + " name \"" + name + "\" appears twice");
             }
         }
     }
