@@ -67,7 +67,11 @@ public final class Rho {
             }
         }
         for (int j = 0; j < p; j++) {
-            rho[j] = rhoBar * rho[j] / sum;
+            // rhoBar * t^gamma can leave double's normal range where the margin itself does not (1e9 * 1e300,
+            // 1e-300 * 1e-20): then the share first; only then, so ordinary margins keep their bits
+            double scaled = rhoBar * rho[j];
+            boolean normal = scaled >= Double.MIN_NORMAL && Double.isFinite(scaled);
+            rho[j] = normal ? scaled / sum : rhoBar * (rho[j] / sum);
             if (!(rho[j] >= Double.MIN_NORMAL) || !Double.isFinite(rho[j])) {
                 throw new InvalidInputException("gamma = " + gamma + " with rho_bar = " + rhoBar + " gives expert "
                         + (j + 1) + " (1-based) a margin of " + rho[j] + ": the strengths t_j = (m_j X_j^2)^(1/3) "

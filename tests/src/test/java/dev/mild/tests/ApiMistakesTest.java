@@ -79,6 +79,12 @@ class ApiMistakesTest {
         // the same proportions as without the overflow: t = m^(1/3) X^(2/3), so 1e200 -> 1e133.33 against 1 and 2^(1/3)
         assertEquals(3.0, big[0] + big[1] + big[2], 1e-12);
         assertEquals(Math.cbrt(2.0), big[2] / big[1], 1e-12);
+        // rho_bar * t^gamma overflowed (1e9 * 1e300) although each margin is rho_bar / 2
+        double[] tall = Rho.tilted(new int[] {0, 1}, new double[] {1e150, 1e150}, 2, 1e9, 3);
+        assertArrayEquals(new double[] {5e8, 5e8}, tall, 5e8 * 1e-12, Arrays.toString(tall));
+        // and underflowed: 1e-300 * t^gamma below a normal double, each margin 5e-301
+        double[] tiny = Rho.tilted(new int[] {0, 1}, new double[] {1e-30, 1e-30}, 2, 1e-300, 1);
+        assertArrayEquals(new double[] {5e-301, 5e-301}, tiny, 5e-301 * 1e-12, Arrays.toString(tiny));
         fails(() -> Rho.uniform(-1, 1), "p >= 1");
         fails(() -> Rho.uniform(2, Double.NaN), "rho must be finite and > 0");
         fails(() -> Rho.rowNorms(new float[5], 2, 3), "2 rows of 3 features need 6 values, got 5");
