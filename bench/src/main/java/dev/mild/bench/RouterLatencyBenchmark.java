@@ -31,11 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code routeOwnScratch}: the overload with caller-owned scratch (no ThreadLocal lookup);</li>
  *   <li>{@code routeBatch16}: {@link Router#routeBatch} of 16 rows (divide by 16 for a row), which takes four rows
  *       at a time through the network;</li>
- *   <li>each with each {@link DenseProduct} ({@code dense}): on vector lanes, and plain Java;</li>
- *   <li>{@code dotProductLayout}: the same network with the first layer stored output-major and computed as
- *       {@code h_j = sum_c x_c W[j, c]} (one reduction per hidden unit): the layout the Router avoids, kept
- *       here so the ratio is measured side by side.</li>
+ *   <li>each with each {@link DenseProduct} ({@code dense}): on vector lanes, and plain Java.</li>
  * </ul>
+ * {@link DotProductLayoutBenchmark} routes the same queries through the same network in the layout the Router
+ * avoids; it has no {@code dense} parameter, so it is a class of its own (here it ran once per value of it).
  * Queries cycle through 1024 random rows so no single row stays hot in the branch predictor.
  */
 @State(Scope.Thread)
@@ -59,7 +58,7 @@ public class RouterLatencyBenchmark {
     @Param({"simd", "plain"})
     public String dense;
 
-    private static final int QUERIES = 1024;
+    static final int QUERIES = 1024;
     private static final int BATCH = 16;
 
     private float[][] batches;     // the queries again, 16 rows to a flat array, for routeBatch16
@@ -73,60 +72,44 @@ public class RouterLatencyBenchmark {
     private float[] scores;
     private int next;
 
-    // The dot-product layout: standardization, W1 transposed (hidden x d), then the output layer.
-    private float[] mean;
-    private float[] scale;
-    private float[] w1t;
-    private float[] b1;
-    private float[] w2;
-    private float[] b2;
-    private float[] h;
-    private float[] xs;
+    /** A router of {@code d} features, {@code hidden} units and {@code experts} scores, the same for every benchmark. */
+    record Fixture(Mlp net, Standardizer std, List<String> names, float[][] queries) {
+        static Fixture make(int d, int hidden, int experts) {
+            SplittableRandom rnd = new SplittableRandom(42);
+            Mlp net = Mlp.initialized(new int[] {d, hidden, experts}, 7);
+            for (int l = 0; l < net.layers(); l++) {
+                float[] b = net.biases(l);
+                for (int j = 0; j < b.length; j++) {
+                    b[j] = (float) (0.1 * rnd.nextGaussian());
+                }
+            }
+            float[] m = new float[d];
+            float[] s = new float[d];
+            for (int c = 0; c < d; c++) {
+                m[c] = (float) rnd.nextGaussian();
+                s[c] = (float) (0.5 + rnd.nextDouble());
+            }
+            List<String> names = new ArrayList<>();
+            for (int k = 0; k < experts; k++) {
+                names.add("e" + k);
+            }
+            float[][] queries = new float[QUERIES][d];
+            for (float[] q : queries) {
+                for (int c = 0; c < d; c++) {
+                    q[c] = (float) (m[c] + s[c] * rnd.nextGaussian());
+                }
+            }
+            return new Fixture(net, new Standardizer(m, s), names, queries);
+        }
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
-        SplittableRandom rnd = new SplittableRandom(42);
-        Mlp net = Mlp.initialized(new int[] {d, hidden, experts}, 7);
-        for (int l = 0; l < net.layers(); l++) {
-            float[] b = net.biases(l);
-            for (int j = 0; j < b.length; j++) {
-                b[j] = (float) (0.1 * rnd.nextGaussian());
-            }
-        }
-        float[] m = new float[d];
-        float[] s = new float[d];
-        for (int c = 0; c < d; c++) {
-            m[c] = (float) rnd.nextGaussian();
-            s[c] = (float) (0.5 + rnd.nextDouble());
-        }
-        Standardizer std = new Standardizer(m, s);
-        List<String> names = new ArrayList<>();
-        for (int k = 0; k < experts; k++) {
-            names.add("e" + k);
-        }
-        router = new Router(std, net, names, DenseProduct.named(dense));
+        Fixture f = Fixture.make(d, hidden, experts);
+        router = new Router(f.std(), f.net(), f.names(), DenseProduct.named(dense));
         scratch = router.newScratch();
         scores = new float[experts];
-        queries = new float[QUERIES][d];
-        for (float[] q : queries) {
-            for (int c = 0; c < d; c++) {
-                q[c] = (float) (m[c] + s[c] * rnd.nextGaussian());
-            }
-        }
-        mean = std.mean();
-        scale = std.scale();
-        w1t = new float[hidden * d];
-        float[] w1 = net.weights(0);
-        for (int c = 0; c < d; c++) {
-            for (int j = 0; j < hidden; j++) {
-                w1t[j * d + c] = w1[c * hidden + j];
-            }
-        }
-        b1 = net.biases(0).clone();
-        w2 = net.weights(1).clone();
-        b2 = net.biases(1).clone();
-        h = new float[hidden];
-        xs = new float[d];
+        queries = f.queries();
         batches = new float[QUERIES / BATCH][BATCH * d];
         for (int q = 0; q < QUERIES; q++) {
             System.arraycopy(queries[q], 0, batches[q / BATCH], (q % BATCH) * d, d);
@@ -157,35 +140,6 @@ public class RouterLatencyBenchmark {
         nextBatch = (nextBatch + 1) % batches.length;
         router.routeBatch(batch, BATCH, batchChoice, batchScores, scratch);
         return batchChoice[0];
-    }
-
-    @Benchmark
-    public int dotProductLayout() {
-        float[] x = nextQuery();
-        for (int c = 0; c < d; c++) {
-            xs[c] = (x[c] - mean[c]) * scale[c];
-        }
-        for (int j = 0; j < hidden; j++) {
-            float sum = 0f;
-            int row = j * d;
-            for (int c = 0; c < d; c++) {
-                sum += xs[c] * w1t[row + c];
-            }
-            h[j] = Math.max(sum + b1[j], 0f);
-        }
-        int best = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int k = 0; k < experts; k++) {
-            float sc = b2[k];
-            for (int j = 0; j < hidden; j++) {
-                sc += h[j] * w2[j * experts + k];
-            }
-            if (sc >= max) {
-                max = sc;
-                best = k;
-            }
-        }
-        return best;
     }
 }
 
