@@ -2,6 +2,8 @@ package dev.mild.opencl;
 
 import static org.jocl.CL.CL_BUILD_PROGRAM_FAILURE;
 import static org.jocl.CL.CL_CONTEXT_REFERENCE_COUNT;
+import static org.jocl.CL.CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS;
+import static org.jocl.CL.CL_DEVICE_MAX_WORK_ITEM_SIZES;
 import static org.jocl.CL.CL_INVALID_BUFFER_SIZE;
 import static org.jocl.CL.CL_KERNEL_LOCAL_MEM_SIZE;
 import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
@@ -97,6 +99,19 @@ final class OpenClContext implements AutoCloseable {
         long[] v = new long[1];
         CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(v), null);
         return v[0];
+    }
+
+    /**
+     * CL_DEVICE_MAX_WORK_ITEM_SIZES[0]: a 1-D launch with a larger local size fails with CL_INVALID_WORK_ITEM_SIZE
+     * even when it is within CL_KERNEL_WORK_GROUP_SIZE, which bounds only the product over the dimensions.
+     */
+    long maxWorkItemSize0() {
+        int[] dims = new int[1];
+        CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, Sizeof.cl_uint, Pointer.to(dims), null);
+        long[] sizes = new long[Math.max(1, dims[0])];
+        CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_SIZES, (long) Sizeof.size_t * sizes.length,
+                Pointer.to(sizes), null);
+        return sizes[0];
     }
 
     /** Local memory {@code kernel} uses by itself (before the sizes we pass as arguments). */

@@ -163,8 +163,9 @@ public final class OpenClLoss implements AutoCloseable {
         try {
             tiledKernel = context.kernel("loss_tiled");
             directKernel = context.kernel("loss_direct");
-            tiledMaxGroup = context.maxWorkGroupSize(tiledKernel);
-            directMaxGroup = context.maxWorkGroupSize(directKernel);
+            long itemLimit = context.maxWorkItemSize0();
+            tiledMaxGroup = Math.min(context.maxWorkGroupSize(tiledKernel), itemLimit);
+            directMaxGroup = Math.min(context.maxWorkGroupSize(directKernel), itemLimit);
             tiledStaticLocal = context.staticLocalMemory(tiledKernel);
             unused = context.allocate(Sizeof.cl_float, "unused output");
             unusedArg = Pointer.to(unused);

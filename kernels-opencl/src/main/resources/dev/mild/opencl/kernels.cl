@@ -20,7 +20,9 @@
 /*
  * Each row's loss enters the sum divided by span, the power of two at or above R (exact: only the exponent
  * changes), and the host multiplies the partial back: a sum of R finite losses then stays below float32's
- * largest value. Unscaled, 33 row losses of 3e37 (weights of 1e6, margins of 1e-30) summed to infinity and the
+ * largest value. The division is ldexp, which OpenCL requires to be correctly rounded; x / y on float may be
+ * 2.5 ulp off (full profile, 3 on embedded) unless -cl-fp32-correctly-rounded-divide-sqrt is given, so a
+ * GPU's division by a power of two is not promised to be exact. Unscaled, 33 row losses of 3e37 (weights of 1e6, margins of 1e-30) summed to infinity and the
  * compensated pair to NaN, while the CPU backends, which sum in float64, gave the mean 1.7e37.
  */
 void block_partial(const float loss, __local float2 *lsum, __global float2 *partials)
@@ -28,10 +30,12 @@ void block_partial(const float loss, __local float2 *lsum, __global float2 *part
     const uint lid = get_local_id(0);
     const uint r = get_local_size(0);
     uint span = 1;
+    int shift = 0;
     while (span < r) {
         span <<= 1;
+        shift++;
     }
-    lsum[lid] = (float2)(loss / (float)span, 0.0f);
+    lsum[lid] = (float2)(ldexp(loss, -shift), 0.0f);
     barrier(CLK_LOCAL_MEM_FENCE);
     for (span >>= 1; span > 0; span >>= 1) {
         if (lid < span && lid + span < r) {
