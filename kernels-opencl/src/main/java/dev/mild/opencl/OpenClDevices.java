@@ -253,27 +253,45 @@ public final class OpenClDevices {
             CL.clGetPlatformIDs(platforms.length, platforms, null);
             List<Device> devices = new ArrayList<>();
             List<String> platformNames = new ArrayList<>();
-            for (cl_platform_id platform : platforms) {
-                String platformName = platformString(platform, CL_PLATFORM_NAME);
-                platformNames.add(platformName);
-                int[] n = new int[1];
+            List<String> failures = new ArrayList<>();
+            for (int pi = 0; pi < platforms.length; pi++) {
+                cl_platform_id platform = platforms[pi];
+                // One broken driver (a leftover ICD file, a GPU driver without its GPU) must not hide the
+                // devices of the others: its error is kept for the message when no device is left at all.
+                String platformName = "platform " + pi;
+                List<Device> found = new ArrayList<>();
                 try {
-                    CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
-                } catch (CLException ex) {
-                    if (ex.getStatus() == CL_DEVICE_NOT_FOUND) {
-                        continue;
+                    platformName = platformString(platform, CL_PLATFORM_NAME);
+                    int[] n = new int[1];
+                    try {
+                        CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
+                    } catch (CLException ex) {
+                        if (ex.getStatus() != CL_DEVICE_NOT_FOUND) {
+                            throw ex;
+                        }
+                        n[0] = 0;
                     }
-                    throw ex;
+                    cl_device_id[] ids = new cl_device_id[n[0]];
+                    if (ids.length > 0) {
+                        CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+                    }
+                    for (cl_device_id id : ids) {
+                        found.add(describe(devices.size() + found.size(), platform, platformName, id));
+                    }
+                } catch (CLException ex) {
+                    failures.add(platformName + " failed while listing its devices (" + ex.getMessage() + ")");
+                    continue;
                 }
-                cl_device_id[] ids = new cl_device_id[n[0]];
-                CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
-                for (cl_device_id id : ids) {
-                    devices.add(describe(devices.size(), platform, platformName, id));
-                }
+                platformNames.add(platformName);
+                devices.addAll(found);
             }
             if (devices.isEmpty()) {
-                return new Enumeration(List.of(), "the OpenCL platform(s) " + String.join(", ", platformNames)
-                        + " have no device; " + INSTALL_HINT);
+                String why = platformNames.isEmpty() ? "" : "the OpenCL platform(s) " + String.join(", ", platformNames)
+                        + " have no device";
+                if (!failures.isEmpty()) {
+                    why += (why.isEmpty() ? "" : "; ") + String.join("; ", failures);
+                }
+                return new Enumeration(List.of(), why + "; " + INSTALL_HINT);
             }
             return new Enumeration(List.copyOf(devices), null);
         } catch (CLException ex) {
