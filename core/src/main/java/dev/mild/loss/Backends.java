@@ -109,7 +109,10 @@ public final class Backends {
     }
 
     /**
-     * The backend called {@code name}, built with {@code options}.
+     * The backend called {@code name}, built with {@code options}. The caller owns it: close it when done
+     * (try-with-resources). With {@code options.threads()} other than 1 a CPU backend starts its worker threads
+     * here, and they keep it alive until {@link LossKernel#close()}; one dropped open keeps them until the JVM
+     * exits. {@link Loss#of} shares one process-wide kernel instead ({@link #shared()}).
      *
      * @throws InvalidInputException when no backend has that name or it cannot run here (the message lists
      *                               the available ones and says why this one is not), or options is null
@@ -122,7 +125,7 @@ public final class Backends {
         return kernel;
     }
 
-    /** The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once). */
+    /** The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once); the caller owns it, as {@link #open}'s. */
     public static LossKernel openDefault(KernelOptions options) {
         requireOptions(options);
         String forced = System.getProperty(PROPERTY);

@@ -14,7 +14,10 @@ package dev.mild.loss;
  *
  * <p>Implementations must be safe to call from several threads (a backend with internal threads may serialize
  * calls), and must give bit-identical results for the same inputs and thread count. The CPU backends
- * ({@code scalar}, {@code simd}) allocate nothing per call once the JIT has compiled them; before that the
+ * ({@code scalar}, {@code simd}) allocate nothing per call once the JIT has compiled them, but for each calling
+ * thread's working arrays, made on its first call and grown for a larger p ({@code simd}: 13 KB at p = 8, 95 KB at
+ * p = 130; {@code scalar} under 1 KB): on virtual threads, which are new for every task, each task's first call
+ * makes them. Before the JIT has compiled it the
  * {@code simd} backend allocates heavily (the Vector API's objects are only optimized away by the compiler:
  * measured here, about 160 KB per 64-row call over the first seconds). The others allocate a little per call:
  * {@code opencl} about 300 bytes (JOCL wraps each host array it copies), the float64 {@code reference} its row
@@ -71,7 +74,10 @@ public interface LossKernel extends AutoCloseable {
     }
 
     /**
-     * Releases threads or device resources. Closing twice does nothing. After it, the CPU and device backends
+     * Releases threads or device resources. The caller that opened a kernel ({@link Backends#open}) owns it and
+     * closes it: a CPU backend with more than one thread runs {@code threads - 1} worker threads that keep it
+     * reachable, so a kernel dropped without close() is never collected and its idle threads stay until the JVM
+     * exits. Closing twice does nothing. After it, the CPU and device backends
      * ({@code scalar}, {@code simd}, {@code opencl}) throw {@link IllegalStateException} on every call, even one
      * of 0 rows; {@code reference}, which holds nothing (this default), keeps working.
      */

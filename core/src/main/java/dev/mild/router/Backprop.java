@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Forward and backward passes of one {@link Mlp} over mini-batches, with every workspace allocated once, for at
@@ -32,7 +33,9 @@ import java.util.concurrent.Future;
  *
  * <p>Threads: batch rows (forward, delta) and weight rows (gradient) are split into contiguous ranges, one per
  * thread; every output element is computed by one thread in a fixed order, so results do not depend on the
- * thread count. Not thread-safe: one instance per trainer; {@link #close} stops its threads.
+ * thread count. Not thread-safe: one instance per trainer; {@link #close} stops its threads. close() may come from
+ * another thread during a pass (a cancelled training): that pass finishes or throws {@link IllegalStateException},
+ * and every pass after it throws one.
  */
 public final class Backprop implements AutoCloseable {
     private final Mlp net;
@@ -51,6 +54,7 @@ public final class Backprop implements AutoCloseable {
     private final float[] scores;      // flat B x p for the loss kernel
     private final float[] scoreGrad;
     private final float[] batchWeights;
+    private volatile boolean closed; // volatile: close() may come from another thread
 
     /**
      * @param net     the network; its flat parameters are read at every pass, so optimizer updates are seen
@@ -115,6 +119,7 @@ public final class Backprop implements AutoCloseable {
         if (rows < 1 || rows > maxRows) {
             throw new IllegalArgumentException("rows must be in 1.." + maxRows + ", got " + rows);
         }
+        ensureOpen();
         int d = net.inputs();
         for (int l = 0; l < net.layers(); l++) {
             layerWeights[l].load(net.weights(l));
@@ -209,10 +214,22 @@ public final class Backprop implements AutoCloseable {
         return gradB[l];
     }
 
+    /**
+     * Stops the pool's threads once a pass in flight is done with them; every later pass throws
+     * {@link IllegalStateException}. Idempotent. Not shutdownNow(): that drops the ranges still queued without
+     * completing their futures, and a pass in flight waited for them forever.
+     */
     @Override
     public void close() {
+        closed = true;
         if (pool != null) {
-            pool.shutdownNow();
+            pool.shutdown();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("this Backprop is closed");
         }
     }
 
@@ -232,20 +249,25 @@ public final class Backprop implements AutoCloseable {
             body.run(0, n);
             return;
         }
-        if (pool.isShutdown()) {
-            throw new IllegalStateException("this Backprop is closed");
-        }
+        ensureOpen();
         List<Future<?>> futures = new ArrayList<>(parts - 1);
+        Throwable failure = null;
         for (int t = 1; t < parts; t++) {
             int from = (int) ((long) n * t / parts);
             int to = (int) ((long) n * (t + 1) / parts);
-            futures.add(pool.submit(() -> body.run(from, to)));
+            try {
+                futures.add(pool.submit(() -> body.run(from, to)));
+            } catch (RejectedExecutionException e) { // closed since ensureOpen: wait for the ranges already submitted
+                failure = new IllegalStateException("this Backprop was closed during a pass", e);
+                break;
+            }
         }
-        Throwable failure = null;
-        try {
-            body.run(0, (int) ((long) n / parts));
-        } catch (RuntimeException | Error e) {
-            failure = e;
+        if (failure == null) {
+            try {
+                body.run(0, (int) ((long) n / parts));
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
         }
         boolean interrupted = false;
         for (Future<?> f : futures) {

@@ -158,8 +158,8 @@ public final class Router {
     }
 
     /**
-     * The same with caller-owned scratch (one per thread), from {@link #newScratch()} of this router or of one
-     * no larger.
+     * The same with caller-owned scratch (one per thread), from {@link #newScratch()} of this router or of one at
+     * least as large (as many features, units in its widest layer and experts, or more).
      *
      * @throws InvalidInputException also when {@code s} is missing or too small for this router
      */

@@ -3,11 +3,16 @@ package dev.mild.tests;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.mild.router.Backprop;
 import dev.mild.router.Mlp;
 import dev.mild.testing.TestArrays;
+import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,11 +51,63 @@ class BackpropThreadsTest {
         }
     }
 
+    /**
+     * Every pass after close() is refused, whatever its size and thread count: a batch too small to split (fewer
+     * than 16 rows) and a one-thread instance, which never reach the pool, used to run as if nothing was closed.
+     */
     @Test
     void closedBackpropRefusesAPass() {
         Mlp net = Mlp.initialized(Mlp.sizes(8, new int[] {8}, 2), 3);
-        Backprop bp = new Backprop(net, 64, 2);
-        bp.close();
-        assertThrows(IllegalStateException.class, () -> bp.forward(new float[64 * 8], null, 0, 64));
+        for (int threads : new int[] {1, 2}) {
+            Backprop bp = new Backprop(net, 64, threads);
+            bp.close();
+            bp.close(); // closing twice is harmless
+            for (int rows : new int[] {1, 8, 64}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> bp.forward(new float[64 * 8], null, 0, rows), rows + " rows, " + threads + " threads");
+                assertTrue(e.getMessage().contains("closed"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * close() from another thread while a pass runs (a cancelled training): the pass ends, by finishing or with
+     * IllegalStateException. Before the fix close() was shutdownNow(), which drops the ranges still queued for the
+     * pool without completing their futures: the pass waited for them forever (about one attempt in three on the
+     * 2-core machine), or its next submit threw RejectedExecutionException while earlier ranges were still running.
+     */
+    @Test
+    void closeDuringAPassEndsIt() throws Exception {
+        int rows = 256;
+        Mlp net = Mlp.initialized(Mlp.sizes(8, new int[] {8}, 2), 3);
+        float[] x = TestArrays.gaussian(new SplittableRandom(2), rows * 8, 1);
+        for (int attempt = 0; attempt < 60; attempt++) {
+            Backprop bp = new Backprop(net, rows, 8);
+            bp.forward(x, null, 0, rows); // the pool's threads exist: later ranges are queued for them
+            CompletableFuture<Throwable> ended = new CompletableFuture<>();
+            Thread trainer = new Thread(() -> {
+                try {
+                    while (true) {
+                        bp.forward(x, null, 0, rows);
+                    }
+                } catch (Throwable t) {
+                    ended.complete(t);
+                }
+            }, "closeDuringAPassEndsIt-" + attempt);
+            trainer.setDaemon(true); // one that hangs must not keep the test JVM alive
+            trainer.start();
+            Thread.sleep(0, (attempt % 10) * 100_000);
+            bp.close();
+            Throwable t;
+            try {
+                t = ended.get(5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                fail("attempt " + attempt + ": a pass did not end after close(); it waits at "
+                        + Arrays.toString(trainer.getStackTrace()));
+                return;
+            }
+            assertTrue(t instanceof IllegalStateException && t.getMessage().contains("closed"),
+                    "attempt " + attempt + ": a pass closed in flight ended with " + t);
+        }
     }
 }
