@@ -5,6 +5,8 @@ import dev.mild.loss.LossConfig;
 import dev.mild.loss.RandomBatch;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@link SimdDenseProduct#warmUp} and {@link SimdKernel#warmUp}: every path of the kernels on small made-up inputs
@@ -27,11 +29,30 @@ final class SimdWarmUp {
     /** HotSpot's tiered policy compiles a method with C2 after 5,000 calls (fewer with loops): past that, twice. */
     private static final int MIN_ROUNDS = 10_000;
 
-    private static boolean denseCompiled;
-    private static boolean lossCompiled;
+    private static volatile boolean denseCompiled;
+    private static volatile boolean lossCompiled;
+    // Locks with a timeout, not synchronized: a thread asking for a short warm-up while another runs a long one
+    // waited for the long one's whole bound (a call given 50 ms returned after the other's 1.5 s).
+    private static final ReentrantLock DENSE = new ReentrantLock();
+    private static final ReentrantLock LOSS = new ReentrantLock();
 
     /** {@link SimdDenseProduct#warmUp}. */
-    static synchronized boolean denseProducts(long maxMillis) {
+    static boolean denseProducts(long maxMillis) {
+        if (denseCompiled) {
+            return true;
+        }
+        long deadline = deadline(maxMillis);
+        if (!acquire(DENSE, maxMillis)) {
+            return denseCompiled;
+        }
+        try {
+            return denseProductsLocked(deadline);
+        } finally {
+            DENSE.unlock();
+        }
+    }
+
+    private static boolean denseProductsLocked(long deadline) {
         if (denseCompiled) {
             return true;
         }
@@ -59,7 +80,7 @@ final class SimdWarmUp {
         }
         float[][] out = new float[rows][wide];
         float[][] grad = new float[wide][wide];
-        denseCompiled = untilCompiled(250, maxMillis, i -> {
+        denseCompiled = untilCompiled(250, deadline, i -> {
             fewToMany.multiply(in[0], 0, out[0]);
             fewToMany.multiplyRows(in, 0, rows, out);
             manyToFew.multiplyRows(in, 0, rows, out);
@@ -88,7 +109,22 @@ final class SimdWarmUp {
      * at 40 only, calls at 64 experts (16 lanes) and at 96 and 130 (8 lanes) after the warm-up allocated again: the
      * number of vectors a row takes reaches code C2 had not compiled. One kernel per configuration, single-threaded, so each keeps its plan.
      */
-    static synchronized boolean lossKernel(long maxMillis) {
+    static boolean lossKernel(long maxMillis) {
+        if (lossCompiled) {
+            return true;
+        }
+        long deadline = deadline(maxMillis);
+        if (!acquire(LOSS, maxMillis)) {
+            return lossCompiled;
+        }
+        try {
+            return lossKernelLocked(deadline);
+        } finally {
+            LOSS.unlock();
+        }
+    }
+
+    private static boolean lossKernelLocked(long deadline) {
         if (lossCompiled) {
             return true;
         }
@@ -114,7 +150,7 @@ final class SimdWarmUp {
             for (int k = 0; k < batches.size(); k++) {
                 kernels.add(new SimdKernel(KernelOptions.threads(1)));
             }
-            lossCompiled = untilCompiled(20, maxMillis, i -> {
+            lossCompiled = untilCompiled(20, deadline, i -> {
                 for (int k = 0; k < batches.size(); k++) {
                     RandomBatch b = batches.get(k);
                     kernels.get(k).lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
@@ -126,14 +162,32 @@ final class SimdWarmUp {
         return lossCompiled;
     }
 
+    /** {@link System#nanoTime} {@code maxMillis} from now, saturated (a bound of Long.MAX_VALUE ms overflowed). */
+    private static long deadline(long maxMillis) {
+        try {
+            return Math.addExact(System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(Math.max(0, maxMillis)));
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Waits for {@code lock} at most {@code maxMillis}; {@code false} when it is still held then (or on interrupt). */
+    private static boolean acquire(ReentrantLock lock, long maxMillis) {
+        try {
+            return lock.tryLock(Math.max(0, maxMillis), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /**
      * Runs {@code round} (given its number in the chunk) in chunks of {@code roundsPerChunk}: {@code true} at the
-     * first chunk that allocates nothing; {@code false} past {@code maxMillis}, or, where the JVM does not count
-     * allocated bytes, after {@link #MIN_ROUNDS} rounds.
+     * first chunk that allocates nothing; {@code false} past {@code deadline} ({@link System#nanoTime}), or, where
+     * the JVM does not count allocated bytes, after {@link #MIN_ROUNDS} rounds.
      */
-    private static boolean untilCompiled(int roundsPerChunk, long maxMillis, java.util.function.IntConsumer round) {
+    private static boolean untilCompiled(int roundsPerChunk, long deadline, java.util.function.IntConsumer round) {
         com.sun.management.ThreadMXBean allocations = allocationCounter();
-        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
         for (int done = 0; ; done += roundsPerChunk) {
             long before = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < roundsPerChunk; i++) {

@@ -69,14 +69,42 @@ class SimdWarmUpTest {
         }
     }
 
+    /**
+     * A short warm-up asked for while another thread runs a long one returns within its own bound, not the other's:
+     * both were synchronized, and a 50 ms call waited for the other's whole warm-up (about 1.5 s here). In a fresh
+     * JVM, so that the first warm-up really runs.
+     */
+    @Test
+    void aShortWarmUpDoesNotWaitForALongOne() throws IOException, InterruptedException {
+        SteadyStateAllocationTest.Child child = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120,
+                "contended");
+        assertEquals(0, child.exit(), child.output());
+        Matcher m = Pattern.compile("second: (true|false) in (\\d+) ms, first still running: (true|false)")
+                .matcher(child.output());
+        assertTrue(m.find(), child.output());
+        assumeTrue(m.group(3).equals("true"), "the first warm-up ended before the second call returned: " + child.output());
+        assertTrue(Long.parseLong(m.group(2)) < 500, "a 50 ms warm-up waited for the other one: " + child.output());
+    }
+
     private static long bytes(SteadyStateAllocationTest.Child child) {
         Matcher m = BYTES.matcher(child.output());
         assertTrue(m.find(), child.output());
         return Long.parseLong(m.group(1));
     }
 
-    /** {@code warm}: the warm-up first; {@code cold}: not. Then the first calls of every dense product, or with {@code loss} the loss kernel. */
-    public static void main(String[] args) {
+    /** {@code contended}: two warm-ups at once. {@code warm}: the warm-up first; {@code cold}: not. Then the first calls of every dense product, or with {@code loss} the loss kernel. */
+    public static void main(String[] args) throws InterruptedException {
+        if (args[0].equals("contended")) {
+            Thread first = new Thread(() -> SimdWarmUp.lossKernel(60_000));
+            first.start();
+            Thread.sleep(100);   // the first holds the warm-up by now
+            long t0 = System.nanoTime();
+            boolean second = SimdWarmUp.lossKernel(50);
+            long took = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("second: " + second + " in " + took + " ms, first still running: " + first.isAlive());
+            first.join();
+            return;
+        }
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         if (args.length > 1 && args[1].equals("loss")) {
             loss(args[0].equals("warm"), mx);
