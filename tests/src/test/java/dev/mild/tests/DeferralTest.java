@@ -137,4 +137,55 @@ class DeferralTest {
         assertArrayEquals(new double[] {1.0, 1.0}, Surrogate.ldam(new int[] {0, 0}, 2.0, 0.5).config().delta(), 0.0);
         ValidationTest.fails(() -> Surrogate.ldam(new int[] {3, -1}, 1.0, 0.5), "expert 2 (1-based)", "-1");
     }
+
+    /**
+     * The one-hot losses (ce, cwce, ldam) weight the oracle expert, and MATH.md's oracle breaks ties to the lowest
+     * index. With error-only costs ties are the common case (several experts right), so a one-hot on the last of
+     * the tied experts would train a different router. By hand: row 0 costs (0, 0, 1), experts 0 and 1 tie at 0,
+     * the oracle is expert 0; row 1 (1, 0, 0): expert 1; row 2 (0, 0, 0): expert 0. The earlier cases had no ties,
+     * so a one-hot that broke ties to the highest index passed them.
+     */
+    @Test
+    void oneHotLossesBreakOracleTiesToTheLowestIndex() {
+        double[] costs = {0, 0, 1, /**/ 1, 0, 0, /**/ 0, 0, 0};
+        float[] w = new float[9];
+        Surrogate.ce(3).weights(costs, 3, w);
+        assertArrayEquals(new float[] {1, 0, 0, /**/ 0, 1, 0, /**/ 1, 0, 0}, w);
+        // cwce with counts 2, 1, 0 (n = 3, p = 3): w_k = n / (p max(n_k, 1)) = 0.5, 1, 1 on the oracle expert
+        Surrogate.cwce(new int[] {2, 1, 0}).weights(costs, 3, w);
+        assertArrayEquals(new float[] {0.5f, 0, 0, /**/ 0, 1, 0, /**/ 0.5f, 0, 0}, w, 1e-7f);
+        // ldam's one-hot: the same experts, weight 1
+        Surrogate.ldam(new int[] {2, 1, 0}, 1.0, 0.5).weights(costs, 3, w);
+        assertArrayEquals(new float[] {1, 0, 0, /**/ 0, 1, 0, /**/ 1, 0, 0}, w);
+    }
+
+    /**
+     * CWCE weighs an expert that the training split never picks "as if it had one row" (n / (p * 1)), not
+     * n / (p * 0) = infinity: such an expert can still be the oracle on other costs given to weights(). By hand,
+     * counts (4, 0): n = 4, p = 2, so expert 0 gets 4 / (2 * 4) = 0.5 and expert 1 gets 4 / (2 * 1) = 2.
+     */
+    @Test
+    void cwceWeighsAnExpertWithoutTrainingRowsAsIfItHadOne() {
+        double[] costs = {0, 1, /**/ 1, 0};
+        float[] w = new float[4];
+        Surrogate.cwce(new int[] {4, 0}).weights(costs, 2, w);
+        assertArrayEquals(new float[] {0.5f, 0, /**/ 0, 2f}, w, 0f);
+    }
+
+    /**
+     * Theory rho where X^2 overflows a double (X = 1e200): Rho forms t = m^(1/3) X^(2/3) without the square. The
+     * proportions between the other experts did not show a lost square; the margin of an ordinary expert does.
+     * By hand: t_0 = 1^(1/3) (1e200)^(2/3) = 10^(400/3), t_1 = (1 * 1^2)^(1/3) = 1, t_2 = (2 * 1^2)^(1/3) = 2^(1/3),
+     * and rho_1 = rho_bar t_1 / (t_0 + t_1 + t_2) = 3 / (10^(400/3) + 1 + 2^(1/3)) = 3 * 10^(-400/3) to double
+     * precision. Written as cbrt(m) cbrt(X) (X^(1/3), the square lost) it was 3 * 10^(-200/3), 10^66 times larger.
+     */
+    @Test
+    void theoryRhoKeepsTheSquareOfAnOverflowingNorm() {
+        double[] rho = Rho.theory(new int[] {0, 1, 2, 2}, new double[] {1e200, 1, 1, 1}, 3, 3);
+        double t0 = Math.pow(10, 400.0 / 3);
+        double expected1 = 3 / (t0 + 1 + Math.cbrt(2));
+        assertEquals(expected1, rho[1], expected1 * 1e-9);
+        assertEquals(Math.cbrt(2) * expected1, rho[2], expected1 * 1e-9);
+        assertEquals(3.0, rho[0], 1e-12);
+    }
 }

@@ -59,6 +59,7 @@ class EdgeCaseTest {
             tests.add(dynamicTest(name + ": nu = 0 at the score spread's limit", () -> on(name, EdgeCaseTest::spreadLimitExponent)));
             tests.add(dynamicTest(name + ": mixed distinct and equal rho", () -> on(name, EdgeCaseTest::mixedMargins)));
             tests.add(dynamicTest(name + ": confident winner holding all the weight", () -> on(name, EdgeCaseTest::confidentWinner)));
+            tests.add(dynamicTest(name + ": confident winner, one-hot weights only", () -> on(name, EdgeCaseTest::confidentWinnerAlone)));
         }
         return tests.stream();
     }
@@ -383,11 +384,13 @@ class EdgeCaseTest {
      * A router that is confident and right, with the weight on its winner (cross-entropy's one-hot, or
      * rewards dominated by one expert): the gradient is tiny, {@code a w zRest / Z}, the difference of two
      * terms near {@code a w}. Computing it as that difference in float32 loses it entirely.
+     * p = 40 (two distinct margins, logsumexp) takes the SIMD backend's experts-in-lanes layout, which the smaller p
+     * never reached. See also {@link #confidentWinnerAlone}.
      */
     static void confidentWinner(LossKernel k) {
         SplittableRandom rnd = new SplittableRandom(17);
-        for (int p : new int[] {2, 3, 8, 19}) {
-            for (double lead : new double[] {5, 10, 30}) {
+        for (int p : new int[] {2, 3, 8, 19, 40}) {
+            for (double lead : new double[] {5, 10, 30, 40}) {
                 for (double nu : new double[] {1.0, 0.5, 2.0}) {
                     for (boolean withDelta : new boolean[] {false, true}) {
                         double[] rho = new double[p];
@@ -416,6 +419,47 @@ class EdgeCaseTest {
                         k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
                         assertWithin(k, loss, grad, expLoss, expGrad);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #confidentWinner} with all of every row's weight on its winner, so that the tiny gradient is the whole
+     * gradient of the batch (the rows there with weight on the losers set the normwise scale, and hid an error in
+     * the others). p = 40 with one or two distinct margins takes the SIMD backend's experts-in-lanes layout, which
+     * forms the top expert's share in double: a lead of 40 makes {@code zRest} about 1e-16 to 1e-33, where
+     * {@code a sumW / Z - a w_top} gives 0 instead of {@code -a w zRest / Z} (that mutation passed every test before;
+     * a double keeps the difference only down to {@code zRest} near 1e-12). Against {@link #byDefinition}.
+     */
+    static void confidentWinnerAlone(LossKernel k) {
+        SplittableRandom rnd = new SplittableRandom(29);
+        for (int p : new int[] {3, 8, 40}) {
+            for (boolean twoMargins : new boolean[] {false, true}) {
+                for (double lead : new double[] {20, 40}) {
+                    double[] rho = new double[p];
+                    for (int j = 0; j < p; j++) {
+                        rho[j] = twoMargins && j % 2 == 1 ? 0.5 : 1.0;
+                    }
+                    LossConfig c = LossConfig.mild(rho);
+                    int rows = 4;
+                    float[] scores = new float[rows * p];
+                    float[] weights = new float[rows * p];
+                    for (int i = 0; i < rows; i++) {
+                        int top = (3 * i) % p;
+                        for (int j = 0; j < p; j++) {
+                            scores[i * p + j] = (float) (j == top ? lead : rnd.nextDouble());
+                            weights[i * p + j] = j == top ? 1f : 0f;
+                        }
+                    }
+                    double[] expLoss = new double[rows];
+                    double[] expGrad = new double[rows * p];
+                    byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
+                    float[] loss = new float[rows];
+                    float[] grad = new float[rows * p];
+                    k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
+                    assertWithin(k, loss, grad, expLoss, expGrad, "p=" + p + " lead " + lead
+                            + (twoMargins ? " two margins" : " one margin"));
                 }
             }
         }
