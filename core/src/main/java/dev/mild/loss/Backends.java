@@ -111,8 +111,8 @@ public final class Backends {
     /**
      * The backend called {@code name}, built with {@code options}. The caller owns it: close it when done
      * (try-with-resources). With {@code options.threads()} other than 1 a CPU backend starts its worker threads
-     * here, and they keep it alive until {@link LossKernel#close()}; one dropped open keeps them until the JVM
-     * exits. {@link Loss#of} shares one process-wide kernel instead ({@link #shared()}).
+     * here and stops them at {@link LossKernel#close()}; one dropped open has them stopped only when the garbage
+     * collector finds it. {@link Loss#of} shares one process-wide kernel instead ({@link #shared()}).
      *
      * @throws InvalidInputException when no backend has that name or it cannot run here (the message lists
      *                               the available ones and says why this one is not), or options is null

@@ -1,5 +1,6 @@
 package dev.mild.loss;
 
+import java.lang.ref.Cleaner;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,37 +17,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * arrays, or into the next call's chunk sums, afterwards. If the caller is interrupted while it waits for the
  * workers, it still waits for them, then throws {@link IllegalStateException} with the interrupt flag set.
  * After {@link #close()} every call throws {@link IllegalStateException}; a call already in flight completes.
+ *
+ * <p>The workers hold the kernel only during a call (through {@link Crew}), so a kernel dropped without
+ * {@link #close()} is still collected, and a {@link Cleaner} then stops its workers. Before, each worker's loop
+ * was a method of the kernel: an unclosed kernel stayed reachable from its own idle threads, and kept them, for
+ * the life of the JVM.
  */
 public abstract class RowBlockKernel implements LossKernel {
 
     /** Rows per chunk: the unit of parallel work and of the loss summation. */
     public static final int CHUNK_ROWS = 2048;
 
-    private final int threads;
-    private final Thread[] workers;
-    private final Object monitor = new Object();
-    private final AtomicInteger nextChunk = new AtomicInteger();
+    /** Stops the workers of kernels dropped without close(); one thread for every kernel, made on first use. */
+    private static final class Collector {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
 
-    // The call in progress; written by the caller under the monitor before it bumps the generation, read by
-    // workers after they see the new generation under the same monitor.
-    private LossConfig config;
-    private int rows, chunks, scoresOffset, weightsOffset, rowLossOffset, gradOffset;
-    private float[] scores, weights, rowLoss, grad;
-    private float gradScale;
-    private double[] partials = new double[0];
-    private long generation; // bumped once per parallel call; each worker takes part in every generation
-    private int busyWorkers; // workers not yet done with the current generation
-    private Throwable failure;
-    private volatile boolean closed; // volatile: the single-chunk path reads it without the monitor
+    private final int threads;
+    private final Crew crew;
 
     protected RowBlockKernel(KernelOptions options) {
         this.threads = options.resolvedThreads();
-        this.workers = new Thread[threads - 1];
-        for (int i = 0; i < workers.length; i++) {
-            Thread t = new Thread(this::workerLoop, "mild-loss-worker-" + i);
-            t.setDaemon(true);
-            workers[i] = t;
-            t.start();
+        this.crew = new Crew(threads - 1);
+        if (threads > 1) {
+            Collector.CLEANER.register(this, crew::close); // crew::close holds the crew, not this kernel
         }
     }
 
@@ -79,7 +73,7 @@ public abstract class RowBlockKernel implements LossKernel {
                                         float[] weights, int weightsOffset,
                                         float[] rowLoss, int rowLossOffset,
                                         float[] grad, int gradOffset) {
-        if (closed) {
+        if (crew.closed) {
             throw closedException();
         }
         Checks.call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
@@ -88,7 +82,7 @@ public abstract class RowBlockKernel implements LossKernel {
         }
         float gradScale = 1.0f / rows;
         int chunks = (rows + CHUNK_ROWS - 1) / CHUNK_ROWS;
-        if (chunks == 1 || workers.length == 0) {
+        if (chunks == 1 || crew.workers.length == 0) {
             int p = config.experts();
             double sum = 0.0;
             for (int c = 0; c < chunks; c++) {
@@ -100,10 +94,63 @@ public abstract class RowBlockKernel implements LossKernel {
             return sum / rows;
         }
         synchronized (this) { // one parallel call at a time per instance
+            return crew.run(this, config, rows, chunks, scores, scoresOffset, weights, weightsOffset, rowLoss,
+                    rowLossOffset, grad, gradOffset, gradScale);
+        }
+    }
+
+    /**
+     * Stops the worker threads once they are done with a call in flight (which completes); every later call
+     * throws {@link IllegalStateException}. Does not wait for the workers to exit.
+     */
+    @Override
+    public void close() {
+        crew.close();
+    }
+
+    private IllegalStateException closedException() {
+        return new IllegalStateException(name() + " backend is closed");
+    }
+
+    /**
+     * The worker threads and the state of the call in progress. Written by the caller under the monitor before it
+     * bumps the generation, read by workers after they see the new generation under the same monitor. The
+     * kernel itself is one of those fields: set for a call, cleared after it.
+     */
+    private static final class Crew {
+        final Thread[] workers;
+        private final Object monitor = new Object();
+        private final AtomicInteger nextChunk = new AtomicInteger();
+
+        private RowBlockKernel kernel;
+        private LossConfig config;
+        private int rows, chunks, scoresOffset, weightsOffset, rowLossOffset, gradOffset;
+        private float[] scores, weights, rowLoss, grad;
+        private float gradScale;
+        private double[] partials = new double[0];
+        private long generation; // bumped once per parallel call; each worker takes part in every generation
+        private int busyWorkers; // workers not yet done with the current generation
+        private Throwable failure;
+        volatile boolean closed; // volatile: the single-chunk path reads it without the monitor
+
+        Crew(int count) {
+            workers = new Thread[count];
+            for (int i = 0; i < count; i++) {
+                Thread t = new Thread(this::workerLoop, "mild-loss-worker-" + i);
+                t.setDaemon(true);
+                workers[i] = t;
+                t.start();
+            }
+        }
+
+        double run(RowBlockKernel kernel, LossConfig config, int rows, int chunks,
+                   float[] scores, int scoresOffset, float[] weights, int weightsOffset,
+                   float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset, float gradScale) {
             synchronized (monitor) {
-                if (closed) { // close() ran since the check above: no worker would take this call
-                    throw closedException();
+                if (closed) { // close() ran since the caller's check: no worker would take this call
+                    throw kernel.closedException();
                 }
+                this.kernel = kernel;
                 this.config = config;
                 this.rows = rows;
                 this.chunks = chunks;
@@ -144,7 +191,10 @@ public abstract class RowBlockKernel implements LossKernel {
                         interrupted = true;
                     }
                 }
-                this.scores = this.weights = this.rowLoss = this.grad = null; // do not pin the caller's arrays
+                // Pin neither the caller's arrays nor the kernel: idle workers must not keep it reachable
+                this.scores = this.weights = this.rowLoss = this.grad = null;
+                this.kernel = null;
+                this.config = null;
                 if (mine == null) {
                     mine = failure;
                 }
@@ -162,66 +212,57 @@ public abstract class RowBlockKernel implements LossKernel {
             }
             return sum / rows;
         }
-    }
 
-    private void workerLoop() {
-        long seen = 0;
-        while (true) {
-            synchronized (monitor) {
-                // A published call is taken even after close(): its caller waits for every worker to count
-                // busyWorkers down. close() stops new calls, so a worker that has seen the last one may exit.
-                while (generation == seen) {
-                    if (closed) {
-                        return;
+        private void workerLoop() {
+            long seen = 0;
+            while (true) {
+                synchronized (monitor) {
+                    // A published call is taken even after close(): its caller waits for every worker to count
+                    // busyWorkers down. close() stops new calls, so a worker that has seen the last one may exit.
+                    while (generation == seen) {
+                        if (closed) {
+                            return;
+                        }
+                        try {
+                            monitor.wait();
+                        } catch (InterruptedException e) {
+                            // ignored: a worker that left would never count a later call done; close() stops it
+                        }
                     }
-                    try {
-                        monitor.wait();
-                    } catch (InterruptedException e) {
-                        // ignored: a worker that left would never count a later call done; close() stops it
+                    seen = generation;
+                }
+                Throwable failed = null;
+                try {
+                    runChunks();
+                } catch (Throwable t) {
+                    failed = t;
+                }
+                synchronized (monitor) {
+                    if (failed != null && failure == null) {
+                        failure = failed;
+                    }
+                    if (--busyWorkers == 0) {
+                        monitor.notifyAll();
                     }
                 }
-                seen = generation;
             }
-            Throwable failed = null;
-            try {
-                runChunks();
-            } catch (Throwable t) {
-                failed = t;
+        }
+
+        private void runChunks() {
+            int p = config.experts();
+            for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
+                int r0 = c * CHUNK_ROWS;
+                int n = Math.min(CHUNK_ROWS, rows - r0);
+                partials[c] = kernel.block(config, n, scores, scoresOffset + r0 * p, weights, weightsOffset + r0 * p,
+                        rowLoss, rowLossOffset + r0, grad, gradOffset + r0 * p, gradScale);
             }
+        }
+
+        void close() {
             synchronized (monitor) {
-                if (failed != null && failure == null) {
-                    failure = failed;
-                }
-                if (--busyWorkers == 0) {
-                    monitor.notifyAll();
-                }
+                closed = true;
+                monitor.notifyAll();
             }
         }
-    }
-
-    private void runChunks() {
-        int p = config.experts();
-        for (int c = nextChunk.getAndIncrement(); c < chunks; c = nextChunk.getAndIncrement()) {
-            int r0 = c * CHUNK_ROWS;
-            int n = Math.min(CHUNK_ROWS, rows - r0);
-            partials[c] = block(config, n, scores, scoresOffset + r0 * p, weights, weightsOffset + r0 * p,
-                    rowLoss, rowLossOffset + r0, grad, gradOffset + r0 * p, gradScale);
-        }
-    }
-
-    /**
-     * Stops the worker threads once they are done with a call in flight (which completes); every later call
-     * throws {@link IllegalStateException}. Does not wait for the workers to exit.
-     */
-    @Override
-    public void close() {
-        synchronized (monitor) {
-            closed = true;
-            monitor.notifyAll();
-        }
-    }
-
-    private IllegalStateException closedException() {
-        return new IllegalStateException(name() + " backend is closed");
     }
 }

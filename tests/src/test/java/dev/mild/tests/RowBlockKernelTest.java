@@ -152,6 +152,45 @@ class RowBlockKernelTest {
         }, "a call did not return after close() (a worker exited without counting itself done)");
     }
 
+    /**
+     * A kernel dropped without close() is collected and its workers stop. Each worker's loop used to be a method of
+     * the kernel, so an unclosed kernel stayed reachable from its own idle threads for the life of the JVM (found
+     * by a review of the public API's lifetimes). The kernel is used once in parallel first, so the workers have
+     * held it during a call.
+     */
+    @Test
+    void aKernelDroppedWithoutCloseIsCollectedAndItsWorkersStop() throws InterruptedException {
+        java.util.function.Supplier<List<Thread>> workers = () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("mild-loss-worker-")).toList();
+        List<Thread> before = workers.get();
+        java.lang.ref.WeakReference<ConstantKernel> ref = dropped(before);
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (ref.get() != null && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(null, ref.get(), "a kernel nobody holds is still reachable (from its worker threads)");
+        List<Thread> mine = new ArrayList<>(workers.get());
+        mine.removeAll(before);
+        for (Thread t : mine) {
+            t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            assertTrue(!t.isAlive(), t.getName() + " still runs after its kernel was collected");
+        }
+    }
+
+    private static java.lang.ref.WeakReference<ConstantKernel> dropped(List<Thread> before) {
+        ConstantKernel k = new ConstantKernel(3);
+        int rows = 3 * RowBlockKernel.CHUNK_ROWS;
+        float[] scores = new float[rows * P];
+        Arrays.fill(scores, 0.5f);
+        assertEquals(0.5, k.lossAndGradient(CONFIG, rows, scores, 0, new float[rows * P], 0, null, 0, null, 0), 0.0);
+        List<Thread> now = new ArrayList<>(Thread.getAllStackTraces().keySet());
+        now.removeAll(before);
+        assertEquals(2, now.stream().filter(t -> t.getName().startsWith("mild-loss-worker-")).count(),
+                "three threads: the caller and two workers");
+        return new java.lang.ref.WeakReference<>(k);
+    }
+
     /** A closed kernel refuses every call, however many rows and threads (a one-chunk batch used to run). */
     @Test
     void closedKernelRefusesEveryCall() {
