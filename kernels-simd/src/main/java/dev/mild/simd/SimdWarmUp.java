@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongPredicate;
 
 /**
  * {@link SimdDenseProduct#warmUp} and {@link SimdKernel#warmUp}: every path of the kernels on small made-up inputs
@@ -38,24 +40,10 @@ final class SimdWarmUp {
 
     /** {@link SimdDenseProduct#warmUp}. */
     static boolean denseProducts(long maxMillis) {
-        if (denseCompiled) {
-            return true;
-        }
-        long deadline = deadline(maxMillis);
-        if (!acquire(DENSE, maxMillis)) {
-            return denseCompiled;
-        }
-        try {
-            return denseProductsLocked(deadline);
-        } finally {
-            DENSE.unlock();
-        }
+        return once(DENSE, () -> denseCompiled, maxMillis, SimdWarmUp::denseProductsLocked);
     }
 
     private static boolean denseProductsLocked(long deadline) {
-        if (denseCompiled) {
-            return true;
-        }
         int L = Species.L;
         int wide = 4 * L + L + 1;   // one block of four vectors, one vector, one output left over
         int rows = 5;               // one block of four rows and one row left over
@@ -110,24 +98,10 @@ final class SimdWarmUp {
      * number of vectors a row takes reaches code C2 had not compiled. One kernel per configuration, single-threaded, so each keeps its plan.
      */
     static boolean lossKernel(long maxMillis) {
-        if (lossCompiled) {
-            return true;
-        }
-        long deadline = deadline(maxMillis);
-        if (!acquire(LOSS, maxMillis)) {
-            return lossCompiled;
-        }
-        try {
-            return lossKernelLocked(deadline);
-        } finally {
-            LOSS.unlock();
-        }
+        return once(LOSS, () -> lossCompiled, maxMillis, SimdWarmUp::lossKernelLocked);
     }
 
     private static boolean lossKernelLocked(long deadline) {
-        if (lossCompiled) {
-            return true;
-        }
         int rows = 17;
         double[] delta = new double[8];
         java.util.Arrays.fill(delta, 0.25);
@@ -171,13 +145,27 @@ final class SimdWarmUp {
         }
     }
 
-    /** Waits for {@code lock} at most {@code maxMillis}; {@code false} when it is still held then (or on interrupt). */
-    private static boolean acquire(ReentrantLock lock, long maxMillis) {
+    /**
+     * Runs {@code warmUp} with the deadline {@code maxMillis} from now, unless {@code done}; waits for another
+     * thread's run of it at most until that deadline, then answers {@code done} (also on interrupt).
+     */
+    private static boolean once(ReentrantLock lock, BooleanSupplier done, long maxMillis, LongPredicate warmUp) {
+        if (done.getAsBoolean()) {
+            return true;
+        }
+        long deadline = deadline(maxMillis);
         try {
-            return lock.tryLock(Math.max(0, maxMillis), TimeUnit.MILLISECONDS);
+            if (!lock.tryLock(Math.max(0, maxMillis), TimeUnit.MILLISECONDS)) {
+                return done.getAsBoolean();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return done.getAsBoolean();
+        }
+        try {
+            return done.getAsBoolean() || warmUp.test(deadline);
+        } finally {
+            lock.unlock();
         }
     }
 
