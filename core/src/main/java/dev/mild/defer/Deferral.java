@@ -58,8 +58,8 @@ public final class Deferral {
     /** One row of p values from {@code offset} inside an array of {@code length} (-1: missing). */
     private static void row(int length, int offset, int p, String what) {
         if (p < 1 || length < 0 || offset < 0 || (long) offset + p > length) {
-            throw new dev.mild.InvalidInputException(p < 1 ? "need at least one expert (p >= 1), got " + p
-                    : length < 0 ? what + " is missing (null)"
+            Checks.experts(p);
+            throw new dev.mild.InvalidInputException(length < 0 ? what + " is missing (null)"
                     : what + ": a row of " + p + " from offset " + offset + " does not fit in " + length + " values");
         }
     }
@@ -114,9 +114,7 @@ public final class Deferral {
 
     /** Expert indexes, one per row: present, each in {@code 0..p-1}, for {@code p >= 1}. */
     private static void choices(String what, int[] c, int p) {
-        if (p < 1) {
-            throw new dev.mild.InvalidInputException("need at least one expert (p >= 1), got " + p);
-        }
+        Checks.experts(p);
         Checks.required(what, c);
         for (int i = 0; i < c.length; i++) {
             if (c[i] < 0 || c[i] >= p) {

@@ -1,6 +1,7 @@
 package dev.mild.defer;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import java.util.Arrays;
 
 /**
@@ -84,9 +85,7 @@ public final class Rho {
 
     /** {@code t_j = (m_j X_j^2)^(1/3)} per expert, with the floor described above. */
     public static double[] strengths(int[] labels, double[] norms, int p) {
-        if (p < 1) {
-            throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
-        }
+        Checks.experts(p);
         if (labels == null || norms == null) {
             throw new InvalidInputException((labels == null ? "oracle labels" : "norms") + " are missing (null)");
         }
@@ -134,9 +133,7 @@ public final class Rho {
 
     /** Every margin equal to {@code rho} (finite and {@code > 0}), for {@code p >= 1} experts. */
     public static double[] uniform(int p, double rho) {
-        if (p < 1) {
-            throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
-        }
+        Checks.experts(p);
         if (!(rho > 0) || !Double.isFinite(rho)) {
             throw new InvalidInputException("rho must be finite and > 0, got " + rho);
         }

@@ -100,12 +100,10 @@ public final class Surrogate {
 
     /** Cross-entropy on the oracle expert. */
     public static Surrogate ce(int p) {
-        if (p < 1) {
-            throw new InvalidInputException("a loss needs at least one expert (p >= 1), got p = " + p);
-        }
+        LossConfig config = LossConfig.uniform(p, 1.0, 1.0); // refuses p < 1 before the array below
         double[] ones = new double[p];
         Arrays.fill(ones, 1.0);
-        return new Surrogate(Kind.CE, LossConfig.uniform(p, 1.0, 1.0), null, ones);
+        return new Surrogate(Kind.CE, config, null, ones);
     }
 
     /**

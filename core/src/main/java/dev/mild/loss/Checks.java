@@ -18,6 +18,14 @@ public final class Checks {
         return value;
     }
 
+    /** {@code p}, the number of experts, when it is at least 1. */
+    public static int experts(int p) {
+        if (p < 1) {
+            throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
+        }
+        return p;
+    }
+
     /** {@code list}, or an error saying that it, or its first null element (1-based), is missing. */
     public static <T extends java.util.List<?>> T requiredElements(String what, T list) {
         required(what, list);
