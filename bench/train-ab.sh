@@ -12,7 +12,7 @@
 #   bench/train-ab.sh 5 /tmp/old.jar cli/target/mild.jar --data $F/train-images-idx3-ubyte.gz --experts synthetic --blocks 7,2,1 --loss tdef --epochs 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 4 ]; then
   usage >&2
@@ -23,7 +23,7 @@ if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
   echo "bench/train-ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \"$ROUNDS\"" >&2
   exit 2
 fi
-case " $* " in *" --out "*) echo "bench/train-ab.sh: leave --out out: each build writes to a temporary file" >&2; exit 2 ;; esac
+case " $* " in *" --out "*|*" --out="*) echo "bench/train-ab.sh: leave --out out: each build writes to a temporary file" >&2; exit 2 ;; esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="$("$ROOT/mild" java-home)/bin/java"
 for jar in "$OLD" "$NEW"; do

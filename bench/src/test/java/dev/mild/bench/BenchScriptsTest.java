@@ -300,6 +300,8 @@ class BenchScriptsTest {
         Run help = run(root, "train-ab.sh", "", "--help");
         assertEquals(0, help.code(), help.err());
         assertTrue(help.out().startsWith("Usage: bench/train-ab.sh ROUNDS OLD.jar NEW.jar TRAIN OPTIONS\n"), help.out());
+        // The usage is the script's header comment and ends with its example, not with the script's first line of code.
+        assertTrue(help.out().stripTrailing().endsWith("--loss tdef --epochs 1"), help.out());
 
         Run tooFew = run(root, "train-ab.sh", "", "7", jar.toString(), jar.toString());
         assertEquals(2, tooFew.code());
@@ -311,9 +313,13 @@ class BenchScriptsTest {
             assertEquals("bench/train-ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \""
                     + rounds + "\"", r.err().strip());
         }
-        Run out = run(root, "train-ab.sh", "", "1", jar.toString(), jar.toString(), "--data", "x.csv", "--out", "m.mild");
-        assertEquals(2, out.code());
-        assertEquals("bench/train-ab.sh: leave --out out: each build writes to a temporary file", out.err().strip());
+        for (List<String> outOption : List.of(List.of("--out", "m.mild"), List.of("--out=m.mild"))) {
+            List<String> args = new ArrayList<>(List.of("1", jar.toString(), jar.toString(), "--data", "x.csv"));
+            args.addAll(outOption);
+            Run out = run(root, "train-ab.sh", "", args.toArray(String[]::new));
+            assertEquals(2, out.code(), outOption.toString());
+            assertEquals("bench/train-ab.sh: leave --out out: each build writes to a temporary file", out.err().strip());
+        }
 
         Run missing = run(root, "train-ab.sh", "", "1", jar.toString(), dir.resolve("none.jar").toString(), "--data", "x");
         assertEquals(2, missing.code());
