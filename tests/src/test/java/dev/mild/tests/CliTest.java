@@ -311,6 +311,28 @@ class CliTest {
         assertTrue(misspelt.err.contains("no help for 'trian': not a command. Commands: demo, train"), misspelt.err);
     }
 
+    /**
+     * README's "Commands" table gives each command's usage: every option of the usage line of its --help is in the
+     * table's first cell (the table had lost demo's --rows/--seed/--epochs, repro's --dir/--train-rows/--epochs/--json,
+     * golden's --threads and train's --valid, found by reading the README against the help).
+     */
+    @Test
+    void readmeCommandTableNamesEveryOptionOfEachUsageLine() throws IOException {
+        List<String> readme = Files.readAllLines(Path.of("..", "README.md")); // surefire runs in the tests module
+        for (String cmd : List.of("demo", "train", "eval", "route", "repro", "golden", "throughput", "backends")) {
+            String help = run(cmd, "--help").out;
+            String usage = help.substring(0, help.indexOf("\n\n"));
+            String row = readme.stream().filter(l -> l.startsWith("| `" + cmd + " ") || l.startsWith("| `" + cmd + "`"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no row for " + cmd + " in README's Commands"));
+            String cell = row.substring(0, row.indexOf("` |") + 1);
+            java.util.regex.Matcher option = java.util.regex.Pattern.compile("--[a-z][a-z-]*").matcher(usage);
+            while (option.find()) {
+                assertTrue(cell.contains(option.group() + " ") || cell.contains(option.group() + "]")
+                        || cell.contains(option.group() + "`"), cmd + ": README's row lacks " + option.group() + ": " + cell);
+            }
+        }
+    }
+
     /** test, bench and java-home belong to the ./mild script; --help lists them and explains each, as for the jar's. */
     @Test
     void theLauncherExplainsItsOwnCommands() throws IOException, InterruptedException {
