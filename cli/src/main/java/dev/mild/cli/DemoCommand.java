@@ -56,9 +56,11 @@ final class DemoCommand implements Command {
                 rows they are right on, and expert 1 is best for most rows (the imbalance MILD is built for).
 
                 It trains two routers (the same small network, seed and data): TDEF, the two-stage baseline
-                (all margins 1), and MILD with margins chosen by ./mild train's default search (rho auto;
-                a note says when it chose the grid's smallest or largest mean margin, where a better one
-                may lie beyond it, and suggests a wider --rho-grid).
+                (all margins 1), and MILD with margins chosen by ./mild train's default search (rho auto:
+                each mean margin of the grid with each tilt gamma, from 0, equal margins, to 1, the
+                paper's theory margins; the best on validation wins, and mean margin 1 with gamma 0 is
+                TDEF's training. A note says when it chose the grid's smallest or largest mean margin,
+                where a better one may lie beyond it, and suggests a wider --rho-grid).
                 Then, on held-out test rows:
                   deferral loss   the mean cost of the expert each router picks (lower is better)
                   shares          the share of rows sent to each expert
