@@ -5,7 +5,9 @@ import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
-import java.nio.charset.MalformedInputException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,9 +61,15 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         }
         try {
             String text;
-            try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
-            } catch (MalformedInputException e) {
+            try (InputStream in = Files.newInputStream(file)) {
+                // The limit and one byte more, no further: a pipe or a device has no size to check first, and read
+                // whole (/dev/zero, an endless pipe) it filled the heap, then "give Java a larger heap".
+                byte[] bytes = in.readNBytes((int) limit + 1);
+                if (bytes.length > limit) {
+                    throw tooLarge(file, limit);
+                }
+                text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
                 throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
@@ -109,6 +117,14 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
                 + mebibytes(Runtime.getRuntime().maxMemory()) + ": give Java a heap of " + gibibytes + " GiB or more"
                 + " with -Xmx (MILD_JVM_OPTS=-Xmx" + gibibytes + "g ./mild golden ...), or split the cases into"
                 + " several files");
+    }
+
+    /** For a pipe or a device, whose size is known only once more than the limit came from it. */
+    private static InvalidInputException tooLarge(Path file, long limit) {
+        return new InvalidInputException(file + ": not a regular file (a pipe? a device?), and more than " + bytes(limit)
+                + " came from it: a golden file is parsed whole in memory, which takes up to " + HEAP_BYTES_PER_FILE_BYTE
+                + " times its size, so at most " + mebibytes(limit) + " are read with a Java heap of "
+                + mebibytes(Runtime.getRuntime().maxMemory()) + "; give a golden JSON file");
     }
 
     private static InvalidInputException outOfMemory(Path file, long size, OutOfMemoryError e) {

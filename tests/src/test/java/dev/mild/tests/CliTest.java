@@ -1025,6 +1025,28 @@ class CliTest {
         assertFalse(err.contains("on disk"), err);
     }
 
+    /**
+     * A golden "file" that is a device or a pipe has no size to check before reading: /dev/zero was read until the
+     * heap ran out (4.4 GB and 13 s with the default heap), then "give Java a larger heap". Now at most the limit (a
+     * 32nd of the heap) is read. Found by fuzzing the readers with devices and pipes as files.
+     */
+    @Test
+    void anEndlessGoldenFileStopsAtTheLimit() throws Exception {
+        Path zero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(zero), "needs /dev/zero");
+        Process proc = startWith32MbHeap("golden", zero.toString());
+        try {
+            assertTrue(proc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "child JVM hangs");
+        } finally {
+            proc.destroyForcibly();
+        }
+        String err = Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertEquals(2, proc.exitValue(), err);
+        assertTrue(err.contains("/dev/zero: not a regular file (a pipe? a device?), and more than ")
+                && err.contains(" came from it: a golden file is parsed whole in memory"), err);
+        assertFalse(err.contains("does not fit in the memory"), err);
+    }
+
     @Test
     void routeAnswersTheRowsBeforeABadOneThenNamesItsLine() throws IOException {
         // x2 varies little (std about 1e-3), so a value of 1e36 standardizes beyond float32.
