@@ -60,19 +60,31 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             throw tooLarge(file, size, limit);
         }
         try {
-            String text;
+            byte[] bytes;
             try (InputStream in = Files.newInputStream(file)) {
                 // The limit and one byte more, no further: a pipe or a device has no size to check first, and read
                 // whole (/dev/zero, an endless pipe) it filled the heap, then "give Java a larger heap".
-                byte[] bytes = in.readNBytes((int) limit + 1);
-                if (bytes.length > limit) {
-                    throw tooLarge(file, limit);
-                }
-                text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-            } catch (CharacterCodingException e) {
-                throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
+                bytes = in.readNBytes((int) limit + 1);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
+            }
+            if (bytes.length > limit) {
+                throw tooLarge(file, limit);
+            }
+            ByteBuffer undecoded = ByteBuffer.wrap(bytes);
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(undecoded).toString();
+            } catch (CharacterCodingException e) {
+                // The decoder stops at the first byte that is not UTF-8: named, as the parser names its line.
+                int at = undecoded.position();
+                int line = 1;
+                for (int i = 0; i < at; i++) {
+                    line += bytes[i] == '\n' ? 1 : 0;
+                }
+                throw new InvalidInputException(String.format(java.util.Locale.ROOT, "%s: not a golden JSON file: the"
+                        + " bytes are not UTF-8 text (line %d, byte offset %d: 0x%02x)", file, line, at,
+                        bytes[at] & 0xff), e);
             }
             return Json.parse(text.startsWith(BYTE_ORDER_MARK) ? text.substring(1) : text, file.toString());
         } catch (OutOfMemoryError e) {

@@ -144,7 +144,15 @@ class CliTest {
         Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
         r = run("golden", binary.toString());
         assertEquals(2, r.code);
-        assertTrue(r.err.contains("binary.json: not a golden JSON file: the bytes are not UTF-8 text"), r.err);
+        assertTrue(r.err.contains("binary.json: not a golden JSON file: the bytes are not UTF-8 text (line 1, byte"
+                + " offset 0: 0xff)"), r.err);
+        // Further in, the place is what tells a damaged byte from a file in another encoding (Latin-1 \u00e9, 0xe9).
+        Path latin1 = tmp.resolve("latin1.json");
+        Files.write(latin1, "{\"cases\": [\n  {\"name\": \"caf\u00e9\"}]}".getBytes(StandardCharsets.ISO_8859_1));
+        r = run("golden", latin1.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("latin1.json: not a golden JSON file: the bytes are not UTF-8 text (line 2, byte"
+                + " offset 27: 0xe9)"), r.err);
 
         r = run("golden", tmp.resolve("missing.json").toString());
         assertEquals(2, r.code);
