@@ -276,7 +276,11 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return f;
     }
 
+    /** What a JSON value is, for a message: a string as quoted text, since "1.0" unquoted reads as the number. */
     static String describe(Object o) {
+        if (o instanceof String s) {
+            return "the text \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
         return o == null ? "nothing" : o instanceof List ? "an array" : o instanceof Map ? "an object" : o.toString();
     }
 

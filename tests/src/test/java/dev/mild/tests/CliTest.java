@@ -108,6 +108,15 @@ class CliTest {
         assertEquals(2, r.code);
         assertTrue(r.err.contains("missing.json"), r.err);
 
+        // A number written as a JSON string was shown without its quotes: "\"nu\" must be a number, got 1.0", and an
+        // empty string as nothing at all ("got "). Found by the file-fuzzing review (tokens swapped in golden files).
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"cases\": [{\"nu\": \"1.0\", \"rho\": [1, 1]}]}");
+        assertTrue(r.err.contains("text.json: case 0: \"nu\" must be a number, got the text \"1.0\""), r.err);
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"cases\": [{\"nu\": 1, \"rho\": \"\"}]}");
+        assertTrue(r.err.contains("text.json: case 0: \"rho\" must be an array of numbers, got the text \"\""), r.err);
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"theoryRho\": \"[1, 2]\"}");
+        assertTrue(r.err.contains("text.json: \"theoryRho\" must be an object, got the text \"[1, 2]\""), r.err);
+
         // A number beyond float64 was read as Infinity: infinite weights made the case "fail" (exit 1), and
         // infinite deferral costs an error that named neither the file nor the place.
         Path huge = tmp.resolve("huge.json");
