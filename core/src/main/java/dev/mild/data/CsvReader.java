@@ -95,8 +95,9 @@ public final class CsvReader {
         Kind[] kind = new Kind[cols];
         List<String> features = new ArrayList<>();
         List<String> experts = new ArrayList<>();
-        IntGrowable featureColumns = new IntGrowable();   // 1-based file columns, for messages after alignment
-        IntGrowable expertColumns = new IntGrowable();
+        // 1-based file columns, for messages after alignment
+        IntGrowable featureColumns = new IntGrowable(source, "feature columns");
+        IntGrowable expertColumns = new IntGrowable(source, "expert columns");
         int labelCol = -1;
         boolean anyCost = false;
         boolean anyPred = false;
@@ -155,11 +156,11 @@ public final class CsvReader {
             throw new InvalidInputException(source + ": the header names no feature column (columns: "
                     + String.join(",", header) + ")");
         }
-        Growable x = new Growable();
-        IntGrowable labels = labelCol >= 0 ? new IntGrowable() : null;
-        DoubleGrowable costs = anyCost ? new DoubleGrowable() : null;
-        IntGrowable preds = anyPred ? new IntGrowable() : null;
-        IntGrowable lines = new IntGrowable();
+        Growable x = new Growable(source, "feature values (rows x feature columns)");
+        IntGrowable labels = labelCol >= 0 ? new IntGrowable(source, "labels") : null;
+        DoubleGrowable costs = anyCost ? new DoubleGrowable(source, "costs (rows x experts)") : null;
+        IntGrowable preds = anyPred ? new IntGrowable(source, "predictions (rows x experts)") : null;
+        IntGrowable lines = new IntGrowable(source, "rows");
         String line;
         while ((line = reader.readLine()) != null) {
             lineNo = reader.lineNumber();
@@ -468,13 +469,39 @@ public final class CsvReader {
         return new InvalidInputException(source + ", line " + line + ", column " + (col + 1) + " (" + name + "): " + what);
     }
 
+    /** The most elements a Java array may hold (as the JDK's own growing arrays allow). */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * The next capacity of a column being read: twice {@code capacity}, at most {@link #MAX_ARRAY}. Doubled past 2^30
+     * it overflowed to a negative size: a file of more than 2^30 values (1.1 billion cells), read with a heap large
+     * enough to hold them, failed with "NegativeArraySizeException: -2147483648" instead of a message.
+     *
+     * @param what what the array holds, for the message ("feature values (rows x feature columns)")
+     * @throws InvalidInputException naming the source when an array of {@link #MAX_ARRAY} elements is full
+     */
+    static int grownCapacity(int capacity, String source, String what) {
+        if (capacity >= MAX_ARRAY) {
+            throw new InvalidInputException(String.format(Locale.ROOT, "%s: more than %,d %s, the most one Java array"
+                    + " holds: use fewer rows", source, MAX_ARRAY, what));
+        }
+        return (int) Math.min(2L * capacity, MAX_ARRAY);
+    }
+
     private static final class Growable {
         float[] a = new float[1 << 12];
         int size;
+        final String source;
+        final String what;
+
+        Growable(String source, String what) {
+            this.source = source;
+            this.what = what;
+        }
 
         void add(float v) {
             if (size == a.length) {
-                a = Arrays.copyOf(a, a.length * 2);
+                a = Arrays.copyOf(a, grownCapacity(a.length, source, what));
             }
             a[size++] = v;
         }
@@ -487,10 +514,17 @@ public final class CsvReader {
     private static final class DoubleGrowable {
         double[] a = new double[1 << 10];
         int size;
+        final String source;
+        final String what;
+
+        DoubleGrowable(String source, String what) {
+            this.source = source;
+            this.what = what;
+        }
 
         void add(double v) {
             if (size == a.length) {
-                a = Arrays.copyOf(a, a.length * 2);
+                a = Arrays.copyOf(a, grownCapacity(a.length, source, what));
             }
             a[size++] = v;
         }
@@ -503,10 +537,17 @@ public final class CsvReader {
     private static final class IntGrowable {
         int[] a = new int[1 << 10];
         int size;
+        final String source;
+        final String what;
+
+        IntGrowable(String source, String what) {
+            this.source = source;
+            this.what = what;
+        }
 
         void add(int v) {
             if (size == a.length) {
-                a = Arrays.copyOf(a, a.length * 2);
+                a = Arrays.copyOf(a, grownCapacity(a.length, source, what));
             }
             a[size++] = v;
         }

@@ -5,7 +5,9 @@ import dev.mild.RecordText;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
-import java.nio.charset.MalformedInputException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,13 +60,31 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             throw tooLarge(file, size, limit);
         }
         try {
-            String text;
-            try {
-                text = Files.readString(file, StandardCharsets.UTF_8);
-            } catch (MalformedInputException e) {
-                throw new InvalidInputException(file + ": not a golden JSON file: the bytes are not UTF-8 text", e);
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                // The limit and one byte more, no further: a pipe or a device has no size to check first, and read
+                // whole (/dev/zero, an endless pipe) it filled the heap, then "give Java a larger heap".
+                bytes = in.readNBytes((int) limit + 1);
             } catch (IOException e) {
                 throw new InvalidInputException(file + ": cannot read golden file: " + OutputFile.reason(e), e);
+            }
+            if (bytes.length > limit) {
+                throw tooLarge(file, limit);
+            }
+            ByteBuffer undecoded = ByteBuffer.wrap(bytes);
+            String text;
+            try {
+                text = StandardCharsets.UTF_8.newDecoder().decode(undecoded).toString();
+            } catch (CharacterCodingException e) {
+                // The decoder stops at the first byte that is not UTF-8: named, as the parser names its line.
+                int at = undecoded.position();
+                int line = 1;
+                for (int i = 0; i < at; i++) {
+                    line += bytes[i] == '\n' ? 1 : 0;
+                }
+                throw new InvalidInputException(String.format(java.util.Locale.ROOT, "%s: not a golden JSON file: the"
+                        + " bytes are not UTF-8 text (line %d, byte offset %d: 0x%02x)", file, line, at,
+                        bytes[at] & 0xff), e);
             }
             return Json.parse(text.startsWith(BYTE_ORDER_MARK) ? text.substring(1) : text, file.toString());
         } catch (OutOfMemoryError e) {
@@ -109,6 +129,14 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
                 + mebibytes(Runtime.getRuntime().maxMemory()) + ": give Java a heap of " + gibibytes + " GiB or more"
                 + " with -Xmx (MILD_JVM_OPTS=-Xmx" + gibibytes + "g ./mild golden ...), or split the cases into"
                 + " several files");
+    }
+
+    /** For a pipe or a device, whose size is known only once more than the limit came from it. */
+    private static InvalidInputException tooLarge(Path file, long limit) {
+        return new InvalidInputException(file + ": not a regular file (a pipe? a device?), and more than " + bytes(limit)
+                + " came from it: a golden file is parsed whole in memory, which takes up to " + HEAP_BYTES_PER_FILE_BYTE
+                + " times its size, so at most " + mebibytes(limit) + " are read with a Java heap of "
+                + mebibytes(Runtime.getRuntime().maxMemory()) + "; give a golden JSON file");
     }
 
     private static InvalidInputException outOfMemory(Path file, long size, OutOfMemoryError e) {
@@ -248,7 +276,11 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return f;
     }
 
+    /** What a JSON value is, for a message: a string as quoted text, since "1.0" unquoted reads as the number. */
     static String describe(Object o) {
+        if (o instanceof String s) {
+            return "the text \"" + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + "\"";
+        }
         return o == null ? "nothing" : o instanceof List ? "an array" : o instanceof Map ? "an object" : o.toString();
     }
 

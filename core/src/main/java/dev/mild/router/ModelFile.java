@@ -200,8 +200,8 @@ public final class ModelFile {
         try {
             RouterModel m = readPayload(in);
             if (in.remaining() != 0) {
-                throw new InvalidInputException(source + ": corrupt model file: " + in.remaining()
-                        + " unexpected bytes after the model");
+                // Without the source: the catch below puts it and "corrupt model file" in front (they were there twice).
+                throw new InvalidInputException(in.remaining() + " unexpected bytes after the model");
             }
             return m;
         } catch (EOFException e) {

@@ -108,6 +108,15 @@ class CliTest {
         assertEquals(2, r.code);
         assertTrue(r.err.contains("missing.json"), r.err);
 
+        // A number written as a JSON string was shown without its quotes: "\"nu\" must be a number, got 1.0", and an
+        // empty string as nothing at all ("got "). Found by the file-fuzzing review (tokens swapped in golden files).
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"cases\": [{\"nu\": \"1.0\", \"rho\": [1, 1]}]}");
+        assertTrue(r.err.contains("text.json: case 0: \"nu\" must be a number, got the text \"1.0\""), r.err);
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"cases\": [{\"nu\": 1, \"rho\": \"\"}]}");
+        assertTrue(r.err.contains("text.json: case 0: \"rho\" must be an array of numbers, got the text \"\""), r.err);
+        r = goldenRefuses(tmp.resolve("text.json"), "{\"theoryRho\": \"[1, 2]\"}");
+        assertTrue(r.err.contains("text.json: \"theoryRho\" must be an object, got the text \"[1, 2]\""), r.err);
+
         // A number beyond float64 was read as Infinity: infinite weights made the case "fail" (exit 1), and
         // infinite deferral costs an error that named neither the file nor the place.
         Path huge = tmp.resolve("huge.json");
@@ -144,7 +153,15 @@ class CliTest {
         Files.write(binary, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
         r = run("golden", binary.toString());
         assertEquals(2, r.code);
-        assertTrue(r.err.contains("binary.json: not a golden JSON file: the bytes are not UTF-8 text"), r.err);
+        assertTrue(r.err.contains("binary.json: not a golden JSON file: the bytes are not UTF-8 text (line 1, byte"
+                + " offset 0: 0xff)"), r.err);
+        // Further in, the place is what tells a damaged byte from a file in another encoding (Latin-1 \u00e9, 0xe9).
+        Path latin1 = tmp.resolve("latin1.json");
+        Files.write(latin1, "{\"cases\": [\n  {\"name\": \"caf\u00e9\"}]}".getBytes(StandardCharsets.ISO_8859_1));
+        r = run("golden", latin1.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("latin1.json: not a golden JSON file: the bytes are not UTF-8 text (line 2, byte"
+                + " offset 27: 0xe9)"), r.err);
 
         r = run("golden", tmp.resolve("missing.json").toString());
         assertEquals(2, r.code);
@@ -1045,6 +1062,28 @@ class CliTest {
         assertTrue(err.contains(fifo + ": the data does not fit in the memory Java may use (the file is not a regular"
                 + " file (a pipe?), so its size is unknown; the heap limit is"), err);
         assertFalse(err.contains("on disk"), err);
+    }
+
+    /**
+     * A golden "file" that is a device or a pipe has no size to check before reading: /dev/zero was read until the
+     * heap ran out (4.4 GB and 13 s with the default heap), then "give Java a larger heap". Now at most the limit (a
+     * 32nd of the heap) is read. Found by fuzzing the readers with devices and pipes as files.
+     */
+    @Test
+    void anEndlessGoldenFileStopsAtTheLimit() throws Exception {
+        Path zero = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(zero), "needs /dev/zero");
+        Process proc = startWith32MbHeap("golden", zero.toString());
+        try {
+            assertTrue(proc.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "child JVM hangs");
+        } finally {
+            proc.destroyForcibly();
+        }
+        String err = Files.readString(tmp.resolve("err.txt"), StandardCharsets.UTF_8);
+        assertEquals(2, proc.exitValue(), err);
+        assertTrue(err.contains("/dev/zero: not a regular file (a pipe? a device?), and more than ")
+                && err.contains(" came from it: a golden file is parsed whole in memory"), err);
+        assertFalse(err.contains("does not fit in the memory"), err);
     }
 
     @Test

@@ -211,6 +211,22 @@ class ModelFileTest {
     }
 
     /**
+     * Bytes after the model inside the payload (length and checksum redone) named the file and "corrupt model file"
+     * twice: the message was made with them and then wrapped by the payload parser's own catch. Found by fuzzing model
+     * payloads with the checksum recomputed.
+     */
+    @Test
+    void bytesAfterTheModelAreNamedOnce() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        byte[] longer = Arrays.copyOf(good, good.length + 3);   // three more payload bytes, then the checksum
+        ByteBuffer.wrap(longer).putLong(12, good.length - 24 + 3);
+        Path f = tmp.resolve("longer.mild");
+        Files.write(f, withChecksum(longer));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
+        assertEquals(f + ": corrupt model file: 3 unexpected bytes after the model", e.getMessage());
+    }
+
+    /**
      * Where a model file's standardization (the means, then the stds) starts: after the 20-byte header, the info
      * entries (a count, then key and value strings) and the feature names (a count, then the names). Read here
      * with the format's own layout, not through ModelFile.
