@@ -23,6 +23,12 @@ import org.junit.jupiter.api.Test;
  */
 class SimdWarmUpTest {
     private static final Pattern BYTES = Pattern.compile("first calls: (\\d+) bytes");
+    /**
+     * What the calls after a warm-up may allocate in all: a vector or two once, when the JIT recompiles a method
+     * under load (96 bytes at 256 bits, the load average at 6, in one of three runs). A call that ran uncompiled would
+     * allocate kilobytes; without the warm-up these calls allocate about 1 GB.
+     */
+    private static final long JIT_NOISE_BYTES = 1024;
 
     @Test
     void afterTheWarmUpTheFirstProductsOnRealShapesAllocateNothing() throws IOException, InterruptedException {
@@ -37,7 +43,7 @@ class SimdWarmUpTest {
         assertEquals(0, warm.exit(), warm.output());
         assumeTrue(warm.output().contains("warmUp: true"), "the compiler did not finish within the bound here: "
                 + warm.output());
-        assertEquals(0, bytes(warm), "the first calls after warmUp() allocate: " + warm.output());
+        assertTrue(bytes(warm) <= JIT_NOISE_BYTES, "the first calls after warmUp() allocate: " + warm.output());
     }
 
     /**
@@ -55,7 +61,7 @@ class SimdWarmUpTest {
         assertEquals(0, warm.exit(), warm.output());
         assumeTrue(warm.output().contains("warmUp: true"), "the compiler did not finish within the bound here: "
                 + warm.output());
-        assertEquals(0, bytes(warm), "calls after warmUp() allocate: " + warm.output());
+        assertTrue(bytes(warm) <= JIT_NOISE_BYTES, "calls after warmUp() allocate: " + warm.output());
     }
 
     @Test
@@ -95,7 +101,9 @@ class SimdWarmUpTest {
     /** {@code contended}: two warm-ups at once. {@code warm}: the warm-up first; {@code cold}: not. Then the first calls of every dense product, or with {@code loss} the loss kernel. */
     public static void main(String[] args) throws InterruptedException {
         if (args[0].equals("contended")) {
-            Thread first = new Thread(() -> SimdWarmUp.lossKernel(60_000));
+            // 5 s: far longer than the second's 50 ms, and at 128 bits, where the warm-up never ends (see
+            // SimdKernel.warmUp), the child waited out a 60 s bound in every build
+            Thread first = new Thread(() -> SimdWarmUp.lossKernel(5_000));
             first.start();
             Thread.sleep(100);   // the first holds the warm-up by now
             long t0 = System.nanoTime();
