@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Reads MNIST-format IDX files (plain or gzipped), as Debian's {@code dataset-fashion-mnist} installs them:
@@ -69,15 +70,17 @@ public final class IdxReader {
                     + " MILD reads IDX images of unsigned bytes (magic 0x00000803) with their labels file (magic"
                     + " 0x00000801)");
         }
-        byte[] img = in.readAllBytes();
+        // The header first, then exactly the pixels it promises and one byte more: read whole, a file past 2 GiB
+        // failed as "does not fit in memory ... -Xmx8g", which no heap fixes (one array holds at most 2^31 - 9).
+        byte[] header = in.readNBytes(16);
         Path labels = labelsFileFor(images);
-        if (img.length < 16) {
-            throw new InvalidInputException(images + ": truncated: " + img.length + " bytes, but an IDX images header"
+        if (header.length < 16) {
+            throw new InvalidInputException(images + ": truncated: " + header.length + " bytes, but an IDX images header"
                     + " alone has 16 (magic, count, rows, columns)");
         }
-        int n = header(img, 4);
-        int rows = header(img, 8);
-        int cols = header(img, 12);
+        int n = header(header, 4);
+        int rows = header(header, 8);
+        int cols = header(header, 12);
         // An image's pixels are one row of features, counted by an int. Checked before the size below, which a
         // larger image makes overflow: 16 images of 2^30 x 2^30 pixels "needed" 16 bytes and read as pixel-less rows.
         long pixels = (long) rows * cols;
@@ -87,16 +90,22 @@ public final class IdxReader {
                     + ")" : ""));
         }
         long need = 16L + n * pixels;
-        if (img.length != need) {
-            throw new InvalidInputException(images + ": " + (img.length < need ? "truncated" : "has trailing bytes")
+        if (need - 16 >= CsvReader.MAX_ARRAY) {   // the pixels and one byte more must fit one array
+            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the header promises %d images of %d x %d"
+                    + " pixels, %,d pixels in all; MILD reads them into one Java array, which holds at most %,d (about"
+                    + " 2 GiB): use a file of fewer images", images, n, rows, cols, need - 16, CsvReader.MAX_ARRAY - 1));
+        }
+        byte[] img = in.readNBytes((int) (need - 16) + 1);
+        if (img.length != need - 16) {
+            throw new InvalidInputException(images + ": " + (img.length < need - 16 ? "truncated" : "has trailing bytes")
                     + ": the header promises " + n + " images of " + rows + " x " + cols + " pixels (" + need
-                    + " bytes), the file has " + img.length + " bytes");
+                    + " bytes), the file has " + (img.length < need - 16 ? 16L + img.length + " bytes" : "more"));
         }
         if (!Files.exists(labels)) {
             throw new InvalidInputException(images + ": the labels file " + labels + " is missing, and so is "
                     + otherCompression(labels).getFileName() + " (an IDX images file needs its labels file beside it)");
         }
-        byte[] lab = readAll(labels);
+        byte[] lab = readAll(labels, 8L + n + 1);   // its header, n labels and one byte more, if there are more
         if (lab.length >= 4 && header(lab, 0) != LABELS_MAGIC) {
             throw new InvalidInputException(labels + ": not an IDX labels file of unsigned bytes (magic 0x00000801, the"
                     + " only kind supported): " + describe(header(lab, 0)));
@@ -111,7 +120,8 @@ public final class IdxReader {
         }
         if (lab.length != 8L + n) {
             throw new InvalidInputException(labels + ": " + (lab.length < 8L + n ? "truncated" : "has trailing bytes")
-                    + ": the header promises " + n + " labels (" + (8L + n) + " bytes), the file has " + lab.length);
+                    + ": the header promises " + n + " labels (" + (8L + n) + " bytes), the file has "
+                    + (lab.length < 8L + n ? lab.length + " bytes" : "more"));
         }
         int d = rows * cols;
         if (n == 0) {
@@ -119,7 +129,7 @@ public final class IdxReader {
         }
         float[] x = new float[Math.multiplyExact(n, d)];
         for (int i = 0; i < x.length; i++) {
-            x[i] = (img[16 + i] & 0xff) / 255f;
+            x[i] = (img[i] & 0xff) / 255f;
         }
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
@@ -174,9 +184,10 @@ public final class IdxReader {
                 | (b[offset + 3] & 0xff);
     }
 
-    private static byte[] readAll(Path file) {
+    /** The file's first {@code limit} bytes, or all of it when shorter. */
+    private static byte[] readAll(Path file, long limit) {
         try (InputStream in = DataFiles.open(file)) {
-            return in.readAllBytes();
+            return in.readNBytes((int) Math.min(limit, CsvReader.MAX_ARRAY));
         } catch (IOException e) {
             throw DataFiles.cannotRead(file, e);
         }

@@ -885,6 +885,37 @@ class DataTest {
                 + " (images of 1152921504606846976 pixels; at most 2147483647)");
     }
 
+    /**
+     * An images file past 2 GiB, whole and well formed (a sparse file: no disk used), is refused from its header with
+     * the reason. It was read whole first and failed as "does not fit in the memory Java may use ... give Java a
+     * larger heap", which no heap fixes: one Java array holds at most 2^31 - 9 bytes (found by the file fuzz review).
+     */
+    @Test
+    void idxFilesPastWhatOneArrayHoldsAreRefusedFromTheirHeader() throws IOException {
+        Path images = tmp.resolve("v-images-idx3-ubyte");
+        Files.write(images, ByteBuffer.allocate(16).putInt(0x803).putInt(2).putInt(1 << 15).putInt(1 << 15).array());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(images.toFile(), "rw")) {
+            f.setLength(16L + (2L << 30));
+        }
+        Files.write(tmp.resolve("v-labels-idx1-ubyte"), ByteBuffer.allocate(8 + 2).putInt(0x801).putInt(2).array());
+        idxError("v-images-idx3-ubyte", "v-images-idx3-ubyte: the header promises 2 images of 32768 x 32768 pixels,"
+                + " 2,147,483,648 pixels in all; MILD reads them into one Java array, which holds at most 2,147,483,638"
+                + " (about 2 GiB): use a file of fewer images");
+    }
+
+    /** Bytes past what the headers promise are named as such, without reading the rest of the file. */
+    @Test
+    void idxTrailingBytesAreNamed() throws IOException {
+        byte[][] pair = idx(3, 3, false);
+        Files.write(tmp.resolve("t-images-idx3-ubyte"), java.util.Arrays.copyOf(pair[0], pair[0].length + 5));
+        Files.write(tmp.resolve("t-labels-idx1-ubyte"), pair[1]);
+        idxError("t-images-idx3-ubyte", "t-images-idx3-ubyte: has trailing bytes: the header promises 3 images of");
+        Files.write(tmp.resolve("u-images-idx3-ubyte"), pair[0]);
+        Files.write(tmp.resolve("u-labels-idx1-ubyte"), java.util.Arrays.copyOf(pair[1], pair[1].length + 1));
+        idxError("u-images-idx3-ubyte", "u-labels-idx1-ubyte: has trailing bytes: the header promises 3 labels (11"
+                + " bytes), the file has more");
+    }
+
     @Test
     void idxRowsAreImagesCountedFromOneAndLabelsComeFromTheLabelsFile() throws IOException {
         byte[][] pair = idx(12, 12, false);   // labels 0..9, 0, 1
