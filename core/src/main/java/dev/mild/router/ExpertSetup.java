@@ -345,7 +345,9 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         if (Arrays.stream(beta).anyMatch(b -> b != 0)) {
             sb.append(", beta ");
             for (int k = 0; k < beta.length; k++) {
-                sb.append(k == 0 ? "" : "/").append(String.format(Locale.ROOT, "%.3g", beta[k]));
+                // Three significant digits as a person writes them: "0/0.2", not %.3g's "0.00/0.200"
+                sb.append(k == 0 ? "" : "/").append(new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", beta[k]))
+                        .stripTrailingZeros().toPlainString());
             }
         }
         return sb.toString();

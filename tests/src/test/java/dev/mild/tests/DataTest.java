@@ -989,6 +989,17 @@ class DataTest {
         assertTrue(e.getMessage().contains(expected), "expected \"" + expected + "\" in: " + e.getMessage());
     }
 
+    /** Prices in train's and eval's setup line as a person writes them: "beta 0/0.2", not "beta 0.00/0.200". */
+    @Test
+    void setupLinesWritePricesPlainly() {
+        ExpertSetup s = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(3), 8,
+                new int[] {1, 1, 1}, new double[] {0, 0.2, 0.123456}, 1);
+        assertTrue(s.describe().endsWith(", beta 0/0.2/0.123"), s.describe());
+        ExpertSetup tiny = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(2), 8,
+                new int[] {1, 1}, new double[] {2.5e-5, 1500}, 1);
+        assertTrue(tiny.describe().endsWith(", beta 0.000025/1500"), tiny.describe());
+    }
+
     @Test
     void syntheticExpertsAreRightOnTheirBlockAndGuessElsewhere() {
         ExpertSetup s = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(3), 10,
