@@ -51,6 +51,7 @@ public final class SimdKernel extends RowBlockKernel {
      * Both layouts and both members on small batches until they allocate nothing ({@code SimdWarmUp}); about 1.5 s
      * on the Zen 5 machine. Where the kernel allocates even compiled it returns {@code false} after
      * {@code maxMillis}: the general member's two-lane double masks at 128 bits on x86, a width only the tests force.
+     * A {@code false} logs a warning on {@code dev.mild} naming each configuration whose calls still allocate.
      */
     @Override
     public boolean warmUp(long maxMillis) {

@@ -130,11 +130,46 @@ final class SimdWarmUp {
                     kernels.get(k).lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
                 }
             });
+            if (!lossCompiled) {
+                logStillAllocating(batches, kernels, loss, grad);
+            }
         } finally {
             kernels.forEach(SimdKernel::close);
         }
         return lossCompiled;
     }
+
+    /**
+     * Says which configurations still allocate when the warm-up ends at its bound, so that a {@code false} can be
+     * told apart: a JIT still busy (every configuration allocates), or one configuration compiled into code that
+     * allocates (a boxed vector), which stays that way in this JVM. In one CI run a warm-up ended at its bound five
+     * times in a row in the test suite's JVM, and nothing said why.
+     */
+    private static void logStillAllocating(List<RandomBatch> batches, List<SimdKernel> kernels, float[] loss,
+                                           float[] grad) {
+        com.sun.management.ThreadMXBean allocations = allocationCounter();
+        if (allocations == null || !LOG.isLoggable(System.Logger.Level.WARNING)) {
+            return;
+        }
+        StringBuilder still = new StringBuilder();
+        for (int k = 0; k < batches.size(); k++) {
+            RandomBatch b = batches.get(k);
+            long before = allocations.getCurrentThreadAllocatedBytes();
+            kernels.get(k).lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
+            long bytes = allocations.getCurrentThreadAllocatedBytes() - before;
+            if (bytes > 0) {
+                LossConfig c = b.config();
+                still.append(still.isEmpty() ? "" : "; ").append(c.experts()).append(" experts, ")
+                        .append(c.groups() == 1 ? "one margin" : c.groups() + " margins")
+                        .append(c.nu() != 1.0 ? ", nu " + c.nu() : "").append(c.hasDelta() ? ", additive margins" : "")
+                        .append(": ").append(bytes).append(" bytes a call of ").append(b.rows()).append(" rows");
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "simd loss kernel: the warm-up ended at its bound with calls still"
+                + " allocating (" + (still.isEmpty() ? "none in a last check" : still) + ")");
+    }
+
+    private static final System.Logger LOG = System.getLogger("dev.mild");
 
     /** {@link System#nanoTime} {@code maxMillis} from now, saturated (a bound of Long.MAX_VALUE ms overflowed). */
     private static long deadline(long maxMillis) {

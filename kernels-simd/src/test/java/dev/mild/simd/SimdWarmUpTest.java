@@ -92,6 +92,28 @@ class SimdWarmUpTest {
         assertTrue(Long.parseLong(m.group(2)) < 500, "a 50 ms warm-up waited for the other one: " + child.output());
     }
 
+    /**
+     * A warm-up that ends at its bound says which configurations still allocate, and how much: here a 1 ms bound in
+     * a fresh JVM, where nothing is compiled yet, so every configuration is named.
+     */
+    @Test
+    void aWarmUpEndedAtItsBoundSaysWhatStillAllocates() throws IOException, InterruptedException {
+        SteadyStateAllocationTest.assumeCountable();
+        SteadyStateAllocationTest.Child child = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120,
+                "short");
+        assertEquals(0, child.exit(), child.output());
+        assertTrue(child.output().contains("warmUp: false"), child.output());
+        Matcher m = Pattern.compile("simd loss kernel: the warm-up ended at its bound with calls still allocating \\((.*)\\)")
+                .matcher(child.output());
+        assertTrue(m.find(), child.output());
+        String still = m.group(1);
+        for (String part : new String[] {"2 experts, 2 margins: ", "130 experts, one margin: ", "64 experts, 2 margins: ",
+                "8 experts, 8 margins, nu 0.5: ", "8 experts, 8 margins, additive margins: "}) {
+            assertTrue(still.contains(part), part + " in: " + still);
+        }
+        assertTrue(still.matches("(\\d+ experts, [^:]+: [1-9]\\d* bytes a call of \\d+ rows(; |$))+"), still);
+    }
+
     private static long bytes(SteadyStateAllocationTest.Child child) {
         Matcher m = BYTES.matcher(child.output());
         assertTrue(m.find(), child.output());
@@ -100,6 +122,10 @@ class SimdWarmUpTest {
 
     /** {@code contended}: two warm-ups at once. {@code warm}: the warm-up first; {@code cold}: not. Then the first calls of every dense product, or with {@code loss} the loss kernel. */
     public static void main(String[] args) throws InterruptedException {
+        if (args[0].equals("short")) {
+            System.out.println("warmUp: " + SimdWarmUp.lossKernel(1));
+            return;
+        }
         if (args[0].equals("contended")) {
             // 5 s: far longer than the second's 50 ms, and at 128 bits, where the warm-up never ends (see
             // SimdKernel.warmUp), the child waited out a 60 s bound in every build
