@@ -86,7 +86,7 @@ final class ThroughputCommand implements Command {
         args.positional(0, "no positional arguments");
         int p = args.intValue("experts", 8, 1, 100_000);
         int batch = args.intValue("batch", 65536, 1, 50_000_000);
-        int threads = args.intValue("threads", 1, 0, 4096);
+        int threads = args.intValue("threads", 1, 0, KernelOptions.MAX_THREADS);
         double seconds = args.doubleValue("seconds", 3.0, 0.05, 3600.0);
         boolean equalRho = args.flag("equal-rho");
         double nu = args.doubleValue("nu", 1.0, 0.0, 1e6);
