@@ -128,15 +128,6 @@ public final class Mlp {
         return biases[l];
     }
 
-    /** Number of trainable parameters. */
-    public long parameterCount() {
-        long n = 0;
-        for (int l = 0; l < layers(); l++) {
-            n += weights[l].length + biases[l].length;
-        }
-        return n;
-    }
-
     public Mlp copy() {
         Mlp c = new Mlp(sizes);
         c.copyFrom(this);
