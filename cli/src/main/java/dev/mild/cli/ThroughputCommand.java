@@ -130,7 +130,7 @@ final class ThroughputCommand implements Command {
                     + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
                     + ", \"nu\": " + JsonOut.number(nu)
                     + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))
-                    + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0)
+                    + ", \"nsPerSample\": " + nsPerSample(median)
                     + deviceResident + "}");
         }
         return Main.OK;
@@ -148,8 +148,13 @@ final class ThroughputCommand implements Command {
                     grad, 0), batch, seconds);
             return ", \"device\": " + JsonOut.quote(loss.describe())
                     + ", \"deviceResidentSamplesPerSecond\": " + JsonOut.number(Math.round(median))
-                    + ", \"deviceResidentNsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0);
+                    + ", \"deviceResidentNsPerSample\": " + nsPerSample(median);
         }
+    }
+
+    /** Nanoseconds per sample at {@code samplesPerSecond}, as a JSON number to 3 decimals. */
+    private static String nsPerSample(double samplesPerSecond) {
+        return JsonOut.number(Math.round(1e9 / samplesPerSecond * 1000.0) / 1000.0);
     }
 
     /** Median samples per second over rounds of about 0.1 s, after {@link Timing#warmUp}. */
