@@ -97,7 +97,7 @@ final class GoldenCommand implements Command {
 
     @Override
     public int run(Args args, Console console) {
-        int threads = args.intValue("threads", 0, 0, 4096);
+        int threads = args.intValue("threads", 0, 0, KernelOptions.MAX_THREADS);
         if (args.positional().isEmpty()) {
             boolean allOk = true;
             for (String name : BUILT_IN) {

@@ -86,7 +86,7 @@ final class ThroughputCommand implements Command {
         args.positional(0, "no positional arguments");
         int p = args.intValue("experts", 8, 1, 100_000);
         int batch = args.intValue("batch", 65536, 1, 50_000_000);
-        int threads = args.intValue("threads", 1, 0, 4096);
+        int threads = args.intValue("threads", 1, 0, KernelOptions.MAX_THREADS);
         double seconds = args.doubleValue("seconds", 3.0, 0.05, 3600.0);
         boolean equalRho = args.flag("equal-rho");
         double nu = args.doubleValue("nu", 1.0, 0.0, 1e6);
@@ -130,7 +130,7 @@ final class ThroughputCommand implements Command {
                     + ", \"batch\": " + batch + ", \"threads\": " + usedThreads + ", \"equalRho\": " + equalRho
                     + ", \"nu\": " + JsonOut.number(nu)
                     + ", \"samplesPerSecond\": " + JsonOut.number(Math.round(median))
-                    + ", \"nsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0)
+                    + ", \"nsPerSample\": " + nsPerSample(median)
                     + deviceResident + "}");
         }
         return Main.OK;
@@ -148,8 +148,13 @@ final class ThroughputCommand implements Command {
                     grad, 0), batch, seconds);
             return ", \"device\": " + JsonOut.quote(loss.describe())
                     + ", \"deviceResidentSamplesPerSecond\": " + JsonOut.number(Math.round(median))
-                    + ", \"deviceResidentNsPerSample\": " + JsonOut.number(Math.round(1e9 / median * 1000.0) / 1000.0);
+                    + ", \"deviceResidentNsPerSample\": " + nsPerSample(median);
         }
+    }
+
+    /** Nanoseconds per sample at {@code samplesPerSecond}, as a JSON number to 3 decimals. */
+    private static String nsPerSample(double samplesPerSecond) {
+        return JsonOut.number(Math.round(1e9 / samplesPerSecond * 1000.0) / 1000.0);
     }
 
     /** Median samples per second over rounds of about 0.1 s, after {@link Timing#warmUp}. */

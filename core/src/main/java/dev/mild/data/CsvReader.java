@@ -156,7 +156,7 @@ public final class CsvReader {
             throw new InvalidInputException(source + ": the header names no feature column (columns: "
                     + String.join(",", header) + ")");
         }
-        Growable x = new Growable(source, "feature values (rows x feature columns)");
+        FloatGrowable x = new FloatGrowable(source, "feature values (rows x feature columns)");
         IntGrowable labels = labelCol >= 0 ? new IntGrowable(source, "labels") : null;
         DoubleGrowable costs = anyCost ? new DoubleGrowable(source, "costs (rows x experts)") : null;
         IntGrowable preds = anyPred ? new IntGrowable(source, "predictions (rows x experts)") : null;
@@ -488,13 +488,13 @@ public final class CsvReader {
         return (int) Math.min(2L * capacity, MAX_ARRAY);
     }
 
-    private static final class Growable {
+    private static final class FloatGrowable {
         float[] a = new float[1 << 12];
         int size;
         final String source;
         final String what;
 
-        Growable(String source, String what) {
+        FloatGrowable(String source, String what) {
             this.source = source;
             this.what = what;
         }

@@ -101,11 +101,14 @@ public final class Backends {
 
     /** The name {@link #openDefault} would use: the {@value #PROPERTY} property if set, else the automatic choice. */
     public static String defaultName() {
+        String forced = forcedName();
+        return forced != null ? require(forced).name : automatic().name;
+    }
+
+    /** The backend {@value #PROPERTY} names, trimmed; {@code null} when it is unset or blank. */
+    private static String forcedName() {
         String forced = System.getProperty(PROPERTY);
-        if (forced != null && !forced.isBlank()) {
-            return require(forced.trim()).name;
-        }
-        return automatic().name;
+        return forced == null || forced.isBlank() ? null : forced.trim();
     }
 
     /**
@@ -128,9 +131,9 @@ public final class Backends {
     /** The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once); the caller owns it, as {@link #open}'s. */
     public static LossKernel openDefault(KernelOptions options) {
         requireOptions(options);
-        String forced = System.getProperty(PROPERTY);
-        if (forced != null && !forced.isBlank()) {
-            return open(forced.trim(), options);
+        String forced = forcedName();
+        if (forced != null) {
+            return open(forced, options);
         }
         LossKernel kernel = automatic().provider.create(options);
         if (!defaultLogged) {

@@ -10,7 +10,7 @@ public final class Checks {
     private Checks() {
     }
 
-    /** {@code value}, or an error saying that {@code what} is missing (an argument of a public constructor). */
+    /** {@code value}, or an error saying that {@code what} is missing (an argument of a public method or constructor). */
     public static <T> T required(String what, T value) {
         if (value == null) {
             throw new InvalidInputException(what + " is missing (null)");
@@ -250,9 +250,7 @@ public final class Checks {
      */
     public static void call(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
                             int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
-        if (config == null) {
-            throw new InvalidInputException("config is missing (null)");
-        }
+        required("config", config);
         if (rows < 0) {
             throw new InvalidInputException("rows must be >= 0, got " + rows);
         }

@@ -1,7 +1,7 @@
 package dev.mild.loss;
 
-/** Scalar log-space helpers shared by the CPU kernels. */
-public final class LogSpace {
+/** Scalar log-space helpers shared by the scalar and reference kernels. */
+final class LogSpace {
     private LogSpace() {
     }
 
@@ -10,7 +10,7 @@ public final class LogSpace {
      * overflows ({@code softplus(-inf) = 0}: p = 1, no other expert). The kernels keep the two parts apart: the
      * gradient's exponent {@code u - nu log S} is formed from them without taking a sum apart again.
      */
-    public static double softplusTail(double v) {
+    static double softplusTail(double v) {
         return Math.log1p(Math.exp(-Math.abs(v)));
     }
 
@@ -18,7 +18,7 @@ public final class LogSpace {
      * MATH.md's {@code Phi(S)} from {@code log S}: {@code log S} when {@code nu = 1}, else
      * {@code (S^(1-nu) - 1)/(1-nu) = expm1((1-nu) log S)/(1-nu)}, exact near {@code S = 1}.
      */
-    public static double phi(double logS, double nu) {
+    static double phi(double logS, double nu) {
         return nu == 1.0 ? logS : Math.expm1((1.0 - nu) * logS) / (1.0 - nu);
     }
 }

@@ -20,11 +20,8 @@ public final class Loss {
     private final LossKernel kernel;
 
     public Loss(LossConfig config, LossKernel kernel) {
-        if (config == null || kernel == null) {
-            throw new dev.mild.InvalidInputException((config == null ? "config" : "kernel") + " is missing (null)");
-        }
-        this.config = config;
-        this.kernel = kernel;
+        this.config = Checks.required("config", config);
+        this.kernel = Checks.required("kernel", kernel);
     }
 
     /**
@@ -58,9 +55,7 @@ public final class Loss {
      */
     public double evaluate(float[] scores, float[] weights, float[] rowLoss, float[] grad) {
         int p = config.experts();
-        if (scores == null) {
-            throw new dev.mild.InvalidInputException("scores is missing (null)");
-        }
+        Checks.required("scores", scores);
         if (scores.length % p != 0) {
             throw new dev.mild.InvalidInputException("scores: length " + scores.length + " is not a multiple of p = " + p);
         }

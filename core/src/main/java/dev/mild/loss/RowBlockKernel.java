@@ -46,12 +46,17 @@ public abstract class RowBlockKernel implements LossKernel {
 
     @Override
     public String describe() {
-        return name() + " (" + threads + (threads == 1 ? " thread)" : " threads)");
+        return name() + " (" + threadCount() + ")";
     }
 
     /** Threads this instance uses (the caller's thread included). */
     public final int threads() {
         return threads;
+    }
+
+    /** {@link #threads()} for {@link #describe()}: "1 thread", "4 threads". */
+    protected final String threadCount() {
+        return threads + (threads == 1 ? " thread" : " threads");
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -127,15 +128,6 @@ public final class Mlp {
         return biases[l];
     }
 
-    /** Number of trainable parameters. */
-    public long parameterCount() {
-        long n = 0;
-        for (int l = 0; l < layers(); l++) {
-            n += weights[l].length + biases[l].length;
-        }
-        return n;
-    }
-
     public Mlp copy() {
         Mlp c = new Mlp(sizes);
         c.copyFrom(this);
@@ -144,9 +136,7 @@ public final class Mlp {
 
     /** Overwrites this network's parameters with those of {@code other} (same sizes). */
     public void copyFrom(Mlp other) {
-        if (other == null) {
-            throw new InvalidInputException("the network to copy from is missing (null)");
-        }
+        Checks.required("the network to copy from", other);
         if (!Arrays.equals(sizes, other.sizes)) {
             throw new IllegalArgumentException("sizes differ: " + Arrays.toString(sizes) + " vs "
                     + Arrays.toString(other.sizes));

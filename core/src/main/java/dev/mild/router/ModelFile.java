@@ -2,6 +2,7 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.io.OutputFile;
+import dev.mild.loss.Checks;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -61,9 +62,8 @@ public final class ModelFile {
 
     /** Writes {@code model} to {@code file} atomically (temporary file + rename; see {@link OutputFile#write}). */
     public static void save(RouterModel model, Path file) {
-        if (model == null || file == null) {
-            throw new InvalidInputException((model == null ? "model" : "file") + " to save is missing (null)");
-        }
+        Checks.required("model to save", model);
+        Checks.required("file to save", file);
         OutputFile.write(file, toBytes(model), "the model");
     }
 
@@ -74,9 +74,7 @@ public final class ModelFile {
      *                               (magic), another format version, truncated or corrupt (length, CRC32, payload)
      */
     public static RouterModel load(Path file) {
-        if (file == null) {
-            throw new InvalidInputException("model file to load is missing (null)");
-        }
+        Checks.required("model file to load", file);
         if (Files.isDirectory(file)) {
             throw new InvalidInputException(file + ": is a directory; give a model file saved by ./mild train");
         }

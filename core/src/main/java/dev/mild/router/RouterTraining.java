@@ -12,6 +12,7 @@ import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
 import dev.mild.io.Figures;
 import dev.mild.loss.Backends;
+import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
@@ -304,9 +305,8 @@ public final class RouterTraining {
      * @throws InvalidInputException on a missing {@code data} or {@code spec} and every check above, before training
      */
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener progress) {
-        if (data == null || spec == null) {
-            throw new InvalidInputException((data == null ? "data" : "spec") + " is missing (null)");
-        }
+        Checks.required("data", data);
+        Checks.required("spec", spec);
         Listener listener = progress == null ? Listener.SILENT : progress;
         spec.check();
         checkSplits(spec, validFile != null, testFile != null);

@@ -50,10 +50,6 @@ public final class Trainer {
      * @param bestValidLoss lowest validation deferral loss so far
      */
     public record Epoch(int epoch, int epochs, double trainLoss, double validLoss, double bestValidLoss, int bestEpoch) {
-        public boolean improved() {
-            return epoch == bestEpoch;
-        }
-
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "epoch %d/%d  loss %s  valid deferral %s  (best %s at %d)",

@@ -43,8 +43,8 @@ import org.jocl.cl_mem;
  * constant time). Not the values: the data is on the device, and reading it back to check it would cost what this
  * API saves. Scores and weights must be what {@link dev.mild.loss.Loss} accepts (finite, each row's spread within
  * {@link LossConfig#maxScoreSpread}, its weights within {@link LossConfig#maxRowWeight}); validate them on the
- * host before they go to the device, as {@link dev.mild.loss.Checks#scores} and
- * {@link dev.mild.loss.Checks#weights} do. Outside that the results are undefined (NaN in, NaN out; a score
+ * host before they go to the device, as {@link dev.mild.loss.Checks#scoresSpread} and
+ * {@link dev.mild.loss.Checks#weights} (given the spread the first returns) do. Outside that the results are undefined (NaN in, NaN out; a score
  * spread beyond the limit gives wrong values, not an error).
  *
  * <p>Accuracy: float32 with the accurate {@code exp}/{@code log} builtins (not {@code native_*}) and

@@ -60,8 +60,7 @@ public final class SimdKernel extends RowBlockKernel {
 
     @Override
     public String describe() {
-        return NAME + " (" + Species.describe() + "; exp2/log1p: own polynomials, not SVML; " + threads()
-                + (threads() == 1 ? " thread)" : " threads)");
+        return NAME + " (" + Species.describe() + "; exp2/log1p: own polynomials, not SVML; " + threadCount() + ")";
     }
 
     /**

@@ -44,7 +44,6 @@ final class VectorMath {
     /** 1.5 * 2^52, the same for doubles. */
     private static final double ROUND_D = 6755399441055744.0;
 
-    static final float LOG2E_F = 1.4426950408889634f;
     private static final float LN2_HI_F = 0.693145751953125f;   // 12 significant bits: k * LN2_HI_F is exact
     private static final float LN2_LO_F = 1.4286067653e-06f;
     private static final double LN2_HI = 6.93147180369123816490e-01; // fdlibm's split of ln 2
