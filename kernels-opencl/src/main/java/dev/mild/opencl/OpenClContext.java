@@ -66,14 +66,22 @@ final class OpenClContext implements AutoCloseable {
             context = track(CL.clCreateContext(null, 1, ids, null, null, null));
             queue = track(CL.clCreateCommandQueue(context, device.id(), 0, null));
             program = track(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null));
-            try {
-                CL.clBuildProgram(program, 1, ids, buildOptions, null, null);
-            } catch (CLException e) {
-                if (e.getStatus() == CL_BUILD_PROGRAM_FAILURE) {
-                    throw new OpenClException("the OpenCL compiler of " + device.label()
-                            + " rejected the loss kernels:\n" + buildLog(), e);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    CL.clBuildProgram(program, 1, ids, buildOptions, null, null);
+                    break;
+                } catch (CLException e) {
+                    if (e.getStatus() != CL_BUILD_PROGRAM_FAILURE) {
+                        throw e;
+                    }
+                    String log = buildLog();
+                    boolean lostTemporary = log.contains(LOST_TEMPORARY);
+                    if (lostTemporary && attempt < BUILD_ATTEMPTS) {
+                        continue;
+                    }
+                    throw new OpenClException("the OpenCL compiler of " + device.label() + " rejected the loss kernels:\n"
+                            + log + (lostTemporary ? signalChainingHint(attempt) : ""), e);
                 }
-                throw e;
             }
         } catch (CLException e) {
             close();
@@ -82,6 +90,22 @@ final class OpenClContext implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * What a compiler built on LLVM (PoCL's) says when its temporary file vanished before it could rename it: LLVM's
+     * crash handlers, installed in the JVM with the compiler, take the SIGSEGVs the JVM raises for its own use
+     * (safepoint polls while other threads run) and delete the compiler's temporary files first. Without signal
+     * chaining 41 of 100 builds failed so with three threads allocating beside them; the build is then tried again.
+     */
+    static final String LOST_TEMPORARY = "unable to rename temporary";
+    /** Builds tried when the compiler lost its temporary file: at 4 in 10 failing, 1 in 100 fails five times. */
+    static final int BUILD_ATTEMPTS = 5;
+
+    private static String signalChainingHint(int attempts) {
+        return "(" + attempts + " attempts: LLVM, inside the OpenCL driver, deleted the compiler's temporary files on"
+                + " a signal the JVM raised for its own use; start java with signal chaining, LD_PRELOAD="
+                + System.getProperty("java.home") + "/lib/libjsig.so, as ./mild does)";
     }
 
     /** A kernel of the program; released with the context. */
