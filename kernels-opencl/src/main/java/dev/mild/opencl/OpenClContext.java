@@ -61,14 +61,15 @@ final class OpenClContext implements AutoCloseable {
     OpenClContext(OpenClDevices.Device device, String source, String buildOptions) {
         this.device = device;
         try {
-            CL.setExceptionsEnabled(true);
+            // Statuses checked by Status, never by turning on JOCL's exceptions: that switch is the whole process's.
             cl_device_id[] ids = {device.id()};
-            context = track(CL.clCreateContext(null, 1, ids, null, null, null));
-            queue = track(CL.clCreateCommandQueue(context, device.id(), 0, null));
-            program = track(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, null));
+            int[] err = new int[1];
+            context = track(Status.created(CL.clCreateContext(null, 1, ids, null, null, err), err));
+            queue = track(Status.created(CL.clCreateCommandQueue(context, device.id(), 0, err), err));
+            program = track(Status.created(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err), err));
             for (int attempt = 1; ; attempt++) {
                 try {
-                    CL.clBuildProgram(program, 1, ids, buildOptions, null, null);
+                    Status.check(CL.clBuildProgram(program, 1, ids, buildOptions, null, null));
                     break;
                 } catch (CLException e) {
                     if (e.getStatus() != CL_BUILD_PROGRAM_FAILURE) {
@@ -115,7 +116,8 @@ final class OpenClContext implements AutoCloseable {
     cl_kernel kernel(String name) {
         ensureOpen();
         try {
-            return track(CL.clCreateKernel(program, name, null));
+            int[] err = new int[1];
+            return track(Status.created(CL.clCreateKernel(program, name, err), err));
         } catch (CLException e) {
             throw failure("creating kernel " + name, e);
         }
@@ -124,7 +126,8 @@ final class OpenClContext implements AutoCloseable {
     /** Largest work-group size {@code kernel} can run with on this device. */
     long maxWorkGroupSize(cl_kernel kernel) {
         long[] v = new long[1];
-        CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(v), null);
+        Status.check(CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t,
+                Pointer.to(v), null));
         return v[0];
     }
 
@@ -134,17 +137,19 @@ final class OpenClContext implements AutoCloseable {
      */
     long maxWorkItemSize0() {
         int[] dims = new int[1];
-        CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, Sizeof.cl_uint, Pointer.to(dims), null);
+        Status.check(CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, Sizeof.cl_uint, Pointer.to(dims),
+                null));
         long[] sizes = new long[Math.max(1, dims[0])];
-        CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_SIZES, (long) Sizeof.size_t * sizes.length,
-                Pointer.to(sizes), null);
+        Status.check(CL.clGetDeviceInfo(device.id(), CL_DEVICE_MAX_WORK_ITEM_SIZES, (long) Sizeof.size_t * sizes.length,
+                Pointer.to(sizes), null));
         return sizes[0];
     }
 
     /** Local memory {@code kernel} uses by itself (before the sizes we pass as arguments). */
     long staticLocalMemory(cl_kernel kernel) {
         long[] v = new long[1];
-        CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_LOCAL_MEM_SIZE, Sizeof.cl_ulong, Pointer.to(v), null);
+        Status.check(CL.clGetKernelWorkGroupInfo(kernel, device.id(), CL_KERNEL_LOCAL_MEM_SIZE, Sizeof.cl_ulong,
+                Pointer.to(v), null));
         return v[0];
     }
 
@@ -163,7 +168,8 @@ final class OpenClContext implements AutoCloseable {
                     size / 1048576.0, device.label(), device.maxAllocationBytes(), device.maxAllocationBytes() / 1048576.0));
         }
         try {
-            return track(CL.clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null));
+            int[] err = new int[1];
+            return track(Status.created(CL.clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, err), err));
         } catch (CLException e) {
             throw failure(String.format("allocating %.1f MiB for the %s buffer", size / 1048576.0, what), e);
         }
@@ -176,7 +182,7 @@ final class OpenClContext implements AutoCloseable {
             return;
         }
         try {
-            CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, at, bytes, from, 0, null, null);
+            Status.check(CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, at, bytes, from, 0, null, null));
         } catch (CLException e) {
             throw failure("copying " + bytes + " bytes to the device", e);
         }
@@ -189,7 +195,7 @@ final class OpenClContext implements AutoCloseable {
             return;
         }
         try {
-            CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, at, bytes, to, 0, null, null);
+            Status.check(CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, at, bytes, to, 0, null, null));
         } catch (CLException e) {
             throw failure("copying " + bytes + " bytes from the device", e);
         }
@@ -199,7 +205,7 @@ final class OpenClContext implements AutoCloseable {
     void run(cl_kernel kernel, long[] global, long[] local) {
         ensureOpen();
         try {
-            CL.clEnqueueNDRangeKernel(queue, kernel, 1, null, global, local, 0, null, null);
+            Status.check(CL.clEnqueueNDRangeKernel(queue, kernel, 1, null, global, local, 0, null, null));
         } catch (CLException e) {
             throw failure("running the loss kernel (" + global[0] + " work-items in groups of " + local[0] + ")", e);
         }
@@ -227,7 +233,7 @@ final class OpenClContext implements AutoCloseable {
     int driverContextReferenceCount() {
         ensureOpen();
         int[] v = new int[1];
-        CL.clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(v), null);
+        Status.check(CL.clGetContextInfo(context, CL_CONTEXT_REFERENCE_COUNT, Sizeof.cl_uint, Pointer.to(v), null));
         return v[0];
     }
 
@@ -270,14 +276,14 @@ final class OpenClContext implements AutoCloseable {
     }
 
     private static void releaseNow(NativePointerObject object) {
-        switch (object) {
+        Status.check(switch (object) {
             case cl_mem m -> CL.clReleaseMemObject(m);
             case cl_kernel k -> CL.clReleaseKernel(k);
             case cl_program p -> CL.clReleaseProgram(p);
             case cl_command_queue q -> CL.clReleaseCommandQueue(q);
             case cl_context c -> CL.clReleaseContext(c);
             default -> throw new IllegalStateException("not an object this context creates: " + object);
-        }
+        });
     }
 
     void ensureOpen() {
@@ -289,9 +295,10 @@ final class OpenClContext implements AutoCloseable {
     private String buildLog() {
         try {
             long[] size = new long[1];
-            CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, 0, null, size);
+            Status.check(CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, 0, null, size));
             byte[] buf = new byte[(int) size[0]];
-            CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, buf.length, Pointer.to(buf), null);
+            Status.check(CL.clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, buf.length, Pointer.to(buf),
+                    null));
             int n = 0;
             while (n < buf.length && buf[n] != 0) {
                 n++;

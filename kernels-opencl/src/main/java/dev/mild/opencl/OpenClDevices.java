@@ -226,23 +226,22 @@ public final class OpenClDevices {
     }
 
     private static Enumeration enumerateNow() {
+        int[] count = new int[1];
+        int status;
         try {
-            CL.setExceptionsEnabled(true);
+            status = CL.clGetPlatformIDs(0, null, count); // the first use of JOCL: loads the native libraries
+        } catch (CLException ex) {
+            status = ex.getStatus(); // thrown by JOCL itself while the program has its exceptions on
         } catch (LinkageError err) {
             // JOCL's native part or the system's libOpenCL (the ICD loader) could not be loaded.
             return new Enumeration(List.of(), "no OpenCL library: JOCL could not load the system's libOpenCL (the ICD "
                     + "loader): " + err.getMessage() + "; " + INSTALL_HINT);
         }
         try {
-            int[] count = new int[1];
-            try {
-                CL.clGetPlatformIDs(0, null, count);
-            } catch (CLException ex) {
-                if (ex.getStatus() == CL_PLATFORM_NOT_FOUND_KHR) {
-                    count[0] = 0;
-                } else {
-                    throw ex;
-                }
+            if (status == CL_PLATFORM_NOT_FOUND_KHR) {
+                count[0] = 0;
+            } else {
+                Status.check(status);
             }
             if (count[0] == 0) {
                 return new Enumeration(List.of(), "no OpenCL platform found (the ICD loader found no driver in "
@@ -250,7 +249,7 @@ public final class OpenClDevices {
                         ? " or OCL_ICD_VENDORS=" + System.getenv("OCL_ICD_VENDORS") : "") + "); " + INSTALL_HINT);
             }
             cl_platform_id[] platforms = new cl_platform_id[count[0]];
-            CL.clGetPlatformIDs(platforms.length, platforms, null);
+            Status.check(CL.clGetPlatformIDs(platforms.length, platforms, null));
             List<Device> devices = new ArrayList<>();
             List<String> platformNames = new ArrayList<>();
             List<String> failures = new ArrayList<>();
@@ -263,17 +262,20 @@ public final class OpenClDevices {
                 try {
                     platformName = platformString(platform, CL_PLATFORM_NAME);
                     int[] n = new int[1];
+                    int listed;
                     try {
-                        CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
+                        listed = CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
                     } catch (CLException ex) {
-                        if (ex.getStatus() != CL_DEVICE_NOT_FOUND) {
-                            throw ex;
-                        }
+                        listed = ex.getStatus();
+                    }
+                    if (listed == CL_DEVICE_NOT_FOUND) {
                         n[0] = 0;
+                    } else {
+                        Status.check(listed);
                     }
                     cl_device_id[] ids = new cl_device_id[n[0]];
                     if (ids.length > 0) {
-                        CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+                        Status.check(CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null));
                     }
                     for (cl_device_id id : ids) {
                         found.add(describe(devices.size() + found.size(), platform, platformName, id));
@@ -314,35 +316,35 @@ public final class OpenClDevices {
 
     private static String platformString(cl_platform_id platform, int param) {
         long[] size = new long[1];
-        CL.clGetPlatformInfo(platform, param, 0, null, size);
+        Status.check(CL.clGetPlatformInfo(platform, param, 0, null, size));
         byte[] buf = new byte[(int) size[0]];
-        CL.clGetPlatformInfo(platform, param, buf.length, Pointer.to(buf), null);
+        Status.check(CL.clGetPlatformInfo(platform, param, buf.length, Pointer.to(buf), null));
         return cString(buf);
     }
 
     static String deviceString(cl_device_id device, int param) {
         long[] size = new long[1];
-        CL.clGetDeviceInfo(device, param, 0, null, size);
+        Status.check(CL.clGetDeviceInfo(device, param, 0, null, size));
         byte[] buf = new byte[(int) size[0]];
-        CL.clGetDeviceInfo(device, param, buf.length, Pointer.to(buf), null);
+        Status.check(CL.clGetDeviceInfo(device, param, buf.length, Pointer.to(buf), null));
         return cString(buf);
     }
 
     private static int deviceInt(cl_device_id device, int param) {
         int[] v = new int[1];
-        CL.clGetDeviceInfo(device, param, Sizeof.cl_uint, Pointer.to(v), null);
+        Status.check(CL.clGetDeviceInfo(device, param, Sizeof.cl_uint, Pointer.to(v), null));
         return v[0];
     }
 
     private static long deviceLong(cl_device_id device, int param) {
         long[] v = new long[1];
-        CL.clGetDeviceInfo(device, param, Sizeof.cl_ulong, Pointer.to(v), null);
+        Status.check(CL.clGetDeviceInfo(device, param, Sizeof.cl_ulong, Pointer.to(v), null));
         return v[0];
     }
 
     private static long deviceSize(cl_device_id device, int param) {
         long[] v = new long[1];
-        CL.clGetDeviceInfo(device, param, Sizeof.size_t, Pointer.to(v), null);
+        Status.check(CL.clGetDeviceInfo(device, param, Sizeof.size_t, Pointer.to(v), null));
         return v[0];
     }
 

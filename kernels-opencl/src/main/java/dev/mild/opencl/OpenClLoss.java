@@ -472,25 +472,25 @@ public final class OpenClLoss implements AutoCloseable {
 
     private void argInt(cl_kernel k, int index, int value) {
         intHolder[0] = value;
-        CL.clSetKernelArg(k, index, Sizeof.cl_int, intArg);
+        Status.check(CL.clSetKernelArg(k, index, Sizeof.cl_int, intArg));
     }
 
     private void argLong(cl_kernel k, int index, long value) {
         longHolder[0] = value;
-        CL.clSetKernelArg(k, index, Sizeof.cl_long, longArg);
+        Status.check(CL.clSetKernelArg(k, index, Sizeof.cl_long, longArg));
     }
 
     private void argFloat(cl_kernel k, int index, float value) {
         floatHolder[0] = value;
-        CL.clSetKernelArg(k, index, Sizeof.cl_float, floatArg);
+        Status.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, floatArg));
     }
 
     private static void argMem(cl_kernel k, int index, Pointer mem) {
-        CL.clSetKernelArg(k, index, Sizeof.cl_mem, mem);
+        Status.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, mem));
     }
 
     private static void argLocal(cl_kernel k, int index, long bytes) {
-        CL.clSetKernelArg(k, index, bytes, null);
+        Status.check(CL.clSetKernelArg(k, index, bytes, null));
     }
 
     OpenClContext context() {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.mild.testing.Required;
 import org.jocl.CL;
 import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.cl_mem;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +57,43 @@ class OpenClContextTest {
             assertEquals(before + 6, OpenClContext.liveObjectsInProcess());
         }
         assertEquals(before, OpenClContext.liveObjectsInProcess());
+    }
+
+    /**
+     * JOCL's exceptions switch is one for the whole process: the backend neither flips it (other JOCL code in the
+     * program would start getting exceptions) nor needs it (errors must still be seen when that code turns it off).
+     */
+    @Test
+    void joclsProcessWideExceptionSwitchIsNeitherChangedNorNeeded() {
+        String broken = "__kernel void broken(__global float *x) { x[0] = no_such_variable; }";
+        OpenClDevices.Device device = OpenClDevices.select(null);
+        try {
+            for (boolean on : new boolean[] {false, true}) {
+                CL.setExceptionsEnabled(on);
+                int before = OpenClContext.liveObjectsInProcess();
+                OpenClException e = assertThrows(OpenClException.class, () -> new OpenClContext(device, broken, ""));
+                assertTrue(e.getMessage().contains("no_such_variable"), e.getMessage());
+                assertEquals(before, OpenClContext.liveObjectsInProcess());
+                try (OpenClContext context = new OpenClContext(device, "__kernel void k() {}", "")) {
+                    cl_mem mem = context.allocate(16, "small");
+                    CL.setExceptionsEnabled(!on); // the embedding program changes its mind later
+                    OpenClException late = assertThrows(OpenClException.class,
+                            () -> context.write(mem, 1 << 20, Pointer.to(new float[4]), 16), "a copy past the end");
+                    assertTrue(late.getMessage().contains("CL_INVALID_VALUE"), late.getMessage());
+                    CL.setExceptionsEnabled(on);
+                }
+                // The switch as the program left it: a status while off, an exception while on.
+                int noSuchParameter = 0x7fff;
+                if (on) {
+                    assertThrows(CLException.class, () -> CL.clGetDeviceInfo(device.id(), noSuchParameter, 4, null, null));
+                } else {
+                    assertEquals(CL.CL_INVALID_VALUE, CL.clGetDeviceInfo(device.id(), noSuchParameter, 4, null, null),
+                            "the switch was turned on");
+                }
+            }
+        } finally {
+            CL.setExceptionsEnabled(false); // JOCL's default
+        }
     }
 
     @Test
