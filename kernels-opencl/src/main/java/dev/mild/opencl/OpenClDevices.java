@@ -233,9 +233,7 @@ public final class OpenClDevices {
         } catch (CLException ex) {
             status = ex.getStatus(); // thrown by JOCL itself while the program has its exceptions on
         } catch (LinkageError err) {
-            // JOCL's native part or the system's libOpenCL (the ICD loader) could not be loaded.
-            return new Enumeration(List.of(), "no OpenCL library: JOCL could not load the system's libOpenCL (the ICD "
-                    + "loader): " + err.getMessage() + "; " + INSTALL_HINT);
+            return new Enumeration(List.of(), nativeLibraryFailure(err));
         }
         try {
             if (status == CL_PLATFORM_NOT_FOUND_KHR) {
@@ -303,6 +301,36 @@ public final class OpenClDevices {
             return new Enumeration(List.of(), "no OpenCL library: " + err + "; " + INSTALL_HINT);
         }
     }
+
+    /**
+     * Why JOCL did not load, in one line: its own native part, which it copies to {@code java.io.tmpdir} and loads
+     * from there (its message is many lines of stack traces; the line that says why is picked out), or else the
+     * system's libOpenCL (the ICD loader).
+     */
+    static String nativeLibraryFailure(LinkageError err) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = err; t != null; t = t.getCause()) { // a NoClassDefFoundError once CL failed to initialize
+            all.append(t.getMessage()).append('\n');
+        }
+        String message = all.toString();
+        if (!message.contains(JOCL_LOAD_FAILURE)) {
+            return "no OpenCL library: JOCL could not load the system's libOpenCL (the ICD loader): "
+                    + message.lines().findFirst().orElse("") + "; " + INSTALL_HINT;
+        }
+        int at = message.indexOf(JOCL_RESOURCE_ATTEMPT);
+        String why = at < 0 ? message.lines().findFirst().orElse("")
+                : message.substring(at + JOCL_RESOURCE_ATTEMPT.length()).strip().lines().findFirst().orElse("");
+        return "JOCL could not load its native library, which it copies to java.io.tmpdir (" + System.getProperty("java.io.tmpdir")
+                + ") and loads from there: " + why + "; that directory must be writable and allow executing files (not "
+                + "mounted noexec): choose one with -Djava.io.tmpdir=DIR. A copy there left short by a JVM that was "
+                + "writing it at the same moment or was killed doing so must be deleted; -DuniqueLibraryNames=true gives "
+                + "each JVM its own copy";
+    }
+
+    /** How JOCL 2.0.6's message starts when its own native library did not load (LibUtils.loadLibrary). */
+    static final String JOCL_LOAD_FAILURE = "Error while loading native library";
+    /** The line of that message before the error of copying the library out of the jar and loading the copy. */
+    private static final String JOCL_RESOURCE_ATTEMPT = "Stack trace from the attempt to load the library as a resource:";
 
     private static Device describe(int index, cl_platform_id platform, String platformName, cl_device_id id) {
         long type = deviceLong(id, CL_DEVICE_TYPE);

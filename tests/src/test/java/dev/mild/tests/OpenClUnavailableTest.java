@@ -27,9 +27,15 @@ class OpenClUnavailableTest {
     }
 
     Result mild(String... args) throws IOException, InterruptedException {
+        return mild(List.of(), args);
+    }
+
+    Result mild(List<String> jvmOptions, String... args) throws IOException, InterruptedException {
         Path vendors = Files.createDirectories(tmp.resolve("no-vendors"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main"));
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("OCL_ICD_VENDORS", vendors.toString());
@@ -61,5 +67,25 @@ class OpenClUnavailableTest {
         Result all = mild("golden", golden.toString());
         assertEquals(0, all.code, all.err);
         assertTrue(all.out.contains("\"backend\": \"scalar\"") && !all.out.contains("\"backend\": \"opencl\""), all.out);
+    }
+
+    /**
+     * JOCL copies its native library to java.io.tmpdir and loads it from there; where it cannot (read-only,
+     * {@code noexec}, or here a path that cannot be a directory, which fails the same way for root), the reason is
+     * one line that names the directory and what to do, not "install an OpenCL driver" followed by stack traces.
+     */
+    @Test
+    void anUnusableTmpdirIsNamedInOneLine() throws Exception {
+        Path notADirectory = Files.writeString(tmp.resolve("a-file"), "");
+        Result backends = mild(List.of("-Djava.io.tmpdir=" + notADirectory.resolve("sub")), "backends");
+        assertEquals(0, backends.code, backends.err);
+        List<String> lines = backends.out.lines().toList();
+        int at = lines.indexOf(lines.stream().filter(l -> l.startsWith("opencl ")).findFirst().orElse(""));
+        assertTrue(at >= 0, backends.out);
+        String line = lines.get(at);
+        assertTrue(line.contains("unavailable") && line.contains("java.io.tmpdir (" + notADirectory.resolve("sub") + ")")
+                && line.contains("Could not create directory") && line.contains("-Djava.io.tmpdir=DIR")
+                && !line.contains("install an OpenCL driver"), line);
+        assertTrue(at + 1 == lines.size() || !lines.get(at + 1).startsWith("\t"), "one line:\n" + backends.out);
     }
 }
