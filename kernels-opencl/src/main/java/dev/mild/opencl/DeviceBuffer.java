@@ -12,8 +12,10 @@ import org.jocl.cl_mem;
  * the GPU between calls (scores from its forward pass, weights, gradients for its backward pass). Copies in
  * and out are explicit and blocking, so the caller decides when data crosses the bus.
  *
- * <p>Owned by the {@link OpenClLoss} that made it: closing that also releases this. Offsets and lengths are
- * in floats. Thread-safe: copies are serialized with the owner's calls.
+ * <p>Owned by the {@link OpenClLoss} that made it: closing that also releases this. One dropped without
+ * {@link #close()} keeps its device memory until then (the collector's safety net is the loss's, not each
+ * buffer's), so close the buffers of a loss that lives long. Offsets and lengths are in floats. Thread-safe:
+ * copies are serialized with the owner's calls.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final OpenClLoss owner;
