@@ -225,7 +225,17 @@ public final class OpenClDevices {
         return e;
     }
 
+    /** JOCL's system property for a native library file of its own per JVM (deleted when the JVM exits). */
+    static final String UNIQUE_LIBRARY_NAMES = "uniqueLibraryNames";
+
     private static Enumeration enumerateNow() {
+        // JOCL copies its native library into java.io.tmpdir under one fixed name, writing it in place: JVMs starting
+        // at once loaded each other's half-written copy (6 at a time on a fresh directory: 20 of 90 starts failed, 13
+        // killed by SIGBUS), a truncated leftover killed every later start, and a file planted under that name in a
+        // shared /tmp would be loaded. Unless the program chose otherwise, each JVM takes a copy of its own.
+        if (System.getProperty(UNIQUE_LIBRARY_NAMES) == null) {
+            System.setProperty(UNIQUE_LIBRARY_NAMES, "true");
+        }
         int[] count = new int[1];
         int status;
         try {

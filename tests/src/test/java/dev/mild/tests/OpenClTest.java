@@ -625,4 +625,35 @@ class OpenClTest {
     }
 
     private static volatile byte[] garbage;
+
+    /**
+     * JVMs that start at once on a fresh java.io.tmpdir all get OpenCL. JOCL copies its native library there under
+     * one fixed name, writing it in place, and six JVMs at a time loaded each other's half-written copy: 20 of 90
+     * starts failed, 13 of them killed by SIGBUS. The backend now asks JOCL for a copy per JVM
+     * ({@code uniqueLibraryNames}) unless the program set that property. Five rounds of six {@code ./mild backends}
+     * (the class, in child JVMs), each round on a new directory.
+     */
+    @Test
+    void jvmsStartingAtOnceOnAFreshTmpdirAllGetOpenCl(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        for (int round = 0; round < 5; round++) {
+            java.nio.file.Path dir = java.nio.file.Files.createDirectories(tmp.resolve("round" + round));
+            List<Process> children = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                children.add(new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                        .toString(), "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + dir,
+                        "-cp", System.getProperty("java.class.path"), "dev.mild.cli.Main", "backends")
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("out" + i + ".txt").toFile()).start());
+            }
+            for (int i = 0; i < children.size(); i++) {
+                Process child = children.get(i);
+                assertTrue(child.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "child JVM timed out");
+                String out = java.nio.file.Files.readString(dir.resolve("out" + i + ".txt"));
+                assertEquals(0, child.exitValue(), "round " + round + ", JVM " + i + ":\n" + out);
+                String opencl = out.lines().filter(l -> l.startsWith("opencl ")).findFirst().orElse("");
+                assertTrue(!opencl.isEmpty() && !opencl.contains("unavailable"), "round " + round + ", JVM " + i + ":\n"
+                        + out);
+            }
+        }
+    }
 }
