@@ -371,13 +371,7 @@ class EdgeCaseTest {
         SplittableRandom rnd = new SplittableRandom(11);
         float[] scores = gaussian(rnd, rows * 6, 2.0);
         float[] weights = uniform(rnd, rows * 6, 0, 3);
-        double[] expLoss = new double[rows];
-        double[] expGrad = new double[rows * 6];
-        byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
-        float[] loss = new float[rows];
-        float[] grad = new float[rows * 6];
-        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
-        assertWithin(k, loss, grad, expLoss, expGrad);
+        assertMatchesDefinition(k, c, rows, scores, weights, "");
     }
 
     /**
@@ -411,13 +405,7 @@ class EdgeCaseTest {
                                 weights[i * p + j] = j == top ? 1f : (i % 2 == 0 ? 0f : 1e-6f);
                             }
                         }
-                        double[] expLoss = new double[rows];
-                        double[] expGrad = new double[rows * p];
-                        byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
-                        float[] loss = new float[rows];
-                        float[] grad = new float[rows * p];
-                        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
-                        assertWithin(k, loss, grad, expLoss, expGrad);
+                        assertMatchesDefinition(k, c, rows, scores, weights, "");
                     }
                 }
             }
@@ -452,13 +440,7 @@ class EdgeCaseTest {
                             weights[i * p + j] = j == top ? 1f : 0f;
                         }
                     }
-                    double[] expLoss = new double[rows];
-                    double[] expGrad = new double[rows * p];
-                    byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
-                    float[] loss = new float[rows];
-                    float[] grad = new float[rows * p];
-                    k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
-                    assertWithin(k, loss, grad, expLoss, expGrad, "p=" + p + " lead " + lead
+                    assertMatchesDefinition(k, c, rows, scores, weights, "p=" + p + " lead " + lead
                             + (twoMargins ? " two margins" : " one margin"));
                 }
             }
@@ -519,6 +501,18 @@ class EdgeCaseTest {
     @Test
     void definitionMatchesGolden() {
         GoldenTest.assertMatchesGoldenInFloat64(EdgeCaseTest::byDefinition);
+    }
+
+    /** {@code k} on these rows against {@link #byDefinition}, within {@link #assertWithin}'s tolerance. */
+    static void assertMatchesDefinition(LossKernel k, LossConfig c, int rows, float[] scores, float[] weights,
+                                        String what) {
+        double[] expLoss = new double[rows];
+        double[] expGrad = new double[scores.length];
+        byDefinition(c, rows, toDouble(scores), toDouble(weights), expLoss, expGrad);
+        float[] loss = new float[rows];
+        float[] grad = new float[scores.length];
+        k.lossAndGradient(c, rows, scores, 0, weights, 0, loss, 0, grad, 0);
+        assertWithin(k, loss, grad, expLoss, expGrad, what);
     }
 
     static void assertWithin(LossKernel k, float[] loss, float[] grad, double[] expLoss, double[] expGrad) {
