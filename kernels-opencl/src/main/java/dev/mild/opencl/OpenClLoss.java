@@ -33,7 +33,8 @@ import org.jocl.cl_mem;
  * }</pre>
  *
  * <p>The kernels ({@code common.cl}, {@code row.cl}, {@code kernels.cl} in this package's resources) are
- * compiled once when this object is created and reused by every call. Two launch layouts (see
+ * built once when this object is created, from the program binary an earlier loss of this process kept when there
+ * is one (compiled again otherwise; see {@link #PROGRAM_BINARIES_PROPERTY}), and reused by every call. Two launch layouts (see
  * {@code kernels.cl}): {@link Layout#TILED} stages each work-group's rows through local memory for coalesced
  * reads and writes (GPUs); {@link Layout#DIRECT} reads rows in place (CPUs, whose "local memory" is RAM, and
  * any p too wide for local memory). Nothing is allocated per call in steady state: the configuration
@@ -66,6 +67,13 @@ public final class OpenClLoss implements AutoCloseable {
 
     /** System property forcing a layout ({@code tiled}, {@code direct}, {@code auto}) when {@link Layout#AUTO} is asked for. */
     public static final String LAYOUT_PROPERTY = "mild.opencl.layout";
+
+    /**
+     * System property: {@code false} makes every open compile the kernels from source, instead of loading the
+     * program binary an earlier open of this process built (the default; see README's OpenCL section). For
+     * measuring, and for a driver whose binaries misbehave.
+     */
+    public static final String PROGRAM_BINARIES_PROPERTY = "mild.opencl.programBinaries";
 
     /** Rows per work-group in the tiled layout, before local memory limits it: four warps / two wavefronts. */
     static final int TILED_ROWS = 128;
