@@ -1,6 +1,7 @@
 package dev.mild.opencl;
 
 import dev.mild.InvalidInputException;
+import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.jocl.Pointer;
@@ -13,9 +14,11 @@ import org.jocl.cl_mem;
  * and out are explicit and blocking, so the caller decides when data crosses the bus.
  *
  * <p>Owned by the {@link OpenClLoss} that made it: closing that also releases this. One dropped without
- * {@link #close()} keeps its device memory until then (the collector's safety net is the loss's, not each
- * buffer's), so close the buffers of a loss that lives long. Offsets and lengths are in floats. Thread-safe:
- * copies are serialized with the owner's calls.
+ * {@link #close()} gives its device memory back once the garbage collector finds it unreachable (a cleaner
+ * releases it, under the owner's lock, so never during a call of the owner nor after the owner was closed): a
+ * safety net, not a substitute for {@code close()}, since when that happens is up to the collector, which knows
+ * nothing of device memory. Offsets and lengths are in floats. Thread-safe: copies are serialized with the owner's
+ * calls.
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final OpenClLoss owner;
@@ -23,13 +26,17 @@ public final class DeviceBuffer implements AutoCloseable {
     private final long capacity;
     private cl_mem mem;
     private final Pointer arg; // reused as the kernel argument: no allocation per call
+    /** Releases {@link #mem}, once: from {@link #close()}, or from the cleaner when this buffer is unreachable. */
+    private final Cleaner.Cleanable release;
 
+    /** Made by {@link OpenClLoss#allocate}, holding the owner's lock. */
     DeviceBuffer(OpenClLoss owner, cl_mem mem, long capacity, String what) {
         this.owner = owner;
         this.mem = mem;
         this.capacity = capacity;
         this.what = what;
         this.arg = Pointer.to(mem);
+        this.release = OpenClLoss.CLEANER.register(this, owner.releasing(mem));
     }
 
     /** Number of floats it holds. */
@@ -106,10 +113,8 @@ public final class DeviceBuffer implements AutoCloseable {
     @Override
     public void close() {
         synchronized (owner) {
-            if (mem != null) {
-                owner.context().release(mem);
-                mem = null;
-            }
+            mem = null;
+            release.clean();
         }
     }
 

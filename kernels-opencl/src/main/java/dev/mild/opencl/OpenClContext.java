@@ -11,6 +11,8 @@ import static org.jocl.CL.CL_MEM_OBJECT_ALLOCATION_FAILURE;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_OUT_OF_HOST_MEMORY;
 import static org.jocl.CL.CL_OUT_OF_RESOURCES;
+import static org.jocl.CL.CL_PROGRAM_BINARIES;
+import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_TRUE;
 
@@ -42,17 +44,19 @@ import org.jocl.cl_program;
 final class OpenClContext implements AutoCloseable {
 
     private static final AtomicInteger LIVE_IN_PROCESS = new AtomicInteger();
+    private static final System.Logger LOG = System.getLogger("dev.mild");
 
     final OpenClDevices.Device device;
     private final List<NativePointerObject> live = new ArrayList<>(); // creation order
     private cl_context context;
     private cl_command_queue queue;
     private cl_program program;
+    private boolean fromBinary;
     private boolean closed;
 
     /**
-     * Creates the context and queue on {@code device} and builds {@code source} (compiled once here; every
-     * call reuses the kernels).
+     * Creates the context and queue on {@code device} and builds {@code source} (once here; every call reuses the
+     * kernels), from the binary of an earlier context of this process when there is one ({@link ProgramBinaries}).
      *
      * @throws OpenClException with the compiler's log when the build fails, or the OpenCL status otherwise;
      *                         whatever was created before the failure is released
@@ -66,24 +70,7 @@ final class OpenClContext implements AutoCloseable {
             int[] err = new int[1];
             context = track(Status.created(CL.clCreateContext(null, 1, ids, null, null, err), err));
             queue = track(Status.created(CL.clCreateCommandQueue(context, device.id(), 0, err), err));
-            program = track(Status.created(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err), err));
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    Status.check(CL.clBuildProgram(program, 1, ids, buildOptions, null, null));
-                    break;
-                } catch (CLException e) {
-                    if (e.getStatus() != CL_BUILD_PROGRAM_FAILURE) {
-                        throw e;
-                    }
-                    String log = buildLog();
-                    boolean lostTemporary = log.contains(LOST_TEMPORARY);
-                    if (lostTemporary && attempt < BUILD_ATTEMPTS) {
-                        continue;
-                    }
-                    throw new OpenClException("the OpenCL compiler of " + device.label() + " rejected the loss kernels:\n"
-                            + log + (lostTemporary ? signalChainingHint(attempt) : ""), e);
-                }
-            }
+            makeProgram(ids, source, buildOptions);
         } catch (CLException e) {
             close();
             throw failure("setting up OpenCL", e);
@@ -91,6 +78,101 @@ final class OpenClContext implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** The program from this process's binary of it if there is one, else built from source (see {@link ProgramBinaries}). */
+    private void makeProgram(cl_device_id[] ids, String source, String buildOptions) {
+        if (!ProgramBinaries.enabled()) {
+            buildFromSource(ids, source, buildOptions);
+            return;
+        }
+        ProgramBinaries.Key key = new ProgramBinaries.Key(device.id(), source, buildOptions);
+        byte[] binary = ProgramBinaries.binary(key);
+        if (binary != null) {
+            if (loadBinary(ids, binary, buildOptions)) {
+                fromBinary = true;
+                return;
+            }
+            ProgramBinaries.refuse(key);
+            LOG.log(System.Logger.Level.INFO, () -> device.label() + " refused the binary of the loss kernels it built"
+                    + " earlier in this process; they are compiled from source at every open from now on");
+        }
+        buildFromSource(ids, source, buildOptions);
+        if (ProgramBinaries.builtFromSource(key)) {
+            byte[] built = programBinary();
+            if (built == null) {
+                ProgramBinaries.refuse(key);
+            } else {
+                ProgramBinaries.store(key, built);
+            }
+        }
+    }
+
+    private void buildFromSource(cl_device_id[] ids, String source, String buildOptions) {
+        int[] err = new int[1];
+        program = track(Status.created(CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err), err));
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Status.check(CL.clBuildProgram(program, 1, ids, buildOptions, null, null));
+                return;
+            } catch (CLException e) {
+                if (e.getStatus() != CL_BUILD_PROGRAM_FAILURE) {
+                    throw e;
+                }
+                String log = buildLog();
+                boolean lostTemporary = log.contains(LOST_TEMPORARY);
+                if (lostTemporary && attempt < BUILD_ATTEMPTS) {
+                    continue;
+                }
+                throw new OpenClException("the OpenCL compiler of " + device.label() + " rejected the loss kernels:\n"
+                        + log + (lostTemporary ? signalChainingHint(attempt) : ""), e);
+            }
+        }
+    }
+
+    /**
+     * Loads the program from {@code binary} (see {@link ProgramBinaries}).
+     *
+     * @return false, with nothing left behind, when the driver refuses it at any step (CL_INVALID_BINARY, or a
+     *         build failure): the caller builds from source
+     */
+    private boolean loadBinary(cl_device_id[] ids, byte[] binary, String buildOptions) {
+        cl_program loaded = null;
+        try {
+            int[] err = new int[1];
+            int[] binaryStatus = new int[1];
+            loaded = track(Status.created(CL.clCreateProgramWithBinary(context, 1, ids, new long[] {binary.length},
+                    new byte[][] {binary}, binaryStatus, err), err));
+            Status.check(binaryStatus[0]);
+            Status.check(CL.clBuildProgram(loaded, 1, ids, buildOptions, null, null));
+            program = loaded;
+            return true;
+        } catch (CLException e) { // caught whether JOCL's exceptions switch is on (it throws) or off (Status does)
+            release(loaded);
+            return false;
+        }
+    }
+
+    /** The built program's binary for this device, or {@code null} when the driver gives none. */
+    private byte[] programBinary() {
+        try {
+            long[] size = new long[1];
+            Status.check(CL.clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(size), null));
+            if (size[0] <= 0 || size[0] > Integer.MAX_VALUE - 8) {
+                return null;
+            }
+            byte[] binary = new byte[(int) size[0]];
+            Status.check(CL.clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER,
+                    Pointer.to(new Pointer[] {Pointer.to(binary)}), null));
+            return binary;
+        } catch (CLException e) {
+            return null;
+        }
+    }
+
+    /** True when this context's program was loaded from a binary this process built before (for tests). */
+    boolean programFromBinary() {
+        return fromBinary;
     }
 
     /**

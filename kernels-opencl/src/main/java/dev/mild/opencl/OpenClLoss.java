@@ -33,7 +33,8 @@ import org.jocl.cl_mem;
  * }</pre>
  *
  * <p>The kernels ({@code common.cl}, {@code row.cl}, {@code kernels.cl} in this package's resources) are
- * compiled once when this object is created and reused by every call. Two launch layouts (see
+ * built once when this object is created, from the program binary an earlier loss of this process kept when there
+ * is one (compiled again otherwise; see {@link #PROGRAM_BINARIES_PROPERTY}), and reused by every call. Two launch layouts (see
  * {@code kernels.cl}): {@link Layout#TILED} stages each work-group's rows through local memory for coalesced
  * reads and writes (GPUs); {@link Layout#DIRECT} reads rows in place (CPUs, whose "local memory" is RAM, and
  * any p too wide for local memory). Nothing is allocated per call in steady state: the configuration
@@ -54,10 +55,11 @@ import org.jocl.cl_mem;
  *
  * <p>Thread-safe: calls are serialized on this object (one in-order command queue). A call blocks until the
  * device is done and does not respond to {@link Thread#interrupt()} (the thread's interrupt flag is kept). Close
- * it to release every OpenCL object it made, its buffers included. A loss that is dropped without closing is
- * released once the garbage collector finds it unreachable (with its buffers, which keep it reachable while
- * they are): a safety net for device memory, not a substitute for {@code close()}, since when that happens is
- * up to the collector.
+ * it to release every OpenCL object it made, its buffers included. A loss or a {@link DeviceBuffer} dropped
+ * without closing is released once the garbage collector finds it unreachable (a buffer keeps its loss reachable,
+ * until the buffer's own release has run): a safety net for device memory, not a substitute for {@code close()},
+ * since when that happens is up to the collector. A buffer's release waits for this loss's lock, so for a call in
+ * progress, on the cleaner's one thread.
  */
 public final class OpenClLoss implements AutoCloseable {
 
@@ -66,6 +68,13 @@ public final class OpenClLoss implements AutoCloseable {
 
     /** System property forcing a layout ({@code tiled}, {@code direct}, {@code auto}) when {@link Layout#AUTO} is asked for. */
     public static final String LAYOUT_PROPERTY = "mild.opencl.layout";
+
+    /**
+     * System property: {@code false} makes every open compile the kernels from source, instead of loading the
+     * program binary an earlier open of this process built (the default; see README's OpenCL section). For
+     * measuring, and for a driver whose binaries misbehave.
+     */
+    public static final String PROGRAM_BINARIES_PROPERTY = "mild.opencl.programBinaries";
 
     /** Rows per work-group in the tiled layout, before local memory limits it: four warps / two wavefronts. */
     static final int TILED_ROWS = 128;
@@ -78,8 +87,8 @@ public final class OpenClLoss implements AutoCloseable {
 
     private static volatile String source;
 
-    /** One daemon thread for the process, releasing the OpenCL objects of losses dropped without close(). */
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** One daemon thread for the process, releasing the OpenCL objects of losses and buffers dropped without close(). */
+    static final Cleaner CLEANER = Cleaner.create();
 
     private final OpenClContext context;
     /** Closes {@link #context}, once: from {@link #close()}, or from {@link #CLEANER} when this loss is unreachable. */
@@ -495,6 +504,20 @@ public final class OpenClLoss implements AutoCloseable {
 
     OpenClContext context() {
         return context;
+    }
+
+    /**
+     * The release of a {@link DeviceBuffer}'s memory: its cleaning action, so it holds this loss and the handle, never
+     * the buffer. Under this loss's lock, as every use of the handle is: a buffer the collector finds unreachable in
+     * the middle of a call (its last use was reading the handle) is released after that call, and one whose loss was
+     * closed first is left alone, since the context then no longer lists the handle (no second release).
+     */
+    Runnable releasing(cl_mem mem) {
+        return () -> {
+            synchronized (this) {
+                context.release(mem);
+            }
+        };
     }
 
     /** OpenCL objects this loss holds (context, queue, program, kernels, buffers), by its own bookkeeping. */

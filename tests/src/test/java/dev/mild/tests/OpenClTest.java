@@ -469,16 +469,125 @@ class OpenClTest {
         return OpenClLoss.liveObjectsInProcess();
     }
 
-    /** The process's live OpenCL objects after collecting garbage until they reach {@code target} or 10 s pass. */
-    private static int collectedLiveObjects(int target) throws InterruptedException {
+    /** {@code count} after collecting garbage until it reaches {@code target} or 10 s pass. */
+    private static int collected(java.util.function.IntSupplier count, int target) throws InterruptedException {
         long end = System.nanoTime() + 10_000_000_000L;
-        int live = OpenClLoss.liveObjectsInProcess();
+        int live = count.getAsInt();
         while (live != target && System.nanoTime() < end) {
             System.gc();
-            Thread.sleep(20);
-            live = OpenClLoss.liveObjectsInProcess();
+            Thread.sleep(20); // the cleaner's thread releases after the collection
+            live = count.getAsInt();
         }
         return live;
+    }
+
+    /** The process's live OpenCL objects after collecting garbage until they reach {@code target} or 10 s pass. */
+    private static int collectedLiveObjects(int target) throws InterruptedException {
+        return collected(OpenClLoss::liveObjectsInProcess, target);
+    }
+
+    /**
+     * A buffer dropped without close() gives its device memory back once it is collected, by our count and by the
+     * driver's (PoCL counts a context reference per buffer), while the loss stays open and a buffer still held
+     * keeps its memory. Before, the 20 dropped here stayed until the loss was closed.
+     */
+    @Test
+    void aDroppedBufferIsReleasedWhenCollected() throws InterruptedException {
+        try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT)) {
+            DeviceBuffer kept = loss.allocate(1000, "kept");
+            int held = loss.liveObjects();
+            int driverRefs = loss.driverContextReferenceCount();
+            allocateAndDrop(loss, 20);
+            assertEquals(held, collected(loss::liveObjects, held), "OpenCL objects of 20 unreachable buffers left");
+            assertEquals(driverRefs, loss.driverContextReferenceCount(), "the driver's context references");
+            float[] data = canaryPattern(7);
+            kept.write(data);
+            float[] back = new float[1000];
+            kept.read(0, back, 0, 1000);
+            assertTrue(Arrays.equals(data, back), "the buffer still held lost its contents");
+        }
+    }
+
+    /** Allocates and fills {@code buffers} buffers of {@code loss} and drops them (none is left on a caller's stack). */
+    private static void allocateAndDrop(OpenClLoss loss, int buffers) {
+        for (int i = 0; i < buffers; i++) {
+            loss.allocate(1000, "dropped " + i).write(new float[1000]);
+        }
+    }
+
+    /**
+     * Losses closed while the cleaner releases their dropped buffers and while another thread calls them:
+     * no call waits for good (the cleaner takes the loss's lock), no buffer is released twice or after its context is
+     * gone (a handle freed twice may by then be another context's: a canary loss allocates, writes and reads back its
+     * own buffers all along), and every count returns to where it started. 20 rounds.
+     */
+    @Test
+    void closingALossWhileItsDroppedBuffersAreCleaned() throws Exception {
+        int before = liveObjectsAfterGc();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread collector = new Thread(() -> {
+            while (!stop.get()) {
+                System.gc();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+        });
+        collector.setDaemon(true);
+        collector.start();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        LossConfig config = LossConfig.uniform(4, 1.0, 1.0);
+        try (OpenClLoss canary = OpenClLoss.open(KernelOptions.DEFAULT)) {
+            int canaryHeld = canary.liveObjects();
+            int canaryRefs = canary.driverContextReferenceCount();
+            List<DeviceBuffer> canaryBuffers = new ArrayList<>();
+            for (int round = 0; round < 20; round++) {
+                OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT);
+                DeviceBuffer s = loss.allocate(64 * 4, "scores");
+                DeviceBuffer w = loss.allocate(64 * 4, "weights");
+                s.write(new float[64 * 4]);
+                w.write(new float[64 * 4]);
+                Thread caller = new Thread(() -> {
+                    try {
+                        while (true) {
+                            loss.lossAndGradient(config, 64, s, 0, w, 0, null, 0, null, 0);
+                            Thread.yield(); // the lock is not fair: let the allocations and close() in
+                        }
+                    } catch (IllegalStateException closed) {
+                        // the loss was closed: the end of this thread's calls
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                caller.start();
+                allocateAndDrop(loss, 10 + round % 7 * 5);
+                loss.close();
+                caller.join(30_000);
+                assertTrue(!caller.isAlive(), "round " + round + ": a call on the loss has not returned in 30 s");
+                DeviceBuffer c = canary.allocate(1000, "canary " + round);
+                c.write(canaryPattern(round));
+                canaryBuffers.add(c);
+                for (int i = 0; i < canaryBuffers.size(); i++) {
+                    float[] back = new float[1000];
+                    canaryBuffers.get(i).read(0, back, 0, 1000);
+                    assertTrue(Arrays.equals(canaryPattern(i), back), "round " + round + ": canary buffer " + i + " changed");
+                }
+            }
+            assertEquals(List.of(), failures, "calls failed other than by the loss being closed");
+            assertEquals(canaryHeld + 20, canary.liveObjects(), "the canary's OpenCL objects");
+            assertEquals(canaryRefs + 20, canary.driverContextReferenceCount(), "the driver's references to the canary");
+        } finally {
+            stop.set(true);
+            collector.join();
+        }
+        assertEquals(before, collectedLiveObjects(before), "OpenCL objects left after the losses and their buffers");
+    }
+
+    /** 1000 floats that differ from every other {@code round}'s. */
+    private static float[] canaryPattern(int round) {
+        float[] v = new float[1000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = round * 1000 + i;
+        }
+        return v;
     }
 
     @Test
