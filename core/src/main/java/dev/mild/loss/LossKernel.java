@@ -63,7 +63,10 @@ public interface LossKernel extends AutoCloseable {
      * larger batch). {@code simd} needs this: until C2 compiles it, the Vector API runs as plain Java that
      * allocates its vectors and is up to 1000 times slower (measured on the Zen 5 machine: about one second of
      * 10,000-row calls before it reaches its speed; this warm-up takes about 1.5 s, most of it the
-     * compiler's). Call it at startup, or on a thread of its own; it changes no result. Thread-safe.
+     * compiler's). Call it at startup, or on a thread of its own; it changes no result. Thread-safe. It checks
+     * {@code maxMillis} after each round of calls, so it may return one round later (in a fresh JVM the first round
+     * takes about a second, while the Vector API's classes load), and a thread that finds another running it waits
+     * for that one at most {@code maxMillis}.
      *
      * @return {@code true} when the calls allocated nothing (so they are compiled) before {@code maxMillis}; backends
      *         that need no warm-up return {@code true} at once ({@code scalar}: plain Java, quick to compile;

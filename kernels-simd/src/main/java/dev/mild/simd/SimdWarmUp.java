@@ -38,6 +38,11 @@ final class SimdWarmUp {
     private static final ReentrantLock DENSE = new ReentrantLock();
     private static final ReentrantLock LOSS = new ReentrantLock();
 
+    /** Whether some thread is running the loss kernel's warm-up now (for SimdWarmUpTest). */
+    static boolean lossWarmUpRunning() {
+        return LOSS.isLocked();
+    }
+
     /** {@link SimdDenseProduct#warmUp}. */
     static boolean denseProducts(long maxMillis) {
         return once(DENSE, () -> denseCompiled, maxMillis, SimdWarmUp::denseProductsLocked);
@@ -207,14 +212,19 @@ final class SimdWarmUp {
     /**
      * Runs {@code round} (given its number in the chunk) in chunks of {@code roundsPerChunk}: {@code true} at the
      * first chunk that allocates nothing; {@code false} past {@code deadline} ({@link System#nanoTime}), or, where
-     * the JVM does not count allocated bytes, after {@link #MIN_ROUNDS} rounds.
+     * the JVM does not count allocated bytes, after {@link #MIN_ROUNDS} rounds. The deadline is checked after every
+     * round, not every chunk: uncompiled, a chunk of the loss kernel's rounds took 3-5 s on a loaded machine, so a
+     * warm-up bounded at 1 ms returned after that long.
      */
-    private static boolean untilCompiled(int roundsPerChunk, long deadline, java.util.function.IntConsumer round) {
+    static boolean untilCompiled(int roundsPerChunk, long deadline, java.util.function.IntConsumer round) {
         com.sun.management.ThreadMXBean allocations = allocationCounter();
         for (int done = 0; ; done += roundsPerChunk) {
             long before = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < roundsPerChunk; i++) {
                 round.accept(i);
+                if (i < roundsPerChunk - 1 && System.nanoTime() >= deadline) {
+                    return false;   // a part of a chunk cannot show it allocates nothing
+                }
             }
             if (allocations == null) {
                 if (done + roundsPerChunk >= MIN_ROUNDS || System.nanoTime() >= deadline) {
