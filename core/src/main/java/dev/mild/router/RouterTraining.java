@@ -115,6 +115,11 @@ public final class RouterTraining {
             return hasMargins() && !rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform");
         }
 
+        /** One-minus rewards, which only mild and compsum take. */
+        boolean oneMinusRewards() {
+            return hasMargins() && rewards() == Rewards.ONE_MINUS;
+        }
+
         public double rhoMean() {
             return rhoMean == null ? 1.0 : rhoMean;
         }
@@ -150,6 +155,21 @@ public final class RouterTraining {
          * checked by {@link #run}, which knows the experts.
          */
         public void check() {
+            checkWhatEveryRunNeeds();
+            if (hasMargins()) {
+                refuseWhatTheRhoRuleDoesNotUse();
+            } else {
+                refuseMarginOptions();
+            }
+            if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
+                throw new InvalidInputException("--nu is the exponent of --loss compsum and multitask; " + loss.label()
+                        + (loss == Surrogate.Kind.MILD ? " is the logsumexp member (nu = 1)" : " has a fixed exponent"));
+            }
+            checkValues();
+        }
+
+        /** A loss, options, validation rows and a blocks array. */
+        private void checkWhatEveryRunNeeds() {
             // Public fields: a null would otherwise surface as a NullPointerException somewhere in the run.
             if (loss == null) {
                 throw new InvalidInputException("loss is null; set a Surrogate.Kind (--loss; the default is mild)");
@@ -166,54 +186,53 @@ public final class RouterTraining {
             if (blocks == null) {
                 throw new InvalidInputException("blocks is null; use an empty array for no class blocks");
             }
-            String name = loss.label();
-            if (!hasMargins()) {
-                String why = "; " + name + " has fixed margins";
-                if (rho != null) {
-                    throw new InvalidInputException("--rho applies to --loss mild and compsum" + why);
-                }
-                if (rhoMean != null) {
-                    throw new InvalidInputException("--rho-mean (the mean margin of --rho theory and uniform) applies to"
-                            + " --loss mild and compsum" + why);
-                }
-                if (searchEpochs != null) {
-                    throw new InvalidInputException("--search-epochs (the epochs of the --rho auto search) applies to"
-                            + " --loss mild and compsum" + why + ", so there is no search");
-                }
-                if (rhoGrid != null) {
-                    throw new InvalidInputException("--rho-grid (the mean margins of the --rho auto search) applies to"
-                            + " --loss mild and compsum" + why + ", so there is no search");
-                }
-                if (rewards != null) {
-                    throw new InvalidInputException("--rewards applies to --loss mild and compsum; " + name
-                            + switch (loss) {
-                                case TDEF, MULTITASK -> " always uses sum-others rewards";
-                                case REALIZABLE_LOG, REALIZABLE_MAE -> " always uses realizable rewards";
-                                default -> " trains on the oracle expert, without rewards";
-                            });
-                }
-            } else {
-                String rule = rhoRule();
-                if (rhoMean != null && !rule.equals("theory") && !rule.equals("uniform")) {
-                    throw new InvalidInputException("--rho-mean sets the mean margin of --rho theory and uniform; with --rho "
-                            + rule + " it would be unused");
-                }
-                if (searchEpochs != null && !rule.equals("auto")) {
-                    throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
-                            + " --rho " + rule + " there is no search");
-                }
-                if (rhoGrid != null && !rule.equals("auto")) {
-                    throw new InvalidInputException("--rho-grid sets the mean margins searched by --rho auto; with"
-                            + " --rho " + rule + " there is no search");
-                }
-                if (listsRho()) {
-                    parseRho(rule, 0);   // the numbers; their count needs the experts
-                }
+        }
+
+        /** The options of per-expert margins, given with a loss whose margins are fixed. */
+        private void refuseMarginOptions() {
+            String applies = " applies to --loss mild and compsum; " + loss.label();
+            refuseGiven(rho, "--rho" + applies + " has fixed margins");
+            refuseGiven(rhoMean, "--rho-mean (the mean margin of --rho theory and uniform)" + applies
+                    + " has fixed margins");
+            refuseGiven(searchEpochs, "--search-epochs (the epochs of the --rho auto search)" + applies
+                    + " has fixed margins, so there is no search");
+            refuseGiven(rhoGrid, "--rho-grid (the mean margins of the --rho auto search)" + applies
+                    + " has fixed margins, so there is no search");
+            refuseGiven(rewards, "--rewards" + applies + switch (loss) {
+                case TDEF, MULTITASK -> " always uses sum-others rewards";
+                case REALIZABLE_LOG, REALIZABLE_MAE -> " always uses realizable rewards";
+                default -> " trains on the oracle expert, without rewards";
+            });
+        }
+
+        private static void refuseGiven(Object option, String message) {
+            if (option != null) {
+                throw new InvalidInputException(message);
             }
-            if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
-                throw new InvalidInputException("--nu is the exponent of --loss compsum and multitask; " + name
-                        + (loss == Surrogate.Kind.MILD ? " is the logsumexp member (nu = 1)" : " has a fixed exponent"));
+        }
+
+        /** With margins: the options of another rho rule, and a malformed rho list. */
+        private void refuseWhatTheRhoRuleDoesNotUse() {
+            String rule = rhoRule();
+            if (rhoMean != null && !rule.equals("theory") && !rule.equals("uniform")) {
+                throw new InvalidInputException("--rho-mean sets the mean margin of --rho theory and uniform; with --rho "
+                        + rule + " it would be unused");
             }
+            if (searchEpochs != null && !rule.equals("auto")) {
+                throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
+                        + " --rho " + rule + " there is no search");
+            }
+            if (rhoGrid != null && !rule.equals("auto")) {
+                throw new InvalidInputException("--rho-grid sets the mean margins searched by --rho auto; with"
+                        + " --rho " + rule + " there is no search");
+            }
+            if (listsRho()) {
+                parseRho(rule, 0);   // the numbers; their count needs the experts
+            }
+        }
+
+        /** Each value in its range, the scaling set, and noise only with rewards that take any cost. */
+        private void checkValues() {
             if (rhoMean != null && (!(rhoMean > 0) || !Double.isFinite(rhoMean))) {
                 throw new InvalidInputException("--rho-mean must be finite and > 0, got " + rhoMean);
             }
@@ -241,7 +260,7 @@ public final class RouterTraining {
             if (!(costNoise >= 0) || !Double.isFinite(costNoise)) {
                 throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + costNoise);
             }
-            if (costNoise > 0 && rewards() == Rewards.ONE_MINUS && hasMargins()) {
+            if (costNoise > 0 && oneMinusRewards()) {
                 throw new InvalidInputException("--cost-noise with --rewards one-minus: Gaussian noise moves costs out of"
                         + " [0, 1], where one-minus rewards (1 - cost) are defined; use --rewards sum-others (the default)");
             }
@@ -555,8 +574,8 @@ public final class RouterTraining {
                         + " range (at most " + Float.MAX_VALUE + ") the kernels weigh experts in; scale the costs down");
             }
         }
-        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins()) {
-            return; // only mild and compsum take rewards
+        if (!spec.oneMinusRewards()) {
+            return;
         }
         double[] beta = setup.beta();
         for (int i = 0; i < data.rows(); i++) {
@@ -580,7 +599,7 @@ public final class RouterTraining {
      * sources' costs are known before training and checked row by row by {@link #checkCosts}).
      */
     static void checkOneMinusPrices(Spec spec, ExpertSetup setup) {
-        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins() || setup.source() != ExpertSetup.Source.TRAINED) {
+        if (!spec.oneMinusRewards() || setup.source() != ExpertSetup.Source.TRAINED) {
             return;
         }
         double[] beta = setup.beta();
