@@ -332,7 +332,7 @@ public final class RouterTraining {
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }
-        ExpertSetup setup = setup(data, validFile, spec);
+        ExpertSetup setup = ExpertCosts.setup(data, validFile, spec);
         int p = setup.experts();
         boolean trained = setup.source() == ExpertSetup.Source.TRAINED;
         // Names the model file could not store fail now, not when saving after the training.
@@ -353,7 +353,7 @@ public final class RouterTraining {
         }
         String rule = spec.rhoRule();
         double[] listedRho = spec.listsRho() ? parseRho(rule, p) : null; // its count, before any training
-        checkOneMinusPrices(spec, setup);
+        ExpertCosts.checkOneMinusPrices(spec, setup);
         long seed = spec.options.seed();
         int[][] split = split(data.rows(), validFile == null ? spec.validFraction() : 0,
                 testFile == null ? spec.testFraction() : 0, seed);
@@ -393,7 +393,7 @@ public final class RouterTraining {
         double[] dataCosts = null;
         if (!trained) {
             dataCosts = setup.costsFor(data, dataStd, List.of(), ExpertSetup.STREAM_DATA);
-            checkCosts(spec, data, setup, dataCosts);
+            ExpertCosts.check(spec, data, setup, dataCosts);
         }
 
         KernelOptions kopts = KernelOptions.threads(spec.options.threads());
@@ -405,7 +405,7 @@ public final class RouterTraining {
                         validFile != null ? validStd : dataStd, spec, listener);
                 classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
                 dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
-                checkCosts(spec, data, setup, dataCosts);
+                ExpertCosts.check(spec, data, setup, dataCosts);
             }
             Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
             Examples train = all.select(trainIdx);
@@ -555,64 +555,6 @@ public final class RouterTraining {
     }
 
     /**
-     * One-minus rewards read {@code 1 - c} as a reward, which the paper's lemma needs in [0, 1]; and any loss's
-     * weights must fit float32. Checked here on every row of the data file, before the split, so the message
-     * names the file line and the expert whatever the seed (the kernel's own check can only name a row of the
-     * shuffled training split).
-     */
-    static void checkCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
-        int p = setup.experts();
-        // Every loss weighs an expert by at most the row's sum of costs (>= 0): it must fit the float32 the
-        // kernels compute in (Rewards.apply checks it too, but can only name a row of the shuffled split).
-        for (int i = 0; i < data.rows(); i++) {
-            double sum = 0;
-            for (int k = 0; k < p; k++) {
-                sum += costs[i * p + k];
-            }
-            if (!(sum <= Float.MAX_VALUE)) {
-                throw new InvalidInputException(data.where(i) + ": the costs add up to " + sum + ", beyond the float32"
-                        + " range (at most " + Float.MAX_VALUE + ") the kernels weigh experts in; scale the costs down");
-            }
-        }
-        if (!spec.oneMinusRewards()) {
-            return;
-        }
-        double[] beta = setup.beta();
-        for (int i = 0; i < data.rows(); i++) {
-            for (int k = 0; k < p; k++) {
-                double c = costs[i * p + k];
-                if (!(c >= 0 && c <= 1)) {
-                    String where = setup.source() == ExpertSetup.Source.COSTS ? data.expertColumn(k)
-                            : "expert " + setup.names().get(k);
-                    String price = beta[k] != 0 ? " (with its price " + beta[k] + " from --beta or --coverage)" : "";
-                    throw new InvalidInputException(data.where(i) + ", " + where + ": cost " + c + price
-                            + " is outside [0, 1], which --rewards one-minus needs (its reward is 1 - cost);"
-                            + " use --rewards sum-others (the default), which takes any cost >= 0");
-                }
-            }
-        }
-    }
-
-    /**
-     * What of one-minus rewards can be checked before trained experts exist: a trained expert's cost is
-     * {@code 1[wrong] + price}, so a price above 0 leaves [0, 1] on every row the classifier gets wrong (the other
-     * sources' costs are known before training and checked row by row by {@link #checkCosts}).
-     */
-    static void checkOneMinusPrices(Spec spec, ExpertSetup setup) {
-        if (!spec.oneMinusRewards() || setup.source() != ExpertSetup.Source.TRAINED) {
-            return;
-        }
-        double[] beta = setup.beta();
-        for (int k = 0; k < beta.length; k++) {
-            if (beta[k] > 0) {
-                throw new InvalidInputException("expert " + setup.names().get(k) + ": with its price " + beta[k]
-                        + " (from --beta or --coverage) a wrong answer costs " + (1 + beta[k]) + ", outside [0, 1], which"
-                        + " --rewards one-minus needs (its reward is 1 - cost); use --rewards sum-others (the default)");
-            }
-        }
-    }
-
-    /**
      * The loss at margins from a rule, or an error that names the rule: theory's margins follow the standardized
      * inputs' norms and the experts' shares, and unscaled features of 1e17 gave one expert 4e-35, refused with a
      * message that named only "rho of expert 2".
@@ -663,117 +605,6 @@ public final class RouterTraining {
                     + " comma-separated margins (one per expert), got " + parts.length + " value(s)");
         }
         return rho;
-    }
-
-    /** Where the costs come from, validated against the data (names, labels, blocks, prices). */
-    static ExpertSetup setup(Dataset data, Dataset validFile, Spec spec) {
-        ExpertSetup.Source source;
-        List<String> names;
-        if (spec.experts != null) {
-            if (spec.experts != ExpertSetup.Source.SYNTHETIC && spec.experts != ExpertSetup.Source.TRAINED) {
-                throw new InvalidInputException("--experts must be synthetic or trained");
-            }
-            if (data.costs() != null || data.predictions() != null) {
-                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
-                        + " simulates experts from the label column, but the file already has cost: or pred: columns;"
-                        + " drop --experts to use them");
-            }
-            if (!data.hasLabels()) {
-                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
-                        + " needs a label column (the true class of each row)");
-            }
-            if (spec.blocks.length == 0) {
-                throw new InvalidInputException("--experts " + spec.experts.label() + " needs --blocks, e.g. --blocks 7,2,1");
-            }
-            source = spec.experts;
-            names = ExpertSetup.simulatedNames(spec.blocks.length);
-        } else if (data.costs() != null) {
-            source = ExpertSetup.Source.COSTS;
-            names = data.experts();
-        } else if (data.predictions() != null) {
-            if (!data.hasLabels()) {
-                throw new InvalidInputException(data.source() + ": pred:<expert> columns need a label column to tell"
-                        + " right from wrong");
-            }
-            source = ExpertSetup.Source.PREDICTIONS;
-            names = data.experts();
-        } else {
-            throw new InvalidInputException(data.source() + ": no expert columns: give cost:<expert> columns, or a label"
-                    + " column with pred:<expert> columns, or a label column with --experts synthetic|trained --blocks 7,2,1");
-        }
-        int classes = 0;
-        if (data.hasLabels()) {
-            classes = data.labelCount();
-            if (validFile != null && validFile.hasLabels()) {
-                classes = Math.max(classes, validFile.labelCount());
-            }
-        }
-        if (spec.blocks.length > 0 && classes < 1) {
-            throw new InvalidInputException(data.source() + ": --blocks needs a label column (blocks are classes)");
-        }
-        if (source == ExpertSetup.Source.SYNTHETIC || source == ExpertSetup.Source.TRAINED) {
-            everyClassHasRows(data, validFile, classes);
-        }
-        double[] beta;
-        if (spec.coverage) {
-            if (spec.beta != null) {
-                throw new InvalidInputException("give --beta or --coverage, not both");
-            }
-            if (spec.blocks.length == 0) {
-                throw new InvalidInputException("--coverage prices each expert by the share of classes it covers, so it"
-                        + " needs --blocks (e.g. --blocks 7,2,1 gives prices 0.7, 0.2, 0.1)");
-            }
-            if (spec.blocks.length != names.size()) {
-                throw new InvalidInputException("--blocks has " + spec.blocks.length + " values for " + names.size()
-                        + " experts");
-            }
-            beta = ExpertSetup.coverage(spec.blocks);
-        } else if (spec.beta != null) {
-            if (spec.beta.length != names.size()) {
-                throw new InvalidInputException("--beta has " + spec.beta.length + " values for " + names.size()
-                        + " experts (" + String.join(", ", names) + "): give one price per expert, in that order");
-            }
-            beta = spec.beta;
-        } else {
-            beta = new double[names.size()];
-        }
-        return new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
-    }
-
-    /**
-     * The classes that --blocks splits among the experts are 0 to the largest label, so one label out of place
-     * (a corrupt byte: 200 among Fashion-MNIST's 0..9) made 201 classes, gave expert 1 every real class, and trained
-     * without an error. Refused when most classes up to the largest label have no row in the data or validation
-     * file; a few empty classes (a small sample of the data, labels counted from 1) only leave their experts' blocks
-     * without rows there.
-     */
-    private static void everyClassHasRows(Dataset data, Dataset validFile, int classes) {
-        int[] rows = new int[classes];
-        int top = -1; // the first row with the largest label
-        for (int r = 0; r < data.rows(); r++) {
-            int label = data.labels()[r];
-            rows[label]++;
-            top = top < 0 || label > data.labels()[top] ? r : top;
-        }
-        if (validFile != null && validFile.hasLabels()) {
-            for (int label : validFile.labels()) {
-                rows[label]++;
-            }
-        }
-        List<Integer> empty = new ArrayList<>();
-        for (int c = 0; c < classes; c++) {
-            if (rows[c] == 0) {
-                empty.add(c);
-            }
-        }
-        if (2 * empty.size() > classes) {
-            String list = empty.size() <= 8 ? empty.toString()
-                    : empty.subList(0, 8).toString().replace("]", ", ...] (" + empty.size() + " classes)");
-            throw new InvalidInputException(data.source() + ": the labels run up to " + (classes - 1)
-                    + (top >= 0 ? " (" + data.where(top) + ")" : "") + " but classes " + list + ", most of them, have no rows: --blocks"
-                    + " splits the classes 0.." + (classes - 1) + " among the experts, so every class needs rows (labels"
-                    + " number the classes 0..C-1; is that label a corrupt value?)");
-        }
     }
 
     /**
