@@ -17,7 +17,6 @@ import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +47,6 @@ import java.util.function.Function;
 public final class RouterTraining {
     private static final long SPLIT_STREAM = 0x243F6A8885A308D3L;
     private static final long NOISE_STREAM = 0x13198A2E03707344L;
-    private static final long EXPERT_STREAM = 0xA4093822299F31D0L;
 
     /** Share of the other classes' rows a trained expert also sees (the paper's 1%). */
     public static final double OTHER_CLASSES_SHARE = 0.01;
@@ -376,8 +374,8 @@ public final class RouterTraining {
         }
         Dataset expertValid = validFile != null ? validFile : data;
         int[] expertValidIdx = validFile != null ? all(validFile.rows()) : validIdx;
-        List<ExpertRows> expertRows = trained ? expertRows(setup, data, trainIdx, expertValid, expertValidIdx, spec)
-                : List.of();
+        List<TrainedExperts.Rows> expertRows = trained
+                ? TrainedExperts.rows(setup, data, trainIdx, expertValid, expertValidIdx, spec) : List.of();
         int d = data.d();
         listener.message(spec.scaling == Standardizer.Scaling.NONE
                 ? String.format(Locale.ROOT, "using %d features as they are (--scale none)", d)
@@ -401,7 +399,7 @@ public final class RouterTraining {
             List<Mlp> classifiers = List.of();
             List<Trainer.Result> expertRuns = List.of();
             if (trained) {
-                expertRuns = trainExperts(kernel, setup, expertRows, data, dataStd, expertValid,
+                expertRuns = TrainedExperts.train(kernel, setup, expertRows, data, dataStd, expertValid,
                         validFile != null ? validStd : dataStd, spec, listener);
                 classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
                 dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
@@ -643,88 +641,6 @@ public final class RouterTraining {
             c[i] += s * rnd.nextGaussian();
         }
         return new Examples(train.features(), c, train.rows(), train.d(), train.p());
-    }
-
-    /** The rows of {@code data} (training) and of the validation rows a trained expert's classifier gets. */
-    record ExpertRows(int[] train, int[] valid) {
-    }
-
-    /**
-     * The rows each trained expert's classifier gets: the training rows of its class block plus
-     * {@link #OTHER_CLASSES_SHARE} of the others, and the validation rows picked the same way. Drawn before any
-     * training, so an expert left without a training row is an error now, naming the expert and its classes.
-     */
-    static List<ExpertRows> expertRows(ExpertSetup setup, Dataset data, int[] trainIdx, Dataset validData,
-                                       int[] validIdx, Spec spec) {
-        int[] owner = ExpertSetup.classBlocks(setup.classes(), setup.blocks());
-        SplittableRandom rnd = new SplittableRandom(spec.options.seed() ^ EXPERT_STREAM);
-        List<ExpertRows> out = new ArrayList<>();
-        for (int k = 0; k < setup.experts(); k++) {
-            int[] tr = blockRows(data.labels(), trainIdx, owner, k, rnd);
-            int[] va = blockRows(validData.labels(), validIdx, owner, k, rnd);
-            if (tr.length == 0) {
-                throw new InvalidInputException(String.format(Locale.ROOT, "%s: trained expert %d (%s) has no training"
-                        + " rows: the training split (%d rows with --seed %d) has no row of its %s, and the %.0f%% of"
-                        + " the other classes' rows drawn for it is empty; give more rows of those classes, or another"
-                        + " --seed or --blocks", data.source(), k + 1, setup.blockName(k), trainIdx.length,
-                        spec.options.seed(), setup.blockName(k), 100 * OTHER_CLASSES_SHARE));
-            }
-            out.add(new ExpertRows(tr, va));
-        }
-        return out;
-    }
-
-    /**
-     * The paper's real experts: expert k is a classifier (the router's MLP shape, class logits out, trained with
-     * cross-entropy) on its rows from {@link #expertRows}, early-stopped on its validation rows.
-     */
-    static List<Trainer.Result> trainExperts(LossKernel kernel, ExpertSetup setup, List<ExpertRows> rows, Dataset data,
-                                             float[] dataStd, Dataset validData, float[] validStd, Spec spec,
-                                             Listener listener) {
-        int classes = setup.classes();
-        Surrogate ce = Surrogate.ce(classes);
-        // The experts keep the schedule of the paper's protocol (the automatic one is for the router).
-        int epochs = spec.options.epochs() == TrainOptions.AUTO ? TrainOptions.AUTO_EPOCHS : spec.options.epochs();
-        int patience = spec.options.patience() == TrainOptions.AUTO ? TrainOptions.AUTO_PATIENCE : spec.options.patience();
-        TrainOptions opts = spec.options.withEpochs(Math.min(epochs, spec.expertEpochs)).withPatience(Math.min(patience, 5));
-        List<Trainer.Result> out = new ArrayList<>();
-        int d = data.d();
-        for (int k = 0; k < setup.experts(); k++) {
-            int[] tr = rows.get(k).train();
-            listener.message(String.format(Locale.ROOT, "training expert %d (%s): a classifier on %d rows (its block"
-                    + " plus %.0f%% of the others)", k + 1, setup.blockName(k), tr.length, 100 * OTHER_CLASSES_SHARE));
-            Examples trainEx = classification(dataStd, data.labels(), tr, d, classes);
-            Examples validEx = classification(validStd, validData.labels(), rows.get(k).valid(), d, classes);
-            String phase = "expert " + (k + 1);
-            out.add(Trainer.train(kernel, ce, trainEx, validEx, null, opts.withSeed(spec.options.seed() + 1000L * (k + 1)),
-                    e -> listener.epoch(phase, e)));
-        }
-        return out;
-    }
-
-    /** The candidates whose class is in block {@code k}, plus each other one with probability 1%. */
-    private static int[] blockRows(int[] labels, int[] candidates, int[] owner, int k, SplittableRandom rnd) {
-        int[] rows = new int[candidates.length];
-        int n = 0;
-        for (int i : candidates) {
-            boolean other = rnd.nextDouble() < OTHER_CLASSES_SHARE;   // drawn for every row: streams stay aligned
-            if (owner[labels[i]] == k || other) {
-                rows[n++] = i;
-            }
-        }
-        return Arrays.copyOf(rows, n);
-    }
-
-    /** Rows as a classification problem: experts = classes, cost {@code 1[class != label]}. */
-    private static Examples classification(float[] x, int[] labels, int[] rows, int d, int classes) {
-        float[] f = new float[Math.multiplyExact(rows.length, d)];
-        double[] c = new double[Math.multiplyExact(rows.length, classes)];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(x, rows[i] * d, f, i * d, d);
-            Arrays.fill(c, i * classes, (i + 1) * classes, 1.0);
-            c[i * classes + labels[rows[i]]] = 0.0;
-        }
-        return new Examples(f, c, rows.length, d, classes);
     }
 
     /**
