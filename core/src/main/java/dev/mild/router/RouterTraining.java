@@ -7,10 +7,8 @@ import dev.mild.data.Decimal;
 import dev.mild.data.Dataset;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
-import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
-import dev.mild.io.Figures;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
 
 /**
  * The whole training job behind {@code ./mild train}: data file(s) in, a {@link RouterModel} and its reports out.
@@ -414,74 +411,9 @@ public final class RouterTraining {
                 train = withNoise(train, spec.costNoise, seed);
             }
             int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), p);
-            int[] counts = Deferral.counts(oracle, p);
-            double[] norms = Rho.rowNorms(train.features(), train.rows(), d);
+            RouterFit.Result fit = RouterFit.fit(kernel, spec, listedRho, train, valid, oracle, listener);
 
-            Function<double[], Surrogate> lossAt = rho -> surrogate(spec, rho, p, counts);
-            // The weights depend on the costs (and counts), not on the margins: one scale for every training here.
-            Surrogate unitMargins = spec.hasMargins() ? lossAt.apply(Rho.uniform(p, 1.0)) : surrogate(spec, null, p, counts);
-            double meanWeight = Trainer.meanWeightMagnitude(unitMargins, train);
-            double weightScale = Trainer.weightScale(unitMargins, meanWeight);
-            if (weightScale != 1.0) {
-                listener.message(String.format(Locale.ROOT, "the loss weights average %.3g in magnitude (they follow"
-                        + " the costs' units); training multiplies them by %s, as if the costs were in units %s times"
-                        + " %s, so that the learning rate and weight decay fit. The router is judged and reported in"
-                        + " the costs as given", meanWeight, powerOfTen(weightScale),
-                        powerOfTen(weightScale > 1 ? weightScale : 1 / weightScale), weightScale > 1 ? "smaller" : "larger"));
-            }
-            double[] rho = null;
-            RhoSearch.Result search = null;
-            Trainer.Result training;
-            Surrogate surrogate;
-            if (!spec.hasMargins()) {
-                surrogate = surrogate(spec, null, p, counts);
-                listener.message("training " + surrogate);
-                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
-            } else if (rule.equals("auto") && p > 1) {
-                int searchEpochs = spec.searchEpochs() > 0
-                        ? Math.min(spec.searchEpochs(), spec.options.epochsFor(train.rows())) : 0;
-                double[] meanMargins = spec.rhoGrid();
-                listener.message("rho auto: a base training with uniform margins 1, then "
-                        + meanMargins.length * RhoSearch.TILTS.length + " grid points warm-started from it");
-                search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs,
-                        meanMargins, listener);
-                rho = search.chosen().rho();
-                surrogate = lossAt.apply(rho);
-                if (search.chosen().isUniformOne()) {
-                    listener.message("chosen: uniform margins 1 (the base training is the final model)");
-                    training = search.base();
-                } else {
-                    listener.message("training the final model at the chosen point: " + surrogate);
-                    training = Trainer.train(kernel, surrogate, train, valid, null, spec.options,
-                            e -> listener.epoch("router", e));
-                    // auto is never worse than TDEF on validation (MATH.md): the grid scored warm starts, and the
-                    // model trained from scratch at the winner can still end above the base, TDEF's training.
-                    if (training.bestValidLoss() > search.base().bestValidLoss()) {
-                        listener.message(String.format(Locale.ROOT, "the final model's validation deferral loss %s"
-                                + " is above the base's %s: the base (uniform margins 1) is kept",
-                                Figures.of(training.bestValidLoss()), Figures.of(search.base().bestValidLoss())));
-                        search = search.keepingBase(training.bestValidLoss());
-                        training = search.base();
-                        rho = Rho.uniform(p, 1.0);
-                        surrogate = lossAt.apply(rho);
-                    }
-                }
-            } else {
-                if (rule.equals("auto")) {
-                    // One expert gets every row whatever the scores, so every grid point would route alike.
-                    listener.message("rho auto: one expert gets every row whatever the margins, so there is nothing"
-                            + " to search; margin 1");
-                    rho = Rho.uniform(p, 1.0);
-                    surrogate = lossAt.apply(rho);
-                } else {
-                    rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
-                    surrogate = surrogateFor(lossAt, rho, listedRho != null ? "the listed margins" : "--rho " + rule);
-                }
-                listener.message("training " + surrogate);
-                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
-            }
-
-            Mlp net = training.network();
+            Mlp net = fit.training().network();
             Router scorer = new Router(standardizer, net, setup.names());   // only to name a row that fails
             Evaluation.Result validReport = Evaluation.of(validFile != null
                             ? reportScores(net, scorer, valid.features(), validFile, all(validFile.rows()))
@@ -508,14 +440,15 @@ public final class RouterTraining {
 
             Map<String, String> info = new LinkedHashMap<>();
             info.put("loss", spec.loss.label());
-            info.put("surrogate", surrogate.toString());
-            if (surrogate.rewards() != null) {
-                info.put("rewards", surrogate.rewards().label());
+            info.put("surrogate", fit.surrogate().toString());
+            if (fit.surrogate().rewards() != null) {
+                info.put("rewards", fit.surrogate().rewards().label());
             }
             info.put("rho.rule", rule);
-            if (rho != null) {
-                info.put("rho", joined(rho));
+            if (fit.rho() != null) {
+                info.put("rho", joined(fit.rho()));
             }
+            RhoSearch.Result search = fit.search();
             if (search != null) {
                 info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
                 info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
@@ -524,52 +457,17 @@ public final class RouterTraining {
             }
             info.put("options", spec.options.describe(train.rows()));
             info.put("scale", spec.scaling.label);
-            info.put("lossWeightScale", Double.toString(training.weightScale()));
+            info.put("lossWeightScale", Double.toString(fit.training().weightScale()));
             info.put("costNoise", Double.toString(spec.costNoise));
             info.put("trainRows", Integer.toString(train.rows()));
             info.put("validRows", Integer.toString(valid.rows()));
-            info.put("bestEpoch", Integer.toString(training.bestEpoch()));
+            info.put("bestEpoch", Integer.toString(fit.training().bestEpoch()));
             info.put("validDeferralLoss", Double.toString(validReport.report().meanLoss()));
             info.put("data", data.source());
             RouterModel model = new RouterModel(data.featureNames(), standardizer, net, setup, classifiers, info);
-            return new Outcome(model, surrogate, train.rows(), valid.rows(), testRows, testSource, rho, search, training,
-                    validReport, testReport, Deferral.ratios(oracle, p), expertRuns);
+            return new Outcome(model, fit.surrogate(), train.rows(), valid.rows(), testRows, testSource, fit.rho(),
+                    fit.search(), fit.training(), validReport, testReport, Deferral.ratios(oracle, p), expertRuns);
         }
-    }
-
-    /** The surrogate of {@code spec.loss} at margins {@code rho} (ignored by losses without margins). */
-    static Surrogate surrogate(Spec spec, double[] rho, int p, int[] oracleCounts) {
-        return switch (spec.loss) {
-            case MILD -> Surrogate.mild(rho, spec.rewards());
-            case COMPSUM -> Surrogate.compSum(rho, spec.nu(), spec.rewards());
-            case TDEF -> Surrogate.tdef(p);
-            case REALIZABLE_LOG -> Surrogate.realizableLog(p);
-            case REALIZABLE_MAE -> Surrogate.realizableMae(p);
-            case MULTITASK -> Surrogate.multiTask(p, spec.nu());
-            case CE -> Surrogate.ce(p);
-            case CWCE -> Surrogate.cwce(oracleCounts);
-            case LDAM -> Surrogate.ldam(oracleCounts, 1.0, 0.5);
-        };
-    }
-
-    /**
-     * The loss at margins from a rule, or an error that names the rule: theory's margins follow the standardized
-     * inputs' norms and the experts' shares, and unscaled features of 1e17 gave one expert 4e-35, refused with a
-     * message that named only "rho of expert 2".
-     */
-    private static Surrogate surrogateFor(Function<double[], Surrogate> lossAt, double[] rho, String rule) {
-        try {
-            return lossAt.apply(rho);
-        } catch (InvalidInputException e) {
-            throw new InvalidInputException(rule + " gives margins " + Arrays.toString(rho) + ": " + e.getMessage()
-                    + (rule.equals("--rho theory") ? ". The theory's margins grow with the largest input norm of each"
-                    + " expert's rows: standardize the features (--scale columns) or use --rho uniform or auto" : ""), e);
-        }
-    }
-
-    /** {@code theory} or {@code uniform} with mean margin {@code mean} (checked by {@link Spec#check}). */
-    static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
-        return rule.equals("theory") ? Rho.theory(oracle, norms, p, mean * p) : Rho.uniform(p, mean);
     }
 
     /**
@@ -691,14 +589,8 @@ public final class RouterTraining {
         return out;
     }
 
-    /** A power of ten as 100000 up to a million, else as 1e-38 (not 38 zeros). */
-    static String powerOfTen(double v) {
-        long exponent = Math.round(Math.log10(v));
-        return Math.abs(exponent) <= 6 ? plain(v) : "1e" + exponent;
-    }
-
     /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
-    private static String plain(double v) {
+    static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
