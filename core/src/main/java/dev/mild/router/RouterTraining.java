@@ -2,10 +2,8 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
-import dev.mild.data.DataFiles;
 import dev.mild.data.Decimal;
 import dev.mild.data.Dataset;
-import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
@@ -16,34 +14,33 @@ import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.math.BigDecimal;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * The whole training job behind {@code ./mild train}: data file(s) in, a {@link RouterModel} and its reports out.
+ * {@link #run} makes a {@code TrainingJob}, whose constructor does steps 1 to 4 and whose {@code train} the rest.
  *
  * <ol>
- *   <li>Decide where costs come from ({@link ExpertSetup}): cost columns, prediction columns, or simulated
- *       experts (synthetic or trained) on labelled rows; add per-expert prices ({@code beta} or coverage).</li>
+ *   <li>Decide where costs come from ({@link ExpertSetup}, by {@code ExpertCosts}): cost columns, prediction
+ *       columns, or simulated experts (synthetic or trained) on labelled rows; add per-expert prices
+ *       ({@code beta} or coverage).</li>
  *   <li>Check every input before any training: the options against the loss, each file against the expert
  *       setup (a test file is checked now though only used at the very end, for the report), the rho list,
- *       the names a model file must store, the rows each trained expert gets.</li>
+ *       the names a model file must store, the rows each trained expert gets ({@code TrainedExperts}).</li>
  *   <li>Split the data file by seed into train / validation / test (a separate validation or test file
  *       replaces that split).</li>
  *   <li>Standardize features with the training split's statistics.</li>
+ *   <li>Train the experts' classifiers when they are trained, which gives their costs.</li>
  *   <li>Optionally add Gaussian noise to the <em>training</em> cost matrix ({@code costNoise}).</li>
  *   <li>Build the surrogate; for {@code mild} and {@code compsum} choose rho: {@code auto} ({@link RhoSearch}),
- *       {@code theory}, {@code uniform} or an explicit list.</li>
+ *       {@code theory}, {@code uniform} or an explicit list ({@code RouterFit}).</li>
  *   <li>Train ({@link Trainer}) with early stopping on the validation deferral loss; evaluate validation and
  *       test splits.</li>
  * </ol>
  */
 public final class RouterTraining {
     private static final long SPLIT_STREAM = 0x243F6A8885A308D3L;
-    private static final long NOISE_STREAM = 0x13198A2E03707344L;
 
     /** Share of the other classes' rows a trained expert also sees (the paper's 1%). */
     public static final double OTHER_CLASSES_SHARE = 0.01;
@@ -321,152 +318,15 @@ public final class RouterTraining {
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener progress) {
         Checks.required("data", data);
         Checks.required("spec", spec);
-        Listener listener = progress == null ? Listener.SILENT : progress;
         spec.check();
         checkSplits(spec, validFile != null, testFile != null);
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }
-        ExpertSetup setup = ExpertCosts.setup(data, validFile, spec);
-        int p = setup.experts();
-        boolean trained = setup.source() == ExpertSetup.Source.TRAINED;
-        // Names the model file could not store fail now, not when saving after the training.
-        ModelFile.checkNames(data.source(), "feature column", data.featureNames());
-        ModelFile.checkNames(data.source(), "expert", setup.names());
-        if (validFile != null) {
-            validFile = DataFiles.align(validFile, data.featureNames(), data.experts());
-            if (trained && !validFile.hasLabels()) {
-                throw new InvalidInputException(validFile.source() + ": no label column; trained experts need one in"
-                        + " the --valid file (their classifiers are early-stopped on its labels, and its costs come"
-                        + " from them)");
-            }
-            setup.checkInputs(validFile);
-        }
-        if (testFile != null) {
-            testFile = DataFiles.align(testFile, data.featureNames(), data.experts());
-            setup.checkInputs(testFile);
-        }
-        String rule = spec.rhoRule();
-        double[] listedRho = spec.listsRho() ? parseRho(rule, p) : null; // its count, before any training
-        ExpertCosts.checkOneMinusPrices(spec, setup);
-        long seed = spec.options.seed();
-        int[][] split = split(data.rows(), validFile == null ? spec.validFraction() : 0,
-                testFile == null ? spec.testFraction() : 0, seed);
-        int[] trainIdx = split[0];
-        int[] validIdx = split[1];
-        int[] testIdx = split[2];
-        if (trainIdx.length < 1) {
-            throw new InvalidInputException(data.source() + ": the training split is empty (" + data.rows()
-                    + " rows; lower --valid-fraction / --test-fraction)");
-        }
-        if (validFile == null && validIdx.length < 1) {
-            // Early stopping and rho need validation rows. Say why there are none: a user who gave no fraction
-            // has 3 rows and the default, not a fraction of their own, and the smallest that works.
-            int n = data.rows();
-            String given = spec.validFraction == null ? " (the default)" : "";
-            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the validation split is empty:"
-                    + " --valid-fraction %s%s of %d rows rounds to 0 rows; early stopping and the choice of rho need"
-                    + " some. Give --valid FILE, or --valid-fraction %s or more (1 row of %d)", data.source(),
-                    plain(spec.validFraction()), given, n, plain(Math.ceil(50.0 / n) / 100), n));
-        }
-        Dataset expertValid = validFile != null ? validFile : data;
-        int[] expertValidIdx = validFile != null ? all(validFile.rows()) : validIdx;
-        List<TrainedExperts.Rows> expertRows = trained
-                ? TrainedExperts.rows(setup, data, trainIdx, expertValid, expertValidIdx, spec) : List.of();
-        int d = data.d();
-        listener.message(spec.scaling == Standardizer.Scaling.NONE
-                ? String.format(Locale.ROOT, "using %d features as they are (--scale none)", d)
-                : String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)", d,
-                        trainIdx.length));
-        Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx, spec.scaling);
-        // Every file now (the test file too, though it is used only after training): a value that overflows
-        // standardization is named by file and line before any training.
-        float[] dataStd = standardizer.apply(data);
-        float[] validStd = validFile == null ? null : standardizer.apply(validFile);
-        float[] testStd = testFile == null ? null : standardizer.apply(testFile);
-        // Costs that need no trained classifier are made and checked now, before any training.
-        double[] dataCosts = null;
-        if (!trained) {
-            dataCosts = setup.costsFor(data, dataStd, List.of(), ExpertSetup.STREAM_DATA);
-            ExpertCosts.check(spec, data, setup, dataCosts);
-        }
-
+        TrainingJob job = new TrainingJob(data, validFile, testFile, spec, progress == null ? Listener.SILENT : progress);
         KernelOptions kopts = KernelOptions.threads(spec.options.threads());
         try (LossKernel kernel = spec.backend == null ? Backends.openDefault(kopts) : Backends.open(spec.backend, kopts)) {
-            List<Mlp> classifiers = List.of();
-            List<Trainer.Result> expertRuns = List.of();
-            if (trained) {
-                expertRuns = TrainedExperts.train(kernel, setup, expertRows, data, dataStd, expertValid,
-                        validFile != null ? validStd : dataStd, spec, listener);
-                classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
-                dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
-                ExpertCosts.check(spec, data, setup, dataCosts);
-            }
-            Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
-            Examples train = all.select(trainIdx);
-            Examples valid = validFile == null ? all.select(validIdx)
-                    : new Examples(validStd, setup.costsFor(validFile, validStd, classifiers, ExpertSetup.STREAM_VALID),
-                    validFile.rows(), d, p);
-            if (spec.costNoise > 0) {
-                train = withNoise(train, spec.costNoise, seed);
-            }
-            int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), p);
-            RouterFit.Result fit = RouterFit.fit(kernel, spec, listedRho, train, valid, oracle, listener);
-
-            Mlp net = fit.training().network();
-            Router scorer = new Router(standardizer, net, setup.names());   // only to name a row that fails
-            Evaluation.Result validReport = Evaluation.of(validFile != null
-                            ? reportScores(net, scorer, valid.features(), validFile, all(validFile.rows()))
-                            : reportScores(net, scorer, valid.features(), data, validIdx),
-                    valid.costs(), valid.rows(), validFile != null ? validFile.labels() : select(data.labels(), validIdx),
-                    setup);
-            Evaluation.Result testReport = null;
-            String testSource = null;
-            int testRows = 0;
-            if (testFile != null) {
-                // The test file is used here, after training and selection, and only for the report (checked above).
-                double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
-                testReport = Evaluation.of(reportScores(net, scorer, testStd, testFile, all(testFile.rows())), testCosts,
-                        testFile.rows(), testFile.labels(), setup);
-                testSource = testFile.source();
-                testRows = testFile.rows();
-            } else if (testIdx.length > 0) {
-                Examples test = all.select(testIdx);
-                testReport = Evaluation.of(reportScores(net, scorer, test.features(), data, testIdx), test.costs(),
-                        test.rows(), select(data.labels(), testIdx), setup);
-                testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction(), data.source());
-                testRows = testIdx.length;
-            }
-
-            Map<String, String> info = new LinkedHashMap<>();
-            info.put("loss", spec.loss.label());
-            info.put("surrogate", fit.surrogate().toString());
-            if (fit.surrogate().rewards() != null) {
-                info.put("rewards", fit.surrogate().rewards().label());
-            }
-            info.put("rho.rule", rule);
-            if (fit.rho() != null) {
-                info.put("rho", joined(fit.rho()));
-            }
-            RhoSearch.Result search = fit.search();
-            if (search != null) {
-                info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
-                info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
-                info.put("rho.auto.baseKept", Boolean.toString(search.baseKept()));
-                info.put("rho.auto.meanMargins", joined(search.meanMargins()));
-            }
-            info.put("options", spec.options.describe(train.rows()));
-            info.put("scale", spec.scaling.label);
-            info.put("lossWeightScale", Double.toString(fit.training().weightScale()));
-            info.put("costNoise", Double.toString(spec.costNoise));
-            info.put("trainRows", Integer.toString(train.rows()));
-            info.put("validRows", Integer.toString(valid.rows()));
-            info.put("bestEpoch", Integer.toString(fit.training().bestEpoch()));
-            info.put("validDeferralLoss", Double.toString(validReport.report().meanLoss()));
-            info.put("data", data.source());
-            RouterModel model = new RouterModel(data.featureNames(), standardizer, net, setup, classifiers, info);
-            return new Outcome(model, fit.surrogate(), train.rows(), valid.rows(), testRows, testSource, fit.rho(),
-                    fit.search(), fit.training(), validReport, testReport, Deferral.ratios(oracle, p), expertRuns);
+            return job.train(kernel);
         }
     }
 
@@ -531,46 +391,8 @@ public final class RouterTraining {
         return new int[][] {train, valid, test};
     }
 
-    /** Gaussian noise of standard deviation {@code s} on every training cost (the paper's robustness test). */
-    static Examples withNoise(Examples train, double s, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed ^ NOISE_STREAM);
-        double[] c = train.costs().clone();
-        for (int i = 0; i < c.length; i++) {
-            c[i] += s * rnd.nextGaussian();
-        }
-        return new Examples(train.features(), c, train.rows(), train.d(), train.p());
-    }
-
-    /**
-     * The network's scores of rows of {@code file} for a report ({@code standardized}: those rows, standardized, in
-     * order). A validation or test row far outside the training data (a feature of 1e38, which standardization
-     * alone does not overflow; one that does was refused before training, where the files are standardized) can
-     * make the scores overflow float32, which only the trained network tells: it failed as "scores: row 0, column 0
-     * is NaN (must be finite)", naming neither the file nor the line. It is named here as eval names it, by file and
-     * line and the feature furthest out ({@code scorer}, the same network, gives those words).
-     *
-     * @param rows the index in {@code file} of each row
-     */
-    private static float[] reportScores(Mlp net, Router scorer, float[] standardized, Dataset file, int[] rows) {
-        float[] scores = Trainer.scores(net, standardized, rows.length);
-        int p = net.outputs();
-        int d = file.d();
-        for (int i = 0; i < scores.length; i++) {
-            if (!Float.isFinite(scores[i])) {
-                int row = rows[i / p];
-                String why = "the router's scores are not finite for this row";
-                try {
-                    scorer.route(Arrays.copyOfRange(file.features(), row * d, (row + 1) * d));
-                } catch (InvalidInputException e) {
-                    why = e.getMessage();
-                }
-                throw new InvalidInputException(file.where(row) + ": " + why);
-            }
-        }
-        return scores;
-    }
-
-    private static int[] all(int n) {
+    /** The indexes {@code 0..n-1}: every row of a file of {@code n} rows. */
+    static int[] all(int n) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) {
             a[i] = i;
@@ -578,27 +400,8 @@ public final class RouterTraining {
         return a;
     }
 
-    private static int[] select(int[] v, int[] idx) {
-        if (v == null) {
-            return null;
-        }
-        int[] out = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = v[idx[i]];
-        }
-        return out;
-    }
-
     /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
     static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
-    }
-
-    static String joined(double[] v) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < v.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(v[i]);
-        }
-        return sb.toString();
     }
 }
