@@ -373,13 +373,7 @@ public final class RouterTraining {
                     + validFraction + " and " + testFraction);
         }
         int[] perm = all(n);
-        SplittableRandom rnd = new SplittableRandom(seed ^ SPLIT_STREAM);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
+        Trainer.shuffle(perm, new SplittableRandom(seed ^ SPLIT_STREAM));
         int nTest = (int) Math.round(testFraction * n);
         int nValid = (int) Math.round(validFraction * n);
         int[] test = Arrays.copyOfRange(perm, 0, nTest);
