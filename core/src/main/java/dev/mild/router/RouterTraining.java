@@ -2,53 +2,45 @@ package dev.mild.router;
 
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
-import dev.mild.data.DataFiles;
 import dev.mild.data.Decimal;
 import dev.mild.data.Dataset;
-import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
-import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
-import dev.mild.io.Figures;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
 
 /**
  * The whole training job behind {@code ./mild train}: data file(s) in, a {@link RouterModel} and its reports out.
+ * {@link #run} makes a {@code TrainingJob}, whose constructor does steps 1 to 4 and whose {@code train} the rest.
  *
  * <ol>
- *   <li>Decide where costs come from ({@link ExpertSetup}): cost columns, prediction columns, or simulated
- *       experts (synthetic or trained) on labelled rows; add per-expert prices ({@code beta} or coverage).</li>
+ *   <li>Decide where costs come from ({@link ExpertSetup}, by {@code ExpertCosts}): cost columns, prediction
+ *       columns, or simulated experts (synthetic or trained) on labelled rows; add per-expert prices
+ *       ({@code beta} or coverage).</li>
  *   <li>Check every input before any training: the options against the loss, each file against the expert
  *       setup (a test file is checked now though only used at the very end, for the report), the rho list,
- *       the names a model file must store, the rows each trained expert gets.</li>
+ *       the names a model file must store, the rows each trained expert gets ({@code TrainedExperts}).</li>
  *   <li>Split the data file by seed into train / validation / test (a separate validation or test file
  *       replaces that split).</li>
  *   <li>Standardize features with the training split's statistics.</li>
+ *   <li>Train the experts' classifiers when they are trained, which gives their costs.</li>
  *   <li>Optionally add Gaussian noise to the <em>training</em> cost matrix ({@code costNoise}).</li>
  *   <li>Build the surrogate; for {@code mild} and {@code compsum} choose rho: {@code auto} ({@link RhoSearch}),
- *       {@code theory}, {@code uniform} or an explicit list.</li>
+ *       {@code theory}, {@code uniform} or an explicit list ({@code RouterFit}).</li>
  *   <li>Train ({@link Trainer}) with early stopping on the validation deferral loss; evaluate validation and
  *       test splits.</li>
  * </ol>
  */
 public final class RouterTraining {
     private static final long SPLIT_STREAM = 0x243F6A8885A308D3L;
-    private static final long NOISE_STREAM = 0x13198A2E03707344L;
-    private static final long EXPERT_STREAM = 0xA4093822299F31D0L;
 
     /** Share of the other classes' rows a trained expert also sees (the paper's 1%). */
     public static final double OTHER_CLASSES_SHARE = 0.01;
@@ -115,6 +107,11 @@ public final class RouterTraining {
             return hasMargins() && !rule.equals("auto") && !rule.equals("theory") && !rule.equals("uniform");
         }
 
+        /** One-minus rewards, which only mild and compsum take. */
+        boolean oneMinusRewards() {
+            return hasMargins() && rewards() == Rewards.ONE_MINUS;
+        }
+
         public double rhoMean() {
             return rhoMean == null ? 1.0 : rhoMean;
         }
@@ -150,6 +147,21 @@ public final class RouterTraining {
          * checked by {@link #run}, which knows the experts.
          */
         public void check() {
+            checkWhatEveryRunNeeds();
+            if (hasMargins()) {
+                refuseWhatTheRhoRuleDoesNotUse();
+            } else {
+                refuseMarginOptions();
+            }
+            if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
+                throw new InvalidInputException("--nu is the exponent of --loss compsum and multitask; " + loss.label()
+                        + (loss == Surrogate.Kind.MILD ? " is the logsumexp member (nu = 1)" : " has a fixed exponent"));
+            }
+            checkValues();
+        }
+
+        /** A loss, options, validation rows and a blocks array. */
+        private void checkWhatEveryRunNeeds() {
             // Public fields: a null would otherwise surface as a NullPointerException somewhere in the run.
             if (loss == null) {
                 throw new InvalidInputException("loss is null; set a Surrogate.Kind (--loss; the default is mild)");
@@ -166,54 +178,53 @@ public final class RouterTraining {
             if (blocks == null) {
                 throw new InvalidInputException("blocks is null; use an empty array for no class blocks");
             }
-            String name = loss.label();
-            if (!hasMargins()) {
-                String why = "; " + name + " has fixed margins";
-                if (rho != null) {
-                    throw new InvalidInputException("--rho applies to --loss mild and compsum" + why);
-                }
-                if (rhoMean != null) {
-                    throw new InvalidInputException("--rho-mean (the mean margin of --rho theory and uniform) applies to"
-                            + " --loss mild and compsum" + why);
-                }
-                if (searchEpochs != null) {
-                    throw new InvalidInputException("--search-epochs (the epochs of the --rho auto search) applies to"
-                            + " --loss mild and compsum" + why + ", so there is no search");
-                }
-                if (rhoGrid != null) {
-                    throw new InvalidInputException("--rho-grid (the mean margins of the --rho auto search) applies to"
-                            + " --loss mild and compsum" + why + ", so there is no search");
-                }
-                if (rewards != null) {
-                    throw new InvalidInputException("--rewards applies to --loss mild and compsum; " + name
-                            + switch (loss) {
-                                case TDEF, MULTITASK -> " always uses sum-others rewards";
-                                case REALIZABLE_LOG, REALIZABLE_MAE -> " always uses realizable rewards";
-                                default -> " trains on the oracle expert, without rewards";
-                            });
-                }
-            } else {
-                String rule = rhoRule();
-                if (rhoMean != null && !rule.equals("theory") && !rule.equals("uniform")) {
-                    throw new InvalidInputException("--rho-mean sets the mean margin of --rho theory and uniform; with --rho "
-                            + rule + " it would be unused");
-                }
-                if (searchEpochs != null && !rule.equals("auto")) {
-                    throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
-                            + " --rho " + rule + " there is no search");
-                }
-                if (rhoGrid != null && !rule.equals("auto")) {
-                    throw new InvalidInputException("--rho-grid sets the mean margins searched by --rho auto; with"
-                            + " --rho " + rule + " there is no search");
-                }
-                if (listsRho()) {
-                    parseRho(rule, 0);   // the numbers; their count needs the experts
-                }
+        }
+
+        /** The options of per-expert margins, given with a loss whose margins are fixed. */
+        private void refuseMarginOptions() {
+            String applies = " applies to --loss mild and compsum; " + loss.label();
+            refuseGiven(rho, "--rho" + applies + " has fixed margins");
+            refuseGiven(rhoMean, "--rho-mean (the mean margin of --rho theory and uniform)" + applies
+                    + " has fixed margins");
+            refuseGiven(searchEpochs, "--search-epochs (the epochs of the --rho auto search)" + applies
+                    + " has fixed margins, so there is no search");
+            refuseGiven(rhoGrid, "--rho-grid (the mean margins of the --rho auto search)" + applies
+                    + " has fixed margins, so there is no search");
+            refuseGiven(rewards, "--rewards" + applies + switch (loss) {
+                case TDEF, MULTITASK -> " always uses sum-others rewards";
+                case REALIZABLE_LOG, REALIZABLE_MAE -> " always uses realizable rewards";
+                default -> " trains on the oracle expert, without rewards";
+            });
+        }
+
+        private static void refuseGiven(Object option, String message) {
+            if (option != null) {
+                throw new InvalidInputException(message);
             }
-            if (nu != null && loss != Surrogate.Kind.COMPSUM && loss != Surrogate.Kind.MULTITASK) {
-                throw new InvalidInputException("--nu is the exponent of --loss compsum and multitask; " + name
-                        + (loss == Surrogate.Kind.MILD ? " is the logsumexp member (nu = 1)" : " has a fixed exponent"));
+        }
+
+        /** With margins: the options of another rho rule, and a malformed rho list. */
+        private void refuseWhatTheRhoRuleDoesNotUse() {
+            String rule = rhoRule();
+            if (rhoMean != null && !rule.equals("theory") && !rule.equals("uniform")) {
+                throw new InvalidInputException("--rho-mean sets the mean margin of --rho theory and uniform; with --rho "
+                        + rule + " it would be unused");
             }
+            if (searchEpochs != null && !rule.equals("auto")) {
+                throw new InvalidInputException("--search-epochs sets the epochs per grid point of --rho auto; with"
+                        + " --rho " + rule + " there is no search");
+            }
+            if (rhoGrid != null && !rule.equals("auto")) {
+                throw new InvalidInputException("--rho-grid sets the mean margins searched by --rho auto; with"
+                        + " --rho " + rule + " there is no search");
+            }
+            if (listsRho()) {
+                parseRho(rule, 0);   // the numbers; their count needs the experts
+            }
+        }
+
+        /** Each value in its range, the scaling set, and noise only with rewards that take any cost. */
+        private void checkValues() {
             if (rhoMean != null && (!(rhoMean > 0) || !Double.isFinite(rhoMean))) {
                 throw new InvalidInputException("--rho-mean must be finite and > 0, got " + rhoMean);
             }
@@ -241,7 +252,7 @@ public final class RouterTraining {
             if (!(costNoise >= 0) || !Double.isFinite(costNoise)) {
                 throw new InvalidInputException("--cost-noise must be finite and >= 0, got " + costNoise);
             }
-            if (costNoise > 0 && rewards() == Rewards.ONE_MINUS && hasMargins()) {
+            if (costNoise > 0 && oneMinusRewards()) {
                 throw new InvalidInputException("--cost-noise with --rewards one-minus: Gaussian noise moves costs out of"
                         + " [0, 1], where one-minus rewards (1 - cost) are defined; use --rewards sum-others (the default)");
             }
@@ -307,310 +318,16 @@ public final class RouterTraining {
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener progress) {
         Checks.required("data", data);
         Checks.required("spec", spec);
-        Listener listener = progress == null ? Listener.SILENT : progress;
         spec.check();
         checkSplits(spec, validFile != null, testFile != null);
         if (data.rows() < 2) {
             throw new InvalidInputException(data.source() + ": need at least 2 rows to train, got " + data.rows());
         }
-        ExpertSetup setup = setup(data, validFile, spec);
-        int p = setup.experts();
-        boolean trained = setup.source() == ExpertSetup.Source.TRAINED;
-        // Names the model file could not store fail now, not when saving after the training.
-        ModelFile.checkNames(data.source(), "feature column", data.featureNames());
-        ModelFile.checkNames(data.source(), "expert", setup.names());
-        if (validFile != null) {
-            validFile = DataFiles.align(validFile, data.featureNames(), data.experts());
-            if (trained && !validFile.hasLabels()) {
-                throw new InvalidInputException(validFile.source() + ": no label column; trained experts need one in"
-                        + " the --valid file (their classifiers are early-stopped on its labels, and its costs come"
-                        + " from them)");
-            }
-            setup.checkInputs(validFile);
-        }
-        if (testFile != null) {
-            testFile = DataFiles.align(testFile, data.featureNames(), data.experts());
-            setup.checkInputs(testFile);
-        }
-        String rule = spec.rhoRule();
-        double[] listedRho = spec.listsRho() ? parseRho(rule, p) : null; // its count, before any training
-        checkOneMinusPrices(spec, setup);
-        long seed = spec.options.seed();
-        int[][] split = split(data.rows(), validFile == null ? spec.validFraction() : 0,
-                testFile == null ? spec.testFraction() : 0, seed);
-        int[] trainIdx = split[0];
-        int[] validIdx = split[1];
-        int[] testIdx = split[2];
-        if (trainIdx.length < 1) {
-            throw new InvalidInputException(data.source() + ": the training split is empty (" + data.rows()
-                    + " rows; lower --valid-fraction / --test-fraction)");
-        }
-        if (validFile == null && validIdx.length < 1) {
-            // Early stopping and rho need validation rows. Say why there are none: a user who gave no fraction
-            // has 3 rows and the default, not a fraction of their own, and the smallest that works.
-            int n = data.rows();
-            String given = spec.validFraction == null ? " (the default)" : "";
-            throw new InvalidInputException(String.format(Locale.ROOT, "%s: the validation split is empty:"
-                    + " --valid-fraction %s%s of %d rows rounds to 0 rows; early stopping and the choice of rho need"
-                    + " some. Give --valid FILE, or --valid-fraction %s or more (1 row of %d)", data.source(),
-                    plain(spec.validFraction()), given, n, plain(Math.ceil(50.0 / n) / 100), n));
-        }
-        Dataset expertValid = validFile != null ? validFile : data;
-        int[] expertValidIdx = validFile != null ? all(validFile.rows()) : validIdx;
-        List<ExpertRows> expertRows = trained ? expertRows(setup, data, trainIdx, expertValid, expertValidIdx, spec)
-                : List.of();
-        int d = data.d();
-        listener.message(spec.scaling == Standardizer.Scaling.NONE
-                ? String.format(Locale.ROOT, "using %d features as they are (--scale none)", d)
-                : String.format(Locale.ROOT, "standardizing %d features with the training split (%d rows)", d,
-                        trainIdx.length));
-        Standardizer standardizer = Standardizer.fit(data.features(), d, trainIdx, spec.scaling);
-        // Every file now (the test file too, though it is used only after training): a value that overflows
-        // standardization is named by file and line before any training.
-        float[] dataStd = standardizer.apply(data);
-        float[] validStd = validFile == null ? null : standardizer.apply(validFile);
-        float[] testStd = testFile == null ? null : standardizer.apply(testFile);
-        // Costs that need no trained classifier are made and checked now, before any training.
-        double[] dataCosts = null;
-        if (!trained) {
-            dataCosts = setup.costsFor(data, dataStd, List.of(), ExpertSetup.STREAM_DATA);
-            checkCosts(spec, data, setup, dataCosts);
-        }
-
+        TrainingJob job = new TrainingJob(data, validFile, testFile, spec, progress == null ? Listener.SILENT : progress);
         KernelOptions kopts = KernelOptions.threads(spec.options.threads());
         try (LossKernel kernel = spec.backend == null ? Backends.openDefault(kopts) : Backends.open(spec.backend, kopts)) {
-            List<Mlp> classifiers = List.of();
-            List<Trainer.Result> expertRuns = List.of();
-            if (trained) {
-                expertRuns = trainExperts(kernel, setup, expertRows, data, dataStd, expertValid,
-                        validFile != null ? validStd : dataStd, spec, listener);
-                classifiers = expertRuns.stream().map(Trainer.Result::network).toList();
-                dataCosts = setup.costsFor(data, dataStd, classifiers, ExpertSetup.STREAM_DATA);
-                checkCosts(spec, data, setup, dataCosts);
-            }
-            Examples all = new Examples(dataStd, dataCosts, data.rows(), d, p);
-            Examples train = all.select(trainIdx);
-            Examples valid = validFile == null ? all.select(validIdx)
-                    : new Examples(validStd, setup.costsFor(validFile, validStd, classifiers, ExpertSetup.STREAM_VALID),
-                    validFile.rows(), d, p);
-            if (spec.costNoise > 0) {
-                train = withNoise(train, spec.costNoise, seed);
-            }
-            int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), p);
-            int[] counts = Deferral.counts(oracle, p);
-            double[] norms = Rho.rowNorms(train.features(), train.rows(), d);
-
-            Function<double[], Surrogate> lossAt = rho -> surrogate(spec, rho, p, counts);
-            // The weights depend on the costs (and counts), not on the margins: one scale for every training here.
-            Surrogate unitMargins = spec.hasMargins() ? lossAt.apply(Rho.uniform(p, 1.0)) : surrogate(spec, null, p, counts);
-            double meanWeight = Trainer.meanWeightMagnitude(unitMargins, train);
-            double weightScale = Trainer.weightScale(unitMargins, meanWeight);
-            if (weightScale != 1.0) {
-                listener.message(String.format(Locale.ROOT, "the loss weights average %.3g in magnitude (they follow"
-                        + " the costs' units); training multiplies them by %s, as if the costs were in units %s times"
-                        + " %s, so that the learning rate and weight decay fit. The router is judged and reported in"
-                        + " the costs as given", meanWeight, powerOfTen(weightScale),
-                        powerOfTen(weightScale > 1 ? weightScale : 1 / weightScale), weightScale > 1 ? "smaller" : "larger"));
-            }
-            double[] rho = null;
-            RhoSearch.Result search = null;
-            Trainer.Result training;
-            Surrogate surrogate;
-            if (!spec.hasMargins()) {
-                surrogate = surrogate(spec, null, p, counts);
-                listener.message("training " + surrogate);
-                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
-            } else if (rule.equals("auto") && p > 1) {
-                int searchEpochs = spec.searchEpochs() > 0
-                        ? Math.min(spec.searchEpochs(), spec.options.epochsFor(train.rows())) : 0;
-                double[] meanMargins = spec.rhoGrid();
-                listener.message("rho auto: a base training with uniform margins 1, then "
-                        + meanMargins.length * RhoSearch.TILTS.length + " grid points warm-started from it");
-                search = RhoSearch.search(kernel, lossAt, oracle, norms, train, valid, spec.options, searchEpochs,
-                        meanMargins, listener);
-                rho = search.chosen().rho();
-                surrogate = lossAt.apply(rho);
-                if (search.chosen().isUniformOne()) {
-                    listener.message("chosen: uniform margins 1 (the base training is the final model)");
-                    training = search.base();
-                } else {
-                    listener.message("training the final model at the chosen point: " + surrogate);
-                    training = Trainer.train(kernel, surrogate, train, valid, null, spec.options,
-                            e -> listener.epoch("router", e));
-                    // auto is never worse than TDEF on validation (MATH.md): the grid scored warm starts, and the
-                    // model trained from scratch at the winner can still end above the base, TDEF's training.
-                    if (training.bestValidLoss() > search.base().bestValidLoss()) {
-                        listener.message(String.format(Locale.ROOT, "the final model's validation deferral loss %s"
-                                + " is above the base's %s: the base (uniform margins 1) is kept",
-                                Figures.of(training.bestValidLoss()), Figures.of(search.base().bestValidLoss())));
-                        search = search.keepingBase(training.bestValidLoss());
-                        training = search.base();
-                        rho = Rho.uniform(p, 1.0);
-                        surrogate = lossAt.apply(rho);
-                    }
-                }
-            } else {
-                if (rule.equals("auto")) {
-                    // One expert gets every row whatever the scores, so every grid point would route alike.
-                    listener.message("rho auto: one expert gets every row whatever the margins, so there is nothing"
-                            + " to search; margin 1");
-                    rho = Rho.uniform(p, 1.0);
-                    surrogate = lossAt.apply(rho);
-                } else {
-                    rho = listedRho != null ? listedRho : fixedRho(rule, spec.rhoMean(), oracle, norms, p);
-                    surrogate = surrogateFor(lossAt, rho, listedRho != null ? "the listed margins" : "--rho " + rule);
-                }
-                listener.message("training " + surrogate);
-                training = Trainer.train(kernel, surrogate, train, valid, null, spec.options, e -> listener.epoch("router", e));
-            }
-
-            Mlp net = training.network();
-            Router scorer = new Router(standardizer, net, setup.names());   // only to name a row that fails
-            Evaluation.Result validReport = Evaluation.of(validFile != null
-                            ? reportScores(net, scorer, valid.features(), validFile, all(validFile.rows()))
-                            : reportScores(net, scorer, valid.features(), data, validIdx),
-                    valid.costs(), valid.rows(), validFile != null ? validFile.labels() : select(data.labels(), validIdx),
-                    setup);
-            Evaluation.Result testReport = null;
-            String testSource = null;
-            int testRows = 0;
-            if (testFile != null) {
-                // The test file is used here, after training and selection, and only for the report (checked above).
-                double[] testCosts = setup.costsFor(testFile, testStd, classifiers, ExpertSetup.STREAM_TEST);
-                testReport = Evaluation.of(reportScores(net, scorer, testStd, testFile, all(testFile.rows())), testCosts,
-                        testFile.rows(), testFile.labels(), setup);
-                testSource = testFile.source();
-                testRows = testFile.rows();
-            } else if (testIdx.length > 0) {
-                Examples test = all.select(testIdx);
-                testReport = Evaluation.of(reportScores(net, scorer, test.features(), data, testIdx), test.costs(),
-                        test.rows(), select(data.labels(), testIdx), setup);
-                testSource = String.format(Locale.ROOT, "%.0f%% split of %s", 100 * spec.testFraction(), data.source());
-                testRows = testIdx.length;
-            }
-
-            Map<String, String> info = new LinkedHashMap<>();
-            info.put("loss", spec.loss.label());
-            info.put("surrogate", surrogate.toString());
-            if (surrogate.rewards() != null) {
-                info.put("rewards", surrogate.rewards().label());
-            }
-            info.put("rho.rule", rule);
-            if (rho != null) {
-                info.put("rho", joined(rho));
-            }
-            if (search != null) {
-                info.put("rho.auto.meanMargin", Double.toString(search.chosen().meanMargin()));
-                info.put("rho.auto.gamma", Double.toString(search.chosen().gamma()));
-                info.put("rho.auto.baseKept", Boolean.toString(search.baseKept()));
-                info.put("rho.auto.meanMargins", joined(search.meanMargins()));
-            }
-            info.put("options", spec.options.describe(train.rows()));
-            info.put("scale", spec.scaling.label);
-            info.put("lossWeightScale", Double.toString(training.weightScale()));
-            info.put("costNoise", Double.toString(spec.costNoise));
-            info.put("trainRows", Integer.toString(train.rows()));
-            info.put("validRows", Integer.toString(valid.rows()));
-            info.put("bestEpoch", Integer.toString(training.bestEpoch()));
-            info.put("validDeferralLoss", Double.toString(validReport.report().meanLoss()));
-            info.put("data", data.source());
-            RouterModel model = new RouterModel(data.featureNames(), standardizer, net, setup, classifiers, info);
-            return new Outcome(model, surrogate, train.rows(), valid.rows(), testRows, testSource, rho, search, training,
-                    validReport, testReport, Deferral.ratios(oracle, p), expertRuns);
+            return job.train(kernel);
         }
-    }
-
-    /** The surrogate of {@code spec.loss} at margins {@code rho} (ignored by losses without margins). */
-    static Surrogate surrogate(Spec spec, double[] rho, int p, int[] oracleCounts) {
-        return switch (spec.loss) {
-            case MILD -> Surrogate.mild(rho, spec.rewards());
-            case COMPSUM -> Surrogate.compSum(rho, spec.nu(), spec.rewards());
-            case TDEF -> Surrogate.tdef(p);
-            case REALIZABLE_LOG -> Surrogate.realizableLog(p);
-            case REALIZABLE_MAE -> Surrogate.realizableMae(p);
-            case MULTITASK -> Surrogate.multiTask(p, spec.nu());
-            case CE -> Surrogate.ce(p);
-            case CWCE -> Surrogate.cwce(oracleCounts);
-            case LDAM -> Surrogate.ldam(oracleCounts, 1.0, 0.5);
-        };
-    }
-
-    /**
-     * One-minus rewards read {@code 1 - c} as a reward, which the paper's lemma needs in [0, 1]; and any loss's
-     * weights must fit float32. Checked here on every row of the data file, before the split, so the message
-     * names the file line and the expert whatever the seed (the kernel's own check can only name a row of the
-     * shuffled training split).
-     */
-    static void checkCosts(Spec spec, Dataset data, ExpertSetup setup, double[] costs) {
-        int p = setup.experts();
-        // Every loss weighs an expert by at most the row's sum of costs (>= 0): it must fit the float32 the
-        // kernels compute in (Rewards.apply checks it too, but can only name a row of the shuffled split).
-        for (int i = 0; i < data.rows(); i++) {
-            double sum = 0;
-            for (int k = 0; k < p; k++) {
-                sum += costs[i * p + k];
-            }
-            if (!(sum <= Float.MAX_VALUE)) {
-                throw new InvalidInputException(data.where(i) + ": the costs add up to " + sum + ", beyond the float32"
-                        + " range (at most " + Float.MAX_VALUE + ") the kernels weigh experts in; scale the costs down");
-            }
-        }
-        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins()) {
-            return; // only mild and compsum take rewards
-        }
-        double[] beta = setup.beta();
-        for (int i = 0; i < data.rows(); i++) {
-            for (int k = 0; k < p; k++) {
-                double c = costs[i * p + k];
-                if (!(c >= 0 && c <= 1)) {
-                    String where = setup.source() == ExpertSetup.Source.COSTS ? data.expertColumn(k)
-                            : "expert " + setup.names().get(k);
-                    String price = beta[k] != 0 ? " (with its price " + beta[k] + " from --beta or --coverage)" : "";
-                    throw new InvalidInputException(data.where(i) + ", " + where + ": cost " + c + price
-                            + " is outside [0, 1], which --rewards one-minus needs (its reward is 1 - cost);"
-                            + " use --rewards sum-others (the default), which takes any cost >= 0");
-                }
-            }
-        }
-    }
-
-    /**
-     * What of one-minus rewards can be checked before trained experts exist: a trained expert's cost is
-     * {@code 1[wrong] + price}, so a price above 0 leaves [0, 1] on every row the classifier gets wrong (the other
-     * sources' costs are known before training and checked row by row by {@link #checkCosts}).
-     */
-    static void checkOneMinusPrices(Spec spec, ExpertSetup setup) {
-        if (spec.rewards() != Rewards.ONE_MINUS || !spec.hasMargins() || setup.source() != ExpertSetup.Source.TRAINED) {
-            return;
-        }
-        double[] beta = setup.beta();
-        for (int k = 0; k < beta.length; k++) {
-            if (beta[k] > 0) {
-                throw new InvalidInputException("expert " + setup.names().get(k) + ": with its price " + beta[k]
-                        + " (from --beta or --coverage) a wrong answer costs " + (1 + beta[k]) + ", outside [0, 1], which"
-                        + " --rewards one-minus needs (its reward is 1 - cost); use --rewards sum-others (the default)");
-            }
-        }
-    }
-
-    /**
-     * The loss at margins from a rule, or an error that names the rule: theory's margins follow the standardized
-     * inputs' norms and the experts' shares, and unscaled features of 1e17 gave one expert 4e-35, refused with a
-     * message that named only "rho of expert 2".
-     */
-    private static Surrogate surrogateFor(Function<double[], Surrogate> lossAt, double[] rho, String rule) {
-        try {
-            return lossAt.apply(rho);
-        } catch (InvalidInputException e) {
-            throw new InvalidInputException(rule + " gives margins " + Arrays.toString(rho) + ": " + e.getMessage()
-                    + (rule.equals("--rho theory") ? ". The theory's margins grow with the largest input norm of each"
-                    + " expert's rows: standardize the features (--scale columns) or use --rho uniform or auto" : ""), e);
-        }
-    }
-
-    /** {@code theory} or {@code uniform} with mean margin {@code mean} (checked by {@link Spec#check}). */
-    static double[] fixedRho(String rule, double mean, int[] oracle, double[] norms, int p) {
-        return rule.equals("theory") ? Rho.theory(oracle, norms, p, mean * p) : Rho.uniform(p, mean);
     }
 
     /**
@@ -646,117 +363,6 @@ public final class RouterTraining {
         return rho;
     }
 
-    /** Where the costs come from, validated against the data (names, labels, blocks, prices). */
-    static ExpertSetup setup(Dataset data, Dataset validFile, Spec spec) {
-        ExpertSetup.Source source;
-        List<String> names;
-        if (spec.experts != null) {
-            if (spec.experts != ExpertSetup.Source.SYNTHETIC && spec.experts != ExpertSetup.Source.TRAINED) {
-                throw new InvalidInputException("--experts must be synthetic or trained");
-            }
-            if (data.costs() != null || data.predictions() != null) {
-                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
-                        + " simulates experts from the label column, but the file already has cost: or pred: columns;"
-                        + " drop --experts to use them");
-            }
-            if (!data.hasLabels()) {
-                throw new InvalidInputException(data.source() + ": --experts " + spec.experts.label()
-                        + " needs a label column (the true class of each row)");
-            }
-            if (spec.blocks.length == 0) {
-                throw new InvalidInputException("--experts " + spec.experts.label() + " needs --blocks, e.g. --blocks 7,2,1");
-            }
-            source = spec.experts;
-            names = ExpertSetup.simulatedNames(spec.blocks.length);
-        } else if (data.costs() != null) {
-            source = ExpertSetup.Source.COSTS;
-            names = data.experts();
-        } else if (data.predictions() != null) {
-            if (!data.hasLabels()) {
-                throw new InvalidInputException(data.source() + ": pred:<expert> columns need a label column to tell"
-                        + " right from wrong");
-            }
-            source = ExpertSetup.Source.PREDICTIONS;
-            names = data.experts();
-        } else {
-            throw new InvalidInputException(data.source() + ": no expert columns: give cost:<expert> columns, or a label"
-                    + " column with pred:<expert> columns, or a label column with --experts synthetic|trained --blocks 7,2,1");
-        }
-        int classes = 0;
-        if (data.hasLabels()) {
-            classes = data.labelCount();
-            if (validFile != null && validFile.hasLabels()) {
-                classes = Math.max(classes, validFile.labelCount());
-            }
-        }
-        if (spec.blocks.length > 0 && classes < 1) {
-            throw new InvalidInputException(data.source() + ": --blocks needs a label column (blocks are classes)");
-        }
-        if (source == ExpertSetup.Source.SYNTHETIC || source == ExpertSetup.Source.TRAINED) {
-            everyClassHasRows(data, validFile, classes);
-        }
-        double[] beta;
-        if (spec.coverage) {
-            if (spec.beta != null) {
-                throw new InvalidInputException("give --beta or --coverage, not both");
-            }
-            if (spec.blocks.length == 0) {
-                throw new InvalidInputException("--coverage prices each expert by the share of classes it covers, so it"
-                        + " needs --blocks (e.g. --blocks 7,2,1 gives prices 0.7, 0.2, 0.1)");
-            }
-            if (spec.blocks.length != names.size()) {
-                throw new InvalidInputException("--blocks has " + spec.blocks.length + " values for " + names.size()
-                        + " experts");
-            }
-            beta = ExpertSetup.coverage(spec.blocks);
-        } else if (spec.beta != null) {
-            if (spec.beta.length != names.size()) {
-                throw new InvalidInputException("--beta has " + spec.beta.length + " values for " + names.size()
-                        + " experts (" + String.join(", ", names) + "): give one price per expert, in that order");
-            }
-            beta = spec.beta;
-        } else {
-            beta = new double[names.size()];
-        }
-        return new ExpertSetup(source, names, classes, spec.blocks, beta, spec.options.seed());
-    }
-
-    /**
-     * The classes that --blocks splits among the experts are 0 to the largest label, so one label out of place
-     * (a corrupt byte: 200 among Fashion-MNIST's 0..9) made 201 classes, gave expert 1 every real class, and trained
-     * without an error. Refused when most classes up to the largest label have no row in the data or validation
-     * file; a few empty classes (a small sample of the data, labels counted from 1) only leave their experts' blocks
-     * without rows there.
-     */
-    private static void everyClassHasRows(Dataset data, Dataset validFile, int classes) {
-        int[] rows = new int[classes];
-        int top = -1; // the first row with the largest label
-        for (int r = 0; r < data.rows(); r++) {
-            int label = data.labels()[r];
-            rows[label]++;
-            top = top < 0 || label > data.labels()[top] ? r : top;
-        }
-        if (validFile != null && validFile.hasLabels()) {
-            for (int label : validFile.labels()) {
-                rows[label]++;
-            }
-        }
-        List<Integer> empty = new ArrayList<>();
-        for (int c = 0; c < classes; c++) {
-            if (rows[c] == 0) {
-                empty.add(c);
-            }
-        }
-        if (2 * empty.size() > classes) {
-            String list = empty.size() <= 8 ? empty.toString()
-                    : empty.subList(0, 8).toString().replace("]", ", ...] (" + empty.size() + " classes)");
-            throw new InvalidInputException(data.source() + ": the labels run up to " + (classes - 1)
-                    + (top >= 0 ? " (" + data.where(top) + ")" : "") + " but classes " + list + ", most of them, have no rows: --blocks"
-                    + " splits the classes 0.." + (classes - 1) + " among the experts, so every class needs rows (labels"
-                    + " number the classes 0..C-1; is that label a corrupt value?)");
-        }
-    }
-
     /**
      * A seeded split of {@code n} rows: {@code [train, valid, test]}, each sorted. Test takes
      * {@code round(testFraction n)} rows, validation {@code round(validFraction n)}, training the rest.
@@ -767,13 +373,7 @@ public final class RouterTraining {
                     + validFraction + " and " + testFraction);
         }
         int[] perm = all(n);
-        SplittableRandom rnd = new SplittableRandom(seed ^ SPLIT_STREAM);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
+        Trainer.shuffle(perm, new SplittableRandom(seed ^ SPLIT_STREAM));
         int nTest = (int) Math.round(testFraction * n);
         int nValid = (int) Math.round(validFraction * n);
         int[] test = Arrays.copyOfRange(perm, 0, nTest);
@@ -785,128 +385,8 @@ public final class RouterTraining {
         return new int[][] {train, valid, test};
     }
 
-    /** Gaussian noise of standard deviation {@code s} on every training cost (the paper's robustness test). */
-    static Examples withNoise(Examples train, double s, long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed ^ NOISE_STREAM);
-        double[] c = train.costs().clone();
-        for (int i = 0; i < c.length; i++) {
-            c[i] += s * rnd.nextGaussian();
-        }
-        return new Examples(train.features(), c, train.rows(), train.d(), train.p());
-    }
-
-    /** The rows of {@code data} (training) and of the validation rows a trained expert's classifier gets. */
-    record ExpertRows(int[] train, int[] valid) {
-    }
-
-    /**
-     * The rows each trained expert's classifier gets: the training rows of its class block plus
-     * {@link #OTHER_CLASSES_SHARE} of the others, and the validation rows picked the same way. Drawn before any
-     * training, so an expert left without a training row is an error now, naming the expert and its classes.
-     */
-    static List<ExpertRows> expertRows(ExpertSetup setup, Dataset data, int[] trainIdx, Dataset validData,
-                                       int[] validIdx, Spec spec) {
-        int[] owner = ExpertSetup.classBlocks(setup.classes(), setup.blocks());
-        SplittableRandom rnd = new SplittableRandom(spec.options.seed() ^ EXPERT_STREAM);
-        List<ExpertRows> out = new ArrayList<>();
-        for (int k = 0; k < setup.experts(); k++) {
-            int[] tr = blockRows(data.labels(), trainIdx, owner, k, rnd);
-            int[] va = blockRows(validData.labels(), validIdx, owner, k, rnd);
-            if (tr.length == 0) {
-                throw new InvalidInputException(String.format(Locale.ROOT, "%s: trained expert %d (%s) has no training"
-                        + " rows: the training split (%d rows with --seed %d) has no row of its %s, and the %.0f%% of"
-                        + " the other classes' rows drawn for it is empty; give more rows of those classes, or another"
-                        + " --seed or --blocks", data.source(), k + 1, setup.blockName(k), trainIdx.length,
-                        spec.options.seed(), setup.blockName(k), 100 * OTHER_CLASSES_SHARE));
-            }
-            out.add(new ExpertRows(tr, va));
-        }
-        return out;
-    }
-
-    /**
-     * The paper's real experts: expert k is a classifier (the router's MLP shape, class logits out, trained with
-     * cross-entropy) on its rows from {@link #expertRows}, early-stopped on its validation rows.
-     */
-    static List<Trainer.Result> trainExperts(LossKernel kernel, ExpertSetup setup, List<ExpertRows> rows, Dataset data,
-                                             float[] dataStd, Dataset validData, float[] validStd, Spec spec,
-                                             Listener listener) {
-        int classes = setup.classes();
-        Surrogate ce = Surrogate.ce(classes);
-        // The experts keep the schedule of the paper's protocol (the automatic one is for the router).
-        int epochs = spec.options.epochs() == TrainOptions.AUTO ? TrainOptions.AUTO_EPOCHS : spec.options.epochs();
-        int patience = spec.options.patience() == TrainOptions.AUTO ? TrainOptions.AUTO_PATIENCE : spec.options.patience();
-        TrainOptions opts = spec.options.withEpochs(Math.min(epochs, spec.expertEpochs)).withPatience(Math.min(patience, 5));
-        List<Trainer.Result> out = new ArrayList<>();
-        int d = data.d();
-        for (int k = 0; k < setup.experts(); k++) {
-            int[] tr = rows.get(k).train();
-            listener.message(String.format(Locale.ROOT, "training expert %d (%s): a classifier on %d rows (its block"
-                    + " plus %.0f%% of the others)", k + 1, setup.blockName(k), tr.length, 100 * OTHER_CLASSES_SHARE));
-            Examples trainEx = classification(dataStd, data.labels(), tr, d, classes);
-            Examples validEx = classification(validStd, validData.labels(), rows.get(k).valid(), d, classes);
-            String phase = "expert " + (k + 1);
-            out.add(Trainer.train(kernel, ce, trainEx, validEx, null, opts.withSeed(spec.options.seed() + 1000L * (k + 1)),
-                    e -> listener.epoch(phase, e)));
-        }
-        return out;
-    }
-
-    /** The candidates whose class is in block {@code k}, plus each other one with probability 1%. */
-    private static int[] blockRows(int[] labels, int[] candidates, int[] owner, int k, SplittableRandom rnd) {
-        int[] rows = new int[candidates.length];
-        int n = 0;
-        for (int i : candidates) {
-            boolean other = rnd.nextDouble() < OTHER_CLASSES_SHARE;   // drawn for every row: streams stay aligned
-            if (owner[labels[i]] == k || other) {
-                rows[n++] = i;
-            }
-        }
-        return Arrays.copyOf(rows, n);
-    }
-
-    /** Rows as a classification problem: experts = classes, cost {@code 1[class != label]}. */
-    private static Examples classification(float[] x, int[] labels, int[] rows, int d, int classes) {
-        float[] f = new float[Math.multiplyExact(rows.length, d)];
-        double[] c = new double[Math.multiplyExact(rows.length, classes)];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(x, rows[i] * d, f, i * d, d);
-            Arrays.fill(c, i * classes, (i + 1) * classes, 1.0);
-            c[i * classes + labels[rows[i]]] = 0.0;
-        }
-        return new Examples(f, c, rows.length, d, classes);
-    }
-
-    /**
-     * The network's scores of rows of {@code file} for a report ({@code standardized}: those rows, standardized, in
-     * order). A validation or test row far outside the training data (a feature of 1e38, which standardization
-     * alone does not overflow; one that does was refused before training, where the files are standardized) can
-     * make the scores overflow float32, which only the trained network tells: it failed as "scores: row 0, column 0
-     * is NaN (must be finite)", naming neither the file nor the line. It is named here as eval names it, by file and
-     * line and the feature furthest out ({@code scorer}, the same network, gives those words).
-     *
-     * @param rows the index in {@code file} of each row
-     */
-    private static float[] reportScores(Mlp net, Router scorer, float[] standardized, Dataset file, int[] rows) {
-        float[] scores = Trainer.scores(net, standardized, rows.length);
-        int p = net.outputs();
-        int d = file.d();
-        for (int i = 0; i < scores.length; i++) {
-            if (!Float.isFinite(scores[i])) {
-                int row = rows[i / p];
-                String why = "the router's scores are not finite for this row";
-                try {
-                    scorer.route(Arrays.copyOfRange(file.features(), row * d, (row + 1) * d));
-                } catch (InvalidInputException e) {
-                    why = e.getMessage();
-                }
-                throw new InvalidInputException(file.where(row) + ": " + why);
-            }
-        }
-        return scores;
-    }
-
-    private static int[] all(int n) {
+    /** The indexes {@code 0..n-1}: every row of a file of {@code n} rows. */
+    static int[] all(int n) {
         int[] a = new int[n];
         for (int i = 0; i < n; i++) {
             a[i] = i;
@@ -914,33 +394,8 @@ public final class RouterTraining {
         return a;
     }
 
-    private static int[] select(int[] v, int[] idx) {
-        if (v == null) {
-            return null;
-        }
-        int[] out = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = v[idx[i]];
-        }
-        return out;
-    }
-
-    /** A power of ten as 100000 up to a million, else as 1e-38 (not 38 zeros). */
-    static String powerOfTen(double v) {
-        long exponent = Math.round(Math.log10(v));
-        return Math.abs(exponent) <= 6 ? plain(v) : "1e" + exponent;
-    }
-
     /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
-    private static String plain(double v) {
+    static String plain(double v) {
         return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
-    }
-
-    static String joined(double[] v) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < v.length; i++) {
-            sb.append(i == 0 ? "" : ",").append(v[i]);
-        }
-        return sb.toString();
     }
 }

@@ -341,7 +341,8 @@ public final class Trainer {
         return out;
     }
 
-    private static void shuffle(int[] a, SplittableRandom rnd) {
+    /** Fisher-Yates, last index first. */
+    static void shuffle(int[] a, SplittableRandom rnd) {
         for (int i = a.length - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
             int t = a[i];
