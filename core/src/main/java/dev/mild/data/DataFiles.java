@@ -257,15 +257,17 @@ public final class DataFiles {
     }
 
     /**
-     * Whether the content starts like an IDX file: two zero bytes, then a type byte IDX defines (unsigned bytes,
-     * floats, ...), then the number of dimensions. Any type counts, so that the IDX reader names one it does not
-     * read (text never starts with two NULs). The stream (from {@link #open}) is left where it was.
+     * Whether the content starts like an IDX file: two zero bytes, then a type byte (unsigned bytes, floats, ...),
+     * then the number of dimensions. Any type byte but 0 counts, so that the IDX reader names a type it does not read
+     * or one IDX does not define (a damaged byte, once read as CSV: "a NUL byte ... not text at all?"). Text never
+     * starts with two NULs; UTF-32 text (00 00 00 xx) and zeros a crash left have a 0 there and stay CSV's to name.
+     * The stream (from {@link #open}) is left where it was.
      */
     private static boolean isIdx(InputStream in) throws IOException {
         in.mark(3);
         byte[] head = in.readNBytes(3);
         in.reset();
-        return head.length == 3 && head[0] == 0 && head[1] == 0 && IdxReader.isIdxType(head[2] & 0xff);
+        return head.length == 3 && head[0] == 0 && head[1] == 0 && head[2] != 0;
     }
 
     /**

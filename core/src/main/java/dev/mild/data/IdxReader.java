@@ -162,12 +162,20 @@ public final class IdxReader {
         return typeName(type) != null;
     }
 
-    /** What a magic says: "an IDX file of 4-byte floats with 3 dimensions (magic 0x00000d03)", or that it is none. */
+    /**
+     * What a magic says: "an IDX file of 4-byte floats with 3 dimensions (magic 0x00000d03)", one whose type byte IDX
+     * does not define (a damaged file: {@link DataFiles} sends every file that starts with two zero bytes and a type
+     * byte other than 0 here), or that it is none.
+     */
     static String describe(int magic) {
         int type = (magic >>> 8) & 0xff;
         int dims = magic & 0xff;
-        if ((magic >>> 16) != 0 || !isIdxType(type)) {
+        if ((magic >>> 16) != 0) {
             return String.format("not an IDX file at all (magic 0x%08x)", magic);
+        }
+        if (!isIdxType(type)) {
+            return String.format("an IDX file whose type byte, 0x%02x (the third of magic 0x%08x), IDX does not"
+                    + " define: a damaged file?", type, magic);
         }
         return String.format("an IDX file of %s with %d dimension%s (magic 0x%08x)", typeName(type), dims,
                 dims == 1 ? "" : "s", magic);

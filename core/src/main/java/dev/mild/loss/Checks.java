@@ -230,12 +230,22 @@ public final class Checks {
      */
     public static void disjoint(String out, float[] o, long outFrom, long outLength,
                                 String other, float[] x, long otherFrom, long otherLength) {
-        if (o != null && o == x && outLength > 0 && otherLength > 0
-                && outFrom < otherFrom + otherLength && otherFrom < outFrom + outLength) {
-            throw new InvalidInputException(out + " and " + other + " are the same array and their elements overlap ("
-                    + out + " " + outFrom + ".." + (outFrom + outLength - 1) + ", " + other + " " + otherFrom + ".."
-                    + (otherFrom + otherLength - 1) + "): the kernel would overwrite what it still reads; pass "
-                    + out + " its own array");
+        if (o != null && o == x) {
+            disjointRanges("array", out, outFrom, outLength, other, otherFrom, otherLength);
+        }
+    }
+
+    /**
+     * {@link #disjoint} for two ranges of one {@code storage} (an "array" here, a device "buffer" in the OpenCL
+     * backend): refused when they share an element.
+     */
+    public static void disjointRanges(String storage, String out, long outFrom, long outLength,
+                                      String other, long otherFrom, long otherLength) {
+        if (outLength > 0 && otherLength > 0 && outFrom < otherFrom + otherLength && otherFrom < outFrom + outLength) {
+            throw new InvalidInputException(out + " and " + other + " are the same " + storage + " and their elements"
+                    + " overlap (" + out + " " + outFrom + ".." + (outFrom + outLength - 1) + ", " + other + " "
+                    + otherFrom + ".." + (otherFrom + otherLength - 1) + "): the kernel would overwrite what it still"
+                    + " reads; pass " + out + " its own " + storage);
         }
     }
 

@@ -131,10 +131,6 @@ public final class DeviceBuffer implements AutoCloseable {
         return owner;
     }
 
-    String what() {
-        return what;
-    }
-
     cl_mem handle() {
         if (isClosed()) {
             throw new IllegalStateException(this + " is closed");

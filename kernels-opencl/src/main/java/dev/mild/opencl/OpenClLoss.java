@@ -1,6 +1,7 @@
 package dev.mild.opencl;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
@@ -279,14 +280,14 @@ public final class OpenClLoss implements AutoCloseable {
         }
         if (grad != null) {
             check(grad, "grad", gradOffset, n);
-            noOverlap(grad, gradOffset, n, scores, scoresOffset, n);
-            noOverlap(grad, gradOffset, n, weights, weightsOffset, n);
+            disjoint("grad", grad, gradOffset, n, "scores", scores, scoresOffset, n);
+            disjoint("grad", grad, gradOffset, n, "weights", weights, weightsOffset, n);
         }
         if (rowLoss != null) {
-            noOverlap(rowLoss, rowLossOffset, rows, scores, scoresOffset, n);
-            noOverlap(rowLoss, rowLossOffset, rows, weights, weightsOffset, n);
+            disjoint("rowLoss", rowLoss, rowLossOffset, rows, "scores", scores, scoresOffset, n);
+            disjoint("rowLoss", rowLoss, rowLossOffset, rows, "weights", weights, weightsOffset, n);
             if (grad != null) {
-                noOverlap(rowLoss, rowLossOffset, rows, grad, gradOffset, n);
+                disjoint("rowLoss", rowLoss, rowLossOffset, rows, "grad", grad, gradOffset, n);
             }
         }
         return run(config, rows, scores.argument(), scoresOffset, weights.argument(), weightsOffset,
@@ -307,12 +308,11 @@ public final class OpenClLoss implements AutoCloseable {
         b.checkRange(offset, length);
     }
 
-    private static void noOverlap(DeviceBuffer out, long outOffset, long outLength, DeviceBuffer in, long inOffset,
-                                  long inLength) {
-        if (out == in && outLength > 0 && inLength > 0 && outOffset < inOffset + inLength && inOffset < outOffset + outLength) {
-            throw new InvalidInputException("output " + out.what() + " floats " + outOffset + ".."
-                    + (outOffset + outLength - 1) + " overlap input floats " + inOffset + ".." + (inOffset + inLength - 1)
-                    + " of the same buffer");
+    /** An output and another buffer of the call share no float: the same rule and message as the CPU backends'. */
+    private static void disjoint(String out, DeviceBuffer o, long outOffset, long outLength,
+                                 String other, DeviceBuffer x, long otherOffset, long otherLength) {
+        if (o == x) {
+            Checks.disjointRanges("buffer", out, outOffset, outLength, other, otherOffset, otherLength);
         }
     }
 

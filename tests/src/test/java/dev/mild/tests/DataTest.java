@@ -873,6 +873,35 @@ class DataTest {
     }
 
     /**
+     * An IDX file whose type byte was damaged into one IDX does not define went to the CSV reader, which said "a NUL
+     * byte ... UTF-16 ... or not text at all?" (left by the file fuzz review). It is named as a damaged IDX file, the
+     * images file and its labels file alike; a file of zeros and UTF-32 text (00 00 00 xx) are still CSV's to name.
+     */
+    @Test
+    void anIdxFileWithADamagedTypeByteIsNamedAsSuch() throws IOException {
+        byte[][] pair = idx(3, 3, false);
+        byte[] damaged = pair[0].clone();
+        damaged[2] = 0x07;
+        Files.write(tmp.resolve("d-images-idx3-ubyte"), damaged);
+        Files.write(tmp.resolve("d-labels-idx1-ubyte"), pair[1]);
+        idxError("d-images-idx3-ubyte", "d-images-idx3-ubyte: an IDX file whose type byte, 0x07 (the third of magic"
+                + " 0x00000703), IDX does not define: a damaged file?, which is not supported");
+        gzip("d.idx.gz", damaged);
+        idxError("d.idx.gz", "d.idx.gz: an IDX file whose type byte, 0x07 (the third of magic 0x00000703)");
+        Files.write(tmp.resolve("e-images-idx3-ubyte"), pair[0]);
+        byte[] labels = pair[1].clone();
+        labels[2] = (byte) 0xff;
+        Files.write(tmp.resolve("e-labels-idx1-ubyte"), labels);
+        idxError("e-images-idx3-ubyte", "e-labels-idx1-ubyte: not an IDX labels file of unsigned bytes (magic 0x00000801,"
+                + " the only kind supported): an IDX file whose type byte, 0xff (the third of magic 0x0000ff01), IDX does"
+                + " not define: a damaged file?");
+        Files.write(tmp.resolve("zeros.csv"), new byte[64]);
+        idxError("zeros.csv", "a NUL byte");
+        Files.write(tmp.resolve("utf32.csv"), "x,y\n1,2\n".getBytes(java.nio.charset.Charset.forName("UTF-32BE")));
+        idxError("utf32.csv", "a NUL byte");
+    }
+
+    /**
      * Dimensions whose product overflows: 16 images of 2^30 x 2^30 pixels are 2^64 bytes, which wrapped to 0, so
      * a bare 16-byte header "had every pixel" and was read as 16 rows without a feature.
      */

@@ -317,8 +317,11 @@ class OpenClTest {
             DeviceBuffer foreign = other.allocate(30, "foreign");
             ValidationTest.fails(() -> loss.lossAndGradient(c, 11, s, 0, w, 0, null, 0, g, 0), "scores buffer", "capacity of 30");
             ValidationTest.fails(() -> loss.lossAndGradient(c, 10, w, 1, s, 0, null, 0, g, 0), "weights buffer");
-            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, s, 10), "overlap");
-            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, w, 14, g, 0), "overlap");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, null, 0, s, 10), "grad and scores are the"
+                    + " same buffer and their elements overlap (grad 10..24, scores 0..14): the kernel would overwrite"
+                    + " what it still reads; pass grad its own buffer");
+            ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, w, 0, w, 14, g, 0), "rowLoss and weights are"
+                    + " the same buffer and their elements overlap (rowLoss 14..18, weights 0..14)");
             ValidationTest.fails(() -> loss.lossAndGradient(c, 5, s, 0, foreign, 0, null, 0, g, 0), "another OpenClLoss");
             ValidationTest.fails(() -> loss.lossAndGradient(c, -1, s, 0, w, 0, null, 0, g, 0), "rows must be >= 0");
             ValidationTest.fails(() -> s.write(25, new float[10], 0, 10), "outside its capacity");
