@@ -76,6 +76,12 @@ final class Args {
                 throw new UsageException("unknown option " + s.split("=", 2)[0] + " (options start with --"
                         + (known ? ": --" + name : "") + "; see ./mild " + command + " --help)", true);
             } else {
+                if (s.isBlank()) {
+                    // As for an empty option value: golden's FILE "" was the current directory (": is a directory"),
+                    // and elsewhere "expects no positional arguments, got " showed nothing at all.
+                    throw new UsageException("argument " + (i + 1) + " after '" + command + "' is empty (an unset"
+                            + " shell variable?): give what belongs there, or leave it out");
+                }
                 a.positional.add(s);
             }
         }

@@ -287,6 +287,21 @@ class CliTest {
         assertTrue(r.err.contains("--data needs a value, got an empty one"), r.err);
     }
 
+    /**
+     * An empty argument that is no option's value (./mild golden "$FILE" with FILE unset) was golden's FILE, the
+     * current directory (": is a directory"), and elsewhere "expects no positional arguments, got " named nothing.
+     */
+    @Test
+    void anEmptyArgumentIsNamedAsSuch() {
+        Run r = run("golden", "");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild golden: error: argument 1 after 'golden' is empty (an unset shell variable?): give what"
+                + " belongs there, or leave it out (see ./mild golden --help)", r.err.strip());
+        r = run("eval", "--model", "m.mild", "--data", "d.csv", " ");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("error: argument 5 after 'eval' is empty"), r.err);
+    }
+
     @Test
     void backendsListsTheDefault() {
         Run r = run("backends");
