@@ -76,7 +76,8 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         String prefix = "mild " + command.name();
-        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+        List<String> options = Args.optionPart(Arrays.asList(rest));
+        if (options.contains("--help") || options.contains("-h")) {
             console.out().print(command.help());
             return outputChecked(prefix, OK, console);
         }

@@ -302,6 +302,28 @@ class CliTest {
         assertTrue(r.err.contains("error: argument 5 after 'eval' is empty"), r.err);
     }
 
+    /**
+     * "--" was "unknown option -- (options start with --; ...)", which contradicts itself, and a golden FILE whose
+     * name starts with a dash could only be given as ./-x.json. Now it ends the options, as in other tools.
+     */
+    @Test
+    void doubleDashEndsTheOptions() throws IOException {
+        Path dashed = tmp.resolve("-cases.json");
+        Files.writeString(dashed, Support.resource("surrogate-cases.json"));
+        Run r = run("golden", "--backend", "scalar", "--", dashed.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals(Support.surrogateCases().size(), r.lines().size(), r.out);
+        assertEquals(0, run("backends", "--").code);
+        // After it, what looks like an option is an argument (here one that train does not take), --help included.
+        r = run("train", "--", "--data", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: 'train' expects no positional arguments (give the data with --data FILE), got"
+                + " --data d.csv (see ./mild train --help)", r.err.strip());
+        r = run("golden", "--", "--help");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("--help: cannot read golden file"), r.err);
+    }
+
     @Test
     void backendsListsTheDefault() {
         Run r = run("backends");
