@@ -472,6 +472,17 @@ class CliTest {
         assertEquals("", r.out);
     }
 
+    /** The reference backend was refused with the OpenCL reason ("schedules its own work on the device (PoCL ..."). */
+    @Test
+    void throughputRefusesThreadsForTheReferenceBackendWithItsOwnReason() {
+        Run r = run("throughput", "--backend", "reference", "--threads", "2", "--batch", "10", "--seconds", "0.1");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild throughput: error: --threads sets the worker threads of a CPU backend, but reference has none"
+                + " (it runs each call on the calling thread): drop --threads (see ./mild throughput --help)",
+                r.err.strip());
+        assertEquals("", r.out);
+    }
+
     @Test
     void demoTrainsMildAndTdefAndComparesThemWithTheOracle() {
         Run r = run("demo", "--rows", "1500", "--epochs", "20");
