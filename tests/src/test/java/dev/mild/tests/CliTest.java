@@ -943,6 +943,19 @@ class CliTest {
                 + " 0.125,0.25,0.5,1,2,4,8"), help);
     }
 
+    /** --setups I,I ran every seed of setup I twice and printed its table twice; --costs a,a the same for cost (a). */
+    @Test
+    void reproRefusesASetupOrCostGivenTwiceBeforeReadingData() {
+        String[][] cases = {
+                {"--setups", "I,II,I", "--setups: item 3 (I) repeats item 1 (I); give each setup once"},
+                {"--costs", "a,b,b", "--costs: item 3 (b) repeats item 2 (b); give each cost once"}};
+        for (String[] c : cases) {
+            Run r = run("repro", "--dir", tmp.resolve("nowhere").toString(), c[0], c[1]);
+            assertEquals(2, r.code, c[1] + ": " + r.out + r.err);
+            assertEquals("mild repro: error: " + c[2] + " (see ./mild repro --help)", r.err.strip());
+        }
+    }
+
     /**
      * The +- of repro's tables is the sample standard deviation (n - 1) of the per-seed losses, and the output
      * says so (the paper does not say which; with 5 seeds the population one is 11% smaller). The per-seed
