@@ -414,6 +414,22 @@ class CliTest {
         }
     }
 
+    /**
+     * bench/ab.sh adds --backend simd unless a backend is given, but looked only for "--backend NAME": with
+     * --backend=scalar both went to the jar, which refused them as "--backend is given twice".
+     */
+    @Test
+    void benchAbTakesABackendWrittenWithAnEqualsSign() throws IOException, InterruptedException {
+        Path jar = Path.of("..", "cli", "target", "mild.jar");   // surefire runs in the tests module
+        assertTrue(Files.isRegularFile(jar), jar.toAbsolutePath().toString());
+        Process p = new ProcessBuilder("bash", Path.of("..", "bench", "ab.sh").toString(), "1", jar.toString(),
+                jar.toString(), "--backend=scalar", "--experts", "2", "--batch", "64", "--seconds", "0.05")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("paired new/old: "), out);
+    }
+
     @Test
     void throughputPrintsOneJsonObject() {
         Run r = run("throughput", "--backend", "scalar", "--experts", "5", "--batch", "300", "--seconds", "0.2",
