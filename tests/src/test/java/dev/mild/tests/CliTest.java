@@ -430,6 +430,30 @@ class CliTest {
         assertTrue(out.contains("paired new/old: "), out);
     }
 
+    /**
+     * MILD_JVM_OPTS that Java refuses stopped the JVM with exit code 1, this CLI's "a check failed", with Java's message
+     * alone ("Unrecognized option: --bogus"; for "-Dname=a b": "Could not find or load main class b").
+     */
+    @Test
+    void theLauncherNamesMildJvmOptsThatJavaRefuses() throws IOException, InterruptedException {
+        Path launcher = Path.of("..", "mild");
+        String[][] cases = {
+                {"-XX:+NoSuchOptionAnywhere", "Unrecognized VM option 'NoSuchOptionAnywhere'", ""},
+                {"-Dmild.note=a b", "Could not find or load main class b",
+                        " Each word is one Java option, so \"b\" is taken for a class to run: a value cannot contain"
+                                + " a space."}};
+        for (String[] c : cases) {
+            ProcessBuilder pb = new ProcessBuilder("bash", launcher.toString(), "backends").redirectErrorStream(true);
+            pb.environment().put("MILD_JVM_OPTS", c[0]);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out);
+            assertTrue(out.contains(c[1]), out);
+            assertTrue(out.strip().endsWith("mild: Java does not accept MILD_JVM_OPTS=\"" + c[0] + "\" (its message is"
+                    + " above)." + c[2]), out);
+        }
+    }
+
     @Test
     void throughputPrintsOneJsonObject() {
         Run r = run("throughput", "--backend", "scalar", "--experts", "5", "--batch", "300", "--seconds", "0.2",
