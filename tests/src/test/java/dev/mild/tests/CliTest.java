@@ -430,6 +430,23 @@ class CliTest {
         assertTrue(out.contains("paired new/old: "), out);
     }
 
+    /** "./mild java-home extra" printed the JDK with exit 0, where the jar's commands refuse a stray argument. */
+    @Test
+    void theLaunchersJavaHomeRefusesArguments() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home", "extra").start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, p.waitFor(), out + err);
+        assertEquals("", out);
+        assertEquals("mild java-home: error: 'java-home' expects no arguments, got extra (see ./mild java-home --help)",
+                err.strip());
+        // Not an argument: -h is its help, as for the jar's commands (java-home has no Maven or JMH behind it).
+        Process h = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home", "-h").start();
+        String help = new String(h.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, h.waitFor(), help);
+        assertTrue(help.startsWith("Usage: ./mild java-home"), help);
+    }
+
     /**
      * MILD_JVM_OPTS that Java refuses stopped the JVM with exit code 1, this CLI's "a check failed", with Java's message
      * alone ("Unrecognized option: --bogus"; for "-Dname=a b": "Could not find or load main class b").
