@@ -366,6 +366,28 @@ class CliTest {
     }
 
     /**
+     * "./mild tset" listed the jar's commands only ("Commands: demo, ..., backends"), as if there were no test, bench
+     * or java-home; the jar run by itself with one of those said "unknown command".
+     */
+    @Test
+    void anUnknownCommandListsTheScriptsCommandsToo() {
+        String all = "demo, train, eval, route, repro, golden, throughput, backends, test, bench, java-home";
+        Run r = run("tset");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: unknown command 'tset'. Commands: " + all + ". Try ./mild --help.", r.err.strip());
+        r = run("help", "tset");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: no help for 'tset': not a command. Commands: " + all + ". Try ./mild --help.", r.err.strip());
+        r = run("test");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: 'test' is a command of the ./mild script, not of this jar: run ./mild test", r.err.strip());
+        r = run("help", "bench");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: 'bench' is a command of the ./mild script, not of this jar: run ./mild bench --help",
+                r.err.strip());
+    }
+
+    /**
      * README's "Commands" table gives each command's usage: every option of the usage line of its --help is in the
      * table's first cell (the table had lost demo's --rows/--seed/--epochs, repro's --dir/--train-rows/--epochs/--json,
      * golden's --threads and train's --valid, found by reading the README against the help).
