@@ -452,6 +452,36 @@ class CliTest {
         assertTrue(out.contains("paired new/old: "), out);
     }
 
+    /**
+     * A MILD_JAVA_HOME that is no JDK >= 25 (a typo, an old JDK) was passed over in silence for whatever JDK the search
+     * found next.
+     */
+    @Test
+    void theLauncherRefusesAMildJavaHomeThatIsNoJdk25() throws IOException, InterruptedException {
+        Path old = tmp.resolve("jdk-17");
+        Files.createDirectories(old.resolve("bin"));
+        for (String tool : List.of("java", "javac")) {
+            Path f = Files.writeString(old.resolve("bin").resolve(tool), "#!/bin/sh\nexit 1\n");
+            assertTrue(f.toFile().setExecutable(true));
+        }
+        Files.writeString(old.resolve("release"), "JAVA_VERSION=\"17.0.2\"\n");
+        String[][] cases = {
+                {old.toString(), "mild: MILD_JAVA_HOME=" + old + " is a JDK 17; ./mild needs 25 or newer."},
+                {tmp.resolve("nowhere").toString(), "mild: MILD_JAVA_HOME=" + tmp.resolve("nowhere") + " is not a JDK"
+                        + " (no bin/java and bin/javac there)."}};
+        for (String[] c : cases) {
+            ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home");
+            pb.environment().put("MILD_JAVA_HOME", c[0]);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out + err);
+            assertEquals("", out);
+            assertEquals(c[1] + "\nmild: point MILD_JAVA_HOME at a JDK 25 or newer, or unset it to let ./mild look"
+                    + " (JAVA_HOME, /usr/lib/jvm/*, ...).", err.strip());
+        }
+    }
+
     /** "./mild java-home extra" printed the JDK with exit 0, where the jar's commands refuse a stray argument. */
     @Test
     void theLaunchersJavaHomeRefusesArguments() throws IOException, InterruptedException {
