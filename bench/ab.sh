@@ -28,7 +28,7 @@ JAVA="$("$ROOT/mild" java-home)/bin/java"
 for jar in "$OLD" "$NEW"; do
   [ -f "$jar" ] || { echo "bench/ab.sh: no such jar: $jar" >&2; exit 2; }
 done
-case " $* " in *" --backend "*) ARGS=("$@") ;; *) ARGS=(--backend simd "$@") ;; esac
+case " $* " in *" --backend "*|*" --backend="*) ARGS=("$@") ;; *) ARGS=(--backend simd "$@") ;; esac
 ERR="$(mktemp)"
 PAIRS="$(mktemp)"
 trap 'rm -f "$ERR" "$PAIRS"' EXIT

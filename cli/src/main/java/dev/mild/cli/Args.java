@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Parsed command-line arguments: {@code --name value}, {@code --name=value}, {@code --flag}, positionals. */
+/**
+ * Parsed command-line arguments: {@code --name value}, {@code --name=value}, {@code --flag}, positionals; after
+ * {@code --} every argument is positional.
+ */
 final class Args {
     private final String command;
     private final Map<String, String> values = new HashMap<>();
@@ -26,9 +29,16 @@ final class Args {
      */
     static Args parse(String command, String[] argv, Set<String> valueOptions, Set<String> flagOptions) {
         Args a = new Args(command);
+        boolean optionsEnded = false;
         for (int i = 0; i < argv.length; i++) {
             String s = argv[i];
-            if (s.startsWith("--") && s.length() > 2) {
+            if (s.equals("--") && !optionsEnded) {
+                // The usual end of the options: what follows is positional even if it starts with a dash (a golden
+                // FILE named -x.json). It was "unknown option -- (options start with --...)".
+                optionsEnded = true;
+            } else if (optionsEnded) {
+                a.positional(s, i, command);
+            } else if (s.startsWith("--") && s.length() > 2) {
                 String name = s.substring(2);
                 String value = null;
                 int eq = name.indexOf('=');
@@ -76,10 +86,27 @@ final class Args {
                 throw new UsageException("unknown option " + s.split("=", 2)[0] + " (options start with --"
                         + (known ? ": --" + name : "") + "; see ./mild " + command + " --help)", true);
             } else {
-                a.positional.add(s);
+                a.positional(s, i, command);
             }
         }
         return a;
+    }
+
+    /** Adds positional argument {@code s}, argument {@code i} (0-based) after the command. */
+    private void positional(String s, int i, String command) {
+        if (s.isBlank()) {
+            // As for an empty option value: golden's FILE "" was the current directory (": is a directory"), and
+            // elsewhere "expects no positional arguments, got " showed nothing at all.
+            throw new UsageException("argument " + (i + 1) + " after '" + command + "' is empty (an unset shell"
+                    + " variable?): give what belongs there, or leave it out");
+        }
+        positional.add(s);
+    }
+
+    /** The arguments before {@code --}, where options are: an option after it is a positional argument. */
+    static List<String> optionPart(List<String> argv) {
+        int end = argv.indexOf("--");
+        return end < 0 ? argv : argv.subList(0, end);
     }
 
     private static boolean isNumber(String s) {

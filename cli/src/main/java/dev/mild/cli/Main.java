@@ -4,6 +4,7 @@ import dev.mild.InvalidInputException;
 import dev.mild.io.OutputFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,7 +34,19 @@ public final class Main {
             new ThroughputCommand(),
             new BackendsCommand());
 
+    /** The commands the ./mild script runs itself, without the jar; listed with the jar's wherever commands are. */
+    private static final List<String> SCRIPT_COMMANDS = List.of("test", "bench", "java-home");
+
     private Main() {
+    }
+
+    /**
+     * Every command, the script's included: "./mild tset" listed only the jar's, as if there were no test command.
+     */
+    private static String commandList(Map<String, Command> byName) {
+        List<String> all = new ArrayList<>(byName.keySet());
+        all.addAll(SCRIPT_COMMANDS);
+        return String.join(", ", all);
     }
 
     public static void main(String[] argv) {
@@ -59,24 +72,36 @@ public final class Main {
                 console.out().print(byName.get(argv[1]).help());
                 return outputChecked("mild", OK, console);
             }
+            if (argv.length >= 2 && SCRIPT_COMMANDS.contains(argv[1])) {
+                console.err().println("mild: '" + argv[1] + "' is a command of the ./mild script, not of this jar: run"
+                        + " ./mild " + argv[1] + " --help");
+                return BAD_INPUT;
+            }
             if (argv.length >= 2) {
                 // A misspelt name would otherwise print the general usage as if that were its help.
                 console.err().println("mild: no help for '" + argv[1] + "': not a command. Commands: "
-                        + String.join(", ", byName.keySet()) + ". Try ./mild --help.");
+                        + commandList(byName) + ". Try ./mild --help.");
                 return BAD_INPUT;
             }
             console.out().print(usage());
             return outputChecked("mild", argv.length == 0 ? BAD_INPUT : OK, console);
         }
         Command command = byName.get(argv[0]);
+        if (command == null && SCRIPT_COMMANDS.contains(argv[0])) {
+            // Only the jar run by itself gets here: ./mild runs these without it.
+            console.err().println("mild: '" + argv[0] + "' is a command of the ./mild script, not of this jar: run ./mild "
+                    + argv[0]);
+            return BAD_INPUT;
+        }
         if (command == null) {
-            console.err().println("mild: unknown command '" + argv[0] + "'. Commands: " + String.join(", ", byName.keySet())
+            console.err().println("mild: unknown command '" + argv[0] + "'. Commands: " + commandList(byName)
                     + ". Try ./mild --help.");
             return BAD_INPUT;
         }
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         String prefix = "mild " + command.name();
-        if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+        List<String> options = Args.optionPart(Arrays.asList(rest));
+        if (options.contains("--help") || options.contains("-h")) {
             console.out().print(command.help());
             return outputChecked(prefix, OK, console);
         }

@@ -124,16 +124,18 @@ final class ReproCommand implements Command {
         boolean quick = args.flag("quick");
         Path dir = Path.of(args.value("dir", DEFAULT_DIR));
         List<Setup> setups = new ArrayList<>();
+        List<String> setupNames = new ArrayList<>();
         for (String s : CommaList.items("setups", args.value("setups", quick ? "I" : "I,II,III"))) {
             setups.add(SETUPS.stream().filter(x -> x.name.equals(s)).findFirst()
                     .orElseThrow(() -> new UsageException("--setups takes I, II, III and severe, got \"" + s + "\"")));
+            onlyOnce("setups", setupNames, s, "setup");
         }
         List<String> costs = new ArrayList<>();
         for (String c : CommaList.items("costs", args.value("costs", "a,b"))) {
             if (!c.equals("a") && !c.equals("b")) {
                 throw new UsageException("--costs takes a (error) and b (error + coverage), got \"" + c + "\"");
             }
-            costs.add(c);
+            onlyOnce("costs", costs, c, "cost");
         }
         String expertsName = args.value("experts", "synthetic");
         ExpertSetup.Source experts = ExpertSetup.Source.simulated(expertsName);
@@ -337,6 +339,19 @@ final class ReproCommand implements Command {
             y[i] = d.labels()[keep[i]];
         }
         return new Dataset(d.source() + " (" + n + "-image sample)", d.featureNames(), x, n, y, List.of(), null, null, null);
+    }
+
+    /**
+     * Adds {@code item} to {@code seen}, refusing a repeat as --rho-grid does: "--setups I,I" ran every seed of setup I
+     * twice (minutes to hours) and printed its table twice.
+     */
+    private static void onlyOnce(String option, List<String> seen, String item, String what) {
+        int first = seen.indexOf(item);
+        if (first >= 0) {
+            throw new UsageException("--" + option + ": item " + (seen.size() + 1) + " (" + item + ") repeats item "
+                    + (first + 1) + " (" + item + "); give each " + what + " once");
+        }
+        seen.add(item);
     }
 
     /** Mean and sample standard deviation (n - 1; 0 for one value) of the per-seed values. */

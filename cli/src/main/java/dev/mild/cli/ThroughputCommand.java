@@ -115,9 +115,11 @@ final class ThroughputCommand implements Command {
             }
             if (args.value("threads") != null && !(kernel instanceof RowBlockKernel)) {
                 // Refused rather than ignored, as --device above: the figure would not be for that thread count.
+                String why = kernel instanceof OpenClKernel
+                        ? " schedules its own work on the device (PoCL on a CPU: POCL_MAX_PTHREAD_COUNT)"
+                        : " has none (it runs each call on the calling thread)";
                 throw new UsageException("--threads sets the worker threads of a CPU backend, but " + kernel.name()
-                        + " schedules its own work on the device (PoCL on a CPU: POCL_MAX_PTHREAD_COUNT): drop"
-                        + " --threads");
+                        + why + ": drop --threads");
             }
             Runnable call = () -> kernel.lossAndGradient(data.config(), batch, data.scores(), 0, data.weights(), 0,
                     rowLoss, 0, grad, 0);

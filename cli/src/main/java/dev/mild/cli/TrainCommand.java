@@ -59,8 +59,8 @@ final class TrainCommand implements Command {
                                             unless --scale none)
                 Rows of --data are split by --seed into training, validation (--valid-fraction, or --valid
                 FILE, not both) and test (--test-fraction, or --test FILE, not both; neither file may be the
-                --data file itself). Early stopping and the choice of rho use the validation rows only; a
-                --test file is used once, after training, for the report.
+                --data file itself, nor --test the --valid file). Early stopping and the choice of rho use the
+                validation rows only; a --test file is used once, after training, for the report.
                 Every file and option is checked before training starts: a bad --test file, --rho list or
                 --out/--plot destination fails at once, not after the training.
 
@@ -205,6 +205,14 @@ final class TrainCommand implements Command {
                         + " rows: give a file held out from training, or leave --" + option + " out (the split"
                         + " then comes from --data, see --" + option + "-fraction)");
             }
+        }
+        // The same leak one step later: the rows that chose rho and the stopping epoch would also judge the router.
+        Path validFile = inputs.get("the --valid file");
+        Path testFile = inputs.get("the --test file");
+        if (validFile != null && testFile != null && sameFile(validFile, testFile)) {
+            throw new UsageException("--test is the same file as --valid, so the rows that chose rho and the stopping"
+                    + " epoch would also judge the router: give a test file held out from both, or leave --test out"
+                    + " (the test rows then come from --data, see --test-fraction)");
         }
         Map<String, Path> besideModel = new LinkedHashMap<>(inputs);
         if (plot != null) {

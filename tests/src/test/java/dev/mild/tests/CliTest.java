@@ -287,6 +287,43 @@ class CliTest {
         assertTrue(r.err.contains("--data needs a value, got an empty one"), r.err);
     }
 
+    /**
+     * An empty argument that is no option's value (./mild golden "$FILE" with FILE unset) was golden's FILE, the
+     * current directory (": is a directory"), and elsewhere "expects no positional arguments, got " named nothing.
+     */
+    @Test
+    void anEmptyArgumentIsNamedAsSuch() {
+        Run r = run("golden", "");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild golden: error: argument 1 after 'golden' is empty (an unset shell variable?): give what"
+                + " belongs there, or leave it out (see ./mild golden --help)", r.err.strip());
+        r = run("eval", "--model", "m.mild", "--data", "d.csv", " ");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("error: argument 5 after 'eval' is empty"), r.err);
+    }
+
+    /**
+     * "--" was "unknown option -- (options start with --; ...)", which contradicts itself, and a golden FILE whose
+     * name starts with a dash could only be given as ./-x.json. Now it ends the options, as in other tools.
+     */
+    @Test
+    void doubleDashEndsTheOptions() throws IOException {
+        Path dashed = tmp.resolve("-cases.json");
+        Files.writeString(dashed, Support.resource("surrogate-cases.json"));
+        Run r = run("golden", "--backend", "scalar", "--", dashed.toString());
+        assertEquals(0, r.code, r.err);
+        assertEquals(Support.surrogateCases().size(), r.lines().size(), r.out);
+        assertEquals(0, run("backends", "--").code);
+        // After it, what looks like an option is an argument (here one that train does not take), --help included.
+        r = run("train", "--", "--data", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: 'train' expects no positional arguments (give the data with --data FILE), got"
+                + " --data d.csv (see ./mild train --help)", r.err.strip());
+        r = run("golden", "--", "--help");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("--help: cannot read golden file"), r.err);
+    }
+
     @Test
     void backendsListsTheDefault() {
         Run r = run("backends");
@@ -326,6 +363,28 @@ class CliTest {
         assertEquals(2, misspelt.code);
         assertEquals("", misspelt.out);
         assertTrue(misspelt.err.contains("no help for 'trian': not a command. Commands: demo, train"), misspelt.err);
+    }
+
+    /**
+     * "./mild tset" listed the jar's commands only ("Commands: demo, ..., backends"), as if there were no test, bench
+     * or java-home; the jar run by itself with one of those said "unknown command".
+     */
+    @Test
+    void anUnknownCommandListsTheScriptsCommandsToo() {
+        String all = "demo, train, eval, route, repro, golden, throughput, backends, test, bench, java-home";
+        Run r = run("tset");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: unknown command 'tset'. Commands: " + all + ". Try ./mild --help.", r.err.strip());
+        r = run("help", "tset");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: no help for 'tset': not a command. Commands: " + all + ". Try ./mild --help.", r.err.strip());
+        r = run("test");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: 'test' is a command of the ./mild script, not of this jar: run ./mild test", r.err.strip());
+        r = run("help", "bench");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild: 'bench' is a command of the ./mild script, not of this jar: run ./mild bench --help",
+                r.err.strip());
     }
 
     /**
@@ -374,6 +433,93 @@ class CliTest {
                 assertTrue(output.startsWith("Output:") && output.contains("calls per second")
                         && output.contains("multiply by the batch parameter for rows per second"), out);
             }
+        }
+    }
+
+    /**
+     * bench/ab.sh adds --backend simd unless a backend is given, but looked only for "--backend NAME": with
+     * --backend=scalar both went to the jar, which refused them as "--backend is given twice".
+     */
+    @Test
+    void benchAbTakesABackendWrittenWithAnEqualsSign() throws IOException, InterruptedException {
+        Path jar = Path.of("..", "cli", "target", "mild.jar");   // surefire runs in the tests module
+        assertTrue(Files.isRegularFile(jar), jar.toAbsolutePath().toString());
+        Process p = new ProcessBuilder("bash", Path.of("..", "bench", "ab.sh").toString(), "1", jar.toString(),
+                jar.toString(), "--backend=scalar", "--experts", "2", "--batch", "64", "--seconds", "0.05")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("paired new/old: "), out);
+    }
+
+    /**
+     * A MILD_JAVA_HOME that is no JDK >= 25 (a typo, an old JDK) was passed over in silence for whatever JDK the search
+     * found next.
+     */
+    @Test
+    void theLauncherRefusesAMildJavaHomeThatIsNoJdk25() throws IOException, InterruptedException {
+        Path old = tmp.resolve("jdk-17");
+        Files.createDirectories(old.resolve("bin"));
+        for (String tool : List.of("java", "javac")) {
+            Path f = Files.writeString(old.resolve("bin").resolve(tool), "#!/bin/sh\nexit 1\n");
+            assertTrue(f.toFile().setExecutable(true));
+        }
+        Files.writeString(old.resolve("release"), "JAVA_VERSION=\"17.0.2\"\n");
+        String[][] cases = {
+                {old.toString(), "mild: MILD_JAVA_HOME=" + old + " is a JDK 17; ./mild needs 25 or newer."},
+                {tmp.resolve("nowhere").toString(), "mild: MILD_JAVA_HOME=" + tmp.resolve("nowhere") + " is not a JDK"
+                        + " (no bin/java and bin/javac there)."}};
+        for (String[] c : cases) {
+            ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home");
+            pb.environment().put("MILD_JAVA_HOME", c[0]);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out + err);
+            assertEquals("", out);
+            assertEquals(c[1] + "\nmild: point MILD_JAVA_HOME at a JDK 25 or newer, or unset it to let ./mild look"
+                    + " (JAVA_HOME, /usr/lib/jvm/*, ...).", err.strip());
+        }
+    }
+
+    /** "./mild java-home extra" printed the JDK with exit 0, where the jar's commands refuse a stray argument. */
+    @Test
+    void theLaunchersJavaHomeRefusesArguments() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home", "extra").start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, p.waitFor(), out + err);
+        assertEquals("", out);
+        assertEquals("mild java-home: error: 'java-home' expects no arguments, got extra (see ./mild java-home --help)",
+                err.strip());
+        // Not an argument: -h is its help, as for the jar's commands (java-home has no Maven or JMH behind it).
+        Process h = new ProcessBuilder("bash", Path.of("..", "mild").toString(), "java-home", "-h").start();
+        String help = new String(h.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, h.waitFor(), help);
+        assertTrue(help.startsWith("Usage: ./mild java-home"), help);
+    }
+
+    /**
+     * MILD_JVM_OPTS that Java refuses stopped the JVM with exit code 1, this CLI's "a check failed", with Java's message
+     * alone ("Unrecognized option: --bogus"; for "-Dname=a b": "Could not find or load main class b").
+     */
+    @Test
+    void theLauncherNamesMildJvmOptsThatJavaRefuses() throws IOException, InterruptedException {
+        Path launcher = Path.of("..", "mild");
+        String[][] cases = {
+                {"-XX:+NoSuchOptionAnywhere", "Unrecognized VM option 'NoSuchOptionAnywhere'", ""},
+                {"-Dmild.note=a b", "Could not find or load main class b",
+                        " Each word is one Java option, so \"b\" is taken for a class to run: a value cannot contain"
+                                + " a space."}};
+        for (String[] c : cases) {
+            ProcessBuilder pb = new ProcessBuilder("bash", launcher.toString(), "backends").redirectErrorStream(true);
+            pb.environment().put("MILD_JVM_OPTS", c[0]);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out);
+            assertTrue(out.contains(c[1]), out);
+            assertTrue(out.strip().endsWith("mild: Java does not accept MILD_JVM_OPTS=\"" + c[0] + "\" (its message is"
+                    + " above)." + c[2]), out);
         }
     }
 
@@ -432,6 +578,17 @@ class CliTest {
         assertEquals(2, r.code, r.out + r.err);
         assertTrue(r.err.contains("--threads sets the worker threads of a CPU backend, but opencl schedules its own"
                 + " work on the device"), r.err);
+        assertEquals("", r.out);
+    }
+
+    /** The reference backend was refused with the OpenCL reason ("schedules its own work on the device (PoCL ..."). */
+    @Test
+    void throughputRefusesThreadsForTheReferenceBackendWithItsOwnReason() {
+        Run r = run("throughput", "--backend", "reference", "--threads", "2", "--batch", "10", "--seconds", "0.1");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild throughput: error: --threads sets the worker threads of a CPU backend, but reference has none"
+                + " (it runs each call on the calling thread): drop --threads (see ./mild throughput --help)",
+                r.err.strip());
         assertEquals("", r.out);
     }
 
@@ -893,6 +1050,19 @@ class CliTest {
         assertTrue(help.contains("[--rho-grid M1,M2,..]") && help.contains("the mean margins (rho_bar / p) MILD's rho"
                 + " auto search tries in every run") && help.contains("./mild repro --setups I --rho-grid"
                 + " 0.125,0.25,0.5,1,2,4,8"), help);
+    }
+
+    /** --setups I,I ran every seed of setup I twice and printed its table twice; --costs a,a the same for cost (a). */
+    @Test
+    void reproRefusesASetupOrCostGivenTwiceBeforeReadingData() {
+        String[][] cases = {
+                {"--setups", "I,II,I", "--setups: item 3 (I) repeats item 1 (I); give each setup once"},
+                {"--costs", "a,b,b", "--costs: item 3 (b) repeats item 2 (b); give each cost once"}};
+        for (String[] c : cases) {
+            Run r = run("repro", "--dir", tmp.resolve("nowhere").toString(), c[0], c[1]);
+            assertEquals(2, r.code, c[1] + ": " + r.out + r.err);
+            assertEquals("mild repro: error: " + c[2] + " (see ./mild repro --help)", r.err.strip());
+        }
     }
 
     /**

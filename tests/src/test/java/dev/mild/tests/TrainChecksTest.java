@@ -283,6 +283,26 @@ class TrainChecksTest {
         assertEquals(0, ok.code(), ok.err());
     }
 
+    /**
+     * --valid and --test naming one file were accepted: the rows that chose rho and the stopping epoch then judged the
+     * router, and its test figures looked better than they are (found by the command-line arguments review).
+     */
+    @Test
+    void aTestFileThatIsTheValidationFileIsRefused() throws IOException {
+        Path data = labelled("train.csv", 200, 10);
+        Path held = labelled("held.csv", 60, 10);
+        Path model = tmp.resolve("m.mild");
+        String[] train = concat(tdefTraining(data, 1), "--out", model.toString(), "--valid", held.toString());
+        assertRefusedBeforeTraining(run(concat(train, "--test", held.toString())), model,
+                "--test is the same file as --valid", "held out from both");
+        Path link = tmp.resolve("link.csv");
+        Files.createSymbolicLink(link, held);
+        assertRefusedBeforeTraining(run(concat(train, "--test", link.toString())), model,
+                "--test is the same file as --valid");
+        Run ok = run(concat(train, "--test", labelled("test.csv", 60, 10).toString(), "--json"));
+        assertEquals(0, ok.code(), ok.err());
+    }
+
     @Test
     void theModelNeverReplacesAnInputOrAFileOfAnotherKind() throws IOException {
         Path data = labelled("victim.csv", 200, 10);
