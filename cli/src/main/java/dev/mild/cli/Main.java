@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
@@ -50,7 +51,7 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
-        configureLogging(System.getenv("MILD_VERBOSE") != null);
+        configureLogging(verbose());
         int code = run(argv, Console.system());
         System.out.flush();
         System.exit(code);
@@ -170,8 +171,17 @@ public final class Main {
         return Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
     }
 
+    /**
+     * Whether MILD_VERBOSE asks for the backend log and stack traces: any value but empty, 0, false, no or off (it
+     * was any value at all, so MILD_VERBOSE=0 turned it on).
+     */
+    static boolean verbose() {
+        String v = System.getenv("MILD_VERBOSE");
+        return v != null && !Set.of("", "0", "false", "no", "off").contains(v.trim().toLowerCase(Locale.ROOT));
+    }
+
     private static void printStackTraceIfVerbose(Throwable e, Console console) {
-        if (System.getenv("MILD_VERBOSE") != null) {
+        if (verbose()) {
             e.printStackTrace(console.err());
         }
     }
@@ -201,7 +211,8 @@ public final class Main {
 
                 Exit codes: 0 ok, 1 a check failed, 2 bad usage or bad input (or an output that
                 cannot be written, such as a full disk or a closed standard output).
-                Environment: MILD_VERBOSE=1 logs the backend chosen and prints stack traces;
+                Environment: MILD_VERBOSE=1 (any value but 0, false, no or off) logs the backend
+                chosen and prints stack traces;
                 MILD_JVM_OPTS passes options to Java, e.g. MILD_JVM_OPTS=-Xmx8g for large data files.
                 """);
         return sb.toString();

@@ -82,7 +82,8 @@ final class ReproCommand implements Command {
                   --cost-noise S  Gaussian noise of std S added to the training costs only (the paper's
                                   robustness test uses 0.2); validation and test costs stay exact
                   --seeds N       seeds 1..N (default 5)
-                  --train-rows N  use a seeded sample of N training images (default: all 60000)
+                  --train-rows N  use a seeded sample of N training images, at most all of them
+                                  (default: all 60000)
                   --epochs N      most epochs per training (default 100; early stopping after 10
                                   epochs without gain, the paper's schedule, not train's auto)
                   --optimizer adam|adamw
@@ -141,7 +142,8 @@ final class ReproCommand implements Command {
         ExpertSetup.Source experts = ExpertSetup.Source.simulated(expertsName);
         double costNoise = args.doubleValue("cost-noise", 0, 0, 1e6);
         int seeds = args.intValue("seeds", quick ? 2 : 5, 1, 1000);
-        int trainRows = args.intValue("train-rows", quick ? 12000 : 0, 0, Integer.MAX_VALUE);
+        Integer givenTrainRows = args.optionalInt("train-rows", 1, Integer.MAX_VALUE);
+        int trainRows = givenTrainRows != null ? givenTrainRows : quick ? 12000 : 0;   // 0: every training image
         int epochs = args.intValue("epochs", quick ? 30 : 100, 1, 100_000);
         Adam.Kind optimizer = Adam.Kind.byName(args.value("optimizer", TrainOptions.DEFAULT.optimizer().label()));
         double[] rhoGrid = TrainCommand.rhoGrid(args);   // null: the default grid; checked before any data is read
@@ -158,6 +160,11 @@ final class ReproCommand implements Command {
         DenseProducts.warmUpInBackground();
         Dataset train = DataFiles.read(trainImages);
         Dataset test = DataFiles.read(testImages);
+        if (givenTrainRows != null && givenTrainRows > train.rows()) {
+            // Read as "all of them" before, with nothing said: a run asked for 100000 rows was quietly one of 60000.
+            throw new UsageException("--train-rows " + givenTrainRows + ": " + trainImages + " has " + train.rows()
+                    + " training images; give at most " + train.rows() + ", or leave --train-rows out for all of them");
+        }
         if (trainRows > 0 && trainRows < train.rows()) {
             int classes = train.labelCount();
             train = sample(train, trainRows);

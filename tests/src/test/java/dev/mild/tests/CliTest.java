@@ -936,6 +936,14 @@ class CliTest {
         assertEquals(2, tiny.code, tiny.out + tiny.err);
         assertTrue(tiny.err.contains("--train-rows 5: the seeded sample has no image of class ")
                 && tiny.err.contains("(of 0..9)") && tiny.err.contains("give more rows"), tiny.err);
+        // More rows than the training images, or none: refused (more quietly meant all of them, 0 too).
+        Run tooMany = run("repro", "--dir", tmp.toString(), "--train-rows", "601", "--seeds", "1", "--epochs", "1");
+        assertEquals(2, tooMany.code, tooMany.out + tooMany.err);
+        assertTrue(tooMany.err.contains("--train-rows 601: ") && tooMany.err.contains("has 600 training images; give at"
+                + " most 600, or leave --train-rows out for all of them"), tooMany.err);
+        Run none = run("repro", "--dir", tmp.toString(), "--train-rows", "0");
+        assertEquals(2, none.code, none.out + none.err);
+        assertTrue(none.err.contains("--train-rows must be between 1 and"), none.err);
         Run missing = run("repro", "--dir", tmp.resolve("nowhere").toString());
         assertEquals(2, missing.code);
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
@@ -1153,6 +1161,26 @@ class CliTest {
         Run r = run("golden", deep.toString());
         assertEquals(2, r.code, r.err);
         assertTrue(r.err.contains("deep.json: line 1, column 513") && r.err.contains("deeper than 512"), r.err);
+    }
+
+    /**
+     * MILD_VERBOSE=0 (or false, no, off, empty) leaves the stack traces and the backend log off: any value at all turned
+     * them on. Found by the command-line arguments review.
+     */
+    @Test
+    void mildVerboseZeroMeansQuiet() throws Exception {
+        for (String value : new String[] {"0", "false", "no", "OFF", "", "1", "yes"}) {
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "dev.mild.cli.Main", "throughput", "--backend", "scalar",
+                    "--experts", "2", "--batch", "1", "--seconds", "0.05");
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("MILD_VERBOSE", value);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            boolean verbose = value.equals("1") || value.equals("yes");
+            assertEquals(verbose, out.contains("mild: fine: backend scalar (1 thread)"), "MILD_VERBOSE=\"" + value + "\": " + out);
+        }
     }
 
     /**
