@@ -453,6 +453,30 @@ class CliTest {
     }
 
     /**
+     * bench/report.sh checks its environment before building and measuring: JMH took BATCH=abc to a stack trace and
+     * exit 1, and a MILD_BENCH_OUT that is a directory got the results inside it before the table failed (both left by
+     * the command-line arguments review).
+     */
+    @Test
+    void benchReportRefusesBadEnvironmentValuesUpFront() throws IOException, InterruptedException {
+        String[][] cases = {
+                {"BATCH", "abc", "bench/report.sh: BATCH=abc: give batch sizes, each >= 1, separated by commas"},
+                {"EXPERTS", "8,,16", "bench/report.sh: EXPERTS=8,,16: give numbers of experts, each >= 1"},
+                {"EQUAL_RHO", "yes", "bench/report.sh: EQUAL_RHO=yes: give true or false"},
+                {"NU", "-1", "bench/report.sh: NU=-1: give exponents nu > 0"},
+                {"MILD_BENCH_OUT", tmp.toString(), "bench/report.sh: MILD_BENCH_OUT=" + tmp + " is a directory"}};
+        for (String[] c : cases) {
+            ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "bench", "report.sh").toString())
+                    .redirectErrorStream(true);
+            pb.environment().put(c[0], c[1]);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, p.waitFor(), out);
+            assertTrue(out.contains(c[2]), out);
+        }
+    }
+
+    /**
      * A MILD_JAVA_HOME that is no JDK >= 25 (a typo, an old JDK) was passed over in silence for whatever JDK the search
      * found next.
      */
