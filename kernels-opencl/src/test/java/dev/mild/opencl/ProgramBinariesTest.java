@@ -22,9 +22,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The program built once per process ({@link ProgramBinaries}): later opens load its binary and compute the same
- * bits as a source build, a binary the driver refuses falls back to the source, threads that open at once all get
- * the program, and the cache stays bounded.
+ * The program built at the first two opens of a process ({@link ProgramBinaries}): later opens load its binary and
+ * compute the same bits as a source build, a binary the driver refuses falls back to the source, threads that open
+ * at once all get the program, and the cache stays bounded.
  */
 class ProgramBinariesTest {
 
