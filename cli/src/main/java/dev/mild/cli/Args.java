@@ -173,11 +173,22 @@ final class Args {
         } catch (NumberFormatException e) {
             throw new UsageException("--" + name + " must be a number, got \"" + v + "\"");
         }
+        if (x == 0 && roundsToZero(v.trim())) {
+            // 1e-400 parses as 0: checked as 0, it was then reported as "--valid-fraction 0 leaves no validation rows"
+            throw new UsageException("--" + name + " " + v.trim() + " is too small for a double and rounds to 0 (the"
+                    + " smallest above 0 is 4.9e-324): give 0 if 0 is meant, or a larger number");
+        }
         if (!(x >= min && x <= max)) {
             throw new UsageException("--" + name + " must be between " + limit(min) + " and " + limit(max) + ", got "
                     + v);
         }
         return x;
+    }
+
+    /** Whether a decimal that parsed as 0 has a digit other than 0 before its exponent: it underflowed. */
+    private static boolean roundsToZero(String decimal) {
+        int e = Math.max(decimal.indexOf('e'), decimal.indexOf('E'));
+        return (e < 0 ? decimal : decimal.substring(0, e)).chars().anyMatch(c -> c >= '1' && c <= '9');
     }
 
     /** A range limit as a person writes it: "1000", "0.99", "1e-12" (not Java's "1000.0", "1.0E-12"). */

@@ -1692,6 +1692,24 @@ class CliTest {
     }
 
     /**
+     * A number too small for a double parses as 0: "--valid-fraction 1e-400" was checked as 0 and reported as
+     * "--valid-fraction 0 leaves no validation rows", a value the user never gave (left by the command-line arguments
+     * review). Written zeros stay zeros.
+     */
+    @Test
+    void aNumberThatRoundsToZeroIsNamedAsSuch() {
+        for (String[] c : new String[][] {{"--valid-fraction", "1e-400"}, {"--cost-noise", "0.5e-999"},
+                {"--nu", "-2.5E-400"}}) {
+            Run r = run("train", "--data", "d.csv", "--loss", "compsum", c[0], c[1]);
+            assertEquals(2, r.code, r.err);
+            assertTrue(r.err.contains("mild train: error: " + c[0] + " " + c[1] + " is too small for a double and rounds"
+                    + " to 0 (the smallest above 0 is 4.9e-324): give 0 if 0 is meant, or a larger number"), r.err);
+        }
+        Run zero = run("train", "--data", "d.csv", "--cost-noise", "0.000e-400", "--valid-fraction", "0");
+        assertFalse(zero.err.contains("rounds to 0"), zero.err);
+    }
+
+    /**
      * The grid's mean margins far from 1: 1e20 was printed as 9223372036854775807 (cast to a long), 1e-20 as "0/2",
      * and the note's wider grid as 0.0000000000000000000025,...
      */
