@@ -95,7 +95,7 @@ public final class Main {
             return BAD_INPUT;
         }
         if (command == null) {
-            console.err().println("mild: unknown command '" + argv[0] + "'. Commands: " + commandList(byName)
+            console.err().println("mild: unknown command '" + oneLine(argv[0]) + "'. Commands: " + commandList(byName)
                     + ". Try ./mild --help.");
             return BAD_INPUT;
         }
@@ -119,11 +119,11 @@ public final class Main {
             return BAD_INPUT;
         } catch (UsageException e) {
             // Worded like every other error, plus where the options are explained (added here, for every one).
-            console.err().println(prefix + ": error: " + e.getMessage()
+            console.err().println(prefix + ": error: " + oneLine(e.getMessage())
                     + (e.pointsToHelp() ? "" : " (see ./mild " + command.name() + " --help)"));
             code = BAD_INPUT;
         } catch (InvalidInputException e) {
-            console.err().println(prefix + ": error: " + e.getMessage());
+            console.err().println(prefix + ": error: " + oneLine(e.getMessage()));
             code = BAD_INPUT;
         } catch (IOException | UncheckedIOException e) {
             // Reading or writing failed somewhere no reader named the file: the system's reason, not Java's class.
@@ -169,6 +169,35 @@ public final class Main {
             return "input/output error";
         }
         return Character.toLowerCase(reason.charAt(0)) + reason.substring(1);
+    }
+
+    /**
+     * A bad-input message as one line: the values it quotes are the user's, and a newline or another control
+     * character in one (an option value pasted with its line break) split the error over lines or hid part of it.
+     * Each is shown as Java source escapes it (backslash-n for a newline, backslash-u and four hex digits for the
+     * rarer ones), so the message stays on the line its prefix starts.
+     */
+    static String oneLine(String message) {
+        StringBuilder sb = null;
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            if (!Character.isISOControl(c)) {
+                if (sb != null) {
+                    sb.append(c);
+                }
+                continue;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(message.length() + 8).append(message, 0, i);
+            }
+            switch (c) {
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            }
+        }
+        return sb == null ? message : sb.toString();
     }
 
     /**

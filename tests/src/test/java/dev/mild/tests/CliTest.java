@@ -1692,6 +1692,25 @@ class CliTest {
     }
 
     /**
+     * An error that quotes a value with a line break or another control character stays on one line, the character
+     * escaped: "--epochs $'5\\n'" split the message over two lines, and a carriage return or a terminal escape in a
+     * value could hide what came before it (left by the command-line arguments review).
+     */
+    @Test
+    void errorsQuotingControlCharactersStayOnOneLine() {
+        Run r = run("train", "--data", "d.csv", "--epochs", "5\nx");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --epochs must be a whole number, got \"5\\nx\" (or auto, the default) (see ./mild train --help)",
+                r.err.strip());
+        r = run("repro", "--setups", "I\r\u001b[2KII");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.strip().lines().count() == 1 && r.err.contains("got \"I\\r\\u001b[2KII\""), r.err);
+        r = run("tr\tain");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.startsWith("mild: unknown command 'tr\\tain'"), r.err);
+    }
+
+    /**
      * A number too small for a double parses as 0: "--valid-fraction 1e-400" was checked as 0 and reported as
      * "--valid-fraction 0 leaves no validation rows", a value the user never gave (left by the command-line arguments
      * review). Written zeros stay zeros.
