@@ -7,6 +7,12 @@ import dev.mild.InvalidInputException;
  * and the kernels trust their input. Messages name the matrix, the row and the column (0-based).
  */
 public final class Checks {
+    /**
+     * How a matrix message counts, said in the message: a router's and the CLI's messages count from 1, and a
+     * bare "row 1, column 1" for the second row's second value was read as the first's.
+     */
+    private static final String ZERO_BASED = "row and column 0-based";
+
     private Checks() {
     }
 
@@ -47,7 +53,7 @@ public final class Checks {
                 float v = m[i * p + j];
                 if (!Float.isFinite(v)) {
                     throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                            + " (must be finite)");
+                            + " (must be finite; " + ZERO_BASED + ")");
                 }
             }
         }
@@ -118,7 +124,8 @@ public final class Checks {
         for (int j = 0; j < p; j++) {
             float v = m[row + j];
             if (!Float.isFinite(v)) {
-                throw new InvalidInputException(what + ": " + name + ", column " + j + " is " + v + " (must be finite)");
+                throw new InvalidInputException(what + ": " + name + ", column " + j + " is " + v
+                        + " (must be finite; " + ZERO_BASED + ")");
             }
             top = v > m[row + top] ? j : top;
             bottom = v < m[row + bottom] ? j : bottom;
@@ -160,7 +167,7 @@ public final class Checks {
                 for (int j = 0; j < p; j++) {
                     if (!Float.isFinite(w[row + j])) {
                         throw new InvalidInputException(what + ": " + names.name(i) + ", column " + j + " is "
-                                + w[row + j] + " (must be finite)");
+                                + w[row + j] + " (must be finite; " + ZERO_BASED + ")");
                     }
                 }
                 throw new InvalidInputException(what + ": " + names.name(i) + " has weights whose magnitudes sum to "
@@ -195,7 +202,7 @@ public final class Checks {
                 double v = m[i * p + j];
                 if (!Double.isFinite(v)) {
                     throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                            + " (must be finite)");
+                            + " (must be finite; " + ZERO_BASED + ")");
                 }
             }
         }
@@ -209,7 +216,7 @@ public final class Checks {
                 double v = m[i * p + j];
                 if (v < 0.0 || v > 1.0) {
                     throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                            + " but must lie in [0, 1]");
+                            + " but must lie in [0, 1] (" + ZERO_BASED + ")");
                 }
             }
         }

@@ -135,6 +135,12 @@ final class SimdWarmUp {
                     kernels.get(k).lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
                 }
             });
+            for (int k = 0; k < batches.size() && lossCompiled; k++) {
+                RandomBatch b = batches.get(k);
+                SimdKernel kernel = kernels.get(k);
+                lossCompiled = onAFreshThread(deadline, i -> kernel.lossAndGradient(b.config(), b.rows(), b.scores(), 0,
+                        b.weights(), 0, loss, 0, grad, 0));
+            }
             if (!lossCompiled) {
                 logStillAllocating(batches, kernels, loss, grad);
             }
@@ -142,6 +148,28 @@ final class SimdWarmUp {
             kernels.forEach(SimdKernel::close);
         }
         return lossCompiled;
+    }
+
+    /**
+     * One configuration's calls again on a new thread, until compiled again. The rounds above run on one thread's
+     * scratch, grown once to the largest p and then reused; another thread's first call grows a scratch of its own,
+     * arrays sized for its p, which the compiled code had never seen. Without this, the first calls of the first
+     * other thread after the warm-up sent the compiled kernel back to the interpreter (C2's traps in
+     * {@code Scratch.ensure} and a loop predicate in {@code VectorMath.exp2Groups}): at 64 rows of 8 experts, about
+     * 1,100 calls 20 times slower that allocated 60 KB each, until the JIT had compiled it again.
+     */
+    private static boolean onAFreshThread(long deadline, java.util.function.IntConsumer round) {
+        boolean[] compiled = new boolean[1];
+        Thread fresh = new Thread(() -> compiled[0] = untilCompiled(20, deadline, round), "mild-simd-warm-up");
+        fresh.setDaemon(true);
+        fresh.start();
+        try {
+            fresh.join(); // it checks the deadline after every round
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return compiled[0];
     }
 
     /**

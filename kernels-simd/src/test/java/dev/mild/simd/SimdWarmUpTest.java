@@ -65,6 +65,24 @@ class SimdWarmUpTest {
         assertTrue(bytes(warm) <= JIT_NOISE_BYTES, "calls after warmUp() allocate: " + warm.output());
     }
 
+    /**
+     * The same calls on another thread than the warm-up's, as a service's pool or a trainer's threads make them: the
+     * first call of each configuration grows that thread's own scratch, and nothing more is allocated. Before the
+     * warm-up ran its calls on fresh threads too, the first other thread's calls went back to the interpreter (C2
+     * had compiled the kernel for the warm-up thread's scratch, grown to the largest p): at 64 rows of 8 experts,
+     * about 1,100 calls 20 times slower that allocated 60 KB each (an embedding review).
+     */
+    @Test
+    void afterTheWarmUpAnotherThreadsCallsAllocateNothing() throws IOException, InterruptedException {
+        SteadyStateAllocationTest.assumeCountable();
+        SteadyStateAllocationTest.Child warm = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120,
+                "warm", "loss", "thread");
+        assertEquals(0, warm.exit(), warm.output());
+        assumeTrue(warm.output().contains("warmUp: true"), "the compiler did not finish within the bound here: "
+                + warm.output());
+        assertTrue(bytes(warm) <= JIT_NOISE_BYTES, "another thread's calls after warmUp() allocate: " + warm.output());
+    }
+
     @Test
     void laterCallsReturnAtOnceAndTheBoundIsKept() {
         long t0 = System.nanoTime();
@@ -164,7 +182,19 @@ class SimdWarmUpTest {
         }
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         if (args.length > 1 && args[1].equals("loss")) {
-            loss(args[0].equals("warm"), mx);
+            boolean warm = args[0].equals("warm");
+            if (args.length > 2 && args[2].equals("thread")) {
+                Thread other = new Thread(() -> lossOnAnotherThread(mx));
+                if (warm) {
+                    try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+                        System.out.println("warmUp: " + k.warmUp(20_000));
+                    }
+                }
+                other.start();
+                other.join();
+                return;
+            }
+            loss(warm, mx);
             return;
         }
         if (args[0].equals("warm")) {
@@ -204,6 +234,30 @@ class SimdWarmUpTest {
             long allocated = mx.getCurrentThreadAllocatedBytes() - before;
             System.out.println(shape[0] + " x " + shape[1] + ": " + allocated + " bytes");
             bytes += allocated;
+        }
+        System.out.println("first calls: " + bytes + " bytes");
+    }
+
+    /**
+     * A service's calls after the warm-up, on a thread that has not called the kernel yet: 64 rows of 8 experts
+     * with equal and distinct margins, 5 experts, and the general member; one call each, then 100 measured.
+     */
+    private static void lossOnAnotherThread(com.sun.management.ThreadMXBean mx) {
+        List<RandomBatch> batches = List.of(RandomBatch.of(1, 64, 8, true), RandomBatch.of(2, 64, 8, false),
+                RandomBatch.of(3, 64, 5, false), RandomBatch.of(4, 64, 8, false, 0.5));
+        long bytes = 0;
+        try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+            float[] grad = new float[64 * 8];
+            for (RandomBatch b : batches) {
+                k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, null, 0, grad, 0);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, null, 0, grad, 0);
+                }
+                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                System.out.println(b.experts() + " experts, " + b.config() + ": " + allocated + " bytes");
+                bytes += allocated;
+            }
         }
         System.out.println("first calls: " + bytes + " bytes");
     }

@@ -28,17 +28,24 @@ class ValidationTest {
 
     final Loss loss = new Loss(LossConfig.mild(0.5, 1.0, 2.0), new ScalarKernel());
 
+    /**
+     * The messages count from 0 and say so: "row 1, column 1 is NaN" for the second row's second value read as the
+     * first row's first (an embedding review; a router's and the CLI's messages count from 1).
+     */
     @Test
     void nonFiniteScoresAndWeightsNameRowAndColumn() {
         float[] s = new float[12];
         float[] w = new float[12];
         s[2 * 3 + 1] = Float.NaN;
-        fails(() -> loss.evaluate(s, w, null, null), "scores", "row 2", "column 1", "NaN");
+        fails(() -> loss.evaluate(s, w, null, null), "scores", "row 2", "column 1", "NaN", "row and column 0-based");
+        fails(() -> loss.evaluate(1, s, 6, w, 0, null, 0, null, 0), "row 0 of the call", "column 1", "NaN",
+                "row and column 0-based");
         s[2 * 3 + 1] = 0;
         w[3 * 3 + 2] = Float.POSITIVE_INFINITY;
-        fails(() -> loss.evaluate(s, w, null, null), "weights", "row 3", "column 2", "Infinity");
+        fails(() -> loss.evaluate(s, w, null, null), "weights", "row 3", "column 2", "Infinity",
+                "row and column 0-based");
         // In a view, rows are numbered in the whole array.
-        fails(() -> loss.evaluate(s, w, 2, 2, null, null), "row 3");
+        fails(() -> loss.evaluate(s, w, 2, 2, null, null), "row 3", "row and column 0-based");
     }
 
     @Test
@@ -154,7 +161,7 @@ class ValidationTest {
                 "nu = 0.5 < 1");
         // Non-finite values are still named as such, wherever the row's other values are.
         fails(() -> sharp.evaluate(new float[] {0, 1, 5, Float.NEGATIVE_INFINITY}, oneHot, null, null), "row 1",
-                "column 1 is -Infinity (must be finite)");
+                "column 1 is -Infinity (must be finite");
         Loss one = new Loss(LossConfig.uniform(1, 1.0, 1.0), new ScalarKernel());
         fails(() -> one.evaluate(new float[] {1, Float.POSITIVE_INFINITY}, new float[] {1, 1}, null, null), "row 1",
                 "column 0 is Infinity");
