@@ -245,21 +245,7 @@ class SimdWarmUpTest {
     private static void lossOnAnotherThread(com.sun.management.ThreadMXBean mx) {
         List<RandomBatch> batches = List.of(RandomBatch.of(1, 64, 8, true), RandomBatch.of(2, 64, 8, false),
                 RandomBatch.of(3, 64, 5, false), RandomBatch.of(4, 64, 8, false, 0.5));
-        long bytes = 0;
-        try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
-            float[] grad = new float[64 * 8];
-            for (RandomBatch b : batches) {
-                k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, null, 0, grad, 0);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) {
-                    k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, null, 0, grad, 0);
-                }
-                long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-                System.out.println(b.experts() + " experts, " + b.config() + ": " + allocated + " bytes");
-                bytes += allocated;
-            }
-        }
-        System.out.println("first calls: " + bytes + " bytes");
+        printFirstCalls(batches, 100, null, new float[64 * 8], mx);
     }
 
     /**
@@ -286,14 +272,21 @@ class SimdWarmUpTest {
                         LossConfig.of(twoMargins, null, 1.0)),
                 RandomBatch.of(4, rows, 5, false, 0.5),
                 new RandomBatch(rows, 8, eight.scores(), eight.weights(), LossConfig.of(eight.config().rho(), delta, 1.0)));
+        printFirstCalls(batches, 3, new float[rows], new float[rows * 130], mx);
+    }
+
+    /**
+     * On a new kernel, one call of each batch (it may grow this thread's scratch), then {@code measured} more whose
+     * allocated bytes are printed, and their sum as "first calls: N bytes".
+     */
+    private static void printFirstCalls(List<RandomBatch> batches, int measured, float[] loss, float[] grad,
+                                        com.sun.management.ThreadMXBean mx) {
         long bytes = 0;
         try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
-            float[] loss = new float[rows];
-            float[] grad = new float[rows * 130];
             for (RandomBatch b : batches) {
                 k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
                 long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < measured; i++) {
                     k.lossAndGradient(b.config(), b.rows(), b.scores(), 0, b.weights(), 0, loss, 0, grad, 0);
                 }
                 long allocated = mx.getCurrentThreadAllocatedBytes() - before;
