@@ -16,6 +16,15 @@ public final class Checks {
     private Checks() {
     }
 
+    /**
+     * "scores: row 3, column 1 is NaN (must be finite; row and column 0-based)". A float's NaN and infinities read as
+     * the double's, so float and double matrices share it.
+     */
+    private static InvalidInputException notFinite(String what, String row, int column, double value) {
+        return new InvalidInputException(what + ": " + row + ", column " + column + " is " + value + " (must be finite; "
+                + ZERO_BASED + ")");
+    }
+
     /** {@code value}, or an error saying that {@code what} is missing (an argument of a public method or constructor). */
     public static <T> T required(String what, T value) {
         if (value == null) {
@@ -52,8 +61,7 @@ public final class Checks {
             for (int j = 0; j < p; j++) {
                 float v = m[i * p + j];
                 if (!Float.isFinite(v)) {
-                    throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                            + " (must be finite; " + ZERO_BASED + ")");
+                    throw notFinite(what, "row " + i, j, v);
                 }
             }
         }
@@ -124,8 +132,7 @@ public final class Checks {
         for (int j = 0; j < p; j++) {
             float v = m[row + j];
             if (!Float.isFinite(v)) {
-                throw new InvalidInputException(what + ": " + name + ", column " + j + " is " + v
-                        + " (must be finite; " + ZERO_BASED + ")");
+                throw notFinite(what, name, j, v);
             }
             top = v > m[row + top] ? j : top;
             bottom = v < m[row + bottom] ? j : bottom;
@@ -166,8 +173,7 @@ public final class Checks {
             if (!(sum <= limit)) {
                 for (int j = 0; j < p; j++) {
                     if (!Float.isFinite(w[row + j])) {
-                        throw new InvalidInputException(what + ": " + names.name(i) + ", column " + j + " is "
-                                + w[row + j] + " (must be finite; " + ZERO_BASED + ")");
+                        throw notFinite(what, names.name(i), j, w[row + j]);
                     }
                 }
                 throw new InvalidInputException(what + ": " + names.name(i) + " has weights whose magnitudes sum to "
@@ -201,8 +207,7 @@ public final class Checks {
             for (int j = 0; j < p; j++) {
                 double v = m[i * p + j];
                 if (!Double.isFinite(v)) {
-                    throw new InvalidInputException(what + ": row " + i + ", column " + j + " is " + v
-                            + " (must be finite; " + ZERO_BASED + ")");
+                    throw notFinite(what, "row " + i, j, v);
                 }
             }
         }
