@@ -50,6 +50,11 @@ public final class Main {
         return String.join(", ", all);
     }
 
+    /** What the jar says when asked to run (or to explain) a command only the ./mild script has. */
+    private static String scriptCommand(String name, String helpOption) {
+        return "mild: '" + name + "' is a command of the ./mild script, not of this jar: run ./mild " + name + helpOption;
+    }
+
     public static void main(String[] argv) {
         configureLogging(verbose());
         int code = run(argv, Console.system());
@@ -74,8 +79,7 @@ public final class Main {
                 return outputChecked("mild", OK, console);
             }
             if (argv.length >= 2 && SCRIPT_COMMANDS.contains(argv[1])) {
-                console.err().println("mild: '" + argv[1] + "' is a command of the ./mild script, not of this jar: run"
-                        + " ./mild " + argv[1] + " --help");
+                console.err().println(scriptCommand(argv[1], " --help"));
                 return BAD_INPUT;
             }
             if (argv.length >= 2) {
@@ -90,8 +94,7 @@ public final class Main {
         Command command = byName.get(argv[0]);
         if (command == null && SCRIPT_COMMANDS.contains(argv[0])) {
             // Only the jar run by itself gets here: ./mild runs these without it.
-            console.err().println("mild: '" + argv[0] + "' is a command of the ./mild script, not of this jar: run ./mild "
-                    + argv[0]);
+            console.err().println(scriptCommand(argv[0], ""));
             return BAD_INPUT;
         }
         if (command == null) {
