@@ -89,17 +89,18 @@ public final class IdxReader {
                     + (pixels > Integer.MAX_VALUE ? " (images of " + pixels + " pixels; at most " + Integer.MAX_VALUE
                     + ")" : ""));
         }
-        long need = 16L + n * pixels;
-        if (need - 16 >= CsvReader.MAX_ARRAY) {   // the pixels and one byte more must fit one array
+        long allPixels = n * pixels;
+        long need = 16L + allPixels;
+        if (allPixels >= CsvReader.MAX_ARRAY) {   // the pixels and one byte more must fit one array
             throw new InvalidInputException(String.format(Locale.ROOT, "%s: the header promises %d images of %d x %d"
                     + " pixels, %,d pixels in all; MILD reads them into one Java array, which holds at most %,d (about"
-                    + " 2 GiB): use a file of fewer images", images, n, rows, cols, need - 16, CsvReader.MAX_ARRAY - 1));
+                    + " 2 GiB): use a file of fewer images", images, n, rows, cols, allPixels, CsvReader.MAX_ARRAY - 1));
         }
-        byte[] img = in.readNBytes((int) (need - 16) + 1);
-        if (img.length != need - 16) {
-            throw new InvalidInputException(images + ": " + (img.length < need - 16 ? "truncated" : "has trailing bytes")
+        byte[] img = in.readNBytes((int) allPixels + 1);
+        if (img.length != allPixels) {
+            throw new InvalidInputException(images + ": " + (img.length < allPixels ? "truncated" : "has trailing bytes")
                     + ": the header promises " + n + " images of " + rows + " x " + cols + " pixels (" + need
-                    + " bytes), the file has " + (img.length < need - 16 ? 16L + img.length + " bytes" : "more"));
+                    + " bytes), the file has " + (img.length < allPixels ? 16L + img.length + " bytes" : "more"));
         }
         if (!Files.exists(labels)) {
             throw new InvalidInputException(images + ": the labels file " + labels + " is missing, and so is "
