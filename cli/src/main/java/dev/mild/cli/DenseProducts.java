@@ -32,11 +32,16 @@ final class DenseProducts {
     static void warmUpInBackground() {
         DenseProduct product = DenseProduct.fastest();   // a bad -Dmild.dense fails here, on the command's thread
         Thread thread = new Thread(() -> {
-            long t0 = System.nanoTime();
-            boolean compiled = product.warmUp(MAX_MILLIS);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            System.getLogger("dev.mild").log(System.Logger.Level.INFO, () -> "dense product " + product.name()
-                    + (compiled ? ": warmed up in " + ms + " ms" : ": not at compiled speed after " + ms + " ms"));
+            try {
+                long t0 = System.nanoTime();
+                boolean compiled = product.warmUp(MAX_MILLIS);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                System.getLogger("dev.mild").log(System.Logger.Level.INFO, () -> "dense product " + product.name()
+                        + (compiled ? ": warmed up in " + ms + " ms" : ": not at compiled speed after " + ms + " ms"));
+            } catch (OutOfMemoryError e) {
+                // The command's data filled the heap meanwhile, and the command says so in one line; uncaught, this
+                // thread printed its own stack trace beside that line. The warm-up only saves time: nothing is lost.
+            }
         }, "mild-warm-up");
         thread.setDaemon(true);
         thread.start();
