@@ -66,7 +66,8 @@ public interface LossKernel extends AutoCloseable {
      * compiler's). Call it at startup, or on a thread of its own; it changes no result. Thread-safe. It checks
      * {@code maxMillis} after each round of calls, so it may return one round later (in a fresh JVM the first round
      * takes about a second, while the Vector API's classes load), and a thread that finds another running it waits
-     * for that one at most {@code maxMillis}.
+     * for that one at most {@code maxMillis}. Interrupting the thread that runs it stops it after the round in hand
+     * (it returns {@code false} with the thread's interrupt status kept).
      *
      * @return {@code true} when the calls allocated nothing (so they are compiled) before {@code maxMillis}; backends
      *         that need no warm-up return {@code true} at once ({@code scalar}: plain Java, quick to compile;

@@ -64,7 +64,8 @@ public interface DenseProduct {
      * 26 ms and 2.5 MB per call), and {@code ./mild train}, which runs it on a
      * thread of its own while the data loads, trains on Fashion-MNIST about 1 s sooner. Call it at startup, or on
      * a thread of its own; it changes no result (every product gives the same bits compiled or not).
-     * Thread-safe; once it has returned {@code true}, later calls return at once.
+     * Thread-safe; once it has returned {@code true}, later calls return at once. Interrupting the thread that runs
+     * it stops it after the round in hand (it returns {@code false} with the interrupt status kept).
      *
      * @return {@code true} when the products ran allocating nothing (so compiled) before {@code maxMillis};
      *         implementations that need no warm-up ({@link #plain()}: plain Java loops are quick to compile and

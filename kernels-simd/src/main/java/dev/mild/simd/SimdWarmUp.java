@@ -160,17 +160,36 @@ final class SimdWarmUp {
      */
     private static boolean onAFreshThread(long deadline, java.util.function.IntConsumer round) {
         boolean[] compiled = new boolean[1];
-        Thread fresh = new Thread(() -> compiled[0] = untilCompiled(20, deadline, round), "mild-simd-warm-up");
+        Thread fresh = new Thread(() -> {
+            Runnable hook = beforeFreshThreadRounds;
+            if (hook != null) {
+                hook.run();
+            }
+            compiled[0] = untilCompiled(20, deadline, round);
+        }, "mild-simd-warm-up");
         fresh.setDaemon(true);
         fresh.start();
-        try {
-            fresh.join(); // it checks the deadline after every round
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                fresh.join(); // it checks the deadline after every round
+                break;
+            } catch (InterruptedException e) {
+                // Stop it and still wait: the caller closes the kernels it calls once this returns. Returning at
+                // once left it calling closed kernels, and it died with a stack trace on its own thread.
+                interrupted = true;
+                fresh.interrupt();
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
             return false;
         }
         return compiled[0];
     }
+
+    /** For SimdWarmUpTest: runs on each fresh thread before its rounds, to hold it there; null in use. */
+    static volatile Runnable beforeFreshThreadRounds;
 
     /**
      * Says which configurations still allocate when the warm-up ends at its bound, so that a {@code false} can be
@@ -239,7 +258,8 @@ final class SimdWarmUp {
 
     /**
      * Runs {@code round} (given its number in the chunk) in chunks of {@code roundsPerChunk}: {@code true} at the
-     * first chunk that allocates nothing; {@code false} past {@code deadline} ({@link System#nanoTime}), or, where
+     * first chunk that allocates nothing; {@code false} past {@code deadline} ({@link System#nanoTime}) or once the
+     * thread is interrupted, or, where
      * the JVM does not count allocated bytes, after {@link #MIN_ROUNDS} rounds. The deadline is checked after every
      * round, not every chunk: uncompiled, a chunk of the loss kernel's rounds took 3-5 s on a loaded machine, so a
      * warm-up bounded at 1 ms returned after that long.
@@ -249,6 +269,9 @@ final class SimdWarmUp {
         for (int done = 0; ; done += roundsPerChunk) {
             long before = allocations == null ? 0 : allocations.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < roundsPerChunk; i++) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return false;   // asked to stop (the flag stays set for the caller)
+                }
                 round.accept(i);
                 if (i < roundsPerChunk - 1 && System.nanoTime() >= deadline) {
                     return false;   // a part of a chunk cannot show it allocates nothing

@@ -111,6 +111,19 @@ class SimdWarmUpTest {
         assertEquals(counted ? 20 : 10_000, rounds[0], "a chunk that allocates nothing ends the warm-up");
     }
 
+    /** An interrupted thread's warm-up stops after the round in hand and keeps the thread's interrupt status. */
+    @Test
+    void anInterruptStopsTheRounds() {
+        int[] rounds = {0};
+        assertFalse(SimdWarmUp.untilCompiled(20, Long.MAX_VALUE, i -> {
+            if (++rounds[0] == 3) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        assertTrue(Thread.interrupted(), "the interrupt status was cleared"); // and cleared here for the next test
+        assertEquals(3, rounds[0], "rounds run after the interrupt");
+    }
+
     /**
      * A short warm-up asked for while another thread runs a long one returns within its own bound, not the other's:
      * both were synchronized, and a 50 ms call waited for the other's whole warm-up (about 1.5 s here). In a fresh
@@ -150,6 +163,24 @@ class SimdWarmUpTest {
         assertTrue(still.matches("(\\d+ experts, [^:]+: [1-9]\\d* bytes a call of \\d+ rows(; |$))+"), still);
     }
 
+    /**
+     * Interrupting a warm-up while its fresh thread runs (see {@code SimdWarmUp.onAFreshThread}) stops that thread
+     * before the warm-up returns and closes the kernels it calls. It returned at once and closed them under the
+     * thread, which then died on a closed kernel with a stack trace of its own. The fresh thread is held at its start
+     * (a test hook) so that the interrupt always comes while it runs; in a fresh JVM, so that the warm-up runs.
+     */
+    @Test
+    void anInterruptedWarmUpStopsItsFreshThreadBeforeReturning() throws IOException, InterruptedException {
+        SteadyStateAllocationTest.assumeCountable(); // the fresh threads start once the rounds allocate nothing
+        SteadyStateAllocationTest.Child child = SteadyStateAllocationTest.runChild(SimdWarmUpTest.class, List.of(), 120,
+                "interrupted");
+        assertEquals(0, child.exit(), child.output());
+        assumeTrue(!child.output().contains("no fresh thread"), "the warm-up did not reach its fresh threads here: "
+                + child.output());
+        assertTrue(child.output().contains("returned: false, fresh thread still running: false, died: []"),
+                child.output());
+    }
+
     private static long bytes(SteadyStateAllocationTest.Child child) {
         Matcher m = BYTES.matcher(child.output());
         assertTrue(m.find(), child.output());
@@ -160,6 +191,10 @@ class SimdWarmUpTest {
     public static void main(String[] args) throws InterruptedException {
         if (args[0].equals("short")) {
             System.out.println("warmUp: " + SimdWarmUp.lossKernel(1));
+            return;
+        }
+        if (args[0].equals("interrupted")) {
+            interrupted();
             return;
         }
         if (args[0].equals("contended")) {
@@ -236,6 +271,40 @@ class SimdWarmUpTest {
             bytes += allocated;
         }
         System.out.println("first calls: " + bytes + " bytes");
+    }
+
+    /** Interrupts a warm-up while its first fresh thread is held at its start, then lets that thread go on. */
+    private static void interrupted() throws InterruptedException {
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> fresh = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> died = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> died.add(e));
+        SimdWarmUp.beforeFreshThreadRounds = () -> {
+            fresh.add(Thread.currentThread());
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the warm-up's own loop sees it
+            }
+        };
+        boolean[] returned = new boolean[1];
+        Thread caller = new Thread(() -> returned[0] = SimdWarmUp.lossKernel(60_000));
+        caller.start();
+        if (!held.await(90, java.util.concurrent.TimeUnit.SECONDS)) {
+            System.out.println("no fresh thread: the rounds were not compiled within the bound");
+            caller.join();
+            return;
+        }
+        caller.interrupt();
+        caller.join();
+        boolean running = fresh.stream().anyMatch(Thread::isAlive);
+        release.countDown();
+        for (Thread t : fresh) {
+            t.join();
+        }
+        System.out.println("returned: " + returned[0] + ", fresh thread still running: " + running + ", died: " + died);
     }
 
     /**
