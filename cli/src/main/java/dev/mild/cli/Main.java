@@ -200,7 +200,40 @@ public final class Main {
                 default -> sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
             }
         }
-        return sb == null ? message : sb.toString();
+        return abbreviateLongWords(sb == null ? message : sb.toString());
+    }
+
+    /** Words (runs without a space) longer than this are shown cut in a message; far longer than any path here. */
+    static final int LONG_WORD = 1000;
+
+    /**
+     * The message with each word longer than {@link #LONG_WORD} cut to its start and end around the count of what was
+     * left out: a value pasted by mistake (a whole file given as --rho) was echoed whole, 128 KB on one line.
+     */
+    private static String abbreviateLongWords(String message) {
+        if (message.length() <= LONG_WORD) {
+            return message;
+        }
+        StringBuilder sb = new StringBuilder();
+        int start = 0;
+        while (start < message.length()) {
+            int end = message.indexOf(' ', start);
+            end = end < 0 ? message.length() : end;
+            if (end - start > LONG_WORD) {
+                int head = Character.isHighSurrogate(message.charAt(start + 199)) ? 199 : 200; // whole characters
+                int tail = Character.isLowSurrogate(message.charAt(end - 40)) ? 39 : 40;
+                sb.append(message, start, start + head).append("[... ")
+                        .append(String.format(Locale.ROOT, "%,d", end - start - head - tail))
+                        .append(" more characters ...]").append(message, end - tail, end);
+            } else {
+                sb.append(message, start, end);
+            }
+            if (end < message.length()) {
+                sb.append(' ');
+            }
+            start = end + 1;
+        }
+        return sb.toString();
     }
 
     /**

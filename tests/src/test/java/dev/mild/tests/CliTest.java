@@ -1711,6 +1711,29 @@ class CliTest {
     }
 
     /**
+     * A value far longer than any real one (a whole file pasted as an option) is shown cut, with how much was left
+     * out, where it was echoed whole: 128 KB on one error line (left by the command-line arguments review). Shorter
+     * words, and the rest of the message, stay whole.
+     */
+    @Test
+    void aHugeValueIsCutInTheError() {
+        String huge = "0.5," + "1,".repeat(64_000) + "end";
+        Run r = run("train", "--data", "d.csv", "--epochs", huge);
+        assertEquals(2, r.code, r.err);
+        String line = r.err.strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.length() < 600, line.length() + " characters: " + line.substring(0, 300));
+        String word = "\"" + huge + "\"";   // the word of the message, quotes included
+        String shown = word.substring(0, 200) + "[... " + String.format(java.util.Locale.ROOT, "%,d", word.length() - 240)
+                + " more characters ...]" + word.substring(word.length() - 40);
+        assertEquals("mild train: error: --epochs must be a whole number, got " + shown
+                + " (or auto, the default) (see ./mild train --help)", line);
+        String path = "/tmp/" + "d".repeat(900) + ".csv"; // long, but a name a file system may have: kept whole
+        r = run("train", "--data", path, "--epochs", "x");
+        assertTrue(r.err.contains("got \"x\"") && !r.err.contains("more characters"), r.err);
+    }
+
+    /**
      * A number too small for a double parses as 0: "--valid-fraction 1e-400" was checked as 0 and reported as
      * "--valid-fraction 0 leaves no validation rows", a value the user never gave (left by the command-line arguments
      * review). Written zeros stay zeros.
