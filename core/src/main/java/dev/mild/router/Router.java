@@ -19,7 +19,9 @@ import java.util.List;
  * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. "Once" is per thread:
  * on virtual threads, which are new for every task, the first call of each task allocates them
  * ({@code 5 (d + 2 width + p)} floats, {@code width} the widest layer, the input's {@code d} included: one row,
- * and four for {@code routeBatch}; 11.6 KB at d = 186); keep {@link Scratch}es per worker there and pass one. Thread-safe: the
+ * and four for {@code routeBatch}; 11.6 KB at d = 186); keep {@link Scratch}es per worker there and pass one. A
+ * router replaced by a newly loaded model is collected as usual, though its threads live on; each thread's buffers
+ * for it go the next time that thread's thread-locals are cleaned up. Thread-safe: the
  * parameters are never written after construction.
  *
  * <p><b>Speed:</b> each layer's product goes through a {@link DenseProduct}, by default

@@ -34,6 +34,29 @@ class RouterApiTest {
         return new Router(new Standardizer(mean, std), Mlp.initialized(new int[] {d, hidden, p}, seed), names);
     }
 
+    /**
+     * A service that loads a new model drops the old router while its worker threads live on: the old router must
+     * then be collectable, although each thread that routed with it still holds its buffers in a thread-local. (Were
+     * the buffers to refer to the router, the entry's value would keep its own key alive, and every reload would
+     * leak a router per thread.) The buffers themselves go when the thread's thread-locals are next cleaned.
+     */
+    @Test
+    void aReplacedRouterIsCollectedWhileTheThreadsThatUsedItLive() throws InterruptedException {
+        java.lang.ref.WeakReference<Router> old = routedAndDropped();
+        for (int i = 0; i < 100 && old.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertTrue(old.get() == null, "a router this thread routed with is still reachable after it was dropped");
+    }
+
+    private static java.lang.ref.WeakReference<Router> routedAndDropped() {
+        Router r = router(12, 16, 3, 5);
+        float[] x = rows(1, 12, 6);
+        r.route(x, new float[3]);   // this thread's buffers for r, in its thread-local
+        return new java.lang.ref.WeakReference<>(r);
+    }
+
     static float[] rows(int n, int d, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] x = new float[n * d];
