@@ -239,18 +239,13 @@ public final class OpenClDevices {
         int[] count = new int[1];
         int status;
         try {
-            status = CL.clGetPlatformIDs(0, null, count); // the first use of JOCL: loads the native libraries
-        } catch (CLException ex) {
-            status = ex.getStatus(); // thrown by JOCL itself while the program has its exceptions on
+            // the first use of JOCL: loads the native libraries
+            status = statusOf(() -> CL.clGetPlatformIDs(0, null, count));
         } catch (LinkageError err) {
             return new Enumeration(List.of(), nativeLibraryFailure(err));
         }
         try {
-            if (status == CL_PLATFORM_NOT_FOUND_KHR) {
-                count[0] = 0;
-            } else {
-                Status.check(status);
-            }
+            countUnlessNotFound(status, CL_PLATFORM_NOT_FOUND_KHR, count);
             if (count[0] == 0) {
                 return new Enumeration(List.of(), "no OpenCL platform found (the ICD loader found no driver in "
                         + "/etc/OpenCL/vendors" + (System.getenv("OCL_ICD_VENDORS") != null
@@ -270,17 +265,8 @@ public final class OpenClDevices {
                 try {
                     platformName = platformString(platform, CL_PLATFORM_NAME);
                     int[] n = new int[1];
-                    int listed;
-                    try {
-                        listed = CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n);
-                    } catch (CLException ex) {
-                        listed = ex.getStatus();
-                    }
-                    if (listed == CL_DEVICE_NOT_FOUND) {
-                        n[0] = 0;
-                    } else {
-                        Status.check(listed);
-                    }
+                    countUnlessNotFound(statusOf(() -> CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 0, null, n)),
+                            CL_DEVICE_NOT_FOUND, n);
                     cl_device_id[] ids = new cl_device_id[n[0]];
                     if (ids.length > 0) {
                         Status.check(CL.clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, ids.length, ids, null));
@@ -309,6 +295,24 @@ public final class OpenClDevices {
                     + INSTALL_HINT);
         } catch (LinkageError err) {
             return new Enumeration(List.of(), "no OpenCL library: " + err + "; " + INSTALL_HINT);
+        }
+    }
+
+    /** A JOCL call's status, also where JOCL threw it instead (while the program has JOCL's exceptions on). */
+    private static int statusOf(java.util.function.IntSupplier call) {
+        try {
+            return call.getAsInt();
+        } catch (CLException ex) {
+            return ex.getStatus();
+        }
+    }
+
+    /** A count query's answer: {@code notFound} (no platform, no device) is a count of 0; other errors throw. */
+    private static void countUnlessNotFound(int status, int notFound, int[] count) {
+        if (status == notFound) {
+            count[0] = 0;
+        } else {
+            Status.check(status);
         }
     }
 
