@@ -28,7 +28,8 @@ import org.junit.jupiter.api.TestFactory;
  * </pre>
  *
  * and, for the realizable MAE member, from a closed form: with rho 1 and nu 2, {@code Phi(S_k) = 1 - softmax_k},
- * so weights all -1 (all-zero costs) give {@code -sum_k (1 - softmax_k) = -(p - 1)} for any scores.
+ * so all-zero costs (weights 2 - p, -1 at p = 3) give {@code -(p - 2) sum_k (1 - softmax_k) = -(p - 2)(p - 1)}
+ * for any scores.
  */
 class IndependentValuesTest {
 
@@ -128,6 +129,33 @@ class IndependentValuesTest {
         assertEquals(-30000.0, ReferenceKernel.evaluate(log, 1, new double[] {1e4, 0, -1e4}, minusOnes, null, null),
                 1e-9);
         assertTrue(ReferenceKernel.evaluate(log, 1, new double[] {1e4, 0, -1e4}, minusOnes, null, null) < -2.0);
+    }
+
+    /**
+     * README's bound for realizable-mae at every p, not only p = 3: all-zero costs weigh each expert by
+     * {@code 0 - p + 2}, and {@code sum_k (1 - softmax_k) = p - 1}, so the row loss is {@code -(p - 2)(p - 1)}
+     * whatever the scores, with zero gradient (closed form; at p = 4, -6, where README had said -(p - 1) = -3).
+     * At p = 2 the weights are 0: realizable-log is then bounded too.
+     */
+    @Test
+    void realizableMaeOnZeroCostsIsMinusPMinusTwoTimesPMinusOne() {
+        for (int p = 2; p <= 6; p++) {
+            Surrogate mae = Surrogate.realizableMae(p);
+            float[] w32 = new float[p];
+            mae.weights(new double[p], 1, w32);
+            double[] w = toDouble(w32);
+            double[] f = new double[p];
+            for (int j = 0; j < p; j++) {
+                assertEquals(2.0 - p, w[j], 0.0, "p = " + p + ": weight of expert " + j);
+                f[j] = 3.0 * j - 0.7 * j * j;   // any scores
+            }
+            double[] grad = new double[p];
+            assertEquals(-(p - 2.0) * (p - 1.0), ReferenceKernel.evaluate(mae.config(), 1, f, w, null, grad), 1e-12,
+                    "p = " + p);
+            for (double g : grad) {
+                assertEquals(0.0, g, 1e-12, "p = " + p);
+            }
+        }
     }
 
     static double[] toDouble(float[] x) {
