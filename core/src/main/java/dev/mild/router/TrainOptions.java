@@ -32,7 +32,7 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
 
     /**
      * The automatic schedule: the paper's image one, at most 100 epochs stopping after 10 without a gain, where an
-     * epoch of Fashion-MNIST is about 47 optimizer steps (48,000 rows, batch 1024); on smaller data it keeps at
+     * epoch of Fashion-MNIST is about 53 optimizer steps (54,000 rows, batch 1024); on smaller data it keeps at
      * least that many steps (4000 at most, 400 without a gain) instead of that many epochs. Counted in epochs only,
      * 2,100 rows (3 steps an epoch) stopped after 30 steps without a gain and 300 in all: on a six-expert problem
      * whose best expert the features tell apart ({@code TrainScheduleTest}), TDEF stopped after 52 epochs at a test
