@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Usage: bench/peers.sh [JMH ARGS]
 #
-# Our loss kernel side by side with PyTorch (bytedeco, one thread) in ONE JMH run: LossThroughputBenchmark
-# (backends scalar and simd) and bench-peers' PyTorchLossBenchmark, p = 2, 8, 32, distinct and equal margins,
-# B = 65536; then a markdown table of medians: rows/s and simd/pytorch. Extra arguments go to JMH (e.g.
-# -wi 2 -i 3 for a quicker run).
+# Our loss kernel side by side with PyTorch (bytedeco) and DJL (on its PyTorch engine), one thread each, in ONE
+# JMH run: LossThroughputBenchmark (backends scalar and simd) and bench-peers' PyTorchLossBenchmark and
+# DjlLossBenchmark, p = 2, 8, 32, distinct and equal margins, B = 65536; then a markdown table of medians: rows/s
+# and simd's ratio to each peer. Extra arguments go to JMH (e.g. -wi 2 -i 3 for a quicker run).
 #
-# Builds the opt-in Maven profile "peers" (module bench-peers: about 140 MB of PyTorch jars, downloaded into
-# ~/.m2 on first use; the normal build and CI never fetch them). Never installs anything.
+# Builds the opt-in Maven profile "peers" (module bench-peers: about 250 MB of PyTorch and DJL jars, downloaded
+# into ~/.m2 on first use; the normal build and CI never fetch them). Never installs anything (DJL unpacks its
+# native library into ~/.djl.ai once).
 #
 #   bench/peers.sh                          # ~3 minutes after the first download
 #   bench/peers.sh -wi 2 -i 3               # quicker
@@ -19,7 +20,7 @@
 set -euo pipefail
 # Before the build: --help must not download PyTorch.
 if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +58,7 @@ HEADER="# $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu 2>/dev/null | sed -n 's/^Model na
 # which JMH cannot set per fork, but forks inherit this environment.
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 "$JDK/bin/java" --sun-misc-unsafe-memory-access=allow -jar "$JAR" \
-  'dev.mild.bench.LossThroughputBenchmark|dev.mild.bench.peers.PyTorchLossBenchmark' \
+  'dev.mild.bench.LossThroughputBenchmark|dev.mild.bench.peers.(PyTorch|Djl)LossBenchmark' \
   -p backend=scalar,simd -p experts="$EXPERTS" -p equalRho="$EQUAL_RHO" -p batch="$BATCH" \
   "${FAIL_ON_ERROR[@]}" -rf json -rff "$FRESH" "$@" >&2
 if [[ ! -s "$FRESH" ]]; then

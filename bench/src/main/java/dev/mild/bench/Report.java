@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * Turns a JMH JSON result file of {@link LossThroughputBenchmark} and {@link ExpRooflineBenchmark} (one run)
@@ -253,38 +254,67 @@ public final class Report {
         return (double) columns * c.groups();
     }
 
+    /** The peers bench/peers.sh runs, in the table's order: column name, and the benchmark class that measures it. */
+    static final List<String[]> PEERS = List.of(new String[] {"pytorch", "PyTorchLossBenchmark"},
+            new String[] {"djl", "DjlLossBenchmark"});
+
     /**
      * The peer comparison's lines (bench/peers.sh, {@code PeersReport}): a markdown table of rows/s per column
-     * (scalar, simd, pytorch) and the simd/pytorch ratio, one row per configuration.
+     * (scalar, simd, then each peer with results: pytorch, djl) and simd's ratio to each of those peers, one row per
+     * configuration.
      *
-     * @throws IllegalArgumentException when there is no PyTorch result at all: there would be nothing to
-     *     compare with
+     * @throws IllegalArgumentException when there is no peer result at all: there would be nothing to compare with
      */
     public static List<String> peersMarkdown(List<Map<?, ?>> results) {
         Map<Config, Map<String, Double>> table = lossTable();
-        boolean pytorch = false;
-        for (Map<?, ?> r : results) {
-            String name = (String) r.get("benchmark");
-            if (name.endsWith("LossThroughputBenchmark.lossAndGradient")) {
-                putRowsPerSecond(table, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
-            } else if (name.endsWith("PyTorchLossBenchmark.lossAndGradient")) {
-                putRowsPerSecond(table, r, "pytorch");
-                pytorch = true;
+        List<String> peers = new ArrayList<>();
+        for (String[] peer : PEERS) {
+            for (Map<?, ?> r : results) {
+                if (((String) r.get("benchmark")).endsWith("." + peer[1] + ".lossAndGradient")) {
+                    putRowsPerSecond(table, r, peer[0]);
+                    if (!peers.contains(peer[0])) {
+                        peers.add(peer[0]);
+                    }
+                }
             }
         }
-        if (!pytorch) {
-            throw new IllegalArgumentException("no PyTorchLossBenchmark results among the " + results.size()
-                    + " JMH results, so nothing to compare with (run bench/peers.sh)");
+        if (peers.isEmpty()) {
+            throw new IllegalArgumentException("no " + PEERS.stream().map(p -> p[1]).collect(Collectors.joining(" or "))
+                    + " results among the " + results.size() + " JMH results, so nothing to compare with (run"
+                    + " bench/peers.sh)");
+        }
+        for (Map<?, ?> r : results) {
+            if (((String) r.get("benchmark")).endsWith("LossThroughputBenchmark.lossAndGradient")) {
+                putRowsPerSecond(table, r, (String) ((Map<?, ?>) r.get("params")).get("backend"));
+            }
         }
         List<String> out = new ArrayList<>();
-        out.add("| experts | rho | scalar rows/s | simd rows/s | pytorch rows/s | simd/pytorch |");
-        out.add("|---:|---|---:|---:|---:|---:|");
+        StringBuilder header = new StringBuilder("| experts | rho | scalar rows/s | simd rows/s |");
+        StringBuilder rule = new StringBuilder("|---:|---|---:|---:|");
+        for (String peer : peers) {
+            header.append(' ').append(peer).append(" rows/s |");
+            rule.append("---:|");
+        }
+        for (String peer : peers) {
+            header.append(" simd/").append(peer).append(" |");
+            rule.append("---:|");
+        }
+        out.add(header.toString());
+        out.add(rule.toString());
         for (Map.Entry<Config, Map<String, Double>> e : table.entrySet()) {
-            double scalar = e.getValue().getOrDefault("scalar", Double.NaN);
-            double simd = e.getValue().getOrDefault("simd", Double.NaN);
-            double torch = e.getValue().getOrDefault("pytorch", Double.NaN);
-            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %.1fx |", e.getKey().experts(),
-                    e.getKey().rho(), rate(scalar), rate(simd), rate(torch), simd / torch));
+            Map<String, Double> cells = e.getValue();
+            double simd = cells.getOrDefault("simd", Double.NaN);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %d | %s | %s | %s |",
+                    e.getKey().experts(), e.getKey().rho(), rate(cells.getOrDefault("scalar", Double.NaN)), rate(simd)));
+            for (String peer : peers) {
+                line.append(' ').append(rate(cells.getOrDefault(peer, Double.NaN))).append(" |");
+            }
+            for (String peer : peers) {
+                double ratio = simd / cells.getOrDefault(peer, Double.NaN);
+                line.append(' ').append(Double.isNaN(ratio) ? "-" : String.format(Locale.ROOT, "%.1fx", ratio))
+                        .append(" |");
+            }
+            out.add(line.toString());
         }
         return out;
     }

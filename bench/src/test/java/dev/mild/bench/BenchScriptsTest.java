@@ -154,8 +154,11 @@ class BenchScriptsTest {
     @Test
     void peersHelpExplainsTheScriptWithoutBuildingOrDownloading(@TempDir Path dir) throws Exception {
         Path root = root(dir, "peers.sh");
-        assertHelpOnly(run(root, "peers.sh", "echo JMH ran >&2; exit 1", "--help"), "Usage: bench/peers.sh [JMH ARGS]",
-                "bench/peers.sh -wi 2 -i 3");
+        Run help = run(root, "peers.sh", "echo JMH ran >&2; exit 1", "--help");
+        assertHelpOnly(help, "Usage: bench/peers.sh [JMH ARGS]", "bench/peers.sh -wi 2 -i 3");
+        // The whole comment and nothing past it: its last line, then no line of the script's code
+        assertTrue(help.out().endsWith("unless you pass -foe), exit code nonzero.\n"), help.out());
+        assertTrue(help.out().contains("DjlLossBenchmark"), help.out());
     }
 
     @Test

@@ -196,8 +196,31 @@ class ReportTest {
         Files.writeString(ours, "[" + loss("simd", 8, false, null, "[[1]]") + "]");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Report.peersMarkdown(Report.results(ours)));
-        assertEquals("no PyTorchLossBenchmark results among the 1 JMH results, so nothing to compare with (run"
-                + " bench/peers.sh)", e.getMessage());
+        assertEquals("no PyTorchLossBenchmark or DjlLossBenchmark results among the 1 JMH results, so nothing to"
+                + " compare with (run bench/peers.sh)", e.getMessage());
+    }
+
+    /** With DJL's results too: a column and a ratio for each peer; a configuration a peer did not run shows "-". */
+    @Test
+    void peersTableHasAColumnAndARatioPerPeer(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("peers.json");
+        Files.writeString(file, "[" + String.join(",",
+                loss("simd", 8, false, null, "[[40000]]"),
+                result("peers.DjlLossBenchmark.lossAndGradient",
+                        "\"experts\": \"8\", \"batch\": \"1000\", \"equalRho\": \"false\"", "[[2000, 2500]]"),
+                result("peers.PyTorchLossBenchmark.lossAndGradient",
+                        "\"experts\": \"8\", \"batch\": \"1000\", \"equalRho\": \"false\"", "[[5000]]"),
+                loss("simd", 2, true, null, "[[90000]]"),
+                result("peers.DjlLossBenchmark.lossAndGradient",
+                        "\"experts\": \"2\", \"batch\": \"1000\", \"equalRho\": \"true\"", "[[45000]]")) + "]");
+        assertEquals(List.of(
+                "| experts | rho | scalar rows/s | simd rows/s | pytorch rows/s | djl rows/s | simd/pytorch | simd/djl |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|",
+                // no PyTorch result at p = 2: its cells are "-"; DJL 45M against simd's 90M: 2x
+                "| 2 | equal | - | 90.00M | - | 45.00M | - | 2.0x |",
+                // DJL's median of 2000 and 2500 calls/s: 2.25M rows/s, against 40M: 17.8x; PyTorch 5M: 8x
+                "| 8 | distinct | - | 40.00M | 5.00M | 2.25M | 8.0x | 17.8x |"),
+                Report.peersMarkdown(Report.results(file)));
     }
 
     @Test

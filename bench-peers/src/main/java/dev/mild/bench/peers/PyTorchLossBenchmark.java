@@ -2,14 +2,10 @@ package dev.mild.bench.peers;
 
 import static org.bytedeco.pytorch.global.torch.log_softmax;
 
-import dev.mild.io.GoldenCheck;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.RandomBatch;
-import dev.mild.loss.ReferenceKernel;
 import dev.mild.loss.Tolerance;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
@@ -46,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The score is calls per second; times {@code batch} it is rows per second ({@code PeersReport} does it).
  * Before measuring, the set-up checks PyTorch's per-row losses and gradient against the float64
- * {@link ReferenceKernel} on the whole benchmark batch and throws beyond {@link Tolerance#FLOAT32}: only equal
+ * {@link dev.mild.loss.ReferenceKernel} on the whole benchmark batch and throws beyond {@link Tolerance#FLOAT32}: only equal
  * computations are compared.
  *
  * <p>One thread: {@code torch.set_num_threads(1)} and {@code set_num_interop_threads(1)} here, and
@@ -143,21 +139,19 @@ public class PyTorchLossBenchmark {
             names = new String[] {"k x j x B tensor", "loop over k on p x B"};
             candidates = new Formulation[] {this::distinctBatched, this::distinctLoop};
         }
-        Expected expected = Expected.of(data);
+        PeerSetUp.Expected expected = PeerSetUp.Expected.of(data);
+        Runnable[] calls = new Runnable[candidates.length];
         for (int c = 0; c < candidates.length; c++) {
-            check(expected, candidates[c], names[c]);
+            check(expected, candidates[c], names[c], data);
+            Formulation candidate = candidates[c];
+            calls[c] = () -> {
+                try (PointerScope scope = new PointerScope()) {
+                    candidate.compute();
+                }
+            };
         }
-        double[] seconds = secondsPerCall(candidates);
-        StringBuilder log = new StringBuilder("PyTorchLossBenchmark p=" + experts + (allEqual ? " equal" : " distinct"));
-        int best = 0;
-        for (int c = 0; c < candidates.length; c++) {
-            log.append(String.format(Locale.ROOT, "; %s %.3f ms/call", names[c], seconds[c] * 1e3));
-            if (seconds[c] < seconds[best]) {
-                best = c;
-            }
-        }
-        chosen = candidates[best];
-        System.out.println(log.append("; measuring ").append(names[best]));
+        chosen = candidates[PeerSetUp.faster("PyTorchLossBenchmark p=" + experts + (allEqual ? " equal" : " distinct"),
+                names, calls)];
     }
 
     @TearDown(Level.Trial)
@@ -232,68 +226,15 @@ public class PyTorchLossBenchmark {
         return new Tensor[] {loss, grad.t().contiguous()};
     }
 
-    /**
-     * Median wall time per call of each formulation: three warm-up calls each, then rounds that call each
-     * once in turn for about 0.6 s (at least 7 rounds), so that neither is timed cold or in a quieter moment.
-     */
-    private static double[] secondsPerCall(Formulation[] formulations) {
-        int m = formulations.length;
-        for (Formulation formulation : formulations) {
-            for (int i = 0; i < 3; i++) {
-                try (PointerScope scope = new PointerScope()) {
-                    formulation.compute();
-                }
-            }
-        }
-        double[][] t = new double[m][256];
-        int rounds = 0;
-        long end = System.nanoTime() + 600_000_000L;
-        while (rounds < t[0].length && (rounds < 7 || System.nanoTime() < end)) {
-            for (int c = 0; c < m; c++) {
-                long start = System.nanoTime();
-                try (PointerScope scope = new PointerScope()) {
-                    formulations[c].compute();
-                }
-                t[c][rounds] = (System.nanoTime() - start) * 1e-9;
-            }
-            rounds++;
-        }
-        double[] median = new double[m];
-        for (int c = 0; c < m; c++) {
-            Arrays.sort(t[c], 0, rounds);
-            median[c] = t[c][rounds / 2];
-        }
-        return median;
-    }
-
-    /** The float64 reference's per-row losses and gradient of the mean on the benchmark's whole batch. */
-    private record Expected(double[] rowLoss, double[] grad) {
-        static Expected of(RandomBatch data) {
-            double[] rowLoss = new double[data.rows()];
-            double[] grad = new double[data.rows() * data.experts()];
-            ReferenceKernel.evaluate(data.config(), data.rows(), GoldenCheck.toDouble(data.scores()),
-                    GoldenCheck.toDouble(data.weights()), rowLoss, grad);
-            return new Expected(rowLoss, grad);
-        }
-    }
-
     /** Throws unless the formulation agrees with the float64 reference within {@link Tolerance#FLOAT32}. */
-    private void check(Expected expected, Formulation formulation, String name) {
-        int n = batch * experts;
+    private void check(PeerSetUp.Expected expected, Formulation formulation, String name, RandomBatch data) {
         float[] loss = new float[batch];
-        float[] grad = new float[n];
+        float[] grad = new float[batch * experts];
         try (PointerScope scope = new PointerScope()) {
             Tensor[] out = formulation.compute();
             ((FloatBuffer) out[0].contiguous().createBuffer()).get(loss);
             ((FloatBuffer) out[1].contiguous().createBuffer()).get(grad);
         }
-        // The errors Tolerance is stated in (NaN anywhere gives NaN, which no tolerance accepts).
-        double lossErr = GoldenCheck.lossRelErr(GoldenCheck.toDouble(loss), expected.rowLoss());
-        double gradErr = GoldenCheck.gradErr(GoldenCheck.toDouble(grad), expected.grad());
-        if (!Tolerance.FLOAT32.accepts(lossErr, gradErr)) {
-            throw new IllegalStateException("PyTorch (" + name + ") disagrees with the float64 reference (p = "
-                    + experts + ", equalRho = " + equalRho + "): lossRelErr " + lossErr + ", gradErr " + gradErr
-                    + " against " + Tolerance.FLOAT32);
-        }
+        PeerSetUp.check("PyTorch (" + name + ")", expected, loss, grad, data);
     }
 }
