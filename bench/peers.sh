@@ -14,6 +14,7 @@
 #   bench/peers.sh -wi 2 -i 3               # quicker
 #   EXPERTS=8 EQUAL_RHO=true bench/peers.sh # one size (JMH adds a repeated -p to the list, so sizes are set here)
 #   BATCH=1024 bench/peers.sh               # another batch size (default 65536; the table has one)
+# Each of EXPERTS, EQUAL_RHO, BATCH is a comma-separated list, checked before anything is built (exit 2).
 #
 # Results: bench-peers/target/peers-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
 # something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
@@ -29,6 +30,16 @@ JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
 EXPERTS="${EXPERTS:-2,8,32}"
 EQUAL_RHO="${EQUAL_RHO:-false,true}"
 BATCH="${BATCH:-65536}"
+# Checked before the build (on first use a 140 MB download) and the minutes of measuring, as in report.sh: JMH
+# took BATCH=abc to a stack trace and exit 1, and an OUT that is a directory received the results inside it.
+bad_usage() { echo "bench/peers.sh: $*" >&2; exit 2; }
+check_list() {   # NAME VALUE REGEX WHAT EXAMPLE
+  [[ "$2" =~ ^($3)(,($3))*$ ]] || bad_usage "$1=$2: give $4, separated by commas (e.g. $1=$5)"
+}
+check_list EXPERTS "$EXPERTS" '[1-9][0-9]*' "numbers of experts, each >= 1" 8
+check_list EQUAL_RHO "$EQUAL_RHO" 'true|false' "true or false" false
+check_list BATCH "$BATCH" '[1-9][0-9]*' "batch sizes, each >= 1" 1024
+[[ -d "$OUT" ]] && bad_usage "MILD_BENCH_OUT=$OUT is a directory; give the file the results go to (e.g. $OUT/results.json)"
 
 # The launcher's JDK (>= 25; it says how to get one when there is none).
 JDK="$("$ROOT/mild" java-home)"

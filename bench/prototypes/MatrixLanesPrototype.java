@@ -210,6 +210,9 @@ public class MatrixLanesPrototype {
         for (int i = 0; i < B * 8; i++) worstG = Math.max(worstG, Math.abs(g[i] - g2[i]) * B);
         System.out.printf("loss %.9f want %.9f; worst row rel %.2e; worst grad abs*B %.2e%n", got, want, worstL, worstG);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        if (rounds < 3) { // the median leaves the first two out
+            throw new IllegalArgumentException("ROUNDS must be at least 3 (the first 2 warm up), got " + rounds);
+        }
         double[] ratios = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             long t0 = System.nanoTime(); int n = 0;

@@ -62,4 +62,4 @@ public class OpenClOpenBenchmark {
 }
 
 // How to run: ./mild bench OpenClOpen            (both methods, both settings: about 1.5 minutes)
-//             ./mild bench 'OpenClOpen.laterOpen' -p programBinaries=true -i 10
+//             ./mild bench 'OpenClOpenBenchmark.laterOpen' -p programBinaries=true -i 10

@@ -151,6 +151,35 @@ class BenchScriptsTest {
         }
     }
 
+    /**
+     * As bench/report.sh, bench/peers.sh checks its environment before the Maven build (on first use a 140 MB
+     * download): it passed BATCH=abc to JMH, which stopped with a stack trace and exit 1 after the build, and a
+     * MILD_BENCH_OUT that is a directory got the results inside it before the table failed.
+     */
+    @Test
+    void peersRefusesBadEnvironmentValuesBeforeBuilding(@TempDir Path dir) throws Exception {
+        Path root = root(dir, "peers.sh");
+        String jdk = root.resolve("stub-jdk").toString();
+        Path outDir = Files.createDirectories(dir.resolve("results"));
+        String[][] cases = {
+                {"BATCH", "abc", "bench/peers.sh: BATCH=abc: give batch sizes, each >= 1, separated by commas (e.g. BATCH=1024)"},
+                {"EXPERTS", "8,,32", "bench/peers.sh: EXPERTS=8,,32: give numbers of experts, each >= 1, separated by"
+                        + " commas (e.g. EXPERTS=8)"},
+                {"EQUAL_RHO", "yes", "bench/peers.sh: EQUAL_RHO=yes: give true or false, separated by commas (e.g."
+                        + " EQUAL_RHO=false)"},
+                {"MILD_BENCH_OUT", outDir.toString(), "bench/peers.sh: MILD_BENCH_OUT=" + outDir + " is a directory; give"
+                        + " the file the results go to (e.g. " + outDir + "/results.json)"}};
+        for (String[] c : cases) {
+            Run r = runWithEnv(root, jdk, Map.of(c[0], c[1]), "peers.sh", "echo JMH ran >&2; exit 1");
+            assertEquals(2, r.code(), c[0] + ": " + r.err());
+            assertEquals("", r.out(), c[0]);
+            assertEquals(c[2], r.err().strip(), "no Maven build, no JMH run");
+        }
+        try (var left = Files.list(outDir)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
     @Test
     void peersHelpExplainsTheScriptWithoutBuildingOrDownloading(@TempDir Path dir) throws Exception {
         Path root = root(dir, "peers.sh");

@@ -19,22 +19,24 @@ public final class SimdRoofline {
     }
 
     /**
-     * {@code e[i] = 2^(d[i] scale)} for every element, with the lane sums the kernel also keeps: one exp per
+     * {@code e[i] = 2^(d[i] scale[0])} for every element, with the lane sums the kernel also keeps: one exp per
      * element, the kernel's exp loop ({@link VectorMath#exp2Groups}) as one softmax over all of {@code d}, in its two
      * halves. Returns a value derived from the result (a sink for benchmarks).
      *
      * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
      * @param e   outputs, same length. Modified.
+     * @param scale one element, the scale: an array, as the kernel's plan holds it, so that a call allocates nothing
+     *              (the roofline is measured without the allocation the kernel does not make). Not modified.
      * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
      */
-    public static float exp2(float[] d, float[] e, float scale, float[] sum) {
-        VectorMath.exp2Groups(d, d.length, e, 0, new float[] {scale}, 0, sum, 0, 1);
+    public static float exp2(float[] d, float[] e, float[] scale, float[] sum) {
+        VectorMath.exp2Groups(d, d.length, e, 0, scale, 0, sum, 0, 1);
         return sum[0];
     }
 
     /**
      * The exp loop called as the kernel calls it: at p = 8 with distinct margins (rows in lanes) each group's
-     * exps are one call of 8 vectors over the same inputs. Here {@code e[c callLength + i] = 2^(d[i] scale)}
+     * exps are one call of 8 vectors over the same inputs. Here {@code e[c callLength + i] = 2^(d[i] scale[0])}
      * for every call c (inputs {@code d[0 .. callLength)}), the lane sums of the last call into {@code sum}:
      * as many exps as {@link #exp2}, in short loops.
      *
@@ -43,14 +45,13 @@ public final class SimdRoofline {
      * @return a value derived from the result (a sink for benchmarks)
      * @throws IllegalArgumentException if it is not
      */
-    public static float exp2InCalls(float[] d, float[] e, float scale, float[] sum, int callLength) {
+    public static float exp2InCalls(float[] d, float[] e, float[] scale, float[] sum, int callLength) {
         if (callLength <= 0 || callLength % blockLength() != 0 || d.length % callLength != 0) {
             throw new IllegalArgumentException("callLength " + callLength + " must be a positive multiple of "
                     + blockLength() + " that divides the input length " + d.length);
         }
-        float[] scales = {scale};
         for (int off = 0; off < d.length; off += callLength) { // as many exps as d has elements, like exp2
-            VectorMath.exp2Groups(d, callLength, e, off, scales, 0, sum, 0, 1);
+            VectorMath.exp2Groups(d, callLength, e, off, scale, 0, sum, 0, 1);
         }
         return sum[0];
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +23,8 @@ class SimdRooflineTest {
         float[] whole = new float[d.length];
         float[] inCalls = new float[d.length];
         float[] sum = new float[block];
-        SimdRoofline.exp2(d, whole, 1.4426950f, sum);
-        SimdRoofline.exp2InCalls(d, inCalls, 1.4426950f, sum, call);
+        SimdRoofline.exp2(d, whole, new float[] {1.4426950f}, sum);
+        SimdRoofline.exp2InCalls(d, inCalls, new float[] {1.4426950f}, sum, call);
         for (int i = 0; i < d.length; i++) {
             // The same exp on the same input gives the same bits; and it is 2^u of the float u = d scale, to
             // the exp's stated accuracy (VectorMathTest: 7.9e-8).
@@ -42,6 +43,35 @@ class SimdRooflineTest {
         }
     }
 
+    /**
+     * The roofline is the kernel's exp loop, and the kernel's calls allocate nothing once compiled; so must the
+     * benchmark's. exp2 and exp2InCalls boxed their scale into a new one-element array on every call (24 bytes a call
+     * under JMH's -prof gc; ExpRooflineBenchmark measured that allocation with the exps). Calls until a round of them
+     * allocates nothing, as {@link SteadyStateAllocationTest} does for the kernel, for at most 20 s.
+     */
+    @Test
+    void compiledCallsAllocateNothing() {
+        SteadyStateAllocationTest.assumeCountable();
+        int block = SimdRoofline.blockLength();
+        float[] d = new float[64 * block];
+        float[] e = new float[d.length];
+        float[] sum = new float[block];
+        float[] scale = {1.4426950f};
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        long end = System.nanoTime() + 20_000_000_000L;
+        long bytes;
+        do {
+            long before = mx.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 200; i++) {
+                SimdRoofline.exp2(d, e, scale, sum);
+                SimdRoofline.exp2InCalls(d, e, scale, sum, 4 * block);
+            }
+            bytes = mx.getThreadAllocatedBytes(id) - before;
+        } while (bytes != 0 && System.nanoTime() < end);
+        assertEquals(0, bytes, "bytes allocated by 200 calls of each after 20 s");
+    }
+
     @Test
     void callLengthsThatDoNotTileTheInputAreRefused() {
         int block = SimdRoofline.blockLength();
@@ -50,7 +80,7 @@ class SimdRooflineTest {
         float[] sum = new float[block];
         for (int bad : new int[] {0, -block, block + 1, 4 * block}) {
             IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-                    () -> SimdRoofline.exp2InCalls(d, e, 1f, sum, bad));
+                    () -> SimdRoofline.exp2InCalls(d, e, new float[] {1f}, sum, bad));
             assertTrue(ex.getMessage().contains("callLength " + bad), ex.getMessage());
         }
     }
