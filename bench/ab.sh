@@ -12,7 +12,7 @@
 #   bench/ab.sh 7 /tmp/old.jar cli/target/mild.jar --experts 8 --batch 65536 --threads 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 3 ]; then
   usage >&2

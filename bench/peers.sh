@@ -10,7 +10,7 @@
 # into ~/.m2 on first use; the normal build and CI never fetch them). Never installs anything (DJL unpacks its
 # native library into ~/.djl.ai once).
 #
-#   bench/peers.sh                          # ~3 minutes after the first download
+#   bench/peers.sh                          # ~6 minutes after the first download
 #   bench/peers.sh -wi 2 -i 3               # quicker
 #   EXPERTS=8 EQUAL_RHO=true bench/peers.sh # one size (JMH adds a repeated -p to the list, so sizes are set here)
 #   BATCH=1024 bench/peers.sh               # another batch size (default 65536; the table has one)
@@ -21,7 +21,7 @@
 set -euo pipefail
 # Before the build: --help must not download PyTorch.
 if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
   exit 0
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +30,7 @@ JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
 EXPERTS="${EXPERTS:-2,8,32}"
 EQUAL_RHO="${EQUAL_RHO:-false,true}"
 BATCH="${BATCH:-65536}"
-# Checked before the build (on first use a 140 MB download) and the minutes of measuring, as in report.sh: JMH
+# Checked before the build (on first use a 250 MB download) and the minutes of measuring, as in report.sh: JMH
 # took BATCH=abc to a stack trace and exit 1, and an OUT that is a directory received the results inside it.
 bad_usage() { echo "bench/peers.sh: $*" >&2; exit 2; }
 check_list() {   # NAME VALUE REGEX WHAT EXAMPLE

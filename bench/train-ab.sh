@@ -12,7 +12,7 @@
 #   bench/train-ab.sh 5 /tmp/old.jar cli/target/mild.jar --data $F/train-images-idx3-ubyte.gz --experts synthetic --blocks 7,2,1 --loss tdef --epochs 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 4 ]; then
   usage >&2
