@@ -28,7 +28,7 @@ check_list() {   # NAME VALUE REGEX WHAT
 }
 check_list EXPERTS "${EXPERTS:-2}" '[1-9][0-9]*' "numbers of experts, each >= 1" 8
 check_list EQUAL_RHO "${EQUAL_RHO:-false}" 'true|false' "true or false" false
-check_list NU "${NU:-1}" '[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?' "exponents nu > 0" 1,0.5
+check_list NU "${NU:-1}" '[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?' "exponents nu >= 0" 1,0.5
 check_list BATCH "${BATCH:-1}" '[1-9][0-9]*' "batch sizes, each >= 1" 1024
 [[ -d "$OUT" ]] && bad_usage "MILD_BENCH_OUT=$OUT is a directory; give the file the results go to (e.g. $OUT/results.json)"
 mkdir -p "$(dirname "$OUT")"

@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * for the general member of the family instead of MILD's logsumexp)?
  *
  * <p>The score is operations (calls) per second; multiply by {@code batch} for rows per second (the report
- * script does). Forks stay on so backends do not share JIT profiles.
+ * script does). Forks stay on so backends do not share JIT profiles. One thread means the kernel's own threads:
+ * with {@code -p backend=opencl} PoCL still runs a work-group per core unless {@code POCL_MAX_PTHREAD_COUNT=1} is
+ * set in the environment (as {@code OpenClResidencyBenchmark} says).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
