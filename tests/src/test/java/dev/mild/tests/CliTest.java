@@ -463,7 +463,7 @@ class CliTest {
                 {"BATCH", "abc", "bench/report.sh: BATCH=abc: give batch sizes, each >= 1, separated by commas"},
                 {"EXPERTS", "8,,16", "bench/report.sh: EXPERTS=8,,16: give numbers of experts, each >= 1"},
                 {"EQUAL_RHO", "yes", "bench/report.sh: EQUAL_RHO=yes: give true or false"},
-                {"NU", "-1", "bench/report.sh: NU=-1: give exponents nu > 0"},
+                {"NU", "-1", "bench/report.sh: NU=-1: give exponents nu >= 0"},
                 {"MILD_BENCH_OUT", tmp.toString(), "bench/report.sh: MILD_BENCH_OUT=" + tmp + " is a directory"}};
         for (String[] c : cases) {
             ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "bench", "report.sh").toString())
