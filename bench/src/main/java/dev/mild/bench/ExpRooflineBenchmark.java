@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 // their measured iterations (1.65 to 2.16 million calls/s), which the median only just hid. Three forks: the
 // rate moves by up to 15% from one JVM to the next (4.28e9 to 4.84e9 exps/s in four forks of one run on the
 // Xeon), and the report divides by it.
-@Fork(value = 3, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 3, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class ExpRooflineBenchmark {
 
     /** Elements per call: 16 KiB of inputs, resident in L1 like the kernel's working set. */

@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  */
 @State(Scope.Thread)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED"})
 public class OpenClOpenBenchmark {
 
     @Param({"true", "false"})
@@ -46,7 +46,7 @@ public class OpenClOpenBenchmark {
     @BenchmarkMode(Mode.SingleShotTime)
     @Warmup(iterations = 0)
     @Measurement(iterations = 1)
-    @Fork(value = 10, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
+    @Fork(value = 10, jvmArgsPrepend = {"--enable-native-access=ALL-UNNAMED"})
     public void firstOpen() {
         OpenClLoss.open(KernelOptions.DEFAULT).close();
     }

@@ -29,14 +29,41 @@ class BenchCommandsTest {
 
     /** The benchmarks JMH's annotation processor listed for this module. */
     private static List<String> benchmarks() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (BenchmarkListEntry entry : entries()) {
+            names.add(entry.getUsername());
+        }
+        return names;
+    }
+
+    private static List<BenchmarkListEntry> entries() throws IOException {
         try (InputStream in = BenchCommandsTest.class.getResourceAsStream("/META-INF/BenchmarkList")) {
-            List<String> names = new ArrayList<>();
+            List<BenchmarkListEntry> entries = new ArrayList<>();
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 if (!line.isBlank()) {
-                    names.add(new BenchmarkListEntry(line).getUsername());
+                    entries.add(new BenchmarkListEntry(line));
                 }
             }
-            return names;
+            return entries;
+        }
+    }
+
+    /**
+     * The flags a benchmark's forks need (the vector module, native access) are prepended, so that a command's own
+     * {@code -jvmArgsAppend -Dname=value} (PERFORMANCE.md's ablation, a device choice) adds to them: JMH's command-line
+     * option replaces the annotation's attribute of the same name, and with the flags in {@code jvmArgsAppend} a
+     * fork started without them ("backend simd is not available here: jdk.incubator.vector is not added") unless
+     * its parent JVM had them too (./mild bench does, bench/peers.sh did not).
+     */
+    @Test
+    void forkFlagsArePrependedSoThatAnAppendedOneAddsToThem() throws IOException {
+        for (BenchmarkListEntry entry : entries()) {
+            assertTrue(!entry.getJvmArgsAppend().hasValue(), () -> entry.getUsername() + " sets jvmArgsAppend: "
+                    + entry.getJvmArgsAppend().get());
+            if (!entry.getUsername().contains("OpenCl")) {
+                assertTrue(entry.getJvmArgsPrepend().hasValue() && entry.getJvmArgsPrepend().get().contains("jdk.incubator.vector"),
+                        entry.getUsername() + " does not add the vector module to its forks");
+            }
         }
     }
 

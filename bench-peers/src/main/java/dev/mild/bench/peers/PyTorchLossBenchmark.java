@@ -54,7 +54,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+@Fork(value = 1, jvmArgsPrepend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         // JavaCPP reaches sun.misc.Unsafe; every tensor of a call is freed by the PointerScope, so JavaCPP's
         // GC-driven deallocator thread is not needed.
         "--sun-misc-unsafe-memory-access=allow", "-Dorg.bytedeco.javacpp.nopointergc=true"})
