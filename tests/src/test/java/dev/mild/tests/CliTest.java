@@ -547,6 +547,23 @@ class CliTest {
         }
     }
 
+    /**
+     * MILD_JVM_OPTS is split into words but never expanded as file names: unquoted in the launcher, a '*' in an
+     * option matched a file of the current directory, and "-Dmild.backend=*" ran as the name of that file.
+     */
+    @Test
+    void theLauncherPassesMildJvmOptsAsWrittenBesideMatchingFiles(@TempDir Path dir) throws IOException,
+            InterruptedException {
+        Files.createFile(dir.resolve("-Dmild.backend=zzz"));
+        ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "mild").toAbsolutePath().toString(), "backends")
+                .directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().put("MILD_JVM_OPTS", "-Dmild.backend=*");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, p.waitFor(), out);
+        assertTrue(out.contains("unknown backend \"*\""), out);
+    }
+
     @Test
     void throughputPrintsOneJsonObject() {
         Run r = run("throughput", "--backend", "scalar", "--experts", "5", "--batch", "300", "--seconds", "0.2",
