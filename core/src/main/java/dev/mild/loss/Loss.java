@@ -41,7 +41,8 @@ public final class Loss {
      *
      * @param config the loss to compute
      * @return a loss on the shared default backend
-     * @throws dev.mild.InvalidInputException if {@code config} is {@code null}
+     * @throws dev.mild.InvalidInputException if {@code config} is {@code null}, or, while the shared backend is
+     *                                        not yet made, as {@link Backends#shared()}
      */
     public static Loss of(LossConfig config) {
         return new Loss(config, Backends.shared());
