@@ -13,10 +13,21 @@ package dev.mild;
 public class InvalidInputException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An exception with the given message, made printable as described above.
+     *
+     * @param message what is wrong and where; {@code null} for none
+     */
     public InvalidInputException(String message) {
         super(printable(message));
     }
 
+    /**
+     * An exception with the given message, made printable as described above, and the exception that caused it.
+     *
+     * @param message what is wrong and where; {@code null} for none
+     * @param cause   the exception that led to this one (an I/O error, a row's failed check); {@code null} for none
+     */
     public InvalidInputException(String message, Throwable cause) {
         super(printable(message), cause);
     }

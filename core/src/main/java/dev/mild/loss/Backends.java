@@ -35,12 +35,32 @@ public final class Backends {
     private Backends() {
     }
 
-    /** What {@code mild backends} shows for one backend. */
+    /**
+     * What {@code mild backends} shows for one backend.
+     *
+     * @param name              the name {@link #open} and {@value #PROPERTY} take ({@code scalar}, {@code simd}, ...)
+     * @param description       one line saying what the backend is
+     * @param autoPriority      its rank among automatic choices, highest first; negative when it is used only by
+     *                          name
+     * @param unavailableReason why it cannot run here, phrased so the user knows what to do; {@code null} when it
+     *                          can
+     */
     public record Info(String name, String description, int autoPriority, String unavailableReason) {
+        /**
+         * Whether the backend can run in this JVM.
+         *
+         * @return {@code true} when {@link #unavailableReason()} is {@code null}
+         */
         public boolean available() {
             return unavailableReason == null;
         }
 
+        /**
+         * Whether the automatic choice considers this backend.
+         *
+         * @return {@code true} when {@link #autoPriority()} is {@code >= 0}; {@code false} for backends used only
+         *         by name ({@code reference}, {@code opencl})
+         */
         public boolean automatic() {
             return autoPriority >= 0;
         }
@@ -85,7 +105,11 @@ public final class Backends {
         }
     }
 
-    /** Every backend found, usable ones first, each group by automatic priority (highest first). Asks every one. */
+    /**
+     * Every backend found, usable ones first, each group by automatic priority (highest first). Asks every one.
+     *
+     * @return an unmodifiable list, one entry per backend name found on the class path or module path
+     */
     public static List<Info> list() {
         return entries().stream().map(Entry::info)
                 .sorted(Comparator.comparing((Info x) -> !x.available())
@@ -94,12 +118,21 @@ public final class Backends {
                 .toList();
     }
 
-    /** Names of the backends usable here, in {@link #list()} order. */
+    /**
+     * Names of the backends usable here, in {@link #list()} order.
+     *
+     * @return an unmodifiable list of names; never empty, since {@code scalar} always runs
+     */
     public static List<String> availableNames() {
         return list().stream().filter(Info::available).map(Info::name).toList();
     }
 
-    /** The name {@link #openDefault} would use: the {@value #PROPERTY} property if set, else the automatic choice. */
+    /**
+     * The name {@link #openDefault} would use: the {@value #PROPERTY} property if set, else the automatic choice.
+     *
+     * @return the backend's name
+     * @throws InvalidInputException when {@value #PROPERTY} names a backend that does not exist or cannot run here
+     */
     public static String defaultName() {
         String forced = forcedName();
         return forced != null ? require(forced).name : automatic().name;
@@ -117,6 +150,10 @@ public final class Backends {
      * here and stops them at {@link LossKernel#close()}; one dropped open has them stopped only when the garbage
      * collector finds it. {@link Loss#of} shares one process-wide kernel instead ({@link #shared()}).
      *
+     * @param name    the backend's name, as {@link #list()} gives it ({@code reference}, {@code scalar},
+     *                {@code simd}, {@code opencl})
+     * @param options worker threads and device; {@link KernelOptions#DEFAULT} for all cores and the default device
+     * @return a new kernel, owned by the caller
      * @throws InvalidInputException when no backend has that name or it cannot run here (the message lists
      *                               the available ones and says why this one is not), or options is null
      */
@@ -128,7 +165,15 @@ public final class Backends {
         return kernel;
     }
 
-    /** The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once); the caller owns it, as {@link #open}'s. */
+    /**
+     * The backend named by {@value #PROPERTY} if set, else the automatic choice (logged once); the caller owns it, as
+     * {@link #open}'s.
+     *
+     * @param options worker threads and device; {@link KernelOptions#DEFAULT} for all cores and the default device
+     * @return a new kernel, owned by the caller
+     * @throws InvalidInputException when {@code options} is {@code null}, or {@value #PROPERTY} names a backend that
+     *                               does not exist or cannot run here
+     */
     public static LossKernel openDefault(KernelOptions options) {
         requireOptions(options);
         String forced = forcedName();
@@ -147,6 +192,10 @@ public final class Backends {
      * A process-wide default backend for {@link Loss#of}, created on first use and never closed: its
      * {@link LossKernel#close()} does nothing, since every {@code Loss.of} in the process shares it (closing it
      * used to make every later call anywhere throw "backend is closed").
+     *
+     * @return the same kernel on every call, built with {@link KernelOptions#DEFAULT} on first use
+     * @throws InvalidInputException on first use, when {@value #PROPERTY} names a backend that does not exist or
+     *                               cannot run here
      */
     public static synchronized LossKernel shared() {
         if (shared == null) {
@@ -276,7 +325,11 @@ public final class Backends {
         return List.copyOf(found);
     }
 
-    /** For messages: "name (reason)" of every backend that cannot run here. */
+    /**
+     * For messages: "name (reason)" of every backend that cannot run here.
+     *
+     * @return those entries joined by "; ", or an empty string when every backend can run
+     */
     public static String unavailableSummary() {
         return list().stream().filter(i -> !i.available())
                 .map(i -> i.name() + " (" + i.unavailableReason() + ")")

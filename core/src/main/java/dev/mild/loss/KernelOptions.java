@@ -21,6 +21,11 @@ public record KernelOptions(int threads, String device) {
      */
     public static final int MAX_THREADS = 4096;
 
+    /**
+     * Checks the thread count.
+     *
+     * @throws dev.mild.InvalidInputException if {@code threads} is negative or above {@link #MAX_THREADS}
+     */
     public KernelOptions {
         if (threads < 0 || threads > MAX_THREADS) {
             throw new dev.mild.InvalidInputException("threads must be in 0.." + MAX_THREADS + " (0 = all cores), got "
@@ -28,11 +33,22 @@ public record KernelOptions(int threads, String device) {
         }
     }
 
+    /**
+     * The given thread count with the backend's default device.
+     *
+     * @param threads worker threads, 0 for all available processors, at most {@link #MAX_THREADS}
+     * @return options with that thread count and a {@code null} device
+     * @throws dev.mild.InvalidInputException if {@code threads} is negative or above {@link #MAX_THREADS}
+     */
     public static KernelOptions threads(int threads) {
         return new KernelOptions(threads, null);
     }
 
-    /** The thread count to use: {@code threads}, or the number of available processors when 0. */
+    /**
+     * The thread count to use: {@code threads}, or the number of available processors when 0.
+     *
+     * @return the number of threads, at least 1
+     */
     public int resolvedThreads() {
         return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
     }

@@ -19,6 +19,14 @@ public final class Loss {
     private final LossConfig config;
     private final LossKernel kernel;
 
+    /**
+     * Binds a configuration to a kernel, typically one opened with {@link Backends#open}. The kernel stays the
+     * caller's: this class never closes it.
+     *
+     * @param config the loss to compute
+     * @param kernel the backend that computes it
+     * @throws dev.mild.InvalidInputException if either is {@code null}
+     */
     public Loss(LossConfig config, LossKernel kernel) {
         this.config = Checks.required("config", config);
         this.kernel = Checks.required("kernel", kernel);
@@ -30,15 +38,30 @@ public final class Loss {
      * every core ({@link KernelOptions#DEFAULT}: a batch of more than {@link RowBlockKernel#CHUNK_ROWS} rows runs
      * on worker threads); a service that wants fewer opens its own with {@link Backends#open} and
      * {@code new Loss(config, kernel)}.
+     *
+     * @param config the loss to compute
+     * @return a loss on the shared default backend
+     * @throws dev.mild.InvalidInputException if {@code config} is {@code null}, or, while the shared backend is
+     *                                        not yet made, as {@link Backends#shared()}
      */
     public static Loss of(LossConfig config) {
         return new Loss(config, Backends.shared());
     }
 
+    /**
+     * The loss this facade computes.
+     *
+     * @return the configuration given at construction
+     */
     public LossConfig config() {
         return config;
     }
 
+    /**
+     * The backend behind this facade, for trainers that validated their data and call it directly.
+     *
+     * @return the kernel given at construction ({@link Backends#shared()} for {@link #of})
+     */
     public LossKernel kernel() {
         return kernel;
     }
@@ -51,7 +74,9 @@ public final class Loss {
      * @param rowLoss length {@code >= B}, or {@code null}. Modified.
      * @param grad    {@code B x p} gradient of the mean loss, or {@code null}. Modified.
      * @return the mean loss; {@code 0} when {@code B == 0}
-     * @throws dev.mild.InvalidInputException as {@link #evaluate(float[], float[], int, int, float[], float[])}
+     * @throws dev.mild.InvalidInputException as {@link #evaluate(float[], float[], int, int, float[], float[])},
+     *                                        and when {@code scores.length} is not a multiple of p or
+     *                                        {@code weights} is longer than {@code scores}
      */
     public double evaluate(float[] scores, float[] weights, float[] rowLoss, float[] grad) {
         int p = config.experts();
@@ -73,6 +98,14 @@ public final class Loss {
      * {@code fromRow * p}, rowLoss at index {@code fromRow}. The gradient is that of the view's mean loss.
      * Outputs may not share elements with the inputs or with each other (no in-place gradient).
      *
+     * @param scores  router scores, row-major with {@code p = config().experts()} columns, at least
+     *                {@code (fromRow + rows) x p} elements. Not modified.
+     * @param weights per-expert weights, the same layout as {@code scores}. Not modified.
+     * @param fromRow the view's first row, counted from 0, {@code >= 0}
+     * @param rows    the number of rows in the view, {@code >= 0}
+     * @param rowLoss each row's loss, written at index {@code fromRow + i}; {@code null} to skip. Modified.
+     * @param grad    the gradient of the view's mean loss, written from element {@code fromRow * p};
+     *                {@code null} to skip the backward pass. Modified.
      * @return the mean loss over the view; {@code 0} when {@code rows == 0}
      * @throws dev.mild.InvalidInputException on a missing or too short array, a negative {@code fromRow} or
      *                                        {@code rows}, a non-finite value, a row whose scores spread too far
@@ -96,8 +129,24 @@ public final class Loss {
      * checks its view: shapes, finite values, the scores' spread and the weights' size. Messages count rows from
      * each array's offset ("row 3 of the call").
      *
+     * @param rows          number of rows {@code B >= 0}
+     * @param scores        router scores, {@code rows x p} from {@code scoresOffset}, with
+     *                      {@code p = config().experts()}. Not modified.
+     * @param scoresOffset  element offset of the first score, {@code >= 0}
+     * @param weights       per-expert weights, {@code rows x p} from {@code weightsOffset}. Not modified.
+     * @param weightsOffset element offset of the first weight, {@code >= 0}
+     * @param rowLoss       each row's loss, written at {@code rowLossOffset + i}; {@code null} to skip. Modified.
+     * @param rowLossOffset element offset of the first row loss, {@code >= 0} (ignored when {@code rowLoss} is
+     *                      {@code null})
+     * @param grad          the gradient of the mean loss, {@code rows x p} from {@code gradOffset}, overwritten;
+     *                      {@code null} to skip the backward pass. Modified.
+     * @param gradOffset    element offset of the first gradient entry, {@code >= 0} (ignored when {@code grad}
+     *                      is {@code null})
      * @return the mean loss over the rows; {@code 0} when {@code rows == 0}
-     * @throws dev.mild.InvalidInputException before anything is written
+     * @throws dev.mild.InvalidInputException before anything is written: on a negative {@code rows} or offset,
+     *                                        a missing input, an array too short for its range, overlapping
+     *                                        outputs, a non-finite value, a row whose scores spread too far or
+     *                                        whose weights are too large for float32
      */
     public double evaluate(int rows, float[] scores, int scoresOffset, float[] weights, int weightsOffset,
                            float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {

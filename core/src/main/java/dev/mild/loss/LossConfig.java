@@ -118,6 +118,7 @@ public final class LossConfig {
      *              magnitude, or
      *              {@code null} for all zero. Not modified.
      * @param nu    the comp-sum exponent, finite and {@code >= 0} ({@code 1}: log, {@code 2}: MAE-like).
+     * @return the validated configuration, with {@code p = rho.length} experts
      * @throws InvalidInputException naming the offending expert, counted from 1 as the CLI counts them
      */
     public static LossConfig of(double[] rho, double[] delta, double nu) {
@@ -169,17 +170,35 @@ public final class LossConfig {
      * the scores nearly cancel a negative delta, a term's exponent {@code delta + (f_j - f_k)/rho} keeps a float32
      * rounding error of a few 1e-8 of |delta| (6e-6 of the loss at delta = -69, within {@link Tolerance#FLOAT32};
      * 3.5e-5 at delta = -1429, rho 0.7, a score gap of 1000, which was accepted before and is not now).
+     *
+     * @param rho a margin in {@code [}{@link #MIN_RHO}{@code , }{@link #MAX_RHO}{@code ]}
+     * @return the bound on {@code |delta|}, {@code >= 0} for such a margin (0 at either end of the range)
      */
     public static double maxDelta(double rho) {
         return Math.log(FACTOR_LIMIT) - Math.abs(Math.log(rho));
     }
 
-    /** MILD's loss {@code l~_rho}: per-expert margins, {@code nu = 1}, no additive margin. */
+    /**
+     * MILD's loss {@code l~_rho}: per-expert margins, {@code nu = 1}, no additive margin.
+     *
+     * @param rho one margin per expert, each in {@code [}{@link #MIN_RHO}{@code , }{@link #MAX_RHO}{@code ]}; the
+     *            number given is the number of experts. Not modified (copied).
+     * @return the validated configuration
+     * @throws InvalidInputException when no margin is given or one is out of range (as {@link #of})
+     */
     public static LossConfig mild(double... rho) {
         return of(rho, null, 1.0);
     }
 
-    /** The same margin for every expert ({@code rho = 1} is TDEF's and the realizable losses' shape). */
+    /**
+     * The same margin for every expert ({@code rho = 1} is TDEF's and the realizable losses' shape).
+     *
+     * @param p   the number of experts, {@code >= 1}
+     * @param rho the margin of every expert, in {@code [}{@link #MIN_RHO}{@code , }{@link #MAX_RHO}{@code ]}
+     * @param nu  the comp-sum exponent, finite and {@code >= 0}
+     * @return the validated configuration, with no additive margin
+     * @throws InvalidInputException when {@code p < 1}, or as {@link #of}
+     */
     public static LossConfig uniform(int p, double rho, double nu) {
         if (p < 1) {
             throw new InvalidInputException("a loss needs at least one expert (p >= 1), got p = " + p);
@@ -189,42 +208,82 @@ public final class LossConfig {
         return of(r, null, nu);
     }
 
-    /** Number of experts. */
+    /**
+     * Number of experts.
+     *
+     * @return {@code p}, the number of score and weight columns per row, {@code >= 1}
+     */
     public int experts() {
         return p;
     }
 
-    /** Margin of expert k. */
+    /**
+     * Margin of expert k.
+     *
+     * @param k the expert, counted from 0, in {@code 0 .. experts() - 1}
+     * @return {@code rho_k}
+     * @throws ArrayIndexOutOfBoundsException when {@code k} is out of range
+     */
     public double rho(int k) {
         return rho[k];
     }
 
-    /** Inverse margin {@code a_k = 1 / rho_k}. */
+    /**
+     * Inverse margin {@code a_k = 1 / rho_k}.
+     *
+     * @param k the expert, counted from 0, in {@code 0 .. experts() - 1}
+     * @return {@code a_k}
+     * @throws ArrayIndexOutOfBoundsException when {@code k} is out of range
+     */
     public double inverseMargin(int k) {
         return a[k];
     }
 
-    /** Additive margin {@code delta_k}. */
+    /**
+     * Additive margin {@code delta_k}.
+     *
+     * @param k the expert, counted from 0, in {@code 0 .. experts() - 1}
+     * @return {@code delta_k}; {@code 0} when the configuration has no additive margins
+     * @throws ArrayIndexOutOfBoundsException when {@code k} is out of range
+     */
     public double delta(int k) {
         return delta[k];
     }
 
-    /** {@code exp(delta_k)}. */
+    /**
+     * {@code exp(delta_k)}.
+     *
+     * @param k the expert, counted from 0, in {@code 0 .. experts() - 1}
+     * @return {@code exp(delta_k)}, precomputed; {@code 1} when {@code delta_k = 0}
+     * @throws ArrayIndexOutOfBoundsException when {@code k} is out of range
+     */
     public double expDelta(int k) {
         return expDelta[k];
     }
 
-    /** The comp-sum exponent. */
+    /**
+     * The comp-sum exponent.
+     *
+     * @return {@code nu}, finite and {@code >= 0} ({@code 1} for the log member)
+     */
     public double nu() {
         return nu;
     }
 
-    /** True when some {@code delta_k != 0}. */
+    /**
+     * True when some {@code delta_k != 0}.
+     *
+     * @return whether any expert has an additive margin
+     */
     public boolean hasDelta() {
         return hasDelta;
     }
 
-    /** True for the logsumexp fast path: {@code nu == 1} and every {@code delta_k == 0}. */
+    /**
+     * True for the logsumexp fast path: {@code nu == 1} and every {@code delta_k == 0}.
+     *
+     * @return whether the kernels can use the logsumexp member
+     */
     public boolean isLogSumExp() {
         return nu == 1.0 && !hasDelta;
     }
@@ -233,6 +292,9 @@ public final class LossConfig {
      * The largest spread {@code max_j f_j - min_j f_j} of a row's scores that this loss accepts: it keeps
      * {@code (max - f_k)/rho_k}, and with {@code nu < 1} also {@code Phi(S)} and the gradient, within
      * {@link #FACTOR_LIMIT}. {@link Checks#scores} rejects rows beyond it.
+     *
+     * @return the bound, in score units, {@code >= 0}; {@code FACTOR_LIMIT * rho_min} (capped at float32's largest
+     *         value) or less when {@code nu < 1}
      */
     public double maxScoreSpread() {
         return spreadLimit.value;
@@ -287,6 +349,10 @@ public final class LossConfig {
      * scores with all the weight on the top expert overflowed there at p >= 34). With rho = 1, no delta, scores 10
      * apart and 3 experts that is about 6e35; with rho = 1e-30 and 3 experts, about 3.5e6. {@link Checks#weights}
      * rejects rows beyond it.
+     *
+     * @param spread a bound on the row's {@code max_j f_j - min_j f_j}, in score units; a negative value counts
+     *               as 0
+     * @return the largest accepted {@code sum_k |w_k|} of one row, {@code >= 0}; no larger for a larger spread
      */
     public double maxRowWeight(double spread) {
         double maxA = 0.0;
@@ -310,37 +376,75 @@ public final class LossConfig {
         return spreadLimit.reason;
     }
 
-    /** Copies of the margins. */
+    /**
+     * Copies of the margins.
+     *
+     * @return a new array of {@code experts()} margins, expert 0 first; changing it changes nothing here
+     */
     public double[] rho() {
         return rho.clone();
     }
 
-    /** Copies of the additive margins (zeros when none). */
+    /**
+     * Copies of the additive margins (zeros when none).
+     *
+     * @return a new array of {@code experts()} additive margins, expert 0 first; changing it changes nothing here
+     */
     public double[] delta() {
         return delta.clone();
     }
 
-    /** Number of distinct margins: the softmaxes a row costs. */
+    /**
+     * Number of distinct margins: the softmaxes a row costs.
+     *
+     * @return the number of groups, from 1 to {@code experts()}
+     */
     public int groups() {
         return groupA.length;
     }
 
-    /** Inverse margin shared by the experts of group g. */
+    /**
+     * Inverse margin shared by the experts of group g.
+     *
+     * @param g the group, counted from 0 in order of each margin's first appearance among the experts, in
+     *          {@code 0 .. groups() - 1}
+     * @return the group's {@code a = 1 / rho}
+     * @throws ArrayIndexOutOfBoundsException when {@code g} is out of range
+     */
     public double groupInverseMargin(int g) {
         return groupA[g];
     }
 
-    /** First index into {@link #groupMember} of group g; group g ends where group g+1 starts. */
+    /**
+     * First index into {@link #groupMember} of group g; group g ends where group g+1 starts.
+     *
+     * @param g the group, counted from 0, in {@code 0 .. groups()}: {@code groupStart(groups())} is
+     *          {@code experts()}, the end of the last group
+     * @return the index of the group's first member in group order
+     * @throws ArrayIndexOutOfBoundsException when {@code g} is out of range
+     */
     public int groupStart(int g) {
         return groupStart[g];
     }
 
-    /** The i-th expert in group order. */
+    /**
+     * The i-th expert in group order.
+     *
+     * @param i the position in group order, counted from 0, in {@code 0 .. experts() - 1}
+     * @return the expert at that position, counted from 0 (within a group, experts keep their own order)
+     * @throws ArrayIndexOutOfBoundsException when {@code i} is out of range
+     */
     public int groupMember(int i) {
         return groupMembers[i];
     }
 
-    /** Group of expert k. */
+    /**
+     * Group of expert k.
+     *
+     * @param k the expert, counted from 0, in {@code 0 .. experts() - 1}
+     * @return the group of experts sharing {@code k}'s margin, counted from 0
+     * @throws ArrayIndexOutOfBoundsException when {@code k} is out of range
+     */
     public int groupOf(int k) {
         return groupOf[k];
     }

@@ -25,15 +25,28 @@ package dev.mild.loss;
  */
 public interface LossKernel extends AutoCloseable {
 
-    /** The backend's name, as listed by {@link Backends} ({@code reference}, {@code scalar}, ...). */
+    /**
+     * The backend's name, as listed by {@link Backends} ({@code reference}, {@code scalar}, ...).
+     *
+     * @return the name {@link Backends#open} takes for this backend
+     */
     String name();
 
-    /** One line for logs: the name and what was chosen at run time (vector width, device, threads). */
+    /**
+     * One line for logs: the name and what was chosen at run time (vector width, device, threads).
+     *
+     * @return a human-readable description; by default just {@link #name()}
+     */
     default String describe() {
         return name();
     }
 
-    /** How close this backend is promised to be to the float64 reference (tested against the golden files). */
+    /**
+     * How close this backend is promised to be to the float64 reference (tested against the golden files).
+     *
+     * @return {@link Tolerance#FLOAT32} for the float32 backends (the default); {@link Tolerance#FLOAT64} for
+     *         {@code reference}
+     */
     default Tolerance tolerance() {
         return Tolerance.FLOAT32;
     }
@@ -44,10 +57,16 @@ public interface LossKernel extends AutoCloseable {
      * @param config        the loss. Not modified.
      * @param rows          number of rows {@code B >= 0}
      * @param scores        router scores {@code f}, {@code rows x p} from {@code scoresOffset}. Not modified.
+     * @param scoresOffset  element offset of the first score, {@code >= 0}
      * @param weights       per-expert weights {@code w}, {@code rows x p} from {@code weightsOffset}. Not modified.
+     * @param weightsOffset element offset of the first weight, {@code >= 0}
      * @param rowLoss       {@code loss_i} for each row, written at {@code rowLossOffset + i}; {@code null} to skip. Modified.
+     * @param rowLossOffset element offset of the first row loss, {@code >= 0} (ignored when {@code rowLoss} is
+     *                      {@code null})
      * @param grad          {@code d(mean loss)/d f}, {@code rows x p} from {@code gradOffset}, overwritten;
      *                      {@code null} to skip the backward pass. Modified.
+     * @param gradOffset    element offset of the first gradient entry, {@code >= 0} (ignored when {@code grad} is
+     *                      {@code null})
      * @return the mean loss {@code (1/B) sum_i loss_i}, accumulated in float64; {@code 0} when {@code rows == 0}
      * @throws dev.mild.InvalidInputException as {@link Checks#call}, before anything is written
      */
@@ -69,6 +88,8 @@ public interface LossKernel extends AutoCloseable {
      * for that one at most {@code maxMillis}. Interrupting the thread that runs it stops it after the round in hand
      * (it returns {@code false} with the thread's interrupt status kept).
      *
+     * @param maxMillis the time budget in milliseconds (a negative value counts as 0); checked between rounds, so
+     *                  it may be overrun by one round
      * @return {@code true} when the calls allocated nothing (so they are compiled) before {@code maxMillis}; backends
      *         that need no warm-up return {@code true} at once ({@code scalar}: plain Java, quick to compile;
      *         {@code reference} and {@code opencl} allocate on every call anyway)

@@ -37,6 +37,11 @@ package dev.mild.loss;
  * or a lost term of 5e-5 of the terms however small the gradient. The error grows like {@code nu |x| 2^-24} for
  * an exponent x: at nu 10 to 20 OpenCL reached 4.1e-5, and beyond nu = 20 it can pass the bound (1.1e-4 at
  * nu 20 to 40, weights at a stationary point, margins near their limit).
+ *
+ * @param lossRelative the largest accepted {@code lossRelErr}, as defined above
+ * @param gradNormwise the largest accepted normwise gradient error {@code max|g - g*| / max|g*|}
+ * @param gradTermwise the largest accepted termwise gradient error {@code max|g - g*| / max T*}; 0 accepts only
+ *                     what the normwise bound does
  */
 public record Tolerance(double lossRelative, double gradNormwise, double gradTermwise) {
 
@@ -52,17 +57,34 @@ public record Tolerance(double lossRelative, double gradNormwise, double gradTer
     /**
      * True when both errors are within this tolerance, the gradient by the normwise bound alone (for a truth
      * without term sizes; a NaN error is never within).
+     *
+     * @param lossRelErr      the measured loss error, as {@link #lossRelative} defines it
+     * @param gradNormwiseErr the measured normwise gradient error, as {@link #gradNormwise} defines it
+     * @return {@code true} when both are at most their bounds
      */
     public boolean accepts(double lossRelErr, double gradNormwiseErr) {
         return lossRelErr <= lossRelative && gradNormwiseErr <= gradNormwise;
     }
 
-    /** True when the loss error and the gradient error are within this tolerance (a NaN error is never within). */
+    /**
+     * True when the loss error and the gradient error are within this tolerance (a NaN error is never within).
+     *
+     * @param lossRelErr the measured loss error, as {@link #lossRelative} defines it
+     * @param gradErr    the measured gradient errors, both bounds' ({@link GradientError#of})
+     * @return {@code true} when the loss error is at most {@link #lossRelative} and
+     *         {@link #acceptsGradient acceptsGradient(gradErr)}
+     */
     public boolean accepts(double lossRelErr, GradientError gradErr) {
         return lossRelErr <= lossRelative && acceptsGradient(gradErr);
     }
 
-    /** True when the gradient meets the normwise bound or the termwise one (a NaN error meets neither). */
+    /**
+     * True when the gradient meets the normwise bound or the termwise one (a NaN error meets neither).
+     *
+     * @param gradErr the measured gradient errors, both bounds' ({@link GradientError#of})
+     * @return {@code true} when {@code gradErr.normwise() <= gradNormwise} or
+     *         {@code gradErr.termwise() <= gradTermwise}
+     */
     public boolean acceptsGradient(GradientError gradErr) {
         return gradErr.normwise() <= gradNormwise || gradErr.termwise() <= gradTermwise;
     }

@@ -50,6 +50,7 @@ import java.util.zip.CRC32;
  */
 public final class ModelFile {
     static final byte[] MAGIC = {'M', 'I', 'L', 'D', 'R', 'T', 'R', 0x1A};   // CsvReader knows it (a model as data)
+    /** The format version this build writes, and the only one it reads. */
     public static final int VERSION = 1;
     static final int HEADER = 20;
     static final int TRAILER = 4;
@@ -60,7 +61,15 @@ public final class ModelFile {
     /** What an existing file must be for {@code --out} to replace it: a model (an input or any other file is kept). */
     public static final OutputFile.Kind KIND = new OutputFile.Kind("MILD model file", MAGIC);
 
-    /** Writes {@code model} to {@code file} atomically (temporary file + rename; see {@link OutputFile#write}). */
+    /**
+     * Writes {@code model} to {@code file} atomically (temporary file + rename; see {@link OutputFile#write}).
+     *
+     * @param model the model to save
+     * @param file  where to save it; a file already there is replaced, whatever it holds (the CLI's {@code --out}
+     *              checks {@link #KIND} first, this method does not)
+     * @throws InvalidInputException when {@code model} or {@code file} is {@code null}, or naming {@code file}
+     *                               when writing fails (an existing file is then left as it was)
+     */
     public static void save(RouterModel model, Path file) {
         Checks.required("model to save", model);
         Checks.required("file to save", file);
@@ -70,6 +79,8 @@ public final class ModelFile {
     /**
      * Reads a model saved by {@link #save}.
      *
+     * @param file the model file; read whole into memory (at most the heap's size) after its magic is checked
+     * @return the model, checked as {@link RouterModel}'s constructor checks it
      * @throws InvalidInputException naming the file and what is wrong: missing or unreadable, not a model file
      *                               (magic), another format version, truncated or corrupt (length, CRC32, payload)
      */
@@ -134,7 +145,13 @@ public final class ModelFile {
         }
     }
 
-    /** The whole file's bytes for a model. */
+    /**
+     * The whole file's bytes for a model.
+     *
+     * @param model the model to encode, not {@code null}
+     * @return a new array: header, payload and checksum, what {@link #save} writes and {@link #fromBytes} reads
+     * @throws InvalidInputException when a name is longer than {@link #MAX_NAME_BYTES} in modified UTF-8
+     */
     public static byte[] toBytes(RouterModel model) {
         ByteArrayOutputStream payload = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(payload)) {
@@ -154,6 +171,9 @@ public final class ModelFile {
      * Parses a model file's bytes (for a model that does not come from a file: a resource, a database) with the
      * checks of {@link #load}; {@code source} names it in messages.
      *
+     * @param bytes  the whole file's bytes, as {@link #toBytes} gives them. Not modified.
+     * @param source what the bytes are, for messages (a resource name, a key)
+     * @return the model, checked as {@link RouterModel}'s constructor checks it
      * @throws InvalidInputException as {@link #load}, and for null bytes (e.g. a lookup that found no model)
      */
     public static RouterModel fromBytes(byte[] bytes, String source) {
@@ -232,6 +252,7 @@ public final class ModelFile {
      *
      * @param source what the names come from, for messages (the data file)
      * @param what   "feature column" or "expert"
+     * @param names  the names to check
      * @throws InvalidInputException naming the source and the column (its position and first characters)
      */
     public static void checkNames(String source, String what, List<String> names) {

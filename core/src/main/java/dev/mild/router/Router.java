@@ -66,9 +66,15 @@ public final class Router {
     }
 
     /**
+     * A router over a trained network, using {@link DenseProduct#fastest()}. Usually made by
+     * {@link RouterModel#router()} from a loaded model file.
+     *
      * @param standardizer the training split's statistics ({@code d} features)
      * @param network      {@code d} inputs, {@code p} outputs; copied, so later changes to it are not seen
      * @param experts      the {@code p} expert names, in score order
+     * @throws InvalidInputException when an argument is missing (or an expert name is), the standardizer's
+     *                               feature count is not the network's input count, the names are not one per
+     *                               output or repeat one, or a network parameter is not finite
      */
     public Router(Standardizer standardizer, Mlp network, List<String> experts) {
         this(standardizer, network, experts, DenseProduct.fastest());
@@ -77,7 +83,13 @@ public final class Router {
     /**
      * The same with a chosen dense product (all give the same scores; see {@link DenseProduct}).
      *
+     * @param standardizer the training split's statistics ({@code d} features)
+     * @param network      {@code d} inputs, {@code p} outputs; copied, so later changes to it are not seen
+     * @param experts      the {@code p} expert names, in score order
      * @param product how each layer's product is computed, e.g. {@link DenseProduct#plain()}
+     * @throws InvalidInputException when an argument is missing (the product too) (or an expert name is), the standardizer's
+     *                               feature count is not the network's input count, the names are not one per
+     *                               output or repeat one, or a network parameter is not finite
      */
     public Router(Standardizer standardizer, Mlp network, List<String> experts, DenseProduct product) {
         Checks.required("router: standardizer", standardizer);
@@ -111,17 +123,29 @@ public final class Router {
         this.scratch = ThreadLocal.withInitial(this::newScratch);
     }
 
-    /** Working memory for one thread (for callers that manage their own, e.g. one per worker). */
+    /**
+     * Working memory for one thread (for callers that manage their own, e.g. one per worker).
+     *
+     * @return a new scratch of {@code 5 (d + 2 width + p)} floats, to be used by one thread at a time
+     */
     public Scratch newScratch() {
         return new Scratch(d, width, p);
     }
 
-    /** Number of input features {@code d}. */
+    /**
+     * Number of input features {@code d}.
+     *
+     * @return the length of a feature row, {@code >= 1}
+     */
     public int features() {
         return d;
     }
 
-    /** Number of experts {@code p}. */
+    /**
+     * Number of experts {@code p}.
+     *
+     * @return the number of scores per row, and one more than the largest index {@link #route} returns
+     */
     public int experts() {
         return p;
     }
@@ -129,12 +153,19 @@ public final class Router {
     /**
      * The name of expert {@code k}, as {@link #route} returns it.
      *
+     * @param k the expert's index, counted from 0
+     * @return its name, as in the model file
      * @throws IndexOutOfBoundsException unless {@code 0 <= k < experts()}
      */
     public String expertName(int k) {
         return experts.get(k);
     }
 
+    /**
+     * All expert names, in score order.
+     *
+     * @return an unmodifiable list of {@code p} names; name {@code k} is {@link #expertName expertName(k)}
+     */
     public List<String> expertNames() {
         return experts;
     }
@@ -143,7 +174,9 @@ public final class Router {
      * The expert for one row of raw (unstandardized) features, in the model's column order.
      *
      * @param features length {@code d}, finite. Not modified.
-     * @throws InvalidInputException on a wrong length, a NaN/infinite value, or a value so far from the training
+     * @return the index of the expert with the highest score, counted from 0 (ties to the highest index);
+     *         {@link #expertName} names it
+     * @throws InvalidInputException on a missing row, a wrong length, a NaN/infinite value, or a value so far from the training
      *                               data that standardizing it or the scores overflow float32 (naming the column)
      */
     public int route(float[] features) {
@@ -154,7 +187,11 @@ public final class Router {
     /**
      * The same, also writing the {@code p} scores.
      *
-     * @param scoresOut length {@code >= p}. Modified.
+     * @param features  length {@code d}, raw, finite. Not modified.
+     * @param scoresOut length {@code >= p}; the scores are written to its first {@code p} elements. Modified.
+     * @return the index of the expert with the highest score, counted from 0 (ties to the highest index);
+     *         {@link #expertName} names it
+     * @throws InvalidInputException as {@link #route(float[])}, and when {@code scoresOut} is missing or too short
      */
     public int route(float[] features, float[] scoresOut) {
         return route(features, scoresOut, scratch.get());
@@ -164,7 +201,13 @@ public final class Router {
      * The same with caller-owned scratch (one per thread), from {@link #newScratch()} of this router or of one at
      * least as large (as many features, units in its widest layer and experts, or more).
      *
-     * @throws InvalidInputException also when {@code s} is missing or too small for this router
+     * @param features  length {@code d}, raw, finite. Not modified.
+     * @param scoresOut length {@code >= p}; the scores are written to its first {@code p} elements. Modified.
+     * @param s         working memory, used by no other thread during the call. Modified.
+     * @return the index of the expert with the highest score, counted from 0 (ties to the highest index);
+     *         {@link #expertName} names it
+     * @throws InvalidInputException as {@link #route(float[], float[])}, and also when {@code s} is missing
+     *                               or too small for this router
      */
     public int route(float[] features, float[] scoresOut, Scratch s) {
         if (features == null || features.length != d) {
@@ -192,10 +235,13 @@ public final class Router {
     /**
      * Routes {@code rows} rows of an {@code rows x d} matrix.
      *
-     * @param features  {@code rows x d}, raw, finite. Not modified.
+     * @param features  {@code rows x d}, raw, finite, from element 0; may be longer. Not modified.
+     * @param rows      the number of rows to route, {@code >= 0}
      * @param choiceOut the expert per row, length {@code >= rows}. Modified.
-     * @param scoresOut {@code rows x p} scores, or {@code null}. Modified.
-     * @throws InvalidInputException on arrays too short, or a NaN/infinite value (naming the row and column);
+     * @param scoresOut {@code rows x p} scores, or {@code null}; not the {@code features} array where their
+     *                  ranges overlap. Modified.
+     * @throws InvalidInputException on a negative {@code rows}, a missing or too short array, {@code scoresOut}
+     *                               overlapping {@code features}, or a NaN/infinite value (naming the row and column);
      *                               rows before the bad one have been routed
      */
     public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut) {
@@ -205,7 +251,14 @@ public final class Router {
     /**
      * The same with caller-owned scratch (one per thread), as {@link #route(float[], float[], Scratch)}.
      *
-     * @throws InvalidInputException also when {@code s} is missing or too small for this router
+     * @param features  {@code rows x d}, raw, finite, from element 0; may be longer. Not modified.
+     * @param rows      the number of rows to route, {@code >= 0}
+     * @param choiceOut the expert per row, length {@code >= rows}. Modified.
+     * @param scoresOut {@code rows x p} scores, or {@code null}; not the {@code features} array where their
+     *                  ranges overlap. Modified.
+     * @param s         working memory, used by no other thread during the call. Modified.
+     * @throws InvalidInputException as {@link #routeBatch(float[], int, int[], float[])}, and also when
+     *                               {@code s} is missing or too small for this router
      */
     public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut, Scratch s) {
         if (rows < 0 || features == null || (long) rows * d > features.length) {
@@ -277,7 +330,14 @@ public final class Router {
         return true;
     }
 
-    /** Routes every row of an {@code n x d} matrix; returns the expert per row. */
+    /**
+     * Routes every row of an {@code n x d} matrix; returns the expert per row.
+     *
+     * @param features {@code n x d}, raw, finite; its length a multiple of {@code d}. Not modified.
+     * @return a new array of {@code n} expert indices, counted from 0
+     * @throws InvalidInputException when {@code features} is missing or its length is not a multiple of {@code d},
+     *                               or as {@link #routeBatch(float[], int, int[], float[])}
+     */
     public int[] routeBatch(float[] features) {
         if (features == null || features.length % d != 0) {
             throw new InvalidInputException("a batch needs a multiple of " + d + " values, got "

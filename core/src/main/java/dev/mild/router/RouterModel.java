@@ -15,12 +15,28 @@ import java.util.Set;
  * expert classifiers when the experts were trained, and a few facts about its training ({@code info}: loss,
  * rho, seed, validation deferral loss, ...). Saved and loaded by {@link ModelFile}.
  *
+ * @param featureNames      the feature columns the network reads, in input order; a router's feature row
+ *                          follows this order. Copied; no name may repeat.
+ * @param standardizer      the training split's mean and standard deviation per feature
+ * @param network           the router network: one input per feature, one output (score) per expert
+ * @param experts           how expert costs are made, and the experts' names in score order
  * @param expertClassifiers one classifier per expert for {@link ExpertSetup.Source#TRAINED} experts (inputs: the
  *                          standardized features; outputs: class logits), else empty
+ * @param info              facts about the training as text keys and values (loss, rho, seed, validation loss,
+ *                          ...), stored in the model file; an empty map for none. Copied.
  */
 public record RouterModel(List<String> featureNames, Standardizer standardizer, Mlp network, ExpertSetup experts,
                           List<Mlp> expertClassifiers, Map<String, String> info) {
 
+    /**
+     * Checks that the parts fit together and copies the lists and the map (unmodifiable).
+     *
+     * @throws InvalidInputException when a part, a list element or an info key or value is {@code null}; when the
+     *                               feature names, the standardizer and the network disagree on the number of
+     *                               features, or the expert setup and the network on the number of experts; when
+     *                               a feature or expert name repeats; or when trained experts lack one fitting
+     *                               classifier each
+     */
     public RouterModel {
         // A null part was a NullPointerException from List.copyOf or a size() call below, naming nothing.
         Checks.requiredElements("model: feature names", featureNames);
@@ -73,16 +89,33 @@ public record RouterModel(List<String> featureNames, Standardizer standardizer, 
         }
     }
 
-    /** A router over this model (a copy of the parameters), on {@link DenseProduct#fastest()}. */
+    /**
+     * A router over this model (a copy of the parameters), on {@link DenseProduct#fastest()}.
+     *
+     * @return a new, immutable and thread-safe router, whose feature rows follow {@link #featureNames()}
+     * @throws InvalidInputException when a network parameter is not finite
+     */
     public Router router() {
         return new Router(standardizer.named(featureNames), network, experts.names());
     }
 
-    /** A router over this model on {@code product} (every product routes every row the same; only speed differs). */
+    /**
+     * A router over this model on {@code product} (every product routes every row the same; only speed differs).
+     *
+     * @param product how each layer's product is computed: {@link DenseProduct#fastest()},
+     *                {@link DenseProduct#plain()} or {@link DenseProduct#named}
+     * @return a new, immutable and thread-safe router, whose feature rows follow {@link #featureNames()}
+     * @throws InvalidInputException when {@code product} is {@code null} or a network parameter is not finite
+     */
     public Router router(DenseProduct product) {
         return new Router(standardizer.named(featureNames), network, experts.names(), product);
     }
 
+    /**
+     * The experts' names, in score order: the names {@link Router#expertName} gives.
+     *
+     * @return the expert setup's names, one per network output
+     */
     public List<String> expertNames() {
         return experts.names();
     }
