@@ -150,9 +150,11 @@ public final class ModelFile {
      *
      * @param model the model to encode, not {@code null}
      * @return a new array: header, payload and checksum, what {@link #save} writes and {@link #fromBytes} reads
-     * @throws InvalidInputException when a name is longer than {@link #MAX_NAME_BYTES} in modified UTF-8
+     * @throws InvalidInputException when {@code model} is {@code null} or a name is longer than
+     *                               {@link #MAX_NAME_BYTES} in modified UTF-8
      */
     public static byte[] toBytes(RouterModel model) {
+        Checks.required("model to save", model);   // as save: a NullPointerException from deep in the writer before
         ByteArrayOutputStream payload = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(payload)) {
             writePayload(model, out);

@@ -188,7 +188,8 @@ public final class Router {
      * The same, also writing the {@code p} scores.
      *
      * @param features  length {@code d}, raw, finite. Not modified.
-     * @param scoresOut length {@code >= p}; the scores are written to its first {@code p} elements. Modified.
+     * @param scoresOut length {@code >= p}, not {@code features} where their first elements overlap; the scores are
+     *                  written to its first {@code p} elements. Modified.
      * @return the index of the expert with the highest score, counted from 0 (ties to the highest index);
      *         {@link #expertName} names it
      * @throws InvalidInputException as {@link #route(float[])}, and when {@code scoresOut} is missing or too short
@@ -202,7 +203,8 @@ public final class Router {
      * least as large (as many features, units in its widest layer and experts, or more).
      *
      * @param features  length {@code d}, raw, finite. Not modified.
-     * @param scoresOut length {@code >= p}; the scores are written to its first {@code p} elements. Modified.
+     * @param scoresOut length {@code >= p}, not {@code features} where their first elements overlap; the scores are
+     *                  written to its first {@code p} elements. Modified.
      * @param s         working memory, used by no other thread during the call. Modified.
      * @return the index of the expert with the highest score, counted from 0 (ties to the highest index);
      *         {@link #expertName} names it
@@ -217,6 +219,8 @@ public final class Router {
         if (scoresOut == null || scoresOut.length < p) {
             throw new InvalidInputException("scoresOut needs room for " + p + " scores");
         }
+        // As routeBatch: the scores would overwrite the row, and an overflow's message would then read them
+        Checks.disjoint("scoresOut", scoresOut, 0, p, "features", features, 0, d);
         checkScratch(s);
         forward(features, 0, scoresOut, 0, s);
         return Deferral.route(scoresOut, 0, p);

@@ -98,6 +98,10 @@ class ModelFileTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> ModelFile.save(model, tmp.resolve("missing-dir").resolve("m.mild")));
         assertTrue(e.getMessage().contains("missing-dir"), e.getMessage());
+        // No model: the same error from toBytes as from save (it was a NullPointerException from the writer)
+        e = assertThrows(InvalidInputException.class, () -> ModelFile.toBytes(null));
+        assertEquals(assertThrows(InvalidInputException.class, () -> ModelFile.save(null, f)).getMessage(),
+                e.getMessage());
     }
 
     @Test

@@ -2,9 +2,11 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mild.InvalidInputException;
 import dev.mild.router.DenseProduct;
 import dev.mild.router.Mlp;
 import dev.mild.router.Router;
@@ -55,6 +57,22 @@ class RouterApiTest {
         float[] x = rows(1, 12, 6);
         r.route(x, new float[3]);   // this thread's buffers for r, in its thread-local
         return new java.lang.ref.WeakReference<>(r);
+    }
+
+    /**
+     * route's scores may not overwrite its own row, as routeBatch already refused: with scoresOut == features the
+     * scores landed on the features, and an overflow's message then quoted a score as the row's raw value.
+     */
+    @Test
+    void routeRefusesScoresWrittenOverItsFeatures() {
+        Router r = router(5, 8, 3, 7);
+        float[] x = rows(1, 5, 8);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> r.route(x, x));
+        assertTrue(e.getMessage().startsWith("scoresOut and features are the same array and their elements overlap"),
+                e.getMessage());
+        float[] both = new float[8];
+        System.arraycopy(x, 0, both, 0, 5);
+        assertThrows(InvalidInputException.class, () -> r.route(both, both, r.newScratch()));
     }
 
     static float[] rows(int n, int d, long seed) {
