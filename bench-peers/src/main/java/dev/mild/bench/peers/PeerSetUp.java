@@ -16,6 +16,18 @@ final class PeerSetUp {
     private PeerSetUp() {
     }
 
+    /**
+     * The batch every peer measures, the one {@code LossThroughputBenchmark} gives our backends: MILD's logsumexp
+     * member ({@code nu = 1}, no additive margins), the only one the peers' formulas compute.
+     */
+    static RandomBatch data(int batch, int experts, boolean equalRho) {
+        RandomBatch data = RandomBatch.of(42, batch, experts, equalRho);
+        if (!data.config().isLogSumExp()) {
+            throw new IllegalStateException("the benchmark computes the logsumexp member only, got " + data.config());
+        }
+        return data;
+    }
+
     /** The float64 reference's per-row losses and gradient of the mean on the benchmark's whole batch. */
     record Expected(double[] rowLoss, double[] grad) {
         static Expected of(RandomBatch data) {

@@ -97,11 +97,8 @@ public class PyTorchLossBenchmark {
         } catch (RuntimeException alreadySet) {
             // PyTorch allows it once per process, before any inter-op work; a fork runs one trial anyway.
         }
-        RandomBatch data = RandomBatch.of(42, batch, experts, equalRho);
+        RandomBatch data = PeerSetUp.data(batch, experts, equalRho);
         LossConfig config = data.config();
-        if (!config.isLogSumExp()) {
-            throw new IllegalStateException("the benchmark computes the logsumexp member only, got " + config);
-        }
         aScalar = new Scalar[experts];
         float[] invF = new float[experts];
         for (int k = 0; k < experts; k++) {
