@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
 /**
@@ -181,8 +182,7 @@ public final class Backends {
             return open(forced, options);
         }
         LossKernel kernel = automatic().provider.create(options);
-        if (!defaultLogged) {
-            defaultLogged = true;
+        if (DEFAULT_LOGGED.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.INFO, () -> "loss backend: " + kernel.describe());
         }
         return kernel;
@@ -261,8 +261,9 @@ public final class Backends {
                 + String.join(", ", availableNames()) + ")");
     }
 
-    private static volatile boolean choiceLogged;
-    private static volatile boolean defaultLogged;
+    // Compare-and-set, so that threads opening backends at once log each line once, not once each.
+    private static final AtomicBoolean CHOICE_LOGGED = new AtomicBoolean();
+    private static final AtomicBoolean DEFAULT_LOGGED = new AtomicBoolean();
 
     private static Entry automatic() {
         Entry best = null;
@@ -280,12 +281,9 @@ public final class Backends {
                 skipped.add(e.name + " (" + e.info().unavailableReason() + ")");
             }
         }
-        if (!choiceLogged) {
-            choiceLogged = true;
-            if (!skipped.isEmpty()) {
-                LOG.log(System.Logger.Level.WARNING, "using the " + best.name + " backend; not available: "
-                        + String.join("; ", skipped));
-            }
+        if (!skipped.isEmpty() && CHOICE_LOGGED.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "using the " + best.name + " backend; not available: "
+                    + String.join("; ", skipped));
         }
         return best;
     }

@@ -218,7 +218,7 @@ public interface DenseProduct {
      * @throws InvalidInputException when none is called so, or the one called so cannot run here (saying why)
      */
     static DenseProduct named(String name) {
-        List<DenseProduct> all = present();
+        List<DenseProduct> all = PlainDenseProduct.Present.ALL;
         for (DenseProduct product : all) {
             if (product.name().equals(name)) {
                 String why = product.unavailableReason();

@@ -1,5 +1,7 @@
 package dev.mild.router;
 
+import java.util.List;
+
 /** {@link DenseProduct#plain()}: the weights as row arrays, {@link Dense#multiply} (C2 vectorizes its axpys). */
 final class PlainDenseProduct implements DenseProduct {
     static final PlainDenseProduct INSTANCE = new PlainDenseProduct();
@@ -57,12 +59,21 @@ final class PlainDenseProduct implements DenseProduct {
         Dense.accumulateOuter(in, delta, rows, dw, c0, c1, n);
     }
 
-    /** Found once, when first asked for (class initialization is lazy and thread-safe). */
+    /**
+     * The implementations present, loaded once when first asked for (class initialization is lazy and
+     * thread-safe): {@link DenseProduct#named} and {@link DenseProduct#fastest()} run for every {@link Router}
+     * built, and loading the services again each time cost a class-path scan per router.
+     */
+    static final class Present {
+        static final List<DenseProduct> ALL = List.copyOf(DenseProduct.present());
+    }
+
+    /** Found once, when first asked for. */
     static final class Fastest {
         static final DenseProduct FOUND = find();
 
         private static DenseProduct find() {
-            for (DenseProduct product : DenseProduct.present()) {
+            for (DenseProduct product : Present.ALL) {
                 if (product != INSTANCE && product.unavailableReason() == null) {
                     return product;
                 }

@@ -2,6 +2,7 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,6 +70,30 @@ class BackendDiscoveryTest {
         assertEquals("plain", DenseProduct.named("plain").name());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DenseProduct.named("gpu"));
         assertEquals("no dense product called 'gpu' (present: plain, simd)", e.getMessage());
+    }
+
+    /**
+     * A dense product named by {@code -Dmild.dense} (as every {@code Router} built then asks for it) comes from the
+     * implementations loaded once, not from a service-loader scan per call: a scan makes a new instance each time.
+     */
+    @Test
+    void aNamedDenseProductIsLoadedOnce() {
+        assertSame(DenseProduct.named("plain"), DenseProduct.named("plain"));
+        if (!Boolean.getBoolean("mild.test.noVector")) {
+            assertSame(DenseProduct.named("simd"), DenseProduct.named("simd"));
+            String before = System.getProperty(DenseProduct.PROPERTY);
+            System.setProperty(DenseProduct.PROPERTY, "simd");
+            try {
+                assertSame(DenseProduct.fastest(), DenseProduct.fastest());
+                assertSame(DenseProduct.named("simd"), DenseProduct.fastest());
+            } finally {
+                if (before == null) {
+                    System.clearProperty(DenseProduct.PROPERTY);
+                } else {
+                    System.setProperty(DenseProduct.PROPERTY, before);
+                }
+            }
+        }
     }
 
     @Test
