@@ -58,6 +58,7 @@ public class DenseProductBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        BenchParams.rows("batch", batch);
         SplittableRandom rnd = new SplittableRandom(3);
         x = new FMatrixRMaj(batch, d);
         w = new FMatrixRMaj(d, hidden);

@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * One question: how many rows per second does each backend push through the loss forward+backward pass,
@@ -59,7 +60,12 @@ public class LossThroughputBenchmark {
     private float[] grad;
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp(BenchmarkParams params) {
+        BenchParams.rows("batch", batch);
+        String warning = backend.equals("simd") ? BenchParams.shortWarmUp(params) : null;
+        if (warning != null) {
+            System.err.println(warning);
+        }
         kernel = Backends.open(backend, KernelOptions.threads(1));
         data = RandomBatch.of(42, batch, experts, equalRho, nu);
         rowLoss = new float[batch];

@@ -58,6 +58,7 @@ public class OpenClResidencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        BenchParams.rows("batch", batch);
         kernel = new OpenClKernel(KernelOptions.DEFAULT);
         device = kernel.deviceLoss();
         data = RandomBatch.of(42, batch, experts, equalRho);

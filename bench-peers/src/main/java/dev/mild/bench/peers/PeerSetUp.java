@@ -1,5 +1,6 @@
 package dev.mild.bench.peers;
 
+import dev.mild.bench.BenchParams;
 import dev.mild.io.GoldenCheck;
 import dev.mild.loss.RandomBatch;
 import dev.mild.loss.ReferenceKernel;
@@ -21,6 +22,7 @@ final class PeerSetUp {
      * member ({@code nu = 1}, no additive margins), the only one the peers' formulas compute.
      */
     static RandomBatch data(int batch, int experts, boolean equalRho) {
+        BenchParams.rows("batch", batch);
         RandomBatch data = RandomBatch.of(42, batch, experts, equalRho);
         if (!data.config().isLogSumExp()) {
             throw new IllegalStateException("the benchmark computes the logsumexp member only, got " + data.config());
