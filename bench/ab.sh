@@ -12,22 +12,17 @@
 #   bench/ab.sh 7 /tmp/old.jar cli/target/mild.jar --experts 8 --batch 65536 --threads 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 3 ]; then
   usage >&2
   exit 2
 fi
 ROUNDS="$1"; OLD="$2"; NEW="$3"; shift 3
-if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "bench/ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \"$ROUNDS\"" >&2
-  exit 2
-fi
+check_rounds "$ROUNDS"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="$("$ROOT/mild" java-home)/bin/java"
-for jar in "$OLD" "$NEW"; do
-  [ -f "$jar" ] || { echo "bench/ab.sh: no such jar: $jar" >&2; exit 2; }
-done
+check_jars "$OLD" "$NEW"
 case " $* " in *" --backend "*|*" --backend="*) ARGS=("$@") ;; *) ARGS=(--backend simd "$@") ;; esac
 ERR="$(mktemp)"
 PAIRS="$(mktemp)"
@@ -42,7 +37,6 @@ rate() {
   fi
   sed -n 's/.*"samplesPerSecond": \([0-9]*\).*/\1/p' <<<"$out"
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for r in $(seq "$ROUNDS"); do
   # Alternating which runs first: a drift of the machine within a round (another job starting, the CPU's
   # clock) would otherwise count against NEW in every pair.

@@ -19,11 +19,9 @@
 # Results: bench-peers/target/peers-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
 # something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Before the build: --help must not download PyTorch.
-if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
-  exit 0
-fi
+if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${MILD_BENCH_OUT:-$ROOT/bench-peers/target/peers-results.json}"
 JAR="$ROOT/bench-peers/target/peers-benchmarks.jar"
@@ -32,10 +30,6 @@ EQUAL_RHO="${EQUAL_RHO:-false,true}"
 BATCH="${BATCH:-65536}"
 # Checked before the build (on first use a 250 MB download) and the minutes of measuring, as in report.sh: JMH
 # took BATCH=abc to a stack trace and exit 1, and an OUT that is a directory received the results inside it.
-bad_usage() { echo "bench/peers.sh: $*" >&2; exit 2; }
-check_list() {   # NAME VALUE REGEX WHAT EXAMPLE
-  [[ "$2" =~ ^($3)(,($3))*$ ]] || bad_usage "$1=$2: give $4, separated by commas (e.g. $1=$5)"
-}
 check_list EXPERTS "$EXPERTS" '[1-9][0-9]*' "numbers of experts, each >= 1" 8
 check_list EQUAL_RHO "$EQUAL_RHO" 'true|false' "true or false" false
 check_list BATCH "$BATCH" '[1-9][0-9]*' "batch sizes, each >= 1" 1024

@@ -14,18 +14,12 @@
 # Results: bench/target/report-results.json (or $MILD_BENCH_OUT), replaced only when the run measured
 # something. A benchmark that fails stops the run (JMH's -foe true, unless you pass -foe), exit code nonzero.
 set -euo pipefail
-if [[ " $* " == *" --help "* ]]; then
-  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
-  exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${MILD_BENCH_OUT:-$ROOT/bench/target/report-results.json}"
 # The environment's values, checked before the build and the minutes of measuring: JMH took BATCH=abc to a stack
 # trace and exit 1, and an OUT that is a directory received the results inside it, then the table failed.
-bad_usage() { echo "bench/report.sh: $*" >&2; exit 2; }
-check_list() {   # NAME VALUE REGEX WHAT
-  [[ "$2" =~ ^($3)(,($3))*$ ]] || bad_usage "$1=$2: give $4, separated by commas (e.g. $1=$5)"
-}
 check_list EXPERTS "${EXPERTS:-2}" '[1-9][0-9]*' "numbers of experts, each >= 1" 8
 check_list EQUAL_RHO "${EQUAL_RHO:-false}" 'true|false' "true or false" false
 check_list NU "${NU:-1}" '[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?' "exponents nu >= 0" 1,0.5

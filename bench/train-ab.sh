@@ -12,23 +12,18 @@
 #   bench/train-ab.sh 5 /tmp/old.jar cli/target/mild.jar --data $F/train-images-idx3-ubyte.gz --experts synthetic --blocks 7,2,1 --loss tdef --epochs 1
 set -euo pipefail
 export LC_ALL=C
-usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [[ " $* " == *" --help "* ]]; then usage; exit 0; fi
 if [ $# -lt 4 ]; then
   usage >&2
   exit 2
 fi
 ROUNDS="$1"; OLD="$2"; NEW="$3"; shift 3
-if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
-  echo "bench/train-ab.sh: ROUNDS (the first argument) must be a whole number of at least 1, got \"$ROUNDS\"" >&2
-  exit 2
-fi
+check_rounds "$ROUNDS"
 case " $* " in *" --out "*|*" --out="*) echo "bench/train-ab.sh: leave --out out: each build writes to a temporary file" >&2; exit 2 ;; esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA="$("$ROOT/mild" java-home)/bin/java"
-for jar in "$OLD" "$NEW"; do
-  [ -f "$jar" ] || { echo "bench/train-ab.sh: no such jar: $jar" >&2; exit 2; }
-done
+check_jars "$OLD" "$NEW"
 DIR="$(mktemp -d)"
 trap 'rm -rf "$DIR"' EXIT
 # Seconds of wall time for one training with jar $1 writing model $2; when it fails, its own error and exit 2.
@@ -45,7 +40,6 @@ run() {
   awk -v s="$start" -v e="$end" 'BEGIN {printf "%.3f", e - s}'
 }
 ARGS=("$@")
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for r in $(seq "$ROUNDS"); do
   if (( r % 2 == 1 )); then
     a="$(run "$OLD" "$DIR/old.mild")"; b="$(run "$NEW" "$DIR/new.mild")"

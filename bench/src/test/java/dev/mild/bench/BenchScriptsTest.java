@@ -25,10 +25,11 @@ class BenchScriptsTest {
     private record Run(int code, String out, String err) {
     }
 
-    /** A project root with bench/{script} copied in and ./mild replaced by the stand-in. */
+    /** A project root with bench/{script} and the bench/lib.sh it sources copied in, and ./mild replaced by the stand-in. */
     private static Path root(Path dir, String script) throws IOException {
         Files.createDirectories(dir.resolve("bench"));
         Files.copy(Path.of(script), dir.resolve("bench").resolve(script)); // surefire runs in bench/
+        Files.copy(Path.of("lib.sh"), dir.resolve("bench").resolve("lib.sh")); // what the scripts share
         Files.writeString(dir.resolve("mild"), """
                 #!/usr/bin/env bash
                 case "$1" in
