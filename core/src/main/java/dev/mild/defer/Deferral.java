@@ -17,6 +17,13 @@ public final class Deferral {
      * The router's choice for one row: the highest score, ties to the highest index. The scores must be finite
      * ({@link dev.mild.router.Router} and {@link #evaluate} check them; this is their hot path, which checks only
      * the row's place in the array).
+     *
+     * @param scores router scores {@code f(x, k)}, finite. Not modified.
+     * @param offset element offset of the row's first score, {@code >= 0}
+     * @param p      the number of experts, {@code >= 1}
+     * @return {@code argmax_k scores[offset + k]}, in {@code 0..p-1}, the highest such k on a tie
+     * @throws dev.mild.InvalidInputException when {@code p < 1}, {@code scores} is {@code null}, or the row
+     *                                        {@code offset .. offset+p-1} is not inside it
      */
     public static int route(float[] scores, int offset, int p) {
         row(scores == null ? -1 : scores.length, offset, p, "scores");
@@ -31,7 +38,17 @@ public final class Deferral {
         return best;
     }
 
-    /** The oracle's choice for one row: the lowest cost, ties to the lowest index. The costs must be finite. */
+    /**
+     * The oracle's choice for one row: the lowest cost, ties to the lowest index. The costs must be finite
+     * (not checked here; {@link #oracleLabels} and {@link #evaluate} check them).
+     *
+     * @param costs  costs {@code c_k}, finite. Not modified.
+     * @param offset element offset of the row's first cost, {@code >= 0}
+     * @param p      the number of experts, {@code >= 1}
+     * @return {@code argmin_k costs[offset + k]}, in {@code 0..p-1}, the lowest such k on a tie
+     * @throws dev.mild.InvalidInputException when {@code p < 1}, {@code costs} is {@code null}, or the row
+     *                                        {@code offset .. offset+p-1} is not inside it
+     */
     public static int oracle(double[] costs, int offset, int p) {
         row(costs == null ? -1 : costs.length, offset, p, "costs");
         int best = 0;
@@ -45,7 +62,17 @@ public final class Deferral {
         return best;
     }
 
-    /** The oracle's choice for every row of a {@code rows x p} cost matrix. */
+    /**
+     * The oracle's choice for every row of a {@code rows x p} cost matrix.
+     *
+     * @param costs {@code rows x p} costs, finite. Not modified.
+     * @param rows  the number of rows, {@code >= 0}
+     * @param p     the number of experts, {@code >= 1}
+     * @return a new array of {@code rows} labels {@code k_i = argmin_k c_ik}, each in {@code 0..p-1} (ties to the
+     *         lowest index)
+     * @throws dev.mild.InvalidInputException when {@code costs} is {@code null} or too short, {@code rows < 0},
+     *                                        {@code p < 1}, or a cost is not finite
+     */
     public static int[] oracleLabels(double[] costs, int rows, int p) {
         Checks.finiteMatrix("costs", costs, 0, rows, p);
         int[] labels = new int[rows];
@@ -64,7 +91,16 @@ public final class Deferral {
         }
     }
 
-    /** How many rows the oracle gives each expert ({@code m_j} of MATH.md). */
+    /**
+     * How many rows the oracle gives each expert ({@code m_j} of MATH.md).
+     *
+     * @param labels one expert index per row, each in {@code 0..p-1} (e.g. from {@link #oracleLabels}). Not
+     *               modified.
+     * @param p      the number of experts, {@code >= 1}
+     * @return a new array of p counts {@code m_j}, summing to {@code labels.length}
+     * @throws dev.mild.InvalidInputException when {@code p < 1}, {@code labels} is {@code null}, or a label is
+     *                                        outside {@code 0..p-1}
+     */
     public static int[] counts(int[] labels, int p) {
         choices("labels", labels, p);
         int[] m = new int[p];
@@ -79,6 +115,13 @@ public final class Deferral {
      *
      * @param scores {@code rows x p} router scores, finite. Not modified.
      * @param costs  {@code rows x p} costs, finite. Not modified.
+     * @param rows   the number of rows, {@code >= 0}
+     * @param p      the number of experts, {@code >= 1}
+     * @return the router's choices ({@link #route}), the cost each paid, their mean {@code (1/rows) sum_i
+     *         c_{i, f(x_i)}} and ratios, and the same for the oracle ({@link #oracle}); means and ratios are 0
+     *         when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException when either matrix is {@code null} or too short, {@code rows < 0},
+     *                                        {@code p < 1}, or a value is not finite
      */
     public static Report evaluate(float[] scores, double[] costs, int rows, int p) {
         Checks.finiteMatrix("scores", scores, 0, rows, p);
@@ -99,7 +142,16 @@ public final class Deferral {
                 oracle, rows == 0 ? 0.0 : oracleSum / rows, ratios(oracle, p));
     }
 
-    /** Share of rows given to each expert (all zero when there are no rows). */
+    /**
+     * Share of rows given to each expert (all zero when there are no rows).
+     *
+     * @param choice one expert index per row, each in {@code 0..p-1}. Not modified.
+     * @param p      the number of experts, {@code >= 1}
+     * @return a new array of p shares {@code count_k / choice.length}, each in {@code [0, 1]}, summing to 1 (up
+     *         to rounding) when there are rows
+     * @throws dev.mild.InvalidInputException when {@code p < 1}, {@code choice} is {@code null}, or an index is
+     *                                        outside {@code 0..p-1}
+     */
     public static double[] ratios(int[] choice, int p) {
         choices("choices", choice, p);
         double[] r = new double[p];
@@ -125,8 +177,9 @@ public final class Deferral {
     }
 
     /**
-     * What a router did on a set of rows, next to the oracle.
+     * What a router did on a set of rows, next to the oracle. Its arrays are not copied: the accessors return them.
      *
+     * @param experts      the number of experts p
      * @param choice       the expert picked per row (ties to the highest index)
      * @param rowLoss      the cost paid per row
      * @param meanLoss     the deferral loss (mean cost paid)

@@ -26,12 +26,22 @@ public enum Rewards {
         this.label = label;
     }
 
-    /** The name used on the command line and in files. */
+    /**
+     * The name used on the command line and in files.
+     *
+     * @return {@code sum-others}, {@code one-minus} or {@code realizable}
+     */
     public String label() {
         return label;
     }
 
-    /** Looks up {@code sum-others}, {@code one-minus} or {@code realizable}. */
+    /**
+     * Looks up {@code sum-others}, {@code one-minus} or {@code realizable}.
+     *
+     * @param name a {@link #label()}, matched exactly (case-sensitive)
+     * @return the rule with that label
+     * @throws InvalidInputException when no rule has that label (also for {@code null}), listing the known ones
+     */
     public static Rewards byName(String name) {
         for (Rewards r : values()) {
             if (r.label.equals(name)) {
@@ -43,10 +53,18 @@ public enum Rewards {
     }
 
     /**
-     * Weights for {@code rows} rows of {@code p} costs.
+     * Weights for {@code rows} rows of {@code p} costs. Does not check the {@code [0, 1]} range of
+     * {@link #ONE_MINUS} (see there).
      *
      * @param costs {@code rows x p}, finite. Not modified.
-     * @param out   {@code rows x p}, not {@code costs} itself. Modified.
+     * @param rows  the number of rows, {@code >= 0}
+     * @param p     the number of experts, {@code >= 1}
+     * @param out   {@code rows x p}, not {@code costs} itself: row i's {@code w_k} at {@code i * p + k}, in float64
+     *              (a sum of costs near double's largest value can overflow to infinity, which is not checked
+     *              here). Modified.
+     * @throws InvalidInputException before anything is written: when {@code costs} or {@code out} is {@code null}
+     *                               or too short, {@code rows < 0}, {@code p < 1}, a cost is not finite, or
+     *                               {@code out} is {@code costs} (and {@code rows > 0})
      */
     public void apply(double[] costs, int rows, int p, double[] out) {
         check(costs, rows, p);
@@ -64,7 +82,14 @@ public enum Rewards {
     /**
      * The same, rounded to float32 for the kernels.
      *
-     * @throws InvalidInputException when a weight does not fit float32 (costs near its largest value, summed)
+     * @param costs {@code rows x p}, finite. Not modified.
+     * @param rows  the number of rows, {@code >= 0}
+     * @param p     the number of experts, {@code >= 1}
+     * @param out   {@code rows x p}: row i's {@code w_k}, computed in float64 and rounded to float32, at
+     *              {@code i * p + k}. Modified.
+     * @throws InvalidInputException before anything is written: when {@code costs} or {@code out} is {@code null}
+     *                               or too short, {@code rows < 0}, {@code p < 1}, a cost is not finite, or a
+     *                               weight does not fit float32 (costs near its largest value, summed)
      */
     public void apply(double[] costs, int rows, int p, float[] out) {
         check(costs, rows, p);

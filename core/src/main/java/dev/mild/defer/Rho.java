@@ -27,7 +27,16 @@ public final class Rho {
     private Rho() {
     }
 
-    /** The paper's theory: {@code tilted(labels, norms, p, rhoBar, 1)}. */
+    /**
+     * The paper's theory: {@code tilted(labels, norms, p, rhoBar, 1)}.
+     *
+     * @param labels the oracle expert of each training row, in {@code 0..p-1}. Not modified.
+     * @param norms  the L2 norm of each row's router input, finite and {@code >= 0}. Not modified.
+     * @param p      the number of experts, {@code >= 1}
+     * @param rhoBar the sum of the margins, finite and {@code > 0}
+     * @return a new array of p margins {@code rho_j = rhoBar * t_j / sum_j' t_j'}, with the floor above
+     * @throws InvalidInputException as {@link #tilted}
+     */
     public static double[] theory(int[] labels, double[] norms, int p, double rhoBar) {
         return tilted(labels, norms, p, rhoBar, 1.0);
     }
@@ -37,8 +46,14 @@ public final class Rho {
      *
      * @param labels the oracle expert of each training row, in {@code 0..p-1}. Not modified.
      * @param norms  the L2 norm of each row's router input, finite and {@code >= 0}. Not modified.
-     * @param rhoBar the sum of the margins, {@code > 0}
+     * @param p      the number of experts, {@code >= 1}
+     * @param rhoBar the sum of the margins, finite and {@code > 0}
      * @param gamma  the tilt, {@code 0} (uniform) to {@code 1} (theory); any finite value is accepted
+     * @return a new array of p margins, each a normal double {@code > 0}, summing to {@code rhoBar} up to
+     *         rounding; {@code rhoBar / p} each when {@code gamma = 0}. Not checked against
+     *         {@link dev.mild.loss.LossConfig}'s range {@code [MIN_RHO, MAX_RHO]}.
+     * @throws InvalidInputException when {@code rhoBar} or {@code gamma} is out of range, as {@link #strengths},
+     *                               or when a margin would leave double's normal range (a large {@code |gamma|})
      */
     public static double[] tilted(int[] labels, double[] norms, int p, double rhoBar, double gamma) {
         if (!(rhoBar > 0) || !Double.isFinite(rhoBar)) {
@@ -83,7 +98,19 @@ public final class Rho {
         return rho;
     }
 
-    /** {@code t_j = (m_j X_j^2)^(1/3)} per expert, with the floor described above. */
+    /**
+     * {@code t_j = (m_j X_j^2)^(1/3)} per expert, with the floor described above.
+     *
+     * @param labels the oracle expert of each training row, in {@code 0..p-1}: {@code m_j} counts them. Not
+     *               modified.
+     * @param norms  the L2 norm of each row's router input, finite and {@code >= 0}, as many as {@code labels}:
+     *               {@code X_j} is the largest among expert j's rows. Not modified.
+     * @param p      the number of experts, {@code >= 1}
+     * @return a new array of p strengths, each {@code > 0}: the floored {@code t_j}, or all 1 when no expert has a
+     *         positive {@code t_j}
+     * @throws InvalidInputException when {@code p < 1}, an array is {@code null}, the lengths differ, a label is
+     *                               outside {@code 0..p-1}, or a norm is negative or not finite
+     */
     public static double[] strengths(int[] labels, double[] norms, int p) {
         Checks.experts(p);
         if (labels == null || norms == null) {
@@ -131,7 +158,14 @@ public final class Rho {
         return t;
     }
 
-    /** Every margin equal to {@code rho} (finite and {@code > 0}), for {@code p >= 1} experts. */
+    /**
+     * Every margin equal to {@code rho} (finite and {@code > 0}), for {@code p >= 1} experts.
+     *
+     * @param p   the number of experts, {@code >= 1}
+     * @param rho the margin of every expert, finite and {@code > 0}
+     * @return a new array of p copies of {@code rho}
+     * @throws InvalidInputException when {@code p < 1} or {@code rho} is not finite and {@code > 0}
+     */
     public static double[] uniform(int p, double rho) {
         Checks.experts(p);
         if (!(rho > 0) || !Double.isFinite(rho)) {
@@ -142,7 +176,18 @@ public final class Rho {
         return r;
     }
 
-    /** L2 norm of each row of a {@code rows x d} feature matrix (the {@code X_j} input of {@link #strengths}). */
+    /**
+     * L2 norm of each row of a {@code rows x d} feature matrix (the {@code norms} input of {@link #strengths},
+     * which takes each expert's {@code X_j} from them).
+     *
+     * @param features {@code rows x d} router inputs, row-major. Not modified.
+     * @param rows     the number of rows, {@code >= 0}
+     * @param d        the number of features per row, {@code >= 1}
+     * @return a new array of {@code rows} norms {@code sqrt(sum_c x_ic^2)}, summed in float64; a non-finite
+     *         feature gives a non-finite norm (not checked here; {@link #strengths} refuses it)
+     * @throws InvalidInputException when {@code rows < 0}, {@code d < 1}, or {@code features} is {@code null} or
+     *                               shorter than {@code rows x d}
+     */
     public static double[] rowNorms(float[] features, int rows, int d) {
         if (d < 1 || rows < 0) {
             throw new InvalidInputException("rows must be >= 0 and features per row d >= 1, got " + rows + " and " + d);

@@ -27,8 +27,24 @@ public final class Surrogate {
 
     /** The loss families, with their command-line names. */
     public enum Kind {
-        MILD("mild"), COMPSUM("compsum"), TDEF("tdef"), REALIZABLE_LOG("realizable-log"),
-        REALIZABLE_MAE("realizable-mae"), MULTITASK("multitask"), CE("ce"), CWCE("cwce"), LDAM("ldam");
+        /** {@code mild}: {@link #mild(double[], Rewards)}. */
+        MILD("mild"),
+        /** {@code compsum}: {@link #compSum}. */
+        COMPSUM("compsum"),
+        /** {@code tdef}: {@link #tdef}. */
+        TDEF("tdef"),
+        /** {@code realizable-log}: {@link #realizableLog}. */
+        REALIZABLE_LOG("realizable-log"),
+        /** {@code realizable-mae}: {@link #realizableMae}. */
+        REALIZABLE_MAE("realizable-mae"),
+        /** {@code multitask}: {@link #multiTask}. */
+        MULTITASK("multitask"),
+        /** {@code ce}: {@link #ce}. */
+        CE("ce"),
+        /** {@code cwce}: {@link #cwce}. */
+        CWCE("cwce"),
+        /** {@code ldam}: {@link #ldam}. */
+        LDAM("ldam");
 
         private final String label;
 
@@ -36,10 +52,22 @@ public final class Surrogate {
             this.label = label;
         }
 
+        /**
+         * The command-line name.
+         *
+         * @return the name in the table above ({@code mild}, {@code realizable-log}, ...)
+         */
         public String label() {
             return label;
         }
 
+        /**
+         * Looks a loss up by its command-line name.
+         *
+         * @param name a {@link #label()}, matched exactly (case-sensitive)
+         * @return the kind with that label
+         * @throws InvalidInputException when no kind has that label (also for {@code null}), listing the known ones
+         */
         public static Kind byName(String name) {
             for (Kind k : values()) {
                 if (k.label.equals(name)) {
@@ -63,42 +91,102 @@ public final class Surrogate {
         this.oracleWeight = oracleWeight;
     }
 
-    /** MILD with the paper's rewards ({@code sum-others}). */
+    /**
+     * MILD with the paper's rewards ({@code sum-others}).
+     *
+     * @param rho one margin {@code rho_k} per expert; their number is p. Not modified (copied).
+     * @return {@code mild(rho, Rewards.SUM_OTHERS)}
+     * @throws InvalidInputException as {@link LossConfig#mild}: no margin, or one outside
+     *                               {@code [MIN_RHO, MAX_RHO]}
+     */
     public static Surrogate mild(double... rho) {
         return mild(rho, Rewards.SUM_OTHERS);
     }
 
-    /** MILD's logsumexp loss with per-expert margins and the given rewards. */
+    /**
+     * MILD's logsumexp loss with per-expert margins and the given rewards: {@code nu = 1}, {@code delta = 0}.
+     *
+     * @param rho     one margin {@code rho_k} per expert; their number is p. Not modified (copied).
+     * @param rewards how costs become weights. Not checked: {@code null} is accepted here, and then
+     *                {@link #weights} fails with a {@link NullPointerException}
+     * @return the loss, of kind {@link Kind#MILD}
+     * @throws InvalidInputException as {@link LossConfig#mild}
+     */
     public static Surrogate mild(double[] rho, Rewards rewards) {
         return new Surrogate(Kind.MILD, LossConfig.mild(rho), rewards, null);
     }
 
-    /** The comp-sum member of MILD (App. G): per-expert margins, exponent {@code nu}. */
+    /**
+     * The comp-sum member of MILD (App. G): per-expert margins, exponent {@code nu}, {@code delta = 0}.
+     *
+     * @param rho     one margin {@code rho_k} per expert; their number is p. Not modified (copied).
+     * @param nu      the exponent, finite and {@code >= 0} ({@code 1}: MILD's logsumexp)
+     * @param rewards how costs become weights. Not checked: {@code null} is accepted here, and then
+     *                {@link #weights} fails with a {@link NullPointerException}
+     * @return the loss, of kind {@link Kind#COMPSUM}
+     * @throws InvalidInputException as {@link LossConfig#of}: no margin, a margin out of range, a {@code nu}
+     *                               that is negative or not finite, or a {@code nu < 1} whose loss would leave
+     *                               float32's range even for equal scores
+     */
     public static Surrogate compSum(double[] rho, double nu, Rewards rewards) {
         return new Surrogate(Kind.COMPSUM, LossConfig.of(rho, null, nu), rewards, null);
     }
 
-    /** TDEF (Mao et al. 2023a): sum-others weights, all margins 1, logistic. */
+    /**
+     * TDEF (Mao et al. 2023a): sum-others weights, all margins 1, logistic ({@code nu = 1}).
+     *
+     * @param p the number of experts, {@code >= 1}
+     * @return the loss, of kind {@link Kind#TDEF}
+     * @throws InvalidInputException when {@code p < 1}
+     */
     public static Surrogate tdef(int p) {
         return new Surrogate(Kind.TDEF, LossConfig.uniform(p, 1.0, 1.0), Rewards.SUM_OTHERS, null);
     }
 
-    /** Realizable L_Psi with {@code Psi = -log} (Mao, Mohri, Zhong 2025). */
+    /**
+     * Realizable L_Psi with {@code Psi = -log} (Mao, Mohri, Zhong 2025): {@link Rewards#REALIZABLE} weights,
+     * margins 1, {@code nu = 1}.
+     *
+     * @param p the number of experts, {@code >= 1}
+     * @return the loss, of kind {@link Kind#REALIZABLE_LOG}
+     * @throws InvalidInputException when {@code p < 1}
+     */
     public static Surrogate realizableLog(int p) {
         return new Surrogate(Kind.REALIZABLE_LOG, LossConfig.uniform(p, 1.0, 1.0), Rewards.REALIZABLE, null);
     }
 
-    /** Realizable L_Psi with {@code Psi = 1 - u} (the MAE member, {@code nu = 2}). */
+    /**
+     * Realizable L_Psi with {@code Psi = 1 - u} (the MAE member, {@code nu = 2}): {@link Rewards#REALIZABLE}
+     * weights, margins 1.
+     *
+     * @param p the number of experts, {@code >= 1}
+     * @return the loss, of kind {@link Kind#REALIZABLE_MAE}
+     * @throws InvalidInputException when {@code p < 1}
+     */
     public static Surrogate realizableMae(int p) {
         return new Surrogate(Kind.REALIZABLE_MAE, LossConfig.uniform(p, 1.0, 2.0), Rewards.REALIZABLE, null);
     }
 
-    /** Two-stage multi-task deferral (Montreuil et al.): sum-others of costs from {@link #mixCosts}, margins 1. */
+    /**
+     * Two-stage multi-task deferral (Montreuil et al.): sum-others of costs from {@link #mixCosts}, margins 1.
+     *
+     * @param p  the number of experts, {@code >= 1}
+     * @param nu the exponent, finite and {@code >= 0}
+     * @return the loss, of kind {@link Kind#MULTITASK}
+     * @throws InvalidInputException when {@code p < 1} or {@code nu} is refused (as {@link LossConfig#uniform})
+     */
     public static Surrogate multiTask(int p, double nu) {
         return new Surrogate(Kind.MULTITASK, LossConfig.uniform(p, 1.0, nu), Rewards.SUM_OTHERS, null);
     }
 
-    /** Cross-entropy on the oracle expert. */
+    /**
+     * Cross-entropy on the oracle expert: weight 1 on the row's {@link Deferral#oracle} expert (ties to the
+     * lowest index), 0 elsewhere; margins 1, {@code nu = 1}.
+     *
+     * @param p the number of experts, {@code >= 1}
+     * @return the loss, of kind {@link Kind#CE}, with no rewards rule
+     * @throws InvalidInputException when {@code p < 1}
+     */
     public static Surrogate ce(int p) {
         LossConfig config = LossConfig.uniform(p, 1.0, 1.0); // refuses p < 1 before the array below
         double[] ones = new double[p];
@@ -110,7 +198,11 @@ public final class Surrogate {
      * Class-weighted cross-entropy: the oracle expert's row weighted by {@code n / (p n_k)}, so balanced
      * counts give weight 1; an expert the training set never picks is weighted as if it had one row.
      *
-     * @param oracleCounts {@code n_k}, rows the oracle gives each expert on the training split
+     * @param oracleCounts {@code n_k}, rows the oracle gives each expert on the training split, each {@code >= 0};
+     *                     their number is p. Not modified.
+     * @return the loss, of kind {@link Kind#CWCE}: expert k's one-hot weight is
+     *         {@code max(n, 1) / (p max(n_k, 1))} with {@code n = sum_k n_k}; margins 1, {@code nu = 1}
+     * @throws InvalidInputException when {@code oracleCounts} is {@code null} or empty, or a count is negative
      */
     public static Surrogate cwce(int[] oracleCounts) {
         counts("CWCE", oracleCounts);
@@ -131,6 +223,20 @@ public final class Surrogate {
      * no row's one-hot weight falls on it and its margin never enters the loss (flooring its count at 1 had
      * made C as small as for a one-row expert and shrunk every applied margin: counts 100, 10, 0 gave the
      * 10-row expert 0.28 instead of 0.5).
+     *
+     * @param oracleCounts {@code n_k}, rows the oracle gives each expert on the training split, each {@code >= 0};
+     *                     their number is p. Not modified.
+     * @param scale        the logit scale {@code s}, finite and {@code > 0}; every {@code rho_k = 1/s}
+     * @param maxMargin    the largest margin before scaling, finite and {@code >= 0}: {@code delta_k} is at most
+     *                     {@code s * maxMargin}
+     * @return the loss, of kind {@link Kind#LDAM}: weight 1 on the oracle expert, {@code nu = 1},
+     *         {@code delta_k = s * maxMargin * (n_min / n_k)^(1/4)} with {@code n_min} the smallest positive count
+     *         ({@code s * maxMargin} when {@code n_k = 0})
+     * @throws InvalidInputException when {@code oracleCounts} is {@code null} or empty or has a negative count,
+     *                               {@code scale} or {@code maxMargin} is out of range, or the margins are beyond
+     *                               what {@link LossConfig#of} accepts ({@code 1/s} outside
+     *                               {@code [MIN_RHO, MAX_RHO]}, a {@code delta_k} above
+     *                               {@link LossConfig#maxDelta maxDelta(1/s)})
      */
     public static Surrogate ldam(int[] oracleCounts, double scale, double maxMargin) {
         counts("LDAM", oracleCounts);
@@ -161,6 +267,20 @@ public final class Surrogate {
     /**
      * Costs of the multi-task setting: {@code c_ik = lambdaClass * classError_ik + lambdaReg * regression_ik
      * + beta_k}, all {@code rows x p} (beta per expert, may be null).
+     *
+     * @param classError  {@code rows x p} classification errors, finite. Not modified.
+     * @param regression  {@code rows x p} regression losses, finite. Not modified.
+     * @param rows        the number of rows, {@code >= 0}
+     * @param p           the number of experts, {@code >= 1}
+     * @param lambdaClass the weight of the classification error, finite
+     * @param lambdaReg   the weight of the regression loss, finite
+     * @param beta        one price {@code beta_k} per expert (length p), finite; {@code null} for none. Not
+     *                    modified.
+     * @return a new {@code rows x p} cost matrix; a sum that overflows is infinite (not checked here: the weights
+     *         made from it refuse it)
+     * @throws InvalidInputException when a matrix is {@code null}, too short or not finite, {@code p < 1},
+     *                               {@code rows < 0}, a lambda is not finite, or {@code beta} has another length
+     *                               or a non-finite price
      */
     public static double[] mixCosts(double[] classError, double[] regression, int rows, int p,
                                     double lambdaClass, double lambdaReg, double[] beta) {
@@ -200,19 +320,39 @@ public final class Surrogate {
         }
     }
 
+    /**
+     * Which loss of the table this is.
+     *
+     * @return the kind given by the factory that made it
+     */
     public Kind kind() {
         return kind;
     }
 
+    /**
+     * The kernel's configuration: margins, additive margins and exponent.
+     *
+     * @return the configuration, as in the table above
+     */
     public LossConfig config() {
         return config;
     }
 
-    /** The rewards rule, or {@code null} for the one-hot oracle losses (ce, cwce, ldam). */
+    /**
+     * The rewards rule, or {@code null} for the one-hot oracle losses (ce, cwce, ldam).
+     *
+     * @return the rule {@link #weights} applies to costs; {@code null} for ce, cwce and ldam (and for
+     *         {@link #mild(double[], Rewards)} or {@link #compSum} given {@code null})
+     */
     public Rewards rewards() {
         return rewards;
     }
 
+    /**
+     * Number of experts.
+     *
+     * @return {@code p = config().experts()}, {@code >= 1}
+     */
     public int experts() {
         return config.experts();
     }
@@ -221,7 +361,13 @@ public final class Surrogate {
      * The kernel's weights for a cost matrix.
      *
      * @param costs {@code rows x p}, finite; in {@code [0, 1]} with {@code one-minus} rewards. Not modified.
-     * @param out   {@code rows x p}. Modified.
+     * @param rows  the number of rows, {@code >= 0}
+     * @param out   {@code rows x p}: the rewards rule's weights rounded to float32, or for ce, cwce and ldam the
+     *              one-hot weight of the row's {@link Deferral#oracle} expert. Modified.
+     * @throws InvalidInputException before anything is written: when {@code costs} or {@code out} is
+     *                               {@code null} or too short, {@code rows < 0}, a cost is not finite (or outside
+     *                               {@code [0, 1]} with {@code one-minus}), or a weight does not fit float32
+     *                               (as {@link Rewards#apply(double[], int, int, float[])})
      */
     public void weights(double[] costs, int rows, float[] out) {
         int p = config.experts();
