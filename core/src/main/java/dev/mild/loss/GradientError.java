@@ -9,11 +9,24 @@ package dev.mild.loss;
  * </pre>
  * where {@code T*} is the size of each entry's terms, from
  * {@link ReferenceKernel#evaluate(LossConfig, int, double[], double[], double[], double[], double[], double[])}.
- * A NaN anywhere in {@code g} gives NaN in both, which no tolerance accepts.
+ * A NaN anywhere in {@code g} gives NaN in both, which no tolerance accepts. The entries compared are those of
+ * {@code g*}: a {@code g} shorter than {@code g*} fails with an {@link ArrayIndexOutOfBoundsException}, and
+ * entries of a longer {@code g} beyond {@code g*}'s length are not looked at.
+ *
+ * @param normwise {@code max|g - g*| / max|g*|}, {@code >= 0} or NaN
+ * @param termwise {@code max|g - g*| / max T*}, {@code >= 0}, NaN, or {@code +inf} from {@link #normwiseOnly}
  */
 public record GradientError(double normwise, double termwise) {
 
-    /** Both measures of {@code got} against {@code expected}, with {@code termSize} the reference's {@code T*}. */
+    /**
+     * Both measures of {@code got} against {@code expected}, with {@code termSize} the reference's {@code T*}.
+     *
+     * @param got      the backend's gradient {@code g}, at least as long as {@code expected}. Not modified.
+     * @param expected the float64 truth {@code g*}. Not modified.
+     * @param termSize {@code T*} per entry, as long as {@code expected}. Not modified.
+     * @return the normwise and termwise errors
+     * @throws IllegalArgumentException when {@code termSize} and {@code expected} differ in length
+     */
     public static GradientError of(double[] got, double[] expected, double[] termSize) {
         if (termSize.length != expected.length) {
             throw new IllegalArgumentException("term sizes: " + termSize.length + " entries for a gradient of "
@@ -26,13 +39,22 @@ public record GradientError(double normwise, double termwise) {
     /**
      * The normwise measure alone, for a truth without term sizes (a golden file's values): the termwise one is
      * {@code +inf}, so only the normwise bound can accept it.
+     *
+     * @param got      the backend's gradient {@code g}, at least as long as {@code expected}. Not modified.
+     * @param expected the truth {@code g*}. Not modified.
+     * @return the normwise error, and a termwise one of {@code +inf} (NaN when the normwise one is NaN)
      */
     public static GradientError normwiseOnly(double[] got, double[] expected) {
         double normwise = relative(maxAbsDiff(got, expected), maxAbs(expected));
         return new GradientError(normwise, Double.isNaN(normwise) ? Double.NaN : Double.POSITIVE_INFINITY);
     }
 
-    /** The worse of two measurements of the same gradient (e.g. a first call and a later one), measure by measure. */
+    /**
+     * The worse of two measurements of the same gradient (e.g. a first call and a later one), measure by measure.
+     *
+     * @param other the other measurement
+     * @return the larger normwise and the larger termwise error; NaN where either has NaN
+     */
     public GradientError max(GradientError other) {
         return new GradientError(Math.max(normwise, other.normwise), Math.max(termwise, other.termwise));
     }
@@ -46,7 +68,14 @@ public record GradientError(double normwise, double termwise) {
         return scale == 0.0 ? diff : diff / scale;
     }
 
-    /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */
+    /**
+     * {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts).
+     *
+     * @param got      at least as long as {@code expected}; entries beyond its length are not read. Not modified.
+     * @param expected the reference values; {@code i} runs over its length. Not modified.
+     * @return the largest absolute difference, {@code 0} for empty arrays, NaN when a difference is NaN
+     * @throws ArrayIndexOutOfBoundsException when {@code got} is shorter than {@code expected}
+     */
     public static double maxAbsDiff(double[] got, double[] expected) {
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {

@@ -6,15 +6,48 @@ import java.util.SplittableRandom;
 /**
  * Seeded synthetic inputs for demos and benchmarks: scores ~ N(0, 2^2), weights uniform in [0, 2], and margins
  * that are all distinct ({@code rho_k} spread over [0.5, 2]) or all equal (1).
+ *
+ * @param rows    the number of rows B
+ * @param experts the number of experts p
+ * @param scores  {@code rows x p} scores, each {@code (float) (2 * N(0, 1))}
+ * @param weights {@code rows x p} weights, each {@code (float) (2 * U[0, 1))}, so in {@code [0, 2]}
+ * @param config  margins {@code rho_k = 0.5 + 1.5 k / (p - 1)} or all 1, no additive margin, the given nu
  */
 public record RandomBatch(int rows, int experts, float[] scores, float[] weights, LossConfig config) {
 
-    /** MILD's logsumexp member ({@code nu = 1}). */
+    /**
+     * MILD's logsumexp member ({@code nu = 1}).
+     *
+     * @param seed     the {@link java.util.SplittableRandom} seed: the same seed gives the same batch
+     * @param rows     the number of rows, {@code >= 0} (not checked: a negative one fails with a
+     *                 {@link NegativeArraySizeException})
+     * @param experts  the number of experts p, {@code >= 1} (a negative one fails with a
+     *                 {@link NegativeArraySizeException})
+     * @param equalRho {@code true} for margins all 1, {@code false} for distinct margins over [0.5, 2] (1 when
+     *                 {@code p = 1})
+     * @return {@code of(seed, rows, experts, equalRho, 1.0)}
+     * @throws dev.mild.InvalidInputException when {@code experts == 0} (as {@link LossConfig#of})
+     */
     public static RandomBatch of(long seed, int rows, int experts, boolean equalRho) {
         return of(seed, rows, experts, equalRho, 1.0);
     }
 
-    /** The comp-sum member of exponent {@code nu} (1 is MILD's logsumexp), same scores, weights and margins. */
+    /**
+     * The comp-sum member of exponent {@code nu} (1 is MILD's logsumexp), same scores, weights and margins.
+     *
+     * @param seed     the {@link java.util.SplittableRandom} seed: the same seed gives the same scores, weights and
+     *                 margins whatever {@code nu}
+     * @param rows     the number of rows, {@code >= 0} (not checked: a negative one fails with a
+     *                 {@link NegativeArraySizeException})
+     * @param experts  the number of experts p, {@code >= 1} (a negative one fails with a
+     *                 {@link NegativeArraySizeException})
+     * @param equalRho {@code true} for margins all 1, {@code false} for distinct margins over [0.5, 2] (1 when
+     *                 {@code p = 1})
+     * @param nu       the exponent, finite and {@code >= 0}
+     * @return a new batch; scores and weights drawn in turn, element by element, from one generator
+     * @throws dev.mild.InvalidInputException when {@code experts == 0} or {@code nu} is refused (as
+     *                                        {@link LossConfig#of})
+     */
     public static RandomBatch of(long seed, int rows, int experts, boolean equalRho, double nu) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] scores = new float[rows * experts];

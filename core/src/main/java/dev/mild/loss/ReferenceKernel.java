@@ -18,7 +18,12 @@ package dev.mild.loss;
  */
 public final class ReferenceKernel implements LossKernel {
 
+    /** The backend's name, {@code reference}, as {@link Backends#open} takes it. */
     public static final String NAME = "reference";
+
+    /** A kernel that holds nothing: {@link #close()} does nothing and it keeps working after it. */
+    public ReferenceKernel() {
+    }
 
     @Override
     public String name() {
@@ -30,6 +35,12 @@ public final class ReferenceKernel implements LossKernel {
         return Tolerance.FLOAT64;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Here each row is computed in float64 from the float32 inputs (widened exactly) and rounded to float32 once,
+     * when written; the mean returned is that of the float64 row losses.
+     */
     @Override
     public double lossAndGradient(LossConfig config, int rows,
                                   float[] scores, int scoresOffset,
@@ -65,11 +76,21 @@ public final class ReferenceKernel implements LossKernel {
 
     /**
      * The float64 entry point: the same contract as {@link LossKernel#lossAndGradient} on float64 arrays,
-     * with all offsets 0 ({@code scores} and {@code weights} are {@code rows x p}).
+     * with all offsets 0 ({@code scores} and {@code weights} are {@code rows x p}). Unlike that contract it checks
+     * no argument ({@link Checks#call} is not run): a {@code null} config or input fails with a
+     * {@link NullPointerException}, an array too short with an {@link ArrayIndexOutOfBoundsException} after the
+     * rows before it were written, {@code rows < 0} returns {@code -0.0}, and an output that is also an input
+     * ({@code grad == scores}) gives wrong values without an error.
      *
-     * @param rowLoss per-row losses, length {@code rows}, or {@code null}. Modified.
-     * @param grad    gradient of the mean loss, {@code rows x p}, or {@code null}. Modified.
-     * @return the mean loss, {@code 0} when {@code rows == 0}
+     * @param config  the loss. Not modified.
+     * @param rows    number of rows {@code B >= 0}
+     * @param scores  router scores {@code f}, {@code rows x p} with {@code p = config.experts()}. Not modified.
+     * @param weights per-expert weights {@code w}, {@code rows x p}. Not modified.
+     * @param rowLoss per-row losses {@code loss_i = sum_k w_k Phi(S_k)}, length {@code rows}, or {@code null}.
+     *                Modified.
+     * @param grad    gradient of the mean loss, {@code (1/B) dloss_i/df_j} at {@code i * p + j}, {@code rows x p},
+     *                overwritten, or {@code null}. Modified.
+     * @return the mean loss {@code (1/B) sum_i loss_i}, {@code 0} when {@code rows == 0}
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad) {
@@ -81,7 +102,16 @@ public final class ReferenceKernel implements LossKernel {
      * row's terms, {@code sum_k |w_k| Phi(S_k)}: the scale {@link Tolerance} measures a float32 backend's loss
      * error against (with signed weights a row's loss can be far smaller than its terms).
      *
-     * @param rowTermSize {@code sum_k |w_k| Phi(S_k)} for each row, length {@code rows}, or {@code null}. Modified.
+     * @param config      the loss. Not modified.
+     * @param rows        number of rows {@code B >= 0}
+     * @param scores      router scores {@code f}, {@code rows x p}. Not modified.
+     * @param weights     per-expert weights {@code w}, {@code rows x p}. Not modified.
+     * @param rowLoss     per-row losses, length {@code rows}, or {@code null}. Modified.
+     * @param grad        gradient of the mean loss, {@code rows x p}, or {@code null}. Modified.
+     * @param rowTermSize {@code sum_k |w_k| Phi(S_k)} for each row ({@code >= 0}, since {@code Phi(S) >= 0} for
+     *                    {@code S >= 1}), length {@code rows}, or {@code null}. Modified.
+     * @return the mean loss, {@code 0} when {@code rows == 0}; unchecked arguments as in
+     *         {@link #evaluate(LossConfig, int, double[], double[], double[], double[])}
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad, double[] rowTermSize) {
@@ -103,8 +133,17 @@ public final class ReferenceKernel implements LossKernel {
      * {@code sum_k w_k a_k (softmax(a_k f)_j - 1[j == k])}, which splits the own part into two terms that cancel
      * in part; T is the smaller, unsplit size.)
      *
+     * @param config       the loss. Not modified.
+     * @param rows         number of rows {@code B >= 0}
+     * @param scores       router scores {@code f}, {@code rows x p}. Not modified.
+     * @param weights      per-expert weights {@code w}, {@code rows x p}. Not modified.
+     * @param rowLoss      per-row losses, length {@code rows}, or {@code null}. Modified.
+     * @param grad         gradient of the mean loss, {@code rows x p}, or {@code null}. Modified.
+     * @param rowTermSize  {@code sum_k |w_k| Phi(S_k)} for each row, length {@code rows}, or {@code null}. Modified.
      * @param gradTermSize {@code T}, {@code rows x p}, or {@code null}. Modified. The other outputs are the same
      *                     whether or not it is given.
+     * @return the mean loss, {@code 0} when {@code rows == 0}; unchecked arguments as in
+     *         {@link #evaluate(LossConfig, int, double[], double[], double[], double[])}
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad, double[] rowTermSize, double[] gradTermSize) {
