@@ -22,8 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The public embedding API (README, "Embedding the kernel", "Embedding the router", "Backends") is fully
- * documented: the JDK's javadoc with {@code -Xdoclint:all} reports nothing for its eleven files. A missing
- * {@code @param}, {@code @return} or {@code @throws}, an undocumented public member or a broken reference
+ * documented: the JDK's javadoc with {@code -Xdoclint:all} reports nothing for its eleven files. So is the math
+ * checker's API, what a user who checks the math against MATH.md calls directly: the float64 reference and its
+ * error measures, the named surrogates, the deferral loss and oracle, the rewards rules and the choice of rho. A
+ * missing {@code @param}, {@code @return} or {@code @throws}, an undocumented public member or a broken reference
  * fails the test, which lists every line the tool printed.
  */
 class ApiDocsTest {
@@ -31,7 +33,7 @@ class ApiDocsTest {
     /** Surefire runs in the tests module's directory. */
     private static final Path SOURCES = Path.of("../core/src/main/java");
 
-    private static final List<String> FILES = List.of(
+    private static final List<String> EMBEDDING_API_FILES = List.of(
             "dev/mild/loss/Loss.java",
             "dev/mild/loss/LossConfig.java",
             "dev/mild/loss/LossKernel.java",
@@ -44,12 +46,31 @@ class ApiDocsTest {
             "dev/mild/router/DenseProduct.java",
             "dev/mild/InvalidInputException.java");
 
+    /** MATH.md's formulas as code: the surrogate family's float64 truth, the deferral loss, rewards and rho. */
+    private static final List<String> MATH_CHECKER_FILES = List.of(
+            "dev/mild/defer/Surrogate.java",
+            "dev/mild/defer/Deferral.java",
+            "dev/mild/defer/Rewards.java",
+            "dev/mild/defer/Rho.java",
+            "dev/mild/loss/ReferenceKernel.java",
+            "dev/mild/loss/GradientError.java",
+            "dev/mild/loss/RandomBatch.java");
+
     @Test
     void theEmbeddingApiHasNoDoclintWarnings(@TempDir Path out) throws Exception {
+        assertNoDoclintWarnings("the embedding API", EMBEDDING_API_FILES, out);
+    }
+
+    @Test
+    void theMathCheckersApiHasNoDoclintWarnings(@TempDir Path out) throws Exception {
+        assertNoDoclintWarnings("the math checker's API", MATH_CHECKER_FILES, out);
+    }
+
+    private static void assertNoDoclintWarnings(String api, List<String> sources, Path out) throws Exception {
         DocumentationTool tool = ToolProvider.getSystemDocumentationTool();
         assertNotNull(tool, "no system documentation tool (a JRE instead of a JDK?)");
         List<Path> files = new ArrayList<>();
-        for (String f : FILES) {
+        for (String f : sources) {
             Path p = SOURCES.resolve(f);
             assertTrue(Files.isRegularFile(p), "missing source file " + p.toAbsolutePath());
             files.add(p);
@@ -84,7 +105,7 @@ class ApiDocsTest {
         }
         if (!ok || !problems.isEmpty()) {
             fail("javadoc -Xdoclint:all " + (ok ? "succeeded" : "failed") + " with " + problems.size()
-                    + " problem(s) in the embedding API:\n" + String.join("\n", problems));
+                    + " problem(s) in " + api + ":\n" + String.join("\n", problems));
         }
     }
 }
