@@ -137,8 +137,13 @@ public final class Rho {
         double[] t = new double[p];
         double floor = Double.POSITIVE_INFINITY;
         for (int j = 0; j < p; j++) {
-            t[j] = Math.cbrt(m[j] * x[j] * x[j]);
-            if (t[j] == Double.POSITIVE_INFINITY) { // X^2 overflowed (X = 1e200): the same value, formed without it
+            double product = m[j] * x[j] * x[j];
+            t[j] = Math.cbrt(product);
+            // m X^2 overflowed (X = 1e200) or fell below double's normal range (X = 1e-170 gave 0, and the expert took
+            // the floor; 1e-160 a subnormal of a few digits): the same value, formed without X^2. Only then, so
+            // ordinary t keep their bits.
+            boolean outOfRange = product == Double.POSITIVE_INFINITY || (product < Double.MIN_NORMAL && m[j] > 0 && x[j] > 0);
+            if (outOfRange) {
                 double c = Math.cbrt(x[j]);
                 t[j] = Math.cbrt(m[j]) * c * c;
             }

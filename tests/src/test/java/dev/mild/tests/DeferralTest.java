@@ -188,4 +188,22 @@ class DeferralTest {
         assertEquals(Math.cbrt(2) * expected1, rho[2], expected1 * 1e-9);
         assertEquals(3.0, rho[0], 1e-12);
     }
+
+    /**
+     * The theory margins depend on the norms' ratios only (t_j = (m_j X_j^2)^(1/3) appears above and below the
+     * line), so tiny norms give what the same norms scaled up give. X = 1e-170 squared is 0 in double: that expert
+     * took the floor and the margins came out [0.5, 0.5] instead of the [2.15e-7, 1] of norms 1e-10 and 1.
+     */
+    @Test
+    void theoryRhoDependsOnTheNormsRatiosOnlyEvenWhenASquareUnderflows() {
+        int[] labels = {0, 1};
+        double[] expected = Rho.theory(labels, new double[] {1e-10, 1}, 2, 1.0);
+        double[] tiny = Rho.theory(labels, new double[] {1e-170, 1e-160}, 2, 1.0);
+        assertEquals(Math.pow(1e-10, 2.0 / 3), expected[0] / expected[1], 1e-12 * Math.pow(1e-10, 2.0 / 3));
+        assertArrayEquals(expected, tiny, 1e-12 * expected[0]);
+        assertEquals(expected[1], tiny[1], 1e-12);
+        // one norm in range and one whose square underflows: still the ratio's power 2/3
+        double[] mixed = Rho.theory(labels, new double[] {1e-200, 1e-190}, 2, 1.0);
+        assertEquals(Math.pow(1e-10, 2.0 / 3), mixed[0] / mixed[1], 1e-12 * Math.pow(1e-10, 2.0 / 3));
+    }
 }
