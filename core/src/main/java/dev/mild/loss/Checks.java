@@ -289,6 +289,38 @@ public final class Checks {
         disjoint("rowLoss", rowLoss, rowLossOffset, rows, "grad", grad, gradOffset, n);
     }
 
+    /**
+     * {@link #call} for the float64 reference's entry point ({@link ReferenceKernel#evaluate(LossConfig, int, double[],
+     * double[], double[], double[], double[], double[])}: offsets 0, up to four optional outputs), in constant time:
+     * a configuration, {@code rows >= 0}, present inputs, every array long enough, and no output that is another
+     * argument's array. A math checker's {@code grad == scores} gave wrong values without an error, and a short
+     * output failed half-way with an {@link ArrayIndexOutOfBoundsException}.
+     */
+    static void callFloat64(LossConfig config, int rows, double[] scores, double[] weights, double[] rowLoss,
+                            double[] grad, double[] rowTermSize, double[] gradTermSize) {
+        required("config", config);
+        if (rows < 0) {
+            throw new InvalidInputException("rows must be >= 0, got " + rows);
+        }
+        int p = config.experts();
+        shape("scores", scores == null ? -1 : scores.length, 0, rows, p);
+        shape("weights", weights == null ? -1 : weights.length, 0, rows, p);
+        String[] names = {"scores", "weights", "rowLoss", "grad", "rowTermSize", "gradTermSize"};
+        double[][] arrays = {scores, weights, rowLoss, grad, rowTermSize, gradTermSize};
+        for (int k = 2; k < arrays.length; k++) {
+            if (arrays[k] == null) {
+                continue;
+            }
+            shape(names[k], arrays[k].length, 0, rows, k % 2 == 0 ? 1 : p);
+            for (int other = 0; other < k; other++) {
+                if (arrays[other] == arrays[k] && rows > 0) {
+                    throw new InvalidInputException(names[k] + " and " + names[other] + " are the same array: the"
+                            + " reference would overwrite what it still reads; pass " + names[k] + " its own array");
+                }
+            }
+        }
+    }
+
     /** {@code count} elements from {@code offset} inside {@code a} ({@code rows x width} of them, for the message). */
     private static void range(String what, float[] a, boolean optional, int offset, long count, int rows, int width) {
         if (a == null) {

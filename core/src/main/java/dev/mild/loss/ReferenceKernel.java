@@ -76,11 +76,10 @@ public final class ReferenceKernel implements LossKernel {
 
     /**
      * The float64 entry point: the same contract as {@link LossKernel#lossAndGradient} on float64 arrays,
-     * with all offsets 0 ({@code scores} and {@code weights} are {@code rows x p}). Unlike that contract it checks
-     * no argument ({@link Checks#call} is not run): a {@code null} config or input fails with a
-     * {@link NullPointerException}, an array too short with an {@link ArrayIndexOutOfBoundsException} after the
-     * rows before it were written, {@code rows < 0} returns {@code -0.0}, and an output that is also an input
-     * ({@code grad == scores}) gives wrong values without an error.
+     * with all offsets 0 ({@code scores} and {@code weights} are {@code rows x p}). As there, the arguments are checked
+     * before anything is written, in constant time: a configuration, {@code rows >= 0}, present inputs, arrays long
+     * enough, and no output that is another argument's array (an in-place {@code grad == scores} would read
+     * overwritten scores). The values are not checked: a NaN gives NaN.
      *
      * @param config  the loss. Not modified.
      * @param rows    number of rows {@code B >= 0}
@@ -91,6 +90,8 @@ public final class ReferenceKernel implements LossKernel {
      * @param grad    gradient of the mean loss, {@code (1/B) dloss_i/df_j} at {@code i * p + j}, {@code rows x p},
      *                overwritten, or {@code null}. Modified.
      * @return the mean loss {@code (1/B) sum_i loss_i}, {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException when the configuration or an input is {@code null}, {@code rows < 0},
+     *                                        an array is too short, or an output is another argument's array
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad) {
@@ -110,8 +111,9 @@ public final class ReferenceKernel implements LossKernel {
      * @param grad        gradient of the mean loss, {@code rows x p}, or {@code null}. Modified.
      * @param rowTermSize {@code sum_k |w_k| Phi(S_k)} for each row ({@code >= 0}, since {@code Phi(S) >= 0} for
      *                    {@code S >= 1}), length {@code rows}, or {@code null}. Modified.
-     * @return the mean loss, {@code 0} when {@code rows == 0}; unchecked arguments as in
-     *         {@link #evaluate(LossConfig, int, double[], double[], double[], double[])}
+     * @return the mean loss, {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException as {@link #evaluate(LossConfig, int, double[], double[], double[],
+     *                                        double[])}, also for the outputs added here
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad, double[] rowTermSize) {
@@ -142,11 +144,13 @@ public final class ReferenceKernel implements LossKernel {
      * @param rowTermSize  {@code sum_k |w_k| Phi(S_k)} for each row, length {@code rows}, or {@code null}. Modified.
      * @param gradTermSize {@code T}, {@code rows x p}, or {@code null}. Modified. The other outputs are the same
      *                     whether or not it is given.
-     * @return the mean loss, {@code 0} when {@code rows == 0}; unchecked arguments as in
-     *         {@link #evaluate(LossConfig, int, double[], double[], double[], double[])}
+     * @return the mean loss, {@code 0} when {@code rows == 0}
+     * @throws dev.mild.InvalidInputException as {@link #evaluate(LossConfig, int, double[], double[], double[],
+     *                                        double[])}, also for the outputs added here
      */
     public static double evaluate(LossConfig config, int rows, double[] scores, double[] weights,
                                   double[] rowLoss, double[] grad, double[] rowTermSize, double[] gradTermSize) {
+        Checks.callFloat64(config, rows, scores, weights, rowLoss, grad, rowTermSize, gradTermSize);
         int p = config.experts();
         double[] out = new double[2];
         double sum = 0.0;

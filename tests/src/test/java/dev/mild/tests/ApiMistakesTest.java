@@ -9,6 +9,8 @@ import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.loss.LossConfig;
+import dev.mild.loss.ReferenceKernel;
 import dev.mild.router.Examples;
 import dev.mild.router.Mlp;
 import dev.mild.router.Router;
@@ -102,6 +104,36 @@ class ApiMistakesTest {
         fails(() -> Deferral.counts(new int[] {0}, -1), "p >= 1");
         fails(() -> Deferral.ratios(new int[] {0, 2}, 2), "choices: row 1", "is 2, outside 0..1");
         assertArrayEquals(new double[] {0.5, 0.5}, Deferral.ratios(new int[] {0, 1}, 2));
+    }
+
+    /**
+     * The float64 reference checks its arguments as the kernels do, before it writes: an in-place gradient
+     * ({@code grad == scores}, the math-docs helper's example) gave a mean of 1.070 instead of 2.325 without an error,
+     * a short output failed half-way with an ArrayIndexOutOfBoundsException, and {@code rows = -1} returned -0.0.
+     */
+    @Test
+    void theFloat64ReferenceChecksItsArgumentsBeforeWriting() {
+        LossConfig config = LossConfig.mild(1, 0.5);
+        double[] scores = {0.3, -0.2, 1, 0.5};
+        double[] weights = {1, 2, 0.5, 1};
+        double expected = ReferenceKernel.evaluate(config, 2, scores, weights, null, new double[4]);
+        assertEquals(2.325, expected, 5e-4);
+        double[] inPlace = scores.clone();
+        fails(() -> ReferenceKernel.evaluate(config, 2, inPlace, weights, null, inPlace),
+                "grad and scores are the same array");
+        assertArrayEquals(scores, inPlace, 0.0, "nothing written");
+        double[] rowLoss = {7, 7};
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, rowLoss, new double[3]),
+                "grad: rows 0..1 of 2 columns need 4 elements, the array has 3");
+        assertArrayEquals(new double[] {7, 7}, rowLoss, 0.0, "nothing written");
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, rowLoss, new double[4], new double[1]),
+                "rowTermSize: rows 0..1 of 1 columns need 2 elements, the array has 1");
+        double[] shared = new double[4];
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, shared, shared), "grad and rowLoss are the same array");
+        fails(() -> ReferenceKernel.evaluate(config, -1, scores, weights, null, null), "rows must be >= 0, got -1");
+        fails(() -> ReferenceKernel.evaluate(null, 2, scores, weights, null, null), "config is missing");
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, null, null, null), "weights is missing");
+        assertEquals(0.0, ReferenceKernel.evaluate(config, 0, new double[0], new double[0], null, null), 0.0);
     }
 
     @Test
