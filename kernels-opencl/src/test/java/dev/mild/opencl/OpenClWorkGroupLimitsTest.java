@@ -85,4 +85,39 @@ class OpenClWorkGroupLimitsTest {
             }
         }
     }
+
+    /**
+     * Rows wider than a GPU's local memory holds: with 32 KiB (Apple, older AMD; PoCL reports 1 MiB) the tiled layout
+     * stages 2 rows a work-group at p = 1000 and 1 at p = 2729 (32756 of the 32768 bytes), and from p = 2730 falls back
+     * to the direct layout instead of failing the launch. Each against the float64 reference, with a partial last
+     * work-group; a direct loss on the same device for comparison. No defect found: coverage beyond p = 130.
+     */
+    @Test
+    void rowsWiderThanLocalMemoryFallBackToDirect() {
+        OpenClDevices.Device gpuLike = OpenClSpecAccuracyTest.withLocalMemory(32 * 1024);
+        int[] ps = {1000, 2729, 2730, 4000};
+        int[] want = {2, 1, 0, 0}; // tiled rows a work-group; 0: direct
+        for (Layout layout : new Layout[] {Layout.TILED, Layout.DIRECT}) {
+            try (OpenClLoss loss = new OpenClLoss(gpuLike, layout)) {
+                for (int i = 0; i < ps.length; i++) {
+                    int p = ps[i];
+                    Layout used = layout == Layout.TILED && want[i] > 0 ? Layout.TILED : Layout.DIRECT;
+                    assertEquals(used, loss.layout(p), layout + " p = " + p);
+                    if (used == Layout.TILED) {
+                        assertEquals(want[i], loss.rowsPerWorkGroup(p), "tiled rows a work-group at p = " + p);
+                    }
+                    List<Problem> problems = new ArrayList<>();
+                    for (int rows : new int[] {1, 5}) {
+                        RandomBatch b = RandomBatch.of(31L * p + rows, rows, p, true, rows == 1 ? 2.0 : 1.0);
+                        problems.add(new Problem("p=" + p + ", B=" + rows, b.config(), rows, b.scores(), b.weights()));
+                    }
+                    if (p == 1000) {
+                        RandomBatch b = RandomBatch.of(p, 3, p, false, 1.0);
+                        problems.add(new Problem("p=" + p + ", B=3 distinct", b.config(), 3, b.scores(), b.weights()));
+                    }
+                    OpenClSpecAccuracyTest.assertWithinTolerance("32 KiB of local memory", loss, used, problems);
+                }
+            }
+        }
+    }
 }
