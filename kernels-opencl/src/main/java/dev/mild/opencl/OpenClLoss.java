@@ -173,7 +173,10 @@ public final class OpenClLoss implements AutoCloseable {
         try {
             tiledKernel = context.kernel("loss_tiled");
             directKernel = context.kernel("loss_direct");
-            long itemLimit = context.maxWorkItemSize0();
+            // And CL_DEVICE_MAX_WORK_GROUP_SIZE: OpenCL 1.2's clEnqueueNDRangeKernel refuses a larger local size with
+            // CL_INVALID_WORK_GROUP_SIZE (2.0 on names CL_KERNEL_WORK_GROUP_SIZE). A GPU's is 64 to 1024, PoCL's 4096;
+            // read from the Device record, so a test stands in for a smaller one with a copy of this device.
+            long itemLimit = Math.min(context.maxWorkItemSize0(), device.maxWorkGroupSize());
             tiledMaxGroup = Math.min(context.maxWorkGroupSize(tiledKernel), itemLimit);
             directMaxGroup = Math.min(context.maxWorkGroupSize(directKernel), itemLimit);
             tiledStaticLocal = context.staticLocalMemory(tiledKernel);
