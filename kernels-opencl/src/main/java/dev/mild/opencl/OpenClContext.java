@@ -28,6 +28,7 @@ import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
@@ -68,7 +69,10 @@ final class OpenClContext implements AutoCloseable {
             // Statuses checked by Status, never by turning on JOCL's exceptions: that switch is the whole process's.
             cl_device_id[] ids = {device.id()};
             int[] err = new int[1];
-            context = track(Status.created(CL.clCreateContext(null, 1, ids, null, null, err), err));
+            // The device's own platform named: without it the spec leaves the choice to the implementation.
+            cl_context_properties properties = new cl_context_properties();
+            properties.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
+            context = track(Status.created(CL.clCreateContext(properties, 1, ids, null, null, err), err));
             queue = track(Status.created(CL.clCreateCommandQueue(context, device.id(), 0, err), err));
             makeProgram(ids, source, buildOptions);
         } catch (CLException e) {
