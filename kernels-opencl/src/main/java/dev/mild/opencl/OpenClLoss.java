@@ -83,6 +83,11 @@ public final class OpenClLoss implements AutoCloseable {
     static final int DIRECT_ROWS = 64;
     /** Local memory one tiled work-group may take: small enough for several resident work-groups per compute unit. */
     static final long TILE_BUDGET_BYTES = 32 * 1024;
+    /**
+     * Local memory left free below the device's size: a driver may align each of the four local arguments or keep
+     * some bytes for itself, and a tile filling the last bytes exactly would then fail its launch.
+     */
+    static final long LOCAL_MARGIN_BYTES = 256;
     /** No -cl-fast-relaxed-math or -cl-unsafe-math-optimizations: the compensated sums need IEEE order. */
     private static final String BUILD_OPTIONS = "";
 
@@ -392,7 +397,8 @@ public final class OpenClLoss implements AutoCloseable {
         if (preferred == Layout.TILED) {
             // Scores, weights and gradient tiles plus one (hi, lo) pair per row.
             long bytesPerRow = 3L * stride * Sizeof.cl_float + 2L * Sizeof.cl_float;
-            long budget = Math.min(TILE_BUDGET_BYTES, context.device.localMemoryBytes() - tiledStaticLocal);
+            long budget = Math.min(TILE_BUDGET_BYTES,
+                    context.device.localMemoryBytes() - tiledStaticLocal - LOCAL_MARGIN_BYTES);
             fit = Math.min(Math.min(TILED_ROWS, tiledMaxGroup), budget / bytesPerRow);
         }
         // Powers of two: a full reduction tree, and few distinct work-group shapes for drivers that compile per shape.
