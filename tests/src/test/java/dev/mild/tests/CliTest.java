@@ -228,6 +228,74 @@ class CliTest {
         assertTrue(r.err.contains("theoryRho: \"p\" must be a whole number >= 0, got 2.5"), r.err);
     }
 
+    /**
+     * A key of a deferral-cases file that is none of its sections (a misspelt "theoryrho", or loss "cases" beside
+     * the sections) was skipped in silence: the other sections passed, exit 0, and that check never ran.
+     */
+    @Test
+    void goldenRefusesAnUnknownSectionOfADeferralFile() throws IOException {
+        Path f = tmp.resolve("deferral-cases.json");
+        String text = Support.resource("deferral-cases.json");
+        Files.writeString(f, text.replaceFirst("\"theoryRho\"", "\"theoryrho\""));
+        Run r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": \"theoryrho\" is not a section of a deferral-cases file"
+                + " (sections: deferralLoss, rewards, theoryRho); it would go unchecked", r.err.strip());
+        assertEquals("", r.out);
+        Files.writeString(f, text.replaceFirst("\\{", "{\"cases\": [], "));
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("\"deferralLoss\" is not part of a loss-cases file (it has only \"cases\"); it would"
+                + " go unchecked: give the deferral sections in a file of their own"), r.err);
+        Files.writeString(f, text.replaceFirst("\\{", "{\"cases\": {}, "));
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("\"cases\" is not a section of a deferral-cases file")
+                && r.err.contains("give loss cases in a file of their own"), r.err);
+    }
+
+    /** An expected choice beyond the experts is a bad file (exit 2), not a router that chose differently (exit 1). */
+    @Test
+    void goldenRefusesAnExpectedChoiceOutsideTheExperts() throws IOException {
+        Path f = tmp.resolve("deferral-cases.json");
+        Files.writeString(f, "{\"deferralLoss\": {\"scores\": [[1, 0, 0], [0, 1, 0]], \"costs\": [[0, 1, 1], [1, 0, 1]],"
+                + " \"choice\": [0, 9], \"rowLoss\": [0, 0], \"meanLoss\": 0}}");
+        Run r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": deferralLoss: \"choice\"[1] is 9, outside the experts 0..2",
+                r.err.strip());
+    }
+
+    /**
+     * A width that does not match names the field that set it: a "rho" of 2 margins for rows of 3 scores was
+     * reported as "scores row 0 has 3 values, expected 2", a short first row blamed the second, and "norms" one
+     * value short was reported as "labels" one too many.
+     */
+    @Test
+    void goldenShapeErrorsNameWhereTheWidthComesFrom() throws IOException {
+        Path f = tmp.resolve("cases.json");
+        Files.writeString(f, "{\"cases\": [{\"name\": \"two\", \"nu\": 1, \"rho\": [1, 1], \"delta\": null,"
+                + " \"scores\": [[1, 2, 3]], \"weights\": [[1, 1, 1]], \"rowLoss\": [1], \"meanLoss\": 1,"
+                + " \"gradMeanLoss\": [[0, 0, 0]]}]}");
+        Run r = run("golden", f.toString(), "--backend", "scalar");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": case 0 (\"two\"): \"scores row 0\" has 3 values, expected 2"
+                + " (one per expert, as \"rho\" has)", r.err.strip());
+
+        Files.writeString(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0, 1]], \"sum-others\": [[1, 0, 2], [1, 2, 1]]}}");
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": rewards: \"costs row 1\" has 3 values, expected 2 (as row 0 has)",
+                r.err.strip());
+
+        Files.writeString(f, "{\"theoryRho\": {\"labels\": [0, 1, 1], \"norms\": [1, 1], \"p\": 2, \"rhoBar\": 1,"
+                + " \"rho\": [1, 1]}}");
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": theoryRho: \"labels\" has 3 values, \"norms\" has 2 (one of each"
+                + " per row)", r.err.strip());
+    }
+
     @Test
     void goldenWithoutAFileChecksBothBuiltInFiles() throws IOException {
         // The jar's built-in copies must give exactly what the test resources' copies give as FILEs.
