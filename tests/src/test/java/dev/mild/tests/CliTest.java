@@ -1058,6 +1058,37 @@ class CliTest {
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
     }
 
+    /**
+     * repro looked for the .gz names only: gunzipped Fashion-MNIST files (which train reads) were "not found", and
+     * neither a --dir that is a file nor the one file missing was named.
+     */
+    @Test
+    void reproReadsUnpackedIdxFilesAndNamesWhatIsMissing() throws IOException {
+        idxPair("train", 300, 1);
+        idxPair("t10k", 100, 2);
+        for (String name : new String[] {"train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+            try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(tmp.resolve(name + ".gz")))) {
+                Files.write(tmp.resolve(name), in.readAllBytes());
+            }
+            Files.delete(tmp.resolve(name + ".gz"));
+        }
+        Run r = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "1", "--epochs", "1",
+                "--rho-grid", "1", "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(1, r.lines().size(), r.out);
+
+        Files.delete(tmp.resolve("t10k-images-idx3-ubyte.gz"));
+        r = run("repro", "--dir", tmp.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains(tmp + ": Fashion-MNIST IDX files not found: no t10k-images-idx3-ubyte.gz (nor"
+                + " t10k-images-idx3-ubyte unpacked)"), r.err);
+        Path file = tmp.resolve("train-images-idx3-ubyte");
+        r = run("repro", "--dir", file.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains(file + ": Fashion-MNIST IDX files not found: --dir names a file, not the directory"
+                + " that holds them"), r.err);
+    }
+
     @Test
     void reproRunsTheSevereImbalanceWithTrainedExpertsAndNoisyCosts() throws IOException {
         idxPair("train", 600, 1);
