@@ -1779,6 +1779,27 @@ class CliTest {
      * A valued option given twice was refused, a flag given twice silently accepted; "-d FILE" and "-data FILE" were
      * "expects no positional arguments"; --search-epochs 0 was silently the default while --epochs 0 was refused.
      */
+    /**
+     * An option copied from a document that turned "--" into a dash ("\u2014data", "\u2013json") was "'train' expects
+     * no positional arguments (...), got \u2014data d.csv", which did not say what was wrong with it.
+     */
+    @Test
+    void anOptionWrittenWithATypographicDashIsNamedAsSuch() {
+        Run r = run("train", "\u2014data", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: unknown option \u2014data: it starts with EM DASH (U+2014), not with two"
+                + " hyphens, as if copied from a document that changed them; options start with --: --data (see"
+                + " ./mild train --help)", r.err.strip());
+        r = run("eval", "--model", "m.mild", "--data", "d.csv", "\u2013json");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("unknown option \u2013json: it starts with EN DASH (U+2013)") && r.err.contains(
+                "options start with --: --json"), r.err);
+        // Not an option's name: still a positional argument (a golden FILE may start with a dash of any kind).
+        r = run("golden", "\u2014nothing.json");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("\u2014nothing.json: cannot read golden file: no such file"), r.err);
+    }
+
     @Test
     void repeatedFlagsSingleDashOptionsAndAZeroSearchEpochsAreRefused() {
         Run r = run("eval", "--json", "--model", "m.mild", "--data", "d.csv", "--json");
