@@ -1727,6 +1727,57 @@ class CliTest {
     }
 
     /**
+     * A data file that is a ZIP archive, bzip2 data or gzip twice (file.csv.gz.gz) was "line 1, column 1: a NUL byte,
+     * which CSV text never holds: is this a file saved as UTF-16 (save it as UTF-8), or not text at all?"; on
+     * route's stdin too. Now each is named, with the tool that unpacks it.
+     */
+    @Test
+    void compressedDataOtherThanOneGzipLayerIsNamed() throws IOException {
+        byte[] csv = "x,cost:a,cost:b\n1,0,1\n2,1,0\n".getBytes(StandardCharsets.UTF_8);
+        Path zip = tmp.resolve("d.zip");
+        try (var z = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("d.csv"));
+            z.write(csv);
+        }
+        Run r = run("train", "--data", zip.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + zip + ": this is a ZIP archive, not CSV text: MILD reads CSV and IDX files,"
+                + " plain or gzip-compressed; unpack it first (unzip) and give the CSV file", r.err.strip());
+
+        ByteArrayOutputStream once = new ByteArrayOutputStream();
+        try (var z = new java.util.zip.GZIPOutputStream(once)) {
+            z.write(csv);
+        }
+        Path twice = tmp.resolve("d.csv.gz.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(twice))) {
+            z.write(once.toByteArray());
+        }
+        r = run("train", "--data", twice.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains(twice + ": this is gzip-compressed data inside gzip (compressed twice?), not CSV"
+                + " text") && r.err.contains("(gunzip)"), r.err);
+
+        // bzip2's header (BZh, the block size, the block magic 0x314159265359) and some of a body.
+        byte[] bz = {'B', 'Z', 'h', '9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0x12, 0x00, 0x7f, 0x00};
+        Path bzFile = tmp.resolve("d.csv.bz2");
+        Files.write(bzFile, bz);
+        Path model = xyModel();
+        r = run("eval", "--model", model.toString(), "--data", bzFile.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains(bzFile + ": this is bzip2-compressed data, not CSV text") && r.err.contains("(bunzip2)"),
+                r.err);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(new ByteArrayInputStream(bz), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin holds bzip2-compressed data, not CSV text: unpack it first (bunzip2) and"
+                + " pipe in the CSV rows", err.toString(StandardCharsets.UTF_8).strip());
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
      * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
      * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
      */
