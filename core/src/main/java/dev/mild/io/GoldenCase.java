@@ -2,6 +2,7 @@ package dev.mild.io;
 
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
+import dev.mild.data.DataFiles;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
@@ -70,6 +71,12 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             }
             if (bytes.length > limit) {
                 throw tooLarge(file, limit);
+            }
+            String[] compressed = DataFiles.compressedKind(bytes);
+            if (compressed != null) {
+                // Was "the bytes are not UTF-8 text (line 1, byte offset 1: 0x8b)" for a gzipped golden file.
+                throw new InvalidInputException(file + ": not a golden JSON file: it is " + compressed[0]
+                        + "; unpack it first (" + compressed[1] + ")");
             }
             ByteBuffer undecoded = ByteBuffer.wrap(bytes);
             String text;

@@ -1778,6 +1778,32 @@ class CliTest {
     }
 
     /**
+     * A gzipped model (m.mild.gz) was only "not a MILD model file (wrong magic bytes ...)", and a gzipped golden file
+     * "not a golden JSON file: the bytes are not UTF-8 text (line 1, byte offset 1: 0x8b)".
+     */
+    @Test
+    void gzippedModelAndGoldenFilesAreNamedAsSuch() throws IOException {
+        Path model = xyModel();
+        Path gzModel = tmp.resolve("xy.mild.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzModel))) {
+            z.write(Files.readAllBytes(model));
+        }
+        Run r = run("eval", "--model", gzModel.toString(), "--data", tmp.resolve("xy.csv").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + gzModel + ": not a MILD model file (wrong magic bytes; a model starts with"
+                + " \"MILDRTR\"): it is gzip-compressed data; unpack it first (gunzip)", r.err.strip());
+
+        Path gzGolden = tmp.resolve("deferral-cases.json.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzGolden))) {
+            z.write(Support.resource("deferral-cases.json").getBytes(StandardCharsets.UTF_8));
+        }
+        r = run("golden", gzGolden.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild golden: error: " + gzGolden + ": not a golden JSON file: it is gzip-compressed data; unpack"
+                + " it first (gunzip)", r.err.strip());
+    }
+
+    /**
      * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
      * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
      */
