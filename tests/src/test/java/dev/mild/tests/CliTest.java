@@ -1804,6 +1804,31 @@ class CliTest {
     }
 
     /**
+     * Cost columns equal on every row (zeros, a column exported by mistake) gave a table of equal losses (0.0000
+     * everywhere) and exit 0 without a word: any router, trained or not, scores the same. Now a note says so, in
+     * train and in eval; costs that differ somewhere get none.
+     */
+    @Test
+    void costsEqualForEveryExpertOnEveryRowAreNoted() throws IOException {
+        Path data = tmp.resolve("same.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,0\n-1,0,0\n2,0,0\n".repeat(40));
+        Path model = tmp.resolve("same.mild");
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, r.code, r.err);
+        String note = "every row costs the same for every expert (0.0000 on average), so any router does as well as"
+                + " any other: the costs do not tell the experts apart. Check the cost columns (cost:<expert>, or label"
+                + " and pred:<expert>)";
+        assertTrue(r.out.contains("Note: on validation " + note) && r.out.contains("Note: on test " + note), r.out);
+        r = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Note: on this file " + note), r.out);
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,0\n-1,0,0\n2,0,1\n".repeat(40));
+        r = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code, r.err);
+        assertFalse(r.out.contains("every row costs the same"), r.out);
+    }
+
+    /**
      * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
      * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
      */
