@@ -166,6 +166,19 @@ final class TrainCommand implements Command {
         return Set.of("coverage", "json");
     }
 
+    /**
+     * The file an output option names. A trailing slash names a directory, which Path.of drops: --out models/ wrote
+     * a file called "models" (where cp or mv would say "not a directory"), and --plot out.png/ a file "out.png".
+     */
+    private static Path outputFile(Args args, String option, String example) {
+        String value = args.value(option, example);
+        if (value.endsWith("/") || value.endsWith(java.io.File.separator)) {
+            throw new UsageException("--" + option + " " + value + ": ends with a slash, so it names a directory;"
+                    + " give a file name, e.g. " + value + example);
+        }
+        return Path.of(value);
+    }
+
     @Override
     public int run(Args args, Console console) throws Exception {
         args.positional(0, "no positional arguments (give the data with --data FILE)");
@@ -180,8 +193,8 @@ final class TrainCommand implements Command {
             throw new UsageException(e.getMessage());   // before reading any file, and with the pointer to --help
         }
         boolean json = args.flag("json");
-        Path out = Path.of(args.value("out", "router.mild"));
-        Path plot = args.value("plot") == null ? null : Path.of(args.value("plot"));
+        Path out = outputFile(args, "out", "router.mild");
+        Path plot = args.value("plot") == null ? null : outputFile(args, "plot", "plot.png");
         if (plot != null && !plot.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new UsageException("--plot writes a PNG image: give a file name ending in .png, got " + plot);
         }

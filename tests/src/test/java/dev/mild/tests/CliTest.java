@@ -1829,6 +1829,28 @@ class CliTest {
     }
 
     /**
+     * "--out models/" (a directory that does not exist yet) wrote a model file called "models", since Path.of drops
+     * the trailing slash; "--plot chart.png/" a file "chart.png". Both are refused before anything is read.
+     */
+    @Test
+    void anOutputNameEndingInASlashIsRefused() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        String dir = tmp.resolve("models") + "/";
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", dir);
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --out " + dir + ": ends with a slash, so it names a directory; give a file"
+                + " name, e.g. " + dir + "router.mild (see ./mild train --help)", r.err.strip());
+        assertFalse(Files.exists(tmp.resolve("models")));
+        String plot = tmp.resolve("chart.png") + "/";
+        r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out",
+                tmp.resolve("m.mild").toString(), "--plot", plot);
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("--plot " + plot + ": ends with a slash, so it names a directory"), r.err);
+        assertFalse(Files.exists(tmp.resolve("chart.png")) || Files.exists(tmp.resolve("m.mild")));
+    }
+
+    /**
      * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
      * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
      */
