@@ -1089,6 +1089,18 @@ class CliTest {
                 + " that holds them"), r.err);
     }
 
+    /** IDX images without --experts were told to "give {@code cost:<expert>} columns", which an IDX file cannot have. */
+    @Test
+    void idxImagesWithoutExpertsPointToSimulatedExperts() throws IOException {
+        idxPair("train", 100, 1);
+        Path images = tmp.resolve("train-images-idx3-ubyte.gz");
+        Run r = run("train", "--data", images.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + images + ": IDX images come with labels only, no experts: simulate them"
+                + " with --experts synthetic|trained --blocks 7,2,1 (or give a CSV file with cost:<expert> columns)",
+                r.err.strip());
+    }
+
     @Test
     void reproRunsTheSevereImbalanceWithTrainedExpertsAndNoisyCosts() throws IOException {
         idxPair("train", 600, 1);
