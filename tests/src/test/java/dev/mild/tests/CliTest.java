@@ -1089,6 +1089,19 @@ class CliTest {
                 + " that holds them"), r.err);
     }
 
+    /** A tiny --valid-fraction (1e-300) was echoed in the message written out plainly, "0.000...0001", 300 digits. */
+    @Test
+    void aTinyValidFractionIsEchoedShortly() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        Run r = run("train", "--data", data.toString(), "--valid-fraction", "1e-300", "--out",
+                tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + data + ": the validation split is empty: --valid-fraction 1E-300 of 40"
+                + " rows rounds to 0 rows; early stopping and the choice of rho need some. Give --valid FILE, or"
+                + " --valid-fraction 0.02 or more (1 row of 40)", r.err.strip());
+    }
+
     /** IDX images without --experts were told to "give {@code cost:<expert>} columns", which an IDX file cannot have. */
     @Test
     void idxImagesWithoutExpertsPointToSimulatedExperts() throws IOException {
