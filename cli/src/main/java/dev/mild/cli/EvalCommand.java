@@ -109,6 +109,7 @@ final class EvalCommand implements Command {
         Reports.table(p, experts, Reports.lines("this file", r));
         Reports.alwaysOneExpert(p, "this file", r, experts);
         Reports.noteIfWorseThanOneExpert(p, "this file", r, experts);
+        Reports.noteIfCostsAllEqual(p, "this file", r, experts);
         if (!r.blocks().isEmpty()) {
             p.println();
             p.println("By class block:");

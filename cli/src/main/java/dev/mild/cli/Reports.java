@@ -85,6 +85,27 @@ final class Reports {
     }
 
     /**
+     * A note when every row of {@code r} costs the same for every expert (each expert's loss is the oracle's): then
+     * every router scores alike, and a table of equal losses (all 0.0000 for cost columns of zeros, a column
+     * exported by mistake) passed without a word for a trained router.
+     */
+    static void noteIfCostsAllEqual(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
+        if (r.rows() == 0 || experts.size() < 2) {
+            return;
+        }
+        for (double loss : r.alwaysOneExpert()) {
+            // Each row's cheapest cost is at most each expert's, so equal means add up only when every row's are equal.
+            if (loss != r.report().oracleLoss()) {
+                return;
+            }
+        }
+        out.printf(Locale.ROOT, "Note: on %s every row costs the same for every expert (" + Figures.pattern(0,
+                r.report().oracleLoss()) + " on average), so any router does as well as any other: the costs do not"
+                + " tell the experts apart. Check the cost columns (cost:<expert>, or label and pred:<expert>)%n",
+                what, r.report().oracleLoss());
+    }
+
+    /**
      * A note when the final training ran out of epochs while its validation loss was still falling: the router
      * is likely undertrained, which its loss alone does not show.
      */

@@ -12,6 +12,7 @@ import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -119,6 +120,32 @@ final class ReproCommand implements Command {
         return Set.of("quick", "json");
     }
 
+    /**
+     * {@code dir/NAME.gz}, or {@code dir/NAME} unpacked when only that is there (train reads either, as does the
+     * labels file beside it). Only the .gz was looked for: gunzipped files, or --dir naming a file, were "not found"
+     * without saying which or why.
+     */
+    private static Path imagesFile(Path dir, String name) {
+        String why = null;
+        if (!Files.exists(dir)) {
+            why = "there is no such directory";
+        } else if (!Files.isDirectory(dir)) {
+            why = "--dir names a file, not the directory that holds them";
+        }
+        Path gz = dir.resolve(name + ".gz");
+        Path plain = dir.resolve(name);
+        if (why == null && Files.exists(gz)) {
+            return gz;
+        }
+        if (why == null && Files.exists(plain)) {
+            return plain;
+        }
+        throw new InvalidInputException(dir + ": Fashion-MNIST IDX files not found: "
+                + (why != null ? why : "no " + name + ".gz (nor " + name + " unpacked)")
+                + " (train-images-idx3-ubyte.gz and t10k-images-idx3-ubyte.gz, each with its labels file beside it);"
+                + " on Debian: apt-get install dataset-fashion-mnist");
+    }
+
     @Override
     public int run(Args args, Console console) {
         args.positional(0, "no positional arguments");
@@ -151,12 +178,8 @@ final class ReproCommand implements Command {
         boolean json = args.flag("json");
         PrintStream out = console.out();
 
-        Path trainImages = dir.resolve("train-images-idx3-ubyte.gz");
-        Path testImages = dir.resolve("t10k-images-idx3-ubyte.gz");
-        if (!trainImages.toFile().exists() || !testImages.toFile().exists()) {
-            throw new InvalidInputException(dir + ": Fashion-MNIST IDX files not found (train-images-idx3-ubyte.gz,"
-                    + " t10k-images-idx3-ubyte.gz); on Debian: apt-get install dataset-fashion-mnist");
-        }
+        Path trainImages = imagesFile(dir, "train-images-idx3-ubyte");
+        Path testImages = imagesFile(dir, "t10k-images-idx3-ubyte");
         DenseProducts.warmUpInBackground();
         Dataset train = DataFiles.read(trainImages);
         Dataset test = DataFiles.read(testImages);

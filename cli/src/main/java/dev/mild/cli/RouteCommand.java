@@ -170,24 +170,42 @@ final class RouteCommand implements Command {
     }
 
     /**
-     * Standard input, refused when it starts with gzip's magic bytes (1f 8b): read as text, a compressed file was
-     * "a NUL byte ... UTF-16?".
+     * Standard input, refused when it starts with gzip's magic bytes (1f 8b) or another compression's or archive's
+     * ({@link DataFiles#compressedKind}): read as text, a compressed file was "a NUL byte ... UTF-16?".
      */
     private static InputStream notGzip(InputStream stdin) throws IOException {
         BufferedInputStream in = new BufferedInputStream(stdin, 1 << 16);
-        in.mark(2);
-        int b0;
-        int b1;
+        in.mark(16);
+        byte[] head = new byte[16];
+        int n = 0;
         try {
-            b0 = in.read();
-            b1 = b0 < 0 ? -1 : in.read();
+            // Two bytes (gzip's magic) as before, then only what has arrived: rows typed or streamed one at a time
+            // must not wait for more input before the first is routed.
+            while (n < head.length && (n < 2 || in.available() > 0)) {
+                int r = in.read(head, n, head.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
         } catch (IOException e) {
             throw cannotRead(e);
         }
-        in.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
+        head = java.util.Arrays.copyOf(head, n);
+        try {
+            in.reset();
+        } catch (IOException e) {
+            throw cannotRead(e);
+        }
+        String[] compressed = DataFiles.compressedKind(head);
+        if (compressed != null && compressed[1].equals("gunzip")) {
             throw new InvalidInputException("stdin holds gzip-compressed data: decompress it first, e.g."
                     + " zcat FILE | ./mild route --model MODEL");
+        }
+        if (compressed != null) {
+            // Read as text, a ZIP or bzip2 file was "a NUL byte ... UTF-16?", as gzip was.
+            throw new InvalidInputException("stdin holds " + compressed[0] + ", not CSV text: unpack it first ("
+                    + compressed[1] + ") and pipe in the CSV rows");
         }
         return in;
     }

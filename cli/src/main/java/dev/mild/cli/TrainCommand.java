@@ -144,7 +144,8 @@ final class TrainCommand implements Command {
                 split: deferral loss and the share of rows sent to each expert, for the router and for the
                 oracle, the loss of always picking one expert (a router should beat the best of these; a note
                 says when it does not; another when the training ran all its epochs with the validation loss
-                still falling, where more --epochs help), and the test rows per class block when labels
+                still falling, where more --epochs help; another when every row costs the same for every
+                expert, which no router can learn from), and the test rows per class block when labels
                 are known. --json also gives the oracle's shares on the training split (trainOracleRatios),
                 and for the final training (training) maxEpochs, patience, stillImproving and lossWeightScale
                 (the power of ten the loss weights were multiplied by, 1 unless the costs are far from 1).
@@ -165,6 +166,19 @@ final class TrainCommand implements Command {
         return Set.of("coverage", "json");
     }
 
+    /**
+     * The file an output option names. A trailing slash names a directory, which Path.of drops: --out models/ wrote
+     * a file called "models" (where cp or mv would say "not a directory"), and --plot out.png/ a file "out.png".
+     */
+    private static Path outputFile(Args args, String option, String example) {
+        String value = args.value(option, example);
+        if (value.endsWith("/") || value.endsWith(java.io.File.separator)) {
+            throw new UsageException("--" + option + " " + value + ": ends with a slash, so it names a directory;"
+                    + " give a file name, e.g. " + value + example);
+        }
+        return Path.of(value);
+    }
+
     @Override
     public int run(Args args, Console console) throws Exception {
         args.positional(0, "no positional arguments (give the data with --data FILE)");
@@ -179,8 +193,8 @@ final class TrainCommand implements Command {
             throw new UsageException(e.getMessage());   // before reading any file, and with the pointer to --help
         }
         boolean json = args.flag("json");
-        Path out = Path.of(args.value("out", "router.mild"));
-        Path plot = args.value("plot") == null ? null : Path.of(args.value("plot"));
+        Path out = outputFile(args, "out", "router.mild");
+        Path plot = args.value("plot") == null ? null : outputFile(args, "plot", "plot.png");
         if (plot != null && !plot.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
             throw new UsageException("--plot writes a PNG image: give a file name ending in .png, got " + plot);
         }
@@ -289,6 +303,10 @@ final class TrainCommand implements Command {
         Reports.noteIfWorseThanOneExpert(p, "validation", o.valid(), experts);
         if (o.test() != null) {
             Reports.noteIfWorseThanOneExpert(p, "test", o.test(), experts);
+        }
+        Reports.noteIfCostsAllEqual(p, "validation", o.valid(), experts);
+        if (o.test() != null) {
+            Reports.noteIfCostsAllEqual(p, "test", o.test(), experts);
         }
         Reports.noteIfStillImproving(p, o.training());
         if (o.test() != null && !o.test().blocks().isEmpty()) {

@@ -247,6 +247,13 @@ public final class CsvReader {
         if (new String(head, StandardCharsets.ISO_8859_1).startsWith(MODEL_MAGIC)) {
             throw modelFileAsData(source);
         }
+        String[] compressed = DataFiles.compressedKind(head);
+        if (compressed != null) {
+            // DataFiles.open has taken one gzip layer off already: gzip here was compressed twice.
+            throw new InvalidInputException(source + ": this is " + compressed[0] + (compressed[1].equals("gunzip")
+                    ? " inside gzip (compressed twice?)" : "") + ", not CSV text: MILD reads CSV and IDX files, plain"
+                    + " or gzip-compressed; unpack it first (" + compressed[1] + ") and give the CSV file");
+        }
         for (int i = 0; i < head.length && head[i] != '\n'; i++) {
             if (head[i] == 0) {
                 // A comma is one byte in UTF-8 and never part of another character's bytes.

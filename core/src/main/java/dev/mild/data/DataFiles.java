@@ -228,6 +228,49 @@ public final class DataFiles {
         }
     }
 
+    /**
+     * What compressed data or archive {@code head} (a file's first bytes) starts with, by its magic bytes, or
+     * {@code null}: read as CSV, a ZIP archive or a .csv.bz2 was "a NUL byte, which CSV text never holds: is this a
+     * file saved as UTF-16". gzip's magic counts only where a gzip layer has been taken off already (twice
+     * compressed), or where nothing decompresses (standard input).
+     *
+     * @return a description and the tool that unpacks it, e.g. {"a ZIP archive", "unzip"}
+     */
+    public static String[] compressedKind(byte[] head) {
+        if (startsWith(head, 0x1f, 0x8b)) {
+            return new String[] {"gzip-compressed data", "gunzip"};
+        }
+        if (startsWith(head, 'P', 'K', 3, 4) || startsWith(head, 'P', 'K', 5, 6)) {
+            return new String[] {"a ZIP archive", "unzip"};
+        }
+        if (head.length >= 10 && startsWith(head, 'B', 'Z', 'h') && head[3] >= '1' && head[3] <= '9'
+                && startsWith(java.util.Arrays.copyOfRange(head, 4, 10), 0x31, 0x41, 0x59, 0x26, 0x53, 0x59)) {
+            return new String[] {"bzip2-compressed data", "bunzip2"};
+        }
+        if (startsWith(head, 0xfd, '7', 'z', 'X', 'Z', 0)) {
+            return new String[] {"xz-compressed data", "unxz"};
+        }
+        if (startsWith(head, 0x28, 0xb5, 0x2f, 0xfd)) {
+            return new String[] {"zstd-compressed data", "unzstd"};
+        }
+        if (startsWith(head, '7', 'z', 0xbc, 0xaf, 0x27, 0x1c)) {
+            return new String[] {"a 7-Zip archive", "7z x"};
+        }
+        return null;
+    }
+
+    private static boolean startsWith(byte[] head, int... magic) {
+        if (head.length < magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if ((head[i] & 0xff) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The two bytes every gzip stream starts with. */
     private static boolean isGzipMagic(int b0, int b1) {
         return b0 == 0x1f && b1 == 0x8b;

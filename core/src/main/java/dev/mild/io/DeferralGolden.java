@@ -55,6 +55,15 @@ public final class DeferralGolden {
                     + " \"theoryRho\" section");
         }
         Map<?, ?> map = (Map<?, ?>) root;
+        for (Object key : map.keySet()) {
+            // Skipped in silence, a misspelt section ("theoryrho") went unchecked while the rest passed (exit 0),
+            // and "cases" (loss cases in the same file) were never run.
+            if (!SECTIONS.contains(String.valueOf(key))) {
+                throw new InvalidInputException(source + ": \"" + key + "\" is not a section of a deferral-cases file"
+                        + " (sections: " + String.join(", ", SECTIONS) + "); it would go unchecked"
+                        + (key.equals("cases") ? ": give loss cases in a file of their own" : ""));
+            }
+        }
         List<Result> out = new ArrayList<>();
         if (map.containsKey("deferralLoss")) {
             out.add(deferralLoss(section(map, "deferralLoss", source), source + ": deferralLoss"));
@@ -70,13 +79,21 @@ public final class DeferralGolden {
 
     private static Result deferralLoss(Map<?, ?> m, String where) {
         int p = rowLength(m.get("scores"), where, "scores");
-        double[] scores = GoldenCase.matrix(m.get("scores"), where, "scores", p);
+        double[] scores = GoldenCase.matrix(m.get("scores"), where, "scores", p, " (as row 0 has)");
         int rows = scores.length / p;
-        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p);
+        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p,
+                " (one per expert, as \"scores\" rows have)");
         if (costs.length != scores.length) {
             throw new InvalidInputException(where + ": costs has " + costs.length / p + " rows, scores has " + rows);
         }
         int[] choice = integers(GoldenCase.vector(m.get("choice"), where, "choice", rows), where, "choice");
+        for (int i = 0; i < rows; i++) {
+            // Counted as a mismatch it passed for a failed check (exit 1), not a bad file.
+            if (choice[i] >= p) {
+                throw new InvalidInputException(where + ": \"choice\"[" + i + "] is " + choice[i] + ", outside the"
+                        + " experts 0.." + (p - 1));
+            }
+        }
         double[] rowLoss = GoldenCase.vector(m.get("rowLoss"), where, "rowLoss", rows);
         double meanLoss = GoldenCase.number(m.get("meanLoss"), where, "meanLoss");
         // A router's scores are float32.
@@ -99,7 +116,7 @@ public final class DeferralGolden {
 
     private static List<Result> rewards(Map<?, ?> m, String where) {
         int p = rowLength(m.get("costs"), where, "costs");
-        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p);
+        double[] costs = GoldenCase.matrix(m.get("costs"), where, "costs", p, " (as row 0 has)");
         int rows = costs.length / p;
         List<Result> out = new ArrayList<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -113,7 +130,8 @@ public final class DeferralGolden {
             } catch (InvalidInputException ex) {
                 throw new InvalidInputException(where + ": " + ex.getMessage(), ex);
             }
-            double[] expected = GoldenCase.matrix(e.getValue(), where, key, p);
+            double[] expected = GoldenCase.matrix(e.getValue(), where, key, p,
+                    " (one per expert, as \"costs\" rows have)");
             if (expected.length != costs.length) {
                 throw new InvalidInputException(where + ": \"" + key + "\" has " + expected.length / p
                         + " rows, costs has " + rows);
@@ -132,7 +150,12 @@ public final class DeferralGolden {
 
     private static Result theoryRho(Map<?, ?> m, String where) {
         double[] norms = GoldenCase.vector(m.get("norms"), where, "norms", -1);
-        int[] labels = integers(GoldenCase.vector(m.get("labels"), where, "labels", norms.length), where, "labels");
+        int[] labels = integers(GoldenCase.vector(m.get("labels"), where, "labels", -1), where, "labels");
+        if (labels.length != norms.length) {
+            // Either may be the wrong one: "labels" was blamed for a "norms" one value short.
+            throw new InvalidInputException(where + ": \"labels\" has " + labels.length + " values, \"norms\" has "
+                    + norms.length + " (one of each per row)");
+        }
         int p = integers(new double[] {GoldenCase.number(m.get("p"), where, "p")}, where, "p")[0];
         double rhoBar = GoldenCase.number(m.get("rhoBar"), where, "rhoBar");
         double[] expected = GoldenCase.vector(m.get("rho"), where, "rho", p);

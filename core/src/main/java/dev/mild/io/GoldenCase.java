@@ -2,6 +2,7 @@ package dev.mild.io;
 
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
+import dev.mild.data.DataFiles;
 import dev.mild.loss.Checks;
 import dev.mild.loss.LossConfig;
 import java.io.IOException;
@@ -70,6 +71,12 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             }
             if (bytes.length > limit) {
                 throw tooLarge(file, limit);
+            }
+            String[] compressed = DataFiles.compressedKind(bytes);
+            if (compressed != null) {
+                // Was "the bytes are not UTF-8 text (line 1, byte offset 1: 0x8b)" for a gzipped golden file.
+                throw new InvalidInputException(file + ": not a golden JSON file: it is " + compressed[0]
+                        + "; unpack it first (" + compressed[1] + ")");
             }
             ByteBuffer undecoded = ByteBuffer.wrap(bytes);
             String text;
@@ -169,6 +176,15 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         if (!(root instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> cases)) {
             throw new InvalidInputException(source + ": expected an object with a \"cases\" array");
         }
+        for (Object key : map.keySet()) {
+            // Skipped in silence, deferral sections beside the cases (or a misspelt key) were never checked.
+            if (!key.equals("cases")) {
+                throw new InvalidInputException(source + ": \"" + key + "\" is not part of a loss-cases file (it has"
+                        + " only \"cases\"); it would go unchecked"
+                        + (DeferralGolden.isDeferralFormat(Map.of(key, 0)) ? ": give the deferral sections in a file of"
+                        + " their own" : ""));
+            }
+        }
         if (cases.isEmpty()) {
             // Checking nothing must not pass as "every case is ok".
             throw new InvalidInputException(source + ": the \"cases\" array is empty; there is nothing to check");
@@ -196,14 +212,15 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         } catch (InvalidInputException e) {
             throw new InvalidInputException(where + ": " + e.getMessage(), e);
         }
-        double[] scores = matrix(m.get("scores"), where, "scores", p);
+        String perExpert = " (one per expert, as \"rho\" has)";
+        double[] scores = matrix(m.get("scores"), where, "scores", p, perExpert);
         int rows = scores.length / p;
-        double[] weights = matrix(m.get("weights"), where, "weights", p);
+        double[] weights = matrix(m.get("weights"), where, "weights", p, perExpert);
         if (weights.length != scores.length) {
             throw new InvalidInputException(where + ": weights has " + weights.length / p + " rows, scores has " + rows);
         }
         double[] rowLoss = vector(m.get("rowLoss"), where, "rowLoss", rows);
-        double[] grad = matrix(m.get("gradMeanLoss"), where, "gradMeanLoss", p);
+        double[] grad = matrix(m.get("gradMeanLoss"), where, "gradMeanLoss", p, perExpert);
         if (grad.length != scores.length) {
             throw new InvalidInputException(where + ": gradMeanLoss has " + grad.length / p + " rows, scores has " + rows);
         }
@@ -240,11 +257,24 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
     }
 
     static double[] matrix(Object o, String where, String field, int p) {
+        return matrix(o, where, field, p, "");
+    }
+
+    /**
+     * A matrix of rows of {@code p} values; {@code widthFrom} says where {@code p} comes from (" (one per expert, as
+     * \"rho\" has)"), so that a row of the wrong width is not blamed when the field that set the width is the wrong
+     * one: a "rho" of 2 margins was reported as "scores row 0 has 3 values, expected 2".
+     */
+    static double[] matrix(Object o, String where, String field, int p, String widthFrom) {
         if (!(o instanceof List<?> list)) {
             throw new InvalidInputException(where + ": \"" + field + "\" must be an array of rows, got " + describe(o));
         }
         double[] v = new double[list.size() * p];
         for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) instanceof List<?> r && r.size() != p) {
+                throw new InvalidInputException(where + ": \"" + field + " row " + i + "\" has " + r.size()
+                        + " values, expected " + p + widthFrom);
+            }
             double[] row = vector(list.get(i), where, field + " row " + i, p);
             System.arraycopy(row, 0, v, i * p, p);
         }

@@ -136,7 +136,20 @@ public final class Backends {
      */
     public static String defaultName() {
         String forced = forcedName();
-        return forced != null ? require(forced).name : automatic().name;
+        return forced != null ? requireForced(forced).name : automatic().name;
+    }
+
+    /**
+     * {@link #require}, for the name {@value #PROPERTY} gives, which the user set as a Java option (through
+     * MILD_JVM_OPTS), not as --backend: "unknown backend" alone sent them looking for a --backend they never gave.
+     */
+    private static Entry requireForced(String name) {
+        try {
+            return require(name);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("-D" + PROPERTY + "=" + name + " (a Java option, e.g. in MILD_JVM_OPTS): "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The backend {@value #PROPERTY} names, trimmed; {@code null} when it is unset or blank. */
@@ -179,6 +192,7 @@ public final class Backends {
         requireOptions(options);
         String forced = forcedName();
         if (forced != null) {
+            requireForced(forced);
             return open(forced, options);
         }
         LossKernel kernel = automatic().provider.create(options);

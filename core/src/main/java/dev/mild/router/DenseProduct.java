@@ -205,7 +205,13 @@ public interface DenseProduct {
     static DenseProduct fastest() {
         String forced = System.getProperty(PROPERTY);
         if (forced != null && !forced.isBlank()) {
-            return named(forced.trim());
+            try {
+                return named(forced.trim());
+            } catch (InvalidInputException e) {
+                // Set as a Java option (MILD_JVM_OPTS), not on the command line: say where it came from.
+                throw new InvalidInputException("-D" + PROPERTY + "=" + forced.trim() + " (a Java option, e.g. in"
+                        + " MILD_JVM_OPTS): " + e.getMessage(), e);
+            }
         }
         return PlainDenseProduct.Fastest.FOUND;
     }

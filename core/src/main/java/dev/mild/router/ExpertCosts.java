@@ -57,6 +57,12 @@ final class ExpertCosts {
             }
             return ExpertSetup.Source.PREDICTIONS;
         }
+        if (data.labelsFile() != null) {
+            // An IDX file has no columns to add: "give cost:<expert> columns" was advice it cannot take.
+            throw new InvalidInputException(data.source() + ": IDX images come with labels only, no experts: simulate"
+                    + " them with --experts synthetic|trained --blocks 7,2,1 (or give a CSV file with cost:<expert>"
+                    + " columns)");
+        }
         throw new InvalidInputException(data.source() + ": no expert columns: give cost:<expert> columns, or a label"
                 + " column with pred:<expert> columns, or a label column with --experts synthetic|trained --blocks 7,2,1");
     }

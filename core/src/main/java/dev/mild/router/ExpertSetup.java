@@ -345,9 +345,12 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         if (Arrays.stream(beta).anyMatch(b -> b != 0)) {
             sb.append(", beta ");
             for (int k = 0; k < beta.length; k++) {
-                // Three significant digits as a person writes them: "0/0.2", not %.3g's "0.00/0.200"
-                sb.append(k == 0 ? "" : "/").append(new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", beta[k]))
-                        .stripTrailingZeros().toPlainString());
+                // Three significant digits as a person writes them: "0/0.2", not %.3g's "0.00/0.200"; far from 1 in
+                // the short scientific form (1E-30, 1E+30), not 31 digits written out.
+                java.math.BigDecimal b = new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", beta[k]))
+                        .stripTrailingZeros();
+                String plain = b.toPlainString();
+                sb.append(k == 0 ? "" : "/").append(plain.length() <= 12 ? plain : b.toString());
             }
         }
         return sb.toString();

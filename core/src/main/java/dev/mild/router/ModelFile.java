@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.data.DataFiles;
 import dev.mild.io.OutputFile;
 import dev.mild.loss.Checks;
 import java.io.ByteArrayInputStream;
@@ -139,8 +140,11 @@ public final class ModelFile {
         }
         for (int i = 0; i < MAGIC.length; i++) {
             if (bytes[i] != MAGIC[i]) {
+                // A model gzipped to be stored or sent (m.mild.gz) was only "wrong magic bytes".
+                String[] compressed = DataFiles.compressedKind(bytes);
                 throw new InvalidInputException(source + ": not a MILD model file (wrong magic bytes; a model starts"
-                        + " with \"MILDRTR\")");
+                        + " with \"MILDRTR\")" + (compressed == null ? "" : ": it is " + compressed[0] + "; unpack it"
+                        + " first (" + compressed[1] + ")"));
             }
         }
     }

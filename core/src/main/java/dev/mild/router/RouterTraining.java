@@ -394,8 +394,13 @@ public final class RouterTraining {
         return a;
     }
 
-    /** 0.1 as "0.1", 0 as "0": a fraction as the user would type it. */
+    /**
+     * 0.1 as "0.1", 0 as "0": a fraction as the user would type it; a tiny one as 1E-300, which written out plainly
+     * (--valid-fraction 1e-300) filled a message with 300 zeros.
+     */
     static String plain(double v) {
-        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+        BigDecimal d = BigDecimal.valueOf(v).stripTrailingZeros();
+        String plain = d.toPlainString();
+        return plain.length() <= 20 ? plain : d.toString();
     }
 }

@@ -76,6 +76,23 @@ class BackendDiscoveryTest {
      * A dense product named by {@code -Dmild.dense} (as every {@code Router} built then asks for it) comes from the
      * implementations loaded once, not from a service-loader scan per call: a scan makes a new instance each time.
      */
+    /** A bad -Dmild.dense said "no dense product called 'gpu'" without naming the Java option it came from. */
+    @Test
+    void aBadDenseProductPropertyIsNamedAsTheJavaOption() {
+        String before = System.getProperty(DenseProduct.PROPERTY);
+        System.setProperty(DenseProduct.PROPERTY, "gpu");
+        try {
+            ValidationTest.fails(DenseProduct::fastest, "-Dmild.dense=gpu (a Java option, e.g. in MILD_JVM_OPTS): no"
+                    + " dense product called 'gpu' (present: plain, simd)");
+        } finally {
+            if (before == null) {
+                System.clearProperty(DenseProduct.PROPERTY);
+            } else {
+                System.setProperty(DenseProduct.PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void aNamedDenseProductIsLoadedOnce() {
         assertSame(DenseProduct.named("plain"), DenseProduct.named("plain"));
@@ -135,6 +152,10 @@ class BackendDiscoveryTest {
             assertEquals("reference", Backends.defaultName());
             System.setProperty(Backends.PROPERTY, "no-such-backend");
             ValidationTest.fails(Backends::defaultName, "unknown backend \"no-such-backend\"");
+            // Named as the Java option it came from (MILD_JVM_OPTS), not taken for a --backend the user never gave.
+            ValidationTest.fails(Backends::defaultName, "-Dmild.backend=no-such-backend (a Java option, e.g. in"
+                    + " MILD_JVM_OPTS): unknown backend");
+            ValidationTest.fails(() -> Backends.openDefault(KernelOptions.DEFAULT), "-Dmild.backend=no-such-backend");
         } finally {
             if (old == null) {
                 System.clearProperty(Backends.PROPERTY);

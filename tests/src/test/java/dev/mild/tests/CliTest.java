@@ -228,6 +228,74 @@ class CliTest {
         assertTrue(r.err.contains("theoryRho: \"p\" must be a whole number >= 0, got 2.5"), r.err);
     }
 
+    /**
+     * A key of a deferral-cases file that is none of its sections (a misspelt "theoryrho", or loss "cases" beside
+     * the sections) was skipped in silence: the other sections passed, exit 0, and that check never ran.
+     */
+    @Test
+    void goldenRefusesAnUnknownSectionOfADeferralFile() throws IOException {
+        Path f = tmp.resolve("deferral-cases.json");
+        String text = Support.resource("deferral-cases.json");
+        Files.writeString(f, text.replaceFirst("\"theoryRho\"", "\"theoryrho\""));
+        Run r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": \"theoryrho\" is not a section of a deferral-cases file"
+                + " (sections: deferralLoss, rewards, theoryRho); it would go unchecked", r.err.strip());
+        assertEquals("", r.out);
+        Files.writeString(f, text.replaceFirst("\\{", "{\"cases\": [], "));
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("\"deferralLoss\" is not part of a loss-cases file (it has only \"cases\"); it would"
+                + " go unchecked: give the deferral sections in a file of their own"), r.err);
+        Files.writeString(f, text.replaceFirst("\\{", "{\"cases\": {}, "));
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains("\"cases\" is not a section of a deferral-cases file")
+                && r.err.contains("give loss cases in a file of their own"), r.err);
+    }
+
+    /** An expected choice beyond the experts is a bad file (exit 2), not a router that chose differently (exit 1). */
+    @Test
+    void goldenRefusesAnExpectedChoiceOutsideTheExperts() throws IOException {
+        Path f = tmp.resolve("deferral-cases.json");
+        Files.writeString(f, "{\"deferralLoss\": {\"scores\": [[1, 0, 0], [0, 1, 0]], \"costs\": [[0, 1, 1], [1, 0, 1]],"
+                + " \"choice\": [0, 9], \"rowLoss\": [0, 0], \"meanLoss\": 0}}");
+        Run r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": deferralLoss: \"choice\"[1] is 9, outside the experts 0..2",
+                r.err.strip());
+    }
+
+    /**
+     * A width that does not match names the field that set it: a "rho" of 2 margins for rows of 3 scores was
+     * reported as "scores row 0 has 3 values, expected 2", a short first row blamed the second, and "norms" one
+     * value short was reported as "labels" one too many.
+     */
+    @Test
+    void goldenShapeErrorsNameWhereTheWidthComesFrom() throws IOException {
+        Path f = tmp.resolve("cases.json");
+        Files.writeString(f, "{\"cases\": [{\"name\": \"two\", \"nu\": 1, \"rho\": [1, 1], \"delta\": null,"
+                + " \"scores\": [[1, 2, 3]], \"weights\": [[1, 1, 1]], \"rowLoss\": [1], \"meanLoss\": 1,"
+                + " \"gradMeanLoss\": [[0, 0, 0]]}]}");
+        Run r = run("golden", f.toString(), "--backend", "scalar");
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": case 0 (\"two\"): \"scores row 0\" has 3 values, expected 2"
+                + " (one per expert, as \"rho\" has)", r.err.strip());
+
+        Files.writeString(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0, 1]], \"sum-others\": [[1, 0, 2], [1, 2, 1]]}}");
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": rewards: \"costs row 1\" has 3 values, expected 2 (as row 0 has)",
+                r.err.strip());
+
+        Files.writeString(f, "{\"theoryRho\": {\"labels\": [0, 1, 1], \"norms\": [1, 1], \"p\": 2, \"rhoBar\": 1,"
+                + " \"rho\": [1, 1]}}");
+        r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": theoryRho: \"labels\" has 3 values, \"norms\" has 2 (one of each"
+                + " per row)", r.err.strip());
+    }
+
     @Test
     void goldenWithoutAFileChecksBothBuiltInFiles() throws IOException {
         // The jar's built-in copies must give exactly what the test resources' copies give as FILEs.
@@ -990,6 +1058,62 @@ class CliTest {
         assertTrue(missing.err.contains("Fashion-MNIST IDX files not found"), missing.err);
     }
 
+    /**
+     * repro looked for the .gz names only: gunzipped Fashion-MNIST files (which train reads) were "not found", and
+     * neither a --dir that is a file nor the one file missing was named.
+     */
+    @Test
+    void reproReadsUnpackedIdxFilesAndNamesWhatIsMissing() throws IOException {
+        idxPair("train", 300, 1);
+        idxPair("t10k", 100, 2);
+        for (String name : new String[] {"train-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+            try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(tmp.resolve(name + ".gz")))) {
+                Files.write(tmp.resolve(name), in.readAllBytes());
+            }
+            Files.delete(tmp.resolve(name + ".gz"));
+        }
+        Run r = run("repro", "--dir", tmp.toString(), "--setups", "I", "--costs", "a", "--seeds", "1", "--epochs", "1",
+                "--rho-grid", "1", "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(1, r.lines().size(), r.out);
+
+        Files.delete(tmp.resolve("t10k-images-idx3-ubyte.gz"));
+        r = run("repro", "--dir", tmp.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains(tmp + ": Fashion-MNIST IDX files not found: no t10k-images-idx3-ubyte.gz (nor"
+                + " t10k-images-idx3-ubyte unpacked)"), r.err);
+        Path file = tmp.resolve("train-images-idx3-ubyte");
+        r = run("repro", "--dir", file.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertTrue(r.err.contains(file + ": Fashion-MNIST IDX files not found: --dir names a file, not the directory"
+                + " that holds them"), r.err);
+    }
+
+    /** A tiny --valid-fraction (1e-300) was echoed in the message written out plainly, "0.000...0001", 300 digits. */
+    @Test
+    void aTinyValidFractionIsEchoedShortly() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        Run r = run("train", "--data", data.toString(), "--valid-fraction", "1e-300", "--out",
+                tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + data + ": the validation split is empty: --valid-fraction 1E-300 of 40"
+                + " rows rounds to 0 rows; early stopping and the choice of rho need some. Give --valid FILE, or"
+                + " --valid-fraction 0.02 or more (1 row of 40)", r.err.strip());
+    }
+
+    /** IDX images without --experts were told to "give {@code cost:<expert>} columns", which an IDX file cannot have. */
+    @Test
+    void idxImagesWithoutExpertsPointToSimulatedExperts() throws IOException {
+        idxPair("train", 100, 1);
+        Path images = tmp.resolve("train-images-idx3-ubyte.gz");
+        Run r = run("train", "--data", images.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + images + ": IDX images come with labels only, no experts: simulate them"
+                + " with --experts synthetic|trained --blocks 7,2,1 (or give a CSV file with cost:<expert> columns)",
+                r.err.strip());
+    }
+
     @Test
     void reproRunsTheSevereImbalanceWithTrainedExpertsAndNoisyCosts() throws IOException {
         idxPair("train", 600, 1);
@@ -1628,6 +1752,130 @@ class CliTest {
     }
 
     /**
+     * A data file that is a ZIP archive, bzip2 data or gzip twice (file.csv.gz.gz) was "line 1, column 1: a NUL byte,
+     * which CSV text never holds: is this a file saved as UTF-16 (save it as UTF-8), or not text at all?"; on
+     * route's stdin too. Now each is named, with the tool that unpacks it.
+     */
+    @Test
+    void compressedDataOtherThanOneGzipLayerIsNamed() throws IOException {
+        byte[] csv = "x,cost:a,cost:b\n1,0,1\n2,1,0\n".getBytes(StandardCharsets.UTF_8);
+        Path zip = tmp.resolve("d.zip");
+        try (var z = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("d.csv"));
+            z.write(csv);
+        }
+        Run r = run("train", "--data", zip.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: " + zip + ": this is a ZIP archive, not CSV text: MILD reads CSV and IDX files,"
+                + " plain or gzip-compressed; unpack it first (unzip) and give the CSV file", r.err.strip());
+
+        ByteArrayOutputStream once = new ByteArrayOutputStream();
+        try (var z = new java.util.zip.GZIPOutputStream(once)) {
+            z.write(csv);
+        }
+        Path twice = tmp.resolve("d.csv.gz.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(twice))) {
+            z.write(once.toByteArray());
+        }
+        r = run("train", "--data", twice.toString(), "--out", tmp.resolve("m.mild").toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains(twice + ": this is gzip-compressed data inside gzip (compressed twice?), not CSV"
+                + " text") && r.err.contains("(gunzip)"), r.err);
+
+        // bzip2's header (BZh, the block size, the block magic 0x314159265359) and some of a body.
+        byte[] bz = {'B', 'Z', 'h', '9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, 0x12, 0x00, 0x7f, 0x00};
+        Path bzFile = tmp.resolve("d.csv.bz2");
+        Files.write(bzFile, bz);
+        Path model = xyModel();
+        r = run("eval", "--model", model.toString(), "--data", bzFile.toString());
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains(bzFile + ": this is bzip2-compressed data, not CSV text") && r.err.contains("(bunzip2)"),
+                r.err);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(new ByteArrayInputStream(bz), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        assertEquals("mild route: error: stdin holds bzip2-compressed data, not CSV text: unpack it first (bunzip2) and"
+                + " pipe in the CSV rows", err.toString(StandardCharsets.UTF_8).strip());
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A gzipped model (m.mild.gz) was only "not a MILD model file (wrong magic bytes ...)", and a gzipped golden file
+     * "not a golden JSON file: the bytes are not UTF-8 text (line 1, byte offset 1: 0x8b)".
+     */
+    @Test
+    void gzippedModelAndGoldenFilesAreNamedAsSuch() throws IOException {
+        Path model = xyModel();
+        Path gzModel = tmp.resolve("xy.mild.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzModel))) {
+            z.write(Files.readAllBytes(model));
+        }
+        Run r = run("eval", "--model", gzModel.toString(), "--data", tmp.resolve("xy.csv").toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild eval: error: " + gzModel + ": not a MILD model file (wrong magic bytes; a model starts with"
+                + " \"MILDRTR\"): it is gzip-compressed data; unpack it first (gunzip)", r.err.strip());
+
+        Path gzGolden = tmp.resolve("deferral-cases.json.gz");
+        try (var z = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gzGolden))) {
+            z.write(Support.resource("deferral-cases.json").getBytes(StandardCharsets.UTF_8));
+        }
+        r = run("golden", gzGolden.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild golden: error: " + gzGolden + ": not a golden JSON file: it is gzip-compressed data; unpack"
+                + " it first (gunzip)", r.err.strip());
+    }
+
+    /**
+     * Cost columns equal on every row (zeros, a column exported by mistake) gave a table of equal losses (0.0000
+     * everywhere) and exit 0 without a word: any router, trained or not, scores the same. Now a note says so, in
+     * train and in eval; costs that differ somewhere get none.
+     */
+    @Test
+    void costsEqualForEveryExpertOnEveryRowAreNoted() throws IOException {
+        Path data = tmp.resolve("same.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,0\n-1,0,0\n2,0,0\n".repeat(40));
+        Path model = tmp.resolve("same.mild");
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, r.code, r.err);
+        String note = "every row costs the same for every expert (0.0000 on average), so any router does as well as"
+                + " any other: the costs do not tell the experts apart. Check the cost columns (cost:<expert>, or label"
+                + " and pred:<expert>)";
+        assertTrue(r.out.contains("Note: on validation " + note) && r.out.contains("Note: on test " + note), r.out);
+        r = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains("Note: on this file " + note), r.out);
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,0\n-1,0,0\n2,0,1\n".repeat(40));
+        r = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code, r.err);
+        assertFalse(r.out.contains("every row costs the same"), r.out);
+    }
+
+    /**
+     * "--out models/" (a directory that does not exist yet) wrote a model file called "models", since Path.of drops
+     * the trailing slash; "--plot chart.png/" a file "chart.png". Both are refused before anything is read.
+     */
+    @Test
+    void anOutputNameEndingInASlashIsRefused() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        String dir = tmp.resolve("models") + "/";
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", dir);
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --out " + dir + ": ends with a slash, so it names a directory; give a file"
+                + " name, e.g. " + dir + "router.mild (see ./mild train --help)", r.err.strip());
+        assertFalse(Files.exists(tmp.resolve("models")));
+        String plot = tmp.resolve("chart.png") + "/";
+        r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out",
+                tmp.resolve("m.mild").toString(), "--plot", plot);
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("--plot " + plot + ": ends with a slash, so it names a directory"), r.err);
+        assertFalse(Files.exists(tmp.resolve("chart.png")) || Files.exists(tmp.resolve("m.mild")));
+    }
+
+    /**
      * train's --valid and --test files are matched to --data, not to a model (there is none yet): their columns were
      * "not a feature of the model", and IDX images of another size "the model needs feature column pixel4".
      */
@@ -1680,6 +1928,27 @@ class CliTest {
      * A valued option given twice was refused, a flag given twice silently accepted; "-d FILE" and "-data FILE" were
      * "expects no positional arguments"; --search-epochs 0 was silently the default while --epochs 0 was refused.
      */
+    /**
+     * An option copied from a document that turned "--" into a dash ("\u2014data", "\u2013json") was "'train' expects
+     * no positional arguments (...), got \u2014data d.csv", which did not say what was wrong with it.
+     */
+    @Test
+    void anOptionWrittenWithATypographicDashIsNamedAsSuch() {
+        Run r = run("train", "\u2014data", "d.csv");
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: unknown option \u2014data: it starts with EM DASH (U+2014), not with two"
+                + " hyphens, as if copied from a document that changed them; options start with --: --data (see"
+                + " ./mild train --help)", r.err.strip());
+        r = run("eval", "--model", "m.mild", "--data", "d.csv", "\u2013json");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("unknown option \u2013json: it starts with EN DASH (U+2013)") && r.err.contains(
+                "options start with --: --json"), r.err);
+        // Not an option's name: still a positional argument (a golden FILE may start with a dash of any kind).
+        r = run("golden", "\u2014nothing.json");
+        assertEquals(2, r.code, r.err);
+        assertTrue(r.err.contains("\u2014nothing.json: cannot read golden file: no such file"), r.err);
+    }
+
     @Test
     void repeatedFlagsSingleDashOptionsAndAZeroSearchEpochsAreRefused() {
         Run r = run("eval", "--json", "--model", "m.mild", "--data", "d.csv", "--json");

@@ -1027,6 +1027,10 @@ class DataTest {
         ExpertSetup tiny = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(2), 8,
                 new int[] {1, 1}, new double[] {2.5e-5, 1500}, 1);
         assertTrue(tiny.describe().endsWith(", beta 0.000025/1500"), tiny.describe());
+        // Prices far from 1 (--beta 1e-30,1e30) were written out plainly, 31 digits each.
+        ExpertSetup far = new ExpertSetup(ExpertSetup.Source.SYNTHETIC, ExpertSetup.simulatedNames(2), 8,
+                new int[] {1, 1}, new double[] {1e-30, 1.5e30}, 1);
+        assertTrue(far.describe().endsWith(", beta 1E-30/1.5E+30"), far.describe());
     }
 
     @Test
