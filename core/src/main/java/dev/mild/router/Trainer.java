@@ -119,6 +119,7 @@ public final class Trainer {
         if (train.rows() < 1) {
             throw new InvalidInputException("no training rows");
         }
+        requireHeapFor(start != null ? start.sizes() : Mlp.sizes(d, options.hidden(), p));
         Mlp net;
         if (start != null) {
             if (start.inputs() != d || start.outputs() != p) {
@@ -132,6 +133,36 @@ public final class Trainer {
         int batch = Math.min(options.batch(), train.rows());
         try (Backprop bp = new Backprop(net, Math.max(batch, Math.min(valid.rows(), 4096)), options.threads())) {
             return run(kernel, surrogate, train, valid, net, bp, batch, options, listener);
+        }
+    }
+
+    /**
+     * Copies of the network training holds at least: the weights, the best epoch's copy, the gradient and Adam's
+     * two moments (the dense products' own layouts and the activations come on top).
+     */
+    static final int TRAINING_COPIES = 5;
+
+    /**
+     * Refuses, before anything is allocated, a network whose training cannot fit in the Java heap: {@code --hidden
+     * 50000000} on two features ran out of memory part-way, with a message that named the heap but not the network.
+     */
+    static void requireHeapFor(int[] sizes) {
+        long parameters = 0;
+        for (int l = 0; l + 1 < sizes.length; l++) {
+            long layer = (long) sizes[l] * sizes[l + 1];
+            if (layer > Mlp.MAX_LAYER_WEIGHTS) {
+                return; // no heap holds it: Mlp's own check says so, naming the layer
+            }
+            parameters += layer + sizes[l + 1];
+        }
+        long needed = parameters * Float.BYTES * TRAINING_COPIES;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (needed > heap) {
+            throw new InvalidInputException("the network " + java.util.Arrays.toString(sizes) + " has " + parameters
+                    + " parameters, and training holds at least " + TRAINING_COPIES + " copies of them (weights, the"
+                    + " best epoch's, the gradient, Adam's two moments): " + (needed >> 20) + " MiB, more than the"
+                    + " Java heap's limit of " + (heap >> 20) + " MiB. Make the hidden layers narrower, or give Java a"
+                    + " larger heap (-Xmx)");
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.mild.InvalidInputException;
 import dev.mild.data.Dataset;
@@ -15,6 +16,7 @@ import dev.mild.loss.LossKernel;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Rho;
 import dev.mild.router.Examples;
+import dev.mild.router.Mlp;
 import dev.mild.router.RhoSearch;
 import dev.mild.router.RouterTraining;
 import dev.mild.router.TrainOptions;
@@ -79,6 +81,29 @@ class TrainEdgeCaseTest {
         assertTrue(messages.contains("rho auto: one expert gets every row whatever the margins, so there is nothing"
                 + " to search; margin 1"), messages.toString());
         assertEquals(1.0, o.valid().report().ratios()[0]);
+    }
+
+    /**
+     * A network too large for the heap is refused before anything is allocated, naming the network: found by a
+     * bad-input review with {@code --hidden 100000000}, which ran out of memory part-way with a message about the heap
+     * only. The width is chosen so that its training needs about twice this JVM's heap.
+     */
+    @Test
+    void aNetworkTooLargeForTheHeapIsRefusedBeforeTraining() {
+        long heap = Runtime.getRuntime().maxMemory();
+        // 2 features, 3 experts: 6h + 3 parameters, 5 copies of 4 bytes: 120h bytes = 2 heaps
+        long hidden = heap / 60;
+        assumeTrue(hidden * 3 < Mlp.MAX_LAYER_WEIGHTS, "a heap this large needs wider layers than one array holds");
+        Examples train = threeExperts();
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Trainer.train(kernel,
+                    Surrogate.tdef(3), train, train, null, TrainOptions.DEFAULT.withEpochs(1).withHidden((int) hidden),
+                    Trainer.Listener.NONE));
+            assertTrue(e.getMessage().startsWith("the network [2, " + hidden + ", 3] has " + (6 * hidden + 3)
+                    + " parameters, and training holds at least 5 copies"), e.getMessage());
+            assertTrue(e.getMessage().contains("than the Java heap's limit of " + (heap >> 20) + " MiB. Make the hidden"
+                    + " layers narrower"), e.getMessage());
+        }
     }
 
     /** 64 rows of 2 features in [-2, 2], 3 experts, expert {@code i % 3} the only right one. */
