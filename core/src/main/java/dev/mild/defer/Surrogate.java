@@ -107,12 +107,12 @@ public final class Surrogate {
      * MILD's logsumexp loss with per-expert margins and the given rewards: {@code nu = 1}, {@code delta = 0}.
      *
      * @param rho     one margin {@code rho_k} per expert; their number is p. Not modified (copied).
-     * @param rewards how costs become weights. Not checked: {@code null} is accepted here, and then
-     *                {@link #weights} fails with a {@link NullPointerException}
+     * @param rewards how costs become weights, not {@code null}
      * @return the loss, of kind {@link Kind#MILD}
-     * @throws InvalidInputException as {@link LossConfig#mild}
+     * @throws InvalidInputException as {@link LossConfig#mild}, or when {@code rewards} is {@code null}
      */
     public static Surrogate mild(double[] rho, Rewards rewards) {
+        Checks.required("rewards", rewards); // it failed later, in weights(), with a NullPointerException
         return new Surrogate(Kind.MILD, LossConfig.mild(rho), rewards, null);
     }
 
@@ -121,14 +121,14 @@ public final class Surrogate {
      *
      * @param rho     one margin {@code rho_k} per expert; their number is p. Not modified (copied).
      * @param nu      the exponent, finite and {@code >= 0} ({@code 1}: MILD's logsumexp)
-     * @param rewards how costs become weights. Not checked: {@code null} is accepted here, and then
-     *                {@link #weights} fails with a {@link NullPointerException}
+     * @param rewards how costs become weights, not {@code null}
      * @return the loss, of kind {@link Kind#COMPSUM}
      * @throws InvalidInputException as {@link LossConfig#of}: no margin, a margin out of range, a {@code nu}
      *                               that is negative or not finite, or a {@code nu < 1} whose loss would leave
-     *                               float32's range even for equal scores
+     *                               float32's range even for equal scores; or when {@code rewards} is {@code null}
      */
     public static Surrogate compSum(double[] rho, double nu, Rewards rewards) {
+        Checks.required("rewards", rewards);
         return new Surrogate(Kind.COMPSUM, LossConfig.of(rho, null, nu), rewards, null);
     }
 

@@ -146,6 +146,9 @@ class ApiMistakesTest {
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1}), "beta has 1 prices for 2 experts");
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1, Double.NaN}), "beta", "NaN");
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, Double.POSITIVE_INFINITY, 1, null), "lambdaClass = Infinity");
+        // null rewards were accepted and failed later, in weights(), with a NullPointerException (math-docs helper)
+        fails(() -> Surrogate.mild(ones, null), "rewards is missing");
+        fails(() -> Surrogate.compSum(ones, 0.5, null), "rewards is missing");
     }
 
     /** Row 0 used to be written, then row 1 refused. */
