@@ -71,12 +71,19 @@ public record GradientError(double normwise, double termwise) {
     /**
      * {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts).
      *
-     * @param got      at least as long as {@code expected}; entries beyond its length are not read. Not modified.
-     * @param expected the reference values; {@code i} runs over its length. Not modified.
+     * @param got      the values checked, as many as {@code expected}. Not modified.
+     * @param expected the reference values. Not modified.
      * @return the largest absolute difference, {@code 0} for empty arrays, NaN when a difference is NaN
-     * @throws ArrayIndexOutOfBoundsException when {@code got} is shorter than {@code expected}
+     * @throws dev.mild.InvalidInputException when an array is {@code null} or the lengths differ (a longer
+     *                                        {@code got} had its extra entries silently left out)
      */
     public static double maxAbsDiff(double[] got, double[] expected) {
+        Checks.required("got", got);
+        Checks.required("expected", expected);
+        if (got.length != expected.length) {
+            throw new dev.mild.InvalidInputException("got has " + got.length + " values, expected " + expected.length
+                    + ": compare arrays of the same length");
+        }
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen

@@ -9,6 +9,7 @@ import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.loss.GradientError;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.router.Examples;
@@ -133,6 +134,10 @@ class ApiMistakesTest {
         fails(() -> ReferenceKernel.evaluate(config, -1, scores, weights, null, null), "rows must be >= 0, got -1");
         fails(() -> ReferenceKernel.evaluate(null, 2, scores, weights, null, null), "config is missing");
         fails(() -> ReferenceKernel.evaluate(config, 2, scores, null, null, null), "weights is missing");
+        // A longer got had its extra entries left out of the comparison (math-docs helper): 0.0 for these.
+        fails(() -> GradientError.maxAbsDiff(new double[] {1, 2, 99}, new double[] {1, 2}),
+                "got has 3 values, expected 2");
+        assertEquals(0.5, GradientError.maxAbsDiff(new double[] {1, 2.5}, new double[] {1, 2}), 0.0);
         assertEquals(0.0, ReferenceKernel.evaluate(config, 0, new double[0], new double[0], null, null), 0.0);
     }
 
