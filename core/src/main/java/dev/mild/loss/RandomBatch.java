@@ -19,14 +19,12 @@ public record RandomBatch(int rows, int experts, float[] scores, float[] weights
      * MILD's logsumexp member ({@code nu = 1}).
      *
      * @param seed     the {@link java.util.SplittableRandom} seed: the same seed gives the same batch
-     * @param rows     the number of rows, {@code >= 0} (not checked: a negative one fails with a
-     *                 {@link NegativeArraySizeException})
-     * @param experts  the number of experts p, {@code >= 1} (a negative one fails with a
-     *                 {@link NegativeArraySizeException})
+     * @param rows     the number of rows, {@code >= 0}
+     * @param experts  the number of experts p, {@code >= 1}
      * @param equalRho {@code true} for margins all 1, {@code false} for distinct margins over [0.5, 2] (1 when
      *                 {@code p = 1})
      * @return {@code of(seed, rows, experts, equalRho, 1.0)}
-     * @throws dev.mild.InvalidInputException when {@code experts == 0} (as {@link LossConfig#of})
+     * @throws dev.mild.InvalidInputException as {@link #of(long, int, int, boolean, double)}
      */
     public static RandomBatch of(long seed, int rows, int experts, boolean equalRho) {
         return of(seed, rows, experts, equalRho, 1.0);
@@ -37,18 +35,23 @@ public record RandomBatch(int rows, int experts, float[] scores, float[] weights
      *
      * @param seed     the {@link java.util.SplittableRandom} seed: the same seed gives the same scores, weights and
      *                 margins whatever {@code nu}
-     * @param rows     the number of rows, {@code >= 0} (not checked: a negative one fails with a
-     *                 {@link NegativeArraySizeException})
-     * @param experts  the number of experts p, {@code >= 1} (a negative one fails with a
-     *                 {@link NegativeArraySizeException})
+     * @param rows     the number of rows, {@code >= 0}
+     * @param experts  the number of experts p, {@code >= 1}
      * @param equalRho {@code true} for margins all 1, {@code false} for distinct margins over [0.5, 2] (1 when
      *                 {@code p = 1})
      * @param nu       the exponent, finite and {@code >= 0}
      * @return a new batch; scores and weights drawn in turn, element by element, from one generator
-     * @throws dev.mild.InvalidInputException when {@code experts == 0} or {@code nu} is refused (as
+     * @throws dev.mild.InvalidInputException when {@code rows < 0}, {@code experts < 1}, {@code rows x experts}
+     *                                        does not fit in one array, or {@code nu} is refused (as
      *                                        {@link LossConfig#of})
      */
     public static RandomBatch of(long seed, int rows, int experts, boolean equalRho, double nu) {
+        // A negative size failed with a NegativeArraySizeException, and rows x experts past 2^31 wrapped around.
+        Checks.experts(experts);
+        if (rows < 0 || (long) rows * experts > Integer.MAX_VALUE - 8) {
+            throw new dev.mild.InvalidInputException("a random batch of " + rows + " rows x " + experts + " experts: "
+                    + (rows < 0 ? "rows must be >= 0" : "more values than one array holds"));
+        }
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] scores = new float[rows * experts];
         float[] weights = new float[rows * experts];

@@ -11,6 +11,7 @@ import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.GradientError;
 import dev.mild.loss.LossConfig;
+import dev.mild.loss.RandomBatch;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.router.Examples;
 import dev.mild.router.Mlp;
@@ -138,6 +139,9 @@ class ApiMistakesTest {
         fails(() -> GradientError.maxAbsDiff(new double[] {1, 2, 99}, new double[] {1, 2}),
                 "got has 3 values, expected 2");
         assertEquals(0.5, GradientError.maxAbsDiff(new double[] {1, 2.5}, new double[] {1, 2}), 0.0);
+        fails(() -> RandomBatch.of(1, -1, 8, false), "rows must be >= 0");
+        fails(() -> RandomBatch.of(1, 4, -2, false), "need at least one expert");
+        fails(() -> RandomBatch.of(1, 1 << 28, 16, false), "more values than one array holds");
         assertEquals(0.0, ReferenceKernel.evaluate(config, 0, new double[0], new double[0], null, null), 0.0);
     }
 
