@@ -110,6 +110,7 @@ final class EvalCommand implements Command {
         Reports.alwaysOneExpert(p, "this file", r, experts);
         Reports.noteIfWorseThanOneExpert(p, "this file", r, experts);
         Reports.noteIfCostsAllEqual(p, "this file", r, experts);
+        Reports.noteIfOneExpert(p, experts);
         if (!r.blocks().isEmpty()) {
             p.println();
             p.println("By class block:");

@@ -85,6 +85,18 @@ final class Reports {
     }
 
     /**
+     * A note when there is one expert only: every row goes to it whatever the router, and a table with one column
+     * (a data file with a single cost column, say) passed without a word.
+     */
+    static void noteIfOneExpert(PrintStream out, List<String> experts) {
+        if (experts.size() == 1) {
+            out.println("Note: there is one expert only (" + experts.get(0) + "), so every row goes to it whatever the"
+                    + " router: routing needs two or more (a cost:<expert> column for each, or label and a"
+                    + " pred:<expert> column for each)");
+        }
+    }
+
+    /**
      * A note when every row of {@code r} costs the same for every expert (each expert's loss is the oracle's): then
      * every router scores alike, and a table of equal losses (all 0.0000 for cost columns of zeros, a column
      * exported by mistake) passed without a word for a trained router.

@@ -145,12 +145,12 @@ final class TrainCommand implements Command {
                 oracle, the loss of always picking one expert (a router should beat the best of these; a note
                 says when it does not; another when the training ran all its epochs with the validation loss
                 still falling, where more --epochs help; another when every row costs the same for every
-                expert, which no router can learn from), and the test rows per class block when labels
-                are known. --json also gives the oracle's shares on the training split (trainOracleRatios),
-                and for the final training (training) maxEpochs, patience, stillImproving and lossWeightScale
-                (the power of ten the loss weights were multiplied by, 1 unless the costs are far from 1).
-                The model file holds
-                what eval and route need (feature names, experts, standardization, expert setup).
+                expert, or there is one expert only, which no router can learn from), and the test rows per
+                class block when labels are known. --json also gives the oracle's shares on the training
+                split (trainOracleRatios), and for the final training (training) maxEpochs, patience,
+                stillImproving and lossWeightScale (the power of ten the loss weights were multiplied by, 1
+                unless the costs are far from 1). The model file holds what eval and route need (feature
+                names, experts, standardization, expert setup).
                 """;
     }
 
@@ -304,6 +304,7 @@ final class TrainCommand implements Command {
         if (o.test() != null) {
             Reports.noteIfWorseThanOneExpert(p, "test", o.test(), experts);
         }
+        Reports.noteIfOneExpert(p, experts);
         Reports.noteIfCostsAllEqual(p, "validation", o.valid(), experts);
         if (o.test() != null) {
             Reports.noteIfCostsAllEqual(p, "test", o.test(), experts);

@@ -1853,6 +1853,26 @@ class CliTest {
         assertFalse(r.out.contains("every row costs the same"), r.out);
     }
 
+    /** A data file with one cost column trains a router with nothing to choose: train and eval say so. */
+    @Test
+    void oneExpertOnlyIsNoted() throws IOException {
+        Path data = tmp.resolve("one.csv");
+        Files.writeString(data, "x,cost:a\n" + "1,0\n-1,1\n2,0\n".repeat(40));
+        Path model = tmp.resolve("one.mild");
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--out", model.toString());
+        assertEquals(0, r.code, r.err);
+        String note = "Note: there is one expert only (a), so every row goes to it whatever the router: routing needs"
+                + " two or more (a cost:<expert> column for each, or label and a pred:<expert> column for each)";
+        assertTrue(r.out.contains(note), r.out);
+        r = run("eval", "--model", model.toString(), "--data", data.toString());
+        assertEquals(0, r.code, r.err);
+        assertTrue(r.out.contains(note), r.out);
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, r.code, r.err);
+        assertFalse(r.out.contains("one expert only"), r.out);
+    }
+
     /**
      * "--out models/" (a directory that does not exist yet) wrote a model file called "models", since Path.of drops
      * the trailing slash; "--plot chart.png/" a file "chart.png". Both are refused before anything is read.
