@@ -84,7 +84,8 @@ public final class OutputFile {
         }
         Path real = realPath(absolute);
         for (Map.Entry<String, Path> other : others.entrySet()) {
-            if (real.equals(realPath(other.getValue().toAbsolutePath().normalize()))) {
+            Path otherPath = other.getValue().toAbsolutePath().normalize();
+            if (real.equals(realPath(otherPath)) || sameExistingFile(absolute, otherPath)) {
                 throw new InvalidInputException(where + ": this is " + other.getKey() + "; writing the " + kind.name()
                         + " there would replace it. Choose another file.");
             }
@@ -190,6 +191,18 @@ public final class OutputFile {
     }
 
     /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */
+    /**
+     * Whether both exist and are one file by the file system's own identity: a hard link to an input has another
+     * path (its real path differs) and was "exists and is not a MILD model file" instead of named as that input.
+     */
+    private static boolean sameExistingFile(Path a, Path b) {
+        try {
+            return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false; // cannot tell: the checks below and the write itself say what is wrong
+        }
+    }
+
     private static Path realPath(Path p) {
         try {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && Files.exists(p)) {

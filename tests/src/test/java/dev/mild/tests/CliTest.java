@@ -1853,6 +1853,22 @@ class CliTest {
         assertFalse(r.out.contains("every row costs the same"), r.out);
     }
 
+    /**
+     * --out onto a hard link of the --data file (another path, the same file) was refused as "exists and is not a
+     * MILD model file"; it is named as the --data file, as the same path is.
+     */
+    @Test
+    void anOutputThatIsAHardLinkOfTheDataIsNamedAsTheData() throws IOException {
+        Path data = tmp.resolve("d.csv");
+        Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
+        Path link = Files.createLink(tmp.resolve("link.mild"), data);
+        Run r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", link.toString());
+        assertEquals(2, r.code, r.err);
+        assertEquals("mild train: error: --out " + link + ": this is the --data file; writing the MILD model file there"
+                + " would replace it. Choose another file.", r.err.strip());
+        assertEquals("x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20), Files.readString(data));
+    }
+
     /** A data file with one cost column trains a router with nothing to choose: train and eval say so. */
     @Test
     void oneExpertOnlyIsNoted() throws IOException {
