@@ -283,7 +283,10 @@ final class OpenClContext implements AutoCloseable {
         try {
             Status.check(CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, at, bytes, to, 0, null, null));
         } catch (CLException e) {
-            throw failure("copying " + bytes + " bytes from the device", e);
+            // Blocking: it waits for the commands queued before it, and a kernel that faulted or was stopped by a
+            // watchdog reports it here, so the message must not blame the copy alone.
+            throw failure("copying " + bytes + " bytes from the device (or in the commands queued before it, such as"
+                    + " the loss kernel, which this copy waits for)", e);
         }
     }
 

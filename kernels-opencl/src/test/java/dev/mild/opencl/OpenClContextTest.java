@@ -46,6 +46,22 @@ class OpenClContextTest {
         assertEquals(before, OpenClContext.liveObjectsInProcess(), "objects created before the failure are released");
     }
 
+    /**
+     * A blocking read reports the failures of the commands queued before it too (a kernel's fault, a watchdog): its
+     * message said only "copying 8 bytes from the device" (the OpenCL review). Here the read itself fails (past the
+     * buffer's end), which is the one failure a CPU device can be made to give on purpose.
+     */
+    @Test
+    void aFailedReadSaysItAlsoReportsTheCommandsBeforeIt() {
+        try (OpenClContext context = new OpenClContext(OpenClDevices.select(null), "__kernel void k() {}", "")) {
+            cl_mem mem = context.allocate(16, "small");
+            float[] host = new float[8];
+            OpenClException e = assertThrows(OpenClException.class, () -> context.read(mem, 0, Pointer.to(host), 32));
+            assertTrue(e.getMessage().contains("copying 32 bytes from the device (or in the commands queued before it,"
+                    + " such as the loss kernel, which this copy waits for)"), e.getMessage());
+        }
+    }
+
     @Test
     void theRealKernelsBuildAndEveryObjectIsReleasedInReverse() {
         int before = OpenClContext.liveObjectsInProcess();
