@@ -18,7 +18,15 @@ import java.util.Set;
  *
  * @param source       what to call the data in messages (the file name)
  * @param featureNames the {@code d} feature column names
- * @param features     {@code rows x d}, finite
+ * @param features     {@code rows x d}, finite, each at most {@link CsvReader#FEATURE_LIMIT} in magnitude. Not copied.
+ * @param rows         number of rows, {@code >= 0}
+ * @param labels       the true class of each row (a class index {@code 0..}{@link CsvReader#MAX_CLASS}), or null.
+ *                     Not copied.
+ * @param experts      the {@code p} expert names, in column order; empty when there are neither costs nor
+ *                     predictions
+ * @param costs        {@code rows x p} costs, each {@code >= 0} and at most {@link Float#MAX_VALUE}, or null.
+ *                     Not copied.
+ * @param predictions  {@code rows x p} predicted class indexes, or null. Not copied.
  * @param lines        the source line of each row (1-based, the header is line 1), for messages; null when
  *                     rows are not lines (IDX, generated)
  * @param labelsFile   the IDX labels file the labels were read from (rows are then the images of {@code source}),
@@ -136,13 +144,42 @@ public record Dataset(String source, List<String> featureNames, float[] features
                 + CsvReader.MAX_CLASS + ")");
     }
 
-    /** A data set whose labels, if any, are not from an IDX labels file. */
+    /**
+     * A data set whose labels, if any, are not from an IDX labels file: no labels file, label column unknown
+     * (0), feature and expert columns unknown.
+     *
+     * @param source       what to call the data in messages
+     * @param featureNames the feature column names
+     * @param features     {@code rows x d} features
+     * @param rows         number of rows
+     * @param labels       true classes, or null
+     * @param experts      expert names (empty for none)
+     * @param costs        {@code rows x p} costs, or null
+     * @param predictions  {@code rows x p} predicted classes, or null
+     * @param lines        source line of each row, or null
+     * @throws InvalidInputException as the canonical constructor
+     */
     public Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
                    List<String> experts, double[] costs, int[] predictions, int[] lines) {
         this(source, featureNames, features, rows, labels, experts, costs, predictions, lines, null, 0);
     }
 
-    /** A data set whose feature and expert columns' places in a file are not known. */
+    /**
+     * A data set whose feature and expert columns' places in a file are not known.
+     *
+     * @param source       what to call the data in messages
+     * @param featureNames the feature column names
+     * @param features     {@code rows x d} features
+     * @param rows         number of rows
+     * @param labels       true classes, or null
+     * @param experts      expert names (empty for none)
+     * @param costs        {@code rows x p} costs, or null
+     * @param predictions  {@code rows x p} predicted classes, or null
+     * @param lines        source line of each row, or null
+     * @param labelsFile   the IDX labels file, or null
+     * @param labelColumn  the CSV label column (1-based), or 0
+     * @throws InvalidInputException as the canonical constructor
+     */
     public Dataset(String source, List<String> featureNames, float[] features, int rows, int[] labels,
                    List<String> experts, double[] costs, int[] predictions, int[] lines, String labelsFile,
                    int labelColumn) {
@@ -150,10 +187,20 @@ public record Dataset(String source, List<String> featureNames, float[] features
                 null, null);
     }
 
+    /**
+     * The number of features.
+     *
+     * @return {@code d}, the size of {@link #featureNames}
+     */
     public int d() {
         return featureNames.size();
     }
 
+    /**
+     * Whether the rows have true classes.
+     *
+     * @return {@code true} when {@link #labels} is not null
+     */
     public boolean hasLabels() {
         return labels != null;
     }
@@ -161,6 +208,9 @@ public record Dataset(String source, List<String> featureNames, float[] features
     /**
      * Where row {@code i} (0-based) came from, for messages: "file.csv, line 17" (a file line, the header
      * counted), "images-idx3-ubyte, image 16 (1-based)" or "source, row 16 (1-based)".
+     *
+     * @param i the row, {@code 0..rows-1}
+     * @return the row's place, as above
      */
     public String where(int i) {
         return where(source, lines, labelsFile, i);
@@ -176,6 +226,9 @@ public record Dataset(String source, List<String> featureNames, float[] features
     /**
      * Where the label of row {@code i} came from: "file.csv, line 17, column 190 (label)" or "labels-idx1-ubyte,
      * label 16 (1-based, for image 16)".
+     *
+     * @param i the row, {@code 0..rows-1}
+     * @return the label's place, as above
      */
     public String labelWhere(int i) {
         if (labelsFile != null) {
@@ -184,19 +237,33 @@ public record Dataset(String source, List<String> featureNames, float[] features
         return where(i) + ", column " + (labelColumn > 0 ? labelColumn + " (" + CsvReader.LABEL + ")" : CsvReader.LABEL);
     }
 
-    /** Feature {@code c}'s column, for messages: "column 4 (x1)" as the CSV reader names it, or "column \"x1\"". */
+    /**
+     * Feature {@code c}'s column, for messages: "column 4 (x1)" as the CSV reader names it, or "column \"x1\"".
+     *
+     * @param c the feature, {@code 0..d-1}
+     * @return the column's name, as above
+     */
     public String featureColumn(int c) {
         String name = featureNames.get(c);
         return featureColumns == null ? "column \"" + name + "\"" : "column " + featureColumns[c] + " (" + name + ")";
     }
 
-    /** Expert {@code k}'s cost or prediction column, for messages: "column 5 (cost:b)", or "column cost:b". */
+    /**
+     * Expert {@code k}'s cost or prediction column, for messages: "column 5 (cost:b)", or "column cost:b".
+     *
+     * @param k the expert, {@code 0..p-1}
+     * @return the column's name, as above
+     */
     public String expertColumn(int k) {
         String name = (costs != null ? CsvReader.COST_PREFIX : CsvReader.PRED_PREFIX) + experts.get(k);
         return expertColumns == null ? "column " + name : "column " + expertColumns[k] + " (" + name + ")";
     }
 
-    /** Largest label + 1, or 0 without labels. */
+    /**
+     * The number of classes the labels imply.
+     *
+     * @return the largest label + 1, or 0 without labels (or without rows)
+     */
     public int labelCount() {
         int max = -1;
         if (labels != null) {

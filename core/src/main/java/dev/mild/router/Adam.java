@@ -23,7 +23,10 @@ public final class Adam {
 
     /** Which weight decay. */
     public enum Kind {
-        ADAM("adam"), ADAMW("adamw");
+        /** Adam: weight decay as an L2 penalty added to the gradient. */
+        ADAM("adam"),
+        /** AdamW: decoupled weight decay, the parameters shrunk by {@code 1 - lr * wd} before the update. */
+        ADAMW("adamw");
 
         private final String label;
 
@@ -31,10 +34,22 @@ public final class Adam {
             this.label = label;
         }
 
+        /**
+         * The name {@link #byName} takes.
+         *
+         * @return {@code "adam"} or {@code "adamw"}
+         */
         public String label() {
             return label;
         }
 
+        /**
+         * The optimizer of a label (as {@code --optimizer} takes it).
+         *
+         * @param name {@code "adam"} or {@code "adamw"}, exactly (lower case)
+         * @return the kind with that {@link #label}
+         * @throws InvalidInputException for any other name, null included
+         */
         public static Kind byName(String name) {
             for (Kind k : values()) {
                 if (k.label.equals(name)) {
@@ -45,8 +60,11 @@ public final class Adam {
         }
     }
 
+    /** The usual decay rate of the first moment, 0.9. */
     public static final double BETA1 = 0.9;
+    /** The usual decay rate of the second moment, 0.999. */
     public static final double BETA2 = 0.999;
+    /** The usual term added to the denominator, 1e-8. */
     public static final double EPS = 1e-8;
 
     private final Kind kind;
@@ -60,7 +78,16 @@ public final class Adam {
     private long step;
 
     /**
+     * Optimizer state (moments at 0, no steps taken) for tensors of the given sizes.
+     *
+     * @param kind        Adam or AdamW
+     * @param lr          learning rate, finite and {@code > 0}
+     * @param weightDecay weight decay {@code wd}, finite and {@code >= 0}
+     * @param beta1       first moment's decay rate, in {@code [0, 1)}
+     * @param beta2       second moment's decay rate, in {@code [0, 1)}
+     * @param eps         term added to the denominator, {@code > 0}
      * @param sizes number of parameters of each tensor, in the order {@link #step} receives them
+     * @throws InvalidInputException when a number is out of the ranges above
      */
     public Adam(Kind kind, double lr, double weightDecay, double beta1, double beta2, double eps, int... sizes) {
         if (!(lr > 0) || !Double.isFinite(lr)) {
@@ -87,12 +114,29 @@ public final class Adam {
         }
     }
 
-    /** The usual betas (0.9, 0.999) and eps 1e-8. */
+    /**
+     * The usual betas (0.9, 0.999) and eps 1e-8.
+     *
+     * @param kind        Adam or AdamW
+     * @param lr          learning rate, finite and {@code > 0}
+     * @param weightDecay weight decay, finite and {@code >= 0}
+     * @param sizes       number of parameters of each tensor, in the order {@link #step} receives them
+     * @throws InvalidInputException when {@code lr} or {@code weightDecay} is out of range
+     */
     public Adam(Kind kind, double lr, double weightDecay, int... sizes) {
         this(kind, lr, weightDecay, BETA1, BETA2, EPS, sizes);
     }
 
-    /** Optimizer state for every weight and bias tensor of {@code net}, in {@link #step(Mlp, Backprop)} order. */
+    /**
+     * Optimizer state for every weight and bias tensor of {@code net}, in {@link #step(Mlp, Backprop)} order.
+     *
+     * @param kind        Adam or AdamW
+     * @param lr          learning rate, finite and {@code > 0}
+     * @param weightDecay weight decay, finite and {@code >= 0}
+     * @param net         the network whose layer sizes are taken. Not modified.
+     * @return a new optimizer with the usual betas and eps
+     * @throws InvalidInputException when {@code lr} or {@code weightDecay} is out of range
+     */
     public static Adam forNetwork(Kind kind, double lr, double weightDecay, Mlp net) {
         int[] sizes = new int[2 * net.layers()];
         for (int l = 0; l < net.layers(); l++) {
@@ -102,12 +146,21 @@ public final class Adam {
         return new Adam(kind, lr, weightDecay, sizes);
     }
 
-    /** Steps taken so far. */
+    /**
+     * Steps taken so far.
+     *
+     * @return the number of {@code step} calls, {@code t} of the last one
+     */
     public long steps() {
         return step;
     }
 
-    /** One update of the network's parameters with the gradients of the last backward pass. */
+    /**
+     * One update of the network's parameters with the gradients of the last backward pass.
+     *
+     * @param net   the network this optimizer was made for. Modified (weights and biases).
+     * @param grads the gradients of a backward pass through {@code net}. Not modified.
+     */
     public void step(Mlp net, Backprop grads) {
         step++;
         for (int l = 0; l < net.layers(); l++) {

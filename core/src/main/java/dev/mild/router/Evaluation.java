@@ -16,7 +16,16 @@ public final class Evaluation {
     private Evaluation() {
     }
 
-    /** The same numbers restricted to the rows whose label lies in one class block (or one class). */
+    /**
+     * The same numbers restricted to the rows whose label lies in one class block (or one class).
+     *
+     * @param name         the block's name for reports ("class 3", a block's name, "... not in training")
+     * @param rows         number of rows in the block
+     * @param loss         the router's mean cost over those rows; 0 when {@code rows == 0}
+     * @param ratios       per expert, the share of those rows the router sends to it; all 0 when {@code rows == 0}
+     * @param oracleLoss   the oracle's mean cost over those rows; 0 when {@code rows == 0}
+     * @param oracleRatios per expert, the share of those rows the oracle sends to it
+     */
     public record Block(String name, int rows, double loss, double[] ratios, double oracleLoss, double[] oracleRatios) {
         /** Arrays by type, length and first values (not {@code [F@1b2c3d}), long lists cut short. */
         @Override
@@ -26,6 +35,8 @@ public final class Evaluation {
     }
 
     /**
+     * A router's evaluation on a set of rows.
+     *
      * @param report the whole set (see {@link Deferral.Report})
      * @param blocks per class block when labels are known: the setup's blocks (then one for all the classes the
      *               setup never saw in training, if any occur), or without blocks one per class that occurs in the
@@ -35,11 +46,21 @@ public final class Evaluation {
      *               baseline a router has to beat to be worth running
      */
     public record Result(Deferral.Report report, List<Block> blocks, double[] alwaysOneExpert) {
+        /**
+         * The number of rows evaluated.
+         *
+         * @return the length of the report's choices
+         */
         public int rows() {
             return report.choice().length;
         }
 
-        /** The expert with the lowest {@link #alwaysOneExpert} loss (the first of equals). */
+        /**
+         * The best single expert.
+         *
+         * @return the expert with the lowest {@link #alwaysOneExpert} loss (the first of equals); 0 when all are
+         *         equal, as with no rows
+         */
         public int bestSingleExpert() {
             int best = 0;
             for (int k = 1; k < alwaysOneExpert.length; k++) {
@@ -58,10 +79,19 @@ public final class Evaluation {
     }
 
     /**
-     * @param scores {@code rows x p} router scores
-     * @param costs  {@code rows x p} costs
-     * @param labels true classes, or null
-     * @param setup  for the class blocks
+     * Evaluates a router's scores: its choices and the oracle's ({@link Deferral#evaluate}), per class block when
+     * labels are given, and the loss of always choosing each expert.
+     *
+     * @param scores {@code rows x p} router scores, finite. Not modified.
+     * @param costs  {@code rows x p} costs, finite. Not modified.
+     * @param rows   number of rows, {@code >= 0}
+     * @param labels true classes, at least {@code rows} of them (class indexes {@code >= 0}), or null. Not
+     *               modified.
+     * @param setup  the experts: their number {@code p}, and the classes and class blocks for the per-block view
+     *               (none when the setup has no classes)
+     * @return the whole set's report, the blocks (empty without labels), and the mean cost of each expert (all 0
+     *         when {@code rows == 0})
+     * @throws dev.mild.InvalidInputException as {@link Deferral#evaluate}
      */
     public static Result of(float[] scores, double[] costs, int rows, int[] labels, ExpertSetup setup) {
         int p = setup.experts();

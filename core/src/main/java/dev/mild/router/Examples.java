@@ -7,11 +7,21 @@ import dev.mild.loss.Checks;
 /**
  * Rows a router learns from or is scored on: router inputs (already standardized) and the cost of each expert.
  *
- * @param features {@code rows x d} router inputs, row-major
- * @param costs    {@code rows x p} cost of routing each row to each expert
+ * @param features {@code rows x d} router inputs, row-major (elements past {@code rows x d} are ignored).
+ *                 Not copied.
+ * @param costs    {@code rows x p} cost of routing each row to each expert, row-major. Not copied.
+ * @param rows     number of rows, {@code >= 0}
+ * @param d        number of router inputs per row, {@code >= 1}
+ * @param p        number of experts, {@code >= 1}
  */
 public record Examples(float[] features, double[] costs, int rows, int d, int p) {
 
+    /**
+     * Checks the sizes and the values.
+     *
+     * @throws InvalidInputException when {@code rows < 0}, {@code d < 1} or {@code p < 1}, an array is
+     *                               {@code null} or too short, or a feature or cost is not finite
+     */
     public Examples {
         if (rows < 0 || d < 1 || p < 1) {
             throw new InvalidInputException("examples need rows >= 0, d >= 1 and p >= 1, got " + rows + ", " + d + ", " + p);
@@ -20,7 +30,13 @@ public record Examples(float[] features, double[] costs, int rows, int d, int p)
         Checks.finiteMatrix("costs", costs, 0, rows, p);
     }
 
-    /** Rows {@code idx[i]} of this set, in that order. */
+    /**
+     * Rows {@code idx[i]} of this set, in that order (an index may repeat).
+     *
+     * @param idx row indexes, each in {@code 0..rows-1}. Not modified.
+     * @return a new set of {@code idx.length} rows, copied
+     * @throws InvalidInputException when {@code idx} is {@code null} or an index is outside {@code 0..rows-1}
+     */
     public Examples select(int[] idx) {
         Checks.required("row indexes", idx);
         for (int i = 0; i < idx.length; i++) {

@@ -27,17 +27,25 @@ import java.util.SplittableRandom;
  * 0-69, 70-89 and 90-99. Block k's classes are {@code [round(C s_{k-1} / S), round(C s_k / S))} with
  * {@code s_k} the running sum and {@code S} the total.
  *
- * @param names   expert names, in score order
+ * @param source  which rule makes the costs
+ * @param names   expert names, in score order, at least one. Copied.
  * @param classes number of classes ({@code 0} when the data has no labels)
- * @param blocks  class-block proportions per expert (empty when there are none)
- * @param beta    per-expert price added to every cost
+ * @param blocks  class-block proportions per expert, each {@code >= 1} (empty when there are none). Copied.
+ * @param beta    per-expert price added to every cost, finite and {@code >= 0}. Copied.
  * @param seed    seeds the synthetic experts' guesses
  */
 public record ExpertSetup(Source source, List<String> names, int classes, int[] blocks, double[] beta, long seed) {
 
     /** Which rule produces the costs. */
     public enum Source {
-        COSTS("costs"), PREDICTIONS("predictions"), SYNTHETIC("synthetic"), TRAINED("trained");
+        /** The file's {@code cost:<expert>} columns, plus {@code beta_k}. */
+        COSTS("costs"),
+        /** {@code 1[pred_k != label] + beta_k} from the file's {@code pred:<expert>} and {@code label} columns. */
+        PREDICTIONS("predictions"),
+        /** The paper's synthetic experts, simulated from the {@code label} column. */
+        SYNTHETIC("synthetic"),
+        /** The paper's real experts: classifiers trained on their blocks, stored in the model. */
+        TRAINED("trained");
 
         private final String label;
 
@@ -45,10 +53,22 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
             this.label = label;
         }
 
+        /**
+         * The name {@link #byName} takes.
+         *
+         * @return {@code "costs"}, {@code "predictions"}, {@code "synthetic"} or {@code "trained"}
+         */
         public String label() {
             return label;
         }
 
+        /**
+         * The source of a name.
+         *
+         * @param name one of the {@link #label} values, exactly
+         * @return the source with that label
+         * @throws InvalidInputException for any other name, null included
+         */
         public static Source byName(String name) {
             for (Source s : values()) {
                 if (s.label.equals(name)) {
@@ -59,7 +79,13 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
                     + " trained)");
         }
 
-        /** The sources that simulate experts from a label column, the values of {@code --experts}. */
+        /**
+         * The sources that simulate experts from a label column, the values of {@code --experts}.
+         *
+         * @param name {@code "synthetic"} or {@code "trained"}, not null
+         * @return {@link #SYNTHETIC} or {@link #TRAINED}
+         * @throws InvalidInputException for any other name
+         */
         public static Source simulated(String name) {
             if (!name.equals(SYNTHETIC.label) && !name.equals(TRAINED.label)) {
                 throw new InvalidInputException("--experts takes synthetic or trained, got \"" + name + "\"");
@@ -70,9 +96,20 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
 
     /** Random streams of the synthetic experts: one per file, so a file's costs never depend on another. */
     public static final int STREAM_DATA = 0;
+    /** The random stream of the {@code --test} file. */
     public static final int STREAM_TEST = 1;
+    /** The random stream of the {@code --valid} file. */
     public static final int STREAM_VALID = 2;
 
+    /**
+     * Checks the setup and copies the names, blocks and prices.
+     *
+     * @throws InvalidInputException when a part or a name is null; when there is no expert; when {@code beta} is
+     *                               not one finite price {@code >= 0} per expert; when {@code blocks} is neither
+     *                               empty nor one per expert, or (with {@code classes > 0}) as
+     *                               {@link #classBlocks}; or when synthetic or trained experts lack blocks or
+     *                               classes
+     */
     public ExpertSetup {
         Checks.required("expert setup: source", source);
         names = List.copyOf(Checks.requiredElements("expert setup: names", names));
@@ -107,7 +144,12 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         }
     }
 
-    /** Simulated experts named {@code expert1..expertK}, one per block. */
+    /**
+     * Simulated experts named {@code expert1..expertK}, one per block.
+     *
+     * @param experts the number of experts K ({@code < 1}: none)
+     * @return a new list {@code expert1, ..., expertK}
+     */
     public static List<String> simulatedNames(int experts) {
         List<String> n = new ArrayList<>();
         for (int k = 1; k <= experts; k++) {
@@ -116,25 +158,50 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return n;
     }
 
+    /**
+     * The class-block proportions.
+     *
+     * @return a copy (empty when there are none)
+     */
     @Override
     public int[] blocks() {
         return blocks.clone();
     }
 
+    /**
+     * The per-expert prices.
+     *
+     * @return a copy, one per expert
+     */
     @Override
     public double[] beta() {
         return beta.clone();
     }
 
+    /**
+     * The number of experts.
+     *
+     * @return {@code p >= 1}, the size of {@link #names}
+     */
     public int experts() {
         return names.size();
     }
 
+    /**
+     * Whether the classes are split into blocks (and so {@link #blockName} and {@link #classBlocks} apply).
+     *
+     * @return {@code true} when there are blocks and {@code classes > 0}
+     */
     public boolean hasBlocks() {
         return blocks.length > 0 && classes > 0;
     }
 
-    /** {@code beta_k = blocks_k / sum(blocks)}: the paper's coverage price (0.7 / 0.2 / 0.1 for 7/2/1). */
+    /**
+     * {@code beta_k = blocks_k / sum(blocks)}: the paper's coverage price (0.7 / 0.2 / 0.1 for 7/2/1).
+     *
+     * @param blocks the class-block proportions, each {@code >= 1} (not checked). Not modified.
+     * @return a new array of one price per block
+     */
     public static double[] coverage(int[] blocks) {
         double total = Arrays.stream(blocks).sum();
         double[] b = new double[blocks.length];
@@ -144,7 +211,14 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return b;
     }
 
-    /** The block (expert) owning each class, for {@code classes} classes split by the proportions {@code blocks}. */
+    /**
+     * The block (expert) owning each class, for {@code classes} classes split by the proportions {@code blocks}.
+     *
+     * @param classes the number of classes, {@code >= 0}
+     * @param blocks  the proportions, each {@code >= 1}. Not modified.
+     * @return a new array of {@code classes} block indexes, as in the class comment
+     * @throws InvalidInputException when a proportion is {@code < 1} or a block would get no class
+     */
     public static int[] classBlocks(int classes, int[] blocks) {
         long total = 0;
         for (int b : blocks) {
@@ -171,7 +245,12 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return owner;
     }
 
-    /** "classes 0-6" for block k. */
+    /**
+     * "classes 0-6" for block k.
+     *
+     * @param k the block, {@code 0..p-1}, of a setup with {@link #hasBlocks()}
+     * @return "classes first-last", or "class c" for a block of one class
+     */
     public String blockName(int k) {
         int[] owner = classBlocks(classes, blocks);
         int first = -1;
@@ -198,9 +277,10 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
     /**
      * Each synthetic expert's prediction for each row: its own block right, a uniform guess elsewhere.
      *
-     * @param labels the true classes, each in {@code 0..classes-1}
+     * @param labels the true classes, each in {@code 0..classes-1}. Not modified.
      * @param stream which file (see {@link #STREAM_DATA}); the same seed and stream give the same guesses
-     * @return {@code rows x p} predicted classes
+     * @return a new {@code rows x p} matrix of predicted classes, {@code rows = labels.length}
+     * @throws InvalidInputException as {@link #classBlocks}
      */
     public int[] syntheticPredictions(int[] labels, int stream) {
         int[] owner = classBlocks(classes, blocks);
@@ -220,7 +300,9 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
     /**
      * {@code c_ik = 1[pred_ik != label_i] + beta_k}.
      *
-     * @param predictions {@code rows x p}
+     * @param labels      the true classes, one per row. Not modified.
+     * @param predictions {@code rows x p}, {@code rows = labels.length}. Not modified.
+     * @return a new {@code rows x p} cost matrix
      */
     public double[] errorCosts(int[] labels, int[] predictions) {
         int p = experts();
@@ -233,7 +315,13 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return c;
     }
 
-    /** {@code c_ik = cost_ik + beta_k} for cost columns. */
+    /**
+     * {@code c_ik = cost_ik + beta_k} for cost columns.
+     *
+     * @param costs {@code rows x p} costs. Not modified.
+     * @param rows  number of rows, {@code >= 0}
+     * @return a new {@code rows x p} cost matrix
+     */
     public double[] pricedCosts(double[] costs, int rows) {
         int p = experts();
         double[] c = new double[Math.multiplyExact(rows, p)];
@@ -252,7 +340,9 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
      * @param standardized the rows' standardized features (only read for trained experts)
      * @param classifiers  the trained experts' classifiers (only for {@link Source#TRAINED})
      * @param stream       the synthetic experts' random stream for this file
-     * @throws InvalidInputException naming the file when the columns the rule needs are missing
+     * @return a new {@code rows x p} cost matrix
+     * @throws InvalidInputException naming the file when the columns the rule needs are missing, as
+     *                               {@link #checkInputs}
      */
     public double[] costsFor(Dataset data, float[] standardized, List<Mlp> classifiers, int stream) {
         checkInputs(data);
@@ -309,7 +399,16 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         return source == Source.SYNTHETIC;
     }
 
-    /** Each classifier's predicted class (argmax of its logits) for each standardized row: {@code rows x p}. */
+    /**
+     * Each classifier's predicted class (argmax of its logits, the highest class on a tie) for each standardized
+     * row.
+     *
+     * @param classifiers one classifier per expert, each of {@code d} inputs. Not modified.
+     * @param standardized {@code rows x d} standardized features, finite. Not modified.
+     * @param rows         number of rows, {@code >= 0}
+     * @return a new {@code rows x p} matrix of predicted classes, {@code p = classifiers.size()}
+     * @throws InvalidInputException as {@link Trainer#scores}
+     */
     public static int[] classifierPredictions(List<Mlp> classifiers, float[] standardized, int rows) {
         int p = classifiers.size();
         int[] pred = new int[Math.multiplyExact(rows, p)];
@@ -337,6 +436,11 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         }
     }
 
+    /**
+     * One line for reports: the source, the blocks and the prices.
+     *
+     * @return e.g. "synthetic, blocks 7,2,1 over 10 classes, beta 0.7/0.2/0.1"
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder(source.label());
         if (hasBlocks()) {

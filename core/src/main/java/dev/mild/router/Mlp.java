@@ -29,7 +29,13 @@ public final class Mlp {
     private final float[][] weights;
     private final float[][] biases;
 
-    /** All parameters zero. {@code sizes} = inputs, hidden widths..., outputs; each {@code >= 1}. */
+    /**
+     * All parameters zero. {@code sizes} = inputs, hidden widths..., outputs; each {@code >= 1}.
+     *
+     * @param sizes the layer widths, at least two. Copied.
+     * @throws InvalidInputException when {@code sizes} is null or shorter than 2, a width is {@code < 1}, or a
+     *                               layer would have more than {@link #MAX_LAYER_WEIGHTS} weights
+     */
     public Mlp(int... sizes) {
         if (sizes == null || sizes.length < 2) {
             throw new InvalidInputException("a network needs at least an input and an output size, got "
@@ -64,6 +70,11 @@ public final class Mlp {
     /**
      * He-uniform initialization for ReLU networks: {@code W_l ~ U(-sqrt(6/fan_in), sqrt(6/fan_in))}, biases 0.
      * The same sizes and seed give the same parameters.
+     *
+     * @param sizes the layer widths, as {@link #Mlp(int...)} takes them. Not modified.
+     * @param seed  seed of the random draws
+     * @return a new network
+     * @throws InvalidInputException as {@link #Mlp(int...)}
      */
     public static Mlp initialized(int[] sizes, long seed) {
         Mlp net = new Mlp(sizes);
@@ -78,7 +89,15 @@ public final class Mlp {
         return net;
     }
 
-    /** Sizes for {@code inputs -> hidden... -> outputs}. */
+    /**
+     * Sizes for {@code inputs -> hidden... -> outputs} (not checked: {@link #Mlp(int...)} checks them).
+     *
+     * @param inputs  width of the input
+     * @param hidden  widths of the hidden layers, possibly empty. Not modified.
+     * @param outputs width of the output
+     * @return a new array {@code {inputs, hidden..., outputs}}
+     * @throws InvalidInputException when {@code hidden} is null
+     */
     public static int[] sizes(int inputs, int[] hidden, int outputs) {
         if (hidden == null) {
             throw new InvalidInputException("hidden layer sizes are missing (null); give an empty array for none");
@@ -90,51 +109,99 @@ public final class Mlp {
         return s;
     }
 
-    /** Number of weight layers {@code L} (hidden layers + 1). */
+    /**
+     * Number of weight layers {@code L} (hidden layers + 1).
+     *
+     * @return {@code L >= 1}
+     */
     public int layers() {
         return sizes.length - 1;
     }
 
-    /** Width of layer {@code i}: 0 is the input, {@link #layers()} the output. */
+    /**
+     * Width of layer {@code i}: 0 is the input, {@link #layers()} the output.
+     *
+     * @param i the layer, {@code 0..layers()}
+     * @return its number of units
+     */
     public int size(int i) {
         return sizes[i];
     }
 
-    /** A copy of all sizes. */
+    /**
+     * A copy of all sizes.
+     *
+     * @return a new array of {@code layers() + 1} widths, input first
+     */
     public int[] sizes() {
         return sizes.clone();
     }
 
+    /**
+     * Width of the input.
+     *
+     * @return {@code size(0)}, the number of features
+     */
     public int inputs() {
         return sizes[0];
     }
 
+    /**
+     * Width of the output.
+     *
+     * @return {@code size(layers())}, the number of scores (experts) or logits (classes)
+     */
     public int outputs() {
         return sizes[sizes.length - 1];
     }
 
-    /** Widest layer (for scratch buffers). */
+    /**
+     * Widest layer (for scratch buffers).
+     *
+     * @return the largest of the sizes, input and output included
+     */
     public int maxWidth() {
         return Arrays.stream(sizes).max().orElse(1);
     }
 
-    /** The live {@code sizes[l] x sizes[l+1]} weights of layer {@code l}. */
+    /**
+     * The live {@code sizes[l] x sizes[l+1]} weights of layer {@code l}.
+     *
+     * @param l the weight layer, {@code 0..layers()-1}
+     * @return the layer's storage, not a copy
+     */
     public float[] weights(int l) {
         return weights[l];
     }
 
-    /** The live {@code sizes[l+1]} biases of layer {@code l}. */
+    /**
+     * The live {@code sizes[l+1]} biases of layer {@code l}.
+     *
+     * @param l the weight layer, {@code 0..layers()-1}
+     * @return the layer's storage, not a copy
+     */
     public float[] biases(int l) {
         return biases[l];
     }
 
+    /**
+     * A deep copy.
+     *
+     * @return a new network of the same sizes and parameters, sharing no arrays with this one
+     */
     public Mlp copy() {
         Mlp c = new Mlp(sizes);
         c.copyFrom(this);
         return c;
     }
 
-    /** Overwrites this network's parameters with those of {@code other} (same sizes). */
+    /**
+     * Overwrites this network's parameters with those of {@code other} (same sizes).
+     *
+     * @param other the network to copy from. Not modified.
+     * @throws InvalidInputException when {@code other} is null
+     * @throws IllegalArgumentException when the sizes differ
+     */
     public void copyFrom(Mlp other) {
         Checks.required("the network to copy from", other);
         if (!Arrays.equals(sizes, other.sizes)) {
@@ -147,7 +214,11 @@ public final class Mlp {
         }
     }
 
-    /** True when every parameter is finite (training diverged otherwise). */
+    /**
+     * Whether every parameter is finite (training diverged otherwise).
+     *
+     * @return {@code true} when no weight or bias is NaN or infinite
+     */
     public boolean isFinite() {
         return firstNonFinite() == null;
     }
@@ -190,7 +261,13 @@ public final class Mlp {
         return null;
     }
 
-    /** Bit-for-bit equality of sizes and parameters. */
+    /**
+     * Bit-for-bit equality of sizes and parameters.
+     *
+     * @param other the network to compare with, not null
+     * @return {@code true} when the sizes are equal and every weight and bias has the same value
+     *         ({@link Arrays#equals(float[], float[])}: NaN equals NaN, 0.0 differs from -0.0)
+     */
     public boolean sameParameters(Mlp other) {
         if (!Arrays.equals(sizes, other.sizes)) {
             return false;
@@ -203,6 +280,11 @@ public final class Mlp {
         return true;
     }
 
+    /**
+     * The sizes, for logs.
+     *
+     * @return "Mlp[4, 64, 3]" for sizes {4, 64, 3}
+     */
     @Override
     public String toString() {
         return "Mlp" + Arrays.toString(sizes);

@@ -21,9 +21,10 @@ import java.util.function.Function;
  *   rho_j = rho_bar * t_j^gamma / sum_j' t_j'^gamma,    t_j = (m_j X_j^2)^(1/3)      ({@link Rho#tilted})
  * </pre>
  *
- * {@code gamma = 0} is uniform margins (with mean margin 1, exactly TDEF), {@code gamma = 1} the paper's theory.
+ * {@code gamma = 0} is uniform margins (with mean margin 1, exactly TDEF for MILD with sum-others rewards; for
+ * another loss, that loss at margins 1), {@code gamma = 1} the paper's theory.
  * The point with the lowest validation deferral loss wins; ties go to the smaller {@code gamma}, then to the
- * mean margin closest to 1. The mean margins can be replaced ({@code --rho-grid}, {@link #checkMeanMargins}); the
+ * mean margin closest to 1 by ratio, then to the smaller mean margin. The mean margins can be replaced ({@code --rho-grid}, {@link #checkMeanMargins}); the
  * tilts stay. When the winner's mean margin is the grid's smallest or largest ({@link Result#chosenAtEdge}), a better
  * one may lie outside the grid: {@link Result#widerMeanMargins} is a grid reaching past that edge.
  *
@@ -38,6 +39,7 @@ import java.util.function.Function;
 public final class RhoSearch {
     /** The default mean margins (MATH.md's protocol). A copy is passed around; never change this array. */
     public static final double[] MEAN_MARGINS = {0.125, 0.25, 0.5, 1.0, 2.0};
+    /** The tilts {@code gamma} searched at every mean margin. Never change this array. */
     public static final double[] TILTS = {0.0, 0.25, 0.5, 0.75, 1.0};
 
     private RhoSearch() {
@@ -46,10 +48,17 @@ public final class RhoSearch {
     /**
      * One grid point.
      *
+     * @param meanMargin the mean margin {@code rho_bar / p}
+     * @param gamma      the tilt
+     * @param rho        the point's p margins ({@link Rho#tilted} with {@code rho_bar = meanMargin * p}). Not copied.
      * @param validLoss best validation deferral loss over the point's search epochs
      */
     public record Point(double meanMargin, double gamma, double[] rho, double validLoss) {
-        /** True for the uniform point with mean margin 1 (TDEF's margins). */
+        /**
+         * True for the uniform point with mean margin 1 (TDEF's margins).
+         *
+         * @return {@code gamma == 0 && meanMargin == 1}
+         */
         public boolean isUniformOne() {
             return gamma == 0.0 && meanMargin == 1.0;
         }
@@ -62,6 +71,8 @@ public final class RhoSearch {
     }
 
     /**
+     * The search's outcome.
+     *
      * @param grid              every point, mean margin major, in the order of {@code meanMargins} and {@link #TILTS}
      * @param meanMargins       the grid's mean margins, ascending ({@link #MEAN_MARGINS} unless replaced)
      * @param chosen            the winner
@@ -73,16 +84,26 @@ public final class RhoSearch {
      */
     public record Result(List<Point> grid, double[] meanMargins, Point chosen, int searchEpochs, Trainer.Result base,
                          double rejectedValidLoss) {
+        /** Copies {@code meanMargins}, not null. */
         public Result {
             meanMargins = meanMargins.clone();
         }
 
+        /**
+         * The grid's mean margins, ascending.
+         *
+         * @return a copy
+         */
         @Override
         public double[] meanMargins() {
             return meanMargins.clone();
         }
 
-        /** True when the base, not a model trained at {@code chosen}, is the final model. */
+        /**
+         * True when the base, not a model trained at {@code chosen}, is the final model.
+         *
+         * @return {@code true} when {@link #rejectedValidLoss} is not NaN
+         */
         public boolean baseKept() {
             return !Double.isNaN(rejectedValidLoss);
         }
@@ -90,6 +111,8 @@ public final class RhoSearch {
         /**
          * True when the grid has more than one mean margin and the winner's is its smallest or largest: the best
          * mean margin may then lie outside the grid.
+         *
+         * @return whether the winner is at an edge of a grid of several mean margins
          */
         public boolean chosenAtEdge() {
             return meanMargins.length > 1 && (chosen.meanMargin == meanMargins[0]
@@ -101,6 +124,8 @@ public final class RhoSearch {
          * with the same validation loss as the winner, which then won by the tie rule, not by a lower loss: the
          * first in grid order, or null when there is none (or the winner is not at the edge). On MMLU the default
          * grid's winner, mean margin 2 and gamma 0, tied with mean margin 1 and gamma 1/4.
+         *
+         * @return that point, or null
          */
         public Point interiorTie() {
             if (!chosenAtEdge()) {
@@ -121,6 +146,8 @@ public final class RhoSearch {
          * last); otherwise the grid's own mean margins. See {@link RhoSearch#widerMeanMargins(double[], boolean,
          * boolean)}. A suggested mean margin is left out when the grid's tilted margins, which scale with it, would
          * leave what a loss takes ({@link RhoSearch#checkGrid} would refuse it before training).
+         *
+         * @return a new array of mean margins, ascending
          */
         public double[] widerMeanMargins() {
             boolean smallest = chosenAtEdge() && chosen.meanMargin == meanMargins[0];
@@ -148,6 +175,11 @@ public final class RhoSearch {
      * wider grid to try when searches chose an edge (several seeds may hit both). Values outside the margins a loss
      * takes ([{@link LossConfig#MIN_RHO}, {@link LossConfig#MAX_RHO}]) are left out: {@code --rho-grid} would refuse
      * the suggestion.
+     *
+     * @param meanMargins the grid's mean margins, ascending, at least one. Not modified.
+     * @param below       whether to extend past the smallest
+     * @param above       whether to extend past the largest
+     * @return a new array of mean margins, ascending
      */
     public static double[] widerMeanMargins(double[] meanMargins, boolean below, boolean above) {
         int n = meanMargins.length;
@@ -168,13 +200,29 @@ public final class RhoSearch {
 
     /** Progress callbacks. */
     public interface Listener {
+        /**
+         * An epoch of the base training has run; by default nothing.
+         *
+         * @param e the epoch's numbers
+         */
         default void baseEpoch(Trainer.Epoch e) {
         }
 
-        /** The epochs each grid point gets, known once the base is trained. */
+        /**
+         * The epochs each grid point gets, known once the base is trained; by default nothing.
+         *
+         * @param epochs epochs per grid point, {@code >= 1}
+         */
         default void searchEpochs(int epochs) {
         }
 
+        /**
+         * A grid point has been trained and scored; by default nothing.
+         *
+         * @param point the point
+         * @param index its place in the grid, 1-based
+         * @param total the number of grid points
+         */
         default void point(Point point, int index, int total) {
         }
     }
@@ -187,6 +235,11 @@ public final class RhoSearch {
      * the base needed to reach its best validation loss (longer would only measure over-fitting), and at least 2;
      * never more than {@code options.epochsFor(trainRows)}, the most epochs any training of the run may take (with
      * 1, a point trained 2 would be compared with a final model trained 1).
+     *
+     * @param trainRows     rows of the training split
+     * @param options       the run's options (batch and epochs)
+     * @param baseBestEpoch the base training's best epoch, 1-based
+     * @return {@code min(max(2, min(ceil(150 / stepsPerEpoch), max(2, baseBestEpoch))), epochsFor(trainRows))}
      */
     public static int defaultSearchEpochs(int trainRows, TrainOptions options, int baseBestEpoch) {
         int batches = options.stepsPerEpoch(trainRows);
@@ -197,6 +250,10 @@ public final class RhoSearch {
     /**
      * The mean margins of {@code --rho-grid}: comma-separated plain decimals, checked by {@link #checkMeanMargins}.
      * A mistake names the option and the item.
+     *
+     * @param text the option's value, e.g. "0.5,1,2,4"
+     * @return a new array of the mean margins, ascending
+     * @throws InvalidInputException when an item is empty or not a plain decimal, or as {@link #checkMeanMargins}
      */
     public static double[] parseMeanMargins(String text) {
         String[] items = CommaList.items("rho-grid", text);
@@ -217,7 +274,10 @@ public final class RhoSearch {
      * The mean margins of a grid, ascending: at least one, each finite and > 0 (in [{@link LossConfig#MIN_RHO},
      * {@link LossConfig#MAX_RHO}], where the kernels take a margin), no two equal (the same points twice).
      *
-     * @throws InvalidInputException naming {@code --rho-grid} and the offending item, counted from 1
+     * @param meanMargins the mean margins, in any order. Not modified.
+     * @return a new array of them, ascending
+     * @throws InvalidInputException naming {@code --rho-grid} and the offending item, counted from 1 (null or no
+     *                               margin, a margin outside that range, a repeated margin)
      */
     public static double[] checkMeanMargins(double[] meanMargins) {
         if (meanMargins == null) {
@@ -255,7 +315,22 @@ public final class RhoSearch {
         return sorted;
     }
 
-    /** Runs the search over the default grid, {@link #MEAN_MARGINS} x {@link #TILTS}. */
+    /**
+     * Runs the search over the default grid, {@link #MEAN_MARGINS} x {@link #TILTS}.
+     *
+     * @param kernel       the loss backend
+     * @param lossAt       the surrogate for a margin vector
+     * @param oracleLabels the oracle expert of each training row
+     * @param norms        the L2 norm of each training row's router input
+     * @param train        the training rows. Not modified.
+     * @param valid        the validation rows, at least one. Not modified.
+     * @param options      the base training's options (the points' epochs are {@code searchEpochs})
+     * @param searchEpochs epochs per grid point, or 0 for {@link #defaultSearchEpochs}
+     * @param listener     progress callbacks
+     * @return the grid, the winner and the base training
+     * @throws InvalidInputException as {@link #search(LossKernel, Function, int[], double[], Examples, Examples,
+     *                               TrainOptions, int, double[], Listener)}
+     */
     public static Result search(LossKernel kernel, Function<double[], Surrogate> lossAt, int[] oracleLabels,
                                 double[] norms, Examples train, Examples valid, TrainOptions options,
                                 int searchEpochs, Listener listener) {
@@ -263,15 +338,24 @@ public final class RhoSearch {
     }
 
     /**
-     * Runs the search.
+     * Runs the search: the base training, then every grid point warm-started from it.
      *
+     * @param kernel       the loss backend (its thread count is part of the determinism contract)
      * @param lossAt       the surrogate for a margin vector (MILD or comp-sum with the chosen rewards)
      * @param oracleLabels the oracle expert of each training row
      * @param norms        the L2 norm of each training row's router input (standardized features)
-     * @param valid        the validation rows, at least one
-     * @param searchEpochs epochs per grid point, or 0 for {@link #defaultSearchEpochs}
+     * @param train        the training rows. Not modified.
+     * @param valid        the validation rows, at least one. Not modified.
+     * @param options      the base training's options (the points' epochs are {@code searchEpochs})
+     * @param searchEpochs epochs per grid point, or {@code <= 0} for {@link #defaultSearchEpochs}
      * @param meanMargins  the grid's mean margins (checked by {@link #checkMeanMargins}; searched ascending),
-     *                     e.g. {@link #MEAN_MARGINS}
+     *                     e.g. {@link #MEAN_MARGINS}. Not modified.
+     * @param listener     progress callbacks
+     * @return the grid in search order, the winner, the epochs per point and the base training; the base is not
+     *         marked kept ({@code rejectedValidLoss} NaN)
+     * @throws InvalidInputException as {@link #checkMeanMargins}; when there are no validation rows; when a grid
+     *                               point's margins do not suit the loss (before any training); or as
+     *                               {@link Trainer#train}
      */
     public static Result search(LossKernel kernel, Function<double[], Surrogate> lossAt, int[] oracleLabels,
                                 double[] norms, Examples train, Examples valid, TrainOptions options,

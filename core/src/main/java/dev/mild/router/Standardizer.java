@@ -23,9 +23,12 @@ public final class Standardizer {
     private final List<String> featureNames; // for messages; null: features are named by their column
 
     /**
-     * @param mean per-feature mean. Not modified (copied).
+     * Statistics to apply, the features named by their column.
+     *
+     * @param mean per-feature mean, finite. Not modified (copied).
      * @param std  per-feature standard deviation, finite and {@code >= 0}, with a finite {@code 1 / std}; 0 means
-     *             "constant". Not modified.
+     *             "constant". Not modified (copied).
+     * @throws InvalidInputException as {@link #Standardizer(float[], float[], List)}
      */
     public Standardizer(float[] mean, float[] std) {
         this(mean, std, null);
@@ -34,7 +37,13 @@ public final class Standardizer {
     /**
      * The same, with the features' names for messages (a model file's standardization names the bad feature).
      *
-     * @param featureNames one name per feature, or null to name a feature by its column
+     * @param mean         per-feature mean, finite. Not modified (copied).
+     * @param std          per-feature standard deviation, finite and {@code >= 0}, with a finite {@code 1 / std};
+     *                     0 means "constant". Not modified (copied).
+     * @param featureNames one name per feature, or null to name a feature by its column. Copied.
+     * @throws InvalidInputException when {@code mean} or {@code std} is null, the lengths differ, a mean or
+     *                               deviation is not finite, a deviation is negative or so small that
+     *                               {@code 1 / std} overflows float32, or the names are not one per feature
      */
     public Standardizer(float[] mean, float[] std, List<String> featureNames) {
         Checks.required("standardizer: mean", mean);
@@ -70,6 +79,10 @@ public final class Standardizer {
     /**
      * The same statistics with the features' names, so that a row refused when it is routed names its feature and
      * not only a column number in the model's order, which is not the input's when a header reorders the columns.
+     *
+     * @param names one name per feature, or null for none
+     * @return a new standardizer with this one's statistics
+     * @throws InvalidInputException when the names are not one per feature
      */
     public Standardizer named(List<String> names) {
         return new Standardizer(mean, std, names);
@@ -97,12 +110,20 @@ public final class Standardizer {
          */
         NONE("none");
 
+        /** The name {@code --scale} takes: {@code columns} or {@code none}. */
         public final String label;
 
         Scaling(String label) {
             this.label = label;
         }
 
+        /**
+         * The scaling of a {@code --scale} name.
+         *
+         * @param name {@code "columns"} or {@code "none"}, exactly
+         * @return the scaling with that {@link #label}
+         * @throws InvalidInputException for any other name, null included
+         */
         public static Scaling byName(String name) {
             for (Scaling s : values()) {
                 if (s.label.equals(name)) {
@@ -113,7 +134,16 @@ public final class Standardizer {
         }
     }
 
-    /** {@link #fit(float[], int, int[])} for {@link Scaling#COLUMNS}; the identity for {@link Scaling#NONE}. */
+    /**
+     * {@link #fit(float[], int, int[])} for {@link Scaling#COLUMNS}; the identity for {@link Scaling#NONE}.
+     *
+     * @param x       {@code n x d} features, row-major. Not modified. Not read for {@code NONE}.
+     * @param d       number of features, {@code >= 1}
+     * @param rows    the rows to take the statistics of. Not modified. Not read for {@code NONE}.
+     * @param scaling how to scale; {@code null} is taken as {@code COLUMNS}
+     * @return a new standardizer of {@code d} features
+     * @throws InvalidInputException when {@code d < 1}, or for {@code COLUMNS} as {@link #fit(float[], int, int[])}
+     */
     public static Standardizer fit(float[] x, int d, int[] rows, Scaling scaling) {
         if (scaling == Scaling.NONE) {
             if (d < 1) {
@@ -126,7 +156,18 @@ public final class Standardizer {
         return fit(x, d, rows);
     }
 
-    /** Statistics of rows {@code rows[i]} of an {@code n x d} matrix (population standard deviation). */
+    /**
+     * Statistics of rows {@code rows[i]} of an {@code n x d} matrix (population standard deviation). A column
+     * whose deviation is at most {@code 1e-6 max(1, |mean|)} is taken as constant (std 0). No rows give mean 0
+     * and std 0.
+     *
+     * @param x    {@code n x d} features, row-major. Not modified.
+     * @param d    number of features, {@code >= 1}
+     * @param rows the rows to take the statistics of (an index may repeat). Not modified.
+     * @return a new standardizer of {@code d} features
+     * @throws InvalidInputException when {@code d < 1}, an array is null, an index is outside the rows of
+     *                               {@code x}, or a value in those rows is not finite
+     */
     public static Standardizer fit(float[] x, int d, int[] rows) {
         if (d < 1) {
             throw new InvalidInputException("need at least one feature (d >= 1), got " + d);
@@ -170,21 +211,38 @@ public final class Standardizer {
         return new Standardizer(mean, std);
     }
 
+    /**
+     * The number of features.
+     *
+     * @return {@code d}, the length of {@link #mean()}
+     */
     public int features() {
         return mean.length;
     }
 
-    /** The means. A copy. */
+    /**
+     * The means.
+     *
+     * @return a copy of the {@code d} means
+     */
     public float[] mean() {
         return mean.clone();
     }
 
-    /** The standard deviations (0 for a constant feature). A copy. */
+    /**
+     * The standard deviations (0 for a constant feature).
+     *
+     * @return a copy of the {@code d} deviations
+     */
     public float[] std() {
         return std.clone();
     }
 
-    /** The scale applied per feature: {@code 1/std}, or 1 for a constant feature. A copy. */
+    /**
+     * The scale applied per feature: {@code 1/std}, or 1 for a constant feature.
+     *
+     * @return a copy of the {@code d} scales
+     */
     public float[] scale() {
         return invStd.clone();
     }
@@ -192,7 +250,10 @@ public final class Standardizer {
     /**
      * Standardizes every row of an {@code n x d} matrix into a new one.
      *
-     * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
+     * @param x {@code n x d} features, row-major. Not modified.
+     * @return a new {@code n x d} matrix of standardized features
+     * @throws InvalidInputException when {@code x} is null or not whole rows of {@code d}, or a value is not
+     *                               finite or lies so far from the mean that the result overflows float32
      */
     public float[] apply(float[] x) {
         int d = mean.length;
@@ -211,7 +272,13 @@ public final class Standardizer {
         return out;
     }
 
-    /** Every row of a data set's features; an overflow names the file, line or row, and the feature column. */
+    /**
+     * Every row of a data set's features; an overflow names the file, line or row, and the feature column.
+     *
+     * @param data the rows, of {@link #features()} features. Not modified.
+     * @return a new {@code rows x d} matrix of standardized features
+     * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
+     */
     public float[] apply(Dataset data) {
         float[] x = data.features();
         float[] out = new float[x.length];
@@ -225,7 +292,16 @@ public final class Standardizer {
         return out;
     }
 
-    /** One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c} (overflow as above). */
+    /**
+     * One row: {@code out[outOffset + c] = (x[offset + c] - mean_c) * scale_c} (overflow as above).
+     *
+     * @param x         the features. Not modified.
+     * @param offset    element offset of the row's first feature, {@code >= 0}
+     * @param out       the standardized row, {@code d} values from {@code outOffset}. Modified.
+     * @param outOffset element offset of the first output, {@code >= 0}
+     * @throws InvalidInputException when an array is null or the row does not fit it, or a value is not finite or
+     *                               overflows (the row is then written, the bad value included)
+     */
     public void apply(float[] x, int offset, float[] out, int outOffset) {
         int d = mean.length;
         if (x == null || out == null || offset < 0 || outOffset < 0 || (long) offset + d > x.length

@@ -10,16 +10,17 @@ import java.util.Arrays;
  * AdamW with the same decay in 11 of the 12 Fashion-MNIST protocol comparisons measured (setups I-III, two
  * costs, TDEF and MILD; README, "Measured results").
  *
- * @param hidden      widths of the hidden layers (may be empty: a linear router)
+ * @param hidden      widths of the hidden layers, each {@code >= 1} (may be empty: a linear router). Copied.
  * @param optimizer   {@link Adam.Kind#ADAMW} (decoupled decay) or {@link Adam.Kind#ADAM} (L2 in the gradient)
- * @param lr          learning rate, {@code > 0}
- * @param weightDecay weight decay, {@code >= 0}
+ * @param lr          learning rate, finite and {@code > 0}
+ * @param weightDecay weight decay, finite and {@code >= 0}
  * @param batch       mini-batch size, {@code >= 1}
  * @param epochs      most passes over the training split, {@code >= 1}, or {@link #AUTO} ({@link #epochsFor})
  * @param patience    stop after this many epochs without a lower validation deferral loss (but not before
  *                    {@code 2 x patience} epochs), {@code >= 1}, or {@link #AUTO} ({@link #patienceFor})
  * @param seed        seeds initialization and shuffling: the same seed and data give the same model bit for bit
- * @param threads     threads for the dense products, {@code >= 1} (results do not depend on it)
+ * @param threads     threads for the dense products, {@code 1..}{@link dev.mild.loss.KernelOptions#MAX_THREADS}
+ *                    (results do not depend on it)
  */
 public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double weightDecay, int batch, int epochs,
                            int patience, long seed, int threads) {
@@ -39,13 +40,26 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
      * loss of 0.353 (oracle 0.100), and reached 0.154 and 0.146 given patience 30 and 100 (and epochs enough).
      */
     public static final int AUTO_EPOCHS = 100;
+    /** The automatic patience's least value, in epochs (see {@link #AUTO_EPOCHS}). */
     public static final int AUTO_PATIENCE = 10;
+    /** The automatic schedule's most optimizer steps (see {@link #AUTO_EPOCHS}). */
     public static final int AUTO_STEPS = 4000;
+    /** The automatic patience in optimizer steps (see {@link #AUTO_EPOCHS}). */
     public static final int AUTO_PATIENCE_STEPS = 400;
 
+    /**
+     * The defaults: one hidden layer of 64, Adam, learning rate 1e-3, weight decay 1e-3, batch 1024, automatic
+     * epochs and patience, seed 1, one thread.
+     */
     public static final TrainOptions DEFAULT = new TrainOptions(new int[] {64}, Adam.Kind.ADAM, 1e-3, 1e-3, 1024,
             AUTO, AUTO, 1, 1);
 
+    /**
+     * Checks the options and copies {@code hidden}.
+     *
+     * @throws InvalidInputException when {@code hidden} or {@code optimizer} is null, a value is outside the range
+     *                               given above
+     */
     public TrainOptions {
         if (hidden == null) {
             throw new InvalidInputException("hidden layer widths are missing (null); an empty array is a linear router");
@@ -73,24 +87,44 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
         }
     }
 
-    /** Optimizer steps an epoch of {@code trainRows} rows takes (the batch is at most the rows). */
+    /**
+     * Optimizer steps an epoch of {@code trainRows} rows takes (the batch is at most the rows).
+     *
+     * @param trainRows rows of the training split (fewer than 1 count as 1)
+     * @return {@code ceil(rows / min(batch, rows))}, {@code >= 1}
+     */
     public int stepsPerEpoch(int trainRows) {
         int rows = Math.max(1, trainRows);
         return Math.ceilDiv(rows, Math.min(batch, rows));
     }
 
-    /** The most epochs on {@code trainRows} rows: {@code epochs}, or if automatic max(100, 4000 steps). */
+    /**
+     * The most epochs on {@code trainRows} rows: {@code epochs}, or if automatic max(100, 4000 steps).
+     *
+     * @param trainRows rows of the training split
+     * @return {@code epochs}, or for {@link #AUTO} {@code max(100, ceil(4000 / stepsPerEpoch(trainRows)))}
+     */
     public int epochsFor(int trainRows) {
         return epochs != AUTO ? epochs : Math.max(AUTO_EPOCHS, Math.ceilDiv(AUTO_STEPS, stepsPerEpoch(trainRows)));
     }
 
-    /** The patience on {@code trainRows} rows: {@code patience}, or if automatic max(10, 400 steps). */
+    /**
+     * The patience on {@code trainRows} rows: {@code patience}, or if automatic max(10, 400 steps).
+     *
+     * @param trainRows rows of the training split
+     * @return {@code patience}, or for {@link #AUTO} {@code max(10, ceil(400 / stepsPerEpoch(trainRows)))}
+     */
     public int patienceFor(int trainRows) {
         return patience != AUTO ? patience
                 : Math.max(AUTO_PATIENCE, Math.ceilDiv(AUTO_PATIENCE_STEPS, stepsPerEpoch(trainRows)));
     }
 
-    /** {@link #toString} with the schedule on {@code trainRows} rows, saying which values are automatic. */
+    /**
+     * {@link #toString} with the schedule on {@code trainRows} rows, saying which values are automatic.
+     *
+     * @param trainRows rows of the training split
+     * @return one line for the {@code Training:} report
+     */
     public String describe(int trainRows) {
         return network() + ", epochs " + epochsFor(trainRows) + (epochs == AUTO ? " auto" : "")
                 + ", patience " + patienceFor(trainRows) + (patience == AUTO ? " auto" : "")
@@ -98,43 +132,111 @@ public record TrainOptions(int[] hidden, Adam.Kind optimizer, double lr, double 
                 + ", seed " + seed;
     }
 
+    /**
+     * The widths of the hidden layers.
+     *
+     * @return a copy
+     */
     @Override
     public int[] hidden() {
         return hidden.clone();
     }
 
+    /**
+     * These options with another hidden layer widths.
+     *
+     * @param h the new hidden layer widths, each {@code >= 1}, possibly none
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withHidden(int... h) {
         return new TrainOptions(h, optimizer, lr, weightDecay, batch, epochs, patience, seed, threads);
     }
 
+    /**
+     * These options with another optimizer.
+     *
+     * @param o the new optimizer, not null
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withOptimizer(Adam.Kind o) {
         return new TrainOptions(hidden, o, lr, weightDecay, batch, epochs, patience, seed, threads);
     }
 
+    /**
+     * These options with another learning rate.
+     *
+     * @param v the new learning rate, finite and {@code > 0}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withLr(double v) {
         return new TrainOptions(hidden, optimizer, v, weightDecay, batch, epochs, patience, seed, threads);
     }
 
+    /**
+     * These options with another weight decay.
+     *
+     * @param v the new weight decay, finite and {@code >= 0}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withWeightDecay(double v) {
         return new TrainOptions(hidden, optimizer, lr, v, batch, epochs, patience, seed, threads);
     }
 
+    /**
+     * These options with another batch size.
+     *
+     * @param v the new batch size, {@code >= 1}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withBatch(int v) {
         return new TrainOptions(hidden, optimizer, lr, weightDecay, v, epochs, patience, seed, threads);
     }
 
+    /**
+     * These options with another most epochs.
+     *
+     * @param v the new most epochs, {@code >= 1} or {@link #AUTO}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withEpochs(int v) {
         return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, v, patience, seed, threads);
     }
 
+    /**
+     * These options with another patience.
+     *
+     * @param v the new patience, {@code >= 1} or {@link #AUTO}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withPatience(int v) {
         return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, v, seed, threads);
     }
 
+    /**
+     * These options with another seed.
+     *
+     * @param v the new seed
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withSeed(long v) {
         return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, patience, v, threads);
     }
 
+    /**
+     * These options with another thread count.
+     *
+     * @param v the new thread count, {@code 1..}{@link dev.mild.loss.KernelOptions#MAX_THREADS}
+     * @return new options
+     * @throws InvalidInputException as the canonical constructor
+     */
     public TrainOptions withThreads(int v) {
         return new TrainOptions(hidden, optimizer, lr, weightDecay, batch, epochs, patience, seed, v);
     }

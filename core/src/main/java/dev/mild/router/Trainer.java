@@ -37,19 +37,35 @@ public final class Trainer {
     /** Called after every epoch (for progress lines). */
     @FunctionalInterface
     public interface Listener {
+        /**
+         * One epoch has run (and the best copy has been updated).
+         *
+         * @param e the epoch's numbers
+         */
         void epoch(Epoch e);
 
+        /** A listener that does nothing. */
         Listener NONE = e -> {
         };
     }
 
     /**
+     * One epoch's numbers, as {@link Listener#epoch} receives them.
+     *
+     * @param epoch         the epoch just run, 1-based
+     * @param epochs        the most epochs this training can run ({@link TrainOptions#epochsFor})
      * @param trainLoss     mean surrogate loss over the epoch's batches, in the costs' units (the training's
      *                      weights divided by {@link #weightScale} again)
      * @param validLoss     validation deferral loss after the epoch ({@code NaN} without validation rows)
-     * @param bestValidLoss lowest validation deferral loss so far
+     * @param bestValidLoss lowest validation deferral loss so far ({@code NaN} without validation rows)
+     * @param bestEpoch     the epoch of that loss, 1-based (without validation rows, this epoch)
      */
     public record Epoch(int epoch, int epochs, double trainLoss, double validLoss, double bestValidLoss, int bestEpoch) {
+        /**
+         * A progress line.
+         *
+         * @return "epoch 3/100  loss ...  valid deferral ...  (best ... at 2)"
+         */
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "epoch %d/%d  loss %s  valid deferral %s  (best %s at %d)",
@@ -58,8 +74,11 @@ public final class Trainer {
     }
 
     /**
+     * What a training gave.
+     *
      * @param network       the parameters of the best epoch
-     * @param bestEpoch     that epoch (1-based)
+     * @param bestEpoch     that epoch (1-based); without validation rows the last epoch run
+     * @param bestValidLoss its validation deferral loss ({@code NaN} without validation rows)
      * @param trainLoss     mean surrogate loss per epoch run, in the costs' units (divided by {@code weightScale})
      * @param validLoss     validation deferral loss per epoch run
      * @param weightScale   the factor of the surrogate's weights in this training ({@link #weightScale(Surrogate, Examples)})
@@ -68,6 +87,11 @@ public final class Trainer {
      */
     public record Result(Mlp network, int bestEpoch, double bestValidLoss, double[] trainLoss, double[] validLoss,
                          double weightScale, int maxEpochs, int patience) {
+        /**
+         * The epochs that ran.
+         *
+         * @return the length of {@link #trainLoss}, at most {@link #maxEpochs}
+         */
         public int epochsRun() {
             return trainLoss.length;
         }
@@ -77,6 +101,9 @@ public final class Trainer {
          * in the last quarter of them and within the last half patience (a best 56 epochs before the end, with
          * patience 58, is a plateau more than a fall). More epochs (or a larger learning rate) may then give a
          * better router. False without validation rows (a NaN loss): then nothing was seen falling.
+         *
+         * @return {@code true} when every epoch ran and {@code maxEpochs - bestEpoch < max(1, min(patience / 2,
+         *         maxEpochs / 4))} (integer halves and quarters)
          */
         public boolean stillImproving() {
             return !Double.isNaN(bestValidLoss) && epochsRun() == maxEpochs
@@ -98,6 +125,15 @@ public final class Trainer {
      * @param surrogate the loss; its weights come from the training costs
      * @param train     the training rows. Not modified.
      * @param valid     the validation rows (may have 0 rows: then the last epoch is the result). Not modified.
+     * @param start     the network to start from, of {@code d} inputs and {@code p} outputs, or null. Not modified.
+     * @param options   the hyperparameters ({@link TrainOptions#hidden} only without {@code start})
+     * @param listener  called after every epoch ({@link Listener#NONE} for none)
+     * @return the best epoch's network, its epoch and loss, and the losses of every epoch run
+     * @throws InvalidInputException when an argument but {@code start} is null; when the loss, the validation rows
+     *                               or {@code start} disagree with the training rows on features or experts; when
+     *                               there are no training rows; when the costs do not suit the loss's rewards
+     *                               ({@link Surrogate#weights}); when the network's training would not fit in the
+     *                               Java heap; or when training diverges (a non-finite loss or parameter)
      */
     public static Result train(LossKernel kernel, Surrogate surrogate, Examples train, Examples valid, Mlp start,
                                TrainOptions options, Listener listener) {
@@ -244,6 +280,9 @@ public final class Trainer {
      * train well train as before: on that problem (TDEF, 150 epochs) mean weights of 0.02 and 200 routed as at
      * 1 (test loss 1.8-2.0 times the oracle's, the same shares within a point), 0.003 moved the shares by two
      * points, and the 1.8e-5 of the costs in dollars by twenty.
+     *
+     * @param meanWeightMagnitude the weights' mean {@code |w|}, {@code >= 0}
+     * @return {@code 10^-round(log10 m)} for a mean {@code m} outside the band, else 1
      */
     public static double weightScale(double meanWeightMagnitude) {
         double m = meanWeightMagnitude;
@@ -259,6 +298,11 @@ public final class Trainer {
      * for the one-hot losses (ce, cwce, ldam), whose weights are about 1 per row whatever the costs' units: their
      * mean over a row's p entries is about 1/p, which for more than 100 experts or classes fell below the band
      * and multiplied the loss by 100.
+     *
+     * @param surrogate the loss. Not modified.
+     * @param train     the training rows, of the loss's p experts. Not modified.
+     * @return a power of ten, {@code > 0}
+     * @throws InvalidInputException as {@link Surrogate#weights}
      */
     public static double weightScale(Surrogate surrogate, Examples train) {
         return weightScale(surrogate, weightsOf(surrogate, train));
@@ -268,12 +312,23 @@ public final class Trainer {
         return weightScale(surrogate, meanWeightMagnitude(weights));
     }
 
-    /** {@link #weightScale(Surrogate, Examples)} from the weights' mean magnitude, when the caller has it already. */
+    /**
+     * {@link #weightScale(Surrogate, Examples)} from the weights' mean magnitude, when the caller has it already.
+     *
+     * @param surrogate           the loss
+     * @param meanWeightMagnitude its weights' mean {@code |w|} ({@link #meanWeightMagnitude(Surrogate, Examples)})
+     * @return 1 for a loss without rewards, else {@link #weightScale(double)}
+     */
     public static double weightScale(Surrogate surrogate, double meanWeightMagnitude) {
         return surrogate.rewards() == null ? 1.0 : weightScale(meanWeightMagnitude);
     }
 
-    /** The mean of {@code |w|} over every row and expert (0 for no weights). */
+    /**
+     * The mean of {@code |w|} over every row and expert (0 for no weights).
+     *
+     * @param weights {@code rows x p} weights, not null. Not modified.
+     * @return the mean, summed in float64
+     */
     public static double meanWeightMagnitude(float[] weights) {
         double sum = 0.0;
         for (float w : weights) {
@@ -282,7 +337,14 @@ public final class Trainer {
         return weights.length == 0 ? 0.0 : sum / weights.length;
     }
 
-    /** {@link #meanWeightMagnitude(float[])} of {@code surrogate}'s weights for {@code train}'s costs. */
+    /**
+     * {@link #meanWeightMagnitude(float[])} of {@code surrogate}'s weights for {@code train}'s costs.
+     *
+     * @param surrogate the loss. Not modified.
+     * @param train     the rows, of the loss's p experts. Not modified.
+     * @return the mean {@code |w|}, before any scaling
+     * @throws InvalidInputException as {@link Surrogate#weights}
+     */
     public static double meanWeightMagnitude(Surrogate surrogate, Examples train) {
         return meanWeightMagnitude(weightsOf(surrogate, train));
     }
@@ -354,7 +416,16 @@ public final class Trainer {
         return sum / rows.rows();
     }
 
-    /** Scores of every row of {@code x} ({@code rows x d}) with the batch forward of the trainer. */
+    /**
+     * Scores of every row of {@code x} ({@code rows x d}) with the batch forward of the trainer.
+     *
+     * @param net  the network. Not modified.
+     * @param x    {@code rows x d} features, {@code d = net.inputs()}, finite. Not modified.
+     * @param rows number of rows, {@code >= 0}
+     * @return a new {@code rows x p} matrix of scores, {@code p = net.outputs()}
+     * @throws InvalidInputException when {@code net} or {@code x} is null, {@code x} is too short or holds a
+     *                               value that is not finite, or {@code rows < 0}
+     */
     public static float[] scores(Mlp net, float[] x, int rows) {
         dev.mild.loss.Checks.required("network", net);
         dev.mild.loss.Checks.finiteMatrix("features", x, 0, rows, net.inputs());
