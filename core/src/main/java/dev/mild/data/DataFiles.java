@@ -28,7 +28,16 @@ public final class DataFiles {
     private DataFiles() {
     }
 
-    /** The file's bytes, decompressed when it is gzipped. */
+    /**
+     * The file's bytes, decompressed when it is gzipped (one gzip layer; trailing bytes after the gzip data other
+     * than zeros are an error when the end is read).
+     *
+     * @param file the file to read
+     * @return a buffered stream, which the caller closes
+     * @throws InvalidInputException when the file does not exist
+     * @throws IOException when it cannot be opened or read, or its gzip header is cut short or damaged (the file is
+     *                     then closed)
+     */
     public static InputStream open(Path file) throws IOException {
         InputStream raw;
         try {
@@ -164,7 +173,11 @@ public final class DataFiles {
     /**
      * Reads a CSV table or an IDX images file (with its labels file beside it).
      *
-     * @throws InvalidInputException also when the data does not fit in the Java heap, saying how to give it more
+     * @param file a CSV file or an IDX images file, gzipped or not
+     * @return the rows, as the CSV or IDX reader makes them
+     * @throws InvalidInputException when the file is a directory, missing, unreadable, truncated or corrupt gzip,
+     *                               or not valid CSV or IDX (naming the line and column); also when the data does
+     *                               not fit in the Java heap, saying how to give it more
      */
     public static Dataset read(Path file) {
         if (Files.isDirectory(file)) {
@@ -234,7 +247,9 @@ public final class DataFiles {
      * file saved as UTF-16". gzip's magic counts only where a gzip layer has been taken off already (twice
      * compressed), or where nothing decompresses (standard input).
      *
-     * @return a description and the tool that unpacks it, e.g. {"a ZIP archive", "unzip"}
+     * @param head the file's first bytes (10 suffice), not null. Not modified.
+     * @return a description and the tool that unpacks it, e.g. {"a ZIP archive", "unzip"}; {@code null} when no
+     *         known magic matches
      */
     public static String[] compressedKind(byte[] head) {
         if (startsWith(head, 0x1f, 0x8b)) {
@@ -279,6 +294,10 @@ public final class DataFiles {
     /**
      * The files {@link #read} reads for {@code file}: the file itself, and for an IDX images file the labels file
      * beside it (so that a command can refuse to write over any of them).
+     *
+     * @param file the data file as given
+     * @return {@code file}, and its labels file when it is an IDX images file whose labels file name can be made
+     * @throws InvalidInputException when the file is a regular file that cannot be read
      */
     public static List<Path> files(Path file) {
         if (Files.isRegularFile(file) && isIdx(file)) {
@@ -317,6 +336,11 @@ public final class DataFiles {
      * The same rows with their feature columns in the order of {@code featureNames} (a model's), and their
      * cost or prediction columns in the order of {@code experts}, matched by name.
      *
+     * @param data         the rows. Not modified.
+     * @param featureNames the model's features, in input order
+     * @param experts      the model's experts, in score order
+     * @return {@code data} itself when its columns already are in that order, else a new data set (without
+     *         experts when {@code data} has no cost or prediction columns)
      * @throws InvalidInputException naming the file when a needed column is missing, a feature column is not one
      *                               of the model's, or an expert column names an unknown expert; for IDX images
      *                               of another size than the model's, both sizes
@@ -363,7 +387,11 @@ public final class DataFiles {
      * file), as {@link #align} does for a model: the messages name both files by their options, since there is
      * no model yet ("--test t.csv: column 3 (x3) is not a column of --data d.csv").
      *
+     * @param held   the --valid or --test file's rows. Not modified.
      * @param option the option that gave {@code held}, with its dashes ("--test")
+     * @param data   the --data file's rows, whose column order is taken. Not modified.
+     * @return {@code held} itself when its columns already are in that order, else a new data set
+     * @throws InvalidInputException as {@link #align}, naming both files
      */
     public static Dataset alignToData(Dataset held, String option, Dataset data) {
         String where = option + " " + held.source();
@@ -559,7 +587,12 @@ public final class DataFiles {
         return out;
     }
 
-    /** Column names for a message: all of them up to 8, else the first 6 and the count. */
+    /**
+     * Column names for a message: all of them up to 8, else the first 6 and the count.
+     *
+     * @param names the names, not null
+     * @return them comma-separated, e.g. "x1, x2, x3, x4, x5, x6, ... (10 in all)"
+     */
     public static String abbreviate(List<String> names) {
         if (names.size() <= 8) {
             return String.join(", ", names);

@@ -54,6 +54,11 @@ public final class RouterTraining {
      * {@link #check} refuses one the loss does not use, and the accessors of the same name give the value in effect.
      */
     public static final class Spec {
+        /** The defaults of {@code ./mild train}: {@code --loss mild --rho auto}, split 70/10/20 by seed. */
+        public Spec() {
+        }
+
+        /** The surrogate ({@code --loss}; default mild), not null. */
         public Surrogate.Kind loss = Surrogate.Kind.MILD;
         /** {@code auto}, {@code theory}, {@code uniform}, a comma-separated list, or null for the loss's default. */
         public String rho;
@@ -65,6 +70,7 @@ public final class RouterTraining {
         public Double nu;
         /** Simulated experts, or null to take costs from the file's columns. */
         public ExpertSetup.Source experts;
+        /** Class-block proportions per expert ({@code --blocks}); empty for none, not null. */
         public int[] blocks = {};
         /** Per-expert prices, or null. */
         public double[] beta;
@@ -84,16 +90,25 @@ public final class RouterTraining {
         public double[] rhoGrid;
         /** Epochs cap for trained experts' classifiers, {@code >= 1} (no automatic value: they keep the paper's). */
         public int expertEpochs = 20;
+        /** The router's network, optimizer and schedule (default {@link TrainOptions#DEFAULT}), not null. */
         public TrainOptions options = TrainOptions.DEFAULT;
         /** Loss backend by name, or null for the fastest present. */
         public String backend;
 
-        /** True when the loss takes per-expert margins. */
+        /**
+         * True when the loss takes per-expert margins.
+         *
+         * @return {@code true} for mild and compsum
+         */
         public boolean hasMargins() {
             return loss == Surrogate.Kind.MILD || loss == Surrogate.Kind.COMPSUM;
         }
 
-        /** The rho rule in effect: {@code auto} by default for losses with margins, {@code fixed} otherwise. */
+        /**
+         * The rho rule in effect: {@code auto} by default for losses with margins, {@code fixed} otherwise.
+         *
+         * @return {@code "fixed"}, {@link #rho}, or {@code "auto"} when it is null
+         */
         public String rhoRule() {
             if (!hasMargins()) {
                 return "fixed";
@@ -112,31 +127,66 @@ public final class RouterTraining {
             return hasMargins() && rewards() == Rewards.ONE_MINUS;
         }
 
+        /**
+         * The mean margin in effect.
+         *
+         * @return {@link #rhoMean}, or 1 when it is null
+         */
         public double rhoMean() {
             return rhoMean == null ? 1.0 : rhoMean;
         }
 
+        /**
+         * The validation fraction in effect.
+         *
+         * @return {@link #validFraction}, or 0.1 when it is null
+         */
         public double validFraction() {
             return validFraction == null ? 0.1 : validFraction;
         }
 
+        /**
+         * The test fraction in effect.
+         *
+         * @return {@link #testFraction}, or 0.2 when it is null
+         */
         public double testFraction() {
             return testFraction == null ? 0.2 : testFraction;
         }
 
+        /**
+         * The epochs per grid point in effect.
+         *
+         * @return {@link #searchEpochs}, or 0 (the default, {@link RhoSearch#defaultSearchEpochs}) when it is null
+         */
         public int searchEpochs() {
             return searchEpochs == null ? 0 : searchEpochs;
         }
 
-        /** The auto search's mean margins in effect, ascending (checked: run {@link #check} first). */
+        /**
+         * The auto search's mean margins in effect, ascending (checked: run {@link #check} first).
+         *
+         * @return a new array: {@link #rhoGrid} sorted, or {@link RhoSearch#MEAN_MARGINS} when it is null
+         * @throws InvalidInputException as {@link RhoSearch#checkMeanMargins}
+         */
         public double[] rhoGrid() {
             return RhoSearch.checkMeanMargins(rhoGrid == null ? RhoSearch.MEAN_MARGINS : rhoGrid);
         }
 
+        /**
+         * The rewards in effect.
+         *
+         * @return {@link #rewards}, or {@link Rewards#SUM_OTHERS} when it is null
+         */
         public Rewards rewards() {
             return rewards == null ? Rewards.SUM_OTHERS : rewards;
         }
 
+        /**
+         * The exponent in effect.
+         *
+         * @return {@link #nu}, or 0.5 when it is null
+         */
         public double nu() {
             return nu == null ? 0.5 : nu;
         }
@@ -145,6 +195,12 @@ public final class RouterTraining {
          * Refuses an option the loss (or the rho rule) does not use, rather than ignoring it, and a malformed rho
          * rule or mean margin. Needs no data: run before reading files. The count of an explicit rho list is
          * checked by {@link #run}, which knows the experts.
+         *
+         * @throws InvalidInputException when {@code loss}, {@code options}, {@code blocks} or {@code scaling} is
+         *                               null; when {@code validFraction} is 0; when an option is given that the
+         *                               loss or rho rule does not use; when a rho list item, {@code rhoMean},
+         *                               {@code nu}, {@code rhoGrid}, {@code searchEpochs}, {@code expertEpochs} or
+         *                               {@code costNoise} is out of range; or for cost noise with one-minus rewards
          */
         public void check() {
             checkWhatEveryRunNeeds();
@@ -265,20 +321,42 @@ public final class RouterTraining {
         Listener SILENT = new Listener() {
         };
 
-        /** A step of the job, e.g. "standardizing 784 features". */
+        /**
+         * A step of the job, e.g. "standardizing 784 features"; by default nothing.
+         *
+         * @param text the step, one line
+         */
         default void message(String text) {
         }
 
-        /** An epoch of the final training (or of an expert classifier, with {@code phase} saying which). */
+        /**
+         * An epoch of the final training (or of an expert classifier, with {@code phase} saying which); by
+         * default nothing.
+         *
+         * @param phase which training the epoch belongs to
+         * @param e     the epoch's numbers
+         */
         default void epoch(String phase, Trainer.Epoch e) {
         }
     }
 
     /**
+     * What a training job gave.
+     *
+     * @param model        the router model to save ({@link ModelFile#save})
+     * @param surrogate    the loss the router was trained on, with the margins used
+     * @param trainRows    rows of the training split
+     * @param validRows    validation rows
+     * @param testRows     test rows, 0 without any
      * @param testSource   where the test rows came from ("FILE" or "20% split of FILE"), null without test rows
      * @param rho          the margins used ({@code null} for losses without per-expert margins)
      * @param search       the auto search, or null
+     * @param training     the router's final training
+     * @param valid        the router's report on the validation rows
+     * @param test         the router's report on the test rows, or null without test rows
      * @param trainOracle  the oracle's shares on the training costs (after noise)
+     * @param expertTraining the trained experts' classifier trainings, one per expert; empty unless the experts are
+     *                     {@link ExpertSetup.Source#TRAINED}
      */
     public record Outcome(RouterModel model, Surrogate surrogate, int trainRows, int validRows, int testRows,
                           String testSource, double[] rho, RhoSearch.Result search, Trainer.Result training,
@@ -294,6 +372,11 @@ public final class RouterTraining {
     /**
      * Refuses a fraction for a split that a file replaces (it would be silently unused); callers that read the
      * files later (the CLI) call it before reading them, {@link #run} again.
+     *
+     * @param spec      the spec, not null
+     * @param validFile whether a validation file is given
+     * @param testFile  whether a test file is given
+     * @throws InvalidInputException when a file is given with its split's fraction
      */
     public static void checkSplits(Spec spec, boolean validFile, boolean testFile) {
         if (validFile && spec.validFraction != null) {
@@ -310,10 +393,14 @@ public final class RouterTraining {
      * Trains a router. Every check on the inputs (options, files, names, the rows of each trained expert) runs
      * before any training, so a mistake fails in seconds, never after a long run.
      *
+     * @param data      the rows to train on (all of them when both files are given), at least 2
      * @param validFile replaces the validation split, or null
      * @param testFile  replaces the test split, or null; checked first, used only after training for the report
+     * @param spec      what to train ({@link Spec#check}ed here). Not modified.
      * @param progress  progress reports, or null for none ({@link Listener#SILENT})
-     * @throws InvalidInputException on a missing {@code data} or {@code spec} and every check above, before training
+     * @return the model and the reports
+     * @throws InvalidInputException on a missing {@code data} or {@code spec} and every check above, before
+     *                               training; when training diverges ({@link Trainer#train})
      */
     public static Outcome run(Dataset data, Dataset validFile, Dataset testFile, Spec spec, Listener progress) {
         Checks.required("data", data);
@@ -365,7 +452,16 @@ public final class RouterTraining {
 
     /**
      * A seeded split of {@code n} rows: {@code [train, valid, test]}, each sorted. Test takes
-     * {@code round(testFraction n)} rows, validation {@code round(validFraction n)}, training the rest.
+     * {@code round(testFraction n)} rows, validation {@code round(validFraction n)}, training the rest (which
+     * may be none).
+     *
+     * @param n             the number of rows, {@code >= 0}
+     * @param validFraction the validation share, {@code >= 0}
+     * @param testFraction  the test share, {@code >= 0}, with {@code validFraction + testFraction < 1}
+     * @param seed          seeds the shuffle: the same seed and {@code n} give the same split
+     * @return three new arrays of row indexes, {@code {train, valid, test}}, each ascending, together
+     *         {@code 0..n-1} once each
+     * @throws InvalidInputException when a fraction is out of range
      */
     public static int[][] split(int n, double validFraction, double testFraction, long seed) {
         if (!(validFraction >= 0 && testFraction >= 0 && validFraction + testFraction < 1)) {

@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The public embedding API (README, "Embedding the kernel", "Embedding the router", "Backends") is fully
  * documented: the JDK's javadoc with {@code -Xdoclint:all} reports nothing for its eleven files. So is the math
  * checker's API, what a user who checks the math against MATH.md calls directly: the float64 reference and its
- * error measures, the named surrogates, the deferral loss and oracle, the rewards rules and the choice of rho. A
+ * error measures, the named surrogates, the deferral loss and oracle, the rewards rules and the choice of rho. So is
+ * the trainer API, what a service calls to train a router from its own rows (data sets, the training job and its
+ * options, the trainer, the expert setup, the rho search, the standardizer, Adam, the network, the evaluation). A
  * missing {@code @param}, {@code @return} or {@code @throws}, an undocumented public member or a broken reference
  * fails the test, which lists every line the tool printed.
  */
@@ -56,6 +58,21 @@ class ApiDocsTest {
             "dev/mild/loss/GradientError.java",
             "dev/mild/loss/RandomBatch.java");
 
+    /** What a service calls to train a router from its own rows (README, "Embedding the router"). */
+    private static final List<String> TRAINER_API_FILES = List.of(
+            "dev/mild/data/Dataset.java",
+            "dev/mild/data/DataFiles.java",
+            "dev/mild/router/RouterTraining.java",
+            "dev/mild/router/TrainOptions.java",
+            "dev/mild/router/Trainer.java",
+            "dev/mild/router/Examples.java",
+            "dev/mild/router/ExpertSetup.java",
+            "dev/mild/router/RhoSearch.java",
+            "dev/mild/router/Standardizer.java",
+            "dev/mild/router/Adam.java",
+            "dev/mild/router/Mlp.java",
+            "dev/mild/router/Evaluation.java");
+
     @Test
     void theEmbeddingApiHasNoDoclintWarnings(@TempDir Path out) throws Exception {
         assertNoDoclintWarnings("the embedding API", EMBEDDING_API_FILES, out);
@@ -64,6 +81,11 @@ class ApiDocsTest {
     @Test
     void theMathCheckersApiHasNoDoclintWarnings(@TempDir Path out) throws Exception {
         assertNoDoclintWarnings("the math checker's API", MATH_CHECKER_FILES, out);
+    }
+
+    @Test
+    void theTrainerApiHasNoDoclintWarnings(@TempDir Path out) throws Exception {
+        assertNoDoclintWarnings("the trainer API", TRAINER_API_FILES, out);
     }
 
     private static void assertNoDoclintWarnings(String api, List<String> sources, Path out) throws Exception {
