@@ -341,8 +341,7 @@ public final class Surrogate {
     /**
      * The rewards rule, or {@code null} for the one-hot oracle losses (ce, cwce, ldam).
      *
-     * @return the rule {@link #weights} applies to costs; {@code null} for ce, cwce and ldam (and for
-     *         {@link #mild(double[], Rewards)} or {@link #compSum} given {@code null})
+     * @return the rule {@link #weights} applies to costs; {@code null} for ce, cwce and ldam
      */
     public Rewards rewards() {
         return rewards;

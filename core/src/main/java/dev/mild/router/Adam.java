@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import java.util.Locale;
 
 /**
@@ -87,9 +88,10 @@ public final class Adam {
      * @param beta2       second moment's decay rate, in {@code [0, 1)}
      * @param eps         term added to the denominator, {@code > 0}
      * @param sizes number of parameters of each tensor, in the order {@link #step} receives them
-     * @throws InvalidInputException when a number is out of the ranges above
+     * @throws InvalidInputException when {@code kind} is null or a number is out of the ranges above
      */
     public Adam(Kind kind, double lr, double weightDecay, double beta1, double beta2, double eps, int... sizes) {
+        Checks.required("optimizer kind (Adam or AdamW)", kind); // null ran as Adam
         if (!(lr > 0) || !Double.isFinite(lr)) {
             throw new InvalidInputException("learning rate must be finite and > 0, got " + lr);
         }

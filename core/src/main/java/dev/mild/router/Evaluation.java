@@ -91,9 +91,16 @@ public final class Evaluation {
      *               (none when the setup has no classes)
      * @return the whole set's report, the blocks (empty without labels), and the mean cost of each expert (all 0
      *         when {@code rows == 0})
-     * @throws dev.mild.InvalidInputException as {@link Deferral#evaluate}
+     * @throws dev.mild.InvalidInputException as {@link Deferral#evaluate}, or when {@code setup} is null or there
+     *                                        are fewer labels than rows
      */
     public static Result of(float[] scores, double[] costs, int rows, int[] labels, ExpertSetup setup) {
+        dev.mild.loss.Checks.required("expert setup", setup);
+        if (labels != null && rows > 0 && labels.length < rows) {
+            // An ArrayIndexOutOfBoundsException part-way before.
+            throw new dev.mild.InvalidInputException("labels: " + labels.length + " for " + rows + " rows (give one"
+                    + " label per row, or none)");
+        }
         int p = setup.experts();
         Deferral.Report r = Deferral.evaluate(scores, costs, rows, p);
         List<Block> blocks = new ArrayList<>();

@@ -82,12 +82,12 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         /**
          * The sources that simulate experts from a label column, the values of {@code --experts}.
          *
-         * @param name {@code "synthetic"} or {@code "trained"}, not null
+         * @param name {@code "synthetic"} or {@code "trained"}
          * @return {@link #SYNTHETIC} or {@link #TRAINED}
-         * @throws InvalidInputException for any other name
+         * @throws InvalidInputException for any other name, null included
          */
         public static Source simulated(String name) {
-            if (!name.equals(SYNTHETIC.label) && !name.equals(TRAINED.label)) {
+            if (name == null || !name.equals(SYNTHETIC.label) && !name.equals(TRAINED.label)) {
                 throw new InvalidInputException("--experts takes synthetic or trained, got \"" + name + "\"");
             }
             return byName(name);
@@ -104,7 +104,8 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
     /**
      * Checks the setup and copies the names, blocks and prices.
      *
-     * @throws InvalidInputException when a part or a name is null; when there is no expert; when {@code beta} is
+     * @throws InvalidInputException when a part or a name is null; when there is no expert; when {@code classes < 0};
+     *                               when {@code beta} is
      *                               not one finite price {@code >= 0} per expert; when {@code blocks} is neither
      *                               empty nor one per expert, or (with {@code classes > 0}) as
      *                               {@link #classBlocks}; or when synthetic or trained experts lack blocks or
@@ -119,6 +120,9 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
         beta = beta.clone();
         if (names.isEmpty()) {
             throw new InvalidInputException("need at least one expert");
+        }
+        if (classes < 0) {
+            throw new InvalidInputException("expert setup: classes is " + classes + " (0 when the labels are unknown)");
         }
         if (beta.length != names.size()) {
             throw new InvalidInputException("beta has " + beta.length + " values for " + names.size() + " experts ("
@@ -203,7 +207,8 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
      * @return a new array of one price per block
      */
     public static double[] coverage(int[] blocks) {
-        double total = Arrays.stream(blocks).sum();
+        // Summed in long: an int sum of two blocks of 2e9 overflowed, and the prices came out negative.
+        double total = Arrays.stream(blocks).asLongStream().sum();
         double[] b = new double[blocks.length];
         for (int k = 0; k < blocks.length; k++) {
             b[k] = blocks[k] / total;

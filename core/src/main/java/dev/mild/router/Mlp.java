@@ -199,14 +199,13 @@ public final class Mlp {
      * Overwrites this network's parameters with those of {@code other} (same sizes).
      *
      * @param other the network to copy from. Not modified.
-     * @throws InvalidInputException when {@code other} is null
-     * @throws IllegalArgumentException when the sizes differ
+     * @throws InvalidInputException when {@code other} is null or its sizes differ
      */
     public void copyFrom(Mlp other) {
         Checks.required("the network to copy from", other);
         if (!Arrays.equals(sizes, other.sizes)) {
-            throw new IllegalArgumentException("sizes differ: " + Arrays.toString(sizes) + " vs "
-                    + Arrays.toString(other.sizes));
+            throw new InvalidInputException("cannot copy a network of sizes " + Arrays.toString(other.sizes)
+                    + " into one of sizes " + Arrays.toString(sizes));
         }
         for (int l = 0; l < layers(); l++) {
             System.arraycopy(other.weights[l], 0, weights[l], 0, weights[l].length);
@@ -264,11 +263,13 @@ public final class Mlp {
     /**
      * Bit-for-bit equality of sizes and parameters.
      *
-     * @param other the network to compare with, not null
+     * @param other the network to compare with
      * @return {@code true} when the sizes are equal and every weight and bias has the same value
      *         ({@link Arrays#equals(float[], float[])}: NaN equals NaN, 0.0 differs from -0.0)
+     * @throws InvalidInputException when {@code other} is null
      */
     public boolean sameParameters(Mlp other) {
+        Checks.required("the network to compare with", other);
         if (!Arrays.equals(sizes, other.sizes)) {
             return false;
         }

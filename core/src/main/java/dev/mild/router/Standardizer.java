@@ -55,6 +55,10 @@ public final class Standardizer {
         if (mean.length != std.length) {
             throw new InvalidInputException("standardizer: " + mean.length + " means but " + std.length + " deviations");
         }
+        if (mean.length == 0) {
+            // Accepted, it failed later: apply() divided by the 0 features (ArithmeticException).
+            throw new InvalidInputException("standardizer: no feature (give one mean and one deviation per feature)");
+        }
         for (int c = 0; c < mean.length; c++) {
             if (!Float.isFinite(mean[c]) || !Float.isFinite(std[c]) || std[c] < 0) {
                 throw new InvalidInputException("standardizer: " + featureName(featureNames, c) + " has mean "
@@ -158,8 +162,8 @@ public final class Standardizer {
 
     /**
      * Statistics of rows {@code rows[i]} of an {@code n x d} matrix (population standard deviation). A column
-     * whose deviation is at most {@code 1e-6 max(1, |mean|)} is taken as constant (std 0). No rows give mean 0
-     * and std 0.
+     * whose deviation is at most {@code 1e-6 |mean|} (the rounding of its mean) or too small to divide by in
+     * float32 is taken as constant (std 0). No rows give mean 0 and std 0.
      *
      * @param x    {@code n x d} features, row-major. Not modified.
      * @param d    number of features, {@code >= 1}
@@ -205,8 +209,10 @@ public final class Standardizer {
         float[] std = new float[d];
         for (int c = 0; c < d; c++) {
             double s = Math.sqrt(sq[c] / n);
-            // Variation at rounding level is a constant column: treat it as one.
-            std[c] = s > 1e-6 * Math.max(1.0, Math.abs(mean[c])) ? (float) s : 0f;
+            // Variation at the rounding level of the mean is a constant column: treat it as one. Relative to the mean
+            // only: with max(1, |mean|) a column of 1e-6, 2e-6, 3e-6 (varying by 40%) was taken as constant.
+            float f = (float) s;
+            std[c] = s > 1e-6 * Math.abs(mean[c]) && f > 0 && Float.isFinite(1f / f) ? f : 0f;
         }
         return new Standardizer(mean, std);
     }
@@ -277,9 +283,16 @@ public final class Standardizer {
      *
      * @param data the rows, of {@link #features()} features. Not modified.
      * @return a new {@code rows x d} matrix of standardized features
-     * @throws InvalidInputException when a value lies so far from the mean that the result overflows float32
+     * @throws InvalidInputException when {@code data} is null or has another number of features, or a value lies
+     *                               so far from the mean that the result overflows float32
      */
     public float[] apply(Dataset data) {
+        Checks.required("data", data);
+        if (data.d() != mean.length) {
+            // Unchecked, fewer features gave zeros silently and more an ArrayIndexOutOfBoundsException.
+            throw new InvalidInputException(data.source() + ": " + data.d() + " features, but this standardization"
+                    + " has " + mean.length);
+        }
         float[] x = data.features();
         float[] out = new float[x.length];
         int d = mean.length;

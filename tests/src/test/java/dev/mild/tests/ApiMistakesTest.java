@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.mild.data.Dataset;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
@@ -14,6 +15,7 @@ import dev.mild.loss.LossConfig;
 import dev.mild.loss.RandomBatch;
 import dev.mild.loss.ReferenceKernel;
 import dev.mild.router.Examples;
+import dev.mild.router.ExpertSetup;
 import dev.mild.router.Mlp;
 import dev.mild.router.Router;
 import dev.mild.router.Standardizer;
@@ -187,5 +189,43 @@ class ApiMistakesTest {
         fails(() -> Mlp.sizes(3, null, 2), "hidden layer sizes are missing");
         fails(() -> dev.mild.router.TrainOptions.DEFAULT.withThreads(5000), "threads in 1..4096");
         fails(() -> net.copyFrom(null), "missing");
+        // From the trainer API's documentation review, each accepted before or failing with a Java exception:
+        fails(() -> net.copyFrom(Mlp.initialized(new int[] {2, 3, 2}, 1)),
+                "cannot copy a network of sizes [2, 3, 2] into one of sizes [2, 4, 2]");
+        fails(() -> net.sameParameters(null), "the network to compare with is missing");
+        fails(() -> new dev.mild.router.Adam(null, 1e-3, 0, 0.9, 0.999, 1e-8, 4), "optimizer kind");
+        fails(() -> new Standardizer(new float[0], new float[0]), "standardizer: no feature");
+        Dataset twoFeatures = new Dataset("two.csv", List.of("a", "b"), new float[] {1, 2, 3, 4}, 2, null, List.of(),
+                null, null, null);
+        fails(() -> Standardizer.fit(new float[] {1, 2}, 1, new int[] {0, 1}).apply(twoFeatures),
+                "two.csv: 2 features, but this standardization has 1");
+        fails(() -> ExpertSetup.Source.simulated(null), "--experts takes synthetic or trained");
+        fails(() -> new ExpertSetup(ExpertSetup.Source.COSTS, List.of("a", "b"), -5, new int[0], new double[2], 0),
+                "classes is -5");
+        ExpertSetup costsOnly = new ExpertSetup(ExpertSetup.Source.COSTS, List.of("a", "b"), 0, new int[0],
+                new double[2], 0);
+        fails(() -> dev.mild.router.Evaluation.of(new float[4], new double[4], 2, new int[] {0}, costsOnly),
+                "labels: 1 for 2 rows");
+        // Blocks summed in int overflowed: two blocks of 2e9 gave prices of -6.78 each.
+        assertArrayEquals(new double[] {0.5, 0.5}, ExpertSetup.coverage(new int[] {2_000_000_000, 2_000_000_000}), 0.0);
+    }
+
+    /**
+     * A column varying at a small scale is standardized, not taken for a constant one: with a threshold of
+     * {@code 1e-6 max(1, |mean|)} the column 1e-6, 2e-6, 3e-6 (varying by 40% around its mean) got std 0 and scale 1
+     * (the trainer API's documentation review). A column equal on every row is still constant.
+     */
+    @Test
+    void aSmallScaleColumnIsStandardizedAndAConstantOneIsNot() {
+        Standardizer small = Standardizer.fit(new float[] {1e-6f, 2e-6f, 3e-6f}, 1, new int[] {0, 1, 2});
+        double mean = (1e-6f + 2e-6f + (double) 3e-6f) / 3;
+        double std = Math.sqrt((Math.pow(1e-6f - mean, 2) + Math.pow(2e-6f - mean, 2) + Math.pow(3e-6f - mean, 2)) / 3);
+        assertEquals(std, small.std()[0], std * 1e-6);
+        assertEquals(1 / std, small.scale()[0], 1e-6 / std);
+        Standardizer constant = Standardizer.fit(new float[] {0.1f, 0.1f, 0.1f, 0.1f}, 1, new int[] {0, 1, 2, 3});
+        assertEquals(0f, constant.std()[0]);
+        assertEquals(1f, constant.scale()[0]);
+        Standardizer zeros = Standardizer.fit(new float[3], 1, new int[] {0, 1, 2});
+        assertEquals(0f, zeros.std()[0]);
     }
 }
