@@ -276,6 +276,62 @@ class RowBlockKernelTest {
         return tests.stream();
     }
 
+    /**
+     * A kernel whose worker threads the system refuses part-way (a process's thread or memory limit) stops the ones
+     * it had started and says so. Before, Backends.open threw the JVM's OutOfMemoryError "unable to create native
+     * thread" (which ./mild reported as a heap too small for the data) and the workers started before it waited for
+     * calls for the life of the JVM, with no kernel to close them: 13 of them in this test's child JVM. The child
+     * runs under {@code ulimit -v} with 256 MB thread stacks, so that about a dozen threads fit, and asks for
+     * {@link KernelOptions#MAX_THREADS}.
+     */
+    @Test
+    void workersThatCannotAllStartAreStoppedAndNamed() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"),
+                "needs bash's ulimit -v");
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cmd = "ulimit -v 6000000 && exec '" + javaBin + "' -Xmx64m -Xss256m -XX:CompressedClassSpaceSize=64m"
+                + " -XX:ReservedCodeCacheSize=32m -XX:+UseSerialGC -Xlog:disable -Xlog:all=error:stderr"
+                + " -cp '" + System.getProperty("java.class.path") + "' '" + TooManyWorkersChild.class.getName() + "'"; // quoted: the name holds a $
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);
+        pb.environment().put("MALLOC_ARENA_MAX", "2"); // glibc's per-thread arenas would take the address space
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        Process child = pb.start();
+        String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish: " + out);
+        org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("Error occurred during initialization of VM"),
+                "the JVM does not start under this address-space limit here: " + out);
+        org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("opened"),
+                "every worker started under this limit here: " + out);
+        assertTrue(out.contains("open failed: dev.mild.InvalidInputException: cannot start 4096 threads for the loss"
+                + " kernel: the system refused worker thread "), out);
+        assertTrue(out.contains("use fewer threads"), out);
+        assertTrue(out.contains("workers alive: 0"), out);
+    }
+
+    /** The child JVM of {@link #workersThatCannotAllStartAreStoppedAndNamed}. */
+    static final class TooManyWorkersChild {
+        public static void main(String[] args) throws InterruptedException {
+            try (LossKernel k = Backends.open("scalar", KernelOptions.threads(KernelOptions.MAX_THREADS))) {
+                System.out.println("opened " + k.describe());
+            } catch (Throwable t) {
+                System.out.println("open failed: " + t);
+            }
+            // The workers exit once they see the crew closed: wait for them, up to a bound that only the old code
+            // (whose workers never exit) reaches.
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            long alive;
+            while ((alive = workers()) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            System.out.println("workers alive: " + alive);
+        }
+
+        static long workers() {
+            return Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("mild-loss-worker-") && t.isAlive()).count();
+        }
+    }
+
     /** A closed kernel refuses every call, however many rows and threads (a one-chunk batch used to run). */
     @Test
     void closedKernelRefusesEveryCall() {
