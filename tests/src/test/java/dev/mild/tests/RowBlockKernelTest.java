@@ -286,20 +286,7 @@ class RowBlockKernelTest {
      */
     @Test
     void workersThatCannotAllStartAreStoppedAndNamed() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"),
-                "needs bash's ulimit -v");
-        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cmd = "ulimit -v 6000000 && exec '" + javaBin + "' -Xmx64m -Xss256m -XX:CompressedClassSpaceSize=64m"
-                + " -XX:ReservedCodeCacheSize=32m -XX:+UseSerialGC -Xlog:disable -Xlog:all=error:stderr"
-                + " -cp '" + System.getProperty("java.class.path") + "' '" + TooManyWorkersChild.class.getName() + "'"; // quoted: the name holds a $
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);
-        pb.environment().put("MALLOC_ARENA_MAX", "2"); // glibc's per-thread arenas would take the address space
-        pb.environment().remove("JAVA_TOOL_OPTIONS");
-        Process child = pb.start();
-        String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish: " + out);
-        org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("Error occurred during initialization of VM"),
-                "the JVM does not start under this address-space limit here: " + out);
+        String out = Support.underAThreadLimit(TooManyWorkersChild.class);
         org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("opened"),
                 "every worker started under this limit here: " + out);
         assertTrue(out.contains("open failed: dev.mild.InvalidInputException: cannot start 4096 threads for the loss"
