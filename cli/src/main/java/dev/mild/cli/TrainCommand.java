@@ -10,6 +10,7 @@ import dev.mild.io.CommaList;
 import dev.mild.io.Figures;
 import dev.mild.io.JsonOut;
 import dev.mild.io.OutputFile;
+import dev.mild.loss.KernelOptions;
 import dev.mild.router.Adam;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
@@ -426,7 +427,7 @@ final class TrainCommand implements Command {
         s.validFraction = args.optionalDouble("valid-fraction", 0, 0.99);
         s.testFraction = args.optionalDouble("test-fraction", 0, 0.99);
         s.backend = args.value("backend");
-        int threads = args.intValue("threads", 0, 0, 1024);
+        int threads = args.intValue("threads", 0, 0, KernelOptions.MAX_THREADS);
         String hidden = args.value("hidden", "64");
         TrainOptions o = TrainOptions.DEFAULT
                 .withHidden(hidden.equals("none") ? new int[0] : ints("hidden", hidden, 1))

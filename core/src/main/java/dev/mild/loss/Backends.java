@@ -169,7 +169,9 @@ public final class Backends {
      * @param options worker threads and device; {@link KernelOptions#DEFAULT} for all cores and the default device
      * @return a new kernel, owned by the caller
      * @throws InvalidInputException when no backend has that name or it cannot run here (the message lists
-     *                               the available ones and says why this one is not), or options is null
+     *                               the available ones and says why this one is not), options is null, or the
+     *                               system refuses a CPU backend's worker threads (a thread or memory limit; the
+     *                               ones already started are stopped)
      */
     public static LossKernel open(String name, KernelOptions options) {
         Entry entry = require(name);
@@ -185,8 +187,9 @@ public final class Backends {
      *
      * @param options worker threads and device; {@link KernelOptions#DEFAULT} for all cores and the default device
      * @return a new kernel, owned by the caller
-     * @throws InvalidInputException when {@code options} is {@code null}, or {@value #PROPERTY} names a backend that
-     *                               does not exist or cannot run here
+     * @throws InvalidInputException when {@code options} is {@code null}, {@value #PROPERTY} names a backend that
+     *                               does not exist or cannot run here, or the system refuses the worker threads
+     *                               (as {@link #open})
      */
     public static LossKernel openDefault(KernelOptions options) {
         requireOptions(options);

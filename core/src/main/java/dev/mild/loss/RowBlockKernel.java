@@ -144,7 +144,15 @@ public abstract class RowBlockKernel implements LossKernel {
                 Thread t = new Thread(this::workerLoop, "mild-loss-worker-" + i);
                 t.setDaemon(true);
                 workers[i] = t;
-                t.start();
+                try {
+                    t.start();
+                } catch (OutOfMemoryError e) { // "unable to create native thread": a process or memory limit
+                    // The workers already started would wait for calls forever: no kernel is returned to close them.
+                    close();
+                    throw new dev.mild.InvalidInputException("cannot start " + (count + 1) + " threads for the loss"
+                            + " kernel: the system refused worker thread " + (i + 1) + " of " + count + " ("
+                            + e.getMessage() + "); use fewer threads", e);
+                }
             }
         }
 

@@ -260,6 +260,12 @@ public final class Backprop implements AutoCloseable {
             } catch (RejectedExecutionException e) { // closed since ensureOpen: wait for the ranges already submitted
                 failure = new IllegalStateException("this Backprop was closed during a pass", e);
                 break;
+            } catch (OutOfMemoryError e) { // the pool could not start a thread: wait for the ranges already submitted
+                failure = e.getMessage() != null && e.getMessage().startsWith("unable to create native thread")
+                        ? new dev.mild.InvalidInputException("cannot start " + threads + " threads for training: the"
+                                + " system refused one (" + e.getMessage() + "); use fewer threads", e)
+                        : e;
+                break;
             }
         }
         if (failure == null) {

@@ -24,8 +24,11 @@ import java.util.SplittableRandom;
  * {@link TrainOptions#patienceFor} set them for the training rows). The surrogate's weights are first brought to a scale
  * near 1 by a power of ten when the costs are far from it ({@link #weightScale(Surrogate, Examples)}). Training stops after {@code epochs} epochs, or after
  * {@code patience} epochs without improvement once at least {@code 2 x patience} epochs have run; the result is
- * the best copy. The same options, data, kernel
- * thread count and start give the same network bit for bit.
+ * the best copy. The same options, data and start give the same network bit for bit, for any thread count (the
+ * kernel's and {@link TrainOptions#threads()}).
+ *
+ * <p>Thread-safe: trainings may run on several threads at once, sharing one kernel (which serializes what it must);
+ * each gives the network it gives alone.
  */
 public final class Trainer {
     private static final long INIT_STREAM = 0x1A2B3C4D5E6F7081L;
@@ -121,7 +124,8 @@ public final class Trainer {
      * Trains from {@code start} (copied, not modified), or from a fresh He-initialized network of
      * {@code options.hidden()} when {@code start} is null.
      *
-     * @param kernel    the loss backend (its thread count is part of the determinism contract)
+     * @param kernel    the loss backend (its thread count does not change the result); may be shared with other
+     *                  trainings running at the same time
      * @param surrogate the loss; its weights come from the training costs
      * @param train     the training rows. Not modified.
      * @param valid     the validation rows (may have 0 rows: then the last epoch is the result). Not modified.

@@ -110,4 +110,37 @@ class BackpropThreadsTest {
                     "attempt " + attempt + ": a pass closed in flight ended with " + t);
         }
     }
+
+    /**
+     * A pass whose pool the system refuses to grow (a thread or memory limit) waits for the ranges it handed out and
+     * says what happened. Before, the JVM's OutOfMemoryError "unable to create native thread" left the pass at once,
+     * its pool threads still writing, and ./mild called it a Java heap too small for the data. The child JVM
+     * ({@link Support#underAThreadLimit}: about a dozen threads) asks for 4096 threads over 1024 rows (128 ranges).
+     */
+    @Test
+    void aPoolThatCannotGrowEndsThePassWithAClearError() throws Exception {
+        String out = Support.underAThreadLimit(RefusedPoolChild.class);
+        org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("passed"), "every pool thread started here: " + out);
+        assertTrue(out.contains("pass failed: dev.mild.InvalidInputException: cannot start 4096 threads for training:"
+                + " the system refused one (unable to create native thread"), out);
+        assertTrue(out.contains("use fewer threads"), out);
+        assertTrue(out.contains("closed: true"), out);
+    }
+
+    /** The child JVM of {@link #aPoolThatCannotGrowEndsThePassWithAClearError}. */
+    static final class RefusedPoolChild {
+        public static void main(String[] args) {
+            int rows = 1024;
+            Mlp net = Mlp.initialized(Mlp.sizes(8, new int[] {16}, 3), 1);
+            Backprop bp = new Backprop(net, rows, dev.mild.loss.KernelOptions.MAX_THREADS);
+            try {
+                bp.forward(new float[rows * 8], null, 0, rows);
+                System.out.println("passed");
+            } catch (Throwable t) {
+                System.out.println("pass failed: " + t);
+            }
+            bp.close();
+            System.out.println("closed: true");
+        }
+    }
 }

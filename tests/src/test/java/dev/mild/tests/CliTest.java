@@ -991,6 +991,23 @@ class CliTest {
         }
     }
 
+    /**
+     * train's --threads takes the bound of every other --threads, KernelOptions.MAX_THREADS (4096), which its loss
+     * kernel and TrainOptions accept too: it refused 1025..4096 with "between 0 and 1024", a second bound of its own.
+     */
+    @Test
+    void trainTakesTheThreadBoundOfTheKernel() throws IOException {
+        Path data = routingCsv("threads.csv", 200, 8);
+        int max = dev.mild.loss.KernelOptions.MAX_THREADS;
+        Run most = run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "1", "--threads",
+                String.valueOf(max), "--out", tmp.resolve("threads.mild").toString());
+        assertEquals(0, most.code, most.err);
+        Run over = run("train", "--data", data.toString(), "--loss", "tdef", "--epochs", "1", "--threads",
+                String.valueOf(max + 1), "--out", tmp.resolve("threads.mild").toString());
+        assertEquals(2, over.code, over.err);
+        assertTrue(over.err.contains("--threads must be between 0 and " + max + ", got " + (max + 1)), over.err);
+    }
+
     /** Writes a gzipped IDX pair of {@code n} 3x3 images whose pixels depend on the class (so routing is learnable). */
     void idxPair(String prefix, int n, long seed) throws IOException {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);

@@ -10,7 +10,13 @@ import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.loss.RandomBatch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -19,7 +25,8 @@ import org.junit.jupiter.api.TestFactory;
  * The same inputs give bit-identical outputs, call after call and for 1, 2, 3 and 5 threads, on 20011 rows
  * (ten chunks): for the logsumexp member with distinct and with equal margins, and for every member of
  * {@link AgreementTest#MEMBERS} (nu in {0, 0.5, 2, 3}, additive margins, realizable rewards). OpenCL has no
- * host threads; it is held to the same bits from call to call.
+ * host threads; it is held to the same bits from call to call. Many caller threads sharing one kernel (8 callers
+ * on a kernel of 3 threads, as LossKernel's contract allows) get the bits a lone caller gets.
  */
 class DeterminismTest {
     static final int ROWS = 20_011;
@@ -69,6 +76,78 @@ class DeterminismTest {
                     }
                 }));
             }
+        }
+        return tests.stream();
+    }
+
+    /** One call of {@link #manyCallersShareOneKernelAndGetALoneCallersBits}: a view of an input's rows. */
+    record Call(Inputs in, int fromRow, int rows) {
+        Object[] run(LossKernel k) {
+            int p = in.config().experts();
+            float[] loss = new float[rows];
+            float[] grad = new float[rows * p];
+            double mean = k.lossAndGradient(in.config(), rows, in.scores(), fromRow * p, in.weights(), fromRow * p,
+                    loss, 0, grad, 0);
+            return new Object[] {Double.doubleToRawLongBits(mean), loss, grad};
+        }
+
+        static boolean same(Object[] a, Object[] b) {
+            return a[0].equals(b[0]) && Arrays.equals((float[]) a[1], (float[]) b[1])
+                    && Arrays.equals((float[]) a[2], (float[]) b[2]);
+        }
+    }
+
+    /**
+     * Eight threads call one kernel of three threads at once, each through every input in its own order: whole
+     * batches (ten chunks, the parallel path, one call at a time per kernel) beside one-chunk views at an offset
+     * and single rows (the caller's own thread, not serialized), several configurations in turn (the simd
+     * kernel's plans). Every result equals, bit for bit, what one caller got alone from the same kernel.
+     */
+    @TestFactory
+    Stream<DynamicTest> manyCallersShareOneKernelAndGetALoneCallersBits() {
+        List<Inputs> inputs = inputs();
+        List<Call> calls = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            calls.add(new Call(inputs.get(i), 0, ROWS));
+            calls.add(new Call(inputs.get(i), 17 + i, 1500));
+            calls.add(new Call(inputs.get(i), 3 * i + 1, 1));
+        }
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String name : Support.fastBackends()) {
+            tests.add(dynamicTest(name, () -> {
+                int callers = 8;
+                try (LossKernel k = Backends.open(name, KernelOptions.threads(3))) {
+                    List<Object[]> alone = new ArrayList<>();
+                    for (Call c : calls) {
+                        alone.add(c.run(k));
+                    }
+                    ExecutorService pool = Executors.newFixedThreadPool(callers);
+                    try {
+                        CyclicBarrier start = new CyclicBarrier(callers);
+                        List<Future<String>> results = new ArrayList<>();
+                        for (int t = 0; t < callers; t++) {
+                            int caller = t;
+                            results.add(pool.submit(() -> {
+                                start.await();
+                                for (int n = 0; n < calls.size(); n++) {
+                                    int c = (n + caller * 7) % calls.size(); // each caller from its own start
+                                    if (!Call.same(alone.get(c), calls.get(c).run(k))) {
+                                        Call call = calls.get(c);
+                                        return "caller " + caller + ": " + call.in().name() + " rows " + call.fromRow()
+                                                + ".." + (call.fromRow() + call.rows() - 1) + " differ from a lone caller's";
+                                    }
+                                }
+                                return null;
+                            }));
+                        }
+                        for (Future<String> f : results) {
+                            assertEquals(null, f.get(10, TimeUnit.MINUTES));
+                        }
+                    } finally {
+                        pool.shutdownNow();
+                    }
+                }
+            }));
         }
         return tests.stream();
     }

@@ -113,13 +113,18 @@ class RouterTrainingTest {
         }
     }
 
+    /**
+     * The same model file for 1, 2 and 3 threads. Batches of 2500 rows: a batch of more than
+     * {@link dev.mild.loss.RowBlockKernel#CHUNK_ROWS} rows is the only way the loss kernel's own threads take part
+     * (with the 256-row batches this test had, only the dense products ran on several threads).
+     */
     @Test
     void sameSeedGivesTheSameModelBitForBitForAnyThreadCount() {
-        Dataset data = Generated.clusters(1500, 10, 6, 1.5, 5);
+        Dataset data = Generated.clusters(6000, 10, 6, 1.5, 5);
         byte[] first = null;
-        for (int threads : new int[] {1, 1, 2}) {
+        for (int threads : new int[] {1, 1, 2, 3}) {
             RouterTraining.Spec s = synthetic(Surrogate.Kind.MILD, "theory", 8, 11);
-            s.options = s.options.withThreads(threads);
+            s.options = s.options.withThreads(threads).withBatch(2500);
             byte[] bytes = ModelFile.toBytes(RouterTraining.run(data, null, null, s, RouterTraining.Listener.SILENT).model());
             if (first == null) {
                 first = bytes;
@@ -128,8 +133,74 @@ class RouterTrainingTest {
             }
         }
         RouterTraining.Spec other = synthetic(Surrogate.Kind.MILD, "theory", 8, 12);
+        other.options = other.options.withBatch(2500);
         byte[] otherSeed = ModelFile.toBytes(RouterTraining.run(data, null, null, other, RouterTraining.Listener.SILENT).model());
         assertFalse(Arrays.equals(first, otherSeed), "another seed gives another model");
+    }
+
+    /**
+     * Trainer is thread-safe as its javadoc says: three trainings at once on three threads, sharing one loss kernel
+     * of 3 threads (batches of two chunks, so they queue for its workers), each give the network they give alone.
+     */
+    @Test
+    void trainingsAtOnceOnOneKernelGiveWhatEachGivesAlone() throws Exception {
+        Dataset data = Generated.clusters(5000, 10, 6, 1.5, 7);
+        float[] x = data.features();
+        double[] costs = new double[data.rows() * 3];
+        for (int i = 0; i < data.rows(); i++) {
+            for (int k = 0; k < 3; k++) {
+                costs[i * 3 + k] = (data.labels()[i] % 3 == k ? 0.0 : 1.0) + 0.1 * k;
+            }
+        }
+        Examples all = new Examples(x, costs, data.rows(), data.features().length / data.rows(), 3);
+        int[] trainRows = java.util.stream.IntStream.range(0, 4200).toArray();
+        int[] validRows = java.util.stream.IntStream.range(4200, data.rows()).toArray();
+        Examples train = all.select(trainRows);
+        Examples valid = all.select(validRows);
+        Surrogate loss = Surrogate.mild(0.5, 1.0, 2.0);
+        int jobs = 3;
+        TrainOptions[] options = new TrainOptions[jobs];
+        Mlp[] alone = new Mlp[jobs];
+        for (int j = 0; j < jobs; j++) {
+            options[j] = TrainOptions.DEFAULT.withEpochs(4).withBatch(4096).withSeed(j).withThreads(1 + j);
+            try (LossKernel kernel = Backends.open("scalar", KernelOptions.threads(1))) {
+                alone[j] = Trainer.train(kernel, loss, train, valid, null, options[j], Trainer.Listener.NONE).network();
+            }
+        }
+        for (String name : Support.fastBackends()) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(jobs);
+            try (LossKernel shared = Backends.open(name, KernelOptions.threads(3))) {
+                Mlp[] solo = new Mlp[jobs];
+                for (int j = 0; j < jobs; j++) {
+                    solo[j] = Trainer.train(shared, loss, train, valid, null, options[j], Trainer.Listener.NONE).network();
+                }
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(jobs);
+                List<java.util.concurrent.Future<Mlp>> together = new java.util.ArrayList<>();
+                for (int j = 0; j < jobs; j++) {
+                    TrainOptions o = options[j];
+                    together.add(pool.submit(() -> {
+                        start.await();
+                        return Trainer.train(shared, loss, train, valid, null, o, Trainer.Listener.NONE).network();
+                    }));
+                }
+                for (int j = 0; j < jobs; j++) {
+                    Mlp got = together.get(j).get(10, java.util.concurrent.TimeUnit.MINUTES);
+                    for (int l = 0; l < got.layers(); l++) {
+                        assertArrayEquals(solo[j].weights(l), got.weights(l), name + ": training " + j + ", layer " + l);
+                        assertArrayEquals(solo[j].biases(l), got.biases(l), name + ": training " + j + ", layer " + l);
+                    }
+                }
+                if (name.equals("scalar")) { // the same backend on one thread, alone: the same network again
+                    for (int j = 0; j < jobs; j++) {
+                        for (int l = 0; l < alone[j].layers(); l++) {
+                            assertArrayEquals(alone[j].weights(l), solo[j].weights(l), "scalar, 1 against 3 threads");
+                        }
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     static RouterTraining.Spec synthetic(Surrogate.Kind loss, String rho, int epochs, long seed) {

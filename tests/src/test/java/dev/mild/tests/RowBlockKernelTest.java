@@ -191,6 +191,134 @@ class RowBlockKernelTest {
         return new java.lang.ref.WeakReference<>(k);
     }
 
+    /**
+     * close() while eight threads call one kernel (1 or 3 threads of its own; every fast backend, opencl too), as
+     * LossKernel.close() describes: each call either returns the bits a lone caller gets or throws
+     * IllegalStateException "... backend is closed", nothing else, none hangs, and every call that starts after
+     * close() has returned throws. The callers alternate a batch of three chunks (the serialized parallel path) and
+     * one of 100 rows (the caller's own thread); close() comes once each has made three calls.
+     */
+    @TestFactory
+    Stream<DynamicTest> closeWhileManyThreadsCallEndsEachCallCleanly() {
+        List<DynamicTest> tests = new ArrayList<>();
+        int p = 5;
+        int rows = 3 * RowBlockKernel.CHUNK_ROWS;
+        LossConfig config = LossConfig.mild(0.5, 1.0, 1.0, 2.0, 3.0);
+        SplittableRandom random = new SplittableRandom(4);
+        float[] scores = TestArrays.gaussian(random, rows * p, 2);
+        float[] weights = TestArrays.uniform(random, rows * p, 0, 1);
+        int[] sizes = {rows, 100};
+        for (String name : Support.fastBackends()) {
+            for (int threads : new int[] {1, 3}) {
+                tests.add(dynamicTest(name + " threads=" + threads, () -> {
+                    float[][] expectedGrad = new float[sizes.length][];
+                    long[] expectedMean = new long[sizes.length];
+                    try (LossKernel one = Backends.open(name, KernelOptions.threads(1))) {
+                        for (int s = 0; s < sizes.length; s++) {
+                            expectedGrad[s] = new float[sizes[s] * p];
+                            expectedMean[s] = Double.doubleToRawLongBits(one.lossAndGradient(config, sizes[s], scores, 0,
+                                    weights, 0, null, 0, expectedGrad[s], 0));
+                        }
+                    }
+                    int callers = 8;
+                    LossKernel k = Backends.open(name, KernelOptions.threads(threads));
+                    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(callers);
+                    java.util.concurrent.atomic.AtomicBoolean closeReturned = new java.util.concurrent.atomic.AtomicBoolean();
+                    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+                    try {
+                        List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+                        for (int c = 0; c < callers; c++) {
+                            int caller = c;
+                            results.add(pool.submit(() -> {
+                                for (int call = 0; ; call++) {
+                                    int s = (call + caller) % sizes.length;
+                                    boolean afterClose = closeReturned.get();
+                                    float[] grad = new float[sizes[s] * p];
+                                    try {
+                                        double mean = k.lossAndGradient(config, sizes[s], scores, 0, weights, 0, null, 0,
+                                                grad, 0);
+                                        if (afterClose) {
+                                            return "a call started after close() returned ran";
+                                        }
+                                        if (Double.doubleToRawLongBits(mean) != expectedMean[s]
+                                                || !Arrays.equals(grad, expectedGrad[s])) {
+                                            return "a call of " + sizes[s] + " rows gave other bits than a lone caller's";
+                                        }
+                                    } catch (IllegalStateException e) {
+                                        if (e.getMessage() == null || !e.getMessage().contains("is closed")) {
+                                            return "unexpected " + e;
+                                        }
+                                        if (afterClose) {
+                                            return null;
+                                        }
+                                    } catch (RuntimeException e) {
+                                        return "unexpected " + e;
+                                    }
+                                    if (call == 2) {
+                                        started.countDown();
+                                    }
+                                }
+                            }));
+                        }
+                        started.await();
+                        k.close();
+                        closeReturned.set(true);
+                        for (java.util.concurrent.Future<String> f : results) {
+                            assertEquals(null, f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                        }
+                    } finally {
+                        pool.shutdownNow();
+                        k.close();
+                    }
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    /**
+     * A kernel whose worker threads the system refuses part-way (a process's thread or memory limit) stops the ones
+     * it had started and says so. Before, Backends.open threw the JVM's OutOfMemoryError "unable to create native
+     * thread" (which ./mild reported as a heap too small for the data) and the workers started before it waited for
+     * calls for the life of the JVM, with no kernel to close them: 13 of them in this test's child JVM. The child
+     * runs under {@code ulimit -v} with 256 MB thread stacks, so that about a dozen threads fit, and asks for
+     * {@link KernelOptions#MAX_THREADS}.
+     */
+    @Test
+    void workersThatCannotAllStartAreStoppedAndNamed() throws Exception {
+        String out = Support.underAThreadLimit(TooManyWorkersChild.class);
+        org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("opened"),
+                "every worker started under this limit here: " + out);
+        assertTrue(out.contains("open failed: dev.mild.InvalidInputException: cannot start 4096 threads for the loss"
+                + " kernel: the system refused worker thread "), out);
+        assertTrue(out.contains("use fewer threads"), out);
+        assertTrue(out.contains("workers alive: 0"), out);
+    }
+
+    /** The child JVM of {@link #workersThatCannotAllStartAreStoppedAndNamed}. */
+    static final class TooManyWorkersChild {
+        public static void main(String[] args) throws InterruptedException {
+            try (LossKernel k = Backends.open("scalar", KernelOptions.threads(KernelOptions.MAX_THREADS))) {
+                System.out.println("opened " + k.describe());
+            } catch (Throwable t) {
+                System.out.println("open failed: " + t);
+            }
+            // The workers exit once they see the crew closed: wait for them, up to a bound that only the old code
+            // (whose workers never exit) reaches.
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            long alive;
+            while ((alive = workers()) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            System.out.println("workers alive: " + alive);
+        }
+
+        static long workers() {
+            return Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("mild-loss-worker-") && t.isAlive()).count();
+        }
+    }
+
     /** A closed kernel refuses every call, however many rows and threads (a one-chunk batch used to run). */
     @Test
     void closedKernelRefusesEveryCall() {

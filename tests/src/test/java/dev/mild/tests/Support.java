@@ -109,4 +109,30 @@ final class Support {
         }
         return m;
     }
+
+    /**
+     * Runs {@code main} in a child JVM under {@code ulimit -v} (6 GB of address space) with 256 MB thread stacks,
+     * where about a dozen threads start and then the system refuses more ("unable to create native thread"), and
+     * returns what it printed. Aborts the test (skipped) where that cannot run: not Linux, or the JVM does not start
+     * under the limit.
+     */
+    static String underAThreadLimit(Class<?> main) throws IOException, InterruptedException {
+        Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "needs bash's ulimit -v");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cmd = "ulimit -v 6000000 && exec '" + javaBin + "' -Xmx64m -Xss256m -XX:CompressedClassSpaceSize=64m"
+                + " -XX:ReservedCodeCacheSize=32m -XX:+UseSerialGC -Xlog:disable -Xlog:all=error:stderr"
+                + " -cp '" + System.getProperty("java.class.path") + "' '" + main.getName() + "'"; // quoted: a $ in it
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);
+        pb.environment().put("MALLOC_ARENA_MAX", "2"); // glibc's per-thread arenas would take the address space
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        Process child = pb.start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            child.destroyForcibly();
+            fail("the child JVM did not finish: " + out);
+        }
+        Assumptions.assumeFalse(out.contains("Error occurred during initialization of VM"),
+                "the JVM does not start under this address-space limit here: " + out);
+        return out;
+    }
 }
