@@ -79,18 +79,9 @@ class BackendDiscoveryTest {
     /** A bad -Dmild.dense said "no dense product called 'gpu'" without naming the Java option it came from. */
     @Test
     void aBadDenseProductPropertyIsNamedAsTheJavaOption() {
-        String before = System.getProperty(DenseProduct.PROPERTY);
-        System.setProperty(DenseProduct.PROPERTY, "gpu");
-        try {
-            ValidationTest.fails(DenseProduct::fastest, "-Dmild.dense=gpu (a Java option, e.g. in MILD_JVM_OPTS): no"
-                    + " dense product called 'gpu' (present: plain, simd)");
-        } finally {
-            if (before == null) {
-                System.clearProperty(DenseProduct.PROPERTY);
-            } else {
-                System.setProperty(DenseProduct.PROPERTY, before);
-            }
-        }
+        withProperty(DenseProduct.PROPERTY, "gpu", () -> ValidationTest.fails(DenseProduct::fastest,
+                "-Dmild.dense=gpu (a Java option, e.g. in MILD_JVM_OPTS): no dense product called 'gpu' (present:"
+                        + " plain, simd)"));
     }
 
     @Test
@@ -98,17 +89,24 @@ class BackendDiscoveryTest {
         assertSame(DenseProduct.named("plain"), DenseProduct.named("plain"));
         if (!Boolean.getBoolean("mild.test.noVector")) {
             assertSame(DenseProduct.named("simd"), DenseProduct.named("simd"));
-            String before = System.getProperty(DenseProduct.PROPERTY);
-            System.setProperty(DenseProduct.PROPERTY, "simd");
-            try {
+            withProperty(DenseProduct.PROPERTY, "simd", () -> {
                 assertSame(DenseProduct.fastest(), DenseProduct.fastest());
                 assertSame(DenseProduct.named("simd"), DenseProduct.fastest());
-            } finally {
-                if (before == null) {
-                    System.clearProperty(DenseProduct.PROPERTY);
-                } else {
-                    System.setProperty(DenseProduct.PROPERTY, before);
-                }
+            });
+        }
+    }
+
+    /** Runs {@code body} with the system property set to {@code value}, then puts back what was there. */
+    private static void withProperty(String name, String value, Runnable body) {
+        String before = System.getProperty(name);
+        System.setProperty(name, value);
+        try {
+            body.run();
+        } finally {
+            if (before == null) {
+                System.clearProperty(name);
+            } else {
+                System.setProperty(name, before);
             }
         }
     }
