@@ -102,8 +102,9 @@ public interface LossKernel extends AutoCloseable {
      * Releases threads or device resources. The caller that opened a kernel ({@link Backends#open}) owns it and
      * closes it: a CPU backend with more than one thread runs {@code threads - 1} worker threads until then (a
      * kernel dropped without close() has them stopped only when the garbage collector finds it). Closing twice does nothing. After it, the CPU and device backends
-     * ({@code scalar}, {@code simd}, {@code opencl}) throw {@link IllegalStateException} on every call, even one
-     * of 0 rows; {@code reference}, which holds nothing (this default), keeps working.
+     * ({@code scalar}, {@code simd}, {@code opencl}) throw {@link IllegalStateException} on every
+     * {@link #lossAndGradient} call, even one of 0 rows; {@code reference}, which holds nothing (this default), keeps
+     * working. {@link #warmUp} still runs: it warms the JVM's compiled code up on kernels of its own, not this one.
      */
     @Override
     default void close() {
