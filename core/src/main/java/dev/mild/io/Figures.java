@@ -31,6 +31,21 @@ public final class Figures {
         return "%" + (width > 0 ? Integer.toString(width) : "") + (fixed ? ".4f" : ".3e");
     }
 
+    /**
+     * A decimal as a person writes it: without trailing zeros, written out ({@code 0.2}, {@code 1500}) unless that
+     * takes more than {@code maxPlain} characters, then in the short scientific form ({@code 1E-30}, {@code 1E+30})
+     * rather than 31 digits.
+     *
+     * @param d        the value
+     * @param maxPlain the longest written-out form kept
+     * @return the text
+     */
+    public static String decimal(java.math.BigDecimal d, int maxPlain) {
+        java.math.BigDecimal stripped = d.stripTrailingZeros();
+        String plain = stripped.toPlainString();
+        return plain.length() <= maxPlain ? plain : stripped.toString();
+    }
+
     /** One number on its own, in the form its magnitude calls for. */
     public static String of(double v) {
         return String.format(Locale.ROOT, pattern(0, v), v);

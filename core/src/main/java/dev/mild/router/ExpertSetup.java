@@ -3,6 +3,7 @@ package dev.mild.router;
 import dev.mild.InvalidInputException;
 import dev.mild.RecordText;
 import dev.mild.data.Dataset;
+import dev.mild.io.Figures;
 import dev.mild.loss.Checks;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -456,10 +457,8 @@ public record ExpertSetup(Source source, List<String> names, int classes, int[] 
             for (int k = 0; k < beta.length; k++) {
                 // Three significant digits as a person writes them: "0/0.2", not %.3g's "0.00/0.200"; far from 1 in
                 // the short scientific form (1E-30, 1E+30), not 31 digits written out.
-                java.math.BigDecimal b = new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", beta[k]))
-                        .stripTrailingZeros();
-                String plain = b.toPlainString();
-                sb.append(k == 0 ? "" : "/").append(plain.length() <= 12 ? plain : b.toString());
+                sb.append(k == 0 ? "" : "/").append(Figures.decimal(
+                        new java.math.BigDecimal(String.format(Locale.ROOT, "%.3g", beta[k])), 12));
             }
         }
         return sb.toString();

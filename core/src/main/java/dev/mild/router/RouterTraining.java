@@ -7,6 +7,7 @@ import dev.mild.data.Dataset;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.io.CommaList;
+import dev.mild.io.Figures;
 import dev.mild.loss.Backends;
 import dev.mild.loss.Checks;
 import dev.mild.loss.KernelOptions;
@@ -495,8 +496,6 @@ public final class RouterTraining {
      * (--valid-fraction 1e-300) filled a message with 300 zeros.
      */
     static String plain(double v) {
-        BigDecimal d = BigDecimal.valueOf(v).stripTrailingZeros();
-        String plain = d.toPlainString();
-        return plain.length() <= 20 ? plain : d.toString();
+        return Figures.decimal(BigDecimal.valueOf(v), 20);
     }
 }
