@@ -37,6 +37,24 @@ public final class Mlp {
      *                               layer would have more than {@link #MAX_LAYER_WEIGHTS} weights
      */
     public Mlp(int... sizes) {
+        checkSizes(sizes);
+        this.sizes = sizes.clone();
+        int layers = sizes.length - 1;
+        this.weights = new float[layers][];
+        this.biases = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            weights[l] = new float[Math.multiplyExact(sizes[l], sizes[l + 1])];
+            biases[l] = new float[sizes[l + 1]];
+        }
+    }
+
+    /**
+     * The checks of {@link #Mlp(int...)}, before anything is allocated (the trainer sizes its memory from them).
+     *
+     * @param sizes the layer widths
+     * @return the number of parameters, weights and biases of every layer
+     */
+    static long checkSizes(int[] sizes) {
         if (sizes == null || sizes.length < 2) {
             throw new InvalidInputException("a network needs at least an input and an output size, got "
                     + Arrays.toString(sizes));
@@ -47,6 +65,7 @@ public final class Mlp {
                         + " (every layer needs >= 1 unit): sizes " + Arrays.toString(sizes));
             }
         }
+        long parameters = 0;
         for (int l = 0; l + 1 < sizes.length; l++) {
             // One layer's weights are one Java array, indexed by int (--hidden 100000,100000 would overflow it).
             long count = (long) sizes[l] * sizes[l + 1];
@@ -56,15 +75,9 @@ public final class Mlp {
                         + MAX_LAYER_WEIGHTS + "): make the hidden layers narrower (network sizes "
                         + Arrays.toString(sizes) + ")");
             }
+            parameters += count + sizes[l + 1];
         }
-        this.sizes = sizes.clone();
-        int layers = sizes.length - 1;
-        this.weights = new float[layers][];
-        this.biases = new float[layers][];
-        for (int l = 0; l < layers; l++) {
-            weights[l] = new float[Math.multiplyExact(sizes[l], sizes[l + 1])];
-            biases[l] = new float[sizes[l + 1]];
-        }
+        return parameters;
     }
 
     /**

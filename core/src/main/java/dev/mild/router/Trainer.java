@@ -187,14 +187,7 @@ public final class Trainer {
      * 50000000} on two features ran out of memory part-way, with a message that named the heap but not the network.
      */
     static void requireHeapFor(int[] sizes) {
-        long parameters = 0;
-        for (int l = 0; l + 1 < sizes.length; l++) {
-            long layer = (long) sizes[l] * sizes[l + 1];
-            if (layer > Mlp.MAX_LAYER_WEIGHTS) {
-                return; // no heap holds it: Mlp's own check says so, naming the layer
-            }
-            parameters += layer + sizes[l + 1];
-        }
+        long parameters = Mlp.checkSizes(sizes); // a layer no array holds is refused there, naming the layer
         long needed = parameters * Float.BYTES * TRAINING_COPIES;
         long heap = Runtime.getRuntime().maxMemory();
         if (needed > heap) {
