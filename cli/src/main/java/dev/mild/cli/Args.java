@@ -85,8 +85,8 @@ final class Args {
                 boolean known = valueOptions.contains(name) || flagOptions.contains(name);
                 throw new UsageException("unknown option " + s.split("=", 2)[0] + " (options start with --"
                         + (known ? ": --" + name : "") + "; see ./mild " + command + " --help)", true);
-            } else if (typographicDashes(s) > 0 && (valueOptions.contains(optionName(s))
-                    || flagOptions.contains(optionName(s)))) {
+            } else if (!s.isEmpty() && DASHES.indexOf(s.charAt(0)) > 0 // a typographic dash (a hyphen: above)
+                    && (valueOptions.contains(optionName(s)) || flagOptions.contains(optionName(s)))) {
                 // "—data" (an em dash, or an en dash: "--" autocorrected in a document the command was copied
                 // from) was "expects no positional arguments, got —data good.csv".
                 throw new UsageException("unknown option " + s.split("=", 2)[0] + ": it starts with "
@@ -101,21 +101,13 @@ final class Args {
         return a;
     }
 
-    /** How many of the dashes {@code s} starts with are typographic ones (hyphen, en and em dash, minus sign...). */
-    private static int typographicDashes(String s) {
-        int n = 0;
-        int i = 0;
-        while (i < s.length() && "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212".indexOf(s.charAt(i)) >= 0) {
-            n += s.charAt(i) == '-' ? 0 : 1;
-            i++;
-        }
-        return n;
-    }
+    /** The hyphen first, then the typographic dashes a document may put in its place (en and em dash, minus sign...). */
+    private static final String DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212";
 
     /** {@code s} without its leading dashes of any kind and without "=value". */
     private static String optionName(String s) {
         int i = 0;
-        while (i < s.length() && "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212".indexOf(s.charAt(i)) >= 0) {
+        while (i < s.length() && DASHES.indexOf(s.charAt(i)) >= 0) {
             i++;
         }
         return s.substring(i).split("=", 2)[0];
