@@ -147,8 +147,7 @@ public final class Backends {
         try {
             return require(name);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("-D" + PROPERTY + "=" + name + " (a Java option, e.g. in MILD_JVM_OPTS): "
-                    + e.getMessage(), e);
+            throw Checks.fromJavaOption(PROPERTY, name, e);
         }
     }
 

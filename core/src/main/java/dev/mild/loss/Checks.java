@@ -25,6 +25,15 @@ public final class Checks {
                 + ZERO_BASED + ")");
     }
 
+    /**
+     * {@code e} said again as coming from a Java option ({@code -Dproperty=value}, set in MILD_JVM_OPTS, say) rather
+     * than from a command line the user never wrote it on.
+     */
+    public static InvalidInputException fromJavaOption(String property, String value, InvalidInputException e) {
+        return new InvalidInputException("-D" + property + "=" + value + " (a Java option, e.g. in MILD_JVM_OPTS): "
+                + e.getMessage(), e);
+    }
+
     /** {@code value}, or an error saying that {@code what} is missing (an argument of a public method or constructor). */
     public static <T> T required(String what, T value) {
         if (value == null) {
@@ -272,11 +281,7 @@ public final class Checks {
      */
     public static void call(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
                             int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
-        required("config", config);
-        if (rows < 0) {
-            throw new InvalidInputException("rows must be >= 0, got " + rows);
-        }
-        int p = config.experts();
+        int p = configAndRows(config, rows);
         long n = (long) rows * p;
         range("scores", scores, false, scoresOffset, n, rows, p);
         range("weights", weights, false, weightsOffset, n, rows, p);
@@ -298,27 +303,32 @@ public final class Checks {
      */
     static void callFloat64(LossConfig config, int rows, double[] scores, double[] weights, double[] rowLoss,
                             double[] grad, double[] rowTermSize, double[] gradTermSize) {
+        int p = configAndRows(config, rows);
+        String[] names = {"scores", "weights", "rowLoss", "grad", "rowTermSize", "gradTermSize"};
+        double[][] arrays = {scores, weights, rowLoss, grad, rowTermSize, gradTermSize};
+        int[] widths = {p, p, 1, p, 1, p};
+        for (int k = 0; k < arrays.length; k++) {
+            boolean output = k >= 2;
+            if (arrays[k] == null && output) {
+                continue;
+            }
+            shape(names[k], arrays[k] == null ? -1 : arrays[k].length, 0, rows, widths[k]);
+            for (int other = 0; output && other < k; other++) {
+                if (arrays[other] == arrays[k]) {
+                    disjointRanges("array", names[k], 0, (long) rows * widths[k], names[other], 0,
+                            (long) rows * widths[other]);
+                }
+            }
+        }
+    }
+
+    /** The number of experts of a present configuration, once {@code rows >= 0} is checked. */
+    private static int configAndRows(LossConfig config, int rows) {
         required("config", config);
         if (rows < 0) {
             throw new InvalidInputException("rows must be >= 0, got " + rows);
         }
-        int p = config.experts();
-        shape("scores", scores == null ? -1 : scores.length, 0, rows, p);
-        shape("weights", weights == null ? -1 : weights.length, 0, rows, p);
-        String[] names = {"scores", "weights", "rowLoss", "grad", "rowTermSize", "gradTermSize"};
-        double[][] arrays = {scores, weights, rowLoss, grad, rowTermSize, gradTermSize};
-        for (int k = 2; k < arrays.length; k++) {
-            if (arrays[k] == null) {
-                continue;
-            }
-            shape(names[k], arrays[k].length, 0, rows, k % 2 == 0 ? 1 : p);
-            for (int other = 0; other < k; other++) {
-                if (arrays[other] == arrays[k] && rows > 0) {
-                    throw new InvalidInputException(names[k] + " and " + names[other] + " are the same array: the"
-                            + " reference would overwrite what it still reads; pass " + names[k] + " its own array");
-                }
-            }
-        }
+        return config.experts();
     }
 
     /** {@code count} elements from {@code offset} inside {@code a} ({@code rows x width} of them, for the message). */

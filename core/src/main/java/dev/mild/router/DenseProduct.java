@@ -1,6 +1,7 @@
 package dev.mild.router;
 
 import dev.mild.InvalidInputException;
+import dev.mild.loss.Checks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -209,8 +210,7 @@ public interface DenseProduct {
                 return named(forced.trim());
             } catch (InvalidInputException e) {
                 // Set as a Java option (MILD_JVM_OPTS), not on the command line: say where it came from.
-                throw new InvalidInputException("-D" + PROPERTY + "=" + forced.trim() + " (a Java option, e.g. in"
-                        + " MILD_JVM_OPTS): " + e.getMessage(), e);
+                throw Checks.fromJavaOption(PROPERTY, forced.trim(), e);
             }
         }
         return PlainDenseProduct.Fastest.FOUND;
