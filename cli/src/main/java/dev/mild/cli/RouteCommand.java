@@ -197,15 +197,15 @@ final class RouteCommand implements Command {
         } catch (IOException e) {
             throw cannotRead(e);
         }
-        String[] compressed = DataFiles.compressedKind(head);
-        if (compressed != null && compressed[1].equals("gunzip")) {
+        DataFiles.Compression compressed = DataFiles.compressedKind(head);
+        if (compressed != null && compressed.isGzip()) {
             throw new InvalidInputException("stdin holds gzip-compressed data: decompress it first, e.g."
                     + " zcat FILE | ./mild route --model MODEL");
         }
         if (compressed != null) {
             // Read as text, a ZIP or bzip2 file was "a NUL byte ... UTF-16?", as gzip was.
-            throw new InvalidInputException("stdin holds " + compressed[0] + ", not CSV text: unpack it first ("
-                    + compressed[1] + ") and pipe in the CSV rows");
+            throw new InvalidInputException("stdin holds " + compressed.description() + ", not CSV text: unpack it"
+                    + " first (" + compressed.unpackWith() + ") and pipe in the CSV rows");
         }
         return in;
     }

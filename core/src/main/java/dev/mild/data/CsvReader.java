@@ -247,12 +247,12 @@ public final class CsvReader {
         if (new String(head, StandardCharsets.ISO_8859_1).startsWith(MODEL_MAGIC)) {
             throw modelFileAsData(source);
         }
-        String[] compressed = DataFiles.compressedKind(head);
+        DataFiles.Compression compressed = DataFiles.compressedKind(head);
         if (compressed != null) {
             // DataFiles.open has taken one gzip layer off already: gzip here was compressed twice.
-            throw new InvalidInputException(source + ": this is " + compressed[0] + (compressed[1].equals("gunzip")
+            throw new InvalidInputException(source + ": this is " + compressed.description() + (compressed.isGzip()
                     ? " inside gzip (compressed twice?)" : "") + ", not CSV text: MILD reads CSV and IDX files, plain"
-                    + " or gzip-compressed; unpack it first (" + compressed[1] + ") and give the CSV file");
+                    + " or gzip-compressed; unpack it first (" + compressed.unpackWith() + ") and give the CSV file");
         }
         for (int i = 0; i < head.length && head[i] != '\n'; i++) {
             if (head[i] == 0) {

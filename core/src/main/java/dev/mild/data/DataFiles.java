@@ -248,30 +248,50 @@ public final class DataFiles {
      * compressed), or where nothing decompresses (standard input).
      *
      * @param head the file's first bytes (10 suffice), not null. Not modified.
-     * @return a description and the tool that unpacks it, e.g. {"a ZIP archive", "unzip"}; {@code null} when no
+     * @return what it is and the tool that unpacks it, e.g. "a ZIP archive" and "unzip"; {@code null} when no
      *         known magic matches
      */
-    public static String[] compressedKind(byte[] head) {
-        if (startsWith(head, 0x1f, 0x8b)) {
-            return new String[] {"gzip-compressed data", "gunzip"};
+    public static Compression compressedKind(byte[] head) {
+        if (head.length >= 2 && isGzipMagic(head[0] & 0xff, head[1] & 0xff)) {
+            return Compression.GZIP;
         }
         if (startsWith(head, 'P', 'K', 3, 4) || startsWith(head, 'P', 'K', 5, 6)) {
-            return new String[] {"a ZIP archive", "unzip"};
+            return new Compression("a ZIP archive", "unzip");
         }
         if (head.length >= 10 && startsWith(head, 'B', 'Z', 'h') && head[3] >= '1' && head[3] <= '9'
                 && startsWith(java.util.Arrays.copyOfRange(head, 4, 10), 0x31, 0x41, 0x59, 0x26, 0x53, 0x59)) {
-            return new String[] {"bzip2-compressed data", "bunzip2"};
+            return new Compression("bzip2-compressed data", "bunzip2");
         }
         if (startsWith(head, 0xfd, '7', 'z', 'X', 'Z', 0)) {
-            return new String[] {"xz-compressed data", "unxz"};
+            return new Compression("xz-compressed data", "unxz");
         }
         if (startsWith(head, 0x28, 0xb5, 0x2f, 0xfd)) {
-            return new String[] {"zstd-compressed data", "unzstd"};
+            return new Compression("zstd-compressed data", "unzstd");
         }
         if (startsWith(head, '7', 'z', 0xbc, 0xaf, 0x27, 0x1c)) {
-            return new String[] {"a 7-Zip archive", "7z x"};
+            return new Compression("a 7-Zip archive", "7z x");
         }
         return null;
+    }
+
+    /**
+     * Compressed data or an archive, by {@link #compressedKind}.
+     *
+     * @param description what it is, for a message ("a ZIP archive", "gzip-compressed data")
+     * @param unpackWith  the command that unpacks it ("unzip", "gunzip")
+     */
+    public record Compression(String description, String unpackWith) {
+        /** gzip, which {@link #read} itself takes off once. */
+        public static final Compression GZIP = new Compression("gzip-compressed data", "gunzip");
+
+        /**
+         * Whether this is gzip.
+         *
+         * @return {@code true} for {@link #GZIP}
+         */
+        public boolean isGzip() {
+            return equals(GZIP);
+        }
     }
 
     private static boolean startsWith(byte[] head, int... magic) {

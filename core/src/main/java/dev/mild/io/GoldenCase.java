@@ -72,11 +72,11 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
             if (bytes.length > limit) {
                 throw tooLarge(file, limit);
             }
-            String[] compressed = DataFiles.compressedKind(bytes);
+            DataFiles.Compression compressed = DataFiles.compressedKind(bytes);
             if (compressed != null) {
                 // Was "the bytes are not UTF-8 text (line 1, byte offset 1: 0x8b)" for a gzipped golden file.
-                throw new InvalidInputException(file + ": not a golden JSON file: it is " + compressed[0]
-                        + "; unpack it first (" + compressed[1] + ")");
+                throw new InvalidInputException(file + ": not a golden JSON file: it is " + compressed.description()
+                        + "; unpack it first (" + compressed.unpackWith() + ")");
             }
             ByteBuffer undecoded = ByteBuffer.wrap(bytes);
             String text;

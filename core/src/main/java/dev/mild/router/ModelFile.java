@@ -141,10 +141,10 @@ public final class ModelFile {
         for (int i = 0; i < MAGIC.length; i++) {
             if (bytes[i] != MAGIC[i]) {
                 // A model gzipped to be stored or sent (m.mild.gz) was only "wrong magic bytes".
-                String[] compressed = DataFiles.compressedKind(bytes);
+                DataFiles.Compression compressed = DataFiles.compressedKind(bytes);
                 throw new InvalidInputException(source + ": not a MILD model file (wrong magic bytes; a model starts"
-                        + " with \"MILDRTR\")" + (compressed == null ? "" : ": it is " + compressed[0] + "; unpack it"
-                        + " first (" + compressed[1] + ")"));
+                        + " with \"MILDRTR\")" + (compressed == null ? "" : ": it is " + compressed.description()
+                        + "; unpack it first (" + compressed.unpackWith() + ")"));
             }
         }
     }
