@@ -32,12 +32,7 @@ class CliTest {
     }
 
     static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Console c = new Console(new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false);
-        int code = Main.run(args, c);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return runWithInput(new byte[0], args);
     }
 
     @TempDir
@@ -756,10 +751,15 @@ class CliTest {
     }
 
     static Run runWithInput(String input, String... args) {
+        return runWithInput(input.getBytes(StandardCharsets.UTF_8), args);
+    }
+
+    /** The command with {@code input} as its stdin, bytes as they are (compressed data, say). */
+    static Run runWithInput(byte[] input, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Console c = new Console(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        Console c = new Console(new ByteArrayInputStream(input), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
         int code = Main.run(args, c);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -1758,14 +1758,11 @@ class CliTest {
         try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(gz)) {
             z.write("x,y\n1,2\n".getBytes(StandardCharsets.UTF_8));
         }
-        err.reset();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        c = new Console(new ByteArrayInputStream(gz.toByteArray()), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false);
-        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        Run r = runWithInput(gz.toByteArray(), "route", "--model", model.toString());
+        assertEquals(2, r.code);
         assertEquals("mild route: error: stdin holds gzip-compressed data: decompress it first, e.g. zcat FILE |"
-                + " ./mild route --model MODEL", err.toString(StandardCharsets.UTF_8).strip());
-        assertEquals("", out.toString(StandardCharsets.UTF_8));
+                + " ./mild route --model MODEL", r.err.strip());
+        assertEquals("", r.out);
     }
 
     /**
@@ -1809,14 +1806,11 @@ class CliTest {
         assertTrue(r.err.contains(bzFile + ": this is bzip2-compressed data, not CSV text") && r.err.contains("(bunzip2)"),
                 r.err);
 
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Console c = new Console(new ByteArrayInputStream(bz), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), false);
-        assertEquals(2, Main.run(new String[] {"route", "--model", model.toString()}, c));
+        r = runWithInput(bz, "route", "--model", model.toString());
+        assertEquals(2, r.code);
         assertEquals("mild route: error: stdin holds bzip2-compressed data, not CSV text: unpack it first (bunzip2) and"
-                + " pipe in the CSV rows", err.toString(StandardCharsets.UTF_8).strip());
-        assertEquals("", out.toString(StandardCharsets.UTF_8));
+                + " pipe in the CSV rows", r.err.strip());
+        assertEquals("", r.out);
     }
 
     /**
