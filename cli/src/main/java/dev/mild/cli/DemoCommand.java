@@ -123,9 +123,9 @@ final class DemoCommand implements Command {
             out.println("  These are TDEF's margins (no other grid point did better on validation), so MILD's router");
             out.println("  is TDEF's here; README.md, \"Measured results\", has data where the margins help.");
         }
-        String note = Reports.edgeNote(mild.search());
+        Reports.Note note = Reports.edgeNote(mild.search());
         if (note != null) {
-            out.println(note);
+            note.print(out);
         }
         out.println();
 

@@ -50,6 +50,9 @@ final class EvalCommand implements Command {
                                   cheapest expert (ties to the first listed): the best any router can do
                   always <expert> the deferral loss of sending every row to that one expert; a note
                                   follows when the router does worse than the best of them
+                  Note: ...       also when every row costs the same for every expert, or there is one
+                                  expert only (nothing to learn); --json lists them in "notes", each with
+                                  a "kind" (worseThanOneExpert, costsAllEqual, oneExpert) and its "text"
                   by class block  the same per block of classes (or per class) when labels are known
 
                 Options:
@@ -95,7 +98,9 @@ final class EvalCommand implements Command {
             for (Map.Entry<String, String> e : model.info().entrySet()) {
                 sb.append(i++ == 0 ? "" : ", ").append(JsonOut.quote(e.getKey())).append(": ").append(JsonOut.quote(e.getValue()));
             }
-            sb.append("}, \"result\": ").append(Reports.json(r, experts)).append('}');
+            sb.append("}, \"result\": ").append(Reports.json(r, experts));
+            sb.append(", \"notes\": ").append(Reports.json(Reports.resultNotes(experts, Map.of("this file", r))));
+            sb.append('}');
             console.out().println(sb);
             return Main.OK;
         }
@@ -108,9 +113,7 @@ final class EvalCommand implements Command {
         p.printf(Locale.ROOT, "Data: %s: %d rows%n%n", data.source(), data.rows());
         Reports.table(p, experts, Reports.lines("this file", r));
         Reports.alwaysOneExpert(p, "this file", r, experts);
-        Reports.noteIfWorseThanOneExpert(p, "this file", r, experts);
-        Reports.noteIfCostsAllEqual(p, "this file", r, experts);
-        Reports.noteIfOneExpert(p, experts);
+        Reports.resultNotes(experts, Map.of("this file", r)).forEach(n -> n.print(p));
         if (!r.blocks().isEmpty()) {
             p.println();
             p.println("By class block:");

@@ -7,7 +7,9 @@ import dev.mild.router.RhoSearch;
 import dev.mild.router.Trainer;
 import java.io.PrintStream;
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /** Tables and JSON shared by train, eval and demo: deferral loss and per-expert shares, router vs oracle. */
@@ -70,64 +72,107 @@ final class Reports {
     }
 
     /**
-     * A note when the router does worse on {@code r}'s rows than sending them all to one expert: then it is not
-     * worth running as it is, which the loss alone does not show a newcomer.
+     * A note under a report: a stable {@code kind} for readers of {@code --json} and the sentence the text output
+     * prints after "Note: ".
      */
-    static void noteIfWorseThanOneExpert(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
-        int best = r.bestSingleExpert();
-        if (r.rows() > 0 && r.report().meanLoss() > r.alwaysOneExpert()[best]) {
-            String loss = Figures.pattern(0, r.report().meanLoss(), r.alwaysOneExpert()[best]);
-            out.printf(Locale.ROOT, "Note: on %s the router (" + loss + ") does worse than always picking %s (" + loss + "): the"
-                    + " features may not tell the experts apart, or the training has not settled (see --epochs, --scale"
-                    + " and --weight-decay in ./mild train --help)%n", what, r.report().meanLoss(),
-                    experts.get(best), r.alwaysOneExpert()[best]);
+    record Note(String kind, String text) {
+        void print(PrintStream out) {
+            out.println("Note: " + text);
+        }
+
+        String json() {
+            return "{\"kind\": " + JsonOut.quote(kind) + ", \"text\": " + JsonOut.quote(text) + "}";
+        }
+    }
+
+    /** The notes as a JSON array. */
+    static String json(List<Note> notes) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < notes.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(notes.get(i).json());
+        }
+        return sb.append(']').toString();
+    }
+
+    /**
+     * The notes on the evaluations of {@code splits} (name to result, in the order they are reported): the router
+     * worse than one expert on each, one expert only, costs equal on each. Train and eval print and write the same.
+     */
+    static List<Note> resultNotes(List<String> experts, Map<String, Evaluation.Result> splits) {
+        List<Note> notes = new ArrayList<>();
+        splits.forEach((what, r) -> addIfAny(notes, worseThanOneExpert(what, r, experts)));
+        addIfAny(notes, oneExpert(experts));
+        splits.forEach((what, r) -> addIfAny(notes, costsAllEqual(what, r, experts)));
+        return notes;
+    }
+
+    static void addIfAny(List<Note> notes, Note note) {
+        if (note != null) {
+            notes.add(note);
         }
     }
 
     /**
-     * A note when there is one expert only: every row goes to it whatever the router, and a table with one column
-     * (a data file with a single cost column, say) passed without a word.
+     * A note when the router does worse on {@code r}'s rows than sending them all to one expert: then it is not
+     * worth running as it is, which the loss alone does not show a newcomer. Null when it does not.
      */
-    static void noteIfOneExpert(PrintStream out, List<String> experts) {
-        if (experts.size() == 1) {
-            out.println("Note: there is one expert only (" + experts.get(0) + "), so every row goes to it whatever the"
-                    + " router: routing needs two or more (a cost:<expert> column for each, or label and a"
-                    + " pred:<expert> column for each)");
+    static Note worseThanOneExpert(String what, Evaluation.Result r, List<String> experts) {
+        int best = r.bestSingleExpert();
+        if (r.rows() == 0 || !(r.report().meanLoss() > r.alwaysOneExpert()[best])) {
+            return null;
         }
+        String loss = Figures.pattern(0, r.report().meanLoss(), r.alwaysOneExpert()[best]);
+        return new Note("worseThanOneExpert", String.format(Locale.ROOT, "on %s the router (" + loss + ") does worse"
+                + " than always picking %s (" + loss + "): the features may not tell the experts apart, or the training"
+                + " has not settled (see --epochs, --scale and --weight-decay in ./mild train --help)", what,
+                r.report().meanLoss(), experts.get(best), r.alwaysOneExpert()[best]));
+    }
+
+    /**
+     * A note when there is one expert only: every row goes to it whatever the router, and a table with one column
+     * (a data file with a single cost column, say) passed without a word. Null when there are more.
+     */
+    static Note oneExpert(List<String> experts) {
+        if (experts.size() != 1) {
+            return null;
+        }
+        return new Note("oneExpert", "there is one expert only (" + experts.get(0) + "), so every row goes to it"
+                + " whatever the router: routing needs two or more (a cost:<expert> column for each, or label and a"
+                + " pred:<expert> column for each)");
     }
 
     /**
      * A note when every row of {@code r} costs the same for every expert (each expert's loss is the oracle's): then
      * every router scores alike, and a table of equal losses (all 0.0000 for cost columns of zeros, a column
-     * exported by mistake) passed without a word for a trained router.
+     * exported by mistake) passed without a word for a trained router. Null otherwise.
      */
-    static void noteIfCostsAllEqual(PrintStream out, String what, Evaluation.Result r, List<String> experts) {
+    static Note costsAllEqual(String what, Evaluation.Result r, List<String> experts) {
         if (r.rows() == 0 || experts.size() < 2) {
-            return;
+            return null;
         }
         for (double loss : r.alwaysOneExpert()) {
             // Each row's cheapest cost is at most each expert's, so equal means add up only when every row's are equal.
             if (loss != r.report().oracleLoss()) {
-                return;
+                return null;
             }
         }
-        out.printf(Locale.ROOT, "Note: on %s every row costs the same for every expert (" + Figures.pattern(0,
-                r.report().oracleLoss()) + " on average), so any router does as well as any other: the costs do not"
-                + " tell the experts apart. Check the cost columns (cost:<expert>, or label and pred:<expert>)%n",
-                what, r.report().oracleLoss());
+        return new Note("costsAllEqual", String.format(Locale.ROOT, "on %s every row costs the same for every expert ("
+                + Figures.pattern(0, r.report().oracleLoss()) + " on average), so any router does as well as any other:"
+                + " the costs do not tell the experts apart. Check the cost columns (cost:<expert>, or label and"
+                + " pred:<expert>)", what, r.report().oracleLoss()));
     }
 
     /**
      * A note when the final training ran out of epochs while its validation loss was still falling: the router
-     * is likely undertrained, which its loss alone does not show.
+     * is likely undertrained, which its loss alone does not show. Null otherwise.
      */
-    static void noteIfStillImproving(PrintStream out, Trainer.Result t) {
-        if (t.stillImproving()) {
-            out.printf(Locale.ROOT, "Note: the training ran all its %d epochs and the validation deferral loss was"
-                    + " still falling at the end (best at epoch %d): more --epochs, or a larger --lr, may give a better"
-                    + " router%n",
-                    t.maxEpochs(), t.bestEpoch());
+    static Note stillImproving(Trainer.Result t) {
+        if (!t.stillImproving()) {
+            return null;
         }
+        return new Note("stillImproving", String.format(Locale.ROOT, "the training ran all its %d epochs and the"
+                + " validation deferral loss was still falling at the end (best at epoch %d): more --epochs, or a"
+                + " larger --lr, may give a better router", t.maxEpochs(), t.bestEpoch()));
     }
 
     /** Most class blocks (or classes) {@link #blocks} prints; the JSON output has them all. */
@@ -211,7 +256,7 @@ final class Reports {
      * The note after a rho auto search that chose the grid's smallest or largest mean margin (the best one may lie
      * beyond it), with a wider grid to try; null when it chose inside the grid.
      */
-    static String edgeNote(RhoSearch.Result s) {
+    static Note edgeNote(RhoSearch.Result s) {
         if (!s.chosenAtEdge()) {
             return null;
         }
@@ -219,9 +264,9 @@ final class Reports {
         RhoSearch.Point tie = s.interiorTie();
         String tieText = tie == null ? "" : String.format(Locale.ROOT, " (it ties on validation with mean margin %s,"
                 + " gamma %s, inside the grid, and won by the tie rule)", fraction(tie.meanMargin()), fraction(tie.gamma()));
-        return String.format(Locale.ROOT, "Note: the search chose the %s mean margin of the grid (%s), its edge%s: a"
+        return new Note("rhoAtGridEdge", String.format(Locale.ROOT, "the search chose the %s mean margin of the grid (%s), its edge%s: a"
                 + " better one may lie %s it. Try a wider grid, e.g. --rho-grid %s", smallest ? "smallest" : "largest",
-                fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above", decimals(s.widerMeanMargins()));
+                fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above", decimals(s.widerMeanMargins())));
     }
 
     /**

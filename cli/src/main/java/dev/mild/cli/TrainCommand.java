@@ -12,6 +12,7 @@ import dev.mild.io.JsonOut;
 import dev.mild.io.OutputFile;
 import dev.mild.loss.KernelOptions;
 import dev.mild.router.Adam;
+import dev.mild.router.Evaluation;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.ModelFile;
 import dev.mild.router.RhoSearch;
@@ -147,7 +148,9 @@ final class TrainCommand implements Command {
                 says when it does not; another when the training ran all its epochs with the validation loss
                 still falling, where more --epochs help; another when every row costs the same for every
                 expert, or there is one expert only, which no router can learn from), and the test rows per
-                class block when labels are known. --json also gives the oracle's shares on the training
+                class block when labels are known. --json lists the notes in "notes", each with a "kind"
+                (rhoAtGridEdge, worseThanOneExpert, stillImproving, costsAllEqual, oneExpert) and its
+                "text", and also gives the oracle's shares on the training
                 split (trainOracleRatios), and for the final training (training) maxEpochs, patience,
                 stillImproving and lossWeightScale (the power of ten the loss weights were multiplied by, 1
                 unless the costs are far from 1). The model file holds what eval and route need (feature
@@ -301,16 +304,7 @@ final class TrainCommand implements Command {
         if (o.test() != null) {
             Reports.alwaysOneExpert(p, "test", o.test(), experts);
         }
-        Reports.noteIfWorseThanOneExpert(p, "validation", o.valid(), experts);
-        if (o.test() != null) {
-            Reports.noteIfWorseThanOneExpert(p, "test", o.test(), experts);
-        }
-        Reports.noteIfOneExpert(p, experts);
-        Reports.noteIfCostsAllEqual(p, "validation", o.valid(), experts);
-        if (o.test() != null) {
-            Reports.noteIfCostsAllEqual(p, "test", o.test(), experts);
-        }
-        Reports.noteIfStillImproving(p, o.training());
+        resultNotes(o).forEach(n -> n.print(p));
         if (o.test() != null && !o.test().blocks().isEmpty()) {
             p.println();
             p.println("Test rows by class block:");
@@ -374,9 +368,9 @@ final class TrainCommand implements Command {
                     + " the base (uniform margins 1, TDEF's) is the final model%n", Figures.of(s.rejectedValidLoss()),
                     Figures.of(s.base().bestValidLoss()));
         }
-        String note = Reports.edgeNote(s);
+        Reports.Note note = Reports.edgeNote(s);
         if (note != null) {
-            p.println(note);
+            note.print(p);
         }
     }
 
@@ -512,8 +506,26 @@ final class TrainCommand implements Command {
         sb.append(", \"training\": ").append(Reports.json(o.training()));
         sb.append(", \"valid\": ").append(Reports.json(o.valid(), experts));
         sb.append(", \"test\": ").append(o.test() == null ? "null" : Reports.json(o.test(), experts));
+        List<Reports.Note> notes = new ArrayList<>();
+        if (o.search() != null) {
+            Reports.addIfAny(notes, Reports.edgeNote(o.search()));
+        }
+        notes.addAll(resultNotes(o));
+        sb.append(", \"notes\": ").append(Reports.json(notes));
         sb.append(", \"seconds\": ").append(JsonOut.number(Math.round(seconds * 100) / 100.0));
         return sb.append('}').toString();
+    }
+
+    /** The notes under the tables, in the order they are printed; --json has them too. */
+    private static List<Reports.Note> resultNotes(RouterTraining.Outcome o) {
+        Map<String, Evaluation.Result> splits = new LinkedHashMap<>();
+        splits.put("validation", o.valid());
+        if (o.test() != null) {
+            splits.put("test", o.test());
+        }
+        List<Reports.Note> notes = Reports.resultNotes(o.model().expertNames(), splits);
+        Reports.addIfAny(notes, Reports.stillImproving(o.training()));
+        return notes;
     }
 
     private static String point(RhoSearch.Point pt) {

@@ -103,13 +103,15 @@ public final class Trainer {
          * Whether the validation loss was still falling when the epochs ran out: every epoch ran and the best came
          * in the last quarter of them and within the last half patience (a best 56 epochs before the end, with
          * patience 58, is a plateau more than a fall). More epochs (or a larger learning rate) may then give a
-         * better router. False without validation rows (a NaN loss): then nothing was seen falling.
+         * better router. False without validation rows (a NaN loss), and when the best is the first epoch (the only
+         * one, say): then nothing was seen falling. (A tie keeps the earlier epoch, so a best after the first is
+         * below every loss before it.)
          *
-         * @return {@code true} when every epoch ran and {@code maxEpochs - bestEpoch < max(1, min(patience / 2,
-         *         maxEpochs / 4))} (integer halves and quarters)
+         * @return {@code true} when every epoch ran, {@code bestEpoch > 1} and {@code maxEpochs - bestEpoch <
+         *         max(1, min(patience / 2, maxEpochs / 4))} (integer halves and quarters)
          */
         public boolean stillImproving() {
-            return !Double.isNaN(bestValidLoss) && epochsRun() == maxEpochs
+            return !Double.isNaN(bestValidLoss) && epochsRun() == maxEpochs && bestEpoch > 1
                     && maxEpochs - bestEpoch < Math.max(1, Math.min(patience / 2, maxEpochs / 4));
         }
 

@@ -415,7 +415,7 @@ class CliTest {
         assertTrue(columns.contains("unless --scale none"), columns);
         // The text output has no line for the oracle on the training split: the help sends the reader to --json.
         String output = train.substring(train.indexOf("Output:")).replaceAll("\\s+", " ");
-        assertTrue(output.contains("--json also gives the oracle's shares on the training split (trainOracleRatios)"),
+        assertTrue(output.contains("and also gives the oracle's shares on the training split (trainOracleRatios)"),
                 output);
         assertEquals(2, run().code);
         assertEquals(2, run("frobnicate").code);
@@ -1858,10 +1858,28 @@ class CliTest {
         r = run("eval", "--model", model.toString(), "--data", data.toString());
         assertEquals(0, r.code, r.err);
         assertTrue(r.out.contains("Note: on this file " + note), r.out);
+        // --json carries the same notes, each with a kind a program can test.
+        r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(List.of(Map.of("kind", "costsAllEqual", "text", "on this file " + note)), notes(r.out));
+        r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString(),
+                "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(List.of(Map.of("kind", "costsAllEqual", "text", "on validation " + note),
+                Map.of("kind", "costsAllEqual", "text", "on test " + note)), notes(r.out));
         Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,0\n-1,0,0\n2,0,1\n".repeat(40));
         r = run("eval", "--model", model.toString(), "--data", data.toString());
         assertEquals(0, r.code, r.err);
         assertFalse(r.out.contains("every row costs the same"), r.out);
+        r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, r.code, r.err);
+        // The router trained on costs of zeros now does worse than expert a: that note, and no other.
+        assertEquals(List.of("worseThanOneExpert"), notes(r.out).stream().map(n -> ((Map<?, ?>) n).get("kind")).toList());
+    }
+
+    /** The "notes" array of a --json output. */
+    private static List<?> notes(String out) {
+        return (List<?>) ((Map<?, ?>) Json.parse(out.trim(), "output")).get("notes");
     }
 
     /**
@@ -1894,6 +1912,9 @@ class CliTest {
         r = run("eval", "--model", model.toString(), "--data", data.toString());
         assertEquals(0, r.code, r.err);
         assertTrue(r.out.contains(note), r.out);
+        r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, r.code, r.err);
+        assertEquals(List.of(Map.of("kind", "oneExpert", "text", note.substring("Note: ".length()))), notes(r.out));
         Files.writeString(data, "x,cost:a,cost:b\n" + "1,0,1\n-1,1,0\n".repeat(20));
         r = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
         assertEquals(0, r.code, r.err);

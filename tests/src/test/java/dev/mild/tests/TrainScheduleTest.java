@@ -101,6 +101,10 @@ class TrainScheduleTest {
         // 3 epochs, patience 400: the best at the last epoch only.
         assertTrue(result(3, 3, 3, 400).stillImproving());
         assertFalse(result(1, 3, 3, 400).stillImproving());
+        // One epoch: its loss is the best with nothing before it to fall from (ties keep the earlier epoch, so a best
+        // after the first is below every earlier loss). "--epochs 1" on costs of zeros said it was still falling.
+        assertFalse(result(1, 1, 1, 400).stillImproving());
+        assertFalse(result(1, 1, 1, 1).stillImproving());
     }
 
     /**
