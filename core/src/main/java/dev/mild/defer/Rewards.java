@@ -59,12 +59,12 @@ public enum Rewards {
      * @param costs {@code rows x p}, finite. Not modified.
      * @param rows  the number of rows, {@code >= 0}
      * @param p     the number of experts, {@code >= 1}
-     * @param out   {@code rows x p}, not {@code costs} itself: row i's {@code w_k} at {@code i * p + k}, in float64
-     *              (a sum of costs near double's largest value can overflow to infinity, which is not checked
-     *              here). Modified.
+     * @param out   {@code rows x p}, not {@code costs} itself: row i's {@code w_k} at {@code i * p + k}, in
+     *              float64. Modified.
      * @throws InvalidInputException before anything is written: when {@code costs} or {@code out} is {@code null}
-     *                               or too short, {@code rows < 0}, {@code p < 1}, a cost is not finite, or
-     *                               {@code out} is {@code costs} (and {@code rows > 0})
+     *                               or too short, {@code rows < 0}, {@code p < 1}, a cost is not finite,
+     *                               {@code out} is {@code costs} (and {@code rows > 0}), or a weight overflows
+     *                               double (costs near its largest value, summed)
      */
     public void apply(double[] costs, int rows, int p, double[] out) {
         check(costs, rows, p);
@@ -74,6 +74,7 @@ public enum Rewards {
             throw new InvalidInputException("rewards output and costs are the same array: each weight reads the"
                     + " row's other costs, so the output needs its own array");
         }
+        requireFinite(costs, rows, p, false);
         for (int i = 0; i < rows; i++) {
             row(costs, i * p, p, out, i * p);
         }
@@ -94,21 +95,30 @@ public enum Rewards {
     public void apply(double[] costs, int rows, int p, float[] out) {
         check(costs, rows, p);
         Checks.shape("rewards output", out == null ? -1 : out.length, 0, rows, p);
+        requireFinite(costs, rows, p, true);
         double[] tmp = new double[p];
-        // Two passes, so that a row refused late leaves out as it was (the first pass only checks)
-        for (int pass = 0; pass < 2; pass++) {
-            for (int i = 0; i < rows; i++) {
-                row(costs, i * p, p, tmp, 0);
-                for (int k = 0; k < p; k++) {
-                    float w = (float) tmp[k];
-                    if (pass == 1) {
-                        out[i * p + k] = w;
-                    } else if (!Float.isFinite(w)) {
-                        // An infinite weight would surface much later as a "diverged" training run.
-                        throw new InvalidInputException("costs: row " + i + ", column " + k + " (0-based): its " + label
-                                + " weight is " + tmp[k] + ", outside the float32 range (at most " + Float.MAX_VALUE
-                                + ") the kernels compute in; scale the costs down");
-                    }
+        for (int i = 0; i < rows; i++) {
+            row(costs, i * p, p, tmp, 0);
+            for (int k = 0; k < p; k++) {
+                out[i * p + k] = (float) tmp[k];
+            }
+        }
+    }
+
+    /**
+     * A pass over the weights before any is written, so that a row refused late leaves the output as it was: an
+     * infinite weight would surface much later as a "diverged" training run.
+     */
+    private void requireFinite(double[] costs, int rows, int p, boolean float32) {
+        double[] tmp = new double[p];
+        for (int i = 0; i < rows; i++) {
+            row(costs, i * p, p, tmp, 0);
+            for (int k = 0; k < p; k++) {
+                if (float32 ? !Float.isFinite((float) tmp[k]) : !Double.isFinite(tmp[k])) {
+                    throw new InvalidInputException("costs: row " + i + ", column " + k + " (0-based): its " + label
+                            + " weight is " + tmp[k] + ", outside the " + (float32 ? "float32 range (at most "
+                            + Float.MAX_VALUE + ") the kernels compute in" : "double range (at most " + Double.MAX_VALUE
+                            + ")") + "; scale the costs down");
                 }
             }
         }

@@ -172,6 +172,25 @@ class ApiMistakesTest {
         assertArrayEquals(new float[] {-1, -1, -1, -1, -1, -1}, out);
     }
 
+    /**
+     * Into double, two costs of 1e308 sum to infinity (double's largest value is about 1.8e308): the weight was
+     * written as Infinity without a word. Now refused the same way, with nothing written.
+     */
+    @Test
+    void rewardsIntoDoubleRefuseAnInfiniteWeight() {
+        double[] out = new double[6];
+        Arrays.fill(out, -1);
+        fails(() -> Rewards.SUM_OTHERS.apply(new double[] {1, 2, 3, 1e308, 1e308, 1e308}, 2, 3, out),
+                "costs: row 1, column 0 (0-based): its sum-others weight is Infinity", "outside the double range");
+        assertArrayEquals(new double[] {-1, -1, -1, -1, -1, -1}, out);
+        // Realizable weights subtract p - 2 after the sum: still infinite.
+        fails(() -> Rewards.REALIZABLE.apply(new double[] {1e308, 1e308, 0}, 1, 3, new double[3]), "Infinity");
+        // One large cost alone fits: its weight is the other costs' sum.
+        double[] fits = new double[3];
+        Rewards.SUM_OTHERS.apply(new double[] {1e308, 1, 2}, 1, 3, fits);
+        assertArrayEquals(new double[] {3, 1e308 + 2, 1e308 + 1}, fits);
+    }
+
     @Test
     void trainerExamplesStandardizerAndNetworkCheckTheirArguments() {
         Examples ex = new Examples(new float[6], new double[6], 3, 2, 2);
