@@ -30,6 +30,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * training. {@link #write} writes a temporary file beside the target, forces it to disk and renames it over the
  * target, so a crash or a full disk leaves the old file or the new one, never half of one. The temporary file is
  * created like any new file (permissions from the umask), and takes the permissions of the file it replaces.
+ * A destination that is a symbolic link is written through, as a shell's {@code >} does: the file it points to is
+ * replaced (or created) and the link stays; renaming over the link itself turned it into a regular file and left
+ * the file it pointed to as it was.
  */
 public final class OutputFile {
     private OutputFile() {
@@ -71,7 +74,12 @@ public final class OutputFile {
      */
     public static void check(String option, Path target, Kind kind, Map<String, Path> others) {
         String where = option + " " + target;
-        Path absolute = target.toAbsolutePath().normalize();
+        Path absolute;
+        try {
+            absolute = throughLinks(target.toAbsolutePath().normalize());
+        } catch (IOException e) {
+            throw new InvalidInputException(where + ": cannot follow its symbolic link (" + reason(e) + ")", e);
+        }
         Path dir = absolute.getParent();
         if (dir == null || absolute.getFileName() == null) {
             throw new InvalidInputException(where + ": not a file name");
@@ -128,7 +136,13 @@ public final class OutputFile {
      *                               temporary file is removed and an existing target is left as it was
      */
     public static void write(Path target, byte[] bytes, String what) {
-        Path absolute = target.toAbsolutePath().normalize();
+        Path absolute;
+        try {
+            absolute = throughLinks(target.toAbsolutePath().normalize());
+        } catch (IOException e) {
+            throw new InvalidInputException(target + ": cannot write " + what + ": cannot follow its symbolic link ("
+                    + reason(e) + ")", e);
+        }
         Path dir = absolute.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new InvalidInputException(target + ": cannot write " + what + ": the directory " + dir
@@ -157,6 +171,25 @@ public final class OutputFile {
             deleteQuietly(tmp);
         }
     }
+
+    /**
+     * Where writing {@code path} lands: {@code path} itself, or, when it is a symbolic link, the file at the end of
+     * its chain of links (which need not exist yet). Each link's text is resolved against the link's own directory,
+     * as the system does; not normalized, since ".." after a linked directory is not its lexical parent.
+     */
+    private static Path throughLinks(Path path) throws IOException {
+        Path p = path;
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == MAX_LINKS) {
+                throw new FileSystemException(path.toString(), null, "too many levels of symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p));
+        }
+        return p;
+    }
+
+    /** Linux's limit on the links followed in one path (MAXSYMLINKS). */
+    private static final int MAX_LINKS = 40;
 
     /**
      * A new empty file {@code .NAME.RANDOM.tmp} beside {@code target}. Created without explicit attributes,
@@ -190,7 +223,6 @@ public final class OutputFile {
         }
     }
 
-    /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */
     /**
      * Whether both exist and are one file by the file system's own identity: a hard link to an input has another
      * path (its real path differs) and was "exists and is not a MILD model file" instead of named as that input.
@@ -203,6 +235,7 @@ public final class OutputFile {
         }
     }
 
+    /** The real path of {@code p}, or of its nearest existing parent with the rest appended. */
     private static Path realPath(Path p) {
         try {
             if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && Files.exists(p)) {

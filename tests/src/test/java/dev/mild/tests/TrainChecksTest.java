@@ -303,6 +303,51 @@ class TrainChecksTest {
         assertEquals(0, ok.code(), ok.err());
     }
 
+    /**
+     * --out onto a symbolic link (current.mild pointing at the model in use) renamed the new model over the link:
+     * the link became a regular file and the model it pointed to stayed the old one. It is written through now, as
+     * a shell's {@code >} does: the link stays, and the file it points to (existing or not yet) holds the new model.
+     */
+    @Test
+    void aModelWrittenOntoASymbolicLinkReplacesTheFileItPointsTo() throws IOException {
+        Path data = labelled("train.csv", 200, 10);
+        Path models = Files.createDirectory(tmp.resolve("models"));
+        Path v1 = models.resolve("v1.mild");
+        Run r = run(concat(tdefTraining(data, 1), "--out", v1.toString()));
+        assertEquals(0, r.code(), r.err());
+        byte[] first = Files.readAllBytes(v1);
+        // A relative link, resolved against the link's own directory.
+        Path current = Files.createSymbolicLink(tmp.resolve("current.mild"), Path.of("models", "v1.mild"));
+        r = run(concat(tdefTraining(data, 2), "--out", current.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isSymbolicLink(current), "the link stays a link");
+        assertEquals(Path.of("models", "v1.mild"), Files.readSymbolicLink(current));
+        byte[] second = Files.readAllBytes(v1);
+        assertFalse(java.util.Arrays.equals(first, second), "v1.mild holds the two-epoch model now");
+        // The same model as training straight into a file (the model files are deterministic for a seed).
+        Path direct = tmp.resolve("direct.mild");
+        r = run(concat(tdefTraining(data, 2), "--out", direct.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(direct), second);
+        // A link to a file that does not exist yet: the file is created there, the link kept.
+        Path next = Files.createSymbolicLink(tmp.resolve("next.mild"), models.resolve("v2.mild"));
+        r = run(concat(tdefTraining(data, 1), "--out", next.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.isSymbolicLink(next));
+        assertArrayEquals(first, Files.readAllBytes(models.resolve("v2.mild")));
+        // No temporary file left beside either.
+        try (Stream<Path> left = Files.list(models)) {
+            assertEquals(List.of("v1.mild", "v2.mild"), left.map(f -> f.getFileName().toString()).sorted().toList());
+        }
+        // A loop of links is named, and nothing is trained.
+        Path loop = tmp.resolve("loop.mild");
+        Files.createSymbolicLink(loop, loop.getFileName());
+        r = run(concat(tdefTraining(data, 1), "--out", loop.toString()));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out " + loop + ": cannot follow its symbolic link (too many levels of symbolic"
+                + " links)"), r.err());
+    }
+
     @Test
     void theModelNeverReplacesAnInputOrAFileOfAnotherKind() throws IOException {
         Path data = labelled("victim.csv", 200, 10);
