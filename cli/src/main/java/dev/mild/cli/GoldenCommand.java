@@ -77,7 +77,9 @@ final class GoldenCommand implements Command {
 
                 Options:
                   --backend NAME   reference, scalar, simd, opencl (see ./mild backends)
-                  --threads T      worker threads for CPU backends (default: all cores)
+                  --threads T      worker threads for the scalar and simd backends (default: all cores);
+                                   a kernel hands rows to its threads 2048 at a time, so it changes what
+                                   runs only for cases of more rows (the built-in ones have at most 300)
 
                 Example:
                   ./mild golden                      # everything built in, every usable backend
