@@ -264,9 +264,10 @@ final class Reports {
         RhoSearch.Point tie = s.interiorTie();
         String tieText = tie == null ? "" : String.format(Locale.ROOT, " (it ties on validation with mean margin %s,"
                 + " gamma %s, inside the grid, and won by the tie rule)", fraction(tie.meanMargin()), fraction(tie.gamma()));
-        return new Note("rhoAtGridEdge", String.format(Locale.ROOT, "the search chose the %s mean margin of the grid (%s), its edge%s: a"
-                + " better one may lie %s it. Try a wider grid, e.g. --rho-grid %s", smallest ? "smallest" : "largest",
-                fraction(s.chosen().meanMargin()), tieText, smallest ? "below" : "above", decimals(s.widerMeanMargins())));
+        return new Note("rhoAtGridEdge", String.format(Locale.ROOT, "the search chose the %s mean margin of the grid"
+                + " (%s), its edge%s: a better one may lie %s it. Try a wider grid, e.g. --rho-grid %s",
+                smallest ? "smallest" : "largest", fraction(s.chosen().meanMargin()), tieText,
+                smallest ? "below" : "above", decimals(s.widerMeanMargins())));
     }
 
     /**

@@ -1874,7 +1874,8 @@ class CliTest {
         r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
         assertEquals(0, r.code, r.err);
         // The router trained on costs of zeros now does worse than expert a: that note, and no other.
-        assertEquals(List.of("worseThanOneExpert"), notes(r.out).stream().map(n -> ((Map<?, ?>) n).get("kind")).toList());
+        assertEquals(List.of("worseThanOneExpert"),
+                notes(r.out).stream().map(n -> ((Map<?, ?>) n).get("kind")).toList());
     }
 
     /** The "notes" array of a --json output. */
