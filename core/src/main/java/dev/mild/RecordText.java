@@ -10,7 +10,8 @@ import java.util.Iterator;
  * identity ({@code [F@1b2c3d}), and a list in full: a data set's 784 feature names, or, were arrays printed
  * in full, its megabytes of features. Here a record reads as by default, {@code Name[component=value, ...]},
  * except that an array shows its type, its length and its first {@value #SHOWN} values
- * ({@code float[60000] {0.5, 1.25, ...}}), and a collection its first {@value #SHOWN} items and its size.
+ * ({@code float[60000] {0.5, 1.25, ...}}), and a collection its first {@value #SHOWN} items and, when it has more,
+ * its size.
  */
 public final class RecordText {
     /** Values of an array, or items of a collection, shown before "...". */
@@ -19,7 +20,13 @@ public final class RecordText {
     private RecordText() {
     }
 
-    /** {@code Name[component=value, ...]} with arrays and collections shortened. */
+    /**
+     * {@code Name[component=value, ...]} with arrays and collections shortened.
+     *
+     * @param r the record
+     * @return its simple class name and components, each as {@link #value} writes it ({@code ?} for a component
+     *         whose accessor cannot be called)
+     */
     public static String of(Record r) {
         StringBuilder sb = new StringBuilder(r.getClass().getSimpleName()).append('[');
         RecordComponent[] components = r.getClass().getRecordComponents();
@@ -34,7 +41,13 @@ public final class RecordText {
         return sb.append(']').toString();
     }
 
-    /** One value: an array or a collection shortened as above, anything else by its own {@code toString}. */
+    /**
+     * One value: an array or a collection shortened as above (their elements likewise), anything else by its own
+     * {@code toString}.
+     *
+     * @param v the value, or null
+     * @return its text; {@code "null"} for null
+     */
     public static String value(Object v) {
         if (v != null && v.getClass().isArray()) {
             int n = Array.getLength(v);

@@ -33,8 +33,11 @@ import java.util.Set;
  * name).
  */
 public final class CsvReader {
+    /** The true class's column name, {@value}. */
     public static final String LABEL = "label";
+    /** The prefix of an expert's cost column, {@value}; the expert's name follows it. */
     public static final String COST_PREFIX = "cost:";
+    /** The prefix of an expert's prediction column, {@value}; the expert's name follows it. */
     public static final String PRED_PREFIX = "pred:";
 
     /** Largest class index accepted in label and pred columns (keeps a typo from allocating huge tables). */
@@ -60,12 +63,23 @@ public final class CsvReader {
     /**
      * A file's first line without the UTF-8 byte-order mark Windows editors start files with (left in, it would
      * hide the first column's name); null stays null.
+     *
+     * @param firstLine the line as read, or null
+     * @return the line without a leading U+FEFF; {@code firstLine} itself when it has none
      */
     public static String withoutByteOrderMark(String firstLine) {
         return firstLine != null && !firstLine.isEmpty() && firstLine.charAt(0) == BYTE_ORDER_MARK
                 ? firstLine.substring(1) : firstLine;
     }
 
+    /**
+     * Reads a CSV file, plain or gzipped.
+     *
+     * @param file the file; its name is the source in messages
+     * @return the rows, with the file as the data set's source
+     * @throws InvalidInputException if the file is missing, unreadable, damaged gzip, or not a valid table as
+     *                               described above
+     */
     public static Dataset read(Path file) {
         try (InputStream in = DataFiles.open(file)) {
             return read(in, file.toString());
@@ -74,7 +88,16 @@ public final class CsvReader {
         }
     }
 
-    /** Reads from a stream; {@code source} names it in messages. */
+    /**
+     * Reads a table from a stream of plain UTF-8 text (not gzipped: {@link DataFiles#open} takes that layer off).
+     * The stream is read to its end and not closed.
+     *
+     * @param in     the text
+     * @param source names the stream in messages and as the data set's source
+     * @return the rows
+     * @throws InvalidInputException if the text is not a valid table as described above
+     * @throws IOException           if reading the stream fails
+     */
     public static Dataset read(InputStream in, String source) throws IOException {
         rejectNulInFirstLine(in, source);
         LineReader reader = new LineReader(in, source);
@@ -209,7 +232,13 @@ public final class CsvReader {
 
     private enum Kind { FEATURE, COST, PRED, LABEL }
 
-    /** True for the label column and the cost:/pred: columns: what a header holds besides features. */
+    /**
+     * Whether a header name is the label column or a cost:/pred: column: what a header holds besides features.
+     *
+     * @param name a header name, trimmed and unquoted
+     * @return {@code true} for {@value #LABEL} and names starting with {@value #COST_PREFIX} or
+     *         {@value #PRED_PREFIX}
+     */
     public static boolean isLabelOrExpertColumn(String name) {
         return name.equals(LABEL) || name.startsWith(COST_PREFIX) || name.startsWith(PRED_PREFIX);
     }
@@ -220,6 +249,8 @@ public final class CsvReader {
      * Unchecked, {@code trim()} dropped NULs around a number, which was then read, and messages quoted cells with
      * characters a terminal does not show ("1 cells but the header has 3 columns" for a UTF-16 file).
      *
+     * @param line   the line, without its line break
+     * @param source names the file or stream in the message
      * @param lineNo the line's number in {@code source} (1-based), for the message
      * @throws InvalidInputException naming the source, the line and the column of the first NUL
      */
@@ -269,7 +300,12 @@ public final class CsvReader {
                 + " give it as --model, and the data as --data");
     }
 
-    /** A header name without the double quotes some exports put around it (as the header line is read here). */
+    /**
+     * A header name without the double quotes some exports put around it (as the header line is read here).
+     *
+     * @param s a header cell, trimmed
+     * @return what is inside the quotes, trimmed, when {@code s} starts and ends with one; {@code s} otherwise
+     */
     public static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
             return s.substring(1, s.length() - 1).trim();
@@ -280,8 +316,13 @@ public final class CsvReader {
     /**
      * One feature value from its (trimmed) text: a finite number of magnitude at most {@link #FEATURE_LIMIT}.
      *
+     * @param cell   the cell's text, trimmed
+     * @param source names the file or stream in messages
+     * @param line   the cell's line (1-based), for messages
      * @param column 1-based; with {@code source}, {@code line} and the column's {@code name}, it says in messages
      *               where the cell is
+     * @param name   the column's header name, for messages
+     * @return the value as a float32
      * @throws InvalidInputException saying where and what is wrong
      */
     public static float feature(String cell, String source, int line, int column, String name) {
@@ -309,7 +350,9 @@ public final class CsvReader {
      * Rejects a header name that is a reserved one ({@link #reservedLookalike}) written with another case or
      * spacing, which would otherwise silently become a feature.
      *
+     * @param name  the header name, trimmed and unquoted
      * @param where names the header cell in the message, e.g. {@code "rows.csv, line 1, column 3"}
+     * @throws InvalidInputException if {@link #reservedLookalike} finds a reserved name for it
      */
     public static void rejectReservedLookalike(String name, String where) {
         String meant = reservedLookalike(name);
@@ -326,7 +369,9 @@ public final class CsvReader {
      * the feature b a model or a command looks for). Plain spaces are part of names. (A data file's bytes that are
      * not UTF-8 are refused before this, in words of their own.)
      *
+     * @param name  the header name, trimmed and unquoted
      * @param where names the header cell in the message, e.g. {@code "rows.csv, line 1, column 3"}
+     * @throws InvalidInputException naming the first such character
      */
     public static void rejectHiddenCharacter(String name, String where) {
         int at = hiddenCharacterAt(name, false);
@@ -341,7 +386,12 @@ public final class CsvReader {
     /**
      * The reserved name or prefix ({@code label}, {@code cost:<expert>}, {@code pred:<expert>}) that a header
      * name matches only up to case or whitespace, as it should be written; null when it matches one exactly or
-     * none. Names are compared after {@code trim()}, so surrounding spaces alone are fine.
+     * none. The readers pass names after {@code trim()}, so surrounding spaces in the file alone are fine; a name
+     * given here with surrounding whitespace can itself count as a lookalike ({@code " label"} gives
+     * {@code label}).
+     *
+     * @param name the header name, trimmed and unquoted
+     * @return the name as it should be written ({@code label}, or the prefix followed by the expert's name), or null
      */
     public static String reservedLookalike(String name) {
         String folded = name.strip().toLowerCase(Locale.ROOT);
@@ -450,7 +500,9 @@ public final class CsvReader {
      * quoted value or header name with a comma inside ({@code "1,5"}, {@code "Smith, J."}), which this reader,
      * without quoting, splits in two. Empty otherwise (also for header names that are quoted whole, which are read).
      *
+     * @param line       the data line whose cell count is wrong
      * @param headerLine the header, or null when there is none (route's input)
+     * @return the hint, starting with a space and in parentheses, or an empty string
      */
     public static String quotingHint(String line, String headerLine) {
         if (line.indexOf('"') >= 0) {

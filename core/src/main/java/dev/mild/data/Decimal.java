@@ -11,17 +11,35 @@ public final class Decimal {
     private Decimal() {
     }
 
-    /** {@link Double#parseDouble} of a plain decimal; anything else is a {@link NumberFormatException}. */
+    /**
+     * {@link Double#parseDouble} of a plain decimal, {@code NaN} or {@code [+-]Infinity}.
+     *
+     * @param text the number, without surrounding spaces
+     * @return its value
+     * @throws NumberFormatException if {@code text} is not such a number
+     */
     public static double parseDouble(String text) {
         return Double.parseDouble(plain(text, false));
     }
 
-    /** {@link Float#parseFloat} (rounded once, to float32) of a plain decimal; else a {@link NumberFormatException}. */
+    /**
+     * {@link Float#parseFloat} (rounded once, to float32) of a plain decimal, {@code NaN} or {@code [+-]Infinity}.
+     *
+     * @param text the number, without surrounding spaces
+     * @return its value; infinite when it is beyond float32's range
+     * @throws NumberFormatException if {@code text} is not such a number
+     */
     public static float parseFloat(String text) {
         return Float.parseFloat(plain(text, false));
     }
 
-    /** {@link Integer#parseInt} of {@code [+-]} ASCII digits; anything else is a {@link NumberFormatException}. */
+    /**
+     * {@link Integer#parseInt} of {@code [+-]} ASCII digits.
+     *
+     * @param text the number, without surrounding spaces
+     * @return its value
+     * @throws NumberFormatException if {@code text} is not such a number, or it is outside the range of an int
+     */
     public static int parseInt(String text) {
         return Integer.parseInt(plain(text, true));
     }
@@ -29,6 +47,9 @@ public final class Decimal {
     /**
      * Whether {@code text} is {@code [+-]} ASCII digits, of any size: when {@link #parseInt} refuses such a text,
      * the number is out of range, which a message should say rather than "not a whole number".
+     *
+     * @param text the text, without surrounding spaces
+     * @return {@code true} when it is an optional sign followed by at least one ASCII digit, and nothing else
      */
     public static boolean isWholeNumber(String text) {
         try {

@@ -15,6 +15,19 @@ public final class Generated {
     private Generated() {
     }
 
+    /**
+     * Rows drawn as described above, with labels and feature names {@code x0 .. x(d-1)}, no experts.
+     *
+     * @param rows       the number of rows
+     * @param classes    the number of classes (clusters)
+     * @param d          the number of features
+     * @param separation the standard deviation of the class means' coordinates
+     * @param seed       the random seed; the same arguments give the same rows
+     * @return the data set, whose source names the seed
+     * @throws InvalidInputException if {@code rows}, {@code classes} or {@code d} is below 1, or {@code separation}
+     *                               is negative or NaN
+     * @throws ArithmeticException   if {@code rows * d} overflows an int
+     */
     public static Dataset clusters(int rows, int classes, int d, double separation, long seed) {
         if (rows < 1 || classes < 1 || d < 1 || !(separation >= 0)) {
             throw new InvalidInputException("clusters need rows, classes, d >= 1 and separation >= 0");

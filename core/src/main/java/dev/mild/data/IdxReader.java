@@ -28,6 +28,10 @@ public final class IdxReader {
      * Compressed or not, whichever is there: when that name does not exist but the same with {@code .gz} added or
      * removed does (images gzipped, labels unpacked, or the other way round), that one; readers tell gzip by its
      * first bytes, not by the name.
+     *
+     * @param images the images file
+     * @return the labels file's path, which may not exist
+     * @throws InvalidInputException if the images file's name contains neither "images" nor "idx3"
      */
     public static Path labelsFileFor(Path images) {
         Path labels = labelsNameFor(images);

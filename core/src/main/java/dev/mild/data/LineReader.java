@@ -28,15 +28,23 @@ public final class LineReader {
     private boolean skipLineFeed;   // the last line ended at \r: a \n right after it belongs to that line end
     private int lineNumber;
 
-    /** @param source names the text in messages (a file name, "stdin") */
+    /**
+     * A reader of {@code in}'s bytes as UTF-8 (malformed bytes read as U+FFFD). Nothing is read yet; closing
+     * {@code in} is the caller's.
+     *
+     * @param in     the bytes
+     * @param source names the text in messages (a file name, "stdin")
+     */
     public LineReader(InputStream in, String source) {
         this.in = new InputStreamReader(in, StandardCharsets.UTF_8);
         this.source = source;
     }
 
     /**
-     * The next line without its line end, or null at the end of the text.
+     * The next line.
      *
+     * @return the line without its line end, or null at the end of the text
+     * @throws IOException           if reading the stream fails
      * @throws InvalidInputException naming the source and the line when it is longer than {@link #MAX_LINE_CHARS}
      */
     public String readLine() throws IOException {
@@ -84,12 +92,21 @@ public final class LineReader {
         }
     }
 
-    /** The number of the line {@link #readLine} returned last (1-based; 0 before the first). */
+    /**
+     * The number of the line {@link #readLine} returned last.
+     *
+     * @return the line number, 1-based; 0 before the first line is read
+     */
     public int lineNumber() {
         return lineNumber;
     }
 
-    /** Whether more text can be read without waiting for input (as {@link java.io.BufferedReader#ready}). */
+    /**
+     * Whether more text can be read without waiting for input (as {@link java.io.BufferedReader#ready}).
+     *
+     * @return {@code true} when characters are buffered or the stream says it is ready
+     * @throws IOException if asking the stream fails
+     */
     public boolean ready() throws IOException {
         if (skipLineFeed && pos < end && buf[pos] == '\n') {
             pos++;

@@ -10,6 +10,11 @@ public final class CommaList {
     /**
      * The items of option {@code --option}'s {@code value}, trimmed. An empty item is an error: String.split would
      * drop a trailing one silently ({@code --blocks 7,2,1,}), and a doubled comma is a typo either way.
+     *
+     * @param option the option's name without the leading dashes, for the message
+     * @param value  the option's value
+     * @return the items, in order, at least one
+     * @throws InvalidInputException naming the option and the item if an item is empty or blank
      */
     public static String[] items(String option, String value) {
         String[] parts = value.split(",", -1);

@@ -32,23 +32,44 @@ public final class DeferralGolden {
     /**
      * The outcome of one section (rewards: one per rule).
      *
+     * @param caseName   {@code deferralLoss}, {@code theoryRho}, or {@code rewards/<rule>}
      * @param maxAbsErr  the largest {@code |got - expected|} over the section's values
      * @param mismatches values that must match exactly and do not (the router's choices), else 0
+     * @param ok         whether there is no mismatch and {@code maxAbsErr} is at most {@link #TOLERANCE}
      */
     public record Result(String caseName, double maxAbsErr, int mismatches, boolean ok) {
-        /** One line of JSON, as {@code mild golden} prints it. */
+        /**
+         * One line of JSON, as {@code mild golden} prints it.
+         *
+         * @return a JSON object with the fields {@code case}, {@code maxAbsErr}, {@code mismatches} and {@code ok},
+         *         without a line break
+         */
         public String toJson() {
             return "{\"case\": " + JsonOut.quote(caseName) + ", \"maxAbsErr\": " + JsonOut.number(maxAbsErr)
                     + ", \"mismatches\": " + mismatches + ", \"ok\": " + ok + "}";
         }
     }
 
-    /** True for a parsed document with at least one of the sections above. */
+    /**
+     * Whether a parsed document has this format's shape.
+     *
+     * @param root a document as {@link Json#parse} returns it
+     * @return {@code true} for an object with at least one of the sections above (the sections are not checked)
+     */
     public static boolean isDeferralFormat(Object root) {
         return root instanceof Map<?, ?> map && SECTIONS.stream().anyMatch(map::containsKey);
     }
 
-    /** Checks every section of a parsed document; {@code source} names it in error messages. */
+    /**
+     * Checks every section of a parsed document against this project's float64 code.
+     *
+     * @param root   the document, as {@link Json#parse} returns it
+     * @param source names the document in error messages
+     * @return the outcomes: {@code deferralLoss}, then one per rule of {@code rewards}, then {@code theoryRho}, for
+     *         the sections present
+     * @throws InvalidInputException if the document has none of the sections, a key that is not a section, or a
+     *                               section that is malformed (naming the section and field)
+     */
     public static List<Result> check(Object root, String source) {
         if (!isDeferralFormat(root)) {
             throw new InvalidInputException(source + ": expected an object with a \"deferralLoss\", \"rewards\" or"

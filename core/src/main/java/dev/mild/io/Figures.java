@@ -19,6 +19,10 @@ public final class Figures {
     /**
      * A {@link String#format} pattern of the given width for numbers printed side by side (a table, a grid): the
      * form is chosen by the largest finite magnitude among them, so that a column reads in one form.
+     *
+     * @param width  the field width, or 0 or less for none
+     * @param values the numbers to be printed together; NaN and infinities do not count
+     * @return {@code %W.4f} when the largest magnitude is 0 or in {@code [1e-2, 1e5)}, else {@code %W.3e}
      */
     public static String pattern(int width, double... values) {
         double max = 0.0;
@@ -46,7 +50,12 @@ public final class Figures {
         return plain.length() <= maxPlain ? plain : stripped.toString();
     }
 
-    /** One number on its own, in the form its magnitude calls for. */
+    /**
+     * One number on its own, in the form its magnitude calls for ({@link #pattern}), in the root locale.
+     *
+     * @param v the number
+     * @return the text, e.g. {@code 0.4542} or {@code 2.150e-05}
+     */
     public static String of(double v) {
         return String.format(Locale.ROOT, pattern(0, v), v);
     }

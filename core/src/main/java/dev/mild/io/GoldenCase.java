@@ -27,6 +27,9 @@ import java.util.Map;
  * is accepted; {@code delta}, {@code name}, {@code meanLoss} may be absent, and every shape is checked, as are
  * the configuration ({@link LossConfig#of}) and the scores ({@link Checks#scores}).
  *
+ * @param name         the case's name, or {@code case-<index>} (0-based) when the file gives none
+ * @param config       the loss configuration built from {@code rho}, {@code delta} and {@code nu}
+ * @param rows         {@code B}, the number of rows
  * @param scores       {@code B x p}, row-major, rounded to float32 (the float kernels' input)
  * @param weights      {@code B x p}, rounded to float32
  * @param scores64     {@code B x p} as written in the file (the float64 reference's input)
@@ -38,7 +41,14 @@ import java.util.Map;
 public record GoldenCase(String name, LossConfig config, int rows, float[] scores, float[] weights,
                          double[] scores64, double[] weights64, double[] rowLoss, double meanLoss, double[] gradMeanLoss) {
 
-    /** Reads every case of a file; errors name the file and the case. */
+    /**
+     * Reads every case of a file ({@link #readJson}, then {@link #fromRoot}).
+     *
+     * @param file the golden file, plain UTF-8 JSON
+     * @return the cases, in file order; at least one
+     * @throws InvalidInputException if the file cannot be read or is not a valid file of this format; the message
+     *                               names the file and the case
+     */
     public static List<GoldenCase> read(Path file) {
         return fromRoot(readJson(file), file.toString());
     }
@@ -48,6 +58,11 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
     /**
      * A golden file parsed as JSON (either format: this one or {@link DeferralGolden}'s). A leading UTF-8
      * byte-order mark (which Windows editors write) is skipped, as RFC 8259 allows.
+     *
+     * @param file the golden file, at most {@link #maxFileBytes()} bytes of UTF-8 JSON (not compressed)
+     * @return the parsed document, as {@link Json#parse} returns it
+     * @throws InvalidInputException if the file is a directory, cannot be read, is too large, compressed, not UTF-8,
+     *                               not valid JSON, or does not fit in the heap
      */
     public static Object readJson(Path file) {
         if (Files.isDirectory(file)) {
@@ -111,6 +126,8 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
     /**
      * The largest golden file {@link #readJson} reads: a {@value #HEAP_BYTES_PER_FILE_BYTE}th of the most heap
      * this JVM may use, and at most what one Java string holds.
+     *
+     * @return the limit in bytes
      */
     public static long maxFileBytes() {
         return Math.min(Integer.MAX_VALUE - 8L, Runtime.getRuntime().maxMemory() / HEAP_BYTES_PER_FILE_BYTE);
@@ -161,17 +178,37 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
         return String.format(java.util.Locale.ROOT, "%,.1f MiB", bytes / (double) (1 << 20));
     }
 
-    /** Parses a golden document; {@code source} names it in error messages. */
+    /**
+     * Parses a golden document of this format.
+     *
+     * @param text   the JSON text
+     * @param source names the document in error messages
+     * @return the cases, in document order; at least one
+     * @throws InvalidInputException if the text is not valid JSON or not a valid document of this format
+     */
     public static List<GoldenCase> parse(String text, String source) {
         return fromRoot(Json.parse(text, source), source);
     }
 
-    /** True for a parsed document of this format (an object with a {@code cases} array). */
+    /**
+     * Whether a parsed document has this format's shape.
+     *
+     * @param root a document as {@link Json#parse} returns it
+     * @return {@code true} for an object with a {@code cases} array (its other keys and the cases are not checked)
+     */
     public static boolean isCaseFormat(Object root) {
         return root instanceof Map<?, ?> map && map.get("cases") instanceof List<?>;
     }
 
-    /** The cases of a parsed golden document; {@code source} names it in error messages. */
+    /**
+     * The cases of a parsed golden document.
+     *
+     * @param root   the document, as {@link Json#parse} returns it
+     * @param source names the document in error messages
+     * @return the cases, in document order; at least one
+     * @throws InvalidInputException if the document is not an object whose only key is a non-empty {@code cases}
+     *                               array, or a case is malformed (naming the case)
+     */
     public static List<GoldenCase> fromRoot(Object root, String source) {
         if (!(root instanceof Map<?, ?> map) || !(map.get("cases") instanceof List<?> cases)) {
             throw new InvalidInputException(source + ": expected an object with a \"cases\" array");

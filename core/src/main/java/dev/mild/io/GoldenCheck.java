@@ -21,10 +21,24 @@ public final class GoldenCheck {
     private GoldenCheck() {
     }
 
-    /** The outcome of one case on one backend. */
+    /**
+     * The outcome of one case on one backend.
+     *
+     * @param caseName    the golden case's name
+     * @param backend     the backend's name
+     * @param lossRelErr  the loss error, as defined above
+     * @param gradErr     the normwise gradient error
+     * @param gradTermErr the termwise gradient error
+     * @param ok          whether the backend's {@link LossKernel#tolerance()} accepts the errors
+     */
     public record Result(String caseName, String backend, double lossRelErr, double gradErr, double gradTermErr,
                          boolean ok) {
-        /** One line of JSON, as {@code mild golden} prints it. */
+        /**
+         * One line of JSON, as {@code mild golden} prints it.
+         *
+         * @return a JSON object with the fields {@code case}, {@code backend}, {@code lossRelErr}, {@code gradErr},
+         *         {@code gradTermErr} and {@code ok}, without a line break
+         */
         public String toJson() {
             return "{\"case\": " + JsonOut.quote(caseName) + ", \"backend\": " + JsonOut.quote(backend)
                     + ", \"lossRelErr\": " + JsonOut.number(lossRelErr) + ", \"gradErr\": " + JsonOut.number(gradErr)
@@ -32,6 +46,14 @@ public final class GoldenCheck {
         }
     }
 
+    /**
+     * Runs {@code kernel} on case {@code c} and measures its errors against the case's expected values.
+     *
+     * @param c      the golden case
+     * @param kernel the backend; the float64 reference runs on the case's float64 inputs, any other on their
+     *               float32 rounding
+     * @return the errors and whether the kernel's tolerance accepts them
+     */
     public static Result run(GoldenCase c, LossKernel kernel) {
         int p = c.config().experts();
         int n = c.rows() * p;
@@ -62,6 +84,13 @@ public final class GoldenCheck {
     /**
      * {@code max_i |l_i - l*_i| / max(1, termSize_i)}, the loss error {@link dev.mild.loss.Tolerance} bounds, with
      * {@code termSize_i = sum_k |w_k| Phi(S_k)} from {@link ReferenceKernel}; NaN anywhere gives NaN.
+     *
+     * @param got      the losses checked, {@code l}; entries beyond {@code expected}'s length are not looked at.
+     *                 Not modified.
+     * @param expected the reference losses {@code l*}. Not modified.
+     * @param termSize the term sizes, at least as long as {@code expected}. Not modified.
+     * @return the error, {@code >= 0}, 0 for empty arrays, or NaN
+     * @throws ArrayIndexOutOfBoundsException if {@code got} or {@code termSize} is shorter than {@code expected}
      */
     public static double lossRelErr(double[] got, double[] expected, double[] termSize) {
         double worst = 0.0;
@@ -76,6 +105,12 @@ public final class GoldenCheck {
      * {@code max_i |l_i - l*_i| / max(1, |l*_i|)}: the same error when every weight is {@code >= 0} (then the
      * term size is {@code |l*_i|}, since {@code Phi >= 0}); with signed weights use the three-argument form.
      * NaN anywhere gives NaN.
+     *
+     * @param got      the losses checked, {@code l}; entries beyond {@code expected}'s length are not looked at.
+     *                 Not modified.
+     * @param expected the reference losses {@code l*}. Not modified.
+     * @return the error, {@code >= 0}, 0 for empty arrays, or NaN
+     * @throws ArrayIndexOutOfBoundsException if {@code got} is shorter than {@code expected}
      */
     public static double lossRelErr(double[] got, double[] expected) {
         double[] size = new double[expected.length];
@@ -88,17 +123,34 @@ public final class GoldenCheck {
     /**
      * {@code max|g - g*| / max|g*|}, 0 when both are 0; NaN anywhere gives NaN. The normwise measure alone; with
      * the reference's term sizes, {@link GradientError#of} gives both.
+     *
+     * @param got      the gradient checked, {@code g}, as long as {@code expected}. Not modified.
+     * @param expected the reference gradient {@code g*}. Not modified.
+     * @return the normwise error, {@code >= 0}, or NaN
+     * @throws dev.mild.InvalidInputException if an array is null or the lengths differ
      */
     public static double gradErr(double[] got, double[] expected) {
         return GradientError.normwiseOnly(got, expected).normwise();
     }
 
-    /** {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts). */
+    /**
+     * {@code max_i |got_i - expected_i|}; NaN anywhere gives NaN (which no tolerance accepts).
+     *
+     * @param got      the values checked, as many as {@code expected}. Not modified.
+     * @param expected the reference values. Not modified.
+     * @return the largest absolute difference, 0 for empty arrays, or NaN
+     * @throws dev.mild.InvalidInputException if an array is null or the lengths differ
+     */
     public static double maxAbsDiff(double[] got, double[] expected) {
         return GradientError.maxAbsDiff(got, expected);
     }
 
-    /** A backend's float32 output widened (exactly) to double, to compare with the float64 reference. */
+    /**
+     * A backend's float32 output widened (exactly) to double, to compare with the float64 reference.
+     *
+     * @param v the values. Not modified.
+     * @return a new array of the same values as doubles
+     */
     public static double[] toDouble(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) {

@@ -30,7 +30,15 @@ public final class Json {
         this.source = source;
     }
 
-    /** Parses a whole document; {@code source} names it in error messages (a file name). */
+    /**
+     * Parses a whole document.
+     *
+     * @param text   the JSON text, without a byte-order mark
+     * @param source names the document in error messages (a file name)
+     * @return the document's value, of the types above
+     * @throws InvalidInputException if the text is not one valid JSON value (whitespace around it aside), nests
+     *                               deeper than {@link #MAX_DEPTH}, repeats a key, or holds a number beyond float64
+     */
     public static Object parse(String text, String source) {
         Json p = new Json(text, source);
         p.skipWhitespace();

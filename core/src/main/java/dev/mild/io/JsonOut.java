@@ -7,6 +7,12 @@ public final class JsonOut {
     private JsonOut() {
     }
 
+    /**
+     * A JSON string literal.
+     *
+     * @param s the text
+     * @return {@code s} in double quotes, with double quotes, backslashes and characters below U+0020 escaped
+     */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -29,7 +35,14 @@ public final class JsonOut {
         return sb.append('"').toString();
     }
 
-    /** Shortest round-trip decimal; NaN and infinities (not JSON) become {@code null}. */
+    /**
+     * A JSON number.
+     *
+     * @param v the value
+     * @return a whole number below 1e15 in magnitude without a fraction ({@code 3}), any other finite value as its
+     *         shortest round-trip decimal ({@link Double#toString}), and {@code null} for NaN and infinities (not
+     *         JSON)
+     */
     public static String number(double v) {
         if (!Double.isFinite(v)) {
             return "null";
@@ -40,7 +53,12 @@ public final class JsonOut {
         return Double.toString(v);
     }
 
-    /** A JSON array of numbers. */
+    /**
+     * A JSON array of numbers.
+     *
+     * @param v the values. Not modified.
+     * @return the values as {@link #number} writes them, separated by ", ", in square brackets
+     */
     public static String array(double[] v) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < v.length; i++) {

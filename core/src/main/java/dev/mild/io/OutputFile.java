@@ -45,6 +45,11 @@ public final class OutputFile {
      * @param signature the first bytes every such file starts with
      */
     public record Kind(String name, byte[] signature) {
+        /**
+         * Keeps a copy of {@code signature}, so that changing the caller's array changes nothing here.
+         *
+         * @throws NullPointerException if {@code signature} is null
+         */
         public Kind {
             signature = signature.clone();
         }
@@ -69,6 +74,8 @@ public final class OutputFile {
      * and if it exists it is a regular file of {@code kind}.
      *
      * @param option what names the destination in messages (e.g. "--out")
+     * @param target the destination
+     * @param kind   what the command writes, and what an existing file there must start with
      * @param others the files the command reads or also writes, each with what names it (e.g. "the --data file")
      * @throws InvalidInputException naming {@code option} and {@code target} when the destination will not do
      */
@@ -131,7 +138,9 @@ public final class OutputFile {
     /**
      * Writes {@code bytes} to {@code target} atomically (temporary file in the same directory + rename).
      *
-     * @param what what the file holds, for messages ("the model", "the plot")
+     * @param target the destination; its directory must exist
+     * @param bytes  the file's whole content. Not modified.
+     * @param what   what the file holds, for messages ("the model", "the plot")
      * @throws InvalidInputException naming {@code target} (never the temporary file) when writing fails; the
      *                               temporary file is removed and an existing target is left as it was
      */
@@ -248,7 +257,14 @@ public final class OutputFile {
         }
     }
 
-    /** What went wrong, in words, without the temporary file's name (nor any other path). */
+    /**
+     * What went wrong, in words, for a message that names the target itself: no path for a denied permission, a
+     * missing file, or a file system error with a reason (so not the temporary file's name).
+     *
+     * @param e the failure
+     * @return "permission denied", "no such file or directory", the file system's reason, or else {@code e}'s
+     *         message (which may name a path) or, without one, {@code e.toString()}
+     */
     public static String reason(IOException e) {
         if (e instanceof AccessDeniedException) {
             return "permission denied";

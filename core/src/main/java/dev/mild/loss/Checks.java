@@ -28,13 +28,26 @@ public final class Checks {
     /**
      * {@code e} said again as coming from a Java option ({@code -Dproperty=value}, set in MILD_JVM_OPTS, say) rather
      * than from a command line the user never wrote it on.
+     *
+     * @param property the system property's name, without {@code -D}
+     * @param value    the property's value as given
+     * @param e        the error the value caused
+     * @return a new exception whose message names the option before {@code e}'s message, with {@code e} as its cause
      */
     public static InvalidInputException fromJavaOption(String property, String value, InvalidInputException e) {
         return new InvalidInputException("-D" + property + "=" + value + " (a Java option, e.g. in MILD_JVM_OPTS): "
                 + e.getMessage(), e);
     }
 
-    /** {@code value}, or an error saying that {@code what} is missing (an argument of a public method or constructor). */
+    /**
+     * A required argument of a public method or constructor.
+     *
+     * @param <T>   the argument's type
+     * @param what  the argument's name, for the message
+     * @param value the argument
+     * @return {@code value}
+     * @throws InvalidInputException if {@code value} is null
+     */
     public static <T> T required(String what, T value) {
         if (value == null) {
             throw new InvalidInputException(what + " is missing (null)");
@@ -42,7 +55,13 @@ public final class Checks {
         return value;
     }
 
-    /** {@code p}, the number of experts, when it is at least 1. */
+    /**
+     * A number of experts.
+     *
+     * @param p the number of experts
+     * @return {@code p}
+     * @throws InvalidInputException if {@code p < 1}
+     */
     public static int experts(int p) {
         if (p < 1) {
             throw new InvalidInputException("need at least one expert (p >= 1), got " + p);
@@ -50,7 +69,15 @@ public final class Checks {
         return p;
     }
 
-    /** {@code list}, or an error saying that it, or its first null element (1-based), is missing. */
+    /**
+     * A required list whose elements are all present.
+     *
+     * @param <T>  the list's type
+     * @param what the list's name, for the message
+     * @param list the list
+     * @return {@code list}
+     * @throws InvalidInputException if {@code list} is null, or naming its first null element (1-based) if it has one
+     */
     public static <T extends java.util.List<?>> T requiredElements(String what, T list) {
         required(what, list);
         int i = 0;
@@ -63,7 +90,16 @@ public final class Checks {
         return list;
     }
 
-    /** Rows {@code fromRow .. fromRow+rows-1} of a matrix with p columns: present, long enough, all finite. */
+    /**
+     * Rows {@code fromRow .. fromRow+rows-1} of a row-major matrix with p columns: present, long enough, all finite.
+     *
+     * @param what    the matrix's name, for the message
+     * @param m       the matrix, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @param p       the number of columns
+     * @throws InvalidInputException as {@link #shape} does, or naming the first value that is NaN or infinite
+     */
     public static void finiteMatrix(String what, float[] m, int fromRow, int rows, int p) {
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);
         for (int i = fromRow; i < fromRow + rows; i++) {
@@ -84,6 +120,14 @@ public final class Checks {
      * <p>Costs what the finiteness scan did: one vectorizable pass takes the block's largest and smallest score,
      * and when their difference is within the limit so is every row's (a NaN or an infinity makes it fail).
      * Only otherwise are the rows looked at one by one.
+     *
+     * @param what    the matrix's name, for the message
+     * @param config  the loss configuration, which gives p and the spread limit
+     * @param m       the scores, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @throws InvalidInputException as {@link #shape} does, or naming the first row with a NaN or infinite score
+     *                               or a spread beyond the limit
      */
     public static void scores(String what, LossConfig config, float[] m, int fromRow, int rows) {
         scoresSpread(what, config, m, fromRow, rows);
@@ -92,6 +136,15 @@ public final class Checks {
     /**
      * {@link #scores}, returning a bound on every row's spread (the batch's largest score less its smallest, at most
      * {@link LossConfig#maxScoreSpread}) for {@link #weights}.
+     *
+     * @param what    the matrix's name, for the message
+     * @param config  the loss configuration, which gives p and the spread limit
+     * @param m       the scores, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @return a bound on every checked row's spread, in score units: the block's largest score less its smallest,
+     *         or {@link LossConfig#maxScoreSpread} when that difference is larger; 0 when {@code rows == 0}
+     * @throws InvalidInputException as {@link #scores} does
      */
     public static double scoresSpread(String what, LossConfig config, float[] m, int fromRow, int rows) {
         int p = config.experts();
@@ -162,6 +215,15 @@ public final class Checks {
      * {@link #scoresSpread} returned), so that the loss and its gradient stay finite in float32 on every backend:
      * weights of 1e9 with rho of 1e-30, or of 1e37 with rho 1 and scores 100 apart, were accepted and overflowed,
      * some backends to infinity and others to NaN. One pass, as the finiteness scan was.
+     *
+     * @param what    the matrix's name, for the message
+     * @param config  the loss configuration, which gives p and the weight limit
+     * @param w       the weights, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @param spread  a bound on the rows' score spread, as {@link #scoresSpread} returns it
+     * @throws InvalidInputException as {@link #shape} does, or naming the first row with a NaN or infinite weight
+     *                               or whose weights' magnitudes sum beyond the limit
      */
     public static void weights(String what, LossConfig config, float[] w, int fromRow, int rows, double spread) {
         int p = config.experts();
@@ -209,7 +271,17 @@ public final class Checks {
         return String.format(java.util.Locale.ROOT, "%.4g", v);
     }
 
-    /** Rows {@code fromRow .. fromRow+rows-1} of a float64 matrix with p columns: present, long enough, all finite. */
+    /**
+     * Rows {@code fromRow .. fromRow+rows-1} of a float64 row-major matrix with p columns: present, long enough, all
+     * finite.
+     *
+     * @param what    the matrix's name, for the message
+     * @param m       the matrix, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @param p       the number of columns
+     * @throws InvalidInputException as {@link #shape} does, or naming the first value that is NaN or infinite
+     */
     public static void finiteMatrix(String what, double[] m, int fromRow, int rows, int p) {
         shape(what, m == null ? -1 : m.length, fromRow, rows, p);
         for (int i = fromRow; i < fromRow + rows; i++) {
@@ -222,7 +294,18 @@ public final class Checks {
         }
     }
 
-    /** Costs that a formula needs in {@code [0, 1]} (the {@code one-minus} rewards). */
+    /**
+     * Costs that a formula needs in {@code [0, 1]} (the {@code one-minus} rewards): rows
+     * {@code fromRow .. fromRow+rows-1} present, long enough, finite and in that interval.
+     *
+     * @param what    the matrix's name, for the message
+     * @param m       the costs, row-major {@code [rows][p]}
+     * @param fromRow the first row to check, 0-based
+     * @param rows    how many rows to check
+     * @param p       the number of columns
+     * @throws InvalidInputException as {@link #finiteMatrix(String, double[], int, int, int)} does, or naming the
+     *                               first value outside {@code [0, 1]}
+     */
     public static void unitInterval(String what, double[] m, int fromRow, int rows, int p) {
         finiteMatrix(what, m, fromRow, rows, p);
         for (int i = fromRow; i < fromRow + rows; i++) {
@@ -236,7 +319,16 @@ public final class Checks {
         }
     }
 
-    /** An optional output (null is fine) covering rows {@code fromRow .. fromRow+rows-1} of p columns. */
+    /**
+     * An optional output (null is fine) covering rows {@code fromRow .. fromRow+rows-1} of p columns.
+     *
+     * @param what    the output's name, for the message
+     * @param out     the output, or null
+     * @param fromRow the first row, 0-based
+     * @param rows    the number of rows
+     * @param p       the number of columns
+     * @throws InvalidInputException if {@code out} is present and {@link #shape} refuses it
+     */
     public static void output(String what, float[] out, int fromRow, int rows, int p) {
         if (out != null) {
             shape(what, out.length, fromRow, rows, p);
@@ -248,6 +340,17 @@ public final class Checks {
      * they still read the inputs (the scalar backend zeroes a row's gradient before it reads that row's scores),
      * so an in-place gradient ({@code grad == scores}) gave a wrong loss and gradient, with no error.
      * Ranges are element offsets and lengths; arrays that are different objects never overlap.
+     *
+     * @param out         the output's name, for the message
+     * @param o           the output array, or null
+     * @param outFrom     the output's first element
+     * @param outLength   how many elements of the output the call writes
+     * @param other       the other array's name, for the message
+     * @param x           the other array, or null
+     * @param otherFrom   the other array's first element
+     * @param otherLength how many elements of the other array the call uses
+     * @throws InvalidInputException if {@code o} and {@code x} are the same array and the two ranges share an
+     *                               element
      */
     public static void disjoint(String out, float[] o, long outFrom, long outLength,
                                 String other, float[] x, long otherFrom, long otherLength) {
@@ -259,6 +362,15 @@ public final class Checks {
     /**
      * {@link #disjoint} for two ranges of one {@code storage} (an "array" here, a device "buffer" in the OpenCL
      * backend): refused when they share an element.
+     *
+     * @param storage     what holds both ranges ("array", "buffer"), for the message
+     * @param out         the output's name, for the message
+     * @param outFrom     the output's first element
+     * @param outLength   the output's number of elements
+     * @param other       the other range's name, for the message
+     * @param otherFrom   the other range's first element
+     * @param otherLength the other range's number of elements
+     * @throws InvalidInputException if both ranges are non-empty and share an element
      */
     public static void disjointRanges(String storage, String out, long outFrom, long outLength,
                                       String other, long otherFrom, long otherLength) {
@@ -278,6 +390,19 @@ public final class Checks {
      * have failed half-way, with some outputs already written, fails before the first write and names the array.
      * The values themselves (finite, within {@link LossConfig#maxScoreSpread}) are {@link Loss}'s to check: that
      * costs a pass over the data, which a trainer that validated its data once does not pay per batch.
+     *
+     * @param config        the loss configuration, which gives p
+     * @param rows          the number of rows
+     * @param scores        the scores, {@code rows x p} elements from {@code scoresOffset}
+     * @param scoresOffset  the first score's element
+     * @param weights       the weights, {@code rows x p} elements from {@code weightsOffset}
+     * @param weightsOffset the first weight's element
+     * @param rowLoss       the optional per-row loss output, {@code rows} elements from {@code rowLossOffset}
+     * @param rowLossOffset the first row loss's element
+     * @param grad          the optional gradient output, {@code rows x p} elements from {@code gradOffset}
+     * @param gradOffset    the first gradient element
+     * @throws InvalidInputException if {@code config} or an input is missing, {@code rows < 0}, a range falls outside
+     *                               its array, or an output shares an element with another argument
      */
     public static void call(LossConfig config, int rows, float[] scores, int scoresOffset, float[] weights,
                             int weightsOffset, float[] rowLoss, int rowLossOffset, float[] grad, int gradOffset) {
@@ -347,7 +472,17 @@ public final class Checks {
         }
     }
 
-    /** An array of {@code length} elements covers rows {@code fromRow .. fromRow+rows-1} of p columns. */
+    /**
+     * An array of {@code length} elements covers rows {@code fromRow .. fromRow+rows-1} of p columns.
+     *
+     * @param what    the array's name, for the message
+     * @param length  the array's length, or a negative value for a missing (null) array
+     * @param fromRow the first row, 0-based
+     * @param rows    the number of rows
+     * @param p       the number of columns
+     * @throws InvalidInputException if {@code p < 1}, {@code rows} or {@code fromRow} is negative, the array is
+     *                               missing, or it has fewer than {@code (fromRow + rows) * p} elements
+     */
     public static void shape(String what, int length, int fromRow, int rows, int p) {
         if (p < 1) {
             throw new InvalidInputException(what + ": need at least one expert column (p >= 1), got " + p);

@@ -9,9 +9,8 @@ package dev.mild.loss;
  * </pre>
  * where {@code T*} is the size of each entry's terms, from
  * {@link ReferenceKernel#evaluate(LossConfig, int, double[], double[], double[], double[], double[], double[])}.
- * A NaN anywhere in {@code g} gives NaN in both, which no tolerance accepts. The entries compared are those of
- * {@code g*}: a {@code g} shorter than {@code g*} fails with an {@link ArrayIndexOutOfBoundsException}, and
- * entries of a longer {@code g} beyond {@code g*}'s length are not looked at.
+ * A NaN anywhere in {@code g} gives NaN in both, which no tolerance accepts. {@code g} and {@code g*} must have the
+ * same length ({@link #maxAbsDiff} refuses others).
  *
  * @param normwise {@code max|g - g*| / max|g*|}, {@code >= 0} or NaN
  * @param termwise {@code max|g - g*| / max T*}, {@code >= 0}, NaN, or {@code +inf} from {@link #normwiseOnly}
@@ -21,11 +20,13 @@ public record GradientError(double normwise, double termwise) {
     /**
      * Both measures of {@code got} against {@code expected}, with {@code termSize} the reference's {@code T*}.
      *
-     * @param got      the backend's gradient {@code g}, at least as long as {@code expected}. Not modified.
+     * @param got      the backend's gradient {@code g}, as long as {@code expected}. Not modified.
      * @param expected the float64 truth {@code g*}. Not modified.
      * @param termSize {@code T*} per entry, as long as {@code expected}. Not modified.
      * @return the normwise and termwise errors
-     * @throws IllegalArgumentException when {@code termSize} and {@code expected} differ in length
+     * @throws IllegalArgumentException when {@code termSize} and {@code expected} differ in length, or (as the
+     *                                  {@link dev.mild.InvalidInputException} of {@link #maxAbsDiff}) when
+     *                                  {@code got} is null or differs from {@code expected} in length
      */
     public static GradientError of(double[] got, double[] expected, double[] termSize) {
         if (termSize.length != expected.length) {
@@ -40,9 +41,10 @@ public record GradientError(double normwise, double termwise) {
      * The normwise measure alone, for a truth without term sizes (a golden file's values): the termwise one is
      * {@code +inf}, so only the normwise bound can accept it.
      *
-     * @param got      the backend's gradient {@code g}, at least as long as {@code expected}. Not modified.
+     * @param got      the backend's gradient {@code g}, as long as {@code expected}. Not modified.
      * @param expected the truth {@code g*}. Not modified.
      * @return the normwise error, and a termwise one of {@code +inf} (NaN when the normwise one is NaN)
+     * @throws dev.mild.InvalidInputException as {@link #maxAbsDiff} does
      */
     public static GradientError normwiseOnly(double[] got, double[] expected) {
         double normwise = relative(maxAbsDiff(got, expected), maxAbs(expected));

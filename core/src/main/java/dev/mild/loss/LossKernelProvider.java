@@ -7,24 +7,41 @@ package dev.mild.loss;
  */
 public interface LossKernelProvider {
 
-    /** Short name used by {@code --backend NAME} and {@code -Dmild.backend=NAME}. */
+    /**
+     * The backend's short name.
+     *
+     * @return the name that {@code --backend NAME} and {@code -Dmild.backend=NAME} select it by
+     */
     String name();
 
-    /** One line for {@code mild backends}: what it is. */
+    /**
+     * What the backend is, in one line.
+     *
+     * @return the line {@code mild backends} prints for it
+     */
     String description();
 
     /**
      * Rank among automatic choices, highest first; a negative value means "only when asked by name"
      * (the float64 reference, or a device backend whose host-array path would lose to the CPU).
+     *
+     * @return the backend's rank; negative for a backend used only by name
      */
     int autoPriority();
 
     /**
-     * {@code null} when the backend can run here; otherwise why it cannot, phrased so the user knows what to
-     * do (for example "pass --add-modules jdk.incubator.vector").
+     * Whether the backend can run here, and if not, why.
+     *
+     * @return {@code null} when the backend can run here; otherwise why it cannot, phrased so the user knows what
+     *         to do (for example "pass --add-modules jdk.incubator.vector")
      */
     String unavailableReason();
 
-    /** A ready backend. Only called when {@link #unavailableReason()} is {@code null}. */
+    /**
+     * A ready backend. Only called when {@link #unavailableReason()} is {@code null}.
+     *
+     * @param options the thread count and device to build it with
+     * @return a new kernel, which the caller closes
+     */
     LossKernel create(KernelOptions options);
 }

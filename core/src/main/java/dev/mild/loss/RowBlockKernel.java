@@ -36,6 +36,11 @@ public abstract class RowBlockKernel implements LossKernel {
     private final int threads;
     private final Crew crew;
 
+    /**
+     * A kernel with {@code options.resolvedThreads()} threads; with more than one, starts the workers.
+     *
+     * @param options the thread count (the device is not used)
+     */
     protected RowBlockKernel(KernelOptions options) {
         this.threads = options.resolvedThreads();
         this.crew = new Crew(threads - 1);
@@ -49,20 +54,40 @@ public abstract class RowBlockKernel implements LossKernel {
         return name() + " (" + threadCount() + ")";
     }
 
-    /** Threads this instance uses (the caller's thread included). */
+    /**
+     * The number of threads this instance uses.
+     *
+     * @return the thread count, the caller's thread included; at least 1
+     */
     public final int threads() {
         return threads;
     }
 
-    /** {@link #threads()} for {@link #describe()}: "1 thread", "4 threads". */
+    /**
+     * {@link #threads()} as words, for {@link #describe()}.
+     *
+     * @return "1 thread", "4 threads" and so on
+     */
     protected final String threadCount() {
         return threads + (threads == 1 ? " thread" : " threads");
     }
 
     /**
-     * Processes {@code rows} rows (at most {@link #CHUNK_ROWS}) starting at the given offsets.
+     * Processes {@code rows} rows (at most {@link #CHUNK_ROWS}) starting at the given offsets. The arguments are
+     * already checked ({@link Checks#call}); the values are not. May run on a worker thread, concurrently with other
+     * blocks of the same call.
      *
-     * @param gradScale multiply each row's gradient by this ({@code 1/B} of the whole batch)
+     * @param config        the loss configuration
+     * @param rows          the number of rows, 1 to {@link #CHUNK_ROWS}
+     * @param scores        the scores, row-major {@code [rows][p]} from {@code scoresOffset}
+     * @param scoresOffset  the block's first score element
+     * @param weights       the weights, row-major {@code [rows][p]} from {@code weightsOffset}
+     * @param weightsOffset the block's first weight element
+     * @param rowLoss       where each row's loss goes, or null
+     * @param rowLossOffset the block's first row-loss element
+     * @param grad          where the gradient goes, row-major {@code [rows][p]}, or null
+     * @param gradOffset    the block's first gradient element
+     * @param gradScale     multiply each row's gradient by this ({@code 1/B} of the whole batch)
      * @return the sum of the rows' losses, in float64
      */
     protected abstract double block(LossConfig config, int rows,

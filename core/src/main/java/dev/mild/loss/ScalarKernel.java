@@ -25,14 +25,21 @@ package dev.mild.loss;
  */
 public final class ScalarKernel extends RowBlockKernel {
 
+    /** The backend's name, {@value}. */
     public static final String NAME = "scalar";
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[64]);
 
+    /**
+     * A scalar kernel with the given thread count.
+     *
+     * @param options the thread count (the device is not used)
+     */
     public ScalarKernel(KernelOptions options) {
         super(options);
     }
 
+    /** A scalar kernel on the caller's thread only. */
     public ScalarKernel() {
         this(KernelOptions.threads(1));
     }

@@ -2,6 +2,10 @@ package dev.mild.loss;
 
 /** Registers {@link ScalarKernel} (automatic fallback) and {@link ReferenceKernel} (by name only). */
 public final class ScalarProvider implements LossKernelProvider {
+    /** The provider {@link java.util.ServiceLoader} instantiates. */
+    public ScalarProvider() {
+    }
+
     @Override
     public String name() {
         return ScalarKernel.NAME;
@@ -29,6 +33,10 @@ public final class ScalarProvider implements LossKernelProvider {
 
     /** The float64 reference, only when asked for by name: it is the truth for tests, not a fast path. */
     public static final class Reference implements LossKernelProvider {
+        /** The provider {@link java.util.ServiceLoader} instantiates. */
+        public Reference() {
+        }
+
         @Override
         public String name() {
             return ReferenceKernel.NAME;

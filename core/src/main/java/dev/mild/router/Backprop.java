@@ -57,9 +57,12 @@ public final class Backprop implements AutoCloseable {
     private volatile boolean closed; // volatile: close() may come from another thread
 
     /**
+     * Workspaces for batches of up to {@code maxRows} rows of {@code net}, and {@code threads - 1} pool threads.
+     *
      * @param net     the network; its flat parameters are read at every pass, so optimizer updates are seen
      * @param maxRows the largest batch
      * @param threads threads for the products (the caller's thread included)
+     * @throws IllegalArgumentException if {@code maxRows} or {@code threads} is below 1
      */
     public Backprop(Mlp net, int maxRows, int threads) {
         if (maxRows < 1 || threads < 1) {
@@ -101,10 +104,20 @@ public final class Backprop implements AutoCloseable {
         batchWeights = new float[maxRows * p];
     }
 
+    /**
+     * The network this instance trains.
+     *
+     * @return the network given to the constructor
+     */
     public Mlp network() {
         return net;
     }
 
+    /**
+     * The largest batch a pass takes.
+     *
+     * @return {@code maxRows} as given to the constructor
+     */
     public int maxRows() {
         return maxRows;
     }
@@ -113,7 +126,13 @@ public final class Backprop implements AutoCloseable {
      * Forward pass over {@code rows} rows: row {@code r} of the batch is row {@code order[from + r]} of
      * {@code x} ({@code n x d}, flat), or row {@code from + r} when {@code order} is null.
      *
+     * @param x     the data set's inputs, row-major {@code [n][d]}. Not modified.
+     * @param order row indices into {@code x}, or null for rows in order. Not modified.
+     * @param from  the batch's first position in {@code order} (or first row of {@code x} when it is null)
+     * @param rows  the batch size, 1 to {@link #maxRows()}
      * @return the {@code rows x p} scores, flat row-major, valid until the next call. Not a copy.
+     * @throws IllegalArgumentException if {@code rows} is outside {@code 1..maxRows()}
+     * @throws IllegalStateException    if this instance is closed, or was closed or interrupted during the pass
      */
     public float[] forward(float[] x, int[] order, int from, int rows) {
         if (rows < 1 || rows > maxRows) {
@@ -159,8 +178,16 @@ public final class Backprop implements AutoCloseable {
      * Forward, the surrogate loss and its gradient, and the backward pass. Afterwards
      * {@link #weightGradient} and {@link #biasGradient} hold {@code d(mean loss)/d(parameters)}.
      *
+     * @param kernel  the loss kernel that computes the loss and its gradient with respect to the scores
+     * @param config  the surrogate loss, with {@code p} equal to the network's outputs
+     * @param x       the data set's inputs, row-major {@code [n][d]}. Not modified.
      * @param weights per-row expert weights {@code w} ({@code n x p}), rows picked like those of {@code x}
+     * @param order   row indices into {@code x} and {@code weights}, or null for rows in order. Not modified.
+     * @param from    the batch's first position in {@code order} (or first row when it is null)
+     * @param rows    the batch size, 1 to {@link #maxRows()}
      * @return the batch's mean surrogate loss
+     * @throws IllegalArgumentException if {@code rows} is outside {@code 1..maxRows()}, or as the kernel throws
+     * @throws IllegalStateException    if this instance is closed, or was closed or interrupted during the pass
      */
     public double lossAndGradient(LossKernel kernel, LossConfig config, float[] x, float[] weights,
                                   int[] order, int from, int rows) {
@@ -204,12 +231,22 @@ public final class Backprop implements AutoCloseable {
         return loss;
     }
 
-    /** {@code d(mean loss)/dW_l} of the last {@link #lossAndGradient} call, flat {@code sizes[l] x sizes[l+1]}. */
+    /**
+     * {@code d(mean loss)/dW_l} of the last {@link #lossAndGradient} call.
+     *
+     * @param l the layer, 0 for the input layer
+     * @return the gradient, flat row-major {@code [sizes[l]][sizes[l+1]]}; not a copy, overwritten by the next call
+     */
     public float[] weightGradient(int l) {
         return gradW[l];
     }
 
-    /** {@code d(mean loss)/db_l} of the last call. */
+    /**
+     * {@code d(mean loss)/db_l} of the last {@link #lossAndGradient} call.
+     *
+     * @param l the layer, 0 for the input layer
+     * @return the gradient, {@code sizes[l+1]} values; not a copy, overwritten by the next call
+     */
     public float[] biasGradient(int l) {
         return gradB[l];
     }

@@ -26,9 +26,12 @@ public final class Dense {
     /**
      * {@code acc[j] = sum_c a[aOff + c] * w[c][j]} for {@code j < n} (overwrites {@code acc}).
      *
-     * @param a   input values, {@code nIn} of them from {@code aOff}. Not modified.
-     * @param w   {@code nIn} rows of at least {@code n} weights. Not modified.
-     * @param acc at least {@code n}. Modified.
+     * @param a    input values, {@code nIn} of them from {@code aOff}. Not modified.
+     * @param aOff the index in {@code a} of the first input
+     * @param nIn  the number of inputs (rows of {@code w} used)
+     * @param w    {@code nIn} rows of at least {@code n} weights. Not modified.
+     * @param acc  at least {@code n}. Modified.
+     * @param n    the number of outputs
      */
     public static void multiply(float[] a, int aOff, int nIn, float[][] w, float[] acc, int n) {
         for (int j = 0; j < n; j++) {
@@ -63,9 +66,13 @@ public final class Dense {
      * order (four at a time), independently of other rows, so splitting {@code [c0, c1)} between threads gives
      * the same result.
      *
-     * @param in    {@code rows} rows of the layer's input. Not modified.
+     * @param in    {@code rows} rows of the layer's input, at least {@code c1} each. Not modified.
      * @param delta {@code rows} rows of {@code dLoss/dz}, at least {@code n} each. Not modified.
-     * @param dw    the gradient rows. Modified.
+     * @param rows  the number of batch rows
+     * @param dw    the gradient rows, one per input, at least {@code n} each. Rows {@code c0 .. c1-1} modified.
+     * @param c0    the first gradient row (input index) to accumulate
+     * @param c1    one past the last gradient row to accumulate
+     * @param n     the number of outputs (columns of {@code delta} and {@code dw})
      */
     public static void accumulateOuter(float[][] in, float[][] delta, int rows, float[][] dw, int c0, int c1, int n) {
         int r = 0;
@@ -102,12 +109,32 @@ public final class Dense {
         }
     }
 
-    /** {@code out[c] = sum_j delta[j] * w[c][j]} for {@code c < nIn}: the gradient passed to the layer below. */
+    /**
+     * {@code out[c] = sum_j delta[j] * w[c][j]} for {@code c < nIn}, {@code j < n}: the gradient passed to the layer
+     * below.
+     *
+     * @param delta the layer's {@code dLoss/dz}, at least {@code n}. Not modified.
+     * @param n     the number of outputs
+     * @param w     {@code nIn} rows of at least {@code n} weights. Not modified.
+     * @param nIn   the number of inputs
+     * @param out   at least {@code nIn}. Modified.
+     */
     public static void multiplyTransposed(float[] delta, int n, float[][] w, int nIn, float[] out) {
         multiplyTransposed(delta, n, w, nIn, null, out);
     }
 
-    /** The same, through a ReLU: {@code out[c] = z[c] > 0 ? sum : 0} ({@code z} null: no ReLU). */
+    /**
+     * {@link #multiplyTransposed(float[], int, float[][], int, float[])} through a ReLU:
+     * {@code out[c] = z[c] > 0 ? sum_j delta[j] * w[c][j] : 0}.
+     *
+     * @param delta the layer's {@code dLoss/dz}, at least {@code n}. Not modified.
+     * @param n     the number of outputs
+     * @param w     {@code nIn} rows of at least {@code n} weights. Not modified.
+     * @param nIn   the number of inputs
+     * @param z     the layer below's values, at least {@code nIn}, whose sign gates each entry; null for no ReLU.
+     *              Not modified.
+     * @param out   at least {@code nIn}. Modified.
+     */
     public static void multiplyTransposed(float[] delta, int n, float[][] w, int nIn, float[] z, float[] out) {
         for (int c = 0; c < nIn; c++) {
             float[] wc = w[c];
@@ -119,21 +146,42 @@ public final class Dense {
         }
     }
 
-    /** Rows of a flat row-major {@code rows x cols} matrix, copied. */
+    /**
+     * Rows of a flat row-major {@code rows x cols} matrix, copied.
+     *
+     * @param flat the matrix, row-major {@code [rows][cols]}. Not modified.
+     * @param rows the number of rows to copy
+     * @param cols the number of columns
+     * @return a new {@code float[rows][cols]}
+     */
     public static float[][] rows(float[] flat, int rows, int cols) {
         float[][] r = new float[rows][cols];
         copyIn(flat, r, rows, cols);
         return r;
     }
 
-    /** Flat row-major into row arrays. */
+    /**
+     * Copies the first {@code n} rows of a flat row-major matrix into row arrays.
+     *
+     * @param flat the matrix, row-major {@code [n][cols]} at least. Not modified.
+     * @param rows at least {@code n} rows of at least {@code cols} each. Modified.
+     * @param n    the number of rows to copy
+     * @param cols the number of columns
+     */
     public static void copyIn(float[] flat, float[][] rows, int n, int cols) {
         for (int i = 0; i < n; i++) {
             System.arraycopy(flat, i * cols, rows[i], 0, cols);
         }
     }
 
-    /** Row arrays into flat row-major. */
+    /**
+     * Copies the first {@code n} row arrays into a flat row-major matrix.
+     *
+     * @param rows at least {@code n} rows of at least {@code cols} each. Not modified.
+     * @param n    the number of rows to copy
+     * @param cols the number of columns
+     * @param flat at least {@code n * cols} elements. Modified.
+     */
     public static void copyOut(float[][] rows, int n, int cols, float[] flat) {
         for (int i = 0; i < n; i++) {
             System.arraycopy(rows[i], 0, flat, i * cols, cols);

@@ -39,7 +39,11 @@ public final class DeviceBuffer implements AutoCloseable {
         this.release = OpenClLoss.CLEANER.register(this, owner.releasing(mem));
     }
 
-    /** Number of floats it holds. */
+    /**
+     * The buffer's size.
+     *
+     * @return the number of floats it holds
+     */
     public long capacity() {
         return capacity;
     }
@@ -47,7 +51,13 @@ public final class DeviceBuffer implements AutoCloseable {
     /**
      * Copies {@code length} floats from {@code src[srcOffset..]} to this buffer at {@code at} (blocking).
      *
-     * @param src host data. Not modified.
+     * @param at        the first float of this buffer written
+     * @param src       host data. Not modified.
+     * @param srcOffset the first float of {@code src} copied
+     * @param length    the number of floats copied
+     * @throws dev.mild.InvalidInputException if the range is outside {@code src} or this buffer
+     * @throws IllegalStateException if this buffer or its owner is closed
+     * @throws OpenClException       if the copy fails on the device
      */
     public void write(long at, float[] src, int srcOffset, int length) {
         checkHost(src.length, srcOffset, length);
@@ -58,7 +68,14 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    /** Copies the whole of {@code src} to the start of this buffer (blocking). Not modified. */
+    /**
+     * Copies the whole of {@code src} to the start of this buffer (blocking).
+     *
+     * @param src host data. Not modified.
+     * @throws dev.mild.InvalidInputException if {@code src} is longer than this buffer
+     * @throws IllegalStateException if this buffer or its owner is closed
+     * @throws OpenClException       if the copy fails on the device
+     */
     public void write(float[] src) {
         write(0, src, 0, src.length);
     }
@@ -67,7 +84,12 @@ public final class DeviceBuffer implements AutoCloseable {
      * Copies {@code src.remaining()} floats from a direct buffer to this buffer at {@code at} (blocking);
      * the buffer's position is not moved.
      *
+     * @param at  the first float of this buffer written
      * @param src a direct buffer in the native byte order. Not modified.
+     * @throws dev.mild.InvalidInputException if {@code src} is not direct or not in the native byte order, or its
+     *                                        remaining floats do not fit from {@code at}
+     * @throws IllegalStateException if this buffer or its owner is closed
+     * @throws OpenClException       if the copy fails on the device
      */
     public void write(long at, FloatBuffer src) {
         requireDirectNativeOrder(src);
@@ -80,7 +102,13 @@ public final class DeviceBuffer implements AutoCloseable {
     /**
      * Copies {@code length} floats of this buffer from {@code at} into {@code dst[dstOffset..]} (blocking).
      *
-     * @param dst host array. Modified.
+     * @param at        the first float of this buffer read
+     * @param dst       host array. Modified.
+     * @param dstOffset the first float of {@code dst} written
+     * @param length    the number of floats copied
+     * @throws dev.mild.InvalidInputException if the range is outside {@code dst} or this buffer
+     * @throws IllegalStateException if this buffer or its owner is closed
+     * @throws OpenClException       if the copy fails on the device
      */
     public void read(long at, float[] dst, int dstOffset, int length) {
         checkHost(dst.length, dstOffset, length);
@@ -95,7 +123,13 @@ public final class DeviceBuffer implements AutoCloseable {
      * Copies {@code dst.remaining()} floats of this buffer from {@code at} into a direct buffer (blocking);
      * the buffer's position is not moved.
      *
+     * @param at  the first float of this buffer read
      * @param dst a direct, writable buffer in the native byte order. Modified.
+     * @throws dev.mild.InvalidInputException if {@code dst} is not direct, not in the native byte order, or
+     *                                        read-only, or {@code dst.remaining()} floats from {@code at} are
+     *                                        outside this buffer
+     * @throws IllegalStateException if this buffer or its owner is closed
+     * @throws OpenClException       if the copy fails on the device
      */
     public void read(long at, FloatBuffer dst) {
         requireDirectNativeOrder(dst);
@@ -118,6 +152,11 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether the buffer can no longer be used.
+     *
+     * @return {@code true} once this buffer or its owner was closed
+     */
     public boolean isClosed() {
         return mem == null || owner.context().isClosed();
     }

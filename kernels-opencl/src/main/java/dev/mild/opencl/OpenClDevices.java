@@ -67,14 +67,31 @@ public final class OpenClDevices {
      * One OpenCL device and what the kernels need to know about it.
      *
      * @param index                position in the enumeration order (what a numeric selector picks)
+     * @param platform             the device's platform, as JOCL names it
+     * @param id                   the device, as JOCL names it
+     * @param platformName         the platform's {@code CL_PLATFORM_NAME}
+     * @param name                 the device's {@code CL_DEVICE_NAME}
+     * @param type                 the device's {@code CL_DEVICE_TYPE} bits
+     * @param version              the device's {@code CL_DEVICE_VERSION}
+     * @param usable               true when the device is available and has a compiler
+     * @param computeUnits         {@code CL_DEVICE_MAX_COMPUTE_UNITS}
+     * @param maxWorkGroupSize     {@code CL_DEVICE_MAX_WORK_GROUP_SIZE}, in work items
+     * @param localMemoryBytes     {@code CL_DEVICE_LOCAL_MEM_SIZE}, in bytes
      * @param dedicatedLocalMemory true when local memory is on-chip ({@code CL_LOCAL}); CPUs emulate it in RAM
+     * @param maxAllocationBytes   {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}: the largest single buffer, in bytes
+     * @param globalMemoryBytes    {@code CL_DEVICE_GLOBAL_MEM_SIZE}, in bytes
      */
     public record Device(int index, cl_platform_id platform, cl_device_id id, String platformName, String name,
                          long type, String version, boolean usable, int computeUnits, long maxWorkGroupSize,
                          long localMemoryBytes, boolean dedicatedLocalMemory, long maxAllocationBytes,
                          long globalMemoryBytes) {
 
-        /** "GPU", "CPU", "accelerator" or "other". */
+        /**
+         * The device's kind, for messages and the automatic rule.
+         *
+         * @return "GPU", "accelerator" or "CPU" by the first of those bits {@link #type()} has, in that order;
+         *         else "other"
+         */
         public String typeName() {
             if ((type & CL_DEVICE_TYPE_GPU) != 0) {
                 return "GPU";
@@ -98,12 +115,21 @@ public final class OpenClDevices {
             };
         }
 
-        /** What a name selector is matched against: {@code "platform: device (type)"}. */
+        /**
+         * What a name selector is matched against.
+         *
+         * @return {@code "platform: device (type)"}, with {@link #typeName()} as the type
+         */
         public String label() {
             return platformName + ": " + name + " (" + typeName() + ")";
         }
 
-        /** One line for logs and {@code mild backends}. */
+        /**
+         * One line for logs and {@code mild backends}.
+         *
+         * @return the index, label, version, compute units and global memory in MiB, and a note when the device is
+         *         not usable
+         */
         public String describe() {
             return String.format(Locale.ROOT, "#%d %s, %s, %d compute units, %d MiB", index, label(), version,
                     computeUnits, globalMemoryBytes >> 20) + (usable ? "" : " [not usable: unavailable or no compiler]");
@@ -116,6 +142,7 @@ public final class OpenClDevices {
     /**
      * Every OpenCL device, in enumeration order.
      *
+     * @return the devices, usable or not; an unmodifiable list
      * @throws OpenClException when there is no OpenCL library, no platform, or no device (the message says
      *                         what to install)
      */
@@ -127,7 +154,12 @@ public final class OpenClDevices {
         return e.devices;
     }
 
-    /** {@code null} when some device is usable (and the {@value #PROPERTY} selector, if set, matches one); else why not. */
+    /**
+     * Whether OpenCL can run here, and if not, why.
+     *
+     * @return {@code null} when some device is usable (and the {@value #PROPERTY} selector, if set, matches one);
+     *         else why not, in words that say what to install or change
+     */
     public static String unavailableReason() {
         Enumeration e = enumerate();
         if (e.failure != null) {
@@ -141,7 +173,12 @@ public final class OpenClDevices {
         }
     }
 
-    /** The device {@link #select} would pick without an explicit selector, or {@code null} if none. */
+    /**
+     * The device {@link #select} picks without an explicit selector (so by the {@value #PROPERTY} property when it
+     * is set, else by the automatic rule).
+     *
+     * @return that device, or {@code null} when {@link #unavailableReason()} is not null
+     */
     public static Device defaultDevice() {
         if (unavailableReason() != null) {
             return null;
@@ -153,6 +190,8 @@ public final class OpenClDevices {
      * The device for {@code selector} (or, when it is null or blank, for the {@value #PROPERTY} property, or
      * else the automatic rule).
      *
+     * @param selector an index, a name substring, or {@code null}/blank
+     * @return the device picked
      * @throws OpenClException       when OpenCL is unavailable or no device is usable
      * @throws InvalidInputException when the selector matches no usable device (the message lists them)
      */
@@ -170,6 +209,10 @@ public final class OpenClDevices {
      * @param devices  in enumeration order ({@link Device#index()} = position). Not modified.
      * @param selector an index, a name substring, or {@code null}/blank for the automatic rule
      * @param source   where the selector came from, for messages
+     * @return the usable device that an index names, or the first usable one in rule order whose
+     *         {@link Device#label()} contains the name substring (ignoring case), or by the automatic rule
+     * @throws OpenClException       if there is no selector and no usable device
+     * @throws InvalidInputException if the selector names no device, or an unusable one (the message lists them)
      */
     public static Device choose(List<Device> devices, String selector, String source) {
         List<Device> ranked = devices.stream().filter(Device::usable)

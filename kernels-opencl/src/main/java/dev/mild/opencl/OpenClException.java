@@ -8,10 +8,21 @@ package dev.mild.opencl;
 public class OpenClException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An exception with the given message.
+     *
+     * @param message what failed, where, and what to do about it
+     */
     public OpenClException(String message) {
         super(message);
     }
 
+    /**
+     * An exception with the given message and the failure that caused it.
+     *
+     * @param message what failed, where, and what to do about it
+     * @param cause   the underlying failure (JOCL's {@code CLException}, a library that did not load)
+     */
     public OpenClException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -22,6 +22,7 @@ import org.jocl.Sizeof;
  */
 public final class OpenClKernel implements LossKernel {
 
+    /** The backend's name, {@value}. */
     public static final String NAME = "opencl";
 
     private final OpenClLoss loss;
@@ -30,17 +31,31 @@ public final class OpenClKernel implements LossKernel {
     private DeviceBuffer rowLoss;
     private DeviceBuffer grad;
 
-    /** A backend on the device {@code options.device()} selects (see {@link OpenClDevices}). */
+    /**
+     * A backend on the device {@code options.device()} selects (see {@link OpenClDevices}).
+     *
+     * @param options the device selector ({@code threads} is ignored); null for the default device
+     * @throws OpenClException                when OpenCL is unavailable, the kernels do not build, or setup fails
+     * @throws dev.mild.InvalidInputException when the device selector matches no device
+     */
     public OpenClKernel(KernelOptions options) {
         this(OpenClLoss.open(options));
     }
 
-    /** A backend on an existing loss; closing this backend closes it. */
+    /**
+     * A backend on an existing loss; closing this backend closes it.
+     *
+     * @param loss the device-resident loss the calls run on
+     */
     public OpenClKernel(OpenClLoss loss) {
         this.loss = loss;
     }
 
-    /** The device-resident API on the same device and context (buffers allocated there can be passed to it). */
+    /**
+     * The device-resident API on the same device and context (buffers allocated there can be passed to it).
+     *
+     * @return the loss this backend runs on; closing it closes this backend too
+     */
     public OpenClLoss deviceLoss() {
         return loss;
     }

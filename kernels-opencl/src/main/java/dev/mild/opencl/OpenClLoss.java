@@ -65,7 +65,14 @@ import org.jocl.cl_mem;
 public final class OpenClLoss implements AutoCloseable {
 
     /** How rows reach the work-items; {@link #AUTO} follows the device (see the class comment). */
-    public enum Layout { AUTO, TILED, DIRECT }
+    public enum Layout {
+        /** {@link #LAYOUT_PROPERTY} when it is set, else tiled on a device with on-chip local memory, else direct. */
+        AUTO,
+        /** Each work-group stages its rows through local memory (GPUs). */
+        TILED,
+        /** Rows are read in place from global memory (CPUs, and any p too wide for local memory). */
+        DIRECT
+    }
 
     /** System property forcing a layout ({@code tiled}, {@code direct}, {@code auto}) when {@link Layout#AUTO} is asked for. */
     public static final String LAYOUT_PROPERTY = "mild.opencl.layout";
@@ -144,7 +151,15 @@ public final class OpenClLoss implements AutoCloseable {
     private record Plan(int p, boolean tiled, int rowsPerGroup, int stride) {
     }
 
-    /** A loss on the device chosen by {@link OpenClDevices#select} for {@code options.device()}, layout by device. */
+    /**
+     * A loss on the device chosen by {@link OpenClDevices#select} for {@code options.device()}, with the layout
+     * {@link Layout#AUTO} picks.
+     *
+     * @param options the device selector ({@code threads} is ignored); null for the default device
+     * @return a new loss, which the caller closes
+     * @throws OpenClException       when OpenCL is unavailable, the kernels do not build, or setup fails
+     * @throws InvalidInputException when the device selector matches no device
+     */
     public static OpenClLoss open(KernelOptions options) {
         return open(options, Layout.AUTO);
     }
@@ -153,8 +168,13 @@ public final class OpenClLoss implements AutoCloseable {
      * A loss on the device chosen by {@link OpenClDevices#select} for {@code options.device()} ({@code threads}
      * is ignored: the device schedules its own work), with a forced layout (for tests and tuning).
      *
+     * @param options the device selector; null for the default device
+     * @param layout  the layout; {@link Layout#AUTO} for the device's
+     * @return a new loss, which the caller closes
      * @throws OpenClException       when OpenCL is unavailable, the kernels do not build, or setup fails
-     * @throws InvalidInputException when the device selector matches no device
+     * @throws InvalidInputException when the device selector matches no device, or {@link #LAYOUT_PROPERTY} is not
+     *                               a layout's name
+     * @throws NullPointerException  if {@code layout} is null
      */
     public static OpenClLoss open(KernelOptions options, Layout layout) {
         OpenClDevices.Device device = OpenClDevices.select(options == null ? null : options.device());
@@ -219,22 +239,43 @@ public final class OpenClLoss implements AutoCloseable {
         return l;
     }
 
-    /** The device this loss runs on. */
+    /**
+     * The device this loss runs on.
+     *
+     * @return the device chosen when the loss was opened
+     */
     public OpenClDevices.Device device() {
         return context.device;
     }
 
-    /** One line for logs: device and layout. */
+    /**
+     * One line for logs: device and layout.
+     *
+     * @return the device's {@link OpenClDevices.Device#label() label}, then the preferred layout
+     *         ({@code "tiled layout"} or {@code "direct layout"}; a tiled loss may still run a p too wide for local
+     *         memory directly, see {@link #layout(int)})
+     */
     public String describe() {
         return context.device.label() + ", " + preferred.name().toLowerCase(Locale.ROOT) + " layout";
     }
 
-    /** The layout used for p experts ({@link Layout#TILED} falls back to direct when a row does not fit in local memory). */
+    /**
+     * The layout used for p experts ({@link Layout#TILED} falls back to direct when a row does not fit in local
+     * memory).
+     *
+     * @param p the number of experts
+     * @return {@link Layout#TILED} or {@link Layout#DIRECT}
+     */
     public synchronized Layout layout(int p) {
         return plan(p).tiled ? Layout.TILED : Layout.DIRECT;
     }
 
-    /** Rows per work-group for p experts: also how many row losses each partial sums. */
+    /**
+     * Rows per work-group for p experts: also how many row losses each partial sums.
+     *
+     * @param p the number of experts
+     * @return a power of two, at least 1
+     */
     public synchronized int rowsPerWorkGroup(int p) {
         return plan(p).rowsPerGroup;
     }
@@ -242,8 +283,11 @@ public final class OpenClLoss implements AutoCloseable {
     /**
      * A device buffer of {@code floats} floats, uninitialized, owned by this loss.
      *
-     * @param name names it in error messages ("scores", "gradient", ...)
-     * @throws OpenClException when the device cannot hold it (the message gives the sizes)
+     * @param floats the buffer's size in floats, {@code >= 0}
+     * @param name   names it in error messages ("scores", "gradient", ...)
+     * @return the buffer, which the caller closes (or this loss's close releases)
+     * @throws InvalidInputException if {@code floats} is negative
+     * @throws OpenClException       when the device cannot hold it (the message gives the sizes)
      */
     public synchronized DeviceBuffer allocate(long floats, String name) {
         if (floats < 0) {
@@ -260,13 +304,20 @@ public final class OpenClLoss implements AutoCloseable {
      * @param config        the loss. Not modified.
      * @param rows          number of rows {@code B >= 0}
      * @param scores        {@code rows x p} router scores from {@code scoresOffset}. Not modified.
+     * @param scoresOffset  the first score, in floats
      * @param weights       {@code rows x p} weights from {@code weightsOffset}. Not modified.
+     * @param weightsOffset the first weight, in floats
      * @param rowLoss       per-row losses from {@code rowLossOffset}, or {@code null} to skip. Modified.
+     * @param rowLossOffset the first row loss, in floats
      * @param grad          gradient of the mean loss, {@code rows x p} from {@code gradOffset}, or {@code null}
      *                      to skip the backward pass. Modified. May not overlap the inputs.
+     * @param gradOffset    the first gradient entry, in floats
      * @return the mean loss, summed in float64 on the host; 0 when {@code rows == 0}
-     * @throws InvalidInputException when a buffer is too small, closed, from another loss, or overlaps
-     * @throws IllegalStateException  when this loss is closed
+     * @throws InvalidInputException when {@code rows < 0}, or a buffer is missing, too small, closed, from another
+     *                               loss, or overlaps
+     * @throws NullPointerException  when {@code config} is null
+     * @throws IllegalStateException when this loss is closed
+     * @throws OpenClException       when the device fails the call
      */
     public synchronized double lossAndGradient(LossConfig config, int rows,
                                                DeviceBuffer scores, long scoresOffset,
@@ -529,17 +580,30 @@ public final class OpenClLoss implements AutoCloseable {
         };
     }
 
-    /** OpenCL objects this loss holds (context, queue, program, kernels, buffers), by its own bookkeeping. */
+    /**
+     * OpenCL objects this loss holds (context, queue, program, kernels, buffers), by its own bookkeeping.
+     *
+     * @return the number of objects not yet released; 0 once closed
+     */
     public synchronized int liveObjects() {
         return context.liveObjects();
     }
 
-    /** OpenCL objects held by every open {@code OpenClLoss} of the process (0 when all are closed). */
+    /**
+     * OpenCL objects held by every open {@code OpenClLoss} of the process.
+     *
+     * @return the number of objects not yet released; 0 when every loss is closed
+     */
     public static int liveObjectsInProcess() {
         return OpenClContext.liveObjectsInProcess();
     }
 
-    /** The driver's reference count of this loss's OpenCL context (some drivers count attached objects). */
+    /**
+     * The driver's reference count of this loss's OpenCL context (some drivers count attached objects).
+     *
+     * @return {@code CL_CONTEXT_REFERENCE_COUNT} as the driver reports it
+     * @throws IllegalStateException when this loss is closed
+     */
     public synchronized int driverContextReferenceCount() {
         return context.driverContextReferenceCount();
     }

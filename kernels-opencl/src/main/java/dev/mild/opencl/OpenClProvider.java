@@ -19,6 +19,9 @@ import dev.mild.loss.LossKernelProvider;
  * JOCL class until one of those methods runs, so it loads on any JVM.
  */
 public final class OpenClProvider implements LossKernelProvider {
+    /** The provider {@link java.util.ServiceLoader} instantiates. */
+    public OpenClProvider() {
+    }
 
     @Override
     public String name() {

@@ -8,6 +8,9 @@ import dev.mild.router.DenseProduct;
  * be present.
  */
 public final class SimdDenseProduct implements DenseProduct {
+    /** The product {@link java.util.ServiceLoader} instantiates. */
+    public SimdDenseProduct() {
+    }
 
     @Override
     public String name() {

@@ -19,6 +19,7 @@ import java.util.Arrays;
  */
 public final class SimdKernel extends RowBlockKernel {
 
+    /** The backend's name, {@value}. */
     public static final String NAME = "simd";
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -32,6 +33,12 @@ public final class SimdKernel extends RowBlockKernel {
     // on every switch: about 560 bytes and 1.7 us a call for two losses in turn on 64 rows of 5 experts.
     private volatile Plan[] plans = new Plan[0];
 
+    /**
+     * A kernel whose layout is chosen per configuration ({@link #layoutFor}). Needs {@code jdk.incubator.vector}:
+     * check {@link SimdKernelProvider#unavailableReason()} first.
+     *
+     * @param options the thread count (the device is not used)
+     */
     public SimdKernel(KernelOptions options) {
         this(options, -1);
     }

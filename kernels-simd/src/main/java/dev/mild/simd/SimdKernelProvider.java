@@ -20,6 +20,10 @@ public final class SimdKernelProvider implements LossKernelProvider {
 
     static final String MODULE = "jdk.incubator.vector";
 
+    /** The provider {@link java.util.ServiceLoader} instantiates. */
+    public SimdKernelProvider() {
+    }
+
     @Override
     public String name() {
         return SimdKernel.NAME;

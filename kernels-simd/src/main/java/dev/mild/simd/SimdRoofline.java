@@ -13,7 +13,11 @@ public final class SimdRoofline {
     private SimdRoofline() {
     }
 
-    /** Array lengths must be a multiple of this (two vectors). */
+    /**
+     * What array lengths must be a multiple of.
+     *
+     * @return two vectors' worth of float lanes
+     */
     public static int blockLength() {
         return 2 * Species.L;
     }
@@ -21,13 +25,14 @@ public final class SimdRoofline {
     /**
      * {@code e[i] = 2^(d[i] scale[0])} for every element, with the lane sums the kernel also keeps: one exp per
      * element, the kernel's exp loop ({@link VectorMath#exp2Groups}) as one softmax over all of {@code d}, in its two
-     * halves. Returns a value derived from the result (a sink for benchmarks).
+     * halves.
      *
-     * @param d   inputs, length a multiple of {@link #blockLength()}. Not modified.
-     * @param e   outputs, same length. Modified.
+     * @param d     inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param e     outputs, same length. Modified.
      * @param scale one element, the scale: an array, as the kernel's plan holds it, so that a call allocates nothing
      *              (the roofline is measured without the allocation the kernel does not make). Not modified.
-     * @param sum lane sums, at least {@link #blockLength()} floats. Modified.
+     * @param sum   lane sums, at least {@link #blockLength()} floats. Modified.
+     * @return {@code sum[0]}, a value derived from the result (a sink for benchmarks)
      */
     public static float exp2(float[] d, float[] e, float[] scale, float[] sum) {
         VectorMath.exp2Groups(d, d.length, e, 0, scale, 0, sum, 0, 1);
@@ -40,10 +45,14 @@ public final class SimdRoofline {
      * for every call c (inputs {@code d[0 .. callLength)}), the lane sums of the last call into {@code sum}:
      * as many exps as {@link #exp2}, in short loops.
      *
+     * @param d          inputs, length a multiple of {@code callLength}. Not modified.
+     * @param e          outputs, same length. Modified.
+     * @param scale      one element, the scale, as for {@link #exp2}. Not modified.
+     * @param sum        lane sums, at least {@link #blockLength()} floats. Modified.
      * @param callLength elements per call: a positive multiple of {@link #blockLength()} that divides
      *                   {@code d.length}
-     * @return a value derived from the result (a sink for benchmarks)
-     * @throws IllegalArgumentException if it is not
+     * @return {@code sum[0]}, a value derived from the result (a sink for benchmarks)
+     * @throws IllegalArgumentException if {@code callLength} is not such a multiple
      */
     public static float exp2InCalls(float[] d, float[] e, float[] scale, float[] sum, int callLength) {
         if (callLength <= 0 || callLength % blockLength() != 0 || d.length % callLength != 0) {
@@ -60,9 +69,10 @@ public final class SimdRoofline {
      * {@code out[i] = log(1 + z[i])} with the kernel's float log1p lanes, including the division for
      * {@code 1/(1 + z)} that the kernel shares with the softmax coefficient: one log per element.
      *
-     * @param z inputs {@code >= 0}, length a multiple of {@link #blockLength()}. Not modified.
-     * @param out outputs, same length. Modified.
+     * @param z       inputs {@code >= 0}, length a multiple of {@link #blockLength()}. Not modified.
+     * @param out     outputs, same length. Modified.
      * @param inverse {@code 1 / (1 + z)}, same length. Modified.
+     * @return {@code out[0]}, a value derived from the result (a sink for benchmarks)
      */
     public static float log1p(float[] z, float[] out, float[] inverse) {
         VectorMath.log1p(z, out, inverse, z.length);
@@ -72,6 +82,12 @@ public final class SimdRoofline {
     /**
      * The same loop as {@link #exp2} with the Vector API's own {@code VectorOperators.EXP} (Intel SVML on
      * x86 once compiled), for the comparison that chose {@link #exp2}: {@code e[i] = e^(d[i] scale ln 2)}.
+     *
+     * @param d     inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param e     outputs, same length. Modified.
+     * @param scale the scale
+     * @param sum   lane sums, at least one vector's worth (half of {@link #blockLength()}) of floats. Modified.
+     * @return {@code sum[0]}, a value derived from the result (a sink for benchmarks)
      */
     public static float vectorApiExp(float[] d, float[] e, float scale, float[] sum) {
         VectorSpecies<Float> f = Species.F;
@@ -91,7 +107,14 @@ public final class SimdRoofline {
         return sum[0];
     }
 
-    /** {@link #log1p} with the Vector API's {@code VectorOperators.LOG1P}. */
+    /**
+     * {@code out[i] = log(1 + z[i])} with the Vector API's {@code VectorOperators.LOG1P}, for the comparison with
+     * {@link #log1p}.
+     *
+     * @param z   inputs, length a multiple of {@link #blockLength()}. Not modified.
+     * @param out outputs, same length. Modified.
+     * @return {@code out[0]}, a value derived from the result (a sink for benchmarks)
+     */
     public static float vectorApiLog1p(float[] z, float[] out) {
         VectorSpecies<Float> f = Species.F;
         for (int i = 0; i < z.length; i += Species.L) {
