@@ -98,7 +98,14 @@ final class RouteCommand implements Command {
         boolean first = true;
         RuntimeException failure = null;
         try {
-            while ((line = readLine(in)) != null) {
+            while (true) {
+                if (!ready(in)) {
+                    out.flush();   // interactive use: answer each line before waiting for the next
+                }
+                line = readLine(in);
+                if (line == null) {
+                    break;
+                }
                 lineNo = in.lineNumber();
                 if (lineNo == 1) {
                     line = CsvReader.withoutByteOrderMark(line);
@@ -148,9 +155,6 @@ final class RouteCommand implements Command {
                     }
                 }
                 out.write('\n');
-                if (!ready(in)) {
-                    out.flush();   // interactive use: answer each line as it comes
-                }
             }
         } catch (RuntimeException e) {
             failure = e;

@@ -102,16 +102,36 @@ public final class LineReader {
     }
 
     /**
-     * Whether more text can be read without waiting for input (as {@link java.io.BufferedReader#ready}).
+     * Whether more text can be read without waiting for input (as {@link java.io.BufferedReader#ready}), not
+     * counting the {@code \n} of a {@code \r\n} whose {@code \r} ended the last line: with that {@code \n} alone
+     * waiting in the stream (the two split between reads), this said true, and {@code route} waited for the next
+     * line without answering the last one.
      *
-     * @return {@code true} when characters are buffered or the stream says it is ready
-     * @throws IOException if asking the stream fails
+     * @return {@code true} when characters other than that line feed are buffered, or can be read from the stream
+     *         without waiting (at the end of the stream, also true: {@link #readLine} returns at once)
+     * @throws IOException if reading or asking the stream fails
      */
     public boolean ready() throws IOException {
-        if (skipLineFeed && pos < end && buf[pos] == '\n') {
-            pos++;
+        while (true) {
+            if (pos == end) {
+                if (!in.ready()) {
+                    return false;
+                }
+                int n = in.read(buf, 0, buf.length);   // does not wait: the stream said a character is there
+                if (n < 0) {
+                    return true;
+                }
+                pos = 0;
+                end = n;
+            }
+            if (!skipLineFeed) {
+                return true;
+            }
             skipLineFeed = false;
+            if (buf[pos] != '\n') {
+                return true;
+            }
+            pos++;
         }
-        return pos < end || in.ready();
     }
 }

@@ -1466,6 +1466,47 @@ class CliTest {
         assertFalse(err.contains("does not fit in the memory"), err);
     }
 
+    /**
+     * route answers each row before it waits for the next, also when what has arrived ends in a blank line (the
+     * answer waited in the buffer: the blank line made more input look ready, then the loop blocked on the next line)
+     * or in the {@code \n} of a {@code \r\n} split from its {@code \r} (LineReader.ready said true for that lone
+     * line feed). Rows are written into a pipe one at a time, and each answer must show while the pipe is open.
+     */
+    @Test
+    void routeAnswersEachRowBeforeWaitingForTheNext() throws Exception {
+        Path data = routingCsv("r.csv", 200, 3);
+        Path model = tmp.resolve("r.mild");
+        Run t = run("train", "--data", data.toString(), "--epochs", "1", "--rho", "uniform", "--out", model.toString());
+        assertEquals(0, t.code, t.err);
+        java.io.PipedOutputStream feed = new java.io.PipedOutputStream();
+        java.io.PipedInputStream stdin = new java.io.PipedInputStream(feed, 1 << 16);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Console c = new Console(stdin, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), false);
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> Main.run(new String[] {"route", "--model", model.toString()}, c));
+        try {
+            String[] inputs = {"x0,x1,x2\n1,0,0\n", "\n-1,0,0\n\n", "1,0,0\r", "\n", "-1,0,0\r\n\r\n"};
+            int[] answers = {1, 2, 3, 3, 4};
+            for (int i = 0; i < inputs.length; i++) {
+                feed.write(inputs[i].getBytes(StandardCharsets.UTF_8));
+                feed.flush();
+                long until = System.nanoTime() + 30_000_000_000L;
+                while (out.toString(StandardCharsets.UTF_8).lines().count() < answers[i] && System.nanoTime() < until
+                        && !code.isDone()) {
+                    Thread.sleep(5);
+                }
+                assertEquals(answers[i], out.toString(StandardCharsets.UTF_8).lines().count(), "after writing "
+                        + inputs[i].replace("\r", "\\r").replace("\n", "\\n") + ": " + out + err);
+            }
+        } finally {
+            feed.close();
+        }
+        assertEquals(0, code.get(60, java.util.concurrent.TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        assertEquals(4, out.toString(StandardCharsets.UTF_8).lines().count());
+    }
+
     @Test
     void routeAnswersTheRowsBeforeABadOneThenNamesItsLine() throws IOException {
         // x2 varies little (std about 1e-3), so a value of 1e36 standardizes beyond float32.

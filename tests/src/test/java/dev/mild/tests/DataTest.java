@@ -108,6 +108,49 @@ class DataTest {
     }
 
     /**
+     * ready() after a line that ended at \r, with the \n of that \r\n alone in the stream (split between two
+     * reads): nothing else can be read without waiting, so it says false; it said true for the lone line feed, and
+     * route then waited for the next line without answering the last. Each read here returns one of the chunks,
+     * and available() counts what the next read returns once the second chunk has "arrived", after the first line
+     * is read (before, the decoder would take both chunks in one read).
+     */
+    @Test
+    void aLineFeedThatEndsTheLastLineIsNotMoreInput() throws IOException {
+        for (List<String> chunks : List.of(List.of("a\r", "\n"), List.of("a\r", "\nb\n"), List.of("a\r", "\r\n"))) {
+            java.util.ArrayDeque<byte[]> left = new java.util.ArrayDeque<>();
+            boolean[] arrived = new boolean[1];
+            chunks.forEach(c -> left.add(c.getBytes(StandardCharsets.UTF_8)));
+            java.io.InputStream in = new java.io.InputStream() {
+                @Override
+                public int read() {
+                    throw new AssertionError("read in chunks only");
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    byte[] c = left.poll();
+                    if (c == null) {
+                        return -1;
+                    }
+                    System.arraycopy(c, 0, b, off, c.length);
+                    return c.length;
+                }
+
+                @Override
+                public int available() {
+                    return left.isEmpty() || left.size() == chunks.size() - 1 && !arrived[0] ? 0 : left.peek().length;
+                }
+            };
+            LineReader lines = new LineReader(in, "t");
+            assertEquals("a", lines.readLine());
+            arrived[0] = true;
+            boolean more = chunks.get(1).length() > 1;   // "\nb\n" holds a line, "\r\n" a blank one; "\n" nothing
+            assertEquals(more, lines.ready(), chunks.toString());
+            assertEquals(more ? chunks.get(1).strip() : null, lines.readLine(), chunks.toString());
+        }
+    }
+
+    /**
      * LineReader ends lines where BufferedReader.readLine did, which read the files before it: at \n, \r and
      * \r\n, also when a \r\n is split between two reads (input trickling in a byte at a time, as from a pipe),
      * and a last line without a line end.
