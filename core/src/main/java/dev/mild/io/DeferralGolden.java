@@ -166,6 +166,12 @@ public final class DeferralGolden {
             double err = GoldenCheck.maxAbsDiff(got, expected);
             out.add(new Result("rewards/" + key, err, 0, err <= TOLERANCE));
         }
+        if (out.isEmpty()) {
+            // Costs alone checked nothing, and as the file's only section that passed with exit 0.
+            throw new InvalidInputException(where + ": costs but no expected weights; give at least one rule's ("
+                    + String.join(", ", java.util.Arrays.stream(Rewards.values()).map(Rewards::label).toList())
+                    + ") rows of weights");
+        }
         return out;
     }
 

@@ -249,6 +249,23 @@ class CliTest {
                 && r.err.contains("give loss cases in a file of their own"), r.err);
     }
 
+    /** A rewards section with costs and no expected weights checked nothing, and alone in its file passed (exit 0). */
+    @Test
+    void goldenRefusesARewardsSectionWithoutExpectedWeights() throws IOException {
+        Path f = tmp.resolve("rewards-only.json");
+        Files.writeString(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0]]}}");
+        Run r = run("golden", f.toString());
+        assertEquals(2, r.code, r.out + r.err);
+        assertEquals("mild golden: error: " + f + ": rewards: costs but no expected weights; give at least one rule's"
+                + " (sum-others, one-minus, realizable) rows of weights", r.err.strip());
+        assertEquals("", r.out);
+        // With one rule it runs: sum-others of (0, 1) is (1, 0), by hand.
+        Files.writeString(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0]], \"sum-others\": [[1, 0], [0, 1]]}}");
+        r = run("golden", f.toString());
+        assertEquals(0, r.code, r.out + r.err);
+        assertTrue(r.out.contains("\"case\": \"rewards/sum-others\"") && r.out.contains("\"ok\": true"), r.out);
+    }
+
     /** An expected choice beyond the experts is a bad file (exit 2), not a router that chose differently (exit 1). */
     @Test
     void goldenRefusesAnExpectedChoiceOutsideTheExperts() throws IOException {
