@@ -85,14 +85,19 @@ public final class GoldenCheck {
      * {@code max_i |l_i - l*_i| / max(1, termSize_i)}, the loss error {@link dev.mild.loss.Tolerance} bounds, with
      * {@code termSize_i = sum_k |w_k| Phi(S_k)} from {@link ReferenceKernel}; NaN anywhere gives NaN.
      *
-     * @param got      the losses checked, {@code l}; entries beyond {@code expected}'s length are not looked at.
-     *                 Not modified.
+     * @param got      the losses checked, {@code l}, as long as {@code expected}. Not modified.
      * @param expected the reference losses {@code l*}. Not modified.
-     * @param termSize the term sizes, at least as long as {@code expected}. Not modified.
+     * @param termSize the term sizes, as long as {@code expected}. Not modified.
      * @return the error, {@code >= 0}, 0 for empty arrays, or NaN
-     * @throws ArrayIndexOutOfBoundsException if {@code got} or {@code termSize} is shorter than {@code expected}
+     * @throws dev.mild.InvalidInputException if an array is null or the lengths differ (as
+     *                                        {@link #maxAbsDiff} refuses them)
      */
     public static double lossRelErr(double[] got, double[] expected, double[] termSize) {
+        GradientError.requireSameLength(got, expected);
+        if (termSize == null || termSize.length != expected.length) {
+            throw new dev.mild.InvalidInputException("termSize has " + (termSize == null ? "no" : termSize.length)
+                    + " values, expected " + expected.length + ": one per loss");
+        }
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             // Math.max keeps a NaN once seen; "if (!(e <= worst)) worst = e" lost it at the next finite e.
@@ -106,13 +111,13 @@ public final class GoldenCheck {
      * term size is {@code |l*_i|}, since {@code Phi >= 0}); with signed weights use the three-argument form.
      * NaN anywhere gives NaN.
      *
-     * @param got      the losses checked, {@code l}; entries beyond {@code expected}'s length are not looked at.
-     *                 Not modified.
+     * @param got      the losses checked, {@code l}, as long as {@code expected}. Not modified.
      * @param expected the reference losses {@code l*}. Not modified.
      * @return the error, {@code >= 0}, 0 for empty arrays, or NaN
-     * @throws ArrayIndexOutOfBoundsException if {@code got} is shorter than {@code expected}
+     * @throws dev.mild.InvalidInputException if an array is null or the lengths differ
      */
     public static double lossRelErr(double[] got, double[] expected) {
+        GradientError.requireSameLength(got, expected);
         double[] size = new double[expected.length];
         for (int i = 0; i < size.length; i++) {
             size[i] = Math.abs(expected[i]);

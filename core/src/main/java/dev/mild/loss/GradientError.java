@@ -80,17 +80,29 @@ public record GradientError(double normwise, double termwise) {
      *                                        {@code got} had its extra entries silently left out)
      */
     public static double maxAbsDiff(double[] got, double[] expected) {
+        requireSameLength(got, expected);
+        double worst = 0.0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen
+        }
+        return worst;
+    }
+
+    /**
+     * Refuses two arrays that cannot be compared entry by entry: a shorter {@code got} threw
+     * ArrayIndexOutOfBoundsException half-way, and a longer one had its extra entries silently left out.
+     *
+     * @param got      the values checked
+     * @param expected the reference values
+     * @throws dev.mild.InvalidInputException if either is null or their lengths differ
+     */
+    public static void requireSameLength(double[] got, double[] expected) {
         Checks.required("got", got);
         Checks.required("expected", expected);
         if (got.length != expected.length) {
             throw new dev.mild.InvalidInputException("got has " + got.length + " values, expected " + expected.length
                     + ": compare arrays of the same length");
         }
-        double worst = 0.0;
-        for (int i = 0; i < expected.length; i++) {
-            worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen
-        }
-        return worst;
     }
 
     private static double maxAbs(double[] v) {

@@ -10,6 +10,7 @@ import dev.mild.defer.Deferral;
 import dev.mild.defer.Rewards;
 import dev.mild.defer.Rho;
 import dev.mild.defer.Surrogate;
+import dev.mild.io.GoldenCheck;
 import dev.mild.loss.GradientError;
 import dev.mild.loss.LossConfig;
 import dev.mild.loss.RandomBatch;
@@ -141,6 +142,14 @@ class ApiMistakesTest {
         fails(() -> GradientError.maxAbsDiff(new double[] {1, 2, 99}, new double[] {1, 2}),
                 "got has 3 values, expected 2");
         assertEquals(0.5, GradientError.maxAbsDiff(new double[] {1, 2.5}, new double[] {1, 2}), 0.0);
+        // The loss error the same way (doclint helper): a longer got was cut, a shorter one threw
+        // ArrayIndexOutOfBoundsException; so were term sizes of another length.
+        fails(() -> GoldenCheck.lossRelErr(new double[] {1, 2, 99}, new double[] {1, 2}), "got has 3 values, expected 2");
+        fails(() -> GoldenCheck.lossRelErr(new double[] {1}, new double[] {1, 2}), "got has 1 values, expected 2");
+        fails(() -> GoldenCheck.lossRelErr(new double[] {1, 2}, new double[] {1, 2}, new double[] {1}),
+                "termSize has 1 values, expected 2");
+        // |4 - 2| / max(1, 0.5) = 2 at index 1, by hand.
+        assertEquals(2.0, GoldenCheck.lossRelErr(new double[] {1, 4}, new double[] {1, 2}, new double[] {1, 0.5}), 0.0);
         fails(() -> RandomBatch.of(1, -1, 8, false), "rows must be >= 0");
         fails(() -> RandomBatch.of(1, 4, -2, false), "need at least one expert");
         fails(() -> RandomBatch.of(1, 1 << 28, 16, false), "more values than one array holds");
