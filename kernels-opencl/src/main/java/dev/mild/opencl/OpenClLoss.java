@@ -556,9 +556,10 @@ public final class OpenClLoss implements AutoCloseable {
         if (s == null) {
             String row = resource("row.cl");
             s = resource("common.cl")
-                    + "\n#define ROW_SPACE __local\n#define ROW_FN row_local\n" + row
-                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#define ROW_SPACE __global\n#define ROW_FN row_global\n" + row
-                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n" + resource("kernels.cl");
+                    + "\n#define ROW_SPACE __local\n#define ROW_FN row_local\n#define MEMBER_FN member_local\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#undef MEMBER_FN\n"
+                    + "#define ROW_SPACE __global\n#define ROW_FN row_global\n#define MEMBER_FN member_global\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#undef MEMBER_FN\n" + resource("kernels.cl");
             source = s;
         }
         return s;

@@ -18,6 +18,25 @@
  */
 
 /*
+ * Compensated tree sums of every work-item's v over aligned segments of seg work-items (a power of two; at or
+ * above the work-group size: one segment), in a fixed shape: each segment's sum ends in lsum at its first
+ * work-item, readable on return (after a barrier) until the next call.
+ */
+void segment_sums(const float2 v, const uint seg, __local float2 *lsum)
+{
+    const uint lid = get_local_id(0);
+    const uint r = get_local_size(0);
+    lsum[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint h = seg >> 1; h > 0; h >>= 1) {
+        if ((lid & (seg - 1)) < h && lid + h < r) {
+            lsum[lid] = csum_merge(lsum[lid], lsum[lid + h]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+/*
  * Each row's loss enters the sum divided by span, the power of two at or above R (exact: only the exponent
  * changes), and the host multiplies the partial back: a sum of R finite losses then stays below float32's
  * largest value. The division is ldexp, which OpenCL requires to be correctly rounded; x / y on float may be
@@ -35,14 +54,7 @@ void block_partial(const float loss, __local float2 *lsum, __global float2 *part
         span <<= 1;
         shift++;
     }
-    lsum[lid] = (float2)(ldexp(loss, -shift), 0.0f);
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (span >>= 1; span > 0; span >>= 1) {
-        if (lid < span && lid + span < r) {
-            lsum[lid] = csum_merge(lsum[lid], lsum[lid + span]);
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    segment_sums((float2)(ldexp(loss, -shift), 0.0f), span, lsum);
     if (lid == 0) {
         partials[get_group_id(0)] = lsum[0];
     }
