@@ -139,6 +139,7 @@ public final class OpenClLoss implements AutoCloseable {
     private final long[] localSize = new long[1];
 
     private Plan plan;
+    private cl_kernel lastKernel;
 
     /** How a batch of p columns is launched. */
     private record Plan(int p, boolean tiled, int rowsPerGroup, int stride) {
@@ -364,13 +365,15 @@ public final class OpenClLoss implements AutoCloseable {
             argFloat(k, a++, (float) config.nu());
             argInt(k, a++, config.isLogSumExp() ? 1 : 0);
             argMem(k, a++, partialsArg);
+            // A loss-only call never touches the gradient's local memory: one float stands in (no size may be 0).
             if (pl.tiled) {
                 long tile = (long) pl.rowsPerGroup * pl.stride * Sizeof.cl_float;
                 argLocal(k, a++, tile);
                 argLocal(k, a++, tile);
-                argLocal(k, a++, tile);
+                argLocal(k, a++, grad == null ? Sizeof.cl_float : tile);
             }
             argLocal(k, a, (long) pl.rowsPerGroup * 2 * Sizeof.cl_float);
+            lastKernel = k;
             globalSize[0] = groups * pl.rowsPerGroup;
             localSize[0] = pl.rowsPerGroup;
             context.run(k, globalSize, localSize);
@@ -407,6 +410,11 @@ public final class OpenClLoss implements AutoCloseable {
                 : new Plan(p, false, Integer.highestOneBit((int) Math.max(1, Math.min(DIRECT_ROWS, directMaxGroup))), stride);
         plan = pl;
         return pl;
+    }
+
+    /** Local memory the last launched kernel used, as the driver reports it (arguments included): for tests. */
+    synchronized long localMemoryOfLastLaunch() {
+        return context.staticLocalMemory(lastKernel);
     }
 
     private void upload(LossConfig config) {

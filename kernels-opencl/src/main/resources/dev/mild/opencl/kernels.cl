@@ -86,8 +86,9 @@ __kernel void loss_tiled(const uint rows, const uint p, const uint stride,
 
     float loss = 0.0f;
     if (lid < n) {
-        loss = row_local(ls + lid * stride, lw + lid * stride, lg + lid * stride, p, writeGrad, gradScale,
-                         CONFIG_ARGS);
+        /* lg is one float when there is no gradient to write (the host leaves the tile out): never touched. */
+        loss = row_local(ls + lid * stride, lw + lid * stride, writeGrad ? lg + lid * stride : lg, p, writeGrad,
+                         gradScale, CONFIG_ARGS);
         if (writeRowLoss) {
             rowLoss[rowLossOff + first + lid] = loss;
         }
