@@ -55,7 +55,8 @@ float phi_of_log(const float logS, const float logSErr, const float q)
 
 /*
  * The loss configuration in two small device buffers (uploaded only when the configuration changes):
- *   cfgI = [groupStart[0..G] | members[0..p-1]]            experts grouped by distinct margin
+ *   cfgI = [groupStart[0..G] | members[0..p-1] | groupOf[0..p-1]]   experts grouped by distinct margin,
+ *          and each expert's group (for loss_wide, whose work-items take experts rather than groups)
  *   cfgF = [groupA[0..G-1] | delta[0..p-1] | logA[0..G-1] | 1 - nu | aLo[0..G-1] | deltaLo[0..p-1]]
  *          logA = log(groupA), 1 - nu from double, aLo = 1/rho - groupA and deltaLo = delta - (float) delta
  *          (what rounding a and delta to float32 left, for the loss's exponent)

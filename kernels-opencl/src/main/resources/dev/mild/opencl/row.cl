@@ -1,7 +1,8 @@
 /*
  * One row of the loss family, included twice by OpenClLoss: once with ROW_SPACE = __local (rows staged in
- * local memory by loss_tiled) and once with ROW_SPACE = __global (loss_direct); ROW_FN and MEMBER_FN name the
- * two copies. The same algorithm as the
+ * local memory by loss_tiled and loss_wide) and once with ROW_SPACE = __global (loss_direct); ROW_FN and
+ * MEMBER_FN name the two copies. loss_wide spreads one row over a work-group and calls MEMBER_FN and
+ * group_coef (common.cl) itself. The same algorithm as the
  * scalar CPU kernel (dev.mild.loss.ScalarKernel), per distinct margin a (one softmax each):
  *
  *   m = max_j f_j (first index top),  e_j = exp(a (f_j - m)),  zRest = sum_{j != top} e_j,  Z = 1 + zRest

@@ -21,8 +21,8 @@ class OpenClLossOnlyTest {
 
     /**
      * A loss-only call takes no local memory for the gradient: one float stands in for the tiled layout's gradient
-     * tile (the driver's count of the launch's local memory drops by that much). It was a whole tile before
-     * (16 rows * 131 floats at p = 130, a third of the tiles). Rows per work-group stay those of a call with a
+     * tile and for the wide layout's own gradient entries (the driver's count of the launch's local memory drops by
+     * that much). It was a whole tile before (16 rows * 131 floats at p = 130, a third of the tiles). Rows per work-group stay those of a call with a
      * gradient, so the losses are the same bits either way.
      */
     @Test
@@ -30,7 +30,7 @@ class OpenClLossOnlyTest {
         int p = 130;
         int rows = 37;
         RandomBatch b = RandomBatch.of(5, rows, p, false, 1.0);
-        for (Layout layout : new Layout[] {Layout.TILED}) {
+        for (Layout layout : new Layout[] {Layout.TILED, Layout.WIDE}) {
             try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT, layout);
                  OpenClKernel kernel = new OpenClKernel(loss)) {
                 assertEquals(layout, loss.layout(p));
@@ -42,7 +42,8 @@ class OpenClLossOnlyTest {
                 double meanOnly = kernel.lossAndGradient(b.config(), rows, b.scores(), 0, b.weights(), 0, lossOnly, 0,
                         null, 0);
                 long only = loss.localMemoryOfLastLaunch();
-                long gradient = (long) loss.rowsPerWorkGroup(p) * (p | 1) * Sizeof.cl_float;
+                long gradient = layout == Layout.TILED ? (long) loss.rowsPerWorkGroup(p) * (p | 1) * Sizeof.cl_float
+                        : (long) p * Sizeof.cl_float;
                 assertEquals(full - gradient + Sizeof.cl_float, only, layout + ": local memory of a loss-only launch ("
                         + full + " bytes with the gradient)");
                 assertTrue(only > 0, layout + ": the driver reports local memory");
