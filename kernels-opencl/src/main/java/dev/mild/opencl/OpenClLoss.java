@@ -35,10 +35,12 @@ import org.jocl.cl_mem;
  *
  * <p>The kernels ({@code common.cl}, {@code row.cl}, {@code kernels.cl} in this package's resources) are
  * built once when this object is created, from the program binary an earlier loss of this process kept when there
- * is one (compiled again otherwise; see {@link #PROGRAM_BINARIES_PROPERTY}), and reused by every call. Two launch layouts (see
- * {@code kernels.cl}): {@link Layout#TILED} stages each work-group's rows through local memory for coalesced
- * reads and writes (GPUs); {@link Layout#DIRECT} reads rows in place (CPUs, whose "local memory" is RAM, and
- * any p too wide for local memory). Nothing is allocated per call in steady state: the configuration
+ * is one (compiled again otherwise; see {@link #PROGRAM_BINARIES_PROPERTY}), and reused by every call. Three launch
+ * layouts (see {@code kernels.cl}): {@link Layout#TILED} stages each work-group's rows through local memory for
+ * coalesced reads and writes (GPUs, narrow rows); {@link Layout#WIDE} gives each row a work-group, which splits its
+ * softmaxes and columns (GPUs, wide rows); {@link Layout#DIRECT} reads rows in place (CPUs, whose "local memory" is
+ * RAM, and any p too wide for local memory); {@link #layout(int)} says which p takes which. Nothing is allocated
+ * per call in steady state: the configuration
  * (uploaded only when it changes) and the partials buffer grow to the largest size seen.
  *
  * <p>What a call checks: the buffers' ranges, overlaps, and that they are open and of this loss (on the host, in
@@ -64,17 +66,19 @@ import org.jocl.cl_mem;
  */
 public final class OpenClLoss implements AutoCloseable {
 
-    /** How rows reach the work-items; {@link #AUTO} follows the device (see the class comment). */
+    /** How rows reach the work-items; {@link #AUTO} follows the device and p (see {@link #layout(int)}). */
     public enum Layout {
-        /** {@link #LAYOUT_PROPERTY} when it is set, else tiled on a device with on-chip local memory, else direct. */
+        /** {@link #LAYOUT_PROPERTY} when it is set, else chosen by device and p as {@link #layout(int)} says. */
         AUTO,
-        /** Each work-group stages its rows through local memory (GPUs). */
+        /** Each work-group stages its rows through local memory (GPUs, narrow rows). */
         TILED,
         /** Rows are read in place from global memory (CPUs, and any p too wide for local memory). */
-        DIRECT
+        DIRECT,
+        /** One work-group a row, which splits its softmaxes and columns (GPUs, wide rows). */
+        WIDE
     }
 
-    /** System property forcing a layout ({@code tiled}, {@code direct}, {@code auto}) when {@link Layout#AUTO} is asked for. */
+    /** System property forcing a layout ({@code tiled}, {@code direct}, {@code wide}, {@code auto}) when {@link Layout#AUTO} is asked for. */
     public static final String LAYOUT_PROPERTY = "mild.opencl.layout";
 
     /**
@@ -88,6 +92,10 @@ public final class OpenClLoss implements AutoCloseable {
     static final int TILED_ROWS = 128;
     /** Rows per work-group in the direct layout. */
     static final int DIRECT_ROWS = 64;
+    /** Work-items per row in the wide layout, before the row's width and the work-group limits cap it. */
+    static final int WIDE_ITEMS = 256;
+    /** Rows per tiled work-group below which {@link Layout#AUTO} takes the wide layout when it fits: a warp (NVIDIA). */
+    static final int WIDE_BELOW_ROWS = 32;
     /** Local memory one tiled work-group may take: small enough for several resident work-groups per compute unit. */
     static final long TILE_BUDGET_BYTES = 32 * 1024;
     /**
@@ -109,11 +117,14 @@ public final class OpenClLoss implements AutoCloseable {
     private final Layout preferred;
     private final cl_kernel tiledKernel;
     private final cl_kernel directKernel;
+    private final cl_kernel wideKernel;
     private final long tiledMaxGroup;
     private final long directMaxGroup;
+    private final long wideMaxGroup;
     private final long tiledStaticLocal;
+    private final long wideStaticLocal;
 
-    // Loss configuration on the device: ints [groupStart | members], floats [groupA | delta | logA | 1 - nu | aLo | deltaLo].
+    // Loss configuration on the device: ints [groupStart | members | groupOf], floats [groupA | delta | logA | 1 - nu | aLo | deltaLo].
     private LossConfig uploaded;
     private cl_mem configInts;
     private cl_mem configFloats;
@@ -146,9 +157,10 @@ public final class OpenClLoss implements AutoCloseable {
     private final long[] localSize = new long[1];
 
     private Plan plan;
+    private cl_kernel lastKernel;
 
-    /** How a batch of p columns is launched. */
-    private record Plan(int p, boolean tiled, int rowsPerGroup, int stride) {
+    /** How a batch of p columns is launched: rows and work-items per work-group (equal but in the wide layout). */
+    private record Plan(int p, Layout layout, int rowsPerGroup, int items, int stride) {
     }
 
     /**
@@ -198,13 +210,16 @@ public final class OpenClLoss implements AutoCloseable {
         try {
             tiledKernel = context.kernel("loss_tiled");
             directKernel = context.kernel("loss_direct");
+            wideKernel = context.kernel("loss_wide");
             // And CL_DEVICE_MAX_WORK_GROUP_SIZE: OpenCL 1.2's clEnqueueNDRangeKernel refuses a larger local size with
             // CL_INVALID_WORK_GROUP_SIZE (2.0 on names CL_KERNEL_WORK_GROUP_SIZE). A GPU's is 64 to 1024, PoCL's 4096;
             // read from the Device record, so a test stands in for a smaller one with a copy of this device.
             long itemLimit = Math.min(context.maxWorkItemSize0(), device.maxWorkGroupSize());
             tiledMaxGroup = Math.min(context.maxWorkGroupSize(tiledKernel), itemLimit);
             directMaxGroup = Math.min(context.maxWorkGroupSize(directKernel), itemLimit);
+            wideMaxGroup = Math.min(context.maxWorkGroupSize(wideKernel), itemLimit);
             tiledStaticLocal = context.staticLocalMemory(tiledKernel);
+            wideStaticLocal = context.staticLocalMemory(wideKernel);
             unused = context.allocate(Sizeof.cl_float, "unused output");
             unusedArg = Pointer.to(unused);
             // The action holds the context, never this loss (or it would never become unreachable). Calls
@@ -228,13 +243,13 @@ public final class OpenClLoss implements AutoCloseable {
                     l = Layout.valueOf(forced.trim().toUpperCase(Locale.ROOT));
                 } catch (IllegalArgumentException e) {
                     throw new InvalidInputException("-D" + LAYOUT_PROPERTY + "=" + forced
-                            + ": expected tiled, direct or auto");
+                            + ": expected tiled, direct, wide or auto");
                 }
             }
         }
-        if (l == Layout.AUTO) {
-            // Staging through local memory pays only where local memory is on-chip.
-            l = device.dedicatedLocalMemory() ? Layout.TILED : Layout.DIRECT;
+        if (l == Layout.AUTO && !device.dedicatedLocalMemory()) {
+            // Staging through local memory pays only where local memory is on-chip; elsewhere AUTO picks by p (plan).
+            l = Layout.DIRECT;
         }
         return l;
     }
@@ -252,32 +267,41 @@ public final class OpenClLoss implements AutoCloseable {
      * One line for logs: device and layout.
      *
      * @return the device's {@link OpenClDevices.Device#label() label}, then the preferred layout
-     *         ({@code "tiled layout"} or {@code "direct layout"}; a tiled loss may still run a p too wide for local
-     *         memory directly, see {@link #layout(int)})
+     *         ({@code "auto layout"}, {@code "tiled layout"}, {@code "wide layout"} or {@code "direct layout"}; which
+     *         layout a call takes also depends on p, see {@link #layout(int)})
      */
     public String describe() {
         return context.device.label() + ", " + preferred.name().toLowerCase(Locale.ROOT) + " layout";
     }
 
     /**
-     * The layout used for p experts ({@link Layout#TILED} falls back to direct when a row does not fit in local
-     * memory).
+     * The layout used for p experts, never {@link Layout#AUTO}. {@link Layout#DIRECT}, and AUTO on a device without
+     * dedicated local memory (a CPU, where local memory is RAM), read rows in place. A forced {@link Layout#TILED} or
+     * {@link Layout#WIDE} takes that layout when p fits its local memory, else direct. AUTO on a device with dedicated
+     * local memory (a GPU) takes tiled while a tile holds at least {@value #WIDE_BELOW_ROWS} rows (p up to 83: fewer
+     * leave most lanes of a warp idle), then wide, one work-group a row, while a row fits the device's local memory
+     * (p up to about 1500 in 32 KiB, 2300 in 48 KiB), then tiled while one row fits the tile, then direct.
      *
      * @param p the number of experts
-     * @return {@link Layout#TILED} or {@link Layout#DIRECT}
+     * @return {@link Layout#TILED}, {@link Layout#WIDE} or {@link Layout#DIRECT}
      */
     public synchronized Layout layout(int p) {
-        return plan(p).tiled ? Layout.TILED : Layout.DIRECT;
+        return plan(p).layout;
     }
 
     /**
-     * Rows per work-group for p experts: also how many row losses each partial sums.
+     * Rows per work-group for p experts: also how many row losses each partial sums (1 in the wide layout).
      *
      * @param p the number of experts
      * @return a power of two, at least 1
      */
     public synchronized int rowsPerWorkGroup(int p) {
         return plan(p).rowsPerGroup;
+    }
+
+    /** Work-items per work-group for p experts: the rows per work-group but in the wide layout. */
+    synchronized int workItemsPerGroup(int p) {
+        return plan(p).items;
     }
 
     /**
@@ -391,11 +415,15 @@ public final class OpenClLoss implements AutoCloseable {
         try {
             upload(config);
             ensurePartials(groups);
-            cl_kernel k = pl.tiled ? tiledKernel : directKernel;
+            cl_kernel k = switch (pl.layout) {
+                case TILED -> tiledKernel;
+                case WIDE -> wideKernel;
+                default -> directKernel;
+            };
             int a = 0;
             argInt(k, a++, rows);
             argInt(k, a++, p);
-            if (pl.tiled) {
+            if (pl.layout == Layout.TILED) {
                 argInt(k, a++, pl.stride);
             }
             argMem(k, a++, scores);
@@ -415,15 +443,22 @@ public final class OpenClLoss implements AutoCloseable {
             argFloat(k, a++, (float) config.nu());
             argInt(k, a++, config.isLogSumExp() ? 1 : 0);
             argMem(k, a++, partialsArg);
-            if (pl.tiled) {
+            // A loss-only call never touches the gradient's local memory: one float stands in (no size may be 0).
+            if (pl.layout == Layout.TILED) {
                 long tile = (long) pl.rowsPerGroup * pl.stride * Sizeof.cl_float;
                 argLocal(k, a++, tile);
                 argLocal(k, a++, tile);
-                argLocal(k, a++, tile);
+                argLocal(k, a++, grad == null ? Sizeof.cl_float : tile);
+            } else if (pl.layout == Layout.WIDE) {
+                argLocal(k, a++, (long) p * Sizeof.cl_float);
+                argLocal(k, a++, (long) p * Sizeof.cl_float);
+                argLocal(k, a++, grad == null ? Sizeof.cl_float : (long) p * Sizeof.cl_float);
+                argLocal(k, a++, (long) config.groups() * 2 * Sizeof.cl_float);
             }
-            argLocal(k, a, (long) pl.rowsPerGroup * 2 * Sizeof.cl_float);
-            globalSize[0] = groups * pl.rowsPerGroup;
-            localSize[0] = pl.rowsPerGroup;
+            argLocal(k, a, (long) pl.items * 2 * Sizeof.cl_float);
+            lastKernel = k;
+            globalSize[0] = groups * pl.items;
+            localSize[0] = pl.items;
             context.run(k, globalSize, localSize);
             context.read(partials, 0, partialsHostPointer, groups * 2 * Sizeof.cl_float);
         } catch (CLException e) {
@@ -438,26 +473,54 @@ public final class OpenClLoss implements AutoCloseable {
         return sum * Integer.highestOneBit(2 * pl.rowsPerGroup - 1) / rows;
     }
 
+    /** The launch for p experts, by the rule {@link #layout(int)} gives. */
     private Plan plan(int p) {
         Plan pl = plan;
         if (pl != null && pl.p == p) {
             return pl;
         }
         int stride = p | 1; // odd: work-items reading the same column of their rows hit distinct banks
-        long fit = 0;
-        if (preferred == Layout.TILED) {
-            // Scores, weights and gradient tiles plus one (hi, lo) pair per row.
-            long bytesPerRow = 3L * stride * Sizeof.cl_float + 2L * Sizeof.cl_float;
-            long budget = Math.min(TILE_BUDGET_BYTES,
-                    context.device.localMemoryBytes() - tiledStaticLocal - LOCAL_MARGIN_BYTES);
-            fit = Math.min(Math.min(TILED_ROWS, tiledMaxGroup), budget / bytesPerRow);
+        int tiledRows = preferred == Layout.TILED || preferred == Layout.AUTO ? tiledRows(stride) : 0;
+        int wideItems = preferred == Layout.WIDE || preferred == Layout.AUTO ? wideItems(p) : 0;
+        if (preferred == Layout.AUTO && tiledRows >= WIDE_BELOW_ROWS || wideItems == 0 && tiledRows >= 1) {
+            pl = new Plan(p, Layout.TILED, tiledRows, tiledRows, stride);
+        } else if (wideItems >= 1) {
+            pl = new Plan(p, Layout.WIDE, 1, wideItems, stride);
+        } else {
+            int rows = Integer.highestOneBit((int) Math.max(1, Math.min(DIRECT_ROWS, directMaxGroup)));
+            pl = new Plan(p, Layout.DIRECT, rows, rows, stride);
         }
-        // Powers of two: a full reduction tree, and few distinct work-group shapes for drivers that compile per shape.
-        pl = fit >= 1
-                ? new Plan(p, true, Integer.highestOneBit((int) fit), stride)
-                : new Plan(p, false, Integer.highestOneBit((int) Math.max(1, Math.min(DIRECT_ROWS, directMaxGroup))), stride);
         plan = pl;
         return pl;
+    }
+
+    /** Rows a tiled work-group holds at row stride {@code stride} (0: not one), a power of two. */
+    private int tiledRows(int stride) {
+        // Scores, weights and gradient tiles plus one (hi, lo) pair per row.
+        long bytesPerRow = 3L * stride * Sizeof.cl_float + 2L * Sizeof.cl_float;
+        long budget = Math.min(TILE_BUDGET_BYTES, context.device.localMemoryBytes() - tiledStaticLocal - LOCAL_MARGIN_BYTES);
+        long fit = Math.min(Math.min(TILED_ROWS, tiledMaxGroup), budget / bytesPerRow);
+        // Powers of two: a full reduction tree, and few distinct work-group shapes for drivers that compile per shape.
+        return fit >= 1 ? Integer.highestOneBit((int) fit) : 0;
+    }
+
+    /**
+     * Work-items of a wide work-group for p experts (0: the row does not fit), a power of two at or below p, so that
+     * every work-item has a column (PoCL 3.1 corrupted its heap when some had none, at p = 65 with 128 work-items).
+     * Its local memory, counted for one margin group per expert (the most a call can have), may take the device's
+     * whole local memory but the margin: one row is a whole work-group's work.
+     */
+    private int wideItems(int p) {
+        long limit = Math.min(WIDE_ITEMS, wideMaxGroup);
+        int items = Integer.highestOneBit((int) Math.max(1, Math.min(limit, p)));
+        // Scores, weights, own gradient entries; two floats per group and per work-item.
+        long bytes = 3L * p * Sizeof.cl_float + 2L * p * Sizeof.cl_float + 2L * items * Sizeof.cl_float;
+        return bytes <= context.device.localMemoryBytes() - wideStaticLocal - LOCAL_MARGIN_BYTES ? items : 0;
+    }
+
+    /** Local memory the last launched kernel used, as the driver reports it (arguments included): for tests. */
+    synchronized long localMemoryOfLastLaunch() {
+        return context.staticLocalMemory(lastKernel);
     }
 
     private void upload(LossConfig config) {
@@ -466,7 +529,7 @@ public final class OpenClLoss implements AutoCloseable {
         }
         int p = config.experts();
         int g = config.groups();
-        int ints = g + 1 + p;
+        int ints = g + 1 + 2 * p;
         int floats = 3 * g + 2 * p + 1;
         if (configIntsHost.length < ints) {
             configIntsHost = new int[ints];
@@ -477,8 +540,11 @@ public final class OpenClLoss implements AutoCloseable {
         for (int i = 0; i <= g; i++) {
             configIntsHost[i] = config.groupStart(i);
         }
-        for (int i = 0; i < p; i++) {
-            configIntsHost[g + 1 + i] = config.groupMember(i);
+        for (int i = 0; i < g; i++) {
+            for (int t = config.groupStart(i); t < config.groupStart(i + 1); t++) {
+                configIntsHost[g + 1 + t] = config.groupMember(t);
+                configIntsHost[g + 1 + p + config.groupMember(t)] = i;
+            }
         }
         for (int i = 0; i < g; i++) {
             configFloatsHost[i] = (float) config.groupInverseMargin(i);
@@ -614,15 +680,16 @@ public final class OpenClLoss implements AutoCloseable {
         release.clean();
     }
 
-    /** The program: common helpers, the row function for local and for global memory, the two kernels. */
+    /** The program: common helpers, the row functions for local and for global memory, the three kernels. */
     static String source() {
         String s = source;
         if (s == null) {
             String row = resource("row.cl");
             s = resource("common.cl")
-                    + "\n#define ROW_SPACE __local\n#define ROW_FN row_local\n" + row
-                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#define ROW_SPACE __global\n#define ROW_FN row_global\n" + row
-                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n" + resource("kernels.cl");
+                    + "\n#define ROW_SPACE __local\n#define ROW_FN row_local\n#define MEMBER_FN member_local\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#undef MEMBER_FN\n"
+                    + "#define ROW_SPACE __global\n#define ROW_FN row_global\n#define MEMBER_FN member_global\n" + row
+                    + "\n#undef ROW_SPACE\n#undef ROW_FN\n#undef MEMBER_FN\n" + resource("kernels.cl");
             source = s;
         }
         return s;

@@ -55,7 +55,8 @@ float phi_of_log(const float logS, const float logSErr, const float q)
 
 /*
  * The loss configuration in two small device buffers (uploaded only when the configuration changes):
- *   cfgI = [groupStart[0..G] | members[0..p-1]]            experts grouped by distinct margin
+ *   cfgI = [groupStart[0..G] | members[0..p-1] | groupOf[0..p-1]]   experts grouped by distinct margin,
+ *          and each expert's group (for loss_wide, whose work-items take experts rather than groups)
  *   cfgF = [groupA[0..G-1] | delta[0..p-1] | logA[0..G-1] | 1 - nu | aLo[0..G-1] | deltaLo[0..p-1]]
  *          logA = log(groupA), 1 - nu from double, aLo = 1/rho - groupA and deltaLo = delta - (float) delta
  *          (what rounding a and delta to float32 left, for the loss's exponent)
@@ -63,3 +64,29 @@ float phi_of_log(const float logS, const float logSErr, const float q)
 #define CONFIG_PARAMS const uint groups, __global const int *cfgI, __global const float *cfgF, \
                       const float nu, const int logSumExp
 #define CONFIG_ARGS groups, cfgI, cfgF, nu, logSumExp
+
+/* One expert k's share of a row (see row.cl): its loss term w_k Phi(S_k), its coefficient c_k (the weight of
+   e_j in the gradient; w_k itself when nu = 1, delta = 0) and own, what it takes from its own gradient entry
+   before gradScale (0 for the top expert, whose share goes through topShare instead). */
+typedef struct {
+    float loss;
+    float c;
+    float own;
+} MemberTerms;
+
+/*
+ * A margin group's gradient factors from its members' coefficients (row.cl): coef = sum_k c_k (times a / Z when
+ * nu = 1, delta = 0), which multiplies e_j for every j but the top expert, and topShare, the top expert's whole
+ * entry from this group, formed from cRest (the sum without the top expert) as row.cl says, or coef when the top
+ * expert is not a member. Returns (coef, topShare).
+ */
+float2 group_coef(const float c, const float cRest, const float cTop, const int topIn, const float zRest,
+                  const float a, const int logSumExp)
+{
+    if (logSumExp) {
+        const float z = 1.0f + zRest;
+        const float coef = a * c / z;
+        return (float2)(coef, topIn ? a * (cRest - cTop * zRest) / z : coef);
+    }
+    return (float2)(c, topIn ? cRest - cTop * zRest : c);
+}

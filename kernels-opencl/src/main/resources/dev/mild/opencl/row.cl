@@ -1,6 +1,8 @@
 /*
  * One row of the loss family, included twice by OpenClLoss: once with ROW_SPACE = __local (rows staged in
- * local memory by loss_tiled) and once with ROW_SPACE = __global (loss_direct). The same algorithm as the
+ * local memory by loss_tiled and loss_wide) and once with ROW_SPACE = __global (loss_direct); ROW_FN and
+ * MEMBER_FN name the two copies. loss_wide spreads one row over a work-group and calls MEMBER_FN and
+ * group_coef (common.cl) itself. The same algorithm as the
  * scalar CPU kernel (dev.mild.loss.ScalarKernel), per distinct margin a (one softmax each):
  *
  *   m = max_j f_j (first index top),  e_j = exp(a (f_j - m)),  zRest = sum_{j != top} e_j,  Z = 1 + zRest
@@ -19,6 +21,69 @@
  * realizable log loss) e_j waits in g_j until sum(w) / Z is known; otherwise it is computed again for the
  * gradient rather than kept, since a private array of p floats would spill on a GPU.
  */
+/*
+ * Expert k's terms (MemberTerms, common.cl) in the softmax of its margin group grp, given the row's maximum m
+ * at index top, rest = zRest as a compensated pair and logZ = log1p(zRest) (used when nu = 1, delta = 0).
+ */
+MemberTerms MEMBER_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, const uint k, const uint top,
+                      const float m, const uint grp, const float2 rest, const float logZ, const uint p,
+                      const int doGrad, CONFIG_PARAMS)
+{
+    __global const float *groupA = cfgF;
+    __global const float *delta = cfgF + groups;
+    __global const float *logA = cfgF + groups + p;
+    const float q = cfgF[2 * groups + p]; /* 1 - nu, rounded once from double */
+    __global const float *aLo = cfgF + 2 * groups + p + 1;      /* 1/rho - a */
+    __global const float *deltaLo = cfgF + 3 * groups + p + 1;  /* delta - (float) delta */
+    const float a = groupA[grp];
+    const float wk = w[k];
+    MemberTerms t = {0.0f, 0.0f, 0.0f};
+    if (logSumExp) {
+        t.loss = wk * (a * (m - f[k]) + logZ);
+        t.c = wk;
+        t.own = k == top ? 0.0f : a * wk;
+        return t;
+    }
+    const float zRest = csum_value(rest);
+    /* others >= 1 when k != top (it holds e_top = 1), so Z - e_k loses nothing that matters. */
+    const float others = k == top ? zRest : 1.0f + ((rest.x - exp(a * (f[k] - m))) + rest.y);
+    /* s = delta + x + log others with the float32 roundings of a, delta, m - f, a (m - f) and the
+       sums kept apart in sErr: formed plainly they left up to 2 ulp of s ~ 69, which
+       Phi ~ e^((1-nu) log S) turned into 1.1e-5 of the loss near the score spread's limit. */
+    const float d = m - f[k];
+    const float dErr = two_sum_err(m, -f[k], d);
+    const float x = a * d;
+    const float xErr = fma(a, d, -x) + fma(a, dErr, aLo[grp] * d);
+    const float u = delta[k] + x;
+    const float uErr = two_sum_err(delta[k], x, u) + (xErr + deltaLo[k]);
+    const float lo = log(others);
+    const float s = u + lo;
+    /* others = 0 (the top expert when every other exp underflowed): s = -inf, S = 1, no correction */
+    const float sErr = isinf(lo) ? 0.0f : two_sum_err(u, lo, s) + uErr;
+    const float tail = exp(-fabs(s));
+    const float sp = log1p(tail);
+    const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
+    /* log S = logS + logSErr to first order: d softplus(s)/ds = sigmoid(s) */
+    const float logSErr = sErr * (s > 0.0f ? 1.0f : tail) / (1.0f + tail);
+    t.loss = wk * phi_of_log(logS, logSErr, q);
+    if (doGrad) {
+        /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
+           with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
+        const float ex = s > 0.0f ? q * u - nu * (lo + sp) : u - nu * sp;
+        /* aEx = a exp(delta + x) S^-nu, and aEx others = a (S - 1) S^-nu. exp(ex) alone fell below
+           float32's normal range (ex < -87) where a times it did not (a up to 1e30): rho of 3e-27
+           with nu = 10 gave a gradient of 4e-33 for 1.4e-27. There log a goes into the exponent. */
+        const float aEx = ex > -80.0f ? a * exp(ex) : exp(ex + logA[grp]);
+        t.c = wk * aEx;
+        /* a S^-nu (S - 1 + e^delta) = aEx (others + e^-x): no 1 - 1/S, which lost the whole term
+           when S - 1 is below float32's resolution (a negative delta), and no e^delta S^-nu
+           apart, which fell below float32's range (delta = 66, nu = 2: S^-nu ~ e^-132) while
+           its product did not (the gradient was 18 times too large) */
+        t.own = k == top ? 0.0f : wk * (aEx * (others + exp(-x)));
+    }
+    return t;
+}
+
 float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float *g,
              const uint p, const int doGrad, const float gradScale, CONFIG_PARAMS)
 {
@@ -32,11 +97,6 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
     __global const int *groupStart = cfgI;
     __global const int *members = cfgI + groups + 1;
     __global const float *groupA = cfgF;
-    __global const float *delta = cfgF + groups;
-    __global const float *logA = cfgF + groups + p;
-    const float q = cfgF[2 * groups + p]; /* 1 - nu, rounded once from double */
-    __global const float *aLo = cfgF + 2 * groups + p + 1;      /* 1/rho - a */
-    __global const float *deltaLo = cfgF + 3 * groups + p + 1;  /* delta - (float) delta */
 
     float m = f[0];
     uint top = 0;
@@ -69,106 +129,44 @@ float ROW_FN(ROW_SPACE const float *f, ROW_SPACE const float *w, ROW_SPACE float
             }
         }
         const float zRest = csum_value(rest);
-        const float z = 1.0f + zRest;
-        const int from = groupStart[grp];
-        const int to = groupStart[grp + 1];
-        float coef;     /* sum_k c_k: feeds every e_j but the top expert's */
-        float topShare; /* the top expert's whole share from this group (coef when it is not a member) */
-        if (logSumExp) {
-            const float logZ = log1p(zRest);
-            float2 sumW = (float2)(0.0f, 0.0f);
-            float2 sumWRest = (float2)(0.0f, 0.0f);
-            float wTop = 0.0f;
-            int topIn = 0;
-            for (int t = from; t < to; t++) {
-                const int k = members[t];
-                const float wk = w[k];
-                loss = csum_add(loss, wk * (a * (m - f[k]) + logZ));
-                sumW = csum_add(sumW, wk);
-                if ((uint)k == top) {
-                    topIn = 1;
-                    wTop = wk;
-                } else {
-                    sumWRest = csum_add(sumWRest, wk);
-                    if (doGrad && !stash) {
-                        g[k] -= a * wk * gradScale;
-                    }
+        const float logZ = logSumExp ? log1p(zRest) : 0.0f;
+        float2 c = (float2)(0.0f, 0.0f);
+        float2 cRest = (float2)(0.0f, 0.0f);
+        float cTop = 0.0f;
+        int topIn = 0;
+        for (int t = groupStart[grp]; t < groupStart[grp + 1]; t++) {
+            const uint k = (uint)members[t];
+            const MemberTerms mt = MEMBER_FN(f, w, k, top, m, grp, rest, logZ, p, doGrad, CONFIG_ARGS);
+            loss = csum_add(loss, mt.loss);
+            c = csum_add(c, mt.c);
+            if (k == top) {
+                topIn = 1;
+                cTop = mt.c;
+            } else {
+                cRest = csum_add(cRest, mt.c);
+                if (doGrad && !stash) {
+                    g[k] -= mt.own * gradScale;
                 }
             }
-            coef = a * csum_value(sumW) / z;
-            topShare = topIn ? a * (csum_value(sumWRest) - wTop * zRest) / z : coef;
-        } else {
-            float2 c = (float2)(0.0f, 0.0f);
-            float2 cRest = (float2)(0.0f, 0.0f);
-            float topOwn = 0.0f;
-            int topIn = 0;
-            for (int t = from; t < to; t++) {
-                const int k = members[t];
-                const float wk = w[k];
-                /* others >= 1 when k != top (it holds e_top = 1), so Z - e_k loses nothing that matters. */
-                const float others = (uint)k == top ? zRest : 1.0f + ((rest.x - exp(a * (f[k] - m))) + rest.y);
-                /* s = delta + x + log others with the float32 roundings of a, delta, m - f, a (m - f) and the
-                   sums kept apart in sErr: formed plainly they left up to 2 ulp of s ~ 69, which
-                   Phi ~ e^((1-nu) log S) turned into 1.1e-5 of the loss near the score spread's limit. */
-                const float d = m - f[k];
-                const float dErr = two_sum_err(m, -f[k], d);
-                const float x = a * d;
-                const float xErr = fma(a, d, -x) + fma(a, dErr, aLo[grp] * d);
-                const float u = delta[k] + x;
-                const float uErr = two_sum_err(delta[k], x, u) + (xErr + deltaLo[k]);
-                const float lo = log(others);
-                const float s = u + lo;
-                /* others = 0 (the top expert when every other exp underflowed): s = -inf, S = 1, no correction */
-                const float sErr = isinf(lo) ? 0.0f : two_sum_err(u, lo, s) + uErr;
-                const float tail = exp(-fabs(s));
-                const float sp = log1p(tail);
-                const float logS = fmax(s, 0.0f) + sp; /* softplus(s) */
-                /* log S = logS + logSErr to first order: d softplus(s)/ds = sigmoid(s) */
-                const float logSErr = sErr * (s > 0.0f ? 1.0f : tail) / (1.0f + tail);
-                loss = csum_add(loss, wk * phi_of_log(logS, logSErr, q));
-                if (doGrad) {
-                    /* u - nu log S, written so that two large terms never cancel in float32 (scores of 1e4
-                       with rho of 1e-3 make u ~ 1e7, where one ulp is 1). */
-                    const float ex = s > 0.0f ? q * u - nu * (lo + sp) : u - nu * sp;
-                    /* aEx = a exp(delta + x) S^-nu, and aEx others = a (S - 1) S^-nu. exp(ex) alone fell below
-                       float32's normal range (ex < -87) where a times it did not (a up to 1e30): rho of 3e-27
-                       with nu = 10 gave a gradient of 4e-33 for 1.4e-27. There log a goes into the exponent. */
-                    const float aEx = ex > -80.0f ? a * exp(ex) : exp(ex + logA[grp]);
-                    const float ck = wk * aEx;
-                    c = csum_add(c, ck);
-                    if ((uint)k == top) {
-                        /* x = 0 at the top expert: aEx = a e^delta S^-nu, and S - 1 = e^delta zRest */
-                        topIn = 1;
-                        topOwn = -wk * aEx * zRest;
-                    } else {
-                        cRest = csum_add(cRest, ck);
-                        /* a S^-nu (S - 1 + e^delta) = aEx (others + e^-x): no 1 - 1/S, which lost the whole term
-                           when S - 1 is below float32's resolution (a negative delta), and no e^delta S^-nu
-                           apart, which fell below float32's range (delta = 66, nu = 2: S^-nu ~ e^-132) while
-                           its product did not (the gradient was 18 times too large) */
-                        const float own = aEx * (others + exp(-x));
-                        g[k] -= wk * own * gradScale;
-                    }
-                }
-            }
-            coef = csum_value(c);
-            topShare = topIn ? csum_value(cRest) + topOwn : coef;
         }
+        if (!doGrad) {
+            continue;
+        }
+        const float2 coef = group_coef(csum_value(c), csum_value(cRest), cTop, topIn, zRest, a, logSumExp);
+        const float cg = coef.x * gradScale;
         if (stash) {
             /* The single group holds every expert: g_j = e_j a sum(w) / Z - a w_j, scaled. */
-            const float cg = coef * gradScale;
             for (uint j = 0; j < p; j++) {
                 g[j] = g[j] * cg - a * w[j] * gradScale;
             }
-            g[top] = topShare * gradScale;
-        } else if (doGrad) {
-            const float cg = coef * gradScale;
+            g[top] = coef.y * gradScale;
+        } else {
             for (uint j = 0; j < p; j++) {
                 if (j != top) {
                     g[j] += exp(a * (f[j] - m)) * cg;
                 }
             }
-            g[top] += topShare * gradScale;
+            g[top] += coef.y * gradScale;
         }
     }
     return csum_value(loss);

@@ -68,9 +68,10 @@ class OpenClContextTest {
         try (OpenClContext context = new OpenClContext(OpenClDevices.select(null), OpenClLoss.source(), "")) {
             context.kernel("loss_tiled");
             context.kernel("loss_direct");
+            context.kernel("loss_wide");
             context.allocate(1024, "scratch");
-            assertEquals(6, context.liveObjects(), "context, queue, program, two kernels, one buffer");
-            assertEquals(before + 6, OpenClContext.liveObjectsInProcess());
+            assertEquals(7, context.liveObjects(), "context, queue, program, three kernels, one buffer");
+            assertEquals(before + 7, OpenClContext.liveObjectsInProcess());
         }
         assertEquals(before, OpenClContext.liveObjectsInProcess());
     }

@@ -26,13 +26,13 @@ class OpenClWorkGroupLimitsTest {
 
     @Test
     void localSizesAreWithinTheDevicesLimits() {
-        for (Layout layout : new Layout[] {Layout.TILED, Layout.DIRECT}) {
+        for (Layout layout : new Layout[] {Layout.TILED, Layout.DIRECT, Layout.WIDE}) {
             try (OpenClLoss loss = OpenClLoss.open(KernelOptions.DEFAULT, layout)) {
                 long itemLimit = loss.context().maxWorkItemSize0();
                 assertTrue(itemLimit >= 1, "CL_DEVICE_MAX_WORK_ITEM_SIZES[0] = " + itemLimit);
                 for (int p : new int[] {1, 2, 8, 40, 130, 3000}) {
-                    int r = loss.rowsPerWorkGroup(p);
-                    assertTrue(r >= 1 && r <= itemLimit, layout + " p = " + p + ": " + r + " rows a group, limit " + itemLimit);
+                    int r = loss.workItemsPerGroup(p);
+                    assertTrue(r >= 1 && r <= itemLimit, layout + " p = " + p + ": " + r + " work-items a group, limit " + itemLimit);
                     assertEquals(Integer.highestOneBit(r), r, layout + " p = " + p + ": a power of two");
                 }
             }
@@ -49,7 +49,7 @@ class OpenClWorkGroupLimitsTest {
 
     /**
      * A device whose CL_DEVICE_MAX_WORK_GROUP_SIZE is below the rows a work-group would take (GPUs report 64 to 1024;
-     * OpenCL 1.2 refuses a larger local size with CL_INVALID_WORK_GROUP_SIZE): both layouts launch at most that many,
+     * OpenCL 1.2 refuses a larger local size with CL_INVALID_WORK_GROUP_SIZE): every layout launches at most that many,
      * rounded down to a power of two (3 gives 2, 48 gives 32, 96 gives 64), and agree with the float64 reference for
      * p from 1 to 257 (beyond PoCL's and the tests' usual 130) with full and partial last work-groups. The limit was
      * ignored before: PoCL's 4096 left no launch of fewer than 64 rows in the direct layout.
@@ -58,15 +58,17 @@ class OpenClWorkGroupLimitsTest {
     void aSmallDeviceWorkGroupLimitIsHonouredAndResultsAgree() {
         int[] ps = {1, 2, 7, 8, 9, 31, 33, 130, 257};
         for (long limit : new long[] {1, 3, 48, 96}) {
-            for (Layout layout : new Layout[] {Layout.TILED, Layout.DIRECT}) {
+            for (Layout layout : new Layout[] {Layout.TILED, Layout.DIRECT, Layout.WIDE}) {
                 try (OpenClLoss loss = new OpenClLoss(withMaxWorkGroupSize(limit), layout)) {
                     List<Problem> problems = new ArrayList<>();
                     for (int p : ps) {
-                        int r = loss.rowsPerWorkGroup(p);
-                        int cap = layout == Layout.TILED ? OpenClLoss.TILED_ROWS : OpenClLoss.DIRECT_ROWS;
-                        assertTrue(r <= limit, layout + " p = " + p + ": " + r + " rows a group on a device limited to " + limit);
+                        int r = loss.workItemsPerGroup(p);
+                        int cap = layout == Layout.TILED ? OpenClLoss.TILED_ROWS : layout == Layout.DIRECT
+                                ? OpenClLoss.DIRECT_ROWS : Math.min(OpenClLoss.WIDE_ITEMS, p); // wide: a column for every work-item
+                        assertTrue(r <= limit, layout + " p = " + p + ": " + r + " work-items a group on a device limited to " + limit);
                         assertEquals(Integer.highestOneBit(r), r, layout + " p = " + p + ": a power of two");
-                        if (layout == Layout.DIRECT || p <= 9) { // wider tiled rows may be fewer still, by local memory
+                        assertEquals(layout == Layout.WIDE ? 1 : r, loss.rowsPerWorkGroup(p), layout + " p = " + p + ": rows a group");
+                        if (layout != Layout.TILED || p <= 9) { // wider tiled rows may be fewer still, by local memory
                             assertEquals(Integer.highestOneBit((int) Math.min(limit, cap)), r, layout + " p = " + p);
                         }
                         for (int rows : new int[] {1, 7, p <= 33 ? 1000 : 67}) {

@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static dev.mild.testing.TestArrays.toDouble;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -42,8 +43,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The OpenCL backend beyond the shared contract tests (which run it through {@link Backends} like any other):
- * both launch layouts against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000}, and
- * against the golden file and finite differences,
+ * every launch layout against the float64 reference for every p in 1..130 and B in {0, 1, 7, 1000, 100000}, and
+ * against the golden file and finite differences, the wide layout also for every p in 131..300 and at p = 1000 and 4000,
  * the device-resident API, resource release over 10,000 calls, and the device rule.
  *
  * <p>Without an OpenCL platform these tests are skipped with the reason, unless {@link Required} names
@@ -80,31 +81,35 @@ class OpenClTest {
         assumeOpenCl();
     }
 
-    static final Layout[] LAYOUTS = {Layout.TILED, Layout.DIRECT};
+    /** Every layout, each forced: on PoCL the wide layout runs only when asked for (AUTO picks direct on a CPU). */
+    static final Layout[] LAYOUTS = {Layout.TILED, Layout.DIRECT, Layout.WIDE};
 
     /**
-     * Every p in 1..130 with B in {0, 1, 7, 1000}, both layouts. The two one-margin members (equal rho, and
+     * Every p in 1..130 with B in {0, 1, 7, 1000}, every layout. The two one-margin members (equal rho, and
      * nu = 2) run at every p and B; the distinct-margin members (one softmax per expert: O(p^2) per row) run at
      * every p for {@code B <= 7} and at B = 1000 for {@code p <= 40} and around 64 and 128, which keeps the run short.
      */
     @TestFactory
-    Stream<DynamicTest> bothLayoutsAgreeWithReferenceForEveryP() {
+    Stream<DynamicTest> everyLayoutAgreesWithReferenceForEveryP() {
         List<DynamicTest> tests = new ArrayList<>();
         for (int from = 1; from <= 130; from += 26) {
             int lo = from;
             int hi = Math.min(130, from + 25);
             tests.add(dynamicTest("p = " + lo + ".." + hi + ", B in {0, 1, 7, 1000}", () -> {
                 try (OpenClKernel tiled = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.TILED));
-                     OpenClKernel direct = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.DIRECT))) {
+                     OpenClKernel direct = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.DIRECT));
+                     OpenClKernel wide = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.WIDE))) {
                     for (int p = lo; p <= hi; p++) {
                         // Else a tiled kernel that fell back to direct would test the direct layout twice.
                         assertEquals(Layout.TILED, tiled.deviceLoss().layout(p), "tiled layout used for p = " + p);
                         assertEquals(Layout.DIRECT, direct.deviceLoss().layout(p), "direct layout used for p = " + p);
+                        assertEquals(Layout.WIDE, wide.deviceLoss().layout(p), "wide layout used for p = " + p);
                         for (int b : new int[] {0, 1, 7, 1000}) {
                             for (int v : variants(p, b)) {
                                 AgreementTest.Problem pr = AgreementTest.problem(p, b, v, 31L * p + 7L * b + v);
                                 AgreementTest.check(tiled, pr);
                                 AgreementTest.check(direct, pr);
+                                AgreementTest.check(wide, pr);
                             }
                         }
                     }
@@ -115,14 +120,14 @@ class OpenClTest {
     }
 
     /**
-     * Both layouts on every case of the golden file and on every finite-difference case of
+     * Every layout on every case of the golden file and on every finite-difference case of
      * {@link FiniteDifferenceTest}: the contract tests reach OpenCL only through {@link Backends}, in the layout
-     * the device prefers ({@code direct} on a CPU device such as PoCL), so without this the {@code tiled} layout
-     * (the GPU default) never met the golden values, the members with nu = 0 or 3, scores of 1e4 with rho of
+     * the device prefers ({@code direct} on a CPU device such as PoCL), so without this the {@code tiled} and
+     * {@code wide} layouts (the GPU's) never met the golden values, the members with nu = 0 or 3, scores of 1e4 with rho of
      * 1e-3, or finite differences. Each kernel is checked to run the layout it is named for.
      */
     @TestFactory
-    Stream<DynamicTest> bothLayoutsMatchGoldenAndFiniteDifferences() {
+    Stream<DynamicTest> everyLayoutMatchesGoldenAndFiniteDifferences() {
         List<DynamicTest> tests = new ArrayList<>();
         for (Layout layout : LAYOUTS) {
             tests.add(dynamicTest(layout + ": golden cases", () -> {
@@ -172,6 +177,66 @@ class OpenClTest {
         return tests.stream();
     }
 
+    /**
+     * The wide layout (one work-group a row, for GPUs at wide rows) beyond p = 130: every p in 131..300 with B in
+     * {0, 1, 2, 7} and every member of {@link AgreementTest#variant} (one margin, one per expert, three shared
+     * ones; nu = 1, 0.5 with additive margins, 2; signed weights), B = 100 with one margin at every p and with
+     * every member at every 13th p; p = 1000 and 4000 with B in {1, 2}. {@link AgreementTest#check} also checks a
+     * loss-only call; here its row losses must also be the gradient call's bit for bit, and a second call must
+     * repeat the first bit for bit.
+     */
+    @TestFactory
+    Stream<DynamicTest> wideLayoutAgreesWithReferenceAtWideRows() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int from = 131; from <= 300; from += 34) {
+            int lo = from;
+            int hi = Math.min(300, from + 33);
+            tests.add(dynamicTest("p = " + lo + ".." + hi, () -> {
+                try (OpenClKernel wide = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.WIDE))) {
+                    for (int p = lo; p <= hi; p++) {
+                        for (int b : new int[] {0, 1, 2, 7, 100}) {
+                            int[] vs = b < 100 || p % 13 == 0 ? AgreementTest.ALL_VARIANTS : new int[] {1, 3};
+                            for (int v : vs) {
+                                checkWide(wide, AgreementTest.problem(p, b, v, 37L * p + 11L * b + v));
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for (int p : new int[] {1000, 4000}) {
+            tests.add(dynamicTest("p = " + p, () -> {
+                try (OpenClKernel wide = new OpenClKernel(OpenClLoss.open(KernelOptions.DEFAULT, Layout.WIDE))) {
+                    for (int b : new int[] {1, 2}) {
+                        for (int v : AgreementTest.ALL_VARIANTS) {
+                            checkWide(wide, AgreementTest.problem(p, b, v, 41L * p + b + v));
+                        }
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    private static void checkWide(OpenClKernel wide, AgreementTest.Problem pr) {
+        int p = pr.config().experts();
+        assertEquals(Layout.WIDE, wide.deviceLoss().layout(p), "wide layout used for p = " + p);
+        AgreementTest.check(wide, pr);
+        float[] loss = new float[pr.rows()];
+        float[] grad = new float[pr.rows() * p];
+        float[] lossOnly = new float[pr.rows()];
+        float[] loss2 = new float[pr.rows()];
+        float[] grad2 = new float[pr.rows() * p];
+        double mean = wide.lossAndGradient(pr.config(), pr.rows(), pr.scores(), 0, pr.weights(), 0, loss, 0, grad, 0);
+        double meanOnly = wide.lossAndGradient(pr.config(), pr.rows(), pr.scores(), 0, pr.weights(), 0, lossOnly, 0, null, 0);
+        double mean2 = wide.lossAndGradient(pr.config(), pr.rows(), pr.scores(), 0, pr.weights(), 0, loss2, 0, grad2, 0);
+        assertEquals(mean, meanOnly, 0.0, pr.name() + ": loss-only mean");
+        assertArrayEquals(loss, lossOnly, pr.name() + ": loss-only row losses");
+        assertEquals(mean, mean2, 0.0, pr.name() + ": repeated mean");
+        assertArrayEquals(loss, loss2, pr.name() + ": repeated row losses");
+        assertArrayEquals(grad, grad2, pr.name() + ": repeated gradient");
+    }
+
     /** {@link AgreementTest#variant}s to run: 1 and 3 have one margin; 0 and 2 one per expert (see above). */
     static int[] variants(int p, int rows) {
         boolean distinctToo = rows <= 7 || p <= 40 || (p >= 63 && p <= 65) || p >= 127;
@@ -188,7 +253,7 @@ class OpenClTest {
      * (logsumexp and nu = 2) beyond, where distinct margins would cost p^2 exps per row.
      */
     @TestFactory
-    Stream<DynamicTest> bothLayoutsAgreeWithReferenceAtB100000() {
+    Stream<DynamicTest> everyLayoutAgreesWithReferenceAtB100000() {
         List<DynamicTest> tests = new ArrayList<>();
         int[] ps = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 130};
         for (Layout layout : LAYOUTS) {
