@@ -82,7 +82,9 @@ public final class OpenClKernel implements LossKernel {
                                   float[] weights, int weightsOffset,
                                   float[] rowLoss, int rowLossOffset,
                                   float[] grad, int gradOffset) {
-        // Every host range before any device work: a short grad used to be written in full, then rejected
+        // Closed first, as the CPU backends; then every host range before any device work (a short grad used to be
+        // written in full, then rejected)
+        loss.ensureOpen();
         Checks.call(config, rows, scores, scoresOffset, weights, weightsOffset, rowLoss, rowLossOffset, grad, gradOffset);
         if (rows == 0) {
             return loss.run(config, 0, null, 0, null, 0, null, 0, null, 0); // 0, or closed

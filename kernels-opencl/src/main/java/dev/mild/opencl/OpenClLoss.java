@@ -337,10 +337,9 @@ public final class OpenClLoss implements AutoCloseable {
      *                      to skip the backward pass. Modified. May not overlap the inputs.
      * @param gradOffset    the first gradient entry, in floats
      * @return the mean loss, summed in float64 on the host; 0 when {@code rows == 0}
-     * @throws InvalidInputException when {@code rows < 0}, or a buffer is missing, too small, closed, from another
-     *                               loss, or overlaps
-     * @throws NullPointerException  when {@code config} is null
-     * @throws IllegalStateException when this loss is closed
+     * @throws InvalidInputException when {@code config} is null, {@code rows < 0}, or a buffer is missing, too
+     *                               small, closed, from another loss, or overlaps
+     * @throws IllegalStateException when this loss is closed (checked first)
      * @throws OpenClException       when the device fails the call
      */
     public synchronized double lossAndGradient(LossConfig config, int rows,
@@ -351,7 +350,7 @@ public final class OpenClLoss implements AutoCloseable {
         // A closed loss is a lifecycle error (IllegalStateException, as for the CPU backends), not "scores buffer
         // is closed", an InvalidInputException that blamed the caller's arguments.
         context.ensureOpen();
-        Objects.requireNonNull(config, "config");
+        Checks.required("config", config);
         if (rows < 0) {
             throw new InvalidInputException("rows must be >= 0, got " + rows);
         }
@@ -516,6 +515,14 @@ public final class OpenClLoss implements AutoCloseable {
         // Scores, weights, own gradient entries; two floats per group and per work-item.
         long bytes = 3L * p * Sizeof.cl_float + 2L * p * Sizeof.cl_float + 2L * items * Sizeof.cl_float;
         return bytes <= context.device.localMemoryBytes() - wideStaticLocal - LOCAL_MARGIN_BYTES ? items : 0;
+    }
+
+    /**
+     * Throws when this loss is closed: {@link OpenClKernel} asks first, so that a closed backend says so whatever
+     * the arguments, as the CPU backends do.
+     */
+    synchronized void ensureOpen() {
+        context.ensureOpen();
     }
 
     /** Local memory the last launched kernel used, as the driver reports it (arguments included): for tests. */

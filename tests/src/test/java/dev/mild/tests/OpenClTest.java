@@ -678,6 +678,25 @@ class OpenClTest {
         e = assertThrows(IllegalStateException.class,
                 () -> k.deviceLoss().lossAndGradient(data.config(), 1, b, 0, b, 5, null, 0, null, 0));
         assertTrue(e.getMessage().contains("closed") && e.getMessage().contains(k.deviceLoss().device().name()), e.getMessage());
+        // Closed first, whatever the arguments, as the CPU backends: a short scores array or no config was
+        // "scores has ... values" or a NullPointerException instead (the doclint helper).
+        e = assertThrows(IllegalStateException.class,
+                () -> k.lossAndGradient(data.config(), 4, new float[1], 0, data.weights(), 0, null, 0, null, 0));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        e = assertThrows(IllegalStateException.class,
+                () -> k.deviceLoss().lossAndGradient(null, 1, b, 0, b, 5, null, 0, null, 0));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    /** A null config is a bad argument, as in every backend: it was a NullPointerException on the device API. */
+    @Test
+    void aNullConfigIsNamed() {
+        try (OpenClKernel k = new OpenClKernel(KernelOptions.DEFAULT)) {
+            DeviceBuffer b = k.deviceLoss().allocate(10, "scores");
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> k.deviceLoss().lossAndGradient(null, 1, b, 0, b, 5, null, 0, null, 0));
+            assertEquals("config is missing (null)", e.getMessage());
+        }
     }
 
     /** The rule on invented device lists: GPU first, then accelerator, then CPU; index and name selectors. */
