@@ -87,6 +87,11 @@ class KernelCallChecksTest {
                         float[] both = new float[2 * n];
                         fails(() -> k.lossAndGradient(CONFIG, 7, both, 0, filled(n, 1f), 0, null, 0, both, n - 1),
                                 "grad and scores are the same array");
+                        // right after the scores it shares no element: a valid call, the values of separate arrays
+                        float[] apart = new float[n];
+                        double mean = k.lossAndGradient(CONFIG, 7, new float[n], 0, filled(n, 1f), 0, null, 0, apart, 0);
+                        assertEquals(mean, k.lossAndGradient(CONFIG, 7, both, 0, filled(n, 1f), 0, null, 0, both, n));
+                        assertArrayEquals(apart, java.util.Arrays.copyOfRange(both, n, 2 * n));
                         fails(() -> k.lossAndGradient(null, 1, new float[3], 0, new float[3], 0, null, 0, null, 0),
                                 "config is missing");
                         fails(() -> k.lossAndGradient(CONFIG, 1, null, 0, new float[3], 0, null, 0, null, 0),
@@ -120,6 +125,13 @@ class KernelCallChecksTest {
         assertTrue(plain.config().maxRowWeight(100) > 1e34);
         assertTrue(sharp.config().maxRowWeight(0) < 1e8);
         assertTrue(plain.config().maxRowWeight(1) > plain.config().maxRowWeight(100));
+        // The bound by hand, from maxRowWeight's formula for p = 2, rho = 1, nu = 1: float32's largest value over
+        // 16 p max(1, log 2 + spread, 2 a): 5.3e36 for tied scores, 9.9e35 for scores 10 apart. Weights summing to
+        // 2e36 pass the first and not the second: the check takes the scores' own spread, not 0.
+        assertEquals(2e36 * Math.log(2), plain.evaluate(new float[] {0, 0}, new float[] {2e36f, 0}, null, null),
+                2e36 * 1e-6);
+        fails(() -> plain.evaluate(new float[] {0, 10}, new float[] {2e36f, 0}, null, null), "weights", "row 0",
+                "2.000e+36", "9.94");
         // a NaN weight is named as such, not as a large sum
         fails(() -> plain.evaluate(new float[] {0, 1}, new float[] {Float.NaN, 1f}, null, null),
                 "weights", "row 0", "column 0", "NaN");

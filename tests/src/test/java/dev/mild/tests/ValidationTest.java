@@ -143,6 +143,13 @@ class ValidationTest {
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null), "scores", "row 1",
                 "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001 (expert 1, 1-based)", "(max - f)/rho",
                 "1.000e+27");
+        // The row's largest and smallest scores are named wherever they stand, here after a middle value larger
+        // than the first (7 > 5) or smaller than it (3 < 5), with a previous row that is not the same.
+        Loss sharp4 = new Loss(LossConfig.uniform(4, 1e-3, 1.0), new ScalarKernel());
+        fails(() -> sharp4.evaluate(new float[] {0, 0, 0, 0, /**/ 5, 1e36f, 7, -1e36f}, new float[8], null, null),
+                "row 1, column 3 is -1.0E36 and column 1 is 1.0E36");
+        fails(() -> sharp4.evaluate(new float[] {0, 0, 0, 9, /**/ 5, -1e36f, 3, 1e36f}, new float[8], null, null),
+                "row 1, column 1 is -1.0E36 and column 3 is 1.0E36");
         // Column 0 and expert 1 are the same: the message says how each is counted, not only the expert.
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null),
                 "row 1, column 1 is -1.0E36 and column 0 is 1.0E36 (row and columns 0-based)");
