@@ -151,6 +151,9 @@ class ApiMistakesTest {
         double[] shared = new double[4];
         fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, shared, shared), "grad and rowLoss are the same array",
                 "(grad 0..3, rowLoss 0..1)");
+        double[] twice = new double[4];
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, null, twice, null, twice),
+                "(gradTermSize 0..3, grad 0..3)");
         fails(() -> ReferenceKernel.evaluate(config, -1, scores, weights, null, null), "rows must be >= 0, got -1");
         fails(() -> ReferenceKernel.evaluate(null, 2, scores, weights, null, null), "config is missing");
         fails(() -> ReferenceKernel.evaluate(config, 2, scores, null, null, null), "weights is missing");
