@@ -1119,19 +1119,24 @@ class DataTest {
         assertEquals(List.of("classes 0-1", "class 2"), seenOnly.blocks().stream().map(Evaluation.Block::name).toList());
         // its first two rows cost (0, 1) and (1, 0): both experts cost 0.5 always, and the first of equals is best
         assertEquals(0, seenOnly.bestSingleExpert());
+        // A setup without classes (costs given directly) has no per-block view, even when the rows carry labels.
+        ExpertSetup costsOnly = new ExpertSetup(ExpertSetup.Source.COSTS, List.of("a", "b"), 0, new int[0],
+                new double[2], 1);
+        assertEquals(List.of(), Evaluation.of(scores, costs, 2, new int[] {0, 1}, costsOnly).blocks());
     }
 
     /**
-     * Standardizing, by hand: two features with rows (1, 10) and (3, 30) have means (2, 20) and deviations (1, 10).
+     * Standardizing, by hand: two features with rows (0, 0), (3, 30) and (6, 60) have means (3, 30) and deviations
+     * (sqrt(18 / 3), sqrt(1800 / 3)) = (2.449490, 24.49490).
      * A column whose deviation (1e-40, a float32 subnormal) has no float32 reciprocal is a constant column (std 0,
      * scale 1), as fit() documents, not a failure. A value whose distance from the mean overflows float32 is named
      * by its place, 1-based, with the value itself.
      */
     @Test
     void standardizerFitsEachColumnAndNamesAValueItCannotStandardize() {
-        Standardizer two = Standardizer.fit(new float[] {1, 10, /**/ 3, 30}, 2, new int[] {0, 1});
-        assertArrayEquals(new float[] {2, 20}, two.mean(), 0f);
-        assertArrayEquals(new float[] {1, 10}, two.std(), 0f);
+        Standardizer two = Standardizer.fit(new float[] {0, 0, /**/ 3, 30, /**/ 6, 60}, 2, new int[] {0, 1, 2});
+        assertArrayEquals(new float[] {3, 30}, two.mean(), 0f);
+        assertArrayEquals(new float[] {(float) Math.sqrt(6), (float) Math.sqrt(600)}, two.std(), 1e-6f * 25);
         Standardizer tiny = Standardizer.fit(new float[] {0, 2e-40f}, 1, new int[] {0, 1});
         assertArrayEquals(new float[] {0}, tiny.std(), 0f);
         assertArrayEquals(new float[] {1}, tiny.scale(), 0f);
@@ -1144,7 +1149,13 @@ class DataTest {
         ValidationTest.fails(() -> farFirst.apply(new float[] {3e38f}), "row 1, feature column 1");
         ValidationTest.fails(() -> farFirst.apply(new float[] {3e38f}, 0, new float[1], 0), "feature column 1");
         ValidationTest.fails(() -> farFirst.apply(new float[2], 0, new float[3], 3), "does not fit arrays of 2 and 3 values");
-        ValidationTest.fails(() -> new Standardizer(new float[] {0}, new float[] {-1}), "std -1.0", "std >= 0");
+        ValidationTest.fails(() -> new Standardizer(new float[] {0}, new float[] {-1}),
+                "feature column 1 (1-based) has mean 0.0 and std -1.0", "std >= 0");
+        // Named features are named as such (a model file's names), in the constructor's and apply's messages.
+        ValidationTest.fails(() -> new Standardizer(new float[] {0, 0}, new float[] {1, -1}, List.of("age", "income")),
+                "feature \"income\" has mean 0.0 and std -1.0");
+        ValidationTest.fails(() -> far.named(List.of("age", "income")).apply(new float[] {0, 3e38f}, 0, new float[2], 0),
+                "feature \"income\" (column 2 of the model's, 1-based)");
         ValidationTest.fails(() -> new Standardizer(new float[] {0}, new float[] {1e-45f}), "too small to divide by");
     }
 
