@@ -18,12 +18,13 @@ class AdamTest {
     @Test
     void firstStepMovesEachParameterByTheLearningRateTimesTheGradientSign() {
         // Step 1: m^ = g and v^ = g^2, so the update is lr * g / (|g| + eps): almost exactly lr * sign(g).
-        float[] theta = {1.0f, -2.0f, 0.5f, 0.0f};
-        float[] g = {0.3f, -4.0f, 1e-3f, 0.0f};
+        // A gradient as small as eps moves by lr / 2: eps is added to the denominator.
+        float[] theta = {1.0f, -2.0f, 0.5f, 0.0f, 0.7f};
+        float[] g = {0.3f, -4.0f, 1e-3f, 0.0f, 1e-8f};
         Adam adam = new Adam(Adam.Kind.ADAM, LR, 0.0, theta.length);
         adam.step(new float[][] {theta}, new float[][] {g});
         double[] expected = {1.0 - LR * 0.3 / (0.3 + 1e-8), -2.0 + LR * 4.0 / (4.0 + 1e-8),
-                0.5 - LR * 1e-3 / (1e-3 + 1e-8), 0.0};
+                0.5 - LR * 1e-3 / (1e-3 + 1e-8), 0.0, 0.7 - LR * 1e-8 / (1e-8 + 1e-8)};
         for (int i = 0; i < theta.length; i++) {
             assertEquals(expected[i], theta[i], 1e-6, "parameter " + i);
         }
@@ -81,5 +82,15 @@ class AdamTest {
         assertThrows(InvalidInputException.class, () -> new Adam(Adam.Kind.ADAM, 1e-3, -1, 1));
         assertThrows(InvalidInputException.class, () -> new Adam(Adam.Kind.ADAM, Double.NaN, 0, 1));
         assertThrows(InvalidInputException.class, () -> Adam.Kind.byName("sgd"));
+        // The betas' range [0, 1) and eps > 0, at their edges: 1 and eps 0 refused ...
+        assertThrows(InvalidInputException.class, () -> new Adam(Adam.Kind.ADAM, LR, 0, 1.0, 0.999, 1e-8, 1));
+        assertThrows(InvalidInputException.class, () -> new Adam(Adam.Kind.ADAM, LR, 0, 0.9, 1.0, 1e-8, 1));
+        assertThrows(InvalidInputException.class, () -> new Adam(Adam.Kind.ADAM, LR, 0, 0.9, 0.999, 0.0, 1));
+        // ... betas 0 accepted: no memory, m = g and v = g^2, a step of lr * g / (|g| + eps) every time.
+        float[] theta = {1.0f};
+        Adam memoryless = new Adam(Adam.Kind.ADAM, LR, 0, 0.0, 0.0, 1e-8, 1);
+        memoryless.step(new float[][] {theta}, new float[][] {{2f}});
+        memoryless.step(new float[][] {theta}, new float[][] {{-4f}});
+        assertEquals(1.0 - LR * 2 / (2 + 1e-8) + LR * 4 / (4 + 1e-8), theta[0], 1e-6);
     }
 }

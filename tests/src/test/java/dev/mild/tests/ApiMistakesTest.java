@@ -77,7 +77,11 @@ class ApiMistakesTest {
     void rhoStaysFiniteOrSaysWhy() {
         int[] labels = {0, 0, 1, 2};
         double[] norms = {1, 2, 1, 3};
-        fails(() -> Rho.tilted(labels, norms, 3, 3, 1000), "gamma = 1000", "span more than double's range");
+        // By hand: t = (cbrt(2 * 2^2), cbrt(1 * 1^2), cbrt(1 * 3^2)) = (2, 1, 2.08); at gamma 1000, relative to the
+        // largest, expert 2's share is (1 / 2.08)^1000 = e^-732, below a normal double: the message names that expert.
+        fails(() -> Rho.tilted(labels, norms, 3, 3, 1000), "gamma = 1000", "gives expert 2 (1-based)",
+                "span more than double's range");
+        fails(() -> Rho.tilted(labels, norms, 3, 0, 1), "rho_bar must be finite and > 0, got 0.0");
         fails(() -> Rho.tilted(labels, norms, 3, 3, -1000), "gamma = -1000");
         double[] big = Rho.theory(new int[] {0, 1, 2, 2}, new double[] {1e200, 1, 1, 1}, 3, 3);
         for (double r : big) {
@@ -94,6 +98,7 @@ class ApiMistakesTest {
         assertArrayEquals(new double[] {5e-301, 5e-301}, tiny, 5e-301 * 1e-12, Arrays.toString(tiny));
         fails(() -> Rho.uniform(-1, 1), "p >= 1");
         fails(() -> Rho.uniform(2, Double.NaN), "rho must be finite and > 0");
+        fails(() -> Rho.uniform(2, 0), "rho must be finite and > 0, got 0.0");
         fails(() -> Rho.rowNorms(new float[5], 2, 3), "2 rows of 3 features need 6 values, got 5");
         fails(() -> Rho.rowNorms(new float[5], 1, -1), "d >= 1");
         fails(() -> Rho.strengths(null, new double[0], 2), "oracle labels are missing");
@@ -105,6 +110,17 @@ class ApiMistakesTest {
         fails(() -> Deferral.route(null, 0, 2), "scores is missing");
         fails(() -> Deferral.route(new float[3], 2, 2), "from offset 2 does not fit in 3");
         fails(() -> Deferral.oracle(new double[3], -1, 2), "offset -1");
+        fails(() -> Deferral.route(new float[0], 0, 1), "a row of 1 from offset 0 does not fit in 0 values");
+        // One expert is a valid setup: it is every row's choice, from any offset.
+        assertEquals(0, Deferral.route(new float[] {7, 5}, 1, 1));
+        assertEquals(0, Deferral.oracle(new double[] {7, 5}, 1, 1));
+        // A NaN cost or score has no place in an argmin or argmax: refused with its place, not routed silently.
+        fails(() -> Deferral.oracleLabels(new double[] {0, Double.NaN}, 1, 2), "costs: row 0, column 1 is NaN");
+        fails(() -> Deferral.oracleLabels(new double[3], 2, 2), "costs: rows 0..1 of 2 columns need 4 elements");
+        fails(() -> Deferral.evaluate(new float[] {0, 0, 0, Float.NaN}, new double[4], 2, 2),
+                "scores: row 1, column 1 is NaN");
+        fails(() -> Deferral.evaluate(new float[4], new double[] {0, 0, Double.NaN, 0}, 2, 2),
+                "costs: row 1, column 0 is NaN");
         fails(() -> Deferral.counts(null, 2), "labels is missing");
         fails(() -> Deferral.counts(new int[] {0}, -1), "p >= 1");
         fails(() -> Deferral.ratios(new int[] {0, 2}, 2), "choices: row 1", "is 2, outside 0..1");
@@ -134,7 +150,11 @@ class ApiMistakesTest {
         fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, rowLoss, new double[4], new double[1]),
                 "rowTermSize: rows 0..1 of 1 columns need 2 elements, the array has 1");
         double[] shared = new double[4];
-        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, shared, shared), "grad and rowLoss are the same array");
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, shared, shared), "grad and rowLoss are the same array",
+                "(grad 0..3, rowLoss 0..1)");
+        double[] twice = new double[4];
+        fails(() -> ReferenceKernel.evaluate(config, 2, scores, weights, null, twice, null, twice),
+                "(gradTermSize 0..3, grad 0..3)");
         fails(() -> ReferenceKernel.evaluate(config, -1, scores, weights, null, null), "rows must be >= 0, got -1");
         fails(() -> ReferenceKernel.evaluate(null, 2, scores, weights, null, null), "config is missing");
         fails(() -> ReferenceKernel.evaluate(config, 2, scores, null, null, null), "weights is missing");
@@ -161,11 +181,18 @@ class ApiMistakesTest {
         fails(() -> Surrogate.ce(-1), "p >= 1");
         fails(() -> Surrogate.cwce(null), "CWCE: oracle counts is missing");
         fails(() -> Surrogate.ldam(null, 30, 0.5), "LDAM: oracle counts is missing");
+        fails(() -> Surrogate.ldam(new int[] {1, 1}, 0, 0.5), "LDAM needs a finite scale s > 0", "got s = 0.0");
         fails(() -> Surrogate.cwce(new int[] {-5, 1}), "CWCE", "expert 1", "-5");
         double[] ones = {1, 1};
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1}), "beta has 1 prices for 2 experts");
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, 1, 1, new double[] {1, Double.NaN}), "beta", "NaN");
         fails(() -> Surrogate.mixCosts(ones, ones, 1, 2, Double.POSITIVE_INFINITY, 1, null), "lambdaClass = Infinity");
+        double[] nan = {1, Double.NaN};
+        fails(() -> Surrogate.mixCosts(nan, ones, 1, 2, 1, 1, null), "class errors: row 0, column 1 is NaN");
+        fails(() -> Surrogate.mixCosts(ones, nan, 1, 2, 1, 1, null), "regression losses: row 0, column 1 is NaN");
+        // The one-hot losses check costs and output themselves (no rewards rule to do it).
+        fails(() -> Surrogate.ce(2).weights(nan, 1, new float[2]), "costs: row 0, column 1 is NaN");
+        fails(() -> Surrogate.ce(2).weights(ones, 1, new float[1]), "weights output", "need 2 elements, the array has 1");
         // null rewards were accepted and failed later, in weights(), with a NullPointerException (math-docs helper)
         fails(() -> Surrogate.mild(ones, null), "rewards is missing");
         fails(() -> Surrogate.compSum(ones, 0.5, null), "rewards is missing");
@@ -179,6 +206,14 @@ class ApiMistakesTest {
         fails(() -> Rewards.SUM_OTHERS.apply(new double[] {1, 2, 3, 2e38, 2e38, 2e38}, 2, 3, out), "costs: row 1",
                 "outside the float32 range");
         assertArrayEquals(new float[] {-1, -1, -1, -1, -1, -1}, out);
+        // Both forms check costs and output before the first write; no rows is fine even in place (nothing to read).
+        double[] two = {1, 2};
+        fails(() -> Rewards.SUM_OTHERS.apply(two, 1, 2, new double[1]), "rewards output", "the array has 1");
+        fails(() -> Rewards.SUM_OTHERS.apply(two, 1, 2, new float[1]), "rewards output", "the array has 1");
+        fails(() -> Rewards.SUM_OTHERS.apply(new double[] {1, Double.NaN}, 1, 2, new float[2]),
+                "costs: row 0, column 1 is NaN");
+        double[] none = new double[0];
+        Rewards.SUM_OTHERS.apply(none, 0, 2, none);
     }
 
     /**
@@ -208,7 +243,8 @@ class ApiMistakesTest {
         Mlp net = Mlp.initialized(new int[] {2, 4, 2}, 1);
         fails(() -> Trainer.scores(net, new float[4], 3), "features", "need 6");
         fails(() -> Trainer.scores(net, new float[] {Float.NaN, 0}, 1), "features: row 0, column 0", "NaN");
-        fails(() -> Standardizer.fit(new float[6], 2, new int[] {0, 3}), "row index 1 (0-based) is 3");
+        fails(() -> Standardizer.fit(new float[6], 2, new int[] {0, 3}), "row index 1 (0-based) is 3",
+                "outside the 3 rows of 2 features");
         float[] nan = {1, 2, 3, Float.NaN};
         fails(() -> Standardizer.fit(nan, 2, new int[] {0, 1}), "features: row 1, column 1", "NaN");
         Standardizer st = Standardizer.fit(new float[] {1, 2, 3, 4}, 2, new int[] {0, 1});

@@ -1131,6 +1131,77 @@ class DataTest {
         assertEquals(1, r.blocks().get(1).loss(), 1e-12, "class 2: the router picks b, which costs 1");
     }
 
+    /**
+     * The baseline a router has to beat, and the edges of the per-block view, by hand. Six rows, experts a and b,
+     * costs (0,1) (1,0) (1,1) (0.5,0) (0,0.25) (1,0): always a costs (0+1+1+0.5+0+1)/6 = 3.5/6, always b
+     * (1+0+1+0+0.25+0)/6 = 0.375, so b is the best single expert. Trained on classes 0..2 (blocks 0-1 and 2), the
+     * labels are 0 and 3..7: class 3 is the first class not seen in training, and five unseen classes are listed
+     * whole. The router picks a, a, b, b, a, b, so the unseen rows pay 1, 1, 0, 0, 0: a mean of 0.4. Block "class 2"
+     * has no row: all its numbers are 0. Without unseen labels there is no unseen entry.
+     */
+    @Test
+    void evaluationGivesEachExpertsMeanCostAndPutsEveryUnseenClassInOneBlock() {
+        ExpertSetup setup = new ExpertSetup(ExpertSetup.Source.PREDICTIONS, List.of("a", "b"), 3, new int[] {2, 1},
+                new double[] {0, 0}, 1);
+        float[] scores = {1, 0, /**/ 1, 0, /**/ 0, 1, /**/ 0, 1, /**/ 1, 0, /**/ 0, 1};
+        double[] costs = {0, 1, /**/ 1, 0, /**/ 1, 1, /**/ 0.5, 0, /**/ 0, 0.25, /**/ 1, 0};
+        Evaluation.Result r = Evaluation.of(scores, costs, 6, new int[] {0, 3, 4, 5, 6, 7}, setup);
+        assertEquals(6, r.rows());
+        assertArrayEquals(new double[] {3.5 / 6, 0.375}, r.alwaysOneExpert(), 1e-15);
+        assertEquals(1, r.bestSingleExpert());
+        assertEquals(List.of("classes 0-1", "class 2", "5 classes not in training (3, 4, 5, 6, 7)"),
+                r.blocks().stream().map(Evaluation.Block::name).toList());
+        Evaluation.Block unseen = r.blocks().get(2);
+        assertEquals(5, unseen.rows());
+        assertEquals(0.4, unseen.loss(), 1e-15);
+        Evaluation.Block empty = r.blocks().get(1);
+        assertEquals(0, empty.rows());
+        assertEquals(0.0, empty.loss());
+        assertArrayEquals(new double[] {0, 0}, empty.ratios());
+        Evaluation.Result seenOnly = Evaluation.of(scores, costs, 2, new int[] {0, 2}, setup);
+        assertEquals(List.of("classes 0-1", "class 2"), seenOnly.blocks().stream().map(Evaluation.Block::name).toList());
+        // its first two rows cost (0, 1) and (1, 0): both experts cost 0.5 always, and the first of equals is best
+        assertEquals(0, seenOnly.bestSingleExpert());
+        // A setup without classes (costs given directly) has no per-block view, even when the rows carry labels.
+        ExpertSetup costsOnly = new ExpertSetup(ExpertSetup.Source.COSTS, List.of("a", "b"), 0, new int[0],
+                new double[2], 1);
+        assertEquals(List.of(), Evaluation.of(scores, costs, 2, new int[] {0, 1}, costsOnly).blocks());
+    }
+
+    /**
+     * Standardizing, by hand: two features with rows (0, 0), (3, 30) and (6, 60) have means (3, 30) and deviations
+     * (sqrt(18 / 3), sqrt(1800 / 3)) = (2.449490, 24.49490).
+     * A column whose deviation (1e-40, a float32 subnormal) has no float32 reciprocal is a constant column (std 0,
+     * scale 1), as fit() documents, not a failure. A value whose distance from the mean overflows float32 is named
+     * by its place, 1-based, with the value itself.
+     */
+    @Test
+    void standardizerFitsEachColumnAndNamesAValueItCannotStandardize() {
+        Standardizer two = Standardizer.fit(new float[] {0, 0, /**/ 3, 30, /**/ 6, 60}, 2, new int[] {0, 1, 2});
+        assertArrayEquals(new float[] {3, 30}, two.mean(), 0f);
+        assertArrayEquals(new float[] {(float) Math.sqrt(6), (float) Math.sqrt(600)}, two.std(), 1e-6f * 25);
+        Standardizer tiny = Standardizer.fit(new float[] {0, 2e-40f}, 1, new int[] {0, 1});
+        assertArrayEquals(new float[] {0}, tiny.std(), 0f);
+        assertArrayEquals(new float[] {1}, tiny.scale(), 0f);
+        Standardizer far = new Standardizer(new float[] {0, -3e38f}, new float[] {1, 1});
+        ValidationTest.fails(() -> far.apply(new float[] {5, 0, /**/ 5, 3e38f}), "row 2, feature column 2",
+                "value 3.0E38 lies too far from the training mean -3.0E38");
+        ValidationTest.fails(() -> far.apply(new float[] {9, 9, 1, 3e38f}, 2, new float[2], 0), "feature column 2",
+                "value 3.0E38");
+        Standardizer farFirst = new Standardizer(new float[] {-3e38f}, new float[] {1});
+        ValidationTest.fails(() -> farFirst.apply(new float[] {3e38f}), "row 1, feature column 1");
+        ValidationTest.fails(() -> farFirst.apply(new float[] {3e38f}, 0, new float[1], 0), "feature column 1");
+        ValidationTest.fails(() -> farFirst.apply(new float[2], 0, new float[3], 3), "does not fit arrays of 2 and 3 values");
+        ValidationTest.fails(() -> new Standardizer(new float[] {0}, new float[] {-1}),
+                "feature column 1 (1-based) has mean 0.0 and std -1.0", "std >= 0");
+        // Named features are named as such (a model file's names), in the constructor's and apply's messages.
+        ValidationTest.fails(() -> new Standardizer(new float[] {0, 0}, new float[] {1, -1}, List.of("age", "income")),
+                "feature \"income\" has mean 0.0 and std -1.0");
+        ValidationTest.fails(() -> far.named(List.of("age", "income")).apply(new float[] {0, 3e38f}, 0, new float[2], 0),
+                "feature \"income\" (column 2 of the model's, 1-based)");
+        ValidationTest.fails(() -> new Standardizer(new float[] {0}, new float[] {1e-45f}), "too small to divide by");
+    }
+
     @Test
     void splitsAreSeededDisjointAndComplete() {
         int[][] a = RouterTraining.split(1000, 0.1, 0.2, 7);

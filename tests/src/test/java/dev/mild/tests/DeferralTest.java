@@ -206,4 +206,42 @@ class DeferralTest {
         double[] mixed = Rho.theory(labels, new double[] {1e-200, 1e-190}, 2, 1.0);
         assertEquals(Math.pow(1e-10, 2.0 / 3), mixed[0] / mixed[1], 1e-12 * Math.pow(1e-10, 2.0 / 3));
     }
+
+    /**
+     * Tilted margins whose powers t_j^gamma leave double's range although their shares do not: Rho then takes the
+     * shares in log space. By hand: one row for expert 0 and eight for expert 1, all of norm 1e150, so
+     * t_0 = (1 * 1e300)^(1/3) = 1e100 and t_1 = (8 * 1e300)^(1/3) = 2e100, t_1 / t_0 = 2. At gamma = 4 each
+     * t^4 (1e400) overflows, at gamma = -4 each underflows to 0, but the shares are (1, 16) / 17 and (16, 1) / 17.
+     * The smallest normal double is a margin the contract allows (rho_bar 2 MIN_NORMAL over two uniform experts).
+     */
+    @Test
+    void tiltedMarginsKeepTheirSharesWhenThePowersLeaveDoubleRange() {
+        int[] labels = {0, 1, 1, 1, 1, 1, 1, 1, 1};
+        double[] norms = new double[labels.length];
+        java.util.Arrays.fill(norms, 1e150);
+        assertArrayEquals(new double[] {2.0 / 17, 32.0 / 17}, Rho.tilted(labels, norms, 2, 2, 4), 1e-12);
+        assertArrayEquals(new double[] {32.0 / 17, 2.0 / 17}, Rho.tilted(labels, norms, 2, 2, -4), 1e-12);
+        assertArrayEquals(new double[] {Double.MIN_NORMAL, Double.MIN_NORMAL},
+                Rho.tilted(new int[0], new double[0], 2, 2 * Double.MIN_NORMAL, 0), 0.0);
+    }
+
+    /** The norms X_j come from: each row's L2 norm, by hand (3-4-5 and 0-2 rows; one feature is |x|; no rows). */
+    @Test
+    void rowNormsAreEachRowsEuclideanNorm() {
+        assertArrayEquals(new double[] {5, 2}, Rho.rowNorms(new float[] {3, 4, /**/ 0, -2}, 2, 2), 0.0);
+        assertArrayEquals(new double[] {3, 4}, Rho.rowNorms(new float[] {-3, 4}, 2, 1), 0.0);
+        assertArrayEquals(new double[0], Rho.rowNorms(new float[0], 0, 3), 0.0);
+    }
+
+    /**
+     * Edge values of the one-hot losses' parameters, by hand: one expert (p = 1) under CWCE gets weight
+     * n / (1 * n) = 1; LDAM with largest margin 0 has every delta_k = s * 0 = 0 (plain cross-entropy at scale s).
+     */
+    @Test
+    void oneHotLossesTakeOneExpertAndAZeroMargin() {
+        float[] w = new float[1];
+        Surrogate.cwce(new int[] {5}).weights(new double[] {0.3}, 1, w);
+        assertArrayEquals(new float[] {1}, w, 0f);
+        assertArrayEquals(new double[] {0, 0}, Surrogate.ldam(new int[] {3, 1}, 2.0, 0.0).config().delta(), 0.0);
+    }
 }

@@ -102,6 +102,32 @@ class KernelCallChecksTest {
     }
 
     /**
+     * An output right after or right before an input in one array shares no element with it: a valid call, with the
+     * values of separate arrays (Checks.call's overlap test is strict at both ends; PIT's boundary mutants of it
+     * refused these calls and no test noticed). Checks.call is every backend's, so the scalar one shows it.
+     */
+    @Test
+    void anOutputBesideAnInputInOneArrayIsAccepted() {
+        int n = 7 * 3;
+        try (LossKernel k = Backends.open("scalar", KernelOptions.threads(1))) {
+            float[] scores = new float[n];
+            for (int i = 0; i < n; i++) {
+                scores[i] = (float) Math.sin(i);
+            }
+            float[] apart = new float[n];
+            double mean = k.lossAndGradient(CONFIG, 7, scores, 0, filled(n, 1f), 0, null, 0, apart, 0);
+            float[] gradAfter = new float[2 * n];
+            System.arraycopy(scores, 0, gradAfter, 0, n);
+            assertEquals(mean, k.lossAndGradient(CONFIG, 7, gradAfter, 0, filled(n, 1f), 0, null, 0, gradAfter, n));
+            assertArrayEquals(apart, java.util.Arrays.copyOfRange(gradAfter, n, 2 * n));
+            float[] gradBefore = new float[2 * n];
+            System.arraycopy(scores, 0, gradBefore, n, n);
+            assertEquals(mean, k.lossAndGradient(CONFIG, 7, gradBefore, n, filled(n, 1f), 0, null, 0, gradBefore, 0));
+            assertArrayEquals(apart, java.util.Arrays.copyOfRange(gradBefore, 0, n));
+        }
+    }
+
+    /**
      * The review's cases: weights LossConfig accepted that overflow float32, where the backends split between
      * infinity and NaN. Loss now refuses them, naming the row.
      */
@@ -120,6 +146,13 @@ class KernelCallChecksTest {
         assertTrue(plain.config().maxRowWeight(100) > 1e34);
         assertTrue(sharp.config().maxRowWeight(0) < 1e8);
         assertTrue(plain.config().maxRowWeight(1) > plain.config().maxRowWeight(100));
+        // The bound by hand, from maxRowWeight's formula for p = 2, rho = 1, nu = 1: float32's largest value over
+        // 16 p max(1, log 2 + spread, 2 a): 5.3e36 for tied scores, 9.9e35 for scores 10 apart. Weights summing to
+        // 2e36 pass the first and not the second: the check takes the scores' own spread, not 0.
+        assertEquals(2e36 * Math.log(2), plain.evaluate(new float[] {0, 0}, new float[] {2e36f, 0}, null, null),
+                2e36 * 1e-6);
+        fails(() -> plain.evaluate(new float[] {0, 10}, new float[] {2e36f, 0}, null, null), "weights", "row 0",
+                "2.000e+36", "9.94");
         // a NaN weight is named as such, not as a large sum
         fails(() -> plain.evaluate(new float[] {0, 1}, new float[] {Float.NaN, 1f}, null, null),
                 "weights", "row 0", "column 0", "NaN");

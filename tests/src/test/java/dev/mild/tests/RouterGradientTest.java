@@ -3,6 +3,7 @@ package dev.mild.tests;
 import static dev.mild.testing.TestArrays.gaussian;
 import static dev.mild.testing.TestArrays.toDouble;
 import static dev.mild.testing.TestArrays.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -77,9 +78,14 @@ class RouterGradientTest {
         float[] w = c.signedWeights ? uniform(rnd, rows * p, -1, 2) : uniform(rnd, rows * p, 0, 2);
 
         Backprop bp = new Backprop(net, rows, 1);
+        double batchLoss;
         try (ScalarKernel kernel = new ScalarKernel()) {
-            bp.lossAndGradient(kernel, c.config, x, w, null, 0, rows);
+            batchLoss = bp.lossAndGradient(kernel, c.config, x, w, null, 0, rows);
         }
+        // The pass returns the batch's mean loss (the trainer's divergence check and epoch reports read it): the
+        // float64 forward pass and reference below give it to float32 accuracy.
+        double reference = meanLoss(net, x, w, rows, c.config, -1, 0, 0, 0);
+        assertEquals(reference, batchLoss, 1e-5 * Math.max(1, Math.abs(reference)), c.name + ": mean loss");
         double worst = 0;
         double largest = 0;
         String where = "";

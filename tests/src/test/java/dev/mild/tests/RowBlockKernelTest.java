@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,6 +117,33 @@ class RowBlockKernelTest {
             assertArrayEqualsConstant(100f, firstLoss, "the interrupted call's row losses after the next call");
         } finally {
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * A chunk that fails on a worker fails the call, with the worker's exception as the cause: the caller's own chunk
+     * succeeded, so only the worker's report says the sum misses a chunk (a mutation that dropped that report,
+     * found by PIT, returned the mean of half the rows without an error).
+     */
+    @Test
+    void aChunkThatFailsOnAWorkerFailsTheCall() {
+        int rows = 2 * RowBlockKernel.CHUNK_ROWS;
+        try (ConstantKernel k = new ConstantKernel(2)) {
+            k.caller = Thread.currentThread();
+            RuntimeException broken = new RuntimeException("broken chunk");
+            k.workerChunkHook = () -> {
+                k.workerChunkHook = null;
+                throw broken;
+            };
+            // The caller holds its chunk until the worker has taken the other one.
+            k.callerChunkHook = () -> {
+                k.callerChunkHook = null;
+                spinUntil(() -> k.workerChunkHook == null, "the worker to take a chunk");
+            };
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.lossAndGradient(CONFIG, rows,
+                    TestArrays.filled(rows * P, 1f), 0, TestArrays.filled(rows * P, 1f), 0, null, 0, null, 0));
+            assertEquals("a loss worker failed", e.getMessage());
+            assertSame(broken, e.getCause());
         }
     }
 

@@ -12,6 +12,7 @@ import dev.mild.defer.Rewards;
 import dev.mild.defer.Surrogate;
 import dev.mild.loss.Backends;
 import dev.mild.loss.KernelOptions;
+import dev.mild.loss.LossConfig;
 import dev.mild.loss.LossKernel;
 import dev.mild.defer.Deferral;
 import dev.mild.defer.Rho;
@@ -156,6 +157,52 @@ class TrainEdgeCaseTest {
                     }));
             assertTrue(e.getMessage().contains("no validation rows"), e.getMessage());
         }
+    }
+
+    /**
+     * The search's tie rules (RhoSearch: the lower validation loss, then the smaller gamma, then the mean margin closest
+     * to 1 by ratio, then the smaller). Every expert costs 0.5 on every row, so every router's deferral loss is 0.5 and
+     * all ten points of the grid {0.5, 2} x the five tilts tie: gamma 0 wins, and of 0.5 and 2, equally far from 1,
+     * the smaller. One validation row is enough to score a point; the listener hears the epochs and each point.
+     */
+    @Test
+    void theRhoSearchBreaksTiesToTheSmallerGammaThenTheSmallerOfEquallyFarMeanMargins() {
+        Examples three = threeExperts();
+        double[] halves = new double[three.rows() * 3];
+        java.util.Arrays.fill(halves, 0.5);
+        Examples train = new Examples(three.features(), halves, three.rows(), 2, 3);
+        int[] oracle = Deferral.oracleLabels(train.costs(), train.rows(), 3);
+        double[] norms = Rho.rowNorms(train.features(), train.rows(), 2);
+        List<Integer> heard = new java.util.ArrayList<>();
+        try (LossKernel kernel = Backends.open("scalar", KernelOptions.DEFAULT)) {
+            RhoSearch.Result r = RhoSearch.search(kernel, rho -> Surrogate.mild(rho, Rewards.SUM_OTHERS), oracle, norms,
+                    train, train.select(new int[] {0}), TrainOptions.DEFAULT.withEpochs(2), 1, new double[] {2, 0.5},
+                    new RhoSearch.Listener() {
+                        @Override
+                        public void searchEpochs(int epochs) {
+                            heard.add(epochs);
+                        }
+
+                        @Override
+                        public void point(RhoSearch.Point point, int index, int total) {
+                            heard.add(-index);
+                        }
+                    });
+            assertTrue(r.grid().stream().allMatch(pt -> pt.validLoss() == 0.5), r.grid().toString());
+            assertEquals(0.5, r.chosen().meanMargin());
+            assertEquals(0.0, r.chosen().gamma());
+            assertEquals(List.of(1, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10), heard);
+        }
+    }
+
+    /** The grid's mean margins may sit at the kernels' own limits, which are accepted; an item outside is named. */
+    @Test
+    void meanMarginsAtTheMarginLimitsAreAcceptedAndOthersNamed() {
+        assertEquals(List.of(LossConfig.MIN_RHO, LossConfig.MAX_RHO), java.util.Arrays.stream(
+                RhoSearch.checkMeanMargins(new double[] {LossConfig.MAX_RHO, LossConfig.MIN_RHO})).boxed().toList());
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> RhoSearch.checkMeanMargins(new double[] {1, -2}));
+        assertTrue(e.getMessage().startsWith("--rho-grid: item 2 is -2.0;"), e.getMessage());
     }
 
     /** {@code --epochs 1} is the most any training of the run takes; the search's default of "at least 2" ran 2. */

@@ -1,6 +1,7 @@
 package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,10 +144,21 @@ class ValidationTest {
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null), "scores", "row 1",
                 "column 1 is -1.0E36", "column 0 is 1.0E36", "rho = 0.001 (expert 1, 1-based)", "(max - f)/rho",
                 "1.000e+27");
+        // The row's largest and smallest scores are named wherever they stand, here after a middle value larger
+        // than the first (7 > 5) or smaller than it (3 < 5), with a previous row that is not the same.
+        Loss sharp4 = new Loss(LossConfig.uniform(4, 1e-3, 1.0), new ScalarKernel());
+        fails(() -> sharp4.evaluate(new float[] {0, 0, 0, 0, /**/ 5, 1e36f, 7, -1e36f}, new float[8], null, null),
+                "row 1, column 3 is -1.0E36 and column 1 is 1.0E36");
+        fails(() -> sharp4.evaluate(new float[] {0, 0, 0, 9, /**/ 5, -1e36f, 3, 1e36f}, new float[8], null, null),
+                "row 1, column 1 is -1.0E36 and column 3 is 1.0E36");
         // Column 0 and expert 1 are the same: the message says how each is counted, not only the expert.
         fails(() -> sharp.evaluate(new float[] {0, 1, 1e36f, -1e36f}, oneHot, null, null),
                 "row 1, column 1 is -1.0E36 and column 0 is 1.0E36 (row and columns 0-based)");
         sharp.evaluate(new float[] {0, 1, 1e26f, -1e26f}, oneHot, null, null); // a spread of 2e26 is fine
+        // Rows far apart, each within the limit, pass, though the batch spreads 1e30: each row is then checked on its
+        // own. By hand, rho 1e-3: row 0 pays log(1 + e^((1 - 0) / 1e-3)) = 1000, row 1 (tied) log 2.
+        assertEquals((1000 + Math.log(2)) / 2, sharp.evaluate(new float[] {0, 1, 1e30f, 1e30f}, oneHot, null, null),
+                1e-5 * 500);
         Loss mae = new Loss(LossConfig.uniform(2, 1.0, 2.0), new ScalarKernel());
         fails(() -> mae.evaluate(new float[] {2e38f, -2e38f}, new float[] {1, 0}, null, null), "row 0", "column 1",
                 "-2.0E38");
