@@ -125,9 +125,16 @@ class RhoGridTest {
         assertTrue(top.out().contains("chosen (*): mean margin 2, gamma 0"), top.out());
         assertTrue(top.out().contains(EDGE_NOTE + " largest mean margin of the grid (2), its edge: a better one may lie"
                 + " above it. Try a wider grid, e.g. --rho-grid 0.001,2,4,8\n"), top.out());
-        Map<?, ?> s = search(train(data, "0.001,2", true));
+        Run topJson = train(data, "0.001,2", true);
+        Map<?, ?> s = search(topJson);
         assertEquals(2.0, ((Map<?, ?>) s.get("chosen")).get("meanMargin"));
         assertEquals(Boolean.TRUE, s.get("chosenAtEdge"));
+        // --json's notes have the same sentence, kind rhoAtGridEdge, first.
+        Map<?, ?> first = (Map<?, ?>) ((List<?>) ((Map<?, ?>) Json.parse(topJson.out().trim(), "train")).get("notes"))
+                .get(0);
+        assertEquals("rhoAtGridEdge", first.get("kind"));
+        assertEquals("the search chose the largest mean margin of the grid (2), its edge: a better one may lie above"
+                + " it. Try a wider grid, e.g. --rho-grid 0.001,2,4,8", first.get("text"));
 
         // The smallest: halving twice below it.
         Run bottom = train(data, "1,1000", false);
