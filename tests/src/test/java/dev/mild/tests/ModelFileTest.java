@@ -10,13 +10,17 @@ import dev.mild.data.Dataset;
 import dev.mild.data.Generated;
 import dev.mild.defer.Surrogate;
 import dev.mild.router.DenseProduct;
+import dev.mild.router.ExpertSetup;
 import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
 import dev.mild.router.Router;
 import dev.mild.router.RouterModel;
 import dev.mild.router.RouterTraining;
+import dev.mild.router.Standardizer;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -362,8 +366,12 @@ class ModelFileTest {
         }
         e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
                 () -> assertThrows(InvalidInputException.class, () -> ModelFile.load(huge)));
-        assertTrue(e.getMessage().startsWith(huge + ": too large for a model file (2147483748 bytes; at most "),
-                e.getMessage());
+        // At most what one array holds (2^31 - 9 bytes) and no more than this JVM's heap; which of the two limits
+        // applies is said.
+        long limit = Math.min(Integer.MAX_VALUE - 8L, Runtime.getRuntime().maxMemory());
+        assertEquals(huge + ": too large for a model file (2147483748 bytes; at most " + limit + " bytes are read, "
+                + (limit < 2147483639L ? "the Java heap limit: if it really is a model, give Java a larger heap with"
+                + " -Xmx, e.g. MILD_JVM_OPTS=-Xmx8g ./mild ..." : "the most one Java array holds") + ")", e.getMessage());
 
         Path fifo = tmp.resolve("pipe.mild");
         Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "needs mkfifo");
@@ -378,6 +386,182 @@ class ModelFileTest {
         RouterModel back = ModelFile.load(fifo);
         writer.join(10_000);
         assertEquals(model.featureNames(), back.featureNames());
+    }
+
+    /**
+     * A small model built by hand, with trained experts: its two classifiers come last in the file, the second one
+     * filling the payload to its last byte (a network that exactly fits what is left is not "too large"), and every
+     * parameter survives the round trip. The models trained above have no classifiers, so this part of the format
+     * was never written or read by a test (found by mutation testing).
+     */
+    @Test
+    void aModelWithTrainedExpertsKeepsItsClassifiers() {
+        RouterModel hand = handModel(ExpertSetup.Source.TRAINED, 2, new int[] {1, 1});
+        RouterModel back = ModelFile.fromBytes(ModelFile.toBytes(hand), "hand");
+        assertEquals(2, back.expertClassifiers().size());
+        for (int i = 0; i < 2; i++) {
+            assertTrue(hand.expertClassifiers().get(i).sameParameters(back.expertClassifiers().get(i)), "classifier " + i);
+        }
+        assertTrue(hand.network().sameParameters(back.network()));
+        assertEquals(List.of("e1", "e2"), back.expertNames());
+        assertEquals(2, back.experts().classes());
+    }
+
+    /**
+     * The class count is bounded like a data file's labels (0..MAX_CLASS, so at most 1000001 classes): both ends
+     * load, one more is refused. Costs-column experts take any count, so the writer stores what it is given.
+     */
+    @Test
+    void theClassCountIsAcceptedUpToTheLabelsBound() throws IOException {
+        for (int classes : new int[] {0, 1_000_001}) {
+            RouterModel hand = handModel(ExpertSetup.Source.COSTS, classes, new int[0]);
+            assertEquals(classes, ModelFile.fromBytes(ModelFile.toBytes(hand), "hand").experts().classes());
+        }
+        assertError(ModelFile.toBytes(handModel(ExpertSetup.Source.COSTS, 1_000_002, new int[0])),
+                "corrupt model file: the expert setup: impossible number of classes: 1000002");
+    }
+
+    /**
+     * One feature "a" standardized by mean 0.5 and std 2, a router 1 -> 2 with parameters set by hand, experts e1 and
+     * e2 (prices 0.25 and 0), and for trained experts one classifier 1 -> classes each.
+     */
+    private static RouterModel handModel(ExpertSetup.Source source, int classes, int[] blocks) {
+        Mlp router = new Mlp(1, 2);
+        router.weights(0)[0] = 1.5f;
+        router.weights(0)[1] = -2f;
+        router.biases(0)[1] = 0.125f;
+        List<Mlp> classifiers = new java.util.ArrayList<>();
+        if (source == ExpertSetup.Source.TRAINED) {
+            for (int i = 0; i < 2; i++) {
+                Mlp c = new Mlp(1, classes);
+                c.weights(0)[1] = 3f + i;
+                c.biases(0)[0] = -1f - i;
+                classifiers.add(c);
+            }
+        }
+        return new RouterModel(List.of("a"), new Standardizer(new float[] {0.5f}, new float[] {2f}, List.of("a")),
+                router, new ExpertSetup(source, List.of("e1", "e2"), classes, blocks, new double[] {0.25, 0}, 7),
+                classifiers, java.util.Map.of());
+    }
+
+    /** Damage in the second of several strings or networks is named by its number, from 1. */
+    @Test
+    void damageIsNamedByTheNumberOfTheEntryExpertOrClassifier() throws IOException {
+        RouterModel hand = handModel(ExpertSetup.Source.TRAINED, 2, new int[] {1, 1});
+        java.util.Map<String, String> two = new java.util.LinkedHashMap<>();
+        two.put("k1", "v1");
+        two.put("k2", "v2");
+        RouterModel withInfo = new RouterModel(hand.featureNames(), hand.standardizer(), hand.network(), hand.experts(),
+                hand.expertClassifiers(), two);
+        byte[] good = ModelFile.toBytes(withInfo);
+        // 0xff is no byte of modified UTF-8.
+        assertError(withChecksum(replaceOnce(good, "\0\2k2", "\0\2\u00ff2")),
+                "the info entries: the key of info entry 2 is not text");
+        assertError(withChecksum(replaceOnce(good, "\0\2v2", "\0\2\u00ff2")),
+                "the info entries: the value of info entry 2 is not text");
+        assertError(withChecksum(replaceOnce(good, "\0\2e2", "\0\2\u00ff2")),
+                "the expert setup: the name of expert 2 is not text");
+        Mlp second = hand.expertClassifiers().get(1).copy();
+        second.weights(0)[0] = Float.NaN;
+        RouterModel nan = new RouterModel(hand.featureNames(), hand.standardizer(), hand.network(), hand.experts(),
+                List.of(hand.expertClassifiers().get(0), second), java.util.Map.of());
+        assertError(ModelFile.toBytes(nan), "corrupt model file: the classifier of expert 2: layer 1 weight 0");
+    }
+
+    /**
+     * Bytes given to fromBytes directly (a resource, a database column) have their magic checked there too, not
+     * only by load; and the header's length is compared with the file's size in exact words.
+     */
+    @Test
+    void fromBytesChecksTheMagicAndTheAnnouncedLength() {
+        byte[] good = ModelFile.toBytes(model);
+        byte[] magic = good.clone();
+        magic[3] = 'X';
+        assertTrue(assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(magic, "res"))
+                .getMessage().startsWith("res: not a MILD model file (wrong magic bytes"));
+        int len = good.length;
+        long n = len - 24;   // 20 header bytes and a 4-byte checksum around the payload
+        // One byte short: the header announces n payload bytes, n + 24 in all.
+        assertEquals("res: truncated model file: the header announces " + n + " payload bytes (" + len
+                + " in all), the file has " + (len - 1), fromBytesError(Arrays.copyOf(good, len - 1)));
+        // The header alone (20 bytes): not refused as shorter than the header, but by its announced length.
+        assertEquals("res: truncated model file: the header announces " + n + " payload bytes (" + len
+                + " in all), the file has 20", fromBytesError(Arrays.copyOf(good, 20)));
+        // The largest length a file could have: 9223372036854775807 - 24 = 9223372036854775783, total 2^63 - 1.
+        byte[] largest = good.clone();
+        ByteBuffer.wrap(largest).putLong(12, Long.MAX_VALUE - 24);
+        assertEquals("res: truncated model file: the header announces 9223372036854775783 payload bytes"
+                + " (9223372036854775807 in all), the file has " + len, fromBytesError(largest));
+        // An empty payload (length 0; the CRC32 of no bytes is 0) is not a negative length: it ends early.
+        byte[] empty = ByteBuffer.allocate(24).put(good, 0, 12).putLong(0).putInt(0).array();
+        assertEquals("res: corrupt model file: the payload (0 bytes) ends early, in the info entries",
+                fromBytesError(empty));
+    }
+
+    private static String fromBytesError(byte[] bytes) {
+        return assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(bytes, "res")).getMessage();
+    }
+
+    /**
+     * A hidden layer one unit wider than the bytes left can hold (checksum redone) is refused by the size check, as
+     * "cannot fit", with the count of bytes left: h is the smallest width whose parameters d h + h + h p + p floats
+     * take more than those bytes.
+     */
+    @Test
+    void aHiddenLayerJustTooWideForTheFileIsRefusedBeforeAllocating() throws IOException {
+        byte[] good = ModelFile.toBytes(model);
+        int layers = standardizationOffset(good) + 8 * model.featureNames().size();
+        int[] sizes = model.network().sizes();
+        assertEquals(3, sizes.length, "d -> hidden -> p");
+        int left = good.length - 4 - (layers + 4 + 4 * 3);   // payload bytes after the three sizes
+        long d = sizes[0];
+        long p = sizes[2];
+        int h = 1;
+        while (4 * (d * h + h + h * p + p) <= left) {
+            h++;
+        }
+        byte[] wide = good.clone();
+        ByteBuffer.wrap(wide).putInt(layers + 8, h);
+        assertError(withChecksum(wide), "corrupt model file: the router network: a network of sizes [" + d + ", " + h
+                + ", " + p + "] cannot fit in the file (" + left + " bytes of the payload follow)");
+    }
+
+    /**
+     * Names are stored in modified UTF-8 with a 16-bit length: 1 byte for U+0001..U+007F, 2 for U+0000 and
+     * U+0080..U+07FF, 3 above. A name of exactly 65535 bytes is accepted (and saved and loaded), one character more
+     * is refused with its size; DataOutputStream.writeUTF, the format's own writer, agrees on each.
+     */
+    @Test
+    void namesAreMeasuredInModifiedUtf8UpToTheLastByte() throws IOException {
+        record Case(String fits, String over, long overBytes) {
+        }
+        List<Case> cases = List.of(
+                new Case("a".repeat(65_535), "a".repeat(65_536), 65_536),
+                new Case("\u0001".repeat(65_535), "\u0001".repeat(65_536), 65_536),
+                new Case("\u007f".repeat(65_535), "\u007f".repeat(65_536), 65_536),
+                new Case("\0".repeat(32_767) + "a", "\0".repeat(32_768), 65_536),
+                new Case("\u0080".repeat(32_767) + "a", "\u0080".repeat(32_767) + "ab", 65_536),
+                new Case("\u07ff".repeat(32_767) + "a", "\u07ff".repeat(32_768), 65_536),
+                new Case("\u0800".repeat(21_845), "\u0800".repeat(21_845) + "a", 65_536),
+                new Case("\uffff".repeat(21_845), "\uffff".repeat(21_846), 65_538));
+        for (Case c : cases) {
+            new DataOutputStream(new ByteArrayOutputStream()).writeUTF(c.fits);   // the format's writer takes it
+            assertThrows(java.io.UTFDataFormatException.class,
+                    () -> new DataOutputStream(new ByteArrayOutputStream()).writeUTF(c.over));
+            ModelFile.checkNames("f.csv", "feature column", List.of("x", c.fits));
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.checkNames("f.csv", "feature column", List.of("x", c.over)));
+            // (the name's first characters are shown escaped when they are control characters)
+            assertTrue(e.getMessage().startsWith("f.csv: the name of feature column \"") && e.getMessage().contains(
+                    "...\" (feature column 2 of 2) is " + String.format(java.util.Locale.ROOT, "%,d", c.overBytes)
+                    + " bytes in UTF-8"), e.getMessage());
+        }
+        // The writer's own check: a feature name of 65535 bytes is saved and loaded back.
+        String longest = cases.get(5).fits;
+        RouterModel hand = handModel(ExpertSetup.Source.COSTS, 0, new int[0]);
+        RouterModel named = new RouterModel(List.of(longest), hand.standardizer().named(List.of(longest)),
+                hand.network(), hand.experts(), List.of(), java.util.Map.of());
+        assertEquals(List.of(longest), ModelFile.fromBytes(ModelFile.toBytes(named), "hand").featureNames());
     }
 
     private void assertError(byte[] bytes, String... expected) throws IOException {
