@@ -2,6 +2,7 @@ package dev.mild.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -696,6 +697,56 @@ class DataTest {
         // The largest features standardize to finite values.
         float[] z = Standardizer.fit(d.features(), 1, new int[] {0, 1}).apply(d.features());
         assertArrayEquals(new float[] {-1, 1}, z, 1e-6f);
+    }
+
+    /**
+     * The limits themselves are accepted (found by mutation testing: only values far past them were tried). The
+     * largest float32 is (2 - 2^-23) 2^127 = 3.4028234663852886E38 (Java's shortest decimal for it), the feature
+     * limit half of it, (2 - 2^-23) 2^126 = 1.7014117331926443E38; the next float32 above the feature limit is
+     * refused. The largest class index is 1000000.
+     */
+    @Test
+    void valuesExactlyAtTheLimitsAreAccepted() throws IOException {
+        float maxFloat = Math.scalb(0x1.fffffep0f, 127);
+        float featureLimit = Math.scalb(0x1.fffffep0f, 126);
+        Dataset d = DataFiles.read(write(tmp, "limits.csv",
+                "x,cost:a\n1.7014117331926443E38,3.4028234663852886E38\n-1.7014117331926443E38,0\n"));
+        assertArrayEquals(new float[] {featureLimit, -featureLimit}, d.features());
+        assertEquals(maxFloat, d.costs()[0]);
+        bad("pastlimit.csv", "x,cost:a\n" + new java.math.BigDecimal(Math.nextUp(featureLimit)) + ",0\n",
+                "pastlimit.csv, line 2, column 1 (x)", "too large in magnitude");
+        Dataset labels = DataFiles.read(write(tmp, "maxlabel.csv", "x,label,pred:a\n1,1000000,1000000\n2,0,1\n"));
+        assertArrayEquals(new int[] {1_000_000, 0}, labels.labels());
+        bad("overlabel.csv", "x,label,pred:a\n1,1000001,0\n", "overlabel.csv, line 2, column 2 (label)",
+                "label 1000001 is not a class index (a whole number 0..1000000)");
+    }
+
+    /**
+     * Header damage the first-line sniffing does not see: a NUL byte in a header after a blank line (the sniff
+     * looks at the first line only), an empty quoted name, and a name that starts with the decoder's stand-in for
+     * bytes that are not UTF-8 (here the byte 0xFF, written by hand).
+     */
+    @Test
+    void headerDamageAnywhereInTheHeaderIsNamed() throws IOException {
+        bad("nulheader.csv", "\nx,co\0st:a\n1,0\n", "nulheader.csv, line 2, column 2", "a NUL byte");
+        bad("emptyquoted.csv", "x,\"\",cost:a\n1,2,0\n", "emptyquoted.csv, line 1, column 2",
+                "empty column name in the header");
+        Path f = tmp.resolve("latin1.csv");
+        Files.write(f, new byte[] {(byte) 0xff, 'x', ',', 'c', 'o', 's', 't', ':', 'a', '\n', '1', ',', '0', '\n'});
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> DataFiles.read(f));
+        assertTrue(e.getMessage().startsWith(f + ", line 1, column 1: the name \"\uFFFDx\" has bytes that are not"
+                + " UTF-8 text"), e.getMessage());
+    }
+
+    /** A sign alone, or nothing, is not a whole number (a cell "-" is not "out of range"); 20 digits are one. */
+    @Test
+    void wholeNumbersNeedADigit() {
+        for (String notWhole : List.of("", "+", "-", "1.0", "1e3", "\u0663")) {
+            assertFalse(Decimal.isWholeNumber(notWhole), notWhole);
+        }
+        for (String whole : List.of("0", "-7", "+12", "99999999999999999999")) {
+            assertTrue(Decimal.isWholeNumber(whole), whole);
+        }
     }
 
     @Test
