@@ -858,6 +858,66 @@ class DataTest {
         return new byte[][] {im, lab.array()};
     }
 
+    /** An IDX images file written byte by byte: magic 0x00000803, count, rows, columns (big-endian), pixels. */
+    private Path idxImages(String name, int n, int rows, int cols, int... pixels) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(16 + pixels.length).putInt(0x00000803).putInt(n).putInt(rows).putInt(cols);
+        for (int v : pixels) {
+            b.put((byte) v);
+        }
+        return Files.write(tmp.resolve(name + "-images-idx3-ubyte"), b.array());
+    }
+
+    /** Its labels file: magic 0x00000801 (or another), count, one byte per label. */
+    private Path idxLabels(String name, int magic, int n, int... labels) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8 + labels.length).putInt(magic).putInt(n);
+        for (int v : labels) {
+            b.put((byte) v);
+        }
+        return Files.write(tmp.resolve(name + "-labels-idx1-ubyte"), b.array());
+    }
+
+    private String idxError(Path images) {
+        return assertThrows(InvalidInputException.class, () -> DataFiles.read(images)).getMessage();
+    }
+
+    /**
+     * IDX files at the edges of what the header allows, written by hand (found by mutation testing: the files read
+     * so far were all 2 x 2 images with whole labels files).
+     */
+    @Test
+    void idxFilesAtTheEdgesOfTheirHeaders() throws IOException {
+        // Images of a single pixel: 1 x 1 is a valid size. Pixel 255 scales to 1.
+        Path one = idxImages("one", 2, 1, 1, 0, 255);
+        idxLabels("one", 0x00000801, 2, 3, 7);
+        Dataset d = DataFiles.read(one);
+        assertEquals(1, d.d());
+        assertArrayEquals(new float[] {0, 1}, d.features());
+        assertArrayEquals(new int[] {3, 7}, d.labels());
+        // No images (count 0) with no labels: a valid header, no data.
+        Path none = idxImages("none", 0, 1, 1);
+        idxLabels("none", 0x00000801, 0);
+        assertEquals(none + ": no images", idxError(none));
+        // One image of 1 x 2^31-1 pixels: a valid image size (its columns' high byte 0x7f), more than one array holds.
+        Path wide = idxImages("wide", 1, 1, Integer.MAX_VALUE);
+        assertTrue(idxError(wide).startsWith(wide + ": the header promises 1 images of 1 x 2147483647 pixels,"
+                + " 2,147,483,647 pixels in all"), idxError(wide));
+        // Two images of 1 x 2 are 16 + 4 = 20 bytes; one pixel is missing.
+        Path cut = idxImages("cut", 2, 1, 2, 1, 2, 3);
+        idxLabels("cut", 0x00000801, 2, 0, 1);
+        assertEquals(cut + ": truncated: the header promises 2 images of 1 x 2 pixels (20 bytes), the file has 19"
+                + " bytes", idxError(cut));
+        // Labels: 8 + 2 = 10 bytes promised, 9 there.
+        Path shortLabels = idxImages("shortlabels", 2, 1, 1, 1, 2);
+        Path labels = idxLabels("shortlabels", 0x00000801, 2, 5);
+        assertEquals(labels + ": truncated: the header promises 2 labels (10 bytes), the file has 9 bytes",
+                idxError(shortLabels));
+        // A labels file of just a wrong magic (4 bytes): named by its magic, not as too short.
+        Path wrong = idxImages("wrong", 1, 1, 1, 9);
+        Path wrongLabels = Files.write(tmp.resolve("wrong-labels-idx1-ubyte"), new byte[] {0, 0, 8, 3});
+        assertTrue(idxError(wrong).startsWith(wrongLabels + ": not an IDX labels file of unsigned bytes"),
+                idxError(wrong));
+    }
+
     @Test
     void readsIdxImagesWithTheirLabelsPlainAndGzipped() throws IOException {
         byte[][] pair = idx(3, 3, false);

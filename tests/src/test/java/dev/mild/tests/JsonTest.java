@@ -55,6 +55,19 @@ class JsonTest {
         assertEquals("t: line 1, column 8: unterminated string", error("\"\\u0041"));
     }
 
+    /** Columns counted by hand from 1; a number too long to show whole is cut at 40 characters. */
+    @Test
+    void syntaxErrorsNameTheOffendingCharacter() {
+        assertEquals("t: line 1, column 9: expected ',' or '}'", error("{\"a\": 1 2}"));
+        assertEquals("t: line 1, column 6: expected ':'", error("{\"a\" 1}"));
+        assertEquals("t: line 1, column 3: control character in string", error("\"a\u0001\""));
+        String forty = "1" + "0".repeat(35) + "e999";   // 40 characters, shown whole; 42 below, cut to 40
+        assertEquals("t: line 1, column 1: number " + forty + " is beyond the float64 range (at most"
+                + " 1.7976931348623157E308 in magnitude)", error(forty));
+        assertEquals("t: line 2, column 1: number -1" + "0".repeat(36) + "e9... is beyond the float64 range"
+                + " (at most 1.7976931348623157E308 in magnitude)", error("\n-" + "1" + "0".repeat(36) + "e999"));
+    }
+
     private static String error(String text) {
         return assertThrows(InvalidInputException.class, () -> Json.parse(text, "t")).getMessage();
     }
