@@ -93,11 +93,8 @@ public final class GoldenCheck {
      *                                        {@link #maxAbsDiff} refuses them)
      */
     public static double lossRelErr(double[] got, double[] expected, double[] termSize) {
-        GradientError.requireSameLength(got, expected);
-        if (termSize == null || termSize.length != expected.length) {
-            throw new dev.mild.InvalidInputException("termSize has " + (termSize == null ? "no" : termSize.length)
-                    + " values, expected " + expected.length + ": one per loss");
-        }
+        GradientError.requireSameLength("got", got, expected);
+        GradientError.requireSameLength("termSize", termSize, expected);
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             // Math.max keeps a NaN once seen; "if (!(e <= worst)) worst = e" lost it at the next finite e.
@@ -117,7 +114,7 @@ public final class GoldenCheck {
      * @throws dev.mild.InvalidInputException if an array is null or the lengths differ
      */
     public static double lossRelErr(double[] got, double[] expected) {
-        GradientError.requireSameLength(got, expected);
+        GradientError.requireSameLength("got", got, expected);
         double[] size = new double[expected.length];
         for (int i = 0; i < size.length; i++) {
             size[i] = Math.abs(expected[i]);

@@ -24,15 +24,10 @@ public record GradientError(double normwise, double termwise) {
      * @param expected the float64 truth {@code g*}. Not modified.
      * @param termSize {@code T*} per entry, as long as {@code expected}. Not modified.
      * @return the normwise and termwise errors
-     * @throws IllegalArgumentException when {@code termSize} and {@code expected} differ in length, or (as the
-     *                                  {@link dev.mild.InvalidInputException} of {@link #maxAbsDiff}) when
-     *                                  {@code got} is null or differs from {@code expected} in length
+     * @throws dev.mild.InvalidInputException when an array is null or differs from {@code expected} in length
      */
     public static GradientError of(double[] got, double[] expected, double[] termSize) {
-        if (termSize.length != expected.length) {
-            throw new IllegalArgumentException("term sizes: " + termSize.length + " entries for a gradient of "
-                    + expected.length);
-        }
+        requireSameLength("termSize", termSize, expected);
         double diff = maxAbsDiff(got, expected);
         return new GradientError(relative(diff, maxAbs(expected)), relative(diff, maxAbs(termSize)));
     }
@@ -80,7 +75,7 @@ public record GradientError(double normwise, double termwise) {
      *                                        {@code got} had its extra entries silently left out)
      */
     public static double maxAbsDiff(double[] got, double[] expected) {
-        requireSameLength(got, expected);
+        requireSameLength("got", got, expected);
         double worst = 0.0;
         for (int i = 0; i < expected.length; i++) {
             worst = Math.max(worst, Math.abs(got[i] - expected[i])); // Math.max keeps a NaN once seen
@@ -89,19 +84,20 @@ public record GradientError(double normwise, double termwise) {
     }
 
     /**
-     * Refuses two arrays that cannot be compared entry by entry: a shorter {@code got} threw
+     * Refuses an array that cannot be read entry by entry beside {@code expected}: a shorter one threw
      * ArrayIndexOutOfBoundsException half-way, and a longer one had its extra entries silently left out.
      *
-     * @param got      the values checked
+     * @param what     the array's name, for the message ("got", "termSize")
+     * @param values   the values read beside {@code expected}
      * @param expected the reference values
      * @throws dev.mild.InvalidInputException if either is null or their lengths differ
      */
-    public static void requireSameLength(double[] got, double[] expected) {
-        Checks.required("got", got);
+    public static void requireSameLength(String what, double[] values, double[] expected) {
+        Checks.required(what, values);
         Checks.required("expected", expected);
-        if (got.length != expected.length) {
-            throw new dev.mild.InvalidInputException("got has " + got.length + " values, expected " + expected.length
-                    + ": compare arrays of the same length");
+        if (values.length != expected.length) {
+            throw new dev.mild.InvalidInputException(what + " has " + values.length + " values, expected "
+                    + expected.length + ": compare arrays of the same length");
         }
     }
 
