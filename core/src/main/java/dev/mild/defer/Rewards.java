@@ -48,8 +48,16 @@ public enum Rewards {
                 return r;
             }
         }
-        throw new InvalidInputException("unknown rewards \"" + name + "\" (known: "
-                + String.join(", ", Arrays.stream(values()).map(Rewards::label).toList()) + ")");
+        throw new InvalidInputException("unknown rewards \"" + name + "\" (known: " + labels() + ")");
+    }
+
+    /**
+     * Every rule's label, for messages.
+     *
+     * @return the labels in declaration order, comma-separated ("sum-others, one-minus, realizable")
+     */
+    public static String labels() {
+        return String.join(", ", Arrays.stream(values()).map(Rewards::label).toList());
     }
 
     /**

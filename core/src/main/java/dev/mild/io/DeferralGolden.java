@@ -169,8 +169,7 @@ public final class DeferralGolden {
         if (out.isEmpty()) {
             // Costs alone checked nothing, and as the file's only section that passed with exit 0.
             throw new InvalidInputException(where + ": costs but no expected weights; give at least one rule's ("
-                    + String.join(", ", java.util.Arrays.stream(Rewards.values()).map(Rewards::label).toList())
-                    + ") rows of weights");
+                    + Rewards.labels() + ") rows of weights");
         }
         return out;
     }
