@@ -253,9 +253,7 @@ class CliTest {
     @Test
     void goldenRefusesARewardsSectionWithoutExpectedWeights() throws IOException {
         Path f = tmp.resolve("rewards-only.json");
-        Files.writeString(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0]]}}");
-        Run r = run("golden", f.toString());
-        assertEquals(2, r.code, r.out + r.err);
+        Run r = goldenRefuses(f, "{\"rewards\": {\"costs\": [[0, 1], [1, 0]]}}");
         assertEquals("mild golden: error: " + f + ": rewards: costs but no expected weights; give at least one rule's"
                 + " (sum-others, one-minus, realizable) rows of weights", r.err.strip());
         assertEquals("", r.out);
