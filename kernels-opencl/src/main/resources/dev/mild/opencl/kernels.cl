@@ -20,6 +20,18 @@
  */
 
 /*
+ * The arguments every layout takes after its sizes, in this order (the host sets them by position): the row-major
+ * inputs and outputs with their element offsets, the gradient's scale, the configuration, and one float2 partial
+ * per work-group.
+ */
+#define LOSS_PARAMS __global const float *scores, const ulong scoresOff, \
+                    __global const float *weights, const ulong weightsOff, \
+                    __global float *rowLoss, const ulong rowLossOff, const int writeRowLoss, \
+                    __global float *grad, const ulong gradOff, const int writeGrad, \
+                    const float gradScale, CONFIG_PARAMS, \
+                    __global float2 *partials
+
+/*
  * Compensated tree sums of every work-item's v over aligned segments of seg work-items (a power of two; at or
  * above the work-group size: one segment), in a fixed shape: each segment's sum ends in lsum at its first
  * work-item, readable on return (after a barrier) until the next call.
@@ -63,12 +75,7 @@ void block_partial(const float loss, __local float2 *lsum, __global float2 *part
 }
 
 __kernel void loss_tiled(const uint rows, const uint p, const uint stride,
-                         __global const float *scores, const ulong scoresOff,
-                         __global const float *weights, const ulong weightsOff,
-                         __global float *rowLoss, const ulong rowLossOff, const int writeRowLoss,
-                         __global float *grad, const ulong gradOff, const int writeGrad,
-                         const float gradScale, CONFIG_PARAMS,
-                         __global float2 *partials,
+                         LOSS_PARAMS,
                          __local float *ls, __local float *lw, __local float *lg, __local float2 *lsum)
 {
     const uint lid = get_local_id(0);
@@ -107,12 +114,7 @@ __kernel void loss_tiled(const uint rows, const uint p, const uint stride,
 }
 
 __kernel void loss_direct(const uint rows, const uint p,
-                          __global const float *scores, const ulong scoresOff,
-                          __global const float *weights, const ulong weightsOff,
-                          __global float *rowLoss, const ulong rowLossOff, const int writeRowLoss,
-                          __global float *grad, const ulong gradOff, const int writeGrad,
-                          const float gradScale, CONFIG_PARAMS,
-                          __global float2 *partials,
+                          LOSS_PARAMS,
                           __local float2 *lsum)
 {
     const ulong row = get_global_id(0);
@@ -147,12 +149,7 @@ __kernel void loss_direct(const uint rows, const uint p,
  * without a gradient), two per group and two per work-item.
  */
 __kernel void loss_wide(const uint rows, const uint p,
-                        __global const float *scores, const ulong scoresOff,
-                        __global const float *weights, const ulong weightsOff,
-                        __global float *rowLoss, const ulong rowLossOff, const int writeRowLoss,
-                        __global float *grad, const ulong gradOff, const int writeGrad,
-                        const float gradScale, CONFIG_PARAMS,
-                        __global float2 *partials,
+                        LOSS_PARAMS,
                         __local float *lf, __local float *lw, __local float *lown, __local float2 *lgroup,
                         __local float2 *lsum)
 {
