@@ -176,13 +176,13 @@ public final class IdxReader {
         int type = (magic >>> 8) & 0xff;
         int dims = magic & 0xff;
         if ((magic >>> 16) != 0) {
-            return String.format("not an IDX file at all (magic 0x%08x)", magic);
+            return String.format(Locale.ROOT, "not an IDX file at all (magic 0x%08x)", magic);
         }
         if (!isIdxType(type)) {
-            return String.format("an IDX file whose type byte, 0x%02x (the third of magic 0x%08x), IDX does not"
-                    + " define: a damaged file?", type, magic);
+            return String.format(Locale.ROOT, "an IDX file whose type byte, 0x%02x (the third of magic 0x%08x), IDX"
+                    + " does not define: a damaged file?", type, magic);
         }
-        return String.format("an IDX file of %s with %d dimension%s (magic 0x%08x)", typeName(type), dims,
+        return String.format(Locale.ROOT, "an IDX file of %s with %d dimension%s (magic 0x%08x)", typeName(type), dims,
                 dims == 1 ? "" : "s", magic);
     }
 

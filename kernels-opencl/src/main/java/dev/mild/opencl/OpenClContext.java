@@ -257,7 +257,8 @@ final class OpenClContext implements AutoCloseable {
             int[] err = new int[1];
             return track(Status.created(CL.clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, err), err));
         } catch (CLException e) {
-            throw failure(String.format("allocating %.1f MiB for the %s buffer", size / 1048576.0, what), e);
+            throw failure(String.format(Locale.ROOT, "allocating %.1f MiB for the %s buffer", size / 1048576.0, what),
+                    e);
         }
     }
 
