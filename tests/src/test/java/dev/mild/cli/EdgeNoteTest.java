@@ -87,6 +87,29 @@ class EdgeNoteTest {
     }
 
     /**
+     * The result's small accessors the reports branch on: the TDEF point is mean margin 1 at gamma 0 only, the base
+     * is kept exactly when a rejected loss is given, and the mean margins are the result's own copy.
+     */
+    @Test
+    void theTdefPointTheKeptBaseAndTheMeanMarginsCopy() {
+        RhoSearch.Result r = grid(1, 0, new int[] {1, 0});
+        assertTrue(r.chosen().isUniformOne());
+        assertFalse(grid(1, 1, new int[] {1, 1}).chosen().isUniformOne());
+        assertFalse(grid(2, 0, new int[] {2, 0}).chosen().isUniformOne());
+
+        assertFalse(r.baseKept());
+        RhoSearch.Result kept = new RhoSearch.Result(r.grid(), MEANS, r.chosen(), 2, r.base(), 0.31);
+        assertTrue(kept.baseKept());
+        assertEquals(0.31, kept.rejectedValidLoss());
+
+        double[] means = MEANS.clone();
+        RhoSearch.Result own = new RhoSearch.Result(r.grid(), means, r.chosen(), 2, r.base(), Double.NaN);
+        means[2] = 8;
+        own.meanMargins()[0] = 9;
+        assertEquals(List.of(0.5, 1.0, 2.0), java.util.Arrays.stream(own.meanMargins()).boxed().toList());
+    }
+
+    /**
      * repro's note after a setup and cost's table counts the seeds whose search chose an edge of the grid (here
      * 1/2, 1, 2): the largest in 4 of 5 seeds, the fifth inside.
      */
