@@ -128,12 +128,50 @@ public final class OutputFile {
         Path probe = null;
         try {
             probe = createTemp(absolute);
+            if (Files.exists(absolute)) {
+                checkReplaceable(where, absolute, dir, probe);
+            }
         } catch (IOException e) {
             throw new InvalidInputException(where + ": cannot create a file in " + dir + " (" + reason(e) + ")", e);
         } finally {
             deleteQuietly(probe);
         }
     }
+
+    /**
+     * Refuses, before the long work, an existing target that the rename in {@link #write} should not or could not
+     * replace: a file its user may not write (a model kept read-only on purpose; a shell's {@code >} refuses it too,
+     * where a rename would not), and a file of another user in a sticky directory such as /tmp, where the system
+     * refuses the rename and said so only after the training. {@code probe} is a file this process just created
+     * there, whose owner is this process's user.
+     */
+    private static void checkReplaceable(String where, Path target, Path dir, Path probe) throws IOException {
+        if (!Files.isWritable(target)) {
+            throw new InvalidInputException(where + ": the file is read-only; make it writable (chmod u+w) or remove"
+                    + " it first, or choose another file");
+        }
+        int me;
+        int mode;
+        int owner;
+        int dirOwner;
+        try {
+            me = (Integer) Files.getAttribute(probe, "unix:uid");
+            mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            owner = (Integer) Files.getAttribute(target, "unix:uid");
+            dirOwner = (Integer) Files.getAttribute(dir, "unix:uid");
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return; // no Unix attributes here: the write itself says what is wrong
+        }
+        boolean sticky = (mode & STICKY_BIT) != 0;
+        if (sticky && me != 0 && me != owner && me != dirOwner) {
+            throw new InvalidInputException(where + ": cannot replace it: it belongs to another user, and its"
+                    + " directory " + dir + " is sticky (as /tmp is: only a file's owner may replace it). Choose"
+                    + " another file name.");
+        }
+    }
+
+    /** S_ISVTX: in such a directory only a file's owner, the directory's owner or root may rename over a file. */
+    private static final int STICKY_BIT = 01000;
 
     /**
      * Writes {@code bytes} to {@code target} atomically (temporary file in the same directory + rename).
@@ -262,7 +300,8 @@ public final class OutputFile {
      * missing file, or a file system error with a reason (so not the temporary file's name).
      *
      * @param e the failure
-     * @return "permission denied", "no such file or directory", the file system's reason, or else {@code e}'s
+     * @return "permission denied", "no such file or directory", the file system's reason (a leading capital of a
+     *         word lowered: "operation not permitted"), or else {@code e}'s
      *         message (which may name a path) or, without one, {@code e.toString()}
      */
     public static String reason(IOException e) {
@@ -273,7 +312,11 @@ public final class OutputFile {
             return "no such file or directory";
         }
         if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
+            // The system's words ("Operation not permitted") in the lower case of the messages around them.
+            String r = f.getReason();
+            boolean capitalWord = r.length() > 1 && Character.isUpperCase(r.charAt(0))
+                    && Character.isLowerCase(r.charAt(1));
+            return capitalWord ? Character.toLowerCase(r.charAt(0)) + r.substring(1) : r;
         }
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }

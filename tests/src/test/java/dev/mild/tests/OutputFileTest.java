@@ -61,4 +61,16 @@ class OutputFileTest {
                 () -> OutputFile.check("--out", tmp.resolve("./x/../new.th"), kind, Map.of("the input", tmp.resolve("new.th"))));
         assertTrue(e.getMessage().contains("this is the input"), e.getMessage());
     }
+
+    /** The system's reasons join the messages in their lower case; a word in capitals stays as it is. */
+    @Test
+    void reasonsAreInTheMessagesLowerCase() {
+        assertEquals("operation not permitted",
+                OutputFile.reason(new java.nio.file.FileSystemException("f", null, "Operation not permitted")));
+        assertEquals("NFS handle is stale", OutputFile.reason(new java.nio.file.FileSystemException("f", null,
+                "NFS handle is stale")));
+        assertEquals("permission denied", OutputFile.reason(new java.nio.file.AccessDeniedException("f")));
+        assertEquals("no such file or directory", OutputFile.reason(new java.nio.file.NoSuchFileException("f")));
+        assertEquals("Disk quota exceeded", OutputFile.reason(new IOException("Disk quota exceeded")));
+    }
 }
