@@ -128,7 +128,8 @@ class PermissionsTest {
 
     private static void assertNoTemporaryFiles(Path dir) throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".tmp")).toList());
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".tmp"))
+                    .toList());
         }
     }
 
