@@ -330,7 +330,9 @@ public final class OpenClDevices {
                 if (!failures.isEmpty()) {
                     why += (why.isEmpty() ? "" : "; ") + String.join("; ", failures);
                 }
-                return new Enumeration(List.of(), why + "; " + INSTALL_HINT);
+                // The driver is there; what it lacks is its cache directory (a home that does not exist).
+                String cache = platformNames.contains(PoclCache.PLATFORM) ? PoclCache.problem(System.getenv()) : null;
+                return new Enumeration(List.of(), why + "; " + (cache != null ? cache : INSTALL_HINT));
             }
             return new Enumeration(List.copyOf(devices), null);
         } catch (CLException ex) {

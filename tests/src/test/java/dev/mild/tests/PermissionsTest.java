@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.mild.opencl.OpenClDevices;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -85,12 +87,18 @@ class PermissionsTest {
 
     /** {@code ./mild ARGS} as nobody, in the work directory. */
     private Run asNobody(String... args) throws IOException, InterruptedException {
+        return asNobody(Map.of(), args);
+    }
+
+    /** {@code ./mild ARGS} as nobody, in the work directory, with {@code env} added to the environment. */
+    private Run asNobody(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
-                "--clear-groups", Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath,
-                "dev.mild.cli.Main"));
+                "--clear-groups", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", classPath, "dev.mild.cli.Main"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
         pb.environment().remove("MILD_VERBOSE");
+        pb.environment().putAll(env);
         pb.redirectOutput(tmp.resolve("out.txt").toFile());
         pb.redirectError(tmp.resolve("err.txt").toFile());
         Process p = pb.start();
@@ -222,5 +230,32 @@ class PermissionsTest {
 
         Run own = asNobody(training(data, mine));
         assertEquals(0, own.code(), own.err());
+    }
+
+    /**
+     * PoCL lists no device when it cannot create its kernel cache (under $HOME/.cache, for a service account often
+     * a home that does not exist or that it may not write): the message said to install an OpenCL driver, which was
+     * installed. It now names the directory and POCL_CACHE_DIR; with that set, the same command passes.
+     */
+    @Test
+    void poclWithoutACacheDirectoryIsNamedAsSuch() throws Exception {
+        assumeTrue(OpenClDevices.unavailableReason() == null, "OpenCL is not available here");
+        assumeTrue(OpenClDevices.all().stream().anyMatch(d -> d.platformName().equals("Portable Computing Language")),
+                "the OpenCL driver here is not PoCL");
+        Path home = Files.createDirectory(work.resolve("home"));
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("r-xr-xr-x"));
+        Map<String, String> env = new java.util.HashMap<>(Map.of("HOME", home.toString()));
+        env.put("XDG_CACHE_HOME", "");
+        Run r = asNobody(env, "golden", "--backend", "opencl");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("PoCL lists no device when it cannot create its kernel cache, and " + home
+                + "/.cache/pocl/kcache (from HOME=" + home + ") cannot be created: " + home.resolve(".cache")
+                + " does not exist and " + home + " is not writable by this user; set POCL_CACHE_DIR to a writable"
+                + " directory"), r.err());
+        assertFalse(r.err().contains("install an OpenCL driver"), r.err());
+
+        env.put("POCL_CACHE_DIR", work.resolve("pocl-cache").toString());
+        Run ok = asNobody(env, "golden", "--backend", "opencl");
+        assertEquals(0, ok.code(), ok.err());
     }
 }
