@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@code ./mild} launcher's build on first use, when several launchers start at once (a script, a parallel
- * benchmark on a fresh clone): each ran Maven in the same target directories, and two of three such starts failed
- * here (a jar read while another build wrote it); and its start through a symbolic link. The launcher is copied into
- * a tree of its own with a Maven and a JDK that are small scripts ({@link #fakeClone}).
+ * How the {@code ./mild} launcher starts: its build on first use when several launchers start at once (a script, a
+ * parallel benchmark on a fresh clone: each ran Maven in the same target directories, and two of three such starts
+ * failed here, a jar read while another build wrote it), through a symbolic link, and by {@code sh}. The launcher is
+ * copied into a tree of its own with a Maven and a JDK that are small scripts ({@link #fakeClone}).
  */
 class LauncherBuildTest {
     @TempDir
@@ -61,9 +61,13 @@ class LauncherBuildTest {
                 + " lock\"; else echo \"ran $* with the lock free\"; fi");
     }
 
-    /** {@code launcher backends}, started, with the fake JDK and Maven; output in outN.txt and errN.txt. */
+    /** {@code bash launcher backends}, started, with the fake JDK and Maven; output in outN.txt and errN.txt. */
     private Process start(Path launcher, int n) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("bash", launcher.toString(), "backends")
+        return start("bash", launcher, n);
+    }
+
+    private Process start(String shell, Path launcher, int n) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(shell, launcher.toString(), "backends")
                 .redirectOutput(tmp.resolve("out" + n + ".txt").toFile())
                 .redirectError(tmp.resolve("err" + n + ".txt").toFile());
         pb.environment().put("MILD_JAVA_HOME", jdk.toString());
@@ -112,5 +116,18 @@ class LauncherBuildTest {
                 Files.readString(tmp.resolve("out0.txt"), StandardCharsets.UTF_8).strip());
         assertTrue(Files.exists(root.resolve("cli/target/mild.jar")), "built in the clone");
         assertFalse(Files.exists(tmp.resolve("elsewhere/bin/target")), "nothing made beside the link");
+    }
+
+    /** Started as {@code sh mild} (dash on Debian), the launcher stopped at "set: Illegal option -o pipefail". */
+    @Test
+    void aLauncherStartedByShRunsInBash() throws IOException, InterruptedException {
+        assumeTrue(Files.isExecutable(Path.of("/bin/sh")), "needs /bin/sh");
+        fakeClone();
+        Process p = start("sh", root.resolve("mild"), 0);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher finished");
+        String err = Files.readString(tmp.resolve("err0.txt"), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), err);
+        assertTrue(Files.readString(tmp.resolve("out0.txt"), StandardCharsets.UTF_8).strip().endsWith(" backends with"
+                + " the lock free"), err);
     }
 }
