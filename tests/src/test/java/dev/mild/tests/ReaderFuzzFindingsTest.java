@@ -1,0 +1,78 @@
+package dev.mild.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mild.InvalidInputException;
+import dev.mild.data.CsvReader;
+import dev.mild.data.Dataset;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.Mlp;
+import dev.mild.router.ModelFile;
+import dev.mild.router.RouterModel;
+import dev.mild.router.Standardizer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The defects {@link ReaderFuzzTest} found, each on the exact input that showed it, with the expected values and
+ * messages written by hand.
+ */
+class ReaderFuzzFindingsTest {
+
+    static Dataset csv(String text) throws IOException {
+        return CsvReader.read(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), "f.csv");
+    }
+
+    /**
+     * Cells were trimmed with String.trim, which drops every character up to U+0020, control characters included:
+     * ".5" with its '.' (0x2E) flipped to 0x0E read as 5, and "2.5e-40" followed by 0x05 as 2.5e-40. Spaces and tabs
+     * around a cell are padding; a control character is damage, refused as in any other place of a cell.
+     */
+    @Test
+    void aControlCharacterAroundACellIsRefusedNotDropped() throws IOException {
+        assertArrayEquals(new float[] {0.5f, 5f}, csv("x\n .5\t\n\t5 \n").features());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> csv("x\n\u000e5\n"));
+        assertTrue(e.getMessage().startsWith("f.csv, line 2, column 1 (x): \"\\u000E5\" is not a number (it holds"
+                + " U+000E SHIFT OUT"), e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> csv("x,cost:a\n1,2.5e-40\u0005\n"));
+        assertTrue(e.getMessage().startsWith("f.csv, line 2, column 2 (cost:a): \"2.5e-40\\u0005\" is not a number"),
+                e.getMessage());
+    }
+
+    /** The same in {@code route}'s rows on stdin, which split and pad cells as the CSV reader does. */
+    @Test
+    void routeRefusesAControlCharacterAroundACell(@TempDir Path tmp) {
+        Mlp network = new Mlp(1, 2);
+        network.weights(0)[0] = 1f;
+        network.weights(0)[1] = -1f;
+        RouterModel model = new RouterModel(List.of("x"), new Standardizer(new float[] {0f}, new float[] {1f},
+                List.of("x")), network, new ExpertSetup(ExpertSetup.Source.COSTS, List.of("up", "down"), 0, new int[0],
+                new double[] {0, 0}, 1), List.of(), Map.of());
+        Path file = tmp.resolve("m.mild");
+        ModelFile.save(model, file);
+        CliTest.Run ok = CliTest.runWithInput(" .5\t\n-5\n", "route", "--model", file.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertEquals(List.of("up", "down"), ok.lines());
+        CliTest.Run bad = CliTest.runWithInput("1\n\u000e5\n", "route", "--model", file.toString());
+        assertEquals(2, bad.code(), bad.err());   // was 0, routing the row as 5
+        assertTrue(bad.err().contains("stdin, line 2, column 1 (x): \"\\u000E5\" is not a number"), bad.err());
+    }
+
+    /** The same in the header: "\u000bx" was the feature x. */
+    @Test
+    void aControlCharacterAroundAHeaderNameIsRefusedNotDropped() throws IOException {
+        assertEquals(List.of("x", "y"), csv(" x\t,\"y \"\n1,2\n").featureNames());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> csv("\u000bx,y\n1,2\n"));
+        assertTrue(e.getMessage().startsWith("f.csv, line 1, column 1: the name \"\\u000Bx\" holds U+000B LINE"
+                + " TABULATION"), e.getMessage());
+    }
+}
