@@ -1,0 +1,427 @@
+package dev.mild.tests;
+
+import static dev.mild.tests.ReaderFuzz.caseSeeds;
+import static dev.mild.tests.ReaderFuzz.mutateBytes;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.mild.data.CsvReader;
+import dev.mild.data.DataFiles;
+import dev.mild.data.Dataset;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A seeded fuzz of the file readers ({@link ReaderFuzz} holds the machinery): valid inputs built here are damaged
+ * (truncated, bits flipped, bytes inserted and deleted, lines swapped, separators and columns doubled or dropped,
+ * NaN, infinite, huge and tiny numbers, odd whitespace, CR/LF mixtures, byte-order marks, bytes that are not UTF-8,
+ * NUL bytes, very long fields, absurd sizes in binary headers), and every reader must then accept the input and
+ * return what an independent oracle written here expects, or refuse it with an InvalidInputException naming the
+ * source and a place in it. Never another exception, never a hang (each reader's cases run under a generous
+ * timeout). Each reader's test prints its counts.
+ *
+ * <p>More cases (a factor of the CI counts), another seed, or one seeded case again (its seed is printed with every
+ * failure; exhaustive truncations are skipped then):
+ * <pre>
+ *   mvn -o -B -q -pl tests -am verify -Dtest=ReaderFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
+ *       -Dmild.readerfuzz.cases=20 -Dmild.readerfuzz.seed=7
+ *   ... -Dmild.readerfuzz.case=2026120261960
+ * </pre>
+ */
+class ReaderFuzzTest {
+    /** Each reader's cases together stay far below this; a reader that hangs fails here. */
+    static final Duration HANG_GUARD = Duration.ofMinutes(3);
+
+    @TempDir
+    Path tmp;
+
+    // ---- CSV ------------------------------------------------------------------------------------------------
+
+    static final String CSV_SOURCE = "fuzz.csv";
+
+    /** A refusal of a CSV text names a line, or is about the whole file (which has no place to name). */
+    static final Predicate<String> CSV_PLACE = m -> Pattern.compile("line \\d+").matcher(m).find()
+            || m.contains("empty file") || m.contains("no data rows follow") || m.contains("names no feature column")
+            || m.contains("both cost: and pred: columns") || m.contains("a MILD model file")
+            || m.contains("not CSV text") || m.contains("trailing bytes after the gzip data at byte offset")
+            || m.contains("truncated: the gzip data ends early") || m.contains("corrupt gzip data")
+            || m.contains("magic");   // a damaged gzip file that starts like IDX: named by its magic
+
+    @Test
+    void csvTextsDamagedAtRandom() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("CsvReader");
+            for (long seed : caseSeeds(4000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                byte[] csv = mutatedCsv(r, log);
+                run.check(log.toString(), CSV_SOURCE, CSV_PLACE,
+                        () -> CsvReader.read(new ByteArrayInputStream(csv), CSV_SOURCE), got -> csvProblem(csv, got));
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /** Every prefix of a valid file with every kind of column, and CR LF line ends. */
+    @Test
+    void csvTextsTruncatedAtEveryLength() {
+        if (ReaderFuzz.replayingOneCase()) {
+            return;
+        }
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("CsvReader, truncations");
+            byte[][] valid = {
+                ("\uFEFFx1, \"f 2\" ,cost:a,cost:b\r\n1.5,-2e3,0,1\r\n\r\n.5,7.,0.25,2E1\r\n").getBytes(StandardCharsets.UTF_8),
+                "label,x,pred:a,pred:b\n3,1e-3,3,12\n0,-0,1,0".getBytes(StandardCharsets.UTF_8)};
+            for (byte[] file : valid) {
+                for (int n = 0; n <= file.length; n++) {
+                    byte[] csv = Arrays.copyOf(file, n);
+                    run.check("\"" + new String(file, StandardCharsets.UTF_8).replace("\r", "\\r").replace("\n", "\\n")
+                            + "\" truncated to " + n + " bytes", CSV_SOURCE, CSV_PLACE,
+                            () -> CsvReader.read(new ByteArrayInputStream(csv), CSV_SOURCE), got -> csvProblem(csv, got));
+                }
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /**
+     * {@link DataFiles#read}, as the CLI calls it, on files: damaged CSV written plain, gzipped, gzipped in two
+     * members, or gzipped and then damaged itself (truncated, bits flipped, bytes appended).
+     */
+    @Test
+    void dataFilesOfDamagedCsvPlainOrGzipped() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("DataFiles.read (CSV)");
+            for (long seed : caseSeeds(300)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                byte[] csv = mutatedCsv(r, log);
+                Path file = tmp.resolve("fuzz-" + seed + ".csv");
+                byte[] bytes;
+                int layout = r.nextInt(4);
+                if (layout == 0) {
+                    log.append(" plain");
+                    bytes = csv;
+                } else if (layout == 1) {
+                    log.append(" gzipped");
+                    bytes = gzip(csv);
+                } else if (layout == 2) {
+                    int split = r.nextInt(csv.length + 1);
+                    log.append(" gzipped in two members split at ").append(split);
+                    byte[] first = gzip(Arrays.copyOf(csv, split));
+                    byte[] second = gzip(Arrays.copyOfRange(csv, split, csv.length));
+                    bytes = ReaderFuzz.insert(first, first.length, second);
+                } else {
+                    log.append(" gzipped, then");
+                    bytes = mutateBytes(gzip(csv), r, log);
+                }
+                Files.write(file, bytes);
+                String source = file.toString();
+                run.check(log.toString(), source, CSV_PLACE, () -> DataFiles.read(file), got -> csvProblem(csv, got));
+                Files.delete(file);
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    static byte[] gzip(byte[] b) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(out)) {
+            z.write(b);
+        }
+        return out.toByteArray();
+    }
+
+    static final String[] FEATURE_NAMES = {"x1", "f 2", "\"q\"", "len", "h0", "subj:a b", "x_\u00e9", " pad "};
+    static final String[] EXPERT_NAMES = {"a", "gpt-4", "m 2"};
+    static final String[] FEATURE_VALUES = {"0", "1", "-2.5", "0.125", "1e3", "-3E-2", ".5", "7.", "+4", "-0",
+        "16777217", "3.4e38", "1.0000001", "2.5e-40", "0.1"};
+    static final String[] COST_VALUES = {"0", "1", "0.25", "2e1", "1e-300", "3.4028234e38", "0.1"};
+    static final String[] CLASS_VALUES = {"0", "1", "3", "12", "2.0", "1e2", "1000000"};
+    /** Numbers and near-numbers a cell gets: non-finite, past float32's range and limits, other syntaxes. */
+    static final String[] NUMBER_TOKENS = {"NaN", "-NaN", "Infinity", "-Infinity", "+Infinity", "inf", "1e39", "-1e39",
+        "3.4028235e38", "3.4028236e38", "3.5e38", "1.7014117e38", "1.7014118e38", "1.7014119e38", "-1.7014118e38",
+        "1e-46", "1.4e-45", "-1e-50", "4.9e-324", "1e309", "1e-400", "-0", "-0.0", "0x10", "0x1p3", "1f", "1d", "1L",
+        "1_000", "\u0661", "\uff11", "", "1e", "e1", ".", "-", "+", "1.2.3", "--1", "+-1", "1e+", "1e2147483648",
+        "1e-2147483649", "00012", "1 2", "\"1\"", "'1'", "1.5e+3", "2147483648", "1000001", "-1", "0.5", "1e6",
+        "999999.99999999", "1" + "0".repeat(400), "0." + "0".repeat(400) + "1", "1".repeat(20_000),
+        "0." + "0".repeat(20_000) + "1", " ".repeat(20_000) + "1"};
+    /** Whitespace and invisible characters put around or into a cell. */
+    static final String[] ODD_SPACES = {" ", "\t", "  \t ", "\u000b", "\f", "\u001c", "\u001f", "\u00a0", "\u2003",
+        "\u200b", "\u3000", "\uFEFF", "\u0085", "\u2028", "\r", "\n", "\r\n"};
+    static final String[] LINE_ENDS = {"\n", "\r\n", "\r", "\n\r", "\r\r\n", "\n\n", ""};
+
+    /** A valid CSV text of random columns and rows, then one to three random mutations of it. */
+    static byte[] mutatedCsv(SplittableRandom r, StringBuilder log) {
+        List<List<String>> table = validTable(r);
+        String lineEnd = r.nextBoolean() ? "\n" : "\r\n";
+        StringBuilder text = new StringBuilder();
+        for (List<String> row : table) {
+            text.append(String.join(",", row)).append(lineEnd);
+        }
+        if (r.nextInt(4) == 0) {
+            text.setLength(text.length() - lineEnd.length());   // no line end after the last row
+        }
+        log.append(" valid \"").append(shown(text.toString())).append("\";");
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        int mutations = 1 + r.nextInt(3);
+        for (int m = 0; m < mutations; m++) {
+            bytes = r.nextInt(3) == 0 ? mutateBytes(bytes, r, log) : mutateCsvText(bytes, r, log);
+        }
+        return bytes;
+    }
+
+    static List<List<String>> validTable(SplittableRandom r) {
+        int features = 1 + r.nextInt(3);
+        int kind = r.nextInt(4);   // 0 features only, 1 costs, 2 label and predictions, 3 label only
+        int experts = kind == 1 || kind == 2 ? 1 + r.nextInt(2) : 0;
+        List<String> header = new ArrayList<>();
+        List<String> names = new ArrayList<>(List.of(FEATURE_NAMES));
+        for (int f = 0; f < features; f++) {
+            header.add(names.remove(r.nextInt(names.size())));
+        }
+        if (kind >= 2) {
+            header.add(r.nextInt(header.size() + 1), "label");
+        }
+        for (int k = 0; k < experts; k++) {
+            header.add(r.nextInt(header.size() + 1), (kind == 1 ? "cost:" : "pred:") + EXPERT_NAMES[k]);
+        }
+        List<List<String>> table = new ArrayList<>();
+        table.add(header);
+        int rows = 1 + r.nextInt(4);
+        for (int i = 0; i < rows; i++) {
+            List<String> row = new ArrayList<>();
+            for (String name : header) {
+                String[] values = name.equals("label") || name.startsWith("pred:") ? CLASS_VALUES
+                        : name.startsWith("cost:") ? COST_VALUES : FEATURE_VALUES;
+                String cell = values[r.nextInt(values.length)];
+                row.add(r.nextInt(5) == 0 ? " " + cell + "\t" : cell);
+            }
+            table.add(row);
+        }
+        return table;
+    }
+
+    /** One random mutation of the CSV text's lines, cells or separators. */
+    static byte[] mutateCsvText(byte[] bytes, SplittableRandom r, StringBuilder log) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        List<String> lines = new ArrayList<>(Arrays.asList(text.split("\n", -1)));
+        int line = r.nextInt(lines.size());
+        List<String> cells = new ArrayList<>(Arrays.asList(lines.get(line).split(",", -1)));
+        int cell = r.nextInt(cells.size());
+        switch (r.nextInt(12)) {
+            case 0 -> {
+                int other = r.nextInt(lines.size());
+                log.append(" lines ").append(line + 1).append(" and ").append(other + 1).append(" swapped;");
+                lines.set(line, lines.set(other, lines.get(line)));
+            }
+            case 1 -> {
+                log.append(" line ").append(line + 1).append(" repeated;");
+                lines.add(line, lines.get(line));
+            }
+            case 2 -> {
+                log.append(" line ").append(line + 1).append(" removed;");
+                lines.remove(line);
+            }
+            case 3 -> {
+                log.append(" line ").append(line + 1).append(", cell ").append(cell + 1).append(" repeated;");
+                cells.add(cell, cells.get(cell));
+                lines.set(line, String.join(",", cells));
+            }
+            case 4 -> {
+                log.append(" line ").append(line + 1).append(", cell ").append(cell + 1).append(" removed;");
+                cells.remove(cell);
+                lines.set(line, String.join(",", cells));
+            }
+            case 5, 6 -> {
+                boolean repeat = r.nextBoolean();
+                log.append(" column ").append(cell + 1).append(repeat ? " repeated;" : " removed;");
+                for (int i = 0; i < lines.size(); i++) {
+                    List<String> row = new ArrayList<>(Arrays.asList(lines.get(i).split(",", -1)));
+                    if (cell < row.size()) {
+                        if (repeat) {
+                            row.add(cell, row.get(cell));
+                        } else {
+                            row.remove(cell);
+                        }
+                    }
+                    lines.set(i, String.join(",", row));
+                }
+            }
+            case 7 -> {
+                String token = NUMBER_TOKENS[r.nextInt(NUMBER_TOKENS.length)];
+                log.append(" line ").append(line + 1).append(", cell ").append(cell + 1).append(" set to \"")
+                        .append(shown(token)).append("\";");
+                cells.set(cell, token);
+                lines.set(line, String.join(",", cells));
+            }
+            case 8 -> {
+                String space = ODD_SPACES[r.nextInt(ODD_SPACES.length)];
+                int where = r.nextInt(3);
+                log.append(" line ").append(line + 1).append(", cell ").append(cell + 1).append(": \"")
+                        .append(shown(space)).append(where == 0 ? "\" before;" : where == 1 ? "\" after;" : "\" inside;");
+                String c = cells.get(cell);
+                int mid = c.length() / 2;
+                cells.set(cell, where == 0 ? space + c : where == 1 ? c + space
+                        : c.substring(0, mid) + space + c.substring(mid));
+                lines.set(line, String.join(",", cells));
+            }
+            case 9 -> {
+                String end = LINE_ENDS[r.nextInt(LINE_ENDS.length)];
+                log.append(" line ").append(line + 1).append(" ends in \"").append(shown(end)).append("\";");
+                String l = lines.get(line);
+                lines.set(line, (l.endsWith("\r") ? l.substring(0, l.length() - 1) : l) + end.replace("\n", "\u0000N"));
+            }
+            case 10 -> {
+                log.append(" cell ").append(cell + 1).append(" of line ").append(line + 1).append(" quoted;");
+                cells.set(cell, "\"" + cells.get(cell) + "\"");
+                lines.set(line, String.join(",", cells));
+            }
+            default -> {
+                log.append(" a byte-order mark ").append(line == 0 ? "first;" : "at the start of line " + (line + 1) + ";");
+                lines.set(line, "\uFEFF" + lines.get(line));
+            }
+        }
+        return String.join("\n", lines).replace("\u0000N", "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String shown(String s) {
+        String t = s.length() > 60 ? s.substring(0, 30) + "...(" + s.length() + " chars)" : s;
+        StringBuilder sb = new StringBuilder();
+        for (char c : t.toCharArray()) {
+            sb.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return sb.toString();
+    }
+
+    // ---- the CSV oracle ------------------------------------------------------------------------------------
+
+    /** A plain decimal as the class javadoc of CsvReader and the README define it: ASCII digits, no other forms. */
+    static final Pattern PLAIN_DECIMAL = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+
+    /**
+     * What the documented rules make of an accepted CSV text, compared with what the reader returned; null when they
+     * agree. Parsed here without the reader: lines end at LF, CR or CR LF; a leading byte-order mark is dropped;
+     * blank lines are skipped; cells are split at commas and stripped of spaces and tabs;
+     * header names lose surrounding double quotes; numbers are plain decimals, read by Float.parseFloat (features)
+     * or Double.parseDouble.
+     */
+    static String csvProblem(byte[] bytes, Dataset got) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        String[] lines = text.split("\r\n|\r|\n", -1);
+        int h = 0;
+        while (h < lines.length && blank(lines[h])) {
+            h++;
+        }
+        if (h == lines.length) {
+            return "the text has no header line";
+        }
+        String[] header = lines[h].split(",", -1);
+        List<String> features = new ArrayList<>();
+        List<String> experts = new ArrayList<>();
+        for (int c = 0; c < header.length; c++) {
+            String name = strip(header[c]);
+            if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+                name = strip(name.substring(1, name.length() - 1));
+            }
+            header[c] = name;
+            if (name.startsWith("cost:") || name.startsWith("pred:")) {
+                experts.add(strip(name.substring(5)));
+            } else if (!name.equals("label")) {
+                features.add(name);
+            }
+        }
+        List<Float> x = new ArrayList<>();
+        List<Double> costs = new ArrayList<>();
+        List<Integer> classes = new ArrayList<>();   // labels and predictions, in file order
+        List<Integer> rowLines = new ArrayList<>();
+        for (int i = h + 1; i < lines.length; i++) {
+            if (blank(lines[i])) {
+                continue;
+            }
+            String[] cells = lines[i].split(",", -1);
+            if (cells.length != header.length) {
+                return "line " + (i + 1) + " has " + cells.length + " cells, the header " + header.length;
+            }
+            for (int c = 0; c < cells.length; c++) {
+                String cell = strip(cells[c]);
+                if (!PLAIN_DECIMAL.matcher(cell).matches()) {
+                    return "line " + (i + 1) + ", column " + (c + 1) + ": \"" + shown(cell) + "\" is not a plain decimal";
+                }
+                if (header[c].startsWith("cost:")) {
+                    costs.add(Double.parseDouble(cell));
+                } else if (header[c].equals("label") || header[c].startsWith("pred:")) {
+                    classes.add((int) Double.parseDouble(cell));
+                } else {
+                    x.add(Float.parseFloat(cell));
+                }
+            }
+            rowLines.add(i + 1);
+        }
+        if (got.rows() != rowLines.size()) {
+            return got.rows() + " rows, the text has " + rowLines.size();
+        }
+        if (!got.featureNames().equals(features) || !got.experts().equals(experts)) {
+            return "features " + got.featureNames() + " and experts " + got.experts() + ", the header has " + features
+                    + " and " + experts;
+        }
+        if (!Arrays.equals(got.lines(), rowLines.stream().mapToInt(Integer::intValue).toArray())) {
+            return "row lines " + Arrays.toString(got.lines()) + ", the text's are " + rowLines;
+        }
+        for (int i = 0; i < x.size(); i++) {
+            if (Float.floatToIntBits(got.features()[i]) != Float.floatToIntBits(x.get(i))) {
+                return "feature value " + i + " is " + got.features()[i] + ", the text says " + x.get(i);
+            }
+        }
+        double[] gotCosts = got.costs() == null ? new double[0] : got.costs();
+        if (!Arrays.equals(gotCosts, costs.stream().mapToDouble(Double::doubleValue).toArray())) {
+            return "costs " + Arrays.toString(gotCosts) + ", the text's are " + costs;
+        }
+        List<Integer> gotClasses = new ArrayList<>();
+        for (int i = 0; i < got.rows(); i++) {
+            for (int c = 0, k = 0; c < header.length; c++) {
+                if (header[c].equals("label")) {
+                    gotClasses.add(got.labels()[i]);
+                } else if (header[c].startsWith("pred:")) {
+                    gotClasses.add(got.predictions()[i * experts.size() + k++]);
+                }
+            }
+        }
+        return gotClasses.equals(classes) ? null : "labels and predictions " + gotClasses + ", the text's are " + classes;
+    }
+
+    /** Blank as Java defines it (String.isBlank: whitespace only): such a line holds no value to lose. */
+    static boolean blank(String line) {
+        return line.isBlank();
+    }
+
+    /** Without the spaces and tabs around it. */
+    static String strip(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+            from++;
+        }
+        while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+}
