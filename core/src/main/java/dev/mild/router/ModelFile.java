@@ -321,7 +321,12 @@ public final class ModelFile {
         int infoCount = in.count("info entries", 4);   // two strings, each at least its 2-byte length
         Map<String, String> info = new LinkedHashMap<>();
         for (int i = 0; i < infoCount; i++) {
-            info.put(in.readName("the key of info entry " + (i + 1)), in.readName("the value of info entry " + (i + 1)));
+            String key = in.readName("the key of info entry " + (i + 1));
+            if (info.put(key, in.readName("the value of info entry " + (i + 1))) != null) {
+                // Kept, the later value replaced the earlier in silence (the writer's map never repeats a key).
+                throw new InvalidInputException(in.part + ": info entry " + (i + 1) + " repeats the key \"" + key
+                        + "\" of an earlier one");
+            }
         }
         in.part = "the feature names";
         int d = in.count("features", 2 + 8);   // a name, a mean and a std

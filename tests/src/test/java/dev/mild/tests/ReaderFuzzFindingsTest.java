@@ -17,6 +17,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -74,5 +75,24 @@ class ReaderFuzzFindingsTest {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> csv("\u000bx,y\n1,2\n"));
         assertTrue(e.getMessage().startsWith("f.csv, line 1, column 1: the name \"\\u000Bx\" holds U+000B LINE"
                 + " TABULATION"), e.getMessage());
+    }
+
+    /**
+     * An info key stored twice (a model file whose damage kept its checksum right, or another writer): the later
+     * entry replaced the earlier in silence, and the model saved again made another, shorter file. Found by the
+     * reader fuzz writing the name "k1" over "k0".
+     */
+    @Test
+    void aRepeatedInfoKeyIsRefused() {
+        RouterModel hand = ModelFileTest.handModel(ExpertSetup.Source.COSTS, 0, new int[0]);
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("k0", "v1");
+        info.put("k1", "v2");
+        byte[] good = ModelFile.toBytes(new RouterModel(hand.featureNames(), hand.standardizer(), hand.network(),
+                hand.experts(), hand.expertClassifiers(), info));
+        byte[] twice = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\0\2k1", "\0\2k0"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(twice, "m.mild"));
+        assertEquals("m.mild: corrupt model file: the info entries: info entry 2 repeats the key \"k0\" of an earlier"
+                + " one", e.getMessage());
     }
 }
