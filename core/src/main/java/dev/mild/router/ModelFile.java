@@ -340,7 +340,7 @@ public final class ModelFile {
         Standardizer standardizer = new Standardizer(mean, std, features);   // checks them, naming the feature
         Mlp network = readNetwork(in, "the router network");
         in.part = "the expert setup";
-        ExpertSetup.Source source = ExpertSetup.Source.byName(in.readName("the source of the experts' costs"));
+        String sourceName = in.readName("the source of the experts' costs");
         int p = in.count("experts", 2 + 8);   // a name and a price
         List<String> names = new ArrayList<>(p);
         for (int k = 0; k < p; k++) {
@@ -360,14 +360,20 @@ public final class ModelFile {
             beta[k] = in.readDouble();
         }
         long seed = in.readLong();
+        ExpertSetup setup;
+        try {
+            setup = new ExpertSetup(ExpertSetup.Source.byName(sourceName), names, classes, blocks, beta, seed);
+        } catch (InvalidInputException e) {
+            // Its own words alone ("unknown experts", "--blocks ...") did not say where in the file the damage is.
+            throw new InvalidInputException(in.part + ": " + e.getMessage(), e);
+        }
         in.part = "the expert classifiers";
         int nc = in.count("classifiers", 4 + 2 * 4 + 2 * 4);   // the smallest network: 1 -> 1, one weight, one bias
         List<Mlp> classifiers = new ArrayList<>(nc);
         for (int i = 0; i < nc; i++) {
             classifiers.add(readNetwork(in, "the classifier of expert " + (i + 1)));
         }
-        return new RouterModel(features, standardizer, network,
-                new ExpertSetup(source, names, classes, blocks, beta, seed), classifiers, info);
+        return new RouterModel(features, standardizer, network, setup, classifiers, info);
     }
 
     /**

@@ -95,4 +95,23 @@ class ReaderFuzzFindingsTest {
         assertEquals("m.mild: corrupt model file: the info entries: info entry 2 repeats the key \"k0\" of an earlier"
                 + " one", e.getMessage());
     }
+
+    /**
+     * Damage in the expert setup was named by the setup's own words alone ("corrupt model file: unknown experts
+     * \"\"", "corrupt model file: --blocks 127,-255,1: ..."), not by the part of the file, as other damage is.
+     */
+    @Test
+    void damageInTheExpertSetupNamesThePart() {
+        byte[] good = ModelFile.toBytes(ModelFileTest.handModel(ExpertSetup.Source.COSTS, 0, new int[0]));
+        byte[] source = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\0\5costs", "\0\5cos\"s"));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(source, "m.mild"));
+        assertEquals("m.mild: corrupt model file: the expert setup: unknown experts \"cos\"s\" (known: costs,"
+                + " predictions, synthetic, trained)", e.getMessage());
+        // beta of e1, 0.25 (0x3fd0...), made -0.25
+        byte[] beta = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\u003f\u00d0\0\0\0\0\0\0",
+                "\u00bf\u00d0\0\0\0\0\0\0"));
+        e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(beta, "m.mild"));
+        assertEquals("m.mild: corrupt model file: the expert setup: beta of expert e1 is -0.25 (must be finite and >= 0)",
+                e.getMessage());
+    }
 }
