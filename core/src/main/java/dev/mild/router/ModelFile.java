@@ -381,11 +381,15 @@ public final class ModelFile {
      * larger than the bytes left, a string that is not modified UTF-8, the end coming early) is named by its place.
      */
     private static final class Payload {
+        private final byte[] file;
+        private final int end;
         private final ByteArrayInputStream bytes;
         private final DataInputStream in;
         String part = "the info entries";
 
         Payload(byte[] file, int length) {
+            this.file = file;
+            end = HEADER + length;
             bytes = new ByteArrayInputStream(file, HEADER, length);
             in = new DataInputStream(bytes);
         }
@@ -408,13 +412,27 @@ public final class ModelFile {
 
         /** A string; {@code what} names it in the message when its bytes are not modified UTF-8. */
         String readName(String what) throws IOException {
+            int start = end - remaining();
+            String name;
             try {
-                return in.readUTF();
+                name = in.readUTF();
             } catch (UTFDataFormatException e) {
                 // Its own words ("malformed input around byte 7") said neither which string nor that it is the file's.
-                throw new InvalidInputException(part + ": " + what + " is not text (its bytes are not the modified"
-                        + " UTF-8 a model file stores strings in)", e);
+                throw notText(what, e);
             }
+            // readUTF also takes encodings writeUTF never makes (a raw 0 byte for U+0000, an overlong C1 81 for 'A'):
+            // the name read was not the one written, and the model saved again made another file.
+            ByteArrayOutputStream written = new ByteArrayOutputStream();
+            new DataOutputStream(written).writeUTF(name);
+            if (!java.util.Arrays.equals(file, start, end - remaining(), written.toByteArray(), 0, written.size())) {
+                throw notText(what, null);
+            }
+            return name;
+        }
+
+        private InvalidInputException notText(String what, IOException cause) {
+            return new InvalidInputException(part + ": " + what + " is not text (its bytes are not the modified UTF-8 a"
+                    + " model file stores strings in)", cause);
         }
 
         /**

@@ -114,4 +114,21 @@ class ReaderFuzzFindingsTest {
         assertEquals("m.mild: corrupt model file: the expert setup: beta of expert e1 is -0.25 (must be finite and >= 0)",
                 e.getMessage());
     }
+
+    /**
+     * Strings in encodings DataOutputStream.writeUTF never makes, which DataInputStream.readUTF takes all the same: a
+     * raw 0 byte for U+0000 (modified UTF-8 writes C0 80), an overlong C1 81 for 'A'. Read, the name was not the one
+     * written (a feature named "\u4e2d\u0000", which no CSV header can hold), and the model saved again made
+     * another file. Found by the reader fuzz (a payload int set to 255 over a name's last byte, checksum recomputed).
+     */
+    @Test
+    void aNameInAnEncodingTheWriterNeverMakesIsRefused() {
+        byte[] good = ModelFile.toBytes(ModelFileTest.handModel(ExpertSetup.Source.COSTS, 0, new int[0]));
+        for (String damaged : List.of("\0\2e\0", "\0\2\u00c1\u0081")) {
+            byte[] file = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\0\2e2", damaged));
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(file, "m.mild"));
+            assertEquals("m.mild: corrupt model file: the expert setup: the name of expert 2 is not text (its bytes are"
+                    + " not the modified UTF-8 a model file stores strings in)", e.getMessage());
+        }
+    }
 }
