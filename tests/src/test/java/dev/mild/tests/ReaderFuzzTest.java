@@ -4,22 +4,32 @@ import static dev.mild.tests.ReaderFuzz.caseSeeds;
 import static dev.mild.tests.ReaderFuzz.mutateBytes;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
+import dev.mild.router.ExpertSetup;
+import dev.mild.router.Mlp;
+import dev.mild.router.ModelFile;
+import dev.mild.router.RouterModel;
+import dev.mild.router.Standardizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -306,6 +316,222 @@ class ReaderFuzzTest {
             sb.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
         }
         return sb.toString();
+    }
+
+    // ---- model files ----------------------------------------------------------------------------------------
+
+    static final String MODEL_SOURCE = "fuzz.mild";
+    /**
+     * A refusal of a model file names the header field, the payload or the checksum, or the part of the payload (as
+     * ModelFile's javadoc lists them) where the damage was found, or the parts that do not fit together.
+     */
+    static final Predicate<String> MODEL_PLACE = m -> List.of("not a MILD model file", "format version", "header",
+            "payload",
+            "checksum", "the info entries", "the feature names", "the standardization", "standardizer: ",
+            "the router network", "the expert setup", "the expert classifiers", "the classifier of expert", "model: ",
+            "expert setup: ", "unexpected bytes after the model").stream().anyMatch(m::contains);
+    /** Ints a damaged count, size or class number may become. */
+    static final int[] SPECIAL_INTS = {0, 1, -1, 2, 3, 255, 65_535, 1 << 16, 1 << 24, 1_000_001, 1_000_002,
+        Integer.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE - 8, 1 << 30, 46_341};
+    /** Float bits a damaged parameter may become: NaN, infinities, float32's largest and smallest, signed zero. */
+    static final int[] SPECIAL_FLOAT_BITS = {0x7fc00000, 0x7f800000, 0xff800000, 0x7f7fffff, 0xff7fffff, 0x00000001,
+        0x80000000, 0x00800000, 0x7fffffff, 0x3f800000};
+
+    /** Every prefix of a model with every part (info, a hidden layer, trained experts' classifiers). */
+    @Test
+    void modelFilesTruncatedAtEveryLength() {
+        if (ReaderFuzz.replayingOneCase()) {
+            return;
+        }
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("ModelFile, truncations");
+            byte[] valid = ModelFile.toBytes(randomModel(new SplittableRandom(3), ExpertSetup.Source.TRAINED));
+            for (int n = 0; n <= valid.length; n++) {
+                byte[] file = Arrays.copyOf(valid, n);
+                run.check("a model of " + valid.length + " bytes truncated to " + n, MODEL_SOURCE, MODEL_PLACE,
+                        () -> ModelFile.fromBytes(file, MODEL_SOURCE), model -> modelProblem(file, model));
+                if (n >= 20 + 4) {
+                    // The same prefix of the payload with its length and checksum made right: the payload parser's cut.
+                    byte[] payload = Arrays.copyOfRange(valid, 20, n - 4);
+                    byte[] refitted = withPayload(valid, payload);
+                    run.check("a model of " + valid.length + " bytes, its payload truncated to " + payload.length
+                            + " bytes, length and checksum recomputed", MODEL_SOURCE, MODEL_PLACE,
+                            () -> ModelFile.fromBytes(refitted, MODEL_SOURCE), model -> modelProblem(refitted, model));
+                }
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /**
+     * Random models damaged anywhere (the checksum then refuses most), in the header's payload length, or in the
+     * payload with its length and checksum recomputed so that the payload parser meets the damage: counts and sizes
+     * set to absurd ints, parameters to NaN, infinities or float32's extremes, one name written over another.
+     */
+    @Test
+    void modelFilesDamagedAtRandom() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("ModelFile");
+            ExpertSetup.Source[] sources = ExpertSetup.Source.values();
+            for (long seed : caseSeeds(3000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                RouterModel model = randomModel(r, sources[r.nextInt(sources.length)]);
+                byte[] valid = ModelFile.toBytes(model);
+                StringBuilder log = new StringBuilder("case seed " + seed + ": a model of " + valid.length + " bytes,");
+                byte[] file;
+                int kind = r.nextInt(4);
+                if (kind == 0) {
+                    file = mutateBytes(valid, r, log);
+                } else if (kind == 1) {
+                    long length = new long[] {-1, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE - 23, 0, 1L << 31,
+                        (1L << 32) + valid.length - 24, valid.length - 25, valid.length - 23}[r.nextInt(9)];
+                    log.append(" payload length set to ").append(length);
+                    file = valid.clone();
+                    ByteBuffer.wrap(file).putLong(12, length);
+                } else {
+                    byte[] payload = Arrays.copyOfRange(valid, 20, valid.length - 4);
+                    int mutations = 1 + r.nextInt(2);
+                    for (int m = 0; m < mutations; m++) {
+                        payload = mutatePayload(payload, model, r, log);
+                    }
+                    log.append(" length and checksum recomputed");
+                    file = withPayload(valid, payload);
+                }
+                byte[] bytes = file;
+                run.check(log.toString(), MODEL_SOURCE, MODEL_PLACE, () -> ModelFile.fromBytes(bytes, MODEL_SOURCE),
+                        loaded -> modelProblem(bytes, loaded));
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    static byte[] mutatePayload(byte[] payload, RouterModel model, SplittableRandom r, StringBuilder log) {
+        if (payload.length < 4) {
+            return mutateBytes(payload, r, log);   // cut short by an earlier mutation
+        }
+        int at = r.nextInt(payload.length - 3);
+        switch (r.nextInt(4)) {
+            case 0 -> {
+                int v = SPECIAL_INTS[r.nextInt(SPECIAL_INTS.length)];
+                log.append(" int at payload byte ").append(at).append(" set to ").append(v).append(';');
+                return ReaderFuzz.putInt(payload, at, v);
+            }
+            case 1 -> {
+                int bits = SPECIAL_FLOAT_BITS[r.nextInt(SPECIAL_FLOAT_BITS.length)];
+                log.append(" float at payload byte ").append(at).append(" set to ").append(Float.intBitsToFloat(bits))
+                        .append(';');
+                return ReaderFuzz.putInt(payload, at, bits);
+            }
+            case 2 -> {
+                // Names of one length (k1/k2, x0/x1, e0/e1): one written over the other makes a name repeat.
+                List<String> names = new ArrayList<>(model.info().keySet());
+                names.addAll(model.featureNames());
+                names.addAll(model.expertNames());
+                String from = names.get(r.nextInt(names.size()));
+                String to = names.get(r.nextInt(names.size()));
+                byte[] a = ReaderFuzz.utf8(from);
+                byte[] b = ReaderFuzz.utf8(to);
+                int where = indexOf(payload, b);
+                if (a.length != b.length || where < 0) {
+                    return mutateBytes(payload, r, log);
+                }
+                log.append(" name \"").append(to).append("\" written over with \"").append(from).append("\";");
+                byte[] out = payload.clone();
+                System.arraycopy(a, 0, out, where, a.length);
+                return out;
+            }
+            default -> {
+                log.append(" payload:");
+                return mutateBytes(payload, r, log);
+            }
+        }
+    }
+
+    static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** A model file's header (magic and version from {@code valid}) around {@code payload}, with its CRC32. */
+    static byte[] withPayload(byte[] valid, byte[] payload) {
+        CRC32 crc = new CRC32();
+        crc.update(payload);
+        return ByteBuffer.allocate(20 + payload.length + 4).put(valid, 0, 12).putLong(payload.length).put(payload)
+                .putInt((int) crc.getValue()).array();
+    }
+
+    /**
+     * A small random model: 1 to 3 features (names in ASCII, Latin-1 and CJK, so 1- to 3-byte characters), a
+     * router with or without a hidden layer, 1 to 3 experts of {@code source}, info entries with keys of one length.
+     */
+    static RouterModel randomModel(SplittableRandom r, ExpertSetup.Source source) {
+        int d = 1 + r.nextInt(3);
+        int p = 1 + r.nextInt(3);
+        String[] alphabets = {"x", "\u00e9", "\u4e2d"};
+        List<String> features = new ArrayList<>();
+        float[] mean = new float[d];
+        float[] std = new float[d];
+        for (int c = 0; c < d; c++) {
+            features.add(alphabets[r.nextInt(alphabets.length)] + c);
+            mean[c] = (float) r.nextGaussian();
+            std[c] = r.nextInt(4) == 0 ? 0f : (float) (0.5 + r.nextDouble());
+        }
+        int[] sizes = r.nextBoolean() ? new int[] {d, p} : new int[] {d, 1 + r.nextInt(3), p};
+        Mlp network = Mlp.initialized(sizes, r.nextLong());
+        List<String> experts = new ArrayList<>();
+        double[] beta = new double[p];
+        int[] blocks = new int[source == ExpertSetup.Source.COSTS || source == ExpertSetup.Source.PREDICTIONS
+                && r.nextBoolean() ? 0 : p];
+        for (int k = 0; k < p; k++) {
+            experts.add("e" + k);
+            beta[k] = new double[] {0, 0.25, 1}[r.nextInt(3)];
+        }
+        Arrays.fill(blocks, 1);
+        int classes = blocks.length == 0 ? 0 : p + r.nextInt(3);
+        List<Mlp> classifiers = new ArrayList<>();
+        for (int k = 0; source == ExpertSetup.Source.TRAINED && k < p; k++) {
+            classifiers.add(Mlp.initialized(new int[] {d, classes}, r.nextLong()));
+        }
+        Map<String, String> info = new LinkedHashMap<>();
+        for (int i = 0; i < r.nextInt(3); i++) {
+            info.put("k" + i, "v" + r.nextInt(100));
+        }
+        return new RouterModel(features, new Standardizer(mean, std, features), network,
+                new ExpertSetup(source, experts, classes, blocks, beta, r.nextLong()), classifiers, info);
+    }
+
+    /**
+     * Whether a model loaded from damaged bytes is what they hold: saved again, it must give the same bytes (the
+     * format has one encoding of each model), and its router must route rows to one of its experts (or refuse a row
+     * whose scores would overflow float32, as it does for any model).
+     */
+    static String modelProblem(byte[] file, RouterModel model) {
+        byte[] again = ModelFile.toBytes(model);
+        if (!Arrays.equals(again, file)) {
+            int at = Arrays.mismatch(again, file);
+            return "saved again it gives other bytes (" + again.length + " bytes, not " + file.length + "; first"
+                    + " difference at byte " + at + ")";
+        }
+        int d = model.featureNames().size();
+        float[] rows = {0f, 1f, -1f, 1e3f, -1e-3f, 7f};
+        int n = rows.length / d;
+        int[] choice;
+        try {
+            choice = model.router().routeBatch(Arrays.copyOf(rows, n * d));
+        } catch (InvalidInputException e) {
+            // A row too far from a damaged mean or scale for float32: the router refuses it, in words of its own.
+            return null;
+        }
+        for (int c : choice) {
+            if (c < 0 || c >= model.expertNames().size()) {
+                return "routed to expert " + c + " of " + model.expertNames().size();
+            }
+        }
+        return null;
     }
 
     // ---- the CSV oracle ------------------------------------------------------------------------------------
