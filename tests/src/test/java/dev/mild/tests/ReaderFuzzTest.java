@@ -16,6 +16,7 @@ import dev.mild.router.Standardizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import java.util.SplittableRandom;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
+import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -532,6 +534,127 @@ class ReaderFuzzTest {
             }
         }
         return null;
+    }
+
+    // ---- IDX images and labels -----------------------------------------------------------------------------
+
+    /**
+     * A refusal of IDX files names a header field (magic, count, dimensions), the byte counts the header promises
+     * and the file has, the missing labels file, or the gzip layer's damage.
+     */
+    static final Predicate<String> IDX_PLACE = m -> List.of("magic", "header", "bytes", "dimensions", "labels file",
+            "images", "labels but", "truncated", "trailing", "gzip").stream().anyMatch(m::contains);
+
+    /**
+     * IDX images and their labels file (DataFiles.read, as the CLI reads --data), small and random, then damaged:
+     * header fields set to absurd counts and sizes, bytes flipped, inserted, deleted, truncated, either file gzipped
+     * (and the gzip damaged), the labels file left out. An accepted pair must hold what the bytes say: pixels / 255
+     * and the label bytes, decoded here.
+     */
+    @Test
+    void idxFilesDamagedAtRandom() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("IdxReader (DataFiles.read)");
+            for (long seed : caseSeeds(600)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                int n = 1 + r.nextInt(4);
+                int rows = 1 + r.nextInt(3);
+                int cols = 1 + r.nextInt(3);
+                byte[] images = ByteBuffer.allocate(16 + n * rows * cols).putInt(0x803).putInt(n).putInt(rows)
+                        .putInt(cols).array();
+                byte[] labels = ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n).array();
+                for (int i = 16; i < images.length; i++) {
+                    images[i] = (byte) r.nextInt(256);
+                }
+                for (int i = 8; i < labels.length; i++) {
+                    labels[i] = (byte) r.nextInt(256);
+                }
+                StringBuilder log = new StringBuilder("case seed " + seed + ": " + n + " images of " + rows + " x "
+                        + cols + ",");
+                boolean damageLabels = r.nextInt(3) == 0;
+                byte[] target = damageLabels ? labels : images;
+                log.append(damageLabels ? " labels file" : " images file");
+                if (r.nextBoolean()) {
+                    int field = r.nextInt(damageLabels ? 2 : 4);
+                    int[] values = {0, 1, -1, n - 1, n + 1, 0x803, 0x801, 0x80d, 0x10803, 1 << 16, 46_341,
+                        Integer.MAX_VALUE, Integer.MIN_VALUE};
+                    int v = values[r.nextInt(values.length)];
+                    log.append(": header int ").append(field).append(" set to ").append(v).append(';');
+                    target = ReaderFuzz.putInt(target, 4 * field, v);
+                } else {
+                    target = mutateBytes(target, r, log);
+                }
+                if (damageLabels) {
+                    labels = target;
+                } else {
+                    images = target;
+                }
+                Path dir = Files.createDirectory(tmp.resolve("idx-" + seed));
+                boolean imagesGzipped = r.nextInt(3) == 0;
+                boolean labelsGzipped = r.nextInt(3) == 0;
+                Path imagesFile = dir.resolve("t-images-idx3-ubyte" + (imagesGzipped ? ".gz" : ""));
+                Path labelsFile = dir.resolve("t-labels-idx1-ubyte" + (labelsGzipped ? ".gz" : ""));
+                Files.write(imagesFile, imagesGzipped ? gzip(images) : images);
+                int labelsLayout = r.nextInt(8);
+                if (labelsLayout == 0) {
+                    log.append(" no labels file;");
+                } else if (labelsLayout == 1 && labelsGzipped) {
+                    log.append(" labels gzipped, then");
+                    Files.write(labelsFile, mutateBytes(gzip(labels), r, log));
+                } else {
+                    Files.write(labelsFile, labelsGzipped ? gzip(labels) : labels);
+                }
+                log.append(imagesGzipped ? " images gzipped;" : "").append(labelsGzipped ? " labels gzipped;" : "");
+                byte[] imageBytes = images;
+                run.check(log.toString(), dir.toString(), IDX_PLACE, () -> DataFiles.read(imagesFile),
+                        got -> idxProblem(imageBytes, gunzipped(labelsFile), got));
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /** The file's bytes, ungzipped (by the JDK's own GZIPInputStream) when it is named .gz. */
+    static byte[] gunzipped(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        if (!file.toString().endsWith(".gz")) {
+            return bytes;
+        }
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * What an accepted pair of IDX files holds, decoded here from the IDX layout (big-endian magic, count, rows,
+     * columns, one byte per pixel; magic, count, one byte per label), compared with what the reader returned.
+     */
+    static String idxProblem(byte[] images, byte[] labels, Dataset got) {
+        ByteBuffer im = ByteBuffer.wrap(images);
+        ByteBuffer lb = ByteBuffer.wrap(labels);
+        if (images.length < 16 || im.getInt(0) != 0x803 || labels.length < 8 || lb.getInt(0) != 0x801) {
+            return "the magics are not 0x803 and 0x801, or a header is cut short";
+        }
+        int n = im.getInt(4);
+        long pixels = (long) im.getInt(8) * im.getInt(12);
+        if (16 + n * pixels != images.length || lb.getInt(4) != n || labels.length != 8L + n) {
+            return "the headers promise " + n + " images of " + pixels + " pixels and " + lb.getInt(4) + " labels, the"
+                    + " files have " + images.length + " and " + labels.length + " bytes";
+        }
+        if (got.rows() != n || got.d() != pixels) {
+            return got.rows() + " rows of " + got.d() + " features, the files hold " + n + " of " + pixels;
+        }
+        for (int i = 0; i < n * pixels; i++) {
+            if (got.features()[i] != (images[16 + i] & 0xff) / 255f) {
+                return "pixel " + i + " is " + got.features()[i] + ", the file's byte " + (images[16 + i] & 0xff);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (got.labels()[i] != (labels[8 + i] & 0xff)) {
+                return "label " + i + " is " + got.labels()[i] + ", the file's byte " + (labels[8 + i] & 0xff);
+            }
+        }
+        return got.featureNames().equals(java.util.stream.IntStream.range(0, (int) pixels).mapToObj(c -> "pixel" + c)
+                .toList()) ? null : "features named " + got.featureNames();
     }
 
     // ---- the CSV oracle ------------------------------------------------------------------------------------
