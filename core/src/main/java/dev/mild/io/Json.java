@@ -199,7 +199,9 @@ public final class Json {
         if (peek() == '-') {
             pos++;
         }
+        int integerStart = pos;
         digits();
+        boolean leadingZero = pos - integerStart > 1 && text.charAt(integerStart) == '0';
         if (pos < text.length() && text.charAt(pos) == '.') {
             pos++;
             digits();
@@ -212,12 +214,17 @@ public final class Json {
             digits();
         }
         String number = text.substring(start, pos);
+        String shown = number.length() > 40 ? number.substring(0, 40) + "..." : number;
+        if (leadingZero) {
+            // RFC 8259 has none; read, "0125" (a "0.125" that lost its '.') was 125.
+            pos = start;
+            throw error("number " + shown + " has a leading zero, which JSON numbers do not have (a lost '.'?)");
+        }
         double value = Double.parseDouble(number);
         if (Double.isInfinite(value)) {
             // Read as Infinity it would pass for a value: weights of 1e999 made a golden case "fail" (exit 1).
             pos = start;
-            throw error("number " + (number.length() > 40 ? number.substring(0, 40) + "..." : number)
-                    + " is beyond the float64 range (at most " + Double.MAX_VALUE + " in magnitude)");
+            throw error("number " + shown + " is beyond the float64 range (at most " + Double.MAX_VALUE + " in magnitude)");
         }
         return value;
     }

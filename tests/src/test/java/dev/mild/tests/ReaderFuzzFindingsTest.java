@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.Dataset;
+import dev.mild.io.Json;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
@@ -130,5 +131,20 @@ class ReaderFuzzFindingsTest {
             assertEquals("m.mild: corrupt model file: the expert setup: the name of expert 2 is not text (its bytes are"
                     + " not the modified UTF-8 a model file stores strings in)", e.getMessage());
         }
+    }
+
+    /**
+     * Numbers with leading zeros, which RFC 8259 (that Json follows strictly) does not allow, were read: "0125", a
+     * "0.125" that lost its '.', as 125. Found by the reader fuzz (number tokens "01", "00", "-01" in documents
+     * written by the test).
+     */
+    @Test
+    void aJsonNumberWithALeadingZeroIsRefused() {
+        for (String number : List.of("0125", "00", "-01", "00.5", "01e2")) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Json.parse("[" + number + "]", "t"));
+            assertEquals("t: line 1, column 2: number " + number + " has a leading zero, which JSON numbers do not have"
+                    + " (a lost '.'?)", e.getMessage());
+        }
+        assertEquals(List.of(0.0, -0.0, 0.125, 0.0, 10.0), Json.parse("[0, -0, 0.125, 0e1, 10]", "t"));
     }
 }
