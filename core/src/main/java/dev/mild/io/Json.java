@@ -224,7 +224,8 @@ public final class Json {
         if (Double.isInfinite(value)) {
             // Read as Infinity it would pass for a value: weights of 1e999 made a golden case "fail" (exit 1).
             pos = start;
-            throw error("number " + shown + " is beyond the float64 range (at most " + Double.MAX_VALUE + " in magnitude)");
+            throw error("number " + shown + " is beyond the float64 range (at most " + Double.MAX_VALUE
+                    + " in magnitude)");
         }
         return value;
     }

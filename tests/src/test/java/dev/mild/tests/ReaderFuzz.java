@@ -78,6 +78,7 @@ final class ReaderFuzz {
         int refused;
         final List<String> failures = new ArrayList<>();
         private final long start = System.nanoTime();
+        private String lastRefusal;
 
         Run(String reader) {
             this.reader = reader;
@@ -96,10 +97,12 @@ final class ReaderFuzz {
         <T> void check(String replay, String source, Predicate<String> location, Reading<T> reading,
                        Oracle<T> oracle) {
             T result;
+            lastRefusal = null;
             try {
                 result = reading.read();
             } catch (InvalidInputException e) {
                 refused++;
+                lastRefusal = e.getMessage();
                 String problem = refusalProblem(e, source, location);
                 if (problem != null) {
                     fail(replay, problem);
@@ -117,6 +120,16 @@ final class ReaderFuzz {
                 }
             } catch (Exception | AssertionError e) {
                 fail(replay, "accepted, and the oracle failed: " + stack(e));
+            }
+        }
+
+        /**
+         * Fails the case just checked unless it was accepted: for inputs known to be valid. Call right after
+         * {@link #check} for it.
+         */
+        void mustAccept(String replay) {
+            if (lastRefusal != null) {
+                fail(replay, "a valid input refused: " + lastRefusal);
             }
         }
 
@@ -146,7 +159,9 @@ final class ReaderFuzz {
             return "the message names no place in the source: " + message;
         }
         for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
-            if (cause instanceof Error || cause instanceof RuntimeException && !(cause instanceof InvalidInputException)) {
+            boolean bug = cause instanceof Error
+                    || cause instanceof RuntimeException && !(cause instanceof InvalidInputException);
+            if (bug) {
                 return "the refusal wraps " + stack(cause) + "\n    message: " + message;
             }
         }

@@ -105,15 +105,16 @@ class ReaderFuzzFindingsTest {
     void damageInTheExpertSetupNamesThePart() {
         byte[] good = ModelFile.toBytes(ModelFileTest.handModel(ExpertSetup.Source.COSTS, 0, new int[0]));
         byte[] source = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\0\5costs", "\0\5cos\"s"));
-        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(source, "m.mild"));
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> ModelFile.fromBytes(source, "m.mild"));
         assertEquals("m.mild: corrupt model file: the expert setup: unknown experts \"cos\"s\" (known: costs,"
                 + " predictions, synthetic, trained)", e.getMessage());
         // beta of e1, 0.25 (0x3fd0...), made -0.25
         byte[] beta = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\u003f\u00d0\0\0\0\0\0\0",
                 "\u00bf\u00d0\0\0\0\0\0\0"));
         e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(beta, "m.mild"));
-        assertEquals("m.mild: corrupt model file: the expert setup: beta of expert e1 is -0.25 (must be finite and >= 0)",
-                e.getMessage());
+        assertEquals("m.mild: corrupt model file: the expert setup: beta of expert e1 is -0.25 (must be finite and"
+                + " >= 0)", e.getMessage());
     }
 
     /**
@@ -127,7 +128,8 @@ class ReaderFuzzFindingsTest {
         byte[] good = ModelFile.toBytes(ModelFileTest.handModel(ExpertSetup.Source.COSTS, 0, new int[0]));
         for (String damaged : List.of("\0\2e\0", "\0\2\u00c1\u0081")) {
             byte[] file = ModelFileTest.withChecksum(ModelFileTest.replaceOnce(good, "\0\2e2", damaged));
-            InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.fromBytes(file, "m.mild"));
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> ModelFile.fromBytes(file, "m.mild"));
             assertEquals("m.mild: corrupt model file: the expert setup: the name of expert 2 is not text (its bytes are"
                     + " not the modified UTF-8 a model file stores strings in)", e.getMessage());
         }
@@ -141,7 +143,8 @@ class ReaderFuzzFindingsTest {
     @Test
     void aJsonNumberWithALeadingZeroIsRefused() {
         for (String number : List.of("0125", "00", "-01", "00.5", "01e2")) {
-            InvalidInputException e = assertThrows(InvalidInputException.class, () -> Json.parse("[" + number + "]", "t"));
+            InvalidInputException e = assertThrows(InvalidInputException.class,
+                    () -> Json.parse("[" + number + "]", "t"));
             assertEquals("t: line 1, column 2: number " + number + " has a leading zero, which JSON numbers do not have"
                     + " (a lost '.'?)", e.getMessage());
         }

@@ -8,6 +8,9 @@ import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.DataFiles;
 import dev.mild.data.Dataset;
+import dev.mild.io.DeferralGolden;
+import dev.mild.io.GoldenCase;
+import dev.mild.io.Json;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.Mlp;
 import dev.mild.router.ModelFile;
@@ -43,14 +46,29 @@ import org.junit.jupiter.api.io.TempDir;
  * NUL bytes, very long fields, absurd sizes in binary headers), and every reader must then accept the input and
  * return what an independent oracle written here expects, or refuse it with an InvalidInputException naming the
  * source and a place in it. Never another exception, never a hang (each reader's cases run under a generous
- * timeout). Each reader's test prints its counts.
+ * timeout).
+ *
+ * <ul>
+ *   <li>CSV ({@code CsvReader.read} on streams, {@code DataFiles.read} on plain and gzipped files): accepted text
+ *       must match a small parse written here (split, strip spaces and tabs, Float/Double.parseDouble);</li>
+ *   <li>model files ({@code ModelFile.fromBytes}), also damaged in the payload with its length and checksum
+ *       recomputed: an accepted model must save to the same bytes and route to one of its experts;</li>
+ *   <li>IDX images and labels ({@code DataFiles.read}): accepted files must hold the bytes / 255 and labels
+ *       decoded here;</li>
+ *   <li>JSON ({@code Json.parse}): documents written here must read back equal, a number token be accepted exactly
+ *       when RFC 8259's grammar takes it; golden files ({@code GoldenCase.parse} and {@code read},
+ *       {@code DeferralGolden.check}) damaged value by value must give back the values written, or be refused naming
+ *       the case or section.</li>
+ * </ul>
+ * About 35,000 cases, 5 s on two cores; each reader's test prints its counts. {@link ReaderFuzzFindingsTest} holds
+ * the defects found, each on its exact input.
  *
  * <p>More cases (a factor of the CI counts), another seed, or one seeded case again (its seed is printed with every
  * failure; exhaustive truncations are skipped then):
  * <pre>
  *   mvn -o -B -q -pl tests -am verify -Dtest=ReaderFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
  *       -Dmild.readerfuzz.cases=20 -Dmild.readerfuzz.seed=7
- *   ... -Dmild.readerfuzz.case=2026120261960
+ *   ... -Dmild.readerfuzz.case=20261262783623
  * </pre>
  */
 class ReaderFuzzTest {
@@ -76,7 +94,7 @@ class ReaderFuzzTest {
     void csvTextsDamagedAtRandom() {
         assertTimeoutPreemptively(HANG_GUARD, () -> {
             ReaderFuzz.Run run = new ReaderFuzz.Run("CsvReader");
-            for (long seed : caseSeeds(4000)) {
+            for (long seed : caseSeeds(10_000)) {
                 SplittableRandom r = new SplittableRandom(seed);
                 StringBuilder log = new StringBuilder("case seed " + seed + ":");
                 byte[] csv = mutatedCsv(r, log);
@@ -96,14 +114,16 @@ class ReaderFuzzTest {
         assertTimeoutPreemptively(HANG_GUARD, () -> {
             ReaderFuzz.Run run = new ReaderFuzz.Run("CsvReader, truncations");
             byte[][] valid = {
-                ("\uFEFFx1, \"f 2\" ,cost:a,cost:b\r\n1.5,-2e3,0,1\r\n\r\n.5,7.,0.25,2E1\r\n").getBytes(StandardCharsets.UTF_8),
+                "\uFEFFx1, \"f 2\" ,cost:a,cost:b\r\n1.5,-2e3,0,1\r\n\r\n.5,7.,0.25,2E1\r\n"
+                        .getBytes(StandardCharsets.UTF_8),
                 "label,x,pred:a,pred:b\n3,1e-3,3,12\n0,-0,1,0".getBytes(StandardCharsets.UTF_8)};
             for (byte[] file : valid) {
                 for (int n = 0; n <= file.length; n++) {
                     byte[] csv = Arrays.copyOf(file, n);
                     run.check("\"" + new String(file, StandardCharsets.UTF_8).replace("\r", "\\r").replace("\n", "\\n")
                             + "\" truncated to " + n + " bytes", CSV_SOURCE, CSV_PLACE,
-                            () -> CsvReader.read(new ByteArrayInputStream(csv), CSV_SOURCE), got -> csvProblem(csv, got));
+                            () -> CsvReader.read(new ByteArrayInputStream(csv), CSV_SOURCE),
+                            got -> csvProblem(csv, got));
                 }
             }
             run.assertNoFailures();
@@ -118,7 +138,7 @@ class ReaderFuzzTest {
     void dataFilesOfDamagedCsvPlainOrGzipped() {
         assertTimeoutPreemptively(HANG_GUARD, () -> {
             ReaderFuzz.Run run = new ReaderFuzz.Run("DataFiles.read (CSV)");
-            for (long seed : caseSeeds(300)) {
+            for (long seed : caseSeeds(800)) {
                 SplittableRandom r = new SplittableRandom(seed);
                 StringBuilder log = new StringBuilder("case seed " + seed + ":");
                 byte[] csv = mutatedCsv(r, log);
@@ -285,7 +305,7 @@ class ReaderFuzzTest {
                 String space = ODD_SPACES[r.nextInt(ODD_SPACES.length)];
                 int where = r.nextInt(3);
                 log.append(" line ").append(line + 1).append(", cell ").append(cell + 1).append(": \"")
-                        .append(shown(space)).append(where == 0 ? "\" before;" : where == 1 ? "\" after;" : "\" inside;");
+                        .append(shown(space)).append(new String[] {"\" before;", "\" after;", "\" inside;"}[where]);
                 String c = cells.get(cell);
                 int mid = c.length() / 2;
                 cells.set(cell, where == 0 ? space + c : where == 1 ? c + space
@@ -304,7 +324,8 @@ class ReaderFuzzTest {
                 lines.set(line, String.join(",", cells));
             }
             default -> {
-                log.append(" a byte-order mark ").append(line == 0 ? "first;" : "at the start of line " + (line + 1) + ";");
+                log.append(" a byte-order mark ")
+                        .append(line == 0 ? "first;" : "at the start of line " + (line + 1) + ";");
                 lines.set(line, "\uFEFF" + lines.get(line));
             }
         }
@@ -375,7 +396,7 @@ class ReaderFuzzTest {
         assertTimeoutPreemptively(HANG_GUARD, () -> {
             ReaderFuzz.Run run = new ReaderFuzz.Run("ModelFile");
             ExpertSetup.Source[] sources = ExpertSetup.Source.values();
-            for (long seed : caseSeeds(3000)) {
+            for (long seed : caseSeeds(6000)) {
                 SplittableRandom r = new SplittableRandom(seed);
                 RouterModel model = randomModel(r, sources[r.nextInt(sources.length)]);
                 byte[] valid = ModelFile.toBytes(model);
@@ -555,7 +576,7 @@ class ReaderFuzzTest {
     void idxFilesDamagedAtRandom() {
         assertTimeoutPreemptively(HANG_GUARD, () -> {
             ReaderFuzz.Run run = new ReaderFuzz.Run("IdxReader (DataFiles.read)");
-            for (long seed : caseSeeds(600)) {
+            for (long seed : caseSeeds(1500)) {
                 SplittableRandom r = new SplittableRandom(seed);
                 int n = 1 + r.nextInt(4);
                 int rows = 1 + r.nextInt(3);
@@ -657,6 +678,531 @@ class ReaderFuzzTest {
                 .toList()) ? null : "features named " + got.featureNames();
     }
 
+    // ---- JSON and the golden files -------------------------------------------------------------------------
+
+    static final String JSON_SOURCE = "fuzz.json";
+    static final Predicate<String> JSON_PLACE = m -> Pattern.compile("line \\d+, column \\d+").matcher(m).find();
+    /** RFC 8259's number grammar. */
+    static final Pattern JSON_NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
+    /** Numbers and near-numbers a JSON value gets: leading zeros, missing digits, other syntaxes, beyond float64. */
+    static final String[] JSON_NUMBER_TOKENS = {"0", "-0", "01", "-01", "00", "0.0e0", "-0.0", "1.", ".5", "+1",
+        "1e", "1e+", "1E400", "-1e400", "1e-400", "2e-324", "4.9e-324", "1.7976931348623157e308", "1.8e308", "0x10",
+        "Infinity", "-Infinity", "NaN", "-", "1.5e3", "1E-2", "\u0661", "1_0", "12345678901234567890123", "1.5E+3",
+        "0e1", "-0e-0", "1" + "0".repeat(400), "0." + "0".repeat(400) + "1"};
+
+    /** A number written as it stands in the text (a token the generator does not spell itself). */
+    record RawNumber(String text) {
+    }
+
+    /**
+     * Random documents written here (whitespace of every kind between tokens, numbers spelled in several ways,
+     * strings with escapes of every kind), one number replaced by a token of {@link #JSON_NUMBER_TOKENS}: read back
+     * they must equal the values written, and a token must be accepted exactly when it is an RFC 8259 number within
+     * float64, with Double.parseDouble's value.
+     */
+    @Test
+    void jsonDocumentsWrittenHereAreReadBack() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("Json, documents written here");
+            for (long seed : caseSeeds(4000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                Object tree = randomJson(r, 0);
+                String token = JSON_NUMBER_TOKENS[r.nextInt(JSON_NUMBER_TOKENS.length)];
+                Object withToken = Arrays.asList(tree, new RawNumber(token));
+                String text = json(withToken, r);
+                boolean valid = JSON_NUMBER.matcher(token).matches() && Double.isFinite(Double.parseDouble(token));
+                Object expected = valid ? Arrays.asList(tree, Double.parseDouble(token)) : null;
+                String replay = "case seed " + seed + ": number token \"" + shown(token) + "\" in \"" + shown(text)
+                        + "\"";
+                run.check(replay, JSON_SOURCE, JSON_PLACE, () -> Json.parse(text, JSON_SOURCE),
+                        got -> expected == null ? "the token is not an RFC 8259 number within float64"
+                                : expected.equals(got) ? null : "read as " + got);
+                if (valid) {
+                    run.mustAccept(replay);
+                }
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /** Documents written here, then damaged byte by byte; nested deeper than the limit, at and around it. */
+    @Test
+    void jsonTextsDamagedAtRandom() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("Json, damaged");
+            for (long seed : caseSeeds(6000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                byte[] bytes = json(randomJson(r, 0), r).getBytes(StandardCharsets.UTF_8);
+                int mutations = 1 + r.nextInt(3);
+                for (int m = 0; m < mutations; m++) {
+                    bytes = mutateBytes(bytes, r, log);
+                }
+                String text = new String(bytes, StandardCharsets.UTF_8);
+                run.check(log.toString(), JSON_SOURCE, JSON_PLACE, () -> Json.parse(text, JSON_SOURCE), got -> null);
+            }
+            for (int depth : new int[] {Json.MAX_DEPTH - 1, Json.MAX_DEPTH, Json.MAX_DEPTH + 1, 100_000}) {
+                for (String open : List.of("[", "{\"a\":")) {
+                    String text = open.repeat(depth) + "1" + (open.equals("[") ? "]" : "}").repeat(depth);
+                    run.check(depth + " times " + open, JSON_SOURCE, JSON_PLACE, () -> Json.parse(text, JSON_SOURCE),
+                            got -> depth <= Json.MAX_DEPTH ? null : "nested " + depth + " deep, beyond the limit");
+                }
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    static final String GOLDEN_SOURCE = "fuzz-golden.json";
+
+    /**
+     * Loss-case documents (GoldenCase.parse) written here, valid, then one value removed, replaced (text, null,
+     * booleans, objects, empty and ragged arrays, 0, negatives, 1e308, beyond float32, subnormal), repeated or added
+     * at random. An accepted document must give back the values written; a refusal must name the case (or say what
+     * the whole document lacks).
+     */
+    @Test
+    void goldenCaseDocumentsDamagedAtRandom() {
+        Predicate<String> place = m -> Pattern.compile("case \\d+").matcher(m).find()
+                || m.contains("expected an object with a \"cases\" array") || m.contains("is not part of a loss-cases")
+                || m.contains("the \"cases\" array is empty");
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("GoldenCase");
+            for (long seed : caseSeeds(3000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                Map<String, Object> doc = new LinkedHashMap<>();
+                List<Object> cases = new ArrayList<>();
+                for (int c = 0, n = 1 + r.nextInt(2); c < n; c++) {
+                    cases.add(lossCase(r));
+                }
+                doc.put("cases", cases);
+                int mutations = 1 + r.nextInt(2);
+                for (int m = 0; m < mutations; m++) {
+                    mutateTree(doc, r, log);
+                }
+                String text = json(doc, r);
+                run.check(log.toString(), GOLDEN_SOURCE, place, () -> GoldenCase.parse(text, GOLDEN_SOURCE),
+                        got -> goldenCaseProblem(doc, got));
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /**
+     * Deferral documents (DeferralGolden.check) written here, valid, then damaged as the loss cases are. An accepted
+     * document must give one result per section present (one per rule of rewards), each ok exactly when it has no
+     * mismatch and an error within the tolerance; a refusal must name the section (or what the whole document lacks).
+     */
+    @Test
+    void deferralGoldenDocumentsDamagedAtRandom() {
+        Predicate<String> place = m -> List.of("deferralLoss", "rewards", "theoryRho", "expected an object with",
+                "is not a section").stream().anyMatch(m::contains);
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("DeferralGolden");
+            for (long seed : caseSeeds(3000)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                Map<String, Object> doc = deferralDocument(r);
+                int mutations = 1 + r.nextInt(2);
+                for (int m = 0; m < mutations; m++) {
+                    mutateTree(doc, r, log);
+                }
+                String text = json(doc, r);
+                run.check(log.toString(), GOLDEN_SOURCE, place,
+                        () -> DeferralGolden.check(Json.parse(text, GOLDEN_SOURCE), GOLDEN_SOURCE),
+                        got -> deferralProblem(doc, got));
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /**
+     * Golden files (GoldenCase.read): a valid loss-case document, with or without a byte-order mark, gzipped at
+     * times, then damaged byte by byte (bytes that are not UTF-8 among the insertions). Only refusals are checked
+     * here (the values are, for documents damaged value by value, above): each must name the file and a line and
+     * column, a byte offset, a case, or the gzip layer.
+     */
+    @Test
+    void goldenFilesDamagedByteByByte() {
+        Predicate<String> place = m -> JSON_PLACE.test(m) || Pattern.compile("case \\d+|byte offset \\d+").matcher(m)
+                .find() || m.contains("gzip") || m.contains("expected an object with a \"cases\" array")
+                || m.contains("is not part of a loss-cases") || m.contains("the \"cases\" array is empty");
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("GoldenCase.read (files)");
+            for (long seed : caseSeeds(600)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder log = new StringBuilder("case seed " + seed + ":");
+                String text = (r.nextBoolean() ? "\uFEFF" : "") + json(Map.of("cases", List.of(lossCase(r))), r);
+                byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+                if (r.nextInt(5) == 0) {
+                    log.append(" gzipped;");
+                    bytes = gzip(bytes);
+                }
+                for (int m = 0, n = 1 + r.nextInt(2); m < n; m++) {
+                    bytes = mutateBytes(bytes, r, log);
+                }
+                Path file = tmp.resolve("golden-" + seed + ".json");
+                Files.write(file, bytes);
+                run.check(log.toString(), file.toString(), place, () -> GoldenCase.read(file), got -> null);
+                Files.delete(file);
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    static Map<String, Object> lossCase(SplittableRandom r) {
+        int p = 1 + r.nextInt(3);
+        int rows = 1 + r.nextInt(3);
+        Map<String, Object> c = new LinkedHashMap<>();
+        if (r.nextBoolean()) {
+            c.put("name", "c" + r.nextInt(10));
+        }
+        c.put("nu", new double[] {0.5, 1.0, 2.0}[r.nextInt(3)]);
+        c.put("rho", numbers(r, p, 0.25, 2));
+        if (r.nextBoolean()) {
+            c.put("delta", null);
+        }
+        c.put("scores", rowsOf(r, rows, p, -3, 3));
+        c.put("weights", rowsOf(r, rows, p, 0, 3));
+        c.put("rowLoss", numbers(r, rows, 0, 10));
+        if (r.nextBoolean()) {
+            c.put("meanLoss", 1.5);
+        }
+        c.put("gradMeanLoss", rowsOf(r, rows, p, -1, 1));
+        return c;
+    }
+
+    static Map<String, Object> deferralDocument(SplittableRandom r) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        int p = 1 + r.nextInt(3);
+        int rows = 1 + r.nextInt(3);
+        if (r.nextInt(3) > 0) {
+            Map<String, Object> loss = new LinkedHashMap<>();
+            loss.put("scores", rowsOf(r, rows, p, -3, 3));
+            loss.put("costs", rowsOf(r, rows, p, 0, 2));
+            List<Object> choice = new ArrayList<>();
+            for (int i = 0; i < rows; i++) {
+                choice.add((double) r.nextInt(p));
+            }
+            loss.put("choice", choice);
+            loss.put("rowLoss", numbers(r, rows, 0, 2));
+            loss.put("meanLoss", 1.0);
+            doc.put("deferralLoss", loss);
+        }
+        if (r.nextInt(3) > 0) {
+            Map<String, Object> rewards = new LinkedHashMap<>();
+            rewards.put("costs", rowsOf(r, rows, p, 0, 2));
+            for (String rule : List.of("sum-others", "one-minus", "realizable")) {
+                if (r.nextBoolean()) {
+                    rewards.put(rule, rowsOf(r, rows, p, -1, 2));
+                }
+            }
+            rewards.putIfAbsent("one-minus", rowsOf(r, rows, p, -1, 2));
+            doc.put("rewards", rewards);
+        }
+        if (doc.isEmpty() || r.nextBoolean()) {
+            Map<String, Object> rho = new LinkedHashMap<>();
+            List<Object> labels = new ArrayList<>();
+            for (int i = 0; i < rows + 2; i++) {
+                labels.add((double) r.nextInt(p));
+            }
+            rho.put("labels", labels);
+            rho.put("norms", numbers(r, rows + 2, 0.5, 2));
+            rho.put("p", (double) p);
+            rho.put("rhoBar", 1.0);
+            rho.put("rho", numbers(r, p, 0, 1));
+            doc.put("theoryRho", rho);
+        }
+        return doc;
+    }
+
+    static List<Object> numbers(SplittableRandom r, int n, double from, double to) {
+        List<Object> v = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            v.add(Math.round((from + (to - from) * r.nextDouble()) * 64) / 64.0);
+        }
+        return v;
+    }
+
+    static List<Object> rowsOf(SplittableRandom r, int rows, int p, double from, double to) {
+        List<Object> m = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            m.add(numbers(r, p, from, to));
+        }
+        return m;
+    }
+
+    /** Values a damaged document holds where another value was. */
+    static final Object[] REPLACEMENTS = {"1.0", "", null, true, false, 0.0, -0.0, -1.0, 0.5, 2.0, 3.0, 1e308, -1e308,
+        3.5e38, 1e-320, 1e10, 2.5, 1e6};
+
+    /**
+     * One random change of a document tree: a value (anywhere) removed, replaced by one of {@link #REPLACEMENTS} or
+     * an empty or ragged array or object, repeated, or a key added.
+     */
+    @SuppressWarnings("unchecked")
+    static void mutateTree(Object root, SplittableRandom r, StringBuilder log) {
+        List<Object[]> slots = new ArrayList<>();   // {container, key or index, path}
+        collectSlots(root, "", slots);
+        if (slots.isEmpty()) {
+            log.append(" nothing left to change;");
+            return;
+        }
+        Object[] slot = slots.get(r.nextInt(slots.size()));
+        Object container = slot[0];
+        String path = (String) slot[2];
+        int op = r.nextInt(5);
+        Object replacement = switch (r.nextInt(5)) {
+            case 0 -> new ArrayList<>();
+            case 1 -> new LinkedHashMap<>();
+            case 2 -> new ArrayList<>(List.of(new ArrayList<>(List.of(1.0)), new ArrayList<>()));
+            default -> REPLACEMENTS[r.nextInt(REPLACEMENTS.length)];
+        };
+        if (container instanceof Map<?, ?> m) {
+            Map<String, Object> map = (Map<String, Object>) m;
+            String key = (String) slot[1];
+            if (op == 0) {
+                log.append(' ').append(path).append(" removed;");
+                map.remove(key);
+            } else if (op == 1) {
+                log.append(" key \"extra\" added beside ").append(path).append(';');
+                map.put("extra", 1.0);
+            } else {
+                log.append(' ').append(path).append(" set to ").append(replacement).append(';');
+                map.put(key, replacement);
+            }
+        } else {
+            List<Object> list = (List<Object>) container;
+            int i = (Integer) slot[1];
+            if (op == 0) {
+                log.append(' ').append(path).append(" removed;");
+                list.remove(i);
+            } else if (op == 1) {
+                log.append(' ').append(path).append(" repeated;");
+                list.add(i, copy(list.get(i)));
+            } else {
+                log.append(' ').append(path).append(" set to ").append(replacement).append(';');
+                list.set(i, replacement);
+            }
+        }
+    }
+
+    private static void collectSlots(Object v, String path, List<Object[]> slots) {
+        if (v instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                String at = path + "." + e.getKey();
+                slots.add(new Object[] {m, e.getKey(), at});
+                collectSlots(e.getValue(), at, slots);
+            }
+        } else if (v instanceof List<?> l) {
+            for (int i = 0; i < l.size(); i++) {
+                String at = path + "[" + i + "]";
+                slots.add(new Object[] {l, i, at});
+                collectSlots(l.get(i), at, slots);
+            }
+        }
+    }
+
+    private static Object copy(Object v) {
+        if (v instanceof Map<?, ?> m) {
+            Map<Object, Object> c = new LinkedHashMap<>();
+            m.forEach((k, x) -> c.put(k, copy(x)));
+            return c;
+        }
+        if (v instanceof List<?> l) {
+            return new ArrayList<>(l.stream().map(ReaderFuzzTest::copy).toList());
+        }
+        return v;
+    }
+
+    /** The cases of an accepted loss-case document against the values written. */
+    static String goldenCaseProblem(Map<String, Object> doc, List<GoldenCase> got) {
+        List<?> cases = (List<?>) doc.get("cases");
+        if (got.size() != cases.size()) {
+            return got.size() + " cases, the document has " + cases.size();
+        }
+        for (int c = 0; c < cases.size(); c++) {
+            Map<?, ?> m = (Map<?, ?>) cases.get(c);
+            GoldenCase g = got.get(c);
+            double[] scores = flat(m.get("scores"));
+            double[] weights = flat(m.get("weights"));
+            List<String> problems = new ArrayList<>();
+            if (!g.name().equals(m.get("name") instanceof String s ? s : "case-" + c)) {
+                problems.add("name " + g.name());
+            }
+            if (g.config().experts() != ((List<?>) m.get("rho")).size()
+                    || g.rows() != ((List<?>) m.get("scores")).size()) {
+                problems.add(g.rows() + " rows of " + g.config().experts() + " experts");
+            }
+            if (!Arrays.equals(g.scores64(), scores) || !Arrays.equals(g.weights64(), weights)
+                    || !Arrays.equals(g.scores(), floats(scores)) || !Arrays.equals(g.weights(), floats(weights))) {
+                problems.add("scores or weights");
+            }
+            if (!Arrays.equals(g.rowLoss(), flat(m.get("rowLoss")))
+                    || !Arrays.equals(g.gradMeanLoss(), flat(m.get("gradMeanLoss")))) {
+                problems.add("rowLoss or gradMeanLoss");
+            }
+            double mean = m.get("meanLoss") == null ? Double.NaN : (Double) m.get("meanLoss");
+            if (Double.compare(g.meanLoss(), mean) != 0) {
+                problems.add("meanLoss " + g.meanLoss());
+            }
+            if (!problems.isEmpty()) {
+                return "case " + c + " differs from the document in " + problems;
+            }
+        }
+        return null;
+    }
+
+    /** A number, an array of numbers or an array of arrays of numbers, flattened (a cast fails on anything else). */
+    static double[] flat(Object v) {
+        if (v instanceof List<?> l) {
+            return l.stream().flatMapToDouble(x -> Arrays.stream(flat(x))).toArray();
+        }
+        return new double[] {(Double) v};
+    }
+
+    static float[] floats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+
+    /** The results of an accepted deferral document: one per section (per rule of rewards), ok as defined. */
+    static String deferralProblem(Map<String, Object> doc, List<DeferralGolden.Result> got) {
+        List<String> expected = new ArrayList<>();
+        if (doc.containsKey("deferralLoss")) {
+            expected.add("deferralLoss");
+        }
+        if (doc.get("rewards") instanceof Map<?, ?> rewards) {
+            rewards.keySet().stream().filter(k -> !k.equals("costs")).forEach(k -> expected.add("rewards/" + k));
+        }
+        if (doc.containsKey("theoryRho")) {
+            expected.add("theoryRho");
+        }
+        List<String> names = got.stream().map(DeferralGolden.Result::caseName).toList();
+        if (!names.equals(expected)) {
+            return "results " + names + ", the document's sections are " + expected;
+        }
+        for (DeferralGolden.Result result : got) {
+            if (Double.isNaN(result.maxAbsErr()) || result.ok() != (result.mismatches() == 0
+                    && result.maxAbsErr() <= DeferralGolden.TOLERANCE)) {
+                return "result " + result;
+            }
+        }
+        return null;
+    }
+
+    // ---- JSON written here ---------------------------------------------------------------------------------
+
+    static final String[] JSON_CHARACTERS = {"a", "Z", " ", "\u00e9", "\u4e2d", "\ud83d\ude00", "\u0000", "\u001f",
+        "\"", "\\", "/", "\n", "\t", "\u2028", "\u007f", "\uFEFF", "\ud800"};
+    static final double[] JSON_NUMBERS = {0.0, -0.0, 1.0, -2.5, 1e308, -1e-308, 4.9e-324, 0.1, 123456789.0, 1e21,
+        1.7976931348623157e308, 3.0e-5};
+    static final String[] JSON_SPACES = {"", "", " ", "\t", "\n", "\r\n", "\r", "  \n\t "};
+
+    /** A random JSON value: objects and arrays (up to 4 deep), strings, numbers, booleans and null. */
+    static Object randomJson(SplittableRandom r, int depth) {
+        switch (r.nextInt(depth >= 4 ? 4 : 6)) {
+            case 0 -> {
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0, n = r.nextInt(6); i < n; i++) {
+                    sb.append(JSON_CHARACTERS[r.nextInt(JSON_CHARACTERS.length)]);
+                }
+                return sb.toString();
+            }
+            case 1 -> {
+                return r.nextBoolean() ? JSON_NUMBERS[r.nextInt(JSON_NUMBERS.length)]
+                        : (double) Math.round(r.nextGaussian() * 1000) / 8;
+            }
+            case 2 -> {
+                return r.nextBoolean();
+            }
+            case 3 -> {
+                return null;
+            }
+            case 4 -> {
+                List<Object> list = new ArrayList<>();
+                for (int i = 0, n = r.nextInt(4); i < n; i++) {
+                    list.add(randomJson(r, depth + 1));
+                }
+                return list;
+            }
+            default -> {
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (int i = 0, n = r.nextInt(4); i < n; i++) {
+                    map.put((String) randomJsonString(r), randomJson(r, depth + 1));
+                }
+                return map;
+            }
+        }
+    }
+
+    private static Object randomJsonString(SplittableRandom r) {
+        return "k" + r.nextInt(20) + JSON_CHARACTERS[r.nextInt(JSON_CHARACTERS.length)];
+    }
+
+    /**
+     * JSON text of a value of the types above (and {@link RawNumber}s), written as RFC 8259 allows it in several
+     * ways: any JSON whitespace between tokens, numbers as Double.toString, BigDecimal or whole numbers write them,
+     * characters raw or escaped.
+     */
+    static String json(Object v, SplittableRandom r) {
+        StringBuilder sb = new StringBuilder();
+        writeJson(v, r, sb);
+        return sb.toString();
+    }
+
+    private static void writeJson(Object v, SplittableRandom r, StringBuilder sb) {
+        sb.append(JSON_SPACES[r.nextInt(JSON_SPACES.length)]);
+        if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            int i = 0;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                sb.append(i++ == 0 ? "" : ",");
+                writeJson(e.getKey(), r, sb);
+                sb.append(JSON_SPACES[r.nextInt(JSON_SPACES.length)]).append(':');
+                writeJson(e.getValue(), r, sb);
+            }
+            sb.append(JSON_SPACES[r.nextInt(JSON_SPACES.length)]).append('}');
+        } else if (v instanceof List<?> l) {
+            sb.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                sb.append(i == 0 ? "" : ",");
+                writeJson(l.get(i), r, sb);
+            }
+            sb.append(JSON_SPACES[r.nextInt(JSON_SPACES.length)]).append(']');
+        } else if (v instanceof String s) {
+            sb.append('"');
+            for (char c : s.toCharArray()) {
+                int way = r.nextInt(4);
+                if (way == 1 && (c == '\n' || c == '"' || c == '\\' || c == '/')) {
+                    sb.append('\\').append(c == '\n' ? 'n' : c);
+                } else if (c == '"' || c == '\\' || c < 0x20 || way == 0) {
+                    sb.append(String.format(r.nextBoolean() ? "\\u%04x" : "\\u%04X", (int) c));
+                } else {
+                    sb.append(c);
+                }
+            }
+            sb.append('"');
+        } else if (v instanceof Double d) {
+            int way = r.nextInt(3);
+            if (way == 1 && !d.equals(-0.0)) {
+                sb.append(new java.math.BigDecimal(d));   // its exact decimal value, e.g. 0.1000000000000000055511...
+            } else if (way == 2 && d == Math.rint(d) && Math.abs(d) < 1e15 && !d.equals(-0.0)) {
+                sb.append((long) (double) d);
+            } else {
+                sb.append(d);
+            }
+        } else if (v instanceof RawNumber n) {
+            sb.append(n.text());
+        } else {
+            sb.append(v);   // true, false, null
+        }
+        sb.append(JSON_SPACES[r.nextInt(JSON_SPACES.length)]);
+    }
+
     // ---- the CSV oracle ------------------------------------------------------------------------------------
 
     /** A plain decimal as the class javadoc of CsvReader and the README define it: ASCII digits, no other forms. */
@@ -712,7 +1258,8 @@ class ReaderFuzzTest {
             for (int c = 0; c < cells.length; c++) {
                 String cell = strip(cells[c]);
                 if (!PLAIN_DECIMAL.matcher(cell).matches()) {
-                    return "line " + (i + 1) + ", column " + (c + 1) + ": \"" + shown(cell) + "\" is not a plain decimal";
+                    return "line " + (i + 1) + ", column " + (c + 1) + ": \"" + shown(cell)
+                            + "\" is not a plain decimal";
                 }
                 if (header[c].startsWith("cost:")) {
                     costs.add(Double.parseDouble(cell));
@@ -753,7 +1300,8 @@ class ReaderFuzzTest {
                 }
             }
         }
-        return gotClasses.equals(classes) ? null : "labels and predictions " + gotClasses + ", the text's are " + classes;
+        return gotClasses.equals(classes) ? null
+                : "labels and predictions " + gotClasses + ", the text's are " + classes;
     }
 
     /** Blank as Java defines it (String.isBlank: whitespace only): such a line holds no value to lose. */
