@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mild.InvalidInputException;
 import dev.mild.data.CsvReader;
 import dev.mild.data.Dataset;
+import dev.mild.io.GoldenCase;
 import dev.mild.io.Json;
 import dev.mild.router.ExpertSetup;
 import dev.mild.router.Mlp;
@@ -17,6 +18,7 @@ import dev.mild.router.Standardizer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,5 +151,22 @@ class ReaderFuzzFindingsTest {
                     + " (a lost '.'?)", e.getMessage());
         }
         assertEquals(List.of(0.0, -0.0, 0.125, 0.0, 10.0), Json.parse("[0, -0, 0.125, 0e1, 10]", "t"));
+    }
+
+    /**
+     * JSON errors counted lines at LF only: in a document with CR line ends (which JSON allows as whitespace, and the
+     * CSV reader counts as line ends) every error was on line 1, and a byte that is not UTF-8 in a golden file too.
+     * Found by the reader fuzz (a stray character after lines ending in LF, CR LF or CR).
+     */
+    @Test
+    void jsonErrorsCountCarriageReturnsAsLineEnds(@TempDir Path tmp) throws IOException {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Json.parse("[1,\r1,\r\n1,\r  x]", "t"));
+        assertEquals("t: line 4, column 3: unexpected character 'x'", e.getMessage());
+        Path file = tmp.resolve("cr.json");
+        Files.write(file, new byte[] {'[', '1', ',', '\r', '1', ',', '\r', ' ', ' ', (byte) 0xff, ']'});
+        e = assertThrows(InvalidInputException.class, () -> GoldenCase.readJson(file));
+        assertEquals(file + ": not a golden JSON file: the bytes are not UTF-8 text (line 3, byte offset 9: 0xff)",
+                e.getMessage());
     }
 }
