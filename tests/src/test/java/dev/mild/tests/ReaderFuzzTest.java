@@ -868,6 +868,37 @@ class ReaderFuzzTest {
         });
     }
 
+    /**
+     * Documents of lines ending in LF, CR LF or CR (all JSON whitespace) with a stray character at a known line and
+     * column, read as text and as a golden file (where a byte that is not UTF-8 is the stray one): the refusal must
+     * name that line (and, for the parser, that column), as the CSV reader counts lines.
+     */
+    @Test
+    void jsonErrorsNameTheirLineWhateverTheLineEnds() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("Json and GoldenCase.readJson, error lines");
+            for (long seed : caseSeeds(200)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder text = new StringBuilder("[");
+                int lines = 1 + r.nextInt(5);
+                for (int i = 0; i < lines; i++) {
+                    text.append(" 1,").append(new String[] {"\n", "\r\n", "\r"}[r.nextInt(3)]);
+                }
+                String where = "line " + (lines + 1) + ", column 3";
+                String replay = "case seed " + seed + ": \"" + shown(text + "  ?]") + "\"";
+                String json = text + "  x]";
+                run.check(replay, JSON_SOURCE, m -> m.contains(where), () -> Json.parse(json, JSON_SOURCE),
+                        got -> "accepted a stray character");
+                Path file = tmp.resolve("lines-" + seed + ".json");
+                Files.write(file, ReaderFuzz.insert(text.toString().getBytes(StandardCharsets.US_ASCII),
+                        text.length(), new byte[] {' ', ' ', (byte) 0xff, ']'}));
+                run.check(replay + " as a file, ? a byte 0xff", file.toString(), m -> m.contains("line " + (lines + 1)),
+                        () -> GoldenCase.readJson(file), got -> "accepted a byte that is not UTF-8");
+            }
+            run.assertNoFailures();
+        });
+    }
+
     static final String GOLDEN_SOURCE = "fuzz-golden.json";
 
     /**
