@@ -132,6 +132,48 @@ class ReaderFuzzTest {
     }
 
     /**
+     * Tables whose lines end in LF, CR LF or CR, with blank lines, a byte-order mark and padding, and one bad cell at a
+     * known line and column: the refusal must name both.
+     */
+    @Test
+    void csvErrorsNameTheirLineAndColumn() {
+        assertTimeoutPreemptively(HANG_GUARD, () -> {
+            ReaderFuzz.Run run = new ReaderFuzz.Run("CsvReader, error places");
+            for (long seed : caseSeeds(300)) {
+                SplittableRandom r = new SplittableRandom(seed);
+                StringBuilder text = new StringBuilder(r.nextBoolean() ? "\uFEFF" : "");
+                int columns = 1 + r.nextInt(4);
+                int rows = 1 + r.nextInt(5);
+                int badRow = 1 + r.nextInt(rows);
+                int badColumn = 1 + r.nextInt(columns);
+                String[] ends = {"\n", "\r\n", "\r"};
+                int line = 1;
+                int badLine = -1;
+                for (int i = 0; i <= rows; i++) {
+                    while (r.nextInt(4) == 0) {
+                        // A blank line; not empty, or an LF after a CR would end one line, not two.
+                        text.append(r.nextBoolean() ? " \t" : " ").append(ends[r.nextInt(3)]);
+                        line++;
+                    }
+                    badLine = i == badRow ? line : badLine;
+                    for (int c = 1; c <= columns; c++) {
+                        text.append(c == 1 ? "" : ",")
+                                .append(i == 0 ? "x" + c : i == badRow && c == badColumn ? " 1x " : " 0.5 ");
+                    }
+                    text.append(ends[r.nextInt(3)]);
+                    line++;
+                }
+                byte[] csv = text.toString().getBytes(StandardCharsets.UTF_8);
+                String where = "line " + badLine + ", column " + badColumn + " ";
+                run.check("case seed " + seed + ": \"" + shown(text.toString()) + "\", bad cell at " + where,
+                        CSV_SOURCE, m -> m.contains(where),
+                        () -> CsvReader.read(new ByteArrayInputStream(csv), CSV_SOURCE), got -> "accepted \"1x\"");
+            }
+            run.assertNoFailures();
+        });
+    }
+
+    /**
      * A CR LF, a lone CR, or a multi-byte character around the edges of the reads under LineReader (its 64 Ki
      * buffer, the decoder's 8 Ki): a line end split between two reads must still end one line, not two.
      */
