@@ -773,7 +773,13 @@ class ReaderFuzzTest {
                 boolean labelsGzipped = r.nextInt(3) == 0;
                 Path imagesFile = dir.resolve("t-images-idx3-ubyte" + (imagesGzipped ? ".gz" : ""));
                 Path labelsFile = dir.resolve("t-labels-idx1-ubyte" + (labelsGzipped ? ".gz" : ""));
-                Files.write(imagesFile, imagesGzipped ? gzip(images) : images);
+                if (imagesGzipped && r.nextInt(4) == 0) {
+                    log.append(" images gzipped, then");
+                    Files.write(imagesFile, mutateBytes(gzip(images), r, log));
+                    images = gunzipped(imagesFile, images);
+                } else {
+                    Files.write(imagesFile, imagesGzipped ? gzip(images) : images);
+                }
                 int labelsLayout = r.nextInt(8);
                 if (labelsLayout == 0) {
                     log.append(" no labels file;");
@@ -800,6 +806,15 @@ class ReaderFuzzTest {
         }
         try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
             return in.readAllBytes();
+        }
+    }
+
+    /** {@link #gunzipped(Path)}, or {@code otherwise} when the JDK cannot ungzip it either (the reader must refuse). */
+    static byte[] gunzipped(Path file, byte[] otherwise) throws IOException {
+        try {
+            return gunzipped(file);
+        } catch (IOException e) {
+            return otherwise;
         }
     }
 
