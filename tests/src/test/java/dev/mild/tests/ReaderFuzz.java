@@ -3,10 +3,8 @@ package dev.mild.tests;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mild.InvalidInputException;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -276,19 +274,5 @@ final class ReaderFuzz {
             sb.append(String.format("%02x", x & 0xff));
         }
         return sb.toString();
-    }
-
-    /** Runs {@code body}, turning an IOException of the test's own file handling into an unchecked one. */
-    static void io(IoBody body) {
-        try {
-            body.run();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    @FunctionalInterface
-    interface IoBody {
-        void run() throws IOException;
     }
 }

@@ -61,8 +61,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@code DeferralGolden.check}) damaged value by value must give back the values written, or be refused naming
  *       the case or section.</li>
  * </ul>
- * About 27,000 cases, a few seconds on two idle cores (13 s with them busy); each reader's test prints its
- * counts. {@link ReaderFuzzFindingsTest} holds the defects found, each on its exact input.
+ * About 27,000 cases, 6 to 17 s on this machine's two cores as other work shares them; each reader's test prints
+ * its counts. {@link ReaderFuzzFindingsTest} holds the defects found, each on its exact input.
  *
  * <p>More cases (a factor of the CI counts), another seed, or one seeded case again (its seed is printed with every
  * failure; exhaustive truncations are skipped then):
@@ -474,7 +474,8 @@ class ReaderFuzzTest {
                 String end = LINE_ENDS[r.nextInt(LINE_ENDS.length)];
                 log.append(" line ").append(line + 1).append(" ends in \"").append(shown(end)).append("\";");
                 String l = lines.get(line);
-                lines.set(line, (l.endsWith("\r") ? l.substring(0, l.length() - 1) : l) + end.replace("\n", "\u0000N"));
+                // Its LFs stand in as U+E000 (in no input here) until the lines are joined at LFs.
+                lines.set(line, (l.endsWith("\r") ? l.substring(0, l.length() - 1) : l) + end.replace('\n', '\uE000'));
             }
             case 10 -> {
                 log.append(" cell ").append(cell + 1).append(" of line ").append(line + 1).append(" quoted;");
@@ -487,7 +488,7 @@ class ReaderFuzzTest {
                 lines.set(line, "\uFEFF" + lines.get(line));
             }
         }
-        return String.join("\n", lines).replace("\u0000N", "\n").getBytes(StandardCharsets.UTF_8);
+        return String.join("\n", lines).replace('\uE000', '\n').getBytes(StandardCharsets.UTF_8);
     }
 
     static String shown(String s) {
