@@ -52,8 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>CSV ({@code CsvReader.read} on streams, {@code DataFiles.read} on plain and gzipped files): accepted text
  *       must match a small parse written here (split, strip spaces and tabs, Float/Double.parseDouble); and
  *       {@code route}'s rows on stdin, routed by a model whose choice that parse can tell;</li>
- *   <li>model files ({@code ModelFile.fromBytes}), also damaged in the payload with its length and checksum
- *       recomputed: an accepted model must save to the same bytes and route to one of its experts;</li>
+ *   <li>model files ({@code ModelFile.fromBytes}, and {@code load} for one in eight), also damaged in the payload
+ *       with its length and checksum recomputed: an accepted model must save to the same bytes and route to one of
+ *       its experts;</li>
  *   <li>IDX images and labels ({@code DataFiles.read}): accepted files must hold the bytes / 255 and labels
  *       decoded here;</li>
  *   <li>JSON ({@code Json.parse}): documents written here must read back equal, a number token be accepted exactly
@@ -582,6 +583,14 @@ class ReaderFuzzTest {
                 byte[] bytes = file;
                 run.check(log.toString(), MODEL_SOURCE, MODEL_PLACE, () -> ModelFile.fromBytes(bytes, MODEL_SOURCE),
                         loaded -> modelProblem(bytes, loaded));
+                if (seed % 8 == 0) {
+                    // As the CLI loads --model: from a file, which messages name.
+                    Path path = tmp.resolve("fuzz-" + seed + ".mild");
+                    Files.write(path, bytes);
+                    run.check(log + " loaded from a file", path.toString(), MODEL_PLACE, () -> ModelFile.load(path),
+                            loaded -> modelProblem(bytes, loaded));
+                    Files.delete(path);
+                }
             }
             run.assertNoFailures();
         });
