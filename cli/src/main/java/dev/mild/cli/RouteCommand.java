@@ -138,7 +138,8 @@ final class RouteCommand implements Command {
                 for (int c = 0; c < parts.length; c++) {
                     int f = columnOf == null ? c : columnOf[c];
                     if (f >= 0) {
-                        row[f] = CsvReader.feature(parts[c].trim(), "stdin", lineNo, c + 1, features.get(f));
+                        row[f] = CsvReader.feature(CsvReader.withoutPadding(parts[c]), "stdin", lineNo, c + 1,
+                                features.get(f));
                     }
                 }
                 int k;
@@ -238,7 +239,7 @@ final class RouteCommand implements Command {
     /** A first line is a header when one of its cells names a feature of the model or a label/cost/pred column. */
     private static boolean isHeader(String[] parts, Map<String, Integer> featureIndex) {
         for (String s : parts) {
-            String name = CsvReader.unquote(s.trim());
+            String name = CsvReader.unquote(CsvReader.withoutPadding(s));
             if (featureIndex.containsKey(name) || CsvReader.isLabelOrExpertColumn(name)
                     || CsvReader.reservedLookalike(name) != null) {
                 return true;
@@ -252,7 +253,7 @@ final class RouteCommand implements Command {
         boolean anyText = false;
         for (String s : parts) {
             try {
-                Decimal.parseFloat(s.trim());
+                Decimal.parseFloat(CsvReader.withoutPadding(s));
                 return false;
             } catch (NumberFormatException notANumber) {
                 anyText |= !s.isBlank();
@@ -265,7 +266,7 @@ final class RouteCommand implements Command {
         int[] columnOf = new int[parts.length];
         boolean[] seen = new boolean[features.size()];
         for (int c = 0; c < parts.length; c++) {
-            String name = CsvReader.unquote(parts[c].trim());
+            String name = CsvReader.unquote(CsvReader.withoutPadding(parts[c]));
             Integer index = featureIndex.get(name);
             if (index == null) {
                 CsvReader.rejectHiddenCharacter(name, "stdin, line " + lineNo + ", column " + (c + 1));

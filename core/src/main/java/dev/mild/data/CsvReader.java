@@ -127,7 +127,7 @@ public final class CsvReader {
         Set<String> seen = new HashSet<>();
         Set<String> expertsSeen = new HashSet<>();   // not experts.contains: 100,000 cost columns took 40 s
         for (int c = 0; c < cols; c++) {
-            String name = unquote(header[c].trim());
+            String name = unquote(withoutPadding(header[c]));
             header[c] = name;
             if (name.isEmpty()) {
                 throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
@@ -151,7 +151,7 @@ public final class CsvReader {
                 labelCol = c;
             } else if (name.startsWith(COST_PREFIX) || name.startsWith(PRED_PREFIX)) {
                 boolean cost = name.startsWith(COST_PREFIX);
-                String expert = name.substring(cost ? COST_PREFIX.length() : PRED_PREFIX.length()).trim();
+                String expert = withoutPadding(name.substring(cost ? COST_PREFIX.length() : PRED_PREFIX.length()));
                 if (expert.isEmpty()) {
                     throw new InvalidInputException(source + ", line " + lineNo + ", column " + (c + 1)
                             + ": \"" + name + "\" needs an expert name after the colon");
@@ -197,7 +197,7 @@ public final class CsvReader {
                         + " cells but the header has " + cols + " columns" + quotingHint(line, headerLine));
             }
             for (int c = 0; c < cols; c++) {
-                String cell = cells[c].trim();
+                String cell = withoutPadding(cells[c]);
                 switch (kind[c]) {
                     case FEATURE -> x.add(feature(cell, source, lineNo, c + 1, header[c]));
                     case COST -> {
@@ -301,14 +301,35 @@ public final class CsvReader {
     }
 
     /**
+     * A cell or header name without the spaces and tabs around it, the padding CSV writers and people put there. Not
+     * {@link String#trim}, which drops every character up to U+0020: control characters, which a damaged byte makes,
+     * were dropped in silence (".5" with its '.' flipped to 0x0E was read as 5); kept, they are refused in the words
+     * of any other character a number or a name does not hold.
+     *
+     * @param cell a cell or header name as split from its line
+     * @return it without leading and trailing spaces and tabs
+     */
+    public static String withoutPadding(String cell) {
+        int from = 0;
+        int to = cell.length();
+        while (from < to && (cell.charAt(from) == ' ' || cell.charAt(from) == '\t')) {
+            from++;
+        }
+        while (to > from && (cell.charAt(to - 1) == ' ' || cell.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return cell.substring(from, to);
+    }
+
+    /**
      * A header name without the double quotes some exports put around it (as the header line is read here).
      *
-     * @param s a header cell, trimmed
+     * @param s a header cell, without its padding ({@link #withoutPadding})
      * @return what is inside the quotes, trimmed, when {@code s} starts and ends with one; {@code s} otherwise
      */
     public static String unquote(String s) {
         if (s.length() >= 2 && s.startsWith("\"") && s.endsWith("\"")) {
-            return s.substring(1, s.length() - 1).trim();
+            return withoutPadding(s.substring(1, s.length() - 1));
         }
         return s;
     }
@@ -386,9 +407,9 @@ public final class CsvReader {
     /**
      * The reserved name or prefix ({@code label}, {@code cost:<expert>}, {@code pred:<expert>}) that a header
      * name matches only up to case or whitespace, as it should be written; null when it matches one exactly or
-     * none. The readers pass names after {@code trim()}, so surrounding spaces in the file alone are fine; a name
-     * given here with surrounding whitespace can itself count as a lookalike ({@code " label"} gives
-     * {@code label}).
+     * none. The readers pass names without their padding ({@link #withoutPadding}), so surrounding spaces in the
+     * file alone are fine; a name given here with surrounding whitespace can itself count as a lookalike
+     * ({@code " label"} gives {@code label}).
      *
      * @param name the header name, trimmed and unquoted
      * @return the name as it should be written ({@code label}, or the prefix followed by the expert's name), or null
@@ -511,7 +532,7 @@ public final class CsvReader {
         }
         if (headerLine != null) {
             for (String name : headerLine.split(",", -1)) {
-                if (unquote(name.trim()).indexOf('"') >= 0) {
+                if (unquote(withoutPadding(name)).indexOf('"') >= 0) {
                     return " (the header has a stray double quote: a quoted name with a comma inside is split there,"
                             + " as names are read without quoting)";
                 }

@@ -102,7 +102,7 @@ public record GoldenCase(String name, LossConfig config, int rows, float[] score
                 int at = undecoded.position();
                 int line = 1;
                 for (int i = 0; i < at; i++) {
-                    line += bytes[i] == '\n' ? 1 : 0;
+                    line += Json.isLineEnd(bytes[i], i + 1 < bytes.length ? bytes[i + 1] : -1) ? 1 : 0;
                 }
                 throw new InvalidInputException(String.format(java.util.Locale.ROOT, "%s: not a golden JSON file: the"
                         + " bytes are not UTF-8 text (line %d, byte offset %d: 0x%02x)", file, line, at,

@@ -199,7 +199,9 @@ public final class Json {
         if (peek() == '-') {
             pos++;
         }
+        int integerStart = pos;
         digits();
+        boolean leadingZero = pos - integerStart > 1 && text.charAt(integerStart) == '0';
         if (pos < text.length() && text.charAt(pos) == '.') {
             pos++;
             digits();
@@ -212,12 +214,18 @@ public final class Json {
             digits();
         }
         String number = text.substring(start, pos);
+        String shown = number.length() > 40 ? number.substring(0, 40) + "..." : number;
+        if (leadingZero) {
+            // RFC 8259 has none; read, "0125" (a "0.125" that lost its '.') was 125.
+            pos = start;
+            throw error("number " + shown + " has a leading zero, which JSON numbers do not have (a lost '.'?)");
+        }
         double value = Double.parseDouble(number);
         if (Double.isInfinite(value)) {
             // Read as Infinity it would pass for a value: weights of 1e999 made a golden case "fail" (exit 1).
             pos = start;
-            throw error("number " + (number.length() > 40 ? number.substring(0, 40) + "..." : number)
-                    + " is beyond the float64 range (at most " + Double.MAX_VALUE + " in magnitude)");
+            throw error("number " + shown + " is beyond the float64 range (at most " + Double.MAX_VALUE
+                    + " in magnitude)");
         }
         return value;
     }
@@ -286,17 +294,29 @@ public final class Json {
         }
     }
 
+    /**
+     * Whether {@code c} ends a line: a line feed, or a carriage return not followed by one. At LF alone, a document
+     * with CR line ends (JSON whitespace; the CSV reader's line ends too) had every error on line 1.
+     *
+     * @param c    a character (or byte) of the text
+     * @param next the one after it, or -1 at the end
+     * @return {@code true} for LF, and for CR unless {@code next} is LF
+     */
+    static boolean isLineEnd(int c, int next) {
+        return c == '\n' || c == '\r' && next != '\n';
+    }
+
     private InvalidInputException error(String what) {
         int[] at = lineAndColumn(pos);
         return new InvalidInputException(source + ": line " + at[0] + ", column " + at[1] + ": " + what);
     }
 
-    /** The line and column (both 1-based) of the character at {@code offset}. */
+    /** The line and column (both 1-based) of the character at {@code offset}; lines end at LF, CR LF or CR. */
     private int[] lineAndColumn(int offset) {
         int line = 1;
         int col = 1;
         for (int i = 0; i < Math.min(offset, text.length()); i++) {
-            if (text.charAt(i) == '\n') {
+            if (isLineEnd(text.charAt(i), i + 1 < text.length() ? text.charAt(i + 1) : -1)) {
                 line++;
                 col = 1;
             } else {

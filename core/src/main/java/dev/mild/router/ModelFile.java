@@ -321,7 +321,12 @@ public final class ModelFile {
         int infoCount = in.count("info entries", 4);   // two strings, each at least its 2-byte length
         Map<String, String> info = new LinkedHashMap<>();
         for (int i = 0; i < infoCount; i++) {
-            info.put(in.readName("the key of info entry " + (i + 1)), in.readName("the value of info entry " + (i + 1)));
+            String key = in.readName("the key of info entry " + (i + 1));
+            if (info.put(key, in.readName("the value of info entry " + (i + 1))) != null) {
+                // Kept, the later value replaced the earlier in silence (the writer's map never repeats a key).
+                throw new InvalidInputException(in.part + ": info entry " + (i + 1) + " repeats the key \"" + key
+                        + "\" of an earlier one");
+            }
         }
         in.part = "the feature names";
         int d = in.count("features", 2 + 8);   // a name, a mean and a std
@@ -335,7 +340,7 @@ public final class ModelFile {
         Standardizer standardizer = new Standardizer(mean, std, features);   // checks them, naming the feature
         Mlp network = readNetwork(in, "the router network");
         in.part = "the expert setup";
-        ExpertSetup.Source source = ExpertSetup.Source.byName(in.readName("the source of the experts' costs"));
+        String sourceName = in.readName("the source of the experts' costs");
         int p = in.count("experts", 2 + 8);   // a name and a price
         List<String> names = new ArrayList<>(p);
         for (int k = 0; k < p; k++) {
@@ -355,14 +360,20 @@ public final class ModelFile {
             beta[k] = in.readDouble();
         }
         long seed = in.readLong();
+        ExpertSetup setup;
+        try {
+            setup = new ExpertSetup(ExpertSetup.Source.byName(sourceName), names, classes, blocks, beta, seed);
+        } catch (InvalidInputException e) {
+            // Its own words alone ("unknown experts", "--blocks ...") did not say where in the file the damage is.
+            throw new InvalidInputException(in.part + ": " + e.getMessage(), e);
+        }
         in.part = "the expert classifiers";
         int nc = in.count("classifiers", 4 + 2 * 4 + 2 * 4);   // the smallest network: 1 -> 1, one weight, one bias
         List<Mlp> classifiers = new ArrayList<>(nc);
         for (int i = 0; i < nc; i++) {
             classifiers.add(readNetwork(in, "the classifier of expert " + (i + 1)));
         }
-        return new RouterModel(features, standardizer, network,
-                new ExpertSetup(source, names, classes, blocks, beta, seed), classifiers, info);
+        return new RouterModel(features, standardizer, network, setup, classifiers, info);
     }
 
     /**
@@ -370,11 +381,15 @@ public final class ModelFile {
      * larger than the bytes left, a string that is not modified UTF-8, the end coming early) is named by its place.
      */
     private static final class Payload {
+        private final byte[] file;
+        private final int end;
         private final ByteArrayInputStream bytes;
         private final DataInputStream in;
         String part = "the info entries";
 
         Payload(byte[] file, int length) {
+            this.file = file;
+            end = HEADER + length;
             bytes = new ByteArrayInputStream(file, HEADER, length);
             in = new DataInputStream(bytes);
         }
@@ -397,13 +412,27 @@ public final class ModelFile {
 
         /** A string; {@code what} names it in the message when its bytes are not modified UTF-8. */
         String readName(String what) throws IOException {
+            int start = end - remaining();
+            String name;
             try {
-                return in.readUTF();
+                name = in.readUTF();
             } catch (UTFDataFormatException e) {
                 // Its own words ("malformed input around byte 7") said neither which string nor that it is the file's.
-                throw new InvalidInputException(part + ": " + what + " is not text (its bytes are not the modified"
-                        + " UTF-8 a model file stores strings in)", e);
+                throw notText(what, e);
             }
+            // readUTF also takes encodings writeUTF never makes (a raw 0 byte for U+0000, an overlong C1 81 for 'A'):
+            // the name read was not the one written, and the model saved again made another file.
+            ByteArrayOutputStream written = new ByteArrayOutputStream();
+            new DataOutputStream(written).writeUTF(name);
+            if (!java.util.Arrays.equals(file, start, end - remaining(), written.toByteArray(), 0, written.size())) {
+                throw notText(what, null);
+            }
+            return name;
+        }
+
+        private InvalidInputException notText(String what, IOException cause) {
+            return new InvalidInputException(part + ": " + what + " is not text (its bytes are not the modified UTF-8 a"
+                    + " model file stores strings in)", cause);
         }
 
         /**

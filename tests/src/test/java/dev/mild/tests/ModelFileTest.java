@@ -291,7 +291,7 @@ class ModelFileTest {
     }
 
     /** {@code bytes} with the one occurrence of {@code from} (ASCII) replaced by {@code to}, of the same length. */
-    private static byte[] replaceOnce(byte[] bytes, String from, String to) {
+    static byte[] replaceOnce(byte[] bytes, String from, String to) {
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
         int at = text.indexOf(from);
         assertTrue(at >= 0 && text.indexOf(from, at + 1) < 0, "\"" + from + "\" occurs once");
@@ -299,7 +299,7 @@ class ModelFileTest {
     }
 
     /** A model file's bytes with the checksum recomputed over the payload. */
-    private static byte[] withChecksum(byte[] file) {
+    static byte[] withChecksum(byte[] file) {
         byte[] bytes = file.clone();
         CRC32 crc = new CRC32();
         crc.update(bytes, 20, bytes.length - 24);
@@ -425,7 +425,7 @@ class ModelFileTest {
      * One feature "a" standardized by mean 0.5 and std 2, a router 1 -> 2 with parameters set by hand, experts e1 and
      * e2 (prices 0.25 and 0), and for trained experts one classifier 1 -> classes each.
      */
-    private static RouterModel handModel(ExpertSetup.Source source, int classes, int[] blocks) {
+    static RouterModel handModel(ExpertSetup.Source source, int classes, int[] blocks) {
         Mlp router = new Mlp(1, 2);
         router.weights(0)[0] = 1.5f;
         router.weights(0)[1] = -2f;
