@@ -225,7 +225,8 @@ public final class ModelFile {
             RouterModel m = readPayload(in);
             if (in.remaining() != 0) {
                 // Without the source: the catch below puts it and "corrupt model file" in front (they were there twice).
-                throw new InvalidInputException(in.remaining() + " unexpected bytes after the model");
+                throw new InvalidInputException(in.remaining() + " unexpected bytes after the model (from byte offset "
+                        + (HEADER + n - in.remaining()) + ")");
             }
             return m;
         } catch (EOFException e) {

@@ -231,7 +231,9 @@ class ModelFileTest {
         Path f = tmp.resolve("longer.mild");
         Files.write(f, withChecksum(longer));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> ModelFile.load(f));
-        assertEquals(f + ": corrupt model file: 3 unexpected bytes after the model", e.getMessage());
+        // The model's own bytes end where the good file's checksum began.
+        assertEquals(f + ": corrupt model file: 3 unexpected bytes after the model (from byte offset "
+                + (good.length - 4) + ")", e.getMessage());
     }
 
     /**
