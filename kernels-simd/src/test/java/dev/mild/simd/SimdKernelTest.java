@@ -247,8 +247,8 @@ class SimdKernelTest {
         double[] refLoss = new double[b];
         double[] refGrad = new double[2 * b];
         double[] refGradTerms = new double[2 * b];
-        double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss, refGrad, null,
-                refGradTerms);
+        double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss, refGrad,
+                null, refGradTerms);
         try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
             check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean,
                     "a flushed term lifted by delta 67, width=" + Species.F.vectorBitSize());
