@@ -205,6 +205,11 @@ class SimdDenseTest {
         assertThrows(IllegalArgumentException.class, () -> product.layer(0, 3));
         assertThrows(IllegalArgumentException.class, () -> product.layer(3, 0));
         assertThrows(IllegalArgumentException.class, () -> product.layer(65536, 65536));
+        // One weight more than the largest layer it holds (its weights and a vector of padding in one Java array)
+        // is refused before anything is allocated.
+        int tooMany = Integer.MAX_VALUE - 16 - Species.L + 1;
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> product.layer(1, tooMany));
+        assertEquals("a layer of 1 x " + tooMany + " weights does not fit one Java array", big.getMessage());
         DenseProduct.Layer layer = product.layer(3, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> layer.load(new float[11]));
         assertEquals("11 weights for a layer of 3 x 4", e.getMessage());
@@ -215,6 +220,6 @@ class SimdDenseTest {
         IllegalStateException g = assertThrows(IllegalStateException.class,
                 () -> layer.multiplyTransposedThroughRelu(new float[4], new float[3], new float[3]));
         assertEquals("this layer was made by DenseProduct.layer; multiplying by W^T needs one made by trainingLayer",
-                s.getMessage());
+                g.getMessage());
     }
 }

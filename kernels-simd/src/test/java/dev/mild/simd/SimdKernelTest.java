@@ -159,6 +159,102 @@ class SimdKernelTest {
         }
     }
 
+    /**
+     * One kernel serving more configurations in turn than it keeps plans for ({@value SimdKernel#PLANS_KEPT}), each
+     * one given as an object, then as a new equal object, then as the first object again, and all of them again in a
+     * second round, after their plans were dropped: every call must find its own configuration's plan (by identity,
+     * by equality, or rebuilt), never another's.
+     */
+    @Test
+    void oneKernelServesMoreConfigurationsThanItKeepsPlansFor() {
+        int b = Species.L + 3;
+        try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+            for (int round = 0; round < 2; round++) {
+                for (int c = 0; c < SimdKernel.PLANS_KEPT + 2; c++) {
+                    int p = 2 + c % 5;
+                    int v = c % VARIANTS.length;
+                    SplittableRandom rnd = new SplittableRandom(c);
+                    LossConfig config = config(v, p, rnd);
+                    LossConfig equal = config(v, p, new SplittableRandom(c)); // the same values, another object
+                    float[] scores = gaussian(rnd, b * p, VARIANTS[v].scoreScale);
+                    float[] weights = uniform(rnd, b * p, VARIANTS[v].minWeight, 2.0);
+                    double[] refLoss = new double[b];
+                    double[] refGrad = new double[b * p];
+                    double[] refGradTerms = new double[b * p];
+                    double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss,
+                            refGrad, null, refGradTerms);
+                    String what = "round " + round + ", configuration " + c + " (p=" + p + " " + VARIANTS[v].name + ")";
+                    for (LossConfig given : new LossConfig[] {config, equal, config}) {
+                        check(k, given, b, scores, weights, refLoss, refGrad, refGradTerms, refMean, what);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The general member's double path ({@link Plan#othersInDouble}: some {@code delta_k + max(0, log a_k)} above
+     * {@value Plan#OTHERS_IN_DOUBLE_ABOVE}), at this width: additive margins up to 40 with nu = 1 and nu = 0.5, and
+     * logsumexp with margins down to 1e-14 (inverse margins above e^30, which leave the float path, see
+     * {@link Plan#logSumExpPath}). The tests module checks such rows on one row of two experts at the CPU's width;
+     * here a whole and a partial block of rows, gathered (p = 3) and through the transpose network (8, 16).
+     */
+    @Test
+    void largeMarginsTakeTheDoublePathAtThisWidth() {
+        int l = Species.L;
+        for (int p : new int[] {3, 8, 16}) {
+            for (int b : new int[] {2 * l + 3}) {
+                for (int member = 0; member < 3; member++) {
+                    SplittableRandom rnd = new SplittableRandom(131L * p + b + 7L * member);
+                    double[] rho = new double[p];
+                    double[] delta = new double[p];
+                    for (int k = 0; k < p; k++) {
+                        rho[k] = member == 2 ? Math.pow(10, -14 + 2 * rnd.nextDouble()) : 0.3 + 2.7 * rnd.nextDouble();
+                        delta[k] = 25 + 15 * rnd.nextDouble();
+                    }
+                    LossConfig config = switch (member) {
+                        case 0 -> LossConfig.of(rho, delta, 1.0);
+                        case 1 -> LossConfig.of(rho, delta, 0.5);
+                        default -> LossConfig.mild(rho);
+                    };
+                    // Signed weights except for nu = 0.5, whose Phi ~ e^(delta / 2) would cancel (see Variant).
+                    float[] scores = gaussian(rnd, b * p, member == 2 ? 1e-13 : 3.0);
+                    float[] weights = uniform(rnd, b * p, member == 1 ? 0.0 : -0.5, 2.0);
+                    double[] refLoss = new double[b];
+                    double[] refGrad = new double[b * p];
+                    double[] refGradTerms = new double[b * p];
+                    double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss,
+                            refGrad, null, refGradTerms);
+                    try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+                        assertEquals(Plan.ROWS_IN_LANES, k.layoutOf(config));
+                        check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean, "p=" + p + " B="
+                                + b + " member " + member + " width=" + Species.F.vectorBitSize());
+                    }
+                }
+            }
+        }
+        // Where it matters: tests' LargeExponentTest row (rho 5, delta (0, 67), scores (-440, 0), weights (0, 1e6)) in
+        // every lane. e^(67 - 88) lifts the float exp's flushed e^-88 into the loss (7.6e-4) and makes it the whole
+        // of the first expert's gradient entry.
+        int b = 2 * l + 3;
+        LossConfig config = LossConfig.of(new double[] {5, 5}, new double[] {0, 67}, 1.0);
+        float[] scores = new float[2 * b];
+        float[] weights = new float[2 * b];
+        for (int i = 0; i < b; i++) {
+            scores[2 * i] = -440f;
+            weights[2 * i + 1] = 1e6f;
+        }
+        double[] refLoss = new double[b];
+        double[] refGrad = new double[2 * b];
+        double[] refGradTerms = new double[2 * b];
+        double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss, refGrad,
+                null, refGradTerms);
+        try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
+            check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean,
+                    "a flushed term lifted by delta 67, width=" + Species.F.vectorBitSize());
+        }
+    }
+
     @Test
     void layoutRuleUsesExpertsInLanesOnlyForManyExpertsAndFewMargins() {
         assertEquals(Plan.ROWS_IN_LANES, SimdKernel.layoutFor(LossConfig.uniform(8, 1.0, 1.0)));
@@ -170,6 +266,15 @@ class SimdKernelTest {
             distinct[k] = 0.5 + k / 32.0;
         }
         assertEquals(Plan.ROWS_IN_LANES, SimdKernel.layoutFor(LossConfig.mild(distinct)));
+        // At most max(2, p / 32) distinct margins: 64 experts in two groups still go in lanes, in three not.
+        for (int groups : new int[] {2, 3}) {
+            double[] rho = new double[64];
+            for (int k = 0; k < 64; k++) {
+                rho[k] = 1.0 + k % groups;
+            }
+            assertEquals(groups == 2 ? Plan.EXPERTS_IN_LANES : Plan.ROWS_IN_LANES,
+                    SimdKernel.layoutFor(LossConfig.mild(rho)), groups + " margins of 64 experts");
+        }
     }
 
     /**

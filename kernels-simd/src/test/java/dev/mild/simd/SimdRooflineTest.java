@@ -23,8 +23,10 @@ class SimdRooflineTest {
         float[] whole = new float[d.length];
         float[] inCalls = new float[d.length];
         float[] sum = new float[block];
-        SimdRoofline.exp2(d, whole, new float[] {1.4426950f}, sum);
-        SimdRoofline.exp2InCalls(d, inCalls, new float[] {1.4426950f}, sum, call);
+        float sink = SimdRoofline.exp2(d, whole, new float[] {1.4426950f}, sum);
+        assertEquals(sum[0], sink, "exp2 returns its first lane sum");
+        sink = SimdRoofline.exp2InCalls(d, inCalls, new float[] {1.4426950f}, sum, call);
+        assertEquals(sum[0], sink, "exp2InCalls returns its last call's first lane sum");
         for (int i = 0; i < d.length; i++) {
             // The same exp on the same input gives the same bits; and it is 2^u of the float u = d scale, to
             // the exp's stated accuracy (VectorMathTest: 7.9e-8).
@@ -40,6 +42,55 @@ class SimdRooflineTest {
                 want += inCalls[i];
             }
             assertEquals(want, sum[lane], 1e-6 * want, "lane " + lane);
+        }
+    }
+
+    /**
+     * The other entry points compute what they promise, against {@link StrictMath} in double: the kernel's float
+     * log1p and {@code 1/(1 + z)} (to VectorMathTest's two units of 2^-24, and the float division's bits), and the
+     * Vector API's EXP and LOG1P that the benchmarks compare them with, with the lane sums of EXP.
+     */
+    @Test
+    void logAndTheVectorApiComparisonsComputeTheirFunctions() {
+        int block = SimdRoofline.blockLength();
+        int lanes = block / 2;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] z = new float[8 * block];
+        float[] d = new float[z.length];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) Math.pow(10, 6 - 12 * rnd.nextDouble()); // 1e-6 .. 1e6, as the kernel's zRest ranges
+            d[i] = (float) (-6.0 * rnd.nextDouble());
+        }
+        float[] out = new float[z.length];
+        float[] inverse = new float[z.length];
+        float sink = SimdRoofline.log1p(z, out, inverse);
+        assertEquals(out[0], sink, "log1p returns its first output");
+        float[] api = new float[z.length];
+        sink = SimdRoofline.vectorApiLog1p(z, api);
+        assertEquals(api[0], sink, "vectorApiLog1p returns its first output");
+        for (int i = 0; i < z.length; i++) {
+            double want = StrictMath.log1p(z[i]);
+            assertEquals(want, out[i], 0x1p-23 * want, "log1p at z = " + z[i]);
+            assertEquals(1f / (1f + z[i]), inverse[i], 0f, "1/(1 + z) at z = " + z[i]);
+            assertEquals(want, api[i], 0x1p-22 * want, "Vector API LOG1P at z = " + z[i]);
+        }
+        float[] e = new float[d.length];
+        float[] sum = new float[block];
+        float scale = 1.4426950f;
+        sink = SimdRoofline.vectorApiExp(d, e, scale, sum);
+        assertEquals(sum[0], sink, "vectorApiExp returns its first lane sum");
+        for (int i = 0; i < d.length; i++) {
+            // e^(d scale ln2) = 2^(d scale), less the float rounding of ln2 and of the product (|d scale ln2| < 6:
+            // half an ulp of 6 is 2.4e-7 of the exponent, so of the result) and EXP's own error.
+            double want = Math.pow(2.0, d[i] * (double) scale);
+            assertEquals(want, e[i], 1e-6 * want, "Vector API EXP at d = " + d[i]);
+        }
+        for (int lane = 0; lane < lanes; lane++) {
+            double want = 0;
+            for (int i = lane; i < d.length; i += lanes) {
+                want += e[i];
+            }
+            assertEquals(want, sum[lane], 1e-6 * want, "Vector API EXP, lane sum " + lane);
         }
     }
 

@@ -143,7 +143,9 @@ class VectorMathTest {
         }
         double worst = Math.max(Math.max(
                 worstLog1p(tiny), worstLog1p(floats(4, 2_000_000, 0, 4))), worstLog1p(floats(5, 1_000_000, 4, 1e6)));
-        report("log1p (float)", worst, 2.0e-7);
+        // Two units of 2^-24, as the name says (measured: 1.4 units). The 2e-7 it had was 3.4 units, loose enough
+        // that the atanh series without its s^9 term (1.5e-7, 2.5 units) passed.
+        report("log1p (float)", worst, 0x1p-23);
     }
 
     /** Max relative error of the float log1p over {@code zs}; its 1/(1 + z) must be the float division's. */
