@@ -128,8 +128,13 @@ final class OpenClContext implements AutoCloseable {
                 if (lostTemporary && attempt < BUILD_ATTEMPTS) {
                     continue;
                 }
+                // PoCL with a cache directory it may not write lists its device, then fails every build, its log
+                // saying only "failed to build the program".
+                String cache = device.platformName().equals(PoclCache.PLATFORM) ? PoclCache.problem(System.getenv())
+                        : null;
                 throw new OpenClException("the OpenCL compiler of " + device.label() + " rejected the loss kernels:\n"
-                        + log + (lostTemporary ? signalChainingHint(attempt) : ""), e);
+                        + log + (lostTemporary ? signalChainingHint(attempt) : "") + (cache != null ? "\n" + cache : ""),
+                        e);
             }
         }
     }

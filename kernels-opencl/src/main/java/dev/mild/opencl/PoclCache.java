@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * PoCL (the OpenCL driver for CPUs) lists no device at all when it cannot create its kernel cache directory, and
  * says why only with {@code POCL_DEBUG} set. Without this, a service account whose home does not exist (Debian's
- * {@code nobody}: {@code /nonexistent}) or is read-only was told to install an OpenCL driver it already had.
+ * {@code nobody}: {@code /nonexistent}) or is read-only was told to install an OpenCL driver it already had. With a
+ * directory that exists but that it may not write, PoCL lists its device and every build fails ("failed to build
+ * the program").
  *
  * <p>The directory is PoCL's (3.x, Linux): {@code POCL_CACHE_DIR} when set, else {@code $XDG_CACHE_HOME/pocl/kcache}
  * when that is set and not empty, else {@code $HOME/.cache/pocl/kcache}, else under /tmp ({@code uncached} in place
@@ -22,13 +24,14 @@ final class PoclCache {
     }
 
     /**
-     * Why PoCL cannot create its cache directory under this environment, or null when it can (or the directory is
+     * Why PoCL cannot create or write its cache directory under this environment, or null when it can (or the directory is
      * not known: no POCL_CACHE_DIR, XDG_CACHE_HOME or HOME). Looks only, creates nothing.
      *
      * @param env the process's environment ({@link System#getenv()})
-     * @return e.g. "PoCL lists no device when it cannot create its kernel cache, and /nonexistent/.cache/pocl/kcache
-     *         (from HOME=/nonexistent) cannot be created: /nonexistent does not exist and / is not writable by this
-     *         user; set POCL_CACHE_DIR to a writable directory, e.g. POCL_CACHE_DIR=/tmp/pocl-cache"
+     * @return e.g. "PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and
+     *         /nonexistent/.cache/pocl/kcache (from HOME=/nonexistent) cannot be created or written: /nonexistent does
+     *         not exist and / is not writable by this user; set POCL_CACHE_DIR to a writable directory, e.g.
+     *         POCL_CACHE_DIR=/tmp/pocl-cache"
      */
     static String problem(Map<String, String> env) {
         String from;
@@ -50,9 +53,9 @@ final class PoclCache {
         if (why == null) {
             return null;
         }
-        return "PoCL lists no device when it cannot create its kernel cache, and " + dir + " (from " + from + "="
-                + env.get(from) + ") cannot be created: " + why + "; set POCL_CACHE_DIR to a writable directory,"
-                + " e.g. POCL_CACHE_DIR=/tmp/pocl-cache";
+        return "PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and " + dir + " (from "
+                + from + "=" + env.get(from) + ") cannot be created or written: " + why + "; set POCL_CACHE_DIR to a"
+                + " writable directory, e.g. POCL_CACHE_DIR=/tmp/pocl-cache";
     }
 
     /** Null when {@code dir} is a writable directory or its nearest existing parent is one; else why not. */

@@ -41,8 +41,8 @@ class PoclCacheTest {
     void aHomeUnderARegularFileIsNamedWithTheDirectoryPoclWants() throws IOException {
         Path file = Files.writeString(tmp.resolve("file"), "x");
         String home = file.resolve("home").toString();
-        assertEquals("PoCL lists no device when it cannot create its kernel cache, and " + home + "/.cache/pocl/kcache"
-                + " (from HOME=" + home + ") cannot be created: " + file + " is not a directory" + ADVICE,
+        assertEquals("PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and " + home + "/.cache/pocl/kcache"
+                + " (from HOME=" + home + ") cannot be created or written: " + file + " is not a directory" + ADVICE,
                 PoclCache.problem(env("HOME", home)));
     }
 
@@ -52,17 +52,17 @@ class PoclCacheTest {
         String bad = file.resolve("c").toString();
         String good = tmp.toString();
         // POCL_CACHE_DIR first, used as it is.
-        assertEquals("PoCL lists no device when it cannot create its kernel cache, and " + bad + " (from"
-                + " POCL_CACHE_DIR=" + bad + ") cannot be created: " + file + " is not a directory" + ADVICE,
+        assertEquals("PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and " + bad + " (from"
+                + " POCL_CACHE_DIR=" + bad + ") cannot be created or written: " + file + " is not a directory" + ADVICE,
                 PoclCache.problem(env("POCL_CACHE_DIR", bad, "XDG_CACHE_HOME", good, "HOME", good)));
         assertNull(PoclCache.problem(env("POCL_CACHE_DIR", good, "HOME", bad)));
         // Then XDG_CACHE_HOME unless empty, with pocl/kcache (pocl/uncached without the kernel cache).
-        assertEquals("PoCL lists no device when it cannot create its kernel cache, and " + bad + "/pocl/uncached (from"
-                + " XDG_CACHE_HOME=" + bad + ") cannot be created: " + file + " is not a directory" + ADVICE,
+        assertEquals("PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and " + bad + "/pocl/uncached (from"
+                + " XDG_CACHE_HOME=" + bad + ") cannot be created or written: " + file + " is not a directory" + ADVICE,
                 PoclCache.problem(env("XDG_CACHE_HOME", bad, "HOME", good, "POCL_KERNEL_CACHE", "0")));
         assertNull(PoclCache.problem(env("XDG_CACHE_HOME", good, "HOME", bad)));
-        assertEquals("PoCL lists no device when it cannot create its kernel cache, and " + bad + "/.cache/pocl/kcache"
-                + " (from HOME=" + bad + ") cannot be created: " + file + " is not a directory" + ADVICE,
+        assertEquals("PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and " + bad + "/.cache/pocl/kcache"
+                + " (from HOME=" + bad + ") cannot be created or written: " + file + " is not a directory" + ADVICE,
                 PoclCache.problem(env("XDG_CACHE_HOME", "", "HOME", bad)));
     }
 }

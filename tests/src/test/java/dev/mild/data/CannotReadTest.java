@@ -24,7 +24,7 @@ class CannotReadTest {
     @Test
     void anotherFileSystemErrorGivesItsReasonOnce() {
         Path file = Path.of("/mnt/share/costs.csv");
-        assertEquals("/mnt/share/costs.csv: cannot read: Input/output error",
+        assertEquals("/mnt/share/costs.csv: cannot read: input/output error",
                 DataFiles.cannotRead(file, new FileSystemException(file.toString(), null, "Input/output error"))
                         .getMessage());
     }

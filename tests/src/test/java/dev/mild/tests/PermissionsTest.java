@@ -98,7 +98,14 @@ class PermissionsTest {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
         pb.environment().remove("MILD_VERBOSE");
-        pb.environment().putAll(env);
+        // A null value removes the variable (the tests' own environment may set it: .ci/run sets POCL_CACHE_DIR).
+        env.forEach((name, value) -> {
+            if (value == null) {
+                pb.environment().remove(name);
+            } else {
+                pb.environment().put(name, value);
+            }
+        });
         pb.redirectOutput(tmp.resolve("out.txt").toFile());
         pb.redirectError(tmp.resolve("err.txt").toFile());
         Process p = pb.start();
@@ -235,7 +242,9 @@ class PermissionsTest {
     /**
      * PoCL lists no device when it cannot create its kernel cache (under $HOME/.cache, for a service account often
      * a home that does not exist or that it may not write): the message said to install an OpenCL driver, which was
-     * installed. It now names the directory and POCL_CACHE_DIR; with that set, the same command passes.
+     * installed. With a cache directory that exists but that it may not write (a POCL_CACHE_DIR of another user's),
+     * PoCL lists its device and fails every build, its log saying only "failed to build the program". Both messages
+     * now name the directory and POCL_CACHE_DIR; with that set to a directory of its own, the same command passes.
      */
     @Test
     void poclWithoutACacheDirectoryIsNamedAsSuch() throws Exception {
@@ -244,15 +253,26 @@ class PermissionsTest {
                 "the OpenCL driver here is not PoCL");
         Path home = Files.createDirectory(work.resolve("home"));
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("r-xr-xr-x"));
-        Map<String, String> env = new java.util.HashMap<>(Map.of("HOME", home.toString()));
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("HOME", home.toString());
         env.put("XDG_CACHE_HOME", "");
+        env.put("POCL_CACHE_DIR", null);
         Run r = asNobody(env, "golden", "--backend", "opencl");
         assertEquals(2, r.code(), r.out() + r.err());
-        assertTrue(r.err().contains("PoCL lists no device when it cannot create its kernel cache, and " + home
-                + "/.cache/pocl/kcache (from HOME=" + home + ") cannot be created: " + home.resolve(".cache")
-                + " does not exist and " + home + " is not writable by this user; set POCL_CACHE_DIR to a writable"
-                + " directory"), r.err());
+        assertTrue(r.err().contains("PoCL lists no device, or builds nothing, when it cannot write its kernel cache,"
+                + " and " + home + "/.cache/pocl/kcache (from HOME=" + home + ") cannot be created or written: "
+                + home.resolve(".cache") + " does not exist and " + home + " is not writable by this user; set"
+                + " POCL_CACHE_DIR to a writable directory"), r.err());
         assertFalse(r.err().contains("install an OpenCL driver"), r.err());
+
+        Path rootsCache = Files.createDirectory(tmp.resolve("roots-cache"));   // 0755, root's
+        env.put("POCL_CACHE_DIR", rootsCache.toString());
+        Run build = asNobody(env, "golden", "--backend", "opencl");
+        assertEquals(2, build.code(), build.out() + build.err());
+        assertTrue(build.err().contains("rejected the loss kernels"), build.err());
+        assertTrue(build.err().contains(rootsCache + " (from POCL_CACHE_DIR=" + rootsCache + ") cannot be created or"
+                + " written: " + rootsCache + " is not writable by this user; set POCL_CACHE_DIR to a writable"
+                + " directory"), build.err());
 
         env.put("POCL_CACHE_DIR", work.resolve("pocl-cache").toString());
         Run ok = asNobody(env, "golden", "--backend", "opencl");
