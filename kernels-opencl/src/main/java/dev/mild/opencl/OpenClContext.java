@@ -133,8 +133,8 @@ final class OpenClContext implements AutoCloseable {
                 String cache = device.platformName().equals(PoclCache.PLATFORM) ? PoclCache.problem(System.getenv())
                         : null;
                 throw new OpenClException("the OpenCL compiler of " + device.label() + " rejected the loss kernels:\n"
-                        + log + (lostTemporary ? signalChainingHint(attempt) : "") + (cache != null ? "\n" + cache : ""),
-                        e);
+                        + log + (lostTemporary ? signalChainingHint(attempt) : "")
+                        + (cache != null ? "\n" + cache : ""), e);
             }
         }
     }

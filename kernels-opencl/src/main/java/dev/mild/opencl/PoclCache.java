@@ -24,8 +24,8 @@ final class PoclCache {
     }
 
     /**
-     * Why PoCL cannot create or write its cache directory under this environment, or null when it can (or the directory is
-     * not known: no POCL_CACHE_DIR, XDG_CACHE_HOME or HOME). Looks only, creates nothing.
+     * Why PoCL cannot create or write its cache directory under this environment, or null when it can (or the
+     * directory is not known: no POCL_CACHE_DIR, XDG_CACHE_HOME or HOME). Looks only, creates nothing.
      *
      * @param env the process's environment ({@link System#getenv()})
      * @return e.g. "PoCL lists no device, or builds nothing, when it cannot write its kernel cache, and
