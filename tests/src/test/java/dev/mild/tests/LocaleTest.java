@@ -3,13 +3,8 @@ package dev.mild.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.mild.cli.Console;
-import dev.mild.cli.Main;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import dev.mild.tests.CliTest.Run;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,22 +26,14 @@ class LocaleTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-    }
-
+    /** CliTest's in-process run of the command, with the default locale set to {@code locale}, then restored. */
     static Run run(Locale locale, String input, String... args) {
         Locale before = Locale.getDefault();
         Locale beforeFormat = Locale.getDefault(Locale.Category.FORMAT);
         Locale beforeDisplay = Locale.getDefault(Locale.Category.DISPLAY);
         Locale.setDefault(locale);
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            Console c = new Console(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)),
-                    new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8), false);
-            int code = Main.run(args, c);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            return CliTest.runWithInput(input, args);
         } finally {
             Locale.setDefault(before);
             Locale.setDefault(Locale.Category.FORMAT, beforeFormat);
@@ -59,9 +46,9 @@ class LocaleTest {
         Run root = run(Locale.ROOT, input, args);
         for (Locale l : LOCALES) {
             Run r = run(l, input, args);
-            assertEquals(root.code, r.code, l + ": " + r.err);
-            assertEquals(root.out, r.out, l + ", output of " + String.join(" ", args));
-            assertEquals(root.err, r.err, l + ", errors of " + String.join(" ", args));
+            assertEquals(root.code(), r.code(), l + ": " + r.err());
+            assertEquals(root.out(), r.out(), l + ", output of " + String.join(" ", args));
+            assertEquals(root.err(), r.err(), l + ", errors of " + String.join(" ", args));
         }
         return root;
     }
@@ -85,19 +72,19 @@ class LocaleTest {
         Path model = tmp.resolve("r.mild");
         Run t = run(Locale.ROOT, "", "train", "--data", train.toString(), "--epochs", "5", "--rho", "uniform", "--out",
                 model.toString());
-        assertEquals(0, t.code, t.err);
+        assertEquals(0, t.code(), t.err());
 
         Run text = sameEverywhere("", "eval", "--model", model.toString(), "--data", test.toString());
-        assertEquals(0, text.code, text.err);
+        assertEquals(0, text.code(), text.err());
         Run json = sameEverywhere("", "eval", "--model", model.toString(), "--data", test.toString(), "--json");
-        assertTrue(json.out.contains("\"deferralLoss\": 0."), json.out);
+        assertTrue(json.out().contains("\"deferralLoss\": 0."), json.out());
         Run route = sameEverywhere("x0,x1,x2\n0.5,-1.25,2\n-0.75,0.125,1e-3\n", "route", "--model", model.toString(),
                 "--scores");
-        assertEquals(0, route.code, route.err);
+        assertEquals(0, route.code(), route.err());
 
         Path golden = Files.writeString(tmp.resolve("surrogate-cases.json"), Support.resource("surrogate-cases.json"));
         Run g = sameEverywhere("", "golden", golden.toString(), "--backend", "scalar");
-        assertEquals(0, g.code, g.err);
+        assertEquals(0, g.code(), g.err());
     }
 
     @Test
@@ -107,11 +94,11 @@ class LocaleTest {
         Path floats = Files.write(tmp.resolve("floats-idx3"), new byte[] {0, 0, 0x0d, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0,
             0, 1, 0, 0, 0, 0});
         Run idx = sameEverywhere("", "train", "--data", floats.toString(), "--epochs", "1");
-        assertEquals(2, idx.code, idx.out);
-        assertTrue(idx.err.contains("an IDX file of 4-byte floats with 3 dimensions (magic 0x00000d03)"), idx.err);
+        assertEquals(2, idx.code(), idx.out());
+        assertTrue(idx.err().contains("an IDX file of 4-byte floats with 3 dimensions (magic 0x00000d03)"), idx.err());
         Path bad = Files.writeString(tmp.resolve("bad.csv"), "x0,cost:a,cost:b\n0.5,0.25,0.5\n1.5,2,abc\n");
         Run csv = sameEverywhere("", "train", "--data", bad.toString(), "--epochs", "1");
-        assertEquals(2, csv.code, csv.out);
-        assertTrue(csv.err.contains("line 3"), csv.err);
+        assertEquals(2, csv.code(), csv.out());
+        assertTrue(csv.err().contains("line 3"), csv.err());
     }
 }
