@@ -101,7 +101,8 @@ class SimdKernelTest {
     void runsAtTheForcedWidth() {
         int forced = SimdKernelProvider.forcedBits();
         int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        assumeTrue(forced <= preferred, "this CPU's vectors are " + preferred + " bits; " + forced + " cannot be tested here");
+        assumeTrue(forced <= preferred,
+                "this CPU's vectors are " + preferred + " bits; " + forced + " cannot be tested here");
         assertEquals(forced > 0 ? forced : preferred, Species.F.vectorBitSize(),
                 "the kernel must run at the width the test run asked for");
         assertEquals(null, new SimdKernelProvider().unavailableReason());
@@ -118,11 +119,7 @@ class SimdKernelTest {
                     LossConfig config = config(v, p, rnd);
                     float[] scores = gaussian(rnd, b * p, VARIANTS[v].scoreScale);
                     float[] weights = uniform(rnd, b * p, VARIANTS[v].minWeight, 2.0);
-                    double[] refLoss = new double[b];
-                    double[] refGrad = new double[b * p];
-                    double[] refGradTerms = new double[b * p];
-                    double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss,
-                            refGrad, null, refGradTerms);
+                    Truth truth = Truth.of(config, b, scores, weights);
                     for (int layout : new int[] {Plan.ROWS_IN_LANES, Plan.EXPERTS_IN_LANES}) {
                         if (layout == Plan.EXPERTS_IN_LANES && !VARIANTS[v].logSumExp) {
                             continue; // experts in lanes serves logsumexp only
@@ -134,7 +131,7 @@ class SimdKernelTest {
                             if (p > 1 && b > 0) {
                                 assertEquals(layout, k.layoutOf(config), what + ": layout not used");
                             }
-                            check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean, what);
+                            check(k, config, b, scores, weights, truth, what);
                             checked++;
                         }
                     }
@@ -152,8 +149,8 @@ class SimdKernelTest {
         for (GoldenCase c : cases) {
             for (int layout : new int[] {Plan.ROWS_IN_LANES, Plan.EXPERTS_IN_LANES}) {
                 try (SimdKernel k = new SimdKernel(KernelOptions.threads(1), layout)) {
-                    check(k, c.config(), c.rows(), c.scores(), c.weights(), c.rowLoss(), c.gradMeanLoss(), null,
-                            c.meanLoss(), c.name() + " layout=" + layout + " width=" + Species.F.vectorBitSize());
+                    check(k, c.config(), c.rows(), c.scores(), c.weights(), Truth.golden(c),
+                            c.name() + " layout=" + layout + " width=" + Species.F.vectorBitSize());
                 }
             }
         }
@@ -178,14 +175,10 @@ class SimdKernelTest {
                     LossConfig equal = config(v, p, new SplittableRandom(c)); // the same values, another object
                     float[] scores = gaussian(rnd, b * p, VARIANTS[v].scoreScale);
                     float[] weights = uniform(rnd, b * p, VARIANTS[v].minWeight, 2.0);
-                    double[] refLoss = new double[b];
-                    double[] refGrad = new double[b * p];
-                    double[] refGradTerms = new double[b * p];
-                    double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss,
-                            refGrad, null, refGradTerms);
+                    Truth truth = Truth.of(config, b, scores, weights);
                     String what = "round " + round + ", configuration " + c + " (p=" + p + " " + VARIANTS[v].name + ")";
                     for (LossConfig given : new LossConfig[] {config, equal, config}) {
-                        check(k, given, b, scores, weights, refLoss, refGrad, refGradTerms, refMean, what);
+                        check(k, given, b, scores, weights, truth, what);
                     }
                 }
             }
@@ -220,15 +213,11 @@ class SimdKernelTest {
                     // Signed weights except for nu = 0.5, whose Phi ~ e^(delta / 2) would cancel (see Variant).
                     float[] scores = gaussian(rnd, b * p, member == 2 ? 1e-13 : 3.0);
                     float[] weights = uniform(rnd, b * p, member == 1 ? 0.0 : -0.5, 2.0);
-                    double[] refLoss = new double[b];
-                    double[] refGrad = new double[b * p];
-                    double[] refGradTerms = new double[b * p];
-                    double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss,
-                            refGrad, null, refGradTerms);
+                    Truth truth = Truth.of(config, b, scores, weights);
                     try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
                         assertEquals(Plan.ROWS_IN_LANES, k.layoutOf(config));
-                        check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean, "p=" + p + " B="
-                                + b + " member " + member + " width=" + Species.F.vectorBitSize());
+                        check(k, config, b, scores, weights, truth, "p=" + p + " B=" + b + " member " + member
+                                + " width=" + Species.F.vectorBitSize());
                     }
                 }
             }
@@ -244,13 +233,9 @@ class SimdKernelTest {
             scores[2 * i] = -440f;
             weights[2 * i + 1] = 1e6f;
         }
-        double[] refLoss = new double[b];
-        double[] refGrad = new double[2 * b];
-        double[] refGradTerms = new double[2 * b];
-        double refMean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), refLoss, refGrad,
-                null, refGradTerms);
+        Truth truth = Truth.of(config, b, scores, weights);
         try (SimdKernel k = new SimdKernel(KernelOptions.threads(1))) {
-            check(k, config, b, scores, weights, refLoss, refGrad, refGradTerms, refMean,
+            check(k, config, b, scores, weights, truth,
                     "a flushed term lifted by delta 67, width=" + Species.F.vectorBitSize());
         }
     }
@@ -278,11 +263,30 @@ class SimdKernelTest {
     }
 
     /**
-     * {@code k} on one batch against the truth; {@code refGradTerms} is the reference's size of each gradient
-     * entry's terms ({@link Tolerance}), {@code null} for a golden file (which has none: the normwise bound alone).
+     * What a batch's results must be: float64 row losses, gradient of the mean loss and mean loss, with the size of
+     * each gradient entry's terms ({@link Tolerance}), or {@code null} terms for a golden file (which has none: the
+     * normwise bound alone).
      */
-    static void check(SimdKernel k, LossConfig config, int b, float[] scores, float[] weights,
-                      double[] refLoss, double[] refGrad, double[] refGradTerms, double refMean, String what) {
+    record Truth(double[] rowLoss, double[] grad, double[] gradTerms, double mean) {
+        /** The float64 reference's values for this batch. */
+        static Truth of(LossConfig config, int b, float[] scores, float[] weights) {
+            double[] rowLoss = new double[b];
+            double[] grad = new double[b * config.experts()];
+            double[] gradTerms = new double[grad.length];
+            double mean = ReferenceKernel.evaluate(config, b, toDouble(scores), toDouble(weights), rowLoss, grad, null,
+                    gradTerms);
+            return new Truth(rowLoss, grad, gradTerms, mean);
+        }
+
+        /** A golden case's values, computed outside this project. */
+        static Truth golden(GoldenCase c) {
+            return new Truth(c.rowLoss(), c.gradMeanLoss(), null, c.meanLoss());
+        }
+    }
+
+    /** {@code k} on one batch against the truth. */
+    static void check(SimdKernel k, LossConfig config, int b, float[] scores, float[] weights, Truth truth,
+                      String what) {
         int p = config.experts();
         // Offsets and poisoned margins: a kernel writing outside its range or skipping a row is caught.
         float[] loss = new float[b + 2];
@@ -295,16 +299,16 @@ class SimdKernelTest {
         Tolerance t = Tolerance.FLOAT32;
         double lossErr = 0;
         for (int i = 0; i < b; i++) {
-            double e = Math.abs(loss[i + 1] - refLoss[i]) / Math.max(1.0, Math.abs(refLoss[i]));
+            double e = Math.abs(loss[i + 1] - truth.rowLoss()[i]) / Math.max(1.0, Math.abs(truth.rowLoss()[i]));
             lossErr = Double.isNaN(e) ? Double.POSITIVE_INFINITY : Math.max(lossErr, e);
         }
         double[] g = toDouble(java.util.Arrays.copyOfRange(grad, 1, b * p + 1));
-        GradientError gradErr = refGradTerms == null ? GradientError.normwiseOnly(g, refGrad)
-                : GradientError.of(g, refGrad, refGradTerms);
+        GradientError gradErr = truth.gradTerms() == null ? GradientError.normwiseOnly(g, truth.grad())
+                : GradientError.of(g, truth.grad(), truth.gradTerms());
         assertTrue(lossErr <= t.lossRelative(), what + ": lossRelErr " + lossErr);
         assertTrue(t.acceptsGradient(gradErr), what + ": gradErr " + gradErr);
-        if (!Double.isNaN(refMean)) {
-            assertEquals(refMean, mean, t.lossRelative() * Math.max(1, Math.abs(refMean)), what + ": mean");
+        if (!Double.isNaN(truth.mean())) {
+            assertEquals(truth.mean(), mean, t.lossRelative() * Math.max(1, Math.abs(truth.mean())), what + ": mean");
         }
         // The loss-only pass gives the same losses, bit for bit.
         float[] loss2 = new float[b];
