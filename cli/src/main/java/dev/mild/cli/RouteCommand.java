@@ -248,18 +248,29 @@ final class RouteCommand implements Command {
         return false;
     }
 
-    /** A first line of names only: some cell has text, and no cell is a number. */
+    /**
+     * A first line of names only: no cell is a number, and some cell is a name, not a damaged number. A cell that
+     * begins as a number does ("1.5e", "0.\u000e5"): such a line is data, whose bad cell the row's parse names by
+     * column, where "looks like a header" would mislead (the reader fuzz's damaged first lines).
+     */
     private static boolean looksLikeAHeader(String[] parts) {
-        boolean anyText = false;
+        boolean anyName = false;
         for (String s : parts) {
+            String cell = CsvReader.withoutPadding(s);
             try {
-                Decimal.parseFloat(CsvReader.withoutPadding(s));
+                Decimal.parseFloat(cell);
                 return false;
             } catch (NumberFormatException notANumber) {
-                anyText |= !s.isBlank();
+                anyName |= !cell.isEmpty() && !beginsAsANumber(cell);
             }
         }
-        return anyText;
+        return anyName;
+    }
+
+    /** A digit, a sign or a point first ("-x" too, which no header name of ours begins with). */
+    private static boolean beginsAsANumber(String cell) {
+        char c = cell.charAt(0);
+        return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.';
     }
 
     private static int[] header(String[] parts, List<String> features, Map<String, Integer> featureIndex, int lineNo) {

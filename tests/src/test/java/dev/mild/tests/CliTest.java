@@ -1606,6 +1606,12 @@ class CliTest {
         // A row with one text cell among numbers is still a bad row, named by its cell.
         r = runWithInput("1,oops\n", "route", "--model", model.toString());
         assertTrue(r.err.contains("stdin, line 1, column 2 (y): \"oops\" is not a number"), r.err);
+        // A first line of damaged numbers only is data, named by its first bad cell, not "looks like a header".
+        r = runWithInput("1.5e,2x\n1,2\n", "route", "--model", model.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("stdin, line 1, column 1 (x): \"1.5e\" is not a number"), r.err);
+        r = runWithInput("-,.\n", "route", "--model", model.toString());
+        assertTrue(r.err.contains("stdin, line 1, column 1 (x): \"-\" is not a number"), r.err);
     }
 
     /**
