@@ -18,6 +18,13 @@ public final class SimdKernelProvider implements LossKernelProvider {
     /** Test-only: force a vector width in bits (128, 256, 512) instead of the CPU's preferred one. */
     public static final String BITS_PROPERTY = "mild.simd.bits";
 
+    /**
+     * Test-only: {@code true} runs a forced width wider than this CPU's vectors anyway, in the Vector API's Java
+     * code instead of SIMD instructions (tens of times slower, same arithmetic), so that a machine without AVX-512
+     * still tests the kernel's 16-lane code.
+     */
+    public static final String EMULATE_PROPERTY = "mild.simd.emulate";
+
     static final String MODULE = "jdk.incubator.vector";
 
     /** The provider {@link java.util.ServiceLoader} instantiates. */
@@ -70,6 +77,11 @@ public final class SimdKernelProvider implements LossKernelProvider {
         }
     }
 
+    /** Whether {@value #EMULATE_PROPERTY} allows a forced width wider than the CPU's. */
+    static boolean emulateWider() {
+        return Boolean.getBoolean(EMULATE_PROPERTY);
+    }
+
     /** Touches the Vector API; only loaded once the module is known to be present. */
     private static final class Probe {
         static String speciesProblem() {
@@ -78,8 +90,9 @@ public final class SimdKernelProvider implements LossKernelProvider {
             if (forced != 0 && forced != 128 && forced != 256 && forced != 512) {
                 return "-D" + BITS_PROPERTY + "=" + System.getProperty(BITS_PROPERTY) + " is not one of 128, 256, 512";
             }
-            if (forced > preferred) {
-                return "-D" + BITS_PROPERTY + "=" + forced + " is wider than this CPU's " + preferred + "-bit vectors";
+            if (forced > preferred && !emulateWider()) {
+                return "-D" + BITS_PROPERTY + "=" + forced + " is wider than this CPU's " + preferred + "-bit vectors"
+                        + " (tests may add -D" + EMULATE_PROPERTY + "=true to run it in Java code, slowly)";
             }
             if (preferred < 128) {
                 return "the preferred float vector is " + preferred + " bits; the SIMD kernel needs at least 128 (4 lanes)";

@@ -33,25 +33,51 @@ class SimdKernelProviderTest {
                 assertNull(reason, bits + " bits on a CPU of " + preferred);
             } else {
                 assertEquals("-D" + SimdKernelProvider.BITS_PROPERTY + "=" + bits + " is wider than this CPU's "
-                        + preferred + "-bit vectors", reason);
+                        + preferred + "-bit vectors (tests may add -D" + SimdKernelProvider.EMULATE_PROPERTY
+                        + "=true to run it in Java code, slowly)", reason);
             }
         }
         assertNull(reasonWithBits(""), "an empty value is unset");
         assertNull(reasonWithBits("   "), "a blank value is unset");
     }
 
-    /** {@code unavailableReason()} with the property set to {@code value}, the run's own value restored after. */
+    /** With {@value SimdKernelProvider#EMULATE_PROPERTY}, every known width is usable, and unknown ones still not. */
+    @Test
+    void emulationAllowsWidthsWiderThanTheCpusOwn() {
+        for (int bits : new int[] {128, 256, 512}) {
+            assertNull(reasonWith(String.valueOf(bits), "true"), bits + " bits, emulated where wider than the CPU's");
+        }
+        String reason = reasonWith("1024", "true");
+        assertTrue(reason != null && reason.contains("is not one of 128, 256, 512"), reason);
+    }
+
+    /** {@code unavailableReason()} with the width property set to {@code value}, without emulation. */
     private static String reasonWithBits(String value) {
-        String before = System.getProperty(SimdKernelProvider.BITS_PROPERTY);
+        return reasonWith(value, null);
+    }
+
+    /**
+     * {@code unavailableReason()} with the width and emulation properties set ({@code null}: cleared), the run's own
+     * values restored after.
+     */
+    private static String reasonWith(String bits, String emulate) {
+        String bitsBefore = System.getProperty(SimdKernelProvider.BITS_PROPERTY);
+        String emulateBefore = System.getProperty(SimdKernelProvider.EMULATE_PROPERTY);
         try {
-            System.setProperty(SimdKernelProvider.BITS_PROPERTY, value);
+            set(SimdKernelProvider.BITS_PROPERTY, bits);
+            set(SimdKernelProvider.EMULATE_PROPERTY, emulate);
             return new SimdKernelProvider().unavailableReason();
         } finally {
-            if (before == null) {
-                System.clearProperty(SimdKernelProvider.BITS_PROPERTY);
-            } else {
-                System.setProperty(SimdKernelProvider.BITS_PROPERTY, before);
-            }
+            set(SimdKernelProvider.BITS_PROPERTY, bitsBefore);
+            set(SimdKernelProvider.EMULATE_PROPERTY, emulateBefore);
+        }
+    }
+
+    private static void set(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
         }
     }
 }

@@ -101,10 +101,12 @@ class SimdKernelTest {
     void runsAtTheForcedWidth() {
         int forced = SimdKernelProvider.forcedBits();
         int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        assumeTrue(forced <= preferred,
+        assumeTrue(forced <= preferred || SimdKernelProvider.emulateWider(),
                 "this CPU's vectors are " + preferred + " bits; " + forced + " cannot be tested here");
         assertEquals(forced > 0 ? forced : preferred, Species.F.vectorBitSize(),
                 "the kernel must run at the width the test run asked for");
+        assertEquals(forced > preferred, Species.emulated(), "emulated exactly when wider than the CPU's vectors");
+        assertEquals(forced > preferred, Species.describe().contains("emulated"), Species.describe());
         assertEquals(null, new SimdKernelProvider().unavailableReason());
     }
 
