@@ -89,8 +89,14 @@ final class Plan {
         return true;
     }
 
-    /** Gather/scatter map for rows in lanes where {@link Transpose} has no network (e.g. p = 3): lane i reads offset {@code i * p}. */
+    /** Gather map for rows in lanes where {@link Transpose} has no network (e.g. p = 3): lane i reads offset {@code i * p}. */
     final int[] laneStride;
+    /**
+     * The way back without a network, as gathers from the columns: lane m of output vector k (float
+     * {@code e = k L + m} of the block's L rows, row {@code e / p}, expert {@code e % p}) reads column float
+     * {@code (e % p) L + e / p}. Length {@code p L}.
+     */
+    final int[] rowGather;
 
     Plan(LossConfig config, int lanes, int layout) {
         this.config = config;
@@ -141,6 +147,10 @@ final class Plan {
         laneStride = new int[lanes];
         for (int i = 0; i < lanes; i++) {
             laneStride[i] = i * p;
+        }
+        rowGather = new int[p * lanes];
+        for (int e = 0; e < p * lanes; e++) {
+            rowGather[e] = e % p * lanes + e / p;
         }
     }
 }

@@ -379,7 +379,7 @@ final class RowLanes {
             FloatVector own = FloatVector.fromArray(F, sc.w, j * L).mul(plan.negA[j]);
             last.add(own).blend(topSum, top).mul(gradScale).intoArray(sc.g, j * L);
         }
-        Transpose.rowsOut(sc.g, plan.p, plan.laneStride, grad, go);
+        Transpose.rowsOut(sc.g, plan.p, plan.rowGather, grad, go);
     }
 
     /** Writes the L rows' losses (rounded to float) and returns the sum of the first n, in row order, in double. */

@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors" (one two-vector permute each) turn n vectors of rows into n vectors of columns; the way back
  * interleaves. For p a power of two below L the block is p whole vectors (n = p); for p a multiple of L it is
  * p / L tiles of L x L, vector k of tile t being row k's experts {@code tL .. tL + L - 1} (n = L). That is
- * log2(n) permutes per vector, against p gathers (or scatters) of L scattered floats, which cost several
+ * log2(n) permutes per vector, against p gathers of L scattered floats, which cost several
  * times more on AVX-512 (the kernel ran 1.13x-1.42x faster at p = 2..8 with the network, commit 8c036a7).
- * Other p use gathers and scatters. Every round stays in registers: through scratch memory each round's loads
+ * Other p use gathers, both ways. Every round stays in registers: through scratch memory each round's loads
  * wait on the round before's 64-byte stores (a fifth of the kernel's time at p = 8 once; at p = 32 with equal
  * margins the rounds through memory took 40% of the samples).
  * Blocks are always L whole rows (RowLanes pads the last one).
@@ -64,8 +64,14 @@ final class Transpose {
         }
     }
 
-    /** Columns {@code cols[0 .. p L)} back into the L rows {@code dst[off .. off + L p)}. Modified: dst. */
-    static void rowsOut(float[] cols, int p, int[] laneStride, float[] dst, int off) {
+    /**
+     * Columns {@code cols[0 .. p L)} back into the L rows {@code dst[off .. off + L p)}, p vectors of
+     * consecutive floats each gathered from the columns by {@code rowGather} ({@link Plan#rowGather}). Not a
+     * scatter per column: AVX2 has no scatter instruction, and there the Vector API's scatter runs Java code
+     * that allocates about 40 bytes a row (AllocationTest, with -XX:UseAVX=2 on an AVX-512 machine too).
+     * Modified: dst.
+     */
+    static void rowsOut(float[] cols, int p, int[] rowGather, float[] dst, int off) {
         VectorSpecies<Float> F = Species.F;
         int L = Species.L;
         if (p % L == 0) {
@@ -75,8 +81,8 @@ final class Transpose {
         } else if (network(p)) {
             rowsOutNetwork(cols, 0, p, dst, off, L);
         } else {
-            for (int j = 0; j < p; j++) {
-                FloatVector.fromArray(F, cols, j * L).intoArray(dst, off + j, laneStride, 0);
+            for (int k = 0; k < p; k++) {
+                FloatVector.fromArray(F, cols, 0, rowGather, k * L).intoArray(dst, off + k * L);
             }
         }
     }

@@ -90,8 +90,8 @@ class SteadyStateAllocationTest {
     }
 
     /**
-     * Runs {@code main}'s {@code main(args)} in a fresh JVM with the module, this JVM's class path and forced width,
-     * and {@code jvmFlags}.
+     * Runs {@code main}'s {@code main(args)} in a fresh JVM with the module, this JVM's class path, forced width and
+     * instruction-set limit, and {@code jvmFlags}.
      */
     static Child runChild(Class<?> main, List<String> jvmFlags, long seconds, String... args)
             throws IOException, InterruptedException {
@@ -101,6 +101,12 @@ class SteadyStateAllocationTest {
                     "--add-modules", "jdk.incubator.vector"));
             if (SimdKernelProvider.forcedBits() > 0) {
                 cmd.add("-D" + SimdKernelProvider.BITS_PROPERTY + "=" + SimdKernelProvider.forcedBits());
+            }
+            // The instruction set this JVM was limited to (-XX:UseAVX=2 in the 256-bit run stands for an AVX2-only CPU).
+            for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (flag.startsWith("-XX:UseAVX=") || flag.equals("-XX:+IgnoreUnrecognizedVMOptions")) {
+                    cmd.add(flag);
+                }
             }
             cmd.addAll(jvmFlags);
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
@@ -123,7 +129,9 @@ class SteadyStateAllocationTest {
     public static void main(String[] args) {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         int rows = 4099; // a partial last block of rows, and a last row that ends the arrays
-        for (int p : new int[] {2, 8, 40}) {
+        // 2 and 8 through Transpose's shuffle network, 5 through its gathers (a scatter there allocated on AVX2), 40
+        // with experts in lanes.
+        for (int p : new int[] {2, 5, 8, 40}) {
             for (int v = 0; v < 4; v++) {
                 // logsumexp with distinct and equal margins, nu = 0.5, nu = 1 with additive margins
                 RandomBatch data = RandomBatch.of(p, rows, p, v == 1);
