@@ -15,14 +15,16 @@ import java.util.List;
  * }</pre>
  *
  * <p><b>Per call:</b> standardize with the training statistics, run the network, pick the highest score (ties
- * to the highest index, as {@link Deferral#route}). No allocation: each thread gets its scratch buffers once
- * (a {@link ThreadLocal} created with the router), or the caller passes a {@link Scratch}. "Once" is per thread:
- * on virtual threads, which are new for every task, the first call of each task allocates them
- * ({@code 5 (d + 2 width + p)} floats, {@code width} the widest layer, the input's {@code d} included: one row,
- * and four for {@code routeBatch}; 11.6 KB at d = 186); keep {@link Scratch}es per worker there and pass one. A
- * router replaced by a newly loaded model is collected as usual, though its threads live on; each thread's buffers
- * for it go the next time that thread's thread-locals are cleaned up. Thread-safe: the
- * parameters are never written after construction.
+ * to the highest index, as {@link Deferral#route}). No allocation: each thread gets one set of scratch buffers,
+ * shared by every router it routes with and made larger when a larger router comes (a {@link ThreadLocal} of this
+ * class), or the caller passes a {@link Scratch}. "Once" is per thread: on virtual threads, which are new for every
+ * task, the first call of each task allocates them ({@code 5 (d + 2 width + p)} floats, {@code width} the widest
+ * layer, the input's {@code d} included: one row, and four for {@code routeBatch}; 11.6 KB at d = 186); keep
+ * {@link Scratch}es per worker there and pass one. A service that reloads its model keeps one set of buffers per
+ * thread, sized for the largest router that thread has served; the replaced router is collected as usual. (With
+ * a thread-local per router, each replaced router's buffers stayed on every thread that had used it until that
+ * thread's thread-locals happened to be cleaned.) Thread-safe: the parameters are never written after
+ * construction.
  *
  * <p><b>Speed:</b> each layer's product goes through a {@link DenseProduct}, by default
  * {@link DenseProduct#fastest()}: on vector lanes when {@code jdk.incubator.vector} is added (the launcher does),
@@ -39,7 +41,8 @@ public final class Router {
     private final float[][] b;
     private final int width;
     private final List<String> experts;
-    private final ThreadLocal<Scratch> scratch;
+    /** Each thread's buffers, for every router: see the class comment. */
+    private static final ThreadLocal<Scratch> THREAD_SCRATCH = new ThreadLocal<>();
 
     /** Per-thread working memory of {@link #route(float[], float[], Scratch)} and the same {@code routeBatch}. */
     public static final class Scratch {
@@ -62,6 +65,11 @@ public final class Router {
             h4a = new float[4][width];
             h4b = new float[4][width];
             scores4 = new float[4 * p];
+        }
+
+        /** Large enough for a router of d features, widest layer width and p experts. */
+        boolean fits(int d, int width, int p) {
+            return x.length >= d && h0.length >= width && scores.length >= p;
         }
     }
 
@@ -120,7 +128,17 @@ public final class Router {
         }
         this.width = network.maxWidth();
         this.experts = List.copyOf(experts);
-        this.scratch = ThreadLocal.withInitial(this::newScratch);
+    }
+
+    /** This thread's buffers, made (larger) when this router is the first, or the first this large, it serves. */
+    private Scratch threadScratch() {
+        Scratch s = THREAD_SCRATCH.get();
+        if (s == null || !s.fits(d, width, p)) {
+            s = s == null ? newScratch()
+                    : new Scratch(Math.max(d, s.x.length), Math.max(width, s.h0.length), Math.max(p, s.scores.length));
+            THREAD_SCRATCH.set(s);
+        }
+        return s;
     }
 
     /**
@@ -180,7 +198,7 @@ public final class Router {
      *                               data that standardizing it or the scores overflow float32 (naming the column)
      */
     public int route(float[] features) {
-        Scratch s = scratch.get();
+        Scratch s = threadScratch();
         return route(features, s.scores, s);
     }
 
@@ -195,7 +213,7 @@ public final class Router {
      * @throws InvalidInputException as {@link #route(float[])}, and when {@code scoresOut} is missing or too short
      */
     public int route(float[] features, float[] scoresOut) {
-        return route(features, scoresOut, scratch.get());
+        return route(features, scoresOut, threadScratch());
     }
 
     /**
@@ -228,7 +246,7 @@ public final class Router {
 
     /** A scratch of a smaller router failed deep in the network with an ArrayIndexOutOfBoundsException. */
     private void checkScratch(Scratch s) {
-        if (s == null || s.x.length < d || s.h0.length < width || s.scores.length < p) {
+        if (s == null || !s.fits(d, width, p)) {
             throw new InvalidInputException("scratch " + (s == null ? "is missing (null)"
                     : "of " + s.x.length + " features, " + s.h0.length + " units and " + s.scores.length
                     + " experts is too small for this router of " + d + ", " + width + " and " + p)
@@ -249,7 +267,7 @@ public final class Router {
      *                               rows before the bad one have been routed
      */
     public void routeBatch(float[] features, int rows, int[] choiceOut, float[] scoresOut) {
-        routeBatch(features, rows, choiceOut, scoresOut, scratch.get());
+        routeBatch(features, rows, choiceOut, scoresOut, threadScratch());
     }
 
     /**

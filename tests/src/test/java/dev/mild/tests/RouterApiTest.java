@@ -26,6 +26,10 @@ class RouterApiTest {
 
     /** A router with random weights: what it routes to does not matter here, only that it does so consistently. */
     static Router router(int d, int hidden, int p, long seed) {
+        return router(d, hidden, p, seed, DenseProduct.fastest());
+    }
+
+    static Router router(int d, int hidden, int p, long seed, DenseProduct product) {
         float[] mean = new float[d];
         float[] std = new float[d];
         Arrays.fill(std, 0.5f);
@@ -33,14 +37,13 @@ class RouterApiTest {
         for (int k = 0; k < p; k++) {
             names.add("expert" + k);
         }
-        return new Router(new Standardizer(mean, std), Mlp.initialized(new int[] {d, hidden, p}, seed), names);
+        return new Router(new Standardizer(mean, std), Mlp.initialized(new int[] {d, hidden, p}, seed), names, product);
     }
 
     /**
      * A service that loads a new model drops the old router while its worker threads live on: the old router must
-     * then be collectable, although each thread that routed with it still holds its buffers in a thread-local. (Were
-     * the buffers to refer to the router, the entry's value would keep its own key alive, and every reload would
-     * leak a router per thread.) The buffers themselves go when the thread's thread-locals are next cleaned.
+     * then be collectable, although each thread that routed with it keeps the buffers it used, in a thread-local
+     * (were they to refer to the router, every reload would leak a router per thread).
      */
     @Test
     void aReplacedRouterIsCollectedWhileTheThreadsThatUsedItLive() throws InterruptedException {
@@ -57,6 +60,98 @@ class RouterApiTest {
         float[] x = rows(1, 12, 6);
         r.route(x, new float[3]);   // this thread's buffers for r, in its thread-local
         return new java.lang.ref.WeakReference<>(r);
+    }
+
+    /**
+     * A service that reloads its model keeps one set of buffers per worker thread, not one per router it ever
+     * served: routing with freshly made routers of a size the thread has served allocates nothing. With a
+     * thread-local per router, each new router's first call on a thread allocated its buffers, and a replaced
+     * router's stayed on the thread (about 100 MB over a reload test's pool) until its thread-locals were cleaned.
+     */
+    @Test
+    void newRoutersReuseTheThreadsBuffers() {
+        var bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
+                "this JVM cannot count allocated bytes per thread");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        float[] x = rows(4, 40, 3);
+        float[] one = Arrays.copyOf(x, 40);
+        // The plain product: the vector one allocates boxed vectors until C2 has compiled it, which is not what
+        // this test is about (routingAllocatesNothingOnceWarm checks that one once warm).
+        DenseProduct plain = DenseProduct.plain();
+        router(40, 96, 7, 1, plain).routeBatch(x, 4, new int[4], null); // this thread's buffers, for the largest below
+        List<Router> reloaded = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            reloaded.add(router(40, i % 2 == 0 ? 96 : 32, i % 3 + 2, 100 + i, plain));
+        }
+        int[] choice = new int[4];
+        long before = threads.getCurrentThreadAllocatedBytes();
+        int sink = 0;
+        for (Router r : reloaded) {
+            sink += r.route(one);
+            r.routeBatch(x, 4, choice, null);
+            sink += choice[3];
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated <= AllocationTest.NOISE_BYTES, "50 new routers' first calls allocated " + allocated
+                + " bytes (checksum " + sink + ")");
+    }
+
+    /**
+     * The thread's buffers are shared and grow: a router after a larger one (its buffers hold the larger one's
+     * values past this router's sizes) and a larger one after a smaller give the scores each gives with a scratch
+     * of its own, bit for bit, on the default and the plain dense product.
+     */
+    @Test
+    void sharedBuffersGiveEachRouterItsOwnScores() {
+        for (DenseProduct product : List.of(DenseProduct.fastest(), DenseProduct.plain())) {
+            List<Router> turns = new ArrayList<>();
+            for (int[] shape : new int[][] {{9, 20, 3}, {33, 70, 11}, {9, 20, 3}, {5, 8, 2}, {61, 130, 17}, {33, 70, 11}}) {
+                float[] mean = new float[shape[0]];
+                float[] std = new float[shape[0]];
+                Arrays.fill(std, 0.5f);
+                List<String> names = new ArrayList<>();
+                for (int k = 0; k < shape[2]; k++) {
+                    names.add("e" + k);
+                }
+                turns.add(new Router(new Standardizer(mean, std),
+                        Mlp.initialized(new int[] {shape[0], shape[1], shape[1], shape[2]}, shape[1]), names, product));
+            }
+            Thread worker = new Thread(() -> {
+                for (int round = 0; round < 2; round++) {
+                    for (Router r : turns) {
+                        int d = r.features();
+                        int p = r.experts();
+                        float[] x = rows(7, d, d + round);
+                        float[] shared = new float[7 * p];
+                        float[] own = new float[7 * p];
+                        int[] sharedChoice = new int[7];
+                        int[] ownChoice = new int[7];
+                        r.routeBatch(x, 7, sharedChoice, shared);
+                        r.routeBatch(x, 7, ownChoice, own, r.newScratch());
+                        assertArrayEquals(own, shared, d + " features, " + p + " experts, round " + round);
+                        assertArrayEquals(ownChoice, sharedChoice);
+                        float[] scores = new float[p];
+                        float[] ownScores = new float[p];
+                        float[] row = Arrays.copyOfRange(x, 6 * d, 7 * d);
+                        assertEquals(r.route(row, ownScores, r.newScratch()), r.route(row, scores));
+                        assertArrayEquals(ownScores, scores);
+                        assertEquals(ownChoice[6], r.route(row));
+                    }
+                }
+            });
+            AssertionError[] failure = new AssertionError[1];
+            worker.setUncaughtExceptionHandler((t, e) -> failure[0] = e instanceof AssertionError a ? a : new AssertionError(e));
+            worker.start();
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+        }
     }
 
     /**
