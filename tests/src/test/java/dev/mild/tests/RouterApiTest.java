@@ -70,10 +70,7 @@ class RouterApiTest {
      */
     @Test
     void newRoutersReuseTheThreadsBuffers() {
-        var bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
-                "this JVM cannot count allocated bytes per thread");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        com.sun.management.ThreadMXBean threads = allocationCounter();
         float[] x = rows(4, 40, 3);
         float[] one = Arrays.copyOf(x, 40);
         // The plain product: the vector one allocates boxed vectors until C2 has compiled it, which is not what
@@ -168,6 +165,14 @@ class RouterApiTest {
         float[] both = new float[8];
         System.arraycopy(x, 0, both, 0, 5);
         assertThrows(InvalidInputException.class, () -> r.route(both, both, r.newScratch()));
+    }
+
+    /** This JVM's per-thread allocation counter; the test is skipped where there is none. */
+    private static com.sun.management.ThreadMXBean allocationCounter() {
+        var bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
+                "this JVM cannot count allocated bytes per thread");
+        return (com.sun.management.ThreadMXBean) bean;
     }
 
     static float[] rows(int n, int d, long seed) {
@@ -315,10 +320,7 @@ class RouterApiTest {
     /** The README promises no allocation per call once warm, with the built-in or a caller-owned scratch. */
     @Test
     void routingAllocatesNothingOnceWarm() {
-        var bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean tb && tb.isThreadAllocatedMemorySupported(),
-                "this JVM cannot count allocated bytes per thread");
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        com.sun.management.ThreadMXBean threads = allocationCounter();
         Router r = router(6, 64, 3, 1);
         float[] x = rows(64, 6, 5);
         float[] one = new float[6];
