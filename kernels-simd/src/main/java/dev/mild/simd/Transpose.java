@@ -65,9 +65,9 @@ final class Transpose {
     }
 
     /**
-     * Columns {@code cols[0 .. p L)} back into the L rows {@code dst[off .. off + L p)}, p vectors of
-     * consecutive floats each gathered from the columns by {@code rowGather} ({@link Plan#rowGather}). Not a
-     * scatter per column: AVX2 has no scatter instruction, and there the Vector API's scatter runs Java code
+     * Columns {@code cols[0 .. p L)} back into the L rows {@code dst[off .. off + L p)}. For p without a network,
+     * p vectors of consecutive floats, each gathered from the columns by {@code rowGather} ({@link Plan#rowGather});
+     * not a scatter per column: AVX2 has no scatter instruction, and there the Vector API's scatter runs Java code
      * that allocates about 40 bytes a row (AllocationTest, with -XX:UseAVX=2 on an AVX-512 machine too).
      * Modified: dst.
      */
