@@ -693,6 +693,10 @@ class MetamorphicTest {
             k.close();
         }
         KERNELS.clear();
+        synchronized (MetamorphicTest.class) { // the suite's other classes share this JVM: free the ~50 MB of cases
+            CASES.clear();
+            BASES.clear();
+        }
         StringBuilder sb = new StringBuilder("metamorphic worst error/bound (backend relation part: ratio, where)\n");
         WORST.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "  %-32s %.3g  [%s]%n", k, v, WORST_WHERE.get(k))));
         sb.append("negative controls, weakest detection (error/bound, must be > 1)\n");
