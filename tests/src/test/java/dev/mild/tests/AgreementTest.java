@@ -145,7 +145,7 @@ class AgreementTest {
         double[] loss = new double[distinct];
         double[] grad = new double[distinct * p];
         double[] gradTerms = new double[distinct * p];
-        ReferenceKernel.evaluate(config, distinct, toDouble(scores), toDouble(weights), loss, grad, null, gradTerms);
+        reference(config, distinct, toDouble(scores), toDouble(weights), loss, grad, gradTerms);
         String name = "p=" + p + " B=" + rows + (distinct < rows ? " (" + distinct + " distinct rows)" : "") + " variant=" + v;
         return repeated(name, config, rows, distinct, scores, weights, loss, grad, gradTerms);
     }
@@ -183,6 +183,32 @@ class AgreementTest {
             }
         }
         return new Problem(name, config, rows, s, w, l, g, terms, sum / rows);
+    }
+
+    /** The reference in row chunks is the reference: every output within a few ulps of one unsplit call. */
+    @org.junit.jupiter.api.Test
+    void referenceInChunksIsTheReference() {
+        for (int v : ALL_VARIANTS) {
+            int p = 40;
+            int rows = 1001; // chunks of unequal size
+            SplittableRandom rnd = new SplittableRandom(v);
+            LossConfig config = variant(v, p, rnd);
+            double[] f = toDouble(gaussian(rnd, rows * p, 3.0));
+            double[] w = toDouble(uniform(rnd, rows * p, -0.5, 2.0));
+            double[] l1 = new double[rows];
+            double[] g1 = new double[rows * p];
+            double[] t1 = new double[rows * p];
+            ReferenceKernel.evaluate(config, rows, f, w, l1, g1, null, t1);
+            double[] l2 = new double[rows];
+            double[] g2 = new double[rows * p];
+            double[] t2 = new double[rows * p];
+            reference(config, rows, f, w, l2, g2, t2);
+            assertArrayEquals(l1, l2, "variant " + v + ": row losses");
+            for (int j = 0; j < rows * p; j++) {
+                assertEquals(g1[j], g2[j], 1e-14 * t1[j] + Double.MIN_NORMAL, "variant " + v + ": gradient entry " + j);
+                assertEquals(t1[j], t2[j], 1e-14 * t1[j] + Double.MIN_NORMAL, "variant " + v + ": term size " + j);
+            }
+        }
     }
 
     @TestFactory
@@ -228,9 +254,42 @@ class AgreementTest {
         double[] loss = new double[rows];
         double[] grad = new double[rows * p];
         double[] gradTerms = new double[rows * p];
-        ReferenceKernel.evaluate(in.config(), rows, toDouble(in.scores()), toDouble(in.weights()), loss, grad, null,
-                gradTerms);
+        reference(in.config(), rows, toDouble(in.scores()), toDouble(in.weights()), loss, grad, gradTerms);
         return repeated(in.name(), in.config(), rows, rows, in.scores(), in.weights(), loss, grad, gradTerms);
+    }
+
+    /** Row chunks the reference is split into when a problem is large; fixed, so every machine gets the same bits. */
+    private static final int REFERENCE_CHUNKS = 4;
+
+    /**
+     * {@link ReferenceKernel#evaluate} (row losses, the gradient of the mean and its term sizes) over
+     * {@link #REFERENCE_CHUNKS} row chunks on the common pool when the batch is large: rows are independent, and a
+     * chunk's gradient of its own mean times {@code chunkRows / rows} is the batch's (to an ulp of the scaling).
+     * The float64 reference, p^2 exps a row with distinct margins, took most of OpenClTest's and AgreementTest's
+     * time on one core.
+     */
+    static void reference(LossConfig config, int rows, double[] scores, double[] weights, double[] loss,
+                          double[] grad, double[] gradTerms) {
+        int p = config.experts();
+        if ((long) rows * p * p < 200_000 || rows < REFERENCE_CHUNKS) {
+            ReferenceKernel.evaluate(config, rows, scores, weights, loss, grad, null, gradTerms);
+            return;
+        }
+        java.util.stream.IntStream.range(0, REFERENCE_CHUNKS).parallel().forEach(c -> {
+            int from = (int) ((long) rows * c / REFERENCE_CHUNKS);
+            int n = (int) ((long) rows * (c + 1) / REFERENCE_CHUNKS) - from;
+            double[] l = new double[n];
+            double[] g = new double[n * p];
+            double[] t = new double[n * p];
+            ReferenceKernel.evaluate(config, n, java.util.Arrays.copyOfRange(scores, from * p, (from + n) * p),
+                    java.util.Arrays.copyOfRange(weights, from * p, (from + n) * p), l, g, null, t);
+            System.arraycopy(l, 0, loss, from, n);
+            double scale = (double) n / rows;
+            for (int j = 0; j < n * p; j++) {
+                grad[from * p + j] = g[j] * scale;
+                gradTerms[from * p + j] = t[j] * scale;
+            }
+        });
     }
 
     static MemberInputs memberInputs(int m, int p, int rows, long seed) {
